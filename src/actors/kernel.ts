@@ -1,0 +1,28 @@
+/**
+ * The runtime services a cell uses (implemented by the ActorSystem). Internal to the runtime.
+ */
+import type { AskOptions, Message, SendOptions } from './actor.js';
+import type { Clock, Random } from './clock.js';
+import type { DeadLetterQueue } from './dead-letters.js';
+import type { Envelope, IdGenerator } from './envelope.js';
+import type { MetricsRegistry } from './metrics.js';
+
+/** Where a send comes from: the sender's address and the envelope being handled (for causation/trace). */
+export interface SendOrigin {
+  from?: string;
+  cause?: Envelope;
+}
+
+export interface Kernel {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly ids: IdGenerator;
+  readonly metrics: MetricsRegistry;
+  readonly deadLetters: DeadLetterQueue;
+  readonly askTimeoutMs: number;
+  tell(to: string, msg: Message, opts: SendOptions | undefined, origin: SendOrigin): Promise<void>;
+  ask<T>(to: string, msg: Message, opts: AskOptions | undefined, origin: SendOrigin): Promise<T>;
+  publish(topic: string, msg: Message, opts: SendOptions | undefined, origin: SendOrigin): void;
+  /** Complete a pending ask. Unknown ids (already timed out) are ignored. */
+  settleReply(correlationId: string, ok: boolean, value: unknown): void;
+}
