@@ -50,9 +50,9 @@ export interface ActorContext<M extends Message = Message, A = unknown> {
   /** The envelope being handled (undefined in hooks). */
   readonly envelope: Envelope<M> | undefined;
   tell<N extends Message>(to: string, msg: N, opts?: SendOptions): Promise<void>;
-  ask<T = unknown>(to: string, msg: Message, opts?: AskOptions): Promise<T>;
+  ask<T = unknown, N extends Message = Message>(to: string, msg: N, opts?: AskOptions): Promise<T>;
   /** Broadcast to every subscriber of `topic` (through the system bus). */
-  publish(topic: string, msg: Message, opts?: SendOptions): void;
+  publish<N extends Message>(topic: string, msg: N, opts?: SendOptions): void;
   /** Stop this actor normally after the current message (a `transient` or `temporary` child is then not restarted). */
   stop(): void;
 }

@@ -13,6 +13,8 @@ import { DEFAULT_MAILBOX, Mailbox, type MailboxOptions } from './mailbox.js';
 import { createRef } from './ref.js';
 import { withTimeout } from './timeout.js';
 
+const RESOLVED = Promise.resolve();
+
 /** Messages handled per turn before yielding to the host. */
 const THROUGHPUT = 256;
 
@@ -26,6 +28,8 @@ export class ActorCell<M extends Message = Message, A = unknown> implements Supe
   readonly mailbox: Mailbox;
   readonly ref: ActorRef<M>;
   parent: ChildParent | undefined;
+  /** Installed by the supervisor when the restart policy counts successes (circuit breaker). */
+  onSuccess: (() => void) | undefined;
   restarts = 0;
   processed = 0;
   lastError: unknown;
@@ -174,50 +178,91 @@ export class ActorCell<M extends Message = Message, A = unknown> implements Supe
 
   // ---------------------------------------------------------------- processing
 
+  private readonly drainTask = () => this.drain();
+
   private schedule(): void {
-    if (this.draining || !this.lifecycle.is('Running') || this.mailbox.size === 0) return;
+    if (this.draining || this.lifecycle.state !== 'Running' || this.mailbox.size === 0) return;
     this.draining = true;
-    queueMicrotask(() => void this.drain());
+    // a resolved promise's then() is far cheaper than Node's queueMicrotask (async-context bookkeeping)
+    void RESOLVED.then(this.drainTask);
   }
 
-  private async drain(): Promise<void> {
+  /**
+   * Handle queued messages one at a time. Synchronous handlers run in a plain loop (no promise per
+   * message); the first handler that returns a promise hands the rest of the turn to
+   * {@link drainAsync}.
+   */
+  private drain(): void {
     const generation = this.drainGeneration;
     let n = 0;
-    try {
-      while (this.lifecycle.is('Running') && !this.stopRequested) {
-        const env = this.mailbox.shift() as Envelope<M> | undefined;
-        if (!env) break;
-        this.current = env;
-        let result: unknown;
-        try {
-          result = this.instance!.handle(env.payload, this.ctx);
-          if (isThenable(result)) result = await result;
-        } catch (err) {
-          if (generation !== this.drainGeneration) return;
-          this.current = undefined;
-          this.handlerCrashed(env, err);
-          return;
-        }
-        if (generation !== this.drainGeneration) return; // abandoned by a stop that timed out
+    while (this.lifecycle.state === 'Running' && !this.stopRequested) {
+      const env = this.mailbox.shift() as Envelope<M> | undefined;
+      if (!env) break;
+      this.current = env;
+      let result: unknown;
+      try {
+        result = this.instance!.handle(env.payload, this.ctx);
+      } catch (err) {
         this.current = undefined;
-        this.processed++;
-        if (env.correlationId) {
-          const replyErr = asReplyError(result);
-          this.kernel.settleReply(env.correlationId, replyErr === undefined, replyErr ?? result);
-        }
-        this.parent?.childSucceeded(this);
-        if (++n >= THROUGHPUT) {
-          n = 0;
-          await this.kernel.clock.yieldToHost();
-        }
+        this.handlerCrashed(env, err);
+        this.drainDone(generation);
+        return;
       }
-    } finally {
-      if (generation === this.drainGeneration) this.draining = false;
+      if (isThenable(result)) {
+        void this.drainAsync(env, result, generation, n);
+        return;
+      }
+      this.handled(env, result);
+      if (++n >= THROUGHPUT) {
+        void this.kernel.clock.yieldToHost().then(() => this.resume(generation));
+        return;
+      }
+    }
+    this.drainDone(generation);
+  }
+
+  private async drainAsync(env: Envelope<M>, pending: PromiseLike<unknown>, generation: number, n: number): Promise<void> {
+    let result: unknown;
+    try {
+      result = await pending;
+    } catch (err) {
+      if (generation !== this.drainGeneration) return; // abandoned by a stop that timed out
+      this.current = undefined;
+      this.handlerCrashed(env, err);
+      this.drainDone(generation);
+      return;
+    }
+    if (generation !== this.drainGeneration) return;
+    this.handled(env, result);
+    if (++n >= THROUGHPUT) await this.kernel.clock.yieldToHost();
+    this.resume(generation);
+  }
+
+  /** Continue the drain loop after an await, unless the cell moved on meanwhile. */
+  private resume(generation: number): void {
+    if (generation !== this.drainGeneration) return;
+    if (this.lifecycle.state === 'Running' && !this.stopRequested && this.mailbox.size > 0) this.drain();
+    else this.drainDone(generation);
+  }
+
+  private handled(env: Envelope<M>, result: unknown): void {
+    this.current = undefined;
+    this.processed++;
+    if (env.correlationId) {
+      const replyErr = asReplyError(result);
+      this.kernel.settleReply(env.correlationId, replyErr === undefined, replyErr ?? result);
+    }
+    this.onSuccess?.();
+  }
+
+  private drainDone(generation: number): void {
+    if (generation === this.drainGeneration) this.draining = false;
+    if (this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();
     }
-    if (this.stopRequested && this.lifecycle.is('Running')) void this.exitNormally();
+    if (this.stopRequested && this.lifecycle.state === 'Running') void this.exitNormally();
     else this.schedule();
   }
 

@@ -11,8 +11,6 @@ export interface ChildParent {
   childFailed(child: SupervisedChild, error: unknown): void;
   /** The child stopped itself normally (ctx.stop()). */
   childExited(child: SupervisedChild): void;
-  /** The child handled a message (or passed a health check) - circuit breakers close on this. */
-  childSucceeded(child: SupervisedChild): void;
 }
 
 export interface StopOptions {
@@ -29,6 +27,8 @@ export interface SupervisedChild {
   readonly type: string;
   readonly lifecycle: Lifecycle;
   parent: ChildParent | undefined;
+  /** Set by the parent when its restart policy counts successes (a handled message closes a half-open circuit). */
+  onSuccess?: (() => void) | undefined;
   /** Uninitialized | Stopped | Failed -> Running. Rejects (child in StartFailed) if it cannot start. */
   start(): Promise<void>;
   /** Crashed | StartFailed | Backoff -> Running, with a fresh instance. Rejects (StartFailed) on failure. */

@@ -22,7 +22,7 @@ export interface Kernel {
   readonly askTimeoutMs: number;
   tell(to: string, msg: Message, opts: SendOptions | undefined, origin: SendOrigin): Promise<void>;
   ask<T>(to: string, msg: Message, opts: AskOptions | undefined, origin: SendOrigin): Promise<T>;
-  publish(topic: string, msg: Message, opts: SendOptions | undefined, origin: SendOrigin): void;
+  publish<N extends Message>(topic: string, msg: N, opts: SendOptions | undefined, origin: SendOrigin): void;
   /** Complete a pending ask. Unknown ids (already timed out) are ignored. */
   settleReply(correlationId: string, ok: boolean, value: unknown): void;
 }

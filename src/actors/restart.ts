@@ -10,6 +10,8 @@ import type { Random } from './clock.js';
 export type RestartDecision = { restart: true; delayMs: number } | { restart: false; reason: string };
 
 export interface RestartTracker {
+  /** Whether `onSuccess` matters (lets the runtime skip a call per message otherwise). */
+  readonly countsSuccesses: boolean;
   /** A failure happened at `now`: restart (after a delay) or give up? */
   onFailure(now: number, random: Random): RestartDecision;
   /** The child became Running at `now`. */
@@ -57,6 +59,7 @@ export function exponentialBackoff(opts: ExponentialBackoffOptions = {}): Restar
       let runningSince: number | undefined;
       let lastDelay = 0;
       return {
+        countsSuccesses: false,
         onFailure(now, random) {
           if (runningSince !== undefined && now - runningSince >= resetAfterMs) failures = 0;
           runningSince = undefined;
@@ -113,6 +116,7 @@ export function circuitBreaker(opts: CircuitBreakerOptions = {}): RestartPolicy 
         return { restart: true, delayMs: recoveryTimeoutMs };
       };
       return {
+        countsSuccesses: true,
         onFailure() {
           if (state === 'half-open' || state === 'open') return open();
           failures++;
@@ -143,6 +147,7 @@ export function never(): RestartPolicy {
   return {
     kind: 'never',
     tracker: () => ({
+      countsSuccesses: false,
       onFailure: () => ({ restart: false, reason: 'restart policy is never' }),
       onRunning() {},
       onSuccess() {},

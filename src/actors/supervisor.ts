@@ -225,6 +225,7 @@ export class Supervisor implements SupervisedChild, ChildParent {
       shutdownTimeoutMs: spec.shutdownTimeoutMs ?? 5_000,
       healthFailures: 0,
     };
+    this.installTracker(entry, entry.tracker);
     this.entries.push(entry);
     this.byChild.set(child, entry);
     this.env.registry.register({ id: spec.id, address, placement, child, parent: this.address, ...(deliver ? { deliver } : {}) });
@@ -275,7 +276,7 @@ export class Supervisor implements SupervisedChild, ChildParent {
     this.restarts++;
     this.restartTimes = [];
     this.escalating = false;
-    for (const e of this.entries) e.tracker = (e.spec.policy ?? exponentialBackoff()).tracker();
+    for (const e of this.entries) this.installTracker(e, (e.spec.policy ?? exponentialBackoff()).tracker());
     void reason;
     await this.startAll('StartFailed');
     this.lifecycle.transition('Running');
@@ -351,10 +352,6 @@ export class Supervisor implements SupervisedChild, ChildParent {
     void this.run(() => this.handleFailure(child, undefined, true));
   }
 
-  childSucceeded(child: SupervisedChild): void {
-    this.byChild.get(child)?.tracker.onSuccess(this.now());
-  }
-
   private run(step: () => Promise<void>): Promise<void> {
     const next = this.queue.then(step);
     this.queue = next.catch((err) => {
@@ -411,6 +408,11 @@ export class Supervisor implements SupervisedChild, ChildParent {
       return;
     }
     await this.restartGroup(affected, error);
+  }
+
+  private installTracker(entry: Entry, tracker: RestartTracker): void {
+    entry.tracker = tracker;
+    entry.child.onSuccess = tracker.countsSuccesses ? () => tracker.onSuccess(this.now()) : undefined;
   }
 
   private giveUpOn(entry: Entry, reason: string, error: unknown): void {

@@ -6,8 +6,9 @@
 import type { ActorDefinition, ActorRef, AskOptions, Message, ReplyMap, SendOptions } from './actor.js';
 import { Bus, type GroupStrategy } from './bus.js';
 import type { SupervisedChild } from './child.js';
-import { realClock, type Clock, type Random } from './clock.js';
+import { coarseNow, realClock, type Clock, type Random } from './clock.js';
 import { DeadLetterQueue } from './dead-letters.js';
+import { Deadlines } from './deadlines.js';
 import { IdGenerator, type Envelope, type Routing } from './envelope.js';
 import { ActorStoppedError, AskTimeoutError, NoRouteError } from './errors.js';
 import type { Kernel, SendOrigin } from './kernel.js';
@@ -34,7 +35,8 @@ export type Termination = { reason: 'shutdown' } | { reason: 'failed'; error: un
 interface PendingReply {
   resolve(v: unknown): void;
   reject(e: unknown): void;
-  timer: unknown;
+  to: string;
+  timeoutMs: number;
 }
 
 const noop = () => {};
@@ -54,6 +56,8 @@ export class ActorSystem implements Kernel {
   readonly terminated: Promise<Termination>;
 
   private readonly replies = new Map<string, PendingReply>();
+  private readonly deadlines: Deadlines;
+  private readonly stamp: () => number;
   private readonly listeners = new Set<(e: SupervisionEvent) => void>();
   private terminate!: (t: Termination) => void;
   private done = false;
@@ -64,7 +68,18 @@ export class ActorSystem implements Kernel {
     this.clock = opts.clock ?? realClock;
     this.random = opts.random ?? Math.random;
     this.askTimeoutMs = opts.askTimeoutMs ?? 5_000;
-    this.ids = new IdGenerator('');
+    this.stamp = coarseNow(this.clock);
+    this.deadlines = new Deadlines(
+      this.clock,
+      (id) => this.replies.has(id),
+      () => this.replies.size,
+      (id) => {
+        const p = this.replies.get(id)!;
+        this.replies.delete(id);
+        p.reject(new AskTimeoutError(p.to, p.timeoutMs));
+      },
+    );
+    this.ids = new IdGenerator('m');
     this.metrics = opts.metrics ?? new MetricsRegistry();
     this.deadLetters = new DeadLetterQueue(
       opts.deadLetterCapacity ?? 1000,
@@ -132,13 +147,13 @@ export class ActorSystem implements Kernel {
   }
 
   /** Send to one member of a load-balanced group. */
-  tellGroup(group: string, msg: Message, opts?: SendOptions, origin: SendOrigin = {}): Promise<void> {
+  tellGroup<N extends Message>(group: string, msg: N, opts?: SendOptions, origin: SendOrigin = {}): Promise<void> {
     const member = this.bus.pick(group);
     if (member === undefined) return this.noRoute({ kind: 'group', group, to: '' }, msg, opts, origin, `group ${group}`);
     return this.dispatch(this.envelope({ kind: 'group', group, to: member }, msg, opts, origin, false), member);
   }
 
-  askGroup<T>(group: string, msg: Message, opts?: AskOptions, origin: SendOrigin = {}): Promise<T> {
+  askGroup<T, N extends Message = Message>(group: string, msg: N, opts?: AskOptions, origin: SendOrigin = {}): Promise<T> {
     const member = this.bus.pick(group);
     if (member === undefined) return Promise.reject(new NoRouteError(`group ${group}`));
     return this.askVia({ kind: 'group', group, to: member }, member, msg, opts, origin);
@@ -159,7 +174,7 @@ export class ActorSystem implements Kernel {
     return this.askVia({ kind: 'direct', to }, to, msg, opts, origin);
   }
 
-  publish(topic: string, msg: Message, opts: SendOptions | undefined, origin: SendOrigin): void {
+  publish<N extends Message>(topic: string, msg: N, opts: SendOptions | undefined, origin: SendOrigin): void {
     const subs = this.bus.subscribers(topic);
     if (subs.length === 0) {
       void this.noRoute({ kind: 'topic', topic }, msg, opts, origin, `topic ${topic}`);
@@ -176,7 +191,7 @@ export class ActorSystem implements Kernel {
     const p = this.replies.get(correlationId);
     if (!p) return;
     this.replies.delete(correlationId);
-    this.clock.clearTimer(p.timer as never);
+    this.deadlines.settled();
     if (ok) p.resolve(value);
     else p.reject(value);
   }
@@ -184,22 +199,23 @@ export class ActorSystem implements Kernel {
   // ---------------------------------------------------------------- internals
 
   private envelope(routing: Routing, payload: Message, opts: SendOptions | undefined, origin: SendOrigin, isAsk: boolean): Envelope {
-    const messageId = this.ids.next('m');
+    const messageId = this.ids.next();
     const cause = origin.cause;
-    const env: Envelope = {
+    // one object shape for every envelope keeps the hot path monomorphic
+    return {
       messageId,
+      correlationId: isAsk ? messageId : undefined,
+      causationId: cause?.messageId,
       traceId: cause?.traceId ?? messageId,
       spanId: messageId,
+      from: origin.from,
       routing,
       priority: opts?.priority ?? 'normal',
-      createdAt: this.clock.now(),
+      createdAt: this.stamp(),
+      enqueuedAt: undefined,
       attempt: 1,
       payload,
     };
-    if (isAsk) env.correlationId = messageId;
-    if (cause) env.causationId = cause.messageId;
-    if (origin.from !== undefined) env.from = origin.from;
-    return env;
   }
 
   private dispatch(env: Envelope, to: string): Promise<void> {
@@ -229,11 +245,9 @@ export class ActorSystem implements Kernel {
     const timeoutMs = opts?.timeoutMs ?? this.askTimeoutMs;
     const id = env.correlationId!;
     const promise = new Promise<T>((resolve, reject) => {
-      const timer = this.clock.setTimer(() => {
-        if (this.replies.delete(id)) reject(new AskTimeoutError(to, timeoutMs));
-      }, timeoutMs);
-      this.replies.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.replies.set(id, { resolve: resolve as (v: unknown) => void, reject, to, timeoutMs });
     });
+    this.deadlines.add(id, timeoutMs);
     // delivery failures settle the reply through settleReply; the tell promise itself is not needed
     this.dispatch(env, to).catch(noop);
     return promise;
@@ -243,9 +257,9 @@ export class ActorSystem implements Kernel {
     if (this.done) return;
     if (t.reason === 'failed') await this.root.stop({ final: true, timeoutMs: 30_000 }).catch(noop);
     this.done = true;
+    this.deadlines.clear();
     for (const [id, p] of [...this.replies]) {
       this.replies.delete(id);
-      this.clock.clearTimer(p.timer as never);
       p.reject(new ActorStoppedError(this.root.address, 'terminated'));
     }
     this.terminate(t);

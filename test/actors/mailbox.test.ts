@@ -167,15 +167,18 @@ describe('mailbox', () => {
     expect(mb.size).toBe(1);
   });
 
-  it('stamps enqueuedAt from the clock and tracks depth', async () => {
-    const { mb, env, clock } = setup({ capacity: 10, overflow: 'fail' });
+  it('stamps enqueuedAt: the creation time when admitted at once, the clock when admitted later', async () => {
+    const { mb, env, clock } = setup({ capacity: 1, overflow: { kind: 'block', timeoutMs: 1000 } });
+    const a = env('a', { createdAt: 10 });
+    await mb.offer(a);
+    expect(a.enqueuedAt).toBe(10);
+    const b = env('b', { createdAt: 20 });
+    const pb = mb.offer(b);
     await clock.advance(123);
-    const e = env('x');
-    await mb.offer(e);
-    expect(e.enqueuedAt).toBe(123);
-    await mb.offer(env('y'));
     mb.shift();
-    expect(mb.stats).toEqual({ enqueued: 2, dequeued: 1, dropped: 0, maxDepth: 2 });
+    await pb;
+    expect(b.enqueuedAt).toBe(123);
+    expect(mb.stats).toEqual({ enqueued: 2, dequeued: 1, dropped: 0, maxDepth: 1 });
   });
 
   it('refuses a non-positive capacity', () => {

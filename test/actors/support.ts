@@ -28,7 +28,7 @@ export const Tracked = defineActor<TrackedMsg, { ping: string; crash: never; exi
   create(args) {
     const instance = (counters.get(args.name) ?? 0) + 1;
     counters.set(args.name, instance);
-    const log = (s: string) => args.log.push(`${args.name}#${instance}:${s}`);
+    const log = (s: string): void => void args.log.push(`${args.name}#${instance}:${s}`);
     return {
       preStart() {
         log('preStart');

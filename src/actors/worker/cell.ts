@@ -63,6 +63,7 @@ export function workerPlacement(spawn: WorkerSpawner, opts: WorkerPlacementOptio
 }
 
 const noop = () => {};
+const RESOLVED = Promise.resolve();
 
 export class WorkerCell implements SupervisedChild {
   readonly kind = 'worker' as const;
@@ -70,6 +71,7 @@ export class WorkerCell implements SupervisedChild {
   readonly mailbox: Mailbox;
   readonly ref;
   parent: ChildParent | undefined;
+  onSuccess: (() => void) | undefined;
   restarts = 0;
   processed = 0;
   lastError: unknown;
@@ -298,7 +300,7 @@ export class WorkerCell implements SupervisedChild {
     for (let i = 0; i < n; i++) this.inFlight.shift();
     this.processed += n;
     for (const [cid, ok, value] of replies) this.kernel.settleReply(cid, ok, ok ? value : deserializeError(value as SerializedError));
-    if (n > 0) this.parent?.childSucceeded(this);
+    if (n > 0) this.onSuccess?.();
   }
 
   /** A send made by the actor inside the worker, routed through this side's system. */
@@ -333,13 +335,15 @@ export class WorkerCell implements SupervisedChild {
 
   // ---------------------------------------------------------------- sending to the worker
 
+  private readonly pumpTask = () => {
+    this.pumpScheduled = false;
+    this.pump();
+  };
+
   private schedulePump(): void {
     if (this.pumpScheduled || !this.lifecycle.is('Running')) return;
     this.pumpScheduled = true;
-    queueMicrotask(() => {
-      this.pumpScheduled = false;
-      this.pump();
-    });
+    void RESOLVED.then(this.pumpTask);
   }
 
   /** Move envelopes from the mailbox to the worker while the window has room (one postMessage per batch). */

@@ -1,0 +1,4 @@
+import { serveActorsInNodeWorker } from '../../platform/node/worker.js';
+import { Hasher } from './actors.js';
+
+serveActorsInNodeWorker([Hasher]);
