@@ -32,6 +32,7 @@ export default defineConfig({
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],
           testTimeout: 30_000,
+          globalSetup: ['test/setup/browser-vectors.ts'],
           browser: {
             enabled: true,
             headless: true,

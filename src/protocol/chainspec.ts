@@ -1,0 +1,447 @@
+/**
+ * Alys chain specs (alys-protocol.md sections 1.9 and 9; `app/src/spec.rs`,
+ * `app/src/auxpow_miner.rs` `BitcoinConsensusParams`, `etc/config/*.json`).
+ *
+ * Alys reads a ChainSpec only from JSON, with camelCase keys and `#[serde(default)]`: a missing
+ * top-level key takes the value of the built-in DEV spec (section 9.1); inside `retargetParams`
+ * a missing key takes zero/false (BitcoinConsensusParams's own default). `parseChainSpec`
+ * reproduces that and validates every value, naming the bad field as a JSON path:
+ *
+ * | key | Alys type | accepted here |
+ * | --- | --- | --- |
+ * | slotDuration | u64 ms | safe integer ≥ 1 (stricter: 0 would divide by zero in Aura) |
+ * | authorities | Vec<bls::PublicKey> | 1..15 strings `0x` + 96 hex digits, a valid G1 point that is not infinity (stricter: Alys accepts 0 or > 15 keys but cannot use them) |
+ * | federation | Vec<H160> | ≥ 1 strings of 40 hex digits, optional lowercase `0x`, no EIP-55 checksum check (as Alys) (stricter: Alys also takes a byte array, and an empty list makes its fee split divide by zero) |
+ * | federationBitcoinPubkeys | Vec<secp256k1::PublicKey> | ≥ 1 strings of 66 hex digits, no `0x`, a compressed point on the curve (stricter: Alys also takes 65-byte uncompressed/hybrid keys, and an empty list) |
+ * | bits, chainId, bitcoinStartHeight | u32 | 0..2^32−1 |
+ * | maxBlocksWithoutPow | u64 | safe integer (stricter: values above 2^53−1 cannot be held exactly in a JS number) |
+ * | isValidator | bool | boolean |
+ * | executionTimeoutLength, requiredBtcTxnConfirmations | u16 | 0..65535 |
+ * | retargetParams | BitcoinConsensusParams | object: powLimit/powLowerLimit u32, powTargetTimespan/powTargetSpacing u64 (safe integers), powNoRetargeting bool, maxPowAdjustment u8; when retargeting is on, powTargetSpacing ≥ 1 and powTargetTimespan ≥ powTargetSpacing (stricter: Alys would divide by zero at the first retarget) |
+ *
+ * Normalisation: hex is lowercased; EVM addresses always get a `0x` prefix; BTC keys never have one.
+ *
+ * Unknown keys: serde ignores them, so we do too (a spec Alys accepts must parse), but we report
+ * them as JSON paths in {@link parseChainSpecDetailed}'s `unknownKeys` (e.g. a snake_case
+ * `slot_duration` is ignored by Alys, which then silently uses DEV's value: worth a warning), and
+ * `rejectUnknownKeys: true` turns them into DecodeErrors. `null` is never "missing": serde
+ * rejects it for these fields, and so do we. Duplicate keys cannot be seen after JSON.parse
+ * (serde rejects them; JSON.parse keeps the last).
+ */
+import { bls12_381 } from '@noble/curves/bls12-381.js';
+import { bytesToHex, describe } from './bytes.js';
+import { DecodeError } from './errors.js';
+import type { ChainSpec, Hex, RetargetParams } from './types.js';
+import { parseCompressedPubkey } from './bridge/taproot.js';
+
+/** The most authorities an AggregateApproval's `BitList<15>` can express. */
+export const MAX_AUTHORITIES = 15;
+
+// ---------------------------------------------------------------- shipped specs (section 9)
+
+/**
+ * Built-in DEV spec (`repo:app/src/spec.rs`, spec 9.1): `--dev` / `--chain dev`, and the default
+ * for missing JSON keys. The exported spec constants are deep-frozen; {@link getChainSpec} gives
+ * a mutable copy.
+ */
+export const DEV_CHAIN_SPEC: ChainSpec = deepFreeze({
+  slotDuration: 4000,
+  authorities: ['0x97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb'],
+  federation: ['0x2e80ab37dfb510a64526296fd1f295c42ef19c29'],
+  federationBitcoinPubkeys: ['0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798'],
+  bits: 505794034, // 0x1e25cdf2
+  chainId: 121212,
+  maxBlocksWithoutPow: 50000,
+  bitcoinStartHeight: 95800,
+  retargetParams: {
+    powNoRetargeting: false,
+    powLimit: 553713663, // 0x2100ffff
+    powLowerLimit: 439495319, // 0x1a322a97
+    powTargetTimespan: 60,
+    powTargetSpacing: 5,
+    maxPowAdjustment: 20,
+  },
+  isValidator: true,
+  executionTimeoutLength: 3,
+  requiredBtcTxnConfirmations: 144,
+});
+
+const TESTNET_AUTHORITIES: Hex[] = [
+  '0x8dd89bf44ae1b76f5e105dddb56ca27da51ae04120869c794a66dbd755f2102881b0eabac42c3f72e59a78e9feaec64d',
+  '0xad1b7a31e6176e48a89336786ae8b9950da04fee6fa901b0bc23ce15136b6afff9f42a513b25fe6ccdec19e5a3fddb66',
+  '0x9877f2d934d46d8ab03f37f5a898f0e10434b3e3b033cba3be0205fe7b11a4d874d4610e20c6620b56c8d17345a73b8b',
+];
+/** Spec 9.2 (`0x8c483d6B…`, `0x11a96B2A…`, `0x910e69Ac…`), lowercased. */
+const TESTNET_FEDERATION: Hex[] = [
+  '0x8c483d6bf33288318143da93bb533d599de04e72',
+  '0x11a96b2a888141953203df5c745c14449477d65d',
+  '0x910e69ac27e50a71e0b31283f9f087daf0543cdc',
+];
+const TESTNET_BTC_PUBKEYS: string[] = [
+  '021c0aa327d1f7f6fe9bbb0bb479ffcc8c022b52183b0f813a4107bf0f8f5ec226',
+  '02c91be74598eff42512b29c64919b8681690754f7c0ac9c5e991ace761cc962ad',
+  '037b169ff8392c0c1c488b5ac3f8fbc8a6387a3ea75904fa2cf9b175128d9890e7',
+];
+
+/**
+ * `repo:etc/config/chain.json` (testnet validators), spec 9.2. The file has no
+ * `executionTimeoutLength`, so DEV's 3 applies. `bitcoinStartHeight` is not in the 9.2 table;
+ * the shipped file sets 0 (checked against the vector file in the tests).
+ */
+export const TESTNET_CHAIN_SPEC: ChainSpec = deepFreeze({
+  slotDuration: 5000,
+  authorities: TESTNET_AUTHORITIES,
+  federation: TESTNET_FEDERATION,
+  federationBitcoinPubkeys: TESTNET_BTC_PUBKEYS,
+  bits: 486604799, // 0x1d00ffff
+  chainId: 727272,
+  maxBlocksWithoutPow: 50000,
+  bitcoinStartHeight: 0,
+  retargetParams: {
+    powNoRetargeting: false,
+    powLimit: 553713663,
+    powLowerLimit: 439495319,
+    powTargetTimespan: 60,
+    powTargetSpacing: 5,
+    maxPowAdjustment: 20,
+  },
+  isValidator: true,
+  executionTimeoutLength: 3,
+  requiredBtcTxnConfirmations: 144,
+});
+
+/** `repo:etc/config/chain-full.json` (testnet full node), spec 9.2: as chain.json but maxBlocksWithoutPow 5·10^11, powLowerLimit 0x1d00ffff, not a validator. */
+export const TESTNET_FULL_CHAIN_SPEC: ChainSpec = deepFreeze({
+  slotDuration: 5000,
+  authorities: TESTNET_AUTHORITIES,
+  federation: TESTNET_FEDERATION,
+  federationBitcoinPubkeys: TESTNET_BTC_PUBKEYS,
+  bits: 486604799,
+  chainId: 727272,
+  maxBlocksWithoutPow: 500000000000,
+  bitcoinStartHeight: 0,
+  retargetParams: {
+    powNoRetargeting: false,
+    powLimit: 553713663,
+    powLowerLimit: 486604799,
+    powTargetTimespan: 60,
+    powTargetSpacing: 5,
+    maxPowAdjustment: 20,
+  },
+  isValidator: false,
+  executionTimeoutLength: 3,
+  requiredBtcTxnConfirmations: 144,
+});
+
+/**
+ * `repo:etc/config/chain-dev.json`, spec 9.2: the file omits isValidator,
+ * requiredBtcTxnConfirmations and executionTimeoutLength, so DEV's true / 144 / 3 apply.
+ */
+export const CHAIN_DEV_JSON_SPEC: ChainSpec = deepFreeze({
+  slotDuration: 5000,
+  authorities: ['0x97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb'],
+  federation: ['0x7e5f4552091a69125d5dfcb7b8c2659029395bdf'],
+  federationBitcoinPubkeys: ['0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798'],
+  bits: 505794034,
+  chainId: 121212,
+  maxBlocksWithoutPow: 20,
+  bitcoinStartHeight: 0,
+  retargetParams: {
+    powNoRetargeting: true,
+    powLimit: 505794034,
+    powLowerLimit: 439495319,
+    powTargetTimespan: 12000,
+    powTargetSpacing: 1000,
+    maxPowAdjustment: 20,
+  },
+  isValidator: true,
+  executionTimeoutLength: 3,
+  requiredBtcTxnConfirmations: 144,
+});
+
+export type ChainSpecName = 'dev' | 'testnet' | 'testnet-full' | 'chain-dev';
+
+const NAMED: Record<ChainSpecName, ChainSpec> = {
+  dev: DEV_CHAIN_SPEC,
+  testnet: TESTNET_CHAIN_SPEC,
+  'testnet-full': TESTNET_FULL_CHAIN_SPEC,
+  'chain-dev': CHAIN_DEV_JSON_SPEC,
+};
+
+/** A fresh (mutable) copy of a shipped spec: `dev` (built-in DEV), `testnet` (chain.json), `testnet-full` (chain-full.json), `chain-dev` (chain-dev.json). */
+export function getChainSpec(name: ChainSpecName): ChainSpec {
+  const spec = Object.prototype.hasOwnProperty.call(NAMED, name) ? NAMED[name] : undefined;
+  if (spec === undefined)
+    throw new DecodeError('chain', `unknown chain spec ${JSON.stringify(name)}; expected one of ${Object.keys(NAMED).join(', ')}`);
+  return cloneChainSpec(spec);
+}
+
+export function cloneChainSpec(spec: ChainSpec): ChainSpec {
+  return {
+    ...spec,
+    authorities: [...spec.authorities],
+    federation: [...spec.federation],
+    federationBitcoinPubkeys: [...spec.federationBitcoinPubkeys],
+    retargetParams: { ...spec.retargetParams },
+  };
+}
+
+// ---------------------------------------------------------------- parsing
+
+export interface ChainSpecParseOptions {
+  /** Refuse keys Alys would ignore (default false: they are only reported). */
+  rejectUnknownKeys?: boolean;
+}
+
+export interface ChainSpecParseResult {
+  spec: ChainSpec;
+  /** JSON paths of keys Alys ignores (unknown or misspelled), e.g. `$.slot_duration`. */
+  unknownKeys: string[];
+  /** Top-level keys that were absent and took the DEV value. */
+  defaultedKeys: string[];
+}
+
+const TOP_KEYS = [
+  'slotDuration',
+  'authorities',
+  'federation',
+  'federationBitcoinPubkeys',
+  'bits',
+  'chainId',
+  'maxBlocksWithoutPow',
+  'bitcoinStartHeight',
+  'retargetParams',
+  'isValidator',
+  'executionTimeoutLength',
+  'requiredBtcTxnConfirmations',
+] as const satisfies readonly (keyof ChainSpec)[];
+
+const RETARGET_KEYS = [
+  'powLimit',
+  'powLowerLimit',
+  'powTargetTimespan',
+  'powTargetSpacing',
+  'powNoRetargeting',
+  'maxPowAdjustment',
+] as const satisfies readonly (keyof RetargetParams)[];
+
+const U8 = 0xff;
+const U16 = 0xffff;
+const U32 = 0xffffffff;
+const U64 = Number.MAX_SAFE_INTEGER; // JS limit, see the table above
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function readUint(value: unknown, path: string, max: number, typeName: string): number {
+  if (typeof value !== 'number') throw new DecodeError(path, `expected a ${typeName} number, got ${describe(value)}`);
+  if (!Number.isInteger(value)) throw new DecodeError(path, `expected an integer (${typeName}), got ${value}`);
+  if (value < 0) throw new DecodeError(path, `expected a non-negative ${typeName}, got ${value}`);
+  if (value > max)
+    throw new DecodeError(
+      path,
+      max === U64 ? `${value} is above 2^53−1, which a JS number cannot hold exactly` : `${value} does not fit a ${typeName} (max ${max})`,
+    );
+  return value;
+}
+
+function readBool(value: unknown, path: string): boolean {
+  if (typeof value !== 'boolean') throw new DecodeError(path, `expected true or false, got ${describe(value)}`);
+  return value;
+}
+
+function readArray(value: unknown, path: string): unknown[] {
+  if (!Array.isArray(value)) throw new DecodeError(path, `expected an array, got ${describe(value)}`);
+  return value;
+}
+
+const HEX_BODY = /^[0-9a-fA-F]*$/;
+
+/** Lighthouse `PublicKey` from JSON: `0x` (lowercase x) + 96 hex digits, a valid non-infinity G1 point. */
+export function parseBlsPublicKey(value: unknown, path: string): Hex {
+  if (typeof value !== 'string') throw new DecodeError(path, `expected a BLS public key string, got ${describe(value)}`);
+  if (!value.startsWith('0x')) throw new DecodeError(path, 'a BLS public key must start with 0x');
+  const body = value.slice(2);
+  if (!HEX_BODY.test(body)) throw new DecodeError(path, 'BLS public key contains a non-hex character');
+  if (body.length !== 96) throw new DecodeError(path, `a BLS public key is 48 bytes (96 hex digits), got ${body.length} digits`);
+  const hex = `0x${body.toLowerCase()}` as Hex;
+  let point;
+  try {
+    point = bls12_381.G1.Point.fromHex(body.toLowerCase());
+    point.assertValidity();
+  } catch (cause) {
+    throw new DecodeError(path, 'not a valid compressed BLS12-381 G1 point (bad encoding, not on the curve, or not in the subgroup)', { cause });
+  }
+  if (point.is0()) throw new DecodeError(path, 'the infinity point is not a valid BLS public key');
+  return hex;
+}
+
+/** ethereum-types `H160` from JSON: 40 hex digits of either case, optional lowercase `0x`. */
+export function parseEvmAddress(value: unknown, path: string): Hex {
+  if (typeof value !== 'string') throw new DecodeError(path, `expected an EVM address string, got ${describe(value)}`);
+  const body = value.startsWith('0x') ? value.slice(2) : value;
+  if (!HEX_BODY.test(body)) throw new DecodeError(path, 'EVM address contains a non-hex character');
+  if (body.length !== 40) throw new DecodeError(path, `an EVM address is 20 bytes (40 hex digits), got ${body.length} digits`);
+  return `0x${body.toLowerCase()}` as Hex;
+}
+
+/** secp256k1 `PublicKey` from JSON, compressed form only: 66 hex digits, no `0x`, on the curve. */
+export function parseBitcoinPubkey(value: unknown, path: string): string {
+  if (typeof value !== 'string') throw new DecodeError(path, `expected a secp256k1 public key hex string, got ${describe(value)}`);
+  if (value.startsWith('0x') || value.startsWith('0X')) throw new DecodeError(path, 'a Bitcoin public key is plain hex, without 0x');
+  if (!HEX_BODY.test(value)) throw new DecodeError(path, 'Bitcoin public key contains a non-hex character');
+  if (value.length !== 66)
+    throw new DecodeError(path, `expected a 33-byte compressed public key (66 hex digits), got ${value.length} digits`);
+  return bytesToHex(parseCompressedPubkey(value.toLowerCase(), path));
+}
+
+function parseRetargetParams(value: unknown, path: string, unknownKeys: string[], reject: boolean): RetargetParams {
+  if (!isPlainObject(value)) throw new DecodeError(path, `expected an object, got ${describe(value)}`);
+  noteUnknown(value, RETARGET_KEYS, path, unknownKeys, reject);
+  const has = (k: string) => Object.prototype.hasOwnProperty.call(value, k);
+  const params: RetargetParams = {
+    powLimit: has('powLimit') ? readUint(value.powLimit, `${path}.powLimit`, U32, 'u32') : 0,
+    powLowerLimit: has('powLowerLimit') ? readUint(value.powLowerLimit, `${path}.powLowerLimit`, U32, 'u32') : 0,
+    powTargetTimespan: has('powTargetTimespan') ? readUint(value.powTargetTimespan, `${path}.powTargetTimespan`, U64, 'u64') : 0,
+    powTargetSpacing: has('powTargetSpacing') ? readUint(value.powTargetSpacing, `${path}.powTargetSpacing`, U64, 'u64') : 0,
+    powNoRetargeting: has('powNoRetargeting') ? readBool(value.powNoRetargeting, `${path}.powNoRetargeting`) : false,
+    maxPowAdjustment: has('maxPowAdjustment') ? readUint(value.maxPowAdjustment, `${path}.maxPowAdjustment`, U8, 'u8') : 0,
+  };
+  return params;
+}
+
+function checkRetargeting(params: RetargetParams, path: string): void {
+  if (params.powNoRetargeting) return;
+  if (params.powTargetSpacing < 1)
+    throw new DecodeError(`${path}.powTargetSpacing`, 'must be at least 1 when retargeting is on (Alys divides by it)');
+  if (params.powTargetTimespan < params.powTargetSpacing)
+    throw new DecodeError(
+      `${path}.powTargetTimespan`,
+      `must be at least powTargetSpacing (${params.powTargetSpacing}) when retargeting is on: the retarget interval timespan/spacing would be 0`,
+    );
+}
+
+function noteUnknown(
+  obj: Record<string, unknown>,
+  known: readonly string[],
+  path: string,
+  unknownKeys: string[],
+  reject: boolean,
+): void {
+  for (const key of Object.keys(obj)) {
+    if (known.includes(key)) continue;
+    const p = `${path}.${key}`;
+    if (reject) throw new DecodeError(p, `unknown chain-spec key (Alys ignores it; known keys: ${known.join(', ')})`);
+    unknownKeys.push(p);
+  }
+}
+
+/** Parse a ChainSpec JSON value (already JSON.parse'd) with Alys semantics; also reports ignored and defaulted keys. */
+export function parseChainSpecDetailed(json: unknown, options: ChainSpecParseOptions = {}): ChainSpecParseResult {
+  if (!isPlainObject(json)) throw new DecodeError('$', `a chain spec must be a JSON object, got ${describe(json)}`);
+  const reject = options.rejectUnknownKeys === true;
+  const unknownKeys: string[] = [];
+  noteUnknown(json, TOP_KEYS, '$', unknownKeys, reject);
+  const has = (k: string) => Object.prototype.hasOwnProperty.call(json, k);
+  const defaultedKeys = TOP_KEYS.filter((k) => !has(k));
+  const dev = DEV_CHAIN_SPEC;
+
+  const slotDuration = has('slotDuration') ? readUint(json.slotDuration, '$.slotDuration', U64, 'u64') : dev.slotDuration;
+  if (slotDuration < 1) throw new DecodeError('$.slotDuration', 'must be at least 1 ms (Aura divides by it)');
+
+  let authorities: Hex[] = [...dev.authorities];
+  if (has('authorities')) {
+    const list = readArray(json.authorities, '$.authorities');
+    if (list.length === 0) throw new DecodeError('$.authorities', 'at least one authority is required');
+    if (list.length > MAX_AUTHORITIES)
+      throw new DecodeError('$.authorities', `at most ${MAX_AUTHORITIES} authorities fit an approval's BitList<15>, got ${list.length}`);
+    authorities = list.map((v, i) => parseBlsPublicKey(v, `$.authorities[${i}]`));
+  }
+
+  let federation: Hex[] = [...dev.federation];
+  if (has('federation')) {
+    const list = readArray(json.federation, '$.federation');
+    if (list.length === 0) throw new DecodeError('$.federation', 'at least one federation address is required (Alys splits fees by the list length)');
+    federation = list.map((v, i) => parseEvmAddress(v, `$.federation[${i}]`));
+  }
+
+  let federationBitcoinPubkeys: string[] = [...dev.federationBitcoinPubkeys];
+  if (has('federationBitcoinPubkeys')) {
+    const list = readArray(json.federationBitcoinPubkeys, '$.federationBitcoinPubkeys');
+    if (list.length === 0) throw new DecodeError('$.federationBitcoinPubkeys', 'at least one federation Bitcoin key is required');
+    federationBitcoinPubkeys = list.map((v, i) => parseBitcoinPubkey(v, `$.federationBitcoinPubkeys[${i}]`));
+  }
+
+  const retargetParams = has('retargetParams')
+    ? parseRetargetParams(json.retargetParams, '$.retargetParams', unknownKeys, reject)
+    : { ...dev.retargetParams };
+  checkRetargeting(retargetParams, '$.retargetParams');
+
+  const spec: ChainSpec = {
+    slotDuration,
+    authorities,
+    federation,
+    federationBitcoinPubkeys,
+    bits: has('bits') ? readUint(json.bits, '$.bits', U32, 'u32') : dev.bits,
+    chainId: has('chainId') ? readUint(json.chainId, '$.chainId', U32, 'u32') : dev.chainId,
+    maxBlocksWithoutPow: has('maxBlocksWithoutPow')
+      ? readUint(json.maxBlocksWithoutPow, '$.maxBlocksWithoutPow', U64, 'u64')
+      : dev.maxBlocksWithoutPow,
+    bitcoinStartHeight: has('bitcoinStartHeight')
+      ? readUint(json.bitcoinStartHeight, '$.bitcoinStartHeight', U32, 'u32')
+      : dev.bitcoinStartHeight,
+    retargetParams,
+    isValidator: has('isValidator') ? readBool(json.isValidator, '$.isValidator') : dev.isValidator,
+    executionTimeoutLength: has('executionTimeoutLength')
+      ? readUint(json.executionTimeoutLength, '$.executionTimeoutLength', U16, 'u16')
+      : dev.executionTimeoutLength,
+    requiredBtcTxnConfirmations: has('requiredBtcTxnConfirmations')
+      ? readUint(json.requiredBtcTxnConfirmations, '$.requiredBtcTxnConfirmations', U16, 'u16')
+      : dev.requiredBtcTxnConfirmations,
+  };
+  return { spec, unknownKeys, defaultedKeys: [...defaultedKeys] };
+}
+
+/** Parse a ChainSpec JSON value with Alys semantics (see the module comment); unknown keys are ignored unless `rejectUnknownKeys`. */
+export function parseChainSpec(json: unknown, options: ChainSpecParseOptions = {}): ChainSpec {
+  return parseChainSpecDetailed(json, options).spec;
+}
+
+/** {@link parseChainSpec} over JSON text (a chain.json file's contents). */
+export function parseChainSpecJson(text: string, options: ChainSpecParseOptions = {}): ChainSpec {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new DecodeError('$', `not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  return parseChainSpec(json, options);
+}
+
+/** The chain spec as Alys JSON (camelCase keys, every key present). Parsing it gives the same spec back. */
+export function chainSpecToJson(spec: ChainSpec): Record<string, unknown> {
+  return {
+    slotDuration: spec.slotDuration,
+    authorities: [...spec.authorities],
+    federation: [...spec.federation],
+    federationBitcoinPubkeys: [...spec.federationBitcoinPubkeys],
+    bits: spec.bits,
+    chainId: spec.chainId,
+    maxBlocksWithoutPow: spec.maxBlocksWithoutPow,
+    bitcoinStartHeight: spec.bitcoinStartHeight,
+    retargetParams: { ...spec.retargetParams },
+    isValidator: spec.isValidator,
+    executionTimeoutLength: spec.executionTimeoutLength,
+    requiredBtcTxnConfirmations: spec.requiredBtcTxnConfirmations,
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+

@@ -1,0 +1,81 @@
+/**
+ * Strict readers for Ethereum JSON-RPC values (execution-apis encoding rules), each failing with a
+ * DecodeError that names the JSON path.
+ *
+ * - QUANTITY: `0x` + the shortest hex digits ("0x0" for zero; "0x", "0x00", "0x01" are refused).
+ * - DATA: `0x` + an even number of hex digits, with a fixed byte length where the field has one.
+ * Hex digits may be upper or lower case (EIP-55 addresses are mixed case; checksums are not checked).
+ * Unknown extra object keys are ignored: clients add their own fields (`size`, `totalDifficulty`, …).
+ */
+import { parseHex, describe, toHex, type Hex } from '../bytes.js';
+import { DecodeError } from '../errors.js';
+
+export type JsonObject = Record<string, unknown>;
+
+const QUANTITY = /^0x(0|[1-9a-fA-F][0-9a-fA-F]*)$/;
+
+export function expectObject(value: unknown, path: string): JsonObject {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new DecodeError(path, `expected a JSON object, got ${describe(value)}`);
+  return value as JsonObject;
+}
+
+export function expectArray(value: unknown, path: string): unknown[] {
+  if (!Array.isArray(value)) throw new DecodeError(path, `expected a JSON array, got ${describe(value)}`);
+  return value;
+}
+
+/** `obj[key]`, required to be present (not undefined). */
+export function required(obj: JsonObject, key: string, path: string): unknown {
+  const value = obj[key];
+  if (value === undefined) throw new DecodeError(`${path}.${key}`, 'missing required field');
+  return value;
+}
+
+/** A QUANTITY of at most `maxBytes` bytes. */
+export function quantity(value: unknown, path: string, maxBytes = 32): bigint {
+  if (typeof value !== 'string') throw new DecodeError(path, `expected a hex QUANTITY string, got ${describe(value)}`);
+  if (!QUANTITY.test(value))
+    throw new DecodeError(path, `not a canonical QUANTITY (0x followed by hex digits without leading zeros): ${JSON.stringify(value.slice(0, 24))}`);
+  if (value.length - 2 > maxBytes * 2) throw new DecodeError(path, `QUANTITY larger than ${maxBytes} bytes`);
+  return BigInt(value);
+}
+
+/** A QUANTITY that must fit a safe JS integer (indices). */
+export function quantityNumber(value: unknown, path: string): number {
+  const n = quantity(value, path, 8);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError(path, 'value exceeds 2^53 - 1');
+  return Number(n);
+}
+
+/**
+ * An unsigned 256-bit integer written as hex that may carry leading zeros (signature `r`/`s`,
+ * storage values in some clients). Accepts 1..64 hex digits after `0x`.
+ */
+export function paddedUint(value: unknown, path: string, maxBytes = 32): bigint {
+  if (typeof value !== 'string') throw new DecodeError(path, `expected a hex string, got ${describe(value)}`);
+  if (!/^0x[0-9a-fA-F]+$/.test(value)) throw new DecodeError(path, 'expected 0x followed by hex digits');
+  if (value.length - 2 > maxBytes * 2) throw new DecodeError(path, `integer larger than ${maxBytes} bytes`);
+  return BigInt(value);
+}
+
+/** DATA of exactly `length` bytes (or any length when omitted). */
+export function data(value: unknown, path: string, length?: number): Uint8Array {
+  return parseHex(value, path, length === undefined ? { prefix: 'required' } : { prefix: 'required', length });
+}
+
+/** DATA of exactly `length` bytes, as lowercase Hex. */
+export function dataHex(value: unknown, path: string, length?: number): Hex {
+  return toHex(data(value, path, length));
+}
+
+/** A 20-byte address (case-insensitive; no EIP-55 checksum check). */
+export function address(value: unknown, path: string): Uint8Array {
+  return data(value, path, 20);
+}
+
+/** Boolean field. */
+export function boolean(value: unknown, path: string): boolean {
+  if (typeof value !== 'boolean') throw new DecodeError(path, `expected true or false, got ${describe(value)}`);
+  return value;
+}
