@@ -20,7 +20,7 @@ import { Fifo } from '../queue.js';
 import { createRef } from '../ref.js';
 import type { PlacementFactory } from '../supervisor.js';
 import { withTimeout } from '../timeout.js';
-import type { FromWorker, ReplyRecord, WorkerEndpoint, WorkerSpawner } from './protocol.js';
+import { toWire, type FromWorker, type ReplyRecord, type WireEnvelope, type WorkerEndpoint, type WorkerSpawner } from './protocol.js';
 
 export interface WorkerPlacementOptions {
   /** Envelopes in flight to the worker at most. Default 256. */
@@ -353,19 +353,21 @@ export class WorkerCell implements SupervisedChild {
     let room = this.window - this.inFlight.size;
     while (room > 0 && this.mailbox.size > 0) {
       const batch: Envelope[] = [];
+      const wire: WireEnvelope[] = [];
       while (batch.length < room) {
         const env = this.mailbox.shift();
         if (!env) break;
         batch.push(env);
+        wire.push(toWire(env));
       }
       try {
-        worker.post({ t: 'deliver', envs: batch });
+        worker.post({ t: 'deliver', envs: wire });
         for (const env of batch) this.inFlight.push(env);
       } catch {
         // one envelope could not be cloned: send them one by one and refuse the bad ones
         for (const env of batch) {
           try {
-            worker.post({ t: 'deliver', envs: [env] });
+            worker.post({ t: 'deliver', envs: [toWire(env)] });
             this.inFlight.push(env);
           } catch (err) {
             this.deadLetter(env, 'not-cloneable', String((err as Error)?.message ?? err));

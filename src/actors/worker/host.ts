@@ -10,7 +10,7 @@ import type { Envelope } from '../envelope.js';
 import { deserializeError, serializeError } from '../errors.js';
 import { MetricsRegistry } from '../metrics.js';
 import { Fifo } from '../queue.js';
-import type { FromWorker, HostPort, ReplyRecord, ToWorker } from './protocol.js';
+import { fromWire, type FromWorker, type HostPort, type ReplyRecord, type ToWorker } from './protocol.js';
 
 /** Acknowledge at least this often, so the parent can keep the window full. */
 const ACK_EVERY = 64;
@@ -191,7 +191,7 @@ export function serveActors(port: HostPort, definitions: readonly ActorDefinitio
         void init(m);
         return;
       case 'deliver':
-        for (const env of m.envs) queue.push(env);
+        for (const w of m.envs) queue.push(fromWire(w));
         void drain();
         return;
       case 'ping':
