@@ -14,6 +14,9 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+export const U64_MAX = (1n << 64n) - 1n;
+export const U256_MAX = (1n << 256n) - 1n;
+
 /** A `0x`-prefixed lowercase hex string (the form impl-serde and viem use). */
 export type Hex = `0x${string}`;
 

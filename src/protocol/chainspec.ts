@@ -35,7 +35,9 @@ import type { ChainSpec, Hex, RetargetParams } from './types.js';
 import { parseCompressedPubkey } from './bridge/taproot.js';
 
 /** The most authorities an AggregateApproval's `BitList<15>` can express. */
-export const MAX_AUTHORITIES = 15;
+import { MAX_AUTHORITIES } from './approvals.js';
+
+export { MAX_AUTHORITIES };
 
 // ---------------------------------------------------------------- shipped specs (section 9)
 

@@ -12,11 +12,14 @@ export class ProtocolError extends Error {
   /** Stable machine-readable code, e.g. `decode.hex` or `auxpow.chain-root-mismatch`. */
   readonly code: string;
   readonly details: string | undefined;
+  /** The message without the details. */
+  readonly shortMessage: string;
 
   constructor(code: string, shortMessage: string, options: { details?: string; cause?: unknown } = {}) {
     super(options.details ? `${shortMessage}\n\nDetails: ${options.details}` : shortMessage, { cause: options.cause });
     this.code = code;
     this.details = options.details;
+    this.shortMessage = shortMessage;
   }
 }
 

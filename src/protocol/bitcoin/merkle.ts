@@ -92,7 +92,7 @@ export function computeMerkleRoot(leaves: readonly Uint8Array[]): { root: Uint8A
 }
 
 /** Merkle root of a block's txids (internal order), Bitcoin's duplicate-last rule. */
-export function merkleRoot(txids: readonly Uint8Array[]): Uint8Array {
+export function txMerkleRoot(txids: readonly Uint8Array[]): Uint8Array {
   return computeMerkleRoot(txids).root;
 }
 

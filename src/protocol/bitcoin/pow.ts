@@ -16,7 +16,9 @@ import type { BitcoinHeader } from '../types.js';
 import { hashToBigIntLE } from './hash.js';
 import { headerHash } from './header.js';
 
-export const U256_MAX = (1n << 256n) - 1n;
+import { U256_MAX } from '../bytes.js';
+
+export { U256_MAX };
 
 /**
  * Compact bits to a target. `shiftOverflow: 'wrap'` (default) is rust-bitcoin 0.30.2's

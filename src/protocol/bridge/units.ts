@@ -11,8 +11,9 @@ import { ProtocolError } from '../errors.js';
 export const WEI_PER_SAT = 10_000_000_000n;
 export const WEI_PER_GWEI = 1_000_000_000n;
 export const GWEI_PER_SAT = 10n;
-export const U64_MAX = (1n << 64n) - 1n;
-export const U256_MAX = (1n << 256n) - 1n;
+import { U64_MAX, U256_MAX } from '../bytes.js';
+
+export { U64_MAX, U256_MAX };
 
 function assertAmount(value: bigint, what: string, max: bigint): void {
   if (typeof value !== 'bigint') throw new ProtocolError('units.type', `${what} must be a bigint, got ${typeof value}`);

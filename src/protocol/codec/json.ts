@@ -29,7 +29,7 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { DecodeError } from '../errors.js';
 import { encodeError } from '../msgpack.js';
-import type { Hex } from '../bytes.js';
+import { U64_MAX, U256_MAX, type Hex } from '../bytes.js';
 import {
   AGGREGATION_BITS_BYTES,
   BLS_SIGNATURE_BYTES,
@@ -38,8 +38,6 @@ import {
   MAX_EXTRA_DATA_BYTES,
   MAX_TRANSACTIONS_PER_PAYLOAD,
   MAX_WITHDRAWALS,
-  U256_MAX,
-  U64_MAX,
   aggregationBitsProblem,
   parseCanonicalDecimal,
 } from './msgpack.js';

@@ -24,6 +24,7 @@
  * Error paths use the Rust field names, like the JSON paths of the RPC form, plus the byte offset:
  * `$.message.execution_payload.withdrawals[3].amount@812`.
  */
+import { U64_MAX, U256_MAX } from '../bytes.js';
 import { MsgpackReader, MsgpackWriter, encodeError, type MsgpackReaderOptions } from '../msgpack.js';
 import type { Hex } from '../bytes.js';
 import type {
@@ -66,8 +67,6 @@ export const SCHNORR_SIGNATURE_BYTES = 64;
 const U32_MAX = 0xffff_ffff;
 const I32_MIN = -0x8000_0000;
 const I32_MAX = 0x7fff_ffff;
-export const U64_MAX = 0xffff_ffff_ffff_ffffn;
-export const U256_MAX = (1n << 256n) - 1n;
 
 // ------------------------------------------------------------------------------------------ shared field rules
 

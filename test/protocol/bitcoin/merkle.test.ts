@@ -15,7 +15,7 @@ import {
   extractPartialMerkleTree,
   foldMerkleBranch,
   merkleBranchFor,
-  merkleRoot,
+  txMerkleRoot,
   merkleTreeDepth,
   verifyMerkleBranch,
   verifyTxOutProof,
@@ -302,7 +302,7 @@ describe('merkle properties', () => {
   it('the root matches an independent implementation, and every branch folds to it', () => {
     fc.assert(
       fc.property(leavesArb, fc.nat(), (leaves, pick) => {
-        const root = merkleRoot(leaves);
+        const root = txMerkleRoot(leaves);
         expect(bytesToHex(root)).toBe(bytesToHex(refRoot(leaves)));
         const index = pick % leaves.length;
         const branch = merkleBranchFor(leaves, index);
