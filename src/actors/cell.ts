@@ -162,6 +162,14 @@ export class ActorCell<M extends Message = Message, A = unknown> implements Supe
     if (!this.lifecycle.is('Running')) return;
     this.lastError = error;
     this.lifecycle.transition('Crashed');
+    // A handler still running belongs to the crashed instance: abandon it, so its late result or
+    // error cannot touch the replacement, and the replacement's loop is not blocked by it.
+    const env = this.current;
+    this.current = undefined;
+    if (env?.correlationId) this.kernel.settleReply(env.correlationId, false, new ActorCrashedError(this.address, error));
+    else if (env) this.deadLetterCrashed(env, error);
+    this.drainGeneration++;
+    this.draining = false;
     queueMicrotask(() => this.parent?.childFailed(this, error));
   }
 
@@ -256,7 +264,8 @@ export class ActorCell<M extends Message = Message, A = unknown> implements Supe
   }
 
   private drainDone(generation: number): void {
-    if (generation === this.drainGeneration) this.draining = false;
+    if (generation !== this.drainGeneration) return; // a crash or a timed-out stop took over
+    this.draining = false;
     if (this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
@@ -268,15 +277,18 @@ export class ActorCell<M extends Message = Message, A = unknown> implements Supe
 
   private handlerCrashed(env: Envelope<M>, err: unknown): void {
     if (env.correlationId) this.kernel.settleReply(env.correlationId, false, new ActorCrashedError(this.address, err));
-    else
-      this.kernel.deadLetters.add({
-        envelope: env,
-        reason: 'crashed-while-handling',
-        target: this.address,
-        at: this.kernel.clock.now(),
-        detail: String((err as Error)?.message ?? err),
-      });
+    else this.deadLetterCrashed(env, err);
     this.crash(err);
+  }
+
+  private deadLetterCrashed(env: Envelope, err: unknown): void {
+    this.kernel.deadLetters.add({
+      envelope: env,
+      reason: 'crashed-while-handling',
+      target: this.address,
+      at: this.kernel.clock.now(),
+      detail: String((err as Error)?.message ?? err),
+    });
   }
 
   private idle(): Promise<void> {

@@ -127,6 +127,8 @@ export class HealthCheckFailedError extends ActorError {
 interface Entry {
   spec: ChildSpec;
   child: SupervisedChild;
+  /** Stopped by this supervisor as part of a group restart that has not reached it yet. */
+  pendingRestart: boolean;
   tracker: RestartTracker;
   restartType: RestartType;
   shutdownTimeoutMs: number;
@@ -224,6 +226,7 @@ export class Supervisor implements SupervisedChild, ChildParent {
       restartType: spec.restart ?? 'permanent',
       shutdownTimeoutMs: spec.shutdownTimeoutMs ?? 5_000,
       healthFailures: 0,
+      pendingRestart: false,
     };
     this.installTracker(entry, entry.tracker);
     this.entries.push(entry);
@@ -249,6 +252,7 @@ export class Supervisor implements SupervisedChild, ChildParent {
     const entry = this.entries.find((e) => e.spec.id === id);
     if (!entry) return;
     await this.run(async () => {
+      if (!this.entries.includes(entry)) return; // already removed by an earlier stopChild
       this.clearHealth(entry);
       await entry.child.stop({ final: true, timeoutMs: entry.shutdownTimeoutMs });
       this.entries.splice(this.entries.indexOf(entry), 1);
@@ -266,6 +270,7 @@ export class Supervisor implements SupervisedChild, ChildParent {
 
   async start(): Promise<void> {
     this.lifecycle.transition('Starting');
+    this.forgetHistory();
     await this.startAll('StartFailed');
     this.lifecycle.transition('Running');
     this.emit({ type: 'started', address: this.address, at: this.now() });
@@ -274,12 +279,20 @@ export class Supervisor implements SupervisedChild, ChildParent {
   async restart(reason: unknown): Promise<void> {
     this.lifecycle.transition('Restarting');
     this.restarts++;
-    this.restartTimes = [];
-    this.escalating = false;
-    for (const e of this.entries) this.installTracker(e, (e.spec.policy ?? exponentialBackoff()).tracker());
+    this.forgetHistory();
     void reason;
     await this.startAll('StartFailed');
     this.lifecycle.transition('Running');
+  }
+
+  /** A (re)started supervisor is created anew, as in OTP: no restart history, fresh policy state. */
+  private forgetHistory(): void {
+    this.restartTimes = [];
+    this.escalating = false;
+    for (const e of this.entries) {
+      e.pendingRestart = false;
+      this.installTracker(e, (e.spec.policy ?? exponentialBackoff()).tracker());
+    }
   }
 
   private async startAll(onFailure: 'StartFailed'): Promise<void> {
@@ -311,11 +324,14 @@ export class Supervisor implements SupervisedChild, ChildParent {
     this.escalating = true;
     await this.queue.catch(noop);
     this.escalating = false;
+    this.cancelTimers(); // the step we waited for may have armed a restart timer
     const deadline = this.now() + timeoutMs;
     for (const e of [...this.entries].reverse()) {
       this.clearHealth(e);
+      e.pendingRestart = false;
+      // the overall deadline bounds the whole stop: once it has passed, children are abandoned at once
       const left = Math.max(0, deadline - this.now());
-      await e.child.stop({ final, timeoutMs: Math.min(e.shutdownTimeoutMs, left || e.shutdownTimeoutMs) });
+      await e.child.stop({ final, timeoutMs: Math.min(e.shutdownTimeoutMs, left) });
     }
     if (this.lifecycle.is('Stopping', 'Crashed', 'StartFailed')) this.lifecycle.transition('Stopped');
     this.emit({ type: 'stopped', address: this.address, at: this.now() });
@@ -325,7 +341,9 @@ export class Supervisor implements SupervisedChild, ChildParent {
     this.lastError = reason;
     this.cancelTimers();
     this.lifecycle.transition('Failed');
-    for (const e of this.entries) void e.child.stop({ final: true, timeoutMs: e.shutdownTimeoutMs });
+    void (async () => {
+      for (const e of [...this.entries].reverse()) await e.child.stop({ final: true, timeoutMs: e.shutdownTimeoutMs });
+    })();
   }
 
   enterBackoff(): void {
@@ -383,8 +401,11 @@ export class Supervisor implements SupervisedChild, ChildParent {
     }
     const decision = entry.tracker.onFailure(this.now(), this.env.kernel.random);
     if (!decision.restart) {
+      entry.pendingRestart = false;
       if (normalExit) await child.stop({ final: true, timeoutMs: entry.shutdownTimeoutMs });
       else this.giveUpOn(entry, decision.reason, error);
+      // siblings stopped for a group restart that this child was part of still need to come back
+      await this.restartGroup(this.entries.filter((e) => e.pendingRestart), error);
       return;
     }
     if (this.intensityExceeded()) {
@@ -395,8 +416,13 @@ export class Supervisor implements SupervisedChild, ChildParent {
     for (const e of [...affected].reverse()) {
       if (e === entry) continue;
       this.clearHealth(e);
-      await e.child.stop({ final: false, timeoutMs: e.shutdownTimeoutMs });
+      // temporary siblings are terminated for good, never restarted (OTP)
+      const temporary = e.restartType === 'temporary';
+      if (!temporary && e.child.lifecycle.is('Running', 'Backoff', 'Crashed', 'StartFailed', 'Stopped')) e.pendingRestart = true;
+      await e.child.stop({ final: temporary, timeoutMs: e.shutdownTimeoutMs });
     }
+    entry.pendingRestart = true;
+    if (!this.lifecycle.is('Running') || this.escalating) return; // stopped meanwhile
     if (decision.delayMs > 0) {
       if (child.lifecycle.is('Crashed', 'StartFailed')) child.enterBackoff();
       this.emit({ type: 'child-backoff', address: this.address, child: child.address, delayMs: decision.delayMs, at: this.now() });
@@ -440,17 +466,23 @@ export class Supervisor implements SupervisedChild, ChildParent {
 
   private async restartGroup(affected: Entry[], reason: unknown): Promise<void> {
     for (const e of affected) {
-      if (this.escalating || !this.lifecycle.is('Running') || !this.byChild.has(e.child)) return;
+      if (this.escalating || !this.lifecycle.is('Running')) return;
+      if (!this.byChild.has(e.child) || !e.pendingRestart) continue;
       const state = e.child.lifecycle.state;
       try {
         if (state === 'Crashed' || state === 'StartFailed' || state === 'Backoff') await e.child.restart(reason);
         else if (state === 'Stopped' || state === 'Uninitialized') await e.child.start();
-        else continue;
+        else {
+          e.pendingRestart = false;
+          continue;
+        }
       } catch (err) {
-        // the child is StartFailed now: that is a new failure, handled after this step
+        // the child is StartFailed now: that is a new failure, handled after this step (the
+        // siblings after it stay pending and are started with it, or without it if it is given up)
         this.childFailed(e.child, err);
         return;
       }
+      e.pendingRestart = false;
       this.afterStart(e);
       this.emit({ type: 'child-restarted', address: this.address, child: e.child.address, at: this.now() });
     }

@@ -45,24 +45,10 @@ import {
   type TestClock,
 } from '../../src/actors/index.js';
 
-/**
- * Deviations of the current runtime from the intended semantics that the model reproduces, so the
- * chaos runs stay green while they exist. Each one has an `it.fails` reproduction at the end of
- * this file; once the runtime is fixed, flip the flag to false (the model then checks the fixed
- * semantics) and turn the reproduction into a plain `it`.
- */
-const KNOWN_DEVIATIONS = {
-  /** A supervisor that its parent stopped and started again (not restart()) keeps its restart history. */
-  startKeepsRestartHistory: true,
-  /** A temporary child stopped as a sibling by one-for-all / rest-for-one is started again with the group. */
-  temporaryRestartedWithGroup: true,
-  /** A supervisor stopped during a failure-handling step arms that step's restart timer after stopping (still pending when shutdown() resolves). */
-  restartTimerArmedDuringStop: true,
-};
 /*
- * Not modelled, avoided instead: a child that is given up while its group restarts leaves the
- * later siblings of the group Stopped for good (see the reproductions). The generator therefore
- * never makes a child that can be given up (policy never, or temporary) fail its preStart.
+ * The model does not cover a child that is given up while its group restarts (the rest of the
+ * group is then started without it); the generator never makes a child that can be given up
+ * (policy never, or temporary) fail its preStart. The reproduction tests at the end cover it.
  */
 
 const SEEDS = 200;
@@ -319,7 +305,7 @@ class Model {
       let ok: boolean;
       if (e.state === 'Crashed' || e.state === 'StartFailed') ok = this.restartNode(e);
       else if (e.state === 'Stopped') {
-        if (!KNOWN_DEVIATIONS.temporaryRestartedWithGroup && e.kind === 'actor' && e.spec.restart === 'temporary') {
+        if (e.kind === 'actor' && e.spec.restart === 'temporary') {
           e.state = 'Gone';
           continue;
         }
@@ -365,7 +351,7 @@ class Model {
   /** From Stopped (stopped as part of a group or by an escalating parent). */
   private startNode(n: MNode): boolean {
     if (n.kind === 'actor') return this.create(n);
-    if (!KNOWN_DEVIATIONS.startKeepsRestartHistory) n.times = [];
+    n.times = []; // a supervisor started again is created anew: no restart history
     return this.startAll(n);
   }
 
@@ -630,7 +616,7 @@ async function runWild(seed: number): Promise<Trace & { outcomes: unknown[] }> {
   // No runtime timer may be pending when shutdown() resolves (the test actors' own naps aside).
   // While the known deviation exists (a few seeds, e.g. 4, 35, 168, hit it), only require that
   // nothing is left once virtual time has run out.
-  if (!KNOWN_DEVIATIONS.restartTimerArmedDuringStop) expect(atShutdown?.timers, `seed ${seed}: runtime timers pending when shutdown() resolved`).toBe(0);
+  expect(atShutdown?.timers, `seed ${seed}: runtime timers pending when shutdown() resolved`).toBe(0);
   expect(clock.pendingTimers(), `seed ${seed}: timers after shutdown`).toBe(0);
   expect(sys.pendingAsks).toBe(0);
   for (const info of sys.registry.list()) expect(['Stopped', 'Failed'], `seed ${seed}: ${info.address} after shutdown`).toContain(info.state);
@@ -700,7 +686,7 @@ describe('chaos: crash injection over a 3-level supervision tree', () => {
 
 // ------------------------------------------------------------------------------ known runtime bugs
 
-describe('runtime bugs found by chaos (minimal reproductions; it.fails until fixed)', () => {
+describe('regressions: runtime bugs found by chaos (minimal reproductions)', () => {
   const made = new Map<string, number>();
   type M = { type: 'ping' } | { type: 'slow'; ms: number; fail: boolean };
   const Probe = defineActor<M, { ping: number; slow: void }, { key: string; failOn?: number[] }>({
@@ -737,7 +723,7 @@ describe('runtime bugs found by chaos (minimal reproductions; it.fails until fix
   // once; when the abandoned handler later throws, ActorCell.drainAsync still treats it as the
   // current handler (crash() does not bump drainGeneration) and crashes the NEW instance: one fault,
   // two restarts, and the new instance is blamed for the old one's error.
-  it.fails('a handler of an already crashed instance cannot crash its replacement', async () => {
+  it('a handler of an already crashed instance cannot crash its replacement', async () => {
     const k = key('late');
     const { sys, clock, events } = await system({
       strategy: 'one-for-one',
@@ -759,7 +745,7 @@ describe('runtime bugs found by chaos (minimal reproductions; it.fails until fix
   // true), so if it never settles, the replacement is Running but never handles another message.
   // crash() is also how the health monitor restarts a stuck actor (HealthCheckFailedError), so a
   // stuck handler can never be recovered that way.
-  it.fails("a replacement instance handles messages even if the crashed instance's handler never returns", async () => {
+  it("a replacement instance handles messages even if the crashed instance's handler never returns", async () => {
     const k = key('wedge');
     const { sys, clock } = await system({
       strategy: 'one-for-one',
@@ -783,7 +769,7 @@ describe('runtime bugs found by chaos (minimal reproductions; it.fails until fix
   // Supervisor.stop() cancels its timers, then waits for the failure step in progress; that step
   // (here: a one-for-all restart waiting for a busy sibling to stop) goes on to arm the backoff
   // timer AFTER the cancel. shutdown() resolves with that timer still pending.
-  it.fails('shutdown during a failure-handling step leaves no restart timer behind', async () => {
+  it('shutdown during a failure-handling step leaves no restart timer behind', async () => {
     const k = key('leak');
     const { sys, clock } = await system({
       strategy: 'one-for-all',
@@ -807,7 +793,7 @@ describe('runtime bugs found by chaos (minimal reproductions; it.fails until fix
   // the parent stops and starts it again as part of a one-for-all / rest-for-one group, or when an
   // escalating parent is restarted - keeps the old one. The lifecycle doc says such a subtree is
   // "created anew", and in OTP it is a new process: the history must not survive.
-  it.fails('a supervisor started again by its parent starts with a fresh restart history', async () => {
+  it('a supervisor started again by its parent starts with a fresh restart history', async () => {
     const k = key('hist');
     const { sys, clock, events } = await system({
       strategy: 'one-for-all',
@@ -834,7 +820,7 @@ describe('runtime bugs found by chaos (minimal reproductions; it.fails until fix
   // One-for-all: x crashes; while the group restarts, k fails to start and its policy (never) gives
   // it up. restartGroup returned at k, and the give-up step does not resume the group, so y - a
   // permanent child - stays Stopped for good with an open mailbox: asks to it just time out.
-  it.fails('giving up on a child during a group restart still restarts the rest of the group', async () => {
+  it('giving up on a child during a group restart still restarts the rest of the group', async () => {
     const k = key('strand');
     const { sys, clock } = await system({
       strategy: 'one-for-all',
@@ -855,7 +841,7 @@ describe('runtime bugs found by chaos (minimal reproductions; it.fails until fix
   // supervisor.ts: "temporary ones [are] never [restarted]" (and OTP: "a temporary child is never
   // restarted, even when a sibling's death causes it to be terminated" under one_for_all /
   // rest_for_one). restartGroup starts every Stopped member of the group, temporary ones included.
-  it.fails('a temporary child is not restarted when a sibling crash restarts its group', async () => {
+  it('a temporary child is not restarted when a sibling crash restarts its group', async () => {
     const k = key('temp');
     const { sys, clock, events } = await system({
       strategy: 'one-for-all',
