@@ -6,9 +6,10 @@
  * round trip).
  */
 import type { Clock, TimerHandle } from './clock.js';
+import type { MessageId } from './envelope.js';
 
 export class Deadlines {
-  private heap: Array<{ at: number; id: string }> = [];
+  private heap: Array<{ at: number; id: MessageId }> = [];
   private timer: TimerHandle | undefined;
   private armedAt = Infinity;
   private stale = 0;
@@ -16,14 +17,14 @@ export class Deadlines {
   constructor(
     private readonly clock: Clock,
     /** Is the ask still waiting? */
-    private readonly isLive: (id: string) => boolean,
+    private readonly isLive: (id: MessageId) => boolean,
     /** How many asks are waiting. */
     private readonly liveCount: () => number,
     /** Time it out. */
-    private readonly expire: (id: string) => void,
+    private readonly expire: (id: MessageId) => void,
   ) {}
 
-  add(id: string, timeoutMs: number): void {
+  add(id: MessageId, timeoutMs: number): void {
     const at = this.clock.now() + timeoutMs;
     this.push({ at, id });
     if (at < this.armedAt) this.arm(at);
@@ -92,7 +93,7 @@ export class Deadlines {
     }
   }
 
-  private push(e: { at: number; id: string }): void {
+  private push(e: { at: number; id: MessageId }): void {
     const h = this.heap;
     h.push(e);
     let i = h.length - 1;
@@ -105,7 +106,7 @@ export class Deadlines {
     h[i] = e;
   }
 
-  private pop(): { at: number; id: string } | undefined {
+  private pop(): { at: number; id: MessageId } | undefined {
     const h = this.heap;
     const top = h[0];
     const last = h.pop();

@@ -13,14 +13,18 @@ export type Routing =
   | { kind: 'topic'; topic: string }
   | { kind: 'group'; group: string; to: string };
 
+/** Ids are numbers from a per-system counter: unique within the system, cheap, deterministic. */
+export type MessageId = number;
+
 export interface Envelope<M = unknown> {
-  messageId: string;
+  messageId: MessageId;
   /** Set on `ask`: the reply is matched to the asker by this id. */
-  correlationId?: string;
+  correlationId?: MessageId;
   /** The message whose handling caused this one (set automatically for sends from inside a handler). */
-  causationId?: string;
-  traceId: string;
-  spanId: string;
+  causationId?: MessageId;
+  /** The id of the first message of the causal chain. */
+  traceId: MessageId;
+  spanId: MessageId;
   /** Sender address, if sent by an actor. FIFO is guaranteed per (from, to, priority). */
   from?: string;
   routing: Routing;
@@ -34,11 +38,10 @@ export interface Envelope<M = unknown> {
   payload: M;
 }
 
-/** Generates unique ids with a per-system prefix; a counter keeps replay deterministic (and is cheap on the hot path). */
+/** Generates message ids: a counter keeps replay deterministic and the hot path free of string building. */
 export class IdGenerator {
   private n = 0;
-  constructor(private readonly prefix: string) {}
-  next(): string {
-    return this.prefix + ++this.n;
+  next(): MessageId {
+    return ++this.n;
   }
 }

@@ -4,7 +4,7 @@
 import type { AskOptions, Message, SendOptions } from './actor.js';
 import type { Clock, Random } from './clock.js';
 import type { DeadLetterQueue } from './dead-letters.js';
-import type { Envelope, IdGenerator } from './envelope.js';
+import type { Envelope, IdGenerator, MessageId } from './envelope.js';
 import type { MetricsRegistry } from './metrics.js';
 
 /** Where a send comes from: the sender's address and the envelope being handled (for causation/trace). */
@@ -24,5 +24,5 @@ export interface Kernel {
   ask<T>(to: string, msg: Message, opts: AskOptions | undefined, origin: SendOrigin): Promise<T>;
   publish<N extends Message>(topic: string, msg: N, opts: SendOptions | undefined, origin: SendOrigin): void;
   /** Complete a pending ask. Unknown ids (already timed out) are ignored. */
-  settleReply(correlationId: string, ok: boolean, value: unknown): void;
+  settleReply(correlationId: MessageId, ok: boolean, value: unknown): void;
 }

@@ -85,6 +85,8 @@ export class Mailbox {
   private readonly blocked = new Fifo<Waiter>();
   private readonly backoffBySender = new Map<string, Fifo<Waiter>>();
   private closedState: string | undefined;
+  /** `block`/`backoff`: senders may be waiting, and a new message must not overtake them. */
+  private readonly mayQueueSenders: boolean;
 
   constructor(
     private readonly host: MailboxHost,
@@ -94,6 +96,7 @@ export class Mailbox {
       throw new RangeError(`mailbox capacity must be a positive integer, got ${options.capacity}`);
     this.capacity = options.capacity;
     this.policy = resolvePolicy(options.overflow);
+    this.mayQueueSenders = this.policy.kind === 'block' || this.policy.kind === 'backoff';
   }
 
   get size(): number {
@@ -121,8 +124,10 @@ export class Mailbox {
       return this.refuse(env, 'actor-stopped', new ActorStoppedError(this.host.address, this.closedState));
     }
     const policy = this.policy;
-    if (policy.kind === 'block' && this.blocked.size > 0) return this.wait(env, policy.timeoutMs);
-    if (policy.kind === 'backoff' && this.backoffBySender.has(env.from ?? '')) return this.backoff(env);
+    if (this.mayQueueSenders) {
+      if (policy.kind === 'block' && this.blocked.size > 0) return this.wait(env, policy.timeoutMs);
+      if (policy.kind === 'backoff' && this.backoffBySender.has(env.from ?? '')) return this.backoff(env);
+    }
     if (this.count < this.capacity) {
       // admitted at once: it entered when it was created (saves a clock read per message)
       env.enqueuedAt = env.createdAt;

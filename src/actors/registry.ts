@@ -39,14 +39,17 @@ export class Registry {
   private readonly entries = new Map<string, RegistryEntry>();
   private readonly health = new Map<string, Health>();
   private readonly deps = new Map<string, Set<string>>();
+  /** Changes whenever an address is added or removed (lets senders cache lookups safely). */
+  epoch = 0;
 
   register(entry: RegistryEntry): void {
     if (this.entries.has(entry.address)) throw new Error(`address ${entry.address} is already registered`);
     this.entries.set(entry.address, entry);
+    this.epoch++;
   }
 
   unregister(address: string): void {
-    this.entries.delete(address);
+    if (this.entries.delete(address)) this.epoch++;
     this.health.delete(address);
     this.deps.delete(address);
     for (const set of this.deps.values()) set.delete(address);

@@ -9,7 +9,7 @@ import type { SupervisedChild } from './child.js';
 import { coarseNow, realClock, type Clock, type Random } from './clock.js';
 import { DeadLetterQueue } from './dead-letters.js';
 import { Deadlines } from './deadlines.js';
-import { IdGenerator, type Envelope, type Routing } from './envelope.js';
+import { IdGenerator, type Envelope, type MessageId, type Routing } from './envelope.js';
 import { ActorStoppedError, AskTimeoutError, NoRouteError } from './errors.js';
 import type { Kernel, SendOrigin } from './kernel.js';
 import { MetricsRegistry } from './metrics.js';
@@ -31,6 +31,12 @@ export interface ActorSystemOptions {
 }
 
 export type Termination = { reason: 'shutdown' } | { reason: 'failed'; error: unknown };
+
+interface DirectTarget {
+  routing: Routing;
+  deliver: ((env: Envelope) => Promise<void>) | undefined;
+  epoch: number;
+}
 
 interface PendingReply {
   resolve(v: unknown): void;
@@ -55,7 +61,8 @@ export class ActorSystem implements Kernel {
   /** Resolves once the system has stopped (shutdown) or its root supervisor failed. */
   readonly terminated: Promise<Termination>;
 
-  private readonly replies = new Map<string, PendingReply>();
+  private readonly replies = new Map<MessageId, PendingReply>();
+  private readonly directs = new Map<string, DirectTarget>();
   private readonly deadlines: Deadlines;
   private readonly stamp: () => number;
   private readonly listeners = new Set<(e: SupervisionEvent) => void>();
@@ -79,7 +86,7 @@ export class ActorSystem implements Kernel {
         p.reject(new AskTimeoutError(p.to, p.timeoutMs));
       },
     );
-    this.ids = new IdGenerator('m');
+    this.ids = new IdGenerator();
     this.metrics = opts.metrics ?? new MetricsRegistry();
     this.deadLetters = new DeadLetterQueue(
       opts.deadLetterCapacity ?? 1000,
@@ -167,11 +174,30 @@ export class ActorSystem implements Kernel {
   // ---------------------------------------------------------------- Kernel
 
   tell(to: string, msg: Message, opts: SendOptions | undefined, origin: SendOrigin): Promise<void> {
-    return this.dispatch(this.envelope({ kind: 'direct', to }, msg, opts, origin, false), to);
+    const target = this.direct(to);
+    return this.dispatch(this.envelope(target.routing, msg, opts, origin, false), to, target);
   }
 
   ask<T>(to: string, msg: Message, opts: AskOptions | undefined, origin: SendOrigin): Promise<T> {
-    return this.askVia({ kind: 'direct', to }, to, msg, opts, origin);
+    return this.askVia(this.direct(to).routing, to, msg, opts, origin);
+  }
+
+  /**
+   * The direct route to an address and its mailbox, cached: the route object is immutable and
+   * shared by every envelope to that address, and the registry lookup is redone only when the
+   * registry changed (its epoch).
+   */
+  private direct(to: string): DirectTarget {
+    let t = this.directs.get(to);
+    if (!t) {
+      if (this.directs.size >= 4096) this.directs.clear();
+      this.directs.set(to, (t = { routing: Object.freeze({ kind: 'direct', to }) as Routing, deliver: undefined, epoch: -1 }));
+    }
+    if (t.epoch !== this.registry.epoch) {
+      t.deliver = this.registry.get(to)?.deliver;
+      t.epoch = this.registry.epoch;
+    }
+    return t;
   }
 
   publish<N extends Message>(topic: string, msg: N, opts: SendOptions | undefined, origin: SendOrigin): void {
@@ -187,7 +213,7 @@ export class ActorSystem implements Kernel {
     }
   }
 
-  settleReply(correlationId: string, ok: boolean, value: unknown): void {
+  settleReply(correlationId: MessageId, ok: boolean, value: unknown): void {
     const p = this.replies.get(correlationId);
     if (!p) return;
     this.replies.delete(correlationId);
@@ -218,8 +244,8 @@ export class ActorSystem implements Kernel {
     };
   }
 
-  private dispatch(env: Envelope, to: string): Promise<void> {
-    const deliver = this.registry.get(to)?.deliver;
+  private dispatch(env: Envelope, to: string, target: DirectTarget = this.direct(to)): Promise<void> {
+    const deliver = target.deliver;
     if (!deliver) {
       this.deadLetters.add({ envelope: env, reason: 'no-route', target: to, at: this.clock.now() });
       const err = new NoRouteError(to);

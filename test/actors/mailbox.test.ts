@@ -14,16 +14,16 @@ import {
 function setup(opts: MailboxOptions) {
   const clock = createTestClock(7);
   const deadLetters = new DeadLetterQueue();
-  const rejectedAsks: Array<[string, Error]> = [];
+  const rejectedAsks: Array<[number, Error]> = [];
   const mb = new Mailbox(
     { address: '/t', clock, deadLetters, onEnqueued() {}, rejectAsk: (env, e) => rejectedAsks.push([env.correlationId!, e]) },
     opts,
   );
   let n = 0;
   const env = (payload: unknown, extra: Partial<Envelope> = {}): Envelope => ({
-    messageId: `m${++n}`,
-    traceId: 't',
-    spanId: 's',
+    messageId: ++n,
+    traceId: 1,
+    spanId: n,
     routing: { kind: 'direct', to: '/t' },
     priority: 'normal',
     createdAt: 0,
@@ -52,10 +52,10 @@ describe('mailbox', () => {
     await mb.offer(env(1));
     await mb.offer(env(2));
     await expect(mb.offer(env(3))).rejects.toBeInstanceOf(MailboxFullError);
-    await expect(mb.offer(env(4, { correlationId: 'c4' }))).rejects.toThrow(/capacity 2, policy fail/);
+    await expect(mb.offer(env(4, { correlationId: 404 }))).rejects.toThrow(/capacity 2, policy fail/);
     expect(mb.size).toBe(2);
     expect(deadLetters.list().map((d) => [d.envelope.payload, d.reason])).toEqual([[3, 'mailbox-full'], [4, 'mailbox-full']]);
-    expect(rejectedAsks.map(([c]) => c)).toEqual(['c4']);
+    expect(rejectedAsks.map(([c]) => c)).toEqual([404]);
     expect(mb.stats).toMatchObject({ enqueued: 2, dropped: 2, maxDepth: 2 });
   });
 
@@ -69,7 +69,7 @@ describe('mailbox', () => {
   it('dropOldest: evicts the oldest of the lowest lane not above the newcomer', async () => {
     const { mb, env, drain, deadLetters, rejectedAsks } = setup({ capacity: 3, overflow: 'dropOldest' });
     await mb.offer(env('h1', { priority: 'high' }));
-    await mb.offer(env('n1', { correlationId: 'ask-n1' }));
+    await mb.offer(env('n1', { correlationId: 101 }));
     await mb.offer(env('n2'));
     await mb.offer(env('n3')); // evicts n1 (oldest normal)
     await mb.offer(env('h2', { priority: 'high' })); // evicts n2: a lower lane goes first
@@ -79,7 +79,7 @@ describe('mailbox', () => {
       ['n2', 'mailbox-evicted'],
       ['l1', 'mailbox-full'],
     ]);
-    expect(rejectedAsks.map(([c]) => c)).toEqual(['ask-n1']);
+    expect(rejectedAsks.map(([c]) => c)).toEqual([101]);
     expect(drain()).toEqual(['h1', 'h2', 'n3']);
   });
 
@@ -150,7 +150,7 @@ describe('mailbox', () => {
 
   it('close: queued and waiting messages become dead letters; later offers are refused', async () => {
     const { mb, env, deadLetters, rejectedAsks } = setup({ capacity: 1, overflow: { kind: 'block', timeoutMs: 1000 } });
-    await mb.offer(env('a', { correlationId: 'ca' }));
+    await mb.offer(env('a', { correlationId: 77 }));
     const pb = mb.offer(env('b'));
     mb.close('Stopped', 'actor-stopped');
     await expect(pb).rejects.toBeInstanceOf(ActorStoppedError);
@@ -160,7 +160,7 @@ describe('mailbox', () => {
       ['b', 'actor-stopped'],
       ['c', 'actor-stopped'],
     ]);
-    expect(rejectedAsks.map(([c]) => c)).toEqual(['ca']);
+    expect(rejectedAsks.map(([c]) => c)).toEqual([77]);
     expect(mb.size).toBe(0);
     mb.reopen();
     await mb.offer(env('d'));

@@ -275,7 +275,7 @@ describe('at-most-once delivery under crash injection', () => {
   type M = { type: 'm'; id: number; work: number; fail: boolean };
   class World {
     readonly handled = new Map<number, number>();
-    readonly runtimeIds = new Set<string>();
+    readonly runtimeIds = new Set<number>();
     readonly problems: string[] = [];
   }
   const Worker = defineActor<M, { m: number }, World>({

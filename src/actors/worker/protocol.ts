@@ -4,21 +4,21 @@
  * batches too, which is what lets cross-worker throughput approach raw postMessage.
  */
 import type { AskOptions, Message, SendOptions } from '../actor.js';
-import type { Envelope } from '../envelope.js';
+import type { Envelope, MessageId } from '../envelope.js';
 import type { SerializedError } from '../errors.js';
 
-export type ReplyRecord = [correlationId: string, ok: boolean, value: unknown];
+export type ReplyRecord = [correlationId: MessageId, ok: boolean, value: unknown];
 
 /**
  * An envelope as a tuple on the wire: structured clone writes every object key as a string for
  * every object, so tuples clone several times faster than envelope objects in big batches.
  */
 export type WireEnvelope = [
-  messageId: string,
+  messageId: MessageId,
   payload: unknown,
-  correlationId: string | undefined,
-  causationId: string | undefined,
-  traceId: string,
+  correlationId: MessageId | undefined,
+  causationId: MessageId | undefined,
+  traceId: MessageId,
   from: string | undefined,
   priority: Envelope['priority'],
   createdAt: number,
@@ -76,7 +76,7 @@ export type FromWorker =
       msg: Message;
       opts?: SendOptions | AskOptions;
       cid?: string;
-      cause?: { messageId: string; traceId: string };
+      cause?: { messageId: MessageId; traceId: MessageId };
     }
   /** The actor stopped itself (ctx.stop()) and ran its stop hooks. */
   | { t: 'exited' }
