@@ -13,6 +13,11 @@ export interface SendOrigin {
   cause?: Envelope;
 }
 
+/** A resolved direct route (opaque to callers; the kernel revalidates it on every use). */
+export interface DirectTarget {
+  readonly address: string;
+}
+
 export interface Kernel {
   readonly clock: Clock;
   readonly random: Random;
@@ -21,6 +26,10 @@ export interface Kernel {
   readonly deadLetters: DeadLetterQueue;
   readonly askTimeoutMs: number;
   tell(to: string, msg: Message, opts: SendOptions | undefined, origin: SendOrigin): Promise<void>;
+  /** The route to `address`, for refs that send to it repeatedly. */
+  target(address: string): DirectTarget;
+  /** `tell` through a route from {@link target} (skips the address lookup). */
+  tellVia(target: DirectTarget, msg: Message, opts: SendOptions | undefined, origin: SendOrigin): Promise<void>;
   ask<T>(to: string, msg: Message, opts: AskOptions | undefined, origin: SendOrigin): Promise<T>;
   publish<N extends Message>(topic: string, msg: N, opts: SendOptions | undefined, origin: SendOrigin): void;
   /** Complete a pending ask. Unknown ids (already timed out) are ignored. */

@@ -158,16 +158,13 @@ export class Mailbox {
   /** Take the next message: highest-priority lane first, FIFO within it. */
   shift(): Envelope | undefined {
     if (this.count === 0) return undefined;
-    for (const lane of this.lanes) {
-      const env = lane.shift();
-      if (env) {
-        this.count--;
-        this.stats.dequeued++;
-        if (this.blocked.size > 0) this.admitBlocked();
-        return env;
-      }
-    }
-    return undefined;
+    const lanes = this.lanes;
+    const lane = lanes[2]!.size === this.count ? lanes[2]! : lanes[0]!.size > 0 ? lanes[0]! : lanes[1]!.size > 0 ? lanes[1]! : lanes[2]!.size > 0 ? lanes[2]! : lanes[3]!;
+    const env = lane.shift()!;
+    this.count--;
+    this.stats.dequeued++;
+    if (this.mayQueueSenders && this.blocked.size > 0) this.admitBlocked();
+    return env;
   }
 
   /**
@@ -192,7 +189,7 @@ export class Mailbox {
 
   private push(env: Envelope): void {
     if (env.enqueuedAt === undefined) env.enqueuedAt = this.host.clock.now();
-    this.lanes[LANE[env.priority]]!.push(env);
+    (env.priority === 'normal' ? this.lanes[2]! : this.lanes[LANE[env.priority]]!).push(env);
     this.count++;
     this.stats.enqueued++;
     if (this.count > this.stats.maxDepth) this.stats.maxDepth = this.count;

@@ -1,50 +1,64 @@
-/** A FIFO queue with O(1) push/shift (array + head index, compacted lazily). */
+/** A FIFO queue on a growable ring buffer: O(1) push and shift, no per-item allocation. */
 export class Fifo<T> {
-  private items: (T | undefined)[] = [];
+  private buf: (T | undefined)[] = new Array(16);
   private head = 0;
+  private count = 0;
+  private mask = 15;
 
   get size(): number {
-    return this.items.length - this.head;
+    return this.count;
   }
+
   push(item: T): void {
-    this.items.push(item);
+    if (this.count > this.mask) this.grow();
+    this.buf[(this.head + this.count) & this.mask] = item;
+    this.count++;
   }
+
   peek(): T | undefined {
-    return this.items[this.head];
+    return this.count === 0 ? undefined : this.buf[this.head];
   }
+
   shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head];
-    this.items[this.head++] = undefined;
-    if (this.head === this.items.length) {
-      // empty again: reuse the array from the start (the common case for a busy, keeping-up actor)
-      this.items.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+    if (this.count === 0) return undefined;
+    const item = this.buf[this.head];
+    this.buf[this.head] = undefined;
+    this.head = (this.head + 1) & this.mask;
+    this.count--;
     return item;
   }
-  /** Remove and return every item. */
+
+  /** Remove and return every item, in order. */
   drain(): T[] {
-    const out = this.items.slice(this.head) as T[];
-    this.items = [];
+    const out: T[] = [];
+    while (this.count > 0) out.push(this.shift() as T);
     this.head = 0;
     return out;
   }
-  /** Remove the first item matching `pred`. */
+
+  /** Remove the first item matching `pred` (O(n); only for rare paths such as timeouts). */
   removeFirst(pred: (item: T) => boolean): T | undefined {
-    for (let i = this.head; i < this.items.length; i++) {
-      const item = this.items[i] as T;
-      if (pred(item)) {
-        this.items.splice(i, 1);
-        return item;
-      }
+    for (let i = 0; i < this.count; i++) {
+      const at = (this.head + i) & this.mask;
+      const item = this.buf[at] as T;
+      if (!pred(item)) continue;
+      for (let j = i; j < this.count - 1; j++) this.buf[(this.head + j) & this.mask] = this.buf[(this.head + j + 1) & this.mask];
+      this.buf[(this.head + this.count - 1) & this.mask] = undefined;
+      this.count--;
+      return item;
     }
     return undefined;
   }
+
   *[Symbol.iterator](): IterableIterator<T> {
-    for (let i = this.head; i < this.items.length; i++) yield this.items[i] as T;
+    for (let i = 0; i < this.count; i++) yield this.buf[(this.head + i) & this.mask] as T;
+  }
+
+  private grow(): void {
+    const next: (T | undefined)[] = new Array(this.buf.length * 2);
+    for (let i = 0; i < this.count; i++) next[i] = this.buf[(this.head + i) & this.mask];
+    this.buf = next;
+    this.head = 0;
+    this.mask = next.length - 1;
   }
 }

@@ -11,7 +11,7 @@ import { DeadLetterQueue } from './dead-letters.js';
 import { Deadlines } from './deadlines.js';
 import { IdGenerator, type Envelope, type MessageId, type Routing } from './envelope.js';
 import { ActorStoppedError, AskTimeoutError, NoRouteError } from './errors.js';
-import type { Kernel, SendOrigin } from './kernel.js';
+import type { DirectTarget as KernelTarget, Kernel, SendOrigin } from './kernel.js';
 import { MetricsRegistry } from './metrics.js';
 import { createRef } from './ref.js';
 import { Registry } from './registry.js';
@@ -32,7 +32,7 @@ export interface ActorSystemOptions {
 
 export type Termination = { reason: 'shutdown' } | { reason: 'failed'; error: unknown };
 
-interface DirectTarget {
+interface DirectTarget extends KernelTarget {
   routing: Routing;
   deliver: ((env: Envelope) => Promise<void>) | undefined;
   epoch: number;
@@ -178,6 +178,16 @@ export class ActorSystem implements Kernel {
     return this.dispatch(this.envelope(target.routing, msg, opts, origin, false), to, target);
   }
 
+  target(address: string): KernelTarget {
+    return this.direct(address);
+  }
+
+  tellVia(target: KernelTarget, msg: Message, opts: SendOptions | undefined, origin: SendOrigin): Promise<void> {
+    const t = target as DirectTarget;
+    if (t.epoch !== this.registry.epoch) this.refresh(t);
+    return this.dispatch(this.envelope(t.routing, msg, opts, origin, false), t.address, t);
+  }
+
   ask<T>(to: string, msg: Message, opts: AskOptions | undefined, origin: SendOrigin): Promise<T> {
     return this.askVia(this.direct(to).routing, to, msg, opts, origin);
   }
@@ -191,13 +201,15 @@ export class ActorSystem implements Kernel {
     let t = this.directs.get(to);
     if (!t) {
       if (this.directs.size >= 4096) this.directs.clear();
-      this.directs.set(to, (t = { routing: Object.freeze({ kind: 'direct', to }) as Routing, deliver: undefined, epoch: -1 }));
+      this.directs.set(to, (t = { address: to, routing: Object.freeze({ kind: 'direct', to }) as Routing, deliver: undefined, epoch: -1 }));
     }
-    if (t.epoch !== this.registry.epoch) {
-      t.deliver = this.registry.get(to)?.deliver;
-      t.epoch = this.registry.epoch;
-    }
+    if (t.epoch !== this.registry.epoch) this.refresh(t);
     return t;
+  }
+
+  private refresh(t: DirectTarget): void {
+    t.deliver = this.registry.get(t.address)?.deliver;
+    t.epoch = this.registry.epoch;
   }
 
   publish<N extends Message>(topic: string, msg: N, opts: SendOptions | undefined, origin: SendOrigin): void {
