@@ -59,6 +59,17 @@ export function reverse(bytes: Uint8Array): Uint8Array {
   return bytes.slice().reverse();
 }
 
+/**
+ * An array from untrusted input, as a dense copy: `JSON.parse` never makes holes, but a JS caller
+ * can, and `map` skips holes (leaving `undefined` for later code to trip on). Holes become
+ * `undefined` elements here, which the element decoders then refuse with a typed error.
+ */
+export function expectArray(value: unknown, path: string, max?: number): unknown[] {
+  if (!Array.isArray(value)) throw new DecodeError(path, `expected an array, got ${describe(value)}`);
+  if (max !== undefined && value.length > max) throw new DecodeError(path, `expected at most ${max} elements, got ${value.length}`);
+  return Array.from(value);
+}
+
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';

@@ -29,7 +29,7 @@
  * (serde rejects them; JSON.parse keeps the last).
  */
 import { bls12_381 } from '@noble/curves/bls12-381.js';
-import { bytesToHex, describe } from './bytes.js';
+import { bytesToHex, describe, expectArray } from './bytes.js';
 import { DecodeError } from './errors.js';
 import type { ChainSpec, Hex, RetargetParams } from './types.js';
 import { parseCompressedPubkey } from './bridge/taproot.js';
@@ -254,8 +254,7 @@ function readBool(value: unknown, path: string): boolean {
 }
 
 function readArray(value: unknown, path: string): unknown[] {
-  if (!Array.isArray(value)) throw new DecodeError(path, `expected an array, got ${describe(value)}`);
-  return value;
+  return expectArray(value, path);
 }
 
 const HEX_BODY = /^[0-9a-fA-F]*$/;

@@ -11,7 +11,7 @@
 import { equalBytes } from '../bytes.js';
 import { DecodeError, VerificationError } from '../errors.js';
 import type { BitcoinHeader } from '../types.js';
-import { hashToBigIntLE, toDisplayHex } from './hash.js';
+import { hashMeetsTarget, toDisplayHex } from './hash.js';
 import { decodeHeader, encodeHeader, headerHash } from './header.js';
 import { decodeCompact, encodeCompact, U256_MAX, workFromBits } from './pow.js';
 
@@ -268,7 +268,7 @@ export function verifyNextHeader(
 
   // proof of work last: the contextual rules above name the more specific problem first
   const { target, negative, overflow } = decodeCompact(header.bits);
-  if (negative || overflow || target === 0n || target > params.powLimit || hashToBigIntLE(hash) > target)
+  if (negative || overflow || target === 0n || target > params.powLimit || !hashMeetsTarget(hash, target))
     throw new VerificationError(
       'bitcoin.header.pow',
       `header at height ${height} (${toDisplayHex(hash)}) does not meet its target 0x${header.bits.toString(16).padStart(8, '0')}`,

@@ -13,7 +13,7 @@
  * bit), which is also exactly Alys's `target_to_compact_lossy` for non-negative targets.
  */
 import type { BitcoinHeader } from '../types.js';
-import { hashToBigIntLE } from './hash.js';
+import { hashMeetsTarget } from './hash.js';
 import { headerHash } from './header.js';
 
 import { U256_MAX } from '../bytes.js';
@@ -98,7 +98,7 @@ export function encodeCompact(target: bigint, negative = false): number {
  */
 export function checkProofOfWork(header: BitcoinHeader | Uint8Array, target: bigint): boolean {
   const hash = header instanceof Uint8Array && header.length === 32 ? header : headerHash(header);
-  return hashToBigIntLE(hash) <= target;
+  return hashMeetsTarget(hash, target);
 }
 
 /**
@@ -108,7 +108,7 @@ export function checkProofOfWork(header: BitcoinHeader | Uint8Array, target: big
 export function checkProofOfWorkCore(hash: Uint8Array, bits: number, powLimit: bigint): boolean {
   const { target, negative, overflow } = decodeCompact(bits);
   if (negative || overflow || target === 0n || target > powLimit) return false;
-  return hashToBigIntLE(hash) <= target;
+  return hashMeetsTarget(hash, target);
 }
 
 /**

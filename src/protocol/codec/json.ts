@@ -29,7 +29,7 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { DecodeError } from '../errors.js';
 import { encodeError } from '../msgpack.js';
-import { U64_MAX, U256_MAX, type Hex } from '../bytes.js';
+import { expectArray, U64_MAX, U256_MAX, type Hex } from '../bytes.js';
 import {
   AGGREGATION_BITS_BYTES,
   BLS_SIGNATURE_BYTES,
@@ -91,8 +91,7 @@ function object(value: unknown, path: string, fields: readonly string[]): Record
 
 function array(value: unknown, path: string, max?: number): unknown[] {
   if (!Array.isArray(value)) fail(path, `expected an array, got ${describeJson(value)}`);
-  if (max !== undefined && value.length > max) fail(path, `expected at most ${max} elements, got ${value.length}`);
-  return value;
+  return expectArray(value, path, max);
 }
 
 function integer(value: unknown, path: string, min: number, max: number, type: string): number {

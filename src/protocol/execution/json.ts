@@ -7,7 +7,7 @@
  * Hex digits may be upper or lower case (EIP-55 addresses are mixed case; checksums are not checked).
  * Unknown extra object keys are ignored: clients add their own fields (`size`, `totalDifficulty`, …).
  */
-import { parseHex, describe, toHex, type Hex } from '../bytes.js';
+import { expectArray, parseHex, describe, toHex, type Hex } from '../bytes.js';
 import { DecodeError } from '../errors.js';
 
 export type JsonObject = Record<string, unknown>;
@@ -20,10 +20,7 @@ export function expectObject(value: unknown, path: string): JsonObject {
   return value as JsonObject;
 }
 
-export function expectArray(value: unknown, path: string): unknown[] {
-  if (!Array.isArray(value)) throw new DecodeError(path, `expected a JSON array, got ${describe(value)}`);
-  return value;
-}
+export { expectArray };
 
 /** `obj[key]`, required to be present (not undefined). */
 export function required(obj: JsonObject, key: string, path: string): unknown {
