@@ -9,7 +9,7 @@ import type { Envelope } from './envelope.js';
 import { ActorCrashedError, ActorStoppedError } from './errors.js';
 import type { Kernel } from './kernel.js';
 import { Lifecycle } from './lifecycle.js';
-import { DEFAULT_MAILBOX, Mailbox, type MailboxOptions } from './mailbox.js';
+import { createActorMailbox, type Mailbox, type MailboxOptions } from './mailbox.js';
 import { createRef } from './ref.js';
 import { withTimeout } from './timeout.js';
 
@@ -53,16 +53,7 @@ export class ActorCell<M extends Message = Message, A = unknown> implements Supe
     mailbox?: Partial<MailboxOptions>,
   ) {
     this.lifecycle = new Lifecycle(address);
-    this.mailbox = new Mailbox(
-      {
-        address,
-        clock: kernel.clock,
-        deadLetters: kernel.deadLetters,
-        onEnqueued: () => this.schedule(),
-        rejectAsk: (env, err) => env.correlationId && kernel.settleReply(env.correlationId, false, err),
-      },
-      { ...DEFAULT_MAILBOX, ...def.mailbox, ...mailbox },
-    );
+    this.mailbox = createActorMailbox(address, kernel, () => this.schedule(), def.mailbox, mailbox);
     this.ref = createRef<M>(address, kernel);
     this.ctx = this.makeContext();
   }

@@ -66,6 +66,28 @@ export interface MailboxHost {
   rejectAsk(env: Envelope, error: Error): void;
 }
 
+/**
+ * The mailbox of an actor cell (in-thread or worker proxy): options layered default < actor
+ * definition < child spec, refused asks settled through the kernel.
+ */
+export function createActorMailbox(
+  address: string,
+  kernel: { clock: Clock; deadLetters: DeadLetterQueue; settleReply(id: Envelope['messageId'], ok: boolean, value: unknown): void },
+  onEnqueued: () => void,
+  ...layers: (Partial<MailboxOptions> | undefined)[]
+): Mailbox {
+  return new Mailbox(
+    {
+      address,
+      clock: kernel.clock,
+      deadLetters: kernel.deadLetters,
+      onEnqueued,
+      rejectAsk: (env, err) => env.correlationId && kernel.settleReply(env.correlationId, false, err),
+    },
+    Object.assign({}, DEFAULT_MAILBOX, ...layers),
+  );
+}
+
 interface Waiter {
   env: Envelope;
   resolve: () => void;

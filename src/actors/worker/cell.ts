@@ -15,7 +15,7 @@ import type { Envelope } from '../envelope.js';
 import { ActorCrashedError, ActorError, ActorStoppedError, deserializeError, serializeError, type SerializedError } from '../errors.js';
 import type { Kernel } from '../kernel.js';
 import { Lifecycle } from '../lifecycle.js';
-import { DEFAULT_MAILBOX, Mailbox, type MailboxOptions } from '../mailbox.js';
+import { createActorMailbox, type Mailbox, type MailboxOptions } from '../mailbox.js';
 import { Fifo } from '../queue.js';
 import { createRef } from '../ref.js';
 import type { PlacementFactory } from '../supervisor.js';
@@ -108,16 +108,7 @@ export class WorkerCell implements SupervisedChild {
     this.heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? 3_000;
     this.startTimeoutMs = opts.startTimeoutMs ?? 10_000;
     this.lifecycle = new Lifecycle(address);
-    this.mailbox = new Mailbox(
-      {
-        address,
-        clock: kernel.clock,
-        deadLetters: kernel.deadLetters,
-        onEnqueued: () => this.schedulePump(),
-        rejectAsk: (env, err) => env.correlationId && kernel.settleReply(env.correlationId, false, err),
-      },
-      { ...DEFAULT_MAILBOX, ...def.mailbox, ...mailbox },
-    );
+    this.mailbox = createActorMailbox(address, kernel, () => this.schedulePump(), def.mailbox, mailbox);
     this.ref = createRef(address, kernel);
   }
 
