@@ -17,3 +17,4 @@ export * from './auxpow/index.js';
 export * from './execution/index.js';
 export * from './bridge/index.js';
 export * from './chainspec.js';
+export * from './chain-verifier.js';

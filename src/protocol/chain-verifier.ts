@@ -1,0 +1,150 @@
+/**
+ * Importing a chain of signed blocks, block by block, with every check of spec 4.9 steps 1-7: the
+ * block itself (signing root, slot, approvals, payload hash), its link to the head, and - for PoW
+ * blocks - the AuxPoW over the aggregate of its range, the retargeted PoW, range continuity,
+ * finality bookkeeping and the finalized peg-out count; for other blocks max_blocks_without_pow.
+ *
+ * Pure and synchronous: the light node's block import, the devnet's tests and its fault checks all
+ * use it. It keeps the blocks since the last finalized one (their roots form the next PoW range).
+ */
+import type { PreparedAuthorities } from './approvals.js';
+import { applyFinalityEvent, checkFinalizedPegouts, genesisFinalityState, validatePowBlock, type FinalityState } from './auxpow/finality.js';
+import { signingRoot } from './block.js';
+import type { BlsBackend } from './bls/backend.js';
+import { toHex, type Hex } from './bytes.js';
+import { VerificationError } from './errors.js';
+import type { ChainSpec, SignedConsensusBlock, Transaction } from './types.js';
+import { verifyBlockSelf, verifyParentLink } from './verify.js';
+
+export interface VerifiedChainBlock {
+  hash: Hex;
+  number: number;
+  parentHash: Hex;
+  payloadBlockHash: Hex;
+  /** The block carries an AuxPowHeader. */
+  pow: boolean;
+  signers: number[];
+}
+
+export interface ImportOutcome {
+  block: VerifiedChainBlock;
+  /** Block numbers finalized by this block (a PoW block's range), or null. */
+  finalized: { from: number; to: number } | null;
+}
+
+export interface ChainVerifierOptions {
+  spec: ChainSpec;
+  authorities: PreparedAuthorities;
+  backend: BlsBackend;
+  /** Apply the testnet history exemptions of spec 4.8. Default false. */
+  historicalExemptions?: boolean;
+}
+
+interface Window {
+  block: VerifiedChainBlock;
+  proposal: Transaction | null;
+}
+
+export class ChainVerifier {
+  private finality: FinalityState;
+  private headBlock: VerifiedChainBlock;
+  /** Blocks after the last finalized one, oldest first (their roots form the next PoW range). */
+  private window: Window[] = [];
+
+  /** `genesis`: the trusted block 0 (derived from the chain spec and the EL genesis, spec 2.5). */
+  constructor(
+    private readonly opts: ChainVerifierOptions,
+    genesis: SignedConsensusBlock,
+  ) {
+    const hash = toHex(signingRoot(genesis.message));
+    const header = genesis.message.auxpowHeader;
+    if (!header || genesis.message.executionPayload.blockNumber !== 0n)
+      throw new VerificationError('chain.genesis', 'the trusted genesis must be block 0 with an AuxPowHeader (spec 2.5)');
+    this.finality = genesisFinalityState({ hash, bits: header.bits, chainId: header.chainId });
+    this.headBlock = {
+      hash,
+      number: 0,
+      parentHash: genesis.message.parentHash,
+      payloadBlockHash: genesis.message.executionPayload.blockHash,
+      pow: true,
+      signers: [],
+    };
+  }
+
+  get head(): VerifiedChainBlock {
+    return this.headBlock;
+  }
+
+  /** Every block number up to this one is finalized. */
+  get finalizedThrough(): number {
+    return this.finality.finalizedThrough;
+  }
+
+  get state(): Readonly<FinalityState> {
+    return this.finality;
+  }
+
+  /** Verify `signed` as the child of the head and make it the head. Throws VerificationError / DecodeError; state is unchanged on error. */
+  import(signed: SignedConsensusBlock, root?: Uint8Array): ImportOutcome {
+    const { spec } = this.opts;
+    const m = signed.message;
+    const parent = this.headBlock;
+    verifyParentLink(m, { hash: parent.hash, payloadBlockHash: parent.payloadBlockHash, number: BigInt(parent.number) });
+    const verified = verifyBlockSelf(signed, { spec, authorities: this.opts.authorities, backend: this.opts.backend, ...(root ? { root } : {}) });
+    const n = Number(verified.number);
+    const block: VerifiedChainBlock = {
+      hash: verified.hash,
+      number: n,
+      parentHash: m.parentHash,
+      payloadBlockHash: m.executionPayload.blockHash,
+      pow: m.auxpowHeader !== null,
+      signers: verified.signers,
+    };
+    const historical = this.opts.historicalExemptions ?? false;
+    let step;
+    if (m.auxpowHeader) {
+      const header = m.auxpowHeader;
+      const startAt = this.window.findIndex((w) => w.block.hash === header.rangeStart);
+      const endAt = this.window.findIndex((w) => w.block.hash === header.rangeEnd);
+      if (startAt < 0 || endAt < 0 || endAt < startAt)
+        throw new VerificationError(
+          'pow.range-unknown',
+          `block ${n}: its PoW range ${header.rangeStart}..${header.rangeEnd} is not a range of blocks after the last finalized block ${this.finality.lastFinalized.blockNumber}`,
+        );
+      const range = this.window.slice(startAt, endAt + 1);
+      const start = range[0]!.block;
+      validatePowBlock({
+        blockNumber: n,
+        header,
+        lastPow: { blockNumber: this.finality.lastPow.blockNumber, bits: this.finality.lastPow.bits },
+        lastFinalizedHash: this.finality.lastFinalized.hash,
+        rangeStart: { number: start.number, parentHash: start.parentHash },
+        rangeRoots: range.map((w) => w.block.hash),
+        rangeEndNumber: range[range.length - 1]!.block.number,
+        chainSpec: spec,
+        historicalExemptions: historical,
+      });
+      checkFinalizedPegouts(
+        range.map((w) => w.proposal),
+        m.finalizedPegouts,
+        { blockNumber: n },
+      );
+      step = applyFinalityEvent(
+        this.finality,
+        { kind: 'pow', blockNumber: n, blockHash: block.hash, header, rangeStartNumber: start.number, rangeEndNumber: range[range.length - 1]!.block.number, rangeStartParentHash: start.parentHash },
+        { maxBlocksWithoutPow: spec.maxBlocksWithoutPow, historicalExemptions: historical },
+      );
+      this.window = this.window.slice(endAt + 1);
+    } else {
+      step = applyFinalityEvent(
+        this.finality,
+        { kind: 'plain', blockNumber: n, finalizedPegoutCount: m.finalizedPegouts.length },
+        { maxBlocksWithoutPow: spec.maxBlocksWithoutPow, historicalExemptions: historical },
+      );
+    }
+    this.finality = step.state;
+    this.window.push({ block, proposal: m.pegoutPaymentProposal });
+    this.headBlock = block;
+    return { block, finalized: step.newlyFinalized };
+  }
+}
