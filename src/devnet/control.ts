@@ -1,0 +1,128 @@
+/**
+ * The devnet's control endpoint (127.0.0.1): the demo/test helper behind `npm run devnet -- send`.
+ * The devnet process holds the users' EVM keys and the Bitcoin faucet, so transfers, peg-ins and
+ * peg-outs are made here, as real signed transactions on the two chains.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { encodeFunctionData, type Hex as ViemHex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { bytesToHex, toHex } from '../protocol/bytes.js';
+import type { Hex } from '../protocol/types.js';
+import { BRIDGE_ARTIFACT } from './contracts/artifacts.js';
+import type { Devnet } from './devnet.js';
+
+export const BRIDGE_ADDRESS = '0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB';
+const WEI_PER_SAT = 10_000_000_000n;
+
+class BadRequest extends Error {}
+
+function need<T>(v: T | undefined, what: string): T {
+  if (v === undefined || v === null) throw new BadRequest(`missing ${what}`);
+  return v;
+}
+
+function bigintOf(v: unknown, what: string): bigint {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+  if (typeof v === 'string' && /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(v)) return BigInt(v);
+  throw new BadRequest(`${what} must be a non-negative integer (number, decimal or 0x string)`);
+}
+
+async function rpc(devnet: Devnet, method: string, params: unknown[]): Promise<unknown> {
+  const r = (await devnet.engine.handleRpc({ jsonrpc: '2.0', id: 1, method, params })) as { result?: unknown; error?: { message: string } };
+  if (r.error) throw new Error(`${method}: ${r.error.message}`);
+  return r.result;
+}
+
+/** Sign and submit an EIP-1559 transaction from devnet user `userIndex`. */
+export async function sendFromUser(devnet: Devnet, userIndex: number, tx: { to: Hex; value: bigint; data?: Hex; gas?: bigint }): Promise<Hex> {
+  const user = devnet.users[userIndex];
+  if (!user) throw new BadRequest(`no devnet user ${userIndex} (there are ${devnet.users.length})`);
+  const account = privateKeyToAccount(user.privateKey);
+  const nonce = BigInt((await rpc(devnet, 'eth_getTransactionCount', [user.address, 'pending'])) as string);
+  const base = BigInt(((await rpc(devnet, 'eth_getBlockByNumber', ['latest', false])) as { baseFeePerGas: string }).baseFeePerGas);
+  const raw = await account.signTransaction({
+    type: 'eip1559',
+    chainId: devnet.spec.chainId,
+    nonce: Number(nonce),
+    to: tx.to as ViemHex,
+    value: tx.value,
+    ...(tx.data ? { data: tx.data as ViemHex } : {}),
+    gas: tx.gas ?? (tx.data ? 200_000n : 21_000n),
+    maxFeePerGas: base * 2n + 1_000_000_000n,
+    maxPriorityFeePerGas: 1_000_000_000n,
+  });
+  return (await rpc(devnet, 'eth_sendRawTransaction', [raw])) as Hex;
+}
+
+export async function handleControl(devnet: Devnet, path: string, body: Record<string, unknown>): Promise<unknown> {
+  switch (path) {
+    case '/devnet/info':
+      return {
+        specFile: devnet.specFile,
+        urls: devnet.urls,
+        depositAddress: devnet.depositAddress,
+        users: devnet.users.map((u) => u.address),
+        head: { number: devnet.chain.height, hash: devnet.chain.head.hash },
+        finalized: devnet.chain.lastFinalized.number,
+        bitcoinHeight: devnet.bitcoin.tipHeight(),
+      };
+    case '/devnet/send/transfer': {
+      const to = need(body.to, 'to') as Hex;
+      if (!/^0x[0-9a-fA-F]{40}$/.test(to)) throw new BadRequest('to must be an EVM address');
+      return { hash: await sendFromUser(devnet, Number(body.user ?? 0), { to, value: bigintOf(need(body.value, 'value'), 'value') }) };
+    }
+    case '/devnet/send/pegin': {
+      const to = need(body.to, 'to') as Hex;
+      if (!/^0x[0-9a-fA-F]{40}$/.test(to)) throw new BadRequest('to must be the EVM address to mint to');
+      const sats = bigintOf(need(body.sats, 'sats'), 'sats');
+      const sent = devnet.faucet.pegIn(to, sats, devnet.depositAddress);
+      devnet.mineBitcoin(devnet.spec.requiredBtcTxnConfirmations);
+      return { txid: bytesToHex(sent.txid.slice().reverse()), sats: String(sats), confirmations: devnet.spec.requiredBtcTxnConfirmations };
+    }
+    case '/devnet/send/pegout': {
+      const to = need(body.to, 'to');
+      if (typeof to !== 'string' || to.length > 100) throw new BadRequest('to must be a Bitcoin address');
+      const sats = bigintOf(need(body.sats, 'sats'), 'sats');
+      const data = encodeFunctionData({ abi: BRIDGE_ARTIFACT.abi, functionName: 'requestPegOut', args: [toHex(new TextEncoder().encode(to)) as ViemHex] }) as Hex;
+      return { hash: await sendFromUser(devnet, Number(body.user ?? 0), { to: BRIDGE_ADDRESS, value: sats * WEI_PER_SAT, data }) };
+    }
+    case '/devnet/mine-bitcoin': {
+      const blocks = Number(bigintOf(body.blocks ?? 1, 'blocks'));
+      if (blocks < 1 || blocks > 1000) throw new BadRequest('blocks must be 1..1000');
+      devnet.mineBitcoin(blocks);
+      return { height: devnet.bitcoin.tipHeight() };
+    }
+    default:
+      throw new BadRequest(`unknown path ${path}`);
+  }
+}
+
+export async function serveControl(devnet: Devnet, port: number): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      let status = 200;
+      let out: unknown;
+      try {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const body = text ? JSON.parse(text) : {};
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest('the body must be a JSON object');
+        out = await handleControl(devnet, (req.url ?? '/').split('?')[0]!, body as Record<string, unknown>);
+      } catch (e) {
+        status = e instanceof BadRequest || e instanceof SyntaxError ? 400 : 500;
+        out = { error: (e as Error).message };
+      }
+      const text = JSON.stringify(out, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(text);
+    });
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  const { port: bound } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
