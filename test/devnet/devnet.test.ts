@@ -5,7 +5,7 @@
  * peg-ins and peg-outs complete on both chains.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPublicClient, createWalletClient, encodeFunctionData, http, type Hex as ViemHex } from 'viem';
+import { createPublicClient, createWalletClient, defineChain, encodeFunctionData, http, type Hex as ViemHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { createWallet } from '../../src/devnet/bitcoin/index.js';
 import { BRIDGE_ARTIFACT } from '../../src/devnet/contracts/artifacts.js';
@@ -51,11 +51,16 @@ describe('devnet end to end', () => {
     const user = devnet.users[1]!;
     const account = privateKeyToAccount(user.privateKey);
     const evm = createPublicClient({ transport: http(devnet.urls.evm) });
-    const wallet = createWalletClient({ account, transport: http(devnet.urls.evm) });
-    const chainId = devnet.spec.chainId;
+    const chain = defineChain({
+      id: devnet.spec.chainId,
+      name: 'alys-devnet',
+      nativeCurrency: { name: 'BTC', symbol: 'BTC', decimals: 18 },
+      rpcUrls: { default: { http: [devnet.urls.evm] } },
+    });
+    const wallet = createWalletClient({ account, chain, transport: http(devnet.urls.evm) });
 
     // a transfer and a peg-in
-    await wallet.sendTransaction({ to: devnet.users[2]!.address, value: 12345n, chain: { id: chainId } as never });
+    await wallet.sendTransaction({ to: devnet.users[2]!.address as ViemHex, value: 12345n });
     const btcUser = createWallet(devnet.bitcoin, 'e2e-btc-user');
     devnet.faucet.fund(btcUser.address, 200_000_000n);
     btcUser.pegIn(user.address, 60_000_000n, devnet.depositAddress);
@@ -69,7 +74,6 @@ describe('devnet end to end', () => {
       to: '0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB',
       value: 5_000_000n * 10_000_000_000n,
       data: encodeFunctionData({ abi: BRIDGE_ARTIFACT.abi, functionName: 'requestPegOut', args: [toHex(new TextEncoder().encode(btcDest.address))] }),
-      chain: { id: chainId } as never,
     });
     for (let i = 0; i < 3; i++) await devnet.produceNext();
     expect(await devnet.mineAuxPow()).toBe('submitted');
