@@ -8,12 +8,12 @@
  * use it. It keeps the blocks since the last finalized one (their roots form the next PoW range).
  */
 import type { PreparedAuthorities } from './approvals.js';
-import { applyFinalityEvent, checkFinalizedPegouts, genesisFinalityState, validatePowBlock, type FinalityState } from './auxpow/finality.js';
+import { applyFinalityEvent, genesisFinalityState, validatePowBlock, type FinalityState } from './auxpow/finality.js';
 import { signingRoot } from './block.js';
 import type { BlsBackend } from './bls/backend.js';
 import { toHex, type Hex } from './bytes.js';
 import { VerificationError } from './errors.js';
-import type { ChainSpec, SignedConsensusBlock, Transaction } from './types.js';
+import type { ChainSpec, SignedConsensusBlock } from './types.js';
 import { verifyBlockSelf, verifyParentLink } from './verify.js';
 
 export interface VerifiedChainBlock {
@@ -40,16 +40,24 @@ export interface ChainVerifierOptions {
   historicalExemptions?: boolean;
 }
 
-interface Window {
+interface WindowEntry {
   block: VerifiedChainBlock;
-  proposal: Transaction | null;
+  /** The block carries a pegout_payment_proposal (a later PoW block must finalize one peg-out for it). */
+  hasProposal: boolean;
+}
+
+/** Everything the verifier needs to resume (plain JSON data): a warm start restores it from storage. */
+export interface ChainVerifierSnapshot {
+  finality: FinalityState;
+  head: VerifiedChainBlock;
+  window: WindowEntry[];
 }
 
 export class ChainVerifier {
   private finality: FinalityState;
   private headBlock: VerifiedChainBlock;
   /** Blocks after the last finalized one, oldest first (their roots form the next PoW range). */
-  private window: Window[] = [];
+  private window: WindowEntry[] = [];
 
   /** `genesis`: the trusted block 0 (derived from the chain spec and the EL genesis, spec 2.5). */
   constructor(
@@ -82,6 +90,30 @@ export class ChainVerifier {
 
   get state(): Readonly<FinalityState> {
     return this.finality;
+  }
+
+  /** Blocks after the last finalized one, oldest first. */
+  get unfinalized(): readonly VerifiedChainBlock[] {
+    return this.window.map((w) => w.block);
+  }
+
+  /** A copy of the verifier's state (JSON-serialisable). */
+  snapshot(): ChainVerifierSnapshot {
+    return structuredClone({ finality: this.finality, head: this.headBlock, window: this.window });
+  }
+
+  /**
+   * Resume from a snapshot taken by {@link snapshot} (e.g. from storage on a warm start). The
+   * snapshot is trusted here: the caller must have checked it against the stored blocks.
+   */
+  restore(snapshot: ChainVerifierSnapshot): void {
+    const s = structuredClone(snapshot);
+    if (s.head.number !== s.finality.head) throw new VerificationError('chain.snapshot', `snapshot head ${s.head.number} disagrees with its finality state (${s.finality.head})`);
+    if (s.window.length && s.window[s.window.length - 1]!.block.hash !== s.head.hash)
+      throw new VerificationError('chain.snapshot', 'snapshot window does not end at its head');
+    this.finality = s.finality;
+    this.headBlock = s.head;
+    this.window = s.window;
   }
 
   /** Verify `signed` as the child of the head and make it the head. Throws VerificationError / DecodeError; state is unchanged on error. */
@@ -124,11 +156,12 @@ export class ChainVerifier {
         chainSpec: spec,
         historicalExemptions: historical,
       });
-      checkFinalizedPegouts(
-        range.map((w) => w.proposal),
-        m.finalizedPegouts,
-        { blockNumber: n },
-      );
+      const proposals = range.filter((w) => w.hasProposal).length;
+      if (proposals !== m.finalizedPegouts.length)
+        throw new VerificationError(
+          'pow.finalized-pegouts-count',
+          `block ${n}: the finalized range has ${proposals} peg-out proposals, but the block finalizes ${m.finalizedPegouts.length} peg-outs`,
+        );
       step = applyFinalityEvent(
         this.finality,
         { kind: 'pow', blockNumber: n, blockHash: block.hash, header, rangeStartNumber: start.number, rangeEndNumber: range[range.length - 1]!.block.number, rangeStartParentHash: start.parentHash },
@@ -143,7 +176,7 @@ export class ChainVerifier {
       );
     }
     this.finality = step.state;
-    this.window.push({ block, proposal: m.pegoutPaymentProposal });
+    this.window.push({ block, hasProposal: m.pegoutPaymentProposal !== null });
     this.headBlock = block;
     return { block, finalized: step.newlyFinalized };
   }

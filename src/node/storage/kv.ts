@@ -1,0 +1,36 @@
+/**
+ * The one storage interface of the light node: a small key-value store with atomic batches and
+ * prefix scans. Three backends implement it - in memory (`memory.ts`), IndexedDB through
+ * idb-keyval in browsers (`src/platform/browser/storage-idb.ts`), classic-level (LevelDB) in Node
+ * (`src/platform/node/storage-level.ts`) - and one conformance suite runs against all of them.
+ *
+ * Keys are strings (compared as UTF-16 code units, which orders zero-padded numbers correctly);
+ * values are bytes. Values returned are the caller's to keep (no aliasing with the store).
+ */
+export type KvOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
+
+export interface KvStore {
+  readonly kind: 'memory' | 'indexeddb' | 'level';
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Values in the order of `keys` (undefined where absent). */
+  getMany(keys: readonly string[]): Promise<(Uint8Array | undefined)[]>;
+  /** Apply every operation or none (a crash mid-batch leaves the store as before). */
+  batch(ops: readonly KvOp[]): Promise<void>;
+  /** Keys starting with `prefix`, ascending, at most `limit`. */
+  keys(prefix: string, limit?: number): Promise<string[]>;
+  /** Remove everything. */
+  clear(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A backend failed (not "the key is absent"): disk full, database closed or deleted, quota. */
+export class StorageError extends Error {
+  override name = 'StorageError';
+  constructor(
+    readonly backend: KvStore['kind'],
+    readonly operation: string,
+    cause: unknown,
+  ) {
+    super(`${backend} storage failed to ${operation}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
