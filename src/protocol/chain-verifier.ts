@@ -4,17 +4,82 @@
  * blocks - the AuxPoW over the aggregate of its range, the retargeted PoW, range continuity,
  * finality bookkeeping and the finalized peg-out count; for other blocks max_blocks_without_pow.
  *
+ * Two stages, so the expensive part can run in parallel (worker pools) and the ordered part stays
+ * small: `summarizeBlock` (per block, independent: root, slot, approvals, payload hash) and
+ * `ChainVerifier.importSummary` (in order: links, AuxPoW, finality).
+ *
+ * Approvals can be deferred (`approvals: 'deferred'`, the node's pow-checkpoint mode): blocks
+ * whose aggregate was not verified are imported as *pending* and become authenticated when a PoW
+ * block - whose own approvals are verified - commits to their roots through its AuxPoW aggregate
+ * hash (docs/pow-checkpoint.md). Pending blocks must not be reported or stored before that.
+ *
  * Pure and synchronous: the light node's block import, the devnet's tests and its fault checks all
  * use it. It keeps the blocks since the last finalized one (their roots form the next PoW range).
  */
-import type { PreparedAuthorities } from './approvals.js';
+import { verifyAggregateApproval, type PreparedAuthorities } from './approvals.js';
 import { applyFinalityEvent, genesisFinalityState, validatePowBlock, type FinalityState } from './auxpow/finality.js';
 import { signingRoot } from './block.js';
 import type { BlsBackend } from './bls/backend.js';
 import { toHex, type Hex } from './bytes.js';
 import { VerificationError } from './errors.js';
-import type { ChainSpec, SignedConsensusBlock } from './types.js';
-import { verifyBlockSelf, verifyParentLink } from './verify.js';
+import { verifyPayloadBlockHash } from './execution/payload.js';
+import type { AuxPowHeader, ChainSpec, SignedConsensusBlock } from './types.js';
+import { checkSlot, verifyParentLink } from './verify.js';
+
+/** What the ordered import needs to know about a block (plain data: it crosses worker boundaries). */
+export interface BlockSummary {
+  hash: Hex;
+  number: number;
+  parentHash: Hex;
+  payloadBlockHash: Hex;
+  payloadParentHash: Hex;
+  payloadNumber: bigint;
+  auxpowHeader: AuxPowHeader | null;
+  finalizedPegouts: number;
+  hasProposal: boolean;
+  /** Signer indices when the aggregate approval was verified; null when deferred. */
+  signers: number[] | null;
+  /** The payload's block hash was recomputed and matched. */
+  payloadHashChecked: boolean;
+}
+
+export interface SummarizeOptions {
+  spec: ChainSpec;
+  authorities: PreparedAuthorities;
+  backend: BlsBackend;
+  /** Verify the aggregate approval. Default true; PoW blocks are always verified. */
+  approvals?: boolean;
+  /** Recompute the payload's block hash. Default true. */
+  payloadHash?: boolean;
+  /** The signing root if already computed. */
+  root?: Uint8Array;
+}
+
+/** The independent checks of one block (spec 4.9 steps 1, 4, 5, 6). Throws VerificationError. */
+export function summarizeBlock(signed: SignedConsensusBlock, opts: SummarizeOptions): BlockSummary {
+  const m = signed.message;
+  const root = opts.root ?? signingRoot(m);
+  checkSlot(m, opts.spec);
+  const verifyApprovals = opts.approvals !== false || m.auxpowHeader !== null;
+  const signers = verifyApprovals ? verifyAggregateApproval({ root, approval: signed.signature, authorities: opts.authorities, backend: opts.backend }) : null;
+  const checkPayload = opts.payloadHash !== false;
+  if (checkPayload) verifyPayloadBlockHash(m.executionPayload);
+  const n = m.executionPayload.blockNumber;
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new VerificationError('block.number', `block number ${n} is beyond what this light client supports`);
+  return {
+    hash: toHex(root),
+    number: Number(n),
+    parentHash: m.parentHash,
+    payloadBlockHash: m.executionPayload.blockHash,
+    payloadParentHash: m.executionPayload.parentHash,
+    payloadNumber: n,
+    auxpowHeader: m.auxpowHeader,
+    finalizedPegouts: m.finalizedPegouts.length,
+    hasProposal: m.pegoutPaymentProposal !== null,
+    signers,
+    payloadHashChecked: checkPayload,
+  };
+}
 
 export interface VerifiedChainBlock {
   hash: Hex;
@@ -23,19 +88,24 @@ export interface VerifiedChainBlock {
   payloadBlockHash: Hex;
   /** The block carries an AuxPowHeader. */
   pow: boolean;
-  signers: number[];
+  /** Signer indices (null while the approvals are deferred). */
+  signers: number[] | null;
 }
 
 export interface ImportOutcome {
   block: VerifiedChainBlock;
   /** Block numbers finalized by this block (a PoW block's range), or null. */
   finalized: { from: number; to: number } | null;
+  /** Blocks (pending until now) that this block authenticated through its AuxPoW range. */
+  authenticated: VerifiedChainBlock[];
 }
 
 export interface ChainVerifierOptions {
   spec: ChainSpec;
   authorities: PreparedAuthorities;
   backend: BlsBackend;
+  /** 'all' (default): every block's approvals are required; 'deferred': see the module comment. */
+  approvals?: 'all' | 'deferred';
   /** Apply the testnet history exemptions of spec 4.8. Default false. */
   historicalExemptions?: boolean;
 }
@@ -97,6 +167,11 @@ export class ChainVerifier {
     return this.window.map((w) => w.block);
   }
 
+  /** Blocks whose approvals are deferred and not yet authenticated by a PoW range. */
+  get pending(): readonly VerifiedChainBlock[] {
+    return this.window.filter((w) => w.block.signers === null).map((w) => w.block);
+  }
+
   /** A copy of the verifier's state (JSON-serialisable). */
   snapshot(): ChainVerifierSnapshot {
     return structuredClone({ finality: this.finality, head: this.headBlock, window: this.window });
@@ -116,26 +191,42 @@ export class ChainVerifier {
     this.window = s.window;
   }
 
-  /** Verify `signed` as the child of the head and make it the head. Throws VerificationError / DecodeError; state is unchanged on error. */
+  /** Verify `signed` completely as the child of the head and make it the head. */
   import(signed: SignedConsensusBlock, root?: Uint8Array): ImportOutcome {
-    const { spec } = this.opts;
-    const m = signed.message;
+    // spec 4.9 order: the link (cheap) before the approvals
     const parent = this.headBlock;
-    verifyParentLink(m, { hash: parent.hash, payloadBlockHash: parent.payloadBlockHash, number: BigInt(parent.number) });
-    const verified = verifyBlockSelf(signed, { spec, authorities: this.opts.authorities, backend: this.opts.backend, ...(root ? { root } : {}) });
-    const n = Number(verified.number);
-    const block: VerifiedChainBlock = {
-      hash: verified.hash,
-      number: n,
-      parentHash: m.parentHash,
-      payloadBlockHash: m.executionPayload.blockHash,
-      pow: m.auxpowHeader !== null,
-      signers: verified.signers,
-    };
+    verifyParentLink(signed.message, { hash: parent.hash, payloadBlockHash: parent.payloadBlockHash, number: BigInt(parent.number) });
+    const summary = summarizeBlock(signed, {
+      spec: this.opts.spec,
+      authorities: this.opts.authorities,
+      backend: this.opts.backend,
+      approvals: this.opts.approvals !== 'deferred',
+      ...(root ? { root } : {}),
+    });
+    return this.importSummary(summary);
+  }
+
+  /**
+   * Import a block already summarized (its independent checks done, possibly in a worker) as the
+   * child of the head. Throws VerificationError; the state is unchanged on error.
+   */
+  importSummary(s: BlockSummary): ImportOutcome {
+    const { spec } = this.opts;
+    const parent = this.headBlock;
+    if (s.signers === null && (this.opts.approvals !== 'deferred' || s.auxpowHeader !== null))
+      throw new VerificationError('approvals.unverified', `block ${s.number}: its approvals were not verified, and this import requires them`);
+    verifyParentLink(
+      { parentHash: s.parentHash, executionPayload: { parentHash: s.payloadParentHash, blockNumber: s.payloadNumber } } as never,
+      { hash: parent.hash, payloadBlockHash: parent.payloadBlockHash, number: BigInt(parent.number) },
+    );
+    const n = s.number;
+    const block: VerifiedChainBlock = { hash: s.hash, number: n, parentHash: s.parentHash, payloadBlockHash: s.payloadBlockHash, pow: s.auxpowHeader !== null, signers: s.signers };
     const historical = this.opts.historicalExemptions ?? false;
     let step;
-    if (m.auxpowHeader) {
-      const header = m.auxpowHeader;
+    let authenticated: VerifiedChainBlock[] = [];
+    let nextWindow: WindowEntry[];
+    if (s.auxpowHeader) {
+      const header = s.auxpowHeader;
       const startAt = this.window.findIndex((w) => w.block.hash === header.rangeStart);
       const endAt = this.window.findIndex((w) => w.block.hash === header.rangeEnd);
       if (startAt < 0 || endAt < 0 || endAt < startAt)
@@ -157,27 +248,53 @@ export class ChainVerifier {
         historicalExemptions: historical,
       });
       const proposals = range.filter((w) => w.hasProposal).length;
-      if (proposals !== m.finalizedPegouts.length)
+      if (proposals !== s.finalizedPegouts)
         throw new VerificationError(
           'pow.finalized-pegouts-count',
-          `block ${n}: the finalized range has ${proposals} peg-out proposals, but the block finalizes ${m.finalizedPegouts.length} peg-outs`,
+          `block ${n}: the finalized range has ${proposals} peg-out proposals, but the block finalizes ${s.finalizedPegouts} peg-outs`,
         );
       step = applyFinalityEvent(
         this.finality,
         { kind: 'pow', blockNumber: n, blockHash: block.hash, header, rangeStartNumber: start.number, rangeEndNumber: range[range.length - 1]!.block.number, rangeStartParentHash: start.parentHash },
         { maxBlocksWithoutPow: spec.maxBlocksWithoutPow, historicalExemptions: historical },
       );
-      this.window = this.window.slice(endAt + 1);
+      // The PoW block's verified approvals cover its AuxPoW, whose aggregate hash commits to every
+      // root of the range (and so to each block's content): pending blocks of the range, and those
+      // before it, are authenticated now.
+      authenticated = this.window
+        .slice(0, endAt + 1)
+        .filter((w) => w.block.signers === null)
+        .map((w) => ({ ...w.block, signers: [] }));
+      nextWindow = this.window.slice(endAt + 1);
     } else {
       step = applyFinalityEvent(
         this.finality,
-        { kind: 'plain', blockNumber: n, finalizedPegoutCount: m.finalizedPegouts.length },
+        { kind: 'plain', blockNumber: n, finalizedPegoutCount: s.finalizedPegouts },
         { maxBlocksWithoutPow: spec.maxBlocksWithoutPow, historicalExemptions: historical },
       );
+      nextWindow = this.window;
     }
     this.finality = step.state;
-    this.window.push({ block, hasProposal: m.pegoutPaymentProposal !== null });
+    this.window = [...nextWindow, { block, hasProposal: s.hasProposal }];
     this.headBlock = block;
-    return { block, finalized: step.newlyFinalized };
+    return { block, finalized: step.newlyFinalized, authenticated };
+  }
+
+  /**
+   * Deferred mode at the head of the chain: verify the approvals of the pending blocks that no PoW
+   * covers yet (the light client's tail). `verify` returns the signers of one block or throws.
+   * Returns the blocks now authenticated.
+   */
+  authenticatePending(verify: (block: VerifiedChainBlock) => number[]): VerifiedChainBlock[] {
+    const out: VerifiedChainBlock[] = [];
+    this.window = this.window.map((w) => {
+      if (w.block.signers !== null) return w;
+      const signers = verify(w.block);
+      const block = { ...w.block, signers };
+      if (this.headBlock.hash === block.hash) this.headBlock = block;
+      out.push(block);
+      return { ...w, block };
+    });
+    return out;
   }
 }
