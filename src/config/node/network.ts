@@ -1,0 +1,36 @@
+/** Loading the chain spec a config selects (Node: reads spec files). */
+import { readFile } from 'node:fs/promises';
+import { getChainSpec, parseChainSpecJson } from '../../protocol/chainspec.js';
+import type { ChainSpec } from '../../protocol/types.js';
+import { ConfigNetworkError } from '../errors.js';
+import { resolveNetwork, type NetworkChoice } from '../network.js';
+import type { LightNodeConfig } from '../schema.js';
+import { defaultDevnetSpecFile } from './load.js';
+
+/** {@link resolveNetwork} with the devnet's default spec path filled in. */
+export function resolveNodeNetwork(config: Pick<LightNodeConfig, 'network' | 'chainSpecFile'>): NetworkChoice {
+  return resolveNetwork(config, { devnetSpecFile: defaultDevnetSpecFile() });
+}
+
+/** The chain spec for `config.network`. Throws ConfigNetworkError saying what to do. */
+export async function loadChainSpec(config: Pick<LightNodeConfig, 'network' | 'chainSpecFile'>): Promise<ChainSpec> {
+  const choice = resolveNodeNetwork(config);
+  if (choice.kind === 'shipped') return getChainSpec(choice.name);
+  const file = choice.specFile!;
+  const hint =
+    choice.kind === 'devnet'
+      ? `Start the devnet (\`npm run devnet\`), or point chainSpecFile (--chain-spec-file, ALYS_CHAIN_SPEC_FILE) at its chain-spec.json${choice.fromDefault ? ' (this is the default path for seed alys-devnet)' : ''}.`
+      : 'Check the path in network (--network, ALYS_NETWORK).';
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new ConfigNetworkError(config.network, file, code === 'ENOENT' ? 'no such file' : (cause as Error).message, { hint, cause });
+  }
+  try {
+    return parseChainSpecJson(text);
+  } catch (cause) {
+    throw new ConfigNetworkError(config.network, file, `not a valid chain spec: ${(cause as Error).message}`, { hint, cause });
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * The light node's configuration: its type, defaults and validation rules, declared once in
+ * {@link CONFIG_SCHEMA}. Everything else (TOML keys, `ALYS_*` variables, CLI flags, URL parameters,
+ * which keys hot-reload) is derived from the key paths here, so the mappings cannot drift:
+ *
+ *   key path          TOML (kebab or camel)     environment              CLI flag / URL parameter
+ *   rpc               rpc                       ALYS_RPC                 --rpc (repeatable) / ?rpc
+ *   evmRpc            evm-rpc                   ALYS_EVM_RPC             --evm-rpc
+ *   sync.batchSize    [sync] batch-size         ALYS_SYNC_BATCH_SIZE     --sync-batch-size
+ *
+ * See {@link CONFIG_KEYS} for the full table (`describeConfigKeys()` prints it).
+ *
+ * Runs in browsers: no Node globals.
+ */
+import { either, integer, listOf, matching, nullable, oneOf, path, url, type ValueSpec } from './fields.js';
+
+export const NETWORK_NAMES = ['devnet', 'dev', 'testnet', 'testnet-full'] as const;
+/** A shipped network, or a path to a chain spec JSON file. */
+export type NetworkName = (typeof NETWORK_NAMES)[number];
+export const SYNC_MODES = ['full', 'pow-checkpoint'] as const;
+export type SyncMode = (typeof SYNC_MODES)[number];
+export const STORAGE_KINDS = ['memory', 'level', 'indexeddb'] as const;
+export type StorageKind = (typeof STORAGE_KINDS)[number];
+export const BLS_BACKENDS = ['auto', 'noble', 'blst', 'wasm'] as const;
+export type BlsBackendChoice = (typeof BLS_BACKENDS)[number];
+export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Where the node runs; decides the default storage and which storage kinds are allowed. */
+export type ConfigRuntime = 'node' | 'browser';
+
+export interface SyncConfig {
+  /** Blocks per range request. 1..1024, default 64. */
+  readonly batchSize: number;
+  /** Range requests in flight across endpoints. 1..32, default 4. */
+  readonly parallelism: number;
+  /** Per-request timeout (ms). 100..600 000, default 10 000. */
+  readonly requestTimeoutMs: number;
+  /** Retries of a failed range before the sync reports an error. 0..100, default 5. */
+  readonly retries: number;
+  /** First retry delay (ms). 1..600 000, default 250; never above `backoffMaxMs`. */
+  readonly backoffInitialMs: number;
+  /** Cap on the retry delay (ms). 1..3 600 000, default 30 000. */
+  readonly backoffMaxMs: number;
+  /** How often to poll for a new head once synced (ms). 50..3 600 000, default 1000. */
+  readonly followIntervalMs: number;
+}
+
+export interface LightNodeConfig {
+  /** `devnet` | `dev` | `testnet` | `testnet-full` | a path to a chain spec `.json`. Default `devnet`. */
+  readonly network: string;
+  /** The devnet's chain spec file, used when `network` is `devnet` (default: the devnet's default path). */
+  readonly chainSpecFile: string | null;
+  /** Consensus RPC endpoints (http/https), cross-checked. Default the local devnet's. */
+  readonly rpc: readonly string[];
+  /** EVM JSON-RPC endpoints (http/https/ws/wss). Default the local devnet's. */
+  readonly evmRpc: readonly string[];
+  /** Esplora REST endpoint for Bitcoin SPV evidence, or null. Default null. */
+  readonly esplora: string | null;
+  /** `full` (approvals of every block) or `pow-checkpoint`. Default `pow-checkpoint`. */
+  readonly mode: SyncMode;
+  /** `memory` | `level` (Node) | `indexeddb` (browser). Default per runtime. */
+  readonly storage: StorageKind;
+  /** Where `level` storage lives (Node). Default: the Node loader's (~/.alys-light). */
+  readonly dataDir: string | null;
+  /** BLS backend. Default `auto`. */
+  readonly bls: BlsBackendChoice;
+  readonly sync: SyncConfig;
+  /** Verifier workers; 0 verifies in-thread. 0..16, default 0. */
+  readonly verifierWorkers: number;
+  /** Prometheus port (0 = any free port), or null for no metrics server. Default null. */
+  readonly metricsPort: number | null;
+  /** EVM JSON-RPC methods the provider may forward unverified. Default none. */
+  readonly passThrough: readonly string[];
+  readonly logLevel: LogLevel;
+}
+
+/** A leaf in the schema: how to check it, its default, and whether a running node can take a new value. */
+export interface KeyDef<T> {
+  readonly spec: ValueSpec<T>;
+  readonly default: T | ((runtime: ConfigRuntime) => T);
+  /** False: changing it needs a restart (the manager refuses it). */
+  readonly reloadable: boolean;
+  readonly doc: string;
+}
+
+type Leaf = string | number | boolean | null | readonly unknown[];
+/** The schema's shape follows the config's: a {@link KeyDef} per leaf, an object per group. */
+export type SchemaOf<T> = { readonly [K in keyof T]-?: T[K] extends Leaf ? KeyDef<T[K]> : SchemaOf<T[K]> };
+
+/** Dotted paths of the leaves: `network`, `rpc`, `sync.batchSize`, ... */
+export type KeyPath<T, P extends string = ''> = {
+  [K in keyof T & string]: T[K] extends Leaf ? `${P}${K}` : KeyPath<T[K], `${P}${K}.`>;
+}[keyof T & string];
+export type ConfigKey = KeyPath<LightNodeConfig>;
+
+/** A partial config, groups partial too (options objects and `update()` take this). */
+export type ConfigInput = { readonly [K in keyof LightNodeConfig]?: LightNodeConfig[K] extends Leaf ? LightNodeConfig[K] : Partial<LightNodeConfig[K]> };
+
+const key = <T>(spec: ValueSpec<T>, def: KeyDef<T>['default'], reloadable: boolean, doc: string): KeyDef<T> => ({ spec, default: def, reloadable, doc });
+
+const httpUrl = url(['http', 'https']);
+const ms = (min: number, max: number) => integer({ min, max, unit: 'ms' });
+/** JSON-RPC method names as namespaced by Ethereum clients: `eth_chainId`, `net_version`, `web3_clientVersion`. */
+const rpcMethod = matching(/^[a-z][a-z0-9]*_[A-Za-z0-9]+$/, 'a JSON-RPC method name like eth_chainId');
+
+export const CONFIG_SCHEMA: SchemaOf<LightNodeConfig> = {
+  network: key(either(oneOf(NETWORK_NAMES), path({ suffix: '.json', what: 'chain spec' })), 'devnet', false, 'which chain: a shipped network or a chain spec file'),
+  chainSpecFile: key(nullable(path(), 'the devnet default'), null, false, "the devnet's chain spec file (network = devnet)"),
+  rpc: key(listOf(httpUrl, { nonEmpty: true, unique: true, maxItems: 64 }), ['http://127.0.0.1:3000'], true, 'consensus RPC endpoints'),
+  evmRpc: key(listOf(url(['http', 'https', 'ws', 'wss']), { unique: true, maxItems: 64 }), ['http://127.0.0.1:8545'], true, 'EVM JSON-RPC endpoints'),
+  esplora: key(nullable(httpUrl, 'none'), null, true, 'Esplora REST endpoint'),
+  mode: key(oneOf(SYNC_MODES), 'pow-checkpoint', false, 'verification mode'),
+  storage: key(oneOf(STORAGE_KINDS), (runtime) => (runtime === 'browser' ? 'indexeddb' : 'level'), false, 'storage backend'),
+  dataDir: key(nullable(path({ what: 'directory path' }), 'the platform default'), null, false, 'data directory for level storage'),
+  bls: key(oneOf(BLS_BACKENDS), 'auto', false, 'BLS backend'),
+  sync: {
+    batchSize: key(integer({ min: 1, max: 1024 }), 64, true, 'blocks per range request'),
+    parallelism: key(integer({ min: 1, max: 32 }), 4, true, 'range requests in flight'),
+    requestTimeoutMs: key(ms(100, 600_000), 10_000, true, 'per-request timeout'),
+    retries: key(integer({ min: 0, max: 100 }), 5, true, 'retries per range'),
+    backoffInitialMs: key(ms(1, 600_000), 250, true, 'first retry delay'),
+    backoffMaxMs: key(ms(1, 3_600_000), 30_000, true, 'retry delay cap'),
+    followIntervalMs: key(ms(50, 3_600_000), 1000, true, 'head polling interval once synced'),
+  },
+  verifierWorkers: key(integer({ min: 0, max: 16 }), 0, false, 'verifier workers (0 = in-thread)'),
+  metricsPort: key(nullable(integer({ min: 0, max: 65535 })), null, true, 'Prometheus metrics port'),
+  passThrough: key(listOf(rpcMethod, { unique: true }), [], true, 'EVM methods forwarded unverified'),
+  logLevel: key(oneOf(LOG_LEVELS), 'info', true, 'log level'),
+};
+
+/** Everything derived about one key. */
+export interface ConfigKeyInfo {
+  readonly key: ConfigKey;
+  /** Path segments (`['sync', 'batchSize']`). */
+  readonly segments: readonly string[];
+  readonly def: KeyDef<unknown>;
+  /** `ALYS_SYNC_BATCH_SIZE`. */
+  readonly env: string;
+  /** `sync-batch-size` (the CLI flag without `--`, also the URL parameter). */
+  readonly flag: string;
+  /** `sync.batch-size` (the TOML key, kebab form). */
+  readonly toml: string;
+  /** Lists take several values (repeatable flag, repeated URL parameter, comma list). */
+  readonly isList: boolean;
+}
+
+export const kebab = (camel: string): string => camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+export const camel = (kebabName: string): string => kebabName.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+function isKeyDef(x: unknown): x is KeyDef<unknown> {
+  return typeof x === 'object' && x !== null && 'spec' in x && 'reloadable' in x;
+}
+
+function flatten(schema: object, prefix: readonly string[]): ConfigKeyInfo[] {
+  return Object.entries(schema).flatMap(([name, node]): ConfigKeyInfo[] => {
+    const segments = [...prefix, name];
+    if (!isKeyDef(node)) return flatten(node as object, segments);
+    const flag = segments.map(kebab).join('-');
+    return [
+      {
+        key: segments.join('.') as ConfigKey,
+        segments,
+        def: node,
+        env: `ALYS_${flag.replace(/-/g, '_').toUpperCase()}`,
+        flag,
+        toml: segments.map(kebab).join('.'),
+        isList: node.spec.isList === true,
+      },
+    ];
+  });
+}
+
+/** Every key, in schema order. */
+export const CONFIG_KEYS: readonly ConfigKeyInfo[] = Object.freeze(flatten(CONFIG_SCHEMA, []));
+const BY_KEY = new Map<string, ConfigKeyInfo>(CONFIG_KEYS.map((k) => [k.key, k]));
+
+export function keyInfo(key: ConfigKey): ConfigKeyInfo {
+  const info = BY_KEY.get(key);
+  if (info === undefined) throw new TypeError(`not a config key: ${key}`);
+  return info;
+}
+
+export function isConfigKey(key: string): key is ConfigKey {
+  return BY_KEY.has(key);
+}
+
+/** Keys whose change needs a restart. */
+export const RESTART_KEYS: readonly ConfigKey[] = CONFIG_KEYS.filter((k) => !k.def.reloadable).map((k) => k.key);
+
+/** The built-in defaults for a runtime (a fresh, mutable-shaped object; frozen by the resolver). */
+export function defaultConfig(runtime: ConfigRuntime): LightNodeConfig {
+  const out: Record<string, unknown> = {};
+  for (const info of CONFIG_KEYS) {
+    const d = info.def.default;
+    setAt(out, info.segments, typeof d === 'function' ? (d as (r: ConfigRuntime) => unknown)(runtime) : cloneValue(d));
+  }
+  return out as unknown as LightNodeConfig;
+}
+
+export function getAt(config: LightNodeConfig | Record<string, unknown>, key: ConfigKey): unknown {
+  let node: unknown = config;
+  for (const s of keyInfo(key).segments) node = (node as Record<string, unknown>)[s];
+  return node;
+}
+
+export function setAt(target: Record<string, unknown>, segments: readonly string[], value: unknown): void {
+  let node = target;
+  for (const s of segments.slice(0, -1)) {
+    const next = node[s];
+    if (typeof next !== 'object' || next === null) node[s] = {};
+    node = node[s] as Record<string, unknown>;
+  }
+  node[segments[segments.length - 1]!] = value;
+}
+
+/** Equality for config values (scalars and lists of scalars). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+  return Object.is(a, b);
+}
+
+/** Keys whose values differ, in schema order. */
+export function diffConfig(a: LightNodeConfig, b: LightNodeConfig): ConfigKey[] {
+  return CONFIG_KEYS.filter((k) => !sameValue(getAt(a, k.key), getAt(b, k.key))).map((k) => k.key);
+}
+
+function cloneValue<T>(v: T): T {
+  return (Array.isArray(v) ? [...v] : v) as T;
+}
+
+/** A table of every key for help text and docs: key, TOML, env, flag, default, restart needed, expected form. */
+export function describeConfigKeys(runtime: ConfigRuntime = 'node'): string {
+  const defaults = defaultConfig(runtime);
+  const rows = CONFIG_KEYS.map((k) => [
+    k.key,
+    k.toml,
+    k.env,
+    `--${k.flag}${k.isList ? ' (repeatable)' : ''}`,
+    JSON.stringify(getAt(defaults, k.key)),
+    k.def.reloadable ? 'hot' : 'restart',
+    k.def.spec.expected,
+  ]);
+  const header = ['key', 'toml', 'env', 'flag', 'default', 'reload', 'expected'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+}

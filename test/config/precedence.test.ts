@@ -1,0 +1,137 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { stringify } from 'smol-toml';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  CONFIG_KEYS,
+  defaultConfig,
+  getAt,
+  keyInfo,
+  loadBrowserConfig,
+  setAt,
+  type ConfigInput,
+  type ConfigKey,
+  type ConfigSource,
+} from '../../src/config/index.js';
+import { defaultDataDir, loadNodeConfig } from '../../src/config/node/index.js';
+
+/** Valid values per key (absolute paths only: relative ones in a file are anchored at its directory, tested elsewhere). */
+const VALUES: Record<ConfigKey, fc.Arbitrary<unknown>> = {
+  network: fc.constantFrom('devnet', 'dev', 'testnet', 'testnet-full', '/specs/custom.json'),
+  chainSpecFile: fc.constantFrom(null, '/tmp/alys-devnet-x/chain-spec.json', '/specs/other.json'),
+  rpc: fc.uniqueArray(fc.constantFrom('http://127.0.0.1:3000', 'https://a.example', 'https://b.example:8443/rpc'), { minLength: 1, maxLength: 3 }),
+  evmRpc: fc.uniqueArray(fc.constantFrom('http://127.0.0.1:8545', 'wss://evm.example/ws', 'https://evm.example'), { maxLength: 3 }),
+  esplora: fc.constantFrom(null, 'http://127.0.0.1:3002', 'https://esplora.example/api'),
+  mode: fc.constantFrom('full', 'pow-checkpoint'),
+  storage: fc.constantFrom('memory', 'level'),
+  dataDir: fc.constantFrom(null, '/var/lib/alys', '/tmp/alys-data'),
+  bls: fc.constantFrom('auto', 'noble', 'blst', 'wasm'),
+  'sync.batchSize': fc.integer({ min: 1, max: 1024 }),
+  'sync.parallelism': fc.integer({ min: 1, max: 32 }),
+  'sync.requestTimeoutMs': fc.integer({ min: 100, max: 600_000 }),
+  'sync.retries': fc.integer({ min: 0, max: 100 }),
+  // Kept apart so that the initial <= max rule holds for every combination.
+  'sync.backoffInitialMs': fc.integer({ min: 1, max: 1000 }),
+  'sync.backoffMaxMs': fc.integer({ min: 1000, max: 3_600_000 }),
+  'sync.followIntervalMs': fc.integer({ min: 50, max: 3_600_000 }),
+  verifierWorkers: fc.integer({ min: 0, max: 16 }),
+  metricsPort: fc.option(fc.integer({ min: 0, max: 65535 }), { nil: null }),
+  passThrough: fc.uniqueArray(fc.constantFrom('eth_chainId', 'net_version', 'web3_clientVersion', 'eth_gasPrice'), { maxLength: 4 }),
+  logLevel: fc.constantFrom('silent', 'error', 'warn', 'info', 'debug', 'trace'),
+};
+
+/** The text form of a value for env/CLI/URL. */
+function toText(value: unknown): string {
+  if (value === null) return 'off';
+  if (Array.isArray(value)) return value.join(',');
+  return String(value);
+}
+
+type Assignment<L extends string> = Partial<Record<ConfigKey, Partial<Record<L, unknown>>>>;
+
+/** For each key, a value (or nothing) in each layer. */
+function assignments<L extends string>(layers: readonly L[]): fc.Arbitrary<Assignment<L>> {
+  const perKey = (key: ConfigKey) => fc.record(Object.fromEntries(layers.map((l) => [l, VALUES[key]])) as Record<L, fc.Arbitrary<unknown>>, { requiredKeys: [] });
+  return fc.record(Object.fromEntries(CONFIG_KEYS.map((k) => [k.key, perKey(k.key)])) as Record<ConfigKey, fc.Arbitrary<Partial<Record<L, unknown>>>>, { requiredKeys: [] });
+}
+
+/** The highest layer (last in `order`) that sets the key wins; otherwise the default. */
+function expectWinner<L extends ConfigSource>(
+  assignment: Assignment<L>,
+  order: readonly L[],
+  resolved: { config: unknown; sourceOf(k: ConfigKey): ConfigSource },
+  defaults: (key: ConfigKey) => unknown,
+): void {
+  for (const { key } of CONFIG_KEYS) {
+    const set: Partial<Record<L, unknown>> = assignment[key] ?? {};
+    const winner = [...order].reverse().find((l) => l in set);
+    expect({ key, value: getAt(resolved.config as never, key) }).toEqual({ key, value: winner === undefined ? defaults(key) : set[winner] });
+    expect({ key, source: resolved.sourceOf(key) }).toEqual({ key, source: winner ?? 'default' });
+  }
+}
+
+/** A pick of one of two text spellings of a list: one value with commas, or one value per entry. */
+const splitList = fc.boolean();
+
+describe('precedence (property)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alys-config-prec-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('Node: defaults < TOML file < ALYS_* env < CLI flags, per key, with the right sourceOf', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(assignments(['file', 'env', 'cli'] as const), splitList, async (assignment, split) => {
+        const file: Record<string, unknown> = {};
+        const env: Record<string, string> = { ALYS_VECTORS: '/not/a/config/key' };
+        const flags: Record<string, string | string[]> = {};
+        for (const [key, set] of Object.entries(assignment) as [ConfigKey, Partial<Record<string, unknown>>][]) {
+          const info = keyInfo(key);
+          if ('file' in set) setAt(file, info.toml.split('.'), set['file'] === null ? false : set['file']);
+          if ('env' in set) env[info.env] = toText(set['env']);
+          if ('cli' in set) {
+            const v = set['cli'];
+            flags[info.flag] = info.isList ? (split && Array.isArray(v) && v.length > 0 ? v.map(toText) : [toText(v)]) : toText(v);
+          }
+        }
+        const path = join(dir, `alys-${run++}.toml`);
+        writeFileSync(path, stringify(file));
+        const resolved = await loadNodeConfig({ configFile: path, env, flags });
+        const defaults = defaultConfig('node');
+        expectWinner(assignment, ['file', 'env', 'cli'], resolved, (key) => (key === 'dataDir' ? defaultDataDir() : getAt(defaults, key)));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('browser: defaults < embed options < URL query, per key, with the right sourceOf', () => {
+    fc.assert(
+      fc.property(assignments(['options', 'url'] as const).map(dropStorage), splitList, (assignment, split) => {
+        const options: Record<string, unknown> = {};
+        const query = new URLSearchParams();
+        for (const [key, set] of Object.entries(assignment) as [ConfigKey, Partial<Record<string, unknown>>][]) {
+          const info = keyInfo(key);
+          if ('options' in set) setAt(options, info.segments, set['options']);
+          if ('url' in set) {
+            const v = set['url'];
+            if (info.isList && split && Array.isArray(v) && v.length > 0) for (const item of v) query.append(info.flag, String(item));
+            else query.append(info.flag, toText(v));
+          }
+        }
+        const resolved = loadBrowserConfig({ options: options as ConfigInput, query: `?${query.toString()}` });
+        const defaults = defaultConfig('browser');
+        expectWinner(assignment, ['options', 'url'], resolved, (key) => getAt(defaults, key));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+/** `level` is not allowed in a browser: give storage only browser values. */
+function dropStorage(a: Assignment<'options' | 'url'>): Assignment<'options' | 'url'> {
+  const storage = a.storage;
+  if (storage === undefined) return a;
+  const fixed = Object.fromEntries(Object.entries(storage).map(([l, v]) => [l, v === 'level' ? 'indexeddb' : v]));
+  return { ...a, storage: fixed };
+}
