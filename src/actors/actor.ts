@@ -51,6 +51,9 @@ export interface ActorContext<M extends Message = Message, A = unknown> {
   readonly envelope: Envelope<M> | undefined;
   tell<N extends Message>(to: string, msg: N, opts?: SendOptions): Promise<void>;
   ask<T = unknown, N extends Message = Message>(to: string, msg: N, opts?: AskOptions): Promise<T>;
+  /** Send to one member of a load-balanced group (round-robin or least-loaded). */
+  tellGroup<N extends Message>(group: string, msg: N, opts?: SendOptions): Promise<void>;
+  askGroup<T = unknown, N extends Message = Message>(group: string, msg: N, opts?: AskOptions): Promise<T>;
   /** Broadcast to every subscriber of `topic` (through the system bus). */
   publish<N extends Message>(topic: string, msg: N, opts?: SendOptions): void;
   /** Stop this actor normally after the current message (a `transient` or `temporary` child is then not restarted). */

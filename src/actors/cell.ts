@@ -324,6 +324,8 @@ export class ActorCell<M extends Message = Message, A = unknown> implements Supe
       tell: (to, msg, opts) => kernel.tell(to, msg, opts, { from: cell.address, cause: cell.current }),
       ask: (to, msg, opts) => kernel.ask(to, msg, opts, { from: cell.address, cause: cell.current }),
       publish: (topic, msg, opts) => kernel.publish(topic, msg, opts, { from: cell.address, cause: cell.current }),
+      tellGroup: (group, msg, opts) => kernel.tellGroup(group, msg, opts, { from: cell.address, cause: cell.current }),
+      askGroup: (group, msg, opts) => kernel.askGroup(group, msg, opts, { from: cell.address, cause: cell.current }),
       stop: () => {
         cell.stopRequested = true;
         if (!cell.draining && cell.lifecycle.is('Running')) void cell.exitNormally();

@@ -156,6 +156,35 @@ describe('bus', () => {
     await sys.shutdown();
   });
 
+  it('handlers reach groups through ctx.askGroup / ctx.tellGroup, with causation', async () => {
+    const clock = createTestClock(5);
+    const seen: Envelope[] = [];
+    const Asker = defineActor<{ type: 'fan'; n: number } | { type: 'ask' }, { fan: void; ask: unknown }, void>({
+      name: 'asker',
+      create: () => ({
+        async handle(msg, ctx) {
+          if (msg.type === 'fan') for (let i = 0; i < msg.n; i++) await ctx.tellGroup('g', { type: 'note', text: `n${i}` });
+          else return ctx.askGroup<Envelope[]>('g', { type: 'seen' });
+        },
+      }),
+    });
+    const sys = createActorSystem({
+      clock,
+      random: clock.random,
+      root: { strategy: 'one-for-one', children: [{ id: 'r', actor: Recorder, args: { seen } }, { id: 'asker', actor: Asker }] },
+    });
+    await sys.start();
+    sys.joinGroup('g', '/system/r', 'round-robin');
+    const asker = sys.ref<typeof Asker>('/system/asker');
+    await asker.tell({ type: 'fan', n: 3 });
+    await clock.settle();
+    const list = (await asker.ask({ type: 'ask' })) as Envelope[];
+    expect(list.map((e) => (e.payload as { type: string }).type)).toEqual(['note', 'note', 'note', 'seen']);
+    expect(list[0]).toMatchObject({ from: '/system/asker', routing: { kind: 'group', group: 'g', to: '/system/r' } });
+    expect(list[3]!.causationId).toBeDefined();
+    await sys.shutdown();
+  });
+
   it('a group with no members dead-letters and rejects', async () => {
     const { sys } = await setup();
     await expect(sys.tellGroup('empty', { type: 'note', text: 'x' })).rejects.toBeInstanceOf(NoRouteError);

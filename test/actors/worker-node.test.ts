@@ -107,4 +107,29 @@ describe('actors in worker_threads', () => {
     expect(await ref.ask({ type: 'echo', value: 1 })).toBe(1);
     expect(events.filter((e) => e.type === 'child-failed')).toHaveLength(0);
   });
+
+  it('an actor in a worker reaches a load-balanced group (ask and tell) through the parent', async () => {
+    const spawn = await nodeWorkerSpawnerFor(entry);
+    const sys = createActorSystem({
+      root: {
+        strategy: 'one-for-one',
+        children: [
+          { id: 'in-a', actor: Probe },
+          { id: 'in-b', actor: Probe },
+          { id: 'w', actor: Probe, placement: workerPlacement(spawn, { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 300 }) },
+        ],
+      },
+    });
+    current = sys;
+    await sys.start();
+    sys.joinGroup('pool', '/system/in-a', 'round-robin');
+    sys.joinGroup('pool', '/system/in-b', 'round-robin');
+    const w = sys.ref<typeof Probe>('/system/w');
+    for (let i = 0; i < 4; i++) await w.ask({ type: 'tell-group', group: 'pool', msg: { type: 'inc', by: 1 } });
+    // round-robin: two each; the worker's asks go through the same group
+    const answers = [await w.ask({ type: 'ask-group', group: 'pool', msg: { type: 'get' } }), await w.ask({ type: 'ask-group', group: 'pool', msg: { type: 'get' } })];
+    expect(answers).toEqual([2, 2]);
+    await expect(w.ask({ type: 'ask-group', group: 'nobody', msg: { type: 'get' } })).rejects.toThrow(/nobody/);
+    expect(await w.ask({ type: 'echo', value: 'still running' })).toBe('still running');
+  });
 });

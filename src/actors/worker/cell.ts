@@ -299,8 +299,10 @@ export class WorkerCell implements SupervisedChild {
     const origin = m.cause ? { from: this.address, cause: m.cause as Envelope } : { from: this.address };
     if (m.mode === 'publish') return this.kernel.publish(m.to, m.msg, m.opts, origin);
     if (m.mode === 'tell') return void this.kernel.tell(m.to, m.msg, m.opts, origin).catch(noop);
+    if (m.mode === 'tell-group') return void this.kernel.tellGroup(m.to, m.msg, m.opts, origin).catch(noop);
     const gen = this.generation;
-    this.kernel.ask(m.to, m.msg, m.opts, origin).then(
+    const asked = m.mode === 'ask-group' ? this.kernel.askGroup(m.to, m.msg, m.opts, origin) : this.kernel.ask(m.to, m.msg, m.opts, origin);
+    asked.then(
       (value) => gen === this.generation && this.postReply(m.cid!, true, value),
       (err) => gen === this.generation && this.postReply(m.cid!, false, serializeError(err)),
     );

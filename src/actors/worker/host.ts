@@ -89,16 +89,21 @@ export function serveActors(port: HostPort, definitions: readonly ActorDefinitio
     },
     ask: (to, msg, opts) => ask(to, msg, opts) as Promise<never>,
     publish: (topic, msg, opts) => sendOut({ t: 'send', mode: 'publish', to: topic, msg, ...(opts ? { opts } : {}) }),
+    tellGroup: (group, msg, opts) => {
+      sendOut({ t: 'send', mode: 'tell-group', to: group, msg, ...(opts ? { opts } : {}) });
+      return Promise.resolve();
+    },
+    askGroup: (group, msg, opts) => ask(group, msg, opts, 'ask-group') as Promise<never>,
     stop: () => {
       stopRequested = true;
       if (!draining) void exit();
     },
   });
 
-  const ask = (to: string, msg: Message, opts?: AskOptions): Promise<unknown> => {
+  const ask = (to: string, msg: Message, opts?: AskOptions, mode: 'ask' | 'ask-group' = 'ask'): Promise<unknown> => {
     const cid = `w${++askSeq}`;
     const p = new Promise((resolve, reject) => pendingAsks.set(cid, { resolve, reject }));
-    sendOut({ t: 'send', mode: 'ask', to, msg, cid, ...(opts ? { opts } : {}) });
+    sendOut({ t: 'send', mode, to, msg, cid, ...(opts ? { opts } : {}) });
     return p;
   };
 

@@ -71,7 +71,7 @@ export type FromWorker =
   | { t: 'health'; seq: number; ok: boolean }
   | {
       t: 'send';
-      mode: 'tell' | 'ask' | 'publish';
+      mode: 'tell' | 'ask' | 'publish' | 'tell-group' | 'ask-group';
       to: string;
       msg: Message;
       opts?: SendOptions | AskOptions;
