@@ -37,6 +37,8 @@ export interface BlockSummary {
   auxpowHeader: AuxPowHeader | null;
   finalizedPegouts: number;
   hasProposal: boolean;
+  /** Number of peg-ins the block mints. */
+  pegins: number;
   /** Signer indices when the aggregate approval was verified; null when deferred. */
   signers: number[] | null;
   /** The payload's block hash was recomputed and matched. */
@@ -76,6 +78,7 @@ export function summarizeBlock(signed: SignedConsensusBlock, opts: SummarizeOpti
     auxpowHeader: m.auxpowHeader,
     finalizedPegouts: m.finalizedPegouts.length,
     hasProposal: m.pegoutPaymentProposal !== null,
+    pegins: m.pegins.length,
     signers,
     payloadHashChecked: checkPayload,
   };
