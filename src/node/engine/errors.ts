@@ -1,0 +1,138 @@
+/**
+ * Typed errors of the engine (viem `BaseError` style: a short message, then details).
+ *
+ * - {@link EndpointVerificationError}: an EVM endpoint's answer failed a check (a lie, or malformed
+ *   data). `check` is stable: the protocol library's names (`getproof.balance`, `rpc-block.hash`,
+ *   `receipts.root`, …) or the engine's own (`el-block.*`, `tx-location.*`, `receipt.*`, `tx.*`,
+ *   `code.hash`, `rpc.malformed-response`, `rpc.wrong-request`).
+ * - {@link EndpointRequestError}: the endpoint did not answer usefully (transport failure, JSON-RPC
+ *   error, or a verified block it does not have). Not a lie, but still a fault to score.
+ * - {@link AllEndpointsFailedError}: several endpoints were tried and none gave a verifiable answer.
+ *   With a single endpoint configured, its own error is thrown instead.
+ * - {@link BlockNotVerifiedError}: the node has no verified block for the reference (not synced yet).
+ * - {@link LogQueryLimitError}: an `eth_getLogs` query over a limit.
+ * - {@link ProviderRpcError}: what the EIP-1193 provider rejects with (`code`, `message`, `data`).
+ */
+import { VerificationError } from '../../protocol/errors.js';
+import type { BlockRef } from './types.js';
+
+export class EndpointVerificationError extends VerificationError {
+  override name = 'EndpointVerificationError';
+  /** The endpoint URL that served the data. */
+  readonly endpoint: string;
+  /** The JSON-RPC method whose answer failed (the last request made when the check failed). */
+  readonly method: string;
+  /** The problem without the endpoint prefix. */
+  readonly problem: string;
+
+  constructor(check: string, problem: string, options: { endpoint: string; method: string; details?: string; cause?: unknown }) {
+    super(check, `${check}: ${options.endpoint} (${options.method}): ${problem}`, {
+      details: options.details ?? 'the endpoint served data that contradicts verified consensus data; it was skipped',
+      cause: options.cause,
+    });
+    this.endpoint = options.endpoint;
+    this.method = options.method;
+    this.problem = problem;
+  }
+}
+
+export type EndpointRequestFailure = 'transport' | 'rpc-error' | 'missing';
+
+export class EndpointRequestError extends Error {
+  override name = 'EndpointRequestError';
+  readonly endpoint: string;
+  readonly method: string;
+  /** transport: no usable HTTP answer (refused, timeout, bad status); rpc-error: a JSON-RPC error; missing: null for data that exists. */
+  readonly reason: EndpointRequestFailure;
+  /** The JSON-RPC error code, for `rpc-error`. */
+  readonly rpcCode: number | undefined;
+
+  constructor(reason: EndpointRequestFailure, problem: string, options: { endpoint: string; method: string; rpcCode?: number; cause?: unknown }) {
+    super(`${options.endpoint} (${options.method}): ${problem}`, { cause: options.cause });
+    this.reason = reason;
+    this.endpoint = options.endpoint;
+    this.method = options.method;
+    this.rpcCode = options.rpcCode;
+  }
+}
+
+/** A fault reported through `onEndpointFault`. */
+export type EndpointFault = EndpointVerificationError | EndpointRequestError;
+
+export class AllEndpointsFailedError extends Error {
+  override name = 'AllEndpointsFailedError';
+  /** One fault per endpoint tried, in the order tried. */
+  readonly errors: readonly EndpointFault[];
+
+  constructor(what: string, errors: readonly EndpointFault[]) {
+    super(
+      `no endpoint gave a verifiable answer to ${what}:\n${errors.map((e) => `  - ${e instanceof EndpointVerificationError ? `[${e.check}] ` : `[${e.reason}] `}${e.message.split('\n')[0]}`).join('\n')}`,
+      { cause: errors[0] },
+    );
+    this.errors = errors;
+  }
+
+  /** The verification failures among the errors (the endpoints that lied). */
+  get lies(): EndpointVerificationError[] {
+    return this.errors.filter((e): e is EndpointVerificationError => e instanceof EndpointVerificationError);
+  }
+}
+
+export function describeRef(ref: BlockRef): string {
+  return typeof ref === 'bigint' ? `block ${ref}` : ref.length === 66 ? `block ${ref}` : `'${ref}'`;
+}
+
+export class BlockNotVerifiedError extends Error {
+  override name = 'BlockNotVerifiedError';
+  readonly ref: BlockRef;
+
+  constructor(ref: BlockRef, why = 'the node has not verified it (not synced that far, or the block is unknown)') {
+    super(`no verified block for ${describeRef(ref)}: ${why}`);
+    this.ref = ref;
+  }
+}
+
+export class LogQueryLimitError extends Error {
+  override name = 'LogQueryLimitError';
+  readonly limit: 'blocks' | 'logs';
+  readonly max: number;
+
+  constructor(limit: 'blocks' | 'logs', max: number, requested: string) {
+    super(
+      limit === 'blocks'
+        ? `eth_getLogs over ${requested} blocks: at most ${max} blocks per query are verified; split the range`
+        : `eth_getLogs matched more than ${max} logs (${requested}); narrow the range or the filter`,
+    );
+    this.limit = limit;
+    this.max = max;
+  }
+}
+
+/** EIP-1193 / EIP-1474 error codes the provider uses. */
+export const ProviderErrorCode = {
+  /** EIP-1193: the method is not supported (here: cannot be verified and is not allow-listed). */
+  unsupportedMethod: 4200,
+  /** EIP-1474: invalid method parameters. */
+  invalidParams: -32602,
+  /** EIP-1474: internal error (a bug, not the endpoint). */
+  internal: -32603,
+  /** EIP-1474: resource not found (no verified block for the reference). */
+  resourceNotFound: -32001,
+  /** EIP-1474: resource unavailable (no endpoint gave a verifiable answer). */
+  resourceUnavailable: -32002,
+  /** EIP-1474: limit exceeded (log query too large). */
+  limitExceeded: -32005,
+} as const;
+
+/** The EIP-1193 error shape: `code`, `message`, optional `data`; the engine error as `cause`. */
+export class ProviderRpcError extends Error {
+  override name = 'ProviderRpcError';
+  readonly code: number;
+  readonly data: unknown;
+
+  constructor(code: number, message: string, options: { data?: unknown; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.data = options.data;
+  }
+}
