@@ -1,9 +1,10 @@
 /**
- * The Web Worker entry that hosts actors off the main thread in browsers. The page spawns it with
- * `webWorkerSpawner(() => new Worker(new URL('../workers/actor-host.ts', import.meta.url), { type: 'module' }))`
- * and places actors in it by name. It hosts the demo actors until the light node's actors exist.
+ * The Web Worker entry that hosts the light node's worker-placed actors (the verifier pool) off the
+ * main thread. `createBrowserPlatform` spawns it with
+ * `new Worker(new URL('../../../workers/actor-host.ts', import.meta.url), { type: 'module' })`, which
+ * Vite and plain ESM both resolve; the supervisor restarts it when it crashes or stops answering.
  */
+import { VerifierActor } from '../src/node/actors/verifier.js';
 import { serveActorsInWebWorker } from '../src/platform/browser/worker.js';
-import { Hasher } from '../src/cli/demo/actors.js';
 
-serveActorsInWebWorker([Hasher]);
+serveActorsInWebWorker([VerifierActor]);

@@ -1,5 +1,5 @@
 /** Loading the chain spec a config selects (Node: reads spec files). */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { getChainSpec, parseChainSpecJson } from '../../protocol/chainspec.js';
 import type { ChainSpec } from '../../protocol/types.js';
 import { ConfigNetworkError } from '../errors.js';
@@ -14,6 +14,11 @@ export function resolveNodeNetwork(config: Pick<LightNodeConfig, 'network' | 'ch
 
 /** The chain spec for `config.network`. Throws ConfigNetworkError saying what to do. */
 export async function loadChainSpec(config: Pick<LightNodeConfig, 'network' | 'chainSpecFile'>): Promise<ChainSpec> {
+  return loadChainSpecSync(config);
+}
+
+/** {@link loadChainSpec}, synchronously (a spec file is small; library entry points return a node at once). */
+export function loadChainSpecSync(config: Pick<LightNodeConfig, 'network' | 'chainSpecFile'>): ChainSpec {
   const choice = resolveNodeNetwork(config);
   if (choice.kind === 'shipped') return getChainSpec(choice.name);
   const file = choice.specFile!;
@@ -23,7 +28,7 @@ export async function loadChainSpec(config: Pick<LightNodeConfig, 'network' | 'c
       : 'Check the path in network (--network, ALYS_NETWORK).';
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     throw new ConfigNetworkError(config.network, file, code === 'ENOENT' ? 'no such file' : (cause as Error).message, { hint, cause });

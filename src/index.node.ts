@@ -1,0 +1,30 @@
+/**
+ * alys-light for Node (the `node` export condition of the package):
+ *
+ *   import { createLightNode } from 'alys-light';
+ *   const node = createLightNode({ network: 'devnet', rpc: ['http://127.0.0.1:3000'] });
+ *   await node.start();
+ *
+ * Storage is LevelDB under `dataDir` (default ~/.alys-light), verifiers in worker_threads when
+ * `verifierWorkers` > 0. Config here is defaults < options; the CLI adds a TOML file, ALYS_*
+ * variables and flags (loadNodeConfig).
+ */
+import { nodeDefaultsLayer } from './config/node/load.js';
+import { loadChainSpecSync } from './config/node/network.js';
+import { optionsLayer } from './config/layers.js';
+import { resolveConfig } from './config/load.js';
+import { createLightNodeFrom, type LightNode } from './node/node.js';
+import { splitOptions, type CreateLightNodeOptions } from './node/public.js';
+import { createNodePlatform } from './platform/node/platform.js';
+
+export * from './node/public.js';
+export { createNodePlatform } from './platform/node/platform.js';
+export { loadNodeConfig, loadChainSpec } from './config/node/index.js';
+
+/** A light node, not started. Throws ConfigError / ConfigNetworkError for bad options or an unreadable chain spec. */
+export function createLightNode(options: CreateLightNodeOptions = {}): LightNode {
+  const { config: input, chainSpec, platform, engines } = splitOptions(options);
+  const resolved = resolveConfig({ runtime: 'node', layers: [nodeDefaultsLayer(), optionsLayer(input)] });
+  const spec = chainSpec ?? loadChainSpecSync(resolved.config);
+  return createLightNodeFrom({ spec, config: resolved, platform: platform ?? createNodePlatform(resolved.config), ...(engines !== undefined ? { engines } : {}) });
+}

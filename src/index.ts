@@ -1,0 +1,49 @@
+/**
+ * alys-light for browsers, Web Workers and Cloudflare Workers:
+ *
+ *   import { createLightNode } from 'alys-light';
+ *   const node = createLightNode({ chainSpec, rpc: ['https://...'], evmRpc: ['https://...'] });
+ *   node.on('head', (h) => console.log(h.number));
+ *   await node.start();
+ *   const client = createPublicClient({ transport: custom(node.provider) }); // verified reads
+ *
+ * Storage is IndexedDB (one database per chain and mode), verifiers run in module Web Workers when
+ * `verifierWorkers` > 0. No Node globals. Node users get src/index.node.ts through the `node`
+ * export condition.
+ */
+import { loadBrowserConfig } from './config/load.js';
+import { resolveNetwork } from './config/network.js';
+import { ConfigNetworkError } from './config/errors.js';
+import { getChainSpec } from './protocol/chainspec.js';
+import { createLightNodeFrom, type LightNode } from './node/node.js';
+import { splitOptions, type CreateLightNodeOptions } from './node/public.js';
+import { createBrowserPlatform } from './platform/browser/platform.js';
+
+export * from './node/public.js';
+export { createBrowserPlatform } from './platform/browser/platform.js';
+
+export interface CreateBrowserLightNodeOptions extends CreateLightNodeOptions {
+  /** `location.search` (or its URLSearchParams): URL parameters override the options (`?rpc=...&mode=full`). */
+  query?: string | URLSearchParams;
+}
+
+/**
+ * A light node, not started. Throws ConfigError (naming the key and the expected form) for a bad
+ * option and ConfigNetworkError when the chain spec cannot be determined.
+ */
+export function createLightNode(options: CreateBrowserLightNodeOptions = {}): LightNode {
+  const { query, ...rest } = options;
+  const { config: input, chainSpec, platform, engines } = splitOptions(rest);
+  const resolved = loadBrowserConfig({ options: input, ...(query !== undefined ? { query } : {}) });
+  const config = resolved.config;
+  let spec = chainSpec;
+  if (!spec) {
+    const choice = resolveNetwork(config);
+    if (choice.kind !== 'shipped')
+      throw new ConfigNetworkError(config.network, choice.specFile ?? '(none)', 'a browser cannot read chain spec files', {
+        hint: 'pass the spec itself as `chainSpec` (e.g. fetched and parsed with parseChainSpecJson), or choose a shipped network (dev, testnet)',
+      });
+    spec = getChainSpec(choice.name);
+  }
+  return createLightNodeFrom({ spec, config: resolved, platform: platform ?? createBrowserPlatform(config), ...(engines !== undefined ? { engines } : {}) });
+}

@@ -1,0 +1,35 @@
+/**
+ * FederationActor: the authority set and the federation's Bitcoin keys, from the chain spec (later
+ * from governance updates). Answers who may approve blocks and where peg-ins go.
+ */
+import { defineActor } from '../../actors/actor.js';
+import { requiredApprovals } from '../../protocol/approvals.js';
+import { createFederationFromSpec, federationAddress, type BitcoinNetwork } from '../../protocol/bridge/taproot.js';
+import type { ChainSpec, Hex } from '../../protocol/types.js';
+
+export type FederationMsg = { type: 'authorities' } | { type: 'deposit-address'; network: BitcoinNetwork } | { type: 'spec' };
+
+export interface FederationReplies {
+  authorities: { keys: Hex[]; required: number };
+  'deposit-address': string;
+  spec: ChainSpec;
+}
+
+export const FederationActor = defineActor<FederationMsg, FederationReplies, { spec: ChainSpec }>({
+  name: 'federation',
+  create({ spec }) {
+    const federation = createFederationFromSpec(spec);
+    return {
+      handle(msg) {
+        switch (msg.type) {
+          case 'authorities':
+            return { keys: [...spec.authorities], required: requiredApprovals(spec.authorities.length) };
+          case 'deposit-address':
+            return federationAddress(federation, msg.network);
+          case 'spec':
+            return structuredClone(spec);
+        }
+      },
+    };
+  },
+});

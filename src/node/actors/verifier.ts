@@ -1,0 +1,50 @@
+/**
+ * VerifierActor: the CPU-heavy half of block import (parse, decode, signing root, BLS approvals,
+ * payload hash), one batch at a time. The node runs a group of them - in worker_threads / Web
+ * Workers when configured - and load-balances batches across the group.
+ */
+import { defineActor } from '../../actors/actor.js';
+import { createBlsBackend, type BlsBackendName } from '../../protocol/bls/index.js';
+import type { Hex } from '../../protocol/bytes.js';
+import { VerificationError } from '../../protocol/errors.js';
+import type { ChainSpec } from '../../protocol/types.js';
+import { createVerifierContext, verifyResponse, verifyStoredApprovals, type VerifierContext, type VerifyRequest, type VerifyResult } from '../verify/verify-response.js';
+
+export type VerifierMsg =
+  | { type: 'verify'; items: VerifyRequest[]; approvals: boolean }
+  | { type: 'approvals'; items: { hash: Hex; block: Uint8Array }[] };
+
+export interface VerifierReplies {
+  verify: VerifyResult[];
+  approvals: Array<{ ok: true; signers: number[] } | { ok: false; check: string; message: string }>;
+}
+
+export interface VerifierArgs {
+  spec: ChainSpec;
+  bls: BlsBackendName | 'auto';
+}
+
+export const VerifierActor = defineActor<VerifierMsg, VerifierReplies, VerifierArgs>({
+  name: 'verifier',
+  mailbox: { capacity: 256, overflow: 'block' },
+  create(args) {
+    let ctx: VerifierContext | undefined;
+    return {
+      async preStart() {
+        ctx = createVerifierContext(args.spec, await createBlsBackend(args.bls));
+      },
+      handle(msg) {
+        const c = ctx!;
+        if (msg.type === 'verify') return msg.items.map((item) => verifyResponse(item, c, msg.approvals));
+        return msg.items.map((item) => {
+          try {
+            return { ok: true as const, signers: verifyStoredApprovals(item.hash, item.block, c) };
+          } catch (e) {
+            const check = e instanceof VerificationError ? e.check : 'block.decode';
+            return { ok: false as const, check, message: e instanceof VerificationError ? e.shortMessage : (e as Error).message.split('\n')[0]! };
+          }
+        });
+      },
+    };
+  },
+});

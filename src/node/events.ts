@@ -1,0 +1,30 @@
+/** The light node's typed events (`node.on(name, listener)`), published on the actor bus as topics. */
+import type { Hex } from '../protocol/bytes.js';
+
+export interface NodeEvents {
+  /** A new verified head (authenticated: approvals, or covered by a verified PoW range). */
+  head: { number: number; hash: Hex; payloadBlockHash: Hex };
+  /** Blocks up to `number` are finalized by a verified AuxPoW range. */
+  finalized: { number: number; hash: Hex };
+  /** Sync progress. `rate` in blocks/s; `etaSeconds` null while unknown. */
+  sync: { phase: 'starting' | 'syncing' | 'following' | 'stalled'; current: number; target: number; rate: number; etaSeconds: number | null; detail?: string };
+  /** A source was scored (down on bad data, timeouts; banned at zero). */
+  source: { id: string; score: number; banned: boolean; reason: string };
+  /** A valid block on another branch was seen, or the node followed a fork (rollback of unfinalized blocks). */
+  fork: { kind: 'observed' | 'switched'; number: number; hash: Hex; detail: string };
+  /** The stored chain was found damaged and cleared (a cold sync follows). */
+  storage: { kind: 'warm-start' | 'cold-start' | 'corrupt'; detail: string; head?: number; ms?: number };
+  /** An actor failed and was restarted, or gave up. */
+  health: { address: string; state: string; detail: string };
+}
+
+export type NodeEventName = keyof NodeEvents;
+
+/** The bus topic of an event (actors publish `{ type: 'event', name, data }` there). */
+export const topicOf = (name: NodeEventName): string => `node.${name}`;
+
+export interface NodeEventMessage<E extends NodeEventName = NodeEventName> {
+  type: 'event';
+  name: E;
+  data: NodeEvents[E];
+}

@@ -1,0 +1,58 @@
+/**
+ * What both library entry points export (src/index.ts for browsers and Workers, src/index.node.ts
+ * for Node): the node's types, events and typed errors, and the config helpers.
+ */
+import type { ConfigInput } from '../config/schema.js';
+import type { ChainSpec } from '../protocol/types.js';
+import type { LightNodePlatform } from './node.js';
+
+export { createLightNodeFrom, fetchGenesis, type LightNode, type LightNodeFromOptions, type LightNodePlatform, type NodeStatus } from './node.js';
+export type { NodeEvents, NodeEventName } from './events.js';
+export { LightNodeError, NotSyncedError, NoSourceError } from './errors.js';
+export type { MetricsSnapshot } from './actors/metrics.js';
+export type { SyncStatus } from './actors/sync.js';
+export type { ChainStatus } from './actors/chain.js';
+export type { SourceScore } from './workflows/scores.js';
+export type { Eip1193Provider } from './engine/index.js';
+export {
+  ProviderRpcError,
+  ProviderErrorCode,
+  EndpointVerificationError,
+  EndpointRequestError,
+  AllEndpointsFailedError,
+  BlockNotVerifiedError,
+  LogQueryLimitError,
+} from './engine/index.js';
+export type { KvStore } from './storage/kv.js';
+export { StorageError } from './storage/kv.js';
+export { createMemoryStore } from './storage/memory.js';
+export {
+  ConfigError,
+  ConfigNetworkError,
+  ConfigRestartRequiredError,
+  ConfigApplyError,
+  describeConfig,
+  type ConfigInput,
+  type LightNodeConfig,
+  type ResolvedConfig,
+  type ConfigUpdate,
+  type ConfigUpdateResult,
+} from '../config/index.js';
+export { VerificationError, DecodeError, ProtocolError } from '../protocol/errors.js';
+export type { ChainSpec } from '../protocol/types.js';
+
+/** `createLightNode(options)`: config keys (camelCase, nested `sync`) plus the extras below. */
+export interface CreateLightNodeOptions extends ConfigInput {
+  /** The chain spec itself (needed in browsers for the devnet or a custom chain; overrides `network`). */
+  chainSpec?: ChainSpec;
+  /** Replace the runtime's platform (storage, workers, fetch): tests and unusual hosts. */
+  platform?: LightNodePlatform;
+  /** Engine actors serving verified reads concurrently (default 2). */
+  engines?: number;
+}
+
+/** Split the extras off, leaving only config keys for validation. */
+export function splitOptions(options: CreateLightNodeOptions): { config: ConfigInput; chainSpec?: ChainSpec; platform?: LightNodePlatform; engines?: number } {
+  const { chainSpec, platform, engines, ...config } = options;
+  return { config, ...(chainSpec ? { chainSpec } : {}), ...(platform ? { platform } : {}), ...(engines !== undefined ? { engines } : {}) };
+}

@@ -1,0 +1,96 @@
+/**
+ * Turning an untrusted consensus RPC response into a verified block summary: parse, decode
+ * strictly, recompute the signing root, and run the block's independent checks (slot, approvals,
+ * payload hash) per the sync mode. Runs in the verifier pool (often a worker); pure otherwise.
+ */
+import { prepareAuthorities, verifyAggregateApproval, type PreparedAuthorities } from '../../protocol/approvals.js';
+import { signingRoot } from '../../protocol/block.js';
+import type { BlsBackend } from '../../protocol/bls/backend.js';
+import { toHex, type Hex } from '../../protocol/bytes.js';
+import { summarizeBlock, type BlockSummary } from '../../protocol/chain-verifier.js';
+import { decodeSignedBlockJson } from '../../protocol/codec/json.js';
+import { decodeSignedBlockMsgpack, encodeSignedBlockMsgpack } from '../../protocol/codec/msgpack.js';
+import { ProtocolError, VerificationError } from '../../protocol/errors.js';
+import { verifyPayloadBlockHash } from '../../protocol/execution/payload.js';
+import type { ChainSpec } from '../../protocol/types.js';
+
+export interface VerifyRequest {
+  /** Who served it (for scoring). */
+  source: string;
+  /** The raw JSON-RPC response text. */
+  text: string;
+  /** The height asked for (getblockbyheight), to catch a source answering with another block. */
+  expectHeight?: number;
+  /** The hash asked for (getblockbyhash). */
+  expectHash?: Hex;
+}
+
+export type VerifyFailureKind =
+  /** Not a usable answer: not JSON, a JSON-RPC error, the wrong shape. */
+  | 'unusable'
+  /** The source has no such block (null result). */
+  | 'missing'
+  /** A well-formed block that breaks a rule (or is not the block asked for). */
+  | 'invalid';
+
+export type VerifyResult =
+  | { ok: true; source: string; summary: BlockSummary; /** msgpack SignedConsensusBlock, for storage */ block: Uint8Array }
+  | { ok: false; source: string; kind: VerifyFailureKind; check?: string; message: string };
+
+export interface VerifierContext {
+  spec: ChainSpec;
+  authorities: PreparedAuthorities;
+  backend: BlsBackend;
+}
+
+export function createVerifierContext(spec: ChainSpec, backend: BlsBackend): VerifierContext {
+  return { spec, backend, authorities: prepareAuthorities(spec.authorities, backend) };
+}
+
+function fail(source: string, kind: VerifyFailureKind, message: string, check?: string): VerifyResult {
+  return check === undefined ? { ok: false, source, kind, message } : { ok: false, source, kind, check, message };
+}
+
+/**
+ * Verify one response. `approvals`: verify the aggregate (always done for PoW blocks); false is the
+ * deferred mode, where the payload hash is also left to the PoW range (docs/pow-checkpoint.md).
+ */
+export function verifyResponse(req: VerifyRequest, ctx: VerifierContext, approvals: boolean): VerifyResult {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(req.text);
+  } catch {
+    return fail(req.source, 'unusable', 'the response is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || !('result' in parsed))
+    return fail(req.source, 'unusable', 'the response is not a JSON-RPC response object');
+  const { result, error } = parsed as { result: unknown; error?: unknown };
+  if (error !== null && error !== undefined) return fail(req.source, 'unusable', `JSON-RPC error: ${JSON.stringify(error).slice(0, 200)}`);
+  if (result === null) return fail(req.source, 'missing', 'the source has no such block');
+  try {
+    const block = decodeSignedBlockJson(result);
+    const root = signingRoot(block.message);
+    const number = Number(block.message.executionPayload.blockNumber);
+    if (req.expectHeight !== undefined && number !== req.expectHeight)
+      return fail(req.source, 'invalid', `asked for block ${req.expectHeight}, got block ${number}`, 'source.wrong-height');
+    if (req.expectHash !== undefined && toHex(root) !== req.expectHash)
+      return fail(req.source, 'invalid', `asked for block ${req.expectHash}, got ${toHex(root)}`, 'source.wrong-hash');
+    const pow = block.message.auxpowHeader !== null;
+    const summary = summarizeBlock(block, { ...ctx, root, approvals, payloadHash: approvals || pow });
+    return { ok: true, source: req.source, summary, block: encodeSignedBlockMsgpack(block) };
+  } catch (e) {
+    if (e instanceof VerificationError) return fail(req.source, 'invalid', e.shortMessage, e.check);
+    if (e instanceof ProtocolError) return fail(req.source, 'unusable', e.shortMessage, e.code);
+    return fail(req.source, 'unusable', `unexpected: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Deferred mode, blocks no PoW range covers yet (the tail, or a dispute): verify the approvals of a
+ * stored-format block whose root is known, and its payload hash (which deferred mode also left to the range).
+ */
+export function verifyStoredApprovals(hash: Hex, block: Uint8Array, ctx: VerifierContext): number[] {
+  const signed = decodeSignedBlockMsgpack(block);
+  verifyPayloadBlockHash(signed.message.executionPayload);
+  return verifyAggregateApproval({ root: hash, approval: signed.signature, authorities: ctx.authorities, backend: ctx.backend });
+}

@@ -1,0 +1,162 @@
+/**
+ * The sync workflow's plan (pure): which height ranges to request, retries with backoff, and a
+ * reorder buffer so verified batches reach the ChainActor in height order.
+ */
+export interface SyncPlanOptions {
+  batchSize: number;
+  parallelism: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+}
+
+export interface Request {
+  start: number;
+  count: number;
+  attempt: number;
+  /** sources that failed this range (prefer others) */
+  avoid: string[];
+}
+
+interface Pending extends Request {
+  state: 'waiting' | 'in-flight';
+  notBefore: number;
+}
+
+export class SyncPlan<T> {
+  private nextImport: number;
+  private nextRequest: number;
+  private target: number;
+  private readonly pending = new Map<number, Pending>();
+  private readonly ready = new Map<number, T[]>();
+
+  constructor(
+    private opts: SyncPlanOptions,
+    nextHeight: number,
+  ) {
+    this.nextImport = nextHeight;
+    this.nextRequest = nextHeight;
+    this.target = nextHeight - 1;
+  }
+
+  /** Hot reload: new sizes and delays apply to requests made from now on. */
+  configure(opts: SyncPlanOptions): void {
+    this.opts = { ...opts };
+  }
+
+  /** The most attempts any range waiting or in flight has taken (1 = none failed). */
+  get worstAttempt(): number {
+    let n = 1;
+    for (const p of this.pending.values()) n = Math.max(n, p.attempt);
+    return n;
+  }
+
+  get importFrom(): number {
+    return this.nextImport;
+  }
+
+  get targetHeight(): number {
+    return this.target;
+  }
+
+  get caughtUp(): boolean {
+    return this.nextImport > this.target;
+  }
+
+  get inFlight(): number {
+    let n = 0;
+    for (const p of this.pending.values()) if (p.state === 'in-flight') n++;
+    return n;
+  }
+
+  /**
+   * The height to sync to (the sources' claims). It may go down (the source that claimed more was
+   * banned): ranges above it are dropped and ranges across it shortened. Never below what was imported.
+   */
+  setTarget(height: number): void {
+    const target = Math.max(height, this.nextImport - 1);
+    if (target < this.target) {
+      for (const [start, p] of this.pending) {
+        if (start > target) this.pending.delete(start);
+        else if (p.state === 'waiting') p.count = Math.min(p.count, target - start + 1);
+      }
+      for (const start of [...this.ready.keys()]) if (start > target) this.ready.delete(start);
+      this.nextRequest = Math.min(this.nextRequest, target + 1);
+    }
+    this.target = target;
+  }
+
+  /** Ranges to request now, marked in flight. */
+  take(now: number): Request[] {
+    const out: Request[] = [];
+    const room = () => this.opts.parallelism - this.inFlight;
+    for (const p of [...this.pending.values()].sort((a, b) => a.start - b.start)) {
+      if (room() <= 0) return out;
+      if (p.state === 'waiting' && p.notBefore <= now) {
+        p.state = 'in-flight';
+        out.push({ start: p.start, count: p.count, attempt: p.attempt, avoid: [...p.avoid] });
+      }
+    }
+    // do not run too far ahead of the import (the reorder buffer is bounded)
+    const horizon = this.nextImport + this.opts.batchSize * this.opts.parallelism * 4;
+    while (room() > 0 && this.nextRequest <= this.target && this.nextRequest < horizon) {
+      const count = Math.min(this.opts.batchSize, this.target - this.nextRequest + 1);
+      const p: Pending = { start: this.nextRequest, count, attempt: 1, avoid: [], state: 'in-flight', notBefore: 0 };
+      this.pending.set(p.start, p);
+      out.push({ start: p.start, count, attempt: 1, avoid: [] });
+      this.nextRequest += count;
+    }
+    return out;
+  }
+
+  /** When the next waiting retry may go (undefined: none waiting). */
+  nextRetryAt(): number | undefined {
+    let t: number | undefined;
+    for (const p of this.pending.values()) if (p.state === 'waiting') t = t === undefined ? p.notBefore : Math.min(t, p.notBefore);
+    return t;
+  }
+
+  done(start: number, items: T[]): void {
+    const p = this.pending.get(start);
+    if (!p || p.state !== 'in-flight') return; // a stale answer (the range was rewound)
+    this.pending.delete(start);
+    this.ready.set(start, items);
+  }
+
+  /** The range failed (bad source, timeout...): retry later with backoff, from another source. */
+  failed(start: number, source: string | undefined, now: number): void {
+    const p = this.pending.get(start);
+    if (!p) return;
+    p.attempt++;
+    p.count = Math.max(1, Math.min(p.count, this.target - start + 1));
+    if (source && !p.avoid.includes(source)) p.avoid.push(source);
+    p.state = 'waiting';
+    p.notBefore = now + Math.min(this.opts.backoffMaxMs, this.opts.backoffInitialMs * 2 ** (p.attempt - 2));
+  }
+
+  /** The next in-order batch, if it arrived. */
+  takeReady(): { start: number; items: T[] } | undefined {
+    const items = this.ready.get(this.nextImport);
+    if (!items) return undefined;
+    this.ready.delete(this.nextImport);
+    return { start: this.nextImport, items };
+  }
+
+  /** `count` blocks from `importFrom` were imported. */
+  imported(count: number): void {
+    this.nextImport += count;
+  }
+
+  /**
+   * The import stopped at `height` (its block was bad): drop everything buffered or in flight from
+   * there, and request it again (from other sources: `avoid`).
+   */
+  rewind(height: number, avoid: string | undefined, now: number): void {
+    for (const k of [...this.ready.keys()]) if (k >= height) this.ready.delete(k);
+    for (const k of [...this.pending.keys()]) if (k >= height) this.pending.delete(k);
+    this.nextImport = height;
+    this.nextRequest = height;
+    const count = Math.min(this.opts.batchSize, Math.max(1, this.target - height + 1));
+    this.pending.set(height, { start: height, count, attempt: 2, avoid: avoid ? [avoid] : [], state: 'waiting', notBefore: now + this.opts.backoffInitialMs });
+    this.nextRequest = height + count;
+  }
+}

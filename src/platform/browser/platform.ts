@@ -1,0 +1,35 @@
+/**
+ * The light node's browser platform: IndexedDB (idb-keyval) or memory storage, verifier actors in
+ * dedicated module Web Workers, the page's fetch. No Node globals.
+ */
+import { workerPlacement } from '../../actors/index.js';
+import type { LightNodeConfig } from '../../config/index.js';
+import type { LightNodePlatform } from '../../node/node.js';
+import { createMemoryStore } from '../../node/storage/memory.js';
+import type { ChainSpec } from '../../protocol/types.js';
+import { openIdbStore } from './storage-idb.js';
+import { webWorkerSpawner } from './worker.js';
+
+/** The IndexedDB database of a chain: one per chain id and verification mode. */
+export function chainDatabaseName(spec: ChainSpec, mode: string): string {
+  return `alys-light-${spec.chainId}-${mode}`;
+}
+
+export function createBrowserPlatform(config: LightNodeConfig): LightNodePlatform {
+  return {
+    async openStore(spec, cfg) {
+      if (cfg.storage === 'memory') return createMemoryStore();
+      if (cfg.storage === 'level') throw new TypeError('storage = level is only available in Node; use indexeddb or memory in browsers');
+      return openIdbStore(chainDatabaseName(spec, cfg.mode));
+    },
+    ...(config.verifierWorkers > 0
+      ? {
+          verifierPlacement: workerPlacement(
+            // written out here so bundlers (Vite) find and emit the worker entry
+            webWorkerSpawner(() => new Worker(new URL('../../../workers/actor-host.ts', import.meta.url), { type: 'module', name: 'alys-light-verifier' })),
+            { heartbeatIntervalMs: 1_000, heartbeatTimeoutMs: 10_000 },
+          ),
+        }
+      : {}),
+  };
+}

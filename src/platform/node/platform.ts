@@ -1,0 +1,38 @@
+/**
+ * The light node's Node platform: LevelDB (classic-level) or memory storage, verifier actors in
+ * worker_threads, the global fetch.
+ */
+import { join } from 'node:path';
+import { workerPlacement, type WorkerSpawner } from '../../actors/index.js';
+import type { LightNodeConfig } from '../../config/index.js';
+import type { LightNodePlatform } from '../../node/node.js';
+import { createMemoryStore } from '../../node/storage/memory.js';
+import type { ChainSpec } from '../../protocol/types.js';
+import { openLevelStore } from './storage-level.js';
+import { nodeWorkerSpawnerFor } from './worker.js';
+
+const WORKER_ENTRY = new URL('../../../workers/actor-host.node.ts', import.meta.url);
+
+/** Where a chain's LevelDB lives: one directory per chain id and verification mode under `dataDir`. */
+export function chainDataDir(dataDir: string, spec: ChainSpec, mode: string): string {
+  return join(dataDir, `chain-${spec.chainId}-${mode}`);
+}
+
+export function createNodePlatform(config: LightNodeConfig): LightNodePlatform {
+  let spawn: WorkerSpawner | undefined;
+  return {
+    async openStore(spec, cfg) {
+      if (cfg.storage === 'memory') return createMemoryStore();
+      if (cfg.storage === 'indexeddb') throw new TypeError('storage = indexeddb is only available in browsers; use level or memory in Node');
+      return openLevelStore(chainDataDir(cfg.dataDir ?? join(process.cwd(), '.alys-light'), spec, cfg.mode));
+    },
+    ...(config.verifierWorkers > 0
+      ? {
+          async prepare() {
+            spawn = await nodeWorkerSpawnerFor(WORKER_ENTRY);
+          },
+          verifierPlacement: workerPlacement((...a) => spawn!(...a), { heartbeatIntervalMs: 1_000, heartbeatTimeoutMs: 10_000 }),
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,8 @@
+/**
+ * The worker_threads entry that hosts the light node's worker-placed actors (the verifier pool) in
+ * Node. `createNodePlatform` bundles it once per process (see src/platform/node/worker.ts).
+ */
+import { VerifierActor } from '../src/node/actors/verifier.js';
+import { serveActorsInNodeWorker } from '../src/platform/node/worker.js';
+
+serveActorsInNodeWorker([VerifierActor]);
