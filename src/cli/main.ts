@@ -1,15 +1,22 @@
 /**
  * The `alys-light` command.
  *
+ *   alys-light run [config flags]                  a light node in the foreground (run.ts)
+ *   alys-light status [--url <node>]               the running node's or the stored state (status.ts)
+ *   alys-light query balance <address> [--at ..]   a verified read (query.ts)
  *   alys-light verify <kind> <file|-> [--chain <name|spec.json>] [--bls auto|noble|blst|wasm]
- *
- * (`run`, `status`, `query` and `relay` arrive with the light node.)
  */
 import '../platform/node/polyfills.js';
 import { parseArgs } from 'node:util';
+import { queryCommand } from './query.js';
+import { runCommand } from './run.js';
+import { statusCommand } from './status.js';
 import { KINDS, runVerify } from './verify.js';
 
-const USAGE = `usage: alys-light verify <kind> <file|-> [--chain dev|testnet|testnet-full|chain-dev|<spec.json>] [--bls auto|noble|blst|wasm]
+const USAGE = `usage: alys-light run [--network ...] [--rpc <url>]... [--evm-rpc <url>]... [--data-dir <dir>] [--mode full|pow-checkpoint] [--metrics-port <p>]   (alys-light run --help)
+       alys-light status [--url http://127.0.0.1:<metrics-port>]
+       alys-light query balance <0xaddress> [--at latest|finalized|<number>]
+       alys-light verify <kind> <file|-> [--chain dev|testnet|testnet-full|chain-dev|<spec.json>] [--bls auto|noble|blst|wasm]
 
 Prints one JSON line {"kind","valid","reason",...}; exit 0 valid, 1 invalid, 2 unusable input.
 kinds:
@@ -18,6 +25,10 @@ ${Object.entries(KINDS)
   .join('\n')}`;
 
 export async function main(argv: string[]): Promise<number> {
+  const sub = argv[0];
+  if (sub === 'run') return runCommand(argv.slice(1));
+  if (sub === 'status') return statusCommand(argv.slice(1));
+  if (sub === 'query') return queryCommand(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({

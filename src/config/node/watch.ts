@@ -26,7 +26,7 @@ export type ConfigLogLevel = 'info' | 'warn' | 'error';
 export interface ConfigFileWatcherOptions {
   /** The TOML file the manager's config was loaded from. */
   file: string;
-  manager: ConfigManager;
+  manager: Pick<ConfigManager, 'update'>;
   /** Quiet period after the last change event before reloading (ms). Default 100. */
   debounceMs?: number;
   /** Default: console (info -> console.info, ...). */

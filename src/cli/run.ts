@@ -1,0 +1,200 @@
+/**
+ * `alys-light run`: a light node in the foreground. Config from defaults < TOML file (--config or
+ * ALYS_CONFIG) < ALYS_* variables < flags; the file is watched and SIGHUP reloads it (hot keys apply
+ * at once, restart keys are refused with a message). Progress on stderr (a redrawn bar on a TTY,
+ * a line every few seconds otherwise); Ctrl-C stops the node and prints a final summary on stdout
+ * (JSON with --json). `--metrics-port` serves /metrics, /status and /healthz.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigBaseError, configParseArgsOptions, describeConfigKeys, type ConfigKey, type FlagValues, type LightNodeConfig } from '../config/index.js';
+import { createConfigFileWatcher, loadChainSpec, loadNodeConfig, configFileOf, type ConfigFileWatcher } from '../config/node/index.js';
+import { createLightNodeFrom, type LightNode } from '../node/node.js';
+import { createNodePlatform } from '../platform/node/platform.js';
+import { renderProgress, type ProgressState } from './progress.js';
+import { serveStatus, toJson, type StatusServer } from './serve-status.js';
+
+export const RUN_USAGE = `usage: alys-light run [--config <file.toml>] [--network devnet|dev|testnet|<spec.json>] [--rpc <url>]... [--evm-rpc <url>]...
+                      [--data-dir <dir>] [--mode full|pow-checkpoint] [--metrics-port <port>] [--json] [--exit-when-synced]
+                      [any config flag below]
+
+Follows the chain, verifying every block it reports; Ctrl-C stops it with a summary.
+--exit-when-synced  stop once caught up with the sources (scripts, CI)
+--json              the final summary as one JSON line
+
+config keys (file, environment, flag):
+${describeConfigKeys('node')}`;
+
+export interface RunOptions {
+  /** Where progress goes (default process.stderr). */
+  progress?: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
+  /** Resolve with the node once started (tests and `npm start` drive it). */
+  onStarted?: (node: LightNode, extra: { statusUrl: string | null }) => void;
+  /** Stop when this aborts (tests); SIGINT/SIGTERM always stop. */
+  signal?: AbortSignal;
+}
+
+export interface RunArgs {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+}
+
+/** Parse `run` flags strictly (a misspelt flag is an error naming it). */
+export function parseRunArgs(argv: string[]): RunArgs {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      ...configParseArgsOptions(),
+      config: { type: 'string' },
+      json: { type: 'boolean' },
+      'exit-when-synced': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (positionals.length) throw new TypeError(`unexpected argument ${positionals[0]}`);
+  return { values: values as RunArgs['values'] };
+}
+
+/** `alys-light run`: exit code 0 (stopped cleanly), 1 (the node failed), 2 (bad config or arguments). */
+export async function runCommand(argv: string[], opts: RunOptions = {}): Promise<number> {
+  let args: RunArgs;
+  try {
+    args = parseRunArgs(argv);
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${RUN_USAGE}`);
+    return 2;
+  }
+  if (args.values.help) {
+    console.log(RUN_USAGE);
+    return 0;
+  }
+  const out = opts.progress ?? process.stderr;
+  let node: LightNode;
+  let statusServer: StatusServer | null = null;
+  let watcher: ConfigFileWatcher | undefined;
+  try {
+    const flags = args.values as FlagValues;
+    const resolved = await loadNodeConfig({ flags });
+    for (const w of resolved.warnings) out.write(`warning: ${w}\n`);
+    const spec = await loadChainSpec(resolved.config);
+    const config = resolved.config;
+    node = createLightNodeFrom({
+      spec,
+      config: resolved,
+      platform: createNodePlatform(config),
+      // the metrics port is the CLI's: a reload that cannot bind the new port rolls back entirely
+      onReconfigure: async (next: LightNodeConfig, _prev: LightNodeConfig, keys: readonly ConfigKey[]) => {
+        if (!keys.includes('metricsPort')) return;
+        const old = statusServer;
+        statusServer = next.metricsPort === null ? null : await serveStatus(node, next.metricsPort);
+        await old?.close();
+        out.write(`metrics: ${statusServer ? `${statusServer.url}/metrics` : 'off'}\n`);
+      },
+    });
+    const file = configFileOf({ flags });
+    if (file) watcher = createConfigFileWatcher({ file, manager: { update: (change) => node.updateConfig(change) }, log: (level, message) => out.write(`${level}: ${message}\n`) });
+  } catch (e) {
+    if (e instanceof ConfigBaseError) {
+      console.error(e.message);
+      return 2;
+    }
+    throw e;
+  }
+
+  const state: ProgressState = { penalised: new Map() };
+  const tty = Boolean(out.isTTY);
+  let lastLine = 0;
+  const draw = (force = false) => {
+    const line = renderProgress(state);
+    if (tty) out.write(`\r\x1b[2K${line}`);
+    else if (force || Date.now() - lastLine > 5_000) {
+      lastLine = Date.now();
+      out.write(`${line}\n`);
+    }
+  };
+  const note = (text: string) => {
+    if (tty) out.write('\r\x1b[2K');
+    out.write(`${text}\n`);
+    draw(true);
+  };
+  node.on('sync', (s) => {
+    const phaseChanged = state.sync?.phase !== s.phase;
+    state.sync = s;
+    draw(phaseChanged);
+  });
+  node.on('head', (h) => {
+    state.head = h;
+    draw();
+  });
+  node.on('finalized', (f) => {
+    state.finalized = f;
+    draw();
+  });
+  node.on('source', (s) => {
+    if (s.score >= 100) state.penalised.delete(s.id);
+    else state.penalised.set(s.id, s.score);
+    note(`source ${s.id}: score ${s.score}${s.banned ? ' (banned)' : ''}: ${s.reason.split('\n')[0]}`);
+  });
+  node.on('fork', (f) => note(`fork ${f.kind} at ${f.number}: ${f.detail}`));
+  node.on('storage', (s) => note(`storage: ${s.kind}: ${s.detail}${s.ms !== undefined ? ` (${s.ms} ms)` : ''}`));
+  node.on('health', (h) => note(`actor ${h.address}: ${h.state}${h.detail ? `: ${String(h.detail).split('\n')[0]}` : ''}`));
+
+  const started = Date.now();
+  let startHead = -1;
+  const stopped = new Promise<string>((resolve) => {
+    const onSignal = (name: string) => () => resolve(name);
+    process.once('SIGINT', onSignal('SIGINT'));
+    process.once('SIGTERM', onSignal('SIGTERM'));
+    opts.signal?.addEventListener('abort', () => resolve('abort'), { once: true });
+    if (args.values['exit-when-synced'])
+      node.on('sync', (s) => {
+        if (s.phase === 'following' && s.current >= s.target) resolve('synced');
+      });
+  });
+  const onHup = () => void watcher?.reload();
+  process.on('SIGHUP', onHup);
+
+  let exitCode = 0;
+  try {
+    await node.start();
+    const first = await node.status();
+    startHead = first.head?.number ?? 0;
+    const cfg = node.config.config;
+    if (cfg.metricsPort !== null) statusServer = await serveStatus(node, cfg.metricsPort);
+    await watcher?.start();
+    note(
+      `alys-light: chain ${node.spec.chainId}, mode ${cfg.mode}, storage ${cfg.storage}${cfg.storage === 'level' ? ` (${cfg.dataDir})` : ''}, ${cfg.rpc.length} consensus RPC, ${cfg.evmRpc.length} EVM RPC${statusServer ? `, metrics ${statusServer.url}/metrics` : ''}`,
+    );
+    opts.onStarted?.(node, { statusUrl: statusServer ? `${statusServer.url}/status` : null });
+    const why = await stopped;
+    if (tty) out.write('\n');
+    const status = await node.status();
+    const summary = {
+      stopped: why,
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+      chainId: node.spec.chainId,
+      mode: node.config.config.mode,
+      head: status.head,
+      finalized: status.finalized,
+      verifiedThisRun: status.head ? status.head.number - startHead : 0,
+      sync: status.sync,
+      sources: status.sources.map((s) => ({ id: s.id, score: s.score, faults: s.faults })),
+      restarts: status.actors.filter((a) => a.restarts > 0).map((a) => ({ address: a.address, restarts: a.restarts })),
+    };
+    if (args.values.json) console.log(toJson(summary));
+    else
+      console.log(
+        `stopped (${why}) after ${summary.seconds}s: head ${summary.head?.number ?? '-'} ${summary.head?.hash ?? ''}, finalized ${summary.finalized}, ${summary.verifiedThisRun} blocks verified this run` +
+          (summary.restarts.length ? `; restarts: ${summary.restarts.map((r) => `${r.address} x${r.restarts}`).join(', ')}` : '') +
+          (summary.sources.some((s) => s.faults) ? `; faulty sources: ${summary.sources.filter((s) => s.faults).map((s) => `${s.id} (${s.faults} faults, score ${s.score})`).join(', ')}` : ''),
+      );
+  } catch (e) {
+    console.error(`alys-light run: ${(e as Error).message}`);
+    exitCode = 1;
+  } finally {
+    process.off('SIGHUP', onHup);
+    await watcher?.stop();
+    await statusServer?.close();
+    await node.stop();
+  }
+  return exitCode;
+}
