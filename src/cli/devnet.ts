@@ -10,6 +10,9 @@ const USAGE = `usage:
   npm run devnet [-- --authorities 3] [--slot-ms 2000] [--seed alys-devnet] [--chain-id 121212]
                     [--consensus-port 3000] [--evm-port 8545] [--esplora-port 3002] [--control-port 3003]
                     [--fault <name> [--fault-port 3010]] [--data-dir <dir>]
+  npm run devnet -- --generate <blocks> [--out <dir>] [--tx-per-block 24] [--seed alys-devnet] [--authorities 3]
+  npm run devnet -- --serve <dir> [--frozen] [--consensus-port 3000] [--evm-port 8545] [--esplora-port 3002]
+                    (a served chain is always frozen: it answers from the files and does not grow)
   npm run devnet -- send transfer --to 0x<address> --value <wei> [--user 0]
   npm run devnet -- send pegin --to 0x<address> --sats <n>
   npm run devnet -- send pegout --to <bitcoin address> --sats <n> [--user 0]
@@ -55,8 +58,15 @@ async function run(argv: string[]): Promise<number> {
       'fault-port': { type: 'string' },
       'data-dir': { type: 'string' },
       quiet: { type: 'boolean' },
+      generate: { type: 'string' },
+      out: { type: 'string' },
+      'tx-per-block': { type: 'string' },
+      serve: { type: 'string' },
+      frozen: { type: 'boolean' },
     },
   });
+  if (values.generate !== undefined) return generateCommand(values);
+  if (values.serve !== undefined) return serveCommand(values);
   const { createDevnet } = await import('../devnet/devnet.js');
   const { serveControl } = await import('../devnet/control.js');
   const slotMs = int(values['slot-ms'], 'slot-ms', 2000);
@@ -104,6 +114,98 @@ async function run(argv: string[]): Promise<number> {
   await faulty?.close();
   await control.close();
   await devnet.stop();
+  return 0;
+}
+
+/** `--generate <blocks>`: fast generation (issue 4 part 7), persisted to `--out`. */
+async function generateCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const { generateDevnet } = await import('../devnet/generate/generate.js');
+  const { persistDevnet } = await import('../devnet/generate/persist.js');
+  const { tmpdir } = await import('node:os');
+  const { join, resolve } = await import('node:path');
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const blocks = int(str('generate'), 'generate', 0);
+  if (blocks < 1) throw new Error('--generate expects the number of blocks to produce (>= 1)');
+  const seed = str('seed') ?? 'alys-devnet';
+  const out = resolve(str('out') ?? join(tmpdir(), `alys-devnet-${seed.replace(/[^A-Za-z0-9_-]/g, '_')}-${blocks}`));
+  const quiet = values.quiet === true;
+  const g = await generateDevnet({
+    blocks,
+    seed,
+    txPerBlock: int(str('tx-per-block'), 'tx-per-block', 24),
+    authorities: int(str('authorities'), 'authorities', 3),
+    dataDir: out,
+    onProgress: quiet ? undefined : (p) => console.error(`[devnet] generated ${p.block}/${p.blocks} blocks in ${(p.elapsedMs / 1000).toFixed(1)} s (${(p.elapsedMs / p.block).toFixed(1)} ms/block)`),
+  });
+  const t0 = performance.now();
+  const manifest = persistDevnet(g.devnet, out, { seed, options: g.options, stats: g.stats });
+  const persistMs = performance.now() - t0;
+  await g.devnet.stop();
+  const s = g.stats;
+  console.log(
+    JSON.stringify(
+      {
+        dir: out,
+        chainSpec: join(out, 'chain-spec.json'),
+        head: manifest.head,
+        blocks: s.blocks,
+        transactions: s.transactions,
+        txPerBlock: Number((s.transactions / s.blocks).toFixed(2)),
+        transfers: s.transfers,
+        tokenCalls: s.tokenCalls,
+        pegoutRequests: s.pegouts,
+        pegins: s.pegins,
+        powBlocks: s.powBlocks,
+        finalizedPegouts: s.finalizedPegouts,
+        bitcoinHeight: s.bitcoinHeight,
+        generateSeconds: Number((s.elapsedMs / 1000).toFixed(1)),
+        setupSeconds: Number((s.setupMs / 1000).toFixed(1)),
+        cpuSeconds: Number((s.cpuMs / 1000).toFixed(1)),
+        persistSeconds: Number((persistMs / 1000).toFixed(1)),
+        msPerBlock: Number((s.elapsedMs / s.blocks).toFixed(2)),
+        blocksPerSecond: Number(((s.blocks * 1000) / s.elapsedMs).toFixed(1)),
+        txsPerSecond: Math.round((s.transactions * 1000) / s.elapsedMs),
+        serve: `npm run devnet -- --serve ${out}`,
+      },
+      null,
+      2,
+    ),
+  );
+  return 0;
+}
+
+/** `--serve <dir>`: a persisted devnet, served again (frozen). */
+async function serveCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
+  const { servePersisted } = await import('../devnet/generate/persist.js');
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const served = await servePersisted(str('serve')!, {
+    consensusPort: int(str('consensus-port'), 'consensus-port', 3000),
+    evmPort: int(str('evm-port'), 'evm-port', 8545),
+    esploraPort: int(str('esplora-port'), 'esplora-port', 3002),
+  });
+  const m = served.persisted.manifest;
+  console.log(
+    JSON.stringify(
+      {
+        consensusRpc: served.urls.consensus,
+        evmRpc: served.urls.evm,
+        esplora: served.urls.esplora,
+        chainSpec: served.persisted.specFile,
+        frozen: true,
+        head: m.head,
+        bitcoinHeight: m.bitcoinHeight,
+        depositAddress: m.depositAddress,
+        startupMs: Math.round(served.startupMs),
+      },
+      null,
+      2,
+    ),
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await served.close();
   return 0;
 }
 

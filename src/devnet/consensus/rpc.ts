@@ -10,13 +10,19 @@ import { parseSubmitAuxBlockParams } from '../../protocol/auxpow/codec.js';
 import { federationAddress, type Federation } from '../../protocol/bridge/taproot.js';
 import { encodeAuxBlockJson, encodeAuxPowHeaderJson, encodeSignedBlockJson } from '../../protocol/codec/json.js';
 import { DecodeError } from '../../protocol/errors.js';
-import type { Hex } from '../../protocol/types.js';
-import type { ChainStore } from './chain.js';
+import type { Hex, SignedConsensusBlock } from '../../protocol/types.js';
 import type { MergedMining } from './mining.js';
 
+/** What the RPC reads of a chain (a ChainStore, or a persisted chain served again). */
+export interface ConsensusRpcChain {
+  readonly head: { signed: SignedConsensusBlock };
+  at(number: number): { signed: SignedConsensusBlock } | undefined;
+  get(hash: Hex): { signed: SignedConsensusBlock } | undefined;
+}
+
 export interface ConsensusRpcDeps {
-  chain: ChainStore;
-  pow: MergedMining;
+  chain: ConsensusRpcChain;
+  pow: Pick<MergedMining, 'queuedPow' | 'createAuxBlock' | 'submitAuxBlock'>;
   federation: Federation;
   bitcoinNetwork: 'regtest' | 'testnet' | 'mainnet';
 }
@@ -120,12 +126,20 @@ function readBody(req: IncomingMessage): Promise<string | null> {
   });
 }
 
+const CORS_PREFLIGHT = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '600' };
+
 /** Serve on 127.0.0.1 (port 0 = any free port). `handle` lets a caller wrap replies (fault injection). */
 export async function serveConsensusRpc(
   port: number,
   handle: (httpMethod: string, body: string) => RpcReply | Promise<RpcReply>,
 ): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createServer(async (req, res) => {
+    // CORS, so a light node in a web page (another origin) can use the devnet: answer the preflight
+    // of a JSON POST, and allow any origin to read the replies.
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, CORS_PREFLIGHT);
+      return void res.end();
+    }
     const body = await readBody(req);
     if (body === null) return void res.destroy();
     let r: RpcReply;
@@ -135,7 +149,7 @@ export async function serveConsensusRpc(
       return void res.destroy();
     }
     if ('abort' in r) return void res.destroy();
-    res.writeHead(r.status, { 'content-type': r.contentType, 'content-length': Buffer.byteLength(r.body) });
+    res.writeHead(r.status, { 'content-type': r.contentType, 'content-length': Buffer.byteLength(r.body), 'access-control-allow-origin': '*' });
     res.end(r.body);
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

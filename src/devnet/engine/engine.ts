@@ -73,6 +73,22 @@ export interface EngineOptions {
   rpcGasCap?: bigint;
   /** eth_getLogs refuses queries with more results than this (default 10,000). */
   maxLogs?: number;
+  /** Start from a persisted chain instead of genesis (see persist.ts). */
+  restore?: EngineRestore;
+}
+
+/** A persisted chain to start from (built by persist.ts; the records may decode lazily). */
+export interface EngineRestore {
+  /** Blocks 0..head in order; `hash`, `number` and `stateRoot` are read for every block. */
+  blocks: BlockRecord[];
+  /** State trie nodes and contract code, keyed as the engine's node store keys them. */
+  stateNodes: Map<string, Uint8Array>;
+  /** The head's header (its hash must be the last block's hash). */
+  headHeader: BlockHeader;
+  /** Hash of the finalized block, if any. */
+  finalized?: Hex;
+  /** Where a transaction of a restored block is (lowercase 0x hash). */
+  findTx(hash: string): { block: BlockRecord; index: number } | undefined;
 }
 
 export interface LogRecord {
@@ -173,6 +189,8 @@ export interface DevnetEngine extends ExecutionEngine {
   readonly core: EngineCore;
   /** Stats for benchmarks: stored trie nodes, mempool size, pruning runs. */
   stats(): { blocks: number; stateNodes: number; mempool: number; gcRuns: number; gcMs: number };
+  /** The state trie nodes kept (for persist.ts; read-only). */
+  readonly stateNodes: ReadonlyMap<string, Uint8Array>;
 }
 
 const ZERO_HASH = new Uint8Array(32);
@@ -276,6 +294,9 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
   const blocks: BlockRecord[] = [];
   const byHash = new Map<string, BlockRecord>();
   const txIndex = new Map<string, { block: BlockRecord; index: number }>();
+  // transactions of restored blocks are found through the snapshot's own index
+  let restoredTx: EngineRestore['findTx'] | undefined;
+  const findTx = (hash: string) => txIndex.get(hash) ?? restoredTx?.(hash);
   const pool = new Map<string, PoolTx>();
   const poolBySender = new Map<string, Map<bigint, PoolTx>>();
   let poolArrival = 0;
@@ -336,6 +357,23 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
     { common },
   );
   addBlock(headHeader, [], [], [], new Uint8Array(256));
+  if (opts.restore !== undefined) await restore(opts.restore);
+
+  /** Replace the genesis-only chain by a persisted one (persist.ts checked it). */
+  async function restore(r: EngineRestore): Promise<void> {
+    blocks.length = 0;
+    byHash.clear();
+    txIndex.clear();
+    for (const b of r.blocks) {
+      blocks.push(b);
+      byHash.set(b.hash, b);
+    }
+    for (const [k, v] of r.stateNodes) store.nodes.set(k, v);
+    headHeader = r.headHeader;
+    await stateManager.setStateRoot(headHeader.stateRoot);
+    restoredTx = r.findTx;
+    finalizedBlock = r.finalized === undefined ? undefined : byHash.get(r.finalized);
+  }
 
   function addBlock(header: BlockHeader, rawTxs: Uint8Array[], withdrawals: Withdrawal[], receipts: ReceiptRecord[], bloom: Uint8Array): BlockRecord {
     const hash = hex(header.hash());
@@ -443,7 +481,7 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
 
   async function sendRawTransactionLocked(raw: Uint8Array): Promise<Hex> {
     const { tx, from, hash } = decodeRawTransaction(raw);
-    if (pool.has(hash) || txIndex.has(hash)) throw new RpcError(RpcCode.server, 'already known');
+    if (pool.has(hash) || findTx(hash) !== undefined) throw new RpcError(RpcCode.server, 'already known');
     const account = (await stateManager.getAccount(new Address(bytesOf(from)))) ?? new Account();
     if (tx.nonce < account.nonce) throw new RpcError(RpcCode.server, `nonce too low: address ${from}, tx: ${tx.nonce} state: ${account.nonce}`);
     if (tx.gasLimit > headHeader.gasLimit) throw new RpcError(RpcCode.server, 'exceeds block gas limit');
@@ -482,7 +520,7 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
     for (const [from, txs] of poolBySender) {
       const account = await stateManager.getAccount(new Address(bytesOf(from)));
       const nonce = account?.nonce ?? 0n;
-      for (const entry of [...txs.values()]) if (entry.nonce < nonce || txIndex.has(entry.hash)) removeFromPool(entry);
+      for (const entry of [...txs.values()]) if (entry.nonce < nonce || findTx(entry.hash) !== undefined) removeFromPool(entry);
     }
   }
 
@@ -816,7 +854,7 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
     blockByNumber: (n) => (n >= 0n && n < BigInt(blocks.length) ? blocks[Number(n)] : undefined),
     blockByHash: (h) => byHash.get(h.toLowerCase()),
     finalized: () => finalizedBlock,
-    txLocation: (h) => txIndex.get(h.toLowerCase()),
+    txLocation: (h) => findTx(h.toLowerCase()),
     pendingTx: (h) => pool.get(h.toLowerCase()),
     decodeTx,
     assertStateAvailable,
@@ -872,6 +910,7 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
       await Promise.all([...servers].map((s) => s.close()));
       servers.clear();
     },
+    stateNodes: store.nodes,
     stats: () => ({ blocks: blocks.length, stateNodes: store.nodes.size, mempool: pool.size, gcRuns, gcMs }),
   };
   return engine;

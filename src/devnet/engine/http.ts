@@ -17,7 +17,8 @@ export interface RpcServer {
 
 function send(res: ServerResponse, status: number, body: string, contentType = 'application/json'): void {
   if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  // any origin may read the replies (a light node in a web page); OPTIONS preflights are answered below
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'access-control-allow-origin': '*' });
   res.end(body);
 }
 
