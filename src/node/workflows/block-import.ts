@@ -182,12 +182,13 @@ export class BlockImport {
       if (!s) throw new VerificationError('approvals.unverified', `no verified approvals for block ${b.number}`);
       return s;
     });
+    // Each entry keeps the state after its own block, now with the signers filled in (a rollback
+    // to it must not resurrect later blocks).
+    const sig = (b: VerifiedChainBlock): VerifiedChainBlock => (b.signers === null && signers.has(b.hash) ? { ...b, signers: signers.get(b.hash)! } : b);
+    for (const e of this.entries.values()) e.snapshot = { ...e.snapshot, head: sig(e.snapshot.head), window: e.snapshot.window.map((w) => ({ ...w, block: sig(w.block) })) };
     for (const b of done) {
       const e = this.entries.get(b.number);
-      if (e && e.hash === b.hash) {
-        e.authenticated = true;
-        e.snapshot = this.verifier.snapshot(); // the window changed (signers filled in)
-      }
+      if (e && e.hash === b.hash) e.authenticated = true;
     }
     return this.result(0, undefined, null);
   }
@@ -199,9 +200,12 @@ export class BlockImport {
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       const s = item.summary;
+      let undo: (() => BatchResult['rolledBack']) | undefined;
       try {
         if (s.parentHash !== this.verifier.head.hash && this.forks.has(s.parentHash) && s.auxpowHeader && s.signers !== null) {
-          // a verified PoW block extends a fork: roll back the unfinalized tail and follow the fork
+          // A PoW block extends a fork: roll back the unfinalized tail and follow the fork, but only
+          // if the PoW block then imports (its AuxPoW verified over the fork's range); else undo.
+          undo = this.saveState(rolledBack);
           rolledBack = this.switchToFork(s.parentHash);
         }
         if (s.number !== this.verifier.head.number + 1 && !this.isForkCandidate(s)) {
@@ -224,6 +228,7 @@ export class BlockImport {
         this.sourceByHash.set(s.hash, item.source);
         this.forks.delete(s.hash);
       } catch (e) {
+        if (undo) rolledBack = undo(); // the fork did not win: back to where we were
         if (!(e instanceof VerificationError)) throw e;
         if (e.check === 'block.parent-hash' && this.isForkCandidate(s)) {
           // valid on its own, on another branch: keep it, go on (a PoW block may extend it later)
@@ -278,6 +283,27 @@ export class BlockImport {
     for (const h of this.snapshotsByHash.keys()) if (!keep.has(h)) this.snapshotsByHash.delete(h);
     for (const e of this.entries.values()) keep.add(e.hash);
     for (const h of this.sourceByHash.keys()) if (!keep.has(h)) this.sourceByHash.delete(h);
+  }
+
+  /** Everything a fork switch changes; the returned function puts it back (and returns `rolledBack`). */
+  private saveState<T>(rolledBack: T): () => T {
+    const verifier = this.verifier.snapshot();
+    const entries = new Map([...this.entries].map(([n, e]) => [n, { ...e }]));
+    const { persistedHead, persistedSnapshot, truncate } = this;
+    const forks = new Map(this.forks);
+    const sources = new Map(this.sourceByHash);
+    return () => {
+      this.verifier.restore(verifier);
+      this.entries = entries;
+      this.persistedHead = persistedHead;
+      this.persistedSnapshot = persistedSnapshot;
+      this.truncate = truncate;
+      this.forks.clear();
+      for (const [k, v] of forks) this.forks.set(k, v);
+      this.sourceByHash.clear();
+      for (const [k, v] of sources) this.sourceByHash.set(k, v);
+      return rolledBack;
+    };
   }
 
   /** A competing block whose parent is one of our unfinalized (or last finalized) blocks, or a fork block, one height below it. */
