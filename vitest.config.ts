@@ -28,11 +28,28 @@ export default defineConfig({
         },
       },
       {
+        // pre-bundled up front: a dependency discovered mid-run makes Vite reload the test page
+        optimizeDeps: {
+          include: [
+            '@noble/curves/bls12-381.js',
+            '@noble/curves/secp256k1.js',
+            '@noble/curves/utils.js',
+            '@noble/hashes/sha2.js',
+            '@noble/hashes/sha3.js',
+            '@noble/hashes/utils.js',
+            '@scure/base',
+            'bls-eth-wasm',
+            'fast-check',
+            'idb-keyval',
+            'smol-toml',
+            'viem',
+          ],
+        },
         test: {
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],
           testTimeout: 30_000,
-          globalSetup: ['test/setup/browser-vectors.ts'],
+          globalSetup: ['test/setup/browser-vectors.ts', 'test/setup/browser-devnet.ts'],
           browser: {
             enabled: true,
             headless: true,

@@ -17,14 +17,16 @@ import { ConfigNetworkError } from './config/errors.js';
 import { getChainSpec } from './protocol/chainspec.js';
 import { createLightNodeFrom, type LightNode } from './node/node.js';
 import { splitOptions, type CreateLightNodeOptions } from './node/public.js';
-import { createBrowserPlatform } from './platform/browser/platform.js';
+import { createBrowserPlatform, type BrowserPlatformOptions } from './platform/browser/platform.js';
 
 export * from './node/public.js';
-export { createBrowserPlatform } from './platform/browser/platform.js';
+export { createBrowserPlatform, chainDatabaseName, type BrowserPlatformOptions } from './platform/browser/platform.js';
 
 export interface CreateBrowserLightNodeOptions extends CreateLightNodeOptions {
   /** `location.search` (or its URLSearchParams): URL parameters override the options (`?rpc=...&mode=full`). */
   query?: string | URLSearchParams;
+  /** IndexedDB database name, or a function of the chain spec and mode (default `alys-light-<chainId>-<mode>`); ignored when `platform` is given. */
+  databaseName?: BrowserPlatformOptions['databaseName'];
 }
 
 /**
@@ -32,7 +34,7 @@ export interface CreateBrowserLightNodeOptions extends CreateLightNodeOptions {
  * option and ConfigNetworkError when the chain spec cannot be determined.
  */
 export function createLightNode(options: CreateBrowserLightNodeOptions = {}): LightNode {
-  const { query, ...rest } = options;
+  const { query, databaseName, ...rest } = options;
   const { config: input, chainSpec, platform, engines } = splitOptions(rest);
   const resolved = loadBrowserConfig({ options: input, ...(query !== undefined ? { query } : {}) });
   const config = resolved.config;
@@ -45,5 +47,5 @@ export function createLightNode(options: CreateBrowserLightNodeOptions = {}): Li
       });
     spec = getChainSpec(choice.name);
   }
-  return createLightNodeFrom({ spec, config: resolved, platform: platform ?? createBrowserPlatform(config), ...(engines !== undefined ? { engines } : {}) });
+  return createLightNodeFrom({ spec, config: resolved, platform: platform ?? createBrowserPlatform(config, databaseName !== undefined ? { databaseName } : {}), ...(engines !== undefined ? { engines } : {}) });
 }

@@ -1,28 +1,61 @@
-/** Dashboard placeholder: the actor runtime in the page, a worker-hosted actor, a crash and its restart. */
-import { createActorSystem, exponentialBackoff, workerPlacement } from '../src/actors/index.js';
-import { Hasher } from '../src/cli/demo/actors.js';
-import { webWorkerSpawner } from '../src/platform/browser/worker.js';
+/**
+ * The Alys Light dashboard: a verifying light node running in this page (verifier actors in module
+ * Web Workers, blocks in IndexedDB), following the chain described by the page config.
+ *
+ * Contract with whoever serves the page (`npm start` serves it with Vite):
+ *
+ *   GET /devnet.json  ->  200 application/json
+ *     {
+ *       "chainSpec": { ... },          // the chain spec JSON exactly as the devnet writes it (chainSpecToJson)
+ *       "rpc":    ["http://127.0.0.1:3000"],   // consensus RPC endpoints (need CORS: the page is another origin)
+ *       "evmRpc": ["http://127.0.0.1:8545"]    // EVM JSON-RPC endpoints (CORS too)
+ *     }
+ *
+ * URL parameters override that config the way `loadBrowserConfig` reads them (`?rpc=...&mode=full`,
+ * `?sync-batch-size=16`, ...). One page-only parameter: `?devnet-config=<url>` fetches the config from
+ * elsewhere, accepted only from this origin or a loopback host (a config carries the chain spec, the
+ * root of what the node trusts, so a link must not be able to swap it for a stranger's).
+ *
+ * The node is `window.alysNode` (tests, console); the page state is in `document.body.dataset`
+ * (see web/node-page.ts).
+ */
+import { fetchPageConfig, startNodePage, type NodePage } from './node-page.js';
+import type { LightNode } from '../src/index.js';
 
-const out = document.getElementById('log')!;
-const log = (line: string) => (out.textContent += `${line}\n`);
+declare global {
+  interface Window {
+    alysNode?: LightNode;
+    alysPage?: NodePage;
+  }
+}
 
-const spawn = webWorkerSpawner(() => new Worker(new URL('../workers/actor-host.ts', import.meta.url), { type: 'module' }));
-const system = createActorSystem({
-  name: 'web',
-  root: {
-    strategy: 'one-for-one',
-    children: [{ id: 'hasher', actor: Hasher, placement: workerPlacement(spawn), policy: exponentialBackoff({ initialMs: 10 }) }],
-  },
+const CONFIG_PARAM = 'devnet-config';
+
+function configUrl(params: URLSearchParams): string {
+  const asked = params.get(CONFIG_PARAM);
+  if (asked === null) return '/devnet.json';
+  const url = new URL(asked, location.href);
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.origin !== location.origin && !loopback) throw new Error(`?${CONFIG_PARAM} must be on this origin or a loopback host, got ${url.origin}`);
+  return url.href;
+}
+
+async function main(): Promise<void> {
+  const params = new URLSearchParams(location.search);
+  const url = configUrl(params);
+  params.delete(CONFIG_PARAM);
+  const config = await fetchPageConfig(url);
+  window.alysPage = await startNodePage({ config, query: params.toString(), onNode: (node) => (window.alysNode = node) });
+}
+
+main().catch((e: unknown) => {
+  const message = e instanceof Error ? e.message : String(e);
+  document.body.dataset.state = 'error';
+  document.body.dataset.error = message;
+  const box = document.getElementById('error');
+  if (box) {
+    box.hidden = false;
+    box.textContent = message;
+  }
+  console.error(e);
 });
-system.onEvent((e) => {
-  if (e.type === 'child-restarted') log(`supervisor restarted ${e.child}`);
-});
-
-await system.start();
-const hasher = system.ref<typeof Hasher>('/web/hasher');
-const t0 = performance.now();
-await Promise.all(Array.from({ length: 5000 }, (_, i) => hasher.tell({ type: 'hash', data: `block ${i}` })));
-log(`worker hashed ${await hasher.ask({ type: 'count' })} blocks in ${(performance.now() - t0).toFixed(0)} ms`);
-await hasher.ask({ type: 'crash' }).catch((e: Error) => log(`crash: ${e.message}`));
-log(`after restart: count = ${await hasher.ask({ type: 'count' })}`);
-document.body.dataset.ready = 'true';

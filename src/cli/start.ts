@@ -1,68 +1,115 @@
 /**
- * `npm start`. Until the light node exists (issue 5) this runs a short demo of the actor runtime:
- * a supervision tree with an actor in a worker_threads Worker and one in-thread, messages across
- * the boundary, an injected crash and the supervisor's restart, the registry and the metrics.
+ * `npm start`: the whole product on one machine.
+ *
+ * 1. A local devnet producing Alys blocks on 2 s slots with merged mining (consensus RPC :3000,
+ *    EVM RPC :8545, Esplora :3002, control :3003; any free port when those are taken).
+ * 2. A light node in this process following it (`alys-light run` with in-memory storage: the devnet
+ *    is new on every start), with the progress bar and a Prometheus/status server.
+ * 3. The web page (Vite dev server, web/) where the same node runs in the browser: verifiers in
+ *    Web Workers, storage in IndexedDB. The page reads `/devnet.json` (served here) for the chain
+ *    spec and endpoints; `instance` names this devnet run so the page never resumes from a previous
+ *    devnet's IndexedDB data.
+ *
+ * Flags: `--no-web` skips the page; `--mode full|pow-checkpoint` and the other `run` flags pass through.
  */
 import '../platform/node/polyfills.js';
-import { createActorSystem, exponentialBackoff, workerPlacement } from '../actors/index.js';
-import { nodeWorkerSpawnerFor } from '../platform/node/worker.js';
-import { Collector, Hasher } from './demo/actors.js';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { createDevnet, type Devnet } from '../devnet/devnet.js';
+import { serveControl } from '../devnet/control.js';
+import { chainSpecToJson } from '../protocol/chainspec.js';
+import { runCommand } from './run.js';
 
-const spawn = await nodeWorkerSpawnerFor(new URL('./demo/hasher.node-worker.ts', import.meta.url));
-const system = createActorSystem({
-  name: 'demo',
-  root: {
-    strategy: 'one-for-all',
-    children: [
-      { id: 'collector', actor: Collector },
+async function onFreePort<T>(preferred: number, open: (port: number) => Promise<T>): Promise<T> {
+  try {
+    return await open(preferred);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    return open(0);
+  }
+}
+
+async function startDevnet(): Promise<Devnet> {
+  const quiet = { log: () => {} };
+  try {
+    return await createDevnet({ ...quiet, consensusPort: 3000, evmPort: 8545, esploraPort: 3002 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    console.error('devnet: a default port is taken; using free ports');
+    return createDevnet({ ...quiet, consensusPort: 0, evmPort: 0, esploraPort: 0 });
+  }
+}
+
+async function startWeb(devnet: Devnet, instance: string): Promise<{ url: string; close(): Promise<void> }> {
+  const { createServer } = await import('vite');
+  const devnetJson = JSON.stringify({ instance, chainSpec: chainSpecToJson(devnet.spec), rpc: [devnet.urls.consensus], evmRpc: [devnet.urls.evm] });
+  const server = await createServer({
+    configFile: fileURLToPath(new URL('../../vite.config.ts', import.meta.url)),
+    logLevel: 'warn',
+    server: { port: 5173, host: '127.0.0.1' },
+    plugins: [
       {
-        id: 'work',
-        supervisor: {
-          strategy: 'one-for-one',
-          intensity: { maxRestarts: 5, periodMs: 10_000 },
-          children: [
-            {
-              id: 'hasher',
-              actor: Hasher,
-              placement: workerPlacement(spawn),
-              policy: exponentialBackoff({ initialMs: 10, maxMs: 1_000 }),
-              mailbox: { capacity: 10_000, overflow: 'block' },
-            },
-          ],
+        name: 'alys-devnet-json',
+        configureServer(s) {
+          s.middlewares.use('/devnet.json', (_req, res) => {
+            res.setHeader('content-type', 'application/json');
+            res.setHeader('cache-control', 'no-store');
+            res.end(devnetJson);
+          });
         },
       },
     ],
+  });
+  await server.listen();
+  const url = server.resolvedUrls?.local[0] ?? 'http://127.0.0.1:5173/';
+  return { url, close: () => server.close() };
+}
+
+const argv = process.argv.slice(2);
+const web = !argv.includes('--no-web');
+const passThrough = argv.filter((a) => a !== '--no-web');
+
+const devnet = await startDevnet();
+const control = await onFreePort(3003, (port) => serveControl(devnet, port));
+devnet.start();
+const instance = randomBytes(6).toString('hex');
+const page = web ? await startWeb(devnet, instance) : null;
+
+console.log(
+  [
+    'Alys Light on a local devnet',
+    `  devnet      consensus ${devnet.urls.consensus}  EVM ${devnet.urls.evm}  control ${control.url}`,
+    `  chain spec  ${devnet.specFile}`,
+    page ? `  dashboard   ${page.url}   (the same light node, in your browser: Web Workers + IndexedDB)` : '  dashboard   off (--no-web)',
+    `  try         npm run devnet -- send transfer --to ${devnet.users[1]!.address} --value 1000000000000000000 --control ${control.url}`,
+    '  Ctrl-C stops everything.',
+    '',
+  ].join('\n'),
+);
+
+const code = await runCommand(
+  [
+    '--network',
+    'devnet',
+    '--chain-spec-file',
+    devnet.specFile,
+    '--rpc',
+    devnet.urls.consensus,
+    '--evm-rpc',
+    devnet.urls.evm,
+    '--storage',
+    'memory',
+    '--metrics-port',
+    '0',
+    '--sync-follow-interval-ms',
+    '500',
+    ...passThrough,
+  ],
+  {
+    onStarted: (_node, { statusUrl }) => statusUrl && console.error(`node status ${statusUrl} (metrics: ${statusUrl.replace(/status$/, 'metrics')})`),
   },
-});
-system.onEvent((e) => {
-  if (e.type === 'child-failed') console.log(`  supervisor ${e.address}: child ${e.child} failed (${e.error})`);
-  if (e.type === 'child-restarted') console.log(`  supervisor ${e.address}: restarted ${e.child}`);
-});
-
-console.log('Alys Light - actor runtime demo (the light node replaces this in a later issue)\n');
-await system.start();
-system.subscribe('hashed', '/demo/collector');
-const hasher = system.ref<typeof Hasher>('/demo/work/hasher');
-const collector = system.ref<typeof Collector>('/demo/collector');
-
-const N = 20_000;
-let t0 = performance.now();
-await Promise.all(Array.from({ length: N }, (_, i) => hasher.tell({ type: 'hash', data: `block ${i}` })));
-console.log(`worker handled: ${await hasher.ask({ type: 'count' })} hashes in ${(performance.now() - t0).toFixed(0)} ms`);
-console.log(`sha256("block 0") from the worker: ${await hasher.ask({ type: 'hash', data: 'block 0' })}`);
-
-console.log('\ninjecting a crash into the worker...');
-t0 = performance.now();
-await hasher.ask({ type: 'crash' }).catch((e: Error) => console.log(`  ask rejected: ${e.message}`));
-const count = await hasher.ask({ type: 'count' });
-console.log(`restarted worker answered after ${(performance.now() - t0).toFixed(0)} ms (fresh state: count = ${count})`);
-console.log(`collector saw ${await collector.ask({ type: 'seen' })} 'hashed' events on the bus\n`);
-
-console.log('registry:');
-for (const i of system.registry.list())
-  console.log(`  ${i.address.padEnd(22)} ${i.type.padEnd(11)} ${i.placement.padEnd(10)} ${i.state.padEnd(8)} restarts=${i.restarts} messages=${i.messages}`);
-console.log('\nmetrics (Prometheus text, excerpt):');
-for (const line of system.metrics.render().split('\n')) if (line.startsWith('actor_messages_processed_total') || line.startsWith('actor_restarts_total{address="/demo/work/hasher"')) console.log(`  ${line}`);
-
-await system.shutdown();
-console.log('\nshut down cleanly.');
+);
+await page?.close();
+await control.close();
+await devnet.stop();
+process.exitCode = code;

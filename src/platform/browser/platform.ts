@@ -15,12 +15,21 @@ export function chainDatabaseName(spec: ChainSpec, mode: string): string {
   return `alys-light-${spec.chainId}-${mode}`;
 }
 
-export function createBrowserPlatform(config: LightNodeConfig): LightNodePlatform {
+export interface BrowserPlatformOptions {
+  /**
+   * The IndexedDB database name (default {@link chainDatabaseName}). A devnet page passes one per
+   * devnet run: a new devnet is a new chain with the same chain id.
+   */
+  databaseName?: string | ((spec: ChainSpec, mode: string) => string);
+}
+
+export function createBrowserPlatform(config: LightNodeConfig, options: BrowserPlatformOptions = {}): LightNodePlatform {
   return {
     async openStore(spec, cfg) {
       if (cfg.storage === 'memory') return createMemoryStore();
       if (cfg.storage === 'level') throw new TypeError('storage = level is only available in Node; use indexeddb or memory in browsers');
-      return openIdbStore(chainDatabaseName(spec, cfg.mode));
+      const name = options.databaseName;
+      return openIdbStore(typeof name === 'function' ? name(spec, cfg.mode) : (name ?? chainDatabaseName(spec, cfg.mode)));
     },
     ...(config.verifierWorkers > 0
       ? {

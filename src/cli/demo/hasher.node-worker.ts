@@ -1,4 +1,0 @@
-import { serveActorsInNodeWorker } from '../../platform/node/worker.js';
-import { Hasher } from './actors.js';
-
-serveActorsInNodeWorker([Hasher]);

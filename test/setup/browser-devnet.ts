@@ -1,0 +1,125 @@
+/**
+ * Global setup of the browser project: a real devnet in this (Node) process, for the light node
+ * running in Chromium (test/browser/node.test.ts). Its consensus and EVM RPC answer CORS, so the
+ * test page (another origin) syncs from them over real HTTP.
+ *
+ * The devnet runs on its virtual clock: 40 blocks, every 10th carrying a merged-mined PoW over the
+ * blocks before it (blocks 10, 20, 30, 40), so the head is a PoW block and everything below it is
+ * finalized. Browser tests get the URLs, the chain spec
+ * JSON (as `chainSpecToJson` writes it) and the head/finalized they must reach through
+ * `inject('devnet')`.
+ *
+ * A tiny control server (CORS, 127.0.0.1) lets the browser grow the chain while a node follows it:
+ *   GET  /info                      -> { head: { number, hash }, finalized }
+ *   POST /produce {"blocks":n,"pow":bool} -> n more blocks (and, with pow, a PoW mined into one more)
+ *   GET  /devnet.json               -> { chainSpec, rpc, evmRpc }: what `npm start` serves the page
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TestProject } from 'vitest/node';
+import '../../src/platform/node/polyfills.js';
+import { createDevnet, type Devnet } from '../../src/devnet/devnet.js';
+import { chainSpecToJson } from '../../src/protocol/chainspec.js';
+
+export interface BrowserDevnetInfo {
+  head: { number: number; hash: string };
+  finalized: number;
+}
+
+export interface BrowserDevnet extends BrowserDevnetInfo {
+  consensus: string;
+  evm: string;
+  esplora: string;
+  /** The control server (see the file header). */
+  control: string;
+  /** The chain spec as the devnet writes it (chainSpecToJson): parse with parseChainSpec. */
+  chainSpec: Record<string, unknown>;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The devnet of test/setup/browser-devnet.ts, as it was when the tests started. */
+    devnet: BrowserDevnet;
+  }
+}
+
+const ROUNDS = 4;
+const POW_EVERY = 10;
+
+function info(devnet: Devnet): BrowserDevnetInfo {
+  return { head: { number: devnet.chain.height, hash: devnet.chain.head.hash }, finalized: devnet.chain.lastFinalized.number };
+}
+
+/** `blocks` blocks; with `pow`, then a merged-mining round over them and one more block that carries the PoW. */
+async function produce(devnet: Devnet, blocks: number, pow: boolean): Promise<void> {
+  for (let i = 0; i < blocks; i++) {
+    const r = await devnet.produceNext();
+    if (!('block' in r)) throw new Error(`the devnet did not produce a block: ${JSON.stringify(r)}`);
+  }
+  if (pow) {
+    if ((await devnet.mineAuxPow()) !== 'submitted') throw new Error('the devnet had no merged-mining work');
+    await devnet.produceNext();
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const devnet = await createDevnet({ consensusPort: 0, evmPort: 0, esploraPort: 0, seed: 'browser' });
+  for (let i = 0; i < ROUNDS; i++) await produce(devnet, POW_EVERY - 1, true);
+
+  // one request at a time: production is sequential on the devnet's virtual clock
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(f: () => Promise<T>): Promise<T> => {
+    const next = queue.then(f, f);
+    queue = next.catch(() => {});
+    return next;
+  };
+  const control = createServer((req, res) => void answer(req, res));
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const cors = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'content-type' };
+    if (req.method === 'OPTIONS') return void res.writeHead(204, cors).end();
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    let status = 200;
+    let out: unknown;
+    try {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/info') out = info(devnet);
+      else if (path === '/devnet.json') out = { chainSpec: chainSpecToJson(devnet.spec), rpc: [devnet.urls.consensus], evmRpc: [devnet.urls.evm] };
+      else if (path === '/produce' && req.method === 'POST') {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { blocks?: unknown; pow?: unknown };
+        const blocks = Number(body.blocks ?? 1);
+        if (!Number.isInteger(blocks) || blocks < 0 || blocks > 200) throw new RangeError('blocks must be an integer in 0..200');
+        out = await serial(async () => {
+          await produce(devnet, blocks, body.pow === true);
+          return info(devnet);
+        });
+      } else {
+        status = 404;
+        out = { error: `unknown ${req.method} ${path}` };
+      }
+    } catch (e) {
+      status = 500;
+      out = { error: (e as Error).message };
+    }
+    res.writeHead(status, { ...cors, 'content-type': 'application/json' }).end(JSON.stringify(out));
+  }
+  await new Promise<void>((r) => control.listen(0, '127.0.0.1', r));
+  const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+
+  project.provide('devnet', {
+    consensus: devnet.urls.consensus,
+    evm: devnet.urls.evm,
+    esplora: devnet.urls.esplora,
+    control: controlUrl,
+    chainSpec: chainSpecToJson(devnet.spec),
+    ...info(devnet),
+  });
+
+  return async () => {
+    await new Promise<void>((r) => {
+      control.closeAllConnections();
+      control.close(() => r());
+    });
+    await devnet.stop();
+  };
+}
