@@ -80,6 +80,12 @@ interface Entry {
   source: string;
 }
 
+/** Two fork switches in one batch: report the union (lowest from, highest to, every dropped source). */
+function mergeRollbacks(a: BatchResult['rolledBack'], b: NonNullable<BatchResult['rolledBack']>): NonNullable<BatchResult['rolledBack']> {
+  if (!a) return b;
+  return { from: Math.min(a.from, b.from), to: Math.max(a.to, b.to), sources: [...new Set([...a.sources, ...b.sources])] };
+}
+
 /** Fork blocks kept (a fork must reach a verified PoW block within this many blocks to win). */
 export const MAX_FORK_BLOCKS = 1024;
 
@@ -201,13 +207,9 @@ export class BlockImport {
       const item = items[i]!;
       const s = item.summary;
       let undo: (() => BatchResult['rolledBack']) | undefined;
+      // a block of our own chain sent again (a retried range): nothing to do, and never a fork block
+      if (s.hash === this.verifier.head.hash || this.verifier.unfinalized.some((b) => b.hash === s.hash)) continue;
       try {
-        if (s.parentHash !== this.verifier.head.hash && this.forks.has(s.parentHash) && s.auxpowHeader && s.signers !== null) {
-          // A PoW block extends a fork: roll back the unfinalized tail and follow the fork, but only
-          // if the PoW block then imports (its AuxPoW verified over the fork's range); else undo.
-          undo = this.saveState(rolledBack);
-          rolledBack = this.switchToFork(s.parentHash);
-        }
         if (s.number !== this.verifier.head.number + 1 && !this.isForkCandidate(s)) {
           // Above our head and not on a fork we know. Just above a fork block: an orphan of that
           // branch (fetch its ancestors). Otherwise the sync and the chain disagree on where we are
@@ -217,6 +219,12 @@ export class BlockImport {
             ? { index: i, source: item.source, check: 'block.parent-hash', message: `the parent ${s.parentHash} of block ${s.number} is unknown`, orphan: { number: s.number, parentHash: s.parentHash } }
             : { index: i, source: item.source, check: 'import.gap', message: `block ${s.number} does not follow our head ${this.verifier.head.number}`, resumeAt: this.verifier.head.number + 1 };
           return { ...this.result(i, failure, newlyFinalized, rolledBack), ...(forks.length ? { forks } : {}) };
+        }
+        if (s.parentHash !== this.verifier.head.hash && this.forks.get(s.parentHash)?.summary.number === s.number - 1 && s.auxpowHeader && s.signers !== null) {
+          // A PoW block extends a fork: roll back the unfinalized tail and follow the fork, but only
+          // if the PoW block then imports (its AuxPoW verified over the fork's range); else undo.
+          undo = this.saveState(rolledBack);
+          rolledBack = mergeRollbacks(rolledBack, this.switchToFork(s.parentHash));
         }
         const out = this.verifier.importSummary(s);
         if (out.finalized) newlyFinalized = { from: newlyFinalized?.from ?? out.finalized.from, to: out.finalized.to };

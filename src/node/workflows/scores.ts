@@ -59,6 +59,11 @@ export class Scores {
   fault(id: string, kind: SourceFault, now: number): SourceScore | undefined {
     const s = this.sources.get(id);
     if (!s) return undefined;
+    if (s.bannedUntil !== 0 && s.bannedUntil <= now) {
+      // the ban ran out (whether or not usable() noticed yet): the fault counts from probation
+      s.bannedUntil = 0;
+      s.score = PROBATION;
+    }
     s.faults++;
     s.score = Math.max(0, s.score - PENALTY[kind]);
     if (s.score === 0) s.bannedUntil = now + this.banMs;

@@ -80,7 +80,11 @@ export class SyncPlan<T> {
         else if (p.state === 'waiting') p.count = Math.min(p.count, target - start + 1);
       }
       for (const start of [...this.ready.keys()]) if (start > target) this.ready.delete(start);
-      this.nextRequest = Math.min(this.nextRequest, target + 1);
+      // in-flight ranges keep their length (their answers are on the way): never request inside them
+      let covered = Math.max(this.nextImport, target + 1);
+      for (const p of this.pending.values()) covered = Math.max(covered, p.start + p.count);
+      for (const [start, items] of this.ready) covered = Math.max(covered, start + items.length);
+      this.nextRequest = Math.min(this.nextRequest, covered);
     }
     this.target = target;
   }
@@ -117,7 +121,8 @@ export class SyncPlan<T> {
 
   done(start: number, items: T[]): void {
     const p = this.pending.get(start);
-    if (!p || p.state !== 'in-flight') return; // a stale answer (the range was rewound)
+    // a stale answer: the range was rewound, or re-planned with another length since it was asked
+    if (!p || p.state !== 'in-flight' || items.length !== p.count) return;
     this.pending.delete(start);
     this.ready.set(start, items);
   }
