@@ -3,6 +3,9 @@
  * Node. `createNodePlatform` bundles it once per process (see src/platform/node/worker.ts).
  */
 import { VerifierActor } from '../src/node/actors/verifier.js';
+import { registerBlstBackend } from '../src/protocol/bls/index.js';
+import { createBlstBackend } from '../src/platform/node/bls-blst.js';
 import { serveActorsInNodeWorker } from '../src/platform/node/worker.js';
 
+registerBlstBackend(createBlstBackend);
 serveActorsInNodeWorker([VerifierActor]);

@@ -36,8 +36,15 @@ export async function bundleWorkerEntry(entry: URL): Promise<URL> {
   const key = `${path}:${statSync(path).mtimeMs}`;
   let out = bundles.get(key);
   if (!out) {
-    const dir = join(tmpdir(), 'alys-light-workers');
-    mkdirSync(dir, { recursive: true });
+    // next to the project's node_modules, so the bundle's external packages (the native blst
+    // addon) resolve from it; the temp directory only if that is not writable
+    let dir = fileURLToPath(new URL('../../../node_modules/.cache/alys-light-workers/', import.meta.url));
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch {
+      dir = join(tmpdir(), 'alys-light-workers');
+      mkdirSync(dir, { recursive: true });
+    }
     out = join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 16)}.mjs`);
     const { build } = await import('esbuild');
     await build({
@@ -48,6 +55,7 @@ export async function bundleWorkerEntry(entry: URL): Promise<URL> {
       platform: 'node',
       target: 'node20',
       logLevel: 'silent',
+      external: ['@chainsafe/blst'],
       // some dependencies are CommonJS and call require(); give the ESM bundle one
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     });

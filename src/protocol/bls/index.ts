@@ -46,7 +46,18 @@ function looksLikeNode(): boolean {
   return typeof runtime?.versions?.node === 'string';
 }
 
+let registeredBlst: (() => Promise<BlsBackend>) | undefined;
+
+/**
+ * Node entry points that are bundled (the worker_threads actor host) register the native backend
+ * with a static import, since the relative dynamic import below does not survive bundling.
+ */
+export function registerBlstBackend(factory: () => Promise<BlsBackend>): void {
+  registeredBlst = factory;
+}
+
 async function createBlstBackendDynamically(): Promise<BlsBackend> {
+  if (registeredBlst) return registeredBlst();
   if (!looksLikeNode())
     throw new ProtocolError('bls.backend-unavailable', 'the native "blst" BLS backend is only available in Node', {
       details: 'use createBlsBackend("noble") or createBlsBackend("wasm") in browsers and Workers',
