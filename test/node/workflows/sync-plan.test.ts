@@ -267,7 +267,7 @@ describe('SyncPlan.setTarget going down', () => {
     expect(out.imported).toEqual(range(1, 20));
     expect(requested.filter((h) => h <= 8)).toEqual([]); // 1..8 were in flight already
   });
-  // BUG, the same root cause (nextRequest moved back to target + 1 inside a range already asked for):
+  // Regression, the same root cause (nextRequest moved back to target + 1 inside a range already asked for):
   // once that range is imported, any later setTarget at or below the import clamps the target up to
   // the import, and take() asks again for heights that were imported.
   it('after a range across the lowered target was imported, imported heights are not requested again', () => {
