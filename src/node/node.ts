@@ -143,6 +143,14 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
   let system: ActorSystem | undefined;
   let running = false;
   let prepared = false;
+  let memoryKv: Promise<KvStore> | undefined;
+  /** The StorageActor's store. Memory storage outlives actor restarts (a crash must not cost the chain); stop() drops it. */
+  function openKv(): Promise<KvStore> {
+    const config = configs.current.config;
+    if (config.storage !== 'memory') return platform.openStore(spec, config);
+    memoryKv ??= platform.openStore(spec, config);
+    return memoryKv.then((kv) => ({ ...kv, close: async () => {} }));
+  }
   const configs = createConfigManager({ initial: options.config, apply: (next, prev, keys) => reconfigure(next, prev, keys) });
   const initial = options.config.config;
 
@@ -235,7 +243,7 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
                 {
                   id: 'storage',
                   actor: StorageActor,
-                  args: { open: () => platform.openStore(spec, config), identity: { chainId: spec.chainId, mode: config.mode } },
+                  args: { open: openKv, identity: { chainId: spec.chainId, mode: config.mode } },
                   policy: exponentialBackoff({ initialMs: 50, maxMs: 5_000 }),
                 },
                 { id: 'metrics', actor: MetricsActor, args: { registry }, policy: never() },
@@ -347,6 +355,9 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
       if (!system) return;
       running = false;
       await system.shutdown({ timeoutMs: 10_000 });
+      const kv = memoryKv;
+      memoryKv = undefined;
+      await (await kv?.catch(() => undefined))?.close();
     },
     on(event, listener) {
       let set = listeners.get(event);

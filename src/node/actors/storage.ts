@@ -42,6 +42,8 @@ export const StorageActor = defineActor<StorageMsg, StorageReplies, StorageArgs>
       async preStart() {
         kv = await args.open();
         store = new BlockStore(kv, args.identity);
+        // after a restart: know the stored head again (a corrupt store is the ChainActor's to handle)
+        await store.load().catch(() => undefined);
       },
       async stopped() {
         await kv?.close();

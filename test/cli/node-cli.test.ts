@@ -1,0 +1,300 @@
+/**
+ * `alys-light run`, `status` and `query balance` against an in-process devnet (real HTTP servers on
+ * 127.0.0.1:0; the devnet writes its chain spec file, which `--network <spec.json>` loads):
+ *
+ * - end to end as child processes (`node --import tsx src/cli/main.ts ...`, real exit codes):
+ *   `run --exit-when-synced --json` syncs a LevelDB data dir and exits 0 with a summary naming the
+ *   devnet head; `status` offline reports the stored head and finalized block; `query balance`
+ *   (a warm start from that data dir) prints the verified balance, equal to the EL's
+ *   eth_getBalance at the block it names; a malformed address exits 2;
+ * - in-process, through the exported command functions main dispatches to (each returns the exit
+ *   code main sets; a child process costs ~3 s of TypeScript loading): `query balance --at`
+ *   <number> / finalized, and bad input - exit 2 and a message naming the problem: malformed
+ *   addresses, unknown flags, bad config values from flags and from ALYS_* variables, a chain spec
+ *   file that is not JSON, has the wrong shape or is missing, a bad `--at` / `--timeout-ms`; and
+ *   `status` without stored state (exit 1).
+ *
+ * Expected values come from the devnet (its chain store and its EL), never written down.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createPublicClient, createWalletClient, defineChain, http, type Hex as ViemHex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { queryCommand } from '../../src/cli/query.js';
+import { runCommand } from '../../src/cli/run.js';
+import { statusCommand } from '../../src/cli/status.js';
+import type { Devnet } from '../../src/devnet/devnet.js';
+import { Cleanup, finalizedHeight, growChain, honestHash, startDevnet, tempDir } from '../node/support.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const shared = new Cleanup();
+let devnet: Devnet;
+let dir: string;
+let dataDir: string;
+const TIP = 24;
+/** The block carrying the transfer (and the one before it). */
+const TRANSFER_BLOCK = 5;
+const RECIPIENT = '0x00000000000000000000000000000000c0ffee01' as const;
+const AMOUNT = 987_654_321n;
+
+/** ALYS_* variables of whoever runs the tests must not change what the CLI does. */
+const savedEnv: Record<string, string | undefined> = {};
+
+beforeAll(async () => {
+  for (const k of Object.keys(process.env)) if (k.startsWith('ALYS_')) (savedEnv[k] = process.env[k]), delete process.env[k];
+  dir = await tempDir(shared, 'alys-cli-test-');
+  devnet = await startDevnet(shared, 'cli', { dataDir: join(dir, 'devnet') });
+  dataDir = join(dir, 'node');
+  await mkdir(dataDir);
+  // a value transfer at TRANSFER_BLOCK, so the queried balance is one the chain produced
+  const chain = defineChain({ id: devnet.spec.chainId, name: 'alys-devnet', nativeCurrency: { name: 'BTC', symbol: 'BTC', decimals: 18 }, rpcUrls: { default: { http: [devnet.urls.evm] } } });
+  const wallet = createWalletClient({ account: privateKeyToAccount(devnet.users[0]!.privateKey), chain, transport: http(devnet.urls.evm) });
+  await growChain(devnet, TRANSFER_BLOCK - 1, 10);
+  await wallet.sendTransaction({ to: RECIPIENT, value: AMOUNT });
+  await growChain(devnet, TIP - TRANSFER_BLOCK + 1, 10); // PoW at 10 and 20
+  expect(devnet.chain.height).toBe(TIP);
+  expect(devnet.chain.at(TRANSFER_BLOCK)!.signed.message.executionPayload.transactions).toHaveLength(1);
+}, 60_000);
+
+afterAll(async () => {
+  Object.assign(process.env, savedEnv);
+  await shared.run();
+}, 60_000);
+
+/** The flags every command gets: this devnet's spec file, its endpoints, the node's data dir. */
+const nodeFlags = () => ['--network', devnet.specFile, '--rpc', devnet.urls.consensus, '--evm-rpc', devnet.urls.evm, '--storage', 'level', '--data-dir', dataDir];
+const fastSync = ['--sync-batch-size', '8', '--sync-request-timeout-ms', '2000', '--sync-backoff-initial-ms', '50', '--sync-backoff-max-ms', '500', '--sync-follow-interval-ms', '100'];
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `node --import tsx src/cli/main.ts ...args` as a child process (asynchronously: the devnet lives in this process). */
+function cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('ALYS_') && !k.startsWith('VITEST')) env[k] = v;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`alys-light ${args.join(' ')} did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The last line of stdout, as JSON. */
+function lastJson(r: CliResult): any {
+  const lines = r.stdout.trim().split('\n');
+  try {
+    return JSON.parse(lines.at(-1)!);
+  } catch {
+    throw new Error(`no JSON on the last stdout line (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
+}
+
+/** The EL's own eth_getBalance at a block number. */
+async function elBalance(address: string, blockNumber: number): Promise<bigint> {
+  const el = createPublicClient({ transport: http(devnet.urls.evm) });
+  return el.getBalance({ address: address as ViemHex, blockNumber: BigInt(blockNumber) });
+}
+
+// ------------------------------------------------------------------------------------------ end to end
+
+describe('alys-light run / status / query (child processes)', () => {
+  it('run --exit-when-synced --json exits 0 and its summary names the devnet head', async () => {
+    const r = await cli(['run', ...nodeFlags(), ...fastSync, '--exit-when-synced', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = lastJson(r);
+    const tip = devnet.chain.head;
+    expect(summary).toMatchObject({
+      stopped: 'synced',
+      chainId: devnet.spec.chainId,
+      mode: 'pow-checkpoint',
+      head: { number: TIP, hash: tip.hash, payloadBlockHash: tip.signed.message.executionPayload.blockHash },
+      finalized: finalizedHeight(devnet),
+      verifiedThisRun: TIP,
+      restarts: [],
+    });
+    expect(summary.sync).toMatchObject({ phase: 'following', current: TIP, target: TIP });
+    expect(summary.sources).toContainEqual({ id: devnet.urls.consensus, score: 100, faults: 0 });
+    // progress and notes on stderr: the cold start and the startup line
+    expect(r.stderr).toContain('storage: cold-start');
+    expect(r.stderr).toContain(`alys-light: chain ${devnet.spec.chainId}, mode pow-checkpoint, storage level`);
+  });
+
+  it('status (offline) reports the stored head and finalized block', async () => {
+    const r = await cli(['status', '--network', devnet.specFile, '--data-dir', dataDir]);
+    expect(r.code, r.stderr).toBe(0);
+    const fin = finalizedHeight(devnet);
+    expect(lastJson(r)).toMatchObject({
+      source: 'storage',
+      running: false,
+      chainId: devnet.spec.chainId,
+      mode: 'pow-checkpoint',
+      stored: 'ok',
+      head: { number: TIP, hash: honestHash(devnet, TIP) },
+      finalized: { number: fin, hash: honestHash(devnet, fin) },
+    });
+  });
+
+  it('query balance prints the verified balance, equal to the EL eth_getBalance at the block it names', async () => {
+    const r = await cli(['query', 'balance', RECIPIENT.toUpperCase().replace('0X', '0x'), ...nodeFlags(), ...fastSync]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = lastJson(r);
+    const tip = devnet.chain.head;
+    expect(out).toMatchObject({ query: 'balance', address: RECIPIENT, verified: true, mode: 'pow-checkpoint', block: { number: TIP, hash: tip.signed.message.executionPayload.blockHash } });
+    expect(BigInt(out.balance)).toBe(await elBalance(RECIPIENT, TIP));
+    expect(BigInt(out.balance)).toBe(AMOUNT);
+  });
+
+  it('query balance --at <number> answers at that block (in-process: the same command function main calls)', async () => {
+    const logs: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void logs.push(a.join(' ')));
+    try {
+      // before the transfer the recipient had nothing
+      expect(await queryCommand(['balance', RECIPIENT, '--at', String(TRANSFER_BLOCK - 1), ...nodeFlags(), ...fastSync])).toBe(0);
+      const before = JSON.parse(logs.at(-1)!);
+      expect(before).toMatchObject({ verified: true, balance: '0', block: { number: TRANSFER_BLOCK - 1, hash: devnet.chain.at(TRANSFER_BLOCK - 1)!.signed.message.executionPayload.blockHash } });
+      expect(await elBalance(RECIPIENT, TRANSFER_BLOCK - 1)).toBe(0n);
+      // the sender at the transfer block: the EL's answer, the amount and the gas gone
+      const sender = devnet.users[0]!.address;
+      expect(await queryCommand(['balance', sender, '--at', String(TRANSFER_BLOCK), ...nodeFlags(), ...fastSync])).toBe(0);
+      const at = JSON.parse(logs.at(-1)!);
+      expect(at).toMatchObject({ verified: true, address: sender, block: { number: TRANSFER_BLOCK, hash: devnet.chain.at(TRANSFER_BLOCK)!.signed.message.executionPayload.blockHash } });
+      expect(BigInt(at.balance)).toBe(await elBalance(sender, TRANSFER_BLOCK));
+      expect(BigInt(at.balance)).toBeLessThan((await elBalance(sender, TRANSFER_BLOCK - 1)) - AMOUNT);
+      // finalized: the last PoW-finalized block
+      expect(await queryCommand(['balance', RECIPIENT, '--at', 'finalized', ...nodeFlags(), ...fastSync])).toBe(0);
+      const fin = JSON.parse(logs.at(-1)!);
+      expect(fin).toMatchObject({ verified: true, block: { number: finalizedHeight(devnet) } });
+      expect(BigInt(fin.balance)).toBe(await elBalance(RECIPIENT, finalizedHeight(devnet)));
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('a malformed address exits 2 through main', async () => {
+    const address = await cli(['query', 'balance', '0x1234', ...nodeFlags()]);
+    expect(address.code).toBe(2);
+    expect(address.stderr).toContain('"0x1234" is not an address (0x and 40 hex digits)');
+    expect(address.stdout).toBe('');
+  });
+});
+
+// ------------------------------------------------------------------------------------------ bad input, in-process
+
+describe('bad input (in-process): exit 2 with a message naming the problem', () => {
+  let errors: string[] = [];
+  let logs: string[] = [];
+  beforeAll(() => {
+    vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void errors.push(a.join(' ')));
+    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void logs.push(a.join(' ')));
+  });
+  afterEach(() => {
+    errors = [];
+    logs = [];
+  });
+  afterAll(() => vi.restoreAllMocks());
+
+  const stderr = () => errors.join('\n');
+
+  it.each([
+    ['0x1234', 'too short'],
+    ['0x' + 'g'.repeat(40), 'not hex'],
+    ['c0ffee' + '0'.repeat(34), 'no 0x'],
+    ['0x' + '1'.repeat(41), 'too long'],
+  ])('query balance %s (%s)', async (address) => {
+    expect(await queryCommand(['balance', address, ...nodeFlags()])).toBe(2);
+    expect(stderr()).toContain(`${JSON.stringify(address)} is not an address (0x and 40 hex digits)`);
+    expect(logs).toEqual([]);
+  });
+
+  it('query: a missing address, an unknown sub-query and a bad --at / --timeout-ms', async () => {
+    expect(await queryCommand(['balance', ...nodeFlags()])).toBe(2);
+    expect(stderr()).toContain('usage: alys-light query balance');
+    expect(await queryCommand(['nonce', RECIPIENT, ...nodeFlags()])).toBe(2);
+    errors = [];
+    expect(await queryCommand(['balance', RECIPIENT, '--at', 'yesterday', ...nodeFlags()])).toBe(2);
+    expect(stderr()).toContain('--at takes latest, safe, finalized or a block number, not "yesterday"');
+    errors = [];
+    expect(await queryCommand(['balance', RECIPIENT, '--timeout-ms', 'soon', ...nodeFlags()])).toBe(2);
+    expect(stderr()).toContain('--timeout-ms takes a positive number of milliseconds');
+  });
+
+  it.each([
+    ['run', runCommand],
+    ['status', statusCommand],
+    ['query', (argv: string[]) => queryCommand(['balance', RECIPIENT, ...argv])],
+  ] as const)('%s: an unknown flag', async (name, command) => {
+    expect(await command(['--storag', 'memory'])).toBe(2);
+    expect(stderr()).toContain("Unknown option '--storag'");
+    expect(stderr()).toContain(`usage: alys-light ${name}`);
+  });
+
+  it.each([
+    [['--sync-batch-size', '0'], 'sync.batchSize (from --sync-batch-size): expected an integer from 1 to 1024, got "0"'],
+    [['--mode', 'fast'], `mode (from --mode): expected 'full' | 'pow-checkpoint', got "fast"`],
+    [['--rpc', 'ftp://127.0.0.1:1'], '(from --rpc): expected an http(s) URL, got "ftp://127.0.0.1:1" (scheme ftp is not allowed)'],
+    [['--verifier-workers', 'many'], 'verifierWorkers (from --verifier-workers): expected an integer from 0 to 16, got "many"'],
+  ])('run %j: a bad config value is a ConfigError naming key, flag and expected form', async (flags, message) => {
+    expect(await runCommand([...nodeFlags(), ...flags])).toBe(2);
+    expect(stderr()).toContain('Invalid config: ');
+    expect(stderr()).toContain(message);
+    // the same for status and query
+    errors = [];
+    expect(await statusCommand(['--network', devnet.specFile, '--data-dir', dataDir, ...flags])).toBe(2);
+    expect(stderr()).toContain(message);
+    errors = [];
+    expect(await queryCommand(['balance', RECIPIENT, ...nodeFlags(), ...flags])).toBe(2);
+    expect(stderr()).toContain(message);
+  });
+
+  it('an environment variable with a bad value names the variable', async () => {
+    process.env['ALYS_SYNC_PARALLELISM'] = '99';
+    try {
+      expect(await runCommand(nodeFlags())).toBe(2);
+    } finally {
+      delete process.env['ALYS_SYNC_PARALLELISM'];
+    }
+    expect(stderr()).toContain('sync.parallelism (from ALYS_SYNC_PARALLELISM): expected an integer from 1 to 32, got "99"');
+  });
+
+  it.each([
+    ['not JSON', '{"authorities": [', 'not a valid chain spec: $: not valid JSON'],
+    ['wrong shape', '{"authorities": "none"}', 'not a valid chain spec: $.authorities: expected an array'],
+    ['missing', null, 'no such file'],
+  ])('an invalid chain spec file (%s) exits 2 for run, status and query', async (what, content, problem) => {
+    const file = join(dir, `spec-${what.replace(/\W/g, '-')}.json`);
+    if (content !== null) await writeFile(file, content);
+    const flags = ['--network', file, '--rpc', devnet.urls.consensus, '--evm-rpc', devnet.urls.evm, '--storage', 'level', '--data-dir', dataDir];
+    for (const run of [() => runCommand(flags), () => statusCommand(flags), () => queryCommand(['balance', RECIPIENT, ...flags])]) {
+      errors = [];
+      expect(await run()).toBe(2);
+      expect(stderr()).toContain(`Cannot load the chain spec for network ${JSON.stringify(file)} from ${file}: ${problem}`);
+      expect(stderr()).toContain('Check the path in network (--network, ALYS_NETWORK).');
+    }
+    expect(logs).toEqual([]);
+  });
+
+  it('status: memory storage or an empty data dir has no stored state (exit 1)', async () => {
+    expect(await statusCommand(['--network', devnet.specFile, '--storage', 'memory'])).toBe(1);
+    expect(stderr()).toContain('storage is memory; only a running node has a status (pass --url)');
+    const empty = join(dir, 'empty');
+    await mkdir(empty, { recursive: true });
+    expect(await statusCommand(['--network', devnet.specFile, '--data-dir', empty])).toBe(1);
+    expect(JSON.parse(logs.at(-1)!)).toMatchObject({ source: 'storage', stored: 'empty', head: null, finalized: null });
+  });
+});
