@@ -28,6 +28,7 @@ import {
   storageProblems,
   waitFor,
   waitSynced,
+  withCleanup,
 } from './support.js';
 
 const shared = new Cleanup();
@@ -40,15 +41,6 @@ beforeAll(async () => {
   expect(powBlocks(devnet).map((p) => p.number)).toEqual([10, 20, 30]);
 }, 60_000);
 afterAll(() => shared.run(), 60_000);
-
-async function withCleanup<T>(fn: (c: Cleanup) => Promise<T>): Promise<T> {
-  const c = new Cleanup();
-  try {
-    return await fn(c);
-  } finally {
-    await c.run();
-  }
-}
 
 type Mode = 'full' | 'pow-checkpoint';
 

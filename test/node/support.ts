@@ -49,6 +49,16 @@ export class Cleanup {
   }
 }
 
+/** Run `fn` with its own Cleanup, always run afterwards. */
+export async function withCleanup<T>(fn: (c: Cleanup) => Promise<T>): Promise<T> {
+  const c = new Cleanup();
+  try {
+    return await fn(c);
+  } finally {
+    await c.run();
+  }
+}
+
 export async function tempDir(cleanup: Cleanup, prefix = 'alys-light-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   cleanup.add(() => rm(dir, { recursive: true, force: true }));

@@ -108,7 +108,8 @@ export function handleConsensusRpc(deps: ConsensusRpcDeps, httpMethod: string, b
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string | null> {
+/** The request body as text (null: over MAX_BODY or the connection failed). */
+export function readBody(req: IncomingMessage): Promise<string | null> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -3,9 +3,9 @@
  * same "abort = close the connection without a response" cases), plus the transport faults -
  * delayed, truncated and malformed replies.
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RpcReply } from '../consensus/rpc.js';
+import { readBody, type RpcReply } from '../consensus/rpc.js';
 import type { Seeded } from './seeded.js';
 import type { TransportFault } from './names.js';
 
@@ -22,7 +22,6 @@ export type WireReply =
       truncate?: { at: number; framing: 'content-length' | 'chunked' };
     };
 
-const MAX_BODY = 4 * 1024 * 1024;
 
 export const MALFORMED_VARIANTS = [
   'not-json:cut',
@@ -88,24 +87,6 @@ export function applyTransportFault(
       break;
   }
   return { ...reply, body: JSON.stringify(json) };
-}
-
-function readBody(req: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        resolve(null);
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', () => resolve(null));
-  });
 }
 
 export interface WireServer {
