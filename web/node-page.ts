@@ -233,7 +233,10 @@ function bindUi(doc: Document) {
         s.sources.map((src) => [
           { text: src.id },
           { text: String(src.score), bad: src.score < 50 },
-          { text: String(src.faults), bad: src.faults > 0 },
+          {
+            text: src.faults === 0 ? '0' : `${src.faults} (${Object.entries(src.faultsByKind).map(([kind, n]) => `${kind} ${n}`).join(', ')})`,
+            bad: src.faults > 0,
+          },
           { text: String(src.successes) },
           { text: src.bannedUntil > now ? `until ${new Date(src.bannedUntil).toISOString().slice(11, 19)}` : 'no', bad: src.bannedUntil > now },
         ]),

@@ -18,8 +18,13 @@ export interface SourceScore {
   score: number;
   bannedUntil: number;
   faults: number;
+  /** The faults by kind, so a user (and a test) can tell bad data from a slow or unreachable source. */
+  faultsByKind: Partial<Record<SourceFault, number>>;
   successes: number;
 }
+
+const fresh = (id: string): SourceScore => ({ id, score: MAX, bannedUntil: 0, faults: 0, faultsByKind: {}, successes: 0 });
+const copy = (s: SourceScore): SourceScore => ({ ...s, faultsByKind: { ...s.faultsByKind } });
 
 export class Scores {
   private readonly sources = new Map<string, SourceScore>();
@@ -28,18 +33,18 @@ export class Scores {
     ids: readonly string[],
     private readonly banMs = 60_000,
   ) {
-    for (const id of ids) this.sources.set(id, { id, score: MAX, bannedUntil: 0, faults: 0, successes: 0 });
+    for (const id of ids) this.sources.set(id, fresh(id));
   }
 
   /** Keep the scores of sources still listed, add new ones at full score, forget the rest. */
   setSources(ids: readonly string[]): void {
     const keep = new Set(ids);
     for (const id of [...this.sources.keys()]) if (!keep.has(id)) this.sources.delete(id);
-    for (const id of ids) if (!this.sources.has(id)) this.sources.set(id, { id, score: MAX, bannedUntil: 0, faults: 0, successes: 0 });
+    for (const id of ids) if (!this.sources.has(id)) this.sources.set(id, fresh(id));
   }
 
   all(): SourceScore[] {
-    return [...this.sources.values()].map((s) => ({ ...s }));
+    return [...this.sources.values()].map(copy);
   }
 
   /** Usable now: not banned (a ban that ran out puts the source on probation). */
@@ -51,7 +56,7 @@ export class Scores {
         s.bannedUntil = 0;
         s.score = PROBATION;
       }
-      out.push({ ...s });
+      out.push(copy(s));
     }
     return out.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
   }
@@ -65,9 +70,10 @@ export class Scores {
       s.score = PROBATION;
     }
     s.faults++;
+    s.faultsByKind[kind] = (s.faultsByKind[kind] ?? 0) + 1;
     s.score = Math.max(0, s.score - PENALTY[kind]);
     if (s.score === 0) s.bannedUntil = now + this.banMs;
-    return { ...s };
+    return copy(s);
   }
 
   success(id: string): void {
