@@ -74,7 +74,7 @@ export interface Devnet {
   readonly bls: BlsBackend;
   readonly urls: { consensus: string; evm: string; esplora: string };
   /** Produce the next block on the virtual clock (one slot later); null-safe for stalls. */
-  produceNext(transactions?: Uint8Array[]): Promise<ProduceResult>;
+  produceNext(transactions?: Uint8Array[], senders?: Uint8Array[]): Promise<ProduceResult>;
   /** One merged-mining round through the consensus RPC (or in-process without servers). */
   mineAuxPow(): Promise<'submitted' | 'no-work'>;
   /** Mine Bitcoin blocks (mempool included; the faucet gets the coinbase). */
@@ -162,9 +162,9 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     producer,
     bls,
     urls,
-    async produceNext(transactions) {
+    async produceNext(transactions, senders) {
       const s = slot++;
-      return producer.produce(s, BigInt(Math.floor((s * spec.slotDuration) / 1000)), transactions);
+      return producer.produce(s, BigInt(Math.floor((s * spec.slotDuration) / 1000)), transactions, senders);
     },
     async mineAuxPow() {
       if (miner) return miner.mineOnce();

@@ -36,6 +36,13 @@ export interface PayloadAttributes {
    * transaction that fails validation is dropped from the mempool, as geth would.
    */
   transactions?: Uint8Array[];
+  /**
+   * The senders of `transactions` (20 bytes each, same order), recovered from those exact bytes by
+   * another thread with `recoverRawSender` (engine/crypto.ts) (as geth's sender cacher recovers senders in
+   * parallel before a block is processed). The engine then skips its own recovery and trusts them:
+   * only for callers inside the devnet process (the fast generator), never from the network.
+   */
+  senders?: Uint8Array[];
 }
 
 /** A receipt as the devnet needs it for fees (spec 5.3) and peg-outs (spec 6.3). */

@@ -69,7 +69,7 @@ export class BlockProducer {
     return slot % this.d.spec.authorities.length;
   }
 
-  async produce(slot: number, timestamp: bigint, transactions?: Uint8Array[]): Promise<ProduceResult> {
+  async produce(slot: number, timestamp: bigint, transactions?: Uint8Array[], senders?: Uint8Array[]): Promise<ProduceResult> {
     const { chain, spec, engine } = this.d;
     const parent = chain.head;
     const n = parent.number + 1;
@@ -95,6 +95,7 @@ export class BlockProducer {
       prevRandao: ZERO32,
       withdrawals,
       ...(transactions ? { transactions } : {}),
+      ...(senders ? { senders } : {}),
     });
 
     const proposal = this.proposal(parent);

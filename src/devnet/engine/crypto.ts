@@ -18,6 +18,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Common, Hardfork, Mainnet, type ChainConfig, type CustomCrypto, type ParamsDict } from '@ethereumjs/common';
+import { createTxFromRLP } from '@ethereumjs/tx';
 
 const require = createRequire(import.meta.url);
 
@@ -129,4 +130,15 @@ export function createDevnetCommon(chainId: bigint): DevnetCommon {
     dnsNetworks: [],
   };
   return new DevnetCommon({ chain, hardfork: Hardfork.Shanghai, customCrypto: nativeCrypto });
+}
+
+/**
+ * The sender of a raw signed transaction, recovered exactly as the engine does (ethereumjs decoding,
+ * native libsecp256k1), for a thread that prepares PayloadAttributes.senders. Throws if the bytes do
+ * not decode to a signed transaction of `common`'s chain.
+ */
+export function recoverRawSender(common: DevnetCommon, raw: Uint8Array): Uint8Array {
+  const tx = createTxFromRLP(raw, { common });
+  if (!tx.isSigned()) throw new Error('the transaction is not signed');
+  return keccak256(tx.getSenderPublicKey()).slice(12);
 }

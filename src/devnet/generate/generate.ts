@@ -206,7 +206,7 @@ export async function generateDevnet(opts: GenerateOptions): Promise<GeneratedDe
       stats.phases.bitcoin += performance.now() - t;
 
       t = performance.now();
-      const r = await devnet.produceNext(blockLoad.transactions);
+      const r = await devnet.produceNext(blockLoad.transactions, blockLoad.senders);
       stats.phases.produce += performance.now() - t;
       if (!('block' in r)) throw new GenerateError(`block ${n} was not produced: ${r.stalled}`);
       const m = r.block.signed.message;

@@ -78,6 +78,8 @@ export interface LoadOptions {
 
 export interface BlockLoad {
   transactions: Uint8Array[];
+  /** Their senders, when the helper thread recovered them (PayloadAttributes.senders). */
+  senders?: Uint8Array[];
   transfers: number;
   tokenCalls: number;
   pegouts: number;

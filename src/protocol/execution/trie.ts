@@ -63,9 +63,12 @@ export function hexPrefixDecode(encoded: Uint8Array): { nibbles: Uint8Array; isL
 }
 
 /** The reference to a node inside its parent: the encoding itself if < 32 bytes, else rlp(keccak(encoding)). */
-function nodeRef(encoded: Uint8Array): Uint8Array {
-  return encoded.length < 32 ? encoded : encodeBytes(keccak_256(encoded));
+function nodeRef(encoded: Uint8Array, hash: Keccak256 = keccak_256): Uint8Array {
+  return encoded.length < 32 ? encoded : encodeBytes(hash(encoded));
 }
+
+/** A keccak256 implementation: noble's by default; a caller may pass a native one (same digests). */
+export type Keccak256 = (data: Uint8Array) => Uint8Array;
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
@@ -76,7 +79,7 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 // ------------------------------------------------------------------ one-pass builder over sorted keys
 
 /** Encode the node holding keys[lo..hi) (sorted, distinct nibble paths) below `depth`. */
-function buildNode(keys: Uint8Array[], values: Uint8Array[], lo: number, hi: number, depth: number): Uint8Array {
+function buildNode(keys: Uint8Array[], values: Uint8Array[], lo: number, hi: number, depth: number, hash: Keccak256): Uint8Array {
   const first = keys[lo]!;
   if (hi - lo === 1) return encodeList([encodeBytes(hexPrefixEncode(first.subarray(depth), true)), encodeBytes(values[lo]!)]);
   // Sorted keys: the common prefix of the whole range is the common prefix of its first and last key.
@@ -84,8 +87,8 @@ function buildNode(keys: Uint8Array[], values: Uint8Array[], lo: number, hi: num
   let p = depth;
   while (p < first.length && p < last.length && first[p] === last[p]) p++;
   if (p > depth) {
-    const child = buildNode(keys, values, lo, hi, p);
-    return encodeList([encodeBytes(hexPrefixEncode(first.subarray(depth, p), false)), nodeRef(child)]);
+    const child = buildNode(keys, values, lo, hi, p, hash);
+    return encodeList([encodeBytes(hexPrefixEncode(first.subarray(depth, p), false)), nodeRef(child, hash)]);
   }
   const slots: Uint8Array[] = new Array<Uint8Array>(17);
   let j = lo;
@@ -98,7 +101,7 @@ function buildNode(keys: Uint8Array[], values: Uint8Array[], lo: number, hi: num
   for (let nibble = 0; nibble < 16; nibble++) {
     const start = j;
     while (j < hi && keys[j]![depth] === nibble) j++;
-    slots[nibble] = j > start ? nodeRef(buildNode(keys, values, start, j, depth + 1)) : RLP_EMPTY_STRING;
+    slots[nibble] = j > start ? nodeRef(buildNode(keys, values, start, j, depth + 1, hash), hash) : RLP_EMPTY_STRING;
   }
   slots[16] = value;
   return encodeList(slots);
@@ -108,7 +111,7 @@ function buildNode(keys: Uint8Array[], values: Uint8Array[], lo: number, hi: num
  * Root of the trie holding `entries` (key bytes -> value bytes). Order of `entries` does not matter.
  * Throws RangeError on duplicate keys or empty values (a trie cannot store an empty value).
  */
-export function trieRoot(entries: ReadonlyArray<readonly [key: Uint8Array, value: Uint8Array]>): Uint8Array {
+export function trieRoot(entries: ReadonlyArray<readonly [key: Uint8Array, value: Uint8Array]>, hash: Keccak256 = keccak_256): Uint8Array {
   if (entries.length === 0) return EMPTY_TRIE_ROOT.slice();
   const sorted = entries.slice().sort((a, b) => compareBytes(a[0], b[0]));
   const keys: Uint8Array[] = new Array<Uint8Array>(sorted.length);
@@ -120,7 +123,7 @@ export function trieRoot(entries: ReadonlyArray<readonly [key: Uint8Array, value
     keys[i] = bytesToNibbles(key);
     values[i] = value;
   }
-  return keccak_256(buildNode(keys, values, 0, keys.length, 0));
+  return hash(buildNode(keys, values, 0, keys.length, 0, hash));
 }
 
 /** rlp(i), the key of item i in the transactions/withdrawals/receipts tries. */
@@ -132,7 +135,7 @@ export function indexKey(index: number): Uint8Array {
  * Root of the "ordered" trie {rlp(i) -> items[i]} used for transactionsRoot, withdrawalsRoot and
  * receiptsRoot. The items are stored as given (already encoded).
  */
-export function orderedTrieRoot(items: readonly Uint8Array[]): Uint8Array {
+export function orderedTrieRoot(items: readonly Uint8Array[], hash: Keccak256 = keccak_256): Uint8Array {
   if (items.length === 0) return EMPTY_TRIE_ROOT.slice();
   // rlp(1..127) are single bytes 0x01..0x7f and sort before rlp(0) = 0x80 and the multi-byte rlp(i >= 128),
   // whose first bytes 0x81, 0x82.. grow with the byte length; so the sorted order is known without sorting.
@@ -150,7 +153,7 @@ export function orderedTrieRoot(items: readonly Uint8Array[]): Uint8Array {
     values.push(items[i]!);
   }
   for (const v of values) if (v.length === 0) throw new RangeError('orderedTrieRoot: empty item');
-  return keccak_256(buildNode(keys, values, 0, keys.length, 0));
+  return hash(buildNode(keys, values, 0, keys.length, 0, hash));
 }
 
 // ------------------------------------------------------------------ insertion-based trie with proofs
