@@ -28,6 +28,7 @@ export class ChainStore {
   private readonly byHash = new Map<Hex, StoredBlock>();
   private readonly byNumber: StoredBlock[] = [];
   private lastPowBlock: StoredBlock;
+  private readonly listeners = new Set<(block: StoredBlock) => void>();
 
   constructor(genesis: StoredBlock) {
     if (genesis.number !== 0) throw new Error('the chain starts at block 0');
@@ -78,5 +79,12 @@ export class ChainStore {
     this.byHash.set(block.hash, block);
     this.byNumber.push(block);
     if (block.signed.message.auxpowHeader) this.lastPowBlock = block;
+    for (const fn of this.listeners) fn(block);
+  }
+
+  /** Call `fn` after every appended block; returns the unsubscribe function. */
+  onAppend(fn: (block: StoredBlock) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 }

@@ -1,0 +1,284 @@
+/**
+ * A libp2p host speaking Alys's protocols (alys-protocol.md 7): gossipsub on the four Alys topics
+ * and `blocks_by_range` as client and server. Transports come from the platform (TCP/WebSockets in
+ * Node, WebSockets/WebRTC in browsers); Noise and Yamux as Alys uses.
+ *
+ * The host moves bytes and decodes them; it does not verify. What a peer sends reaches the caller as
+ * decoded, unverified values (blocks from `requestBlocksByRange`, messages through `onGossip`), and
+ * every malformed, oversize or slow answer is a typed P2pError and an `onPeerFault` report, never a
+ * crash. Gossip that does not decode is rejected (gossipsub's own score drops for its sender).
+ */
+import { gossipsub, TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub';
+import { identify } from '@libp2p/identify';
+import type { Connection, PeerId, Stream, Libp2p, ConnectionGater } from '@libp2p/interface';
+import { noise } from '@libp2p/noise';
+import { yamux } from '@libp2p/yamux';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import { createLibp2p, type Libp2pOptions } from 'libp2p';
+import type { PubsubMessage } from '../../protocol/codec/msgpack.js';
+import { DecodeError } from '../../protocol/errors.js';
+import {
+  ALL_GOSSIP_TOPICS,
+  BLOCKS_BY_RANGE_PROTOCOL,
+  chunkToBlock,
+  decodeBlocksByRangeRequest,
+  decodeGossip,
+  encodeBlockChunk,
+  encodeBlocksByRangeRequest,
+  encodeErrorChunk,
+  encodeGossip,
+  MAX_BLOCKS_PER_REQUEST,
+  maxFramedLength,
+  ResponseDecoder,
+  RESULT,
+} from '../../protocol/p2p/index.js';
+import type { SignedConsensusBlock } from '../../protocol/types.js';
+
+export type P2pFaultKind = 'decode' | 'oversize' | 'timeout' | 'remote-error' | 'dial' | 'gossip';
+
+export class P2pError extends Error {
+  override name = 'P2pError';
+  constructor(
+    readonly kind: P2pFaultKind,
+    readonly peer: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`peer ${peer}: ${message}`, options);
+  }
+}
+
+type Transport = NonNullable<Libp2pOptions['transports']>[number];
+
+export interface P2pHostOptions {
+  /** libp2p transports of the platform (src/platform/node/p2p.ts, src/platform/browser/p2p.ts). */
+  transports: Transport[];
+  /** Multiaddrs to listen on (Node), e.g. /ip4/127.0.0.1/tcp/0 and /ip4/127.0.0.1/tcp/0/ws. */
+  listen?: string[];
+  /** Peers to dial at start (multiaddrs with /p2p/<id>). */
+  bootstrap?: string[];
+  /** The blocks this host serves by height (Alys semantics: ascending, from `start`, up to `count`). */
+  serveBlocks?: (start: bigint, count: number) => Promise<readonly SignedConsensusBlock[]> | readonly SignedConsensusBlock[];
+  /** A decoded gossip message; return false to reject it (its sender is penalised by gossipsub). */
+  onGossip?: (message: PubsubMessage, from: string) => boolean;
+  /** Every fault a peer caused, for the node's own scores. */
+  onPeerFault?: (peer: string, kind: P2pFaultKind, reason: string) => void;
+  /** Loopback and private addresses are refused by libp2p's default gater in browsers; tests and the devnet allow them. */
+  allowPrivateAddresses?: boolean;
+  /** Connection limit (default 64). */
+  maxConnections?: number;
+  /** Time to receive a whole request as a server (Alys: 15 s). */
+  requestTimeoutMs?: number;
+}
+
+export interface BlocksByRangeOptions {
+  timeoutMs?: number;
+  /** Most blocks accepted in one answer (default max(count, 1024): Alys may answer past count up to its head). */
+  maxBlocks?: number;
+}
+
+export interface P2pHost {
+  readonly peerId: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Listening addresses with /p2p/<id>. */
+  multiaddrs(): string[];
+  dial(address: string): Promise<string>;
+  /** Connected peers (peer id strings). */
+  peers(): string[];
+  /** Peers subscribed to a topic. */
+  topicPeers(topic: string): string[];
+  requestBlocksByRange(peer: string, start: bigint, count: number, opts?: BlocksByRangeOptions): Promise<SignedConsensusBlock[]>;
+  /** Publish on the message's topic; false when it cannot be gossiped (over 64 KiB) or nobody listens. */
+  publish(message: PubsubMessage): Promise<boolean>;
+  /** Disconnect a peer and refuse it until `untilMs` (epoch ms). */
+  ban(peer: string, untilMs: number): Promise<void>;
+  readonly libp2p: Libp2p<{ pubsub: GossipSub }>;
+}
+
+const MAX_REQUEST_BYTES = 1 + maxFramedLength(16) + 1;
+
+function chunkBytes(c: Uint8Array | { subarray(): Uint8Array }): Uint8Array {
+  return c instanceof Uint8Array ? c : c.subarray();
+}
+
+async function send(stream: Stream, data: Uint8Array): Promise<void> {
+  if (!stream.send(data)) await stream.onDrain();
+}
+
+export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
+  const bans = new Map<string, number>();
+  const banned = (peer: string) => (bans.get(peer) ?? 0) > Date.now();
+  const gater: ConnectionGater = {
+    denyDialPeer: async (peerId) => banned(peerId.toString()),
+    denyInboundEncryptedConnection: async (peerId) => banned(peerId.toString()),
+    denyOutboundEncryptedConnection: async (peerId) => banned(peerId.toString()),
+    ...(opts.allowPrivateAddresses ? { denyDialMultiaddr: async () => false } : {}),
+  };
+  const fault = (peer: string, kind: P2pFaultKind, reason: string): void => opts.onPeerFault?.(peer, kind, reason);
+
+  const libp2p = (await createLibp2p({
+    addresses: { listen: opts.listen ?? [] },
+    transports: opts.transports,
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: gater,
+    connectionManager: { maxConnections: opts.maxConnections ?? 64 },
+    services: {
+      identify: identify(),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        // Alys: max_transmit_size 65536 (plus the RPC envelope)
+        maxInboundDataLength: 65_536 + 4_096,
+        heartbeatInterval: 700,
+      }),
+    },
+    start: false,
+  })) as unknown as Libp2p<{ pubsub: GossipSub }>;
+  const pubsub = libp2p.services.pubsub;
+
+  for (const topic of ALL_GOSSIP_TOPICS) {
+    pubsub.topicValidators.set(topic, (peer, msg) => {
+      let decoded: PubsubMessage;
+      try {
+        decoded = decodeGossip(msg.topic, msg.data);
+      } catch (e) {
+        fault(peer.toString(), 'gossip', (e as Error).message);
+        return TopicValidatorResult.Reject;
+      }
+      const ok = opts.onGossip ? opts.onGossip(decoded, peer.toString()) : true;
+      if (!ok) fault(peer.toString(), 'gossip', `rejected ${decoded.type}`);
+      return ok ? TopicValidatorResult.Accept : TopicValidatorResult.Reject;
+    });
+  }
+
+  async function serve(stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString();
+    const timer = setTimeout(() => stream.abort(new Error('request timeout')), opts.requestTimeoutMs ?? 15_000);
+    try {
+      const parts: Uint8Array[] = [];
+      let size = 0;
+      for await (const c of stream) {
+        const b = chunkBytes(c);
+        size += b.length;
+        if (size > MAX_REQUEST_BYTES) throw new DecodeError('blocks_by_range.request', `request longer than ${MAX_REQUEST_BYTES} bytes`);
+        parts.push(b);
+      }
+      clearTimeout(timer);
+      const bytes = new Uint8Array(size);
+      let o = 0;
+      for (const p of parts) {
+        bytes.set(p, o);
+        o += p.length;
+      }
+      let req;
+      try {
+        req = decodeBlocksByRangeRequest(bytes);
+      } catch (e) {
+        fault(peer, 'decode', (e as Error).message);
+        await send(stream, encodeErrorChunk(RESULT.invalidRequest, (e as Error).message));
+        return;
+      }
+      const count = Number(req.count > BigInt(MAX_BLOCKS_PER_REQUEST) ? BigInt(MAX_BLOCKS_PER_REQUEST) : req.count);
+      const blocks = count === 0 || !opts.serveBlocks ? [] : await opts.serveBlocks(req.startHeight, count);
+      for (const b of blocks) await send(stream, encodeBlockChunk(b));
+    } catch (e) {
+      if (stream.status === 'open') await send(stream, encodeErrorChunk(RESULT.serverError, (e as Error).message)).catch(() => {});
+    } finally {
+      clearTimeout(timer);
+      await stream.close().catch(() => stream.abort(new Error('close failed')));
+    }
+  }
+
+  async function requestBlocksByRange(peer: string, start: bigint, count: number, o: BlocksByRangeOptions = {}): Promise<SignedConsensusBlock[]> {
+    if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
+    const maxBlocks = o.maxBlocks ?? Math.max(count, MAX_BLOCKS_PER_REQUEST);
+    const signal = AbortSignal.timeout(o.timeoutMs ?? 30_000);
+    let stream: Stream;
+    try {
+      stream = await libp2p.dialProtocol(peerIdOrAddr(peer), BLOCKS_BY_RANGE_PROTOCOL, { signal });
+    } catch (e) {
+      const kind: P2pFaultKind = signal.aborted ? 'timeout' : 'dial';
+      fault(peer, kind, (e as Error).message);
+      throw new P2pError(kind, peer, `could not open blocks_by_range: ${(e as Error).message}`, { cause: e });
+    }
+    const onAbort = () => stream.abort(new Error('blocks_by_range timed out'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    const blocks: SignedConsensusBlock[] = [];
+    try {
+      await send(stream, encodeBlocksByRangeRequest({ startHeight: start, count: BigInt(count) }));
+      await stream.close();
+      const decoder = new ResponseDecoder();
+      for await (const c of stream) {
+        for (const chunk of decoder.push(chunkBytes(c))) {
+          const r = chunkToBlock(chunk);
+          if ('error' in r) throw new P2pError('remote-error', peer, `answered error ${r.error.code}: ${r.error.message}`);
+          blocks.push(r.block);
+          if (blocks.length > maxBlocks) throw new P2pError('oversize', peer, `sent more than ${maxBlocks} blocks`);
+        }
+      }
+      decoder.end();
+      return blocks;
+    } catch (e) {
+      const err =
+        e instanceof P2pError
+          ? e
+          : signal.aborted
+            ? new P2pError('timeout', peer, 'blocks_by_range timed out', { cause: e })
+            : e instanceof DecodeError
+              ? new P2pError('decode', peer, e.message, { cause: e })
+              : new P2pError('dial', peer, (e as Error).message, { cause: e });
+      fault(peer, err.kind, err.message);
+      stream.abort(err);
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  const peerIdOrAddr = (peer: string): PeerId | Multiaddr => {
+    if (peer.startsWith('/')) return multiaddr(peer);
+    const conn = libp2p.getConnections().find((c) => c.remotePeer.toString() === peer);
+    if (!conn) throw new P2pError('dial', peer, 'not connected');
+    return conn.remotePeer;
+  };
+
+  return {
+    get peerId() {
+      return libp2p.peerId.toString();
+    },
+    libp2p,
+    async start() {
+      await libp2p.handle(BLOCKS_BY_RANGE_PROTOCOL, (stream, connection) => serve(stream, connection), { maxInboundStreams: 32 });
+      await libp2p.start();
+      for (const t of ALL_GOSSIP_TOPICS) pubsub.subscribe(t);
+      for (const addr of opts.bootstrap ?? []) await libp2p.dial(multiaddr(addr)).catch((e: Error) => fault(addr, 'dial', e.message));
+    },
+    async stop() {
+      await libp2p.stop();
+    },
+    multiaddrs: () => libp2p.getMultiaddrs().map((a) => a.toString()),
+    async dial(address) {
+      const conn = await libp2p.dial(multiaddr(address));
+      return conn.remotePeer.toString();
+    },
+    peers: () => [...new Set(libp2p.getConnections().map((c) => c.remotePeer.toString()))],
+    topicPeers: (topic) => pubsub.getSubscribers(topic).map((p) => p.toString()),
+    requestBlocksByRange,
+    async publish(message) {
+      let encoded;
+      try {
+        encoded = encodeGossip(message);
+      } catch {
+        return false;
+      }
+      const r = await pubsub.publish(encoded.topic, encoded.data).catch(() => undefined);
+      return r !== undefined && r.recipients.length > 0;
+    },
+    async ban(peer, untilMs) {
+      bans.set(peer, untilMs);
+      for (const c of libp2p.getConnections()) if (c.remotePeer.toString() === peer) await c.close().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * Alys's p2p protocol over real libp2p on loopback (TCP and WebSockets, Noise, Yamux): a light-side
+ * host fetches `blocks_by_range` from the devnet's federation peer and verifies every block with the
+ * protocol library; gossip of new blocks arrives decoded; malicious peers (junk bytes, oversize
+ * answers, silence, error chunks, junk requests) cost them a typed fault and never crash anything.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Stream } from '@libp2p/interface';
+import type { Devnet } from '../../../src/devnet/devnet.js';
+import { startDevnetPeer, type DevnetPeer } from '../../../src/devnet/p2p.js';
+import { createP2pHost, P2pError, type P2pFaultKind, type P2pHost } from '../../../src/node/network/p2p-host.js';
+import { LOOPBACK_LISTEN, nodeTransports } from '../../../src/platform/node/p2p.js';
+import { ChainVerifier, nobleBackend, prepareAuthorities, signingRoot, toHex, type SignedConsensusBlock } from '../../../src/protocol/index.js';
+import {
+  BLOCKS_BY_RANGE_PROTOCOL,
+  encodeBlockChunk,
+  encodeErrorChunk,
+  encodeResponseChunk,
+  encodeUvarint,
+  ResponseDecoder,
+  RESULT,
+} from '../../../src/protocol/p2p/index.js';
+import { Cleanup, growChain, startDevnet, waitFor } from '../support.js';
+
+const cleanup = new Cleanup();
+let devnet: Devnet;
+let peer: DevnetPeer;
+let client: P2pHost;
+const faults: Array<{ peer: string; kind: P2pFaultKind; reason: string }> = [];
+const gossip: SignedConsensusBlock[] = [];
+
+beforeAll(async () => {
+  devnet = await startDevnet(cleanup, 'p2p', { noServers: true });
+  await growChain(devnet, 30, 10);
+  peer = await startDevnetPeer(devnet.chain);
+  cleanup.add(() => peer.stop());
+  client = await createP2pHost({
+    transports: nodeTransports(),
+    listen: LOOPBACK_LISTEN,
+    allowPrivateAddresses: true,
+    onPeerFault: (p, kind, reason) => faults.push({ peer: p, kind, reason }),
+    onGossip: (m) => {
+      if (m.type === 'ConsensusBlock') gossip.push(m.block);
+      return true;
+    },
+  });
+  await client.start();
+  cleanup.add(() => client.stop());
+}, 60_000);
+afterAll(() => cleanup.run(), 30_000);
+
+function verifyAll(blocks: readonly SignedConsensusBlock[]): number {
+  const v = new ChainVerifier({ spec: devnet.spec, authorities: prepareAuthorities(devnet.spec.authorities, nobleBackend), backend: nobleBackend }, devnet.chain.genesis.signed);
+  for (const b of blocks) v.import(b);
+  return v.head.number;
+}
+
+/** A host whose blocks_by_range handler is `evil` (it replaces the honest one). */
+async function evilPeer(c: Cleanup, evil: (stream: Stream) => Promise<void>): Promise<P2pHost> {
+  const h = await createP2pHost({ transports: nodeTransports(), listen: LOOPBACK_LISTEN, allowPrivateAddresses: true });
+  await h.start();
+  c.add(() => h.stop());
+  await h.libp2p.unhandle(BLOCKS_BY_RANGE_PROTOCOL);
+  await h.libp2p.handle(BLOCKS_BY_RANGE_PROTOCOL, async (stream) => {
+    for await (const _ of stream) {
+      // read the request to its end
+    }
+    await evil(stream).catch(() => {});
+    await stream.close().catch(() => {});
+  });
+  return h;
+}
+
+describe('blocks_by_range against the devnet federation', () => {
+  it('over TCP and over WebSockets: the devnet chain, every block verified (approvals, payload hash, AuxPoW, finality)', async () => {
+    const [tcpAddr, wsAddr] = [peer.addresses.find((a) => a.includes('/tcp/') && !a.includes('/ws'))!, peer.addresses.find((a) => a.includes('/ws'))!];
+    expect(tcpAddr).toBeDefined();
+    expect(wsAddr).toBeDefined();
+    for (const addr of [tcpAddr, wsAddr]) {
+      const blocks = await client.requestBlocksByRange(addr, 1n, 30);
+      expect(blocks.map((b) => toHex(signingRoot(b.message)))).toEqual(devnet.chain.range(1, 30).map((b) => b.hash));
+      expect(verifyAll(blocks)).toBe(30);
+    }
+  });
+
+  it('answers as Alys does: from the start height, up to count, stopping at the head; nothing past it', async () => {
+    const id = await client.dial(peer.addresses[0]!);
+    expect((await client.requestBlocksByRange(id, 25n, 1024)).map((b) => Number(b.message.executionPayload.blockNumber))).toEqual([25, 26, 27, 28, 29, 30]);
+    expect(await client.requestBlocksByRange(id, 31n, 10)).toEqual([]);
+    expect((await client.requestBlocksByRange(id, 0n, 3)).length).toBe(3);
+  });
+
+  it('new blocks arrive by gossip on consensus_block, decoded, and verify on top of the fetched chain', async () => {
+    await client.dial(peer.addresses[0]!);
+    await waitFor(() => client.topicPeers('consensus_block').includes(peer.host.peerId) && peer.host.topicPeers('consensus_block').includes(client.peerId), () => 'gossip mesh');
+    const before = gossip.length;
+    await devnet.produceNext();
+    await waitFor(() => gossip.length > before, () => 'a gossiped block', 10_000);
+    const got = gossip.at(-1)!;
+    expect(toHex(signingRoot(got.message))).toBe(devnet.chain.head.hash);
+    const fetched = await client.requestBlocksByRange(peer.host.peerId, 1n, 30);
+    expect(verifyAll([...fetched, got])).toBe(31);
+  });
+});
+
+describe('malicious peers cost themselves, not us', () => {
+  const cases: Array<{ name: string; kind: P2pFaultKind; evil: (s: Stream) => Promise<void> }> = [
+    { name: 'junk bytes', kind: 'decode', evil: async (s) => void s.send(Uint8Array.of(0, 5, 1, 2, 3, 4, 5, 6, 7, 8, 9)) },
+    { name: 'a chunk announcing 2 MiB', kind: 'decode', evil: async (s) => void s.send(Uint8Array.from([0, ...encodeUvarint(2 * 1_048_576)])) },
+    { name: 'a valid frame holding a non-block', kind: 'decode', evil: async (s) => void s.send(encodeResponseChunk(RESULT.success, Uint8Array.of(0xc0))) },
+    { name: 'an error chunk', kind: 'remote-error', evil: async (s) => void s.send(encodeErrorChunk(RESULT.resourceUnavailable, 'go away')) },
+    { name: 'a stream cut inside a chunk', kind: 'decode', evil: async (s) => void s.send(encodeBlockChunk(devnet.chain.at(1)!.signed).subarray(0, 40)) },
+    { name: 'more blocks than asked for', kind: 'oversize', evil: async (s) => { for (let i = 0; i < 6; i++) s.send(encodeBlockChunk(devnet.chain.at(1)!.signed)); } },
+    { name: 'silence', kind: 'timeout', evil: () => new Promise((r) => setTimeout(r, 3_000)) },
+  ];
+  for (const { name, kind, evil } of cases) {
+    it(`${name}: P2pError '${kind}', reported, and the honest peer still serves`, async () => {
+      const c = new Cleanup();
+      try {
+        const bad = await evilPeer(c, evil);
+        const addr = bad.multiaddrs()[0]!;
+        const n = faults.length;
+        const err = await client.requestBlocksByRange(addr, 1n, 4, { timeoutMs: 1_000, maxBlocks: 4 }).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(P2pError);
+        expect((err as P2pError).kind).toBe(kind);
+        expect(faults.slice(n).map((f) => f.kind)).toContain(kind);
+        expect((await client.requestBlocksByRange(peer.addresses[0]!, 1n, 5)).length).toBe(5);
+      } finally {
+        await c.run();
+      }
+    });
+  }
+
+  it('junk requests to the devnet peer get an InvalidRequest answer; it keeps serving', async () => {
+    const stream = await client.libp2p.dialProtocol((await import('@multiformats/multiaddr')).multiaddr(peer.addresses[0]!), BLOCKS_BY_RANGE_PROTOCOL);
+    stream.send(Uint8Array.of(0x10, 1, 2, 3));
+    await stream.close();
+    const d = new ResponseDecoder();
+    const chunks = [];
+    for await (const c of stream) chunks.push(...d.push(c instanceof Uint8Array ? c : c.subarray()));
+    expect(chunks.map((c) => c.code)).toEqual([RESULT.invalidRequest]);
+    expect((await client.requestBlocksByRange(peer.addresses[0]!, 1n, 2)).length).toBe(2);
+  });
+
+  it('a banned peer is disconnected and cannot come back until the ban ends', async () => {
+    const c = new Cleanup();
+    try {
+      const other = await evilPeer(c, async () => {});
+      const id = await client.dial(other.multiaddrs()[0]!);
+      await client.ban(id, Date.now() + 60_000);
+      expect(client.peers()).not.toContain(id);
+      await expect(client.dial(other.multiaddrs()[0]!)).rejects.toThrow();
+    } finally {
+      await c.run();
+    }
+  });
+});
