@@ -127,6 +127,8 @@ function crossCheck(config: LightNodeConfig, runtime: ConfigRuntime, setBy: Read
         : blame('sync.backoffMaxMs', `at least sync.backoffInitialMs (${backoffInitialMs})`),
     );
   }
+  if (config.rpc.length === 0 && config.p2p.bootstrap.length === 0)
+    issues.push(blame('rpc', 'a non-empty list of http(s) URLs, or peers in p2p.bootstrap', 'the node has no source of blocks'));
   const allowed = runtime === 'browser' ? ['memory', 'indexeddb'] : ['memory', 'level'];
   if (!allowed.includes(config.storage))
     issues.push(blame('storage', `${allowed.map((s) => `'${s}'`).join(' | ')} (in ${runtime === 'browser' ? 'a browser' : 'Node'})`));

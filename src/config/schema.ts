@@ -29,6 +29,14 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** Where the node runs; decides the default storage and which storage kinds are allowed. */
 export type ConfigRuntime = 'node' | 'browser';
 
+/** libp2p (alys-protocol.md 7): peers are block sources next to the RPC endpoints. */
+export interface P2pConfig {
+  /** Addresses to listen on (Node), e.g. /ip4/0.0.0.0/tcp/55444. Default none. */
+  readonly listen: readonly string[];
+  /** Peers to dial at start (multiaddrs with /p2p/<peer id>). Default none. */
+  readonly bootstrap: readonly string[];
+}
+
 export interface SyncConfig {
   /** Blocks per range request. 1..1024, default 64. */
   readonly batchSize: number;
@@ -66,6 +74,7 @@ export interface LightNodeConfig {
   /** BLS backend. Default `auto`. */
   readonly bls: BlsBackendChoice;
   readonly sync: SyncConfig;
+  readonly p2p: P2pConfig;
   /** Verifier workers; 0 verifies in-thread. 0..16, default 0. */
   readonly verifierWorkers: number;
   /** Prometheus port (0 = any free port), or null for no metrics server. Default null. */
@@ -102,12 +111,14 @@ const key = <T>(spec: ValueSpec<T>, def: KeyDef<T>['default'], reloadable: boole
 const httpUrl = url(['http', 'https']);
 const ms = (min: number, max: number) => integer({ min, max, unit: 'ms' });
 /** JSON-RPC method names as namespaced by Ethereum clients: `eth_chainId`, `net_version`, `web3_clientVersion`. */
+/** A multiaddr as text (parsed again by libp2p when the node starts). */
+const multiaddrText = matching(/^(\/[A-Za-z0-9._~:%+-]+)+$/, 'a multiaddr like /ip4/127.0.0.1/tcp/55444/p2p/12D3KooW...');
 const rpcMethod = matching(/^[a-z][a-z0-9]*_[A-Za-z0-9]+$/, 'a JSON-RPC method name like eth_chainId');
 
 export const CONFIG_SCHEMA: SchemaOf<LightNodeConfig> = {
   network: key(either(oneOf(NETWORK_NAMES), path({ suffix: '.json', what: 'chain spec' })), 'devnet', false, 'which chain: a shipped network or a chain spec file'),
   chainSpecFile: key(nullable(path(), 'the devnet default'), null, false, "the devnet's chain spec file (network = devnet)"),
-  rpc: key(listOf(httpUrl, { nonEmpty: true, unique: true, maxItems: 64 }), ['http://127.0.0.1:3000'], true, 'consensus RPC endpoints'),
+  rpc: key(listOf(httpUrl, { unique: true, maxItems: 64 }), ['http://127.0.0.1:3000'], true, 'consensus RPC endpoints (may be empty with p2p.bootstrap peers)'),
   evmRpc: key(listOf(url(['http', 'https', 'ws', 'wss']), { unique: true, maxItems: 64 }), ['http://127.0.0.1:8545'], true, 'EVM JSON-RPC endpoints'),
   esplora: key(nullable(httpUrl, 'none'), null, true, 'Esplora REST endpoint'),
   mode: key(oneOf(SYNC_MODES), 'pow-checkpoint', false, 'verification mode'),
@@ -122,6 +133,10 @@ export const CONFIG_SCHEMA: SchemaOf<LightNodeConfig> = {
     backoffInitialMs: key(ms(1, 600_000), 250, true, 'first retry delay'),
     backoffMaxMs: key(ms(1, 3_600_000), 30_000, true, 'retry delay cap'),
     followIntervalMs: key(ms(50, 3_600_000), 1000, true, 'head polling interval once synced'),
+  },
+  p2p: {
+    listen: key(listOf(multiaddrText, { unique: true, maxItems: 16 }), [], false, 'libp2p listen addresses'),
+    bootstrap: key(listOf(multiaddrText, { unique: true, maxItems: 64 }), [], false, 'libp2p peers to dial at start'),
   },
   verifierWorkers: key(integer({ min: 0, max: 16 }), 0, false, 'verifier workers (0 = in-thread)'),
   metricsPort: key(nullable(integer({ min: 0, max: 65535 })), null, true, 'Prometheus metrics port'),

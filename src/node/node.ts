@@ -35,6 +35,7 @@ import { createEip1193Provider, type Eip1193Provider, type VerifiedReads } from 
 import { LightNodeError, NoSourceError } from './errors.js';
 import { topicOf, type NodeEventMessage, type NodeEventName, type NodeEvents } from './events.js';
 import { createConsensusRpcSource } from './sources/consensus-rpc.js';
+import { createP2pHost, type P2pHost, type P2pHostOptions } from './network/p2p-host.js';
 import type { KvStore } from './storage/kv.js';
 import type { SourceScore } from './workflows/scores.js';
 import { createConfigManager, type ApplyConfig, type ConfigKey, type ConfigUpdate, type ConfigUpdateResult, type LightNodeConfig, type ResolvedConfig } from '../config/index.js';
@@ -48,6 +49,8 @@ export interface LightNodePlatform {
   /** One-time asynchronous setup before the first start (e.g. bundling a worker entry). */
   prepare?(): Promise<void>;
   fetch?: typeof fetch;
+  /** libp2p transports of this runtime (needed for p2p.listen / p2p.bootstrap). */
+  p2pTransports?(): P2pHostOptions['transports'];
 }
 
 export interface LightNodeFromOptions {
@@ -59,6 +62,8 @@ export interface LightNodeFromOptions {
   engines?: number;
   /** Runs inside every hot reload after the actors took the new config (the CLI restarts its metrics server here); a throw rolls the whole reload back. */
   onReconfigure?: ApplyConfig;
+  /** Let libp2p dial loopback and private addresses (default true: devnets and LANs; browsers in production want false). */
+  p2pAllowPrivate?: boolean;
   /** Tests: a deterministic clock and randomness. */
   clock?: Clock;
   random?: Random;
@@ -118,12 +123,25 @@ const ENGINES = 'engines';
  * Block 0 is never signed (spec 2.5): take it from a source, require that it is exactly the genesis
  * this chain spec derives from its own payload; block 1's federation-signed parent hash then pins it.
  */
-export async function fetchGenesis(spec: ChainSpec, rpc: readonly string[], fetchImpl?: typeof fetch): Promise<SignedConsensusBlock> {
+export async function fetchGenesis(spec: ChainSpec, rpc: readonly string[], fetchImpl?: typeof fetch, p2p?: P2pHost): Promise<SignedConsensusBlock> {
   const problems: string[] = [];
-  for (const url of rpc) {
+  const getters: Array<[string, () => Promise<SignedConsensusBlock>]> = [
+    ...rpc.map((url): [string, () => Promise<SignedConsensusBlock>] => [
+      url,
+      async () => decodeSignedBlockJson((JSON.parse(await createConsensusRpcSource({ url, ...(fetchImpl ? { fetch: fetchImpl } : {}) }).blockAt(0)) as { result: unknown }).result),
+    ]),
+    ...(p2p?.peers() ?? []).map((peer): [string, () => Promise<SignedConsensusBlock>] => [
+      peer,
+      async () => {
+        const [b] = await p2p!.requestBlocksByRange(peer, 0n, 1, { timeoutMs: 10_000 });
+        if (!b) throw new Error('the peer sent no block 0');
+        return b;
+      },
+    ]),
+  ];
+  for (const [url, get] of getters) {
     try {
-      const text = await createConsensusRpcSource({ url, ...(fetchImpl ? { fetch: fetchImpl } : {}) }).blockAt(0);
-      const block = decodeSignedBlockJson((JSON.parse(text) as { result: unknown }).result);
+      const block = await get();
       const derived = genesisBlock(spec, block.message.executionPayload);
       if (blockHash(derived.message) !== blockHash(block.message)) throw new Error('block 0 is not the genesis of this chain spec');
       if (block.signature.aggregationBits !== EMPTY_AGGREGATE_APPROVAL.aggregationBits || block.signature.aggregateSignature !== EMPTY_AGGREGATE_APPROVAL.aggregateSignature)
@@ -133,7 +151,7 @@ export async function fetchGenesis(spec: ChainSpec, rpc: readonly string[], fetc
       problems.push(`${url}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  throw new NoSourceError('the genesis block', problems.join('; ') || 'no consensus RPC configured');
+  throw new NoSourceError('the genesis block', problems.join('; ') || 'no consensus RPC configured and no peer connected');
 }
 
 /** The light node over a resolved config and a platform. Most callers want `createLightNode` (src/index.ts). */
@@ -164,7 +182,11 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
     mode: initial.mode,
     ...(platform.fetch ? { fetch: platform.fetch } : {}),
   };
-  const networkArgs = { sources: [...initial.rpc, ...initial.evmRpc] };
+  // libp2p (p2p.listen / p2p.bootstrap): created here, started and stopped with the node
+  const p2pHeights = new Map<string, number>();
+  let p2pHost: P2pHost | undefined;
+  const wantsP2p = initial.p2p.listen.length > 0 || initial.p2p.bootstrap.length > 0;
+  const networkArgs: { sources: string[]; p2p?: { host: P2pHost } } = { sources: [...initial.rpc, ...initial.evmRpc] };
   const engineCount = options.engines ?? 2;
   const engineArgs: EngineArgs[] = Array.from({ length: engineCount }, () => ({
     evmRpc: [...initial.evmRpc],
@@ -286,7 +308,7 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
                   args: {
                     verifier: { spec, authorities: prepareAuthorities(spec.authorities, bls), backend: bls },
                     mode: config.mode,
-                    fetchGenesis: () => fetchGenesis(spec, syncArgs.sources, platform.fetch),
+                    fetchGenesis: () => fetchGenesis(spec, syncArgs.sources, platform.fetch, p2pHost),
                     storage: A.storage,
                     network: A.network,
                     verifierGroup: VERIFIERS,
@@ -333,6 +355,23 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
       if (running) return;
       if (!prepared && platform.prepare) await platform.prepare();
       prepared = true;
+      if (wantsP2p && !p2pHost) {
+        if (!platform.p2pTransports) throw new TypeError('p2p.listen / p2p.bootstrap need a platform with libp2p transports');
+        p2pHost = await createP2pHost({
+          transports: platform.p2pTransports(),
+          listen: [...initial.p2p.listen],
+          bootstrap: [...initial.p2p.bootstrap],
+          allowPrivateAddresses: options.p2pAllowPrivate ?? true,
+          // a gossiped block is only a hint of the peer's head: the block itself comes by blocks_by_range and is verified
+          onGossip: (m, from) => {
+            if (m.type === 'ConsensusBlock') p2pHeights.set(from, Math.max(p2pHeights.get(from) ?? 0, Number(m.block.message.executionPayload.blockNumber)));
+            return true;
+          },
+        });
+        syncArgs.p2p = { host: p2pHost, heights: p2pHeights };
+        networkArgs.p2p = { host: p2pHost };
+      }
+      await p2pHost?.start();
       system = await build();
       // groups and topics before start: the chain and sync actors use them in their start hooks
       for (let i = 0; i < Math.max(1, configs.config.verifierWorkers); i++) system.joinGroup(VERIFIERS, `/${ROOT}/chain/verifiers/verifier-${i}`, 'least-loaded');
@@ -355,6 +394,10 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
       if (!system) return;
       running = false;
       await system.shutdown({ timeoutMs: 10_000 });
+      await p2pHost?.stop();
+      p2pHost = undefined;
+      delete syncArgs.p2p;
+      delete networkArgs.p2p;
       const kv = memoryKv;
       memoryKv = undefined;
       await (await kv?.catch(() => undefined))?.close();

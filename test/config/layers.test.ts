@@ -142,10 +142,10 @@ describe('environment layer', () => {
   });
 
   it('reports unparsable text with the variable name and the raw text', () => {
-    const e = errorOf(() => resolveNode(envLayer({ ALYS_SYNC_BATCH_SIZE: '64k', ALYS_RPC: '', ALYS_MODE: '' })));
+    const e = errorOf(() => resolveNode(envLayer({ ALYS_SYNC_BATCH_SIZE: '64k', ALYS_RPC: 'nope', ALYS_MODE: '' })));
     expect(e.issues.map((i) => [i.key, i.origin, i.got])).toEqual([
       ['mode', 'ALYS_MODE', ''],
-      ['rpc', 'ALYS_RPC', ''],
+      ['rpc', 'ALYS_RPC', 'nope'],
       ['sync.batchSize', 'ALYS_SYNC_BATCH_SIZE', '64k'],
     ]);
     expect(e.message).toContain('sync.batchSize (from ALYS_SYNC_BATCH_SIZE): expected an integer from 1 to 1024, got "64k"');
@@ -191,7 +191,8 @@ describe('command-line layer', () => {
     expect(opts['rpc']).toEqual({ type: 'string', multiple: true });
     expect(opts['pass-through']).toEqual({ type: 'string', multiple: true });
     expect(opts['sync-batch-size']).toEqual({ type: 'string' });
-    expect(Object.keys(opts)).toHaveLength(20);
+    expect(Object.keys(opts)).toHaveLength(22);
+    expect(opts['p2p-bootstrap']).toEqual({ type: 'string', multiple: true });
   });
 
   it('names the flag in errors, including a flag without a value', () => {

@@ -59,8 +59,8 @@ const CASES: Record<ConfigKey, KeyCases> = {
   rpc: {
     good: [['http://127.0.0.1:3000'], ['https://a.example', 'http://b.example:8080/rpc']],
     bad: [
-      { value: [], expected: 'a non-empty list of http(s) URLs' },
-      { value: 'http://127.0.0.1:3000', expected: 'a non-empty list of http(s) URLs' },
+      { value: [], expected: 'a non-empty list of http(s) URLs, or peers in p2p.bootstrap' },
+      { value: 'http://127.0.0.1:3000', expected: 'a list of http(s) URLs' },
       { value: ['ws://a.example'], expected: URL_FORM, path: 'rpc[0]' },
       { value: ['http://a.example', 'nope'], expected: URL_FORM, path: 'rpc[1]' },
       { value: ['http://a.example', 'http://a.example'], expected: 'without repeats', path: 'rpc[1]' },
@@ -199,6 +199,22 @@ const CASES: Record<ConfigKey, KeyCases> = {
     ],
     text: [['9100', 9100], ['off', null], ['', null]],
   },
+  'p2p.listen': {
+    good: [[], ['/ip4/0.0.0.0/tcp/55444', '/ip4/127.0.0.1/tcp/0/ws']],
+    bad: [
+      { value: ['127.0.0.1:55444'], expected: 'a multiaddr like /ip4/127.0.0.1/tcp/55444/p2p/12D3KooW...', path: 'p2p.listen[0]' },
+      { value: '/ip4/0.0.0.0/tcp/1', expected: 'a list of multiaddrs' },
+    ],
+    text: [['/ip4/0.0.0.0/tcp/1,/ip4/0.0.0.0/tcp/2/ws', ['/ip4/0.0.0.0/tcp/1', '/ip4/0.0.0.0/tcp/2/ws']], ['', []]],
+  },
+  'p2p.bootstrap': {
+    good: [[], ['/ip4/127.0.0.1/tcp/55444/p2p/12D3KooWabc', '/dns4/relay.example/tcp/443/wss/p2p/12D3KooWdef']],
+    bad: [
+      { value: ['/ip4/1.2.3.4/tcp/1', '/ip4/1.2.3.4/tcp/1'], expected: 'without repeats', path: 'p2p.bootstrap[1]' },
+      { value: ['relay.example:443'], expected: 'a multiaddr', path: 'p2p.bootstrap[0]' },
+    ],
+    text: [['/ip4/1.2.3.4/tcp/1/p2p/X', ['/ip4/1.2.3.4/tcp/1/p2p/X']], ['', []]],
+  },
   passThrough: {
     good: [[], ['eth_chainId'], ['eth_chainId', 'net_version', 'web3_clientVersion']],
     bad: [
@@ -317,7 +333,7 @@ describe('config schema: defaults and derived names', () => {
   it('reports every problem at once, the first in the top-level fields', () => {
     let e: ConfigError | undefined;
     try {
-      validateConfig({ mode: 'fast', sync: { batchSize: 0 }, rpc: [] }, 'node');
+      validateConfig({ mode: 'fast', sync: { batchSize: 0 }, rpc: ['ftp://x'] }, 'node');
     } catch (err) {
       e = err as ConfigError;
     }
@@ -325,7 +341,13 @@ describe('config schema: defaults and derived names', () => {
     expect(e?.issues.map((i) => i.key)).toEqual(['mode', 'sync.batchSize', 'rpc']);
     expect(e?.key).toBe('mode');
     expect(e?.message).toContain('3 problems');
-    expect(e?.message).toMatch(/- rpc \(from options\.rpc\): expected a non-empty list of http\(s\) URLs, got \[\] \(the list is empty\)/);
+    expect(e?.message).toMatch(/- rpc\[0\] \(from options\.rpc\): expected an http\(s\) URL, got "ftp:\/\/x"/);
+  });
+
+  it('needs a source of blocks: consensus RPC endpoints or p2p.bootstrap peers', () => {
+    expect(() => validateConfig({ rpc: [] }, 'node')).toThrow(expect.objectContaining({ key: 'rpc', expected: 'a non-empty list of http(s) URLs, or peers in p2p.bootstrap' }));
+    expect(validateConfig({ rpc: [], p2p: { bootstrap: ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWabc'] } }, 'node').rpc).toEqual([]);
+    expect(() => validateConfig({ p2p: { bootstrap: ['127.0.0.1:1'] } }, 'node')).toThrow(expect.objectContaining({ key: 'p2p.bootstrap' }));
   });
 
   it('checks backoff bounds against each other, blaming the key set last', () => {

@@ -5,6 +5,7 @@
  */
 import { defineActor } from '../../actors/actor.js';
 import { topicOf, type NodeEventMessage } from '../events.js';
+import type { P2pHost } from '../network/p2p-host.js';
 import { Scores, type SourceFault, type SourceScore } from '../workflows/scores.js';
 
 export type NetworkMsg =
@@ -13,7 +14,9 @@ export type NetworkMsg =
   | { type: 'fault'; id: string; kind: SourceFault; reason: string }
   | { type: 'success'; id: string }
   /** Hot reload: the configured sources changed (scores of the ones kept are kept). */
-  | { type: 'configure'; sources: string[] };
+  | { type: 'configure'; sources: string[] }
+  /** The connected libp2p peers (sources too; a peer that leaves and comes back starts afresh, its ban stays in the host). */
+  | { type: 'peers'; peers: string[] };
 
 export interface NetworkReplies {
   usable: SourceScore[];
@@ -21,12 +24,15 @@ export interface NetworkReplies {
   fault: void;
   success: void;
   configure: void;
+  peers: void;
 }
 
-export const NetworkActor = defineActor<NetworkMsg, NetworkReplies, { sources: string[]; banMs?: number }>({
+export const NetworkActor = defineActor<NetworkMsg, NetworkReplies, { sources: string[]; banMs?: number; p2p?: { host: P2pHost } }>({
   name: 'network',
   create(args) {
     const scores = new Scores(args.sources, args.banMs);
+    let rpc = args.sources;
+    let peers: string[] = [];
     return {
       handle(msg, ctx) {
         const now = ctx.clock.now();
@@ -37,6 +43,8 @@ export const NetworkActor = defineActor<NetworkMsg, NetworkReplies, { sources: s
             return scores.all();
           case 'fault': {
             const s = scores.fault(msg.id, msg.kind, now);
+            // a banned peer is also refused at the connection level until its ban ends
+            if (s && s.bannedUntil > now && peers.includes(msg.id)) void args.p2p?.host.ban(msg.id, Date.now() + (s.bannedUntil - now));
             if (s)
               ctx.publish(topicOf('source'), {
                 type: 'event',
@@ -49,7 +57,12 @@ export const NetworkActor = defineActor<NetworkMsg, NetworkReplies, { sources: s
             scores.success(msg.id);
             return;
           case 'configure':
-            scores.setSources(msg.sources);
+            rpc = msg.sources;
+            scores.setSources([...rpc, ...peers]);
+            return;
+          case 'peers':
+            peers = msg.peers.filter((p) => !rpc.includes(p));
+            scores.setSources([...rpc, ...peers]);
             return;
         }
       },

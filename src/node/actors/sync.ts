@@ -9,7 +9,10 @@ import { defineActor, type ActorContext } from '../../actors/actor.js';
 import type { TimerHandle } from '../../actors/clock.js';
 import type { Hex } from '../../protocol/bytes.js';
 import { topicOf, type NodeEventMessage, type NodeEvents } from '../events.js';
-import { createConsensusRpcSource, SourceError, type ConsensusRpcSource } from '../sources/consensus-rpc.js';
+import type { P2pHost } from '../network/p2p-host.js';
+import { createConsensusRpcSource, SourceError } from '../sources/consensus-rpc.js';
+import { peerBlockSource } from '../sources/peer.js';
+import { rpcBlockSource, type BlockSource, type RawBlock } from '../sources/source.js';
 import type { VerifyResult } from '../verify/verify-response.js';
 import type { ImportItem } from '../workflows/block-import.js';
 import type { SourceFault, SourceScore } from '../workflows/scores.js';
@@ -34,6 +37,14 @@ export interface SyncArgs {
   /** Concurrent HTTP requests per range (Alys's RPC has one block per request). */
   requestsPerRange?: number;
   fetch?: typeof fetch;
+  /** Peers as sources too: every connected peer of `host`; `heights` holds what each last gossiped. */
+  p2p?: { host: P2pHost; heights: Map<string, number> };
+}
+
+/** A SourceError's kind as the fault it costs the source. */
+function faultOf(e: unknown): SourceFault {
+  if (e instanceof SourceError) return e.kind === 'timeout' ? 'timeout' : e.kind === 'unusable' ? 'unusable' : 'network';
+  return 'network';
 }
 
 type Ok = Extract<VerifyResult, { ok: true }>;
@@ -55,7 +66,7 @@ export type SyncMsg =
   | { type: 'refresh-heads' }
   | { type: 'heads'; heads: Array<{ id: string; height: number | null; fault?: { kind: SourceFault; reason: string } }> }
   | { type: 'pump' }
-  | { type: 'fetched'; start: number; count: number; source: string; texts?: string[]; fault?: { kind: SourceFault; reason: string } }
+  | { type: 'fetched'; start: number; count: number; source: string; raws?: RawBlock[]; fault?: { kind: SourceFault; reason: string } }
   | { type: 'verified'; start: number; source: string; results: VerifyResult[] }
   | { type: 'verify-failed'; start: number; source: string; reason: string }
   | { type: 'imported'; start: number; items: ImportItem[]; reply?: ChainReplies['import']; error?: string }
@@ -93,22 +104,24 @@ export interface SyncReplies {
   'ancestors-linked': void;
 }
 
-/** The head height a getheadblock response claims (untrusted: only used to plan). */
-function claimedHeight(text: string): number {
-  const r = JSON.parse(text) as { result?: { message?: { execution_payload?: { block_number?: unknown } } } };
-  const n = Number(r.result?.message?.execution_payload?.block_number);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error('no block number in the head response');
-  return n;
-}
-
-
 export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
   name: 'sync',
   mailbox: { capacity: 4096, overflow: 'fail' },
   create(args) {
     // `args` is the node's live settings object: a restarted actor starts from the current config
-    const makeSource = (url: string) => createConsensusRpcSource({ url, timeoutMs: args.requestTimeoutMs, ...(args.fetch ? { fetch: args.fetch } : {}) });
-    const sources = new Map<string, ConsensusRpcSource>(args.sources.map((url) => [url, makeSource(url)]));
+    const makeSource = (url: string): BlockSource =>
+      rpcBlockSource(createConsensusRpcSource({ url, timeoutMs: args.requestTimeoutMs, ...(args.fetch ? { fetch: args.fetch } : {}) }), () => args.requestsPerRange ?? 16);
+    const sources = new Map<string, BlockSource>(args.sources.map((url) => [url, makeSource(url)]));
+    /** Connected peers become sources (and leave with their connection); scores live in the NetworkActor. */
+    async function syncPeers(ctx: ActorContext<SyncMsg, SyncArgs>): Promise<void> {
+      const p2p = args.p2p;
+      if (!p2p) return;
+      const connected = new Set(p2p.host.peers());
+      for (const [id, src] of sources) if (src.kind === 'peer' && !connected.has(id)) sources.delete(id);
+      for (const id of connected)
+        if (!sources.has(id)) sources.set(id, peerBlockSource(p2p.host, id, { timeoutMs: () => args.requestTimeoutMs, hint: () => p2p.heights.get(id) ?? 0 }));
+      await ctx.ask(args.network, { type: 'peers', peers: [...connected] });
+    }
     let detail: string | undefined;
     const claimed = new Map<string, number>();
     let plan: SyncPlan<Ok> | undefined;
@@ -159,21 +172,6 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
       void ctx.tell(args.network, { type: 'fault', id, kind, reason });
     }
 
-    async function fetchRange(source: ConsensusRpcSource, start: number, count: number): Promise<string[]> {
-      const out = new Array<string>(count);
-      let next = 0;
-      const width = Math.min(count, args.requestsPerRange ?? 16);
-      await Promise.all(
-        Array.from({ length: width }, async () => {
-          while (next < count) {
-            const i = next++;
-            out[i] = await source.blockAt(start + i);
-          }
-        }),
-      );
-      return out;
-    }
-
     async function pump(ctx: ActorContext<SyncMsg, SyncArgs>): Promise<void> {
       if (!plan) return;
       const usable = (await ctx.ask<SourceScore[]>(args.network, { type: 'usable' })).map((s) => s.id).filter((id) => sources.has(id));
@@ -210,15 +208,15 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
       const pool = candidates.length ? candidates : usable;
       const id = pool[rr++ % pool.length]!;
       const source = sources.get(id)!;
-      fetchRange(source, req.start, req.count).then(
-        (texts) => void ctx.self.tell({ type: 'fetched', start: req.start, count: req.count, source: id, texts }),
+      source.range(req.start, req.count).then(
+        (raws) => void ctx.self.tell({ type: 'fetched', start: req.start, count: req.count, source: id, raws }),
         (e: unknown) =>
           void ctx.self.tell({
             type: 'fetched',
             start: req.start,
             count: req.count,
             source: id,
-            fault: { kind: e instanceof SourceError && e.kind === 'timeout' ? 'timeout' : 'network', reason: (e as Error).message },
+            fault: { kind: faultOf(e), reason: (e as Error).message },
           }),
       );
     }
@@ -243,15 +241,16 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
         void ctx.self.tell({ type: 'ancestor', orphan, fault: { kind: 'network', reason: 'the source was removed from the config' } });
         return;
       }
-      source.blockByHash(orphan.want).then(
-        (text) =>
+      const height = orphan.height - 1 - orphan.ancestors.length;
+      source.byHash(orphan.want, height).then(
+        (raw) =>
           ctx
-            .askGroup<VerifierReplies['verify'], VerifierMsg>(args.verifierGroup, { type: 'verify', items: [{ source: orphan.source, text, expectHash: orphan.want }], approvals: true }, { timeoutMs: 60_000 })
+            .askGroup<VerifierReplies['verify'], VerifierMsg>(args.verifierGroup, { type: 'verify', items: [{ source: orphan.source, ...raw, expectHash: orphan.want }], approvals: true }, { timeoutMs: 60_000 })
             .then(
               ([result]) => void ctx.self.tell({ type: 'ancestor', orphan, result: result! }),
               (e: Error) => void ctx.self.tell({ type: 'ancestor', orphan, fault: { kind: 'network', reason: `verifier pool: ${e.message}` } }),
             ),
-        (e: unknown) => void ctx.self.tell({ type: 'ancestor', orphan, fault: { kind: e instanceof SourceError && e.kind === 'timeout' ? 'timeout' : 'network', reason: (e as Error).message } }),
+        (e: unknown) => void ctx.self.tell({ type: 'ancestor', orphan, fault: { kind: faultOf(e), reason: (e as Error).message } }),
       );
     }
 
@@ -307,7 +306,7 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
           }
           case 'configure': {
             const next = msg.settings;
-            for (const url of [...sources.keys()]) if (!next.sources.includes(url)) sources.delete(url);
+            for (const [url, src] of [...sources]) if (src.kind === 'rpc' && !next.sources.includes(url)) sources.delete(url);
             const timeoutChanged = next.requestTimeoutMs !== args.requestTimeoutMs;
             Object.assign(args, next);
             for (const url of next.sources) if (!sources.has(url) || timeoutChanged) sources.set(url, makeSource(url));
@@ -318,21 +317,16 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
           }
           case 'refresh-heads': {
             refreshing = true;
+            await syncPeers(ctx);
             const usable = (await ctx.ask<SourceScore[]>(args.network, { type: 'usable' })).map((s) => s.id).filter((id) => sources.has(id));
             Promise.all(
               usable.map((id) =>
                 sources
                   .get(id)!
-                  .head()
+                  .headHeight()
                   .then(
-                    (text) => {
-                      try {
-                        return { id, height: claimedHeight(text) };
-                      } catch (e) {
-                        return { id, height: null, fault: { kind: 'unusable' as const, reason: (e as Error).message } };
-                      }
-                    },
-                    (e: Error) => ({ id, height: null, fault: { kind: (e instanceof SourceError && e.kind === 'timeout' ? 'timeout' : 'network') as SourceFault, reason: e.message } }),
+                    (height) => ({ id, height }),
+                    (e: Error) => ({ id, height: null, fault: { kind: faultOf(e), reason: e.message } }),
                   ),
               ),
             ).then((heads) => void ctx.self.tell({ type: 'heads', heads }));
@@ -363,13 +357,13 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
             return;
           case 'fetched': {
             if (!plan) return;
-            if (msg.fault || !msg.texts) {
+            if (msg.fault || !msg.raws) {
               fault(ctx, msg.source, msg.fault!.kind, msg.fault!.reason);
               plan.failed(msg.start, msg.source, ctx.clock.now());
               await pump(ctx);
               return;
             }
-            const items = msg.texts.map((text, i) => ({ source: msg.source, text, expectHeight: msg.start + i }));
+            const items = msg.raws.map((raw, i) => ({ source: msg.source, ...raw, expectHeight: msg.start + i }));
             ctx.askGroup<VerifierReplies['verify'], VerifierMsg>(args.verifierGroup, { type: 'verify', items, approvals: args.mode === 'full' }, { timeoutMs: 120_000 }).then(
               (results) => void ctx.self.tell({ type: 'verified', start: msg.start, source: msg.source, results }),
               (e: Error) => void ctx.self.tell({ type: 'verify-failed', start: msg.start, source: msg.source, reason: e.message }),

@@ -89,6 +89,8 @@ export interface P2pHost {
   /** Peers subscribed to a topic. */
   topicPeers(topic: string): string[];
   requestBlocksByRange(peer: string, start: bigint, count: number, opts?: BlocksByRangeOptions): Promise<SignedConsensusBlock[]>;
+  /** The same, leaving each block as its msgpack bytes (decoded and verified elsewhere, e.g. in a worker). */
+  requestRawBlocksByRange(peer: string, start: bigint, count: number, opts?: BlocksByRangeOptions): Promise<Uint8Array[]>;
   /** Publish on the message's topic; false when it cannot be gossiped (over 64 KiB) or nobody listens. */
   publish(message: PubsubMessage): Promise<boolean>;
   /** Disconnect a peer and refuse it until `untilMs` (epoch ms). */
@@ -192,6 +194,10 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
   }
 
   async function requestBlocksByRange(peer: string, start: bigint, count: number, o: BlocksByRangeOptions = {}): Promise<SignedConsensusBlock[]> {
+    return request(peer, start, count, o, true) as Promise<SignedConsensusBlock[]>;
+  }
+
+  async function request(peer: string, start: bigint, count: number, o: BlocksByRangeOptions, decode: boolean): Promise<Array<SignedConsensusBlock | Uint8Array>> {
     if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
     const maxBlocks = o.maxBlocks ?? Math.max(count, MAX_BLOCKS_PER_REQUEST);
     const signal = AbortSignal.timeout(o.timeoutMs ?? 30_000);
@@ -205,16 +211,18 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
     }
     const onAbort = () => stream.abort(new Error('blocks_by_range timed out'));
     signal.addEventListener('abort', onAbort, { once: true });
-    const blocks: SignedConsensusBlock[] = [];
+    const blocks: Array<SignedConsensusBlock | Uint8Array> = [];
     try {
       await send(stream, encodeBlocksByRangeRequest({ startHeight: start, count: BigInt(count) }));
       await stream.close();
       const decoder = new ResponseDecoder();
       for await (const c of stream) {
         for (const chunk of decoder.push(chunkBytes(c))) {
-          const r = chunkToBlock(chunk);
-          if ('error' in r) throw new P2pError('remote-error', peer, `answered error ${r.error.code}: ${r.error.message}`);
-          blocks.push(r.block);
+          if (chunk.code !== RESULT.success || decode) {
+            const r = chunkToBlock(chunk);
+            if ('error' in r) throw new P2pError('remote-error', peer, `answered error ${r.error.code}: ${r.error.message}`);
+            blocks.push(r.block);
+          } else blocks.push(chunk.payload);
           if (blocks.length > maxBlocks) throw new P2pError('oversize', peer, `sent more than ${maxBlocks} blocks`);
         }
       }
@@ -266,6 +274,7 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
     peers: () => [...new Set(libp2p.getConnections().map((c) => c.remotePeer.toString()))],
     topicPeers: (topic) => pubsub.getSubscribers(topic).map((p) => p.toString()),
     requestBlocksByRange,
+    requestRawBlocksByRange: (peer, start, count, o = {}) => request(peer, start, count, o, false) as Promise<Uint8Array[]>,
     async publish(message) {
       let encoded;
       try {

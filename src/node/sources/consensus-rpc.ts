@@ -10,7 +10,8 @@ export class SourceError extends Error {
   override name = 'SourceError';
   constructor(
     readonly source: string,
-    readonly kind: 'timeout' | 'network' | 'http' | 'aborted',
+    /** `unusable`: an answer arrived but says nothing usable (a malformed head claim, junk bytes). */
+    readonly kind: 'timeout' | 'network' | 'http' | 'aborted' | 'unusable',
     message: string,
     options?: { cause?: unknown },
   ) {

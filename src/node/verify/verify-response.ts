@@ -12,13 +12,15 @@ import { decodeSignedBlockJson } from '../../protocol/codec/json.js';
 import { decodeSignedBlockMsgpack, encodeSignedBlockMsgpack } from '../../protocol/codec/msgpack.js';
 import { ProtocolError, VerificationError } from '../../protocol/errors.js';
 import { verifyPayloadBlockHash } from '../../protocol/execution/payload.js';
-import type { ChainSpec } from '../../protocol/types.js';
+import type { ChainSpec, SignedConsensusBlock } from '../../protocol/types.js';
 
 export interface VerifyRequest {
   /** Who served it (for scoring). */
   source: string;
-  /** The raw JSON-RPC response text. */
-  text: string;
+  /** The raw JSON-RPC response text (an RPC endpoint)... */
+  text?: string;
+  /** ...or a msgpack SignedConsensusBlock (a peer's blocks_by_range chunk), or null: the peer did not have it. */
+  msgpack?: Uint8Array | null;
   /** The height asked for (getblockbyheight), to catch a source answering with another block. */
   expectHeight?: number;
   /** The hash asked for (getblockbyhash). */
@@ -56,6 +58,17 @@ function fail(source: string, kind: VerifyFailureKind, message: string, check?: 
  * deferred mode, where the payload hash is also left to the PoW range (docs/pow-checkpoint.md).
  */
 export function verifyResponse(req: VerifyRequest, ctx: VerifierContext, approvals: boolean): VerifyResult {
+  if (req.msgpack !== undefined) {
+    if (req.msgpack === null) return fail(req.source, 'missing', 'the peer did not send this block');
+    let block: SignedConsensusBlock;
+    try {
+      block = decodeSignedBlockMsgpack(req.msgpack);
+    } catch (e) {
+      return fail(req.source, 'unusable', e instanceof ProtocolError ? e.shortMessage : `unexpected: ${(e as Error).message}`);
+    }
+    return verifyDecoded(req, block, ctx, approvals);
+  }
+  if (req.text === undefined) return fail(req.source, 'unusable', 'nothing to verify');
   let parsed: unknown;
   try {
     parsed = JSON.parse(req.text);
@@ -67,8 +80,18 @@ export function verifyResponse(req: VerifyRequest, ctx: VerifierContext, approva
   const { result, error } = parsed as { result: unknown; error?: unknown };
   if (error !== null && error !== undefined) return fail(req.source, 'unusable', `JSON-RPC error: ${JSON.stringify(error).slice(0, 200)}`);
   if (result === null) return fail(req.source, 'missing', 'the source has no such block');
+  let block: SignedConsensusBlock;
   try {
-    const block = decodeSignedBlockJson(result);
+    block = decodeSignedBlockJson(result);
+  } catch (e) {
+    if (e instanceof ProtocolError) return fail(req.source, 'unusable', e.shortMessage, e.code);
+    return fail(req.source, 'unusable', `unexpected: ${(e as Error).message}`);
+  }
+  return verifyDecoded(req, block, ctx, approvals);
+}
+
+function verifyDecoded(req: VerifyRequest, block: SignedConsensusBlock, ctx: VerifierContext, approvals: boolean): VerifyResult {
+  try {
     const root = signingRoot(block.message);
     const number = Number(block.message.executionPayload.blockNumber);
     if (req.expectHeight !== undefined && number !== req.expectHeight)

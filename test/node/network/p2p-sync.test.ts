@@ -1,0 +1,69 @@
+/**
+ * The light node syncing over libp2p only (no consensus RPC): TCP to the devnet's federation peer,
+ * every block verified as from an RPC endpoint, following new blocks (gossip hints the head, blocks
+ * come by blocks_by_range); a malicious peer next to the honest one is scored down and the sync
+ * completes from the honest one.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Devnet } from '../../../src/devnet/devnet.js';
+import { startDevnetPeer, type DevnetPeer } from '../../../src/devnet/p2p.js';
+import { createP2pHost } from '../../../src/node/network/p2p-host.js';
+import { LOOPBACK_LISTEN, nodeTransports } from '../../../src/platform/node/p2p.js';
+import { BLOCKS_BY_RANGE_PROTOCOL, encodeBlockChunk } from '../../../src/protocol/p2p/index.js';
+import { actorStates, chainBlockHashes, Cleanup, growChain, startDevnet, startNode, waitFor, waitSynced, withCleanup } from '../support.js';
+
+const cleanup = new Cleanup();
+let devnet: Devnet;
+let peer: DevnetPeer;
+const tcp = () => peer.addresses.find((a) => a.includes('/tcp/') && !a.includes('/ws'))!;
+
+beforeAll(async () => {
+  devnet = await startDevnet(cleanup, 'p2p-sync');
+  await growChain(devnet, 25, 10);
+  peer = await startDevnetPeer(devnet.chain);
+  cleanup.add(() => peer.stop());
+}, 60_000);
+afterAll(() => cleanup.run(), 30_000);
+
+describe('sync over p2p only', () => {
+  it.each(['pow-checkpoint', 'full'] as const)('%s: from the devnet peer over TCP, no consensus RPC, then follows new blocks', async (mode) => {
+    await withCleanup(async (c) => {
+      const { node } = await startNode(c, devnet, { mode, rpc: [], p2p: { bootstrap: [tcp()] } });
+      const s = await waitSynced(node, devnet, 30_000);
+      expect(s.head!.hash).toBe(devnet.chain.head.hash);
+      expect((await node.status()).sources.map((x) => x.id)).toContain(peer.host.peerId);
+      await growChain(devnet, 3, 1000);
+      const t = await waitSynced(node, devnet, 30_000);
+      expect(t.head!.hash).toBe(devnet.chain.head.hash);
+      expect(await chainBlockHashes(node, devnet.chain.height)).toEqual(devnet.chain.range(0, devnet.chain.height).map((b) => b.hash));
+      expect(actorStates(node).filter((a) => a.state !== 'Running')).toEqual([]);
+    });
+  });
+
+  it('a peer serving junk next to the honest one: scored down, the sync completes from the honest peer', async () => {
+    await withCleanup(async (c) => {
+      const evil = await createP2pHost({ transports: nodeTransports(), listen: LOOPBACK_LISTEN, allowPrivateAddresses: true });
+      await evil.start();
+      c.add(() => evil.stop());
+      await evil.libp2p.unhandle(BLOCKS_BY_RANGE_PROTOCOL);
+      // it claims every height, and answers with block 1 whatever is asked (the wrong block past height 1)
+      await evil.libp2p.handle(BLOCKS_BY_RANGE_PROTOCOL, async (stream) => {
+        for await (const _ of stream) {
+          // the request
+        }
+        stream.send(encodeBlockChunk(devnet.chain.at(1)!.signed));
+        await stream.close().catch(() => {});
+      });
+      const { node } = await startNode(c, devnet, { rpc: [], p2p: { bootstrap: [evil.multiaddrs()[0]!, tcp()] } });
+      const s = await waitSynced(node, devnet, 60_000);
+      expect(s.head!.hash).toBe(devnet.chain.head.hash);
+      await waitFor(
+        async () => ((await node.status()).sources.find((x) => x.id === evil.peerId)?.faults ?? 0) > 0 || !(await node.status()).sources.some((x) => x.id === evil.peerId),
+        async () => `the junk peer scored down: ${JSON.stringify((await node.status()).sources)}`,
+      );
+      const honest = (await node.status()).sources.find((x) => x.id === peer.host.peerId)!;
+      expect(Object.keys(honest.faultsByKind).filter((k) => k !== 'timeout' && k !== 'network')).toEqual([]);
+      expect(await chainBlockHashes(node, devnet.chain.height)).toEqual(devnet.chain.range(0, devnet.chain.height).map((b) => b.hash));
+    });
+  });
+});
