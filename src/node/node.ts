@@ -76,6 +76,8 @@ export interface NodeStatus {
   sync: SyncStatus | null;
   sources: SourceScore[];
   actors: Array<{ address: string; state: string; restarts: number; health: string; placement: string }>;
+  /** libp2p, when p2p.listen / p2p.bootstrap are set: our peer id, listening addresses, connected peers. */
+  p2p?: { peerId: string; addresses: string[]; peers: string[] };
 }
 
 export interface LightNode {
@@ -362,6 +364,18 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
           listen: [...initial.p2p.listen],
           bootstrap: [...initial.p2p.bootstrap],
           allowPrivateAddresses: options.p2pAllowPrivate ?? true,
+          // a light node serves the verified blocks it stores (Alys semantics: ascending, stop at the first gap)
+          serveBlocks: async (start, count) => {
+            const out: SignedConsensusBlock[] = [];
+            const storage = system?.ref<typeof StorageActor>(A.storage);
+            if (!storage || start > BigInt(Number.MAX_SAFE_INTEGER)) return out;
+            for (let h = Number(start); out.length < count; h++) {
+              const b = await storage.ask({ type: 'block', number: h }, { timeoutMs: 10_000 });
+              if (!b) break;
+              out.push(b);
+            }
+            return out;
+          },
           // a gossiped block is only a hint of the peer's head: the block itself comes by blocks_by_range and is verified
           onGossip: (m, from) => {
             if (m.type === 'ConsensusBlock') p2pHeights.set(from, Math.max(p2pHeights.get(from) ?? 0, Number(m.block.message.executionPayload.blockNumber)));
@@ -423,6 +437,7 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
         sync,
         sources,
         actors: sys.registry.list().map((i) => ({ address: i.address, state: i.state, restarts: i.restarts, health: i.health, placement: i.placement })),
+        ...(p2pHost ? { p2p: { peerId: p2pHost.peerId, addresses: p2pHost.multiaddrs(), peers: p2pHost.peers() } } : {}),
       };
     },
     async metrics() {

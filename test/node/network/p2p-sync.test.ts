@@ -40,6 +40,22 @@ describe('sync over p2p only', () => {
     });
   });
 
+  it('a light node serves the verified blocks it stores: a second node with no RPC syncs from the first', async () => {
+    await withCleanup(async (c) => {
+      const { node: first } = await startNode(c, devnet, { p2p: { listen: ['/ip4/127.0.0.1/tcp/0'] } });
+      await waitSynced(first, devnet, 30_000);
+      const { p2p } = await first.status();
+      expect(p2p?.addresses.length).toBeGreaterThan(0);
+      const { node: second } = await startNode(c, devnet, { rpc: [], p2p: { bootstrap: [p2p!.addresses[0]!] } });
+      const s = await waitSynced(second, devnet, 30_000);
+      expect(s.head!.hash).toBe(devnet.chain.head.hash);
+      const ids = (await second.status()).sources.map((x) => x.id);
+      expect(ids).toContain(p2p!.peerId);
+      expect(ids).not.toContain(devnet.urls.consensus);
+      expect(await chainBlockHashes(second, devnet.chain.height)).toEqual(devnet.chain.range(0, devnet.chain.height).map((b) => b.hash));
+    });
+  });
+
   it('a peer serving junk next to the honest one: scored down, the sync completes from the honest peer', async () => {
     await withCleanup(async (c) => {
       const evil = await createP2pHost({ transports: nodeTransports(), listen: LOOPBACK_LISTEN, allowPrivateAddresses: true });
