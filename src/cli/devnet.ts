@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 const USAGE = `usage:
   npm run devnet [-- --authorities 3] [--slot-ms 2000] [--seed alys-devnet] [--chain-id 121212]
                     [--consensus-port 3000] [--evm-port 8545] [--esplora-port 3002] [--control-port 3003]
-                    [--fault <name> [--fault-port 3010]] [--data-dir <dir>]
+                    [--fault <name> [--fault-port 3010]] [--data-dir <dir>] [--p2p-port 0 | --no-p2p]
   npm run devnet -- --generate <blocks> [--out <dir>] [--tx-per-block 24] [--seed alys-devnet] [--authorities 3]
   npm run devnet -- --serve <dir> [--frozen] [--consensus-port 3000] [--evm-port 8545] [--esplora-port 3002]
                     (a served chain is always frozen: it answers from the files and does not grow)
@@ -57,6 +57,8 @@ async function run(argv: string[]): Promise<number> {
       fault: { type: 'string' },
       'fault-port': { type: 'string' },
       'data-dir': { type: 'string' },
+      'p2p-port': { type: 'string' },
+      'no-p2p': { type: 'boolean' },
       quiet: { type: 'boolean' },
       generate: { type: 'string' },
       out: { type: 'string' },
@@ -88,10 +90,18 @@ async function run(argv: string[]): Promise<number> {
     const { serveFaultyConsensusRpc } = await import('../devnet/faults.js');
     faulty = await serveFaultyConsensusRpc(devnet, { fault: values.fault as never, seed: values.seed ?? 'alys-devnet', port: int(values['fault-port'], 'fault-port', 3010) });
   }
+  // the federation as a libp2p peer (alys-protocol.md 7): TCP on --p2p-port, WebSockets next to it
+  let peer: { addresses: string[]; stop(): Promise<void> } | undefined;
+  if (!values['no-p2p']) {
+    const { startDevnetPeer } = await import('../devnet/p2p.js');
+    const port = int(values['p2p-port'], 'p2p-port', 0);
+    peer = await startDevnetPeer(devnet.chain, { listen: [`/ip4/127.0.0.1/tcp/${port}`, `/ip4/127.0.0.1/tcp/${port === 0 ? 0 : port + 1}/ws`] });
+  }
   console.log(
     JSON.stringify(
       {
         consensusRpc: devnet.urls.consensus,
+        ...(peer ? { p2p: peer.addresses } : {}),
         evmRpc: devnet.urls.evm,
         esplora: devnet.urls.esplora,
         control: control.url,
@@ -112,6 +122,7 @@ async function run(argv: string[]): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   await faulty?.close();
+  await peer?.stop();
   await control.close();
   await devnet.stop();
   return 0;
