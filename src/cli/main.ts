@@ -2,6 +2,7 @@
  * The `alys-light` command.
  *
  *   alys-light run [config flags]                  a light node in the foreground (run.ts)
+ *   alys-light relay [config flags]                the same, plus a circuit relay v2 server for browsers
  *   alys-light status [--url <node>]               the running node's or the stored state (status.ts)
  *   alys-light query balance <address> [--at ..]   a verified read (query.ts)
  *   alys-light verify <kind> <file|-> [--chain <name|spec.json>] [--bls auto|noble|blst|wasm]
@@ -14,6 +15,7 @@ import { statusCommand } from './status.js';
 import { KINDS, runVerify } from './verify.js';
 
 const USAGE = `usage: alys-light run [--network ...] [--rpc <url>]... [--evm-rpc <url>]... [--data-dir <dir>] [--mode full|pow-checkpoint] [--metrics-port <p>]   (alys-light run --help)
+       alys-light relay [run flags] [--p2p-listen <multiaddr>]...   a node that also relays browsers (default :55444 tcp, :55445 ws)
        alys-light status [--url http://127.0.0.1:<metrics-port>]
        alys-light query balance <0xaddress> [--at latest|finalized|<number>]
        alys-light verify <kind> <file|-> [--chain dev|testnet|testnet-full|chain-dev|<spec.json>] [--bls auto|noble|blst|wasm]
@@ -27,6 +29,7 @@ ${Object.entries(KINDS)
 export async function main(argv: string[]): Promise<number> {
   const sub = argv[0];
   if (sub === 'run') return runCommand(argv.slice(1));
+  if (sub === 'relay') return runCommand(argv.slice(1), { relay: true });
   if (sub === 'status') return statusCommand(argv.slice(1));
   if (sub === 'query') return queryCommand(argv.slice(1));
   let parsed;

@@ -24,6 +24,9 @@ Follows the chain, verifying every block it reports; Ctrl-C stops it with a summ
 config keys (file, environment, flag):
 ${describeConfigKeys('node')}`;
 
+/** Where `alys-light relay` listens unless p2p.listen says otherwise: Alys's port 55444 (TCP) and 55445 (WebSockets). */
+const RELAY_LISTEN = ['/ip4/0.0.0.0/tcp/55444', '/ip4/0.0.0.0/tcp/55445/ws'];
+
 export interface RunOptions {
   /** Where progress goes (default process.stderr). */
   progress?: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
@@ -31,6 +34,11 @@ export interface RunOptions {
   onStarted?: (node: LightNode, extra: { statusUrl: string | null }) => void;
   /** Stop when this aborts (tests); SIGINT/SIGTERM always stop. */
   signal?: AbortSignal;
+  /**
+   * `alys-light relay`: the node also runs a circuit relay v2 server for browsers (listening on
+   * p2p.listen, default TCP 55444 and WebSockets 55445 on all interfaces) and serves the blocks it verified.
+   */
+  relay?: boolean;
 }
 
 export interface RunArgs {
@@ -73,7 +81,7 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
   let watcher: ConfigFileWatcher | undefined;
   try {
     const flags = args.values as FlagValues;
-    const resolved = await loadNodeConfig({ flags });
+    const resolved = await loadNodeConfig({ flags, ...(opts.relay ? { defaults: { p2p: { listen: RELAY_LISTEN, bootstrap: [] } } } : {}) });
     for (const w of resolved.warnings) out.write(`warning: ${w}\n`);
     const spec = await loadChainSpec(resolved.config);
     const config = resolved.config;
@@ -81,6 +89,7 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
       spec,
       config: resolved,
       platform: createNodePlatform(config),
+      ...(opts.relay ? { p2pRelayServer: true } : {}),
       // the metrics port is the CLI's: a reload that cannot bind the new port rolls back entirely
       onReconfigure: async (next: LightNodeConfig, _prev: LightNodeConfig, keys: readonly ConfigKey[]) => {
         if (!keys.includes('metricsPort')) return;
@@ -164,6 +173,7 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
     note(
       `alys-light: chain ${node.spec.chainId}, mode ${cfg.mode}, storage ${cfg.storage}${cfg.storage === 'level' ? ` (${cfg.dataDir})` : ''}, ${cfg.rpc.length} consensus RPC, ${cfg.evmRpc.length} EVM RPC${statusServer ? `, metrics ${statusServer.url}/metrics` : ''}`,
     );
+    if (first.p2p) note(`p2p ${first.p2p.peerId}${opts.relay ? ' (relay)' : ''}: ${first.p2p.addresses.join(' ')}`);
     opts.onStarted?.(node, { statusUrl: statusServer ? `${statusServer.url}/status` : null });
     const why = await stopped;
     if (tty) out.write('\n');

@@ -62,6 +62,8 @@ export interface LightNodeFromOptions {
   engines?: number;
   /** Runs inside every hot reload after the actors took the new config (the CLI restarts its metrics server here); a throw rolls the whole reload back. */
   onReconfigure?: ApplyConfig;
+  /** Run a circuit relay v2 server in the node's libp2p host (`alys-light relay`). */
+  p2pRelayServer?: boolean;
   /** Let libp2p dial loopback and private addresses (default true: devnets and LANs; browsers in production want false). */
   p2pAllowPrivate?: boolean;
   /** Tests: a deterministic clock and randomness. */
@@ -364,6 +366,7 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
           listen: [...initial.p2p.listen],
           bootstrap: [...initial.p2p.bootstrap],
           allowPrivateAddresses: options.p2pAllowPrivate ?? true,
+          ...(options.p2pRelayServer ? { relayServer: true } : {}),
           // a light node serves the verified blocks it stores (Alys semantics: ascending, stop at the first gap)
           serveBlocks: async (start, count) => {
             const out: SignedConsensusBlock[] = [];

@@ -10,7 +10,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigFileError } from '../errors.js';
 import { envLayer, flagsLayer, optionsLayer, tomlLayer, type ConfigLayer, type FlagValues, type LayerEntry } from '../layers.js';
 import { resolveConfig, type ResolvedConfig } from '../load.js';
-import { NETWORK_NAMES, type ConfigKey } from '../schema.js';
+import { NETWORK_NAMES, type ConfigInput, type ConfigKey } from '../schema.js';
 
 /** Where `alys-light` keeps level storage unless `dataDir` says otherwise. */
 export function defaultDataDir(): string {
@@ -69,6 +69,8 @@ export interface NodeConfigInput {
   configFile?: string | null;
   /** More ALYS_ variables that are not config keys. */
   envIgnore?: readonly string[];
+  /** Defaults of this command over the built-in ones (`alys-light relay` listens by default). */
+  defaults?: ConfigInput;
 }
 
 /** The config file a Node input selects (absolute), or null. */
@@ -87,6 +89,7 @@ export function configFileOf(input: NodeConfigInput): string | null {
 export async function loadNodeConfig(input: NodeConfigInput = {}): Promise<ResolvedConfig> {
   const file = configFileOf(input);
   const layers: ConfigLayer[] = [nodeDefaultsLayer()];
+  if (input.defaults !== undefined) layers.push(optionsLayer(input.defaults, 'command defaults', 'default'));
   if (file !== null) layers.push(await readConfigFile(file));
   layers.push(envLayer(input.env ?? process.env, { ignore: input.envIgnore ?? [] }));
   if (input.flags !== undefined) layers.push(flagsLayer(input.flags));

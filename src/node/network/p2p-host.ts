@@ -8,6 +8,7 @@
  * every malformed, oversize or slow answer is a typed P2pError and an `onPeerFault` report, never a
  * crash. Gossip that does not decode is rejected (gossipsub's own score drops for its sender).
  */
+import { circuitRelayServer } from '@libp2p/circuit-relay-v2';
 import { gossipsub, TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import type { Connection, PeerId, Stream, Libp2p, ConnectionGater } from '@libp2p/interface';
@@ -69,6 +70,8 @@ export interface P2pHostOptions {
   maxConnections?: number;
   /** Time to receive a whole request as a server (Alys: 15 s). */
   requestTimeoutMs?: number;
+  /** Run a circuit relay v2 server (the `alys-light relay` bootstrap node). */
+  relayServer?: boolean;
 }
 
 export interface BlocksByRangeOptions {
@@ -128,6 +131,9 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
     connectionManager: { maxConnections: opts.maxConnections ?? 64 },
     services: {
       identify: identify(),
+      // relayed connections carry our protocols in full (no default 2 min / 128 KiB limit), so a peer
+      // whose WebRTC upgrade fails keeps syncing through the relay
+      ...(opts.relayServer ? { relay: circuitRelayServer({ reservations: { maxReservations: 256, applyDefaultLimit: false } }) } : {}),
       pubsub: gossipsub({
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
@@ -203,7 +209,7 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
     const signal = AbortSignal.timeout(o.timeoutMs ?? 30_000);
     let stream: Stream;
     try {
-      stream = await libp2p.dialProtocol(peerIdOrAddr(peer), BLOCKS_BY_RANGE_PROTOCOL, { signal });
+      stream = await libp2p.dialProtocol(peerIdOrAddr(peer), BLOCKS_BY_RANGE_PROTOCOL, { signal, runOnLimitedConnection: true });
     } catch (e) {
       const kind: P2pFaultKind = signal.aborted ? 'timeout' : 'dial';
       fault(peer, kind, (e as Error).message);
@@ -258,7 +264,7 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
     },
     libp2p,
     async start() {
-      await libp2p.handle(BLOCKS_BY_RANGE_PROTOCOL, (stream, connection) => serve(stream, connection), { maxInboundStreams: 32 });
+      await libp2p.handle(BLOCKS_BY_RANGE_PROTOCOL, (stream, connection) => serve(stream, connection), { maxInboundStreams: 32, runOnLimitedConnection: true });
       await libp2p.start();
       for (const t of ALL_GOSSIP_TOPICS) pubsub.subscribe(t);
       for (const addr of opts.bootstrap ?? []) await libp2p.dial(multiaddr(addr)).catch((e: Error) => fault(addr, 'dial', e.message));

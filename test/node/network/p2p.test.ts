@@ -158,3 +158,31 @@ describe('malicious peers cost themselves, not us', () => {
     }
   });
 });
+
+describe('circuit relay v2 and the WebRTC upgrade (node-datachannel)', () => {
+  it('a peer reachable only through a relay is dialled via /p2p-circuit/webrtc and serves blocks over a direct WebRTC connection', async () => {
+    const c = new Cleanup();
+    try {
+      const relay = await createP2pHost({ transports: nodeTransports(), listen: LOOPBACK_LISTEN, allowPrivateAddresses: true, relayServer: true });
+      await relay.start();
+      c.add(() => relay.stop());
+      // "behind NAT": no TCP/WS listener of its own, only a reservation on the relay and WebRTC
+      const hidden = await createP2pHost({
+        transports: nodeTransports(),
+        listen: ['/p2p-circuit', '/webrtc'],
+        bootstrap: [relay.multiaddrs()[0]!],
+        allowPrivateAddresses: true,
+        serveBlocks: (start, count) => devnet.chain.range(Number(start), Math.min(devnet.chain.height, Number(start) + count - 1)).map((b) => b.signed),
+      });
+      await hidden.start();
+      c.add(() => hidden.stop());
+      const webrtcAddr = await waitFor(() => hidden.multiaddrs().find((a) => a.includes('/p2p-circuit/webrtc')), () => `a /webrtc address: ${hidden.multiaddrs().join(' ')}`, 10_000);
+      const blocks = await client.requestBlocksByRange(webrtcAddr, 1n, 10, { timeoutMs: 15_000 });
+      expect(blocks.map((b) => toHex(signingRoot(b.message)))).toEqual(devnet.chain.range(1, 10).map((b) => b.hash));
+      const conns = client.libp2p.getConnections().filter((x) => x.remotePeer.toString() === hidden.peerId);
+      expect(conns.some((x) => x.remoteAddr.toString().includes('/webrtc') && x.limits === undefined)).toBe(true);
+    } finally {
+      await c.run();
+    }
+  }, 30_000);
+});
