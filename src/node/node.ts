@@ -35,7 +35,7 @@ import { createEip1193Provider, type Eip1193Provider, type VerifiedReads } from 
 import { LightNodeError, NoSourceError } from './errors.js';
 import { topicOf, type NodeEventMessage, type NodeEventName, type NodeEvents } from './events.js';
 import { createConsensusRpcSource } from './sources/consensus-rpc.js';
-import { createP2pHost, type P2pHost, type P2pHostOptions } from './network/p2p-host.js';
+import type { P2pHost, P2pHostOptions } from './network/p2p-host.js';
 import type { KvStore } from './storage/kv.js';
 import type { SourceScore } from './workflows/scores.js';
 import { createConfigManager, type ApplyConfig, type ConfigKey, type ConfigUpdate, type ConfigUpdateResult, type LightNodeConfig, type ResolvedConfig } from '../config/index.js';
@@ -49,8 +49,10 @@ export interface LightNodePlatform {
   /** One-time asynchronous setup before the first start (e.g. bundling a worker entry). */
   prepare?(): Promise<void>;
   fetch?: typeof fetch;
-  /** libp2p transports of this runtime (needed for p2p.listen / p2p.bootstrap). */
-  p2pTransports?(): P2pHostOptions['transports'];
+  /** libp2p transports of this runtime (needed for p2p.listen / p2p.bootstrap); loaded only when p2p is used. */
+  p2pTransports?(): Promise<P2pHostOptions['transports']>;
+  /** Where to listen when p2p.listen is empty (browsers: through the relay, and for WebRTC). */
+  p2pDefaultListen?: readonly string[];
 }
 
 export interface LightNodeFromOptions {
@@ -79,7 +81,7 @@ export interface NodeStatus {
   sources: SourceScore[];
   actors: Array<{ address: string; state: string; restarts: number; health: string; placement: string }>;
   /** libp2p, when p2p.listen / p2p.bootstrap are set: our peer id, listening addresses, connected peers. */
-  p2p?: { peerId: string; addresses: string[]; peers: string[] };
+  p2p?: { peerId: string; addresses: string[]; peers: string[]; connections: Array<{ peer: string; address: string; limited: boolean }> };
 }
 
 export interface LightNode {
@@ -361,9 +363,11 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
       prepared = true;
       if (wantsP2p && !p2pHost) {
         if (!platform.p2pTransports) throw new TypeError('p2p.listen / p2p.bootstrap need a platform with libp2p transports');
+        // libp2p is loaded only by nodes that use it (keeps it out of the wallet-embed bundle's startup)
+        const { createP2pHost } = await import('./network/p2p-host.js');
         p2pHost = await createP2pHost({
-          transports: platform.p2pTransports(),
-          listen: [...initial.p2p.listen],
+          transports: await platform.p2pTransports(),
+          listen: initial.p2p.listen.length > 0 ? [...initial.p2p.listen] : [...(platform.p2pDefaultListen ?? [])],
           bootstrap: [...initial.p2p.bootstrap],
           allowPrivateAddresses: options.p2pAllowPrivate ?? true,
           ...(options.p2pRelayServer ? { relayServer: true } : {}),
@@ -440,7 +444,16 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
         sync,
         sources,
         actors: sys.registry.list().map((i) => ({ address: i.address, state: i.state, restarts: i.restarts, health: i.health, placement: i.placement })),
-        ...(p2pHost ? { p2p: { peerId: p2pHost.peerId, addresses: p2pHost.multiaddrs(), peers: p2pHost.peers() } } : {}),
+        ...(p2pHost
+          ? {
+              p2p: {
+                peerId: p2pHost.peerId,
+                addresses: p2pHost.multiaddrs(),
+                peers: p2pHost.peers(),
+                connections: p2pHost.libp2p.getConnections().map((c) => ({ peer: c.remotePeer.toString(), address: c.remoteAddr.toString(), limited: c.limits !== undefined })),
+              },
+            }
+          : {}),
       };
     },
     async metrics() {

@@ -14,6 +14,7 @@
  *   POST /produce {"blocks":n,"pow":bool} -> n more blocks (and, with pow, a PoW mined into one more)
  *   GET  /devnet.json               -> { chainSpec, rpc, evmRpc }: what `npm start` serves the page
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestProject } from 'vitest/node';
@@ -34,6 +35,43 @@ export interface BrowserDevnet extends BrowserDevnetInfo {
   control: string;
   /** The chain spec as the devnet writes it (chainSpecToJson): parse with parseChainSpec. */
   chainSpec: Record<string, unknown>;
+  /** `alys-light relay` following the devnet (a child process): its WebSocket multiaddr. */
+  relay: string;
+}
+
+/**
+ * `alys-light relay` as a child process (a libp2p node inside the Vitest process keeps it from
+ * exiting): it follows the devnet over RPC, relays browsers and serves the blocks it verified.
+ */
+async function startRelay(devnet: Devnet): Promise<{ address: string; stop(): Promise<void> }> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'relay', '--chain-spec-file', devnet.specFile, '--rpc', devnet.urls.consensus, '--evm-rpc', devnet.urls.evm,
+      '--storage', 'memory', '--p2p-listen', '/ip4/127.0.0.1/tcp/0/ws', '--sync-follow-interval-ms', '100'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let err = '';
+  const address = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`alys-light relay did not start in 30 s:\n${err}`)), 30_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString('utf8');
+      const m = /p2p \S+ \(relay\): (\S+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`alys-light relay exited with ${code}:\n${err}`)));
+  });
+  return {
+    address,
+    stop: () =>
+      new Promise<void>((r) => {
+        if (child.exitCode !== null) return r();
+        child.once('exit', () => r());
+        child.kill('SIGTERM');
+      }),
+  };
 }
 
 declare module 'vitest' {
@@ -106,7 +144,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await new Promise<void>((r) => control.listen(0, '127.0.0.1', r));
   const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
 
+  const relay = await startRelay(devnet);
   project.provide('devnet', {
+    relay: relay.address,
     consensus: devnet.urls.consensus,
     evm: devnet.urls.evm,
     esplora: devnet.urls.esplora,
@@ -116,6 +156,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
 
   return async () => {
+    await relay.stop();
     await new Promise<void>((r) => {
       control.closeAllConnections();
       control.close(() => r());

@@ -25,6 +25,8 @@ export interface BrowserPlatformOptions {
 
 export function createBrowserPlatform(config: LightNodeConfig, options: BrowserPlatformOptions = {}): LightNodePlatform {
   return {
+    p2pTransports: async () => (await import('./p2p.js')).browserTransports(),
+    p2pDefaultListen: ['/p2p-circuit', '/webrtc'],
     async openStore(spec, cfg) {
       if (cfg.storage === 'memory') return createMemoryStore();
       if (cfg.storage === 'level') throw new TypeError('storage = level is only available in Node; use indexeddb or memory in browsers');

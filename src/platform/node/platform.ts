@@ -10,7 +10,6 @@ import { createMemoryStore } from '../../node/storage/memory.js';
 import type { ChainSpec } from '../../protocol/types.js';
 import { openLevelStore } from './storage-level.js';
 import { nodeWorkerSpawnerFor } from './worker.js';
-import { nodeTransports } from './p2p.js';
 
 const WORKER_ENTRY = new URL('../../../workers/actor-host.node.ts', import.meta.url);
 
@@ -22,7 +21,7 @@ export function chainDataDir(dataDir: string, spec: ChainSpec, mode: string): st
 export function createNodePlatform(config: LightNodeConfig): LightNodePlatform {
   let spawn: WorkerSpawner | undefined;
   return {
-    p2pTransports: nodeTransports,
+    p2pTransports: async () => (await import('./p2p.js')).nodeTransports(),
     async openStore(spec, cfg) {
       if (cfg.storage === 'memory') return createMemoryStore();
       if (cfg.storage === 'indexeddb') throw new TypeError('storage = indexeddb is only available in browsers; use level or memory in Node');

@@ -1,0 +1,64 @@
+/**
+ * Browser to browser over libp2p in real Chromium: node A syncs from the devnet's RPC and reserves a
+ * slot on `alys-light relay` (a child process of the global setup, following the same devnet); node
+ * B has no consensus RPC at all, dials A's /p2p-circuit/webrtc address through the relay, upgrades
+ * to a direct WebRTC connection and syncs the verified chain from A (and from the relay, also a peer).
+ */
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { createLightNode, type LightNode } from '../../src/index.js';
+import { parseChainSpec } from '../../src/protocol/chainspec.js';
+
+const devnet = inject('devnet');
+const spec = parseChainSpec(devnet.chainSpec);
+const SYNC = { batchSize: 8, parallelism: 4, requestTimeoutMs: 5_000, retries: 5, backoffInitialMs: 50, backoffMaxMs: 500, followIntervalMs: 100 };
+const nodes: LightNode[] = [];
+afterAll(async () => {
+  for (const n of nodes) await n.stop().catch(() => {});
+});
+
+async function waitFor<T>(probe: () => Promise<T | undefined | false>, what: () => Promise<string> | string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${await what()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function devnetHead(): Promise<{ number: number; hash: string }> {
+  return ((await (await fetch(`${devnet.control}/info`)).json()) as { head: { number: number; hash: string } }).head;
+}
+
+async function synced(node: LightNode, label: string) {
+  const head = await devnetHead();
+  return waitFor(
+    async () => {
+      const s = await node.status();
+      return s.head?.number === head.number && s.head.hash === head.hash ? s : undefined;
+    },
+    async () => `${label} at the devnet head ${head.number}: ${JSON.stringify({ head: (await node.status()).head, sync: (await node.status()).sync, sources: (await node.status()).sources })}`,
+  );
+}
+
+describe('p2p in the browser', () => {
+  it('a node without any RPC syncs from another browser node over WebRTC through the relay', async () => {
+    const a = createLightNode({ chainSpec: spec, rpc: [devnet.consensus], evmRpc: [devnet.evm], storage: 'memory', logLevel: 'silent', sync: SYNC, p2p: { bootstrap: [devnet.relay] } });
+    nodes.push(a);
+    await a.start();
+    await synced(a, 'node A');
+    const aStatus = await a.status();
+    const webrtc = await waitFor(async () => (await a.status()).p2p?.addresses.find((x) => x.includes('/p2p-circuit/webrtc')), async () => `a WebRTC address of A: ${JSON.stringify((await a.status()).p2p)}`);
+
+    const b = createLightNode({ chainSpec: spec, rpc: [], evmRpc: [devnet.evm], storage: 'memory', logLevel: 'silent', sync: SYNC, p2p: { bootstrap: [webrtc] } });
+    nodes.push(b);
+    await b.start();
+    const s = await synced(b, 'node B');
+    expect(s.head!.hash).toBe((await devnetHead()).hash);
+    const fromA = s.sources.find((x) => x.id === aStatus.p2p!.peerId);
+    expect(fromA?.successes).toBeGreaterThan(0);
+    expect(s.sources.map((x) => x.id)).not.toContain(devnet.consensus);
+    // B reaches A directly over WebRTC (not through the relay's limited circuit)
+    expect(s.p2p!.connections.some((c) => c.peer === aStatus.p2p!.peerId && c.address.includes('/webrtc') && !c.limited)).toBe(true);
+  }, 60_000);
+});
