@@ -11,6 +11,9 @@
 import { createP2pHost, type P2pHost } from '../node/network/p2p-host.js';
 import { LOOPBACK_LISTEN, nodeTransports } from '../platform/node/p2p.js';
 import type { ChainStore } from './consensus/chain.js';
+import { createFaultView, FAULT_INFO, type FaultSelection, type FaultyDevnet } from './faults.js';
+import { encodeBlockChunk, encodeResponseChunk, RESULT } from '../protocol/p2p/index.js';
+import type { SignedConsensusBlock } from '../protocol/types.js';
 
 export interface DevnetPeerOptions {
   listen?: string[];
@@ -30,6 +33,7 @@ export async function startDevnetPeer(chain: ChainStore, opts: DevnetPeerOptions
     transports: nodeTransports(),
     listen: opts.listen ?? LOOPBACK_LISTEN,
     allowPrivateAddresses: true,
+    server: true,
     serveBlocks: (start, count) => {
       if (start > BigInt(chain.height)) return [];
       const from = Number(start);
@@ -50,4 +54,57 @@ export async function startDevnetPeer(chain: ChainStore, opts: DevnetPeerOptions
       await host.stop();
     },
   };
+}
+
+/**
+ * An adversarial devnet peer: the devnet's fault modes (src/devnet/faults) over blocks_by_range.
+ * Content and chain faults serve the fault view's blocks (mutated, re-signed, another height's,
+ * withheld: the answer stops there); the transport faults become their p2p counterparts: `slow`
+ * delays the answer, `truncated` cuts the stream inside the first affected block's chunk,
+ * `malformed-json` sends a chunk whose payload is not a msgpack block.
+ */
+export async function startFaultyDevnetPeer(devnet: FaultyDevnet, selection: FaultSelection, opts: DevnetPeerOptions = {}): Promise<DevnetPeer & { affects(h: number): boolean }> {
+  const view = createFaultView(devnet, selection);
+  const served = (start: number, count: number): SignedConsensusBlock[] => {
+    const out: SignedConsensusBlock[] = [];
+    for (let h = start; h < start + count; h++) {
+      const b = view.blockAt(h);
+      if (!b) break; // beyond the head, or withheld
+      out.push(b);
+    }
+    return out;
+  };
+  const firstAffected = (start: number, count: number): number => {
+    for (let h = start; h < start + count && h <= devnet.chain.height; h++) if (view.affects(h)) return h;
+    return -1;
+  };
+  const kind = FAULT_INFO[selection.fault].kind;
+  const host = await createP2pHost({
+    transports: nodeTransports(),
+    listen: opts.listen ?? LOOPBACK_LISTEN,
+    allowPrivateAddresses: true,
+    server: true,
+    serveBlocks: (start, count) => (start > BigInt(devnet.chain.height) ? [] : served(Number(start), count)),
+    respondRaw: async (start, count) => {
+      if (kind !== 'transport' || start > BigInt(devnet.chain.height)) return undefined;
+      const s = Number(start);
+      const hit = firstAffected(s, count);
+      if (hit < 0) return undefined;
+      if (selection.fault === 'slow') return { delayMs: selection.delayMs ?? 2_000 };
+      const before = served(s, hit - s).map((b) => encodeBlockChunk(b));
+      const tail =
+        selection.fault === 'truncated'
+          ? encodeBlockChunk(devnet.chain.at(hit)!.signed).subarray(0, 24)
+          : encodeResponseChunk(RESULT.success, new TextEncoder().encode(`{"not":"msgpack","height":${hit}}`));
+      const bytes = new Uint8Array(before.reduce((n, c) => n + c.length, 0) + tail.length);
+      let o = 0;
+      for (const c of [...before, tail]) {
+        bytes.set(c, o);
+        o += c.length;
+      }
+      return { bytes };
+    },
+  });
+  await host.start();
+  return { host, addresses: host.multiaddrs(), affects: (h) => view.affects(h), stop: () => host.stop() };
 }

@@ -370,7 +370,7 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
           listen: initial.p2p.listen.length > 0 ? [...initial.p2p.listen] : [...(platform.p2pDefaultListen ?? [])],
           bootstrap: [...initial.p2p.bootstrap],
           allowPrivateAddresses: options.p2pAllowPrivate ?? true,
-          ...(options.p2pRelayServer ? { relayServer: true } : {}),
+          ...(options.p2pRelayServer ? { relayServer: true, server: true } : {}),
           // a light node serves the verified blocks it stores (Alys semantics: ascending, stop at the first gap)
           serveBlocks: async (start, count) => {
             const out: SignedConsensusBlock[] = [];

@@ -178,7 +178,11 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
       const now = ctx.clock.now();
       if (usable.length === 0) {
         phase = 'stalled';
-        detail = sources.size ? 'every consensus source is banned or failing; retrying' : 'no consensus source configured';
+        detail = sources.size
+          ? 'every consensus source is banned or failing; retrying'
+          : args.p2p
+            ? 'no peer connected yet (the bootstrap peers are redialled)'
+            : 'no consensus source configured';
         publish(ctx, true);
         later(ctx, args.backoffMaxMs / 4, { type: 'refresh-heads' });
         return;

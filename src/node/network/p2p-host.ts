@@ -60,6 +60,11 @@ export interface P2pHostOptions {
   bootstrap?: string[];
   /** The blocks this host serves by height (Alys semantics: ascending, from `start`, up to `count`). */
   serveBlocks?: (start: bigint, count: number) => Promise<readonly SignedConsensusBlock[]> | readonly SignedConsensusBlock[];
+  /**
+   * Adversarial devnet peers only: the exact bytes to answer a blocks_by_range request with (chunks,
+   * junk, a cut stream), or undefined to answer normally; `delayMs` first. Never set in a light node.
+   */
+  respondRaw?: (start: bigint, count: number) => Promise<{ bytes?: Uint8Array; delayMs?: number } | undefined>;
   /** A decoded gossip message; return false to reject it (its sender is penalised by gossipsub). */
   onGossip?: (message: PubsubMessage, from: string) => boolean;
   /** Every fault a peer caused, for the node's own scores. */
@@ -72,6 +77,13 @@ export interface P2pHostOptions {
   requestTimeoutMs?: number;
   /** Run a circuit relay v2 server (the `alys-light relay` bootstrap node). */
   relayServer?: boolean;
+  /**
+   * A node many peers dial (the devnet peer, a relay): accept up to 100 new connections a second per
+   * remote host instead of libp2p's 5 (browsers behind one NAT, or every test node on 127.0.0.1).
+   */
+  server?: boolean;
+  /** Redial a bootstrap peer that is not connected every this many ms at most (backoff from 1 s). Default 30 000. */
+  redialMaxMs?: number;
 }
 
 export interface BlocksByRangeOptions {
@@ -128,7 +140,10 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: gater,
-    connectionManager: { maxConnections: opts.maxConnections ?? 64 },
+    connectionManager: {
+      maxConnections: opts.maxConnections ?? (opts.server ? 512 : 64),
+      ...(opts.server ? { inboundConnectionThreshold: 100, maxIncomingPendingConnections: 64 } : {}),
+    },
     services: {
       identify: identify(),
       // relayed connections carry our protocols in full (no default 2 min / 128 KiB limit), so a peer
@@ -189,6 +204,12 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
         return;
       }
       const count = Number(req.count > BigInt(MAX_BLOCKS_PER_REQUEST) ? BigInt(MAX_BLOCKS_PER_REQUEST) : req.count);
+      const raw = await opts.respondRaw?.(req.startHeight, count);
+      if (raw?.delayMs) await new Promise((r) => setTimeout(r, raw.delayMs));
+      if (raw?.bytes) {
+        await send(stream, raw.bytes);
+        return;
+      }
       const blocks = count === 0 || !opts.serveBlocks ? [] : await opts.serveBlocks(req.startHeight, count);
       for (const b of blocks) await send(stream, encodeBlockChunk(b));
     } catch (e) {
@@ -251,6 +272,28 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
     }
   }
 
+  // Bootstrap peers are kept: one that is not connected (it restarted, the link dropped, the first
+  // dial failed) is dialled again with a backoff from 1 s up to redialMaxMs (Alys: every 5 s, 2^n s).
+  const redial = new Map<string, { attempt: number; next: number }>();
+  let redialTimer: ReturnType<typeof setInterval> | undefined;
+  const bootstrapPeerId = (addr: string): string | undefined => multiaddr(addr).getComponents().findLast((c) => c.name === 'p2p')?.value;
+  async function redialBootstrap(): Promise<void> {
+    const connected = new Set(libp2p.getConnections().map((c) => c.remotePeer.toString()));
+    for (const addr of opts.bootstrap ?? []) {
+      const id = bootstrapPeerId(addr);
+      if (id !== undefined && (connected.has(id) || banned(id))) continue;
+      const r = redial.get(addr) ?? { attempt: 0, next: 0 };
+      if (Date.now() < r.next) continue;
+      r.attempt++;
+      r.next = Date.now() + Math.min(opts.redialMaxMs ?? 30_000, 1000 * 2 ** (r.attempt - 1));
+      redial.set(addr, r);
+      await libp2p.dial(multiaddr(addr)).then(
+        () => redial.delete(addr),
+        (e: Error) => fault(addr, 'dial', e.message),
+      );
+    }
+  }
+
   const peerIdOrAddr = (peer: string): PeerId | Multiaddr => {
     if (peer.startsWith('/')) return multiaddr(peer);
     const conn = libp2p.getConnections().find((c) => c.remotePeer.toString() === peer);
@@ -267,9 +310,11 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
       await libp2p.handle(BLOCKS_BY_RANGE_PROTOCOL, (stream, connection) => serve(stream, connection), { maxInboundStreams: 32, runOnLimitedConnection: true });
       await libp2p.start();
       for (const t of ALL_GOSSIP_TOPICS) pubsub.subscribe(t);
-      for (const addr of opts.bootstrap ?? []) await libp2p.dial(multiaddr(addr)).catch((e: Error) => fault(addr, 'dial', e.message));
+      await redialBootstrap();
+      if ((opts.bootstrap ?? []).length > 0) redialTimer = setInterval(() => void redialBootstrap(), 1_000);
     },
     async stop() {
+      clearInterval(redialTimer);
       await libp2p.stop();
     },
     multiaddrs: () => libp2p.getMultiaddrs().map((a) => a.toString()),
