@@ -14,6 +14,7 @@ import { identify } from '@libp2p/identify';
 import type { Connection, PeerId, Stream, Libp2p, ConnectionGater } from '@libp2p/interface';
 import { noise } from '@libp2p/noise';
 import { yamux } from '@libp2p/yamux';
+import { isPrivate } from '@libp2p/utils';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2pOptions } from 'libp2p';
 import type { PubsubMessage } from '../../protocol/codec/msgpack.js';
@@ -82,6 +83,12 @@ export interface P2pHostOptions {
    * remote host instead of libp2p's 5 (browsers behind one NAT, or every test node on 127.0.0.1).
    */
   server?: boolean;
+  /**
+   * WebRTC dials allowed per hour (each makes an RTCPeerConnection; Chrome allows a tab 500 in its
+   * lifetime). Past it, /webrtc addresses are refused and peers stay on their relayed connection.
+   * Default 100.
+   */
+  webrtcDialsPerHour?: number;
   /** Redial a bootstrap peer that is not connected every this many ms at most (backoff from 1 s). Default 30 000. */
   redialMaxMs?: number;
 }
@@ -108,12 +115,65 @@ export interface P2pHost {
   requestRawBlocksByRange(peer: string, start: bigint, count: number, opts?: BlocksByRangeOptions): Promise<Uint8Array[]>;
   /** Publish on the message's topic; false when it cannot be gossiped (over 64 KiB) or nobody listens. */
   publish(message: PubsubMessage): Promise<boolean>;
+  /** The peer's gossipsub score (0 = neutral; invalid gossip makes it negative). */
+  gossipScore(peer: string): number;
   /** Disconnect a peer and refuse it until `untilMs` (epoch ms). */
   ban(peer: string, untilMs: number): Promise<void>;
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>;
 }
 
 const MAX_REQUEST_BYTES = 1 + maxFramedLength(16) + 1;
+
+/** A browser-to-browser WebRTC address (/p2p-circuit/webrtc), not webrtc-direct. */
+function isWebRtc(ma: Multiaddr): boolean {
+  return ma.getComponents().some((c) => c.name === 'webrtc');
+}
+
+/** At most `perHour` takes in any sliding hour. */
+export function webrtcBudget(perHour: number): { take(now: number): boolean; used(now: number): number } {
+  const times: number[] = [];
+  const prune = (now: number) => {
+    while (times.length > 0 && times[0]! <= now - 3_600_000) times.shift();
+  };
+  return {
+    take(now) {
+      prune(now);
+      if (times.length >= perHour) return false;
+      times.push(now);
+      return true;
+    },
+    used(now) {
+      prune(now);
+      return times.length;
+    },
+  };
+}
+
+/**
+ * Gossipsub peer scoring on the Alys topics (Alys itself runs without scoring): only what a peer
+ * provably did wrong counts, an invalid message (it did not decode, or our check rejected it) costs
+ * 100 and decays by half per decay interval. Quiet meshes are not penalised (Alys gossips one block per
+ * slot and most approvals only on its own network). Below the graylist threshold gossipsub ignores the peer.
+ */
+const TOPIC_SCORE = {
+  topicWeight: 1,
+  timeInMeshWeight: 0,
+  timeInMeshQuantum: 1_000,
+  timeInMeshCap: 1,
+  firstMessageDeliveriesWeight: 0,
+  firstMessageDeliveriesDecay: 0.5,
+  firstMessageDeliveriesCap: 1,
+  meshMessageDeliveriesWeight: 0,
+  meshMessageDeliveriesDecay: 0.5,
+  meshMessageDeliveriesCap: 1,
+  meshMessageDeliveriesThreshold: 1,
+  meshMessageDeliveriesWindow: 10,
+  meshMessageDeliveriesActivation: 5_000,
+  meshFailurePenaltyWeight: 0,
+  meshFailurePenaltyDecay: 0.5,
+  invalidMessageDeliveriesWeight: -100,
+  invalidMessageDeliveriesDecay: 0.5,
+};
 
 function chunkBytes(c: Uint8Array | { subarray(): Uint8Array }): Uint8Array {
   return c instanceof Uint8Array ? c : c.subarray();
@@ -126,13 +186,21 @@ async function send(stream: Stream, data: Uint8Array): Promise<void> {
 export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
   const bans = new Map<string, number>();
   const banned = (peer: string) => (bans.get(peer) ?? 0) > Date.now();
+  const fault = (peer: string, kind: P2pFaultKind, reason: string): void => opts.onPeerFault?.(peer, kind, reason);
+  const webrtc = webrtcBudget(opts.webrtcDialsPerHour ?? 100);
   const gater: ConnectionGater = {
     denyDialPeer: async (peerId) => banned(peerId.toString()),
     denyInboundEncryptedConnection: async (peerId) => banned(peerId.toString()),
     denyOutboundEncryptedConnection: async (peerId) => banned(peerId.toString()),
-    ...(opts.allowPrivateAddresses ? { denyDialMultiaddr: async () => false } : {}),
+    denyDialMultiaddr: async (ma) => {
+      if (!opts.allowPrivateAddresses && isPrivate(ma)) return true;
+      if (isWebRtc(ma) && !webrtc.take(Date.now())) {
+        fault(ma.toString(), 'dial', `WebRTC budget of ${opts.webrtcDialsPerHour ?? 100} dials an hour used up; staying on relayed connections`);
+        return true;
+      }
+      return false;
+    },
   };
-  const fault = (peer: string, kind: P2pFaultKind, reason: string): void => opts.onPeerFault?.(peer, kind, reason);
 
   const libp2p = (await createLibp2p({
     addresses: { listen: opts.listen ?? [] },
@@ -155,6 +223,8 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
         // Alys: max_transmit_size 65536 (plus the RPC envelope)
         maxInboundDataLength: 65_536 + 4_096,
         heartbeatInterval: 700,
+        scoreParams: { topics: Object.fromEntries(ALL_GOSSIP_TOPICS.map((t) => [t, TOPIC_SCORE])) },
+        scoreThresholds: { gossipThreshold: -50, publishThreshold: -100, graylistThreshold: -200 },
       }),
     },
     start: false,
@@ -336,6 +406,7 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
       const r = await pubsub.publish(encoded.topic, encoded.data).catch(() => undefined);
       return r !== undefined && r.recipients.length > 0;
     },
+    gossipScore: (peer) => (pubsub as unknown as { getScore(id: string): number }).getScore(peer),
     async ban(peer, untilMs) {
       bans.set(peer, untilMs);
       for (const c of libp2p.getConnections()) if (c.remotePeer.toString() === peer) await c.close().catch(() => {});

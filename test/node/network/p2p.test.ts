@@ -8,13 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stream } from '@libp2p/interface';
 import type { Devnet } from '../../../src/devnet/devnet.js';
 import { startDevnetPeer, type DevnetPeer } from '../../../src/devnet/p2p.js';
-import { createP2pHost, P2pError, type P2pFaultKind, type P2pHost } from '../../../src/node/network/p2p-host.js';
+import { createP2pHost, P2pError, webrtcBudget, type P2pFaultKind, type P2pHost } from '../../../src/node/network/p2p-host.js';
 import { LOOPBACK_LISTEN, nodeTransports } from '../../../src/platform/node/p2p.js';
 import { ChainVerifier, nobleBackend, prepareAuthorities, signingRoot, toHex, type SignedConsensusBlock } from '../../../src/protocol/index.js';
 import {
   BLOCKS_BY_RANGE_PROTOCOL,
   encodeBlockChunk,
   encodeErrorChunk,
+  encodeGossip,
   encodeResponseChunk,
   encodeUvarint,
   ResponseDecoder,
@@ -186,3 +187,50 @@ describe('circuit relay v2 and the WebRTC upgrade (node-datachannel)', () => {
     }
   }, 30_000);
 });
+
+describe('safety', () => {
+  it('gossip that does not decode, or sits on the wrong topic, is rejected: the sender is reported and its gossipsub score falls', async () => {
+    const c = new Cleanup();
+    try {
+      const spammer = await createP2pHost({ transports: nodeTransports(), listen: LOOPBACK_LISTEN, allowPrivateAddresses: true });
+      await spammer.start();
+      c.add(() => spammer.stop());
+      await spammer.dial(client.multiaddrs()[0]!);
+      await waitFor(() => spammer.topicPeers('consensus_block').includes(client.peerId), () => 'the spammer sees our subscription');
+      const n = faults.length;
+      await spammer.libp2p.services.pubsub.publish('consensus_block', Uint8Array.of(0x81, 0xa3, 0x61, 0x62, 0x63));
+      await spammer.libp2p.services.pubsub.publish('queue_pow', encodeGossipOf(devnet.chain.at(1)!.signed));
+      await waitFor(() => faults.slice(n).filter((f) => f.peer === spammer.peerId && f.kind === 'gossip').length >= 2, () => `gossip faults: ${JSON.stringify(faults.slice(n))}`);
+      await waitFor(() => client.gossipScore(spammer.peerId) < 0, () => `a negative score: ${client.gossipScore(spammer.peerId)}`);
+    } finally {
+      await c.run();
+    }
+  });
+
+  it('the WebRTC budget: at most N dials in any hour, then refused until the hour has passed', () => {
+    const b = webrtcBudget(3);
+    expect([0, 1, 2, 3].map((t) => b.take(t * 1000))).toEqual([true, true, true, false]);
+    expect(b.used(10_000)).toBe(3);
+    expect(b.take(3_600_000)).toBe(true); // the first one left the window
+    expect(b.take(3_600_500)).toBe(false);
+  });
+
+  it('a host past its WebRTC budget refuses /webrtc dials (the relayed connection stays usable)', async () => {
+    const c = new Cleanup();
+    try {
+      const n = faults.length;
+      const h = await createP2pHost({ transports: nodeTransports(), allowPrivateAddresses: true, webrtcDialsPerHour: 0, onPeerFault: (p, kind, reason) => faults.push({ peer: p, kind, reason }) });
+      await h.start();
+      c.add(() => h.stop());
+      await expect(h.dial(`/ip4/127.0.0.1/tcp/1/p2p/${client.peerId}/p2p-circuit/webrtc/p2p/${peer.host.peerId}`)).rejects.toThrow();
+      expect(faults.slice(n).some((f) => /WebRTC budget/.test(f.reason))).toBe(true);
+    } finally {
+      await c.run();
+    }
+  });
+});
+
+/** A ConsensusBlock message's bytes (valid, but for the consensus_block topic only). */
+function encodeGossipOf(block: SignedConsensusBlock): Uint8Array {
+  return encodeGossip({ type: 'ConsensusBlock', block }).data;
+}
