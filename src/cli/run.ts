@@ -173,7 +173,7 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
     note(
       `alys-light: chain ${node.spec.chainId}, mode ${cfg.mode}, storage ${cfg.storage}${cfg.storage === 'level' ? ` (${cfg.dataDir})` : ''}, ${cfg.rpc.length} consensus RPC, ${cfg.evmRpc.length} EVM RPC${statusServer ? `, metrics ${statusServer.url}/metrics` : ''}`,
     );
-    if (first.p2p) note(`p2p ${first.p2p.peerId}${opts.relay ? ' (relay)' : ''}: ${first.p2p.addresses.join(' ')}`);
+    if (first.p2p) note(`p2p ${first.p2p.peerId}${opts.relay ? ' (relay)' : ''}: ${first.p2p.addresses.join(' ') || 'not listening (dials out only)'}`);
     opts.onStarted?.(node, { statusUrl: statusServer ? `${statusServer.url}/status` : null });
     const why = await stopped;
     if (tty) out.write('\n');

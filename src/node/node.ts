@@ -385,7 +385,11 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
           },
           // a gossiped block is only a hint of the peer's head: the block itself comes by blocks_by_range and is verified
           onGossip: (m, from) => {
-            if (m.type === 'ConsensusBlock') p2pHeights.set(from, Math.max(p2pHeights.get(from) ?? 0, Number(m.block.message.executionPayload.blockNumber)));
+            if (m.type === 'ConsensusBlock') {
+              const height = Number(m.block.message.executionPayload.blockNumber);
+              p2pHeights.set(from, Math.max(p2pHeights.get(from) ?? 0, height));
+              void system?.ref<typeof SyncActor>(A.sync).tell({ type: 'gossip-head', height }).catch(() => {});
+            }
             return true;
           },
         });

@@ -64,6 +64,8 @@ const MAX_ANCESTORS = 64;
 export type SyncMsg =
   | { type: 'status' }
   | { type: 'refresh-heads' }
+  /** A peer gossiped a block above our target: look now instead of at the next follow interval. */
+  | { type: 'gossip-head'; height: number }
   | { type: 'heads'; heads: Array<{ id: string; height: number | null; fault?: { kind: SourceFault; reason: string } }> }
   | { type: 'pump' }
   | { type: 'fetched'; start: number; count: number; source: string; raws?: RawBlock[]; fault?: { kind: SourceFault; reason: string } }
@@ -93,6 +95,7 @@ export interface SyncStatus {
 export interface SyncReplies {
   status: SyncStatus;
   'refresh-heads': void;
+  'gossip-head': void;
   heads: void;
   pump: void;
   fetched: void;
@@ -136,6 +139,8 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
     let rr = 0;
     const timers = new Set<TimerHandle>();
     let refreshing = false;
+    /** A head refresh is running (not merely scheduled for the next follow interval). */
+    let refreshInFlight = false;
 
     const later = (ctx: ActorContext<SyncMsg, SyncArgs>, ms: number, msg: SyncMsg) => {
       const t = ctx.clock.setTimer(() => {
@@ -319,8 +324,13 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
             if (!refreshing) await ctx.self.tell({ type: 'refresh-heads' });
             return;
           }
+          case 'gossip-head':
+            if (refreshInFlight || !plan || msg.height <= plan.targetHeight) return;
+            await ctx.self.tell({ type: 'refresh-heads' });
+            return;
           case 'refresh-heads': {
             refreshing = true;
+            refreshInFlight = true;
             await syncPeers(ctx);
             const usable = (await ctx.ask<SourceScore[]>(args.network, { type: 'usable' })).map((s) => s.id).filter((id) => sources.has(id));
             Promise.all(
@@ -339,6 +349,7 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
           }
           case 'heads': {
             refreshing = false;
+            refreshInFlight = false;
             const heights: number[] = [];
             for (const h of msg.heads) {
               if (h.fault) fault(ctx, h.id, h.fault.kind, h.fault.reason);

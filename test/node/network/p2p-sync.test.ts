@@ -40,6 +40,19 @@ describe('sync over p2p only', () => {
     });
   });
 
+  it('follows the head by gossip: a new block arrives long before the next follow interval', async () => {
+    await withCleanup(async (c) => {
+      const { node } = await startNode(c, devnet, { rpc: [], p2p: { bootstrap: [tcp()] }, sync: { followIntervalMs: 600_000 } });
+      await waitSynced(node, devnet, 30_000);
+      await waitFor(() => peer.host.topicPeers('consensus_block').length > 0, () => 'the node subscribed at the devnet peer');
+      const t0 = Date.now();
+      await devnet.produceNext();
+      const s = await waitSynced(node, devnet, 10_000);
+      expect(s.head!.hash).toBe(devnet.chain.head.hash);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    });
+  });
+
   it('a light node serves the verified blocks it stores: a second node with no RPC syncs from the first', async () => {
     await withCleanup(async (c) => {
       const { node: first } = await startNode(c, devnet, { p2p: { listen: ['/ip4/127.0.0.1/tcp/0'] } });
