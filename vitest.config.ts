@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
+import { closePage, evalInPage, openPage } from './test/setup/browser-commands.js';
 
 /** Chromium from Debian's package, or CHROMIUM_PATH. Playwright never downloads its own browser here. */
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -61,6 +62,7 @@ export default defineConfig({
           testTimeout: 30_000,
           globalSetup: ['test/setup/browser-vectors.ts', 'test/setup/browser-devnet.ts'],
           browser: {
+            commands: { openPage, evalInPage, closePage },
             enabled: true,
             headless: true,
             provider: playwright({ launchOptions: { executablePath: chromiumPath, args: chromiumArgs } }),

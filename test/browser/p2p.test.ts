@@ -3,8 +3,10 @@
  * slot on `alys-light relay` (a child process of the global setup, following the same devnet); node
  * B has no consensus RPC at all, dials A's /p2p-circuit/webrtc address through the relay, upgrades
  * to a direct WebRTC connection and syncs the verified chain from A (and from the relay, also a peer).
+ * The second case runs B as the dashboard in a second Chromium page (its own document and realm).
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { commands } from 'vitest/browser';
 import { createLightNode, type LightNode } from '../../src/index.js';
 import { parseChainSpec } from '../../src/protocol/chainspec.js';
 
@@ -61,4 +63,32 @@ describe('p2p in the browser', () => {
     // B reaches A directly over WebRTC (not through the relay's limited circuit)
     expect(s.p2p!.connections.some((c) => c.peer === aStatus.p2p!.peerId && c.address.includes('/webrtc') && !c.limited)).toBe(true);
   }, 60_000);
+
+  it('two pages: the dashboard in a second page, with no RPC, syncs from the first page over WebRTC', async () => {
+    const a = createLightNode({ chainSpec: spec, rpc: [devnet.consensus], evmRpc: [devnet.evm], storage: 'memory', logLevel: 'silent', sync: SYNC, p2p: { bootstrap: [devnet.relay] } });
+    nodes.push(a);
+    await a.start();
+    await synced(a, 'page 1 node');
+    const aId = (await a.status()).p2p!.peerId;
+    const webrtc = await waitFor(async () => (await a.status()).p2p?.addresses.find((x) => x.includes('/p2p-circuit/webrtc')), () => 'a WebRTC address of page 1');
+    const query = new URLSearchParams({ 'devnet-config': `${devnet.control}/devnet.json`, rpc: '', 'p2p-bootstrap': webrtc, storage: 'memory', 'sync-follow-interval-ms': '100', 'sync-batch-size': '1' });
+    await commands.openPage('page-2', `${devnet.dashboard}?${query}`);
+    try {
+      const head = await devnetHead();
+      type Seen = { head: { number: number; hash: string } | null; sources: Array<{ id: string; successes: number }>; p2p?: { connections: Array<{ peer: string; address: string; limited: boolean }> }; error?: string };
+      const seen = await waitFor(
+        async () => {
+          const s = (await commands.evalInPage('page-2', `const s = await window.alysNode?.status(); return s ? { head: s.head, sources: s.sources, p2p: s.p2p } : { head: null, sources: [], error: document.body.dataset.error };`)) as Seen;
+          return s.head?.number === head.number && s.head.hash === head.hash ? s : undefined;
+        },
+        async () => `page 2 at the devnet head ${head.number}: ${JSON.stringify(await commands.evalInPage('page-2', 'const s = await window.alysNode?.status(); return { state: document.body.dataset.state, error: document.body.dataset.error, head: s?.head, sync: s?.sync, sources: s?.sources };'))}`,
+        45_000,
+      );
+      expect(seen.sources.find((x) => x.id === aId)?.successes).toBeGreaterThan(0);
+      expect(seen.sources.map((x) => x.id)).not.toContain(devnet.consensus);
+      expect(seen.p2p!.connections.some((c) => c.peer === aId && c.address.includes('/webrtc') && !c.limited)).toBe(true);
+    } finally {
+      await commands.closePage('page-2');
+    }
+  }, 90_000);
 });

@@ -37,6 +37,18 @@ export interface BrowserDevnet extends BrowserDevnetInfo {
   chainSpec: Record<string, unknown>;
   /** `alys-light relay` following the devnet (a child process): its WebSocket multiaddr. */
   relay: string;
+  /** The dashboard (web/) on its own Vite dev server, as `npm start` serves it: a page of its own. */
+  dashboard: string;
+}
+
+/** The dashboard's own Vite dev server (the Vitest browser server cannot serve an app page). */
+async function startDashboard(): Promise<{ url: string; close(): Promise<void> }> {
+  const { createServer } = await import('vite');
+  const server = await createServer({ configFile: 'vite.config.ts', logLevel: 'warn', server: { port: 0, host: '127.0.0.1', strictPort: false } });
+  await server.listen();
+  const url = server.resolvedUrls?.local[0];
+  if (!url) throw new Error('the dashboard server has no URL');
+  return { url, close: () => server.close() };
 }
 
 /**
@@ -145,8 +157,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
 
   const relay = await startRelay(devnet);
+  const dashboard = await startDashboard();
   project.provide('devnet', {
     relay: relay.address,
+    dashboard: dashboard.url,
     consensus: devnet.urls.consensus,
     evm: devnet.urls.evm,
     esplora: devnet.urls.esplora,
@@ -157,6 +171,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     await relay.stop();
+    await dashboard.close();
     await new Promise<void>((r) => {
       control.closeAllConnections();
       control.close(() => r());
