@@ -61,7 +61,11 @@ describe('p2p in the browser', () => {
     expect(fromA?.successes).toBeGreaterThan(0);
     expect(s.sources.map((x) => x.id)).not.toContain(devnet.consensus);
     // B reaches A directly over WebRTC (not through the relay's limited circuit)
-    expect(s.p2p!.connections.some((c) => c.peer === aStatus.p2p!.peerId && c.address.includes('/webrtc') && !c.limited)).toBe(true);
+    await waitFor(
+      async () => (await b.status()).p2p!.connections.some((c) => c.peer === aStatus.p2p!.peerId && c.address.includes('/webrtc') && !c.limited),
+      async () => `a direct WebRTC connection from B to A: ${JSON.stringify((await b.status()).p2p)}`,
+      20_000,
+    );
   }, 60_000);
 
   it('two pages: the dashboard in a second page, with no RPC, syncs from the first page over WebRTC', async () => {
@@ -86,7 +90,15 @@ describe('p2p in the browser', () => {
       );
       expect(seen.sources.find((x) => x.id === aId)?.successes).toBeGreaterThan(0);
       expect(seen.sources.map((x) => x.id)).not.toContain(devnet.consensus);
-      expect(seen.p2p!.connections.some((c) => c.peer === aId && c.address.includes('/webrtc') && !c.limited)).toBe(true);
+      // the direct WebRTC connection (the relayed one carries the sync meanwhile, or if the upgrade fails)
+      await waitFor(
+        async () => {
+          const s = (await commands.evalInPage('page-2', 'return (await window.alysNode?.status())?.p2p;')) as Seen['p2p'];
+          return s?.connections.some((c) => c.peer === aId && c.address.includes('/webrtc') && !c.limited);
+        },
+        async () => `a direct WebRTC connection from page 2 to page 1: ${JSON.stringify(await commands.evalInPage('page-2', 'return (await window.alysNode?.status())?.p2p;'))}`,
+        20_000,
+      );
     } finally {
       await commands.closePage('page-2');
     }

@@ -348,10 +348,16 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
   let redialTimer: ReturnType<typeof setInterval> | undefined;
   const bootstrapPeerId = (addr: string): string | undefined => multiaddr(addr).getComponents().findLast((c) => c.name === 'p2p')?.value;
   async function redialBootstrap(): Promise<void> {
-    const connected = new Set(libp2p.getConnections().map((c) => c.remotePeer.toString()));
+    const conns = libp2p.getConnections();
+    const connected = new Set(conns.map((c) => c.remotePeer.toString()));
+    // a /webrtc bootstrap address counts as reached only over a direct connection: while only the
+    // relayed one is up (the upgrade failed, e.g. ICE timed out), it keeps carrying the sync and the
+    // upgrade is retried with the same backoff (and within the WebRTC budget)
+    const direct = new Set(conns.filter((c) => !c.remoteAddr.toString().includes('/p2p-circuit')).map((c) => c.remotePeer.toString()));
     for (const addr of opts.bootstrap ?? []) {
       const id = bootstrapPeerId(addr);
-      if (id !== undefined && (connected.has(id) || banned(id))) continue;
+      const reached = id !== undefined && (addr.includes('/webrtc') ? direct.has(id) : connected.has(id));
+      if (reached || (id !== undefined && banned(id))) continue;
       const r = redial.get(addr) ?? { attempt: 0, next: 0 };
       if (Date.now() < r.next) continue;
       r.attempt++;
