@@ -234,3 +234,26 @@ describe('safety', () => {
 function encodeGossipOf(block: SignedConsensusBlock): Uint8Array {
   return encodeGossip({ type: 'ConsensusBlock', block }).data;
 }
+
+describe('WebRTC-direct (Node listens on UDP, no relay)', () => {
+  it('blocks_by_range over /udp/.../webrtc-direct', async () => {
+    const c = new Cleanup();
+    try {
+      const server = await createP2pHost({
+        transports: nodeTransports(),
+        listen: ['/ip4/127.0.0.1/udp/0/webrtc-direct'],
+        allowPrivateAddresses: true,
+        serveBlocks: (start, count) => devnet.chain.range(Number(start), Math.min(devnet.chain.height, Number(start) + count - 1)).map((b) => b.signed),
+      });
+      await server.start();
+      c.add(() => server.stop());
+      const addr = server.multiaddrs().find((a) => a.includes('/webrtc-direct'))!;
+      expect(addr).toBeDefined();
+      const blocks = await client.requestBlocksByRange(addr, 1n, 12, { timeoutMs: 15_000 });
+      expect(blocks.map((b) => toHex(signingRoot(b.message)))).toEqual(devnet.chain.range(1, 12).map((b) => b.hash));
+      expect(client.libp2p.getConnections().some((x) => x.remotePeer.toString() === server.peerId && x.remoteAddr.toString().includes('/webrtc-direct'))).toBe(true);
+    } finally {
+      await c.run();
+    }
+  }, 30_000);
+});
