@@ -13,6 +13,7 @@ import { LOOPBACK_LISTEN, nodeTransports } from '../platform/node/p2p.js';
 import type { ChainStore } from './consensus/chain.js';
 import { createFaultView, FAULT_INFO, type FaultSelection, type FaultyDevnet } from './faults.js';
 import { encodeBlockChunk, encodeResponseChunk, RESULT } from '../protocol/p2p/index.js';
+import { concatBytes } from '../protocol/bytes.js';
 import type { SignedConsensusBlock } from '../protocol/types.js';
 
 export interface DevnetPeerOptions {
@@ -96,13 +97,7 @@ export async function startFaultyDevnetPeer(devnet: FaultyDevnet, selection: Fau
         selection.fault === 'truncated'
           ? encodeBlockChunk(devnet.chain.at(hit)!.signed).subarray(0, 24)
           : encodeResponseChunk(RESULT.success, new TextEncoder().encode(`{"not":"msgpack","height":${hit}}`));
-      const bytes = new Uint8Array(before.reduce((n, c) => n + c.length, 0) + tail.length);
-      let o = 0;
-      for (const c of [...before, tail]) {
-        bytes.set(c, o);
-        o += c.length;
-      }
-      return { bytes };
+      return { bytes: concatBytes(...before, tail) };
     },
   });
   await host.start();

@@ -8,11 +8,8 @@
 import { RLP } from '@ethereumjs/rlp';
 import { MerkleStateManager, type MerkleStateManagerOpts } from '@ethereumjs/statemanager';
 import { createAddressFromString } from '@ethereumjs/util';
+import { bytesToHex, fromHex } from '../../protocol/bytes.js';
 import { applyTrieBatch, type Keccak, type NodeMap, type TrieOp } from './trie-batch.js';
-
-function hexToBytes(hex: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(hex, 'hex'));
-}
 
 export class BatchFlushStateManager extends MerkleStateManager {
   constructor(
@@ -32,7 +29,7 @@ export class BatchFlushStateManager extends MerkleStateManager {
     for (const [addressHex, keyHex, value] of caches.storage.flush()) {
       const decoded = RLP.decode(value ?? new Uint8Array(0));
       const ops = byAccount.get(addressHex) ?? [];
-      ops.push({ key: this.keccak(hexToBytes(keyHex)), value: decoded instanceof Uint8Array && decoded.length > 0 ? RLP.encode(decoded) : null });
+      ops.push({ key: this.keccak(fromHex(keyHex)), value: decoded instanceof Uint8Array && decoded.length > 0 ? RLP.encode(decoded) : null });
       byAccount.set(addressHex, ops);
     }
     for (const [addressHex, ops] of byAccount) {
@@ -42,11 +39,11 @@ export class BatchFlushStateManager extends MerkleStateManager {
       account.storageRoot = applyTrieBatch(this.nodes, account.storageRoot, ops, this.keccak);
       await this.putAccount(address, account);
       delete this._storageTries[addressHex];
-      delete this._storageTries[Buffer.from(this.keccak(address.bytes)).toString('hex')];
+      delete this._storageTries[bytesToHex(this.keccak(address.bytes))];
     }
     // accounts (including the storage roots just updated)
     const ops: TrieOp[] = [];
-    for (const [addressHex, elem] of caches.account.flush()) ops.push({ key: this.keccak(hexToBytes(addressHex)), value: elem.accountRLP ?? null });
+    for (const [addressHex, elem] of caches.account.flush()) ops.push({ key: this.keccak(fromHex(addressHex)), value: elem.accountRLP ?? null });
     if (ops.length > 0) this._trie.root(applyTrieBatch(this.nodes, this._trie.root(), ops, this.keccak));
     // code (rare: deployments) and whatever it touched, through ethereumjs
     await super.flush();

@@ -10,6 +10,7 @@
  * compare roots, and read every key back through ethereumjs from the nodes written here.
  */
 import { RLP } from '@ethereumjs/rlp';
+import { bytesToHex, fromHex } from '../../protocol/bytes.js';
 
 export type NodeMap = Map<string, Uint8Array>;
 export type Keccak = (data: Uint8Array) => Uint8Array;
@@ -31,12 +32,6 @@ type Ref = Uint8Array | Node;
 
 export class TrieBatchError extends Error {
   override name = 'TrieBatchError';
-}
-
-function toHex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += (b[i]! < 16 ? '0' : '') + b[i]!.toString(16);
-  return s;
 }
 
 function nibbles(key: Uint8Array): number[] {
@@ -95,8 +90,8 @@ function childRef(raw: Raw): Ref | null {
 export function applyTrieBatch(nodes: NodeMap, root: Uint8Array, ops: readonly TrieOp[], keccak: Keccak): Uint8Array {
   const load = (ref: Ref): Node => {
     if (!(ref instanceof Uint8Array)) return ref;
-    const rlp = nodes.get(toHex(ref));
-    if (rlp === undefined) throw new TrieBatchError(`trie node ${toHex(ref)} is missing`);
+    const rlp = nodes.get(bytesToHex(ref));
+    if (rlp === undefined) throw new TrieBatchError(`trie node ${bytesToHex(ref)} is missing`);
     return decodeNode(RLP.decode(rlp) as Raw);
   };
 
@@ -189,20 +184,20 @@ export function applyTrieBatch(nodes: NodeMap, root: Uint8Array, ops: readonly T
     const rlp = RLP.encode(raw);
     if (rlp.length < 32) return raw;
     const hash = keccak(rlp);
-    nodes.set(toHex(hash), rlp);
+    nodes.set(bytesToHex(hash), rlp);
     return hash;
   };
 
-  let top: Ref | null = toHex(root) === EMPTY_TRIE_ROOT_HEX ? null : root;
+  let top: Ref | null = bytesToHex(root) === EMPTY_TRIE_ROOT_HEX ? null : root;
   for (const op of ops) {
     const key = nibbles(op.key);
     top = op.value === null || op.value.length === 0 ? remove(top, key, 0) : insert(top, key, 0, op.value);
   }
-  if (top === null) return Uint8Array.from(Buffer.from(EMPTY_TRIE_ROOT_HEX, 'hex'));
+  if (top === null) return fromHex(EMPTY_TRIE_ROOT_HEX);
   if (top instanceof Uint8Array) return top;
   // the root is always stored under its hash, whatever its size
   const rlp = RLP.encode(encode(top));
   const hash = keccak(rlp);
-  nodes.set(toHex(hash), rlp);
+  nodes.set(bytesToHex(hash), rlp);
   return hash;
 }

@@ -8,6 +8,7 @@
  * can make us allocate more than the caller's limit.
  */
 import snappy from 'snappyjs';
+import { concatBytes } from '../bytes.js';
 import { DecodeError } from '../errors.js';
 
 // ------------------------------------------------------------------ unsigned varint
@@ -89,18 +90,6 @@ function le32(n: number): Uint8Array {
   return Uint8Array.of(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff);
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** `data` in the Snappy framing format: the identifier, then one chunk per 64 KiB (compressed unless that is larger). */
 export function snappyFrameEncode(data: Uint8Array): Uint8Array {
   const parts: Uint8Array[] = [SNAPPY_STREAM_IDENTIFIER];
@@ -111,7 +100,7 @@ export function snappyFrameEncode(data: Uint8Array): Uint8Array {
     if (compressed.length < piece.length) parts.push(chunkHeader(CHUNK_COMPRESSED, compressed.length + 4), crc, compressed);
     else parts.push(chunkHeader(CHUNK_UNCOMPRESSED, piece.length + 4), crc, piece);
   }
-  return concat(parts);
+  return concatBytes(...parts);
 }
 
 /**

@@ -11,6 +11,7 @@
  * it says so in the error.
  */
 import { encodeSignedBlockMsgpack, decodeSignedBlockMsgpack } from '../codec/msgpack.js';
+import { concatBytes, U64_MAX } from '../bytes.js';
 import { DecodeError } from '../errors.js';
 import type { SignedConsensusBlock } from '../types.js';
 import { decodeUvarint, encodeUvarint, snappyFrameDecode, snappyFrameEncode } from './framing.js';
@@ -36,8 +37,6 @@ export interface ResponseChunk {
   payload: Uint8Array;
 }
 
-const U64_MAX = (1n << 64n) - 1n;
-
 /** Bytes a framed stream of `n` data bytes may take at most (Snappy's worst case plus framing). */
 export function maxFramedLength(n: number): number {
   return 10 + Math.ceil(n / 65_536) * 8 + 32 + n + Math.floor(n / 6);
@@ -59,21 +58,11 @@ function readU64le(b: Uint8Array, o: number): bigint {
   return v;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 export function encodeBlocksByRangeRequest(req: BlocksByRangeRequest): Uint8Array {
   for (const k of ['startHeight', 'count'] as const)
     if (typeof req[k] !== 'bigint' || req[k] < 0n || req[k] > U64_MAX) throw new RangeError(`blocks_by_range: ${k} must be a u64 bigint`);
-  const ssz = concat(u64le(req.startHeight), u64le(req.count));
-  return concat(encodeUvarint(ssz.length), snappyFrameEncode(ssz));
+  const ssz = concatBytes(u64le(req.startHeight), u64le(req.count));
+  return concatBytes(encodeUvarint(ssz.length), snappyFrameEncode(ssz));
 }
 
 /** Decode a whole request (the requester closed its write side). */
@@ -92,7 +81,7 @@ export function decodeBlocksByRangeRequest(bytes: Uint8Array): BlocksByRangeRequ
 export function encodeResponseChunk(code: ResultCode, payload: Uint8Array): Uint8Array {
   if (!Number.isInteger(code) || code < 0 || code > 255) throw new RangeError(`result code ${code} is not a byte`);
   if (payload.length < 1 || payload.length > MAX_CHUNK_BYTES) throw new RangeError(`chunk payload of ${payload.length} bytes (1..${MAX_CHUNK_BYTES})`);
-  return concat(Uint8Array.of(code), encodeUvarint(payload.length), snappyFrameEncode(payload));
+  return concatBytes(Uint8Array.of(code), encodeUvarint(payload.length), snappyFrameEncode(payload));
 }
 
 export function encodeBlockChunk(block: SignedConsensusBlock): Uint8Array {
@@ -117,7 +106,7 @@ export class ResponseDecoder {
   constructor(private readonly label = 'blocks_by_range.response') {}
 
   push(bytes: Uint8Array): ResponseChunk[] {
-    this.buffer = this.buffer.length === 0 ? bytes.slice() : concat(this.buffer, bytes);
+    this.buffer = this.buffer.length === 0 ? bytes.slice() : concatBytes(this.buffer, bytes);
     const out: ResponseChunk[] = [];
     let o = 0;
     for (;;) {
