@@ -88,7 +88,7 @@ export async function run(): Promise<void> {
     report({ name: 'network.baseline.rpc-download-decode', unit: 'blocks/s', value: baseline, better: 'higher', blocks: head, mb: Math.round(rpcBytes / 1e5) / 10 });
 
     // --- blocks_by_range over TCP from the devnet peer
-    const peer = await startDevnetPeer(devnet.chain);
+    const peer = await startDevnetPeer(devnet);
     hosts.push(peer);
     const client = await createP2pHost({ transports: nodeTransports(), listen: LOOPBACK_LISTEN, allowPrivateAddresses: true });
     await client.start();

@@ -95,7 +95,7 @@ async function run(argv: string[]): Promise<number> {
   if (!values['no-p2p']) {
     const { startDevnetPeer } = await import('../devnet/p2p.js');
     const port = int(values['p2p-port'], 'p2p-port', 0);
-    peer = await startDevnetPeer(devnet.chain, { listen: [`/ip4/127.0.0.1/tcp/${port}`, `/ip4/127.0.0.1/tcp/${port === 0 ? 0 : port + 1}/ws`] });
+    peer = await startDevnetPeer(devnet, { listen: [`/ip4/127.0.0.1/tcp/${port}`, `/ip4/127.0.0.1/tcp/${port === 0 ? 0 : port + 1}/ws`] });
   }
   console.log(
     JSON.stringify(

@@ -2,18 +2,18 @@
  * The devnet federation on Alys's p2p protocol (issue 6 part 3): a libp2p host on loopback (TCP and
  * WebSockets) that serves `blocks_by_range` from the devnet's chain exactly as an Alys node does
  * (ascending from the start height, up to `count`, stopping at its head) and gossips every new block
- * on `consensus_block`, so the light node's p2p path is tested against the producer itself.
- *
- * Difference from Alys, on purpose for now: the gossiped block already carries the federation's
- * aggregate approval (Alys's proposer gossips it with its own signature and the others follow with
- * `approve_block`); the light node accepts both forms.
+ * as the federation does (spec 3.3): the slot's proposer publishes it on `consensus_block` carrying
+ * only its own signature, then every other member publishes its `approve_block`. A light node following
+ * by gossip must aggregate the approvals itself (src/protocol/candidates.ts), as Alys nodes do.
  */
+import { aggregateApprovals, signApproval } from '../protocol/approvals.js';
 import { createP2pHost, type P2pHost } from '../node/network/p2p-host.js';
 import { LOOPBACK_LISTEN, nodeTransports } from '../platform/node/p2p.js';
-import type { ChainStore } from './consensus/chain.js';
+import type { Devnet } from './devnet.js';
 import { createFaultView, FAULT_INFO, type FaultSelection, type FaultyDevnet } from './faults.js';
 import { encodeBlockChunk, encodeResponseChunk, RESULT } from '../protocol/p2p/index.js';
-import { concatBytes } from '../protocol/bytes.js';
+import { concatBytes, fromHex } from '../protocol/bytes.js';
+import type { StoredBlock } from './consensus/chain.js';
 import type { SignedConsensusBlock } from '../protocol/types.js';
 
 export interface DevnetPeerOptions {
@@ -26,16 +26,33 @@ export interface DevnetPeer {
   host: P2pHost;
   /** Listening multiaddrs (with /p2p/<id>): TCP first, then WebSockets. */
   addresses: string[];
+  /** The start height of every blocks_by_range request served so far (tests: what came by request, not gossip). */
+  readonly requests: readonly bigint[];
   stop(): Promise<void>;
 }
 
-export async function startDevnetPeer(chain: ChainStore, opts: DevnetPeerOptions = {}): Promise<DevnetPeer> {
+/** Gossip a new block as Alys's federation does: the proposer's one-signature block, then the others' approvals. */
+async function gossipAsFederation(host: P2pHost, devnet: Pick<Devnet, 'members' | 'bls'>, block: StoredBlock): Promise<boolean> {
+  const { members, bls } = devnet;
+  const root = fromHex(block.hash);
+  const proposer = members[block.signed.message.slot % members.length]!;
+  const own = signApproval(proposer.blsSecretKey, root, proposer.index, bls);
+  const sent = await host.publish({ type: 'ConsensusBlock', block: { message: block.signed.message, signature: aggregateApprovals([own], { backend: bls }) } });
+  for (const m of members)
+    if (m !== proposer) await host.publish({ type: 'ApproveBlock', approval: { blockHash: block.hash, signature: signApproval(m.blsSecretKey, root, m.index, bls) } });
+  return sent;
+}
+
+export async function startDevnetPeer(devnet: Pick<Devnet, 'chain' | 'members' | 'bls'>, opts: DevnetPeerOptions = {}): Promise<DevnetPeer> {
+  const { chain } = devnet;
+  const requests: bigint[] = [];
   const host = await createP2pHost({
     transports: nodeTransports(),
     listen: opts.listen ?? LOOPBACK_LISTEN,
     allowPrivateAddresses: true,
     server: true,
     serveBlocks: (start, count) => {
+      requests.push(start);
       if (start > BigInt(chain.height)) return [];
       const from = Number(start);
       return chain.range(from, Math.min(chain.height, from + count - 1)).map((b) => b.signed);
@@ -43,13 +60,14 @@ export async function startDevnetPeer(chain: ChainStore, opts: DevnetPeerOptions
   });
   await host.start();
   const unsubscribe = chain.onAppend((block) => {
-    void host.publish({ type: 'ConsensusBlock', block: block.signed }).then((sent) => {
+    void gossipAsFederation(host, devnet, block).then((sent) => {
       if (!sent) opts.log?.(`block ${block.number} not gossiped (no subscribers yet, or over 64 KiB)`);
     });
   });
   return {
     host,
     addresses: host.multiaddrs(),
+    requests,
     async stop() {
       unsubscribe();
       await host.stop();
@@ -101,5 +119,5 @@ export async function startFaultyDevnetPeer(devnet: FaultyDevnet, selection: Fau
     },
   });
   await host.start();
-  return { host, addresses: host.multiaddrs(), affects: (h) => view.affects(h), stop: () => host.stop() };
+  return { host, addresses: host.multiaddrs(), requests: [], affects: (h) => view.affects(h), stop: () => host.stop() };
 }

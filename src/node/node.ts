@@ -17,8 +17,9 @@ import type { Clock, Random } from '../actors/clock.js';
 import { blockHash, genesisBlock } from '../protocol/block.js';
 import { createBlsBackend, type BlsBackendName } from '../protocol/bls/index.js';
 import { decodeSignedBlockJson } from '../protocol/codec/json.js';
-import { EMPTY_AGGREGATE_APPROVAL } from '../protocol/approvals.js';
-import { prepareAuthorities } from '../protocol/approvals.js';
+import { EMPTY_AGGREGATE_APPROVAL, prepareAuthorities } from '../protocol/approvals.js';
+import { createCandidatePool } from '../protocol/candidates.js';
+import { encodeSignedBlockMsgpack } from '../protocol/codec/msgpack.js';
 import type { ChainSpec, SignedConsensusBlock } from '../protocol/types.js';
 import { AuxPowActor, POW_TOPIC } from './actors/auxpow.js';
 import { BridgeActor, BRIDGE_TOPIC } from './actors/bridge.js';
@@ -203,7 +204,10 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
   }));
   let passThrough = [...initial.passThrough];
 
+  /** The verified head's height (what gossip candidates must be above). */
+  let verifiedHead = 0;
   const deliver = (e: NodeEventMessage) => {
+    if (e.name === 'head') verifiedHead = (e.data as NodeEvents['head']).number;
     for (const l of listeners.get(e.name) ?? []) l(e.data as never);
   };
 
@@ -365,6 +369,11 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
         if (!platform.p2pTransports) throw new TypeError('p2p.listen / p2p.bootstrap need a platform with libp2p transports');
         // libp2p is loaded only by nodes that use it (keeps it out of the wallet-embed bundle's startup)
         const { createP2pHost } = await import('./network/p2p-host.js');
+        // gossip is followed as Alys does: a block and its approvals are aggregated here (every
+        // signature checked before it counts or is forwarded); a block with a majority goes to the
+        // SyncActor, which verifies and imports it like a block from any source
+        const gossipBls = await createBlsBackend(initial.bls);
+        const candidates = createCandidatePool({ authorities: prepareAuthorities(spec.authorities, gossipBls), backend: gossipBls });
         p2pHost = await createP2pHost({
           transports: await platform.p2pTransports(),
           listen: initial.p2p.listen.length > 0 ? [...initial.p2p.listen] : [...(platform.p2pDefaultListen ?? [])],
@@ -383,14 +392,22 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
             }
             return out;
           },
-          // a gossiped block is only a hint of the peer's head: the block itself comes by blocks_by_range and is verified
+          // gossip that failed its checks costs the sender its score as a source too (bad requests and
+          // answers are charged by the SyncActor, where they are used)
+          onPeerFault: (peer, kind, reason) => {
+            if (kind === 'gossip') void system?.ref<typeof NetworkActor>(A.network).tell({ type: 'fault', id: peer, kind: 'invalid', reason: `gossip: ${reason}` }).catch(() => {});
+          },
           onGossip: (m, from) => {
-            if (m.type === 'ConsensusBlock') {
-              const height = Number(m.block.message.executionPayload.blockNumber);
-              p2pHeights.set(from, Math.max(p2pHeights.get(from) ?? 0, height));
-              void system?.ref<typeof SyncActor>(A.sync).tell({ type: 'gossip-head', height }).catch(() => {});
+            if (m.type === 'ConsensusBlock' || m.type === 'ApproveBlock') {
+              const offer = m.type === 'ConsensusBlock' ? candidates.offerBlock(m.block, verifiedHead) : candidates.offerApproval(m.approval, verifiedHead);
+              // the proposer built on the block below: a hint where to probe its sender's head
+              if (m.type === 'ConsensusBlock' && offer.verdict === 'accept') p2pHeights.set(from, Math.max(p2pHeights.get(from) ?? 0, Number(m.block.message.executionPayload.blockNumber) - 1));
+              const done = offer.complete;
+              if (done) void system?.ref<typeof SyncActor>(A.sync).tell({ type: 'gossip-block', height: done.height, msgpack: encodeSignedBlockMsgpack(done.block) }).catch(() => {});
+              return offer;
             }
-            return true;
+            // a light node cannot check these: it neither uses nor forwards them
+            return { verdict: 'ignore' };
           },
         });
         syncArgs.p2p = { host: p2pHost, heights: p2pHeights };

@@ -130,6 +130,12 @@ export interface VerifyAggregateApprovalArgs {
   backend: BlsBackend;
   /** JSON path of `approval` in error messages. */
   path?: string;
+  /**
+   * Signers needed (default `requiredApprovals(n)`, the import threshold). A proposer gossips its
+   * block carrying only its own signature (spec 3.3), checked with `minSigners: 1` before approvals
+   * are added to it.
+   */
+  minSigners?: number;
 }
 
 /**
@@ -163,8 +169,8 @@ export function verifyAggregateApproval(args: VerifyAggregateApprovalArgs): numb
       { details: 'this light client refuses bits at indices ≥ the authority count (Alys ignores them for the signature but counts them)' },
     );
   const signers = signerIndices(mask);
-  const required = requiredApprovals(authorities.count);
-  if (signers.length < required)
+  const required = args.minSigners ?? requiredApprovals(authorities.count);
+  if (signers.length < Math.max(1, required))
     throw new VerificationError(
       'approvals.threshold',
       `only ${signers.length} of ${authorities.count} authorities approved (bits ${approval.aggregationBits}); ${required} are required`,

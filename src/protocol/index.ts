@@ -18,3 +18,4 @@ export * from './execution/index.js';
 export * from './bridge/index.js';
 export * from './chainspec.js';
 export * from './chain-verifier.js';
+export * from './candidates.js';

@@ -2,7 +2,9 @@
  * SyncActor: downloads blocks from the consensus sources in parallel ranges, hands them to the
  * verifier pool, and feeds the verified summaries to the ChainActor in height order; retries with
  * backoff from other sources, reports faults to the NetworkActor (which scores and bans), and
- * follows the head once caught up. It never awaits I/O inside a handler: every network or pool
+ * follows the head once caught up: by polling the sources, and by gossip, where a block the node
+ * aggregated from `approve_block` gossip (src/protocol/candidates.ts) is imported straight away
+ * (verified like any other; the sources fill any gap below it). It never awaits I/O inside a handler: every network or pool
  * result comes back as a message to itself, so the actor stays responsive (and restartable).
  */
 import { defineActor, type ActorContext } from '../../actors/actor.js';
@@ -60,12 +62,18 @@ export interface Orphan {
 
 /** How far back an orphan's ancestors are fetched before its source is blamed. */
 const MAX_ANCESTORS = 64;
+/** The source id of blocks aggregated from gossip (not a NetworkActor source: it is never scored or banned). */
+export const GOSSIP_SOURCE = 'gossip';
+/** Gossip-aggregated blocks kept for import, at most. */
+const MAX_GOSSIP_BLOCKS = 64;
 
 export type SyncMsg =
   | { type: 'status' }
   | { type: 'refresh-heads' }
   /** A peer gossiped a block above our target: look now instead of at the next follow interval. */
   | { type: 'gossip-head'; height: number }
+  /** A block whose gossiped approvals reached a majority (its msgpack, re-encoded with the aggregate). */
+  | { type: 'gossip-block'; height: number; msgpack: Uint8Array }
   | { type: 'heads'; heads: Array<{ id: string; height: number | null; fault?: { kind: SourceFault; reason: string } }> }
   | { type: 'pump' }
   | { type: 'fetched'; start: number; count: number; source: string; raws?: RawBlock[]; fault?: { kind: SourceFault; reason: string } }
@@ -96,6 +104,7 @@ export interface SyncReplies {
   status: SyncStatus;
   'refresh-heads': void;
   'gossip-head': void;
+  'gossip-block': void;
   heads: void;
   pump: void;
   fetched: void;
@@ -126,6 +135,8 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
       await ctx.ask(args.network, { type: 'peers', peers: [...connected] });
     }
     let detail: string | undefined;
+    /** Blocks aggregated from gossip, by height, until imported (or refused). */
+    const gossiped = new Map<number, Uint8Array>();
     const claimed = new Map<string, number>();
     let plan: SyncPlan<Ok> | undefined;
     let importing = false;
@@ -213,6 +224,12 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
 
     function dispatch(ctx: ActorContext<SyncMsg, SyncArgs>, req: Request, usable: string[]): void {
       const end = req.start + req.count - 1;
+      if (!req.avoid.includes(GOSSIP_SOURCE) && Array.from({ length: req.count }, (_, i) => gossiped.has(req.start + i)).every(Boolean)) {
+        // the whole range came by gossip: no request at all
+        const raws: RawBlock[] = Array.from({ length: req.count }, (_, i) => ({ msgpack: gossiped.get(req.start + i)! }));
+        void ctx.self.tell({ type: 'fetched', start: req.start, count: req.count, source: GOSSIP_SOURCE, raws });
+        return;
+      }
       const candidates = usable.filter((id) => !req.avoid.includes(id) && (claimed.get(id) ?? -1) >= end);
       const pool = candidates.length ? candidates : usable;
       const id = pool[rr++ % pool.length]!;
@@ -328,6 +345,20 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
             if (refreshInFlight || !plan || msg.height <= plan.targetHeight) return;
             await ctx.self.tell({ type: 'refresh-heads' });
             return;
+          case 'gossip-block': {
+            if (!plan || msg.height < plan.importFrom) return;
+            gossiped.set(msg.height, msg.msgpack);
+            for (const h of gossiped.keys()) if (h < plan.importFrom || gossiped.size > MAX_GOSSIP_BLOCKS) gossiped.delete(h);
+            // heights between what the sources claimed and this block that gossip did not bring
+            let gap = false;
+            for (let h = Math.max(plan.importFrom, plan.targetHeight + 1); h < msg.height && !gap; h++) gap = !gossiped.has(h);
+            if (msg.height > plan.targetHeight) plan.setTarget(msg.height);
+            if (phase === 'following') phase = 'syncing';
+            await pump(ctx);
+            // blocks below it are missing: ask the sources now rather than at the next follow interval
+            if (gap && !refreshInFlight) await ctx.self.tell({ type: 'refresh-heads' });
+            return;
+          }
           case 'refresh-heads': {
             refreshing = true;
             refreshInFlight = true;
@@ -397,7 +428,8 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
               const index = msg.results.indexOf(bad);
               const height = msg.start + index;
               const beyondItsHead = bad.kind === 'missing' && height > (claimed.get(msg.source) ?? -1);
-              if (!beyondItsHead)
+              if (msg.source === GOSSIP_SOURCE) gossiped.delete(height);
+              else if (!beyondItsHead)
                 fault(ctx, msg.source, bad.kind === 'missing' ? 'withheld' : bad.kind, `block ${height}: ${bad.check ? `${bad.check}: ` : ''}${bad.message}`);
               plan.failed(msg.start, msg.source, ctx.clock.now());
             } else plan.done(msg.start, msg.results as Ok[]);
@@ -432,7 +464,8 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
               }
             } else {
               plan.imported(msg.items.length);
-              for (const s of new Set(msg.items.map((i) => i.source))) void ctx.tell(args.network, { type: 'success', id: s });
+              for (const s of new Set(msg.items.map((i) => i.source))) if (s !== GOSSIP_SOURCE) void ctx.tell(args.network, { type: 'success', id: s });
+              for (const h of gossiped.keys()) if (h < plan.importFrom) gossiped.delete(h);
             }
             const height = plan.importFrom - 1;
             if (now > lastRateAt) {

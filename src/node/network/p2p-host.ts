@@ -34,6 +34,7 @@ import {
   ResponseDecoder,
   RESULT,
 } from '../../protocol/p2p/index.js';
+import type { GossipVerdict } from '../../protocol/candidates.js';
 import type { SignedConsensusBlock } from '../../protocol/types.js';
 
 export type P2pFaultKind = 'decode' | 'oversize' | 'timeout' | 'remote-error' | 'dial' | 'gossip';
@@ -66,8 +67,11 @@ export interface P2pHostOptions {
    * junk, a cut stream), or undefined to answer normally; `delayMs` first. Never set in a light node.
    */
   respondRaw?: (start: bigint, count: number) => Promise<{ bytes?: Uint8Array; delayMs?: number } | undefined>;
-  /** A decoded gossip message; return false to reject it (its sender is penalised by gossipsub). */
-  onGossip?: (message: PubsubMessage, from: string) => boolean;
+  /**
+   * A decoded gossip message, checked before gossipsub forwards it: `accept` (or true) forwards it,
+   * `ignore` drops it quietly (stale, a duplicate), `reject` (or false) drops it and penalises the sender.
+   */
+  onGossip?: (message: PubsubMessage, from: string) => boolean | { verdict: GossipVerdict; reason?: string };
   /** Every fault a peer caused, for the node's own scores. */
   onPeerFault?: (peer: string, kind: P2pFaultKind, reason: string) => void;
   /** Loopback and private addresses are refused by libp2p's default gater in browsers; tests and the devnet allow them. */
@@ -240,9 +244,10 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
         fault(peer.toString(), 'gossip', (e as Error).message);
         return TopicValidatorResult.Reject;
       }
-      const ok = opts.onGossip ? opts.onGossip(decoded, peer.toString()) : true;
-      if (!ok) fault(peer.toString(), 'gossip', `rejected ${decoded.type}`);
-      return ok ? TopicValidatorResult.Accept : TopicValidatorResult.Reject;
+      const answer = opts.onGossip ? opts.onGossip(decoded, peer.toString()) : true;
+      const { verdict, reason } = typeof answer === 'boolean' ? { verdict: answer ? 'accept' : 'reject', reason: undefined } : answer;
+      if (verdict === 'reject') fault(peer.toString(), 'gossip', `rejected ${decoded.type}${reason ? `: ${reason}` : ''}`);
+      return verdict === 'accept' ? TopicValidatorResult.Accept : verdict === 'ignore' ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject;
     });
   }
 

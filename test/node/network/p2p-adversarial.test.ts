@@ -19,7 +19,7 @@ const TIP = 30;
 beforeAll(async () => {
   devnet = await startDevnet(shared, 'adversarial-p2p', { chainId: 21212 });
   await growChain(devnet, TIP, 10);
-  honest = await startDevnetPeer(devnet.chain);
+  honest = await startDevnetPeer(devnet);
   shared.add(() => honest.stop());
 }, 60_000);
 afterAll(() => shared.run(), 60_000);

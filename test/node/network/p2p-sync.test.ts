@@ -1,7 +1,7 @@
 /**
  * The light node syncing over libp2p only (no consensus RPC): TCP to the devnet's federation peer,
- * every block verified as from an RPC endpoint, following new blocks (gossip hints the head, blocks
- * come by blocks_by_range); a malicious peer next to the honest one is scored down and the sync
+ * every block verified as from an RPC endpoint, following new blocks by gossip (the proposer's block
+ * and the federation's approve_block messages aggregated as Alys does, no request); a malicious peer next to the honest one is scored down and the sync
  * completes from the honest one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { startDevnetPeer, type DevnetPeer } from '../../../src/devnet/p2p.js';
 import { createP2pHost } from '../../../src/node/network/p2p-host.js';
 import { LOOPBACK_LISTEN, nodeTransports } from '../../../src/platform/node/p2p.js';
 import { BLOCKS_BY_RANGE_PROTOCOL, encodeBlockChunk } from '../../../src/protocol/p2p/index.js';
+import { aggregateApprovals, signApproval, signingRoot, toHex } from '../../../src/protocol/index.js';
 import { actorStates, chainBlockHashes, Cleanup, growChain, startDevnet, startNode, waitFor, waitSynced, withCleanup } from '../support.js';
 
 const cleanup = new Cleanup();
@@ -20,7 +21,7 @@ const tcp = () => peer.addresses.find((a) => a.includes('/tcp/') && !a.includes(
 beforeAll(async () => {
   devnet = await startDevnet(cleanup, 'p2p-sync');
   await growChain(devnet, 25, 10);
-  peer = await startDevnetPeer(devnet.chain);
+  peer = await startDevnetPeer(devnet);
   cleanup.add(() => peer.stop());
 }, 60_000);
 afterAll(() => cleanup.run(), 30_000);
@@ -40,16 +41,64 @@ describe('sync over p2p only', () => {
     });
   });
 
-  it('follows the head by gossip: a new block arrives long before the next follow interval', async () => {
+  it.each(['pow-checkpoint', 'full'] as const)('%s: follows the head by gossip alone: approvals aggregated, the block imported with no request', async (mode) => {
     await withCleanup(async (c) => {
-      const { node } = await startNode(c, devnet, { rpc: [], p2p: { bootstrap: [tcp()] }, sync: { followIntervalMs: 600_000 } });
+      const { node } = await startNode(c, devnet, { mode, rpc: [], p2p: { bootstrap: [tcp()] }, sync: { followIntervalMs: 600_000 } });
       await waitSynced(node, devnet, 30_000);
-      await waitFor(() => peer.host.topicPeers('consensus_block').length > 0, () => 'the node subscribed at the devnet peer');
-      const t0 = Date.now();
+      await waitFor(() => ['consensus_block', 'approve_block'].every((t) => peer.host.topicPeers(t).length > 0), () => 'the node subscribed at the devnet peer');
+      await new Promise((r) => setTimeout(r, 1_500)); // a couple of heartbeats: the mesh forms
+      const requestsBefore = peer.requests.length;
+      for (let i = 0; i < 3; i++) {
+        await devnet.produceNext();
+        const s = await waitSynced(node, devnet, 10_000);
+        expect(s.head!.hash).toBe(devnet.chain.head.hash);
+      }
+      // no blocks_by_range: the blocks came from gossip, aggregated and verified by the node
+      expect(peer.requests.slice(requestsBefore)).toEqual([]);
+      expect(await chainBlockHashes(node, devnet.chain.height)).toEqual(devnet.chain.range(0, devnet.chain.height).map((b) => b.hash));
+    });
+  });
+
+  it('a peer gossiping forged blocks and approvals: rejected (not forwarded), charged, the head does not move', async () => {
+    await withCleanup(async (c) => {
+      const evil = await createP2pHost({ transports: nodeTransports(), listen: LOOPBACK_LISTEN, allowPrivateAddresses: true });
+      await evil.start();
+      c.add(() => evil.stop());
+      const { node } = await startNode(c, devnet, { rpc: [], p2p: { bootstrap: [tcp(), evil.multiaddrs()[0]!] }, sync: { followIntervalMs: 600_000 } });
+      await waitSynced(node, devnet, 30_000);
+      await waitFor(() => evil.topicPeers('approve_block').length > 0 && evil.topicPeers('consensus_block').length > 0, () => 'the node subscribed at the evil peer');
+      // what reaches the devnet peer (connected to the node, not to the evil peer)
+      const reached: string[] = [];
+      const listen = (e: CustomEvent<{ topic: string }>) => reached.push(e.detail.topic);
+      peer.host.libp2p.services.pubsub.addEventListener('message', listen);
+      c.add(() => peer.host.libp2p.services.pubsub.removeEventListener('message', listen));
+      expect(peer.host.peers()).not.toContain(evil.peerId);
+      const head = devnet.chain.head;
+      // a block on top of our head, "proposed" by authority 0 but signed with a key that is not its
+      const message = { ...head.signed.message, parentHash: head.hash, slot: head.signed.message.slot + 1, executionPayload: { ...head.signed.message.executionPayload, blockNumber: BigInt(head.number + 1) } };
+      const root = signingRoot(message);
+      const wrongKey = new Uint8Array(32).fill(7);
+      const forged = { message, signature: aggregateApprovals([signApproval(wrongKey, root, 0, devnet.bls)], { backend: devnet.bls }) };
+      expect(await evil.publish({ type: 'ConsensusBlock', block: forged })).toBe(true);
+      // and approvals of it from authorities 1 and 2, signed with wrong keys too
+      for (const index of [1, 2]) await evil.publish({ type: 'ApproveBlock', approval: { blockHash: toHex(root), signature: signApproval(wrongKey, root, index, devnet.bls) } });
+      await waitFor(
+        async () => {
+          const src = (await node.status()).sources.find((x) => x.id === evil.peerId);
+          return src === undefined || (src.faultsByKind.invalid ?? 0) >= 3;
+        },
+        async () => `the evil peer charged for its gossip: ${JSON.stringify((await node.status()).sources)}`,
+        10_000,
+      );
+      const st = await node.status();
+      expect(st.head!.hash).toBe(head.hash);
+      // the honest peer never saw the forgeries: the node did not forward them
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(reached).toEqual([]);
+      // and the honest chain still imports by gossip
       await devnet.produceNext();
-      const s = await waitSynced(node, devnet, 10_000);
-      expect(s.head!.hash).toBe(devnet.chain.head.hash);
-      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect((await waitSynced(node, devnet, 10_000)).head!.hash).toBe(devnet.chain.head.hash);
+      expect(actorStates(node).filter((a) => a.state !== 'Running')).toEqual([]);
     });
   });
 

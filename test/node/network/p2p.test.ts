@@ -10,7 +10,7 @@ import type { Devnet } from '../../../src/devnet/devnet.js';
 import { startDevnetPeer, type DevnetPeer } from '../../../src/devnet/p2p.js';
 import { createP2pHost, P2pError, webrtcBudget, type P2pFaultKind, type P2pHost } from '../../../src/node/network/p2p-host.js';
 import { LOOPBACK_LISTEN, nodeTransports } from '../../../src/platform/node/p2p.js';
-import { ChainVerifier, nobleBackend, prepareAuthorities, signingRoot, toHex, type SignedConsensusBlock } from '../../../src/protocol/index.js';
+import { ChainVerifier, createCandidatePool, nobleBackend, prepareAuthorities, signingRoot, toHex, type CandidateOffer, type CompletedCandidate, type PubsubMessage, type SignedConsensusBlock } from '../../../src/protocol/index.js';
 import {
   BLOCKS_BY_RANGE_PROTOCOL,
   encodeBlockChunk,
@@ -28,12 +28,12 @@ let devnet: Devnet;
 let peer: DevnetPeer;
 let client: P2pHost;
 const faults: Array<{ peer: string; kind: P2pFaultKind; reason: string }> = [];
-const gossip: SignedConsensusBlock[] = [];
+const gossip: PubsubMessage[] = [];
 
 beforeAll(async () => {
   devnet = await startDevnet(cleanup, 'p2p', { noServers: true });
   await growChain(devnet, 30, 10);
-  peer = await startDevnetPeer(devnet.chain);
+  peer = await startDevnetPeer(devnet);
   cleanup.add(() => peer.stop());
   client = await createP2pHost({
     transports: nodeTransports(),
@@ -41,7 +41,7 @@ beforeAll(async () => {
     allowPrivateAddresses: true,
     onPeerFault: (p, kind, reason) => faults.push({ peer: p, kind, reason }),
     onGossip: (m) => {
-      if (m.type === 'ConsensusBlock') gossip.push(m.block);
+      gossip.push(m);
       return true;
     },
   });
@@ -91,16 +91,39 @@ describe('blocks_by_range against the devnet federation', () => {
     expect((await client.requestBlocksByRange(id, 0n, 3)).length).toBe(3);
   });
 
-  it('new blocks arrive by gossip on consensus_block, decoded, and verify on top of the fetched chain', async () => {
+  it('a new block arrives as Alys gossips it (proposer block + approve_block); aggregated, it verifies on top of the fetched chain', async () => {
     await client.dial(peer.addresses[0]!);
-    await waitFor(() => client.topicPeers('consensus_block').includes(peer.host.peerId) && peer.host.topicPeers('consensus_block').includes(client.peerId), () => 'gossip mesh');
+    await waitFor(
+      () => ['consensus_block', 'approve_block'].every((t) => client.topicPeers(t).includes(peer.host.peerId) && peer.host.topicPeers(t).includes(client.peerId)),
+      () => 'gossip mesh',
+    );
     const before = gossip.length;
     await devnet.produceNext();
-    await waitFor(() => gossip.length > before, () => 'a gossiped block', 10_000);
-    const got = gossip.at(-1)!;
-    expect(toHex(signingRoot(got.message))).toBe(devnet.chain.head.hash);
+    const pool = createCandidatePool({ authorities: prepareAuthorities(devnet.spec.authorities, nobleBackend), backend: nobleBackend });
+    let done: CompletedCandidate | undefined;
+    let seen = before;
+    await waitFor(
+      () => {
+        for (; seen < gossip.length; seen++) {
+          const m = gossip[seen]!;
+          const offer: CandidateOffer = m.type === 'ConsensusBlock' ? pool.offerBlock(m.block, 30) : m.type === 'ApproveBlock' ? pool.offerApproval(m.approval, 30) : { verdict: 'ignore' };
+          // every message verifies until the majority; approvals past it are surplus
+          expect(offer.verdict).toBe(done ? 'ignore' : 'accept');
+          done ??= offer.complete;
+        }
+        return done !== undefined;
+      },
+      () => `a majority from gossip: ${JSON.stringify(gossip.slice(before).map((m) => m.type))}`,
+      10_000,
+    );
+    const blocks = gossip.slice(before).filter((m) => m.type === 'ConsensusBlock');
+    expect(blocks).toHaveLength(1);
+    // the proposer's block carries its own signature only, as in Alys
+    expect(blocks[0]!.type === 'ConsensusBlock' && blocks[0]!.block.signature.aggregationBits).toMatch(/^0x0[124]80$/);
+    expect(gossip.slice(before).filter((m) => m.type === 'ApproveBlock').length).toBeGreaterThanOrEqual(1);
+    expect(done!.hash).toBe(devnet.chain.head.hash);
     const fetched = await client.requestBlocksByRange(peer.host.peerId, 1n, 30);
-    expect(verifyAll([...fetched, got])).toBe(31);
+    expect(verifyAll([...fetched, done!.block])).toBe(31);
   });
 });
 

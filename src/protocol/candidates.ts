@@ -1,0 +1,190 @@
+/**
+ * Block candidates and gossiped approvals (alys-protocol.md 3.3): how an Alys node follows the head
+ * by gossip. The proposer gossips its block carrying only its own signature; every authority that
+ * accepts it gossips an `ApproveBlock` (its signature over the same signing root); each node adds the
+ * approvals to its copy of the candidate and imports that copy once a majority signed.
+ *
+ * The pool checks every signature before it counts (the proposer's partial aggregate with
+ * `minSigners: 1`, each approval against its authority's key), so a completed candidate carries a
+ * majority aggregate that verifies, and a gossip validator can forward only what verified. Verdicts
+ * follow gossipsub's: `reject` for provably bad input (its sender is penalised), `ignore` for what is
+ * merely useless now (stale, a duplicate, too far ahead), `accept` to forward.
+ *
+ * Alys rules kept: a candidate at or below the local head is refused; a newer candidate at the same
+ * height replaces the older one (synced nodes keep the most recently received, spec 3.3 [R]); a
+ * height whose candidate completed keeps it. Approvals that arrive before their block are held
+ * (bounded) and applied when it comes. [U] Whether Alys buffers early approvals is not in the spec;
+ * holding them cannot make a wrong block complete, since every approval is verified against the root.
+ */
+import { aggregateApprovals, parseAggregationBits, requiredApprovals, verifyAggregateApproval, verifyIndividualApproval, type PreparedAuthorities } from './approvals.js';
+import { signingRoot } from './block.js';
+import type { BlsBackend } from './bls/backend.js';
+import { toHex, type Hex } from './bytes.js';
+import { DecodeError, VerificationError } from './errors.js';
+import type { ApproveBlock, IndividualApproval, SignedConsensusBlock } from './types.js';
+
+export type GossipVerdict = 'accept' | 'ignore' | 'reject';
+
+export interface CompletedCandidate {
+  /** The block with the aggregate of its proposer's and the gossiped approvals (a verified majority). */
+  block: SignedConsensusBlock;
+  hash: Hex;
+  height: number;
+}
+
+export interface CandidateOffer {
+  verdict: GossipVerdict;
+  /** Why it was rejected or ignored. */
+  reason?: string;
+  /** Set once per block: the offer that brought it to a majority. */
+  complete?: CompletedCandidate;
+}
+
+export interface CandidatePoolOptions {
+  authorities: PreparedAuthorities;
+  backend: BlsBackend;
+  /** Candidates more than this many heights above the local head are ignored (default 64). */
+  maxAhead?: number;
+  /** Approvals held for blocks not seen yet, in all (default 240: 16 blocks of 15 authorities). */
+  maxEarlyApprovals?: number;
+}
+
+interface Candidate {
+  block: SignedConsensusBlock;
+  hash: Hex;
+  height: number;
+  /** Signers in the block's own aggregate. */
+  baseMask: number;
+  /** Verified approvals added since, by authority index. */
+  approvals: Map<number, IndividualApproval>;
+  done: boolean;
+}
+
+export interface CandidatePool {
+  /** A gossiped `consensus_block`, given the height of our verified head. */
+  offerBlock(block: SignedConsensusBlock, localHead: number): CandidateOffer;
+  /** A gossiped `approve_block`. */
+  offerApproval(approval: ApproveBlock, localHead: number): CandidateOffer;
+  /** Candidates and early approvals held (for metrics and tests). */
+  size(): { candidates: number; earlyApprovals: number };
+}
+
+function popcount(mask: number): number {
+  let n = 0;
+  for (let m = mask; m !== 0; m &= m - 1) n++;
+  return n;
+}
+
+function badInput(e: unknown): string | undefined {
+  return e instanceof DecodeError || e instanceof VerificationError ? e.message : undefined;
+}
+
+export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
+  const { authorities, backend } = opts;
+  const maxAhead = opts.maxAhead ?? 64;
+  const maxEarly = opts.maxEarlyApprovals ?? 240;
+  const required = requiredApprovals(authorities.count);
+  const byHeight = new Map<number, Candidate>();
+  const byHash = new Map<Hex, Candidate>();
+  /** Approvals for blocks not seen yet, oldest block hash first (Map keeps insertion order). */
+  const early = new Map<Hex, Map<number, IndividualApproval>>();
+  let earlyCount = 0;
+
+  function prune(localHead: number): void {
+    for (const [h, c] of byHeight)
+      if (h < localHead - maxAhead) {
+        byHeight.delete(h);
+        byHash.delete(c.hash);
+      }
+  }
+
+  function drop(c: Candidate): void {
+    byHeight.delete(c.height);
+    byHash.delete(c.hash);
+  }
+
+  /** The candidate's aggregate once a majority signed (then it is done), else undefined. */
+  function completion(c: Candidate): CompletedCandidate | undefined {
+    let mask = c.baseMask;
+    for (const i of c.approvals.keys()) mask |= 1 << i;
+    if (c.done || popcount(mask) < required) return undefined;
+    const added = [...c.approvals.entries()].filter(([i]) => (c.baseMask & (1 << i)) === 0).map(([, a]) => a);
+    const signature = aggregateApprovals(added, { backend, base: c.block.signature });
+    c.done = true;
+    return { block: { message: c.block.message, signature }, hash: c.hash, height: c.height };
+  }
+
+  return {
+    offerBlock(block, localHead) {
+      prune(localHead);
+      const number = block?.message?.executionPayload?.blockNumber;
+      if (typeof number !== 'bigint' || number > BigInt(Number.MAX_SAFE_INTEGER)) return { verdict: 'reject', reason: 'no usable block number' };
+      const height = Number(number);
+      if (height <= localHead) return { verdict: 'ignore', reason: `block ${height} is at or below our head ${localHead}` };
+      if (height > localHead + maxAhead) return { verdict: 'ignore', reason: `block ${height} is more than ${maxAhead} above our head ${localHead}` };
+      let root: Uint8Array;
+      let baseMask: number;
+      try {
+        root = signingRoot(block.message);
+        verifyAggregateApproval({ root, approval: block.signature, authorities, backend, minSigners: 1 });
+        baseMask = parseAggregationBits(block.signature.aggregationBits);
+      } catch (e) {
+        const reason = badInput(e);
+        if (reason === undefined) throw e;
+        return { verdict: 'reject', reason: `block ${height}: ${reason}` };
+      }
+      const hash = toHex(root);
+      const existing = byHeight.get(height);
+      if (existing?.done) return { verdict: 'ignore', reason: `block ${height} already has a majority (${existing.hash})` };
+      if (existing?.hash === hash && popcount(baseMask) <= popcount(existing.baseMask)) return { verdict: 'ignore', reason: `block ${height} is known` };
+      const approvals = existing?.hash === hash ? existing.approvals : new Map<number, IndividualApproval>();
+      if (existing) drop(existing);
+      const c: Candidate = { block, hash, height, baseMask, approvals, done: false };
+      const held = early.get(hash);
+      if (held) {
+        early.delete(hash);
+        earlyCount -= held.size;
+        for (const [i, a] of held) if (!approvals.has(i)) approvals.set(i, a);
+      }
+      byHeight.set(height, c);
+      byHash.set(hash, c);
+      const complete = completion(c);
+      return complete ? { verdict: 'accept', complete } : { verdict: 'accept' };
+    },
+
+    offerApproval(approval, localHead) {
+      prune(localHead);
+      const hash = typeof approval?.blockHash === 'string' ? (approval.blockHash.toLowerCase() as Hex) : undefined;
+      const index = approval?.signature?.authorityIndex;
+      if (hash === undefined || typeof index !== 'number') return { verdict: 'reject', reason: 'not an approval' };
+      const c = byHash.get(hash);
+      if (c?.done) return { verdict: 'ignore', reason: `block ${c.height} already has a majority` };
+      if (c && ((c.baseMask >> index) & 1 || c.approvals.has(index))) return { verdict: 'ignore', reason: `authority ${index} already counted for block ${c.height}` };
+      if (!c && early.get(hash)?.has(index)) return { verdict: 'ignore', reason: `authority ${index} already held for ${hash}` };
+      try {
+        verifyIndividualApproval({ root: hash, approval: approval.signature, authorities, backend });
+      } catch (e) {
+        const reason = badInput(e);
+        if (reason === undefined) throw e;
+        return { verdict: 'reject', reason: `approval of ${hash}: ${reason}` };
+      }
+      if (c) {
+        c.approvals.set(index, approval.signature);
+        const complete = completion(c);
+        return complete ? { verdict: 'accept', complete } : { verdict: 'accept' };
+      }
+      let held = early.get(hash);
+      if (!held) early.set(hash, (held = new Map()));
+      held.set(index, approval.signature);
+      earlyCount++;
+      while (earlyCount > maxEarly) {
+        const [oldest, set] = early.entries().next().value as [Hex, Map<number, IndividualApproval>];
+        early.delete(oldest);
+        earlyCount -= set.size;
+      }
+      return { verdict: 'accept' };
+    },
+
+    size: () => ({ candidates: byHeight.size, earlyApprovals: earlyCount }),
+  };
+}
