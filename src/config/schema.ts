@@ -35,6 +35,11 @@ export interface P2pConfig {
   readonly listen: readonly string[];
   /** Peers to dial at start (multiaddrs with /p2p/<peer id>). Default none. */
   readonly bootstrap: readonly string[];
+  /**
+   * Peers to dial from discovery announcements heard through the relay (0 = off: neither dial nor
+   * announce). 0..64; default 8 in browsers (they find each other this way), 0 in Node.
+   */
+  readonly discover: number;
 }
 
 export interface SyncConfig {
@@ -137,6 +142,7 @@ export const CONFIG_SCHEMA: SchemaOf<LightNodeConfig> = {
   p2p: {
     listen: key(listOf(multiaddrText, { unique: true, maxItems: 16 }), [], false, 'libp2p listen addresses'),
     bootstrap: key(listOf(multiaddrText, { unique: true, maxItems: 64 }), [], false, 'libp2p peers to dial at start'),
+    discover: key(integer({ min: 0, max: 64 }), (runtime) => (runtime === 'browser' ? 8 : 0), false, 'peers to dial from announcements through the relay (0 = off)'),
   },
   verifierWorkers: key(integer({ min: 0, max: 16 }), 0, false, 'verifier workers (0 = in-thread)'),
   metricsPort: key(nullable(integer({ min: 0, max: 65535 })), null, true, 'Prometheus metrics port'),

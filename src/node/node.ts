@@ -380,6 +380,8 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
           bootstrap: [...initial.p2p.bootstrap],
           allowPrivateAddresses: options.p2pAllowPrivate ?? true,
           ...(options.p2pRelayServer ? { relayServer: true, server: true } : {}),
+          // browsers find each other by announcements that cross the relay (which only forwards them)
+          ...(initial.p2p.discover > 0 ? { discovery: { dial: initial.p2p.discover, announce: true } } : options.p2pRelayServer ? { discovery: { dial: 0, announce: false } } : {}),
           // a light node serves the verified blocks it stores (Alys semantics: ascending, stop at the first gap)
           serveBlocks: async (start, count) => {
             const out: SignedConsensusBlock[] = [];

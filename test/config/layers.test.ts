@@ -191,7 +191,7 @@ describe('command-line layer', () => {
     expect(opts['rpc']).toEqual({ type: 'string', multiple: true });
     expect(opts['pass-through']).toEqual({ type: 'string', multiple: true });
     expect(opts['sync-batch-size']).toEqual({ type: 'string' });
-    expect(Object.keys(opts)).toHaveLength(22);
+    expect(Object.keys(opts)).toHaveLength(23);
     expect(opts['p2p-bootstrap']).toEqual({ type: 'string', multiple: true });
   });
 

@@ -38,6 +38,7 @@ const VALUES: Record<ConfigKey, fc.Arbitrary<unknown>> = {
   'sync.followIntervalMs': fc.integer({ min: 50, max: 3_600_000 }),
   'p2p.listen': fc.uniqueArray(fc.constantFrom('/ip4/0.0.0.0/tcp/55444', '/ip4/127.0.0.1/tcp/0/ws'), { maxLength: 2 }),
   'p2p.bootstrap': fc.uniqueArray(fc.constantFrom('/ip4/10.0.0.1/tcp/55444/p2p/12D3KooWa', '/dns4/relay.example/tcp/443/wss'), { maxLength: 2 }),
+  'p2p.discover': fc.integer({ min: 0, max: 64 }),
   verifierWorkers: fc.integer({ min: 0, max: 16 }),
   metricsPort: fc.option(fc.integer({ min: 0, max: 65535 }), { nil: null }),
   passThrough: fc.uniqueArray(fc.constantFrom('eth_chainId', 'net_version', 'web3_clientVersion', 'eth_gasPrice'), { maxLength: 4 }),

@@ -215,6 +215,14 @@ const CASES: Record<ConfigKey, KeyCases> = {
     ],
     text: [['/ip4/1.2.3.4/tcp/1/p2p/X', ['/ip4/1.2.3.4/tcp/1/p2p/X']], ['', []]],
   },
+  'p2p.discover': {
+    good: [0, 8, 64],
+    bad: [
+      { value: 65, expected: 'an integer from 0 to 64' },
+      { value: -1, expected: 'an integer from 0 to 64' },
+    ],
+    text: [['3', 3]],
+  },
   passThrough: {
     good: [[], ['eth_chainId'], ['eth_chainId', 'net_version', 'web3_clientVersion']],
     bad: [
@@ -296,6 +304,8 @@ describe('config schema: defaults and derived names', () => {
       passThrough: [],
     });
     expect(defaultConfig('browser').storage).toBe('indexeddb');
+    // browsers find each other through the relay; Node nodes do not announce themselves unless asked
+    expect([defaultConfig('node').p2p.discover, defaultConfig('browser').p2p.discover]).toEqual([0, 8]);
     // The defaults themselves validate in both runtimes.
     expect(resolveConfig({ runtime: 'node', layers: [] }).config).toEqual(node);
     expect(resolveConfig({ runtime: 'browser', layers: [] }).config.storage).toBe('indexeddb');

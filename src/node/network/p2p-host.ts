@@ -35,6 +35,7 @@ import {
   RESULT,
 } from '../../protocol/p2p/index.js';
 import type { GossipVerdict } from '../../protocol/candidates.js';
+import { decodeAnnouncement, dialOrder, DISCOVERY_TOPIC, encodeAnnouncement } from './discovery.js';
 import type { SignedConsensusBlock } from '../../protocol/types.js';
 
 export type P2pFaultKind = 'decode' | 'oversize' | 'timeout' | 'remote-error' | 'dial' | 'gossip';
@@ -95,6 +96,13 @@ export interface P2pHostOptions {
   webrtcDialsPerHour?: number;
   /** Redial a bootstrap peer that is not connected every this many ms at most (backoff from 1 s). Default 30 000. */
   redialMaxMs?: number;
+  /**
+   * Peer discovery by gossip (src/node/network/discovery.ts): subscribe to the announcement topic,
+   * dial up to `dial` announced peers (0: none; /webrtc addresses first), and, with `announce`, tell
+   * others our own addresses every `intervalMs` (default 10 000) and whenever a new subscriber appears.
+   * A relay takes part with `{ dial: 0, announce: false }`, so announcements cross it.
+   */
+  discovery?: { dial: number; announce: boolean; intervalMs?: number };
 }
 
 export interface BlocksByRangeOptions {
@@ -123,6 +131,8 @@ export interface P2pHost {
   gossipScore(peer: string): number;
   /** Disconnect a peer and refuse it until `untilMs` (epoch ms). */
   ban(peer: string, untilMs: number): Promise<void>;
+  /** Peers found through discovery announcements that we are connected to. */
+  discovered(): string[];
   readonly libp2p: Libp2p<{ pubsub: GossipSub }>;
 }
 
@@ -227,7 +237,7 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
         // Alys: max_transmit_size 65536 (plus the RPC envelope)
         maxInboundDataLength: 65_536 + 4_096,
         heartbeatInterval: 700,
-        scoreParams: { topics: Object.fromEntries(ALL_GOSSIP_TOPICS.map((t) => [t, TOPIC_SCORE])) },
+        scoreParams: { topics: Object.fromEntries([...ALL_GOSSIP_TOPICS, DISCOVERY_TOPIC].map((t) => [t, TOPIC_SCORE])) },
         scoreThresholds: { gossipThreshold: -50, publishThreshold: -100, graylistThreshold: -200 },
       }),
     },
@@ -249,6 +259,66 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
       if (verdict === 'reject') fault(peer.toString(), 'gossip', `rejected ${decoded.type}${reason ? `: ${reason}` : ''}`);
       return verdict === 'accept' ? TopicValidatorResult.Accept : verdict === 'ignore' ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject;
     });
+  }
+
+  // ---- discovery (not an Alys protocol: see discovery.ts)
+  const discovery = opts.discovery;
+  const found = new Set<string>();
+  const lastTried = new Map<string, number>();
+  const connectedTo = (id: string, direct: boolean) =>
+    libp2p.getConnections().some((c) => c.remotePeer.toString() === id && (!direct || !c.remoteAddr.toString().includes('/p2p-circuit')));
+  async function onAnnounced(id: string, addrs: Multiaddr[]): Promise<void> {
+    if (!discovery || discovery.dial <= 0 || id === libp2p.peerId.toString() || banned(id) || connectedTo(id, true)) return;
+    for (const f of found) if (!connectedTo(f, false)) found.delete(f);
+    if (found.size >= discovery.dial && !found.has(id)) return;
+    if (Date.now() - (lastTried.get(id) ?? -Infinity) < 30_000) return;
+    lastTried.set(id, Date.now());
+    if (lastTried.size > 1_024) lastTried.delete(lastTried.keys().next().value!);
+    for (const ma of dialOrder(addrs)) {
+      try {
+        await libp2p.dial(ma, { signal: AbortSignal.timeout(20_000) });
+        found.add(id);
+        if (connectedTo(id, true)) return;
+      } catch (e) {
+        fault(ma.toString(), 'dial', (e as Error).message);
+      }
+    }
+  }
+  if (discovery) {
+    pubsub.topicValidators.set(DISCOVERY_TOPIC, (peer, msg) => {
+      try {
+        if (msg.type !== 'signed') throw new DecodeError('discovery.announcement', 'unsigned');
+        const from = msg.from.toString();
+        const addrs = decodeAnnouncement(msg.data, from);
+        // a publisher we have not heard before may not know us either: announce at the next tick
+        if (!heard.has(from)) {
+          if (heard.size >= 1_024) heard.clear();
+          heard.add(from);
+          answer = true;
+        }
+        void onAnnounced(from, addrs);
+        return TopicValidatorResult.Accept;
+      } catch (e) {
+        fault(peer.toString(), 'gossip', (e as Error).message);
+        return TopicValidatorResult.Reject;
+      }
+    });
+  }
+  let announcedAt = 0;
+  let announcedTo = new Set<string>();
+  const heard = new Set<string>();
+  let answer = false;
+  async function announce(): Promise<void> {
+    if (!discovery?.announce) return;
+    const subscribers = pubsub.getSubscribers(DISCOVERY_TOPIC).map((p) => p.toString());
+    const fresh = subscribers.some((p) => !announcedTo.has(p));
+    if (subscribers.length === 0 || (!fresh && !answer && Date.now() - announcedAt < (discovery.intervalMs ?? 10_000))) return;
+    const data = encodeAnnouncement(libp2p.peerId.toString(), libp2p.getMultiaddrs().map((a) => a.toString()));
+    if (data.length <= '{"addrs":[]}'.length) return; // nothing to announce yet (no relay reservation)
+    announcedAt = Date.now();
+    announcedTo = new Set(subscribers);
+    answer = false;
+    await pubsub.publish(DISCOVERY_TOPIC, data).catch(() => {});
   }
 
   async function serve(stream: Stream, connection: Connection): Promise<void> {
@@ -351,6 +421,7 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
   // dial failed) is dialled again with a backoff from 1 s up to redialMaxMs (Alys: every 5 s, 2^n s).
   const redial = new Map<string, { attempt: number; next: number }>();
   let redialTimer: ReturnType<typeof setInterval> | undefined;
+  let announceTimer: ReturnType<typeof setInterval> | undefined;
   const bootstrapPeerId = (addr: string): string | undefined => multiaddr(addr).getComponents().findLast((c) => c.name === 'p2p')?.value;
   async function redialBootstrap(): Promise<void> {
     const conns = libp2p.getConnections();
@@ -391,11 +462,16 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
       await libp2p.handle(BLOCKS_BY_RANGE_PROTOCOL, (stream, connection) => serve(stream, connection), { maxInboundStreams: 32, runOnLimitedConnection: true });
       await libp2p.start();
       for (const t of ALL_GOSSIP_TOPICS) pubsub.subscribe(t);
+      if (discovery) {
+        pubsub.subscribe(DISCOVERY_TOPIC);
+        if (discovery.announce) announceTimer = setInterval(() => void announce(), 1_000);
+      }
       await redialBootstrap();
       if ((opts.bootstrap ?? []).length > 0) redialTimer = setInterval(() => void redialBootstrap(), 1_000);
     },
     async stop() {
       clearInterval(redialTimer);
+      clearInterval(announceTimer);
       await libp2p.stop();
     },
     multiaddrs: () => libp2p.getMultiaddrs().map((a) => a.toString()),
@@ -418,6 +494,7 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
       return r !== undefined && r.recipients.length > 0;
     },
     gossipScore: (peer) => (pubsub as unknown as { getScore(id: string): number }).getScore(peer),
+    discovered: () => [...found].filter((id) => connectedTo(id, false)),
     async ban(peer, untilMs) {
       bans.set(peer, untilMs);
       for (const c of libp2p.getConnections()) if (c.remotePeer.toString() === peer) await c.close().catch(() => {});
