@@ -7,13 +7,19 @@
  *   from a peer reachable only through a circuit relay: batches of 64, 4 in flight, every block decoded
  *   (msgpack); ratio = p2p / RPC throughput, same run;
  * - head propagation by gossip from the producer's peer to a node two hops away (producer -> A -> B,
- *   B connected to A only): median and p98 over NETWORK_BENCH_GOSSIP messages.
+ *   B connected to A only): median and p98 over NETWORK_BENCH_GOSSIP messages (Node hosts, transport only);
+ * - the same path ending in a real browser: a live devnet produces blocks, its federation peer gossips
+ *   them as Alys does (proposer block + approve_block), a relay host forwards them, and the light
+ *   node in headless Chromium (the dashboard page, no RPC, bootstrapped to the relay over WebSockets)
+ *   aggregates the approvals, verifies and imports: delay from the producer's append to the verified
+ *   head in the page, median and p98 over NETWORK_BENCH_BROWSER_BLOCKS blocks.
  *
- * Node hosts stand in for the browser: the browser path (WebSockets to a relay, WebRTC between pages)
- * runs the same host code, and its WebRTC leg is what the relay case measures here.
- *
- *   npm run bench -- network        NETWORK_BENCH_BLOCKS (default 1000), NETWORK_BENCH_GOSSIP (default 100)
+ *   npm run bench -- network        NETWORK_BENCH_BLOCKS (default 1000), NETWORK_BENCH_GOSSIP (default 100),
+ *                                   NETWORK_BENCH_BROWSER_BLOCKS (default 60; 0 skips the browser part)
  */
+import { fileURLToPath } from 'node:url';
+import { createDevnet } from '../src/devnet/devnet.js';
+import { chainSpecToJson } from '../src/protocol/chainspec.js';
 import { startDevnetPeer } from '../src/devnet/p2p.js';
 import { handleConsensusRpc, serveConsensusRpc } from '../src/devnet/consensus/rpc.js';
 import { generateDevnet } from '../src/devnet/generate/generate.js';
@@ -159,5 +165,78 @@ export async function run(): Promise<void> {
     for (const h of hosts.reverse()) await h.stop().catch(() => {});
     await rpc.close();
     await devnet.stop();
+  }
+  const browserBlocks = Number(process.env['NETWORK_BENCH_BROWSER_BLOCKS'] ?? 60);
+  if (browserBlocks > 0) await browserPropagation(browserBlocks);
+}
+
+/** Producer -> relay -> light node in Chromium: from the block's append to the page's verified head. */
+async function browserPropagation(blocks: number): Promise<void> {
+  const { createServer } = await import('vite');
+  const { chromium } = await import('playwright');
+  const devnet = await createDevnet({ consensusPort: 0, evmPort: 0, esploraPort: 0, users: 2, seed: 'bench-network-browser' });
+  const stops: Array<() => Promise<unknown>> = [() => devnet.stop()];
+  const produce = async () => {
+    if ((devnet.chain.height + 1) % 10 === 0 && (await devnet.mineAuxPow()) !== 'submitted') throw new Error('no merged-mining work');
+    await devnet.produceNext();
+  };
+  try {
+    for (let i = 0; i < 10; i++) await produce();
+    const peer = await startDevnetPeer(devnet);
+    stops.unshift(() => peer.stop());
+    // the relay: circuit relay + WebSockets, forwards the gossip, serves the chain (as `alys-light relay` does)
+    const relay = await createP2pHost({
+      transports: nodeTransports(),
+      listen: LOOPBACK_LISTEN,
+      allowPrivateAddresses: true,
+      relayServer: true,
+      server: true,
+      discovery: { dial: 0, announce: false },
+      serveBlocks: (start, count) => (start > BigInt(devnet.chain.height) ? [] : devnet.chain.range(Number(start), Math.min(devnet.chain.height, Number(start) + count - 1)).map((b) => b.signed)),
+    });
+    await relay.start();
+    stops.unshift(() => relay.stop());
+    await relay.dial(peer.addresses.find((a) => !a.includes('/ws'))!);
+    const relayWs = relay.multiaddrs().find((a) => a.includes('/ws'))!;
+    const json = JSON.stringify({ instance: 'bench-network', chainSpec: chainSpecToJson(devnet.spec), rpc: [], evmRpc: [devnet.urls.evm] });
+    const server = await createServer({
+      configFile: fileURLToPath(new URL('../vite.config.ts', import.meta.url)),
+      logLevel: 'warn',
+      server: { port: 0, host: '127.0.0.1' },
+      plugins: [{ name: 'bench-devnet-json', configureServer: (sv) => void sv.middlewares.use('/devnet.json', (_q, res) => res.end(json)) }],
+    });
+    await server.listen();
+    stops.unshift(() => server.close());
+    const browser = await chromium.launch({ executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+    stops.unshift(() => browser.close());
+    const page = await browser.newPage();
+    // no RPC, no polling: the page follows by gossip alone
+    const query = new URLSearchParams({ rpc: '', 'p2p-bootstrap': relayWs, storage: 'memory', 'sync-follow-interval-ms': '600000' });
+    await page.goto(`${server.resolvedUrls!.local[0]}?${query}`);
+    await page.waitForFunction((n) => Number(document.body.dataset.head) >= n, devnet.chain.height, { timeout: 120_000, polling: 50 });
+    await page.evaluate(() => {
+      const w = window as unknown as { alysNode: { on(e: 'head', l: (h: { number: number }) => void): void }; benchHeads: Record<number, number> };
+      w.benchHeads = {};
+      w.alysNode.on('head', (h) => void (w.benchHeads[h.number] ??= Date.now()));
+    });
+    await waitFor(() => relay.topicPeers('approve_block').length >= 2, 'the page in the relay gossip mesh');
+    await new Promise((r) => setTimeout(r, 2_000)); // heartbeats: the relay grafts the page into its mesh
+    const appended = new Map<number, number>();
+    const off = devnet.chain.onAppend((b) => appended.set(b.number, Date.now()));
+    for (let i = 0; i < blocks; i++) {
+      await produce();
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    await new Promise((r) => setTimeout(r, 3_000));
+    off();
+    const heads = await page.evaluate(() => (window as unknown as { benchHeads: Record<number, number> }).benchHeads);
+    const delays = [...appended].flatMap(([n, t]) => (heads[n] !== undefined ? [heads[n]! - t] : []));
+    const sorted = [...delays].sort((x, y) => x - y);
+    const p98 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.98))] ?? NaN;
+    const extra = { blocks, delivered: delays.length, path: 'devnet peer -TCP-> relay -WebSockets-> Chromium light node (gossip: proposer block + approve_block, aggregated and verified in the page)' };
+    report({ name: 'network.gossip.producer-to-browser-verified-head.median', unit: 'ms', value: median(delays), better: 'lower', ...extra });
+    report({ name: 'network.gossip.producer-to-browser-verified-head.p98', unit: 'ms', value: p98, better: 'lower', target: '< 2000 (one Alys slot)', ...extra });
+  } finally {
+    for (const stop of stops) await stop().catch(() => {});
   }
 }
