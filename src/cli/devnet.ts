@@ -11,7 +11,7 @@ const USAGE = `usage:
                     [--consensus-port 3000] [--evm-port 8545] [--esplora-port 3002] [--control-port 3003]
                     [--fault <name> [--fault-port 3010]] [--data-dir <dir>] [--p2p-port 0 | --no-p2p]
   npm run devnet -- --generate <blocks> [--out <dir>] [--tx-per-block 24] [--seed alys-devnet] [--authorities 3]
-  npm run devnet -- --serve <dir> [--frozen] [--consensus-port 3000] [--evm-port 8545] [--esplora-port 3002]
+  npm run devnet -- --serve <dir> [--frozen] [--consensus-port 3000] [--evm-port 8545] [--esplora-port 3002] [--p2p-port 0 | --no-p2p]
                     (a served chain is always frozen: it answers from the files and does not grow)
   npm run devnet -- send transfer --to 0x<address> --value <wei> [--user 0]
   npm run devnet -- send pegin --to 0x<address> --sats <n>
@@ -90,13 +90,7 @@ async function run(argv: string[]): Promise<number> {
     const { serveFaultyConsensusRpc } = await import('../devnet/faults.js');
     faulty = await serveFaultyConsensusRpc(devnet, { fault: values.fault as never, seed: values.seed ?? 'alys-devnet', port: int(values['fault-port'], 'fault-port', 3010) });
   }
-  // the federation as a libp2p peer (alys-protocol.md 7): TCP on --p2p-port, WebSockets next to it
-  let peer: { addresses: string[]; stop(): Promise<void> } | undefined;
-  if (!values['no-p2p']) {
-    const { startDevnetPeer } = await import('../devnet/p2p.js');
-    const port = int(values['p2p-port'], 'p2p-port', 0);
-    peer = await startDevnetPeer(devnet, { listen: [`/ip4/127.0.0.1/tcp/${port}`, `/ip4/127.0.0.1/tcp/${port === 0 ? 0 : port + 1}/ws`] });
-  }
+  const peer = await startPeer(devnet, values);
   console.log(
     JSON.stringify(
       {
@@ -185,7 +179,15 @@ async function generateCommand(values: Record<string, string | boolean | undefin
   return 0;
 }
 
-/** `--serve <dir>`: a persisted devnet, served again (frozen). */
+/** The federation as a libp2p peer (alys-protocol.md 7): TCP on --p2p-port, WebSockets next to it; none with --no-p2p. */
+async function startPeer(devnet: Parameters<typeof import('../devnet/p2p.js').startDevnetPeer>[0], values: Record<string, string | boolean | undefined>) {
+  if (values['no-p2p']) return undefined;
+  const { startDevnetPeer } = await import('../devnet/p2p.js');
+  const port = int(values['p2p-port'] as string | undefined, 'p2p-port', 0);
+  return startDevnetPeer(devnet, { listen: [`/ip4/127.0.0.1/tcp/${port}`, `/ip4/127.0.0.1/tcp/${port === 0 ? 0 : port + 1}/ws`] });
+}
+
+/** `--serve <dir>`: a persisted devnet, served again (frozen); its p2p peer serves blocks_by_range (nothing new to gossip). */
 async function serveCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
   const { servePersisted } = await import('../devnet/generate/persist.js');
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
@@ -194,11 +196,13 @@ async function serveCommand(values: Record<string, string | boolean | undefined>
     evmPort: int(str('evm-port'), 'evm-port', 8545),
     esploraPort: int(str('esplora-port'), 'esplora-port', 3002),
   });
+  const peer = await startPeer({ chain: served.persisted.chain }, values);
   const m = served.persisted.manifest;
   console.log(
     JSON.stringify(
       {
         consensusRpc: served.urls.consensus,
+        ...(peer ? { p2p: peer.addresses } : {}),
         evmRpc: served.urls.evm,
         esplora: served.urls.esplora,
         chainSpec: served.persisted.specFile,
@@ -216,6 +220,7 @@ async function serveCommand(values: Record<string, string | boolean | undefined>
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  await peer?.stop();
   await served.close();
   return 0;
 }

@@ -16,6 +16,13 @@ import { concatBytes, fromHex } from '../protocol/bytes.js';
 import type { StoredBlock } from './consensus/chain.js';
 import type { SignedConsensusBlock } from '../protocol/types.js';
 
+/** The chain a devnet peer serves: the live ChainStore, or a persisted devnet's (which never appends). */
+export interface PeerChain {
+  readonly height: number;
+  at(number: number): { signed: SignedConsensusBlock } | undefined;
+  onAppend?(fn: (block: StoredBlock) => void): () => void;
+}
+
 export interface DevnetPeerOptions {
   listen?: string[];
   /** Called for each block the peer fails to gossip (over 64 KiB, nobody subscribed). */
@@ -32,8 +39,9 @@ export interface DevnetPeer {
 }
 
 /** Gossip a new block as Alys's federation does: the proposer's one-signature block, then the others' approvals. */
-async function gossipAsFederation(host: P2pHost, devnet: Pick<Devnet, 'members' | 'bls'>, block: StoredBlock): Promise<boolean> {
+async function gossipAsFederation(host: P2pHost, devnet: Partial<Pick<Devnet, 'members' | 'bls'>>, block: StoredBlock): Promise<boolean> {
   const { members, bls } = devnet;
+  if (!members?.length || !bls) return false;
   const root = fromHex(block.hash);
   const proposer = members[block.signed.message.slot % members.length]!;
   const own = signApproval(proposer.blsSecretKey, root, proposer.index, bls);
@@ -43,7 +51,11 @@ async function gossipAsFederation(host: P2pHost, devnet: Pick<Devnet, 'members' 
   return sent;
 }
 
-export async function startDevnetPeer(devnet: Pick<Devnet, 'chain' | 'members' | 'bls'>, opts: DevnetPeerOptions = {}): Promise<DevnetPeer> {
+/**
+ * The devnet's federation peer. Without `members` (a frozen devnet served from disk, which never
+ * appends), it only serves blocks_by_range.
+ */
+export async function startDevnetPeer(devnet: { chain: PeerChain } & Partial<Pick<Devnet, 'members' | 'bls'>>, opts: DevnetPeerOptions = {}): Promise<DevnetPeer> {
   const { chain } = devnet;
   const requests: bigint[] = [];
   const host = await createP2pHost({
@@ -53,13 +65,13 @@ export async function startDevnetPeer(devnet: Pick<Devnet, 'chain' | 'members' |
     server: true,
     serveBlocks: (start, count) => {
       requests.push(start);
-      if (start > BigInt(chain.height)) return [];
-      const from = Number(start);
-      return chain.range(from, Math.min(chain.height, from + count - 1)).map((b) => b.signed);
+      const out: SignedConsensusBlock[] = [];
+      for (let h = start; h <= BigInt(chain.height) && out.length < count; h++) out.push(chain.at(Number(h))!.signed);
+      return out;
     },
   });
   await host.start();
-  const unsubscribe = chain.onAppend((block) => {
+  const unsubscribe = chain.onAppend?.((block) => {
     void gossipAsFederation(host, devnet, block).then((sent) => {
       if (!sent) opts.log?.(`block ${block.number} not gossiped (no subscribers yet, or over 64 KiB)`);
     });
@@ -69,7 +81,7 @@ export async function startDevnetPeer(devnet: Pick<Devnet, 'chain' | 'members' |
     addresses: host.multiaddrs(),
     requests,
     async stop() {
-      unsubscribe();
+      unsubscribe?.();
       await host.stop();
     },
   };

@@ -199,6 +199,24 @@ describe('generated devnet', () => {
     }
   });
 
+  it('its p2p peer (`--serve` without --no-p2p) serves the persisted chain by blocks_by_range, as the RPC does', async () => {
+    const { startDevnetPeer } = await import('../../../src/devnet/p2p.js');
+    const { createP2pHost } = await import('../../../src/node/network/p2p-host.js');
+    const { nodeTransports } = await import('../../../src/platform/node/p2p.js');
+    const peer = await startDevnetPeer({ chain: served.persisted.chain });
+    const client = await createP2pHost({ transports: nodeTransports(), allowPrivateAddresses: true });
+    await client.start();
+    try {
+      const id = await client.dial(peer.addresses[0]!);
+      const blocks = await client.requestBlocksByRange(id, BigInt(BLOCKS - 9), 64);
+      expect(blocks.map((b) => toHex(signingRoot(b.message)))).toEqual(Array.from({ length: 10 }, (_, i) => g.devnet.chain.at(BLOCKS - 9 + i)!.hash));
+      expect(await client.requestBlocksByRange(id, BigInt(BLOCKS + 1), 4)).toEqual([]);
+    } finally {
+      await client.stop();
+      await peer.stop();
+    }
+  });
+
   it('is frozen: transactions, merged mining and Bitcoin broadcasts are refused with a clear error', async () => {
     const send = JSON.parse((await post(served.urls.evm, { jsonrpc: '2.0', id: 9, method: 'eth_sendRawTransaction', params: ['0x02'] })).text);
     expect(send.error.message).toMatch(/frozen/);
