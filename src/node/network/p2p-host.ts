@@ -29,6 +29,7 @@ import {
   encodeBlocksByRangeRequest,
   encodeErrorChunk,
   encodeGossip,
+  gossipMessageId,
   MAX_BLOCKS_PER_REQUEST,
   maxFramedLength,
   ResponseDecoder,
@@ -237,6 +238,8 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
         // Alys: max_transmit_size 65536 (plus the RPC envelope)
         maxInboundDataLength: 65_536 + 4_096,
         heartbeatInterval: 700,
+        // Alys's message id (DefaultHasher over the data, in decimal): IHAVE/IWANT and de-duplication agree with Rust nodes
+        msgIdFn: (msg) => new TextEncoder().encode(gossipMessageId(msg.data)),
         scoreParams: { topics: Object.fromEntries([...ALL_GOSSIP_TOPICS, DISCOVERY_TOPIC].map((t) => [t, TOPIC_SCORE])) },
         scoreThresholds: { gossipThreshold: -50, publishThreshold: -100, graylistThreshold: -200 },
       }),

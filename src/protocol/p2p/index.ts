@@ -2,3 +2,4 @@
 export * from './framing.js';
 export * from './rpc.js';
 export * from './gossip.js';
+export * from './msgid.js';
