@@ -202,7 +202,7 @@ async function browserPropagation(blocks: number): Promise<void> {
     const server = await createServer({
       configFile: fileURLToPath(new URL('../vite.config.ts', import.meta.url)),
       logLevel: 'warn',
-      server: { port: 0, host: '127.0.0.1' },
+      server: { port: 0, host: '127.0.0.1', hmr: false, watch: null }, // no reload mid-measurement
       plugins: [{ name: 'bench-devnet-json', configureServer: (sv) => void sv.middlewares.use('/devnet.json', (_q, res) => res.end(json)) }],
     });
     await server.listen();

@@ -161,6 +161,11 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
   });
   const onHup = () => void watcher?.reload();
   process.on('SIGHUP', onHup);
+  // A long-running node is not brought down by a stray rejection inside a dependency (e.g. a
+  // transport's handshake timing out after its caller moved on): it is reported and the node goes on.
+  // The node's own failures are contained by the actor supervisors.
+  const onUnhandled = (reason: unknown) => out.write(`warning: unhandled rejection (ignored): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
+  process.on('unhandledRejection', onUnhandled);
 
   let exitCode = 0;
   try {
@@ -202,6 +207,7 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
     exitCode = 1;
   } finally {
     process.off('SIGHUP', onHup);
+    process.off('unhandledRejection', onUnhandled);
     await watcher?.stop();
     await statusServer?.close();
     await node.stop();
