@@ -4,8 +4,9 @@
  * backoff from other sources, reports faults to the NetworkActor (which scores and bans), and
  * follows the head once caught up: by polling the sources, and by gossip, where a block the node
  * aggregated from `approve_block` gossip (src/protocol/candidates.ts) is imported straight away
- * (verified like any other; the sources fill any gap below it). It never awaits I/O inside a handler: every network or pool
- * result comes back as a message to itself, so the actor stays responsive (and restartable).
+ * (verified like any other; the sources fill any gap below it). It never awaits I/O inside a
+ * handler: every network or pool result comes back as a message to itself, so the actor stays
+ * responsive (and restartable).
  */
 import { defineActor, type ActorContext } from '../../actors/actor.js';
 import type { TimerHandle } from '../../actors/clock.js';
@@ -70,8 +71,6 @@ const MAX_GOSSIP_BLOCKS = 64;
 export type SyncMsg =
   | { type: 'status' }
   | { type: 'refresh-heads' }
-  /** A peer gossiped a block above our target: look now instead of at the next follow interval. */
-  | { type: 'gossip-head'; height: number }
   /** A block whose gossiped approvals reached a majority (its msgpack, re-encoded with the aggregate). */
   | { type: 'gossip-block'; height: number; msgpack: Uint8Array }
   | { type: 'heads'; heads: Array<{ id: string; height: number | null; fault?: { kind: SourceFault; reason: string } }> }
@@ -103,7 +102,6 @@ export interface SyncStatus {
 export interface SyncReplies {
   status: SyncStatus;
   'refresh-heads': void;
-  'gossip-head': void;
   'gossip-block': void;
   heads: void;
   pump: void;
@@ -341,10 +339,6 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
             if (!refreshing) await ctx.self.tell({ type: 'refresh-heads' });
             return;
           }
-          case 'gossip-head':
-            if (refreshInFlight || !plan || msg.height <= plan.targetHeight) return;
-            await ctx.self.tell({ type: 'refresh-heads' });
-            return;
           case 'gossip-block': {
             if (!plan || msg.height < plan.importFrom) return;
             gossiped.set(msg.height, msg.msgpack);
