@@ -8,7 +8,10 @@
  * `minSigners: 1`, each approval against its authority's key), so a completed candidate carries a
  * majority aggregate that verifies, and a gossip validator can forward only what verified. Verdicts
  * follow gossipsub's: `reject` for provably bad input (its sender is penalised), `ignore` for what is
- * merely useless now (stale, a duplicate, too far ahead), `accept` to forward.
+ * merely useless (a duplicate, too old, too far ahead), `accept` to forward. A valid message that
+ * no longer changes anything here (a block at a recent height already imported, an approval past the
+ * majority) is still accepted, so nodes behind us, a browser behind its relay, get it as Alys
+ * nodes forward everything.
  *
  * Alys rules kept: a candidate at or below the local head is refused; a newer candidate at the same
  * height replaces the older one (synced nodes keep the most recently received, spec 3.3 [R]); a
@@ -45,6 +48,8 @@ export interface CandidatePoolOptions {
   backend: BlsBackend;
   /** Candidates more than this many heights above the local head are ignored (default 64). */
   maxAhead?: number;
+  /** Valid blocks up to this many heights at or below the local head are still forwarded (default 8). */
+  recent?: number;
   /** Approvals held for blocks not seen yet, in all (default 240: 16 blocks of 15 authorities). */
   maxEarlyApprovals?: number;
 }
@@ -83,6 +88,7 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
   const { authorities, backend } = opts;
   const maxAhead = opts.maxAhead ?? 64;
   const maxEarly = opts.maxEarlyApprovals ?? 240;
+  const recent = opts.recent ?? 8;
   const required = requiredApprovals(authorities.count);
   const byHeight = new Map<number, Candidate>();
   const byHash = new Map<Hex, Candidate>();
@@ -120,7 +126,7 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
       const number = block?.message?.executionPayload?.blockNumber;
       if (typeof number !== 'bigint' || number > BigInt(Number.MAX_SAFE_INTEGER)) return { verdict: 'reject', reason: 'no usable block number' };
       const height = Number(number);
-      if (height <= localHead) return { verdict: 'ignore', reason: `block ${height} is at or below our head ${localHead}` };
+      if (height <= localHead - recent) return { verdict: 'ignore', reason: `block ${height} is more than ${recent} below our head ${localHead}` };
       if (height > localHead + maxAhead) return { verdict: 'ignore', reason: `block ${height} is more than ${maxAhead} above our head ${localHead}` };
       let root: Uint8Array;
       let baseMask: number;
@@ -135,7 +141,8 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
       }
       const hash = toHex(root);
       const existing = byHeight.get(height);
-      if (existing?.done) return { verdict: 'ignore', reason: `block ${height} already has a majority (${existing.hash})` };
+      // valid, but its height is decided (imported, or a candidate completed): forward it, keep nothing
+      if (height <= localHead || existing?.done) return { verdict: 'accept' };
       if (existing?.hash === hash && popcount(baseMask) <= popcount(existing.baseMask)) return { verdict: 'ignore', reason: `block ${height} is known` };
       const approvals = existing?.hash === hash ? existing.approvals : new Map<number, IndividualApproval>();
       if (existing) drop(existing);
@@ -158,8 +165,7 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
       const index = approval?.signature?.authorityIndex;
       if (hash === undefined || typeof index !== 'number') return { verdict: 'reject', reason: 'not an approval' };
       const c = byHash.get(hash);
-      if (c?.done) return { verdict: 'ignore', reason: `block ${c.height} already has a majority` };
-      if (c && ((c.baseMask >> index) & 1 || c.approvals.has(index))) return { verdict: 'ignore', reason: `authority ${index} already counted for block ${c.height}` };
+      if (c && !c.done && ((c.baseMask >> index) & 1 || c.approvals.has(index))) return { verdict: 'ignore', reason: `authority ${index} already counted for block ${c.height}` };
       if (!c && early.get(hash)?.has(index)) return { verdict: 'ignore', reason: `authority ${index} already held for ${hash}` };
       try {
         verifyIndividualApproval({ root: hash, approval: approval.signature, authorities, backend });
@@ -168,6 +174,7 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
         if (reason === undefined) throw e;
         return { verdict: 'reject', reason: `approval of ${hash}: ${reason}` };
       }
+      if (c?.done) return { verdict: 'accept' }; // past the majority: forwarded, not needed here
       if (c) {
         c.approvals.set(index, approval.signature);
         const complete = completion(c);

@@ -70,6 +70,21 @@ describe('p2p in the browser', () => {
     );
   }, 60_000);
 
+  it('follows the head by gossip alone through the relay: no RPC, no polling; approvals aggregated and verified in the page', async () => {
+    const n = createLightNode({ chainSpec: spec, rpc: [], evmRpc: [devnet.evm], storage: 'memory', logLevel: 'silent', sync: { ...SYNC, followIntervalMs: 600_000 }, p2p: { bootstrap: [devnet.relay], discover: 0 } });
+    nodes.push(n);
+    await n.start();
+    await synced(n, 'the gossip-following node');
+    // in the relay's gossip mesh: a couple of heartbeats after connecting
+    await new Promise((r) => setTimeout(r, 2_000));
+    for (let i = 0; i < 3; i++) {
+      const r = await fetch(`${devnet.control}/produce`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ blocks: 1 }) });
+      expect(r.ok).toBe(true);
+      const s = await synced(n, `the gossip-following node after block ${i + 1}`);
+      expect(s.head!.hash).toBe((await devnetHead()).hash);
+    }
+  }, 60_000);
+
   it('two pages: the dashboard in a second page, with no RPC and only the relay known, finds the first page and syncs over WebRTC', async () => {
     const a = createLightNode({ chainSpec: spec, rpc: [devnet.consensus], evmRpc: [devnet.evm], storage: 'memory', logLevel: 'silent', sync: SYNC, p2p: { bootstrap: [devnet.relay] } });
     nodes.push(a);

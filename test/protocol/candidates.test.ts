@@ -61,8 +61,9 @@ describe('candidate pool', () => {
       expect(done.hash).toBe(hex(signingRoot(msg)));
       expect(signerIndices(parseAggregationBits(done.block.signature.aggregationBits))).toEqual(Array.from({ length: required }, (_, i) => i));
       expect(verifyAggregateApproval({ root: signingRoot(msg), approval: done.block.signature, authorities, backend })).toHaveLength(required);
-      // complete once: later approvals are ignored
-      if (required < n) expect(p.offerApproval(approve(msg, required), 9).verdict).toBe('ignore');
+      // complete once: a later approval still verifies and is forwarded, but completes nothing again
+      if (required < n) expect(p.offerApproval(approve(msg, required), 9)).toEqual({ verdict: 'accept' });
+      if (required < n) expect(p.offerApproval({ ...approve(msg, required), signature: approve(msg, required, (required + 1) % n).signature }, 9).verdict).toBe('reject');
     }
   });
 
@@ -78,7 +79,7 @@ describe('candidate pool', () => {
     expect(p.size().earlyApprovals).toBe(0);
   });
 
-  it('rejects forged signatures and ignores stale, duplicate or far-ahead input', () => {
+  it('rejects forged signatures, ignores old, duplicate or far-ahead input, forwards recent valid blocks it does not need', () => {
     const { pool } = federation(3);
     const p = pool({ maxAhead: 8 });
     const msg = blockAt(5);
@@ -86,7 +87,10 @@ describe('candidate pool', () => {
     const forged: SignedConsensusBlock = { message: msg, signature: aggregateApprovals([approve(msg, 1, 0).signature], { backend }) };
     expect(p.offerBlock(forged, 4).verdict).toBe('reject');
     expect(p.offerBlock({ message: msg, signature: { aggregationBits: '0x0080', aggregateSignature: `0x${'00'.repeat(96)}` } }, 4).verdict).toBe('reject');
-    expect(p.offerBlock(proposed(msg, 0), 5).verdict).toBe('ignore'); // at our head
+    expect(p.offerBlock(proposed(msg, 0), 5)).toEqual({ verdict: 'accept' }); // at our head: forwarded, not kept
+    expect(p.offerBlock(forged, 5).verdict).toBe('reject'); // and still checked
+    expect(p.size().candidates).toBe(0);
+    expect(p.offerBlock(proposed(msg, 0), 13).verdict).toBe('ignore'); // 8 below our head
     expect(p.offerBlock(proposed(blockAt(20), 0), 5).verdict).toBe('ignore'); // too far ahead
     expect(p.offerApproval(approve(msg, 2, 1), 4).verdict).toBe('reject'); // wrong key for the index
     expect(p.offerApproval({ ...approve(msg, 1), signature: { ...approve(msg, 1).signature, authorityIndex: 9 } }, 4).verdict).toBe('reject'); // no authority 9
@@ -111,8 +115,9 @@ describe('candidate pool', () => {
     expect(p.offerApproval(approve(b, 3), 6).complete).toBeUndefined(); // b has 2 of 3
     const done = p.offerApproval(approve(b, 1), 6).complete!;
     expect(done.hash).toBe(hex(signingRoot(b)));
-    // the height is decided: another proposal there is ignored
-    expect(p.offerBlock(proposed(a, 0), 6).verdict).toBe('ignore');
+    // the height is decided: another valid proposal there is forwarded but changes nothing
+    expect(p.offerBlock(proposed(a, 0), 6)).toEqual({ verdict: 'accept' });
+    expect(p.offerApproval(approve(a, 1), 6).complete).toBeUndefined();
   });
 
   it('bounds approvals held for unknown blocks', () => {

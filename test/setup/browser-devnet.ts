@@ -13,6 +13,10 @@
  *   GET  /info                      -> { head: { number, hash }, finalized }
  *   POST /produce {"blocks":n,"pow":bool} -> n more blocks (and, with pow, a PoW mined into one more)
  *   GET  /devnet.json               -> { chainSpec, rpc, evmRpc }: what `npm start` serves the page
+ *
+ * The devnet's federation is also a libp2p peer (TCP, gossiping each block as Alys does), and
+ * `alys-light relay` (a child process) follows it by RPC and by that peer, so browsers behind the
+ * relay receive the gossip.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -20,6 +24,7 @@ import type { AddressInfo } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import '../../src/platform/node/polyfills.js';
 import { createDevnet, type Devnet } from '../../src/devnet/devnet.js';
+import { startDevnetPeer } from '../../src/devnet/p2p.js';
 import { chainSpecToJson } from '../../src/protocol/chainspec.js';
 
 export interface BrowserDevnetInfo {
@@ -55,11 +60,11 @@ async function startDashboard(): Promise<{ url: string; close(): Promise<void> }
  * `alys-light relay` as a child process (a libp2p node inside the Vitest process keeps it from
  * exiting): it follows the devnet over RPC, relays browsers and serves the blocks it verified.
  */
-async function startRelay(devnet: Devnet): Promise<{ address: string; stop(): Promise<void> }> {
+async function startRelay(devnet: Devnet, peer: string): Promise<{ address: string; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'relay', '--chain-spec-file', devnet.specFile, '--rpc', devnet.urls.consensus, '--evm-rpc', devnet.urls.evm,
-      '--storage', 'memory', '--p2p-listen', '/ip4/127.0.0.1/tcp/0/ws', '--sync-follow-interval-ms', '100'],
+      '--storage', 'memory', '--p2p-listen', '/ip4/127.0.0.1/tcp/0/ws', '--p2p-bootstrap', peer, '--sync-follow-interval-ms', '100'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';
@@ -156,7 +161,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await new Promise<void>((r) => control.listen(0, '127.0.0.1', r));
   const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
 
-  const relay = await startRelay(devnet);
+  const peer = await startDevnetPeer(devnet);
+  const relay = await startRelay(devnet, peer.addresses.find((a) => !a.includes('/ws'))!);
   const dashboard = await startDashboard();
   project.provide('devnet', {
     relay: relay.address,
@@ -171,6 +177,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     await relay.stop();
+    await peer.stop();
     await dashboard.close();
     await new Promise<void>((r) => {
       control.closeAllConnections();
