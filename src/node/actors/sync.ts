@@ -343,14 +343,10 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
             if (!plan || msg.height < plan.importFrom) return;
             gossiped.set(msg.height, msg.msgpack);
             for (const h of gossiped.keys()) if (h < plan.importFrom || gossiped.size > MAX_GOSSIP_BLOCKS) gossiped.delete(h);
-            // heights between what the sources claimed and this block that gossip did not bring
-            let gap = false;
-            for (let h = Math.max(plan.importFrom, plan.targetHeight + 1); h < msg.height && !gap; h++) gap = !gossiped.has(h);
+            // heights below it that gossip did not bring are requested from the sources like any range
             if (msg.height > plan.targetHeight) plan.setTarget(msg.height);
             if (phase === 'following') phase = 'syncing';
             await pump(ctx);
-            // blocks below it are missing: ask the sources now rather than at the next follow interval
-            if (gap && !refreshInFlight) await ctx.self.tell({ type: 'refresh-heads' });
             return;
           }
           case 'refresh-heads': {

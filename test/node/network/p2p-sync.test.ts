@@ -59,6 +59,30 @@ describe('sync over p2p only', () => {
     });
   });
 
+  it('a block missed by gossip is fetched as soon as the next one arrives by gossip (no polling)', async () => {
+    await withCleanup(async (c) => {
+      const { node } = await startNode(c, devnet, { rpc: [], p2p: { bootstrap: [tcp()] }, sync: { followIntervalMs: 600_000 } });
+      await waitSynced(node, devnet, 30_000);
+      const id = (await node.status()).p2p!.peerId;
+      const inMesh = () => ['consensus_block', 'approve_block'].every((t) => peer.host.topicPeers(t).includes(id));
+      await waitFor(inMesh, () => 'the node in the devnet peer mesh');
+      // the node is away while one block is produced and gossiped
+      await peer.host.ban(id, Date.now() + 300);
+      await devnet.produceNext();
+      const missed = devnet.chain.height;
+      await new Promise((r) => setTimeout(r, 400));
+      await waitFor(inMesh, () => 'the node back (bootstrap redial) in the mesh', 15_000);
+      await new Promise((r) => setTimeout(r, 1_500));
+      const before = peer.requests.length;
+      await devnet.produceNext();
+      const s = await waitSynced(node, devnet, 10_000);
+      expect(s.head!.hash).toBe(devnet.chain.head.hash);
+      // the gap was asked for by blocks_by_range (the head probe and the range), the head itself came by gossip
+      expect(peer.requests.slice(before)).toContain(BigInt(missed));
+      expect(await chainBlockHashes(node, devnet.chain.height)).toEqual(devnet.chain.range(0, devnet.chain.height).map((b) => b.hash));
+    });
+  });
+
   it('a peer gossiping forged blocks and approvals: rejected (not forwarded), charged, the head does not move', async () => {
     await withCleanup(async (c) => {
       const evil = await createP2pHost({ transports: nodeTransports(), listen: LOOPBACK_LISTEN, allowPrivateAddresses: true });
