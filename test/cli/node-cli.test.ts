@@ -73,16 +73,22 @@ interface CliResult {
   stderr: string;
 }
 
-/** `node --import tsx src/cli/main.ts ...args` as a child process (asynchronously: the devnet lives in this process). */
-function cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+/**
+ * `node --import tsx src/cli/main.ts ...args` as a child process (asynchronously: the devnet lives in
+ * this process); `opts.preload` is imported first, `opts.stopWhen` sends SIGTERM once stderr matches.
+ */
+function cli(args: string[], timeoutMs = 60_000, opts: { preload?: string; stopWhen?: RegExp } = {}): Promise<CliResult> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('ALYS_') && !k.startsWith('VITEST')) env[k] = v;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', ...(opts.preload ? ['--import', opts.preload] : []), 'src/cli/main.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (opts.stopWhen?.test(stderr) && child.exitCode === null) child.kill('SIGTERM');
+    });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`alys-light ${args.join(' ')} did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
@@ -114,6 +120,16 @@ async function elBalance(address: string, blockNumber: number): Promise<bigint> 
 // ------------------------------------------------------------------------------------------ end to end
 
 describe('alys-light run / status / query (child processes)', () => {
+  it('run: a stray promise rejection (e.g. inside a transport) is reported, the node goes on and stops cleanly', async () => {
+    const preload = join(await tempDir(shared, 'alys-stray-'), 'stray.mjs');
+    // once the node has installed its handler: rejections nobody handles, every 200 ms (at most 100)
+    await writeFile(preload, 'let n = 0; const t = setInterval(() => { if (process.listenerCount("unhandledRejection") === 0) return; if (++n > 100) clearInterval(t); Promise.reject(new Error(`stray rejection ${n}`)); }, 200); t.unref();\n');
+    const r = await cli(['run', ...nodeFlags(), ...fastSync, '--storage', 'memory', '--json'], 60_000, { preload, stopWhen: new RegExp(`following[^\\n]*head ${TIP} [\\s\\S]*unhandled rejection \\(ignored\\)`) });
+    expect(r.stderr).toMatch(/warning: unhandled rejection \(ignored\): Error: stray rejection \d+/);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lastJson(r)).toMatchObject({ stopped: 'SIGTERM', head: { number: TIP } });
+  });
+
   it('run --exit-when-synced --json exits 0 and its summary names the devnet head', async () => {
     const r = await cli(['run', ...nodeFlags(), ...fastSync, '--exit-when-synced', '--json']);
     expect(r.code, r.stderr).toBe(0);
