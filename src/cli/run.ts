@@ -149,10 +149,12 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
 
   const started = Date.now();
   let startHead = -1;
+  const signals = { SIGINT: () => {}, SIGTERM: () => {} };
   const stopped = new Promise<string>((resolve) => {
-    const onSignal = (name: string) => () => resolve(name);
-    process.once('SIGINT', onSignal('SIGINT'));
-    process.once('SIGTERM', onSignal('SIGTERM'));
+    signals.SIGINT = () => resolve('SIGINT');
+    signals.SIGTERM = () => resolve('SIGTERM');
+    process.once('SIGINT', signals.SIGINT);
+    process.once('SIGTERM', signals.SIGTERM);
     opts.signal?.addEventListener('abort', () => resolve('abort'), { once: true });
     if (args.values['exit-when-synced'])
       node.on('sync', (s) => {
@@ -207,6 +209,8 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
     exitCode = 1;
   } finally {
     process.off('SIGHUP', onHup);
+    process.off('SIGINT', signals.SIGINT);
+    process.off('SIGTERM', signals.SIGTERM);
     process.off('unhandledRejection', onUnhandled);
     await watcher?.stop();
     await statusServer?.close();

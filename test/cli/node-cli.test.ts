@@ -120,6 +120,19 @@ async function elBalance(address: string, blockNumber: number): Promise<bigint> 
 // ------------------------------------------------------------------------------------------ end to end
 
 describe('alys-light run / status / query (child processes)', () => {
+  it('run in-process, stopped by its abort signal: exits 0 and leaves no process listeners behind', async () => {
+    const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'unhandledRejection'] as const;
+    const before = events.map((e) => process.listenerCount(e));
+    const ac = new AbortController();
+    const code = await runCommand([...nodeFlags(), ...fastSync, '--storage', 'memory'], {
+      signal: ac.signal,
+      progress: { write: () => true },
+      onStarted: (node) => node.on('sync', (st) => st.phase === 'following' && ac.abort()),
+    });
+    expect(code).toBe(0);
+    expect(events.map((e) => process.listenerCount(e))).toEqual(before);
+  });
+
   it('run: a stray promise rejection (e.g. inside a transport) is reported, the node goes on and stops cleanly', async () => {
     const preload = join(await tempDir(shared, 'alys-stray-'), 'stray.mjs');
     // once the node has installed its handler: rejections nobody handles, every 200 ms (at most 100)
