@@ -27,7 +27,7 @@ import { ChainActor, type ChainMsg, type ChainStatus } from './actors/chain.js';
 import { EngineActor, type EngineArgs } from './actors/engine.js';
 import { FederationActor } from './actors/federation.js';
 import { MetricsActor, type MetricsSnapshot } from './actors/metrics.js';
-import { NetworkActor } from './actors/network.js';
+import { NetworkActor, type NetworkArgs } from './actors/network.js';
 import { StorageActor } from './actors/storage.js';
 import { StreamActor } from './actors/stream.js';
 import { SyncActor, type SyncArgs, type SyncSettings, type SyncStatus } from './actors/sync.js';
@@ -38,7 +38,7 @@ import { topicOf, type NodeEventMessage, type NodeEventName, type NodeEvents } f
 import { createConsensusRpcSource } from './sources/consensus-rpc.js';
 import type { P2pHost, P2pHostOptions } from './network/p2p-host.js';
 import type { KvStore } from './storage/kv.js';
-import type { SourceScore } from './workflows/scores.js';
+import { Scores, type SourceScore } from './workflows/scores.js';
 import { createConfigManager, type ApplyConfig, type ConfigKey, type ConfigUpdate, type ConfigUpdateResult, type LightNodeConfig, type ResolvedConfig } from '../config/index.js';
 
 /** What a runtime provides (src/platform/node, src/platform/browser, or a test). */
@@ -193,7 +193,7 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
   const p2pHeights = new Map<string, number>();
   let p2pHost: P2pHost | undefined;
   const wantsP2p = initial.p2p.listen.length > 0 || initial.p2p.bootstrap.length > 0;
-  const networkArgs: { sources: string[]; p2p?: { host: P2pHost } } = { sources: [...initial.rpc, ...initial.evmRpc] };
+  const networkArgs: NetworkArgs = { sources: [...initial.rpc, ...initial.evmRpc] };
   const engineCount = options.engines ?? 2;
   const engineArgs: EngineArgs[] = Array.from({ length: engineCount }, () => ({
     evmRpc: [...initial.evmRpc],
@@ -256,6 +256,8 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
     const config = configs.config;
     const bls = await createBlsBackend(config.bls);
     const registry = new MetricsRegistry();
+    // source scores live as long as this actor system: a restarted NetworkActor keeps them
+    networkArgs.scores = new Scores(networkArgs.sources);
     const verifiers = Math.max(1, config.verifierWorkers);
     return createActorSystem({
       name: ROOT,

@@ -96,3 +96,26 @@ describe.concurrent('a faulty and an honest endpoint', { timeout: 120_000 }, () 
     });
   });
 });
+
+describe('scores outlive a NetworkActor crash', () => {
+  it('a penalised endpoint stays penalised after the NetworkActor restarts', async () => {
+    await withCleanup(async (c) => {
+      const faulty = await serveFaultyConsensusRpc(devnet, { fault: 'bad-signature', seed: 'adv-restart', port: 0 });
+      c.add(() => faulty.close());
+      // no polling once synced: nothing new happens to the scores after the crash
+      const { node } = await startNode(c, devnet, { mode: 'full', rpc: [faulty.url, devnet.urls.consensus], sync: { followIntervalMs: 600_000 } });
+      await waitSynced(node, devnet, 90_000);
+      await waitFor(
+        async () => (await node.status()).sources.find((x) => x.id === faulty.url && x.faults > 0),
+        async () => `the faulty endpoint scored down: ${JSON.stringify((await node.status()).sources)}`,
+        30_000,
+      );
+      const before = (await node.status()).sources.find((x) => x.id === faulty.url)!;
+      const address = '/alys/network/network';
+      node.system!.registry.get(address)!.child.crash(new Error('chaos: network'));
+      await waitFor(() => actorStates(node).some((a) => a.address === address && a.state === 'Running' && a.restarts >= 1), () => `${address} restarted: ${JSON.stringify(actorStates(node))}`);
+      const after = (await node.status()).sources.find((x) => x.id === faulty.url)!;
+      expect({ faults: after.faults, score: after.score, faultsByKind: after.faultsByKind }).toEqual({ faults: before.faults, score: before.score, faultsByKind: before.faultsByKind });
+    });
+  });
+});

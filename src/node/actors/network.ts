@@ -27,10 +27,21 @@ export interface NetworkReplies {
   peers: void;
 }
 
-export const NetworkActor = defineActor<NetworkMsg, NetworkReplies, { sources: string[]; banMs?: number; p2p?: { host: P2pHost } }>({
+export interface NetworkArgs {
+  sources: string[];
+  banMs?: number;
+  p2p?: { host: P2pHost };
+  /**
+   * The scores, owned by the node so that they outlive a restart of this actor: a crash must not
+   * give a banned or penalised source a clean slate. Without it the actor keeps its own.
+   */
+  scores?: Scores;
+}
+
+export const NetworkActor = defineActor<NetworkMsg, NetworkReplies, NetworkArgs>({
   name: 'network',
   create(args) {
-    const scores = new Scores(args.sources, args.banMs);
+    const scores = args.scores ?? new Scores(args.sources, args.banMs);
     let rpc = args.sources;
     let peers: string[] = [];
     return {
