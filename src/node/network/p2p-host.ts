@@ -101,6 +101,9 @@ export interface P2pHostOptions {
    * Peer discovery by gossip (src/node/network/discovery.ts): subscribe to the announcement topic,
    * dial up to `dial` announced peers (0: none; /webrtc addresses first), and, with `announce`, tell
    * others our own addresses every `intervalMs` (default 10 000) and whenever a new subscriber appears.
+   * So that traffic stays flat as the network grows, the interval stretches to 1 s per publisher heard
+   * (the network as a whole announces about once a second) and a newcomer is answered by about 8
+   * nodes, not all of them.
    * A relay takes part with `{ dial: 0, announce: false }`, so announcements cross it.
    */
   discovery?: { dial: number; announce: boolean; intervalMs?: number };
@@ -138,6 +141,8 @@ export interface P2pHost {
 }
 
 const MAX_REQUEST_BYTES = 1 + maxFramedLength(16) + 1;
+/** Discovery: how many of the nodes hearing a newcomer answer it, on average. */
+const ANSWERS = 8;
 
 /** A browser-to-browser WebRTC address (/p2p-circuit/webrtc), not webrtc-direct. */
 function isWebRtc(ma: Multiaddr): boolean {
@@ -294,10 +299,11 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
         const from = msg.from.toString();
         const addrs = decodeAnnouncement(msg.data, from);
         // a publisher we have not heard before may not know us either: announce at the next tick
+        // (about 8 of all the nodes that hear it answer)
         if (!heard.has(from)) {
           if (heard.size >= 1_024) heard.clear();
           heard.add(from);
-          answer = true;
+          if (Math.random() < ANSWERS / heard.size) answer = true;
         }
         void onAnnounced(from, addrs);
         return TopicValidatorResult.Accept;
@@ -315,7 +321,8 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
     if (!discovery?.announce) return;
     const subscribers = pubsub.getSubscribers(DISCOVERY_TOPIC).map((p) => p.toString());
     const fresh = subscribers.some((p) => !announcedTo.has(p));
-    if (subscribers.length === 0 || (!fresh && !answer && Date.now() - announcedAt < (discovery.intervalMs ?? 10_000))) return;
+    const interval = Math.max(discovery.intervalMs ?? 10_000, heard.size * 1_000);
+    if (subscribers.length === 0 || (!fresh && !answer && Date.now() - announcedAt < interval)) return;
     const data = encodeAnnouncement(libp2p.peerId.toString(), libp2p.getMultiaddrs().map((a) => a.toString()));
     if (data.length <= '{"addrs":[]}'.length) return; // nothing to announce yet (no relay reservation)
     announcedAt = Date.now();
