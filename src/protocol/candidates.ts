@@ -16,13 +16,15 @@
  * Alys rules kept: a candidate at or below the local head is refused; a newer candidate at the same
  * height replaces the older one (synced nodes keep the most recently received, spec 3.3 [R]); a
  * height whose candidate completed keeps it. Approvals that arrive before their block are held
- * (bounded) and applied when it comes. [U] Whether Alys buffers early approvals is not in the spec;
- * holding them cannot make a wrong block complete, since every approval is verified against the root.
+ * (bounded, unverified and not forwarded: a replay of old approvals then costs no signature check and
+ * goes nowhere), then verified and applied when the block comes. [U] Whether Alys buffers early
+ * approvals is not in the spec; holding them cannot make a wrong block complete, since every approval
+ * is verified against the root before it counts.
  */
-import { aggregateApprovals, parseAggregationBits, requiredApprovals, verifyAggregateApproval, verifyIndividualApproval, type PreparedAuthorities } from './approvals.js';
+import { aggregateApprovals, MAX_AUTHORITIES, parseAggregationBits, requiredApprovals, verifyAggregateApproval, verifyIndividualApproval, type PreparedAuthorities } from './approvals.js';
 import { signingRoot } from './block.js';
-import type { BlsBackend } from './bls/backend.js';
-import { toHex, type Hex } from './bytes.js';
+import { BLS_SIGNATURE_LENGTH, type BlsBackend } from './bls/backend.js';
+import { parseHex, toHex, type Hex } from './bytes.js';
 import { DecodeError, VerificationError } from './errors.js';
 import type { ApproveBlock, IndividualApproval, SignedConsensusBlock } from './types.js';
 
@@ -93,7 +95,7 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
   const byHeight = new Map<number, Candidate>();
   const byHash = new Map<Hex, Candidate>();
   /** Approvals for blocks not seen yet, oldest block hash first (Map keeps insertion order). */
-  const early = new Map<Hex, Map<number, IndividualApproval>>();
+  const early = new Map<Hex, IndividualApproval[]>();
   let earlyCount = 0;
 
   function prune(localHead: number): void {
@@ -118,6 +120,43 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
     const signature = aggregateApprovals(added, { backend, base: c.block.signature });
     c.done = true;
     return { block: { message: c.block.message, signature }, hash: c.hash, height: c.height };
+  }
+
+  function verifies(root: Uint8Array, approval: IndividualApproval): boolean {
+    try {
+      verifyIndividualApproval({ root, approval, authorities, backend });
+      return true;
+    } catch (e) {
+      if (badInput(e) === undefined) throw e;
+      return false;
+    }
+  }
+
+  /** An approval of a block not seen yet: checked for form only, held (bounded, oldest out), not forwarded. */
+  function hold(hash: Hex, approval: IndividualApproval): CandidateOffer {
+    try {
+      parseHex(hash, '$.block_hash', { prefix: 'required', length: 32 });
+      parseHex(approval.signature, '$.signature.signature', { prefix: 'required', length: BLS_SIGNATURE_LENGTH });
+    } catch (e) {
+      return { verdict: 'reject', reason: `approval of ${hash}: ${(e as Error).message}` };
+    }
+    const index = approval.authorityIndex;
+    if (!Number.isInteger(index) || index < 0 || index >= Math.min(authorities.count, MAX_AUTHORITIES))
+      return { verdict: 'reject', reason: `approval of ${hash}: authority index ${index} has no authority` };
+    // the same approval twice is held once; different signatures for one index are all held (one
+    // forged early cannot shut out the real one), each checked when the block comes
+    let held = early.get(hash);
+    if (held?.some((a) => a.authorityIndex === index && a.signature.toLowerCase() === approval.signature.toLowerCase()))
+      return { verdict: 'ignore', reason: `authority ${index} already held for ${hash}` };
+    if (!held) early.set(hash, (held = []));
+    held.push(approval);
+    earlyCount++;
+    while (earlyCount > maxEarly) {
+      const [oldest, list] = early.entries().next().value as [Hex, IndividualApproval[]];
+      early.delete(oldest);
+      earlyCount -= list.length;
+    }
+    return { verdict: 'ignore', reason: `held until block ${hash} arrives` };
   }
 
   return {
@@ -150,8 +189,11 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
       const held = early.get(hash);
       if (held) {
         early.delete(hash);
-        earlyCount -= held.size;
-        for (const [i, a] of held) if (!approvals.has(i)) approvals.set(i, a);
+        earlyCount -= held.length;
+        for (const a of held) {
+          const i = a.authorityIndex;
+          if (!approvals.has(i) && ((baseMask >> i) & 1) === 0 && verifies(root, a)) approvals.set(i, a);
+        }
       }
       byHeight.set(height, c);
       byHash.set(hash, c);
@@ -166,7 +208,7 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
       if (hash === undefined || typeof index !== 'number') return { verdict: 'reject', reason: 'not an approval' };
       const c = byHash.get(hash);
       if (c && !c.done && ((c.baseMask >> index) & 1 || c.approvals.has(index))) return { verdict: 'ignore', reason: `authority ${index} already counted for block ${c.height}` };
-      if (!c && early.get(hash)?.has(index)) return { verdict: 'ignore', reason: `authority ${index} already held for ${hash}` };
+      if (!c) return hold(hash, approval.signature);
       try {
         verifyIndividualApproval({ root: hash, approval: approval.signature, authorities, backend });
       } catch (e) {
@@ -175,21 +217,9 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
         return { verdict: 'reject', reason: `approval of ${hash}: ${reason}` };
       }
       if (c?.done) return { verdict: 'accept' }; // past the majority: forwarded, not needed here
-      if (c) {
-        c.approvals.set(index, approval.signature);
-        const complete = completion(c);
-        return complete ? { verdict: 'accept', complete } : { verdict: 'accept' };
-      }
-      let held = early.get(hash);
-      if (!held) early.set(hash, (held = new Map()));
-      held.set(index, approval.signature);
-      earlyCount++;
-      while (earlyCount > maxEarly) {
-        const [oldest, set] = early.entries().next().value as [Hex, Map<number, IndividualApproval>];
-        early.delete(oldest);
-        earlyCount -= set.size;
-      }
-      return { verdict: 'accept' };
+      c.approvals.set(index, approval.signature);
+      const complete = completion(c);
+      return complete ? { verdict: 'accept', complete } : { verdict: 'accept' };
     },
 
     size: () => ({ candidates: byHeight.size, earlyApprovals: earlyCount }),

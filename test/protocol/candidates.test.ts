@@ -67,16 +67,21 @@ describe('candidate pool', () => {
     }
   });
 
-  it('holds approvals that arrive before their block', () => {
-    const { pool } = federation(4);
+  it('holds approvals that arrive before their block (not forwarded), and checks them when it comes', () => {
+    const { pool } = federation(4); // 3 of 4
     const p = pool();
     const msg = blockAt(3);
-    expect(p.offerApproval(approve(msg, 1), 2).verdict).toBe('accept');
-    expect(p.offerApproval(approve(msg, 2), 2).verdict).toBe('accept');
+    expect(p.offerApproval(approve(msg, 1), 2).verdict).toBe('ignore');
+    expect(p.offerApproval(approve(msg, 0, 1), 2).verdict).toBe('ignore'); // forged: held too, unchecked for now
     expect(p.size().earlyApprovals).toBe(2);
-    const o = p.offerBlock(proposed(msg, 3), 2);
-    expect(o.complete?.height).toBe(3);
+    // the forged one does not count: proposer 3 + authority 1 = 2 of 3
+    expect(p.offerBlock(proposed(msg, 3), 2).complete).toBeUndefined();
     expect(p.size().earlyApprovals).toBe(0);
+    expect(p.offerApproval(approve(msg, 2), 2).complete?.height).toBe(3);
+    // malformed is rejected even when held: a short hash, a bad signature length, an index with no authority
+    expect(p.offerApproval({ blockHash: '0x1234' as Hex, signature: approve(msg, 1).signature }, 2).verdict).toBe('reject');
+    expect(p.offerApproval({ ...approve(blockAt(4), 1), signature: { signature: '0x00' as Hex, authorityIndex: 1 } }, 2).verdict).toBe('reject');
+    expect(p.offerApproval({ ...approve(blockAt(4), 1), signature: { ...approve(blockAt(4), 1).signature, authorityIndex: 7 } }, 2).verdict).toBe('reject');
   });
 
   it('rejects forged signatures, ignores old, duplicate or far-ahead input, forwards recent valid blocks it does not need', () => {
@@ -92,12 +97,12 @@ describe('candidate pool', () => {
     expect(p.size().candidates).toBe(0);
     expect(p.offerBlock(proposed(msg, 0), 13).verdict).toBe('ignore'); // 8 below our head
     expect(p.offerBlock(proposed(blockAt(20), 0), 5).verdict).toBe('ignore'); // too far ahead
-    expect(p.offerApproval(approve(msg, 2, 1), 4).verdict).toBe('reject'); // wrong key for the index
-    expect(p.offerApproval({ ...approve(msg, 1), signature: { ...approve(msg, 1).signature, authorityIndex: 9 } }, 4).verdict).toBe('reject'); // no authority 9
-    expect(p.offerApproval(approve(blockAt(6), 1), 4).verdict).toBe('accept');
+    expect(p.offerApproval(approve(blockAt(6), 1), 4).verdict).toBe('ignore'); // held
     expect(p.offerApproval(approve(blockAt(6), 1), 4).verdict).toBe('ignore'); // held already
     expect(p.offerBlock(proposed(msg, 0), 4).verdict).toBe('accept');
     expect(p.offerBlock(proposed(msg, 0), 4).verdict).toBe('ignore'); // known
+    expect(p.offerApproval(approve(msg, 2, 1), 4).verdict).toBe('reject'); // wrong key for the index
+    expect(p.offerApproval({ ...approve(msg, 1), signature: { ...approve(msg, 1).signature, authorityIndex: 9 } }, 4).verdict).toBe('reject'); // no authority 9
     expect(p.offerApproval(approve(msg, 0), 4).verdict).toBe('ignore'); // the proposer's bit is set
     expect(p.offerApproval({ blockHash: '0x1234' as Hex, signature: approve(msg, 1).signature }, 4).verdict).toBe('reject');
     expect(p.size().candidates).toBe(1);
@@ -123,7 +128,7 @@ describe('candidate pool', () => {
   it('bounds approvals held for unknown blocks', () => {
     const { pool } = federation(3);
     const p = pool({ maxEarlyApprovals: 5 });
-    for (let h = 1; h <= 8; h++) expect(p.offerApproval(approve(blockAt(h), 1), 0).verdict).toBe('accept');
+    for (let h = 1; h <= 8; h++) expect(p.offerApproval(approve(blockAt(h), 1), 0).verdict).toBe('ignore');
     expect(p.size().earlyApprovals).toBe(5);
     // the oldest were evicted: block 1's approval no longer counts
     expect(p.offerBlock(proposed(blockAt(1), 0), 0).complete).toBeUndefined();

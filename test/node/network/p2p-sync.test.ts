@@ -10,7 +10,7 @@ import { startDevnetPeer, type DevnetPeer } from '../../../src/devnet/p2p.js';
 import { createP2pHost } from '../../../src/node/network/p2p-host.js';
 import { LOOPBACK_LISTEN, nodeTransports } from '../../../src/platform/node/p2p.js';
 import { BLOCKS_BY_RANGE_PROTOCOL, encodeBlockChunk } from '../../../src/protocol/p2p/index.js';
-import { aggregateApprovals, signApproval, signingRoot, toHex } from '../../../src/protocol/index.js';
+import { aggregateApprovals, fromHex, signApproval, signingRoot, toHex } from '../../../src/protocol/index.js';
 import { actorStates, chainBlockHashes, Cleanup, growChain, startDevnet, startNode, waitFor, waitSynced, withCleanup } from '../support.js';
 
 const cleanup = new Cleanup();
@@ -91,6 +91,11 @@ describe('sync over p2p only', () => {
       const { node } = await startNode(c, devnet, { rpc: [], p2p: { bootstrap: [tcp(), evil.multiaddrs()[0]!] }, sync: { followIntervalMs: 600_000 } });
       await waitSynced(node, devnet, 30_000);
       await waitFor(() => evil.topicPeers('approve_block').length > 0 && evil.topicPeers('consensus_block').length > 0, () => 'the node subscribed at the evil peer');
+      // an honest block by gossip first: the node knows it (a completed candidate)
+      await waitFor(() => ['consensus_block', 'approve_block'].every((t) => peer.host.topicPeers(t).length > 0), () => 'the node in the devnet mesh');
+      await new Promise((r) => setTimeout(r, 1_500));
+      await devnet.produceNext();
+      await waitSynced(node, devnet, 10_000);
       // what reaches the devnet peer (connected to the node, not to the evil peer)
       const reached: string[] = [];
       const listen = (e: CustomEvent<{ topic: string }>) => reached.push(e.detail.topic);
@@ -104,8 +109,11 @@ describe('sync over p2p only', () => {
       const wrongKey = new Uint8Array(32).fill(7);
       const forged = { message, signature: aggregateApprovals([signApproval(wrongKey, root, 0, devnet.bls)], { backend: devnet.bls }) };
       expect(await evil.publish({ type: 'ConsensusBlock', block: forged })).toBe(true);
-      // and approvals of it from authorities 1 and 2, signed with wrong keys too
+      // approvals of it, signed with wrong keys too: held unchecked until such a block comes (never), not forwarded
       for (const index of [1, 2]) await evil.publish({ type: 'ApproveBlock', approval: { blockHash: toHex(root), signature: signApproval(wrongKey, root, index, devnet.bls) } });
+      // and forged approvals of the block the node knows: checked, rejected
+      const headRoot = fromHex(head.hash);
+      for (const index of [1, 2]) await evil.publish({ type: 'ApproveBlock', approval: { blockHash: head.hash, signature: signApproval(wrongKey, headRoot, index, devnet.bls) } });
       await waitFor(
         async () => {
           const src = (await node.status()).sources.find((x) => x.id === evil.peerId);
