@@ -3,13 +3,16 @@
  *
  *   alys (one-for-all)
  *   +- storage (one-for-one):   storage (backoff) | metrics (never)
+ *   +- events  (one-for-one):   stream (backoff)
  *   +- bridge  (one-for-one):   federation (backoff) | bridge (circuit breaker)
  *   +- chain   (one-for-one):   chain (backoff) | auxpow (backoff) | engine-0..k (circuit breaker)
  *   |                           | verifiers (one-for-one): verifier-0..n (backoff; in workers when placed)
- *   +- network (rest-for-one):  network (circuit breaker) | sync (backoff) | stream (backoff)
+ *   +- network (rest-for-one):  network (circuit breaker) | sync (backoff)
  *
  * Supervisors start in this order (each needs the ones above: the chain loads from storage, sync
- * asks the chain where to resume) and stop in reverse. Platform specifics (storage backend, worker
+ * asks the chain where to resume) and stop in reverse. The event stream starts before the chain
+ * and the chain before its verifier workers, so a warm start shows the stored verified head while
+ * the workers are still booting. Platform specifics (storage backend, worker
  * spawning, fetch) come in through `platform`, so this file runs in Node, browsers and Workers.
  */
 import { circuitBreaker, createActorSystem, exponentialBackoff, MetricsRegistry, never, type ActorSystem, type PlacementFactory, type SupervisionEvent } from '../actors/index.js';
@@ -121,7 +124,7 @@ const A = {
   auxpow: `/${ROOT}/chain/auxpow`,
   network: `/${ROOT}/network/network`,
   sync: `/${ROOT}/network/sync`,
-  stream: `/${ROOT}/network/stream`,
+  stream: `/${ROOT}/events/stream`,
 };
 const VERIFIERS = 'verifiers';
 const ENGINES = 'engines';
@@ -285,6 +288,13 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
             },
           },
           {
+            id: 'events',
+            supervisor: {
+              strategy: 'one-for-one',
+              children: [{ id: 'stream', actor: StreamActor, args: { deliver }, policy: exponentialBackoff({ initialMs: 20 }) }],
+            },
+          },
+          {
             id: 'bridge',
             supervisor: {
               strategy: 'one-for-one',
@@ -300,20 +310,6 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
               strategy: 'one-for-one',
               intensity: { maxRestarts: 10, periodMs: 60_000 },
               children: [
-                {
-                  id: 'verifiers',
-                  supervisor: {
-                    strategy: 'one-for-one',
-                    intensity: { maxRestarts: 20, periodMs: 60_000 },
-                    children: Array.from({ length: verifiers }, (_, i) => ({
-                      id: `verifier-${i}`,
-                      actor: VerifierActor,
-                      args: { spec, bls: config.bls },
-                      ...(config.verifierWorkers > 0 && platform.verifierPlacement ? { placement: platform.verifierPlacement } : {}),
-                      policy: exponentialBackoff({ initialMs: 20, maxMs: 2_000 }),
-                    })),
-                  },
-                },
                 {
                   id: 'chain',
                   actor: ChainActor,
@@ -334,6 +330,20 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
                   args,
                   policy: circuitBreaker({ failureThreshold: 3, recoveryTimeoutMs: 5_000 }),
                 })),
+                {
+                  id: 'verifiers',
+                  supervisor: {
+                    strategy: 'one-for-one',
+                    intensity: { maxRestarts: 20, periodMs: 60_000 },
+                    children: Array.from({ length: verifiers }, (_, i) => ({
+                      id: `verifier-${i}`,
+                      actor: VerifierActor,
+                      args: { spec, bls: config.bls },
+                      ...(config.verifierWorkers > 0 && platform.verifierPlacement ? { placement: platform.verifierPlacement } : {}),
+                      policy: exponentialBackoff({ initialMs: 20, maxMs: 2_000 }),
+                    })),
+                  },
+                },
               ],
             },
           },
@@ -344,7 +354,6 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
               children: [
                 { id: 'network', actor: NetworkActor, args: networkArgs, policy: circuitBreaker({ failureThreshold: 3, recoveryTimeoutMs: 5_000 }) },
                 { id: 'sync', actor: SyncActor, args: syncArgs, policy: exponentialBackoff({ initialMs: 100, maxMs: 10_000 }) },
-                { id: 'stream', actor: StreamActor, args: { deliver }, policy: exponentialBackoff({ initialMs: 20 }) },
               ],
             },
           },

@@ -75,24 +75,26 @@ const TREE: Array<{ address: string; parent: string }> = [
   { address: '/alys/storage', parent: '/alys' },
   { address: '/alys/storage/storage', parent: '/alys/storage' },
   { address: '/alys/storage/metrics', parent: '/alys/storage' },
+  { address: '/alys/events', parent: '/alys' },
+  { address: '/alys/events/stream', parent: '/alys/events' },
   { address: '/alys/bridge', parent: '/alys' },
   { address: '/alys/bridge/federation', parent: '/alys/bridge' },
   { address: '/alys/bridge/bridge', parent: '/alys/bridge' },
   { address: '/alys/chain', parent: '/alys' },
-  { address: '/alys/chain/verifiers', parent: '/alys/chain' },
-  { address: '/alys/chain/verifiers/verifier-0', parent: '/alys/chain/verifiers' },
   { address: '/alys/chain/chain', parent: '/alys/chain' },
   { address: '/alys/chain/auxpow', parent: '/alys/chain' },
   { address: '/alys/chain/engine-0', parent: '/alys/chain' },
   { address: '/alys/chain/engine-1', parent: '/alys/chain' },
+  { address: '/alys/chain/verifiers', parent: '/alys/chain' },
+  { address: '/alys/chain/verifiers/verifier-0', parent: '/alys/chain/verifiers' },
   { address: '/alys/network', parent: '/alys' },
   { address: '/alys/network/network', parent: '/alys/network' },
   { address: '/alys/network/sync', parent: '/alys/network' },
-  { address: '/alys/network/stream', parent: '/alys/network' },
 ];
 const STRATEGY: Record<string, 'one-for-one' | 'one-for-all' | 'rest-for-one'> = {
   '/alys': 'one-for-all',
   '/alys/storage': 'one-for-one',
+  '/alys/events': 'one-for-one',
   '/alys/bridge': 'one-for-one',
   '/alys/chain': 'one-for-one',
   '/alys/chain/verifiers': 'one-for-one',
@@ -105,7 +107,7 @@ const NEVER_RESTARTED = '/alys/storage/metrics';
  * Crashes that restart the storage actor: itself, its supervisor, and every top-level supervisor
  * (the root is one-for-all). With memory storage each of them wipes the store (known issue below).
  */
-const RESTARTS_STORAGE = new Set(['/alys/storage', '/alys/storage/storage', '/alys/bridge', '/alys/chain', '/alys/network']);
+const RESTARTS_STORAGE = new Set(['/alys/storage', '/alys/storage/storage', '/alys/events', '/alys/bridge', '/alys/chain', '/alys/network']);
 
 /** The children a supervisor restarts (child-restarted events) when `address` fails, per its parent's strategy. */
 function expectedRestarts(address: string): string[] {
