@@ -24,6 +24,7 @@ import { persistDevnet, servePersisted, type ServedDevnet } from '../src/devnet/
 import { createLightNode, type LightNode, type NodeEvents } from '../src/index.node.js';
 import { createConsensusRpcSource } from '../src/node/sources/consensus-rpc.js';
 import { chainSpecToJson } from '../src/protocol/chainspec.js';
+import type { PreviewServer, ViteDevServer } from 'vite';
 import { report } from './report.js';
 
 const RANGES = 4;
@@ -121,11 +122,8 @@ async function warmStartChromium(served: ServedDevnet): Promise<void> {
   const instance = `bench${Date.now().toString(36)}`;
   const json = JSON.stringify({ instance, chainSpec: chainSpecToJson(served.persisted.spec), rpc: [served.urls.consensus], evmRpc: [served.urls.evm] });
   const configFile = fileURLToPath(new URL('../vite.config.ts', import.meta.url));
-  const plugin = {
-    name: 'bench-devnet-json',
-    configureServer: (s: { middlewares: { use(path: string, f: (q: unknown, res: { end(b: string): void }) => void): void } }) => void s.middlewares.use('/devnet.json', (_q, res) => res.end(json)),
-    configurePreviewServer: (s: { middlewares: { use(path: string, f: (q: unknown, res: { end(b: string): void }) => void): void } }) => void s.middlewares.use('/devnet.json', (_q, res) => res.end(json)),
-  };
+  const serveJson = (s: ViteDevServer | PreviewServer) => void s.middlewares.use('/devnet.json', (_q, res) => res.end(json));
+  const plugin = { name: 'bench-devnet-json', configureServer: serveJson, configurePreviewServer: serveJson };
   const web = process.env['SYNC_BENCH_WEB'] === 'dev' ? 'dev' : 'build';
   let server: { resolvedUrls: { local: string[] } | null; close(): Promise<void> };
   if (web === 'dev') {

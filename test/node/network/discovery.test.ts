@@ -7,10 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeAnnouncement, dialOrder, DISCOVERY_TOPIC, encodeAnnouncement, MAX_ANNOUNCEMENT_BYTES } from '../../../src/node/network/discovery.js';
-import { createP2pHost, type P2pFaultKind, type P2pHost } from '../../../src/node/network/p2p-host.js';
-import { LOOPBACK_LISTEN, nodeTransports } from '../../../src/platform/node/p2p.js';
+import type { P2pFaultKind, P2pHost } from '../../../src/node/network/p2p-host.js';
+import { LOOPBACK_LISTEN } from '../../../src/platform/node/p2p.js';
+import { startHost } from './hosts.js';
 import { DecodeError } from '../../../src/protocol/errors.js';
-import { waitFor, withCleanup, type Cleanup } from '../support.js';
+import { waitFor, withCleanup } from '../support.js';
 
 const A = '12D3KooWRDi1VUGWDobqFaJY9wPAK91Xq8GHT58TVCqSwcjGaP31';
 const B = '12D3KooW9x9RVMzv8YohpPW33YPcnsU7NGqt2CMUqFrUJTz7XDaG';
@@ -63,18 +64,11 @@ describe('announcements', () => {
   });
 });
 
-async function host(c: Cleanup, opts: Parameters<typeof createP2pHost>[0]): Promise<P2pHost> {
-  const h = await createP2pHost({ allowPrivateAddresses: true, ...opts });
-  await h.start();
-  c.add(() => h.stop());
-  return h;
-}
-
 describe('discovery through a relay (real libp2p, WebRTC via node-datachannel)', () => {
   it('two hosts that know only the relay find each other and connect directly over WebRTC', async () => {
     await withCleanup(async (c) => {
-      const relay = await host(c, { transports: nodeTransports(), listen: LOOPBACK_LISTEN, relayServer: true, server: true, discovery: { dial: 0, announce: false } });
-      const behindNat = () => host(c, { transports: nodeTransports(), listen: ['/p2p-circuit', '/webrtc'], bootstrap: [relay.multiaddrs()[0]!], discovery: { dial: 4, announce: true, intervalMs: 600_000 } });
+      const relay = await startHost(c, { listen: LOOPBACK_LISTEN, relayServer: true, server: true, discovery: { dial: 0, announce: false } });
+      const behindNat = () => startHost(c, { listen: ['/p2p-circuit', '/webrtc'], bootstrap: [relay.multiaddrs()[0]!], discovery: { dial: 4, announce: true, intervalMs: 600_000 } });
       const a = await behindNat();
       const b = await behindNat();
       const direct = (x: P2pHost, y: P2pHost) => x.libp2p.getConnections().some((k) => k.remotePeer.toString() === y.peerId && k.remoteAddr.toString().includes('/webrtc') && k.limits === undefined);
@@ -88,13 +82,13 @@ describe('discovery through a relay (real libp2p, WebRTC via node-datachannel)',
   it('an announcement of somebody else is rejected by the relay and reaches nobody', async () => {
     await withCleanup(async (c) => {
       const faults: Array<{ peer: string; kind: P2pFaultKind }> = [];
-      const relay = await host(c, { transports: nodeTransports(), listen: LOOPBACK_LISTEN, relayServer: true, server: true, discovery: { dial: 0, announce: false }, onPeerFault: (peer, kind) => faults.push({ peer, kind }) });
+      const relay = await startHost(c, { listen: LOOPBACK_LISTEN, relayServer: true, server: true, discovery: { dial: 0, announce: false }, onPeerFault: (peer, kind) => faults.push({ peer, kind }) });
       const heard: string[] = [];
-      const listener = await host(c, { transports: nodeTransports(), bootstrap: [relay.multiaddrs()[0]!], discovery: { dial: 0, announce: false } });
+      const listener = await startHost(c, { bootstrap: [relay.multiaddrs()[0]!], discovery: { dial: 0, announce: false } });
       listener.libp2p.services.pubsub.addEventListener('message', (e) => {
         if (e.detail.topic === DISCOVERY_TOPIC) heard.push(new TextDecoder().decode(e.detail.data));
       });
-      const liar = await host(c, { transports: nodeTransports(), bootstrap: [relay.multiaddrs()[0]!] });
+      const liar = await startHost(c, { bootstrap: [relay.multiaddrs()[0]!] });
       liar.libp2p.services.pubsub.subscribe(DISCOVERY_TOPIC);
       await waitFor(() => relay.topicPeers(DISCOVERY_TOPIC).includes(listener.peerId) && liar.topicPeers(DISCOVERY_TOPIC).includes(relay.peerId), () => 'the discovery mesh');
       await liar.libp2p.services.pubsub.publish(DISCOVERY_TOPIC, bytes(JSON.stringify({ addrs: [`/ip4/198.51.100.1/tcp/1/p2p/${listener.peerId}`] })));

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Devnet } from '../../../src/devnet/devnet.js';
 import { startDevnetPeer, type DevnetPeer } from '../../../src/devnet/p2p.js';
-import { createP2pHost } from '../../../src/node/network/p2p-host.js';
-import { LOOPBACK_LISTEN, nodeTransports } from '../../../src/platform/node/p2p.js';
+import { LOOPBACK_LISTEN } from '../../../src/platform/node/p2p.js';
+import { inBlockMesh, startHost } from './hosts.js';
 import { BLOCKS_BY_RANGE_PROTOCOL, encodeBlockChunk } from '../../../src/protocol/p2p/index.js';
 import { aggregateApprovals, fromHex, signApproval, signingRoot, toHex } from '../../../src/protocol/index.js';
 import { actorStates, chainBlockHashes, Cleanup, growChain, startDevnet, startNode, waitFor, waitSynced, withCleanup } from '../support.js';
@@ -45,7 +45,7 @@ describe('sync over p2p only', () => {
     await withCleanup(async (c) => {
       const { node } = await startNode(c, devnet, { mode, rpc: [], p2p: { bootstrap: [tcp()] }, sync: { followIntervalMs: 600_000 } });
       await waitSynced(node, devnet, 30_000);
-      await waitFor(() => ['consensus_block', 'approve_block'].every((t) => peer.host.topicPeers(t).length > 0), () => 'the node subscribed at the devnet peer');
+      await waitFor(() => inBlockMesh(peer.host), () => 'the node subscribed at the devnet peer');
       await new Promise((r) => setTimeout(r, 1_500)); // a couple of heartbeats: the mesh forms
       const requestsBefore = peer.requests.length;
       for (let i = 0; i < 3; i++) {
@@ -64,7 +64,7 @@ describe('sync over p2p only', () => {
       const { node } = await startNode(c, devnet, { rpc: [], p2p: { bootstrap: [tcp()] }, sync: { followIntervalMs: 600_000 } });
       await waitSynced(node, devnet, 30_000);
       const id = (await node.status()).p2p!.peerId;
-      const inMesh = () => ['consensus_block', 'approve_block'].every((t) => peer.host.topicPeers(t).includes(id));
+      const inMesh = () => inBlockMesh(peer.host, id);
       await waitFor(inMesh, () => 'the node in the devnet peer mesh');
       // the node is away while one block is produced and gossiped
       await peer.host.ban(id, Date.now() + 300);
@@ -85,14 +85,12 @@ describe('sync over p2p only', () => {
 
   it('a peer gossiping forged blocks and approvals: rejected (not forwarded), charged, the head does not move', async () => {
     await withCleanup(async (c) => {
-      const evil = await createP2pHost({ transports: nodeTransports(), listen: LOOPBACK_LISTEN, allowPrivateAddresses: true });
-      await evil.start();
-      c.add(() => evil.stop());
+      const evil = await startHost(c, { listen: LOOPBACK_LISTEN });
       const { node } = await startNode(c, devnet, { rpc: [], p2p: { bootstrap: [tcp(), evil.multiaddrs()[0]!] }, sync: { followIntervalMs: 600_000 } });
       await waitSynced(node, devnet, 30_000);
-      await waitFor(() => evil.topicPeers('approve_block').length > 0 && evil.topicPeers('consensus_block').length > 0, () => 'the node subscribed at the evil peer');
+      await waitFor(() => inBlockMesh(evil), () => 'the node subscribed at the evil peer');
       // an honest block by gossip first: the node knows it (a completed candidate)
-      await waitFor(() => ['consensus_block', 'approve_block'].every((t) => peer.host.topicPeers(t).length > 0), () => 'the node in the devnet mesh');
+      await waitFor(() => inBlockMesh(peer.host), () => 'the node in the devnet mesh');
       await new Promise((r) => setTimeout(r, 1_500));
       await devnet.produceNext();
       await waitSynced(node, devnet, 10_000);
@@ -152,9 +150,7 @@ describe('sync over p2p only', () => {
 
   it('a peer serving junk next to the honest one: scored down, the sync completes from the honest peer', async () => {
     await withCleanup(async (c) => {
-      const evil = await createP2pHost({ transports: nodeTransports(), listen: LOOPBACK_LISTEN, allowPrivateAddresses: true });
-      await evil.start();
-      c.add(() => evil.stop());
+      const evil = await startHost(c, { listen: LOOPBACK_LISTEN });
       await evil.libp2p.unhandle(BLOCKS_BY_RANGE_PROTOCOL);
       // it claims every height, and answers with block 1 whatever is asked (the wrong block past height 1)
       await evil.libp2p.handle(BLOCKS_BY_RANGE_PROTOCOL, async (stream) => {

@@ -22,6 +22,7 @@ import {
   RESULT,
 } from '../../../src/protocol/p2p/index.js';
 import { Cleanup, growChain, startDevnet, waitFor } from '../support.js';
+import { inBlockMesh, startHost } from './hosts.js';
 
 const cleanup = new Cleanup();
 let devnet: Devnet;
@@ -58,9 +59,7 @@ function verifyAll(blocks: readonly SignedConsensusBlock[]): number {
 
 /** A host whose blocks_by_range handler is `evil` (it replaces the honest one). */
 async function evilPeer(c: Cleanup, evil: (stream: Stream) => Promise<void>): Promise<P2pHost> {
-  const h = await createP2pHost({ transports: nodeTransports(), listen: LOOPBACK_LISTEN, allowPrivateAddresses: true });
-  await h.start();
-  c.add(() => h.stop());
+  const h = await startHost(c, { listen: LOOPBACK_LISTEN });
   await h.libp2p.unhandle(BLOCKS_BY_RANGE_PROTOCOL);
   await h.libp2p.handle(BLOCKS_BY_RANGE_PROTOCOL, async (stream) => {
     for await (const _ of stream) {
@@ -94,7 +93,7 @@ describe('blocks_by_range against the devnet federation', () => {
   it('a new block arrives as Alys gossips it (proposer block + approve_block); aggregated, it verifies on top of the fetched chain', async () => {
     await client.dial(peer.addresses[0]!);
     await waitFor(
-      () => ['consensus_block', 'approve_block'].every((t) => client.topicPeers(t).includes(peer.host.peerId) && peer.host.topicPeers(t).includes(client.peerId)),
+      () => inBlockMesh(client, peer.host.peerId) && inBlockMesh(peer.host, client.peerId),
       () => 'gossip mesh',
     );
     const before = gossip.length;
@@ -187,19 +186,13 @@ describe('circuit relay v2 and the WebRTC upgrade (node-datachannel)', () => {
   it('a peer reachable only through a relay is dialled via /p2p-circuit/webrtc and serves blocks over a direct WebRTC connection', async () => {
     const c = new Cleanup();
     try {
-      const relay = await createP2pHost({ transports: nodeTransports(), listen: LOOPBACK_LISTEN, allowPrivateAddresses: true, relayServer: true });
-      await relay.start();
-      c.add(() => relay.stop());
+      const relay = await startHost(c, { listen: LOOPBACK_LISTEN, relayServer: true });
       // "behind NAT": no TCP/WS listener of its own, only a reservation on the relay and WebRTC
-      const hidden = await createP2pHost({
-        transports: nodeTransports(),
+      const hidden = await startHost(c, {
         listen: ['/p2p-circuit', '/webrtc'],
         bootstrap: [relay.multiaddrs()[0]!],
-        allowPrivateAddresses: true,
         serveBlocks: (start, count) => devnet.chain.range(Number(start), Math.min(devnet.chain.height, Number(start) + count - 1)).map((b) => b.signed),
       });
-      await hidden.start();
-      c.add(() => hidden.stop());
       const webrtcAddr = await waitFor(() => hidden.multiaddrs().find((a) => a.includes('/p2p-circuit/webrtc')), () => `a /webrtc address: ${hidden.multiaddrs().join(' ')}`, 10_000);
       const blocks = await client.requestBlocksByRange(webrtcAddr, 1n, 10, { timeoutMs: 15_000 });
       expect(blocks.map((b) => toHex(signingRoot(b.message)))).toEqual(devnet.chain.range(1, 10).map((b) => b.hash));
@@ -215,9 +208,7 @@ describe('safety', () => {
   it('gossip that does not decode, or sits on the wrong topic, is rejected: the sender is reported and its gossipsub score falls', async () => {
     const c = new Cleanup();
     try {
-      const spammer = await createP2pHost({ transports: nodeTransports(), listen: LOOPBACK_LISTEN, allowPrivateAddresses: true });
-      await spammer.start();
-      c.add(() => spammer.stop());
+      const spammer = await startHost(c, { listen: LOOPBACK_LISTEN });
       await spammer.dial(client.multiaddrs()[0]!);
       await waitFor(() => spammer.topicPeers('consensus_block').includes(client.peerId), () => 'the spammer sees our subscription');
       const n = faults.length;
@@ -242,9 +233,7 @@ describe('safety', () => {
     const c = new Cleanup();
     try {
       const n = faults.length;
-      const h = await createP2pHost({ transports: nodeTransports(), allowPrivateAddresses: true, webrtcDialsPerHour: 0, onPeerFault: (p, kind, reason) => faults.push({ peer: p, kind, reason }) });
-      await h.start();
-      c.add(() => h.stop());
+      const h = await startHost(c, { webrtcDialsPerHour: 0, onPeerFault: (p, kind, reason) => faults.push({ peer: p, kind, reason }) });
       await expect(h.dial(`/ip4/127.0.0.1/tcp/1/p2p/${client.peerId}/p2p-circuit/webrtc/p2p/${peer.host.peerId}`)).rejects.toThrow();
       expect(faults.slice(n).some((f) => /WebRTC budget/.test(f.reason))).toBe(true);
     } finally {
@@ -262,14 +251,10 @@ describe('WebRTC-direct (Node listens on UDP, no relay)', () => {
   it('blocks_by_range over /udp/.../webrtc-direct', async () => {
     const c = new Cleanup();
     try {
-      const server = await createP2pHost({
-        transports: nodeTransports(),
+      const server = await startHost(c, {
         listen: ['/ip4/127.0.0.1/udp/0/webrtc-direct'],
-        allowPrivateAddresses: true,
         serveBlocks: (start, count) => devnet.chain.range(Number(start), Math.min(devnet.chain.height, Number(start) + count - 1)).map((b) => b.signed),
       });
-      await server.start();
-      c.add(() => server.stop());
       const addr = server.multiaddrs().find((a) => a.includes('/webrtc-direct'))!;
       expect(addr).toBeDefined();
       const blocks = await client.requestBlocksByRange(addr, 1n, 12, { timeoutMs: 15_000 });
