@@ -23,7 +23,7 @@ export default defineConfig({
           environment: 'node',
           include: ['test/**/*.test.ts'],
           exclude: ['test/browser/**'],
-          setupFiles: ['test/setup/node.ts'],
+          setupFiles: ['test/setup/nodejs.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },

@@ -8,7 +8,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { createActorSystem, immediate, workerPlacement } from '../src/actors/index.js';
-import { bundleWorkerEntry, nodeWorkerSpawner } from '../src/platform/node/worker.js';
+import { bundleWorkerEntry, nodeWorkerSpawner } from '../src/platform/nodejs/worker.js';
 import { BenchActor } from './fixtures/bench-actor.js';
 import { median, report } from './report.js';
 
@@ -82,7 +82,7 @@ async function inThread(): Promise<void> {
 
 async function crossWorker(): Promise<void> {
   // raw postMessage baseline
-  const rawUrl = await bundleWorkerEntry(new URL('./fixtures/raw-echo.node-worker.ts', import.meta.url));
+  const rawUrl = await bundleWorkerEntry(new URL('./fixtures/raw-echo.nodejs-worker.ts', import.meta.url));
   const raw = new Worker(rawUrl, { execArgv: [] });
   await new Promise((r) => raw.once('message', r));
   const rawRtt = await best(3, async () => {
@@ -104,7 +104,7 @@ async function crossWorker(): Promise<void> {
   });
   await raw.terminate();
 
-  const spawn = nodeWorkerSpawner(await bundleWorkerEntry(new URL('./fixtures/bench-actor.node-worker.ts', import.meta.url)));
+  const spawn = nodeWorkerSpawner(await bundleWorkerEntry(new URL('./fixtures/bench-actor.nodejs-worker.ts', import.meta.url)));
   const sys = createActorSystem({
     root: {
       strategy: 'one-for-one',

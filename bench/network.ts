@@ -25,7 +25,7 @@ import { handleConsensusRpc, serveConsensusRpc } from '../src/devnet/consensus/r
 import { generateDevnet } from '../src/devnet/generate/generate.js';
 import { createP2pHost, type P2pHost } from '../src/node/network/p2p-host.js';
 import { createConsensusRpcSource } from '../src/node/sources/consensus-rpc.js';
-import { LOOPBACK_LISTEN, nodeTransports } from '../src/platform/node/p2p.js';
+import { LOOPBACK_LISTEN, nodeTransports } from '../src/platform/nodejs/p2p.js';
 import { decodeSignedBlockJson } from '../src/protocol/codec/json.js';
 import { decodeSignedBlockMsgpack } from '../src/protocol/codec/msgpack.js';
 import { signingRoot } from '../src/protocol/block.js';

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import '../src/platform/node/polyfills.js';
+import '../src/platform/nodejs/polyfills.js';
 
 const name = process.argv[2];
 const file = name && fileURLToPath(new URL(`./${name}.ts`, import.meta.url));

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateDevnet } from '../src/devnet/generate/generate.js';
 import { persistDevnet, servePersisted, type ServedDevnet } from '../src/devnet/generate/persist.js';
-import { createLightNode, type LightNode, type NodeEvents } from '../src/index.node.js';
+import { createLightNode, type LightNode, type NodeEvents } from '../src/index.nodejs.js';
 import { createConsensusRpcSource } from '../src/node/sources/consensus-rpc.js';
 import { chainSpecToJson } from '../src/protocol/chainspec.js';
 import type { PreviewServer, ViteDevServer } from 'vite';

@@ -8,7 +8,7 @@
  *   const client = createPublicClient({ transport: custom(node.provider) }); // verified reads
  *
  * Storage is IndexedDB (one database per chain and mode), verifiers run in module Web Workers when
- * `verifierWorkers` > 0. No Node globals. Node users get src/index.node.ts through the `node`
+ * `verifierWorkers` > 0. No Node globals. Node users get src/index.nodejs.ts through the `node`
  * export condition.
  */
 import { loadBrowserConfig } from './config/load.js';

@@ -3,7 +3,7 @@
  * endpoint) on 127.0.0.1, producing blocks on Aura slots with merged mining, until Ctrl-C.
  * `npm run devnet -- send <transfer|pegin|pegout> ...`: demo transactions through a running devnet.
  */
-import '../platform/node/polyfills.js';
+import '../platform/nodejs/polyfills.js';
 import { parseArgs } from 'node:util';
 
 const USAGE = `usage:

@@ -7,7 +7,7 @@
  *   alys-light query balance <address> [--at ..]   a verified read (query.ts)
  *   alys-light verify <kind> <file|-> [--chain <name|spec.json>] [--bls auto|noble|blst|wasm]
  */
-import '../platform/node/polyfills.js';
+import '../platform/nodejs/polyfills.js';
 import { parseArgs } from 'node:util';
 import { queryCommand } from './query.js';
 import { runCommand } from './run.js';

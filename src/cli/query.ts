@@ -6,9 +6,9 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigBaseError, configParseArgsOptions, type FlagValues } from '../config/index.js';
-import { loadChainSpec, loadNodeConfig } from '../config/node/index.js';
+import { loadChainSpec, loadNodeConfig } from '../config/nodejs/index.js';
 import { createLightNodeFrom } from '../node/node.js';
-import { createNodePlatform } from '../platform/node/platform.js';
+import { createNodePlatform } from '../platform/nodejs/platform.js';
 import { toJson } from './serve-status.js';
 
 export const QUERY_USAGE = `usage: alys-light query balance <0xaddress> [--at latest|safe|finalized|<block number>] [--timeout-ms <ms>] [config flags, as for run]

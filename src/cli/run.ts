@@ -7,9 +7,9 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigBaseError, configParseArgsOptions, describeConfigKeys, type ConfigKey, type FlagValues, type LightNodeConfig } from '../config/index.js';
-import { createConfigFileWatcher, loadChainSpec, loadNodeConfig, configFileOf, type ConfigFileWatcher } from '../config/node/index.js';
+import { createConfigFileWatcher, loadChainSpec, loadNodeConfig, configFileOf, type ConfigFileWatcher } from '../config/nodejs/index.js';
 import { createLightNodeFrom, type LightNode } from '../node/node.js';
-import { createNodePlatform } from '../platform/node/platform.js';
+import { createNodePlatform } from '../platform/nodejs/platform.js';
 import { renderProgress, type ProgressState } from './progress.js';
 import { serveStatus, toJson, type StatusServer } from './serve-status.js';
 

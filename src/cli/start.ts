@@ -12,7 +12,7 @@
  *
  * Flags: `--no-web` skips the page; `--mode full|pow-checkpoint` and the other `run` flags pass through.
  */
-import '../platform/node/polyfills.js';
+import '../platform/nodejs/polyfills.js';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createDevnet, type Devnet } from '../devnet/devnet.js';

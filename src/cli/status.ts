@@ -8,10 +8,10 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigBaseError, configParseArgsOptions, type FlagValues } from '../config/index.js';
-import { loadChainSpec, loadNodeConfig } from '../config/node/index.js';
+import { loadChainSpec, loadNodeConfig } from '../config/nodejs/index.js';
 import { BlockStore } from '../node/storage/block-store.js';
-import { chainDataDir } from '../platform/node/platform.js';
-import { openLevelStore } from '../platform/node/storage-level.js';
+import { chainDataDir } from '../platform/nodejs/platform.js';
+import { openLevelStore } from '../platform/nodejs/storage-level.js';
 import { toJson } from './serve-status.js';
 
 export const STATUS_USAGE = `usage: alys-light status [--url http://127.0.0.1:<metrics-port>] [--config <file>] [--network ...] [--data-dir <dir>] [--mode ...]

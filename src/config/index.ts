@@ -1,7 +1,7 @@
 /**
  * The light node's configuration (browser-safe part): schema and defaults, layers, resolution with
  * sources, network selection, and the hot-reload manager. Node's file/env loading and file watching
- * are in `./node/index.js`.
+ * are in `./nodejs/index.js`.
  */
 export * from './errors.js';
 export { editDistance, suggest } from './suggest.js';

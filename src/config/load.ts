@@ -4,7 +4,7 @@
  * Precedence is the order of `layers` (later wins, per key; lists replace, never merge). The loaders
  * build the documented orders:
  *
- *   Node (`loadNodeConfig`, src/config/node/):  built-in defaults < TOML file < ALYS_* env < CLI flags
+ *   Node (`loadNodeConfig`, src/config/nodejs/):  built-in defaults < TOML file < ALYS_* env < CLI flags
  *   browser (`loadBrowserConfig`):              built-in defaults < embed options < URL query
  *
  * and a running node's `update()` adds an `update` layer on top. Every layer's values are checked,

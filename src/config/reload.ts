@@ -14,7 +14,7 @@
  *      too) the rollback error;
  *   5. on success the new config becomes current and `config-changed` listeners run.
  *
- * Runs in browsers: no Node globals (file watching is in src/config/node/watch.ts).
+ * Runs in browsers: no Node globals (file watching is in src/config/nodejs/watch.ts).
  */
 import { ConfigApplyError, ConfigClosedError, ConfigRestartRequiredError, type ConfigSource } from './errors.js';
 import type { ConfigLayer } from './layers.js';

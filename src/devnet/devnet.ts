@@ -25,7 +25,7 @@ import { MergedMining } from './consensus/mining.js';
 import { PegInScanner } from './consensus/pegs.js';
 import { BlockProducer, type ProduceResult } from './consensus/producer.js';
 import { handleConsensusRpc, serveConsensusRpc, type RpcReply } from './consensus/rpc.js';
-import { createEngine, type DevnetEngine } from './engine/index.js';
+import { createEngine, type DevnetEngine } from './evm/index.js';
 import { buildAuxPow, createMiner } from './miner.js';
 
 export interface DevnetOptions extends Partial<DevnetSpecOptions> {

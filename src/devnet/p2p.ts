@@ -8,7 +8,7 @@
  */
 import { aggregateApprovals, signApproval } from '../protocol/approvals.js';
 import { createP2pHost, type P2pHost } from '../node/network/p2p-host.js';
-import { LOOPBACK_LISTEN, nodeTransports } from '../platform/node/p2p.js';
+import { LOOPBACK_LISTEN, nodeTransports } from '../platform/nodejs/p2p.js';
 import type { Devnet } from './devnet.js';
 import { createFaultView, FAULT_INFO, type FaultSelection, type FaultyDevnet } from './faults.js';
 import { encodeBlockChunk, encodeResponseChunk, RESULT } from '../protocol/p2p/index.js';

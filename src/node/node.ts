@@ -44,7 +44,7 @@ import type { KvStore } from './storage/kv.js';
 import { Scores, type SourceScore } from './workflows/scores.js';
 import { createConfigManager, type ApplyConfig, type ConfigKey, type ConfigUpdate, type ConfigUpdateResult, type LightNodeConfig, type ResolvedConfig } from '../config/index.js';
 
-/** What a runtime provides (src/platform/node, src/platform/browser, or a test). */
+/** What a runtime provides (src/platform/nodejs, src/platform/browser, or a test). */
 export interface LightNodePlatform {
   /** Open the store for this chain (one store per chain id and mode). */
   openStore(spec: ChainSpec, config: LightNodeConfig): Promise<KvStore>;

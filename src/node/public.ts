@@ -1,5 +1,5 @@
 /**
- * What both library entry points export (src/index.ts for browsers and Workers, src/index.node.ts
+ * What both library entry points export (src/index.ts for browsers and Workers, src/index.nodejs.ts
  * for Node): the node's types, events and typed errors, and the config helpers.
  */
 import type { ConfigInput } from '../config/schema.js';

@@ -15,7 +15,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Hex } from './bytes.js';
 import { VerificationError } from './errors.js';
-import { MsgpackWriter } from './msgpack.js';
+import { MsgpackWriter } from './codec/msgpack-wire.js';
 import { ConsensusBlockCodec } from './codec/msgpack.js';
 import type { AggregateApproval, ChainSpec, ConsensusBlock, ExecutionPayloadCapella, SignedConsensusBlock } from './types.js';
 

@@ -11,7 +11,7 @@ export * from './approvals.js';
 export * from './bls/index.js';
 export * from './codec/json.js';
 export * from './codec/msgpack.js';
-export { MsgpackWriter, MsgpackReader } from './msgpack.js';
+export { MsgpackWriter, MsgpackReader } from './codec/msgpack-wire.js';
 export * from './bitcoin/index.js';
 export * from './auxpow/index.js';
 export * from './execution/index.js';

@@ -9,7 +9,7 @@ import {
   type RestartType,
   type Strategy,
 } from '../../src/actors/index.js';
-import { instanceOf, startSystem, Tracked, type TestSystem, type TrackedArgs } from './support.js';
+import { instanceOf, startSystem, Tracked, type TestSystem, type TrackedArgs } from './helpers.js';
 
 const fast = immediate();
 

@@ -26,7 +26,7 @@ import { queryCommand } from '../../src/cli/query.js';
 import { runCommand } from '../../src/cli/run.js';
 import { statusCommand } from '../../src/cli/status.js';
 import type { Devnet } from '../../src/devnet/devnet.js';
-import { Cleanup, finalizedHeight, growChain, honestHash, startDevnet, tempDir } from '../node/support.js';
+import { Cleanup, finalizedHeight, growChain, honestHash, startDevnet, tempDir } from '../node/helpers.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const shared = new Cleanup();

@@ -23,7 +23,7 @@ import {
   type ExecutionPayloadCapella,
   type SignedConsensusBlock,
 } from '../../src/protocol/index.js';
-import { describeVectors, loadVectors } from '../support/vectors.js';
+import { describeVectors, loadVectors } from '../helpers/vectors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'alys-verify-'));
 let n = 0;

@@ -15,7 +15,7 @@ import {
   type ConfigKey,
   type ConfigSource,
 } from '../../src/config/index.js';
-import { defaultDataDir, loadNodeConfig } from '../../src/config/node/index.js';
+import { defaultDataDir, loadNodeConfig } from '../../src/config/nodejs/index.js';
 
 /** Valid values per key (absolute paths only: relative ones in a file are anchored at its directory, tested elsewhere). */
 const VALUES: Record<ConfigKey, fc.Arbitrary<unknown>> = {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, ConfigFileError, ConfigRestartRequiredError, ConfigSyntaxError, createConfigManager, type LightNodeConfig } from '../../src/config/index.js';
-import { createConfigFileWatcher, loadNodeConfig, type ConfigFileWatcher, type ReloadOutcome } from '../../src/config/node/index.js';
+import { createConfigFileWatcher, loadNodeConfig, type ConfigFileWatcher, type ReloadOutcome } from '../../src/config/nodejs/index.js';
 
 /** Outcomes as a queue the test can await one by one. */
 function outcomes(): { push(o: ReloadOutcome): void; next(timeoutMs?: number): Promise<ReloadOutcome> } {

@@ -32,7 +32,7 @@ import {
   storedHashes,
   waitFor,
   withCleanup,
-} from './support.js';
+} from './helpers.js';
 
 const shared = new Cleanup();
 let devnet: Devnet;

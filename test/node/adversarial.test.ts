@@ -29,7 +29,7 @@ import {
   waitFor,
   waitSynced,
   withCleanup,
-} from './support.js';
+} from './helpers.js';
 
 const shared = new Cleanup();
 let devnet: Devnet;

@@ -27,7 +27,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SupervisionEvent } from '../../src/actors/index.js';
 import type { Devnet } from '../../src/devnet/devnet.js';
-import type { CreateLightNodeOptions, LightNode } from '../../src/index.node.js';
+import type { CreateLightNodeOptions, LightNode } from '../../src/index.nodejs.js';
 import {
   actorStates,
   chainBlockHashes,
@@ -47,7 +47,7 @@ import {
   waitSynced,
   type EventLog,
   type TestNode,
-} from './support.js';
+} from './helpers.js';
 
 const shared = new Cleanup();
 const cleanup = new Cleanup();

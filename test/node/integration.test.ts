@@ -15,9 +15,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createPublicClient, createWalletClient, custom, defineChain, encodeFunctionData, http, keccak256, pad, concat, type Hex as ViemHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { LOAD_TOKEN_ARTIFACT } from '../../src/devnet/contracts/artifacts.js';
-import { LOAD_TOKEN_ADDRESS } from '../../src/devnet/engine/index.js';
+import { LOAD_TOKEN_ADDRESS } from '../../src/devnet/evm/index.js';
 import type { Devnet } from '../../src/devnet/devnet.js';
-import { ConfigError, ConfigRestartRequiredError, ProviderRpcError } from '../../src/index.node.js';
+import { ConfigError, ConfigRestartRequiredError, ProviderRpcError } from '../../src/index.nodejs.js';
 import {
   chainBlockHashes,
   Cleanup,
@@ -37,7 +37,7 @@ import {
   tempDir,
   waitFor,
   waitSynced,
-} from './support.js';
+} from './helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run(), 60_000);

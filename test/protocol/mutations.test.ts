@@ -34,7 +34,7 @@ import {
   verifyGetProofResponse,
   type SignedConsensusBlock,
 } from '../../src/protocol/index.js';
-import { describeVectors, loadVectors } from '../support/vectors.js';
+import { describeVectors, loadVectors } from '../helpers/vectors.js';
 
 const SK1 = new Uint8Array(32);
 SK1[31] = 1;

@@ -22,7 +22,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestProject } from 'vitest/node';
-import '../../src/platform/node/polyfills.js';
+import '../../src/platform/nodejs/polyfills.js';
 import { createDevnet, type Devnet } from '../../src/devnet/devnet.js';
 import { startDevnetPeer } from '../../src/devnet/p2p.js';
 import { chainSpecToJson } from '../../src/protocol/chainspec.js';

@@ -5,7 +5,7 @@
  * browser suites then skip, like describeVectors does in Node). Nothing is copied into the repo.
  */
 import type { TestProject } from 'vitest/node';
-import { loadVectors, vectorsAvailable, vectorsDir } from '../support/vectors.js';
+import { loadVectors, vectorsAvailable, vectorsDir } from '../helpers/vectors.js';
 import type { BlsVectors } from '../protocol/bls/suite.js';
 
 declare module 'vitest' {

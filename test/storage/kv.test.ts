@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { StorageError, type KvStore } from '../../src/node/storage/kv.js';
 import { createMemoryStore } from '../../src/node/storage/memory.js';
 import { openIdbStore } from '../../src/platform/browser/storage-idb.js';
-import { decodeKey, encodeKey, openLevelStore } from '../../src/platform/node/storage-level.js';
+import { decodeKey, encodeKey, openLevelStore } from '../../src/platform/nodejs/storage-level.js';
 import { deleteIdbDatabase, runIdbBackendChecks, runKvConformance } from './conformance.js';
 
 // Everything this file made goes, even when a deletion fails (that is reported as a failure).

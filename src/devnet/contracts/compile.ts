@@ -4,7 +4,7 @@
  *
  *   npx tsx src/devnet/contracts/compile.ts
  *
- * Settings are pinned so the output is reproducible (test/devnet/engine/contracts.test.ts recompiles
+ * Settings are pinned so the output is reproducible (test/devnet/evm/contracts.test.ts recompiles
  * and requires artifacts.ts to be up to date): optimizer on (200 runs), EVM version Shanghai (Alys's
  * EL has no Cancun, so no MCOPY/TSTORE), no metadata hash in the bytecode.
  */

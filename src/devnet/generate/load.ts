@@ -12,7 +12,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { BRIDGE_ADDRESS, MIN_PEGOUT_SATS } from '../../protocol/bridge/pegout.js';
 import { WEI_PER_SAT } from '../../protocol/bridge/units.js';
-import { LOAD_TOKEN_ADDRESS } from '../engine/genesis.js';
+import { LOAD_TOKEN_ADDRESS } from '../evm/genesis.js';
 import { signEip1559, signLegacy, uintBytes } from './txsign.js';
 
 /** xoshiro128** seeded from sha256(seed): a small fast deterministic PRNG. */

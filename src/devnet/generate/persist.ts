@@ -38,10 +38,10 @@ import { handleEsploraRequest, importChain, type RegtestChain } from '../bitcoin
 import { NoWorkError } from '../consensus/mining.js';
 import { handleConsensusRpc, serveConsensusRpc, type ConsensusRpcChain } from '../consensus/rpc.js';
 import type { Devnet } from '../devnet.js';
-import { RpcCode } from '../engine/errors.js';
-import { serveRpc } from '../engine/http.js';
-import { restoreEngine, snapshotEngine } from '../engine/persist.js';
-import type { DevnetEngine } from '../engine/index.js';
+import { RpcCode } from '../evm/errors.js';
+import { serveRpc } from '../evm/http.js';
+import { restoreEngine, snapshotEngine } from '../evm/persist.js';
+import type { DevnetEngine } from '../evm/index.js';
 import type { GenerateStats } from './generate.js';
 
 export const SNAPSHOT_FORMAT = 'alys-light-devnet';

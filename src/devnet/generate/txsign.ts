@@ -7,7 +7,7 @@
  * EIP-155 legacy. Tests check every byte against viem's serializer and signature recovery.
  */
 import { RLP } from '@ethereumjs/rlp';
-import { ecsign, keccak256 } from '../engine/crypto.js';
+import { ecsign, keccak256 } from '../evm/crypto.js';
 
 export interface TxRequest {
   nonce: bigint;

@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createBlsBackend } from '../../protocol/bls/index.js';
-import { createDevnetCommon, recoverRawSender } from '../engine/crypto.js';
+import { createDevnetCommon, recoverRawSender } from '../evm/crypto.js';
 import { createLoad, type BlockLoad } from './load.js';
 import { createApprover, type PipelineInit, type FromWorker, type ToWorker } from './pipeline-shared.js';
 

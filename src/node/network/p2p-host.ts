@@ -56,7 +56,7 @@ export class P2pError extends Error {
 type Transport = NonNullable<Libp2pOptions['transports']>[number];
 
 export interface P2pHostOptions {
-  /** libp2p transports of the platform (src/platform/node/p2p.ts, src/platform/browser/p2p.ts). */
+  /** libp2p transports of the platform (src/platform/nodejs/p2p.ts, src/platform/browser/p2p.ts). */
   transports: Transport[];
   /** Multiaddrs to listen on (Node), e.g. /ip4/127.0.0.1/tcp/0 and /ip4/127.0.0.1/tcp/0/ws. */
   listen?: string[];

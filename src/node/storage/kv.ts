@@ -2,7 +2,7 @@
  * The one storage interface of the light node: a small key-value store with atomic batches and
  * prefix scans. Three backends implement it - in memory (`memory.ts`), IndexedDB through
  * idb-keyval in browsers (`src/platform/browser/storage-idb.ts`), classic-level (LevelDB) in Node
- * (`src/platform/node/storage-level.ts`) - and one conformance suite runs against all of them.
+ * (`src/platform/nodejs/storage-level.ts`) - and one conformance suite runs against all of them.
  *
  * Keys are strings (compared as UTF-16 code units, which orders zero-padded numbers correctly);
  * values are bytes. Values returned are the caller's to keep (no aliasing with the store).

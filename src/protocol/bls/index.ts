@@ -30,11 +30,11 @@ export { createWasmBackend, type WasmBackendOptions } from './wasm.js';
 export interface CreateBlsBackendOptions extends WasmBackendOptions {}
 
 /**
- * The blst backend is Node-only code under src/platform/node. The specifier is kept out of the
+ * The blst backend is Node-only code under src/platform/nodejs. The specifier is kept out of the
  * bundlers' static analysis (a variable + @vite-ignore) so that browser and Worker builds never
  * try to bundle a native addon; where the import fails, the error says so.
  */
-const BLST_BACKEND_MODULE = '../../platform/node/bls-blst.js';
+const BLST_BACKEND_MODULE = '../../platform/nodejs/bls-blst.js';
 
 /**
  * Feature test (not a use of Node APIs): only try the native backend where a Node-compatible
@@ -73,7 +73,7 @@ async function createBlstBackendDynamically(): Promise<BlsBackend> {
     });
   }
   if (typeof mod.createBlstBackend !== 'function')
-    throw new ProtocolError('bls.backend-unavailable', 'src/platform/node/bls-blst.js does not export createBlstBackend');
+    throw new ProtocolError('bls.backend-unavailable', 'src/platform/nodejs/bls-blst.js does not export createBlstBackend');
   return mod.createBlstBackend();
 }
 

@@ -28,7 +28,7 @@
  */
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { DecodeError } from '../errors.js';
-import { encodeError } from '../msgpack.js';
+import { encodeError } from './msgpack-wire.js';
 import { expectArray, U64_MAX, U256_MAX, type Hex } from '../bytes.js';
 import {
   AGGREGATION_BITS_BYTES,

@@ -25,7 +25,7 @@
  * `$.message.execution_payload.withdrawals[3].amount@812`.
  */
 import { U64_MAX, U256_MAX } from '../bytes.js';
-import { MsgpackReader, MsgpackWriter, encodeError, type MsgpackReaderOptions } from '../msgpack.js';
+import { MsgpackReader, MsgpackWriter, encodeError, type MsgpackReaderOptions } from './msgpack-wire.js';
 import type { Hex } from '../bytes.js';
 import type {
   AggregateApproval,

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleEsploraRequest } from '../../../src/devnet/bitcoin/index.js';
 import { handleConsensusRpc } from '../../../src/devnet/consensus/rpc.js';
-import { LOAD_TOKEN_ADDRESS } from '../../../src/devnet/engine/index.js';
+import { LOAD_TOKEN_ADDRESS } from '../../../src/devnet/evm/index.js';
 import { generateDevnet, type GeneratedDevnet } from '../../../src/devnet/generate/generate.js';
 import { encodeRecordFile, openPersisted, openRecordFile, persistDevnet, PersistError, servePersisted, type ServedDevnet } from '../../../src/devnet/generate/persist.js';
 import {
@@ -202,7 +202,7 @@ describe('generated devnet', () => {
   it('its p2p peer (`--serve` without --no-p2p) serves the persisted chain by blocks_by_range, as the RPC does', async () => {
     const { startDevnetPeer } = await import('../../../src/devnet/p2p.js');
     const { createP2pHost } = await import('../../../src/node/network/p2p-host.js');
-    const { nodeTransports } = await import('../../../src/platform/node/p2p.js');
+    const { nodeTransports } = await import('../../../src/platform/nodejs/p2p.js');
     const peer = await startDevnetPeer({ chain: served.persisted.chain });
     const client = await createP2pHost({ transports: nodeTransports(), allowPrivateAddresses: true });
     await client.start();

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { encodeFunctionData, hexToBytes, keccak256, pad, concat, type Hex } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { LOAD_TOKEN_ARTIFACT } from '../../../src/devnet/contracts/artifacts.js';
-import { createEngine, LOAD_TOKEN_ADDRESS, type DevnetEngine } from '../../../src/devnet/engine/index.js';
+import { createEngine, LOAD_TOKEN_ADDRESS, type DevnetEngine } from '../../../src/devnet/evm/index.js';
 import type { BlockRef, ExecutionPayloadCapella, VerifiedPayloadSource } from '../../../src/node/engine/index.js';
 
 export const CHAIN_ID = 121212;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublicClient, encodeFunctionData, hexToBytes, http, keccak256, type Hex, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { LOAD_TOKEN_ARTIFACT } from '../../../src/devnet/contracts/artifacts.js';
-import { createEngine, type DevnetEngine } from '../../../src/devnet/engine/index.js';
+import { createEngine, type DevnetEngine } from '../../../src/devnet/evm/index.js';
 import { decodeGetProofResponse, verifyGetProofResponse, type ExecutionPayloadCapella } from '../../../src/protocol/index.js';
 import { createVerifiedReads, decodeRawTransaction, recoverSender, type VerifiedReads } from '../../../src/node/engine/index.js';
 import { CHAIN_ID, DEAD, TOKEN, payloadSource } from './harness.js';

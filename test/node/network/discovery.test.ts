@@ -8,10 +8,10 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeAnnouncement, dialOrder, DISCOVERY_TOPIC, encodeAnnouncement, MAX_ANNOUNCEMENT_BYTES } from '../../../src/node/network/discovery.js';
 import type { P2pFaultKind, P2pHost } from '../../../src/node/network/p2p-host.js';
-import { LOOPBACK_LISTEN } from '../../../src/platform/node/p2p.js';
+import { LOOPBACK_LISTEN } from '../../../src/platform/nodejs/p2p.js';
 import { startHost } from './hosts.js';
 import { DecodeError } from '../../../src/protocol/errors.js';
-import { waitFor, withCleanup } from '../support.js';
+import { waitFor, withCleanup } from '../helpers.js';
 
 const A = '12D3KooWRDi1VUGWDobqFaJY9wPAK91Xq8GHT58TVCqSwcjGaP31';
 const B = '12D3KooW9x9RVMzv8YohpPW33YPcnsU7NGqt2CMUqFrUJTz7XDaG';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Devnet } from '../../../src/devnet/devnet.js';
 import { FAULT_INFO, FAULTS, type FaultName } from '../../../src/devnet/faults.js';
 import { startDevnetPeer, startFaultyDevnetPeer, type DevnetPeer } from '../../../src/devnet/p2p.js';
-import { actorStates, chainBlockHashes, Cleanup, eventProblems, finalizedHeight, growChain, honestHash, startDevnet, startNode, storageProblems, waitFor, waitSynced, withCleanup } from '../support.js';
+import { actorStates, chainBlockHashes, Cleanup, eventProblems, finalizedHeight, growChain, honestHash, startDevnet, startNode, storageProblems, waitFor, waitSynced, withCleanup } from '../helpers.js';
 
 const shared = new Cleanup();
 let devnet: Devnet;

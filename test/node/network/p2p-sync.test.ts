@@ -7,11 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Devnet } from '../../../src/devnet/devnet.js';
 import { startDevnetPeer, type DevnetPeer } from '../../../src/devnet/p2p.js';
-import { LOOPBACK_LISTEN } from '../../../src/platform/node/p2p.js';
+import { LOOPBACK_LISTEN } from '../../../src/platform/nodejs/p2p.js';
 import { inBlockMesh, startHost } from './hosts.js';
 import { BLOCKS_BY_RANGE_PROTOCOL, encodeBlockChunk } from '../../../src/protocol/p2p/index.js';
 import { aggregateApprovals, fromHex, signApproval, signingRoot, toHex } from '../../../src/protocol/index.js';
-import { actorStates, chainBlockHashes, Cleanup, growChain, startDevnet, startNode, waitFor, waitSynced, withCleanup } from '../support.js';
+import { actorStates, chainBlockHashes, Cleanup, growChain, startDevnet, startNode, waitFor, waitSynced, withCleanup } from '../helpers.js';
 
 const cleanup = new Cleanup();
 let devnet: Devnet;

@@ -9,7 +9,7 @@ import type { Stream } from '@libp2p/interface';
 import type { Devnet } from '../../../src/devnet/devnet.js';
 import { startDevnetPeer, type DevnetPeer } from '../../../src/devnet/p2p.js';
 import { createP2pHost, P2pError, webrtcBudget, type P2pFaultKind, type P2pHost } from '../../../src/node/network/p2p-host.js';
-import { LOOPBACK_LISTEN, nodeTransports } from '../../../src/platform/node/p2p.js';
+import { LOOPBACK_LISTEN, nodeTransports } from '../../../src/platform/nodejs/p2p.js';
 import { ChainVerifier, createCandidatePool, nobleBackend, prepareAuthorities, signingRoot, toHex, type CandidateOffer, type CompletedCandidate, type PubsubMessage, type SignedConsensusBlock } from '../../../src/protocol/index.js';
 import {
   BLOCKS_BY_RANGE_PROTOCOL,
@@ -21,7 +21,7 @@ import {
   ResponseDecoder,
   RESULT,
 } from '../../../src/protocol/p2p/index.js';
-import { Cleanup, growChain, startDevnet, waitFor } from '../support.js';
+import { Cleanup, growChain, startDevnet, waitFor } from '../helpers.js';
 import { inBlockMesh, startHost } from './hosts.js';
 
 const cleanup = new Cleanup();

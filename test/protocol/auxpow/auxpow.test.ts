@@ -25,7 +25,7 @@ import {
   parseCoinbaseOutputCommitment,
   type CheckAuxPowOptions,
 } from '../../../src/protocol/auxpow/check.js';
-import { describeVectors, loadVectors, vectorsAvailable } from '../../support/vectors.js';
+import { describeVectors, loadVectors, vectorsAvailable } from '../../helpers/vectors.js';
 
 const dsha = (b: Uint8Array): Uint8Array =>
   new Uint8Array(createHash('sha256').update(createHash('sha256').update(b).digest()).digest());

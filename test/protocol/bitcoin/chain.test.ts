@@ -21,7 +21,7 @@ import {
 import { fromDisplayHex, toDisplayHex } from '../../../src/protocol/bitcoin/hash.js';
 import { decodeHeader, headerHash } from '../../../src/protocol/bitcoin/header.js';
 import { checkProofOfWorkCore, decodeCompact, encodeCompact } from '../../../src/protocol/bitcoin/pow.js';
-import { describeVectors, loadVectors, vectorsAvailable } from '../../support/vectors.js';
+import { describeVectors, loadVectors, vectorsAvailable } from '../../helpers/vectors.js';
 
 function expectCheck(fn: () => unknown, check: string, message?: RegExp): void {
   try {

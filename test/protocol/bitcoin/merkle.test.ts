@@ -21,7 +21,7 @@ import {
   verifyTxOutProof,
 } from '../../../src/protocol/bitcoin/merkle.js';
 import { decodeTransaction, txid } from '../../../src/protocol/bitcoin/tx.js';
-import { describeVectors, loadVectors, vectorsAvailable } from '../../support/vectors.js';
+import { describeVectors, loadVectors, vectorsAvailable } from '../../helpers/vectors.js';
 
 const dsha = (b: Uint8Array): Uint8Array =>
   new Uint8Array(createHash('sha256').update(createHash('sha256').update(b).digest()).digest());

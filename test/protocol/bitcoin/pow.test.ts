@@ -17,7 +17,7 @@ import {
   U256_MAX,
   workFromBits,
 } from '../../../src/protocol/bitcoin/pow.js';
-import { describeVectors, loadVectors, vectorsAvailable } from '../../support/vectors.js';
+import { describeVectors, loadVectors, vectorsAvailable } from '../../helpers/vectors.js';
 
 const dsha = (b: Uint8Array): Uint8Array =>
   new Uint8Array(createHash('sha256').update(createHash('sha256').update(b).digest()).digest());

@@ -17,7 +17,7 @@ import {
   type Transaction,
 } from '../../../src/protocol/bitcoin/tx.js';
 import { readHeader } from '../../../src/protocol/bitcoin/header.js';
-import { describeVectors, loadVectors, vectorsAvailable } from '../../support/vectors.js';
+import { describeVectors, loadVectors, vectorsAvailable } from '../../helpers/vectors.js';
 
 const dsha = (b: Uint8Array): Uint8Array => {
   const once = createHash('sha256').update(b).digest();

@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe } from 'vitest';
 import { createBlsBackend, type BlsBackend, type BlsBackendName } from '../../../src/protocol/bls/index.js';
-import { describeVectors, loadVectors } from '../../support/vectors.js';
+import { describeVectors, loadVectors } from '../../helpers/vectors.js';
 import { blsVectorSuite, type BlsVectors } from './suite.js';
 
 const blstLoads = await createBlsBackend('blst').then(

@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWasmBackend } from '../../../src/protocol/bls/wasm.js';
 import type { BlsBackend } from '../../../src/protocol/bls/backend.js';
-import { describeVectors, loadVectors } from '../../support/vectors.js';
+import { describeVectors, loadVectors } from '../../helpers/vectors.js';
 import { blsVectorSuite, type BlsVectors } from './suite.js';
 import { secretKey } from './helpers.js';
 

@@ -19,7 +19,7 @@ import {
 import { createFederation, p2trScriptPubkey } from '../../../src/protocol/bridge/taproot.js';
 import { parseBitcoinAddress } from '../../../src/protocol/bridge/btcaddress.js';
 import { satsToWei } from '../../../src/protocol/bridge/units.js';
-import { describeVectors, loadVectors } from '../../support/vectors.js';
+import { describeVectors, loadVectors } from '../../helpers/vectors.js';
 import { pubkeyOf } from './helpers.js';
 
 // ---------------------------------------------------------------- reference ASM (test-only)

@@ -31,7 +31,7 @@ import {
   type EvmReceipt,
 } from '../../../src/protocol/bridge/pegout.js';
 import { parseBitcoinAddress } from '../../../src/protocol/bridge/btcaddress.js';
-import { describeVectors, loadVectors } from '../../support/vectors.js';
+import { describeVectors, loadVectors } from '../../helpers/vectors.js';
 
 const abi = parseAbi(['event RequestPegOut(address indexed _evmAddress, bytes _bitcoinAddress, uint256 _value)']);
 const enc = new TextEncoder();

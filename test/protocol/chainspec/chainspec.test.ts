@@ -21,7 +21,7 @@ import {
   TESTNET_CHAIN_SPEC,
   TESTNET_FULL_CHAIN_SPEC,
 } from '../../../src/protocol/chainspec.js';
-import { describeVectors, loadVectors } from '../../support/vectors.js';
+import { describeVectors, loadVectors } from '../../helpers/vectors.js';
 
 const sk = (k: number) => {
   const b = new Uint8Array(32);

@@ -19,7 +19,7 @@ import {
 import { ConsensusBlockCodec, encodeMsgpack } from '../../../src/protocol/codec/msgpack.js';
 import { decodeExecutionPayloadJson, decodeSignedBlockJson, encodeSignedBlockJson } from '../../../src/protocol/codec/json.js';
 import type { ChainSpec } from '../../../src/protocol/types.js';
-import { describeVectors, loadVectors } from '../../support/vectors.js';
+import { describeVectors, loadVectors } from '../../helpers/vectors.js';
 import * as M from './model.js';
 
 /** The textbook definition: zero-pad to a power-of-two number of 32-byte chunks and hash pairs up to the root. */

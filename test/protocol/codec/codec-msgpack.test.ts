@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { encode as referenceEncode } from '@msgpack/msgpack';
 import { bytesToHex, concatBytes, hexToBytes } from '@noble/hashes/utils.js';
 import { DecodeError, ProtocolError } from '../../../src/protocol/errors.js';
-import { MsgpackWriter } from '../../../src/protocol/msgpack.js';
+import { MsgpackWriter } from '../../../src/protocol/codec/msgpack-wire.js';
 import {
   ApproveBlockCodec,
   AuxPowCodec,

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { DecodeError, ProtocolError } from '../../../src/protocol/errors.js';
-import { describeVectors, loadVectors } from '../../support/vectors.js';
+import { describeVectors, loadVectors } from '../../helpers/vectors.js';
 import {
   decodeAuxBlockJson,
   decodeAuxPowHeaderJson,

@@ -13,7 +13,7 @@ import {
   decodeMsgpackValue,
   encodeMsgpackValue,
   type MsgpackValue,
-} from '../../../src/protocol/msgpack.js';
+} from '../../../src/protocol/codec/msgpack-wire.js';
 
 const hexOf = (f: (w: MsgpackWriter) => void): string => {
   const w = new MsgpackWriter(1);

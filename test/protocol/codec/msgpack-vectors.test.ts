@@ -6,8 +6,8 @@
 import { expect, test } from 'vitest';
 import { encode as referenceEncode } from '@msgpack/msgpack';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { describeVectors, loadVectors } from '../../support/vectors.js';
-import { MsgpackWriter, decodeMsgpackValue, encodeMsgpackValue, type MsgpackValue } from '../../../src/protocol/msgpack.js';
+import { describeVectors, loadVectors } from '../../helpers/vectors.js';
+import { MsgpackWriter, decodeMsgpackValue, encodeMsgpackValue, type MsgpackValue } from '../../../src/protocol/codec/msgpack-wire.js';
 
 interface RmpVector {
   name: string;

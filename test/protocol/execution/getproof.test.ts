@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { describeVectors, loadVectors } from '../../support/vectors.js';
+import { describeVectors, loadVectors } from '../../helpers/vectors.js';
 import { toHex } from '../../../src/protocol/bytes.js';
 import { VerificationError } from '../../../src/protocol/errors.js';
 import { computeRpcBlockHash, decodeRpcBlockHeader } from '../../../src/protocol/execution/header.js';

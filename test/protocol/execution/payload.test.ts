@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { keccak256, numberToHex, toRlp } from 'viem';
-import { describeVectors, loadVectors } from '../../support/vectors.js';
+import { describeVectors, loadVectors } from '../../helpers/vectors.js';
 import { toHex } from '../../../src/protocol/bytes.js';
 import { DecodeError } from '../../../src/protocol/errors.js';
 import type { ExecutionPayloadCapella, Hex } from '../../../src/protocol/types.js';

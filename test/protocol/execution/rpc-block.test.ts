@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { keccak256 } from 'viem';
-import { describeVectors, loadVectors } from '../../support/vectors.js';
+import { describeVectors, loadVectors } from '../../helpers/vectors.js';
 import { fromHex, toHex } from '../../../src/protocol/bytes.js';
 import { DecodeError } from '../../../src/protocol/errors.js';
 import { verifyRpcBlock } from '../../../src/protocol/execution/block.js';

@@ -13,8 +13,8 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createDevnetCommon, createEngine, ecrecover, ecsign, keccak256 } from '../../../src/devnet/engine/index.js';
-import { attrs, devKeys, LOAD_TOKEN_ADDRESS, prefund, signTx, tokenMint } from './fixtures.js';
+import { createDevnetCommon, createEngine, ecrecover, ecsign, keccak256 } from '../../../src/devnet/evm/index.js';
+import { attrs, devKeys, LOAD_TOKEN_ADDRESS, prefund, signTx, tokenMint } from './helpers.js';
 
 describe('native crypto', () => {
   it('keccak256 equals noble on any input, with a buffer of its own', () => {

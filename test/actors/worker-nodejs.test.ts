@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createActorSystem, exponentialBackoff, workerPlacement, type ActorSystem, type SupervisionEvent } from '../../src/actors/index.js';
-import { nodeWorkerSpawnerFor } from '../../src/platform/node/worker.js';
+import { nodeWorkerSpawnerFor } from '../../src/platform/nodejs/worker.js';
 import { Probe } from '../fixtures/probe-actor.js';
 
-const entry = new URL('../fixtures/probe.node-worker.ts', import.meta.url);
+const entry = new URL('../fixtures/probe.nodejs-worker.ts', import.meta.url);
 
 async function system(opts: { heartbeatTimeoutMs?: number } = {}) {
   const spawn = await nodeWorkerSpawnerFor(entry);

@@ -1,12 +1,12 @@
 /**
  * Engine benchmark (not a test): ms per block of 20 transfers and of 20 mixed transactions (transfers,
  * token mints/transfers with storage writes and logs, peg-out requests, a few reverts), and memory
- * after N blocks. Run: npx tsx --expose-gc test/devnet/engine/bench-engine.ts [blocks=1000]
+ * after N blocks. Run: npx tsx --expose-gc test/devnet/evm/bench-engine.ts [blocks=1000]
  */
 import { BRIDGE_ADDRESS } from '../../../src/protocol/bridge/pegout.js';
 import { computePayloadBlockHash } from '../../../src/protocol/index.js';
-import { createEngine } from '../../../src/devnet/engine/index.js';
-import { attrs, devKeys, LOAD_TOKEN_ADDRESS, pegOut, prefund, signTx, tokenMint, tokenTransfer } from './fixtures.js';
+import { createEngine } from '../../../src/devnet/evm/index.js';
+import { attrs, devKeys, LOAD_TOKEN_ADDRESS, pegOut, prefund, signTx, tokenMint, tokenTransfer } from './helpers.js';
 
 const BLOCKS = Number(process.argv[2] ?? 1000);
 const TX_PER_BLOCK = 20;

@@ -9,17 +9,17 @@
  * `verifierWorkers` > 0. Config here is defaults < options; the CLI adds a TOML file, ALYS_*
  * variables and flags (loadNodeConfig).
  */
-import { nodeDefaultsLayer } from './config/node/load.js';
-import { loadChainSpecSync } from './config/node/network.js';
+import { nodeDefaultsLayer } from './config/nodejs/load.js';
+import { loadChainSpecSync } from './config/nodejs/network.js';
 import { optionsLayer } from './config/layers.js';
 import { resolveConfig } from './config/load.js';
 import { createLightNodeFrom, type LightNode } from './node/node.js';
 import { splitOptions, type CreateLightNodeOptions } from './node/public.js';
-import { createNodePlatform } from './platform/node/platform.js';
+import { createNodePlatform } from './platform/nodejs/platform.js';
 
 export * from './node/public.js';
-export { createNodePlatform } from './platform/node/platform.js';
-export { loadNodeConfig, loadChainSpec } from './config/node/index.js';
+export { createNodePlatform } from './platform/nodejs/platform.js';
+export { loadNodeConfig, loadChainSpec } from './config/nodejs/index.js';
 
 /** A light node, not started. Throws ConfigError / ConfigNetworkError for bad options or an unreadable chain spec. */
 export function createLightNode(options: CreateLightNodeOptions = {}): LightNode {

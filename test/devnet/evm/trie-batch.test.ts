@@ -1,5 +1,5 @@
 /**
- * The engine's batch trie update (src/devnet/engine/trie-batch.ts) against ethereumjs's own trie:
+ * The engine's batch trie update (src/devnet/evm/trie-batch.ts) against ethereumjs's own trie:
  * random batches of puts, updates and deletes (short keys that prefix each other, values short
  * enough to be embedded, hashed 32-byte keys as the state trie has) give the same root after every
  * batch, and ethereumjs reads every key back from the nodes the batch wrote.
@@ -8,8 +8,8 @@ import { MerklePatriciaTrie } from '@ethereumjs/mpt';
 import { MapDB } from '@ethereumjs/util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { keccak256 } from '../../../src/devnet/engine/crypto.js';
-import { applyTrieBatch, EMPTY_TRIE_ROOT_HEX, TrieBatchError, type TrieOp } from '../../../src/devnet/engine/trie-batch.js';
+import { keccak256 } from '../../../src/devnet/evm/crypto.js';
+import { applyTrieBatch, EMPTY_TRIE_ROOT_HEX, TrieBatchError, type TrieOp } from '../../../src/devnet/evm/trie-batch.js';
 import { bytesToHex } from '../../../src/protocol/bytes.js';
 
 const EMPTY = Uint8Array.from(Buffer.from(EMPTY_TRIE_ROOT_HEX, 'hex'));

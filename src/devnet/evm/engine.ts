@@ -9,7 +9,7 @@
  * and storage writes reach the trie once per block (at the flush that ends the block) instead of once
  * per transaction, and blocks are assembled here directly with runTx against one context block (the
  * stock BlockBuilder re-creates a Block with all previous transactions before every transaction).
- * Measured here (2 shared cores, test/devnet/engine/bench-engine.ts, 1,000 blocks): 15-16.5 ms per block
+ * Measured here (2 shared cores, test/devnet/evm/bench-engine.ts, 1,000 blocks): 15-16.5 ms per block
  * of 20 transfers, 24-27 ms per block of 20 mixed transactions (60% token/bridge calls); stock
  * ethereumjs takes ~180 ms per block of 20 transfers.
  *
@@ -618,7 +618,7 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
 
     // Receipts encoded by ethereumjs (the EL's own); the transactions, receipts and withdrawals roots
     // by src/protocol's one-pass builder (synchronous, ~5x faster per block than ethereumjs's async
-    // trie), which the known-answer tests check against real mainnet blocks and test/devnet/engine/
+    // trie), which the known-answer tests check against real mainnet blocks and test/devnet/evm/
     // anvil.test.ts against anvil's roots for the same transactions.
     const encodedReceipts: Uint8Array[] = [];
     const bloom = new Uint8Array(256);

@@ -7,7 +7,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeEventLog, encodeAbiParameters, getAddress, type Hex } from 'viem';
 import { BRIDGE_ARTIFACT, LOAD_TOKEN_ARTIFACT } from '../../../src/devnet/contracts/artifacts.js';
-import { createEngine, EngineError, GENESIS_DIFFICULTY, GENESIS_NONCE, type DevnetEngine } from '../../../src/devnet/engine/index.js';
+import { createEngine, EngineError, GENESIS_DIFFICULTY, GENESIS_NONCE, type DevnetEngine } from '../../../src/devnet/evm/index.js';
 import {
   BRIDGE_ADDRESS,
   EMPTY_OMMERS_HASH,
@@ -24,7 +24,7 @@ import {
   verifyRpcBlock,
   type ExecutionPayloadCapella,
 } from '../../../src/protocol/index.js';
-import { DEAD, LOAD_TOKEN_ADDRESS, ZERO32, attrs, devKeys, pegOut, prefund, signTx, tokenMint, tokenTransfer, type DevKey } from './fixtures.js';
+import { DEAD, LOAD_TOKEN_ADDRESS, ZERO32, attrs, devKeys, pegOut, prefund, signTx, tokenMint, tokenTransfer, type DevKey } from './helpers.js';
 import { rpc, rpcError } from './rpc-client.js';
 
 const BTC_ADDRESS = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';

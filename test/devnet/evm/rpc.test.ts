@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type DevnetEngine } from '../../../src/devnet/engine/index.js';
-import { attrs, devKeys, prefund, signTx } from './fixtures.js';
+import { createEngine, type DevnetEngine } from '../../../src/devnet/evm/index.js';
+import { attrs, devKeys, prefund, signTx } from './helpers.js';
 import { rpc, rpcError } from './rpc-client.js';
 
 const METHODS = [

@@ -1,11 +1,11 @@
 /**
  * The worker_threads entry that hosts the light node's worker-placed actors (the verifier pool) in
- * Node. `createNodePlatform` bundles it once per process (see src/platform/node/worker.ts).
+ * Node. `createNodePlatform` bundles it once per process (see src/platform/nodejs/worker.ts).
  */
 import { VerifierActor } from '../src/node/actors/verifier.js';
 import { registerBlstBackend } from '../src/protocol/bls/index.js';
-import { createBlstBackend } from '../src/platform/node/bls-blst.js';
-import { serveActorsInNodeWorker } from '../src/platform/node/worker.js';
+import { createBlstBackend } from '../src/platform/nodejs/bls-blst.js';
+import { serveActorsInNodeWorker } from '../src/platform/nodejs/worker.js';
 
 registerBlstBackend(createBlstBackend);
 serveActorsInNodeWorker([VerifierActor]);

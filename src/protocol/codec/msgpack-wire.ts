@@ -24,8 +24,8 @@
  * are depth-limited; typed decoders have a schema-bounded depth. Errors are {@link DecodeError}s whose path
  * is `<what>@<byte offset>`, e.g. `$.message.slot@57`.
  */
-import { DecodeError, ProtocolError } from './errors.js';
-import type { Hex } from './bytes.js';
+import { DecodeError, ProtocolError } from '../errors.js';
+import type { Hex } from '../bytes.js';
 
 const utf8Encoder = new TextEncoder();
 /** fatal: reject malformed UTF-8 as Rust's `str::from_utf8` does; ignoreBOM: keep a leading BOM as data. */

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDevnet, type Devnet, type DevnetOptions } from '../../src/devnet/devnet.js';
-import { createLightNode, type CreateLightNodeOptions, type LightNode, type NodeEventName, type NodeEvents } from '../../src/index.node.js';
+import { createLightNode, type CreateLightNodeOptions, type LightNode, type NodeEventName, type NodeEvents } from '../../src/index.nodejs.js';
 import { blockHash } from '../../src/protocol/block.js';
 import type { Hex, SignedConsensusBlock } from '../../src/protocol/types.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, ConfigFileError, ConfigNetworkError, ConfigSyntaxError, configParseArgsOptions, resolveNetwork } from '../../src/config/index.js';
-import { configFileOf, defaultDataDir, defaultDevnetSpecFile, loadChainSpec, loadNodeConfig, resolveNodeNetwork } from '../../src/config/node/index.js';
+import { configFileOf, defaultDataDir, defaultDevnetSpecFile, loadChainSpec, loadNodeConfig, resolveNodeNetwork } from '../../src/config/nodejs/index.js';
 import { chainSpecToJson, getChainSpec } from '../../src/protocol/chainspec.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'alys-config-load-'));

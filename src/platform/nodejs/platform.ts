@@ -11,7 +11,7 @@ import type { ChainSpec } from '../../protocol/types.js';
 import { openLevelStore } from './storage-level.js';
 import { nodeWorkerSpawnerFor } from './worker.js';
 
-const WORKER_ENTRY = new URL('../../../workers/actor-host.node.ts', import.meta.url);
+const WORKER_ENTRY = new URL('../../../workers/actor-host.nodejs.ts', import.meta.url);
 
 /** Where a chain's LevelDB lives: one directory per chain id and verification mode under `dataDir`. */
 export function chainDataDir(dataDir: string, spec: ChainSpec, mode: string): string {

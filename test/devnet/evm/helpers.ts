@@ -6,8 +6,8 @@ import { createAccessList2930Tx, createFeeMarket1559Tx, createLegacyTx } from '@
 import { Address, createAddressFromPrivateKey } from '@ethereumjs/util';
 import { encodeFunctionData, type Hex } from 'viem';
 import { BRIDGE_ARTIFACT, LOAD_TOKEN_ARTIFACT } from '../../../src/devnet/contracts/artifacts.js';
-import { createDevnetCommon } from '../../../src/devnet/engine/crypto.js';
-import { DEFAULT_CHAIN_ID, LOAD_TOKEN_ADDRESS, type GenesisAccount } from '../../../src/devnet/engine/genesis.js';
+import { createDevnetCommon } from '../../../src/devnet/evm/crypto.js';
+import { DEFAULT_CHAIN_ID, LOAD_TOKEN_ADDRESS, type GenesisAccount } from '../../../src/devnet/evm/genesis.js';
 import type { PayloadAttributes } from '../../../src/devnet/types.js';
 
 export const ZERO32 = `0x${'00'.repeat(32)}` as const;

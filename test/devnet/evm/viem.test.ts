@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPublicClient, createWalletClient, defineChain, getAddress, http, parseEther, parseEventLogs, type Hex, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { BRIDGE_ARTIFACT, LOAD_TOKEN_ARTIFACT } from '../../../src/devnet/contracts/artifacts.js';
-import { createEngine, type DevnetEngine } from '../../../src/devnet/engine/index.js';
+import { createEngine, type DevnetEngine } from '../../../src/devnet/evm/index.js';
 import { BRIDGE_ADDRESS, decodeGetProofResponse, filterPegouts, verifyGetProofResponse } from '../../../src/protocol/index.js';
-import { DEAD, LOAD_TOKEN_ADDRESS, attrs, devKeys, prefund } from './fixtures.js';
+import { DEAD, LOAD_TOKEN_ADDRESS, attrs, devKeys, prefund } from './helpers.js';
 
 const devnet = defineChain({
   id: 121212,

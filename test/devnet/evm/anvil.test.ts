@@ -25,10 +25,10 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeAbiParameters, type Hex } from 'viem';
 import { BRIDGE_ARTIFACT, LOAD_TOKEN_ARTIFACT } from '../../../src/devnet/contracts/artifacts.js';
-import { createEngine, type DevnetEngine } from '../../../src/devnet/engine/index.js';
+import { createEngine, type DevnetEngine } from '../../../src/devnet/evm/index.js';
 import { BRIDGE_ADDRESS, decodeGetProofResponse, toHex, verifyGetProofResponse } from '../../../src/protocol/index.js';
 import { startAnvil, type Anvil } from './anvil.js';
-import { DEAD, attrs, devKeys, pegOut, signTx, tokenMint, tokenTransfer } from './fixtures.js';
+import { DEAD, attrs, devKeys, pegOut, signTx, tokenMint, tokenTransfer } from './helpers.js';
 import { rpc, rpcError } from './rpc-client.js';
 
 const keys = devKeys(3, 31);

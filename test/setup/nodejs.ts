@@ -1,2 +1,2 @@
 // Node 20 lacks Promise.withResolvers, which libp2p and its helpers use. Browsers and workerd have it.
-import '../../src/platform/node/polyfills.js';
+import '../../src/platform/nodejs/polyfills.js';

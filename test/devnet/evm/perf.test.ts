@@ -6,9 +6,9 @@
  * ethereumjs takes ~180 ms per block).
  */
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../../../src/devnet/engine/index.js';
+import { createEngine } from '../../../src/devnet/evm/index.js';
 import { computePayloadBlockHash } from '../../../src/protocol/index.js';
-import { attrs, devKeys, prefund, signTx } from './fixtures.js';
+import { attrs, devKeys, prefund, signTx } from './helpers.js';
 
 describe('engine speed', () => {
   it('builds blocks of 20 transfers in well under 50 ms each', async () => {
