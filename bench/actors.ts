@@ -63,7 +63,13 @@ async function inThread(): Promise<void> {
     await ref.ask({ type: 'total' });
     return TELLS / ((performance.now() - t0) / 1000);
   });
-  report({ name: 'actors.in-thread.tell.burst-throughput', unit: 'msg/s', value: median(burstRates), baseline: median(baseRates), better: 'higher' });
+  report({
+    name: 'actors.in-thread.tell.burst-throughput',
+    unit: 'msg/s',
+    value: median(burstRates),
+    baseline: median(baseRates),
+    better: 'higher',
+  });
 
   const basePing = await best(5, async () => {
     const t0 = performance.now();
@@ -75,7 +81,13 @@ async function inThread(): Promise<void> {
     for (let i = 0; i < ASKS; i++) await ref.ask({ type: 'echo', v: i });
     return ((performance.now() - t0) * 1000) / ASKS;
   });
-  report({ name: 'actors.in-thread.ask.round-trip', unit: 'us', value: median(askLat), baseline: median(basePing), better: 'lower' });
+  report({
+    name: 'actors.in-thread.ask.round-trip',
+    unit: 'us',
+    value: median(askLat),
+    baseline: median(basePing),
+    better: 'lower',
+  });
   await sys.shutdown();
   if (sink < 0) console.log(sink);
 }
@@ -104,7 +116,9 @@ async function crossWorker(): Promise<void> {
   });
   await raw.terminate();
 
-  const spawn = nodeWorkerSpawner(await bundleWorkerEntry(new URL('./fixtures/bench-actor.nodejs-worker.ts', import.meta.url)));
+  const spawn = nodeWorkerSpawner(
+    await bundleWorkerEntry(new URL('./fixtures/bench-actor.nodejs-worker.ts', import.meta.url)),
+  );
   const sys = createActorSystem({
     root: {
       strategy: 'one-for-one',
@@ -119,7 +133,13 @@ async function crossWorker(): Promise<void> {
     for (let i = 0; i < WORKER_ASKS; i++) await ref.ask({ type: 'echo', v: i });
     return ((performance.now() - t0) * 1000) / WORKER_ASKS;
   });
-  report({ name: 'actors.worker.ask.round-trip', unit: 'us', value: median(askRtt), baseline: median(rawRtt), better: 'lower' });
+  report({
+    name: 'actors.worker.ask.round-trip',
+    unit: 'us',
+    value: median(askRtt),
+    baseline: median(rawRtt),
+    better: 'lower',
+  });
 
   const tellRate = await best(3, async () => {
     const t0 = performance.now();

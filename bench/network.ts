@@ -45,7 +45,11 @@ async function waitFor<T>(probe: () => T | undefined | false, what: string, ms =
   }
 }
 
-async function rangeThroughput(client: P2pHost, peer: string, head: number): Promise<{ blocksPerSecond: number; bytes: number }> {
+async function rangeThroughput(
+  client: P2pHost,
+  peer: string,
+  head: number,
+): Promise<{ blocksPerSecond: number; bytes: number }> {
   let next = 1;
   let bytes = 0;
   const t0 = performance.now();
@@ -74,7 +78,13 @@ export async function run(): Promise<void> {
   const devnet = g.devnet;
   const head = devnet.chain.height;
   const hosts: Array<{ stop(): Promise<void> }> = [];
-  const rpc = await serveConsensusRpc(0, (m, body) => handleConsensusRpc({ chain: devnet.chain, pow: devnet.pow, federation: devnet.federation, bitcoinNetwork: 'regtest' }, m, body));
+  const rpc = await serveConsensusRpc(0, (m, body) =>
+    handleConsensusRpc(
+      { chain: devnet.chain, pow: devnet.pow, federation: devnet.federation, bitcoinNetwork: 'regtest' },
+      m,
+      body,
+    ),
+  );
   try {
     // --- baseline: consensus RPC, download + decode
     const source = createConsensusRpcSource({ url: rpc.url, timeoutMs: 60_000 });
@@ -91,21 +101,47 @@ export async function run(): Promise<void> {
       }),
     );
     const baseline = (head * 1000) / (performance.now() - t0);
-    report({ name: 'network.baseline.rpc-download-decode', unit: 'blocks/s', value: baseline, better: 'higher', blocks: head, mb: Math.round(rpcBytes / 1e5) / 10 });
+    report({
+      name: 'network.baseline.rpc-download-decode',
+      unit: 'blocks/s',
+      value: baseline,
+      better: 'higher',
+      blocks: head,
+      mb: Math.round(rpcBytes / 1e5) / 10,
+    });
 
     // --- blocks_by_range over TCP from the devnet peer
     const peer = await startDevnetPeer(devnet);
     hosts.push(peer);
-    const client = await createP2pHost({ transports: nodeTransports(), listen: LOOPBACK_LISTEN, allowPrivateAddresses: true });
+    const client = await createP2pHost({
+      transports: nodeTransports(),
+      listen: LOOPBACK_LISTEN,
+      allowPrivateAddresses: true,
+    });
     await client.start();
     hosts.push(client);
     const tcpAddr = peer.addresses.find((a) => a.includes('/tcp/') && !a.includes('/ws'))!;
     await client.dial(tcpAddr);
     const tcp = await rangeThroughput(client, peer.host.peerId, head);
-    report({ name: 'network.blocks-by-range.tcp', unit: 'blocks/s', value: tcp.blocksPerSecond, baseline, better: 'higher', target: '>= 0.7x the RPC baseline', blocks: head, mb: Math.round(tcp.bytes / 1e5) / 10 });
+    report({
+      name: 'network.blocks-by-range.tcp',
+      unit: 'blocks/s',
+      value: tcp.blocksPerSecond,
+      baseline,
+      better: 'higher',
+      target: '>= 0.7x the RPC baseline',
+      blocks: head,
+      mb: Math.round(tcp.bytes / 1e5) / 10,
+    });
 
     // --- blocks_by_range over WebRTC, through a relay to a peer without a listener of its own
-    const relay = await createP2pHost({ transports: nodeTransports(), listen: LOOPBACK_LISTEN, allowPrivateAddresses: true, relayServer: true, server: true });
+    const relay = await createP2pHost({
+      transports: nodeTransports(),
+      listen: LOOPBACK_LISTEN,
+      allowPrivateAddresses: true,
+      relayServer: true,
+      server: true,
+    });
     await relay.start();
     hosts.push(relay);
     const hidden = await createP2pHost({
@@ -113,18 +149,42 @@ export async function run(): Promise<void> {
       listen: ['/p2p-circuit', '/webrtc'],
       bootstrap: [relay.multiaddrs()[0]!],
       allowPrivateAddresses: true,
-      serveBlocks: (start, count) => devnet.chain.range(Number(start), Math.min(head, Number(start) + count - 1)).map((b) => b.signed),
+      serveBlocks: (start, count) =>
+        devnet.chain.range(Number(start), Math.min(head, Number(start) + count - 1)).map((b) => b.signed),
     });
     await hidden.start();
     hosts.push(hidden);
-    const webrtcAddr = await waitFor(() => hidden.multiaddrs().find((a) => a.includes('/p2p-circuit/webrtc')), 'a WebRTC address');
+    const webrtcAddr = await waitFor(
+      () => hidden.multiaddrs().find((a) => a.includes('/p2p-circuit/webrtc')),
+      'a WebRTC address',
+    );
     await client.dial(webrtcAddr);
-    const direct = client.libp2p.getConnections().some((c) => c.remotePeer.toString() === hidden.peerId && c.remoteAddr.toString().includes('/webrtc') && c.limits === undefined);
+    const direct = client.libp2p
+      .getConnections()
+      .some(
+        (c) =>
+          c.remotePeer.toString() === hidden.peerId &&
+          c.remoteAddr.toString().includes('/webrtc') &&
+          c.limits === undefined,
+      );
     const webrtc = await rangeThroughput(client, hidden.peerId, head);
-    report({ name: 'network.blocks-by-range.webrtc', unit: 'blocks/s', value: webrtc.blocksPerSecond, baseline, better: 'higher', target: '>= 0.7x the RPC baseline', blocks: head, directWebRtc: direct });
+    report({
+      name: 'network.blocks-by-range.webrtc',
+      unit: 'blocks/s',
+      value: webrtc.blocksPerSecond,
+      baseline,
+      better: 'higher',
+      target: '>= 0.7x the RPC baseline',
+      blocks: head,
+      directWebRtc: direct,
+    });
 
     // --- gossip propagation, producer's peer -> A -> B
-    const a = await createP2pHost({ transports: nodeTransports(), listen: LOOPBACK_LISTEN, allowPrivateAddresses: true });
+    const a = await createP2pHost({
+      transports: nodeTransports(),
+      listen: LOOPBACK_LISTEN,
+      allowPrivateAddresses: true,
+    });
     await a.start();
     hosts.push(a);
     const arrivals = new Map<string, number>();
@@ -132,7 +192,11 @@ export async function run(): Promise<void> {
       transports: nodeTransports(),
       allowPrivateAddresses: true,
       onGossip: (m) => {
-        if (m.type === 'ConsensusBlock') arrivals.set(`${toHex(signingRoot(m.block.message))}/${m.block.signature.aggregateSignature}`, performance.now());
+        if (m.type === 'ConsensusBlock')
+          arrivals.set(
+            `${toHex(signingRoot(m.block.message))}/${m.block.signature.aggregateSignature}`,
+            performance.now(),
+          );
         return true;
       },
     });
@@ -140,7 +204,12 @@ export async function run(): Promise<void> {
     hosts.push(b);
     await a.dial(tcpAddr);
     await b.dial(a.multiaddrs()[0]!);
-    await waitFor(() => b.topicPeers('consensus_block').includes(a.peerId) && a.topicPeers('consensus_block').includes(peer.host.peerId), 'the gossip mesh');
+    await waitFor(
+      () =>
+        b.topicPeers('consensus_block').includes(a.peerId) &&
+        a.topicPeers('consensus_block').includes(peer.host.peerId),
+      'the gossip mesh',
+    );
     await new Promise((r) => setTimeout(r, 2_000)); // a few heartbeats: A grafts B into its mesh
     if (b.peers().includes(peer.host.peerId)) throw new Error('B must reach the producer through A only');
     const delays: number[] = [];
@@ -159,8 +228,23 @@ export async function run(): Promise<void> {
     }
     const sorted = [...delays].sort((x, y) => x - y);
     const p98 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.98))] ?? NaN;
-    report({ name: 'network.gossip.propagation-2-hops.median', unit: 'ms', value: median(delays), better: 'lower', messages: gossipCount, delivered: delays.length });
-    report({ name: 'network.gossip.propagation-2-hops.p98', unit: 'ms', value: p98, better: 'lower', target: '< 2000 (one Alys slot)', messages: gossipCount, delivered: delays.length });
+    report({
+      name: 'network.gossip.propagation-2-hops.median',
+      unit: 'ms',
+      value: median(delays),
+      better: 'lower',
+      messages: gossipCount,
+      delivered: delays.length,
+    });
+    report({
+      name: 'network.gossip.propagation-2-hops.p98',
+      unit: 'ms',
+      value: p98,
+      better: 'lower',
+      target: '< 2000 (one Alys slot)',
+      messages: gossipCount,
+      delivered: delays.length,
+    });
   } finally {
     for (const h of hosts.reverse()) await h.stop().catch(() => {});
     await rpc.close();
@@ -174,10 +258,17 @@ export async function run(): Promise<void> {
 async function browserPropagation(blocks: number): Promise<void> {
   const { createServer } = await import('vite');
   const { chromium } = await import('playwright');
-  const devnet = await createDevnet({ consensusPort: 0, evmPort: 0, esploraPort: 0, users: 2, seed: 'bench-network-browser' });
+  const devnet = await createDevnet({
+    consensusPort: 0,
+    evmPort: 0,
+    esploraPort: 0,
+    users: 2,
+    seed: 'bench-network-browser',
+  });
   const stops: Array<() => Promise<unknown>> = [() => devnet.stop()];
   const produce = async () => {
-    if ((devnet.chain.height + 1) % 10 === 0 && (await devnet.mineAuxPow()) !== 'submitted') throw new Error('no merged-mining work');
+    if ((devnet.chain.height + 1) % 10 === 0 && (await devnet.mineAuxPow()) !== 'submitted')
+      throw new Error('no merged-mining work');
     await devnet.produceNext();
   };
   try {
@@ -192,30 +283,59 @@ async function browserPropagation(blocks: number): Promise<void> {
       relayServer: true,
       server: true,
       discovery: { dial: 0, announce: false },
-      serveBlocks: (start, count) => (start > BigInt(devnet.chain.height) ? [] : devnet.chain.range(Number(start), Math.min(devnet.chain.height, Number(start) + count - 1)).map((b) => b.signed)),
+      serveBlocks: (start, count) =>
+        start > BigInt(devnet.chain.height)
+          ? []
+          : devnet.chain
+              .range(Number(start), Math.min(devnet.chain.height, Number(start) + count - 1))
+              .map((b) => b.signed),
     });
     await relay.start();
     stops.unshift(() => relay.stop());
     await relay.dial(peer.addresses.find((a) => !a.includes('/ws'))!);
     const relayWs = relay.multiaddrs().find((a) => a.includes('/ws'))!;
-    const json = JSON.stringify({ instance: 'bench-network', chainSpec: chainSpecToJson(devnet.spec), rpc: [], evmRpc: [devnet.urls.evm] });
+    const json = JSON.stringify({
+      instance: 'bench-network',
+      chainSpec: chainSpecToJson(devnet.spec),
+      rpc: [],
+      evmRpc: [devnet.urls.evm],
+    });
     const server = await createServer({
       configFile: fileURLToPath(new URL('../vite.config.ts', import.meta.url)),
       logLevel: 'warn',
       server: { port: 0, host: '127.0.0.1', hmr: false, watch: null }, // no reload mid-measurement
-      plugins: [{ name: 'bench-devnet-json', configureServer: (sv) => void sv.middlewares.use('/devnet.json', (_q, res) => res.end(json)) }],
+      plugins: [
+        {
+          name: 'bench-devnet-json',
+          configureServer: (sv) => void sv.middlewares.use('/devnet.json', (_q, res) => res.end(json)),
+        },
+      ],
     });
     await server.listen();
     stops.unshift(() => server.close());
-    const browser = await chromium.launch({ executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+    const browser = await chromium.launch({
+      executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+      args: ['--no-sandbox'],
+    });
     stops.unshift(() => browser.close());
     const page = await browser.newPage();
     // no RPC, no polling: the page follows by gossip alone
-    const query = new URLSearchParams({ rpc: '', 'p2p-bootstrap': relayWs, storage: 'memory', 'sync-follow-interval-ms': '600000' });
+    const query = new URLSearchParams({
+      rpc: '',
+      'p2p-bootstrap': relayWs,
+      storage: 'memory',
+      'sync-follow-interval-ms': '600000',
+    });
     await page.goto(`${server.resolvedUrls!.local[0]}?${query}`);
-    await page.waitForFunction((n) => Number(document.body.dataset.head) >= n, devnet.chain.height, { timeout: 120_000, polling: 50 });
+    await page.waitForFunction((n) => Number(document.body.dataset.head) >= n, devnet.chain.height, {
+      timeout: 120_000,
+      polling: 50,
+    });
     await page.evaluate(() => {
-      const w = window as unknown as { alysNode: { on(e: 'head', l: (h: { number: number }) => void): void }; benchHeads: Record<number, number> };
+      const w = window as unknown as {
+        alysNode: { on(e: 'head', l: (h: { number: number }) => void): void };
+        benchHeads: Record<number, number>;
+      };
       w.benchHeads = {};
       w.alysNode.on('head', (h) => void (w.benchHeads[h.number] ??= Date.now()));
     });
@@ -233,9 +353,26 @@ async function browserPropagation(blocks: number): Promise<void> {
     const delays = [...appended].flatMap(([n, t]) => (heads[n] !== undefined ? [heads[n]! - t] : []));
     const sorted = [...delays].sort((x, y) => x - y);
     const p98 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.98))] ?? NaN;
-    const extra = { blocks, delivered: delays.length, path: 'devnet peer -TCP-> relay -WebSockets-> Chromium light node (gossip: proposer block + approve_block, aggregated and verified in the page)' };
-    report({ name: 'network.gossip.producer-to-browser-verified-head.median', unit: 'ms', value: median(delays), better: 'lower', ...extra });
-    report({ name: 'network.gossip.producer-to-browser-verified-head.p98', unit: 'ms', value: p98, better: 'lower', target: '< 2000 (one Alys slot)', ...extra });
+    const extra = {
+      blocks,
+      delivered: delays.length,
+      path: 'devnet peer -TCP-> relay -WebSockets-> Chromium light node (gossip: proposer block + approve_block, aggregated and verified in the page)',
+    };
+    report({
+      name: 'network.gossip.producer-to-browser-verified-head.median',
+      unit: 'ms',
+      value: median(delays),
+      better: 'lower',
+      ...extra,
+    });
+    report({
+      name: 'network.gossip.producer-to-browser-verified-head.p98',
+      unit: 'ms',
+      value: p98,
+      better: 'lower',
+      target: '< 2000 (one Alys slot)',
+      ...extra,
+    });
   } finally {
     for (const stop of stops) await stop().catch(() => {});
   }

@@ -46,7 +46,14 @@ async function baseline(url: string, head: number): Promise<number> {
     }),
   );
   const ms = performance.now() - t0;
-  report({ name: 'sync.baseline.download-json-parse', unit: 'blocks/s', value: (head * 1000) / ms, better: 'higher', blocks: head, mb: Math.round(bytes / 1e6) });
+  report({
+    name: 'sync.baseline.download-json-parse',
+    unit: 'blocks/s',
+    value: (head * 1000) / ms,
+    better: 'higher',
+    blocks: head,
+    mb: Math.round(bytes / 1e6),
+  });
   return (head * 1000) / ms;
 }
 
@@ -74,7 +81,13 @@ function untilHead(node: LightNode, number: number): Promise<NodeEvents['head']>
   });
 }
 
-async function syncOnce(served: ServedDevnet, mode: 'full' | 'pow-checkpoint', bls: 'blst' | 'noble', base: number, verifierWorkers = 0): Promise<void> {
+async function syncOnce(
+  served: ServedDevnet,
+  mode: 'full' | 'pow-checkpoint',
+  bls: 'blst' | 'noble',
+  base: number,
+  verifierWorkers = 0,
+): Promise<void> {
   const head = served.persisted.manifest.head;
   const node = nodeFor(served, { mode, bls, verifierWorkers });
   const reached = untilHead(node, head.number);
@@ -83,10 +96,20 @@ async function syncOnce(served: ServedDevnet, mode: 'full' | 'pow-checkpoint', b
   const h = await reached;
   const ms = performance.now() - t0;
   await node.stop();
-  if (h.hash !== head.hash) throw new Error(`sync ${mode}/${bls}: ended at ${h.hash}, the chain's head is ${head.hash}`);
+  if (h.hash !== head.hash)
+    throw new Error(`sync ${mode}/${bls}: ended at ${h.hash}, the chain's head is ${head.hash}`);
   const value = (head.number * 1000) / ms;
   const target = mode === 'full' ? (bls === 'blst' ? '>= 800 blocks/s' : undefined) : '>= 0.8x baseline';
-  report({ name: `sync.${mode}.${bls}${verifierWorkers ? `.workers-${verifierWorkers}` : ''}`, unit: 'blocks/s', value, baseline: base, better: 'higher', blocks: head.number, seconds: Number((ms / 1000).toFixed(1)), ...(target ? { target } : {}) });
+  report({
+    name: `sync.${mode}.${bls}${verifierWorkers ? `.workers-${verifierWorkers}` : ''}`,
+    unit: 'blocks/s',
+    value,
+    baseline: base,
+    better: 'higher',
+    blocks: head.number,
+    seconds: Number((ms / 1000).toFixed(1)),
+    ...(target ? { target } : {}),
+  });
 }
 
 async function warmStartNode(served: ServedDevnet): Promise<void> {
@@ -108,7 +131,15 @@ async function warmStartNode(served: ServedDevnet): Promise<void> {
       times.push(performance.now() - t0);
       await node.stop();
     }
-    report({ name: 'sync.warm-start.node-leveldb', unit: 'ms', value: Math.min(...times), better: 'lower', runs: times.map(Math.round), blocks: head.number, target: '<= 1000' });
+    report({
+      name: 'sync.warm-start.node-leveldb',
+      unit: 'ms',
+      value: Math.min(...times),
+      better: 'lower',
+      runs: times.map(Math.round),
+      blocks: head.number,
+      target: '<= 1000',
+    });
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -120,33 +151,72 @@ async function warmStartChromium(served: ServedDevnet): Promise<void> {
   const { chromium } = await import('playwright');
   const head = served.persisted.manifest.head;
   const instance = `bench${Date.now().toString(36)}`;
-  const json = JSON.stringify({ instance, chainSpec: chainSpecToJson(served.persisted.spec), rpc: [served.urls.consensus], evmRpc: [served.urls.evm] });
+  const json = JSON.stringify({
+    instance,
+    chainSpec: chainSpecToJson(served.persisted.spec),
+    rpc: [served.urls.consensus],
+    evmRpc: [served.urls.evm],
+  });
   const configFile = fileURLToPath(new URL('../vite.config.ts', import.meta.url));
-  const serveJson = (s: ViteDevServer | PreviewServer) => void s.middlewares.use('/devnet.json', (_q, res) => res.end(json));
+  const serveJson = (s: ViteDevServer | PreviewServer) =>
+    void s.middlewares.use('/devnet.json', (_q, res) => res.end(json));
   const plugin = { name: 'bench-devnet-json', configureServer: serveJson, configurePreviewServer: serveJson };
   const web = process.env['SYNC_BENCH_WEB'] === 'dev' ? 'dev' : 'build';
   let server: { resolvedUrls: { local: string[] } | null; close(): Promise<void> };
   if (web === 'dev') {
-    const dev = await createServer({ configFile, logLevel: 'warn', server: { port: 0, host: '127.0.0.1', hmr: false, watch: null }, plugins: [plugin] });
+    const dev = await createServer({
+      configFile,
+      logLevel: 'warn',
+      server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
+      plugins: [plugin],
+    });
     await dev.listen();
     server = dev;
   } else {
     const { build, preview } = await import('vite');
     const outDir = mkdtempSync(join(tmpdir(), 'alys-bench-web-'));
     await build({ configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-    const p = await preview({ configFile, logLevel: 'warn', build: { outDir }, preview: { port: 0, host: '127.0.0.1' }, plugins: [plugin] });
-    server = { resolvedUrls: p.resolvedUrls, close: async () => { await p.close(); rmSync(outDir, { recursive: true, force: true }); } };
+    const p = await preview({
+      configFile,
+      logLevel: 'warn',
+      build: { outDir },
+      preview: { port: 0, host: '127.0.0.1' },
+      plugins: [plugin],
+    });
+    server = {
+      resolvedUrls: p.resolvedUrls,
+      close: async () => {
+        await p.close();
+        rmSync(outDir, { recursive: true, force: true });
+      },
+    };
   }
   const url = `${server.resolvedUrls!.local[0]}?sync-batch-size=64`;
-  const browser = await chromium.launch({ executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+  const browser = await chromium.launch({
+    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+    args: ['--no-sandbox'],
+  });
   try {
     const page = await browser.newPage();
-    const atHead = () => page.waitForFunction((n) => Number(document.body.dataset.head) >= n, head.number, { timeout: 900_000, polling: 50 });
+    const atHead = () =>
+      page.waitForFunction((n) => Number(document.body.dataset.head) >= n, head.number, {
+        timeout: 900_000,
+        polling: 50,
+      });
     const t0 = performance.now();
     await page.goto(url);
     await atHead();
     const coldMs = performance.now() - t0;
-    report({ name: 'sync.chromium.pow-checkpoint.cold', unit: 'blocks/s', value: (head.number * 1000) / coldMs, better: 'higher', blocks: head.number, seconds: Number((coldMs / 1000).toFixed(1)), workers: 2, web });
+    report({
+      name: 'sync.chromium.pow-checkpoint.cold',
+      unit: 'blocks/s',
+      value: (head.number * 1000) / coldMs,
+      better: 'higher',
+      blocks: head.number,
+      seconds: Number((coldMs / 1000).toFixed(1)),
+      workers: 2,
+      web,
+    });
     const times: number[] = [];
     const storageMs: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -155,9 +225,21 @@ async function warmStartChromium(served: ServedDevnet): Promise<void> {
       await atHead();
       times.push(performance.now() - t1);
       storageMs.push(Number(await page.evaluate(() => document.body.dataset.startMs)));
-      if ((await page.evaluate(() => document.body.dataset.startKind)) !== 'warm-start') throw new Error('the reload did not warm-start');
+      if ((await page.evaluate(() => document.body.dataset.startKind)) !== 'warm-start')
+        throw new Error('the reload did not warm-start');
     }
-    report({ name: 'sync.warm-start.chromium-indexeddb', unit: 'ms', value: Math.min(...times), better: 'lower', runs: times.map(Math.round), storageLoadMs: storageMs, blocks: head.number, web, note: 'page reload to the verified head shown on the page (page boot and storage load; the verifier workers finish booting after it)', target: '<= 1000' });
+    report({
+      name: 'sync.warm-start.chromium-indexeddb',
+      unit: 'ms',
+      value: Math.min(...times),
+      better: 'lower',
+      runs: times.map(Math.round),
+      storageLoadMs: storageMs,
+      blocks: head.number,
+      web,
+      note: 'page reload to the verified head shown on the page (page boot and storage load; the verifier workers finish booting after it)',
+      target: '<= 1000',
+    });
     await page.evaluate(async (name) => {
       await (window as unknown as { alysPage?: { stop(): Promise<void> } }).alysPage?.stop();
       await new Promise((r) => {
@@ -185,7 +267,9 @@ export async function run(): Promise<void> {
   try {
     const head = served.persisted.manifest.head.number;
     const base = await baseline(served.urls.consensus, head);
-    const backends = (process.env['SYNC_BENCH_BACKENDS'] ?? 'blst,noble').split(',').filter((b) => b !== '' && b !== 'none') as Array<'blst' | 'noble'>;
+    const backends = (process.env['SYNC_BENCH_BACKENDS'] ?? 'blst,noble')
+      .split(',')
+      .filter((b) => b !== '' && b !== 'none') as Array<'blst' | 'noble'>;
     for (const bls of backends) {
       await syncOnce(served, 'pow-checkpoint', bls, base);
       await syncOnce(served, 'full', bls, base);

@@ -57,11 +57,21 @@ function measure(fn: () => void, ms = 400): number {
 }
 
 function op(name: string, msPerOp: number, extra: Record<string, unknown> = {}, baselineMs?: number): void {
-  report({ name, unit: 'ms/op', value: msPerOp, ...(baselineMs !== undefined ? { baseline: baselineMs } : {}), better: 'lower', opsPerSec: Math.round(1000 / msPerOp), ...extra });
+  report({
+    name,
+    unit: 'ms/op',
+    value: msPerOp,
+    ...(baselineMs !== undefined ? { baseline: baselineMs } : {}),
+    better: 'lower',
+    opsPerSec: Math.round(1000 / msPerOp),
+    ...extra,
+  });
 }
 
 function signingRootOf200TxBlock(): void {
-  const mainnet = load('eth-capella-blocks.json').blocks.find((b: { beacon_execution_payload?: unknown }) => b.beacon_execution_payload);
+  const mainnet = load('eth-capella-blocks.json').blocks.find(
+    (b: { beacon_execution_payload?: unknown }) => b.beacon_execution_payload,
+  );
   const payload = decodeExecutionPayloadJson(mainnet.beacon_execution_payload);
   payload.transactions = payload.transactions.slice(0, 200);
   const block: ConsensusBlock = {
@@ -73,9 +83,17 @@ function signingRootOf200TxBlock(): void {
     pegoutPaymentProposal: null,
     finalizedPegouts: [],
   };
-  op('verify.signing-root.200-tx-block', measure(() => signingRoot(block)), { transactions: 200 });
+  op(
+    'verify.signing-root.200-tx-block',
+    measure(() => signingRoot(block)),
+    { transactions: 200 },
+  );
   const full = decodeExecutionPayloadJson(mainnet.beacon_execution_payload);
-  op('verify.eth-block-hash.217-tx-mainnet', measure(() => computePayloadBlockHash(full)), { transactions: full.transactions.length });
+  op(
+    'verify.eth-block-hash.217-tx-mainnet',
+    measure(() => computePayloadBlockHash(full)),
+    { transactions: full.transactions.length },
+  );
 }
 
 async function bls(): Promise<void> {
@@ -102,10 +120,18 @@ async function bls(): Promise<void> {
     for (const backend of backends) {
       const authorities = prepareAuthorities(pks, backend);
       verifyAggregateApproval({ root, approval, authorities, backend }); // must verify
-      results.set(backend.name, measure(() => verifyAggregateApproval({ root, approval, authorities, backend }), 1500));
+      results.set(
+        backend.name,
+        measure(() => verifyAggregateApproval({ root, approval, authorities, backend }), 1500),
+      );
     }
     for (const [name, ms] of results)
-      op(`verify.bls.aggregate-approval.${n}-signers.${name}`, ms, { target: name === 'blst' ? '<= 2 ms' : name === 'wasm' ? '<= 8 ms' : 'baseline' }, results.get('noble'));
+      op(
+        `verify.bls.aggregate-approval.${n}-signers.${name}`,
+        ms,
+        { target: name === 'blst' ? '<= 2 ms' : name === 'wasm' ? '<= 8 ms' : 'baseline' },
+        results.get('noble'),
+      );
   }
 }
 
@@ -115,12 +141,18 @@ function auxpowAndHeaders(): void {
   const auxHash = parseHex(v.block_hash, 'hash', { prefix: 'forbidden' }).reverse();
   const chainId = Number(v.aux_chain_id);
   checkAuxPow(decodeAuxPow(bytes), auxHash, chainId, { variant: 'script-sig' });
-  op('verify.auxpow.decode-and-check', measure(() => checkAuxPow(decodeAuxPow(bytes), auxHash, chainId, { variant: 'script-sig' })), {
-    target: '>= 20000 ops/s per core',
-    vector: v.name,
-  });
+  op(
+    'verify.auxpow.decode-and-check',
+    measure(() => checkAuxPow(decodeAuxPow(bytes), auxHash, chainId, { variant: 'script-sig' })),
+    {
+      target: '>= 20000 ops/s per core',
+      vector: v.name,
+    },
+  );
 
-  const headers: Uint8Array[] = load('bitcoin-headers.json').retarget_span.headers.map((h: string) => parseHex(h, 'h', { prefix: 'optional', length: 80 }));
+  const headers: Uint8Array[] = load('bitcoin-headers.json').retarget_span.headers.map((h: string) =>
+    parseHex(h, 'h', { prefix: 'optional', length: 80 }),
+  );
   let i = 0;
   const targets = new Map<number, bigint>();
   const sha256dFloor = measure(() => headerHash(headers[i++ % headers.length]!));
@@ -142,10 +174,14 @@ function accountProof(): void {
   const c = load('eth-getproof.json').cases[0];
   const response = decodeGetProofResponse(c.result);
   verifyGetProofResponse(c.state_root, response);
-  op('verify.eth-account-proof', measure(() => verifyGetProofResponse(c.state_root, response)), {
-    case: c.name,
-    storageSlots: response.storageProof.length,
-  });
+  op(
+    'verify.eth-account-proof',
+    measure(() => verifyGetProofResponse(c.state_root, response)),
+    {
+      case: c.name,
+      storageSlots: response.storageProof.length,
+    },
+  );
 }
 
 function sha256Baselines(): void {
@@ -153,7 +189,15 @@ function sha256Baselines(): void {
     const data = new Uint8Array(size).fill(7);
     const nobleMs = measure(() => sha256(data));
     const nodeMs = measure(() => createHash('sha256').update(data).digest());
-    report({ name: `verify.sha256.${size}B.noble`, unit: 'ms/op', value: nobleMs, baseline: nodeMs, better: 'lower', baselineIs: 'node:crypto', MBps: Math.round(size / 1e6 / (nobleMs / 1000)) });
+    report({
+      name: `verify.sha256.${size}B.noble`,
+      unit: 'ms/op',
+      value: nobleMs,
+      baseline: nodeMs,
+      better: 'lower',
+      baselineIs: 'node:crypto',
+      MBps: Math.round(size / 1e6 / (nobleMs / 1000)),
+    });
   }
 }
 

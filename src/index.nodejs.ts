@@ -26,5 +26,10 @@ export function createLightNode(options: CreateLightNodeOptions = {}): LightNode
   const { config: input, chainSpec, platform, engines } = splitOptions(options);
   const resolved = resolveConfig({ runtime: 'node', layers: [nodeDefaultsLayer(), optionsLayer(input)] });
   const spec = chainSpec ?? loadChainSpecSync(resolved.config);
-  return createLightNodeFrom({ spec, config: resolved, platform: platform ?? createNodePlatform(resolved.config), ...(engines !== undefined ? { engines } : {}) });
+  return createLightNodeFrom({
+    spec,
+    config: resolved,
+    platform: platform ?? createNodePlatform(resolved.config),
+    ...(engines !== undefined ? { engines } : {}),
+  });
 }

@@ -42,10 +42,20 @@ export function createLightNode(options: CreateBrowserLightNodeOptions = {}): Li
   if (!spec) {
     const choice = resolveNetwork(config);
     if (choice.kind !== 'shipped')
-      throw new ConfigNetworkError(config.network, choice.specFile ?? '(none)', 'a browser cannot read chain spec files', {
-        hint: 'pass the spec itself as `chainSpec` (e.g. fetched and parsed with parseChainSpecJson), or choose a shipped network (dev, testnet)',
-      });
+      throw new ConfigNetworkError(
+        config.network,
+        choice.specFile ?? '(none)',
+        'a browser cannot read chain spec files',
+        {
+          hint: 'pass the spec itself as `chainSpec` (e.g. fetched and parsed with parseChainSpecJson), or choose a shipped network (dev, testnet)',
+        },
+      );
     spec = getChainSpec(choice.name);
   }
-  return createLightNodeFrom({ spec, config: resolved, platform: platform ?? createBrowserPlatform(config, databaseName !== undefined ? { databaseName } : {}), ...(engines !== undefined ? { engines } : {}) });
+  return createLightNodeFrom({
+    spec,
+    config: resolved,
+    platform: platform ?? createBrowserPlatform(config, databaseName !== undefined ? { databaseName } : {}),
+    ...(engines !== undefined ? { engines } : {}),
+  });
 }

@@ -36,7 +36,8 @@ function configUrl(params: URLSearchParams): string {
   if (asked === null) return '/devnet.json';
   const url = new URL(asked, location.href);
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  if (url.origin !== location.origin && !loopback) throw new Error(`?${CONFIG_PARAM} must be on this origin or a loopback host, got ${url.origin}`);
+  if (url.origin !== location.origin && !loopback)
+    throw new Error(`?${CONFIG_PARAM} must be on this origin or a loopback host, got ${url.origin}`);
   return url.href;
 }
 
@@ -45,7 +46,11 @@ async function main(): Promise<void> {
   const url = configUrl(params);
   params.delete(CONFIG_PARAM);
   const config = await fetchPageConfig(url);
-  window.alysPage = await startNodePage({ config, query: params.toString(), onNode: (node) => (window.alysNode = node) });
+  window.alysPage = await startNodePage({
+    config,
+    query: params.toString(),
+    onNode: (node) => (window.alysNode = node),
+  });
 }
 
 main().catch((e: unknown) => {

@@ -40,16 +40,24 @@ export async function fetchPageConfig(url: string): Promise<PageConfig> {
   } catch (e) {
     throw new Error(`${url}: not JSON (${(e as Error).message})`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${url}: expected an object { chainSpec, rpc, evmRpc }`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new Error(`${url}: expected an object { chainSpec, rpc, evmRpc }`);
   const o = json as Record<string, unknown>;
   const urls = (key: string): string[] => {
     const v = o[key] ?? [];
-    if (!Array.isArray(v) || !v.every((u) => typeof u === 'string')) throw new Error(`${url}: ${key} must be a list of URLs`);
+    if (!Array.isArray(v) || !v.every((u) => typeof u === 'string'))
+      throw new Error(`${url}: ${key} must be a list of URLs`);
     return v as string[];
   };
   if (o.chainSpec === undefined) throw new Error(`${url}: chainSpec is missing`);
-  if (o.instance !== undefined && (typeof o.instance !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(o.instance))) throw new Error(`${url}: instance must be a short name ([A-Za-z0-9_-], at most 64 characters)`);
-  return { chainSpec: parseChainSpec(o.chainSpec), rpc: urls('rpc'), evmRpc: urls('evmRpc'), ...(o.instance !== undefined ? { instance: o.instance as string } : {}) };
+  if (o.instance !== undefined && (typeof o.instance !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(o.instance)))
+    throw new Error(`${url}: instance must be a short name ([A-Za-z0-9_-], at most 64 characters)`);
+  return {
+    chainSpec: parseChainSpec(o.chainSpec),
+    rpc: urls('rpc'),
+    evmRpc: urls('evmRpc'),
+    ...(o.instance !== undefined ? { instance: o.instance as string } : {}),
+  };
 }
 
 export interface NodePage {
@@ -81,7 +89,12 @@ export async function startNodePage(opts: StartNodePageOptions): Promise<NodePag
       evmRpc: opts.config.evmRpc,
       verifierWorkers: opts.verifierWorkers ?? 2,
       storage: 'indexeddb',
-      ...(opts.config.instance !== undefined ? { databaseName: (spec: ChainSpec, mode: string) => `alys-light-${spec.chainId}-${mode}-${opts.config.instance}` } : {}),
+      ...(opts.config.instance !== undefined
+        ? {
+            databaseName: (spec: ChainSpec, mode: string) =>
+              `alys-light-${spec.chainId}-${mode}-${opts.config.instance}`,
+          }
+        : {}),
       ...(opts.query !== undefined ? { query: opts.query } : {}),
     });
   } catch (e) {
@@ -205,7 +218,10 @@ function bindUi(doc: Document) {
       const progress = el('progress') as HTMLProgressElement | null;
       if (progress) progress.value = s.target > 0 ? Math.min(1, s.current / s.target) : s.phase === 'following' ? 1 : 0;
       const eta = s.etaSeconds === null ? 'unknown' : s.etaSeconds === 0 ? 'now' : `${s.etaSeconds} s`;
-      text('sync-line', `block ${s.current} of ${s.target} · ${s.rate} blocks/s · ETA ${eta}${s.detail ? ` · ${s.detail}` : ''}`);
+      text(
+        'sync-line',
+        `block ${s.current} of ${s.target} · ${s.rate} blocks/s · ETA ${eta}${s.detail ? ` · ${s.detail}` : ''}`,
+      );
     },
     storage(s: NodeEvents['storage']) {
       set('startKind', s.kind);
@@ -234,11 +250,19 @@ function bindUi(doc: Document) {
           { text: src.id },
           { text: String(src.score), bad: src.score < 50 },
           {
-            text: src.faults === 0 ? '0' : `${src.faults} (${Object.entries(src.faultsByKind).map(([kind, n]) => `${kind} ${n}`).join(', ')})`,
+            text:
+              src.faults === 0
+                ? '0'
+                : `${src.faults} (${Object.entries(src.faultsByKind)
+                    .map(([kind, n]) => `${kind} ${n}`)
+                    .join(', ')})`,
             bad: src.faults > 0,
           },
           { text: String(src.successes) },
-          { text: src.bannedUntil > now ? `until ${new Date(src.bannedUntil).toISOString().slice(11, 19)}` : 'no', bad: src.bannedUntil > now },
+          {
+            text: src.bannedUntil > now ? `until ${new Date(src.bannedUntil).toISOString().slice(11, 19)}` : 'no',
+            bad: src.bannedUntil > now,
+          },
         ]),
       );
     },

@@ -111,6 +111,7 @@ export function replyError(error: Error): never {
 }
 
 export function asReplyError(value: unknown): Error | undefined {
-  if (value !== null && typeof value === 'object' && REPLY_ERROR in value) return (value as Record<symbol, Error>)[REPLY_ERROR];
+  if (value !== null && typeof value === 'object' && REPLY_ERROR in value)
+    return (value as Record<symbol, Error>)[REPLY_ERROR];
   return undefined;
 }

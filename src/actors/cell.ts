@@ -3,7 +3,14 @@
  * one message at a time. The cell (and so its address, ref and mailbox) outlives restarts of the
  * instance: messages sent while it restarts wait in the mailbox under its overflow policy.
  */
-import { asReplyError, type Actor, type ActorContext, type ActorDefinition, type ActorRef, type Message } from './actor.js';
+import {
+  asReplyError,
+  type Actor,
+  type ActorContext,
+  type ActorDefinition,
+  type ActorRef,
+  type Message,
+} from './actor.js';
 import type { ChildParent, StopOptions, SupervisedChild } from './child.js';
 import type { Envelope } from './envelope.js';
 import { ActorCrashedError, ActorStoppedError } from './errors.js';
@@ -19,7 +26,11 @@ const RESOLVED = Promise.resolve();
 const THROUGHPUT = 256;
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+  return (
+    v !== null &&
+    (typeof v === 'object' || typeof v === 'function') &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
 }
 
 export class ActorCell<M extends Message = Message, A = unknown> implements SupervisedChild {
@@ -157,7 +168,8 @@ export class ActorCell<M extends Message = Message, A = unknown> implements Supe
     // error cannot touch the replacement, and the replacement's loop is not blocked by it.
     const env = this.current;
     this.current = undefined;
-    if (env?.correlationId) this.kernel.settleReply(env.correlationId, false, new ActorCrashedError(this.address, error));
+    if (env?.correlationId)
+      this.kernel.settleReply(env.correlationId, false, new ActorCrashedError(this.address, error));
     else if (env) this.deadLetterCrashed(env, error);
     this.drainGeneration++;
     this.draining = false;
@@ -220,7 +232,12 @@ export class ActorCell<M extends Message = Message, A = unknown> implements Supe
     this.drainDone(generation);
   }
 
-  private async drainAsync(env: Envelope<M>, pending: PromiseLike<unknown>, generation: number, n: number): Promise<void> {
+  private async drainAsync(
+    env: Envelope<M>,
+    pending: PromiseLike<unknown>,
+    generation: number,
+    n: number,
+  ): Promise<void> {
     let result: unknown;
     try {
       result = await pending;
@@ -291,7 +308,8 @@ export class ActorCell<M extends Message = Message, A = unknown> implements Supe
   private abandonCurrent(): void {
     const env = this.current;
     this.current = undefined;
-    if (env?.correlationId) this.kernel.settleReply(env.correlationId, false, new ActorStoppedError(this.address, 'Stopping'));
+    if (env?.correlationId)
+      this.kernel.settleReply(env.correlationId, false, new ActorStoppedError(this.address, 'Stopping'));
     this.drainGeneration++;
     this.draining = false;
   }

@@ -15,31 +15,53 @@ export class ActorError extends Error {
 /** `ask` got no reply in time. The message may still be processed later (at-most-once, not exactly-once). */
 export class AskTimeoutError extends ActorError {
   override name = 'AskTimeoutError';
-  constructor(readonly address: string, readonly timeoutMs: number) {
-    super('ask-timeout', `ask to ${address} timed out after ${timeoutMs} ms; raise timeoutMs or check the actor's health`);
+  constructor(
+    readonly address: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      'ask-timeout',
+      `ask to ${address} timed out after ${timeoutMs} ms; raise timeoutMs or check the actor's health`,
+    );
   }
 }
 
 /** The mailbox was full and its policy refused the message (`fail`, `dropNewest`, `backoff` exhausted) or evicted it (`dropOldest`). */
 export class MailboxFullError extends ActorError {
   override name = 'MailboxFullError';
-  constructor(readonly address: string, readonly capacity: number, readonly policy: string) {
-    super('mailbox-full', `mailbox of ${address} is full (capacity ${capacity}, policy ${policy}); slow down or raise the capacity`);
+  constructor(
+    readonly address: string,
+    readonly capacity: number,
+    readonly policy: string,
+  ) {
+    super(
+      'mailbox-full',
+      `mailbox of ${address} is full (capacity ${capacity}, policy ${policy}); slow down or raise the capacity`,
+    );
   }
 }
 
 /** A `block`-policy sender waited for space longer than its timeout. */
 export class MailboxTimeoutError extends ActorError {
   override name = 'MailboxTimeoutError';
-  constructor(readonly address: string, readonly timeoutMs: number) {
-    super('mailbox-timeout', `no space in the mailbox of ${address} within ${timeoutMs} ms (policy block); the actor is overloaded`);
+  constructor(
+    readonly address: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      'mailbox-timeout',
+      `no space in the mailbox of ${address} within ${timeoutMs} ms (policy block); the actor is overloaded`,
+    );
   }
 }
 
 /** The target is stopped or has failed for good; the message went to dead letters. */
 export class ActorStoppedError extends ActorError {
   override name = 'ActorStoppedError';
-  constructor(readonly address: string, readonly state: string) {
+  constructor(
+    readonly address: string,
+    readonly state: string,
+  ) {
     super('actor-stopped', `actor ${address} is ${state} and accepts no messages`);
   }
 }
@@ -47,14 +69,21 @@ export class ActorStoppedError extends ActorError {
 /** The actor crashed while handling this message (or its worker died with the message in flight). */
 export class ActorCrashedError extends ActorError {
   override name = 'ActorCrashedError';
-  constructor(readonly address: string, cause: unknown) {
+  constructor(
+    readonly address: string,
+    cause: unknown,
+  ) {
     super('actor-crashed', `actor ${address} crashed: ${errorMessage(cause)}`, { cause });
   }
 }
 
 export class IllegalTransitionError extends ActorError {
   override name = 'IllegalTransitionError';
-  constructor(readonly address: string, readonly from: string, readonly to: string) {
+  constructor(
+    readonly address: string,
+    readonly from: string,
+    readonly to: string,
+  ) {
     super('illegal-transition', `actor ${address}: illegal lifecycle transition ${from} -> ${to}`);
   }
 }
@@ -77,7 +106,12 @@ export class NoRouteError extends ActorError {
 /** A supervisor exceeded its restart intensity and gave up; it is reported to its own parent as crashed. */
 export class EscalationError extends ActorError {
   override name = 'EscalationError';
-  constructor(readonly supervisor: string, readonly restarts: number, readonly periodMs: number, cause: unknown) {
+  constructor(
+    readonly supervisor: string,
+    readonly restarts: number,
+    readonly periodMs: number,
+    cause: unknown,
+  ) {
     super(
       'escalation',
       `supervisor ${supervisor} exceeded its restart intensity (${restarts} restarts within ${periodMs} ms) and escalates: ${errorMessage(cause)}`,
@@ -89,7 +123,12 @@ export class EscalationError extends ActorError {
 /** An error thrown inside a worker, rebuilt on this side of the boundary. */
 export class RemoteError extends ActorError {
   override name = 'RemoteError';
-  constructor(readonly remoteName: string, message: string, code: string, readonly remoteStack?: string) {
+  constructor(
+    readonly remoteName: string,
+    message: string,
+    code: string,
+    readonly remoteStack?: string,
+  ) {
     super(code, message);
   }
 }

@@ -34,7 +34,12 @@ export interface Kernel {
   publish<N extends Message>(topic: string, msg: N, opts: SendOptions | undefined, origin: SendOrigin): void;
   /** Send to one member of a load-balanced group. */
   tellGroup<N extends Message>(group: string, msg: N, opts: SendOptions | undefined, origin: SendOrigin): Promise<void>;
-  askGroup<T, N extends Message = Message>(group: string, msg: N, opts: AskOptions | undefined, origin: SendOrigin): Promise<T>;
+  askGroup<T, N extends Message = Message>(
+    group: string,
+    msg: N,
+    opts: AskOptions | undefined,
+    origin: SendOrigin,
+  ): Promise<T>;
   /** Complete a pending ask. Unknown ids (already timed out) are ignored. */
   settleReply(correlationId: MessageId, ok: boolean, value: unknown): void;
 }

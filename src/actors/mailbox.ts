@@ -72,7 +72,11 @@ export interface MailboxHost {
  */
 export function createActorMailbox(
   address: string,
-  kernel: { clock: Clock; deadLetters: DeadLetterQueue; settleReply(id: Envelope['messageId'], ok: boolean, value: unknown): void },
+  kernel: {
+    clock: Clock;
+    deadLetters: DeadLetterQueue;
+    settleReply(id: Envelope['messageId'], ok: boolean, value: unknown): void;
+  },
   onEnqueued: () => void,
   ...layers: (Partial<MailboxOptions> | undefined)[]
 ): Mailbox {
@@ -163,10 +167,12 @@ export class Mailbox {
         return this.refuse(env, 'mailbox-full', new MailboxFullError(this.host.address, this.capacity, 'fail'));
       case 'dropOldest': {
         const victim = this.evictFor(LANE[env.priority]);
-        if (!victim) return this.refuse(env, 'mailbox-full', new MailboxFullError(this.host.address, this.capacity, 'dropOldest'));
+        if (!victim)
+          return this.refuse(env, 'mailbox-full', new MailboxFullError(this.host.address, this.capacity, 'dropOldest'));
         this.stats.dropped++;
         this.deadLetter(victim, 'mailbox-evicted');
-        if (victim.correlationId) this.host.rejectAsk(victim, new MailboxFullError(this.host.address, this.capacity, 'dropOldest'));
+        if (victim.correlationId)
+          this.host.rejectAsk(victim, new MailboxFullError(this.host.address, this.capacity, 'dropOldest'));
         this.push(env);
         return RESOLVED;
       }
@@ -181,7 +187,16 @@ export class Mailbox {
   shift(): Envelope | undefined {
     if (this.count === 0) return undefined;
     const lanes = this.lanes;
-    const lane = lanes[2]!.size === this.count ? lanes[2]! : lanes[0]!.size > 0 ? lanes[0]! : lanes[1]!.size > 0 ? lanes[1]! : lanes[2]!.size > 0 ? lanes[2]! : lanes[3]!;
+    const lane =
+      lanes[2]!.size === this.count
+        ? lanes[2]!
+        : lanes[0]!.size > 0
+          ? lanes[0]!
+          : lanes[1]!.size > 0
+            ? lanes[1]!
+            : lanes[2]!.size > 0
+              ? lanes[2]!
+              : lanes[3]!;
     const env = lane.shift()!;
     this.count--;
     this.stats.dequeued++;

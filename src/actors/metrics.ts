@@ -43,13 +43,15 @@ abstract class Metric {
     readonly labelNames: readonly string[],
   ) {
     if (!NAME.test(name)) throw new TypeError(`invalid metric name ${JSON.stringify(name)}`);
-    for (const l of labelNames) if (!LABEL.test(l) || l === 'le') throw new TypeError(`invalid label name ${JSON.stringify(l)} on ${name}`);
+    for (const l of labelNames)
+      if (!LABEL.test(l) || l === 'le') throw new TypeError(`invalid label name ${JSON.stringify(l)} on ${name}`);
   }
   abstract readonly type: 'counter' | 'gauge' | 'histogram';
   abstract render(): string[];
   protected checkLabels(labels: Labels | undefined): void {
     if (!labels) return;
-    for (const k of Object.keys(labels)) if (!this.labelNames.includes(k)) throw new TypeError(`unknown label ${k} on ${this.name}`);
+    for (const k of Object.keys(labels))
+      if (!this.labelNames.includes(k)) throw new TypeError(`unknown label ${k} on ${this.name}`);
   }
 }
 
@@ -138,7 +140,9 @@ export class Histogram extends Metric {
   render(): string[] {
     const out: string[] = [];
     for (const [k, s] of this.series) {
-      this.buckets.forEach((b, i) => out.push(`${this.name}_bucket${formatLabels(this.labelNames, k, ['le', formatValue(b)])} ${s.counts[i]}`));
+      this.buckets.forEach((b, i) =>
+        out.push(`${this.name}_bucket${formatLabels(this.labelNames, k, ['le', formatValue(b)])} ${s.counts[i]}`),
+      );
       out.push(`${this.name}_bucket${formatLabels(this.labelNames, k, ['le', '+Inf'])} ${s.count}`);
       out.push(`${this.name}_sum${formatLabels(this.labelNames, k)} ${formatValue(s.sum)}`);
       out.push(`${this.name}_count${formatLabels(this.labelNames, k)} ${s.count}`);

@@ -42,7 +42,8 @@ export class Fifo<T> {
       const at = (this.head + i) & this.mask;
       const item = this.buf[at] as T;
       if (!pred(item)) continue;
-      for (let j = i; j < this.count - 1; j++) this.buf[(this.head + j) & this.mask] = this.buf[(this.head + j + 1) & this.mask];
+      for (let j = i; j < this.count - 1; j++)
+        this.buf[(this.head + j) & this.mask] = this.buf[(this.head + j + 1) & this.mask];
       this.buf[(this.head + this.count - 1) & this.mask] = undefined;
       this.count--;
       return item;

@@ -2,7 +2,10 @@ import type { ActorRef, AskOptions, Message, ReplyMap, SendOptions } from './act
 import type { Kernel } from './kernel.js';
 
 /** A ref is an address plus the kernel to send through; sends from outside any actor carry no sender. */
-export function createRef<M extends Message, R extends ReplyMap<M> = ReplyMap<M>>(address: string, kernel: Kernel): ActorRef<M, R> {
+export function createRef<M extends Message, R extends ReplyMap<M> = ReplyMap<M>>(
+  address: string,
+  kernel: Kernel,
+): ActorRef<M, R> {
   const origin = {};
   let target: ReturnType<Kernel['target']> | undefined;
   return {

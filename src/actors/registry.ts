@@ -110,10 +110,11 @@ export class Registry {
   dependentsOf(address: string): string[] {
     const out = new Set<string>();
     const visit = (target: string) => {
-      for (const [from, tos] of this.deps) if (tos.has(target) && !out.has(from)) {
-        out.add(from);
-        visit(from);
-      }
+      for (const [from, tos] of this.deps)
+        if (tos.has(target) && !out.has(from)) {
+          out.add(from);
+          visit(from);
+        }
     };
     visit(address);
     return [...out];

@@ -51,7 +51,9 @@ export function exponentialBackoff(opts: ExponentialBackoffOptions = {}): Restar
   const maxRetries = opts.maxRetries ?? 10;
   const resetAfterMs = opts.resetAfterMs ?? maxMs;
   if (initialMs < 0 || maxMs < initialMs || multiplier < 1 || jitter < 0 || jitter > 1 || maxRetries < 0)
-    throw new RangeError('exponentialBackoff: need 0 <= initialMs <= maxMs, multiplier >= 1, 0 <= jitter <= 1, maxRetries >= 0');
+    throw new RangeError(
+      'exponentialBackoff: need 0 <= initialMs <= maxMs, multiplier >= 1, 0 <= jitter <= 1, maxRetries >= 0',
+    );
   return {
     kind: 'exponential-backoff',
     tracker() {
@@ -64,7 +66,8 @@ export function exponentialBackoff(opts: ExponentialBackoffOptions = {}): Restar
           if (runningSince !== undefined && now - runningSince >= resetAfterMs) failures = 0;
           runningSince = undefined;
           failures++;
-          if (failures > maxRetries) return { restart: false, reason: `gave up after ${maxRetries} restarts (exponential backoff)` };
+          if (failures > maxRetries)
+            return { restart: false, reason: `gave up after ${maxRetries} restarts (exponential backoff)` };
           const base = Math.min(initialMs * Math.pow(multiplier, failures - 1), maxMs);
           lastDelay = Math.max(0, Math.round(base * (1 + jitter * (2 * random() - 1))));
           return { restart: true, delayMs: lastDelay };
@@ -158,5 +161,8 @@ export function never(): RestartPolicy {
 
 /** Restart at once, forever (bounded only by the supervisor's intensity). */
 export function immediate(): RestartPolicy {
-  return { ...exponentialBackoff({ initialMs: 0, maxMs: 0, jitter: 0, maxRetries: Number.MAX_SAFE_INTEGER }), kind: 'exponential-backoff' };
+  return {
+    ...exponentialBackoff({ initialMs: 0, maxMs: 0, jitter: 0, maxRetries: Number.MAX_SAFE_INTEGER }),
+    kind: 'exponential-backoff',
+  };
 }

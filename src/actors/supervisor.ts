@@ -75,7 +75,8 @@ interface CommonChildSpec {
   dependsOn?: string[];
 }
 
-export interface ActorChildSpec<D extends ActorDefinition<any, any, any> = ActorDefinition<any, any, any>> extends CommonChildSpec {
+export interface ActorChildSpec<D extends ActorDefinition<any, any, any> = ActorDefinition<any, any, any>>
+  extends CommonChildSpec {
   actor: D;
   args?: D extends ActorDefinition<any, any, infer A> ? A : never;
   placement?: PlacementFactory;
@@ -112,14 +113,21 @@ export interface SupervisorEnv {
 
 export class ChildStartError extends ActorError {
   override name = 'ChildStartError';
-  constructor(readonly supervisor: string, readonly child: string, cause: unknown) {
+  constructor(
+    readonly supervisor: string,
+    readonly child: string,
+    cause: unknown,
+  ) {
     super('child-start', `supervisor ${supervisor} could not start child ${child}: ${errorMessage(cause)}`, { cause });
   }
 }
 
 export class HealthCheckFailedError extends ActorError {
   override name = 'HealthCheckFailedError';
-  constructor(readonly address: string, readonly failures: number) {
+  constructor(
+    readonly address: string,
+    readonly failures: number,
+  ) {
     super('health-check', `actor ${address} failed ${failures} consecutive health checks`);
   }
 }
@@ -166,12 +174,16 @@ export class Supervisor implements SupervisedChild, ChildParent {
     this.lifecycle = new Lifecycle(address);
     this.strategy = spec.strategy;
     this.intensity = spec.intensity ?? DEFAULT_INTENSITY;
-    if (this.intensity.maxRestarts < 0 || this.intensity.periodMs <= 0) throw new RangeError(`${address}: invalid restart intensity`);
+    if (this.intensity.maxRestarts < 0 || this.intensity.periodMs <= 0)
+      throw new RangeError(`${address}: invalid restart intensity`);
     const seen = new Set<string>();
     for (const childSpec of spec.children) {
       if (seen.has(childSpec.id)) throw new Error(`${address}: duplicate child id ${childSpec.id}`);
       for (const dep of childSpec.dependsOn ?? [])
-        if (!seen.has(dep)) throw new Error(`${address}: child ${childSpec.id} depends on ${dep}, which must be an earlier sibling (start order)`);
+        if (!seen.has(dep))
+          throw new Error(
+            `${address}: child ${childSpec.id} depends on ${dep}, which must be an earlier sibling (start order)`,
+          );
       seen.add(childSpec.id);
       this.addEntry(childSpec);
     }
@@ -231,14 +243,22 @@ export class Supervisor implements SupervisedChild, ChildParent {
     this.installTracker(entry, entry.tracker);
     this.entries.push(entry);
     this.byChild.set(child, entry);
-    this.env.registry.register({ id: spec.id, address, placement, child, parent: this.address, ...(deliver ? { deliver } : {}) });
+    this.env.registry.register({
+      id: spec.id,
+      address,
+      placement,
+      child,
+      parent: this.address,
+      ...(deliver ? { deliver } : {}),
+    });
     for (const dep of spec.dependsOn ?? []) this.env.registry.addDependency(address, `${this.address}/${dep}`);
     return entry;
   }
 
   /** Add and start a child at run time (OTP start_child). */
   async startChild(spec: ChildSpec): Promise<SupervisedChild> {
-    if (this.entries.some((e) => e.spec.id === spec.id)) throw new Error(`${this.address}: duplicate child id ${spec.id}`);
+    if (this.entries.some((e) => e.spec.id === spec.id))
+      throw new Error(`${this.address}: duplicate child id ${spec.id}`);
     const entry = this.addEntry(spec);
     await this.run(async () => {
       await entry.child.start();
@@ -393,7 +413,13 @@ export class Supervisor implements SupervisedChild, ChildParent {
     } else {
       if (!child.lifecycle.is('Crashed', 'StartFailed')) return;
       this.clearHealth(entry);
-      this.emit({ type: 'child-failed', address: this.address, child: child.address, error: errorMessage(error), at: this.now() });
+      this.emit({
+        type: 'child-failed',
+        address: this.address,
+        child: child.address,
+        error: errorMessage(error),
+        at: this.now(),
+      });
       if (entry.restartType === 'temporary') {
         this.giveUpOn(entry, 'temporary child is never restarted', error);
         return;
@@ -405,7 +431,10 @@ export class Supervisor implements SupervisedChild, ChildParent {
       if (normalExit) await child.stop({ final: true, timeoutMs: entry.shutdownTimeoutMs });
       else this.giveUpOn(entry, decision.reason, error);
       // siblings stopped for a group restart that this child was part of still need to come back
-      await this.restartGroup(this.entries.filter((e) => e.pendingRestart), error);
+      await this.restartGroup(
+        this.entries.filter((e) => e.pendingRestart),
+        error,
+      );
       return;
     }
     if (this.intensityExceeded()) {
@@ -418,14 +447,21 @@ export class Supervisor implements SupervisedChild, ChildParent {
       this.clearHealth(e);
       // temporary siblings are terminated for good, never restarted (OTP)
       const temporary = e.restartType === 'temporary';
-      if (!temporary && e.child.lifecycle.is('Running', 'Backoff', 'Crashed', 'StartFailed', 'Stopped')) e.pendingRestart = true;
+      if (!temporary && e.child.lifecycle.is('Running', 'Backoff', 'Crashed', 'StartFailed', 'Stopped'))
+        e.pendingRestart = true;
       await e.child.stop({ final: temporary, timeoutMs: e.shutdownTimeoutMs });
     }
     entry.pendingRestart = true;
     if (!this.lifecycle.is('Running') || this.escalating) return; // stopped meanwhile
     if (decision.delayMs > 0) {
       if (child.lifecycle.is('Crashed', 'StartFailed')) child.enterBackoff();
-      this.emit({ type: 'child-backoff', address: this.address, child: child.address, delayMs: decision.delayMs, at: this.now() });
+      this.emit({
+        type: 'child-backoff',
+        address: this.address,
+        child: child.address,
+        delayMs: decision.delayMs,
+        at: this.now(),
+      });
       const timer = this.env.kernel.clock.setTimer(() => {
         this.timers.delete(timer);
         void this.run(() => this.restartGroup(affected, error));
@@ -497,7 +533,9 @@ export class Supervisor implements SupervisedChild, ChildParent {
       this.clearHealth(e);
       await e.child.stop({ final: false, timeoutMs: e.shutdownTimeoutMs });
     }
-    const err = intensity ? new EscalationError(this.address, this.restartTimes.length, this.intensity.periodMs, error) : error;
+    const err = intensity
+      ? new EscalationError(this.address, this.restartTimes.length, this.intensity.periodMs, error)
+      : error;
     this.lastError = err;
     this.emit({ type: 'escalated', address: this.address, error: errorMessage(err), at: this.now() });
     this.lifecycle.transition('Crashed');

@@ -90,7 +90,9 @@ export class ActorSystem implements Kernel {
     this.metrics = opts.metrics ?? new MetricsRegistry();
     this.deadLetters = new DeadLetterQueue(
       opts.deadLetterCapacity ?? 1000,
-      this.metrics.counter('actor_dead_letters_total', 'Messages that could not be delivered or processed, by reason', ['reason']),
+      this.metrics.counter('actor_dead_letters_total', 'Messages that could not be delivered or processed, by reason', [
+        'reason',
+      ]),
     );
     this.bus = new Bus({
       exists: (a) => this.registry.get(a)?.deliver !== undefined,
@@ -104,7 +106,13 @@ export class ActorSystem implements Kernel {
         for (const l of this.listeners) l(e);
       },
     });
-    this.registry.register({ id: this.name, address: this.root.address, placement: 'supervisor', child: this.root, parent: undefined });
+    this.registry.register({
+      id: this.name,
+      address: this.root.address,
+      placement: 'supervisor',
+      child: this.root,
+      parent: undefined,
+    });
     this.root.onRootFailure = (error) => void this.finish({ reason: 'failed', error });
     this.registerMetrics();
   }
@@ -156,11 +164,17 @@ export class ActorSystem implements Kernel {
   /** Send to one member of a load-balanced group. */
   tellGroup<N extends Message>(group: string, msg: N, opts?: SendOptions, origin: SendOrigin = {}): Promise<void> {
     const member = this.bus.pick(group);
-    if (member === undefined) return this.noRoute({ kind: 'group', group, to: '' }, msg, opts, origin, `group ${group}`);
+    if (member === undefined)
+      return this.noRoute({ kind: 'group', group, to: '' }, msg, opts, origin, `group ${group}`);
     return this.dispatch(this.envelope({ kind: 'group', group, to: member }, msg, opts, origin, false), member);
   }
 
-  askGroup<T, N extends Message = Message>(group: string, msg: N, opts?: AskOptions, origin: SendOrigin = {}): Promise<T> {
+  askGroup<T, N extends Message = Message>(
+    group: string,
+    msg: N,
+    opts?: AskOptions,
+    origin: SendOrigin = {},
+  ): Promise<T> {
     const member = this.bus.pick(group);
     if (member === undefined) return Promise.reject(new NoRouteError(`group ${group}`));
     return this.askVia({ kind: 'group', group, to: member }, member, msg, opts, origin);
@@ -201,7 +215,10 @@ export class ActorSystem implements Kernel {
     let t = this.directs.get(to);
     if (!t) {
       if (this.directs.size >= 4096) this.directs.clear();
-      this.directs.set(to, (t = { address: to, routing: Object.freeze({ kind: 'direct', to }) as Routing, deliver: undefined, epoch: -1 }));
+      this.directs.set(
+        to,
+        (t = { address: to, routing: Object.freeze({ kind: 'direct', to }) as Routing, deliver: undefined, epoch: -1 }),
+      );
     }
     if (t.epoch !== this.registry.epoch) this.refresh(t);
     return t;
@@ -236,7 +253,13 @@ export class ActorSystem implements Kernel {
 
   // ---------------------------------------------------------------- internals
 
-  private envelope(routing: Routing, payload: Message, opts: SendOptions | undefined, origin: SendOrigin, isAsk: boolean): Envelope {
+  private envelope(
+    routing: Routing,
+    payload: Message,
+    opts: SendOptions | undefined,
+    origin: SendOrigin,
+    isAsk: boolean,
+  ): Envelope {
     const messageId = this.ids.next();
     const cause = origin.cause;
     // one object shape for every envelope keeps the hot path monomorphic
@@ -269,7 +292,13 @@ export class ActorSystem implements Kernel {
     return deliver(env);
   }
 
-  private noRoute(routing: Routing, msg: Message, opts: SendOptions | undefined, origin: SendOrigin, what: string): Promise<void> {
+  private noRoute(
+    routing: Routing,
+    msg: Message,
+    opts: SendOptions | undefined,
+    origin: SendOrigin,
+    what: string,
+  ): Promise<void> {
     const env = this.envelope(routing, msg, opts, origin, false);
     this.deadLetters.add({ envelope: env, reason: 'no-route', target: what, at: this.clock.now() });
     const p = Promise.reject(new NoRouteError(what));
@@ -277,7 +306,13 @@ export class ActorSystem implements Kernel {
     return p;
   }
 
-  private askVia<T>(routing: Routing, to: string, msg: Message, opts: AskOptions | undefined, origin: SendOrigin): Promise<T> {
+  private askVia<T>(
+    routing: Routing,
+    to: string,
+    msg: Message,
+    opts: AskOptions | undefined,
+    origin: SendOrigin,
+  ): Promise<T> {
     if (this.done) return Promise.reject(new ActorStoppedError(to, 'terminated'));
     const env = this.envelope(routing, msg, opts, origin, true);
     const timeoutMs = opts?.timeoutMs ?? this.askTimeoutMs;
@@ -316,7 +351,9 @@ export class ActorSystem implements Kernel {
       .collect(() => this.registry.list().map((i) => [{ address: i.address }, i.restarts]));
     this.metrics
       .gauge('actor_up', '1 when the actor is Running, else 0', ['address', 'state'])
-      .collect(() => this.registry.list().map((i) => [{ address: i.address, state: i.state }, i.state === 'Running' ? 1 : 0]));
+      .collect(() =>
+        this.registry.list().map((i) => [{ address: i.address, state: i.state }, i.state === 'Running' ? 1 : 0]),
+      );
     this.metrics
       .counter('actor_mailbox_dropped_total', 'Messages refused or evicted by a full mailbox', ['address'])
       .collect(() => {

@@ -28,14 +28,28 @@ async function send(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { to: { type: 'string' }, value: { type: 'string' }, sats: { type: 'string' }, user: { type: 'string' }, control: { type: 'string' } },
+    options: {
+      to: { type: 'string' },
+      value: { type: 'string' },
+      sats: { type: 'string' },
+      user: { type: 'string' },
+      control: { type: 'string' },
+    },
   });
   const kind = positionals[0];
-  if (!kind || !['transfer', 'pegin', 'pegout'].includes(kind)) throw new Error(`send needs transfer, pegin or pegout\n${USAGE}`);
-  const body: Record<string, unknown> = { to: values.to, ...(values.value ? { value: values.value } : {}), ...(values.sats ? { sats: values.sats } : {}), ...(values.user ? { user: Number(values.user) } : {}) };
+  if (!kind || !['transfer', 'pegin', 'pegout'].includes(kind))
+    throw new Error(`send needs transfer, pegin or pegout\n${USAGE}`);
+  const body: Record<string, unknown> = {
+    to: values.to,
+    ...(values.value ? { value: values.value } : {}),
+    ...(values.sats ? { sats: values.sats } : {}),
+    ...(values.user ? { user: Number(values.user) } : {}),
+  };
   const url = `${values.control ?? 'http://127.0.0.1:3003'}/devnet/send/${kind}`;
   const res = await fetch(url, { method: 'POST', body: JSON.stringify(body) }).catch((e: Error) => {
-    throw new Error(`cannot reach the devnet control endpoint at ${url} (${e.message}); is \`npm run devnet\` running?`);
+    throw new Error(
+      `cannot reach the devnet control endpoint at ${url} (${e.message}); is \`npm run devnet\` running?`,
+    );
   });
   const out = await res.text();
   console.log(out);
@@ -72,7 +86,8 @@ async function run(argv: string[]): Promise<number> {
   const { createDevnet } = await import('../devnet/devnet.js');
   const { serveControl } = await import('../devnet/control.js');
   const slotMs = int(values['slot-ms'], 'slot-ms', 2000);
-  if (slotMs < 1000 || slotMs % 1000 !== 0) throw new Error('--slot-ms must be a multiple of 1000 (payload timestamps are in seconds)');
+  if (slotMs < 1000 || slotMs % 1000 !== 0)
+    throw new Error('--slot-ms must be a multiple of 1000 (payload timestamps are in seconds)');
   const devnet = await createDevnet({
     authorities: int(values.authorities, 'authorities', 3),
     slotDuration: slotMs,
@@ -88,7 +103,11 @@ async function run(argv: string[]): Promise<number> {
   let faulty: { url: string; close(): Promise<void> } | undefined;
   if (values.fault) {
     const { serveFaultyConsensusRpc } = await import('../devnet/faults.js');
-    faulty = await serveFaultyConsensusRpc(devnet, { fault: values.fault as never, seed: values.seed ?? 'alys-devnet', port: int(values['fault-port'], 'fault-port', 3010) });
+    faulty = await serveFaultyConsensusRpc(devnet, {
+      fault: values.fault as never,
+      seed: values.seed ?? 'alys-devnet',
+      port: int(values['fault-port'], 'fault-port', 3010),
+    });
   }
   const peer = await startPeer(devnet, values);
   console.log(
@@ -140,7 +159,12 @@ async function generateCommand(values: Record<string, string | boolean | undefin
     txPerBlock: int(str('tx-per-block'), 'tx-per-block', 24),
     authorities: int(str('authorities'), 'authorities', 3),
     dataDir: out,
-    onProgress: quiet ? undefined : (p) => console.error(`[devnet] generated ${p.block}/${p.blocks} blocks in ${(p.elapsedMs / 1000).toFixed(1)} s (${(p.elapsedMs / p.block).toFixed(1)} ms/block)`),
+    onProgress: quiet
+      ? undefined
+      : (p) =>
+          console.error(
+            `[devnet] generated ${p.block}/${p.blocks} blocks in ${(p.elapsedMs / 1000).toFixed(1)} s (${(p.elapsedMs / p.block).toFixed(1)} ms/block)`,
+          ),
   });
   const t0 = performance.now();
   const manifest = persistDevnet(g.devnet, out, { seed, options: g.options, stats: g.stats });
@@ -180,11 +204,16 @@ async function generateCommand(values: Record<string, string | boolean | undefin
 }
 
 /** The federation as a libp2p peer (alys-protocol.md 7): TCP on --p2p-port, WebSockets next to it; none with --no-p2p. */
-async function startPeer(devnet: Parameters<typeof import('../devnet/p2p.js').startDevnetPeer>[0], values: Record<string, string | boolean | undefined>) {
+async function startPeer(
+  devnet: Parameters<typeof import('../devnet/p2p.js').startDevnetPeer>[0],
+  values: Record<string, string | boolean | undefined>,
+) {
   if (values['no-p2p']) return undefined;
   const { startDevnetPeer } = await import('../devnet/p2p.js');
   const port = int(values['p2p-port'] as string | undefined, 'p2p-port', 0);
-  return startDevnetPeer(devnet, { listen: [`/ip4/127.0.0.1/tcp/${port}`, `/ip4/127.0.0.1/tcp/${port === 0 ? 0 : port + 1}/ws`] });
+  return startDevnetPeer(devnet, {
+    listen: [`/ip4/127.0.0.1/tcp/${port}`, `/ip4/127.0.0.1/tcp/${port === 0 ? 0 : port + 1}/ws`],
+  });
 }
 
 /** `--serve <dir>`: a persisted devnet, served again (frozen); its p2p peer serves blocks_by_range (nothing new to gossip). */

@@ -34,10 +34,12 @@ export function renderProgress(s: ProgressState, width = 24): string {
     `${current}/${target}`,
   ];
   if (sync && sync.rate > 0 && sync.phase !== 'following') parts.push(`${Math.round(sync.rate)} blk/s`);
-  if (sync && sync.etaSeconds !== null && sync.etaSeconds > 0 && sync.phase !== 'following') parts.push(`ETA ${duration(sync.etaSeconds)}`);
+  if (sync && sync.etaSeconds !== null && sync.etaSeconds > 0 && sync.phase !== 'following')
+    parts.push(`ETA ${duration(sync.etaSeconds)}`);
   if (s.head) parts.push(`head ${s.head.number} (${s.head.hash.slice(0, 10)}..)`);
   if (s.finalized) parts.push(`final ${s.finalized.number}`);
-  if (s.penalised.size) parts.push(`penalised sources: ${[...s.penalised].map(([id, score]) => `${id}=${score}`).join(' ')}`);
+  if (s.penalised.size)
+    parts.push(`penalised sources: ${[...s.penalised].map(([id, score]) => `${id}=${score}`).join(' ')}`);
   if (sync?.phase === 'stalled' && sync.detail) parts.push(`(${sync.detail})`);
   return parts.join('  ');
 }

@@ -24,7 +24,13 @@ export async function queryCommand(argv: string[]): Promise<number> {
     ({ values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { ...configParseArgsOptions(), config: { type: 'string' }, at: { type: 'string' }, 'timeout-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        ...configParseArgsOptions(),
+        config: { type: 'string' },
+        at: { type: 'string' },
+        'timeout-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }));
   } catch (e) {
     console.error(`${(e as Error).message}\n\n${QUERY_USAGE}`);
@@ -48,7 +54,9 @@ export async function queryCommand(argv: string[]): Promise<number> {
   if (at === 'latest' || at === 'safe' || at === 'finalized') tag = at;
   else if (/^\d+$/.test(at)) tag = `0x${BigInt(at).toString(16)}`;
   else {
-    console.error(`alys-light query balance: --at takes latest, safe, finalized or a block number, not ${JSON.stringify(at)}`);
+    console.error(
+      `alys-light query balance: --at takes latest, safe, finalized or a block number, not ${JSON.stringify(at)}`,
+    );
     return 2;
   }
   const timeoutMs = values['timeout-ms'] === undefined ? 120_000 : Number(values['timeout-ms']);
@@ -70,25 +78,53 @@ export async function queryCommand(argv: string[]): Promise<number> {
     throw e;
   }
   const n = node;
-  const synced = new Promise<void>((resolve) => n.on('sync', (s) => s.phase === 'following' && s.current >= s.target && resolve()));
+  const synced = new Promise<void>((resolve) =>
+    n.on('sync', (s) => s.phase === 'following' && s.current >= s.target && resolve()),
+  );
   try {
     await n.start();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = await Promise.race([synced.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs)))]);
+    const timedOut = await Promise.race([
+      synced.then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
+    ]);
     clearTimeout(timer);
     if (timedOut) {
       const s = await n.status();
-      console.error(`alys-light query: not caught up after ${timeoutMs} ms (at ${s.sync?.current ?? 0} of ${s.sync?.target ?? '?'}); answering from the verified head ${s.head?.number ?? '-'}`);
+      console.error(
+        `alys-light query: not caught up after ${timeoutMs} ms (at ${s.sync?.current ?? 0} of ${s.sync?.target ?? '?'}); answering from the verified head ${s.head?.number ?? '-'}`,
+      );
     }
     // pin one verified block, then read the balance at exactly that block
-    const block = (await n.provider.request({ method: 'eth_getBlockByNumber', params: [tag, false] })) as { number: string; hash: string } | null;
+    const block = (await n.provider.request({ method: 'eth_getBlockByNumber', params: [tag, false] })) as {
+      number: string;
+      hash: string;
+    } | null;
     if (!block) throw new Error(`no verified block for ${at} yet`);
     const balance = (await n.provider.request({ method: 'eth_getBalance', params: [address, block.number] })) as string;
-    console.log(toJson({ query: 'balance', address: address.toLowerCase(), balance: BigInt(balance).toString(), block: { number: Number(BigInt(block.number)), hash: block.hash }, verified: true, mode: n.config.config.mode }));
+    console.log(
+      toJson({
+        query: 'balance',
+        address: address.toLowerCase(),
+        balance: BigInt(balance).toString(),
+        block: { number: Number(BigInt(block.number)), hash: block.hash },
+        verified: true,
+        mode: n.config.config.mode,
+      }),
+    );
     return 0;
   } catch (e) {
     const err = e as Error & { code?: number; data?: unknown };
-    console.log(toJson({ query: 'balance', address: address.toLowerCase(), verified: false, error: err.message.split('\n')[0], ...(err.code !== undefined ? { code: err.code } : {}), ...(err.data !== undefined ? { data: err.data } : {}) }));
+    console.log(
+      toJson({
+        query: 'balance',
+        address: address.toLowerCase(),
+        verified: false,
+        error: err.message.split('\n')[0],
+        ...(err.code !== undefined ? { code: err.code } : {}),
+        ...(err.data !== undefined ? { data: err.data } : {}),
+      }),
+    );
     return 1;
   } finally {
     await n.stop();

@@ -6,8 +6,21 @@
  * (JSON with --json). `--metrics-port` serves /metrics, /status and /healthz.
  */
 import { parseArgs } from 'node:util';
-import { ConfigBaseError, configParseArgsOptions, describeConfigKeys, type ConfigKey, type FlagValues, type LightNodeConfig } from '../config/index.js';
-import { createConfigFileWatcher, loadChainSpec, loadNodeConfig, configFileOf, type ConfigFileWatcher } from '../config/nodejs/index.js';
+import {
+  ConfigBaseError,
+  configParseArgsOptions,
+  describeConfigKeys,
+  type ConfigKey,
+  type FlagValues,
+  type LightNodeConfig,
+} from '../config/index.js';
+import {
+  createConfigFileWatcher,
+  loadChainSpec,
+  loadNodeConfig,
+  configFileOf,
+  type ConfigFileWatcher,
+} from '../config/nodejs/index.js';
 import { createLightNodeFrom, type LightNode } from '../node/node.js';
 import { createNodePlatform } from '../platform/nodejs/platform.js';
 import { renderProgress, type ProgressState } from './progress.js';
@@ -81,7 +94,10 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
   let watcher: ConfigFileWatcher | undefined;
   try {
     const flags = args.values as FlagValues;
-    const resolved = await loadNodeConfig({ flags, ...(opts.relay ? { defaults: { p2p: { listen: RELAY_LISTEN, bootstrap: [] } } } : {}) });
+    const resolved = await loadNodeConfig({
+      flags,
+      ...(opts.relay ? { defaults: { p2p: { listen: RELAY_LISTEN, bootstrap: [] } } } : {}),
+    });
     for (const w of resolved.warnings) out.write(`warning: ${w}\n`);
     const spec = await loadChainSpec(resolved.config);
     const config = resolved.config;
@@ -100,7 +116,12 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
       },
     });
     const file = configFileOf({ flags });
-    if (file) watcher = createConfigFileWatcher({ file, manager: { update: (change) => node.updateConfig(change) }, log: (level, message) => out.write(`${level}: ${message}\n`) });
+    if (file)
+      watcher = createConfigFileWatcher({
+        file,
+        manager: { update: (change) => node.updateConfig(change) },
+        log: (level, message) => out.write(`${level}: ${message}\n`),
+      });
   } catch (e) {
     if (e instanceof ConfigBaseError) {
       console.error(e.message);
@@ -145,7 +166,9 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
   });
   node.on('fork', (f) => note(`fork ${f.kind} at ${f.number}: ${f.detail}`));
   node.on('storage', (s) => note(`storage: ${s.kind}: ${s.detail}${s.ms !== undefined ? ` (${s.ms} ms)` : ''}`));
-  node.on('health', (h) => note(`actor ${h.address}: ${h.state}${h.detail ? `: ${String(h.detail).split('\n')[0]}` : ''}`));
+  node.on('health', (h) =>
+    note(`actor ${h.address}: ${h.state}${h.detail ? `: ${String(h.detail).split('\n')[0]}` : ''}`),
+  );
 
   const started = Date.now();
   let startHead = -1;
@@ -166,7 +189,10 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
   // A long-running node is not brought down by a stray rejection inside a dependency (e.g. a
   // transport's handshake timing out after its caller moved on): it is reported and the node goes on.
   // The node's own failures are contained by the actor supervisors.
-  const onUnhandled = (reason: unknown) => out.write(`warning: unhandled rejection (ignored): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
+  const onUnhandled = (reason: unknown) =>
+    out.write(
+      `warning: unhandled rejection (ignored): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`,
+    );
   process.on('unhandledRejection', onUnhandled);
 
   let exitCode = 0;
@@ -180,7 +206,10 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
     note(
       `alys-light: chain ${node.spec.chainId}, mode ${cfg.mode}, storage ${cfg.storage}${cfg.storage === 'level' ? ` (${cfg.dataDir})` : ''}, ${cfg.rpc.length} consensus RPC, ${cfg.evmRpc.length} EVM RPC${statusServer ? `, metrics ${statusServer.url}/metrics` : ''}`,
     );
-    if (first.p2p) note(`p2p ${first.p2p.peerId}${opts.relay ? ' (relay)' : ''}: ${first.p2p.addresses.join(' ') || 'not listening (dials out only)'}`);
+    if (first.p2p)
+      note(
+        `p2p ${first.p2p.peerId}${opts.relay ? ' (relay)' : ''}: ${first.p2p.addresses.join(' ') || 'not listening (dials out only)'}`,
+      );
     opts.onStarted?.(node, { statusUrl: statusServer ? `${statusServer.url}/status` : null });
     const why = await stopped;
     if (tty) out.write('\n');
@@ -201,8 +230,15 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
     else
       console.log(
         `stopped (${why}) after ${summary.seconds}s: head ${summary.head?.number ?? '-'} ${summary.head?.hash ?? ''}, finalized ${summary.finalized}, ${summary.verifiedThisRun} blocks verified this run` +
-          (summary.restarts.length ? `; restarts: ${summary.restarts.map((r) => `${r.address} x${r.restarts}`).join(', ')}` : '') +
-          (summary.sources.some((s) => s.faults) ? `; faulty sources: ${summary.sources.filter((s) => s.faults).map((s) => `${s.id} (${s.faults} faults, score ${s.score})`).join(', ')}` : ''),
+          (summary.restarts.length
+            ? `; restarts: ${summary.restarts.map((r) => `${r.address} x${r.restarts}`).join(', ')}`
+            : '') +
+          (summary.sources.some((s) => s.faults)
+            ? `; faulty sources: ${summary.sources
+                .filter((s) => s.faults)
+                .map((s) => `${s.id} (${s.faults} faults, score ${s.score})`)
+                .join(', ')}`
+            : ''),
       );
   } catch (e) {
     console.error(`alys-light run: ${(e as Error).message}`);

@@ -14,7 +14,8 @@ export interface StatusServer {
 }
 
 /** JSON with bigint as decimal strings. */
-export const toJson = (value: unknown): string => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+export const toJson = (value: unknown): string =>
+  JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
 export async function serveStatus(node: LightNode, port: number, host = '127.0.0.1'): Promise<StatusServer> {
   const server: Server = createServer((req, res) => {
@@ -28,11 +29,23 @@ export async function serveStatus(node: LightNode, port: number, host = '127.0.0
       path === '/metrics'
         ? node.metrics().then((text) => reply(200, 'text/plain; version=0.0.4', text))
         : path === '/status'
-          ? node.status().then((s) => reply(200, 'application/json', `${toJson({ ...s, chainId: node.spec.chainId, mode: node.config.config.mode })}\n`))
+          ? node
+              .status()
+              .then((s) =>
+                reply(
+                  200,
+                  'application/json',
+                  `${toJson({ ...s, chainId: node.spec.chainId, mode: node.config.config.mode })}\n`,
+                ),
+              )
           : path === '/healthz'
             ? node.status().then((s) => {
                 const down = s.actors.filter((a) => a.state !== 'Running');
-                reply(s.running && down.length === 0 ? 200 : 503, 'application/json', `${toJson({ running: s.running, down: down.map((a) => a.address) })}\n`);
+                reply(
+                  s.running && down.length === 0 ? 200 : 503,
+                  'application/json',
+                  `${toJson({ running: s.running, down: down.map((a) => a.address) })}\n`,
+                );
               })
             : Promise.resolve(reply(404, 'text/plain', 'try /metrics, /status or /healthz\n'));
     work.catch((e: Error) => reply(500, 'text/plain', `${e.message}\n`));

@@ -42,7 +42,12 @@ async function startDevnet(): Promise<Devnet> {
 
 async function startWeb(devnet: Devnet, instance: string): Promise<{ url: string; close(): Promise<void> }> {
   const { createServer } = await import('vite');
-  const devnetJson = JSON.stringify({ instance, chainSpec: chainSpecToJson(devnet.spec), rpc: [devnet.urls.consensus], evmRpc: [devnet.urls.evm] });
+  const devnetJson = JSON.stringify({
+    instance,
+    chainSpec: chainSpecToJson(devnet.spec),
+    rpc: [devnet.urls.consensus],
+    evmRpc: [devnet.urls.evm],
+  });
   const server = await createServer({
     configFile: fileURLToPath(new URL('../../vite.config.ts', import.meta.url)),
     logLevel: 'warn',
@@ -80,7 +85,9 @@ console.log(
     'Alys Light on a local devnet',
     `  devnet      consensus ${devnet.urls.consensus}  EVM ${devnet.urls.evm}  control ${control.url}`,
     `  chain spec  ${devnet.specFile}`,
-    page ? `  dashboard   ${page.url}   (the same light node, in your browser: Web Workers + IndexedDB)` : '  dashboard   off (--no-web)',
+    page
+      ? `  dashboard   ${page.url}   (the same light node, in your browser: Web Workers + IndexedDB)`
+      : '  dashboard   off (--no-web)',
     `  try         npm run devnet -- send transfer --to ${devnet.users[1]!.address} --value 1000000000000000000 --control ${control.url}`,
     '  Ctrl-C stops everything.',
     '',
@@ -106,7 +113,8 @@ const code = await runCommand(
     ...passThrough,
   ],
   {
-    onStarted: (_node, { statusUrl }) => statusUrl && console.error(`node status ${statusUrl} (metrics: ${statusUrl.replace(/status$/, 'metrics')})`),
+    onStarted: (_node, { statusUrl }) =>
+      statusUrl && console.error(`node status ${statusUrl} (metrics: ${statusUrl.replace(/status$/, 'metrics')})`),
   },
 );
 await page?.close();

@@ -22,7 +22,15 @@ the verified state stored in the data dir. Exit 0 with a status, 1 when there is
 export async function statusCommand(argv: string[]): Promise<number> {
   let values: Record<string, unknown>;
   try {
-    ({ values } = parseArgs({ args: argv, options: { ...configParseArgsOptions(), config: { type: 'string' }, url: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        ...configParseArgsOptions(),
+        config: { type: 'string' },
+        url: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
   } catch (e) {
     console.error(`${(e as Error).message}\n\n${STATUS_USAGE}`);
     return 2;
@@ -34,7 +42,12 @@ export async function statusCommand(argv: string[]): Promise<number> {
   try {
     const resolved = await loadNodeConfig({ flags: values as FlagValues });
     const config = resolved.config;
-    const url = typeof values.url === 'string' ? values.url.replace(/\/$/, '') : config.metricsPort !== null ? `http://127.0.0.1:${config.metricsPort}` : null;
+    const url =
+      typeof values.url === 'string'
+        ? values.url.replace(/\/$/, '')
+        : config.metricsPort !== null
+          ? `http://127.0.0.1:${config.metricsPort}`
+          : null;
     if (url) {
       try {
         const res = await fetch(`${url}/status`, { signal: AbortSignal.timeout(5_000) });
@@ -60,18 +73,28 @@ export async function statusCommand(argv: string[]): Promise<number> {
     try {
       kv = await openLevelStore(dir);
     } catch (e) {
-      console.error(`alys-light status: cannot open ${dir}: ${(e as Error).message.split('\n')[0]} (a running node holds it: query it with --url)`);
+      console.error(
+        `alys-light status: cannot open ${dir}: ${(e as Error).message.split('\n')[0]} (a running node holds it: query it with --url)`,
+      );
       return 1;
     }
     try {
       const loaded = await new BlockStore(kv, { chainId: spec.chainId, mode: config.mode }).load();
       const base = { source: 'storage', running: false, chainId: spec.chainId, mode: config.mode, dataDir: dir };
       if (loaded.kind === 'empty') console.log(toJson({ ...base, stored: 'empty', head: null, finalized: null }));
-      else if (loaded.kind === 'corrupt') console.log(toJson({ ...base, stored: 'corrupt', reason: loaded.reason, head: null, finalized: null }));
+      else if (loaded.kind === 'corrupt')
+        console.log(toJson({ ...base, stored: 'corrupt', reason: loaded.reason, head: null, finalized: null }));
       else {
         const m = loaded.meta;
         const fin = m.snapshot.finality.lastFinalized;
-        console.log(toJson({ ...base, stored: 'ok', head: { number: m.head.number, hash: m.head.hash }, finalized: { number: fin.blockNumber, hash: fin.hash } }));
+        console.log(
+          toJson({
+            ...base,
+            stored: 'ok',
+            head: { number: m.head.number, hash: m.head.hash },
+            finalized: { number: fin.blockNumber, hash: fin.hash },
+          }),
+        );
       }
       return loaded.kind === 'ok' ? 0 : 1;
     } finally {

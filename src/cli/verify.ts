@@ -89,12 +89,14 @@ function unwrapRpc(v: unknown): unknown {
 
 function u32(v: unknown, path: string): number {
   if (typeof v === 'string' && /^(0x)?[0-9a-fA-F]{1,8}$/.test(v)) return Number.parseInt(v.replace(/^0x/, ''), 16);
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new DecodeError(path, 'expected a u32 (number, or hex string for bits)');
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff)
+    throw new DecodeError(path, 'expected a u32 (number, or hex string for bits)');
   return v;
 }
 
 function int(v: unknown, path: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new DecodeError(path, 'expected a non-negative integer');
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw new DecodeError(path, 'expected a non-negative integer');
   return v;
 }
 
@@ -115,10 +117,21 @@ const verifyBlock: Handler = async (input, ctx) => {
     const expected = genesisBlock(ctx.spec, m.executionPayload);
     const hash = blockHash(m);
     if (hash !== blockHash(expected.message))
-      throw new VerificationError('block.genesis', `block 0 is not the genesis this chain spec derives (chain id ${ctx.spec.chainId}, bits ${ctx.spec.bits})`);
-    if (block.signature.aggregationBits !== EMPTY_AGGREGATE_APPROVAL.aggregationBits || block.signature.aggregateSignature !== EMPTY_AGGREGATE_APPROVAL.aggregateSignature)
+      throw new VerificationError(
+        'block.genesis',
+        `block 0 is not the genesis this chain spec derives (chain id ${ctx.spec.chainId}, bits ${ctx.spec.bits})`,
+      );
+    if (
+      block.signature.aggregationBits !== EMPTY_AGGREGATE_APPROVAL.aggregationBits ||
+      block.signature.aggregateSignature !== EMPTY_AGGREGATE_APPROVAL.aggregateSignature
+    )
       throw new VerificationError('block.genesis', 'genesis must carry the empty aggregate approval');
-    return { hash, number: '0', genesis: true, note: 'genesis matches the chain spec; its EL hash comes from the EL genesis (pre-merge shaped)' };
+    return {
+      hash,
+      number: '0',
+      genesis: true,
+      note: 'genesis matches the chain spec; its EL hash comes from the EL genesis (pre-merge shaped)',
+    };
   }
   const backend = await ctx.bls();
   const authorities = prepareAuthorities(ctx.spec.authorities, backend, '$.spec.authorities');
@@ -131,13 +144,19 @@ const verifyBlock: Handler = async (input, ctx) => {
     required: requiredApprovals(ctx.spec.authorities.length),
     authorities: ctx.spec.authorities.length,
     payloadHash: m.executionPayload.blockHash,
-    auxpow: m.auxpowHeader ? 'present; not checked here (it needs the blocks of its range: the node checks it while syncing)' : 'none',
+    auxpow: m.auxpowHeader
+      ? 'present; not checked here (it needs the blocks of its range: the node checks it while syncing)'
+      : 'none',
     bls: backend.name,
   };
 };
 
 const verifyAuxpow: Handler = async (raw, ctx) => {
-  let auxHex: unknown, auxHashHex: unknown, chainId: number, bits: number | undefined, variant: AuxPowVariant = 'coinbase-output';
+  let auxHex: unknown,
+    auxHashHex: unknown,
+    chainId: number,
+    bits: number | undefined,
+    variant: AuxPowVariant = 'coinbase-output';
   if (Array.isArray(raw)) {
     // submitauxblock params: [aux hash (raw order), auxpow hex]
     [auxHashHex, auxHex] = raw;
@@ -149,13 +168,19 @@ const verifyAuxpow: Handler = async (raw, ctx) => {
     chainId = o.chainId === undefined ? ctx.spec.chainId : u32(o.chainId, '$.chainId');
     if (o.bits !== undefined) bits = u32(o.bits, '$.bits');
     if (o.variant !== undefined) {
-      if (o.variant !== 'coinbase-output' && o.variant !== 'script-sig') throw new DecodeError('$.variant', "expected 'coinbase-output' or 'script-sig'");
+      if (o.variant !== 'coinbase-output' && o.variant !== 'script-sig')
+        throw new DecodeError('$.variant', "expected 'coinbase-output' or 'script-sig'");
       variant = o.variant;
     }
   }
   const auxpow = decodeAuxPow(parseHex(auxHex, '$.auxpow', { prefix: 'optional' }));
   const auxHash = parseHex(auxHashHex, '$.auxHash', { prefix: 'optional', length: 32 });
-  const result = checkAuxPow(auxpow, auxHash, chainId, ctx.chainGiven ? { variant, expectedChainId: ctx.spec.chainId } : { variant });
+  const result = checkAuxPow(
+    auxpow,
+    auxHash,
+    chainId,
+    ctx.chainGiven ? { variant, expectedChainId: ctx.spec.chainId } : { variant },
+  );
   const details: Details = {
     chainId,
     variant,
@@ -167,18 +192,30 @@ const verifyAuxpow: Handler = async (raw, ctx) => {
   };
   if (bits === undefined) return { ...details, pow: 'not checked (give "bits")' };
   if (!checkAuxPowProofOfWork(auxpow, bits))
-    throw new VerificationError('auxpow.pow', `the parent block hash ${details.parentBlockHash} does not meet target bits 0x${bits.toString(16)}`);
+    throw new VerificationError(
+      'auxpow.pow',
+      `the parent block hash ${details.parentBlockHash} does not meet target bits 0x${bits.toString(16)}`,
+    );
   return { ...details, pow: true, bits };
 };
 
 const verifyEthBlock: Handler = async (raw) => {
   const o = unwrapRpc(raw);
-  const rawTransactions = typeof o === 'object' && o !== null && 'rawTransactions' in o ? (o as { rawTransactions: unknown }).rawTransactions : undefined;
-  if (rawTransactions !== undefined && !Array.isArray(rawTransactions)) throw new DecodeError('$.rawTransactions', 'expected an array of hex strings');
+  const rawTransactions =
+    typeof o === 'object' && o !== null && 'rawTransactions' in o
+      ? (o as { rawTransactions: unknown }).rawTransactions
+      : undefined;
+  if (rawTransactions !== undefined && !Array.isArray(rawTransactions))
+    throw new DecodeError('$.rawTransactions', 'expected an array of hex strings');
   const block = rawTransactions ? { ...(o as object) } : o;
   if (rawTransactions) delete (block as { rawTransactions?: unknown }).rawTransactions;
   const v = verifyRpcBlock(block, rawTransactions ? { rawTransactions: rawTransactions as `0x${string}`[] } : {});
-  return { hash: v.hash, number: String(v.header.number), transactions: v.transactionHashes.length, checked: v.checked };
+  return {
+    hash: v.hash,
+    number: String(v.header.number),
+    transactions: v.transactionHashes.length,
+    checked: v.checked,
+  };
 };
 
 const verifyEthProof: Handler = async (raw) => {
@@ -205,8 +242,11 @@ const verifyEthProof: Handler = async (raw) => {
 
 const verifyBtcHeaders: Handler = async (raw) => {
   const o = Array.isArray(raw) ? { headers: raw } : obj(raw, '$');
-  if (!Array.isArray(o.headers) || o.headers.length === 0) throw new DecodeError('$.headers', 'expected a non-empty array of 80-byte header hex strings');
-  const headers = o.headers.map((h, i) => decodeHeader(parseHex(h, `$.headers[${i}]`, { prefix: 'optional', length: 80 }), `$.headers[${i}]`));
+  if (!Array.isArray(o.headers) || o.headers.length === 0)
+    throw new DecodeError('$.headers', 'expected a non-empty array of 80-byte header hex strings');
+  const headers = o.headers.map((h, i) =>
+    decodeHeader(parseHex(h, `$.headers[${i}]`, { prefix: 'optional', length: 80 }), `$.headers[${i}]`),
+  );
   const network = (o.network ?? 'mainnet') as string;
   const params = NETWORKS[network];
   if (!params) throw new DecodeError('$.network', `expected one of ${Object.keys(NETWORKS).join(', ')}`);
@@ -216,7 +256,10 @@ const verifyBtcHeaders: Handler = async (raw) => {
       if (i > 0 && !equalBytes(h.prevBlockhash, headerHash(headers[i - 1]!)))
         throw new VerificationError('bitcoin.header.link', `header ${i} does not extend header ${i - 1}`);
       if (!checkProofOfWork(h, targetFromCompact(h.bits)))
-        throw new VerificationError('bitcoin.header.pow', `header ${i} (${toDisplayHex(headerHash(h))}) does not meet its own bits 0x${h.bits.toString(16)}`);
+        throw new VerificationError(
+          'bitcoin.header.pow',
+          `header ${i} (${toDisplayHex(headerHash(h))}) does not meet its own bits 0x${h.bits.toString(16)}`,
+        );
     });
     return {
       network,
@@ -226,13 +269,23 @@ const verifyBtcHeaders: Handler = async (raw) => {
     };
   }
   const height = int(o.height, '$.height');
-  const periodStart = o.periodStart === undefined ? undefined : (() => {
-    const p = obj(o.periodStart, '$.periodStart');
-    return { time: int(p.time, '$.periodStart.time'), bits: u32(p.bits, '$.periodStart.bits') };
-  })();
+  const periodStart =
+    o.periodStart === undefined
+      ? undefined
+      : (() => {
+          const p = obj(o.periodStart, '$.periodStart');
+          return { time: int(p.time, '$.periodStart.time'), bits: u32(p.bits, '$.periodStart.bits') };
+        })();
   const tip = tipFromCheckpoint({ height, header: headers[0]!, ...(periodStart ? { periodStart } : {}) }, params);
   const last = verifyHeaderChain(tip, headers.slice(1), params);
-  return { network, from: height, to: last.height, headers: headers.length, tip: toDisplayHex(last.hash), checkpoint: 'the first header is trusted as the starting point' };
+  return {
+    network,
+    from: height,
+    to: last.height,
+    headers: headers.length,
+    tip: toDisplayHex(last.hash),
+    checkpoint: 'the first header is trusted as the starting point',
+  };
 };
 
 const verifyBtcMerkle: Handler = async (raw) => {
@@ -244,10 +297,18 @@ const verifyBtcMerkle: Handler = async (raw) => {
       if (toHex(headerHash(header)) !== toHex(proof.blockHash))
         throw new VerificationError('merkle.header', 'the proof is for a different block than the given header');
     }
-    return { block: toDisplayHex(proof.blockHash), totalTransactions: proof.totalTransactions, matches: proof.matches.map((m) => ({ txid: toDisplayHex(m.txid), index: m.index })) };
+    return {
+      block: toDisplayHex(proof.blockHash),
+      totalTransactions: proof.totalTransactions,
+      matches: proof.matches.map((m) => ({ txid: toDisplayHex(m.txid), index: m.index })),
+    };
   }
-  const id = o.tx !== undefined ? txid(decodeTransaction(parseHex(o.tx, '$.tx', { prefix: 'optional' }), '$.tx')) : fromDisplayHex(o.txid as string, '$.txid');
-  if (!Array.isArray(o.branch)) throw new DecodeError('$.branch', 'expected an array of hashes (display order, as Electrum returns them)');
+  const id =
+    o.tx !== undefined
+      ? txid(decodeTransaction(parseHex(o.tx, '$.tx', { prefix: 'optional' }), '$.tx'))
+      : fromDisplayHex(o.txid as string, '$.txid');
+  if (!Array.isArray(o.branch))
+    throw new DecodeError('$.branch', 'expected an array of hashes (display order, as Electrum returns them)');
   const branch = o.branch.map((h, i) => fromDisplayHex(h as string, `$.branch[${i}]`));
   const index = int(o.index ?? o.pos, '$.index');
   let root: Uint8Array;
@@ -257,20 +318,34 @@ const verifyBtcMerkle: Handler = async (raw) => {
     root = header.merkleRoot;
     block = toDisplayHex(headerHash(header));
   } else root = fromDisplayHex(o.merkleRoot as string, '$.merkleRoot');
-  verifyMerkleBranch(id, branch, index, root, o.totalTransactions === undefined ? {} : { totalTransactions: int(o.totalTransactions, '$.totalTransactions') });
+  verifyMerkleBranch(
+    id,
+    branch,
+    index,
+    root,
+    o.totalTransactions === undefined ? {} : { totalTransactions: int(o.totalTransactions, '$.totalTransactions') },
+  );
   return { txid: toDisplayHex(id), index, ...(block ? { block } : {}), merkleRoot: toDisplayHex(root) };
 };
 
 const verifyBls: Handler = async (raw, ctx) => {
   const o = obj(raw, '$');
   const keys = o.pubkeys ?? (o.pubkey === undefined ? undefined : [o.pubkey]);
-  if (!Array.isArray(keys) || keys.length === 0) throw new DecodeError('$.pubkeys', 'expected a non-empty array of 48-byte public keys');
+  if (!Array.isArray(keys) || keys.length === 0)
+    throw new DecodeError('$.pubkeys', 'expected a non-empty array of 48-byte public keys');
   const pks = keys.map((k, i) => parseHex(k, `$.pubkeys[${i}]`, { prefix: 'optional', length: 48 }));
   const message = parseHex(o.message, '$.message', { prefix: 'optional' });
   const signature = parseHex(o.signature, '$.signature', { prefix: 'optional', length: 96 });
   const backend = await ctx.bls();
-  const ok = pks.length === 1 ? backend.verify(pks[0]!, message, signature) : backend.fastAggregateVerify(pks, message, signature);
-  if (!ok) throw new VerificationError('bls.signature', `the signature does not verify for ${pks.length} public key(s) (POP ciphersuite, min-pk)`);
+  const ok =
+    pks.length === 1
+      ? backend.verify(pks[0]!, message, signature)
+      : backend.fastAggregateVerify(pks, message, signature);
+  if (!ok)
+    throw new VerificationError(
+      'bls.signature',
+      `the signature does not verify for ${pks.length} public key(s) (POP ciphersuite, min-pk)`,
+    );
   return { pubkeys: pks.length, scheme: pks.length === 1 ? 'verify' : 'fast_aggregate_verify', bls: backend.name };
 };
 
@@ -281,19 +356,52 @@ const verifyPegin: Handler = async (raw, ctx) => {
   const info = parsePegInRaw(parseHex(o.tx, '$.tx', { prefix: 'optional' }), federation);
   const depositAddress = federationAddress(federation, network);
   if (!info)
-    throw new VerificationError('pegin.not-a-pegin', `the transaction pays no output to the federation (${depositAddress}) with an OP_RETURN EVM address`);
-  return { txid: toDisplayHex(info.txid), amountSats: String(info.amountSats), amountWei: String(info.amountSats * 10_000_000_000n), evmAddress: info.evmAddress, depositAddress };
+    throw new VerificationError(
+      'pegin.not-a-pegin',
+      `the transaction pays no output to the federation (${depositAddress}) with an OP_RETURN EVM address`,
+    );
+  return {
+    txid: toDisplayHex(info.txid),
+    amountSats: String(info.amountSats),
+    amountWei: String(info.amountSats * 10_000_000_000n),
+    evmAddress: info.evmAddress,
+    depositAddress,
+  };
 };
 
 export const KINDS: Record<string, { handler: Handler; input: string }> = {
-  block: { handler: verifyBlock, input: 'signed consensus block JSON (getblockbyheight result, or the whole JSON-RPC response)' },
-  auxpow: { handler: verifyAuxpow, input: '{"auxpow": hex, "auxHash": hex (raw order), "chainId"?, "bits"?, "variant"?: "coinbase-output"|"script-sig"} or submitauxblock params [hash, hex]' },
-  'eth-block': { handler: verifyEthBlock, input: 'eth_getBlockByNumber result (full txs or hashes; optional "rawTransactions")' },
-  'eth-proof': { handler: verifyEthProof, input: '{"stateRoot": hex | "block": eth block JSON, "proof": eth_getProof result}' },
-  'btc-headers': { handler: verifyBtcHeaders, input: '{"network"?: "mainnet"|"testnet"|"testnet4"|"regtest", "height": n, "headers": [hex...], "periodStart"?: {time, bits}} or a bare array (no retarget check)' },
-  'btc-merkle': { handler: verifyBtcMerkle, input: '{"txoutproof": hex, "header"?} or {"tx": hex | "txid", "branch": [hex...], "index", "header": hex | "merkleRoot", "totalTransactions"?}' },
+  block: {
+    handler: verifyBlock,
+    input: 'signed consensus block JSON (getblockbyheight result, or the whole JSON-RPC response)',
+  },
+  auxpow: {
+    handler: verifyAuxpow,
+    input:
+      '{"auxpow": hex, "auxHash": hex (raw order), "chainId"?, "bits"?, "variant"?: "coinbase-output"|"script-sig"} or submitauxblock params [hash, hex]',
+  },
+  'eth-block': {
+    handler: verifyEthBlock,
+    input: 'eth_getBlockByNumber result (full txs or hashes; optional "rawTransactions")',
+  },
+  'eth-proof': {
+    handler: verifyEthProof,
+    input: '{"stateRoot": hex | "block": eth block JSON, "proof": eth_getProof result}',
+  },
+  'btc-headers': {
+    handler: verifyBtcHeaders,
+    input:
+      '{"network"?: "mainnet"|"testnet"|"testnet4"|"regtest", "height": n, "headers": [hex...], "periodStart"?: {time, bits}} or a bare array (no retarget check)',
+  },
+  'btc-merkle': {
+    handler: verifyBtcMerkle,
+    input:
+      '{"txoutproof": hex, "header"?} or {"tx": hex | "txid", "branch": [hex...], "index", "header": hex | "merkleRoot", "totalTransactions"?}',
+  },
   bls: { handler: verifyBls, input: '{"pubkeys": [hex...] | "pubkey", "message": hex, "signature": hex}' },
-  pegin: { handler: verifyPegin, input: '{"tx": raw tx hex, "network"?: "regtest"|"testnet"|"mainnet"} or a bare hex string' },
+  pegin: {
+    handler: verifyPegin,
+    input: '{"tx": raw tx hex, "network"?: "regtest"|"testnet"|"mainnet"} or a bare hex string',
+  },
 };
 
 function resolveChain(chain: string | undefined): ChainSpec {
@@ -303,7 +411,10 @@ function resolveChain(chain: string | undefined): ChainSpec {
   try {
     text = readFileSync(chain, 'utf8');
   } catch (e) {
-    throw new DecodeError('--chain', `not a known chain (dev, testnet, testnet-full, chain-dev) and not a readable file: ${(e as Error).message}`);
+    throw new DecodeError(
+      '--chain',
+      `not a known chain (dev, testnet, testnet-full, chain-dev) and not a readable file: ${(e as Error).message}`,
+    );
   }
   return parseChainSpecJson(text);
 }
@@ -329,20 +440,39 @@ export async function runVerify(
   opts: { chain?: string; bls?: string; stdin?: () => string } = {},
 ): Promise<VerifyResult> {
   const entry = KINDS[kind];
-  if (!entry) return { exitCode: 2, line: { kind, valid: false, reason: `unknown kind ${JSON.stringify(kind)}; expected one of ${Object.keys(KINDS).join(', ')}` } };
+  if (!entry)
+    return {
+      exitCode: 2,
+      line: {
+        kind,
+        valid: false,
+        reason: `unknown kind ${JSON.stringify(kind)}; expected one of ${Object.keys(KINDS).join(', ')}`,
+      },
+    };
   try {
     const spec = resolveChain(opts.chain);
     const input = readInput(file, opts.stdin ?? (() => readFileSync(0, 'utf8')));
     let backend: Promise<BlsBackend> | undefined;
-    const ctx: Ctx = { spec, chainGiven: opts.chain !== undefined, bls: () => (backend ??= createBlsBackend((opts.bls ?? 'auto') as 'auto')) };
+    const ctx: Ctx = {
+      spec,
+      chainGiven: opts.chain !== undefined,
+      bls: () => (backend ??= createBlsBackend((opts.bls ?? 'auto') as 'auto')),
+    };
     const details = await entry.handler(input, ctx);
     return { exitCode: 0, line: { kind, valid: true, reason: null, ...details } };
   } catch (e) {
-    if (e instanceof VerificationError) return { exitCode: 1, line: { kind, valid: false, reason: e.shortMessage, check: e.check } };
+    if (e instanceof VerificationError)
+      return { exitCode: 1, line: { kind, valid: false, reason: e.shortMessage, check: e.check } };
     const err = e as Error & { path?: string; code?: string };
     return {
       exitCode: 2,
-      line: { kind, valid: false, reason: `unusable input: ${err.message.split('\n')[0]}`, ...(err.path ? { path: err.path } : {}), ...(err.code ? { code: err.code } : {}) },
+      line: {
+        kind,
+        valid: false,
+        reason: `unusable input: ${err.message.split('\n')[0]}`,
+        ...(err.path ? { path: err.path } : {}),
+        ...(err.code ? { code: err.code } : {}),
+      },
     };
   }
 }

@@ -69,7 +69,10 @@ export function formatGot(value: unknown): string {
 }
 
 export function formatIssue(issue: ConfigIssue): string {
-  const where = issue.origin === issue.path ? issue.path : `${issue.path} (${issue.source === 'default' ? 'default' : `from ${issue.origin}`})`;
+  const where =
+    issue.origin === issue.path
+      ? issue.path
+      : `${issue.path} (${issue.source === 'default' ? 'default' : `from ${issue.origin}`})`;
   const head =
     issue.code === 'unknown-key'
       ? `${where}: unknown key`
@@ -94,7 +97,8 @@ export class ConfigError extends ConfigBaseError {
   constructor(issues: readonly ConfigIssue[]) {
     const first = issues[0];
     if (first === undefined) throw new TypeError('ConfigError needs at least one issue');
-    const short = issues.length === 1 ? `Invalid config: ${formatIssue(first)}` : `Invalid config: ${issues.length} problems`;
+    const short =
+      issues.length === 1 ? `Invalid config: ${formatIssue(first)}` : `Invalid config: ${issues.length} problems`;
     const details = [
       ...(issues.length > 1 ? issues.map((i) => `- ${formatIssue(i)}`) : []),
       'Fix the value where it is set (see the source in parentheses), or remove it to use the default.',
@@ -153,17 +157,24 @@ export class ConfigNetworkError extends ConfigBaseError {
     problem: string,
     options: { hint?: string; cause?: unknown } = {},
   ) {
-    super('config.network', `Cannot load the chain spec for network ${JSON.stringify(network)}${file !== null ? ` from ${file}` : ''}: ${problem}`, {
-      ...(options.hint !== undefined ? { details: options.hint } : {}),
-      cause: options.cause,
-    });
+    super(
+      'config.network',
+      `Cannot load the chain spec for network ${JSON.stringify(network)}${file !== null ? ` from ${file}` : ''}: ${problem}`,
+      {
+        ...(options.hint !== undefined ? { details: options.hint } : {}),
+        cause: options.cause,
+      },
+    );
   }
 }
 
 /** An update changes keys that the running node cannot take without a restart; nothing was applied. */
 export class ConfigRestartRequiredError extends ConfigBaseError {
   override name = 'ConfigRestartRequiredError';
-  constructor(readonly keys: readonly string[], readonly changes: readonly { key: string; from: unknown; to: unknown }[]) {
+  constructor(
+    readonly keys: readonly string[],
+    readonly changes: readonly { key: string; from: unknown; to: unknown }[],
+  ) {
     super(
       'config.restart-required',
       `Cannot change ${keys.join(', ')} while the node runs; restart the node to apply ${keys.length === 1 ? 'it' : 'them'}`,
@@ -199,7 +210,9 @@ export class ConfigApplyError extends ConfigBaseError {
         details: rollback.ok
           ? 'The previous config was re-applied and stays in effect.'
           : `Rollback error: ${errorText(rollback.error)}\nThe node may run a mix of both configs: restart it.`,
-        cause: rollback.ok ? applyError : new AggregateError([applyError, rollback.error], 'apply and rollback both failed'),
+        cause: rollback.ok
+          ? applyError
+          : new AggregateError([applyError, rollback.error], 'apply and rollback both failed'),
       },
     );
     this.rolledBack = rollback.ok;

@@ -32,7 +32,10 @@ export interface ValueSpec<T> {
 }
 
 const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
-const fail = (extra: Omit<Extract<Checked<never>, { ok: false }>, 'ok'> = {}): Checked<never> => ({ ok: false, ...extra });
+const fail = (extra: Omit<Extract<Checked<never>, { ok: false }>, 'ok'> = {}): Checked<never> => ({
+  ok: false,
+  ...extra,
+});
 
 /** One of the listed strings; a near miss gets a suggestion. */
 export function oneOf<const V extends string>(values: readonly V[]): ValueSpec<V> {
@@ -68,7 +71,8 @@ export function integer(opts: { min: number; max: number; unit?: string }): Valu
 
 /** A URL (parsed by the platform's `URL`) whose scheme is one of `protocols` (without the colon). */
 export function url(protocols: readonly string[], what = 'URL'): ValueSpec<string> {
-  const schemes = protocols.length === 2 && protocols[1] === `${protocols[0]}s` ? `${protocols[0]}(s)` : protocols.join('/');
+  const schemes =
+    protocols.length === 2 && protocols[1] === `${protocols[0]}s` ? `${protocols[0]}(s)` : protocols.join('/');
   const expected = `an ${schemes} ${what}`;
   return {
     expected,
@@ -91,12 +95,15 @@ export function url(protocols: readonly string[], what = 'URL'): ValueSpec<strin
 
 /** A non-empty file system path (not checked for existence: that is the loader's business). */
 export function path(opts: { suffix?: string; what?: string } = {}): ValueSpec<string> {
-  const expected = opts.suffix ? `a path to a ${opts.what ? `${opts.what} ` : ''}${opts.suffix} file` : `a non-empty ${opts.what ?? 'path'}`;
+  const expected = opts.suffix
+    ? `a path to a ${opts.what ? `${opts.what} ` : ''}${opts.suffix} file`
+    : `a non-empty ${opts.what ?? 'path'}`;
   return {
     expected,
     check(value) {
       if (typeof value !== 'string' || value.trim() === '' || value.includes('\0')) return fail();
-      if (opts.suffix !== undefined && !value.toLowerCase().endsWith(opts.suffix)) return fail({ problem: `does not end in ${opts.suffix}` });
+      if (opts.suffix !== undefined && !value.toLowerCase().endsWith(opts.suffix))
+        return fail({ problem: `does not end in ${opts.suffix}` });
       return ok(value);
     },
     fromText: (text) => text,
@@ -116,7 +123,10 @@ export function matching(pattern: RegExp, expected: string): ValueSpec<string> {
  * A list of `item`s. From text: comma-separated, blanks dropped (`a, b,` is `[a, b]`). `unique`
  * refuses repeats (naming both positions).
  */
-export function listOf<T>(item: ValueSpec<T>, opts: { nonEmpty?: boolean; unique?: boolean; maxItems?: number } = {}): ValueSpec<T[]> {
+export function listOf<T>(
+  item: ValueSpec<T>,
+  opts: { nonEmpty?: boolean; unique?: boolean; maxItems?: number } = {},
+): ValueSpec<T[]> {
   const plural = pluralForm(item.expected);
   const expected = `${opts.nonEmpty ? 'a non-empty list' : 'a list'} of ${plural}`;
   return {
@@ -125,14 +135,27 @@ export function listOf<T>(item: ValueSpec<T>, opts: { nonEmpty?: boolean; unique
     check(value) {
       if (!Array.isArray(value)) return fail();
       if (opts.nonEmpty && value.length === 0) return fail({ problem: 'the list is empty' });
-      if (opts.maxItems !== undefined && value.length > opts.maxItems) return fail({ problem: `more than ${opts.maxItems} items` });
+      if (opts.maxItems !== undefined && value.length > opts.maxItems)
+        return fail({ problem: `more than ${opts.maxItems} items` });
       const out: T[] = [];
       for (let i = 0; i < value.length; i++) {
         const r = item.check(value[i]);
-        if (!r.ok) return { ...r, at: `[${i}]${r.at ?? ''}`, expected: r.expected ?? item.expected, got: 'got' in r ? r.got : value[i] };
+        if (!r.ok)
+          return {
+            ...r,
+            at: `[${i}]${r.at ?? ''}`,
+            expected: r.expected ?? item.expected,
+            got: 'got' in r ? r.got : value[i],
+          };
         if (opts.unique) {
           const first = out.findIndex((x) => x === r.value);
-          if (first >= 0) return fail({ at: `[${i}]`, expected: `${plural} without repeats`, got: value[i], problem: `repeats [${first}]` });
+          if (first >= 0)
+            return fail({
+              at: `[${i}]`,
+              expected: `${plural} without repeats`,
+              got: value[i],
+              problem: `repeats [${first}]`,
+            });
         }
         out.push(r.value);
       }
@@ -154,7 +177,9 @@ export function nullable<T>(inner: ValueSpec<T>, meaning = 'off'): ValueSpec<T |
     check(value) {
       if (value === null || value === false) return ok(null);
       const r = inner.check(value);
-      return r.ok ? r : { ...r, expected: r.expected !== undefined ? `${r.expected}, or null (${meaning})` : undefined };
+      return r.ok
+        ? r
+        : { ...r, expected: r.expected !== undefined ? `${r.expected}, or null (${meaning})` : undefined };
     },
     fromText(text) {
       const t = text.trim().toLowerCase();

@@ -5,7 +5,18 @@
  */
 export * from './errors.js';
 export { editDistance, suggest } from './suggest.js';
-export { either, integer, listOf, matching, nullable, oneOf, path, url, type Checked, type ValueSpec } from './fields.js';
+export {
+  either,
+  integer,
+  listOf,
+  matching,
+  nullable,
+  oneOf,
+  path,
+  url,
+  type Checked,
+  type ValueSpec,
+} from './fields.js';
 export * from './schema.js';
 export * from './layers.js';
 export * from './load.js';

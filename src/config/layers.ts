@@ -49,7 +49,13 @@ const BY_ENV = new Map(CONFIG_KEYS.map((k) => [k.env, k]));
 const BY_FLAG = new Map(CONFIG_KEYS.map((k) => [k.flag, k]));
 const BY_KEY = new Map<string, ConfigKeyInfo>(CONFIG_KEYS.map((k) => [k.key, k]));
 
-function makeLayer(source: ConfigSource, name: string, entries: Map<ConfigKey, LayerEntry>, issues: ConfigIssue[], warnings: string[] = []): ConfigLayer {
+function makeLayer(
+  source: ConfigSource,
+  name: string,
+  entries: Map<ConfigKey, LayerEntry>,
+  issues: ConfigIssue[],
+  warnings: string[] = [],
+): ConfigLayer {
   return Object.freeze({ source, name, entries, issues: Object.freeze(issues), warnings: Object.freeze(warnings) });
 }
 
@@ -71,8 +77,10 @@ export interface ObjectLayerOptions {
 export function objectLayer(input: unknown, opts: ObjectLayerOptions): ConfigLayer {
   const entries = new Map<ConfigKey, LayerEntry>();
   const issues: ConfigIssue[] = [];
-  const show = (segments: readonly string[]) => segments.map(opts.style === 'kebab' ? kebab : (s: string) => s).join('.');
-  const originOf = (written: string) => (opts.source === 'file' ? `${opts.name}: ${written}` : `${opts.name}.${written}`);
+  const show = (segments: readonly string[]) =>
+    segments.map(opts.style === 'kebab' ? kebab : (s: string) => s).join('.');
+  const originOf = (written: string) =>
+    opts.source === 'file' ? `${opts.name}: ${written}` : `${opts.name}.${written}`;
 
   const walk = (node: unknown, schema: object, prefix: readonly string[], writtenPrefix: string): void => {
     if (!isPlainObject(node)) {
@@ -94,7 +102,9 @@ export function objectLayer(input: unknown, opts: ObjectLayerOptions): ConfigLay
       if (value === undefined) continue;
       const name = written.includes('-') ? camel(written) : written;
       const writtenPath = writtenPrefix ? `${writtenPrefix}.${written}` : written;
-      const child = Object.prototype.hasOwnProperty.call(schema, name) ? (schema as Record<string, unknown>)[name] : undefined;
+      const child = Object.prototype.hasOwnProperty.call(schema, name)
+        ? (schema as Record<string, unknown>)[name]
+        : undefined;
       if (child === undefined) {
         issues.push(unknownKey(writtenPath, [...prefix, name], schema, opts, originOf(writtenPath), show));
         continue;
@@ -102,7 +112,16 @@ export function objectLayer(input: unknown, opts: ObjectLayerOptions): ConfigLay
       const previous = seen.get(name);
       if (previous !== undefined) {
         const key = [...prefix, name].join('.');
-        issues.push({ code: 'duplicate-key', key, path: key, expected: 'one spelling per key', got: value, source: opts.source, origin: originOf(writtenPath), problem: `also written ${previous}` });
+        issues.push({
+          code: 'duplicate-key',
+          key,
+          path: key,
+          expected: 'one spelling per key',
+          got: value,
+          source: opts.source,
+          origin: originOf(writtenPath),
+          problem: `also written ${previous}`,
+        });
         continue;
       }
       seen.set(name, writtenPath);
@@ -142,9 +161,15 @@ function unknownKey(
 }
 
 /** `batchSize` written at the top level: find `sync.batchSize`. */
-function suggestByLastSegment(segments: readonly string[], show: (segments: readonly string[]) => string): string | undefined {
+function suggestByLastSegment(
+  segments: readonly string[],
+  show: (segments: readonly string[]) => string,
+): string | undefined {
   const last = segments[segments.length - 1]!;
-  const hit = suggest(last, CONFIG_KEYS.map((k) => k.segments[k.segments.length - 1]!));
+  const hit = suggest(
+    last,
+    CONFIG_KEYS.map((k) => k.segments[k.segments.length - 1]!),
+  );
   if (hit === undefined) return undefined;
   const info = CONFIG_KEYS.find((k) => k.segments[k.segments.length - 1] === hit);
   return info === undefined ? undefined : show(info.segments);
@@ -216,7 +241,10 @@ export function envLayer(env: Readonly<Record<string, string | undefined>>, opts
     if (!name.startsWith('ALYS_') || text === undefined || ignore.has(name)) continue;
     const info = BY_ENV.get(name);
     if (info === undefined) {
-      const near = suggest(name.slice(5), CONFIG_KEYS.map((k) => k.env.slice(5)));
+      const near = suggest(
+        name.slice(5),
+        CONFIG_KEYS.map((k) => k.env.slice(5)),
+      );
       issues.push({
         code: 'unknown-key',
         key: name,
@@ -254,7 +282,16 @@ export function flagsLayer(values: FlagValues): ConfigLayer {
     const origin = `--${info.flag}`;
     const notText = list.find((v) => typeof v !== 'string');
     if (notText !== undefined) {
-      issues.push({ code: 'invalid-value', key: info.key, path: info.key, expected: info.def.spec.expected, got: notText, source: 'cli', origin, problem: 'the flag needs a value' });
+      issues.push({
+        code: 'invalid-value',
+        key: info.key,
+        path: info.key,
+        expected: info.def.spec.expected,
+        got: notText,
+        source: 'cli',
+        origin,
+        problem: 'the flag needs a value',
+      });
       continue;
     }
     entries.set(info.key, textEntry(info, list as string[], origin));
@@ -264,7 +301,12 @@ export function flagsLayer(values: FlagValues): ConfigLayer {
 
 /** The `options` argument for `node:util` `parseArgs` declaring every config flag (list flags `multiple`). */
 export function configParseArgsOptions(): Record<string, { type: 'string'; multiple?: boolean }> {
-  return Object.fromEntries(CONFIG_KEYS.map((k) => [k.flag, k.isList ? { type: 'string' as const, multiple: true } : { type: 'string' as const }]));
+  return Object.fromEntries(
+    CONFIG_KEYS.map((k) => [
+      k.flag,
+      k.isList ? { type: 'string' as const, multiple: true } : { type: 'string' as const },
+    ]),
+  );
 }
 
 /**
@@ -274,20 +316,34 @@ export function configParseArgsOptions(): Record<string, { type: 'string'; multi
  * reported in `warnings`.
  */
 export function queryLayer(query: string | URLSearchParams): ConfigLayer {
-  const params = typeof query === 'string' ? new URLSearchParams(query.startsWith('?') ? query.slice(1) : query) : query;
+  const params =
+    typeof query === 'string' ? new URLSearchParams(query.startsWith('?') ? query.slice(1) : query) : query;
   const grouped = new Map<ConfigKeyInfo, { written: string; texts: string[] }>();
   const warnings: string[] = [];
   const issues: ConfigIssue[] = [];
   for (const [written, text] of params) {
     const info = BY_FLAG.get(written) ?? BY_KEY.get(written) ?? BY_FLAG.get(kebab(written.replace(/\./g, '-')));
     if (info === undefined) {
-      const near = suggest(written, CONFIG_KEYS.map((k) => k.flag));
-      if (near !== undefined) warnings.push(`URL parameter ?${written} is not a config parameter (ignored); did you mean ?${near}?`);
+      const near = suggest(
+        written,
+        CONFIG_KEYS.map((k) => k.flag),
+      );
+      if (near !== undefined)
+        warnings.push(`URL parameter ?${written} is not a config parameter (ignored); did you mean ?${near}?`);
       continue;
     }
     const group = grouped.get(info) ?? { written, texts: [] };
     if (group.written !== written) {
-      issues.push({ code: 'duplicate-key', key: info.key, path: info.key, expected: 'one spelling per parameter', got: text, source: 'url', origin: `?${written}`, problem: `also written ?${group.written}` });
+      issues.push({
+        code: 'duplicate-key',
+        key: info.key,
+        path: info.key,
+        expected: 'one spelling per parameter',
+        got: text,
+        source: 'url',
+        origin: `?${written}`,
+        problem: `also written ?${group.written}`,
+      });
       continue;
     }
     group.texts.push(text);

@@ -84,7 +84,11 @@ export function resolveConfig(opts: ResolveOptions): ResolvedConfig {
   });
 }
 
-function checkEntry(key: ConfigKey, entry: LayerEntry, source: ConfigSource): { value: unknown } | { issue: ConfigIssue } {
+function checkEntry(
+  key: ConfigKey,
+  entry: LayerEntry,
+  source: ConfigSource,
+): { value: unknown } | { issue: ConfigIssue } {
   const spec = keyInfo(key).def.spec;
   const r = spec.check(entry.value);
   if (r.ok) return { value: r.value };
@@ -105,7 +109,11 @@ function checkEntry(key: ConfigKey, entry: LayerEntry, source: ConfigSource): { 
 }
 
 /** Rules across keys, blamed on the key set by the highest layer (defaults blame the other key). */
-function crossCheck(config: LightNodeConfig, runtime: ConfigRuntime, setBy: ReadonlyMap<ConfigKey, { source: ConfigSource; origin: string; layer: number }>): ConfigIssue[] {
+function crossCheck(
+  config: LightNodeConfig,
+  runtime: ConfigRuntime,
+  setBy: ReadonlyMap<ConfigKey, { source: ConfigSource; origin: string; layer: number }>,
+): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const where = (key: ConfigKey) => setBy.get(key) ?? { source: 'default' as const, origin: 'default', layer: -1 };
   const blame = (key: ConfigKey, expected: string, problem?: string): ConfigIssue => ({
@@ -128,10 +136,17 @@ function crossCheck(config: LightNodeConfig, runtime: ConfigRuntime, setBy: Read
     );
   }
   if (config.rpc.length === 0 && config.p2p.bootstrap.length === 0)
-    issues.push(blame('rpc', 'a non-empty list of http(s) URLs, or peers in p2p.bootstrap', 'the node has no source of blocks'));
+    issues.push(
+      blame('rpc', 'a non-empty list of http(s) URLs, or peers in p2p.bootstrap', 'the node has no source of blocks'),
+    );
   const allowed = runtime === 'browser' ? ['memory', 'indexeddb'] : ['memory', 'level'];
   if (!allowed.includes(config.storage))
-    issues.push(blame('storage', `${allowed.map((s) => `'${s}'`).join(' | ')} (in ${runtime === 'browser' ? 'a browser' : 'Node'})`));
+    issues.push(
+      blame(
+        'storage',
+        `${allowed.map((s) => `'${s}'`).join(' | ')} (in ${runtime === 'browser' ? 'a browser' : 'Node'})`,
+      ),
+    );
   return issues;
 }
 
@@ -155,7 +170,14 @@ export function replaceLayer(layers: readonly ConfigLayer[], layer: ConfigLayer)
 }
 
 /** Canonical order of sources within a runtime (Node and browser sources never mix). */
-export const SOURCE_RANK: Readonly<Record<ConfigSource, number>> = { default: 0, file: 1, options: 1, env: 2, url: 2, cli: 3 };
+export const SOURCE_RANK: Readonly<Record<ConfigSource, number>> = {
+  default: 0,
+  file: 1,
+  options: 1,
+  env: 2,
+  url: 2,
+  cli: 3,
+};
 
 export const UPDATE_LAYER_NAME = 'update';
 
@@ -164,7 +186,11 @@ export const UPDATE_LAYER_NAME = 'update';
  * the operator's latest word) and accumulate across updates. Recorded with `source` (default
  * `options`) and origin `update.<key>`.
  */
-export function withUpdate(layers: readonly ConfigLayer[], input: ConfigInput, source: ConfigSource = 'options'): ConfigLayer[] {
+export function withUpdate(
+  layers: readonly ConfigLayer[],
+  input: ConfigInput,
+  source: ConfigSource = 'options',
+): ConfigLayer[] {
   const next = optionsLayer(input, UPDATE_LAYER_NAME, source);
   const last = layers[layers.length - 1];
   if (last === undefined || last.name !== UPDATE_LAYER_NAME) return [...layers, next];
@@ -194,7 +220,11 @@ export function loadBrowserConfig(input: BrowserConfigInput = {}): ResolvedConfi
 }
 
 /** Validate a plain options object (camelCase, nested `sync`) over the defaults. Throws {@link ConfigError}. */
-export function validateConfig(input: unknown, runtime: ConfigRuntime, source: ConfigSource = 'options'): LightNodeConfig {
+export function validateConfig(
+  input: unknown,
+  runtime: ConfigRuntime,
+  source: ConfigSource = 'options',
+): LightNodeConfig {
   return resolveConfig({ runtime, layers: [optionsLayer(input, source, source)] }).config;
 }
 

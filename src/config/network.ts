@@ -15,7 +15,10 @@ export type NetworkChoice =
   /** A custom chain spec file. */
   | { readonly kind: 'spec-file'; readonly specFile: string };
 
-export function resolveNetwork(config: Pick<LightNodeConfig, 'network' | 'chainSpecFile'>, opts: { devnetSpecFile?: string } = {}): NetworkChoice {
+export function resolveNetwork(
+  config: Pick<LightNodeConfig, 'network' | 'chainSpecFile'>,
+  opts: { devnetSpecFile?: string } = {},
+): NetworkChoice {
   switch (config.network) {
     case 'dev':
     case 'testnet':

@@ -22,7 +22,11 @@ import { resolveConfig, withUpdate, type ResolvedConfig } from './load.js';
 import { diffConfig, getAt, RESTART_KEYS, type ConfigInput, type ConfigKey, type LightNodeConfig } from './schema.js';
 
 /** Applies a config to the running node (actors, endpoints, log level). May throw; must accept being called again with the previous config to roll back. */
-export type ApplyConfig = (next: LightNodeConfig, prev: LightNodeConfig, changedKeys: readonly ConfigKey[]) => Promise<void> | void;
+export type ApplyConfig = (
+  next: LightNodeConfig,
+  prev: LightNodeConfig,
+  changedKeys: readonly ConfigKey[],
+) => Promise<void> | void;
 
 /**
  * A new complete set of layers, or a function from the layers in effect when the update runs (after
@@ -116,7 +120,13 @@ export function createConfigManager(opts: ConfigManagerOptions): ConfigManager {
       throw new ConfigApplyError(changedKeys, applyError, { ok: true });
     }
     current = next;
-    const event: ConfigChangedEvent = { type: 'config-changed', config: next.config, prev: prev.config, changedKeys, resolved: next };
+    const event: ConfigChangedEvent = {
+      type: 'config-changed',
+      config: next.config,
+      prev: prev.config,
+      changedKeys,
+      resolved: next,
+    };
     for (const listener of [...listeners]) {
       try {
         listener(event);

@@ -109,26 +109,68 @@ export type KeyPath<T, P extends string = ''> = {
 export type ConfigKey = KeyPath<LightNodeConfig>;
 
 /** A partial config, groups partial too (options objects and `update()` take this). */
-export type ConfigInput = { readonly [K in keyof LightNodeConfig]?: LightNodeConfig[K] extends Leaf ? LightNodeConfig[K] : Partial<LightNodeConfig[K]> };
+export type ConfigInput = {
+  readonly [K in keyof LightNodeConfig]?: LightNodeConfig[K] extends Leaf
+    ? LightNodeConfig[K]
+    : Partial<LightNodeConfig[K]>;
+};
 
-const key = <T>(spec: ValueSpec<T>, def: KeyDef<T>['default'], reloadable: boolean, doc: string): KeyDef<T> => ({ spec, default: def, reloadable, doc });
+const key = <T>(spec: ValueSpec<T>, def: KeyDef<T>['default'], reloadable: boolean, doc: string): KeyDef<T> => ({
+  spec,
+  default: def,
+  reloadable,
+  doc,
+});
 
 const httpUrl = url(['http', 'https']);
 const ms = (min: number, max: number) => integer({ min, max, unit: 'ms' });
 /** JSON-RPC method names as namespaced by Ethereum clients: `eth_chainId`, `net_version`, `web3_clientVersion`. */
 /** A multiaddr as text (parsed again by libp2p when the node starts). */
-const multiaddrText = matching(/^(\/[A-Za-z0-9._~:%+-]+)+$/, 'a multiaddr like /ip4/127.0.0.1/tcp/55444/p2p/12D3KooW...');
+const multiaddrText = matching(
+  /^(\/[A-Za-z0-9._~:%+-]+)+$/,
+  'a multiaddr like /ip4/127.0.0.1/tcp/55444/p2p/12D3KooW...',
+);
 const rpcMethod = matching(/^[a-z][a-z0-9]*_[A-Za-z0-9]+$/, 'a JSON-RPC method name like eth_chainId');
 
 export const CONFIG_SCHEMA: SchemaOf<LightNodeConfig> = {
-  network: key(either(oneOf(NETWORK_NAMES), path({ suffix: '.json', what: 'chain spec' })), 'devnet', false, 'which chain: a shipped network or a chain spec file'),
-  chainSpecFile: key(nullable(path(), 'the devnet default'), null, false, "the devnet's chain spec file (network = devnet)"),
-  rpc: key(listOf(httpUrl, { unique: true, maxItems: 64 }), ['http://127.0.0.1:3000'], true, 'consensus RPC endpoints (may be empty with p2p.bootstrap peers)'),
-  evmRpc: key(listOf(url(['http', 'https', 'ws', 'wss']), { unique: true, maxItems: 64 }), ['http://127.0.0.1:8545'], true, 'EVM JSON-RPC endpoints'),
+  network: key(
+    either(oneOf(NETWORK_NAMES), path({ suffix: '.json', what: 'chain spec' })),
+    'devnet',
+    false,
+    'which chain: a shipped network or a chain spec file',
+  ),
+  chainSpecFile: key(
+    nullable(path(), 'the devnet default'),
+    null,
+    false,
+    "the devnet's chain spec file (network = devnet)",
+  ),
+  rpc: key(
+    listOf(httpUrl, { unique: true, maxItems: 64 }),
+    ['http://127.0.0.1:3000'],
+    true,
+    'consensus RPC endpoints (may be empty with p2p.bootstrap peers)',
+  ),
+  evmRpc: key(
+    listOf(url(['http', 'https', 'ws', 'wss']), { unique: true, maxItems: 64 }),
+    ['http://127.0.0.1:8545'],
+    true,
+    'EVM JSON-RPC endpoints',
+  ),
   esplora: key(nullable(httpUrl, 'none'), null, true, 'Esplora REST endpoint'),
   mode: key(oneOf(SYNC_MODES), 'pow-checkpoint', false, 'verification mode'),
-  storage: key(oneOf(STORAGE_KINDS), (runtime) => (runtime === 'browser' ? 'indexeddb' : 'level'), false, 'storage backend'),
-  dataDir: key(nullable(path({ what: 'directory path' }), 'the platform default'), null, false, 'data directory for level storage'),
+  storage: key(
+    oneOf(STORAGE_KINDS),
+    (runtime) => (runtime === 'browser' ? 'indexeddb' : 'level'),
+    false,
+    'storage backend',
+  ),
+  dataDir: key(
+    nullable(path({ what: 'directory path' }), 'the platform default'),
+    null,
+    false,
+    'data directory for level storage',
+  ),
   bls: key(oneOf(BLS_BACKENDS), 'auto', false, 'BLS backend'),
   sync: {
     batchSize: key(integer({ min: 1, max: 1024 }), 64, true, 'blocks per range request'),
@@ -142,7 +184,12 @@ export const CONFIG_SCHEMA: SchemaOf<LightNodeConfig> = {
   p2p: {
     listen: key(listOf(multiaddrText, { unique: true, maxItems: 16 }), [], false, 'libp2p listen addresses'),
     bootstrap: key(listOf(multiaddrText, { unique: true, maxItems: 64 }), [], false, 'libp2p peers to dial at start'),
-    discover: key(integer({ min: 0, max: 64 }), (runtime) => (runtime === 'browser' ? 8 : 0), false, 'peers to dial from announcements through the relay (0 = off)'),
+    discover: key(
+      integer({ min: 0, max: 64 }),
+      (runtime) => (runtime === 'browser' ? 8 : 0),
+      false,
+      'peers to dial from announcements through the relay (0 = off)',
+    ),
   },
   verifierWorkers: key(integer({ min: 0, max: 16 }), 0, false, 'verifier workers (0 = in-thread)'),
   metricsPort: key(nullable(integer({ min: 0, max: 65535 })), null, true, 'Prometheus metrics port'),
@@ -167,7 +214,8 @@ export interface ConfigKeyInfo {
 }
 
 export const kebab = (camel: string): string => camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-export const camel = (kebabName: string): string => kebabName.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+export const camel = (kebabName: string): string =>
+  kebabName.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 function isKeyDef(x: unknown): x is KeyDef<unknown> {
   return typeof x === 'object' && x !== null && 'spec' in x && 'reloadable' in x;
@@ -264,5 +312,7 @@ export function describeConfigKeys(runtime: ConfigRuntime = 'node'): string {
   ]);
   const header = ['key', 'toml', 'env', 'flag', 'default', 'reload', 'expected'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+  return [header, ...rows]
+    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
+    .join('\n');
 }

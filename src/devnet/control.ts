@@ -29,18 +29,27 @@ function bigintOf(v: unknown, what: string): bigint {
 }
 
 async function rpc(devnet: Devnet, method: string, params: unknown[]): Promise<unknown> {
-  const r = (await devnet.engine.handleRpc({ jsonrpc: '2.0', id: 1, method, params })) as { result?: unknown; error?: { message: string } };
+  const r = (await devnet.engine.handleRpc({ jsonrpc: '2.0', id: 1, method, params })) as {
+    result?: unknown;
+    error?: { message: string };
+  };
   if (r.error) throw new Error(`${method}: ${r.error.message}`);
   return r.result;
 }
 
 /** Sign and submit an EIP-1559 transaction from devnet user `userIndex`. */
-export async function sendFromUser(devnet: Devnet, userIndex: number, tx: { to: Hex; value: bigint; data?: Hex; gas?: bigint }): Promise<Hex> {
+export async function sendFromUser(
+  devnet: Devnet,
+  userIndex: number,
+  tx: { to: Hex; value: bigint; data?: Hex; gas?: bigint },
+): Promise<Hex> {
   const user = devnet.users[userIndex];
   if (!user) throw new BadRequest(`no devnet user ${userIndex} (there are ${devnet.users.length})`);
   const account = privateKeyToAccount(user.privateKey);
   const nonce = BigInt((await rpc(devnet, 'eth_getTransactionCount', [user.address, 'pending'])) as string);
-  const base = BigInt(((await rpc(devnet, 'eth_getBlockByNumber', ['latest', false])) as { baseFeePerGas: string }).baseFeePerGas);
+  const base = BigInt(
+    ((await rpc(devnet, 'eth_getBlockByNumber', ['latest', false])) as { baseFeePerGas: string }).baseFeePerGas,
+  );
   const raw = await account.signTransaction({
     type: 'eip1559',
     chainId: devnet.spec.chainId,
@@ -70,7 +79,12 @@ export async function handleControl(devnet: Devnet, path: string, body: Record<s
     case '/devnet/send/transfer': {
       const to = need(body.to, 'to') as Hex;
       if (!/^0x[0-9a-fA-F]{40}$/.test(to)) throw new BadRequest('to must be an EVM address');
-      return { hash: await sendFromUser(devnet, Number(body.user ?? 0), { to, value: bigintOf(need(body.value, 'value'), 'value') }) };
+      return {
+        hash: await sendFromUser(devnet, Number(body.user ?? 0), {
+          to,
+          value: bigintOf(need(body.value, 'value'), 'value'),
+        }),
+      };
     }
     case '/devnet/send/pegin': {
       const to = need(body.to, 'to') as Hex;
@@ -78,14 +92,28 @@ export async function handleControl(devnet: Devnet, path: string, body: Record<s
       const sats = bigintOf(need(body.sats, 'sats'), 'sats');
       const sent = devnet.faucet.pegIn(to, sats, devnet.depositAddress);
       devnet.mineBitcoin(devnet.spec.requiredBtcTxnConfirmations);
-      return { txid: bytesToHex(sent.txid.slice().reverse()), sats: String(sats), confirmations: devnet.spec.requiredBtcTxnConfirmations };
+      return {
+        txid: bytesToHex(sent.txid.slice().reverse()),
+        sats: String(sats),
+        confirmations: devnet.spec.requiredBtcTxnConfirmations,
+      };
     }
     case '/devnet/send/pegout': {
       const to = need(body.to, 'to');
       if (typeof to !== 'string' || to.length > 100) throw new BadRequest('to must be a Bitcoin address');
       const sats = bigintOf(need(body.sats, 'sats'), 'sats');
-      const data = encodeFunctionData({ abi: BRIDGE_ARTIFACT.abi, functionName: 'requestPegOut', args: [toHex(new TextEncoder().encode(to)) as ViemHex] }) as Hex;
-      return { hash: await sendFromUser(devnet, Number(body.user ?? 0), { to: BRIDGE_ADDRESS, value: sats * WEI_PER_SAT, data }) };
+      const data = encodeFunctionData({
+        abi: BRIDGE_ARTIFACT.abi,
+        functionName: 'requestPegOut',
+        args: [toHex(new TextEncoder().encode(to)) as ViemHex],
+      }) as Hex;
+      return {
+        hash: await sendFromUser(devnet, Number(body.user ?? 0), {
+          to: BRIDGE_ADDRESS,
+          value: sats * WEI_PER_SAT,
+          data,
+        }),
+      };
     }
     case '/devnet/mine-bitcoin': {
       const blocks = Number(bigintOf(body.blocks ?? 1, 'blocks'));
@@ -108,7 +136,8 @@ export async function serveControl(devnet: Devnet, port: number): Promise<{ url:
       try {
         const text = Buffer.concat(chunks).toString('utf8');
         const body = text ? JSON.parse(text) : {};
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest('the body must be a JSON object');
+        if (typeof body !== 'object' || body === null || Array.isArray(body))
+          throw new BadRequest('the body must be a JSON object');
         out = await handleControl(devnet, (req.url ?? '/').split('?')[0]!, body as Record<string, unknown>);
       } catch (e) {
         status = e instanceof BadRequest || e instanceof SyntaxError ? 400 : 500;
@@ -123,6 +152,10 @@ export async function serveControl(devnet: Devnet, port: number): Promise<{ url:
   const { port: bound } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${bound}`,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -18,9 +18,21 @@ import { createFederationFromSpec, federationAddress, type Federation } from '..
 import { fromHex, toHex } from '../protocol/bytes.js';
 import { chainSpecToJson } from '../protocol/chainspec.js';
 import type { ChainSpec, Hex } from '../protocol/types.js';
-import { createBitcoinChain, createFaucet, serveEsplora, type FaucetWallet, type RegtestChain } from './bitcoin/index.js';
+import {
+  createBitcoinChain,
+  createFaucet,
+  serveEsplora,
+  type FaucetWallet,
+  type RegtestChain,
+} from './bitcoin/index.js';
 import { ChainStore, type StoredBlock } from './consensus/chain.js';
-import { deriveFederation, devnetAccountKey, devnetChainSpec, type DevnetSpecOptions, type FederationMember } from './consensus/keys.js';
+import {
+  deriveFederation,
+  devnetAccountKey,
+  devnetChainSpec,
+  type DevnetSpecOptions,
+  type FederationMember,
+} from './consensus/keys.js';
 import { MergedMining } from './consensus/mining.js';
 import { PegInScanner } from './consensus/pegs.js';
 import { BlockProducer, type ProduceResult } from './consensus/producer.js';
@@ -102,7 +114,10 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
   });
   let virtualBitcoinTime = 1_700_000_000;
   let live = false;
-  const bitcoin = createBitcoinChain({ now: () => (live ? Math.floor(Date.now() / 1000) : (virtualBitcoinTime += 600)), coinbaseMaturity: 10 });
+  const bitcoin = createBitcoinChain({
+    now: () => (live ? Math.floor(Date.now() / 1000) : (virtualBitcoinTime += 600)),
+    coinbaseMaturity: 10,
+  });
   const faucet = createFaucet(bitcoin, { seed: `${seed}/faucet`, blocks: 20 });
   const bls = await createBlsBackend('auto');
 
@@ -118,7 +133,19 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
   const chain = new ChainStore(genesis);
   const pow = new MergedMining(chain, spec);
   const pegins = new PegInScanner(bitcoin, federation, spec.requiredBtcTxnConfirmations, 0);
-  const producer = new BlockProducer({ spec, members, federation, engine, bitcoin, chain, bls, pegins, pow, seed, log });
+  const producer = new BlockProducer({
+    spec,
+    members,
+    federation,
+    engine,
+    bitcoin,
+    chain,
+    bls,
+    pegins,
+    pow,
+    seed,
+    log,
+  });
 
   const dataDir = opts.dataDir ?? join(tmpdir(), `alys-devnet-${seed.replace(/[^A-Za-z0-9_-]/g, '_')}`);
   mkdirSync(dataDir, { recursive: true });
@@ -143,7 +170,9 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
 
   // virtual clock: one slot per produced block, timestamps on slot boundaries
   let slot = Math.floor((Number(engine.genesisPayload().timestamp) * 1000) / spec.slotDuration) + 1;
-  const miner = urls.consensus ? createMiner({ rpcUrl: urls.consensus, address: minerAddress, seed: `${seed}/miner` }) : undefined;
+  const miner = urls.consensus
+    ? createMiner({ rpcUrl: urls.consensus, address: minerAddress, seed: `${seed}/miner` })
+    : undefined;
   const timers: Array<ReturnType<typeof setTimeout>> = [];
 
   const devnet: Devnet = {
@@ -174,7 +203,16 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
       } catch {
         return 'no-work';
       }
-      pow.submitAuxBlock(fromHex(aux.hash), buildAuxPow(aux, { seed: `${seed}/miner`, parentTxs: 3, parentVersion: 0x20000000, time: virtualBitcoinTime, height: chain.lastPow.number + 1 }));
+      pow.submitAuxBlock(
+        fromHex(aux.hash),
+        buildAuxPow(aux, {
+          seed: `${seed}/miner`,
+          parentTxs: 3,
+          parentVersion: 0x20000000,
+          time: virtualBitcoinTime,
+          height: chain.lastPow.number + 1,
+        }),
+      );
       return 'submitted';
     },
     mineBitcoin(count = 1) {
@@ -189,7 +227,13 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
         const parentTs = chain.head.signed.message.executionPayload.timestamp;
         void producer
           .produce(current, ts > parentTs ? ts : parentTs + 1n)
-          .then((r) => log('block' in r ? `block ${r.block.number} ${r.block.hash} (${r.block.signed.message.executionPayload.transactions.length} txs${r.block.signed.message.auxpowHeader ? ', PoW' : ''})` : r.stalled))
+          .then((r) =>
+            log(
+              'block' in r
+                ? `block ${r.block.number} ${r.block.hash} (${r.block.signed.message.executionPayload.transactions.length} txs${r.block.signed.message.auxpowHeader ? ', PoW' : ''})`
+                : r.stalled,
+            ),
+          )
           .catch((e: Error) => log(`block production failed: ${e.message}`));
         timers.push(setTimeout(slotLoop, spec.slotDuration - (Date.now() % spec.slotDuration)));
       };

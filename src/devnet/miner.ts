@@ -37,13 +37,20 @@ export class MinerRpcError extends Error {
 const MAGIC = [0xfa, 0xbe, 0x6d, 0x6d];
 
 async function call(url: string, method: string, params: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method, params, id: 1 }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ method, params, id: 1 }),
+  });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : null };
 }
 
 /** Build an AuxPoW committing to `aux` and mine its parent header (regtest-easy targets: a few tries). */
-export function buildAuxPow(aux: AuxBlock, opts: { seed: string; parentTxs: number; parentVersion: number; time: number; height: number }): AuxPow {
+export function buildAuxPow(
+  aux: AuxBlock,
+  opts: { seed: string; parentTxs: number; parentVersion: number; time: number; height: number },
+): AuxPow {
   const auxHash = fromHex(aux.hash);
   // One merged-mined chain: an empty chain branch, merkle size 1, nonce 0; expected index must be 0.
   const merkleNonce = 0;
@@ -57,14 +64,35 @@ export function buildAuxPow(aux: AuxBlock, opts: { seed: string; parentTxs: numb
   const coinbase: Transaction = {
     version: 1,
     lockTime: 0,
-    inputs: [{ prevTxid: new Uint8Array(32), prevVout: 0xffffffff, scriptSig: new Uint8Array([...heightPush, 0x04, ...sha256(new TextEncoder().encode(`${opts.seed}/${aux.hash}`)).subarray(0, 4)]), sequence: 0xffffffff, witness: [] }],
+    inputs: [
+      {
+        prevTxid: new Uint8Array(32),
+        prevVout: 0xffffffff,
+        scriptSig: new Uint8Array([
+          ...heightPush,
+          0x04,
+          ...sha256(new TextEncoder().encode(`${opts.seed}/${aux.hash}`)).subarray(0, 4),
+        ]),
+        sequence: 0xffffffff,
+        witness: [],
+      },
+    ],
     outputs: [
-      { value: 312_500_000n, scriptPubkey: new Uint8Array([0x00, 0x14, ...sha256(new TextEncoder().encode(`${opts.seed}/payout`)).subarray(0, 20)]) },
+      {
+        value: 312_500_000n,
+        scriptPubkey: new Uint8Array([
+          0x00,
+          0x14,
+          ...sha256(new TextEncoder().encode(`${opts.seed}/payout`)).subarray(0, 20),
+        ]),
+      },
       { value: 0n, scriptPubkey: new Uint8Array([0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed, ...new Uint8Array(32)]) },
       { value: 0n, scriptPubkey: commitment },
     ],
   };
-  const others = Array.from({ length: opts.parentTxs }, (_, i) => sha256(new TextEncoder().encode(`${opts.seed}/${aux.hash}/tx/${i}`)));
+  const others = Array.from({ length: opts.parentTxs }, (_, i) =>
+    sha256(new TextEncoder().encode(`${opts.seed}/${aux.hash}/tx/${i}`)),
+  );
   const txids = [txid(coinbase), ...others];
   const header: BitcoinHeader = {
     version: opts.parentVersion,
@@ -101,11 +129,15 @@ export function createMiner(opts: MinerOptions) {
   async function mineOnce(): Promise<'submitted' | 'no-work'> {
     const created = await call(opts.rpcUrl, 'createauxblock', [opts.address]);
     if (created.status === 503) return 'no-work';
-    if (created.status !== 200 || created.json?.error) throw new MinerRpcError(`createauxblock failed: HTTP ${created.status} ${JSON.stringify(created.json?.error)}`);
+    if (created.status !== 200 || created.json?.error)
+      throw new MinerRpcError(`createauxblock failed: HTTP ${created.status} ${JSON.stringify(created.json?.error)}`);
     const aux = decodeAuxBlockJson(created.json.result);
     const auxpow = buildAuxPow(aux, { seed, parentTxs, parentVersion, time: now(), height: parentHeight++ });
     const submitted = await call(opts.rpcUrl, 'submitauxblock', [aux.hash.slice(2), bytesToHex(encodeAuxPow(auxpow))]);
-    if (submitted.status !== 200 || submitted.json?.error) throw new MinerRpcError(`submitauxblock failed: HTTP ${submitted.status} ${JSON.stringify(submitted.json?.error)}`);
+    if (submitted.status !== 200 || submitted.json?.error)
+      throw new MinerRpcError(
+        `submitauxblock failed: HTTP ${submitted.status} ${JSON.stringify(submitted.json?.error)}`,
+      );
     return 'submitted';
   }
 

@@ -39,15 +39,26 @@ export interface DevnetPeer {
 }
 
 /** Gossip a new block as Alys's federation does: the proposer's one-signature block, then the others' approvals. */
-async function gossipAsFederation(host: P2pHost, devnet: Partial<Pick<Devnet, 'members' | 'bls'>>, block: StoredBlock): Promise<boolean> {
+async function gossipAsFederation(
+  host: P2pHost,
+  devnet: Partial<Pick<Devnet, 'members' | 'bls'>>,
+  block: StoredBlock,
+): Promise<boolean> {
   const { members, bls } = devnet;
   if (!members?.length || !bls) return false;
   const root = fromHex(block.hash);
   const proposer = members[block.signed.message.slot % members.length]!;
   const own = signApproval(proposer.blsSecretKey, root, proposer.index, bls);
-  const sent = await host.publish({ type: 'ConsensusBlock', block: { message: block.signed.message, signature: aggregateApprovals([own], { backend: bls }) } });
+  const sent = await host.publish({
+    type: 'ConsensusBlock',
+    block: { message: block.signed.message, signature: aggregateApprovals([own], { backend: bls }) },
+  });
   for (const m of members)
-    if (m !== proposer) await host.publish({ type: 'ApproveBlock', approval: { blockHash: block.hash, signature: signApproval(m.blsSecretKey, root, m.index, bls) } });
+    if (m !== proposer)
+      await host.publish({
+        type: 'ApproveBlock',
+        approval: { blockHash: block.hash, signature: signApproval(m.blsSecretKey, root, m.index, bls) },
+      });
   return sent;
 }
 
@@ -55,7 +66,10 @@ async function gossipAsFederation(host: P2pHost, devnet: Partial<Pick<Devnet, 'm
  * The devnet's federation peer. Without `members` (a frozen devnet served from disk, which never
  * appends), it only serves blocks_by_range.
  */
-export async function startDevnetPeer(devnet: { chain: PeerChain } & Partial<Pick<Devnet, 'members' | 'bls'>>, opts: DevnetPeerOptions = {}): Promise<DevnetPeer> {
+export async function startDevnetPeer(
+  devnet: { chain: PeerChain } & Partial<Pick<Devnet, 'members' | 'bls'>>,
+  opts: DevnetPeerOptions = {},
+): Promise<DevnetPeer> {
   const { chain } = devnet;
   const requests: bigint[] = [];
   const host = await createP2pHost({
@@ -94,7 +108,11 @@ export async function startDevnetPeer(devnet: { chain: PeerChain } & Partial<Pic
  * delays the answer, `truncated` cuts the stream inside the first affected block's chunk,
  * `malformed-json` sends a chunk whose payload is not a msgpack block.
  */
-export async function startFaultyDevnetPeer(devnet: FaultyDevnet, selection: FaultSelection, opts: DevnetPeerOptions = {}): Promise<DevnetPeer & { affects(h: number): boolean }> {
+export async function startFaultyDevnetPeer(
+  devnet: FaultyDevnet,
+  selection: FaultSelection,
+  opts: DevnetPeerOptions = {},
+): Promise<DevnetPeer & { affects(h: number): boolean }> {
   const view = createFaultView(devnet, selection);
   const served = (start: number, count: number): SignedConsensusBlock[] => {
     const out: SignedConsensusBlock[] = [];

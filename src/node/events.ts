@@ -7,7 +7,14 @@ export interface NodeEvents {
   /** Blocks up to `number` are finalized by a verified AuxPoW range. */
   finalized: { number: number; hash: Hex };
   /** Sync progress. `rate` in blocks/s; `etaSeconds` null while unknown. */
-  sync: { phase: 'starting' | 'syncing' | 'following' | 'stalled'; current: number; target: number; rate: number; etaSeconds: number | null; detail?: string };
+  sync: {
+    phase: 'starting' | 'syncing' | 'following' | 'stalled';
+    current: number;
+    target: number;
+    rate: number;
+    etaSeconds: number | null;
+    detail?: string;
+  };
   /** A source was scored (down on bad data, timeouts; banned at zero). */
   source: { id: string; score: number; banned: boolean; reason: string };
   /** A valid block on another branch was seen, or the node followed a fork (rollback of unfinalized blocks). */

@@ -15,7 +15,16 @@
  * the workers are still booting. Platform specifics (storage backend, worker
  * spawning, fetch) come in through `platform`, so this file runs in Node, browsers and Workers.
  */
-import { circuitBreaker, createActorSystem, exponentialBackoff, MetricsRegistry, never, type ActorSystem, type PlacementFactory, type SupervisionEvent } from '../actors/index.js';
+import {
+  circuitBreaker,
+  createActorSystem,
+  exponentialBackoff,
+  MetricsRegistry,
+  never,
+  type ActorSystem,
+  type PlacementFactory,
+  type SupervisionEvent,
+} from '../actors/index.js';
 import type { Clock, Random } from '../actors/clock.js';
 import { blockHash, genesisBlock } from '../protocol/block.js';
 import { createBlsBackend, type BlsBackendName } from '../protocol/bls/index.js';
@@ -42,7 +51,15 @@ import { createConsensusRpcSource } from './sources/consensus-rpc.js';
 import type { P2pHost, P2pHostOptions } from './network/p2p-host.js';
 import type { KvStore } from './storage/kv.js';
 import { Scores, type SourceScore } from './workflows/scores.js';
-import { createConfigManager, type ApplyConfig, type ConfigKey, type ConfigUpdate, type ConfigUpdateResult, type LightNodeConfig, type ResolvedConfig } from '../config/index.js';
+import {
+  createConfigManager,
+  type ApplyConfig,
+  type ConfigKey,
+  type ConfigUpdate,
+  type ConfigUpdateResult,
+  type LightNodeConfig,
+  type ResolvedConfig,
+} from '../config/index.js';
 
 /** What a runtime provides (src/platform/nodejs, src/platform/browser, or a test). */
 export interface LightNodePlatform {
@@ -85,7 +102,12 @@ export interface NodeStatus {
   sources: SourceScore[];
   actors: Array<{ address: string; state: string; restarts: number; health: string; placement: string }>;
   /** libp2p, when p2p.listen / p2p.bootstrap are set: our peer id, listening addresses, connected peers. */
-  p2p?: { peerId: string; addresses: string[]; peers: string[]; connections: Array<{ peer: string; address: string; limited: boolean }> };
+  p2p?: {
+    peerId: string;
+    addresses: string[];
+    peers: string[];
+    connections: Array<{ peer: string; address: string; limited: boolean }>;
+  };
 }
 
 export interface LightNode {
@@ -133,12 +155,24 @@ const ENGINES = 'engines';
  * Block 0 is never signed (spec 2.5): take it from a source, require that it is exactly the genesis
  * this chain spec derives from its own payload; block 1's federation-signed parent hash then pins it.
  */
-export async function fetchGenesis(spec: ChainSpec, rpc: readonly string[], fetchImpl?: typeof fetch, p2p?: P2pHost): Promise<SignedConsensusBlock> {
+export async function fetchGenesis(
+  spec: ChainSpec,
+  rpc: readonly string[],
+  fetchImpl?: typeof fetch,
+  p2p?: P2pHost,
+): Promise<SignedConsensusBlock> {
   const problems: string[] = [];
   const getters: Array<[string, () => Promise<SignedConsensusBlock>]> = [
     ...rpc.map((url): [string, () => Promise<SignedConsensusBlock>] => [
       url,
-      async () => decodeSignedBlockJson((JSON.parse(await createConsensusRpcSource({ url, ...(fetchImpl ? { fetch: fetchImpl } : {}) }).blockAt(0)) as { result: unknown }).result),
+      async () =>
+        decodeSignedBlockJson(
+          (
+            JSON.parse(
+              await createConsensusRpcSource({ url, ...(fetchImpl ? { fetch: fetchImpl } : {}) }).blockAt(0),
+            ) as { result: unknown }
+          ).result,
+        ),
     ]),
     ...(p2p?.peers() ?? []).map((peer): [string, () => Promise<SignedConsensusBlock>] => [
       peer,
@@ -153,15 +187,22 @@ export async function fetchGenesis(spec: ChainSpec, rpc: readonly string[], fetc
     try {
       const block = await get();
       const derived = genesisBlock(spec, block.message.executionPayload);
-      if (blockHash(derived.message) !== blockHash(block.message)) throw new Error('block 0 is not the genesis of this chain spec');
-      if (block.signature.aggregationBits !== EMPTY_AGGREGATE_APPROVAL.aggregationBits || block.signature.aggregateSignature !== EMPTY_AGGREGATE_APPROVAL.aggregateSignature)
+      if (blockHash(derived.message) !== blockHash(block.message))
+        throw new Error('block 0 is not the genesis of this chain spec');
+      if (
+        block.signature.aggregationBits !== EMPTY_AGGREGATE_APPROVAL.aggregationBits ||
+        block.signature.aggregateSignature !== EMPTY_AGGREGATE_APPROVAL.aggregateSignature
+      )
         throw new Error('block 0 carries approvals (genesis is never signed)');
       return derived;
     } catch (e) {
       problems.push(`${url}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  throw new NoSourceError('the genesis block', problems.join('; ') || 'no consensus RPC configured and no peer connected');
+  throw new NoSourceError(
+    'the genesis block',
+    problems.join('; ') || 'no consensus RPC configured and no peer connected',
+  );
 }
 
 /** The light node over a resolved config and a platform. Most callers want `createLightNode` (src/index.ts). */
@@ -179,7 +220,10 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
     memoryKv ??= platform.openStore(spec, config);
     return memoryKv.then((kv) => ({ ...kv, close: async () => {} }));
   }
-  const configs = createConfigManager({ initial: options.config, apply: (next, prev, keys) => reconfigure(next, prev, keys) });
+  const configs = createConfigManager({
+    initial: options.config,
+    apply: (next, prev, keys) => reconfigure(next, prev, keys),
+  });
   const initial = options.config.config;
 
   // Live argument objects: restarted actors are created from these, so they start from the current config.
@@ -219,7 +263,8 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
     get(_t, method: string) {
       if (method === 'endpoints') return engineArgs[0]?.evmRpc ?? [];
       return (...args: unknown[]) => {
-        if (!system || !running) return Promise.reject(new LightNodeError('not-started', 'start the light node before querying it'));
+        if (!system || !running)
+          return Promise.reject(new LightNodeError('not-started', 'start the light node before querying it'));
         return system.askGroup(ENGINES, { type: 'read', method, args }, { timeoutMs: 60_000 });
       };
     },
@@ -247,10 +292,18 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
     }
     if (sys && running) {
       const opts = { timeoutMs: 10_000 };
-      if (keys.some((k) => k === 'rpc' || k === 'evmRpc')) await sys.ref<typeof NetworkActor>(A.network).ask({ type: 'configure', sources: networkArgs.sources }, opts);
-      if (keys.some((k) => k === 'rpc' || k.startsWith('sync.'))) await sys.ref<typeof SyncActor>(A.sync).ask({ type: 'configure', settings: syncSettings(next) }, opts);
+      if (keys.some((k) => k === 'rpc' || k === 'evmRpc'))
+        await sys.ref<typeof NetworkActor>(A.network).ask({ type: 'configure', sources: networkArgs.sources }, opts);
+      if (keys.some((k) => k === 'rpc' || k.startsWith('sync.')))
+        await sys.ref<typeof SyncActor>(A.sync).ask({ type: 'configure', settings: syncSettings(next) }, opts);
       if (keys.some((k) => k === 'evmRpc' || k === 'sync.requestTimeoutMs'))
-        await Promise.all(engineArgs.map((e, i) => sys.ref<typeof EngineActor>(`/${ROOT}/chain/engine-${i}`).ask({ type: 'configure', evmRpc: e.evmRpc, timeoutMs: e.timeoutMs }, opts)));
+        await Promise.all(
+          engineArgs.map((e, i) =>
+            sys
+              .ref<typeof EngineActor>(`/${ROOT}/chain/engine-${i}`)
+              .ask({ type: 'configure', evmRpc: e.evmRpc, timeoutMs: e.timeoutMs }, opts),
+          ),
+        );
     }
     await options.onReconfigure?.(next, prev, keys);
   }
@@ -291,7 +344,9 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
             id: 'events',
             supervisor: {
               strategy: 'one-for-one',
-              children: [{ id: 'stream', actor: StreamActor, args: { deliver }, policy: exponentialBackoff({ initialMs: 20 }) }],
+              children: [
+                { id: 'stream', actor: StreamActor, args: { deliver }, policy: exponentialBackoff({ initialMs: 20 }) },
+              ],
             },
           },
           {
@@ -299,8 +354,18 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
             supervisor: {
               strategy: 'one-for-one',
               children: [
-                { id: 'federation', actor: FederationActor, args: { spec }, policy: exponentialBackoff({ initialMs: 50 }) },
-                { id: 'bridge', actor: BridgeActor, args: {}, policy: circuitBreaker({ failureThreshold: 3, recoveryTimeoutMs: 5_000 }) },
+                {
+                  id: 'federation',
+                  actor: FederationActor,
+                  args: { spec },
+                  policy: exponentialBackoff({ initialMs: 50 }),
+                },
+                {
+                  id: 'bridge',
+                  actor: BridgeActor,
+                  args: {},
+                  policy: circuitBreaker({ failureThreshold: 3, recoveryTimeoutMs: 5_000 }),
+                },
               ],
             },
           },
@@ -339,7 +404,9 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
                       id: `verifier-${i}`,
                       actor: VerifierActor,
                       args: { spec, bls: config.bls },
-                      ...(config.verifierWorkers > 0 && platform.verifierPlacement ? { placement: platform.verifierPlacement } : {}),
+                      ...(config.verifierWorkers > 0 && platform.verifierPlacement
+                        ? { placement: platform.verifierPlacement }
+                        : {}),
                       policy: exponentialBackoff({ initialMs: 20, maxMs: 2_000 }),
                     })),
                   },
@@ -352,8 +419,18 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
             supervisor: {
               strategy: 'rest-for-one',
               children: [
-                { id: 'network', actor: NetworkActor, args: networkArgs, policy: circuitBreaker({ failureThreshold: 3, recoveryTimeoutMs: 5_000 }) },
-                { id: 'sync', actor: SyncActor, args: syncArgs, policy: exponentialBackoff({ initialMs: 100, maxMs: 10_000 }) },
+                {
+                  id: 'network',
+                  actor: NetworkActor,
+                  args: networkArgs,
+                  policy: circuitBreaker({ failureThreshold: 3, recoveryTimeoutMs: 5_000 }),
+                },
+                {
+                  id: 'sync',
+                  actor: SyncActor,
+                  args: syncArgs,
+                  policy: exponentialBackoff({ initialMs: 100, maxMs: 10_000 }),
+                },
               ],
             },
           },
@@ -377,14 +454,18 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
       if (!prepared && platform.prepare) await platform.prepare();
       prepared = true;
       if (wantsP2p && !p2pHost) {
-        if (!platform.p2pTransports) throw new TypeError('p2p.listen / p2p.bootstrap need a platform with libp2p transports');
+        if (!platform.p2pTransports)
+          throw new TypeError('p2p.listen / p2p.bootstrap need a platform with libp2p transports');
         // libp2p is loaded only by nodes that use it (keeps it out of the wallet-embed bundle's startup)
         const { createP2pHost } = await import('./network/p2p-host.js');
         // gossip is followed as Alys does: a block and its approvals are aggregated here (every
         // signature checked before it counts or is forwarded); a block with a majority goes to the
         // SyncActor, which verifies and imports it like a block from any source
         const gossipBls = await createBlsBackend(initial.bls);
-        const candidates = createCandidatePool({ authorities: prepareAuthorities(spec.authorities, gossipBls), backend: gossipBls });
+        const candidates = createCandidatePool({
+          authorities: prepareAuthorities(spec.authorities, gossipBls),
+          backend: gossipBls,
+        });
         p2pHost = await createP2pHost({
           transports: await platform.p2pTransports(),
           listen: initial.p2p.listen.length > 0 ? [...initial.p2p.listen] : [...(platform.p2pDefaultListen ?? [])],
@@ -392,7 +473,11 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
           allowPrivateAddresses: options.p2pAllowPrivate ?? true,
           ...(options.p2pRelayServer ? { relayServer: true, server: true } : {}),
           // browsers find each other by announcements that cross the relay (which only forwards them)
-          ...(initial.p2p.discover > 0 ? { discovery: { dial: initial.p2p.discover, announce: true } } : options.p2pRelayServer ? { discovery: { dial: 0, announce: false } } : {}),
+          ...(initial.p2p.discover > 0
+            ? { discovery: { dial: initial.p2p.discover, announce: true } }
+            : options.p2pRelayServer
+              ? { discovery: { dial: 0, announce: false } }
+              : {}),
           // a light node serves the verified blocks it stores (Alys semantics: ascending, stop at the first gap)
           serveBlocks: async (start, count) => {
             const out: SignedConsensusBlock[] = [];
@@ -408,15 +493,30 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
           // gossip that failed its checks costs the sender its score as a source too (bad requests and
           // answers are charged by the SyncActor, where they are used)
           onPeerFault: (peer, kind, reason) => {
-            if (kind === 'gossip') void system?.ref<typeof NetworkActor>(A.network).tell({ type: 'fault', id: peer, kind: 'invalid', reason: `gossip: ${reason}` }).catch(() => {});
+            if (kind === 'gossip')
+              void system
+                ?.ref<typeof NetworkActor>(A.network)
+                .tell({ type: 'fault', id: peer, kind: 'invalid', reason: `gossip: ${reason}` })
+                .catch(() => {});
           },
           onGossip: (m, from) => {
             if (m.type === 'ConsensusBlock' || m.type === 'ApproveBlock') {
-              const offer = m.type === 'ConsensusBlock' ? candidates.offerBlock(m.block, verifiedHead) : candidates.offerApproval(m.approval, verifiedHead);
+              const offer =
+                m.type === 'ConsensusBlock'
+                  ? candidates.offerBlock(m.block, verifiedHead)
+                  : candidates.offerApproval(m.approval, verifiedHead);
               // the proposer built on the block below: a hint where to probe its sender's head
-              if (m.type === 'ConsensusBlock' && offer.verdict === 'accept') p2pHeights.set(from, Math.max(p2pHeights.get(from) ?? 0, Number(m.block.message.executionPayload.blockNumber) - 1));
+              if (m.type === 'ConsensusBlock' && offer.verdict === 'accept')
+                p2pHeights.set(
+                  from,
+                  Math.max(p2pHeights.get(from) ?? 0, Number(m.block.message.executionPayload.blockNumber) - 1),
+                );
               const done = offer.complete;
-              if (done) void system?.ref<typeof SyncActor>(A.sync).tell({ type: 'gossip-block', height: done.height, msgpack: encodeSignedBlockMsgpack(done.block) }).catch(() => {});
+              if (done)
+                void system
+                  ?.ref<typeof SyncActor>(A.sync)
+                  .tell({ type: 'gossip-block', height: done.height, msgpack: encodeSignedBlockMsgpack(done.block) })
+                  .catch(() => {});
               return offer;
             }
             // a light node cannot check these: it neither uses nor forwards them
@@ -429,7 +529,8 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
       await p2pHost?.start();
       system = await build();
       // groups and topics before start: the chain and sync actors use them in their start hooks
-      for (let i = 0; i < Math.max(1, configs.config.verifierWorkers); i++) system.joinGroup(VERIFIERS, `/${ROOT}/chain/verifiers/verifier-${i}`, 'least-loaded');
+      for (let i = 0; i < Math.max(1, configs.config.verifierWorkers); i++)
+        system.joinGroup(VERIFIERS, `/${ROOT}/chain/verifiers/verifier-${i}`, 'least-loaded');
       for (let i = 0; i < engineCount; i++) system.joinGroup(ENGINES, `/${ROOT}/chain/engine-${i}`, 'least-loaded');
       for (const name of ['head', 'finalized', 'sync', 'source', 'fork', 'storage', 'health'] as NodeEventName[]) {
         system.subscribe(topicOf(name), A.stream);
@@ -440,7 +541,15 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
       system.subscribe(BRIDGE_TOPIC, A.bridge);
       system.onEvent((e: SupervisionEvent) => {
         if (e.type === 'child-failed' || e.type === 'child-gave-up' || e.type === 'escalated')
-          deliver({ type: 'event', name: 'health', data: { address: 'child' in e ? e.child : e.address, state: e.type, detail: 'error' in e ? e.error : 'reason' in e ? e.reason : '' } });
+          deliver({
+            type: 'event',
+            name: 'health',
+            data: {
+              address: 'child' in e ? e.child : e.address,
+              state: e.type,
+              detail: 'error' in e ? e.error : 'reason' in e ? e.reason : '',
+            },
+          });
       });
       await system.start();
       running = true;
@@ -467,9 +576,18 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
       const sys = system;
       if (!sys || !running) return { running: false, head: null, finalized: 0, sync: null, sources: [], actors: [] };
       const [chain, sync, sources] = await Promise.all([
-        sys.ref<typeof ChainActor>(A.chain).ask({ type: 'status' }, { timeoutMs: 10_000 }).catch(() => null) as Promise<ChainStatus | null>,
-        sys.ref<typeof SyncActor>(A.sync).ask({ type: 'status' }, { timeoutMs: 10_000 }).catch(() => null) as Promise<SyncStatus | null>,
-        sys.ref<typeof NetworkActor>(A.network).ask({ type: 'all' }, { timeoutMs: 10_000 }).catch(() => []) as Promise<SourceScore[]>,
+        sys
+          .ref<typeof ChainActor>(A.chain)
+          .ask({ type: 'status' }, { timeoutMs: 10_000 })
+          .catch(() => null) as Promise<ChainStatus | null>,
+        sys
+          .ref<typeof SyncActor>(A.sync)
+          .ask({ type: 'status' }, { timeoutMs: 10_000 })
+          .catch(() => null) as Promise<SyncStatus | null>,
+        sys
+          .ref<typeof NetworkActor>(A.network)
+          .ask({ type: 'all' }, { timeoutMs: 10_000 })
+          .catch(() => []) as Promise<SourceScore[]>,
       ]);
       return {
         running,
@@ -477,14 +595,28 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
         finalized: chain?.finalized ?? 0,
         sync,
         sources,
-        actors: sys.registry.list().map((i) => ({ address: i.address, state: i.state, restarts: i.restarts, health: i.health, placement: i.placement })),
+        actors: sys.registry
+          .list()
+          .map((i) => ({
+            address: i.address,
+            state: i.state,
+            restarts: i.restarts,
+            health: i.health,
+            placement: i.placement,
+          })),
         ...(p2pHost
           ? {
               p2p: {
                 peerId: p2pHost.peerId,
                 addresses: p2pHost.multiaddrs(),
                 peers: p2pHost.peers(),
-                connections: p2pHost.libp2p.getConnections().map((c) => ({ peer: c.remotePeer.toString(), address: c.remoteAddr.toString(), limited: c.limits !== undefined })),
+                connections: p2pHost.libp2p
+                  .getConnections()
+                  .map((c) => ({
+                    peer: c.remotePeer.toString(),
+                    address: c.remoteAddr.toString(),
+                    limited: c.limits !== undefined,
+                  })),
               },
             }
           : {}),

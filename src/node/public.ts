@@ -6,7 +6,14 @@ import type { ConfigInput } from '../config/schema.js';
 import type { ChainSpec } from '../protocol/types.js';
 import type { LightNodePlatform } from './node.js';
 
-export { createLightNodeFrom, fetchGenesis, type LightNode, type LightNodeFromOptions, type LightNodePlatform, type NodeStatus } from './node.js';
+export {
+  createLightNodeFrom,
+  fetchGenesis,
+  type LightNode,
+  type LightNodeFromOptions,
+  type LightNodePlatform,
+  type NodeStatus,
+} from './node.js';
 export type { NodeEvents, NodeEventName } from './events.js';
 export { LightNodeError, NotSyncedError, NoSourceError } from './errors.js';
 export type { MetricsSnapshot } from './actors/metrics.js';
@@ -52,7 +59,17 @@ export interface CreateLightNodeOptions extends ConfigInput {
 }
 
 /** Split the extras off, leaving only config keys for validation. */
-export function splitOptions(options: CreateLightNodeOptions): { config: ConfigInput; chainSpec?: ChainSpec; platform?: LightNodePlatform; engines?: number } {
+export function splitOptions(options: CreateLightNodeOptions): {
+  config: ConfigInput;
+  chainSpec?: ChainSpec;
+  platform?: LightNodePlatform;
+  engines?: number;
+} {
   const { chainSpec, platform, engines, ...config } = options;
-  return { config, ...(chainSpec ? { chainSpec } : {}), ...(platform ? { platform } : {}), ...(engines !== undefined ? { engines } : {}) };
+  return {
+    config,
+    ...(chainSpec ? { chainSpec } : {}),
+    ...(platform ? { platform } : {}),
+    ...(engines !== undefined ? { engines } : {}),
+  };
 }

@@ -85,7 +85,10 @@ export function countSigners(mask: number): number {
 /** Approvals needed with `n` authorities: `floor((2n + 2) / 3)` = ceil(2n/3); 1→1, 3→2, 4→3, 15→10. */
 export function requiredApprovals(authorityCount: number): number {
   if (!Number.isSafeInteger(authorityCount) || authorityCount < 0)
-    throw new ProtocolError('approvals.authority-count', `the authority count must be a non-negative integer, got ${authorityCount}`);
+    throw new ProtocolError(
+      'approvals.authority-count',
+      `the authority count must be a non-negative integer, got ${authorityCount}`,
+    );
   return Math.floor((2 * authorityCount + 2) / 3);
 }
 
@@ -110,8 +113,10 @@ export function prepareAuthorities(
   backend: BlsBackend,
   path = '$.authorities',
 ): PreparedAuthorities {
-  if (!Array.isArray(publicKeys)) throw new DecodeError(path, `expected an array of BLS public keys, got ${describe(publicKeys)}`);
-  if (publicKeys.length === 0) throw new DecodeError(path, 'the authority list is empty; a chain needs at least one authority');
+  if (!Array.isArray(publicKeys))
+    throw new DecodeError(path, `expected an array of BLS public keys, got ${describe(publicKeys)}`);
+  if (publicKeys.length === 0)
+    throw new DecodeError(path, 'the authority list is empty; a chain needs at least one authority');
   const keys = publicKeys.map((key, i) => {
     const at = `${path}[${i}]`;
     const bytes = key instanceof Uint8Array ? key : parseHex(key, at, { prefix: 'required', length: 48 });
@@ -166,7 +171,10 @@ export function verifyAggregateApproval(args: VerifyAggregateApprovalArgs): numb
     throw new VerificationError(
       'approvals.bits-beyond-authorities',
       `aggregation bits ${approval.aggregationBits} mark authority index ${usable + Math.log2(beyond & -beyond)}, but the chain has only ${authorities.count} authorities`,
-      { details: 'this light client refuses bits at indices ≥ the authority count (Alys ignores them for the signature but counts them)' },
+      {
+        details:
+          'this light client refuses bits at indices ≥ the authority count (Alys ignores them for the signature but counts them)',
+      },
     );
   const signers = signerIndices(mask);
   const required = args.minSigners ?? requiredApprovals(authorities.count);
@@ -176,7 +184,10 @@ export function verifyAggregateApproval(args: VerifyAggregateApprovalArgs): numb
       `only ${signers.length} of ${authorities.count} authorities approved (bits ${approval.aggregationBits}); ${required} are required`,
     );
   if (isAllZero(signature))
-    throw new VerificationError('approvals.empty-aggregate', 'the aggregate signature is the empty (all-zero) aggregate');
+    throw new VerificationError(
+      'approvals.empty-aggregate',
+      'the aggregate signature is the empty (all-zero) aggregate',
+    );
   const keys = signers.map((i) => authorities.keys[i]!);
   if (!backend.fastAggregateVerifyPrepared(keys, root, signature))
     throw new VerificationError(
@@ -208,7 +219,10 @@ export function verifyIndividualApproval(args: VerifyIndividualApprovalArgs): vo
   if (typeof approval !== 'object' || approval === null)
     throw new DecodeError(path, `expected an individual approval object, got ${describe(approval)}`);
   const index = parseU8(approval.authorityIndex, `${path}.authority_index`);
-  const signature = parseHex(approval.signature, `${path}.signature`, { prefix: 'required', length: BLS_SIGNATURE_LENGTH });
+  const signature = parseHex(approval.signature, `${path}.signature`, {
+    prefix: 'required',
+    length: BLS_SIGNATURE_LENGTH,
+  });
   const usable = Math.min(authorities.count, MAX_AUTHORITIES);
   if (index >= usable)
     throw new VerificationError(
@@ -254,7 +268,8 @@ export function aggregateApprovals(
   options: AggregateApprovalsOptions = {},
 ): AggregateApproval {
   const backend = options.backend ?? nobleBackend;
-  if (!Array.isArray(approvals)) throw new DecodeError('approvals', `expected an array of approvals, got ${describe(approvals)}`);
+  if (!Array.isArray(approvals))
+    throw new DecodeError('approvals', `expected an array of approvals, got ${describe(approvals)}`);
   let mask = 0;
   const signatures: Uint8Array[] = [];
   if (options.base) {
@@ -265,16 +280,24 @@ export function aggregateApprovals(
     });
     if (!isAllZero(baseSignature)) signatures.push(baseSignature);
     else if (mask !== 0)
-      throw new DecodeError('base.aggregate_signature', 'the base aggregate has signer bits but the empty (all-zero) signature');
+      throw new DecodeError(
+        'base.aggregate_signature',
+        'the base aggregate has signer bits but the empty (all-zero) signature',
+      );
   }
   approvals.forEach((approval, i) => {
     const index = checkAuthorityIndex(approval?.authorityIndex, `approvals[${i}].authority_index`);
     if (mask & (1 << index)) return;
     mask |= 1 << index;
-    signatures.push(parseHex(approval.signature, `approvals[${i}].signature`, { prefix: 'required', length: BLS_SIGNATURE_LENGTH }));
+    signatures.push(
+      parseHex(approval.signature, `approvals[${i}].signature`, { prefix: 'required', length: BLS_SIGNATURE_LENGTH }),
+    );
   });
   if (signatures.length === 0) return options.base ? { ...options.base } : { ...EMPTY_AGGREGATE_APPROVAL };
-  return { aggregationBits: encodeAggregationBits(mask), aggregateSignature: toHex(backend.aggregateSignatures(signatures)) };
+  return {
+    aggregationBits: encodeAggregationBits(mask),
+    aggregateSignature: toHex(backend.aggregateSignatures(signatures)),
+  };
 }
 
 // ---------------------------------------------------------------- helpers

@@ -17,7 +17,13 @@ import type { Hex } from './bytes.js';
 import { VerificationError } from './errors.js';
 import { MsgpackWriter } from './codec/msgpack-wire.js';
 import { ConsensusBlockCodec } from './codec/msgpack.js';
-import type { AggregateApproval, ChainSpec, ConsensusBlock, ExecutionPayloadCapella, SignedConsensusBlock } from './types.js';
+import type {
+  AggregateApproval,
+  ChainSpec,
+  ConsensusBlock,
+  ExecutionPayloadCapella,
+  SignedConsensusBlock,
+} from './types.js';
 
 const CHUNK = 32;
 
@@ -84,7 +90,10 @@ export function merkleRoot(bytes: Uint8Array): Uint8Array {
     const pairs = count >> 1;
     for (let i = 0; i < pairs; i++) {
       // The input is fully absorbed by update() before digestInto() writes the output.
-      hashPairInto(nodes.subarray(2 * i * CHUNK, 2 * i * CHUNK + 2 * CHUNK), nodes.subarray(i * CHUNK, i * CHUNK + CHUNK));
+      hashPairInto(
+        nodes.subarray(2 * i * CHUNK, 2 * i * CHUNK + 2 * CHUNK),
+        nodes.subarray(i * CHUNK, i * CHUNK + CHUNK),
+      );
     }
     if (count & 1) {
       const last = 2 * pairs * CHUNK;
@@ -155,9 +164,13 @@ export function emptyAggregateApproval(): AggregateApproval {
 export function genesisBlock(spec: ChainSpec, elGenesis: ExecutionPayloadCapella): SignedConsensusBlock {
   // Alys panics on the same condition ("Execution payload should start at zero").
   if (elGenesis.blockNumber !== 0n)
-    throw new VerificationError('genesis.block-number', `the EL genesis payload has block_number ${elGenesis.blockNumber}, expected 0`, {
-      details: 'Pass the payload of EL block 0 (eth_getBlockByNumber("0x0")).',
-    });
+    throw new VerificationError(
+      'genesis.block-number',
+      `the EL genesis payload has block_number ${elGenesis.blockNumber}, expected 0`,
+      {
+        details: 'Pass the payload of EL block 0 (eth_getBlockByNumber("0x0")).',
+      },
+    );
   return {
     message: {
       parentHash: ZERO_HASH256,

@@ -66,14 +66,16 @@ export function reverse(bytes: Uint8Array): Uint8Array {
  */
 export function expectArray(value: unknown, path: string, max?: number): unknown[] {
   if (!Array.isArray(value)) throw new DecodeError(path, `expected an array, got ${describe(value)}`);
-  if (max !== undefined && value.length > max) throw new DecodeError(path, `expected at most ${max} elements, got ${value.length}`);
+  if (max !== undefined && value.length > max)
+    throw new DecodeError(path, `expected at most ${max} elements, got ${value.length}`);
   return Array.from(value);
 }
 
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `a string (${JSON.stringify(value.length > 24 ? value.slice(0, 24) + '…' : value)})`;
+  if (typeof value === 'string')
+    return `a string (${JSON.stringify(value.length > 24 ? value.slice(0, 24) + '…' : value)})`;
   return `a ${typeof value} (${String(value).slice(0, 24)})`;
 }
 
@@ -94,7 +96,10 @@ export class ByteReader {
 
   private need(n: number, what: string): void {
     if (this.pos + n > this.bytes.length)
-      throw new DecodeError(`${this.label}@${this.pos}`, `truncated: need ${n} bytes for ${what}, have ${this.remaining}`);
+      throw new DecodeError(
+        `${this.label}@${this.pos}`,
+        `truncated: need ${n} bytes for ${what}, have ${this.remaining}`,
+      );
   }
 
   take(n: number, what = 'bytes'): Uint8Array {
@@ -176,7 +181,10 @@ export class ByteWriter {
     return this.u8(v).u8(v >>> 8);
   }
   u32le(v: number): this {
-    return this.u8(v).u8(v >>> 8).u8(v >>> 16).u8(v >>> 24);
+    return this.u8(v)
+      .u8(v >>> 8)
+      .u8(v >>> 16)
+      .u8(v >>> 24);
   }
   i32le(v: number): this {
     return this.u32le(v >>> 0);

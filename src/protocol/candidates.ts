@@ -21,7 +21,15 @@
  * approvals is not in the spec; holding them cannot make a wrong block complete, since every approval
  * is verified against the root before it counts.
  */
-import { aggregateApprovals, MAX_AUTHORITIES, parseAggregationBits, requiredApprovals, verifyAggregateApproval, verifyIndividualApproval, type PreparedAuthorities } from './approvals.js';
+import {
+  aggregateApprovals,
+  MAX_AUTHORITIES,
+  parseAggregationBits,
+  requiredApprovals,
+  verifyAggregateApproval,
+  verifyIndividualApproval,
+  type PreparedAuthorities,
+} from './approvals.js';
 import { signingRoot } from './block.js';
 import { BLS_SIGNATURE_LENGTH, type BlsBackend } from './bls/backend.js';
 import { parseHex, toHex, type Hex } from './bytes.js';
@@ -163,10 +171,13 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
     offerBlock(block, localHead) {
       prune(localHead);
       const number = block?.message?.executionPayload?.blockNumber;
-      if (typeof number !== 'bigint' || number > BigInt(Number.MAX_SAFE_INTEGER)) return { verdict: 'reject', reason: 'no usable block number' };
+      if (typeof number !== 'bigint' || number > BigInt(Number.MAX_SAFE_INTEGER))
+        return { verdict: 'reject', reason: 'no usable block number' };
       const height = Number(number);
-      if (height <= localHead - recent) return { verdict: 'ignore', reason: `block ${height} is more than ${recent} below our head ${localHead}` };
-      if (height > localHead + maxAhead) return { verdict: 'ignore', reason: `block ${height} is more than ${maxAhead} above our head ${localHead}` };
+      if (height <= localHead - recent)
+        return { verdict: 'ignore', reason: `block ${height} is more than ${recent} below our head ${localHead}` };
+      if (height > localHead + maxAhead)
+        return { verdict: 'ignore', reason: `block ${height} is more than ${maxAhead} above our head ${localHead}` };
       let root: Uint8Array;
       let baseMask: number;
       try {
@@ -182,7 +193,8 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
       const existing = byHeight.get(height);
       // valid, but its height is decided (imported, or a candidate completed): forward it, keep nothing
       if (height <= localHead || existing?.done) return { verdict: 'accept' };
-      if (existing?.hash === hash && popcount(baseMask) <= popcount(existing.baseMask)) return { verdict: 'ignore', reason: `block ${height} is known` };
+      if (existing?.hash === hash && popcount(baseMask) <= popcount(existing.baseMask))
+        return { verdict: 'ignore', reason: `block ${height} is known` };
       const approvals = existing?.hash === hash ? existing.approvals : new Map<number, IndividualApproval>();
       if (existing) drop(existing);
       const c: Candidate = { block, hash, height, baseMask, approvals, done: false };
@@ -207,7 +219,8 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
       const index = approval?.signature?.authorityIndex;
       if (hash === undefined || typeof index !== 'number') return { verdict: 'reject', reason: 'not an approval' };
       const c = byHash.get(hash);
-      if (c && !c.done && ((c.baseMask >> index) & 1 || c.approvals.has(index))) return { verdict: 'ignore', reason: `authority ${index} already counted for block ${c.height}` };
+      if (c && !c.done && ((c.baseMask >> index) & 1 || c.approvals.has(index)))
+        return { verdict: 'ignore', reason: `authority ${index} already counted for block ${c.height}` };
       if (!c) return hold(hash, approval.signature);
       try {
         verifyIndividualApproval({ root: hash, approval: approval.signature, authorities, backend });

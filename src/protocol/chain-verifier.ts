@@ -63,11 +63,19 @@ export function summarizeBlock(signed: SignedConsensusBlock, opts: SummarizeOpti
   const root = opts.root ?? signingRoot(m);
   checkSlot(m, opts.spec);
   const verifyApprovals = opts.approvals !== false || m.auxpowHeader !== null;
-  const signers = verifyApprovals ? verifyAggregateApproval({ root, approval: signed.signature, authorities: opts.authorities, backend: opts.backend }) : null;
+  const signers = verifyApprovals
+    ? verifyAggregateApproval({
+        root,
+        approval: signed.signature,
+        authorities: opts.authorities,
+        backend: opts.backend,
+      })
+    : null;
   const checkPayload = opts.payloadHash !== false;
   if (checkPayload) verifyPayloadBlockHash(m.executionPayload);
   const n = m.executionPayload.blockNumber;
-  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new VerificationError('block.number', `block number ${n} is beyond what this light client supports`);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new VerificationError('block.number', `block number ${n} is beyond what this light client supports`);
   return {
     hash: toHex(root),
     number: Number(n),
@@ -140,7 +148,10 @@ export class ChainVerifier {
     const hash = toHex(signingRoot(genesis.message));
     const header = genesis.message.auxpowHeader;
     if (!header || genesis.message.executionPayload.blockNumber !== 0n)
-      throw new VerificationError('chain.genesis', 'the trusted genesis must be block 0 with an AuxPowHeader (spec 2.5)');
+      throw new VerificationError(
+        'chain.genesis',
+        'the trusted genesis must be block 0 with an AuxPowHeader (spec 2.5)',
+      );
     this.finality = genesisFinalityState({ hash, bits: header.bits, chainId: header.chainId });
     this.headBlock = {
       hash,
@@ -186,7 +197,11 @@ export class ChainVerifier {
    */
   restore(snapshot: ChainVerifierSnapshot): void {
     const s = structuredClone(snapshot);
-    if (s.head.number !== s.finality.head) throw new VerificationError('chain.snapshot', `snapshot head ${s.head.number} disagrees with its finality state (${s.finality.head})`);
+    if (s.head.number !== s.finality.head)
+      throw new VerificationError(
+        'chain.snapshot',
+        `snapshot head ${s.head.number} disagrees with its finality state (${s.finality.head})`,
+      );
     if (s.window.length && s.window[s.window.length - 1]!.block.hash !== s.head.hash)
       throw new VerificationError('chain.snapshot', 'snapshot window does not end at its head');
     this.finality = s.finality;
@@ -198,7 +213,11 @@ export class ChainVerifier {
   import(signed: SignedConsensusBlock, root?: Uint8Array): ImportOutcome {
     // spec 4.9 order: the link (cheap) before the approvals
     const parent = this.headBlock;
-    verifyParentLink(signed.message, { hash: parent.hash, payloadBlockHash: parent.payloadBlockHash, number: BigInt(parent.number) });
+    verifyParentLink(signed.message, {
+      hash: parent.hash,
+      payloadBlockHash: parent.payloadBlockHash,
+      number: BigInt(parent.number),
+    });
     const summary = summarizeBlock(signed, {
       spec: this.opts.spec,
       authorities: this.opts.authorities,
@@ -217,13 +236,26 @@ export class ChainVerifier {
     const { spec } = this.opts;
     const parent = this.headBlock;
     if (s.signers === null && (this.opts.approvals !== 'deferred' || s.auxpowHeader !== null))
-      throw new VerificationError('approvals.unverified', `block ${s.number}: its approvals were not verified, and this import requires them`);
+      throw new VerificationError(
+        'approvals.unverified',
+        `block ${s.number}: its approvals were not verified, and this import requires them`,
+      );
     verifyParentLink(
-      { parentHash: s.parentHash, executionPayload: { parentHash: s.payloadParentHash, blockNumber: s.payloadNumber } } as never,
+      {
+        parentHash: s.parentHash,
+        executionPayload: { parentHash: s.payloadParentHash, blockNumber: s.payloadNumber },
+      } as never,
       { hash: parent.hash, payloadBlockHash: parent.payloadBlockHash, number: BigInt(parent.number) },
     );
     const n = s.number;
-    const block: VerifiedChainBlock = { hash: s.hash, number: n, parentHash: s.parentHash, payloadBlockHash: s.payloadBlockHash, pow: s.auxpowHeader !== null, signers: s.signers };
+    const block: VerifiedChainBlock = {
+      hash: s.hash,
+      number: n,
+      parentHash: s.parentHash,
+      payloadBlockHash: s.payloadBlockHash,
+      pow: s.auxpowHeader !== null,
+      signers: s.signers,
+    };
     const historical = this.opts.historicalExemptions ?? false;
     let step;
     let authenticated: VerifiedChainBlock[] = [];
@@ -258,7 +290,15 @@ export class ChainVerifier {
         );
       step = applyFinalityEvent(
         this.finality,
-        { kind: 'pow', blockNumber: n, blockHash: block.hash, header, rangeStartNumber: start.number, rangeEndNumber: range[range.length - 1]!.block.number, rangeStartParentHash: start.parentHash },
+        {
+          kind: 'pow',
+          blockNumber: n,
+          blockHash: block.hash,
+          header,
+          rangeStartNumber: start.number,
+          rangeEndNumber: range[range.length - 1]!.block.number,
+          rangeStartParentHash: start.parentHash,
+        },
         { maxBlocksWithoutPow: spec.maxBlocksWithoutPow, historicalExemptions: historical },
       );
       // The PoW block's verified approvals cover its AuxPoW, whose aggregate hash commits to every

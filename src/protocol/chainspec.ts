@@ -174,7 +174,10 @@ const NAMED: Record<ChainSpecName, ChainSpec> = {
 export function getChainSpec(name: ChainSpecName): ChainSpec {
   const spec = Object.prototype.hasOwnProperty.call(NAMED, name) ? NAMED[name] : undefined;
   if (spec === undefined)
-    throw new DecodeError('chain', `unknown chain spec ${JSON.stringify(name)}; expected one of ${Object.keys(NAMED).join(', ')}`);
+    throw new DecodeError(
+      'chain',
+      `unknown chain spec ${JSON.stringify(name)}; expected one of ${Object.keys(NAMED).join(', ')}`,
+    );
   return cloneChainSpec(spec);
 }
 
@@ -243,7 +246,9 @@ function readUint(value: unknown, path: string, max: number, typeName: string): 
   if (value > max)
     throw new DecodeError(
       path,
-      max === U64 ? `${value} is above 2^53−1, which a JS number cannot hold exactly` : `${value} does not fit a ${typeName} (max ${max})`,
+      max === U64
+        ? `${value} is above 2^53−1, which a JS number cannot hold exactly`
+        : `${value} does not fit a ${typeName} (max ${max})`,
     );
   return value;
 }
@@ -261,18 +266,24 @@ const HEX_BODY = /^[0-9a-fA-F]*$/;
 
 /** Lighthouse `PublicKey` from JSON: `0x` (lowercase x) + 96 hex digits, a valid non-infinity G1 point. */
 export function parseBlsPublicKey(value: unknown, path: string): Hex {
-  if (typeof value !== 'string') throw new DecodeError(path, `expected a BLS public key string, got ${describe(value)}`);
+  if (typeof value !== 'string')
+    throw new DecodeError(path, `expected a BLS public key string, got ${describe(value)}`);
   if (!value.startsWith('0x')) throw new DecodeError(path, 'a BLS public key must start with 0x');
   const body = value.slice(2);
   if (!HEX_BODY.test(body)) throw new DecodeError(path, 'BLS public key contains a non-hex character');
-  if (body.length !== 96) throw new DecodeError(path, `a BLS public key is 48 bytes (96 hex digits), got ${body.length} digits`);
+  if (body.length !== 96)
+    throw new DecodeError(path, `a BLS public key is 48 bytes (96 hex digits), got ${body.length} digits`);
   const hex = `0x${body.toLowerCase()}` as Hex;
   let point;
   try {
     point = bls12_381.G1.Point.fromHex(body.toLowerCase());
     point.assertValidity();
   } catch (cause) {
-    throw new DecodeError(path, 'not a valid compressed BLS12-381 G1 point (bad encoding, not on the curve, or not in the subgroup)', { cause });
+    throw new DecodeError(
+      path,
+      'not a valid compressed BLS12-381 G1 point (bad encoding, not on the curve, or not in the subgroup)',
+      { cause },
+    );
   }
   if (point.is0()) throw new DecodeError(path, 'the infinity point is not a valid BLS public key');
   return hex;
@@ -283,14 +294,17 @@ export function parseEvmAddress(value: unknown, path: string): Hex {
   if (typeof value !== 'string') throw new DecodeError(path, `expected an EVM address string, got ${describe(value)}`);
   const body = value.startsWith('0x') ? value.slice(2) : value;
   if (!HEX_BODY.test(body)) throw new DecodeError(path, 'EVM address contains a non-hex character');
-  if (body.length !== 40) throw new DecodeError(path, `an EVM address is 20 bytes (40 hex digits), got ${body.length} digits`);
+  if (body.length !== 40)
+    throw new DecodeError(path, `an EVM address is 20 bytes (40 hex digits), got ${body.length} digits`);
   return `0x${body.toLowerCase()}` as Hex;
 }
 
 /** secp256k1 `PublicKey` from JSON, compressed form only: 66 hex digits, no `0x`, on the curve. */
 export function parseBitcoinPubkey(value: unknown, path: string): string {
-  if (typeof value !== 'string') throw new DecodeError(path, `expected a secp256k1 public key hex string, got ${describe(value)}`);
-  if (value.startsWith('0x') || value.startsWith('0X')) throw new DecodeError(path, 'a Bitcoin public key is plain hex, without 0x');
+  if (typeof value !== 'string')
+    throw new DecodeError(path, `expected a secp256k1 public key hex string, got ${describe(value)}`);
+  if (value.startsWith('0x') || value.startsWith('0X'))
+    throw new DecodeError(path, 'a Bitcoin public key is plain hex, without 0x');
   if (!HEX_BODY.test(value)) throw new DecodeError(path, 'Bitcoin public key contains a non-hex character');
   if (value.length !== 66)
     throw new DecodeError(path, `expected a 33-byte compressed public key (66 hex digits), got ${value.length} digits`);
@@ -304,10 +318,16 @@ function parseRetargetParams(value: unknown, path: string, unknownKeys: string[]
   const params: RetargetParams = {
     powLimit: has('powLimit') ? readUint(value.powLimit, `${path}.powLimit`, U32, 'u32') : 0,
     powLowerLimit: has('powLowerLimit') ? readUint(value.powLowerLimit, `${path}.powLowerLimit`, U32, 'u32') : 0,
-    powTargetTimespan: has('powTargetTimespan') ? readUint(value.powTargetTimespan, `${path}.powTargetTimespan`, U64, 'u64') : 0,
-    powTargetSpacing: has('powTargetSpacing') ? readUint(value.powTargetSpacing, `${path}.powTargetSpacing`, U64, 'u64') : 0,
+    powTargetTimespan: has('powTargetTimespan')
+      ? readUint(value.powTargetTimespan, `${path}.powTargetTimespan`, U64, 'u64')
+      : 0,
+    powTargetSpacing: has('powTargetSpacing')
+      ? readUint(value.powTargetSpacing, `${path}.powTargetSpacing`, U64, 'u64')
+      : 0,
     powNoRetargeting: has('powNoRetargeting') ? readBool(value.powNoRetargeting, `${path}.powNoRetargeting`) : false,
-    maxPowAdjustment: has('maxPowAdjustment') ? readUint(value.maxPowAdjustment, `${path}.maxPowAdjustment`, U8, 'u8') : 0,
+    maxPowAdjustment: has('maxPowAdjustment')
+      ? readUint(value.maxPowAdjustment, `${path}.maxPowAdjustment`, U8, 'u8')
+      : 0,
   };
   return params;
 }
@@ -348,7 +368,9 @@ export function parseChainSpecDetailed(json: unknown, options: ChainSpecParseOpt
   const defaultedKeys = TOP_KEYS.filter((k) => !has(k));
   const dev = DEV_CHAIN_SPEC;
 
-  const slotDuration = has('slotDuration') ? readUint(json.slotDuration, '$.slotDuration', U64, 'u64') : dev.slotDuration;
+  const slotDuration = has('slotDuration')
+    ? readUint(json.slotDuration, '$.slotDuration', U64, 'u64')
+    : dev.slotDuration;
   if (slotDuration < 1) throw new DecodeError('$.slotDuration', 'must be at least 1 ms (Aura divides by it)');
 
   let authorities: Hex[] = [...dev.authorities];
@@ -356,21 +378,29 @@ export function parseChainSpecDetailed(json: unknown, options: ChainSpecParseOpt
     const list = readArray(json.authorities, '$.authorities');
     if (list.length === 0) throw new DecodeError('$.authorities', 'at least one authority is required');
     if (list.length > MAX_AUTHORITIES)
-      throw new DecodeError('$.authorities', `at most ${MAX_AUTHORITIES} authorities fit an approval's BitList<15>, got ${list.length}`);
+      throw new DecodeError(
+        '$.authorities',
+        `at most ${MAX_AUTHORITIES} authorities fit an approval's BitList<15>, got ${list.length}`,
+      );
     authorities = list.map((v, i) => parseBlsPublicKey(v, `$.authorities[${i}]`));
   }
 
   let federation: Hex[] = [...dev.federation];
   if (has('federation')) {
     const list = readArray(json.federation, '$.federation');
-    if (list.length === 0) throw new DecodeError('$.federation', 'at least one federation address is required (Alys splits fees by the list length)');
+    if (list.length === 0)
+      throw new DecodeError(
+        '$.federation',
+        'at least one federation address is required (Alys splits fees by the list length)',
+      );
     federation = list.map((v, i) => parseEvmAddress(v, `$.federation[${i}]`));
   }
 
   let federationBitcoinPubkeys: string[] = [...dev.federationBitcoinPubkeys];
   if (has('federationBitcoinPubkeys')) {
     const list = readArray(json.federationBitcoinPubkeys, '$.federationBitcoinPubkeys');
-    if (list.length === 0) throw new DecodeError('$.federationBitcoinPubkeys', 'at least one federation Bitcoin key is required');
+    if (list.length === 0)
+      throw new DecodeError('$.federationBitcoinPubkeys', 'at least one federation Bitcoin key is required');
     federationBitcoinPubkeys = list.map((v, i) => parseBitcoinPubkey(v, `$.federationBitcoinPubkeys[${i}]`));
   }
 
@@ -445,4 +475,3 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
-

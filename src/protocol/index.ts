@@ -4,7 +4,17 @@
  */
 export * from './errors.js';
 export * from './types.js';
-export { parseHex, toHex, fromHex, reverse, equalBytes, bytesToHex, concatBytes, ByteReader, ByteWriter } from './bytes.js';
+export {
+  parseHex,
+  toHex,
+  fromHex,
+  reverse,
+  equalBytes,
+  bytesToHex,
+  concatBytes,
+  ByteReader,
+  ByteWriter,
+} from './bytes.js';
 export * from './block.js';
 export * from './verify.js';
 export * from './approvals.js';

@@ -45,15 +45,26 @@ export function verifyBlockSelf(
 ): VerifiedBlock {
   const root = ctx.root ?? signingRoot(block.message);
   checkSlot(block.message, ctx.spec);
-  const signers = verifyAggregateApproval({ root, approval: block.signature, authorities: ctx.authorities, backend: ctx.backend });
+  const signers = verifyAggregateApproval({
+    root,
+    approval: block.signature,
+    authorities: ctx.authorities,
+    backend: ctx.backend,
+  });
   verifyPayloadBlockHash(block.message.executionPayload);
   return { root, hash: toHex(root), number: block.message.executionPayload.blockNumber, signers };
 }
 
 /** Spec 4.9 steps 2-3: the block extends `parent` (consensus hash, EL hash and EL number). */
-export function verifyParentLink(block: ConsensusBlock, parent: { hash: Hex; payloadBlockHash: Hex; number: bigint }): void {
+export function verifyParentLink(
+  block: ConsensusBlock,
+  parent: { hash: Hex; payloadBlockHash: Hex; number: bigint },
+): void {
   if (block.parentHash !== parent.hash)
-    throw new VerificationError('block.parent-hash', `parent_hash ${block.parentHash} is not the parent's signing root ${parent.hash}`);
+    throw new VerificationError(
+      'block.parent-hash',
+      `parent_hash ${block.parentHash} is not the parent's signing root ${parent.hash}`,
+    );
   const p = block.executionPayload;
   if (p.parentHash !== parent.payloadBlockHash)
     throw new VerificationError(
@@ -61,5 +72,8 @@ export function verifyParentLink(block: ConsensusBlock, parent: { hash: Hex; pay
       `execution parent_hash ${p.parentHash} is not the parent's execution block hash ${parent.payloadBlockHash}`,
     );
   if (p.blockNumber !== parent.number + 1n)
-    throw new VerificationError('block.number', `execution block number ${p.blockNumber} does not follow the parent's ${parent.number}`);
+    throw new VerificationError(
+      'block.number',
+      `execution block number ${p.blockNumber} does not follow the parent's ${parent.number}`,
+    );
 }

@@ -58,7 +58,12 @@ const FAULTS_PER_SEED = 30;
 // ------------------------------------------------------------------------------ test PRNG
 
 /** mulberry32: the test's own generator for trees and fault schedules (independent of the runtime's). */
-function prng(seed: number): { next: () => number; int: (lo: number, hi: number) => number; pick: <T>(xs: readonly T[]) => T; chance: (p: number) => boolean } {
+function prng(seed: number): {
+  next: () => number;
+  int: (lo: number, hi: number) => number;
+  pick: <T>(xs: readonly T[]) => T;
+  chance: (p: number) => boolean;
+} {
   let a = seed >>> 0;
   const next = () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -97,10 +102,30 @@ const STRATEGIES: readonly Strategy[] = ['one-for-one', 'one-for-all', 'rest-for
 function generateTree(seed: number): SupNode {
   const r = prng(seed * 7919 + 17);
   const actor = (id: string): ActorNode => {
-    const restart = r.pick<RestartType>(['permanent', 'permanent', 'permanent', 'permanent', 'permanent', 'permanent', 'transient', 'temporary']);
-    const policy = r.pick<PolicyKind>(['immediate', 'immediate', 'immediate', 'immediate', 'immediate', 'immediate', 'circuit', 'circuit', 'never']);
+    const restart = r.pick<RestartType>([
+      'permanent',
+      'permanent',
+      'permanent',
+      'permanent',
+      'permanent',
+      'permanent',
+      'transient',
+      'temporary',
+    ]);
+    const policy = r.pick<PolicyKind>([
+      'immediate',
+      'immediate',
+      'immediate',
+      'immediate',
+      'immediate',
+      'immediate',
+      'circuit',
+      'circuit',
+      'never',
+    ]);
     const failOn = new Set<number>();
-    if (restart !== 'temporary' && policy !== 'never' && r.chance(0.6)) for (let n = 2; n <= 60; n++) if (r.chance(0.15)) failOn.add(n);
+    if (restart !== 'temporary' && policy !== 'never' && r.chance(0.6))
+      for (let n = 2; n <= 60; n++) if (r.chance(0.15)) failOn.add(n);
     return { kind: 'actor', id, restart, policy, failOn };
   };
   const order = [...STRATEGIES].sort(() => r.next() - 0.5);
@@ -110,14 +135,35 @@ function generateTree(seed: number): SupNode {
     const children: TreeNode[] = [];
     const n = r.int(2, 4);
     for (let k = 0; k < n; k++) children.push(actor(`a${k}`));
-    l2.push({ kind: 'sup', id: `s${i}`, strategy: order[i]!, maxRestarts: r.int(1, 3), periodMs: r.int(30, 400), children });
+    l2.push({
+      kind: 'sup',
+      id: `s${i}`,
+      strategy: order[i]!,
+      maxRestarts: r.int(1, 3),
+      periodMs: r.int(30, 400),
+      children,
+    });
   }
   if (r.chance(0.7)) {
     const host = r.pick(l2);
-    const nested: SupNode = { kind: 'sup', id: 'n', strategy: r.pick(STRATEGIES), maxRestarts: r.int(1, 2), periodMs: r.int(30, 300), children: [actor('b0'), actor('b1')] };
+    const nested: SupNode = {
+      kind: 'sup',
+      id: 'n',
+      strategy: r.pick(STRATEGIES),
+      maxRestarts: r.int(1, 2),
+      periodMs: r.int(30, 300),
+      children: [actor('b0'), actor('b1')],
+    };
     host.children.splice(r.int(0, host.children.length), 0, nested);
   }
-  return { kind: 'sup', id: 'system', strategy: r.pick(STRATEGIES), maxRestarts: r.int(2, 8), periodMs: r.int(100, 1_500), children: l2 };
+  return {
+    kind: 'sup',
+    id: 'system',
+    strategy: r.pick(STRATEGIES),
+    maxRestarts: r.int(2, 8),
+    periodMs: r.int(100, 1_500),
+    children: l2,
+  };
 }
 
 // ------------------------------------------------------------------------------ the actor
@@ -127,7 +173,11 @@ class World {
   readonly instances = new Map<string, number>();
   readonly created: string[] = [];
 }
-type ChaosMsg = { type: 'boom' } | { type: 'work'; n: number } | { type: 'who' } | { type: 'nap'; ms: number; n: number };
+type ChaosMsg =
+  | { type: 'boom' }
+  | { type: 'work'; n: number }
+  | { type: 'who' }
+  | { type: 'nap'; ms: number; n: number };
 
 /** Timers the test actors set themselves (naps), so leak checks can tell them from the runtime's. */
 const ownTimers = new WeakMap<Clock, number>();
@@ -189,14 +239,26 @@ function buildSpec(node: SupNode, address: string, world: World): SupervisorSpec
     children: node.children.map((c): ChildSpec => {
       const addr = `${address}/${c.id}`;
       if (c.kind === 'sup') return { id: c.id, supervisor: buildSpec(c, addr, world), policy: immediate() };
-      return { id: c.id, actor: Chaos, args: { world, address: addr, failOn: c.failOn }, restart: c.restart, policy: policyOf(c.policy) };
+      return {
+        id: c.id,
+        actor: Chaos,
+        args: { world, address: addr, failOn: c.failOn },
+        restart: c.restart,
+        policy: policyOf(c.policy),
+      };
     }),
   };
 }
 
 // ------------------------------------------------------------------------------ the model
 
-type MState = 'Running' | 'Stopped' | 'Failed' | 'Crashed' | 'StartFailed' | /** not restarted, Stopped or Failed */ 'Gone';
+type MState =
+  | 'Running'
+  | 'Stopped'
+  | 'Failed'
+  | 'Crashed'
+  | 'StartFailed'
+  | /** not restarted, Stopped or Failed */ 'Gone';
 interface MActor {
   kind: 'actor';
   addr: string;
@@ -298,7 +360,12 @@ class Model {
       return;
     }
     const i = s.children.indexOf(c);
-    const group = s.spec.strategy === 'one-for-one' ? [c] : s.spec.strategy === 'one-for-all' ? [...s.children] : s.children.slice(i);
+    const group =
+      s.spec.strategy === 'one-for-one'
+        ? [c]
+        : s.spec.strategy === 'one-for-all'
+          ? [...s.children]
+          : s.children.slice(i);
     for (const e of [...group].reverse()) if (e !== c) this.stop(e);
     for (const e of group) {
       if (s.state !== 'Running') return;
@@ -396,12 +463,25 @@ async function runSeed(seed: number): Promise<Trace> {
   const r = prng(seed * 104_729 + 3);
   const clock = createTestClock(seed);
   const world = new World();
-  const sys = createActorSystem({ clock, random: clock.random, askTimeoutMs: 1_000, root: buildSpec(tree, '/system', world) });
+  const sys = createActorSystem({
+    clock,
+    random: clock.random,
+    askTimeoutMs: 1_000,
+    root: buildSpec(tree, '/system', world),
+  });
   const events: SupervisionEvent[] = [];
   const deadLetters: unknown[] = [];
   sys.onEvent((e) => events.push(e));
   sys.deadLetters.subscribe((d) =>
-    deadLetters.push({ reason: d.reason, target: d.target, at: d.at, detail: d.detail, messageId: d.envelope.messageId, from: d.envelope.from, payload: d.envelope.payload }),
+    deadLetters.push({
+      reason: d.reason,
+      target: d.target,
+      at: d.at,
+      detail: d.detail,
+      messageId: d.envelope.messageId,
+      from: d.envelope.from,
+      payload: d.envelope.payload,
+    }),
   );
   let termination: string | undefined;
   void sys.terminated.then((t) => (termination = t.reason));
@@ -457,16 +537,25 @@ async function runSeed(seed: number): Promise<Trace> {
         const n = r.int(0, 1_000);
         const rec: Outcome & { n: number } = { label: `work ${n} -> ${a.addr} (fault ${f})`, n };
         traffic.push(rec);
-        track(rec, r.chance(0.7) ? sys.ref<typeof Chaos>(a.addr).ask({ type: 'work', n }, { timeoutMs: r.int(10, 200) }) : sys.ref<typeof Chaos>(a.addr).tell({ type: 'work', n }));
+        track(
+          rec,
+          r.chance(0.7)
+            ? sys.ref<typeof Chaos>(a.addr).ask({ type: 'work', n }, { timeoutMs: r.int(10, 200) })
+            : sys.ref<typeof Chaos>(a.addr).tell({ type: 'work', n }),
+        );
       }
     }
     await clock.settle();
 
     const label = `seed ${seed}, fault ${f} at t=${clock.now()}: ${what}`;
     const newEvents = events.slice(eventsBefore);
-    expect(world.created.slice(createdBefore), `${label}: instances created (the restarted subtree, in order)`).toEqual(model.created);
+    expect(world.created.slice(createdBefore), `${label}: instances created (the restarted subtree, in order)`).toEqual(
+      model.created,
+    );
     expect(
-      newEvents.filter((e) => e.type === 'escalated').map((e) => `${e.address}:${/exceeded its restart intensity/.test(e.error) ? 'intensity' : 'injected'}`),
+      newEvents
+        .filter((e) => e.type === 'escalated')
+        .map((e) => `${e.address}:${/exceeded its restart intensity/.test(e.error) ? 'intensity' : 'injected'}`),
       `${label}: escalations`,
     ).toEqual(model.escalations);
     expect(
@@ -482,14 +571,18 @@ async function runSeed(seed: number): Promise<Trace> {
 
   // the running instance of every actor is the latest one the model predicts
   if (!model.terminated) {
-    const who = actors.filter((a) => a.state === 'Running').map((a) => ({ a, p: sys.ref<typeof Chaos>(a.addr).ask({ type: 'who' }) }));
+    const who = actors
+      .filter((a) => a.state === 'Running')
+      .map((a) => ({ a, p: sys.ref<typeof Chaos>(a.addr).ask({ type: 'who' }) }));
     await clock.settle();
     for (const { a, p } of who) expect(await p, `seed ${seed}: instance answering at ${a.addr}`).toBe(a.instances);
   }
 
   // ---- shutdown: nothing may leak
   let atShutdown: { timers: number; asks: number } | undefined;
-  const shutdown = sys.shutdown().then(() => void (atShutdown = { timers: clock.pendingTimers(), asks: sys.pendingAsks }));
+  const shutdown = sys
+    .shutdown()
+    .then(() => void (atShutdown = { timers: clock.pendingTimers(), asks: sys.pendingAsks }));
   for (let i = 0; i < 10 && !atShutdown; i++) await clock.runUntilIdle();
   await shutdown;
   await clock.settle();
@@ -497,18 +590,26 @@ async function runSeed(seed: number): Promise<Trace> {
   expect(clock.pendingTimers()).toBe(0);
   expect(sys.pendingAsks).toBe(0);
   expect(termination).toBe(model.terminated ? 'failed' : 'shutdown');
-  for (const info of sys.registry.list()) expect(['Stopped', 'Failed'], `seed ${seed}: ${info.address} after shutdown`).toContain(info.state);
+  for (const info of sys.registry.list())
+    expect(['Stopped', 'Failed'], `seed ${seed}: ${info.address} after shutdown`).toContain(info.state);
   for (const a of actors) {
     expect(mailboxOf(sys, a.addr).closed, `seed ${seed}: mailbox of ${a.addr} closed`).toBe(true);
-    await expect(sys.ref<typeof Chaos>(a.addr).tell({ type: 'work', n: 1 }), a.addr).rejects.toBeInstanceOf(ActorStoppedError);
-    await expect(sys.ref<typeof Chaos>(a.addr).ask({ type: 'work', n: 1 }), a.addr).rejects.toBeInstanceOf(ActorStoppedError);
+    await expect(sys.ref<typeof Chaos>(a.addr).tell({ type: 'work', n: 1 }), a.addr).rejects.toBeInstanceOf(
+      ActorStoppedError,
+    );
+    await expect(sys.ref<typeof Chaos>(a.addr).ask({ type: 'work', n: 1 }), a.addr).rejects.toBeInstanceOf(
+      ActorStoppedError,
+    );
   }
   await clock.settle();
   for (const rec of traffic) {
     expect(rec.status, `${rec.label} settled`).toBeDefined();
     if (rec.status === 'ok' && rec.value !== undefined) expect(rec.value, rec.label).toBe(rec.n * 2);
     if (rec.status === 'rejected')
-      expect([ActorStoppedError, AskTimeoutError, ActorCrashedError, NoRouteError].some((E) => rec.error instanceof E), `${rec.label}: ${String(rec.error)}`).toBe(true);
+      expect(
+        [ActorStoppedError, AskTimeoutError, ActorCrashedError, NoRouteError].some((E) => rec.error instanceof E),
+        `${rec.label}: ${String(rec.error)}`,
+      ).toBe(true);
   }
   for (const rec of refusedBooms) expect(rec.error, rec.label).toBeInstanceOf(ActorStoppedError);
   expect(sys.pendingAsks).toBe(0);
@@ -542,7 +643,13 @@ async function runWild(seed: number): Promise<Trace & { outcomes: unknown[] }> {
     children: node.children.map((c): ChildSpec => {
       const addr = `${address}/${c.id}`;
       const shutdownTimeoutMs = r.int(1, 30);
-      if (c.kind === 'sup') return { id: c.id, supervisor: build(c, addr), policy: exponentialBackoff({ initialMs: 5, maxMs: 100, jitter: 0.5, maxRetries: 1_000 }), shutdownTimeoutMs };
+      if (c.kind === 'sup')
+        return {
+          id: c.id,
+          supervisor: build(c, addr),
+          policy: exponentialBackoff({ initialMs: 5, maxMs: 100, jitter: 0.5, maxRetries: 1_000 }),
+          shutdownTimeoutMs,
+        };
       const policy =
         c.policy === 'never'
           ? never()
@@ -550,7 +657,15 @@ async function runWild(seed: number): Promise<Trace & { outcomes: unknown[] }> {
             ? circuitBreaker({ failureThreshold: 2, recoveryTimeoutMs: r.int(5, 50) })
             : exponentialBackoff({ initialMs: r.int(1, 20), maxMs: 200, jitter: 0.5, maxRetries: 1_000 });
       const mailbox = r.pick(mailboxes);
-      return { id: c.id, actor: Chaos, args: { world, address: addr, failOn: c.failOn }, restart: c.restart, policy, shutdownTimeoutMs, ...(mailbox ? { mailbox } : {}) };
+      return {
+        id: c.id,
+        actor: Chaos,
+        args: { world, address: addr, failOn: c.failOn },
+        restart: c.restart,
+        policy,
+        shutdownTimeoutMs,
+        ...(mailbox ? { mailbox } : {}),
+      };
     }),
   });
   const sys = createActorSystem({ clock, random: clock.random, askTimeoutMs: 300, root: build(tree, '/system') });
@@ -558,20 +673,40 @@ async function runWild(seed: number): Promise<Trace & { outcomes: unknown[] }> {
   const deadLetters: unknown[] = [];
   sys.onEvent((e) => events.push(e));
   sys.deadLetters.subscribe((d) =>
-    deadLetters.push({ reason: d.reason, target: d.target, at: d.at, detail: d.detail, messageId: d.envelope.messageId, attempt: d.envelope.attempt, payload: d.envelope.payload }),
+    deadLetters.push({
+      reason: d.reason,
+      target: d.target,
+      at: d.at,
+      detail: d.detail,
+      messageId: d.envelope.messageId,
+      attempt: d.envelope.attempt,
+      payload: d.envelope.payload,
+    }),
   );
   await sys.start();
   const model = new Model(tree, () => clock.now()); // only for the addresses
   const actors = model.actors().map((a) => a.addr);
-  const supervisors = [...model.byAddr.values()].filter((n) => n.kind === 'sup' && n.parent !== undefined).map((n) => n.addr);
-  const asks: Array<{ n: number; label: string; status?: 'ok' | 'rejected'; value?: unknown; error?: unknown; at?: number }> = [];
+  const supervisors = [...model.byAddr.values()]
+    .filter((n) => n.kind === 'sup' && n.parent !== undefined)
+    .map((n) => n.addr);
+  const asks: Array<{
+    n: number;
+    label: string;
+    status?: 'ok' | 'rejected';
+    value?: unknown;
+    error?: unknown;
+    at?: number;
+  }> = [];
   const outcomes: unknown[] = [];
   const tells: Array<{ label: string; settled?: boolean }> = [];
 
   for (let f = 0; f < FAULTS_PER_SEED; f++) {
     await clock.advance(r.chance(0.3) ? 0 : r.int(1, 60));
     const roll = r.next();
-    if (roll < 0.25) void sys.ref<typeof Chaos>(r.pick(actors)).tell({ type: 'boom' }, { priority: r.pick(['system', 'high', 'normal', 'low'] as const) });
+    if (roll < 0.25)
+      void sys
+        .ref<typeof Chaos>(r.pick(actors))
+        .tell({ type: 'boom' }, { priority: r.pick(['system', 'high', 'normal', 'low'] as const) });
     else if (roll < 0.45) sys.child(r.pick(actors))?.crash(new Error('injected'));
     else if (roll < 0.5) sys.child(r.pick(supervisors))?.crash(new Error('injected'));
     else
@@ -598,7 +733,9 @@ async function runWild(seed: number): Promise<Trace & { outcomes: unknown[] }> {
             .tell(msg, { priority })
             .then(
               () => ((rec.settled = true), outcomes.push(['tell ok', n, clock.now()])),
-              (e: unknown) => ((rec.settled = true), outcomes.push(['tell rejected', n, (e as Error).name, clock.now()])),
+              (e: unknown) => (
+                (rec.settled = true), outcomes.push(['tell rejected', n, (e as Error).name, clock.now()])
+              ),
             );
         }
       }
@@ -606,9 +743,11 @@ async function runWild(seed: number): Promise<Trace & { outcomes: unknown[] }> {
   await clock.advance(r.int(0, 50));
 
   let atShutdown: { timers: number; asks: number } | undefined;
-  const shutdown = sys.shutdown({ timeoutMs: r.int(1, 200) }).then(
-    () => void (atShutdown = { timers: clock.pendingTimers() - (ownTimers.get(clock) ?? 0), asks: sys.pendingAsks }),
-  );
+  const shutdown = sys
+    .shutdown({ timeoutMs: r.int(1, 200) })
+    .then(
+      () => void (atShutdown = { timers: clock.pendingTimers() - (ownTimers.get(clock) ?? 0), asks: sys.pendingAsks }),
+    );
   for (let i = 0; i < 10 && !atShutdown; i++) await clock.runUntilIdle();
   await shutdown;
   await clock.runUntilIdle();
@@ -619,7 +758,8 @@ async function runWild(seed: number): Promise<Trace & { outcomes: unknown[] }> {
   expect(atShutdown?.timers, `seed ${seed}: runtime timers pending when shutdown() resolved`).toBe(0);
   expect(clock.pendingTimers(), `seed ${seed}: timers after shutdown`).toBe(0);
   expect(sys.pendingAsks).toBe(0);
-  for (const info of sys.registry.list()) expect(['Stopped', 'Failed'], `seed ${seed}: ${info.address} after shutdown`).toContain(info.state);
+  for (const info of sys.registry.list())
+    expect(['Stopped', 'Failed'], `seed ${seed}: ${info.address} after shutdown`).toContain(info.state);
   for (const a of actors) expect(mailboxOf(sys, a).closed, `seed ${seed}: mailbox of ${a} closed`).toBe(true);
   for (const rec of tells) expect(rec.settled, `${rec.label} settled (in, or refused with a reason)`).toBe(true);
   for (const rec of asks) {
@@ -627,7 +767,14 @@ async function runWild(seed: number): Promise<Trace & { outcomes: unknown[] }> {
     if (rec.status === 'ok') expect(rec.value, rec.label).toBe(rec.n * 2);
     else
       expect(
-        [ActorStoppedError, AskTimeoutError, ActorCrashedError, NoRouteError, MailboxFullError, MailboxTimeoutError].some((E) => rec.error instanceof E),
+        [
+          ActorStoppedError,
+          AskTimeoutError,
+          ActorCrashedError,
+          NoRouteError,
+          MailboxFullError,
+          MailboxTimeoutError,
+        ].some((E) => rec.error instanceof E),
         `${rec.label}: ${String(rec.error)}`,
       ).toBe(true);
     outcomes.push([rec.label, rec.status, rec.status === 'ok' ? rec.value : (rec.error as Error).name, rec.at]);
@@ -710,7 +857,9 @@ describe('regressions: runtime bugs found by chaos (minimal reproductions)', () 
   let unique = 0;
   const key = (name: string) => `${name}-${++unique}`;
 
-  async function system(root: SupervisorSpec): Promise<{ sys: ActorSystem; clock: TestClock; events: SupervisionEvent[] }> {
+  async function system(
+    root: SupervisorSpec,
+  ): Promise<{ sys: ActorSystem; clock: TestClock; events: SupervisionEvent[] }> {
     const clock = createTestClock(1);
     const sys = createActorSystem({ clock, random: clock.random, root });
     const events: SupervisionEvent[] = [];
@@ -802,7 +951,11 @@ describe('regressions: runtime bugs found by chaos (minimal reproductions)', () 
         {
           id: 'n',
           policy: immediate(),
-          supervisor: { strategy: 'one-for-one', intensity: { maxRestarts: 1, periodMs: 1_000 }, children: [{ id: 'x', actor: Probe, args: { key: `${k}-x` }, policy: immediate() }] },
+          supervisor: {
+            strategy: 'one-for-one',
+            intensity: { maxRestarts: 1, periodMs: 1_000 },
+            children: [{ id: 'x', actor: Probe, args: { key: `${k}-x` }, policy: immediate() }],
+          },
         },
         { id: 'y', actor: Probe, args: { key: `${k}-y` }, policy: immediate() },
       ],
@@ -854,7 +1007,9 @@ describe('regressions: runtime bugs found by chaos (minimal reproductions)', () 
     sys.child('/system/x')!.crash(new Error('x'));
     await clock.runUntilIdle();
     expect(instances(`${k}-t`)).toBe(1);
-    expect(events.filter((e) => e.type === 'child-restarted').map((e) => (e.type === 'child-restarted' ? e.child : ''))).toEqual(['/system/x']);
+    expect(
+      events.filter((e) => e.type === 'child-restarted').map((e) => (e.type === 'child-restarted' ? e.child : '')),
+    ).toEqual(['/system/x']);
     await sys.shutdown();
   });
 });

@@ -9,7 +9,12 @@ import {
   type TestClock,
 } from '../../src/actors/index.js';
 
-export type TrackedMsg = { type: 'ping' } | { type: 'crash' } | { type: 'exit' } | { type: 'wait'; ms: number } | { type: 'instance' };
+export type TrackedMsg =
+  | { type: 'ping' }
+  | { type: 'crash' }
+  | { type: 'exit' }
+  | { type: 'wait'; ms: number }
+  | { type: 'instance' };
 
 export interface TrackedArgs {
   name: string;
@@ -23,7 +28,11 @@ export interface TrackedArgs {
 
 const counters = new Map<string, number>();
 
-export const Tracked = defineActor<TrackedMsg, { ping: string; crash: never; exit: void; wait: void; instance: number }, TrackedArgs>({
+export const Tracked = defineActor<
+  TrackedMsg,
+  { ping: string; crash: never; exit: void; wait: void; instance: number },
+  TrackedArgs
+>({
   name: 'tracked',
   create(args) {
     const instance = (counters.get(args.name) ?? 0) + 1;

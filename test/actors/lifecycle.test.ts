@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { IllegalTransitionError, Lifecycle, type LifecycleState } from '../../src/actors/index.js';
 
-const STATES: LifecycleState[] = ['Uninitialized', 'Starting', 'Running', 'Stopping', 'Stopped', 'StartFailed', 'Crashed', 'Restarting', 'Backoff', 'Failed'];
+const STATES: LifecycleState[] = [
+  'Uninitialized',
+  'Starting',
+  'Running',
+  'Stopping',
+  'Stopped',
+  'StartFailed',
+  'Crashed',
+  'Restarting',
+  'Backoff',
+  'Failed',
+];
 
 // The transition table from spec/design.md section 2, written out independently of the implementation.
 const LEGAL = new Set([
@@ -77,6 +88,8 @@ describe('lifecycle state machine', () => {
 
   it('names the actor and both states in the error', () => {
     const l = new Lifecycle('/system/chain');
-    expect(() => l.transition('Running')).toThrow('actor /system/chain: illegal lifecycle transition Uninitialized -> Running');
+    expect(() => l.transition('Running')).toThrow(
+      'actor /system/chain: illegal lifecycle transition Uninitialized -> Running',
+    );
   });
 });

@@ -16,7 +16,13 @@ function setup(opts: MailboxOptions) {
   const deadLetters = new DeadLetterQueue();
   const rejectedAsks: Array<[number, Error]> = [];
   const mb = new Mailbox(
-    { address: '/t', clock, deadLetters, onEnqueued() {}, rejectAsk: (env, e) => rejectedAsks.push([env.correlationId!, e]) },
+    {
+      address: '/t',
+      clock,
+      deadLetters,
+      onEnqueued() {},
+      rejectAsk: (env, e) => rejectedAsks.push([env.correlationId!, e]),
+    },
     opts,
   );
   let n = 0;
@@ -42,7 +48,16 @@ function setup(opts: MailboxOptions) {
 describe('mailbox', () => {
   it('serves lanes strictly by priority, FIFO within a lane', () => {
     const { mb, env, drain } = setup({ capacity: 100, overflow: 'fail' });
-    const order: Array<[string, Priority]> = [['l1', 'low'], ['n1', 'normal'], ['s1', 'system'], ['h1', 'high'], ['n2', 'normal'], ['l2', 'low'], ['s2', 'system'], ['h2', 'high']];
+    const order: Array<[string, Priority]> = [
+      ['l1', 'low'],
+      ['n1', 'normal'],
+      ['s1', 'system'],
+      ['h1', 'high'],
+      ['n2', 'normal'],
+      ['l2', 'low'],
+      ['s2', 'system'],
+      ['h2', 'high'],
+    ];
     for (const [p, pr] of order) void mb.offer(env(p, { priority: pr }));
     expect(drain()).toEqual(['s1', 's2', 'h1', 'h2', 'n1', 'n2', 'l1', 'l2']);
   });
@@ -54,7 +69,10 @@ describe('mailbox', () => {
     await expect(mb.offer(env(3))).rejects.toBeInstanceOf(MailboxFullError);
     await expect(mb.offer(env(4, { correlationId: 404 }))).rejects.toThrow(/capacity 2, policy fail/);
     expect(mb.size).toBe(2);
-    expect(deadLetters.list().map((d) => [d.envelope.payload, d.reason])).toEqual([[3, 'mailbox-full'], [4, 'mailbox-full']]);
+    expect(deadLetters.list().map((d) => [d.envelope.payload, d.reason])).toEqual([
+      [3, 'mailbox-full'],
+      [4, 'mailbox-full'],
+    ]);
     expect(rejectedAsks.map(([c]) => c)).toEqual([404]);
     expect(mb.stats).toMatchObject({ enqueued: 2, dropped: 2, maxDepth: 2 });
   });
@@ -90,7 +108,10 @@ describe('mailbox', () => {
     const pb = mb.offer(env('b'));
     const pc = mb.offer(env('c'));
     void pb.then(() => settled.push('b'));
-    pc.then(() => settled.push('c'), () => {});
+    pc.then(
+      () => settled.push('c'),
+      () => {},
+    );
     expect(mb.size).toBe(1);
     expect(mb.waiting).toBe(2);
     expect(mb.shift()?.payload).toBe('a'); // frees one slot: b enters, c keeps waiting

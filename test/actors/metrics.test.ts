@@ -64,6 +64,14 @@ describe('metrics: Prometheus text exposition', () => {
   it('histogram snapshot counts are cumulative per bucket', () => {
     const h = new MetricsRegistry().histogram('h', 'h', ['k'], [1, 2, 3]);
     for (const v of [0.5, 1.5, 2.5, 2.5, 9]) h.observe({ k: 'x' }, v);
-    expect(h.snapshot({ k: 'x' })).toEqual({ count: 5, sum: 16, buckets: [[1, 1], [2, 2], [3, 4]] });
+    expect(h.snapshot({ k: 'x' })).toEqual({
+      count: 5,
+      sum: 16,
+      buckets: [
+        [1, 1],
+        [2, 2],
+        [3, 4],
+      ],
+    });
   });
 });

@@ -57,14 +57,27 @@ describe('registry', () => {
       dependsOn: ['/system/storage'],
     });
     expect(sys.registry.info('/system/sub/x')?.parent).toBe('/system/sub');
-    expect(sys.registry.list().map((i) => i.address).sort()).toEqual(['/system', '/system/chain', '/system/storage', '/system/sub', '/system/sub/x']);
+    expect(
+      sys.registry
+        .list()
+        .map((i) => i.address)
+        .sort(),
+    ).toEqual(['/system', '/system/chain', '/system/storage', '/system/sub', '/system/sub/x']);
     await sys.shutdown();
     expect(sys.registry.info('/system/chain')?.state).toBe('Stopped');
   });
 
   it('rejects a dependency on a later sibling (it would start too late)', () => {
     expect(() =>
-      createActorSystem({ root: { strategy: 'one-for-one', children: [{ id: 'a', actor: Probe, dependsOn: ['b'] }, { id: 'b', actor: Probe }] } }),
+      createActorSystem({
+        root: {
+          strategy: 'one-for-one',
+          children: [
+            { id: 'a', actor: Probe, dependsOn: ['b'] },
+            { id: 'b', actor: Probe },
+          ],
+        },
+      }),
     ).toThrow(/depends on b, which must be an earlier sibling/);
   });
 });

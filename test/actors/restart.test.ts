@@ -82,6 +82,9 @@ describe('restart policy: circuit breaker', () => {
 
 describe('restart policy: never', () => {
   it('always gives up', () => {
-    expect(never().tracker().onFailure(0, createRandom(1))).toEqual({ restart: false, reason: 'restart policy is never' });
+    expect(never().tracker().onFailure(0, createRandom(1))).toEqual({
+      restart: false,
+      reason: 'restart policy is never',
+    });
   });
 });

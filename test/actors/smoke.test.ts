@@ -9,9 +9,13 @@ const Counter = defineActor<CounterMsg, { inc: void; get: number; boom: never }>
     return {
       handle(msg) {
         switch (msg.type) {
-          case 'inc': n += msg.by; return;
-          case 'get': return n;
-          case 'boom': throw new Error('boom');
+          case 'inc':
+            n += msg.by;
+            return;
+          case 'get':
+            return n;
+          case 'boom':
+            throw new Error('boom');
         }
       },
     };
@@ -21,7 +25,11 @@ const Counter = defineActor<CounterMsg, { inc: void; get: number; boom: never }>
 describe('smoke', () => {
   it('tell/ask and restart', async () => {
     const clock = createTestClock(1);
-    const sys = createActorSystem({ clock, random: clock.random, root: { strategy: 'one-for-one', children: [{ id: 'c', actor: Counter }] } });
+    const sys = createActorSystem({
+      clock,
+      random: clock.random,
+      root: { strategy: 'one-for-one', children: [{ id: 'c', actor: Counter }] },
+    });
     await sys.start();
     const c = sys.ref<typeof Counter>('/system/c');
     await c.tell({ type: 'inc', by: 2 });

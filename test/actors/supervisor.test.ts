@@ -13,12 +13,21 @@ import { instanceOf, startSystem, Tracked, type TestSystem, type TrackedArgs } f
 
 const fast = immediate();
 
-function kids(log: string[], names: string[], extra: Partial<ChildSpec> & { args?: Partial<TrackedArgs> } = {}): ChildSpec[] {
-  return names.map((name) => ({ id: name, actor: Tracked, policy: fast, ...extra, args: { name, log, ...extra.args } }) as ChildSpec);
+function kids(
+  log: string[],
+  names: string[],
+  extra: Partial<ChildSpec> & { args?: Partial<TrackedArgs> } = {},
+): ChildSpec[] {
+  return names.map(
+    (name) => ({ id: name, actor: Tracked, policy: fast, ...extra, args: { name, log, ...extra.args } }) as ChildSpec,
+  );
 }
 
 async function crash(t: TestSystem, address: string): Promise<void> {
-  await t.sys.ref<typeof Tracked>(address).ask({ type: 'crash' }).catch(() => {});
+  await t.sys
+    .ref<typeof Tracked>(address)
+    .ask({ type: 'crash' })
+    .catch(() => {});
   await t.clock.runUntilIdle();
 }
 
@@ -79,8 +88,14 @@ describe('restart types', () => {
   for (const [restart, how, restarted] of cases)
     it(`${restart} child after a ${how === 'crash' ? 'crash' : 'normal exit'} is ${restarted ? '' : 'not '}restarted`, async () => {
       const log: string[] = [];
-      const t = await startSystem({ strategy: 'one-for-one', children: kids(log, ['x'], { restart } as Partial<ChildSpec>) });
-      await t.sys.ref<typeof Tracked>('/system/x').ask({ type: how }).catch(() => {});
+      const t = await startSystem({
+        strategy: 'one-for-one',
+        children: kids(log, ['x'], { restart } as Partial<ChildSpec>),
+      });
+      await t.sys
+        .ref<typeof Tracked>('/system/x')
+        .ask({ type: how })
+        .catch(() => {});
       await t.clock.runUntilIdle();
       const info = t.sys.registry.info('/system/x')!;
       if (restarted) {
@@ -88,7 +103,9 @@ describe('restart types', () => {
         expect(await instanceOf(t, '/system/x')).toBe(2);
       } else {
         expect(info.state).toBe(how === 'crash' ? 'Failed' : 'Stopped');
-        await expect(t.sys.ref<typeof Tracked>('/system/x').ask({ type: 'ping' })).rejects.toBeInstanceOf(ActorStoppedError);
+        await expect(t.sys.ref<typeof Tracked>('/system/x').ask({ type: 'ping' })).rejects.toBeInstanceOf(
+          ActorStoppedError,
+        );
       }
       await t.sys.shutdown();
     });
@@ -102,7 +119,15 @@ describe('restart intensity and escalation', () => {
       intensity: { maxRestarts: 5, periodMs: 10_000 },
       children: [
         { id: 'other', actor: Tracked, args: { name: 'other', log }, policy: fast },
-        { id: 'sub', policy: fast, supervisor: { strategy: 'one-for-one', intensity: { maxRestarts: 2, periodMs: 1000 }, children: kids(log, ['x', 'y']) } },
+        {
+          id: 'sub',
+          policy: fast,
+          supervisor: {
+            strategy: 'one-for-one',
+            intensity: { maxRestarts: 2, periodMs: 1000 },
+            children: kids(log, ['x', 'y']),
+          },
+        },
       ],
     });
     await crash(t, '/system/sub/x');
@@ -121,7 +146,11 @@ describe('restart intensity and escalation', () => {
 
   it('restarts spread beyond periodMs do not escalate', async () => {
     const log: string[] = [];
-    const t = await startSystem({ strategy: 'one-for-one', intensity: { maxRestarts: 1, periodMs: 1000 }, children: kids(log, ['x']) });
+    const t = await startSystem({
+      strategy: 'one-for-one',
+      intensity: { maxRestarts: 1, periodMs: 1000 },
+      children: kids(log, ['x']),
+    });
     for (let i = 0; i < 4; i++) {
       await crash(t, '/system/x');
       await t.clock.advance(1001);
@@ -133,12 +162,18 @@ describe('restart intensity and escalation', () => {
 
   it('the root exceeding its intensity terminates the system', async () => {
     const log: string[] = [];
-    const t = await startSystem({ strategy: 'one-for-one', intensity: { maxRestarts: 1, periodMs: 1000 }, children: kids(log, ['x']) });
+    const t = await startSystem({
+      strategy: 'one-for-one',
+      intensity: { maxRestarts: 1, periodMs: 1000 },
+      children: kids(log, ['x']),
+    });
     await crash(t, '/system/x');
     await crash(t, '/system/x');
     const term = await t.sys.terminated;
     expect(term.reason).toBe('failed');
-    expect(String((term as { error: Error }).error.message)).toMatch(/exceeded its restart intensity \(2 restarts within 1000 ms\)/);
+    expect(String((term as { error: Error }).error.message)).toMatch(
+      /exceeded its restart intensity \(2 restarts within 1000 ms\)/,
+    );
     expect(t.sys.registry.info('/system/x')!.state).toBe('Stopped');
   });
 });
@@ -169,12 +204,17 @@ describe('restart policies inside a supervisor', () => {
     const t = await startSystem({
       strategy: 'one-for-one',
       intensity: { maxRestarts: 100, periodMs: 1000 },
-      children: kids(log, ['x'], { policy: circuitBreaker({ failureThreshold: 2, recoveryTimeoutMs: 5000, successThreshold: 1 }) }),
+      children: kids(log, ['x'], {
+        policy: circuitBreaker({ failureThreshold: 2, recoveryTimeoutMs: 5000, successThreshold: 1 }),
+      }),
     });
     const sup = t.sys.supervisor('/system')!;
     await crash(t, '/system/x');
     expect(sup.describeChild('x')).toMatchObject({ state: 'closed', failures: 1 });
-    void t.sys.ref<typeof Tracked>('/system/x').ask({ type: 'crash' }).catch(() => {});
+    void t.sys
+      .ref<typeof Tracked>('/system/x')
+      .ask({ type: 'crash' })
+      .catch(() => {});
     await t.clock.settle();
     expect(sup.describeChild('x')).toMatchObject({ state: 'open' });
     expect(t.sys.registry.info('/system/x')!.state).toBe('Backoff');
@@ -233,10 +273,20 @@ describe('start and stop order', () => {
         ...kids(log, ['c']),
       ],
     });
-    expect(log.filter((l) => l.endsWith('preStart'))).toEqual(['a#1:preStart', 'b1#1:preStart', 'b2#1:preStart', 'c#1:preStart']);
+    expect(log.filter((l) => l.endsWith('preStart'))).toEqual([
+      'a#1:preStart',
+      'b1#1:preStart',
+      'b2#1:preStart',
+      'c#1:preStart',
+    ]);
     log.length = 0;
     await t.sys.shutdown();
-    expect(log.filter((l) => l.endsWith('preStop'))).toEqual(['c#1:preStop', 'b2#1:preStop', 'b1#1:preStop', 'a#1:preStop']);
+    expect(log.filter((l) => l.endsWith('preStop'))).toEqual([
+      'c#1:preStop',
+      'b2#1:preStop',
+      'b1#1:preStop',
+      'a#1:preStop',
+    ]);
   });
 
   it('a child that does not stop within its shutdown timeout is abandoned and the others still stop', async () => {
@@ -259,7 +309,10 @@ describe('start and stop order', () => {
   it('a child that cannot start fails the supervisor start; the ones already started are stopped again', async () => {
     const log: string[] = [];
     await expect(
-      startSystem({ strategy: 'one-for-one', children: [...kids(log, ['a']), ...kids(log, ['b'], { args: { failStart: () => true } }), ...kids(log, ['c'])] }),
+      startSystem({
+        strategy: 'one-for-one',
+        children: [...kids(log, ['a']), ...kids(log, ['b'], { args: { failStart: () => true } }), ...kids(log, ['c'])],
+      }),
     ).rejects.toThrow(/could not start child \/system\/b: b refuses to start/);
     expect(log).toEqual(['a#1:preStart', 'a#1:started', 'b#1:preStart', 'a#1:preStop', 'a#1:stopped']);
   });
@@ -282,7 +335,15 @@ describe('health checks', () => {
     let healthy = true;
     const t = await startSystem({
       strategy: 'one-for-one',
-      children: [{ id: 'x', actor: Tracked, args: { name: 'x', log, healthy: () => healthy }, policy: fast, healthCheck: { intervalMs: 100, failureThreshold: 3 } }],
+      children: [
+        {
+          id: 'x',
+          actor: Tracked,
+          args: { name: 'x', log, healthy: () => healthy },
+          policy: fast,
+          healthCheck: { intervalMs: 100, failureThreshold: 3 },
+        },
+      ],
     });
     await t.clock.advance(100);
     expect(t.sys.registry.info('/system/x')!.health).toBe('healthy');

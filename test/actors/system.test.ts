@@ -10,7 +10,11 @@ import {
   type Message,
 } from '../../src/actors/index.js';
 
-type Msg = { type: 'note'; text: string } | { type: 'forward'; to: string; text: string } | { type: 'seen' } | { type: 'sleep'; ms: number };
+type Msg =
+  | { type: 'note'; text: string }
+  | { type: 'forward'; to: string; text: string }
+  | { type: 'seen' }
+  | { type: 'sleep'; ms: number };
 
 /** Records every envelope it gets; `forward` re-sends from inside the handler. */
 const Recorder = defineActor<Msg, { note: void; forward: void; seen: Envelope[]; sleep: void }, { seen: Envelope[] }>({
@@ -32,7 +36,10 @@ async function setup(children: string[] = ['a', 'b', 'c']) {
     clock,
     random: clock.random,
     askTimeoutMs: 1000,
-    root: { strategy: 'one-for-one', children: children.map((id) => ({ id, actor: Recorder, args: { seen: (seen[id] = []) } })) },
+    root: {
+      strategy: 'one-for-one',
+      children: children.map((id) => ({ id, actor: Recorder, args: { seen: (seen[id] = []) } })),
+    },
   });
   await sys.start();
   return { sys, clock, seen };
@@ -46,7 +53,13 @@ describe('envelopes', () => {
     await clock.settle();
     const [first] = seen.a!;
     const [second] = seen.b!;
-    expect(first).toMatchObject({ routing: { kind: 'direct', to: '/system/a' }, priority: 'normal', createdAt: 50, enqueuedAt: 50, attempt: 1 });
+    expect(first).toMatchObject({
+      routing: { kind: 'direct', to: '/system/a' },
+      priority: 'normal',
+      createdAt: 50,
+      enqueuedAt: 50,
+      attempt: 1,
+    });
     expect(first!.from).toBeUndefined();
     expect(first!.correlationId).toBeUndefined();
     expect(second).toMatchObject({
@@ -163,7 +176,8 @@ describe('bus', () => {
       name: 'asker',
       create: () => ({
         async handle(msg, ctx) {
-          if (msg.type === 'fan') for (let i = 0; i < msg.n; i++) await ctx.tellGroup('g', { type: 'note', text: `n${i}` });
+          if (msg.type === 'fan')
+            for (let i = 0; i < msg.n; i++) await ctx.tellGroup('g', { type: 'note', text: `n${i}` });
           else return ctx.askGroup<Envelope[]>('g', { type: 'seen' });
         },
       }),
@@ -171,7 +185,13 @@ describe('bus', () => {
     const sys = createActorSystem({
       clock,
       random: clock.random,
-      root: { strategy: 'one-for-one', children: [{ id: 'r', actor: Recorder, args: { seen } }, { id: 'asker', actor: Asker }] },
+      root: {
+        strategy: 'one-for-one',
+        children: [
+          { id: 'r', actor: Recorder, args: { seen } },
+          { id: 'asker', actor: Asker },
+        ],
+      },
     });
     await sys.start();
     sys.joinGroup('g', '/system/r', 'round-robin');
@@ -199,7 +219,10 @@ describe('runtime metrics', () => {
     const { sys, clock } = await setup(['a']);
     for (let i = 0; i < 3; i++) void sys.ref('/system/a').tell({ type: 'note', text: 'x' } as Message);
     await clock.settle();
-    await sys.ref('/system/zz').tell({ type: 'note' } as Message).catch(() => {});
+    await sys
+      .ref('/system/zz')
+      .tell({ type: 'note' } as Message)
+      .catch(() => {});
     const text = sys.metrics.render();
     expect(text).toContain('actor_messages_processed_total{address="/system/a",type="recorder"} 3');
     expect(text).toContain('actor_mailbox_depth{address="/system/a"} 0');

@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createActorSystem, exponentialBackoff, workerPlacement, type ActorSystem, type SupervisionEvent } from '../../src/actors/index.js';
+import {
+  createActorSystem,
+  exponentialBackoff,
+  workerPlacement,
+  type ActorSystem,
+  type SupervisionEvent,
+} from '../../src/actors/index.js';
 import { nodeWorkerSpawnerFor } from '../../src/platform/nodejs/worker.js';
 import { Probe } from '../fixtures/probe-actor.js';
 
@@ -16,7 +22,10 @@ async function system(opts: { heartbeatTimeoutMs?: number } = {}) {
         {
           id: 'w',
           actor: Probe,
-          placement: workerPlacement(spawn, { heartbeatIntervalMs: 50, heartbeatTimeoutMs: opts.heartbeatTimeoutMs ?? 300 }),
+          placement: workerPlacement(spawn, {
+            heartbeatIntervalMs: 50,
+            heartbeatTimeoutMs: opts.heartbeatTimeoutMs ?? 300,
+          }),
           policy: exponentialBackoff({ initialMs: 1, maxMs: 10, jitter: 0 }),
           mailbox: { capacity: 100, overflow: 'dropNewest' },
         },
@@ -29,7 +38,8 @@ async function system(opts: { heartbeatTimeoutMs?: number } = {}) {
 }
 
 async function restartedOnce(events: SupervisionEvent[], n = 1) {
-  for (let i = 0; i < 200 && events.filter((e) => e.type === 'child-restarted').length < n; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 200 && events.filter((e) => e.type === 'child-restarted').length < n; i++)
+    await new Promise((r) => setTimeout(r, 10));
   expect(events.filter((e) => e.type === 'child-restarted').length).toBe(n);
 }
 
@@ -116,7 +126,11 @@ describe('actors in worker_threads', () => {
         children: [
           { id: 'in-a', actor: Probe },
           { id: 'in-b', actor: Probe },
-          { id: 'w', actor: Probe, placement: workerPlacement(spawn, { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 300 }) },
+          {
+            id: 'w',
+            actor: Probe,
+            placement: workerPlacement(spawn, { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 300 }),
+          },
         ],
       },
     });
@@ -127,7 +141,10 @@ describe('actors in worker_threads', () => {
     const w = sys.ref<typeof Probe>('/system/w');
     for (let i = 0; i < 4; i++) await w.ask({ type: 'tell-group', group: 'pool', msg: { type: 'inc', by: 1 } });
     // round-robin: two each; the worker's asks go through the same group
-    const answers = [await w.ask({ type: 'ask-group', group: 'pool', msg: { type: 'get' } }), await w.ask({ type: 'ask-group', group: 'pool', msg: { type: 'get' } })];
+    const answers = [
+      await w.ask({ type: 'ask-group', group: 'pool', msg: { type: 'get' } }),
+      await w.ask({ type: 'ask-group', group: 'pool', msg: { type: 'get' } }),
+    ];
     expect(answers).toEqual([2, 2]);
     await expect(w.ask({ type: 'ask-group', group: 'nobody', msg: { type: 'get' } })).rejects.toThrow(/nobody/);
     expect(await w.ask({ type: 'echo', value: 'still running' })).toBe('still running');

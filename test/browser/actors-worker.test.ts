@@ -3,11 +3,19 @@
  * worker throws, closes itself or hangs, with message guarantees across the boundary.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createActorSystem, exponentialBackoff, workerPlacement, type ActorSystem, type SupervisionEvent } from '../../src/actors/index.js';
+import {
+  createActorSystem,
+  exponentialBackoff,
+  workerPlacement,
+  type ActorSystem,
+  type SupervisionEvent,
+} from '../../src/actors/index.js';
 import { webWorkerSpawner } from '../../src/platform/browser/worker.js';
 import { Probe } from '../fixtures/probe-actor.js';
 
-const spawn = webWorkerSpawner(() => new Worker(new URL('../fixtures/probe.web-worker.ts', import.meta.url), { type: 'module' }));
+const spawn = webWorkerSpawner(
+  () => new Worker(new URL('../fixtures/probe.web-worker.ts', import.meta.url), { type: 'module' }),
+);
 
 let current: ActorSystem | undefined;
 afterEach(async () => {
@@ -102,7 +110,9 @@ describe('actors in Web Workers (Chromium)', () => {
     void ref.tell({ type: 'slow', ms: 300 });
     await new Promise((r) => setTimeout(r, 20));
     // 256-message window is in flight at most; the parent mailbox holds 64 more
-    const results = await Promise.allSettled(Array.from({ length: 400 }, (_, i) => ref.tell({ type: 'record', from: 'x', seq: i })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 400 }, (_, i) => ref.tell({ type: 'record', from: 'x', seq: i })),
+    );
     const refused = results.filter((r) => r.status === 'rejected').length;
     expect(refused).toBeGreaterThan(0);
     expect(sys.deadLetters.list().filter((d) => d.reason === 'mailbox-full')).toHaveLength(refused);

@@ -45,10 +45,16 @@ for (const name of ['noble', 'wasm'] as const) {
         return b;
       });
       const root = new Uint8Array(32).fill(0xab);
-      const authorities = prepareAuthorities(sks.map((sk) => backend.secretToPublicKey(sk)), backend);
-      const approval = aggregateApprovals([signApproval(sks[0]!, root, 0, backend), signApproval(sks[2]!, root, 2, backend)], {
+      const authorities = prepareAuthorities(
+        sks.map((sk) => backend.secretToPublicKey(sk)),
         backend,
-      });
+      );
+      const approval = aggregateApprovals(
+        [signApproval(sks[0]!, root, 0, backend), signApproval(sks[2]!, root, 2, backend)],
+        {
+          backend,
+        },
+      );
       expect(approval.aggregationBits).toBe('0x0580');
       expect(verifyAggregateApproval({ root, approval, authorities, backend })).toEqual([0, 2]);
     });

@@ -26,7 +26,15 @@ afterAll(async () => {
   for (const name of databases) await deleteIdbDatabase(name);
 });
 
-const SYNC = { batchSize: 8, parallelism: 4, requestTimeoutMs: 5_000, retries: 5, backoffInitialMs: 50, backoffMaxMs: 500, followIntervalMs: 100 };
+const SYNC = {
+  batchSize: 8,
+  parallelism: 4,
+  requestTimeoutMs: 5_000,
+  retries: 5,
+  backoffInitialMs: 50,
+  backoffMaxMs: 500,
+  followIntervalMs: 100,
+};
 
 function database(label: string): string {
   const name = `alys-light-test-${run}-${label}`;
@@ -34,10 +42,24 @@ function database(label: string): string {
   return name;
 }
 
-function makeNode(databaseName: string, verifierWorkers = 2): { node: LightNode; events: { [K in 'head' | 'finalized' | 'storage' | 'health']: NodeEvents[K][] } } {
-  const node = createLightNode({ chainSpec: spec, rpc: [devnet.consensus], evmRpc: [devnet.evm], storage: 'indexeddb', databaseName, verifierWorkers, logLevel: 'silent', sync: SYNC });
+function makeNode(
+  databaseName: string,
+  verifierWorkers = 2,
+): { node: LightNode; events: { [K in 'head' | 'finalized' | 'storage' | 'health']: NodeEvents[K][] } } {
+  const node = createLightNode({
+    chainSpec: spec,
+    rpc: [devnet.consensus],
+    evmRpc: [devnet.evm],
+    storage: 'indexeddb',
+    databaseName,
+    verifierWorkers,
+    logLevel: 'silent',
+    sync: SYNC,
+  });
   nodes.push(node);
-  const events = { head: [], finalized: [], storage: [], health: [] } as { [K in 'head' | 'finalized' | 'storage' | 'health']: NodeEvents[K][] };
+  const events = { head: [], finalized: [], storage: [], health: [] } as {
+    [K in 'head' | 'finalized' | 'storage' | 'health']: NodeEvents[K][];
+  };
   node.on('head', (h) => events.head.push(h));
   node.on('finalized', (f) => events.finalized.push(f));
   node.on('storage', (s) => events.storage.push(s));
@@ -49,13 +71,24 @@ async function devnetInfo(): Promise<{ head: { number: number; hash: string }; f
   return (await fetch(`${devnet.control}/info`)).json();
 }
 
-async function produce(blocks: number, pow: boolean): Promise<{ head: { number: number; hash: string }; finalized: number }> {
-  const r = await fetch(`${devnet.control}/produce`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ blocks, pow }) });
+async function produce(
+  blocks: number,
+  pow: boolean,
+): Promise<{ head: { number: number; hash: string }; finalized: number }> {
+  const r = await fetch(`${devnet.control}/produce`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ blocks, pow }),
+  });
   if (!r.ok) throw new Error(`produce: HTTP ${r.status} ${await r.text()}`);
   return r.json();
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined | false>, what: () => Promise<string> | string, timeoutMs = 25_000): Promise<T> {
+async function waitFor<T>(
+  probe: () => Promise<T | undefined | false>,
+  what: () => Promise<string> | string,
+  timeoutMs = 25_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe().catch(() => undefined);
@@ -70,9 +103,12 @@ async function waitSynced(node: LightNode) {
   return waitFor(
     async () => {
       const [s, d] = await Promise.all([node.status(), devnetInfo()]);
-      return s.head?.number === d.head.number && s.head.hash === d.head.hash && s.finalized === d.finalized ? s : undefined;
+      return s.head?.number === d.head.number && s.head.hash === d.head.hash && s.finalized === d.finalized
+        ? s
+        : undefined;
     },
-    async () => `devnet ${JSON.stringify(await devnetInfo())}; node head ${JSON.stringify((await node.status()).head)} finalized ${(await node.status()).finalized}`,
+    async () =>
+      `devnet ${JSON.stringify(await devnetInfo())}; node head ${JSON.stringify((await node.status()).head)} finalized ${(await node.status()).finalized}`,
   );
 }
 
@@ -89,7 +125,10 @@ describe('the light node in Chromium (Web Workers + IndexedDB)', { timeout: 60_0
     const workers = s.actors.filter((a) => a.placement === 'worker');
     expect(workers).toHaveLength(2);
     expect(workers.every((a) => a.state === 'Running' && a.restarts === 0)).toBe(true);
-    await waitFor(async () => events.finalized.at(-1)?.number === s.finalized, () => `finalized event ${s.finalized}: ${JSON.stringify(events.finalized.at(-1))}`);
+    await waitFor(
+      async () => events.finalized.at(-1)?.number === s.finalized,
+      () => `finalized event ${s.finalized}: ${JSON.stringify(events.finalized.at(-1))}`,
+    );
     expect(events.head.at(-1)).toMatchObject({ number: s.head!.number, hash: s.head!.hash });
     await node.stop();
   });
@@ -121,7 +160,10 @@ describe('the light node in Chromium (Web Workers + IndexedDB)', { timeout: 60_0
     expect(entry?.placement).toBe('worker');
     entry!.child.crash(new Error('chaos: worker killed'));
     await waitFor(
-      async () => node.system!.registry.list().find((a) => a.address === '/alys/chain/verifiers/verifier-0' && a.state === 'Running' && a.restarts >= 1),
+      async () =>
+        node
+          .system!.registry.list()
+          .find((a) => a.address === '/alys/chain/verifiers/verifier-0' && a.state === 'Running' && a.restarts >= 1),
       () => JSON.stringify(node.system!.registry.list().filter((a) => a.placement === 'worker')),
     );
     const grown = await produce(3, true);
@@ -134,7 +176,8 @@ describe('the light node in Chromium (Web Workers + IndexedDB)', { timeout: 60_0
   it('the dashboard shows the verified head, finalized block, phase and running workers', async () => {
     const config = await fetchPageConfig(`${devnet.control}/devnet.json`);
     expect(config.rpc).toEqual([devnet.consensus]);
-    document.body.innerHTML = '<div id="head"></div><div id="finalized"></div><span id="phase"></span><progress id="progress"></progress><table><tbody id="actors"></tbody></table><pre id="log"></pre>';
+    document.body.innerHTML =
+      '<div id="head"></div><div id="finalized"></div><span id="phase"></span><progress id="progress"></progress><table><tbody id="actors"></tbody></table><pre id="log"></pre>';
     const instance = `page-${run}`;
     databases.push(`alys-light-${spec.chainId}-pow-checkpoint-${instance}`);
     const page = await startNodePage({ config: { ...config, instance }, query: 'sync-follow-interval-ms=100' });
@@ -142,7 +185,11 @@ describe('the light node in Chromium (Web Workers + IndexedDB)', { timeout: 60_0
     const d = document.body.dataset;
     const info = await devnetInfo();
     await waitFor(
-      async () => d.head === String(info.head.number) && d.finalized === String(info.finalized) && d.phase === 'following' && d.workers === '2',
+      async () =>
+        d.head === String(info.head.number) &&
+        d.finalized === String(info.finalized) &&
+        d.phase === 'following' &&
+        d.workers === '2',
       () => JSON.stringify({ ...d }),
     );
     expect(d.state).toBe('running');

@@ -14,13 +14,25 @@ import { parseChainSpec } from '../../src/protocol/chainspec.js';
 
 const devnet = inject('devnet');
 const spec = parseChainSpec(devnet.chainSpec);
-const SYNC = { batchSize: 8, parallelism: 4, requestTimeoutMs: 5_000, retries: 5, backoffInitialMs: 50, backoffMaxMs: 500, followIntervalMs: 100 };
+const SYNC = {
+  batchSize: 8,
+  parallelism: 4,
+  requestTimeoutMs: 5_000,
+  retries: 5,
+  backoffInitialMs: 50,
+  backoffMaxMs: 500,
+  followIntervalMs: 100,
+};
 const nodes: LightNode[] = [];
 afterAll(async () => {
   for (const n of nodes) await n.stop().catch(() => {});
 });
 
-async function waitFor<T>(probe: () => Promise<T | undefined | false>, what: () => Promise<string> | string, timeoutMs = 30_000): Promise<T> {
+async function waitFor<T>(
+  probe: () => Promise<T | undefined | false>,
+  what: () => Promise<string> | string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe().catch(() => undefined);
@@ -41,20 +53,40 @@ async function synced(node: LightNode, label: string) {
       const s = await node.status();
       return s.head?.number === head.number && s.head.hash === head.hash ? s : undefined;
     },
-    async () => `${label} at the devnet head ${head.number}: ${JSON.stringify({ head: (await node.status()).head, sync: (await node.status()).sync, sources: (await node.status()).sources })}`,
+    async () =>
+      `${label} at the devnet head ${head.number}: ${JSON.stringify({ head: (await node.status()).head, sync: (await node.status()).sync, sources: (await node.status()).sources })}`,
   );
 }
 
 describe('p2p in the browser', () => {
   it('a node without any RPC syncs from another browser node over WebRTC through the relay', async () => {
-    const a = createLightNode({ chainSpec: spec, rpc: [devnet.consensus], evmRpc: [devnet.evm], storage: 'memory', logLevel: 'silent', sync: SYNC, p2p: { bootstrap: [devnet.relay] } });
+    const a = createLightNode({
+      chainSpec: spec,
+      rpc: [devnet.consensus],
+      evmRpc: [devnet.evm],
+      storage: 'memory',
+      logLevel: 'silent',
+      sync: SYNC,
+      p2p: { bootstrap: [devnet.relay] },
+    });
     nodes.push(a);
     await a.start();
     await synced(a, 'node A');
     const aStatus = await a.status();
-    const webrtc = await waitFor(async () => (await a.status()).p2p?.addresses.find((x) => x.includes('/p2p-circuit/webrtc')), async () => `a WebRTC address of A: ${JSON.stringify((await a.status()).p2p)}`);
+    const webrtc = await waitFor(
+      async () => (await a.status()).p2p?.addresses.find((x) => x.includes('/p2p-circuit/webrtc')),
+      async () => `a WebRTC address of A: ${JSON.stringify((await a.status()).p2p)}`,
+    );
 
-    const b = createLightNode({ chainSpec: spec, rpc: [], evmRpc: [devnet.evm], storage: 'memory', logLevel: 'silent', sync: SYNC, p2p: { bootstrap: [webrtc] } });
+    const b = createLightNode({
+      chainSpec: spec,
+      rpc: [],
+      evmRpc: [devnet.evm],
+      storage: 'memory',
+      logLevel: 'silent',
+      sync: SYNC,
+      p2p: { bootstrap: [webrtc] },
+    });
     nodes.push(b);
     await b.start();
     const s = await synced(b, 'node B');
@@ -64,21 +96,36 @@ describe('p2p in the browser', () => {
     expect(s.sources.map((x) => x.id)).not.toContain(devnet.consensus);
     // B reaches A directly over WebRTC (not through the relay's limited circuit)
     await waitFor(
-      async () => (await b.status()).p2p!.connections.some((c) => c.peer === aStatus.p2p!.peerId && c.address.includes('/webrtc') && !c.limited),
+      async () =>
+        (await b.status()).p2p!.connections.some(
+          (c) => c.peer === aStatus.p2p!.peerId && c.address.includes('/webrtc') && !c.limited,
+        ),
       async () => `a direct WebRTC connection from B to A: ${JSON.stringify((await b.status()).p2p)}`,
       20_000,
     );
   }, 60_000);
 
   it('follows the head by gossip alone through the relay: no RPC, no polling; approvals aggregated and verified in the page', async () => {
-    const n = createLightNode({ chainSpec: spec, rpc: [], evmRpc: [devnet.evm], storage: 'memory', logLevel: 'silent', sync: { ...SYNC, followIntervalMs: 600_000 }, p2p: { bootstrap: [devnet.relay], discover: 0 } });
+    const n = createLightNode({
+      chainSpec: spec,
+      rpc: [],
+      evmRpc: [devnet.evm],
+      storage: 'memory',
+      logLevel: 'silent',
+      sync: { ...SYNC, followIntervalMs: 600_000 },
+      p2p: { bootstrap: [devnet.relay], discover: 0 },
+    });
     nodes.push(n);
     await n.start();
     await synced(n, 'the gossip-following node');
     // in the relay's gossip mesh: a couple of heartbeats after connecting
     await new Promise((r) => setTimeout(r, 2_000));
     for (let i = 0; i < 3; i++) {
-      const r = await fetch(`${devnet.control}/produce`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ blocks: 1 }) });
+      const r = await fetch(`${devnet.control}/produce`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ blocks: 1 }),
+      });
       expect(r.ok).toBe(true);
       const s = await synced(n, `the gossip-following node after block ${i + 1}`);
       expect(s.head!.hash).toBe((await devnetHead()).hash);
@@ -86,38 +133,75 @@ describe('p2p in the browser', () => {
   }, 60_000);
 
   it('two pages: the dashboard in a second page, with no RPC and only the relay known, finds the first page and syncs over WebRTC', async () => {
-    const a = createLightNode({ chainSpec: spec, rpc: [devnet.consensus], evmRpc: [devnet.evm], storage: 'memory', logLevel: 'silent', sync: SYNC, p2p: { bootstrap: [devnet.relay] } });
+    const a = createLightNode({
+      chainSpec: spec,
+      rpc: [devnet.consensus],
+      evmRpc: [devnet.evm],
+      storage: 'memory',
+      logLevel: 'silent',
+      sync: SYNC,
+      p2p: { bootstrap: [devnet.relay] },
+    });
     nodes.push(a);
     await a.start();
     await synced(a, 'page 1 node');
     const aId = (await a.status()).p2p!.peerId;
-    await waitFor(async () => (await a.status()).p2p?.addresses.find((x) => x.includes('/p2p-circuit/webrtc')), () => 'a WebRTC address of page 1');
-    const query = new URLSearchParams({ 'devnet-config': `${devnet.control}/devnet.json`, rpc: '', 'p2p-bootstrap': devnet.relay, storage: 'memory', 'sync-follow-interval-ms': '100', 'sync-batch-size': '1' });
+    await waitFor(
+      async () => (await a.status()).p2p?.addresses.find((x) => x.includes('/p2p-circuit/webrtc')),
+      () => 'a WebRTC address of page 1',
+    );
+    const query = new URLSearchParams({
+      'devnet-config': `${devnet.control}/devnet.json`,
+      rpc: '',
+      'p2p-bootstrap': devnet.relay,
+      storage: 'memory',
+      'sync-follow-interval-ms': '100',
+      'sync-batch-size': '1',
+    });
     await commands.openPage('page-2', `${devnet.dashboard}?${query}`);
     try {
       const head = await devnetHead();
-      type Seen = { head: { number: number; hash: string } | null; sources: Array<{ id: string; successes: number }>; p2p?: { connections: Array<{ peer: string; address: string; limited: boolean }> }; error?: string };
+      type Seen = {
+        head: { number: number; hash: string } | null;
+        sources: Array<{ id: string; successes: number }>;
+        p2p?: { connections: Array<{ peer: string; address: string; limited: boolean }> };
+        error?: string;
+      };
       const seen = await waitFor(
         async () => {
-          const s = (await commands.evalInPage('page-2', `const s = await window.alysNode?.status(); return s ? { head: s.head, sources: s.sources, p2p: s.p2p } : { head: null, sources: [], error: document.body.dataset.error };`)) as Seen;
+          const s = (await commands.evalInPage(
+            'page-2',
+            `const s = await window.alysNode?.status(); return s ? { head: s.head, sources: s.sources, p2p: s.p2p } : { head: null, sources: [], error: document.body.dataset.error };`,
+          )) as Seen;
           return s.head?.number === head.number && s.head.hash === head.hash ? s : undefined;
         },
-        async () => `page 2 at the devnet head ${head.number}: ${JSON.stringify(await commands.evalInPage('page-2', 'const s = await window.alysNode?.status(); return { state: document.body.dataset.state, error: document.body.dataset.error, head: s?.head, sync: s?.sync, sources: s?.sources };'))}`,
+        async () =>
+          `page 2 at the devnet head ${head.number}: ${JSON.stringify(await commands.evalInPage('page-2', 'const s = await window.alysNode?.status(); return { state: document.body.dataset.state, error: document.body.dataset.error, head: s?.head, sync: s?.sync, sources: s?.sources };'))}`,
         45_000,
       );
       expect(seen.sources.map((x) => x.id)).not.toContain(devnet.consensus);
       // page 1, found by discovery (page 2 was never told its address), directly over WebRTC
       await waitFor(
         async () => {
-          const s = (await commands.evalInPage('page-2', 'return (await window.alysNode?.status())?.p2p;')) as Seen['p2p'];
+          const s = (await commands.evalInPage(
+            'page-2',
+            'return (await window.alysNode?.status())?.p2p;',
+          )) as Seen['p2p'];
           return s?.connections.some((c) => c.peer === aId && c.address.includes('/webrtc') && !c.limited);
         },
-        async () => `a direct WebRTC connection from page 2 to page 1: ${JSON.stringify(await commands.evalInPage('page-2', 'return (await window.alysNode?.status())?.p2p;'))}`,
+        async () =>
+          `a direct WebRTC connection from page 2 to page 1: ${JSON.stringify(await commands.evalInPage('page-2', 'return (await window.alysNode?.status())?.p2p;'))}`,
         20_000,
       );
       // and page 1 is one of page 2's block sources
       await waitFor(
-        async () => ((await commands.evalInPage('page-2', 'return (await window.alysNode?.status())?.sources;')) as Seen['sources']).some((x) => x.id === aId),
+        async () =>
+          (
+            (await commands.evalInPage(
+              'page-2',
+              'return (await window.alysNode?.status())?.sources;',
+            )) as Seen['sources']
+          ).some((x) => x.id === aId),
         () => 'page 1 among page 2 sources',
         10_000,
       );

@@ -43,14 +43,24 @@ const AMOUNT = 987_654_321n;
 const savedEnv: Record<string, string | undefined> = {};
 
 beforeAll(async () => {
-  for (const k of Object.keys(process.env)) if (k.startsWith('ALYS_')) (savedEnv[k] = process.env[k]), delete process.env[k];
+  for (const k of Object.keys(process.env))
+    if (k.startsWith('ALYS_')) (savedEnv[k] = process.env[k]), delete process.env[k];
   dir = await tempDir(shared, 'alys-cli-test-');
   devnet = await startDevnet(shared, 'cli', { dataDir: join(dir, 'devnet') });
   dataDir = join(dir, 'node');
   await mkdir(dataDir);
   // a value transfer at TRANSFER_BLOCK, so the queried balance is one the chain produced
-  const chain = defineChain({ id: devnet.spec.chainId, name: 'alys-devnet', nativeCurrency: { name: 'BTC', symbol: 'BTC', decimals: 18 }, rpcUrls: { default: { http: [devnet.urls.evm] } } });
-  const wallet = createWalletClient({ account: privateKeyToAccount(devnet.users[0]!.privateKey), chain, transport: http(devnet.urls.evm) });
+  const chain = defineChain({
+    id: devnet.spec.chainId,
+    name: 'alys-devnet',
+    nativeCurrency: { name: 'BTC', symbol: 'BTC', decimals: 18 },
+    rpcUrls: { default: { http: [devnet.urls.evm] } },
+  });
+  const wallet = createWalletClient({
+    account: privateKeyToAccount(devnet.users[0]!.privateKey),
+    chain,
+    transport: http(devnet.urls.evm),
+  });
   await growChain(devnet, TRANSFER_BLOCK - 1, 10);
   await wallet.sendTransaction({ to: RECIPIENT, value: AMOUNT });
   await growChain(devnet, TIP - TRANSFER_BLOCK + 1, 10); // PoW at 10 and 20
@@ -64,8 +74,30 @@ afterAll(async () => {
 }, 60_000);
 
 /** The flags every command gets: this devnet's spec file, its endpoints, the node's data dir. */
-const nodeFlags = () => ['--network', devnet.specFile, '--rpc', devnet.urls.consensus, '--evm-rpc', devnet.urls.evm, '--storage', 'level', '--data-dir', dataDir];
-const fastSync = ['--sync-batch-size', '8', '--sync-request-timeout-ms', '2000', '--sync-backoff-initial-ms', '50', '--sync-backoff-max-ms', '500', '--sync-follow-interval-ms', '100'];
+const nodeFlags = () => [
+  '--network',
+  devnet.specFile,
+  '--rpc',
+  devnet.urls.consensus,
+  '--evm-rpc',
+  devnet.urls.evm,
+  '--storage',
+  'level',
+  '--data-dir',
+  dataDir,
+];
+const fastSync = [
+  '--sync-batch-size',
+  '8',
+  '--sync-request-timeout-ms',
+  '2000',
+  '--sync-backoff-initial-ms',
+  '50',
+  '--sync-backoff-max-ms',
+  '500',
+  '--sync-follow-interval-ms',
+  '100',
+];
 
 interface CliResult {
   code: number | null;
@@ -77,11 +109,20 @@ interface CliResult {
  * `node --import tsx src/cli/main.ts ...args` as a child process (asynchronously: the devnet lives in
  * this process); `opts.preload` is imported first, `opts.stopWhen` sends SIGTERM once stderr matches.
  */
-function cli(args: string[], timeoutMs = 60_000, opts: { preload?: string; stopWhen?: RegExp } = {}): Promise<CliResult> {
+function cli(
+  args: string[],
+  timeoutMs = 60_000,
+  opts: { preload?: string; stopWhen?: RegExp } = {},
+): Promise<CliResult> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('ALYS_') && !k.startsWith('VITEST')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('ALYS_') && !k.startsWith('VITEST')) env[k] = v;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...(opts.preload ? ['--import', opts.preload] : []), 'src/cli/main.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', ...(opts.preload ? ['--import', opts.preload] : []), 'src/cli/main.ts', ...args],
+      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -91,7 +132,11 @@ function cli(args: string[], timeoutMs = 60_000, opts: { preload?: string; stopW
     });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`alys-light ${args.join(' ')} did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(
+          `alys-light ${args.join(' ')} did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      );
     }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -136,8 +181,14 @@ describe('alys-light run / status / query (child processes)', () => {
   it('run: a stray promise rejection (e.g. inside a transport) is reported, the node goes on and stops cleanly', async () => {
     const preload = join(await tempDir(shared, 'alys-stray-'), 'stray.mjs');
     // once the node has installed its handler: rejections nobody handles, every 200 ms (at most 100)
-    await writeFile(preload, 'let n = 0; const t = setInterval(() => { if (process.listenerCount("unhandledRejection") === 0) return; if (++n > 100) clearInterval(t); Promise.reject(new Error(`stray rejection ${n}`)); }, 200); t.unref();\n');
-    const r = await cli(['run', ...nodeFlags(), ...fastSync, '--storage', 'memory', '--json'], 60_000, { preload, stopWhen: new RegExp(`following[^\\n]*head ${TIP} [\\s\\S]*unhandled rejection \\(ignored\\)`) });
+    await writeFile(
+      preload,
+      'let n = 0; const t = setInterval(() => { if (process.listenerCount("unhandledRejection") === 0) return; if (++n > 100) clearInterval(t); Promise.reject(new Error(`stray rejection ${n}`)); }, 200); t.unref();\n',
+    );
+    const r = await cli(['run', ...nodeFlags(), ...fastSync, '--storage', 'memory', '--json'], 60_000, {
+      preload,
+      stopWhen: new RegExp(`following[^\\n]*head ${TIP} [\\s\\S]*unhandled rejection \\(ignored\\)`),
+    });
     expect(r.stderr).toMatch(/warning: unhandled rejection \(ignored\): Error: stray rejection \d+/);
     expect(r.code, r.stderr).toBe(0);
     expect(lastJson(r)).toMatchObject({ stopped: 'SIGTERM', head: { number: TIP } });
@@ -184,7 +235,13 @@ describe('alys-light run / status / query (child processes)', () => {
     expect(r.code, r.stderr).toBe(0);
     const out = lastJson(r);
     const tip = devnet.chain.head;
-    expect(out).toMatchObject({ query: 'balance', address: RECIPIENT, verified: true, mode: 'pow-checkpoint', block: { number: TIP, hash: tip.signed.message.executionPayload.blockHash } });
+    expect(out).toMatchObject({
+      query: 'balance',
+      address: RECIPIENT,
+      verified: true,
+      mode: 'pow-checkpoint',
+      block: { number: TIP, hash: tip.signed.message.executionPayload.blockHash },
+    });
     expect(BigInt(out.balance)).toBe(await elBalance(RECIPIENT, TIP));
     expect(BigInt(out.balance)).toBe(AMOUNT);
   });
@@ -194,15 +251,33 @@ describe('alys-light run / status / query (child processes)', () => {
     const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void logs.push(a.join(' ')));
     try {
       // before the transfer the recipient had nothing
-      expect(await queryCommand(['balance', RECIPIENT, '--at', String(TRANSFER_BLOCK - 1), ...nodeFlags(), ...fastSync])).toBe(0);
+      expect(
+        await queryCommand(['balance', RECIPIENT, '--at', String(TRANSFER_BLOCK - 1), ...nodeFlags(), ...fastSync]),
+      ).toBe(0);
       const before = JSON.parse(logs.at(-1)!);
-      expect(before).toMatchObject({ verified: true, balance: '0', block: { number: TRANSFER_BLOCK - 1, hash: devnet.chain.at(TRANSFER_BLOCK - 1)!.signed.message.executionPayload.blockHash } });
+      expect(before).toMatchObject({
+        verified: true,
+        balance: '0',
+        block: {
+          number: TRANSFER_BLOCK - 1,
+          hash: devnet.chain.at(TRANSFER_BLOCK - 1)!.signed.message.executionPayload.blockHash,
+        },
+      });
       expect(await elBalance(RECIPIENT, TRANSFER_BLOCK - 1)).toBe(0n);
       // the sender at the transfer block: the EL's answer, the amount and the gas gone
       const sender = devnet.users[0]!.address;
-      expect(await queryCommand(['balance', sender, '--at', String(TRANSFER_BLOCK), ...nodeFlags(), ...fastSync])).toBe(0);
+      expect(await queryCommand(['balance', sender, '--at', String(TRANSFER_BLOCK), ...nodeFlags(), ...fastSync])).toBe(
+        0,
+      );
       const at = JSON.parse(logs.at(-1)!);
-      expect(at).toMatchObject({ verified: true, address: sender, block: { number: TRANSFER_BLOCK, hash: devnet.chain.at(TRANSFER_BLOCK)!.signed.message.executionPayload.blockHash } });
+      expect(at).toMatchObject({
+        verified: true,
+        address: sender,
+        block: {
+          number: TRANSFER_BLOCK,
+          hash: devnet.chain.at(TRANSFER_BLOCK)!.signed.message.executionPayload.blockHash,
+        },
+      });
       expect(BigInt(at.balance)).toBe(await elBalance(sender, TRANSFER_BLOCK));
       expect(BigInt(at.balance)).toBeLessThan((await elBalance(sender, TRANSFER_BLOCK - 1)) - AMOUNT);
       // finalized: the last PoW-finalized block
@@ -274,10 +349,19 @@ describe('bad input (in-process): exit 2 with a message naming the problem', () 
   });
 
   it.each([
-    [['--sync-batch-size', '0'], 'sync.batchSize (from --sync-batch-size): expected an integer from 1 to 1024, got "0"'],
+    [
+      ['--sync-batch-size', '0'],
+      'sync.batchSize (from --sync-batch-size): expected an integer from 1 to 1024, got "0"',
+    ],
     [['--mode', 'fast'], `mode (from --mode): expected 'full' | 'pow-checkpoint', got "fast"`],
-    [['--rpc', 'ftp://127.0.0.1:1'], '(from --rpc): expected an http(s) URL, got "ftp://127.0.0.1:1" (scheme ftp is not allowed)'],
-    [['--verifier-workers', 'many'], 'verifierWorkers (from --verifier-workers): expected an integer from 0 to 16, got "many"'],
+    [
+      ['--rpc', 'ftp://127.0.0.1:1'],
+      '(from --rpc): expected an http(s) URL, got "ftp://127.0.0.1:1" (scheme ftp is not allowed)',
+    ],
+    [
+      ['--verifier-workers', 'many'],
+      'verifierWorkers (from --verifier-workers): expected an integer from 0 to 16, got "many"',
+    ],
   ])('run %j: a bad config value is a ConfigError naming key, flag and expected form', async (flags, message) => {
     expect(await runCommand([...nodeFlags(), ...flags])).toBe(2);
     expect(stderr()).toContain('Invalid config: ');
@@ -298,7 +382,9 @@ describe('bad input (in-process): exit 2 with a message naming the problem', () 
     } finally {
       delete process.env['ALYS_SYNC_PARALLELISM'];
     }
-    expect(stderr()).toContain('sync.parallelism (from ALYS_SYNC_PARALLELISM): expected an integer from 1 to 32, got "99"');
+    expect(stderr()).toContain(
+      'sync.parallelism (from ALYS_SYNC_PARALLELISM): expected an integer from 1 to 32, got "99"',
+    );
   });
 
   it.each([
@@ -308,11 +394,28 @@ describe('bad input (in-process): exit 2 with a message naming the problem', () 
   ])('an invalid chain spec file (%s) exits 2 for run, status and query', async (what, content, problem) => {
     const file = join(dir, `spec-${what.replace(/\W/g, '-')}.json`);
     if (content !== null) await writeFile(file, content);
-    const flags = ['--network', file, '--rpc', devnet.urls.consensus, '--evm-rpc', devnet.urls.evm, '--storage', 'level', '--data-dir', dataDir];
-    for (const run of [() => runCommand(flags), () => statusCommand(flags), () => queryCommand(['balance', RECIPIENT, ...flags])]) {
+    const flags = [
+      '--network',
+      file,
+      '--rpc',
+      devnet.urls.consensus,
+      '--evm-rpc',
+      devnet.urls.evm,
+      '--storage',
+      'level',
+      '--data-dir',
+      dataDir,
+    ];
+    for (const run of [
+      () => runCommand(flags),
+      () => statusCommand(flags),
+      () => queryCommand(['balance', RECIPIENT, ...flags]),
+    ]) {
       errors = [];
       expect(await run()).toBe(2);
-      expect(stderr()).toContain(`Cannot load the chain spec for network ${JSON.stringify(file)} from ${file}: ${problem}`);
+      expect(stderr()).toContain(
+        `Cannot load the chain spec for network ${JSON.stringify(file)} from ${file}: ${problem}`,
+      );
       expect(stderr()).toContain('Check the path in network (--network, ALYS_NETWORK).');
     }
     expect(logs).toEqual([]);

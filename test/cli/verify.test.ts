@@ -58,7 +58,9 @@ function devBlock(): SignedConsensusBlock {
     baseFeePerGas: 7n,
     blockHash: '0x',
     transactions: [],
-    withdrawals: [{ index: 0n, validatorIndex: 0n, address: '0xf9a9b63f5b7f9336da0ce520c6bec64627027f5b', amount: 100_000n }],
+    withdrawals: [
+      { index: 0n, validatorIndex: 0n, address: '0xf9a9b63f5b7f9336da0ce520c6bec64627027f5b', amount: 100_000n },
+    ],
   };
   payload.blockHash = computePayloadBlockHash(payload);
   const message: ConsensusBlock = {
@@ -79,7 +81,15 @@ describe('verify block', () => {
     const block = devBlock();
     const r = await verify('block', encodeSignedBlockJson(block));
     expect(r.exitCode).toBe(0);
-    expect(r.line).toMatchObject({ kind: 'block', valid: true, reason: null, hash: toHex(signingRoot(block.message)), number: '7', signers: [0], required: 1 });
+    expect(r.line).toMatchObject({
+      kind: 'block',
+      valid: true,
+      reason: null,
+      hash: toHex(signingRoot(block.message)),
+      number: '7',
+      signers: [0],
+      required: 1,
+    });
   });
 
   it('accepts a whole JSON-RPC response', async () => {
@@ -98,12 +108,18 @@ describe('verify block', () => {
     const b = devBlock();
     b.message.executionPayload.gasUsed = 1n;
     b.signature = aggregateApprovals([signApproval(SK1, signingRoot(b.message), 0)]);
-    expect((await verify('block', encodeSignedBlockJson(b))).line).toMatchObject({ valid: false, check: 'payload.block-hash' });
+    expect((await verify('block', encodeSignedBlockJson(b))).line).toMatchObject({
+      valid: false,
+      check: 'payload.block-hash',
+    });
     const future = devBlock();
     // the rule needs the slot past both ts/slot_duration + 1 and ts/3000 + 1 (spec 3.2)
     future.message.slot = Number((future.message.executionPayload.timestamp * 1000n) / 3000n) + 2;
     future.signature = aggregateApprovals([signApproval(SK1, signingRoot(future.message), 0)]);
-    expect((await verify('block', encodeSignedBlockJson(future))).line).toMatchObject({ valid: false, check: 'block.slot-in-future' });
+    expect((await verify('block', encodeSignedBlockJson(future))).line).toMatchObject({
+      valid: false,
+      check: 'block.slot-in-future',
+    });
   });
 
   it('a block signed by a key that is not an authority of the chain is refused', async () => {
@@ -131,25 +147,47 @@ describe('verify pegin, bls (generated)', () => {
     const tx = encodeTransaction({
       version: 2,
       lockTime: 0,
-      inputs: [{ prevTxid: new Uint8Array(32).fill(9), prevVout: 1, scriptSig: new Uint8Array(), sequence: 0xfffffffd, witness: [new Uint8Array(64).fill(1)] }],
+      inputs: [
+        {
+          prevTxid: new Uint8Array(32).fill(9),
+          prevVout: 1,
+          scriptSig: new Uint8Array(),
+          sequence: 0xfffffffd,
+          witness: [new Uint8Array(64).fill(1)],
+        },
+      ],
       outputs: [
         { value: 25_000n, scriptPubkey: fed.scriptPubkey },
         { value: 0n, scriptPubkey: Uint8Array.from([0x6a, 0x14, ...new Uint8Array(20).fill(0xab)]) },
       ],
     });
     const ok = await verify('pegin', { tx: toHex(tx) });
-    expect(ok.line).toMatchObject({ valid: true, amountSats: '25000', amountWei: '250000000000000', evmAddress: `0x${'ab'.repeat(20)}` });
+    expect(ok.line).toMatchObject({
+      valid: true,
+      amountSats: '25000',
+      amountWei: '250000000000000',
+      evmAddress: `0x${'ab'.repeat(20)}`,
+    });
     expect(ok.line.depositAddress).toBe('bcrt1p3srvwkq5kyzlxqls43x97ch2vpcp4j278nk8jjuzcgt8k40ttr9s4vj934'); // spec 6.1
-    expect((await verify('pegin', { tx: toHex(tx) }, { chain: 'testnet' })).line).toMatchObject({ valid: false, check: 'pegin.not-a-pegin' });
+    expect((await verify('pegin', { tx: toHex(tx) }, { chain: 'testnet' })).line).toMatchObject({
+      valid: false,
+      check: 'pegin.not-a-pegin',
+    });
     expect((await verify('pegin', { tx: '00' })).exitCode).toBe(2);
   });
 
   it('bls: a valid single signature, a wrong message, a malformed key', async () => {
     const sig = signApproval(SK1, new Uint8Array(32).fill(7), 0).signature;
     const pk = getChainSpec('dev').authorities[0];
-    expect((await verify('bls', { pubkey: pk, message: toHex(new Uint8Array(32).fill(7)), signature: sig })).exitCode).toBe(0);
-    expect((await verify('bls', { pubkey: pk, message: toHex(new Uint8Array(32).fill(8)), signature: sig })).line).toMatchObject({ check: 'bls.signature' });
-    expect((await verify('bls', { pubkey: '0x1234', message: '0x00', signature: sig })).line).toMatchObject({ path: '$.pubkeys[0]' });
+    expect(
+      (await verify('bls', { pubkey: pk, message: toHex(new Uint8Array(32).fill(7)), signature: sig })).exitCode,
+    ).toBe(0);
+    expect(
+      (await verify('bls', { pubkey: pk, message: toHex(new Uint8Array(32).fill(8)), signature: sig })).line,
+    ).toMatchObject({ check: 'bls.signature' });
+    expect((await verify('bls', { pubkey: '0x1234', message: '0x00', signature: sig })).line).toMatchObject({
+      path: '$.pubkeys[0]',
+    });
   });
 });
 
@@ -168,7 +206,12 @@ describeVectors('verify with the shared known-answer vectors', () => {
     const nmc = v.vectors.filter((x: any) => x.network === 'namecoin-mainnet');
     expect(nmc.length).toBeGreaterThan(0);
     for (const x of nmc) {
-      const input = { auxpow: x.auxpow_hex, auxHash: x.block_hash.match(/../g).reverse().join(''), chainId: Number(x.aux_chain_id), variant: 'script-sig' };
+      const input = {
+        auxpow: x.auxpow_hex,
+        auxHash: x.block_hash.match(/../g).reverse().join(''),
+        chainId: Number(x.aux_chain_id),
+        variant: 'script-sig',
+      };
       const r = await verify('auxpow', input);
       expect(r.line, x.name).toMatchObject({ valid: true, chainId: 1 });
       const bad = await verify('auxpow', { ...input, auxHash: '00'.repeat(32) });
@@ -180,7 +223,10 @@ describeVectors('verify with the shared known-answer vectors', () => {
   it('eth-block and eth-proof: real blocks and proofs; the lying proof is caught', async () => {
     const blocks = loadVectors('eth-capella-blocks.json').blocks.filter((b: any) => b.eth_getBlockByNumber_result);
     for (const b of blocks) {
-      const r = await verify('eth-block', { ...b.eth_getBlockByNumber_result, ...(b.raw_transactions ? { rawTransactions: b.raw_transactions } : {}) });
+      const r = await verify('eth-block', {
+        ...b.eth_getBlockByNumber_result,
+        ...(b.raw_transactions ? { rawTransactions: b.raw_transactions } : {}),
+      });
       expect(r.line, b.name).toMatchObject({ valid: true });
       const bad = structuredClone(b.eth_getBlockByNumber_result);
       bad.gasUsed = '0x1';
@@ -195,7 +241,10 @@ describeVectors('verify with the shared known-answer vectors', () => {
     const base = proofs.cases.find((x: any) => x.name === proofs.negative_cases[0].base);
     const lying = structuredClone(base.result);
     lying.balance = `0x${(BigInt(lying.balance) + 1n).toString(16)}`;
-    expect((await verify('eth-proof', { stateRoot: base.state_root, proof: lying })).line).toMatchObject({ valid: false, check: 'getproof.balance' });
+    expect((await verify('eth-proof', { stateRoot: base.state_root, proof: lying })).line).toMatchObject({
+      valid: false,
+      check: 'getproof.balance',
+    });
   });
 
   it('btc-headers: the 2017-header span across a retarget; a header out of order is refused', async () => {
@@ -205,7 +254,10 @@ describeVectors('verify with the shared known-answer vectors', () => {
     expect(r.line).toMatchObject({ valid: true, from: 826560, to: 828576 });
     const swapped = [...headers];
     [swapped[5], swapped[6]] = [swapped[6], swapped[5]];
-    expect((await verify('btc-headers', { network: 'mainnet', height: Number(span.start_height), headers: swapped })).exitCode).toBe(1);
+    expect(
+      (await verify('btc-headers', { network: 'mainnet', height: Number(span.start_height), headers: swapped }))
+        .exitCode,
+    ).toBe(1);
     expect((await verify('btc-headers', headers.slice(0, 10))).line).toMatchObject({ valid: true, headers: 10 });
   });
 
@@ -217,11 +269,26 @@ describeVectors('verify with the shared known-answer vectors', () => {
     }
     const b = m.block_830000;
     for (const tx of b.txs) {
-      const r = await verify('btc-merkle', { tx: tx.hex, branch: tx.merkle_branch, index: Number(tx.index), header: b.header_hex, totalTransactions: Number(b.nTx) });
+      const r = await verify('btc-merkle', {
+        tx: tx.hex,
+        branch: tx.merkle_branch,
+        index: Number(tx.index),
+        header: b.header_hex,
+        totalTransactions: Number(b.nTx),
+      });
       expect(r.line, tx.txid).toMatchObject({ valid: true, txid: tx.txid, index: Number(tx.index) });
     }
     const tx = b.txs[1];
-    expect((await verify('btc-merkle', { txid: tx.txid, branch: tx.merkle_branch, index: Number(tx.index) + 2, header: b.header_hex })).exitCode).toBe(1);
+    expect(
+      (
+        await verify('btc-merkle', {
+          txid: tx.txid,
+          branch: tx.merkle_branch,
+          index: Number(tx.index) + 2,
+          header: b.header_hex,
+        })
+      ).exitCode,
+    ).toBe(1);
   });
 
   it('pegin: the real regtest peg-in pays a federation that is not the DEV one', async () => {

@@ -83,8 +83,16 @@ describe('TOML file layer', () => {
 
   it('reports bad values with the file and the key as written', () => {
     const e = errorOf(() => resolveNode(tomlLayer('[sync]\nbatch-size = "64"\n', 'alys.toml')));
-    expect(e).toMatchObject({ key: 'sync.batchSize', source: 'file', origin: 'alys.toml: sync.batch-size', expected: 'an integer from 1 to 1024', got: '64' });
-    expect(e.message).toContain('sync.batchSize (from alys.toml: sync.batch-size): expected an integer from 1 to 1024, got "64"');
+    expect(e).toMatchObject({
+      key: 'sync.batchSize',
+      source: 'file',
+      origin: 'alys.toml: sync.batch-size',
+      expected: 'an integer from 1 to 1024',
+      got: '64',
+    });
+    expect(e.message).toContain(
+      'sync.batchSize (from alys.toml: sync.batch-size): expected an integer from 1 to 1024, got "64"',
+    );
 
     const date = errorOf(() => resolveNode(tomlLayer('network = 1979-05-27\n', 'alys.toml')));
     expect(date).toMatchObject({ key: 'network', source: 'file' });
@@ -93,7 +101,9 @@ describe('TOML file layer', () => {
   });
 
   it('refuses unknown keys with a suggestion in kebab-case, and two spellings of one key', () => {
-    const e = errorOf(() => resolveNode(tomlLayer('evm-rcp = []\nbatch-size = 1\n[sync]\nbatch_size = 4\nfoo = 1\n', 'alys.toml')));
+    const e = errorOf(() =>
+      resolveNode(tomlLayer('evm-rcp = []\nbatch-size = 1\n[sync]\nbatch_size = 4\nfoo = 1\n', 'alys.toml')),
+    );
     expect(e.issues.map((i) => [i.code, i.key, i.suggestion])).toEqual([
       ['unknown-key', 'evm-rcp', "'evm-rpc'"],
       ['unknown-key', 'batch-size', "'sync.batch-size'"],
@@ -148,13 +158,25 @@ describe('environment layer', () => {
       ['rpc', 'ALYS_RPC', 'nope'],
       ['sync.batchSize', 'ALYS_SYNC_BATCH_SIZE', '64k'],
     ]);
-    expect(e.message).toContain('sync.batchSize (from ALYS_SYNC_BATCH_SIZE): expected an integer from 1 to 1024, got "64k"');
+    expect(e.message).toContain(
+      'sync.batchSize (from ALYS_SYNC_BATCH_SIZE): expected an integer from 1 to 1024, got "64k"',
+    );
     const item = errorOf(() => resolveNode(envLayer({ ALYS_RPC: 'http://a.example,ftp://b.example' })));
     expect(item).toMatchObject({ key: 'rpc', path: 'rpc[1]', got: 'ftp://b.example', source: 'env' });
   });
 
   it('refuses unknown ALYS_* variables with a suggestion, but not the reserved ones', () => {
-    const e = errorOf(() => resolveNode(envLayer({ ALYS_SYNC_BATCHSIZE: '8', ALYS_RCP: 'http://a', ALYS_VECTORS: '/v', ALYS_CONFIG: '/c.toml', ALYS_WHATEVER: '1' })));
+    const e = errorOf(() =>
+      resolveNode(
+        envLayer({
+          ALYS_SYNC_BATCHSIZE: '8',
+          ALYS_RCP: 'http://a',
+          ALYS_VECTORS: '/v',
+          ALYS_CONFIG: '/c.toml',
+          ALYS_WHATEVER: '1',
+        }),
+      ),
+    );
     expect(e.issues.map((i) => [i.key, i.suggestion])).toEqual([
       ['ALYS_RCP', 'ALYS_RPC'],
       ['ALYS_SYNC_BATCHSIZE', 'ALYS_SYNC_BATCH_SIZE'],
@@ -168,7 +190,27 @@ describe('environment layer', () => {
 describe('command-line layer', () => {
   it('takes a parseArgs record: --rpc repeatable (and comma lists), other flags ignored', () => {
     const { values } = parseArgs({
-      args: ['--rpc', 'http://a.example', '--rpc', 'http://b.example,http://c.example', '--evm-rpc', 'http://e.example', '--mode', 'full', '--data-dir', '/d', '--network', 'testnet', '--metrics-port', '9100', '--sync-batch-size', '8', '--config', 'x.toml', '--help'],
+      args: [
+        '--rpc',
+        'http://a.example',
+        '--rpc',
+        'http://b.example,http://c.example',
+        '--evm-rpc',
+        'http://e.example',
+        '--mode',
+        'full',
+        '--data-dir',
+        '/d',
+        '--network',
+        'testnet',
+        '--metrics-port',
+        '9100',
+        '--sync-batch-size',
+        '8',
+        '--config',
+        'x.toml',
+        '--help',
+      ],
       options: { ...configParseArgsOptions(), config: { type: 'string' }, help: { type: 'boolean' } },
       strict: true,
     });
@@ -201,18 +243,26 @@ describe('command-line layer', () => {
       ['mode', '--mode'],
       ['metricsPort', '--metrics-port'],
     ]);
-    expect(e.message).toContain('metricsPort (from --metrics-port): expected an integer from 0 to 65535, or null (off), got "70000"');
+    expect(e.message).toContain(
+      'metricsPort (from --metrics-port): expected an integer from 0 to 65535, or null (off), got "70000"',
+    );
     expect(e.issues[0]?.problem).toBe('the flag needs a value');
   });
 
   it('accepts camelCase record keys (a programmatic record)', () => {
-    expect(resolveNode(flagsLayer({ syncBatchSize: '3', evmRpc: ['http://x.example'] })).config).toMatchObject({ sync: { batchSize: 3 }, evmRpc: ['http://x.example'] });
+    expect(resolveNode(flagsLayer({ syncBatchSize: '3', evmRpc: ['http://x.example'] })).config).toMatchObject({
+      sync: { batchSize: 3 },
+      evmRpc: ['http://x.example'],
+    });
   });
 });
 
 describe('browser layers: options and URL query', () => {
   it('reads ?rpc=...&mode=... with repeated or comma lists and kebab, camel or dotted names', () => {
-    const r = loadBrowserConfig({ query: '?rpc=https://a.example&rpc=https://b.example,https://c.example&mode=full&sync-batch-size=8&sync.parallelism=2&evmRpc=wss://e.example' });
+    const r = loadBrowserConfig({
+      query:
+        '?rpc=https://a.example&rpc=https://b.example,https://c.example&mode=full&sync-batch-size=8&sync.parallelism=2&evmRpc=wss://e.example',
+    });
     expect(r.config).toMatchObject({
       rpc: ['https://a.example', 'https://b.example', 'https://c.example'],
       mode: 'full',
@@ -239,15 +289,19 @@ describe('browser layers: options and URL query', () => {
   });
 
   it('takes the embed options object, skipping undefined values', () => {
-    const r = loadBrowserConfig({ options: { mode: 'full', esplora: undefined, sync: { batchSize: 16, retries: undefined } } });
+    const r = loadBrowserConfig({
+      options: { mode: 'full', esplora: undefined, sync: { batchSize: 16, retries: undefined } },
+    });
     expect(r.config.mode).toBe('full');
     expect(r.sourceOf('esplora')).toBe('default');
     expect(r.sourceOf('sync.retries')).toBe('default');
     expect(r.originOf('sync.batchSize')).toBe('options.sync.batchSize');
-    expect(() => loadBrowserConfig({ options: { storage: 'level' } })).toThrow(expect.objectContaining({ key: 'storage', expected: "'memory' | 'indexeddb' (in a browser)" }));
+    expect(() => loadBrowserConfig({ options: { storage: 'level' } })).toThrow(
+      expect.objectContaining({ key: 'storage', expected: "'memory' | 'indexeddb' (in a browser)" }),
+    );
   });
 
-  it('does not keep references to the caller\'s arrays', () => {
+  it("does not keep references to the caller's arrays", () => {
     const rpc = ['https://a.example'];
     const r = loadBrowserConfig({ options: { rpc } });
     rpc.push('https://b.example');
@@ -257,10 +311,26 @@ describe('browser layers: options and URL query', () => {
 
 describe('describeConfig', () => {
   it('lists every key with value, source and origin as plain data', () => {
-    const r = resolveNode(tomlLayer('mode = "full"\n', 'f.toml'), envLayer({ ALYS_RPC: 'http://x.example' }), optionsLayer({}));
+    const r = resolveNode(
+      tomlLayer('mode = "full"\n', 'f.toml'),
+      envLayer({ ALYS_RPC: 'http://x.example' }),
+      optionsLayer({}),
+    );
     const rows = describeConfig(r);
-    expect(rows.find((x) => x.key === 'mode')).toEqual({ key: 'mode', value: 'full', source: 'file', origin: 'f.toml: mode', reloadable: false });
-    expect(rows.find((x) => x.key === 'rpc')).toEqual({ key: 'rpc', value: ['http://x.example'], source: 'env', origin: 'ALYS_RPC', reloadable: true });
+    expect(rows.find((x) => x.key === 'mode')).toEqual({
+      key: 'mode',
+      value: 'full',
+      source: 'file',
+      origin: 'f.toml: mode',
+      reloadable: false,
+    });
+    expect(rows.find((x) => x.key === 'rpc')).toEqual({
+      key: 'rpc',
+      value: ['http://x.example'],
+      source: 'env',
+      origin: 'ALYS_RPC',
+      reloadable: true,
+    });
     expect(JSON.parse(JSON.stringify(rows))).toEqual(rows);
   });
 });

@@ -21,8 +21,13 @@ import { defaultDataDir, loadNodeConfig } from '../../src/config/nodejs/index.js
 const VALUES: Record<ConfigKey, fc.Arbitrary<unknown>> = {
   network: fc.constantFrom('devnet', 'dev', 'testnet', 'testnet-full', '/specs/custom.json'),
   chainSpecFile: fc.constantFrom(null, '/tmp/alys-devnet-x/chain-spec.json', '/specs/other.json'),
-  rpc: fc.uniqueArray(fc.constantFrom('http://127.0.0.1:3000', 'https://a.example', 'https://b.example:8443/rpc'), { minLength: 1, maxLength: 3 }),
-  evmRpc: fc.uniqueArray(fc.constantFrom('http://127.0.0.1:8545', 'wss://evm.example/ws', 'https://evm.example'), { maxLength: 3 }),
+  rpc: fc.uniqueArray(fc.constantFrom('http://127.0.0.1:3000', 'https://a.example', 'https://b.example:8443/rpc'), {
+    minLength: 1,
+    maxLength: 3,
+  }),
+  evmRpc: fc.uniqueArray(fc.constantFrom('http://127.0.0.1:8545', 'wss://evm.example/ws', 'https://evm.example'), {
+    maxLength: 3,
+  }),
   esplora: fc.constantFrom(null, 'http://127.0.0.1:3002', 'https://esplora.example/api'),
   mode: fc.constantFrom('full', 'pow-checkpoint'),
   storage: fc.constantFrom('memory', 'level'),
@@ -37,11 +42,16 @@ const VALUES: Record<ConfigKey, fc.Arbitrary<unknown>> = {
   'sync.backoffMaxMs': fc.integer({ min: 1000, max: 3_600_000 }),
   'sync.followIntervalMs': fc.integer({ min: 50, max: 3_600_000 }),
   'p2p.listen': fc.uniqueArray(fc.constantFrom('/ip4/0.0.0.0/tcp/55444', '/ip4/127.0.0.1/tcp/0/ws'), { maxLength: 2 }),
-  'p2p.bootstrap': fc.uniqueArray(fc.constantFrom('/ip4/10.0.0.1/tcp/55444/p2p/12D3KooWa', '/dns4/relay.example/tcp/443/wss'), { maxLength: 2 }),
+  'p2p.bootstrap': fc.uniqueArray(
+    fc.constantFrom('/ip4/10.0.0.1/tcp/55444/p2p/12D3KooWa', '/dns4/relay.example/tcp/443/wss'),
+    { maxLength: 2 },
+  ),
   'p2p.discover': fc.integer({ min: 0, max: 64 }),
   verifierWorkers: fc.integer({ min: 0, max: 16 }),
   metricsPort: fc.option(fc.integer({ min: 0, max: 65535 }), { nil: null }),
-  passThrough: fc.uniqueArray(fc.constantFrom('eth_chainId', 'net_version', 'web3_clientVersion', 'eth_gasPrice'), { maxLength: 4 }),
+  passThrough: fc.uniqueArray(fc.constantFrom('eth_chainId', 'net_version', 'web3_clientVersion', 'eth_gasPrice'), {
+    maxLength: 4,
+  }),
   logLevel: fc.constantFrom('silent', 'error', 'warn', 'info', 'debug', 'trace'),
 };
 
@@ -56,8 +66,17 @@ type Assignment<L extends string> = Partial<Record<ConfigKey, Partial<Record<L, 
 
 /** For each key, a value (or nothing) in each layer. */
 function assignments<L extends string>(layers: readonly L[]): fc.Arbitrary<Assignment<L>> {
-  const perKey = (key: ConfigKey) => fc.record(Object.fromEntries(layers.map((l) => [l, VALUES[key]])) as Record<L, fc.Arbitrary<unknown>>, { requiredKeys: [] });
-  return fc.record(Object.fromEntries(CONFIG_KEYS.map((k) => [k.key, perKey(k.key)])) as Record<ConfigKey, fc.Arbitrary<Partial<Record<L, unknown>>>>, { requiredKeys: [] });
+  const perKey = (key: ConfigKey) =>
+    fc.record(Object.fromEntries(layers.map((l) => [l, VALUES[key]])) as Record<L, fc.Arbitrary<unknown>>, {
+      requiredKeys: [],
+    });
+  return fc.record(
+    Object.fromEntries(CONFIG_KEYS.map((k) => [k.key, perKey(k.key)])) as Record<
+      ConfigKey,
+      fc.Arbitrary<Partial<Record<L, unknown>>>
+    >,
+    { requiredKeys: [] },
+  );
 }
 
 /** The highest layer (last in `order`) that sets the key wins; otherwise the default. */
@@ -70,7 +89,10 @@ function expectWinner<L extends ConfigSource>(
   for (const { key } of CONFIG_KEYS) {
     const set: Partial<Record<L, unknown>> = assignment[key] ?? {};
     const winner = [...order].reverse().find((l) => l in set);
-    expect({ key, value: getAt(resolved.config as never, key) }).toEqual({ key, value: winner === undefined ? defaults(key) : set[winner] });
+    expect({ key, value: getAt(resolved.config as never, key) }).toEqual({
+      key,
+      value: winner === undefined ? defaults(key) : set[winner],
+    });
     expect({ key, source: resolved.sourceOf(key) }).toEqual({ key, source: winner ?? 'default' });
   }
 }
@@ -95,14 +117,20 @@ describe('precedence (property)', () => {
           if ('env' in set) env[info.env] = toText(set['env']);
           if ('cli' in set) {
             const v = set['cli'];
-            flags[info.flag] = info.isList ? (split && Array.isArray(v) && v.length > 0 ? v.map(toText) : [toText(v)]) : toText(v);
+            flags[info.flag] = info.isList
+              ? split && Array.isArray(v) && v.length > 0
+                ? v.map(toText)
+                : [toText(v)]
+              : toText(v);
           }
         }
         const path = join(dir, `alys-${run++}.toml`);
         writeFileSync(path, stringify(file));
         const resolved = await loadNodeConfig({ configFile: path, env, flags });
         const defaults = defaultConfig('node');
-        expectWinner(assignment, ['file', 'env', 'cli'], resolved, (key) => (key === 'dataDir' ? defaultDataDir() : getAt(defaults, key)));
+        expectWinner(assignment, ['file', 'env', 'cli'], resolved, (key) =>
+          key === 'dataDir' ? defaultDataDir() : getAt(defaults, key),
+        );
       }),
       { numRuns: 150 },
     );
@@ -118,7 +146,8 @@ describe('precedence (property)', () => {
           if ('options' in set) setAt(options, info.segments, set['options']);
           if ('url' in set) {
             const v = set['url'];
-            if (info.isList && split && Array.isArray(v) && v.length > 0) for (const item of v) query.append(info.flag, String(item));
+            if (info.isList && split && Array.isArray(v) && v.length > 0)
+              for (const item of v) query.append(info.flag, String(item));
             else query.append(info.flag, toText(v));
           }
         }

@@ -19,7 +19,10 @@ import {
 function initial(): ResolvedConfig {
   return resolveConfig({
     runtime: 'node',
-    layers: [tomlLayer('data-dir = "/var/lib/alys"\n[sync]\nbatch-size = 32\n', 'alys.toml'), envLayer({ ALYS_LOG_LEVEL: 'warn' })],
+    layers: [
+      tomlLayer('data-dir = "/var/lib/alys"\n[sync]\nbatch-size = 32\n', 'alys.toml'),
+      envLayer({ ALYS_LOG_LEVEL: 'warn' }),
+    ],
   });
 }
 
@@ -67,7 +70,12 @@ describe('config manager: hot reload', () => {
     expect(m.current.originOf('sync.batchSize')).toBe('update.sync.batchSize');
     expect(m.current.sourceOf('logLevel')).toBe('env');
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ type: 'config-changed', changedKeys: ['rpc', 'sync.batchSize'], prev: before, config: m.config });
+    expect(events[0]).toMatchObject({
+      type: 'config-changed',
+      changedKeys: ['rpc', 'sync.batchSize'],
+      prev: before,
+      config: m.config,
+    });
 
     // Updates accumulate: a later partial keeps the earlier one.
     await m.update({ logLevel: 'debug' });
@@ -92,7 +100,9 @@ describe('config manager: hot reload', () => {
     m.on('config-changed', listener);
     const before = m.current;
 
-    const e = await m.update({ sync: { batchSize: 0, parallelism: 8 }, logLevel: 'loud' as never }).catch((x: unknown) => x);
+    const e = await m
+      .update({ sync: { batchSize: 0, parallelism: 8 }, logLevel: 'loud' as never })
+      .catch((x: unknown) => x);
 
     expect(e).toBeInstanceOf(ConfigError);
     expect((e as ConfigError).issues.map((i) => i.key)).toEqual(['sync.batchSize', 'logLevel']);
@@ -101,7 +111,10 @@ describe('config manager: hot reload', () => {
     expect(listener).not.toHaveBeenCalled();
     expect(m.current).toBe(before);
 
-    await expect(m.update({ sync: { batchsize: 4 } } as never)).rejects.toMatchObject({ code: 'config.unknown-key', suggestion: "'sync.batchSize'" });
+    await expect(m.update({ sync: { batchsize: 4 } } as never)).rejects.toMatchObject({
+      code: 'config.unknown-key',
+      suggestion: "'sync.batchSize'",
+    });
     expect(m.current).toBe(before);
   });
 

@@ -39,13 +39,20 @@ const CASES: Record<ConfigKey, KeyCases> = {
   network: {
     good: ['devnet', 'dev', 'testnet', 'testnet-full', '/etc/alys/chain.json', './specs/My-Chain.JSON'],
     bad: [
-      { value: 'testnt', expected: "'devnet' | 'dev' | 'testnet' | 'testnet-full' | a path to a chain spec .json file", suggestion: "'testnet'" },
+      {
+        value: 'testnt',
+        expected: "'devnet' | 'dev' | 'testnet' | 'testnet-full' | a path to a chain spec .json file",
+        suggestion: "'testnet'",
+      },
       { value: 'mainnet', expected: 'a path to a chain spec .json file' },
       { value: '/etc/alys/chain.toml', expected: 'a path to a chain spec .json file' },
       { value: '', expected: "'devnet'" },
       { value: 7, expected: "'devnet'" },
     ],
-    text: [['testnet-full', 'testnet-full'], ['/x/c.json', '/x/c.json']],
+    text: [
+      ['testnet-full', 'testnet-full'],
+      ['/x/c.json', '/x/c.json'],
+    ],
   },
   chainSpecFile: {
     good: ['/tmp/alys-devnet/chain-spec.json', 'spec', null],
@@ -54,7 +61,10 @@ const CASES: Record<ConfigKey, KeyCases> = {
       { value: '   ', expected: 'a non-empty path' },
       { value: 3, expected: 'a non-empty path' },
     ],
-    text: [['/a/b.json', '/a/b.json'], ['off', null]],
+    text: [
+      ['/a/b.json', '/a/b.json'],
+      ['off', null],
+    ],
   },
   rpc: {
     good: [['http://127.0.0.1:3000'], ['https://a.example', 'http://b.example:8080/rpc']],
@@ -66,7 +76,10 @@ const CASES: Record<ConfigKey, KeyCases> = {
       { value: ['http://a.example', 'http://a.example'], expected: 'without repeats', path: 'rpc[1]' },
       { value: [' http://a.example'], expected: URL_FORM, path: 'rpc[0]' },
     ],
-    text: [['http://a,http://b', ['http://a', 'http://b']], [' http://a , ', ['http://a']]],
+    text: [
+      ['http://a,http://b', ['http://a', 'http://b']],
+      [' http://a , ', ['http://a']],
+    ],
   },
   evmRpc: {
     good: [[], ['http://127.0.0.1:8545'], ['wss://evm.example/ws', 'https://evm.example']],
@@ -75,7 +88,10 @@ const CASES: Record<ConfigKey, KeyCases> = {
       { value: 'http://x', expected: 'a list of http/https/ws/wss URLs' },
       { value: [1], expected: 'an http/https/ws/wss URL', path: 'evmRpc[0]' },
     ],
-    text: [['ws://a,http://b', ['ws://a', 'http://b']], ['', []]],
+    text: [
+      ['ws://a,http://b', ['ws://a', 'http://b']],
+      ['', []],
+    ],
   },
   esplora: {
     good: [null, 'http://127.0.0.1:3002', 'https://blockstream.info/api'],
@@ -84,7 +100,11 @@ const CASES: Record<ConfigKey, KeyCases> = {
       { value: '', expected: 'an http(s) URL, or null' },
       { value: 1, expected: 'an http(s) URL' },
     ],
-    text: [['https://e.example', 'https://e.example'], ['none', null], ['', null]],
+    text: [
+      ['https://e.example', 'https://e.example'],
+      ['none', null],
+      ['', null],
+    ],
   },
   mode: {
     good: ['full', 'pow-checkpoint'],
@@ -94,7 +114,10 @@ const CASES: Record<ConfigKey, KeyCases> = {
       { value: 'light', expected: "'full' | 'pow-checkpoint'" },
       { value: null, expected: "'full' | 'pow-checkpoint'" },
     ],
-    text: [['full', 'full'], [' full ', 'full']],
+    text: [
+      ['full', 'full'],
+      [' full ', 'full'],
+    ],
   },
   storage: {
     good: ['memory', 'level'],
@@ -112,7 +135,10 @@ const CASES: Record<ConfigKey, KeyCases> = {
       { value: '', expected: 'a non-empty directory path, or null' },
       { value: ['a'], expected: 'a non-empty directory path' },
     ],
-    text: [['/d', '/d'], ['null', null]],
+    text: [
+      ['/d', '/d'],
+      ['null', null],
+    ],
   },
   bls: {
     good: ['auto', 'noble', 'blst', 'wasm'],
@@ -130,7 +156,11 @@ const CASES: Record<ConfigKey, KeyCases> = {
       { value: 1.5, expected: 'an integer from 1 to 1024' },
       { value: '64', expected: 'an integer from 1 to 1024' },
     ],
-    text: [['32', 32], ['+8', 8], ['abc', 'abc']],
+    text: [
+      ['32', 32],
+      ['+8', 8],
+      ['abc', 'abc'],
+    ],
   },
   'sync.parallelism': {
     good: [1, 4, 32],
@@ -147,7 +177,10 @@ const CASES: Record<ConfigKey, KeyCases> = {
       { value: 600_001, expected: 'an integer from 100 to 600000 (ms)' },
       { value: Number.NaN, expected: 'an integer from 100 to 600000 (ms)' },
     ],
-    text: [['2500', 2500], ['2.5s', '2.5s']],
+    text: [
+      ['2500', 2500],
+      ['2.5s', '2.5s'],
+    ],
   },
   'sync.retries': {
     good: [0, 5, 100],
@@ -197,15 +230,26 @@ const CASES: Record<ConfigKey, KeyCases> = {
       { value: -1, expected: 'an integer from 0 to 65535' },
       { value: '9100', expected: 'an integer from 0 to 65535' },
     ],
-    text: [['9100', 9100], ['off', null], ['', null]],
+    text: [
+      ['9100', 9100],
+      ['off', null],
+      ['', null],
+    ],
   },
   'p2p.listen': {
     good: [[], ['/ip4/0.0.0.0/tcp/55444', '/ip4/127.0.0.1/tcp/0/ws']],
     bad: [
-      { value: ['127.0.0.1:55444'], expected: 'a multiaddr like /ip4/127.0.0.1/tcp/55444/p2p/12D3KooW...', path: 'p2p.listen[0]' },
+      {
+        value: ['127.0.0.1:55444'],
+        expected: 'a multiaddr like /ip4/127.0.0.1/tcp/55444/p2p/12D3KooW...',
+        path: 'p2p.listen[0]',
+      },
       { value: '/ip4/0.0.0.0/tcp/1', expected: 'a list of multiaddrs' },
     ],
-    text: [['/ip4/0.0.0.0/tcp/1,/ip4/0.0.0.0/tcp/2/ws', ['/ip4/0.0.0.0/tcp/1', '/ip4/0.0.0.0/tcp/2/ws']], ['', []]],
+    text: [
+      ['/ip4/0.0.0.0/tcp/1,/ip4/0.0.0.0/tcp/2/ws', ['/ip4/0.0.0.0/tcp/1', '/ip4/0.0.0.0/tcp/2/ws']],
+      ['', []],
+    ],
   },
   'p2p.bootstrap': {
     good: [[], ['/ip4/127.0.0.1/tcp/55444/p2p/12D3KooWabc', '/dns4/relay.example/tcp/443/wss/p2p/12D3KooWdef']],
@@ -213,7 +257,10 @@ const CASES: Record<ConfigKey, KeyCases> = {
       { value: ['/ip4/1.2.3.4/tcp/1', '/ip4/1.2.3.4/tcp/1'], expected: 'without repeats', path: 'p2p.bootstrap[1]' },
       { value: ['relay.example:443'], expected: 'a multiaddr', path: 'p2p.bootstrap[0]' },
     ],
-    text: [['/ip4/1.2.3.4/tcp/1/p2p/X', ['/ip4/1.2.3.4/tcp/1/p2p/X']], ['', []]],
+    text: [
+      ['/ip4/1.2.3.4/tcp/1/p2p/X', ['/ip4/1.2.3.4/tcp/1/p2p/X']],
+      ['', []],
+    ],
   },
   'p2p.discover': {
     good: [0, 8, 64],
@@ -230,7 +277,10 @@ const CASES: Record<ConfigKey, KeyCases> = {
       { value: ['eth_chainId', 'eth_chainId'], expected: 'without repeats', path: 'passThrough[1]' },
       { value: 'eth_chainId', expected: 'a list of JSON-RPC method names like eth_chainId' },
     ],
-    text: [['eth_chainId,net_version', ['eth_chainId', 'net_version']], ['', []]],
+    text: [
+      ['eth_chainId,net_version', ['eth_chainId', 'net_version']],
+      ['', []],
+    ],
   },
   logLevel: {
     good: ['silent', 'error', 'warn', 'info', 'debug', 'trace'],
@@ -262,25 +312,28 @@ describe('config schema: every key', () => {
         expect(getAt(config, info.key)).toEqual(value);
       });
 
-      it.each(cases.bad.map((c) => [JSON.stringify(c.value) ?? String(c.value), c] as const))('refuses %s, naming the key and the expected form', (_label, c) => {
-        let error: unknown;
-        try {
-          validateConfig(withKey(info.key, c.value), c.runtime ?? 'node');
-        } catch (e) {
-          error = e;
-        }
-        expect(error).toBeInstanceOf(ConfigError);
-        const e = error as ConfigError;
-        expect(e.key).toBe(info.key);
-        expect(e.path).toBe(c.path ?? info.key);
-        expect(e.source).toBe('options');
-        if (typeof c.expected === 'string') expect(e.expected).toContain(c.expected);
-        else expect(e.expected).toMatch(c.expected);
-        expect(e.message).toContain(c.path ?? info.key);
-        expect(e.message).toContain(e.expected);
-        expect(e.suggestion).toBe(c.suggestion);
-        if (c.suggestion) expect(e.message).toContain(`did you mean ${c.suggestion}?`);
-      });
+      it.each(cases.bad.map((c) => [JSON.stringify(c.value) ?? String(c.value), c] as const))(
+        'refuses %s, naming the key and the expected form',
+        (_label, c) => {
+          let error: unknown;
+          try {
+            validateConfig(withKey(info.key, c.value), c.runtime ?? 'node');
+          } catch (e) {
+            error = e;
+          }
+          expect(error).toBeInstanceOf(ConfigError);
+          const e = error as ConfigError;
+          expect(e.key).toBe(info.key);
+          expect(e.path).toBe(c.path ?? info.key);
+          expect(e.source).toBe('options');
+          if (typeof c.expected === 'string') expect(e.expected).toContain(c.expected);
+          else expect(e.expected).toMatch(c.expected);
+          expect(e.message).toContain(c.path ?? info.key);
+          expect(e.message).toContain(e.expected);
+          expect(e.suggestion).toBe(c.suggestion);
+          if (c.suggestion) expect(e.message).toContain(`did you mean ${c.suggestion}?`);
+        },
+      );
 
       it.each(cases.text)('reads text %j from the environment', (text, value) => {
         const layer = envLayer({ [info.env]: text });
@@ -323,10 +376,22 @@ describe('config schema: defaults and derived names', () => {
   it('derives env, flag and TOML names from the key path', () => {
     expect(keyInfo('rpc')).toMatchObject({ env: 'ALYS_RPC', flag: 'rpc', toml: 'rpc', isList: true });
     expect(keyInfo('evmRpc')).toMatchObject({ env: 'ALYS_EVM_RPC', flag: 'evm-rpc', toml: 'evm-rpc', isList: true });
-    expect(keyInfo('dataDir')).toMatchObject({ env: 'ALYS_DATA_DIR', flag: 'data-dir', toml: 'data-dir', isList: false });
+    expect(keyInfo('dataDir')).toMatchObject({
+      env: 'ALYS_DATA_DIR',
+      flag: 'data-dir',
+      toml: 'data-dir',
+      isList: false,
+    });
     expect(keyInfo('metricsPort')).toMatchObject({ env: 'ALYS_METRICS_PORT', flag: 'metrics-port' });
-    expect(keyInfo('sync.batchSize')).toMatchObject({ env: 'ALYS_SYNC_BATCH_SIZE', flag: 'sync-batch-size', toml: 'sync.batch-size' });
-    expect(keyInfo('sync.requestTimeoutMs')).toMatchObject({ env: 'ALYS_SYNC_REQUEST_TIMEOUT_MS', flag: 'sync-request-timeout-ms' });
+    expect(keyInfo('sync.batchSize')).toMatchObject({
+      env: 'ALYS_SYNC_BATCH_SIZE',
+      flag: 'sync-batch-size',
+      toml: 'sync.batch-size',
+    });
+    expect(keyInfo('sync.requestTimeoutMs')).toMatchObject({
+      env: 'ALYS_SYNC_REQUEST_TIMEOUT_MS',
+      flag: 'sync-request-timeout-ms',
+    });
     expect(new Set(CONFIG_KEYS.map((k) => k.env)).size).toBe(CONFIG_KEYS.length);
     expect(new Set(CONFIG_KEYS.map((k) => k.flag)).size).toBe(CONFIG_KEYS.length);
     const table = describeConfigKeys();
@@ -334,7 +399,9 @@ describe('config schema: defaults and derived names', () => {
   });
 
   it('marks network, storage, dataDir (and other start-time choices) as needing a restart', () => {
-    expect(RESTART_KEYS).toEqual(expect.arrayContaining(['network', 'chainSpecFile', 'storage', 'dataDir', 'mode', 'bls', 'verifierWorkers']));
+    expect(RESTART_KEYS).toEqual(
+      expect.arrayContaining(['network', 'chainSpecFile', 'storage', 'dataDir', 'mode', 'bls', 'verifierWorkers']),
+    );
     expect(RESTART_KEYS).not.toContain('rpc');
     expect(RESTART_KEYS).not.toContain('sync.batchSize');
     expect(RESTART_KEYS).not.toContain('logLevel');
@@ -355,14 +422,24 @@ describe('config schema: defaults and derived names', () => {
   });
 
   it('needs a source of blocks: consensus RPC endpoints or p2p.bootstrap peers', () => {
-    expect(() => validateConfig({ rpc: [] }, 'node')).toThrow(expect.objectContaining({ key: 'rpc', expected: 'a non-empty list of http(s) URLs, or peers in p2p.bootstrap' }));
-    expect(validateConfig({ rpc: [], p2p: { bootstrap: ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWabc'] } }, 'node').rpc).toEqual([]);
-    expect(() => validateConfig({ p2p: { bootstrap: ['127.0.0.1:1'] } }, 'node')).toThrow(expect.objectContaining({ key: 'p2p.bootstrap' }));
+    expect(() => validateConfig({ rpc: [] }, 'node')).toThrow(
+      expect.objectContaining({ key: 'rpc', expected: 'a non-empty list of http(s) URLs, or peers in p2p.bootstrap' }),
+    );
+    expect(
+      validateConfig({ rpc: [], p2p: { bootstrap: ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWabc'] } }, 'node').rpc,
+    ).toEqual([]);
+    expect(() => validateConfig({ p2p: { bootstrap: ['127.0.0.1:1'] } }, 'node')).toThrow(
+      expect.objectContaining({ key: 'p2p.bootstrap' }),
+    );
   });
 
   it('checks backoff bounds against each other, blaming the key set last', () => {
     expect(() => validateConfig({ sync: { backoffInitialMs: 40_000 } }, 'node')).toThrow(
-      expect.objectContaining({ key: 'sync.backoffInitialMs', expected: 'at most sync.backoffMaxMs (30000)', got: 40_000 }),
+      expect.objectContaining({
+        key: 'sync.backoffInitialMs',
+        expected: 'at most sync.backoffMaxMs (30000)',
+        got: 40_000,
+      }),
     );
     expect(() => validateConfig({ sync: { backoffInitialMs: 500, backoffMaxMs: 400 } }, 'node')).toThrow(
       expect.objectContaining({ key: 'sync.backoffMaxMs', expected: 'at least sync.backoffInitialMs (500)' }),
@@ -371,8 +448,15 @@ describe('config schema: defaults and derived names', () => {
   });
 
   it('refuses a non-object config and a non-table group', () => {
-    expect(() => validateConfig(42, 'node')).toThrow(expect.objectContaining({ key: '(top level)', expected: expect.stringContaining('an object with keys network,') }));
-    expect(() => validateConfig({ sync: [1] }, 'node')).toThrow(expect.objectContaining({ key: 'sync', expected: expect.stringContaining('batchSize, parallelism') }));
+    expect(() => validateConfig(42, 'node')).toThrow(
+      expect.objectContaining({
+        key: '(top level)',
+        expected: expect.stringContaining('an object with keys network,'),
+      }),
+    );
+    expect(() => validateConfig({ sync: [1] }, 'node')).toThrow(
+      expect.objectContaining({ key: 'sync', expected: expect.stringContaining('batchSize, parallelism') }),
+    );
     expect(() => validateConfig({ sync: null }, 'node')).toThrow(ConfigError);
   });
 });

@@ -2,8 +2,20 @@ import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, ConfigFileError, ConfigRestartRequiredError, ConfigSyntaxError, createConfigManager, type LightNodeConfig } from '../../src/config/index.js';
-import { createConfigFileWatcher, loadNodeConfig, type ConfigFileWatcher, type ReloadOutcome } from '../../src/config/nodejs/index.js';
+import {
+  ConfigError,
+  ConfigFileError,
+  ConfigRestartRequiredError,
+  ConfigSyntaxError,
+  createConfigManager,
+  type LightNodeConfig,
+} from '../../src/config/index.js';
+import {
+  createConfigFileWatcher,
+  loadNodeConfig,
+  type ConfigFileWatcher,
+  type ReloadOutcome,
+} from '../../src/config/nodejs/index.js';
 
 /** Outcomes as a queue the test can await one by one. */
 function outcomes(): { push(o: ReloadOutcome): void; next(timeoutMs?: number): Promise<ReloadOutcome> } {
@@ -77,7 +89,9 @@ describe('config file watcher (real temp file)', () => {
     expect(t.manager.config.sync).toMatchObject({ batchSize: 20, parallelism: 6 });
     expect(t.manager.current.sourceOf('sync.parallelism')).toBe('file');
     expect(t.applied).toHaveLength(1);
-    expect(t.logs.some((l) => l.startsWith('info: config: reloaded') && l.includes('sync.batchSize, sync.parallelism'))).toBe(true);
+    expect(
+      t.logs.some((l) => l.startsWith('info: config: reloaded') && l.includes('sync.batchSize, sync.parallelism')),
+    ).toBe(true);
   });
 
   it('picks up an editor-style save (write a new file, rename it over the old one)', async () => {
@@ -101,7 +115,9 @@ describe('config file watcher (real temp file)', () => {
     expect((bad as { error: unknown }).error).toBeInstanceOf(ConfigError);
     expect(t.manager.config.sync.batchSize).toBe(10);
     expect(t.applied).toHaveLength(0);
-    expect(t.logs.at(-1)).toMatch(/^error: config: .*alys\.toml changed but was not applied; keeping the previous config\.\nInvalid config: sync\.batchSize/);
+    expect(t.logs.at(-1)).toMatch(
+      /^error: config: .*alys\.toml changed but was not applied; keeping the previous config\.\nInvalid config: sync\.batchSize/,
+    );
 
     writeFileSync(t.file, '[sync\nbatch-size = 12\n');
     const syntax = await t.seen.next();

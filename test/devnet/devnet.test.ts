@@ -5,7 +5,14 @@
  * peg-ins and peg-outs complete on both chains.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPublicClient, createWalletClient, defineChain, encodeFunctionData, http, type Hex as ViemHex } from 'viem';
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  encodeFunctionData,
+  http,
+  type Hex as ViemHex,
+} from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { createWallet } from '../../src/devnet/bitcoin/index.js';
 import { BRIDGE_ARTIFACT } from '../../src/devnet/contracts/artifacts.js';
@@ -73,7 +80,11 @@ describe('devnet end to end', () => {
     await wallet.sendTransaction({
       to: '0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB',
       value: 5_000_000n * 10_000_000_000n,
-      data: encodeFunctionData({ abi: BRIDGE_ARTIFACT.abi, functionName: 'requestPegOut', args: [toHex(new TextEncoder().encode(btcDest.address))] }),
+      data: encodeFunctionData({
+        abi: BRIDGE_ARTIFACT.abi,
+        functionName: 'requestPegOut',
+        args: [toHex(new TextEncoder().encode(btcDest.address))],
+      }),
     });
     for (let i = 0; i < 3; i++) await devnet.produceNext();
     expect(await devnet.mineAuxPow()).toBe('submitted');
@@ -87,12 +98,21 @@ describe('devnet end to end', () => {
     // the whole chain, from the consensus RPC, through the light-client import
     const spec = parseChainSpecJson(readFileSync(devnet.specFile, 'utf8'));
     const genesis = await blockAt(0);
-    expect(toHex(signingRoot(genesis.message))).toBe(toHex(signingRoot(genesisBlock(spec, genesis.message.executionPayload).message)));
-    const verifier = new ChainVerifier({ spec, authorities: prepareAuthorities(spec.authorities, nobleBackend), backend: nobleBackend }, genesis);
+    expect(toHex(signingRoot(genesis.message))).toBe(
+      toHex(signingRoot(genesisBlock(spec, genesis.message.executionPayload).message)),
+    );
+    const verifier = new ChainVerifier(
+      { spec, authorities: prepareAuthorities(spec.authorities, nobleBackend), backend: nobleBackend },
+      genesis,
+    );
     const head = (await rpc('getheadblock', [])).body.result;
     const headNumber = Number(head.message.execution_payload.block_number);
     expect(headNumber).toBe(devnet.chain.height);
-    let pegins = 0, pow = 0, proposals = 0, finalizedPegouts = 0, txs = 0;
+    let pegins = 0,
+      pow = 0,
+      proposals = 0,
+      finalizedPegouts = 0,
+      txs = 0;
     for (let h = 1; h <= headNumber; h++) {
       const b = await blockAt(h);
       const out = verifier.import(b);
@@ -106,7 +126,12 @@ describe('devnet end to end', () => {
       const el = await evm.getBlock({ blockNumber: BigInt(h) });
       expect(el.hash).toBe(b.message.executionPayload.blockHash);
     }
-    expect({ pegins, pow, proposals, finalizedPegouts }).toEqual({ pegins: 1, pow: 1, proposals: 1, finalizedPegouts: 1 });
+    expect({ pegins, pow, proposals, finalizedPegouts }).toEqual({
+      pegins: 1,
+      pow: 1,
+      proposals: 1,
+      finalizedPegouts: 1,
+    });
     expect(txs).toBe(2);
     expect(verifier.finalizedThrough).toBeGreaterThan(0);
 
@@ -118,8 +143,14 @@ describe('devnet end to end', () => {
 
     // state proofs of the head verify against its payload state root
     const headBlock = await blockAt(headNumber);
-    const proof = await evm.request({ method: 'eth_getProof', params: [user.address as ViemHex, [], `0x${headNumber.toString(16)}`] });
-    const verified = verifyGetProofResponse(headBlock.message.executionPayload.stateRoot, decodeGetProofResponse(proof));
+    const proof = await evm.request({
+      method: 'eth_getProof',
+      params: [user.address as ViemHex, [], `0x${headNumber.toString(16)}`],
+    });
+    const verified = verifyGetProofResponse(
+      headBlock.message.executionPayload.stateRoot,
+      decodeGetProofResponse(proof),
+    );
     expect(verified.account.balance).toBe(balanceNow);
   });
 
@@ -129,7 +160,10 @@ describe('devnet end to end', () => {
     expect((await rpc('getblockbyheight', '1')).body.error.code).toBe(-32605);
     expect((await rpc('nope', [])).status).toBe(404);
     expect((await rpc('nope', [])).body.error.code).toBe(-32601);
-    const noParams = await fetch(devnet.urls.consensus, { method: 'POST', body: JSON.stringify({ method: 'getheadblock', id: 1 }) });
+    const noParams = await fetch(devnet.urls.consensus, {
+      method: 'POST',
+      body: JSON.stringify({ method: 'getheadblock', id: 1 }),
+    });
     expect(noParams.status).toBe(200);
     expect(await noParams.json()).toEqual({ result: null, error: { code: -32600, message: 'Invalid Request' }, id: 1 });
     expect((await fetch(devnet.urls.consensus)).status).toBe(405);
@@ -143,6 +177,8 @@ describe('devnet end to end', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe(-32605);
     // not JSON: Alys aborts the request without a JSON-RPC body
-    await expect(fetch(devnet.urls.consensus, { method: 'POST', body: '{not json' }).then((r) => r.text())).rejects.toThrow();
+    await expect(
+      fetch(devnet.urls.consensus, { method: 'POST', body: '{not json' }).then((r) => r.text()),
+    ).rejects.toThrow();
   });
 });

@@ -12,7 +12,9 @@ export const vectorsDir = resolve(process.env.ALYS_VECTORS ?? resolve(import.met
 export const vectorsAvailable = existsSync(resolve(vectorsDir, 'README.md'));
 
 if (!vectorsAvailable) {
-  console.warn(`[vectors] ${vectorsDir} not found: known-answer suites are SKIPPED. Set ALYS_VECTORS to the vectors directory.`);
+  console.warn(
+    `[vectors] ${vectorsDir} not found: known-answer suites are SKIPPED. Set ALYS_VECTORS to the vectors directory.`,
+  );
 }
 
 export function loadVectors<T = any>(file: string): T {

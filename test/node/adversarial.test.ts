@@ -13,7 +13,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Devnet } from '../../src/devnet/devnet.js';
-import { AUXPOW_FAULTS, BLOCK_FAULTS, CHAIN_FAULTS, FAULT_INFO, FAULTS, serveFaultyConsensusRpc, TRANSPORT_FAULTS, type FaultName } from '../../src/devnet/faults.js';
+import {
+  AUXPOW_FAULTS,
+  BLOCK_FAULTS,
+  CHAIN_FAULTS,
+  FAULT_INFO,
+  FAULTS,
+  serveFaultyConsensusRpc,
+  TRANSPORT_FAULTS,
+  type FaultName,
+} from '../../src/devnet/faults.js';
 import {
   actorStates,
   chainBlockHashes,
@@ -50,51 +59,67 @@ it('covers every fault', () => {
 });
 
 const CASES: Array<{ fault: FaultName; mode: Mode }> = FAULTS.flatMap((fault) =>
-  FAULT_INFO[fault].kind === 'transport' ? [{ fault, mode: 'pow-checkpoint' as Mode }] : (['full', 'pow-checkpoint'] as Mode[]).map((mode) => ({ fault, mode })),
+  FAULT_INFO[fault].kind === 'transport'
+    ? [{ fault, mode: 'pow-checkpoint' as Mode }]
+    : (['full', 'pow-checkpoint'] as Mode[]).map((mode) => ({ fault, mode })),
 );
 
 describe.concurrent('a faulty and an honest endpoint', { timeout: 120_000 }, () => {
-  it.each(CASES)('$fault ($mode): the honest chain wins, the faulty endpoint is scored down', async ({ fault, mode }) => {
-    await withCleanup(async (c) => {
-      const faulty = await serveFaultyConsensusRpc(devnet, { fault, seed: `adv-${fault}-${mode}`, port: 0, delayMs: 3_000 });
-      c.add(() => faulty.close());
-      const affected = Array.from({ length: TIP + 1 }, (_, h) => h).filter((h) => faulty.affects(h));
-      expect(affected.length).toBeGreaterThan(0);
+  it.each(CASES)(
+    '$fault ($mode): the honest chain wins, the faulty endpoint is scored down',
+    async ({ fault, mode }) => {
+      await withCleanup(async (c) => {
+        const faulty = await serveFaultyConsensusRpc(devnet, {
+          fault,
+          seed: `adv-${fault}-${mode}`,
+          port: 0,
+          delayMs: 3_000,
+        });
+        c.add(() => faulty.close());
+        const affected = Array.from({ length: TIP + 1 }, (_, h) => h).filter((h) => faulty.affects(h));
+        expect(affected.length).toBeGreaterThan(0);
 
-      const { node, events } = await startNode(c, devnet, { mode, rpc: [faulty.url, devnet.urls.consensus] });
-      const s = await waitSynced(node, devnet, 90_000);
-      expect(s.head!.hash).toBe(honestHash(devnet, TIP));
-      expect(s.finalized).toBe(finalizedHeight(devnet));
+        const { node, events } = await startNode(c, devnet, { mode, rpc: [faulty.url, devnet.urls.consensus] });
+        const s = await waitSynced(node, devnet, 90_000);
+        expect(s.head!.hash).toBe(honestHash(devnet, TIP));
+        expect(s.finalized).toBe(finalizedHeight(devnet));
 
-      // the faulty endpoint was caught (scored down or banned), the honest one was not penalised
-      await waitFor(
-        async () => {
-          const src = (await node.status()).sources.find((x) => x.id === faulty.url)!;
-          return src.faults > 0 && (src.score < 100 || src.bannedUntil > 0);
-        },
-        async () => `the faulty endpoint scored down: ${JSON.stringify((await node.status()).sources)}`,
-        30_000,
-      );
-      // The honest endpoint is never charged for its data. With ~40 nodes syncing at once on a
-      // loaded CI machine it may miss the 2 s request timeout now and then, which is charged to any
-      // slow source (and earned back by its next answers), so timeouts alone do not fail the test.
-      const honest = (await node.status()).sources.find((x) => x.id === devnet.urls.consensus)!;
-      expect(Object.keys(honest.faultsByKind).filter((k) => k !== 'timeout' && k !== 'network')).toEqual([]);
-      expect(honest.bannedUntil).toBe(0);
+        // the faulty endpoint was caught (scored down or banned), the honest one was not penalised
+        await waitFor(
+          async () => {
+            const src = (await node.status()).sources.find((x) => x.id === faulty.url)!;
+            return src.faults > 0 && (src.score < 100 || src.bannedUntil > 0);
+          },
+          async () => `the faulty endpoint scored down: ${JSON.stringify((await node.status()).sources)}`,
+          30_000,
+        );
+        // The honest endpoint is never charged for its data. With ~40 nodes syncing at once on a
+        // loaded CI machine it may miss the 2 s request timeout now and then, which is charged to any
+        // slow source (and earned back by its next answers), so timeouts alone do not fail the test.
+        const honest = (await node.status()).sources.find((x) => x.id === devnet.urls.consensus)!;
+        expect(Object.keys(honest.faultsByKind).filter((k) => k !== 'timeout' && k !== 'network')).toEqual([]);
+        expect(honest.bannedUntil).toBe(0);
 
-      // only honest blocks reported and stored; finalized is the devnet's block
-      await waitFor(() => events.finalized.at(-1)?.number === finalizedHeight(devnet), () => `finalized event: ${JSON.stringify(events.finalized.at(-1))}`);
-      expect(events.finalized.at(-1)!.hash).toBe(honestHash(devnet, finalizedHeight(devnet)));
-      // An equivocating endpoint serves federation-signed blocks of another branch: the node may
-      // follow one first (first seen wins, as in Alys) until a verified PoW decides; then it must
-      // have switched, and nothing finalized was ever off the honest chain.
-      expect(eventProblems(events, devnet, { reorgs: fault === 'equivocation' })).toEqual([]);
-      if (fault === 'equivocation' && events.head.some((h) => devnet.chain.at(h.number)?.hash !== h.hash)) expect(events.fork.some((f) => f.kind === 'switched')).toBe(true);
-      expect(await storageProblems(node, devnet, TIP)).toEqual([]);
-      expect(await chainBlockHashes(node, TIP)).toEqual(Array.from({ length: TIP + 1 }, (_, n) => honestHash(devnet, n)));
-      expect(actorStates(node).filter((a) => a.state !== 'Running' || a.restarts !== 0)).toEqual([]);
-    });
-  });
+        // only honest blocks reported and stored; finalized is the devnet's block
+        await waitFor(
+          () => events.finalized.at(-1)?.number === finalizedHeight(devnet),
+          () => `finalized event: ${JSON.stringify(events.finalized.at(-1))}`,
+        );
+        expect(events.finalized.at(-1)!.hash).toBe(honestHash(devnet, finalizedHeight(devnet)));
+        // An equivocating endpoint serves federation-signed blocks of another branch: the node may
+        // follow one first (first seen wins, as in Alys) until a verified PoW decides; then it must
+        // have switched, and nothing finalized was ever off the honest chain.
+        expect(eventProblems(events, devnet, { reorgs: fault === 'equivocation' })).toEqual([]);
+        if (fault === 'equivocation' && events.head.some((h) => devnet.chain.at(h.number)?.hash !== h.hash))
+          expect(events.fork.some((f) => f.kind === 'switched')).toBe(true);
+        expect(await storageProblems(node, devnet, TIP)).toEqual([]);
+        expect(await chainBlockHashes(node, TIP)).toEqual(
+          Array.from({ length: TIP + 1 }, (_, n) => honestHash(devnet, n)),
+        );
+        expect(actorStates(node).filter((a) => a.state !== 'Running' || a.restarts !== 0)).toEqual([]);
+      });
+    },
+  );
 });
 
 describe('scores outlive a NetworkActor crash', () => {
@@ -103,7 +128,11 @@ describe('scores outlive a NetworkActor crash', () => {
       const faulty = await serveFaultyConsensusRpc(devnet, { fault: 'bad-signature', seed: 'adv-restart', port: 0 });
       c.add(() => faulty.close());
       // no polling once synced: nothing new happens to the scores after the crash
-      const { node } = await startNode(c, devnet, { mode: 'full', rpc: [faulty.url, devnet.urls.consensus], sync: { followIntervalMs: 600_000 } });
+      const { node } = await startNode(c, devnet, {
+        mode: 'full',
+        rpc: [faulty.url, devnet.urls.consensus],
+        sync: { followIntervalMs: 600_000 },
+      });
       await waitSynced(node, devnet, 90_000);
       await waitFor(
         async () => (await node.status()).sources.find((x) => x.id === faulty.url && x.faults > 0),
@@ -113,9 +142,16 @@ describe('scores outlive a NetworkActor crash', () => {
       const before = (await node.status()).sources.find((x) => x.id === faulty.url)!;
       const address = '/alys/network/network';
       node.system!.registry.get(address)!.child.crash(new Error('chaos: network'));
-      await waitFor(() => actorStates(node).some((a) => a.address === address && a.state === 'Running' && a.restarts >= 1), () => `${address} restarted: ${JSON.stringify(actorStates(node))}`);
+      await waitFor(
+        () => actorStates(node).some((a) => a.address === address && a.state === 'Running' && a.restarts >= 1),
+        () => `${address} restarted: ${JSON.stringify(actorStates(node))}`,
+      );
       const after = (await node.status()).sources.find((x) => x.id === faulty.url)!;
-      expect({ faults: after.faults, score: after.score, faultsByKind: after.faultsByKind }).toEqual({ faults: before.faults, score: before.score, faultsByKind: before.faultsByKind });
+      expect({ faults: after.faults, score: after.score, faultsByKind: after.faultsByKind }).toEqual({
+        faults: before.faults,
+        score: before.score,
+        faultsByKind: before.faultsByKind,
+      });
     });
   });
 });

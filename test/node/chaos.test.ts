@@ -107,12 +107,22 @@ const NEVER_RESTARTED = '/alys/storage/metrics';
  * Crashes that restart the storage actor: itself, its supervisor, and every top-level supervisor
  * (the root is one-for-all). With memory storage each of them wipes the store (known issue below).
  */
-const RESTARTS_STORAGE = new Set(['/alys/storage', '/alys/storage/storage', '/alys/events', '/alys/bridge', '/alys/chain', '/alys/network']);
+const RESTARTS_STORAGE = new Set([
+  '/alys/storage',
+  '/alys/storage/storage',
+  '/alys/events',
+  '/alys/bridge',
+  '/alys/chain',
+  '/alys/network',
+]);
 
 /** The children a supervisor restarts (child-restarted events) when `address` fails, per its parent's strategy. */
 function expectedRestarts(address: string): string[] {
   const parent = TREE.find((t) => t.address === address)!.parent;
-  const siblings = parent === '/alys' ? TREE.filter((t) => t.parent === '/alys').map((t) => t.address) : TREE.filter((t) => t.parent === parent).map((t) => t.address);
+  const siblings =
+    parent === '/alys'
+      ? TREE.filter((t) => t.parent === '/alys').map((t) => t.address)
+      : TREE.filter((t) => t.parent === parent).map((t) => t.address);
   switch (STRATEGY[parent]) {
     case 'one-for-one':
       return [address];
@@ -157,7 +167,10 @@ async function startGate(c: Cleanup, target: string, above: number): Promise<Gat
       try {
         const upstream = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
         const text = await upstream.text();
-        if (!res.destroyed) res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(text);
+        if (!res.destroyed)
+          res
+            .writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' })
+            .end(text);
       } catch {
         res.destroy();
       }
@@ -225,7 +238,8 @@ function headReached(t: TestNode, height: number): Promise<number> {
 /** The events of `log` from index `from` (inclusive) to `to` (exclusive) of `log.all`, as a log of their own. */
 function sliceLog(log: EventLog, from: number, to = log.all.length): EventLog {
   const out = { all: log.all.slice(from, to) } as unknown as EventLog;
-  for (const name of ['head', 'finalized', 'sync', 'source', 'fork', 'storage', 'health'] as const) (out as any)[name] = out.all.filter((e) => e.name === name).map((e) => e.data);
+  for (const name of ['head', 'finalized', 'sync', 'source', 'fork', 'storage', 'health'] as const)
+    (out as any)[name] = out.all.filter((e) => e.name === name).map((e) => e.data);
   return out;
 }
 
@@ -237,7 +251,9 @@ function sliceLog(log: EventLog, from: number, to = log.all.length): EventLog {
  */
 function eventProblemsOf(log: EventLog, resyncs = false): string[] {
   if (!resyncs) return eventProblems(log, devnet);
-  const cuts = log.all.flatMap((e, i) => (e.name === 'storage' && (e.data as { kind: string }).kind === 'cold-start' ? [i] : []));
+  const cuts = log.all.flatMap((e, i) =>
+    e.name === 'storage' && (e.data as { kind: string }).kind === 'cold-start' ? [i] : [],
+  );
   const bounds = [0, ...cuts.slice(1), log.all.length];
   return bounds.slice(0, -1).flatMap((from, i) => eventProblems(sliceLog(log, from, bounds[i + 1]), devnet));
 }
@@ -248,9 +264,15 @@ async function expectHonestEnd(t: TestNode, what: string, opts: { resyncs?: bool
   const s = await waitSynced(node, devnet, 30_000);
   expect(s.head!.hash, what).toBe(honestHash(devnet, TIP));
   expect(s.finalized, what).toBe(finalizedHeight(devnet));
-  await waitFor(async () => (await node.status()).sync?.phase === 'following', async () => `${what}: sync following (${JSON.stringify((await node.status()).sync)})`, 20_000);
+  await waitFor(
+    async () => (await node.status()).sync?.phase === 'following',
+    async () => `${what}: sync following (${JSON.stringify((await node.status()).sync)})`,
+    20_000,
+  );
   expect(await storageProblems(node, devnet, TIP), what).toEqual([]);
-  expect(await chainBlockHashes(node, TIP), what).toEqual(Array.from({ length: TIP + 1 }, (_, n) => honestHash(devnet, n)));
+  expect(await chainBlockHashes(node, TIP), what).toEqual(
+    Array.from({ length: TIP + 1 }, (_, n) => honestHash(devnet, n)),
+  );
   expect(eventProblemsOf(events, opts.resyncs), what).toEqual([]);
 }
 
@@ -264,7 +286,12 @@ async function expectAllRunning(node: LightNode, except: Record<string, string> 
 }
 
 /** One crash of `address` once the head reaches CRASH_AT, with the gate holding the blocks above GATE. */
-async function crashMidSync(c: Cleanup, mode: Mode, address: string, opts: CreateLightNodeOptions = {}): Promise<ChaosRun & { crashedAtHead: number }> {
+async function crashMidSync(
+  c: Cleanup,
+  mode: Mode,
+  address: string,
+  opts: CreateLightNodeOptions = {},
+): Promise<ChaosRun & { crashedAtHead: number }> {
   const gate = await startGate(c, devnet.urls.consensus, GATE);
   const run = await startChaosNode(c, gate.url, { mode, ...opts });
   await run.reachedCrashHeight;
@@ -274,7 +301,10 @@ async function crashMidSync(c: Cleanup, mode: Mode, address: string, opts: Creat
   expect(before).toBeLessThan(TIP);
   crash(run.node, address);
   await waitFor(
-    () => run.supervision.some((e) => (e.type === 'child-failed' && e.child === address) || (e.type === 'escalated' && e.address === address)),
+    () =>
+      run.supervision.some(
+        (e) => (e.type === 'child-failed' && e.child === address) || (e.type === 'escalated' && e.address === address),
+      ),
     () => `the failure of ${address} seen by its supervisor: ${JSON.stringify(run.supervision)}`,
     5_000,
   );
@@ -293,8 +323,10 @@ describe('the actor tree', () => {
       const addresses = actorStates(t.node).map((a) => a.address);
       expect(new Set(addresses)).toEqual(new Set(['/alys', ...TREE.map((x) => x.address)]));
       // parents as the registry records them
-      for (const { address, parent } of TREE) expect(t.node.system!.registry.info(address)!.parent, address).toBe(parent);
-      for (const [address, strategy] of Object.entries(STRATEGY)) expect(t.node.system!.supervisor(address)!.strategy, address).toBe(strategy);
+      for (const { address, parent } of TREE)
+        expect(t.node.system!.registry.info(address)!.parent, address).toBe(parent);
+      for (const [address, strategy] of Object.entries(STRATEGY))
+        expect(t.node.system!.supervisor(address)!.strategy, address).toBe(strategy);
     } finally {
       await c.run();
     }
@@ -306,13 +338,19 @@ describe.each(MODES)('one crash of each actor mid-sync (%s)', (mode) => {
     const run = await crashMidSync(cleanup, mode, address);
     expect(run.crashedAtHead).toBeGreaterThanOrEqual(CRASH_AT);
     await expectHonestEnd(run, `${mode}, crash of ${address} at head ${run.crashedAtHead}`, { resyncs: false });
-    const restarted = new Set(run.supervision.filter((e) => e.type === 'child-restarted').map((e) => (e as { child: string }).child));
+    const restarted = new Set(
+      run.supervision.filter((e) => e.type === 'child-restarted').map((e) => (e as { child: string }).child),
+    );
     const failed = run.supervision.filter((e) => e.type === 'child-failed').map((e) => (e as { child: string }).child);
     // every crash keeps the store (memory storage too: it outlives actor restarts); a restarted
     // chain actor reloads it: a warm start at the stored head, never a second cold start
     const kinds = run.events.storage.map((e) => e.kind);
     // (a top-level supervisor's crash restarts the whole tree: the root is one-for-all)
-    const chainRestarted = address === '/alys/chain/chain' || /^\/alys\/[a-z]+$/.test(address) || restarted.has('/alys/chain/chain') || restarted.has('/alys/chain');
+    const chainRestarted =
+      address === '/alys/chain/chain' ||
+      /^\/alys\/[a-z]+$/.test(address) ||
+      restarted.has('/alys/chain/chain') ||
+      restarted.has('/alys/chain');
     expect(kinds).toEqual(chainRestarted ? ['cold-start', 'warm-start'] : ['cold-start']);
     expect(failed).toContain(address);
     // no collateral failures
@@ -325,7 +363,10 @@ describe.each(MODES)('one crash of each actor mid-sync (%s)', (mode) => {
       expect(actorStates(run.node).find((a) => a.address === address)!.restarts).toBe(0);
     } else {
       // the supervisor restarted the crashed child and the siblings its strategy names
-      for (const a of expectedRestarts(address)) expect(restarted, `${a} restarted after the crash of ${address}: ${JSON.stringify([...restarted])}`).toContain(a);
+      for (const a of expectedRestarts(address))
+        expect(restarted, `${a} restarted after the crash of ${address}: ${JSON.stringify([...restarted])}`).toContain(
+          a,
+        );
       expect(actorStates(run.node).find((a) => a.address === address)!.restarts).toBeGreaterThanOrEqual(1);
       await expectAllRunning(run.node);
     }
@@ -337,30 +378,41 @@ describe.each(MODES)('one crash of each actor mid-sync (%s)', (mode) => {
 // ------------------------------------------------------------------------------------------ LevelDB
 
 describe('LevelDB storage', () => {
-  it.each([...RESTARTS_STORAGE, '/alys/chain/chain'])('a crash of %s mid-sync resumes from the store and ends on the honest chain', async (address) => {
-    const dataDir = await tempDir(cleanup);
-    const run = await crashMidSync(cleanup, 'pow-checkpoint', address, { storage: 'level', dataDir });
-    await expectHonestEnd(run, `level, crash of ${address}`);
-    for (const a of expectedRestarts(address)) expect([...new Set(run.supervision.filter((e) => e.type === 'child-restarted').map((e) => (e as { child: string }).child))]).toContain(a);
-    await expectAllRunning(run.node);
-    // the store was kept: one cold start, then at most warm starts (a restarted chain actor)
-    expect(run.events.storage[0]!.kind).toBe('cold-start');
-    expect(run.events.storage.slice(1).map((e) => e.kind)).toEqual(run.events.storage.slice(1).map(() => 'warm-start'));
-    if (address !== '/alys/storage/storage') expect(run.events.storage.length).toBeGreaterThan(1);
-    // and a restart of the node on the same directory resumes at the tip
-    await run.node.stop();
-    const again = makeNode(cleanup, devnet, { storage: 'level', dataDir });
-    await again.node.start();
-    expect(again.events.storage).toEqual([expect.objectContaining({ kind: 'warm-start', head: TIP })]);
-    await expectHonestEnd(again, 'level, after the restart');
-  });
+  it.each([...RESTARTS_STORAGE, '/alys/chain/chain'])(
+    'a crash of %s mid-sync resumes from the store and ends on the honest chain',
+    async (address) => {
+      const dataDir = await tempDir(cleanup);
+      const run = await crashMidSync(cleanup, 'pow-checkpoint', address, { storage: 'level', dataDir });
+      await expectHonestEnd(run, `level, crash of ${address}`);
+      for (const a of expectedRestarts(address))
+        expect([
+          ...new Set(
+            run.supervision.filter((e) => e.type === 'child-restarted').map((e) => (e as { child: string }).child),
+          ),
+        ]).toContain(a);
+      await expectAllRunning(run.node);
+      // the store was kept: one cold start, then at most warm starts (a restarted chain actor)
+      expect(run.events.storage[0]!.kind).toBe('cold-start');
+      expect(run.events.storage.slice(1).map((e) => e.kind)).toEqual(
+        run.events.storage.slice(1).map(() => 'warm-start'),
+      );
+      if (address !== '/alys/storage/storage') expect(run.events.storage.length).toBeGreaterThan(1);
+      // and a restart of the node on the same directory resumes at the tip
+      await run.node.stop();
+      const again = makeNode(cleanup, devnet, { storage: 'level', dataDir });
+      await again.node.start();
+      expect(again.events.storage).toEqual([expect.objectContaining({ kind: 'warm-start', head: TIP })]);
+      await expectHonestEnd(again, 'level, after the restart');
+    },
+  );
 });
 
 // ------------------------------------------------------------------------------------------ 2. workers
 
 describe('verifiers in worker_threads (verifierWorkers: 2)', () => {
   /** The parent side of a worker-placed verifier: its WorkerCell and the endpoint of its current worker. */
-  const workerEndpoint = (node: LightNode, address: string) => (node.system!.registry.get(address)!.child as unknown as { worker?: { terminate(): void } }).worker;
+  const workerEndpoint = (node: LightNode, address: string) =>
+    (node.system!.registry.get(address)!.child as unknown as { worker?: { terminate(): void } }).worker;
 
   const KILLS = [
     { how: 'crash() through the runtime', kill: (node: LightNode, address: string) => crash(node, address) },
@@ -375,38 +427,51 @@ describe('verifiers in worker_threads (verifierWorkers: 2)', () => {
   ];
   const CASES = KILLS.flatMap((k) => MODES.map((mode) => ({ ...k, mode })));
 
-  it.each(CASES)('$how mid-sync ($mode): the verifier restarts in a fresh worker and the sync completes', async ({ kill, mode }) => {
-    const gate = await startGate(cleanup, devnet.urls.consensus, GATE);
-    const run = await startChaosNode(cleanup, gate.url, { mode, verifierWorkers: 2 });
-    const verifiers = actorStates(run.node).filter((a) => a.address.startsWith('/alys/chain/verifiers/'));
-    expect(verifiers.map((v) => [v.address, v.placement])).toEqual([
-      ['/alys/chain/verifiers/verifier-0', 'worker'],
-      ['/alys/chain/verifiers/verifier-1', 'worker'],
-    ]);
-    await run.reachedCrashHeight;
-    expect((await run.node.status()).head!.number).toBeLessThan(TIP);
-    const target = '/alys/chain/verifiers/verifier-1';
-    const before = workerEndpoint(run.node, target);
-    expect(before).toBeDefined();
-    kill(run.node, target);
-    await waitFor(() => run.supervision.some((e) => e.type === 'child-restarted' && e.child === target), () => `${target} restarted: ${JSON.stringify(run.supervision)}`, 10_000);
-    const failure = run.supervision.find((e) => e.type === 'child-failed' && e.child === target) as Extract<SupervisionEvent, { type: 'child-failed' }>;
-    expect(failure).toBeDefined();
-    const processedAtRestart = run.node.system!.registry.info(target)!.messages;
-    gate.release();
-    await expectHonestEnd(run, `${mode}, worker of ${target} killed`);
-    const after = actorStates(run.node).find((a) => a.address === target)!;
-    expect(after).toMatchObject({ state: 'Running', placement: 'worker' });
-    expect(after.restarts).toBe(1);
-    const fresh = workerEndpoint(run.node, target);
-    expect(fresh).toBeDefined();
-    expect(fresh).not.toBe(before);
-    // the fresh worker took part in verifying the blocks released after the restart
-    expect(run.node.system!.registry.info(target)!.messages).toBeGreaterThan(processedAtRestart);
-    // the other verifier was not touched (one-for-one)
-    expect(actorStates(run.node).find((a) => a.address === '/alys/chain/verifiers/verifier-0')).toMatchObject({ state: 'Running', restarts: 0 });
-    await expectAllRunning(run.node);
-  });
+  it.each(CASES)(
+    '$how mid-sync ($mode): the verifier restarts in a fresh worker and the sync completes',
+    async ({ kill, mode }) => {
+      const gate = await startGate(cleanup, devnet.urls.consensus, GATE);
+      const run = await startChaosNode(cleanup, gate.url, { mode, verifierWorkers: 2 });
+      const verifiers = actorStates(run.node).filter((a) => a.address.startsWith('/alys/chain/verifiers/'));
+      expect(verifiers.map((v) => [v.address, v.placement])).toEqual([
+        ['/alys/chain/verifiers/verifier-0', 'worker'],
+        ['/alys/chain/verifiers/verifier-1', 'worker'],
+      ]);
+      await run.reachedCrashHeight;
+      expect((await run.node.status()).head!.number).toBeLessThan(TIP);
+      const target = '/alys/chain/verifiers/verifier-1';
+      const before = workerEndpoint(run.node, target);
+      expect(before).toBeDefined();
+      kill(run.node, target);
+      await waitFor(
+        () => run.supervision.some((e) => e.type === 'child-restarted' && e.child === target),
+        () => `${target} restarted: ${JSON.stringify(run.supervision)}`,
+        10_000,
+      );
+      const failure = run.supervision.find((e) => e.type === 'child-failed' && e.child === target) as Extract<
+        SupervisionEvent,
+        { type: 'child-failed' }
+      >;
+      expect(failure).toBeDefined();
+      const processedAtRestart = run.node.system!.registry.info(target)!.messages;
+      gate.release();
+      await expectHonestEnd(run, `${mode}, worker of ${target} killed`);
+      const after = actorStates(run.node).find((a) => a.address === target)!;
+      expect(after).toMatchObject({ state: 'Running', placement: 'worker' });
+      expect(after.restarts).toBe(1);
+      const fresh = workerEndpoint(run.node, target);
+      expect(fresh).toBeDefined();
+      expect(fresh).not.toBe(before);
+      // the fresh worker took part in verifying the blocks released after the restart
+      expect(run.node.system!.registry.info(target)!.messages).toBeGreaterThan(processedAtRestart);
+      // the other verifier was not touched (one-for-one)
+      expect(actorStates(run.node).find((a) => a.address === '/alys/chain/verifiers/verifier-0')).toMatchObject({
+        state: 'Running',
+        restarts: 0,
+      });
+      await expectAllRunning(run.node);
+    },
+  );
 });
 
 // ------------------------------------------------------------------------------------------ 3. random schedules
@@ -432,52 +497,84 @@ describe('seeded random crash schedules', () => {
       const t = makeNode(c, devnet, {});
       await t.node.start();
       const s = await waitSynced(t.node, devnet, 30_000);
-      baseline = { head: s.head, finalized: s.finalized, chain: await chainBlockHashes(t.node, TIP + 2), stored: await storedHashes(t.node, TIP + 2) };
+      baseline = {
+        head: s.head,
+        finalized: s.finalized,
+        chain: await chainBlockHashes(t.node, TIP + 2),
+        stored: await storedHashes(t.node, TIP + 2),
+      };
     } finally {
       await c.run();
     }
   }, 60_000);
 
-  it.each([1, 2, 3, 4, 5])('seed %i: 3 crashes at random times and actors end in the undisturbed final state', async (seed) => {
-    const random = prng(0xc4a05 + seed);
-    const mode: Mode = random() < 0.5 ? 'full' : 'pow-checkpoint';
-    // crash times within the first 300 ms of the sync, targets anywhere in the tree; the gate holds the
-    // blocks above GATE until the last crash, so every crash lands mid-sync
-    const schedule = Array.from({ length: 3 }, () => ({ atMs: Math.floor(random() * 300), address: TREE[Math.floor(random() * TREE.length)]!.address })).sort((a, b) => a.atMs - b.atMs);
-    const what = `seed ${seed} (${mode}): ${schedule.map((x) => `${x.address} @${x.atMs}ms`).join(', ')}`;
+  it.each([1, 2, 3, 4, 5])(
+    'seed %i: 3 crashes at random times and actors end in the undisturbed final state',
+    async (seed) => {
+      const random = prng(0xc4a05 + seed);
+      const mode: Mode = random() < 0.5 ? 'full' : 'pow-checkpoint';
+      // crash times within the first 300 ms of the sync, targets anywhere in the tree; the gate holds the
+      // blocks above GATE until the last crash, so every crash lands mid-sync
+      const schedule = Array.from({ length: 3 }, () => ({
+        atMs: Math.floor(random() * 300),
+        address: TREE[Math.floor(random() * TREE.length)]!.address,
+      })).sort((a, b) => a.atMs - b.atMs);
+      const what = `seed ${seed} (${mode}): ${schedule.map((x) => `${x.address} @${x.atMs}ms`).join(', ')}`;
 
-    const gate = await startGate(cleanup, devnet.urls.consensus, GATE);
-    const run = await startChaosNode(cleanup, gate.url, { mode });
-    const t0 = Date.now();
-    const injected: Array<{ address: string; wasRunning: boolean; at: number }> = [];
-    for (const step of schedule) {
-      await sleep(Math.max(0, step.atMs - (Date.now() - t0)));
-      // a child still restarting from an earlier crash (or stopped by its group's restart) ignores crash()
-      const wasRunning = run.node.system!.registry.get(step.address)!.child.lifecycle.state === 'Running';
-      injected.push({ address: step.address, wasRunning, at: run.supervision.length });
-      crash(run.node, step.address, `chaos seed ${seed}`);
-      await sleep(0);
-    }
-    expect((await run.node.status()).head?.number ?? 0, what).toBeLessThan(TIP);
-    gate.release();
+      const gate = await startGate(cleanup, devnet.urls.consensus, GATE);
+      const run = await startChaosNode(cleanup, gate.url, { mode });
+      const t0 = Date.now();
+      const injected: Array<{ address: string; wasRunning: boolean; at: number }> = [];
+      for (const step of schedule) {
+        await sleep(Math.max(0, step.atMs - (Date.now() - t0)));
+        // a child still restarting from an earlier crash (or stopped by its group's restart) ignores crash()
+        const wasRunning = run.node.system!.registry.get(step.address)!.child.lifecycle.state === 'Running';
+        injected.push({ address: step.address, wasRunning, at: run.supervision.length });
+        crash(run.node, step.address, `chaos seed ${seed}`);
+        await sleep(0);
+      }
+      expect((await run.node.status()).head?.number ?? 0, what).toBeLessThan(TIP);
+      gate.release();
 
-    await expectHonestEnd(run, what, { resyncs: schedule.some((x) => RESTARTS_STORAGE.has(x.address)) });
-    const s = await run.node.status();
-    expect({ head: s.head, finalized: s.finalized, chain: await chainBlockHashes(run.node, TIP + 2), stored: await storedHashes(run.node, TIP + 2) }, what).toEqual(baseline);
-
-    // every crash of a running child reached its supervisor
-    for (const i of injected.filter((x) => x.wasRunning))
+      await expectHonestEnd(run, what, { resyncs: schedule.some((x) => RESTARTS_STORAGE.has(x.address)) });
+      const s = await run.node.status();
       expect(
-        run.supervision.slice(i.at).some((e) => (e.type === 'child-failed' && e.child === i.address) || (e.type === 'escalated' && e.address === i.address)),
-        `${what}: the crash of ${i.address} was handled`,
-      ).toBe(true);
-    // every crashed child came back (the metrics actor is given up by its never() policy unless a
-    // later restart of its whole subtree started it again)
-    const metricsFailed = actorStates(run.node).find((a) => a.address === NEVER_RESTARTED)!.state === 'Failed';
-    if (metricsFailed) expect(schedule.map((x) => x.address), what).toContain(NEVER_RESTARTED);
-    await expectAllRunning(run.node, metricsFailed ? { [NEVER_RESTARTED]: 'Failed' } : {});
-    expect(run.supervision.filter((e) => e.type === 'escalated' && e.address === '/alys'), what).toEqual([]);
-  });
+        {
+          head: s.head,
+          finalized: s.finalized,
+          chain: await chainBlockHashes(run.node, TIP + 2),
+          stored: await storedHashes(run.node, TIP + 2),
+        },
+        what,
+      ).toEqual(baseline);
+
+      // every crash of a running child reached its supervisor
+      for (const i of injected.filter((x) => x.wasRunning))
+        expect(
+          run.supervision
+            .slice(i.at)
+            .some(
+              (e) =>
+                (e.type === 'child-failed' && e.child === i.address) ||
+                (e.type === 'escalated' && e.address === i.address),
+            ),
+          `${what}: the crash of ${i.address} was handled`,
+        ).toBe(true);
+      // every crashed child came back (the metrics actor is given up by its never() policy unless a
+      // later restart of its whole subtree started it again)
+      const metricsFailed = actorStates(run.node).find((a) => a.address === NEVER_RESTARTED)!.state === 'Failed';
+      if (metricsFailed)
+        expect(
+          schedule.map((x) => x.address),
+          what,
+        ).toContain(NEVER_RESTARTED);
+      await expectAllRunning(run.node, metricsFailed ? { [NEVER_RESTARTED]: 'Failed' } : {});
+      expect(
+        run.supervision.filter((e) => e.type === 'escalated' && e.address === '/alys'),
+        what,
+      ).toEqual([]);
+    },
+  );
 });
 
 // ------------------------------------------------------------------------------------------ known issue
@@ -493,13 +590,20 @@ describe('seeded random crash schedules', () => {
  * marked `fails` until it is fixed (then drop `.fails`).
  */
 describe('regression: a restarted storage actor keeps the stored chain', () => {
-  it.each(['level', 'memory'] as const)('%s: after a crash of the storage actor the synced node still reads every stored block', async (storage) => {
-    const dataDir = await tempDir(cleanup);
-    const run = await startChaosNode(cleanup, devnet.urls.consensus, { storage, dataDir });
-    await waitSynced(run.node, devnet, 30_000);
-    crash(run.node, '/alys/storage/storage');
-    await waitFor(() => run.supervision.some((e) => e.type === 'child-restarted' && e.child === '/alys/storage/storage'), () => 'the storage actor restarted', 5_000);
-    expect((await run.node.status()).head!.number).toBe(TIP);
-    expect(await storageProblems(run.node, devnet, TIP)).toEqual([]);
-  });
+  it.each(['level', 'memory'] as const)(
+    '%s: after a crash of the storage actor the synced node still reads every stored block',
+    async (storage) => {
+      const dataDir = await tempDir(cleanup);
+      const run = await startChaosNode(cleanup, devnet.urls.consensus, { storage, dataDir });
+      await waitSynced(run.node, devnet, 30_000);
+      crash(run.node, '/alys/storage/storage');
+      await waitFor(
+        () => run.supervision.some((e) => e.type === 'child-restarted' && e.child === '/alys/storage/storage'),
+        () => 'the storage actor restarted',
+        5_000,
+      );
+      expect((await run.node.status()).head!.number).toBe(TIP);
+      expect(await storageProblems(run.node, devnet, TIP)).toEqual([]);
+    },
+  );
 });

@@ -10,7 +10,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDevnet, type Devnet, type DevnetOptions } from '../../src/devnet/devnet.js';
-import { createLightNode, type CreateLightNodeOptions, type LightNode, type NodeEventName, type NodeEvents } from '../../src/index.nodejs.js';
+import {
+  createLightNode,
+  type CreateLightNodeOptions,
+  type LightNode,
+  type NodeEventName,
+  type NodeEvents,
+} from '../../src/index.nodejs.js';
 import { blockHash } from '../../src/protocol/block.js';
 import type { Hex, SignedConsensusBlock } from '../../src/protocol/types.js';
 
@@ -87,7 +93,12 @@ export async function producePow(devnet: Devnet): Promise<number> {
  * Grow the chain by `blocks` blocks; every height that is a multiple of `powEvery` is a PoW block
  * (mined just before it is produced). `beforeBlock` may queue transactions for the next block.
  */
-export async function growChain(devnet: Devnet, blocks: number, powEvery: number, beforeBlock?: (height: number) => Promise<void>): Promise<void> {
+export async function growChain(
+  devnet: Devnet,
+  blocks: number,
+  powEvery: number,
+  beforeBlock?: (height: number) => Promise<void>,
+): Promise<void> {
   for (let i = 0; i < blocks; i++) {
     const height = devnet.chain.height + 1;
     await beforeBlock?.(height);
@@ -97,7 +108,10 @@ export async function growChain(devnet: Devnet, blocks: number, powEvery: number
 }
 
 /** Heights 1..through whose block carries an AuxPoW header, with the heights of its range. */
-export function powBlocks(devnet: Devnet, through = devnet.chain.height): Array<{ number: number; rangeStart: number; rangeEnd: number }> {
+export function powBlocks(
+  devnet: Devnet,
+  through = devnet.chain.height,
+): Array<{ number: number; rangeStart: number; rangeEnd: number }> {
   const out: Array<{ number: number; rangeStart: number; rangeEnd: number }> = [];
   for (let n = 1; n <= through; n++) {
     const header = devnet.chain.at(n)!.signed.message.auxpowHeader;
@@ -130,7 +144,9 @@ export const honestHash = (devnet: Devnet, n: number): Hex => {
 
 // ------------------------------------------------------------------------------------------ nodes
 
-export type EventLog = { [E in NodeEventName]: NodeEvents[E][] } & { all: Array<{ name: NodeEventName; data: unknown; at: number }> };
+export type EventLog = { [E in NodeEventName]: NodeEvents[E][] } & {
+  all: Array<{ name: NodeEventName; data: unknown; at: number }>;
+};
 
 export function recordEvents(node: LightNode): EventLog {
   const log = { all: [] } as unknown as EventLog;
@@ -168,14 +184,23 @@ export function makeNode(cleanup: Cleanup, devnet: Devnet, opts: CreateLightNode
   return { node, events };
 }
 
-export async function startNode(cleanup: Cleanup, devnet: Devnet, opts: CreateLightNodeOptions = {}): Promise<TestNode> {
+export async function startNode(
+  cleanup: Cleanup,
+  devnet: Devnet,
+  opts: CreateLightNodeOptions = {},
+): Promise<TestNode> {
   const n = makeNode(cleanup, devnet, opts);
   await n.node.start();
   return n;
 }
 
 /** Poll `probe` until it returns a value other than undefined/false; throws with `what()` on timeout. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T | undefined | false, what: () => string | Promise<string>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  what: () => string | Promise<string>,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -185,7 +210,10 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false> | T
     } catch (e) {
       lastError = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${await what()}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${await what()}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
+      );
     await sleep(everyMs);
   }
 }
@@ -196,7 +224,9 @@ export async function waitSynced(node: LightNode, devnet: Devnet, timeoutMs = 20
     async () => {
       const s = await node.status();
       const tip = devnet.chain.head;
-      return s.head?.number === tip.number && s.head.hash === tip.hash && s.finalized === finalizedHeight(devnet) ? s : undefined;
+      return s.head?.number === tip.number && s.head.hash === tip.hash && s.finalized === finalizedHeight(devnet)
+        ? s
+        : undefined;
     },
     async () => {
       const s = await node.status();
@@ -211,7 +241,12 @@ export async function storedBlocks(node: LightNode, upTo: number): Promise<Array
   const sys = node.system!;
   const out: Array<SignedConsensusBlock | undefined> = [];
   const storage = sys.ref('/alys/storage/storage');
-  for (let n = 0; n <= upTo; n++) out.push((await storage.ask({ type: 'block', number: n } as never, { timeoutMs: 10_000 })) as SignedConsensusBlock | undefined);
+  for (let n = 0; n <= upTo; n++)
+    out.push(
+      (await storage.ask({ type: 'block', number: n } as never, { timeoutMs: 10_000 })) as
+        | SignedConsensusBlock
+        | undefined,
+    );
   return out;
 }
 
@@ -225,7 +260,9 @@ export async function chainBlockHashes(node: LightNode, upTo: number): Promise<A
   const sys = node.system!;
   const out: Array<Hex | null> = [];
   for (let n = 0; n <= upTo; n++) {
-    const b = (await sys.ref('/alys/chain/chain').ask({ type: 'block', number: n } as never, { timeoutMs: 10_000 })) as SignedConsensusBlock | undefined;
+    const b = (await sys.ref('/alys/chain/chain').ask({ type: 'block', number: n } as never, { timeoutMs: 10_000 })) as
+      | SignedConsensusBlock
+      | undefined;
     out.push(b ? blockHash(b.message) : null);
   }
   return out;
@@ -235,20 +272,30 @@ export async function chainBlockHashes(node: LightNode, upTo: number): Promise<A
  * Storage holds exactly the honest chain 0..head and nothing above it (up to `probeAbove` heights
  * past the devnet tip are probed). Returns a list of problems (empty: fine).
  */
-export async function storageProblems(node: LightNode, devnet: Devnet, head: number, probeAbove = 2): Promise<string[]> {
+export async function storageProblems(
+  node: LightNode,
+  devnet: Devnet,
+  head: number,
+  probeAbove = 2,
+): Promise<string[]> {
   const hashes = await storedHashes(node, devnet.chain.height + probeAbove);
   const problems: string[] = [];
   hashes.forEach((h, n) => {
     if (n <= head) {
       if (h === null) problems.push(`block ${n} (<= head ${head}) is not stored`);
-      else if (h !== honestHash(devnet, n)) problems.push(`block ${n} stored ${h}, the devnet has ${honestHash(devnet, n)}`);
+      else if (h !== honestHash(devnet, n))
+        problems.push(`block ${n} stored ${h}, the devnet has ${honestHash(devnet, n)}`);
     } else if (h !== null) problems.push(`block ${n} above the head ${head} is stored (${h})`);
   });
   return problems;
 }
 
-export function actorStates(node: LightNode): Array<{ address: string; state: string; restarts: number; placement: string }> {
-  return node.system!.registry.list().map((i) => ({ address: i.address, state: i.state, restarts: i.restarts, placement: i.placement }));
+export function actorStates(
+  node: LightNode,
+): Array<{ address: string; state: string; restarts: number; placement: string }> {
+  return node
+    .system!.registry.list()
+    .map((i) => ({ address: i.address, state: i.state, restarts: i.restarts, placement: i.placement }));
 }
 
 /** Events that contradict the honest devnet chain: head/finalized hashes, finalized heights not covered by a verified AuxPoW range. */
@@ -257,7 +304,14 @@ export function eventProblems(events: EventLog, devnet: Devnet, opts: { reorgs?:
   // With `reorgs` (an equivocating federation): a head event may name a federation-signed block of
   // another branch, as long as a later 'fork switched' event at or below its height replaced it.
   const switchedAfter = (index: number, number: number) =>
-    events.all.slice(index + 1).some((e) => e.name === 'fork' && (e.data as NodeEvents['fork']).kind === 'switched' && (e.data as NodeEvents['fork']).number <= number);
+    events.all
+      .slice(index + 1)
+      .some(
+        (e) =>
+          e.name === 'fork' &&
+          (e.data as NodeEvents['fork']).kind === 'switched' &&
+          (e.data as NodeEvents['fork']).number <= number,
+      );
   const covered = coveredHeights(devnet);
   const pows = powBlocks(devnet);
   let last = -1;
@@ -265,16 +319,24 @@ export function eventProblems(events: EventLog, devnet: Devnet, opts: { reorgs?:
   for (const e of events.all) {
     if (e.name === 'head') {
       const h = e.data as NodeEvents['head'];
-      if (devnet.chain.at(h.number)?.hash !== h.hash && !(opts.reorgs && switchedAfter(events.all.indexOf(e), h.number))) problems.push(`head event ${h.number} ${h.hash} is not the devnet's block`);
+      if (
+        devnet.chain.at(h.number)?.hash !== h.hash &&
+        !(opts.reorgs && switchedAfter(events.all.indexOf(e), h.number))
+      )
+        problems.push(`head event ${h.number} ${h.hash} is not the devnet's block`);
       highestHead = Math.max(highestHead, h.number);
     }
     if (e.name !== 'finalized') continue;
     const f = e.data as NodeEvents['finalized'];
-    if (devnet.chain.at(f.number)?.hash !== f.hash) problems.push(`finalized event ${f.number} ${f.hash} is not the devnet's block`);
+    if (devnet.chain.at(f.number)?.hash !== f.hash)
+      problems.push(`finalized event ${f.number} ${f.hash} is not the devnet's block`);
     if (!covered.has(f.number)) problems.push(`finalized event ${f.number} is not covered by any AuxPoW range`);
     // the PoW block whose range covers it must already be part of the verified chain the node reported
     const pow = pows.find((p) => p.rangeStart <= f.number && f.number <= p.rangeEnd);
-    if (f.number > 0 && pow && pow.number > highestHead) problems.push(`finalized event ${f.number} came before the node reported the PoW block ${pow.number} covering it (head ${highestHead})`);
+    if (f.number > 0 && pow && pow.number > highestHead)
+      problems.push(
+        `finalized event ${f.number} came before the node reported the PoW block ${pow.number} covering it (head ${highestHead})`,
+      );
     if (f.number < last) problems.push(`finalized went back from ${last} to ${f.number}`);
     last = f.number;
   }
@@ -329,18 +391,29 @@ export async function startProxy(cleanup: Cleanup, target: string, opts: ProxyOp
         return;
       }
       try {
-        const upstream = await fetch(target, { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? 'application/json' }, body });
+        const upstream = await fetch(target, {
+          method: 'POST',
+          headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
+          body,
+        });
         let text = await upstream.text();
         if (opts.tamper && (text.startsWith('{') || text.startsWith('['))) {
           const reply = JSON.parse(text);
           if (Array.isArray(reply)) {
-            text = JSON.stringify(reply.map((r: any, i: number) => opts.tamper!({ method: String(list[i]?.method), params: list[i]?.params }, r) ?? r));
+            text = JSON.stringify(
+              reply.map(
+                (r: any, i: number) =>
+                  opts.tamper!({ method: String(list[i]?.method), params: list[i]?.params }, r) ?? r,
+              ),
+            );
           } else {
             const t = opts.tamper!({ method: String(list[0]?.method), params: list[0]?.params }, reply);
             if (t !== undefined) text = JSON.stringify(t);
           }
         }
-        res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(text);
+        res
+          .writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' })
+          .end(text);
       } catch {
         // the upstream closed the connection (a consensus RPC service error): do the same
         res.destroy();

@@ -12,7 +12,18 @@
  * - config hot reload: new consensus sources while running, invalid and restart-only updates refused.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPublicClient, createWalletClient, custom, defineChain, encodeFunctionData, http, keccak256, pad, concat, type Hex as ViemHex } from 'viem';
+import {
+  createPublicClient,
+  createWalletClient,
+  custom,
+  defineChain,
+  encodeFunctionData,
+  http,
+  keccak256,
+  pad,
+  concat,
+  type Hex as ViemHex,
+} from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { LOAD_TOKEN_ARTIFACT } from '../../src/devnet/contracts/artifacts.js';
 import { LOAD_TOKEN_ADDRESS } from '../../src/devnet/evm/index.js';
@@ -57,18 +68,35 @@ describe.each(MODES)('sync from genesis (%s)', (mode) => {
     const { node, events } = await startNode(cleanup, devnet, { mode });
     const s = await waitSynced(node, devnet);
     const tip = devnet.chain.head;
-    expect(s.head).toEqual({ number: tip.number, hash: tip.hash, payloadBlockHash: tip.signed.message.executionPayload.blockHash });
+    expect(s.head).toEqual({
+      number: tip.number,
+      hash: tip.hash,
+      payloadBlockHash: tip.signed.message.executionPayload.blockHash,
+    });
     expect(s.finalized).toBe(finalizedHeight(devnet));
     expect(s.finalized).toBeGreaterThan(0);
     expect(events.storage[0]).toMatchObject({ kind: 'cold-start', head: 0 });
 
     // events: every head and finalized is the devnet's block; finalized only inside verified ranges, and
     // only once the PoW block covering it was part of the verified chain
-    await waitFor(() => events.finalized.at(-1)?.number === finalizedHeight(devnet), () => `a finalized event for ${finalizedHeight(devnet)}: ${JSON.stringify(events.finalized)}`);
+    await waitFor(
+      () => events.finalized.at(-1)?.number === finalizedHeight(devnet),
+      () => `a finalized event for ${finalizedHeight(devnet)}: ${JSON.stringify(events.finalized)}`,
+    );
     expect(eventProblems(events, devnet)).toEqual([]);
-    expect(events.finalized.at(-1)).toEqual({ number: finalizedHeight(devnet), hash: honestHash(devnet, finalizedHeight(devnet)) });
-    expect(events.head.at(-1)).toEqual({ number: tip.number, hash: tip.hash, payloadBlockHash: tip.signed.message.executionPayload.blockHash });
-    await waitFor(() => events.sync.at(-1)?.phase === 'following', () => `sync phase following: ${JSON.stringify(events.sync.at(-1))}`);
+    expect(events.finalized.at(-1)).toEqual({
+      number: finalizedHeight(devnet),
+      hash: honestHash(devnet, finalizedHeight(devnet)),
+    });
+    expect(events.head.at(-1)).toEqual({
+      number: tip.number,
+      hash: tip.hash,
+      payloadBlockHash: tip.signed.message.executionPayload.blockHash,
+    });
+    await waitFor(
+      () => events.sync.at(-1)?.phase === 'following',
+      () => `sync phase following: ${JSON.stringify(events.sync.at(-1))}`,
+    );
 
     // storage and the chain actor hold exactly the honest blocks 0..head
     expect(await storageProblems(node, devnet, tip.number)).toEqual([]);
@@ -86,7 +114,10 @@ describe.each(MODES)('sync from genesis (%s)', (mode) => {
     expect(s2.head!.hash).toBe(devnet.chain.head.hash);
     expect(s2.finalized).toBe(finalizedHeight(devnet));
     expect(events.head.length).toBeGreaterThan(headEventsBefore);
-    await waitFor(() => events.finalized.at(-1)?.number === finalizedHeight(devnet), () => `finalized event ${finalizedHeight(devnet)}`);
+    await waitFor(
+      () => events.finalized.at(-1)?.number === finalizedHeight(devnet),
+      () => `finalized event ${finalizedHeight(devnet)}`,
+    );
     expect(eventProblems(events, devnet)).toEqual([]);
     expect(await storageProblems(node, devnet, devnet.chain.height)).toEqual([]);
     const covered = coveredHeights(devnet);
@@ -104,7 +135,11 @@ describe.each(MODES)('restart and warm start from LevelDB (%s)', (mode) => {
     await growChain(devnet, 25, 10);
     const dataDir = await tempDir(cleanup);
     const proxy = await startProxy(cleanup, devnet.urls.consensus);
-    const heightsAsked = (from: number) => proxy.calls.slice(from).filter((c) => c.method === 'getblockbyheight').map((c) => Number(c.params));
+    const heightsAsked = (from: number) =>
+      proxy.calls
+        .slice(from)
+        .filter((c) => c.method === 'getblockbyheight')
+        .map((c) => Number(c.params));
 
     const first = makeNode(cleanup, devnet, { mode, storage: 'level', dataDir, rpc: [proxy.url] });
     await first.node.start();
@@ -121,7 +156,10 @@ describe.each(MODES)('restart and warm start from LevelDB (%s)', (mode) => {
     expect(first.events.storage.map((e) => e.kind)).toEqual(['cold-start', 'warm-start']);
     expect(first.events.storage[1]!.head).toBe(storedHead.number);
     await waitSynced(first.node, devnet);
-    await waitFor(async () => (await first.node.status()).sync?.phase === 'following', () => 'following after the restart');
+    await waitFor(
+      async () => (await first.node.status()).sync?.phase === 'following',
+      () => 'following after the restart',
+    );
     expect(heightsAsked(mark)).toEqual([]);
     expect(await storageProblems(first.node, devnet, 25)).toEqual([]);
     await first.node.stop();
@@ -138,7 +176,9 @@ describe.each(MODES)('restart and warm start from LevelDB (%s)', (mode) => {
     const asked = heightsAsked(mark);
     expect(asked.length).toBeGreaterThan(0);
     expect(Math.min(...asked)).toBe(storedHead.number + 1);
-    expect(new Set(asked)).toEqual(new Set(Array.from({ length: devnet.chain.height - storedHead.number }, (_, i) => storedHead.number + 1 + i)));
+    expect(new Set(asked)).toEqual(
+      new Set(Array.from({ length: devnet.chain.height - storedHead.number }, (_, i) => storedHead.number + 1 + i)),
+    );
     expect(asked.length).toBeLessThan(devnet.chain.height); // not a re-download
     expect(await storageProblems(second.node, devnet, devnet.chain.height)).toEqual([]);
     expect(eventProblems(second.events, devnet)).toEqual([]);
@@ -148,23 +188,44 @@ describe.each(MODES)('restart and warm start from LevelDB (%s)', (mode) => {
 
 describe('verified EVM reads through node.provider', () => {
   /** keccak(pad(addr) . pad(slot)): the storage slot of mapping(address => uint) at `slot`. */
-  const mappingSlot = (address: ViemHex, slot: bigint) => keccak256(concat([pad(address), pad(`0x${slot.toString(16)}` as ViemHex)]));
+  const mappingSlot = (address: ViemHex, slot: bigint) =>
+    keccak256(concat([pad(address), pad(`0x${slot.toString(16)}` as ViemHex)]));
   /** Runtime code 0x602a60005260206000f3 (returns 42), deployed by a tiny init code. */
   const INIT_CODE = '0x69602a60005260206000f3600052600a6016f3' as const;
 
   it('agree with the EL; a lying eth_getProof fails with a typed error; a second honest endpoint answers', async () => {
     const devnet = await startDevnet(cleanup, 'int-reads');
-    const chain = defineChain({ id: devnet.spec.chainId, name: 'alys-devnet', nativeCurrency: { name: 'BTC', symbol: 'BTC', decimals: 18 }, rpcUrls: { default: { http: [devnet.urls.evm] } } });
+    const chain = defineChain({
+      id: devnet.spec.chainId,
+      name: 'alys-devnet',
+      nativeCurrency: { name: 'BTC', symbol: 'BTC', decimals: 18 },
+      rpcUrls: { default: { http: [devnet.urls.evm] } },
+    });
     const [alice, bob] = [devnet.users[0]!, devnet.users[1]!].map((u) => privateKeyToAccount(u.privateKey));
-    const wallet = (acc: typeof alice) => createWalletClient({ account: acc!, chain, transport: http(devnet.urls.evm) });
+    const wallet = (acc: typeof alice) =>
+      createWalletClient({ account: acc!, chain, transport: http(devnet.urls.evm) });
     const el = createPublicClient({ chain, transport: http(devnet.urls.evm) });
 
     const sent: ViemHex[] = [];
     await growChain(devnet, 3, 10);
     sent.push(await wallet(alice).sendTransaction({ to: bob!.address, value: 123_456_789n }));
-    sent.push(await wallet(alice).sendTransaction({ to: TOKEN, data: encodeFunctionData({ abi: LOAD_TOKEN_ARTIFACT.abi, functionName: 'mint', args: [bob!.address, 5_000n] }) }));
+    sent.push(
+      await wallet(alice).sendTransaction({
+        to: TOKEN,
+        data: encodeFunctionData({ abi: LOAD_TOKEN_ARTIFACT.abi, functionName: 'mint', args: [bob!.address, 5_000n] }),
+      }),
+    );
     await devnet.produceNext(); // 4
-    sent.push(await wallet(bob).sendTransaction({ to: TOKEN, data: encodeFunctionData({ abi: LOAD_TOKEN_ARTIFACT.abi, functionName: 'transfer', args: [alice!.address, 1_234n] }) }));
+    sent.push(
+      await wallet(bob).sendTransaction({
+        to: TOKEN,
+        data: encodeFunctionData({
+          abi: LOAD_TOKEN_ARTIFACT.abi,
+          functionName: 'transfer',
+          args: [alice!.address, 1_234n],
+        }),
+      }),
+    );
     sent.push(await wallet(bob).deployContract({ abi: [], bytecode: INIT_CODE }));
     await devnet.produceNext(); // 5
     await growChain(devnet, 8, 10); // 6..13, PoW at 10
@@ -180,18 +241,29 @@ describe('verified EVM reads through node.provider', () => {
 
     for (const address of [alice!.address, bob!.address, TOKEN, deployed]) {
       expect(await verified.getBalance({ address, blockNumber })).toBe(await el.getBalance({ address, blockNumber }));
-      expect(await verified.getTransactionCount({ address, blockNumber })).toBe(await el.getTransactionCount({ address, blockNumber }));
+      expect(await verified.getTransactionCount({ address, blockNumber })).toBe(
+        await el.getTransactionCount({ address, blockNumber }),
+      );
       expect(await verified.getCode({ address, blockNumber })).toEqual(await el.getCode({ address, blockNumber }));
     }
     // values derived from what this test sent
-    expect(await verified.getBalance({ address: bob!.address })).toBeLessThan((await el.getBalance({ address: bob!.address, blockNumber: 0n })) + 123_456_789n); // paid gas since
-    expect(await verified.getBalance({ address: bob!.address, blockNumber: 4n })).toBe((await el.getBalance({ address: bob!.address, blockNumber: 0n })) + 123_456_789n);
+    expect(await verified.getBalance({ address: bob!.address })).toBeLessThan(
+      (await el.getBalance({ address: bob!.address, blockNumber: 0n })) + 123_456_789n,
+    ); // paid gas since
+    expect(await verified.getBalance({ address: bob!.address, blockNumber: 4n })).toBe(
+      (await el.getBalance({ address: bob!.address, blockNumber: 0n })) + 123_456_789n,
+    );
     expect(await verified.getTransactionCount({ address: alice!.address })).toBe(2);
     expect(await verified.getCode({ address: deployed })).toBe('0x602a60005260206000f3');
     for (const slot of ['0x0', mappingSlot(alice!.address, 1n), mappingSlot(bob!.address, 1n)] as ViemHex[])
-      expect(await verified.getStorageAt({ address: TOKEN, slot, blockNumber })).toBe(await el.getStorageAt({ address: TOKEN, slot, blockNumber }));
-    expect(BigInt((await verified.getStorageAt({ address: TOKEN, slot: mappingSlot(bob!.address, 1n) }))!)).toBe(5_000n - 1_234n);
-    for (const [i, hash] of sent.entries()) expect(await verified.getTransactionReceipt({ hash })).toEqual(receiptsEl[i]);
+      expect(await verified.getStorageAt({ address: TOKEN, slot, blockNumber })).toBe(
+        await el.getStorageAt({ address: TOKEN, slot, blockNumber }),
+      );
+    expect(BigInt((await verified.getStorageAt({ address: TOKEN, slot: mappingSlot(bob!.address, 1n) }))!)).toBe(
+      5_000n - 1_234n,
+    );
+    for (const [i, hash] of sent.entries())
+      expect(await verified.getTransactionReceipt({ hash })).toEqual(receiptsEl[i]);
     const logQuery = { address: TOKEN, fromBlock: 0n, toBlock: blockNumber } as const;
     const logs = await verified.getLogs(logQuery);
     expect(logs).toEqual(await el.getLogs(logQuery));
@@ -199,7 +271,10 @@ describe('verified EVM reads through node.provider', () => {
 
     // an EVM endpoint that lies about balances in eth_getProof
     const liar = await startProxy(cleanup, devnet.urls.evm, {
-      tamper: (call, reply) => (call.method === 'eth_getProof' && reply.result ? { ...reply, result: { ...reply.result, balance: `0x${(BigInt(reply.result.balance) + 1n).toString(16)}` } } : undefined),
+      tamper: (call, reply) =>
+        call.method === 'eth_getProof' && reply.result
+          ? { ...reply, result: { ...reply.result, balance: `0x${(BigInt(reply.result.balance) + 1n).toString(16)}` } }
+          : undefined,
     });
     const lied = await startNode(cleanup, devnet, { mode: 'full', evmRpc: [liar.url] });
     await waitSynced(lied.node, devnet);
@@ -213,18 +288,25 @@ describe('verified EVM reads through node.provider', () => {
     // through viem too: the typed error is in the chain of causes
     const viaViem = await createPublicClient({ chain, transport: custom(lied.node.provider, { retryCount: 0 }) })
       .getBalance({ address: alice!.address })
-      .then(() => null, (e: any) => e);
+      .then(
+        () => null,
+        (e: any) => e,
+      );
     expect(viaViem?.walk((e: any) => e?.code === -32002)).toBeTruthy();
     // reads that do not need the lie still verify
     expect(await lied.node.provider.request({ method: 'eth_blockNumber' })).toBe(`0x${blockNumber.toString(16)}`);
-    await waitFor(async () => ((await lied.node.status()).sources.find((x) => x.id === liar.url)?.faults ?? 0) > 0, () => 'the lying EVM endpoint scored down');
+    await waitFor(
+      async () => ((await lied.node.status()).sources.find((x) => x.id === liar.url)?.faults ?? 0) > 0,
+      () => 'the lying EVM endpoint scored down',
+    );
     expect((await lied.node.status()).sources.find((x) => x.id === liar.url)!.score).toBeLessThan(100);
 
     // the liar first, an honest endpoint second: the node answers correctly
     const both = await startNode(cleanup, devnet, { mode: 'full', evmRpc: [liar.url, devnet.urls.evm] });
     await waitSynced(both.node, devnet);
     const bothClient = createPublicClient({ chain, transport: custom(both.node.provider, { retryCount: 0 }) });
-    for (const address of [alice!.address, bob!.address]) expect(await bothClient.getBalance({ address, blockNumber })).toBe(await el.getBalance({ address, blockNumber }));
+    for (const address of [alice!.address, bob!.address])
+      expect(await bothClient.getBalance({ address, blockNumber })).toBe(await el.getBalance({ address, blockNumber }));
     expect(await bothClient.getTransactionCount({ address: alice!.address })).toBe(2);
     expect(await bothClient.getTransactionReceipt({ hash: sent[2]! })).toEqual(receiptsEl[2]);
     const scores = (await both.node.status()).sources;

@@ -6,7 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { aggregateApprovals, parseAggregationBits, prepareAuthorities, requiredApprovals, signApproval, signerIndices, verifyAggregateApproval } from '../../src/protocol/approvals.js';
+import {
+  aggregateApprovals,
+  parseAggregationBits,
+  prepareAuthorities,
+  requiredApprovals,
+  signApproval,
+  signerIndices,
+  verifyAggregateApproval,
+} from '../../src/protocol/approvals.js';
 import { signingRoot } from '../../src/protocol/block.js';
 import { createCandidatePool, type CandidatePool } from '../../src/protocol/candidates.js';
 import type { ApproveBlock, ConsensusBlock, Hex, SignedConsensusBlock } from '../../src/protocol/types.js';
@@ -20,8 +28,16 @@ const hex = (b: Uint8Array): Hex => `0x${bytesToHex(b)}`;
 const SECRET = Array.from({ length: 15 }, (_, i) => secretKey(BigInt(7001 + i)));
 
 function federation(n: number) {
-  const authorities = prepareAuthorities(SECRET.slice(0, n).map((sk) => hex(backend.secretToPublicKey(sk))), backend);
-  return { n, authorities, pool: (o: { maxAhead?: number; maxEarlyApprovals?: number } = {}) => createCandidatePool({ authorities, backend, ...o }) };
+  const authorities = prepareAuthorities(
+    SECRET.slice(0, n).map((sk) => hex(backend.secretToPublicKey(sk))),
+    backend,
+  );
+  return {
+    n,
+    authorities,
+    pool: (o: { maxAhead?: number; maxEarlyApprovals?: number } = {}) =>
+      createCandidatePool({ authorities, backend, ...o }),
+  };
 }
 
 function blockAt(height: number, salt = 0): ConsensusBlock {
@@ -31,7 +47,12 @@ function blockAt(height: number, salt = 0): ConsensusBlock {
 
 /** The block as its proposer gossips it: carrying only the proposer's signature. */
 function proposed(message: ConsensusBlock, proposer: number): SignedConsensusBlock {
-  return { message, signature: aggregateApprovals([signApproval(SECRET[proposer]!, signingRoot(message), proposer, backend)], { backend }) };
+  return {
+    message,
+    signature: aggregateApprovals([signApproval(SECRET[proposer]!, signingRoot(message), proposer, backend)], {
+      backend,
+    }),
+  };
 }
 
 function approve(message: ConsensusBlock, index: number, signer = index): ApproveBlock {
@@ -59,11 +80,21 @@ describe('candidate pool', () => {
       const done = last.complete!;
       expect(done.height).toBe(10);
       expect(done.hash).toBe(hex(signingRoot(msg)));
-      expect(signerIndices(parseAggregationBits(done.block.signature.aggregationBits))).toEqual(Array.from({ length: required }, (_, i) => i));
-      expect(verifyAggregateApproval({ root: signingRoot(msg), approval: done.block.signature, authorities, backend })).toHaveLength(required);
+      expect(signerIndices(parseAggregationBits(done.block.signature.aggregationBits))).toEqual(
+        Array.from({ length: required }, (_, i) => i),
+      );
+      expect(
+        verifyAggregateApproval({ root: signingRoot(msg), approval: done.block.signature, authorities, backend }),
+      ).toHaveLength(required);
       // complete once: a later approval still verifies and is forwarded, but completes nothing again
       if (required < n) expect(p.offerApproval(approve(msg, required), 9)).toEqual({ verdict: 'accept' });
-      if (required < n) expect(p.offerApproval({ ...approve(msg, required), signature: approve(msg, required, (required + 1) % n).signature }, 9).verdict).toBe('reject');
+      if (required < n)
+        expect(
+          p.offerApproval(
+            { ...approve(msg, required), signature: approve(msg, required, (required + 1) % n).signature },
+            9,
+          ).verdict,
+        ).toBe('reject');
     }
   });
 
@@ -79,9 +110,19 @@ describe('candidate pool', () => {
     expect(p.size().earlyApprovals).toBe(0);
     expect(p.offerApproval(approve(msg, 2), 2).complete?.height).toBe(3);
     // malformed is rejected even when held: a short hash, a bad signature length, an index with no authority
-    expect(p.offerApproval({ blockHash: '0x1234' as Hex, signature: approve(msg, 1).signature }, 2).verdict).toBe('reject');
-    expect(p.offerApproval({ ...approve(blockAt(4), 1), signature: { signature: '0x00' as Hex, authorityIndex: 1 } }, 2).verdict).toBe('reject');
-    expect(p.offerApproval({ ...approve(blockAt(4), 1), signature: { ...approve(blockAt(4), 1).signature, authorityIndex: 7 } }, 2).verdict).toBe('reject');
+    expect(p.offerApproval({ blockHash: '0x1234' as Hex, signature: approve(msg, 1).signature }, 2).verdict).toBe(
+      'reject',
+    );
+    expect(
+      p.offerApproval({ ...approve(blockAt(4), 1), signature: { signature: '0x00' as Hex, authorityIndex: 1 } }, 2)
+        .verdict,
+    ).toBe('reject');
+    expect(
+      p.offerApproval(
+        { ...approve(blockAt(4), 1), signature: { ...approve(blockAt(4), 1).signature, authorityIndex: 7 } },
+        2,
+      ).verdict,
+    ).toBe('reject');
   });
 
   it('rejects forged signatures, ignores old, duplicate or far-ahead input, forwards recent valid blocks it does not need', () => {
@@ -89,9 +130,17 @@ describe('candidate pool', () => {
     const p = pool({ maxAhead: 8 });
     const msg = blockAt(5);
     // the proposer's bit claims authority 1 but authority 0 signed
-    const forged: SignedConsensusBlock = { message: msg, signature: aggregateApprovals([approve(msg, 1, 0).signature], { backend }) };
+    const forged: SignedConsensusBlock = {
+      message: msg,
+      signature: aggregateApprovals([approve(msg, 1, 0).signature], { backend }),
+    };
     expect(p.offerBlock(forged, 4).verdict).toBe('reject');
-    expect(p.offerBlock({ message: msg, signature: { aggregationBits: '0x0080', aggregateSignature: `0x${'00'.repeat(96)}` } }, 4).verdict).toBe('reject');
+    expect(
+      p.offerBlock(
+        { message: msg, signature: { aggregationBits: '0x0080', aggregateSignature: `0x${'00'.repeat(96)}` } },
+        4,
+      ).verdict,
+    ).toBe('reject');
     expect(p.offerBlock(proposed(msg, 0), 5)).toEqual({ verdict: 'accept' }); // at our head: forwarded, not kept
     expect(p.offerBlock(forged, 5).verdict).toBe('reject'); // and still checked
     expect(p.size().candidates).toBe(0);
@@ -102,9 +151,14 @@ describe('candidate pool', () => {
     expect(p.offerBlock(proposed(msg, 0), 4).verdict).toBe('accept');
     expect(p.offerBlock(proposed(msg, 0), 4).verdict).toBe('ignore'); // known
     expect(p.offerApproval(approve(msg, 2, 1), 4).verdict).toBe('reject'); // wrong key for the index
-    expect(p.offerApproval({ ...approve(msg, 1), signature: { ...approve(msg, 1).signature, authorityIndex: 9 } }, 4).verdict).toBe('reject'); // no authority 9
+    expect(
+      p.offerApproval({ ...approve(msg, 1), signature: { ...approve(msg, 1).signature, authorityIndex: 9 } }, 4)
+        .verdict,
+    ).toBe('reject'); // no authority 9
     expect(p.offerApproval(approve(msg, 0), 4).verdict).toBe('ignore'); // the proposer's bit is set
-    expect(p.offerApproval({ blockHash: '0x1234' as Hex, signature: approve(msg, 1).signature }, 4).verdict).toBe('reject');
+    expect(p.offerApproval({ blockHash: '0x1234' as Hex, signature: approve(msg, 1).signature }, 4).verdict).toBe(
+      'reject',
+    );
     expect(p.size().candidates).toBe(1);
   });
 
@@ -147,13 +201,23 @@ describe('candidate pool', () => {
           const p = pool();
           const msg = blockAt(2, seed);
           type Step = { kind: 'block' } | { kind: 'approval'; index: number; forged: boolean };
-          const steps: Step[] = [{ kind: 'block' }, ...honest.map((index) => ({ kind: 'approval' as const, index, forged: false })), ...forgers.map((index) => ({ kind: 'approval' as const, index, forged: true }))];
+          const steps: Step[] = [
+            { kind: 'block' },
+            ...honest.map((index) => ({ kind: 'approval' as const, index, forged: false })),
+            ...forgers.map((index) => ({ kind: 'approval' as const, index, forged: true })),
+          ];
           // a deterministic shuffle from the seed
-          const order = steps.map((s, i) => ({ s, k: (i * 7919 + seed * 104729) % 997 })).sort((x, y) => x.k - y.k).map((x) => x.s);
+          const order = steps
+            .map((s, i) => ({ s, k: (i * 7919 + seed * 104729) % 997 }))
+            .sort((x, y) => x.k - y.k)
+            .map((x) => x.s);
           let completions = 0;
           let result: ReturnType<CandidatePool['offerBlock']>['complete'];
           for (const s of order) {
-            const o = s.kind === 'block' ? p.offerBlock(proposed(msg, proposer), 1) : p.offerApproval(approve(msg, s.index, s.forged ? (s.index + 1) % n : s.index), 1);
+            const o =
+              s.kind === 'block'
+                ? p.offerBlock(proposed(msg, proposer), 1)
+                : p.offerApproval(approve(msg, s.index, s.forged ? (s.index + 1) % n : s.index), 1);
             if (s.kind === 'approval' && s.forged && o.verdict !== 'ignore') expect(o.verdict).toBe('reject');
             if (o.complete) {
               completions++;
@@ -162,7 +226,15 @@ describe('candidate pool', () => {
           }
           const signers = new Set([proposer, ...honest]);
           expect(completions).toBe(signers.size >= requiredApprovals(n) ? 1 : 0);
-          if (result) expect(verifyAggregateApproval({ root: signingRoot(msg), approval: result.block.signature, authorities, backend }).length).toBeGreaterThanOrEqual(requiredApprovals(n));
+          if (result)
+            expect(
+              verifyAggregateApproval({
+                root: signingRoot(msg),
+                approval: result.block.signature,
+                authorities,
+                backend,
+              }).length,
+            ).toBeGreaterThanOrEqual(requiredApprovals(n));
         },
       ),
       { numRuns: 40 },

@@ -29,7 +29,11 @@ beforeAll(async () => {
   await devnet.stop();
 });
 
-const opts = () => ({ spec: devnet.spec, authorities: prepareAuthorities(devnet.spec.authorities, nobleBackend), backend: nobleBackend });
+const opts = () => ({
+  spec: devnet.spec,
+  authorities: prepareAuthorities(devnet.spec.authorities, nobleBackend),
+  backend: nobleBackend,
+});
 
 describe('ChainVerifier', () => {
   it('full mode: every block verifies, finality follows the PoW ranges', () => {
@@ -69,7 +73,12 @@ describe('ChainVerifier', () => {
     const tail = v.pending.map((p) => p.number);
     expect(tail.length).toBeGreaterThan(0);
     const done = v.authenticatePending((blk) =>
-      verifyAggregateApproval({ root: blk.hash, approval: blocks[blk.number]!.signature, authorities: o.authorities, backend: o.backend }),
+      verifyAggregateApproval({
+        root: blk.hash,
+        approval: blocks[blk.number]!.signature,
+        authorities: o.authorities,
+        backend: o.backend,
+      }),
     );
     expect(done.map((d) => d.number)).toEqual(tail);
     expect(v.pending).toEqual([]);
@@ -83,13 +92,18 @@ describe('ChainVerifier', () => {
     for (const b of blocks.slice(1, firstPow - 1)) v.importSummary(summarizeBlock(b, { ...o, approvals: false }));
     // forge the last block before the PoW: changed content (a different slot), consistent links, junk approvals
     const real = blocks[firstPow - 1]!;
-    const forged: SignedConsensusBlock = { message: { ...real.message, slot: real.message.slot + 1 }, signature: blocks[1]!.signature };
+    const forged: SignedConsensusBlock = {
+      message: { ...real.message, slot: real.message.slot + 1 },
+      signature: blocks[1]!.signature,
+    };
     const pending = v.importSummary(summarizeBlock(forged, { ...o, approvals: false }));
     expect(pending.block.signers).toBeNull();
     expect(pending.block.hash).toBe(toHex(signingRoot(forged.message)));
     // the real PoW block does not extend the forgery: it is refused and nothing gets authenticated
     const before = v.snapshot();
-    expect(() => v.importSummary(summarizeBlock(blocks[firstPow]!, { ...o, approvals: false }))).toThrow(VerificationError);
+    expect(() => v.importSummary(summarizeBlock(blocks[firstPow]!, { ...o, approvals: false }))).toThrow(
+      VerificationError,
+    );
     expect(v.snapshot()).toEqual(before);
     expect(v.pending.map((p) => p.hash)).toContain(pending.block.hash);
     // and a PoW block is never imported with unverified approvals

@@ -56,7 +56,9 @@ function validBlock(): SignedConsensusBlock {
     extraData: '0x',
     baseFeePerGas: 7n,
     blockHash: '0x',
-    transactions: ['0x02f86c83010f2c80843b9aca0084773594008252089400000000000000000000000000000000000000018080c001a0aaaa000000000000000000000000000000000000000000000000000000000001a00bbb000000000000000000000000000000000000000000000000000000000002'],
+    transactions: [
+      '0x02f86c83010f2c80843b9aca0084773594008252089400000000000000000000000000000000000000018080c001a0aaaa000000000000000000000000000000000000000000000000000000000001a00bbb000000000000000000000000000000000000000000000000000000000002',
+    ],
     withdrawals: [{ index: 0n, validatorIndex: 0n, address: `0x${'12'.repeat(20)}`, amount: 5n }],
   } as SignedConsensusBlock['message']['executionPayload'];
   payload.blockHash = computePayloadBlockHash(payload);
@@ -110,7 +112,10 @@ describe('single-byte mutations are rejected', () => {
       fc.property(fc.nat(95), fc.integer({ min: 1, max: 255 }), (at, delta) => {
         const s = sig.slice();
         s[at] = (s[at]! + delta) & 0xff;
-        const mutated = { ...block, signature: { ...block.signature, aggregateSignature: `0x${Buffer.from(s).toString('hex')}` as const } };
+        const mutated = {
+          ...block,
+          signature: { ...block.signature, aggregateSignature: `0x${Buffer.from(s).toString('hex')}` as const },
+        };
         expect(() => verifyBlockSelf(mutated, { spec, authorities, backend: nobleBackend })).toThrow(ProtocolError);
       }),
       { numRuns: 60 },
@@ -119,7 +124,15 @@ describe('single-byte mutations are rejected', () => {
 
   it('malformed JSON (random edits of a valid block) only ever gives typed errors', () => {
     const json = encodeSignedBlockJson(block);
-    const leaf = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.nat(), { maxLength: 3 }), fc.object({ maxDepth: 1 }));
+    const leaf = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.nat(), { maxLength: 3 }),
+      fc.object({ maxDepth: 1 }),
+    );
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(), leaf, fc.boolean()), { minLength: 1, maxLength: 3 }), (edits) => {
         const j = structuredClone(json) as Record<string, unknown>;
@@ -130,7 +143,8 @@ describe('single-byte mutations are rejected', () => {
             const keys = Object.keys(node);
             const k = keys[(pick >> depth) % keys.length]!;
             const child = node[k];
-            if (child && typeof child === 'object' && depth < 3 && (pick >> (depth + 8)) & 1) node = child as Record<string, unknown>;
+            if (child && typeof child === 'object' && depth < 3 && (pick >> (depth + 8)) & 1)
+              node = child as Record<string, unknown>;
             else {
               if (remove) delete node[k];
               else node[k] = value;
@@ -152,7 +166,9 @@ describe('single-byte mutations are rejected', () => {
 
 describeVectors('single-byte mutations of real data are rejected', () => {
   it('of an AuxPoW (Namecoin vectors): only the ignored block_hash field may change unnoticed', () => {
-    const vectors = loadVectors('namecoin-auxpow.json').vectors.filter((v: { network: string }) => v.network === 'namecoin-mainnet');
+    const vectors = loadVectors('namecoin-auxpow.json').vectors.filter(
+      (v: { network: string }) => v.network === 'namecoin-mainnet',
+    );
     for (const v of vectors) {
       const bytes = parseHex(v.auxpow_hex, 'auxpow', { prefix: 'optional' });
       const auxHash = parseHex(v.block_hash, 'h', { prefix: 'forbidden' }).reverse();
@@ -170,7 +186,10 @@ describeVectors('single-byte mutations of real data are rejected', () => {
           expectRejectedOrSame(() => {
             const a = decodeAuxPow(m);
             checkAuxPow(a, auxHash, Number(v.aux_chain_id), { variant: 'script-sig' });
-            if (!checkProofOfWork(a.parentBlock, targetFromCompact(a.parentBlock.bits)) || targetFromCompact(a.parentBlock.bits) !== target)
+            if (
+              !checkProofOfWork(a.parentBlock, targetFromCompact(a.parentBlock.bits)) ||
+              targetFromCompact(a.parentBlock.bits) !== target
+            )
               throw new ProtocolError('test.pow', 'parent PoW no longer met');
           });
         }),
@@ -200,12 +219,19 @@ describeVectors('single-byte mutations of real data are rejected', () => {
     const c = loadVectors('eth-getproof.json').cases[0];
     const response = decodeGetProofResponse(c.result);
     fc.assert(
-      fc.property(fc.nat(response.accountProof.length - 1), fc.nat(10_000), fc.integer({ min: 1, max: 255 }), (node, pos, delta) => {
-        const proof = response.accountProof.map((n) => n.slice());
-        const target = proof[node]!;
-        target[pos % target.length] = (target[pos % target.length]! + delta) & 0xff;
-        expect(() => verifyGetProofResponse(c.state_root, { ...response, accountProof: proof })).toThrow(ProtocolError);
-      }),
+      fc.property(
+        fc.nat(response.accountProof.length - 1),
+        fc.nat(10_000),
+        fc.integer({ min: 1, max: 255 }),
+        (node, pos, delta) => {
+          const proof = response.accountProof.map((n) => n.slice());
+          const target = proof[node]!;
+          target[pos % target.length] = (target[pos % target.length]! + delta) & 0xff;
+          expect(() => verifyGetProofResponse(c.state_root, { ...response, accountProof: proof })).toThrow(
+            ProtocolError,
+          );
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -49,7 +49,11 @@ export interface BrowserDevnet extends BrowserDevnetInfo {
 /** The dashboard's own Vite dev server (the Vitest browser server cannot serve an app page). */
 async function startDashboard(): Promise<{ url: string; close(): Promise<void> }> {
   const { createServer } = await import('vite');
-  const server = await createServer({ configFile: 'vite.config.ts', logLevel: 'warn', server: { port: 0, host: '127.0.0.1', strictPort: false } });
+  const server = await createServer({
+    configFile: 'vite.config.ts',
+    logLevel: 'warn',
+    server: { port: 0, host: '127.0.0.1', strictPort: false },
+  });
   await server.listen();
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('the dashboard server has no URL');
@@ -63,8 +67,26 @@ async function startDashboard(): Promise<{ url: string; close(): Promise<void> }
 async function startRelay(devnet: Devnet, peer: string): Promise<{ address: string; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'relay', '--chain-spec-file', devnet.specFile, '--rpc', devnet.urls.consensus, '--evm-rpc', devnet.urls.evm,
-      '--storage', 'memory', '--p2p-listen', '/ip4/127.0.0.1/tcp/0/ws', '--p2p-bootstrap', peer, '--sync-follow-interval-ms', '100'],
+    [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'relay',
+      '--chain-spec-file',
+      devnet.specFile,
+      '--rpc',
+      devnet.urls.consensus,
+      '--evm-rpc',
+      devnet.urls.evm,
+      '--storage',
+      'memory',
+      '--p2p-listen',
+      '/ip4/127.0.0.1/tcp/0/ws',
+      '--p2p-bootstrap',
+      peer,
+      '--sync-follow-interval-ms',
+      '100',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';
@@ -102,7 +124,10 @@ const ROUNDS = 4;
 const POW_EVERY = 10;
 
 function info(devnet: Devnet): BrowserDevnetInfo {
-  return { head: { number: devnet.chain.height, hash: devnet.chain.head.hash }, finalized: devnet.chain.lastFinalized.number };
+  return {
+    head: { number: devnet.chain.height, hash: devnet.chain.head.hash },
+    finalized: devnet.chain.lastFinalized.number,
+  };
 }
 
 /** `blocks` blocks; with `pow`, then a merged-mining round over them and one more block that carries the PoW. */
@@ -130,7 +155,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   const control = createServer((req, res) => void answer(req, res));
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const cors = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'content-type' };
+    const cors = {
+      'access-control-allow-origin': '*',
+      'access-control-allow-methods': 'GET, POST',
+      'access-control-allow-headers': 'content-type',
+    };
     if (req.method === 'OPTIONS') return void res.writeHead(204, cors).end();
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -139,11 +168,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     try {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/info') out = info(devnet);
-      else if (path === '/devnet.json') out = { chainSpec: chainSpecToJson(devnet.spec), rpc: [devnet.urls.consensus], evmRpc: [devnet.urls.evm] };
+      else if (path === '/devnet.json')
+        out = { chainSpec: chainSpecToJson(devnet.spec), rpc: [devnet.urls.consensus], evmRpc: [devnet.urls.evm] };
       else if (path === '/produce' && req.method === 'POST') {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { blocks?: unknown; pow?: unknown };
         const blocks = Number(body.blocks ?? 1);
-        if (!Number.isInteger(blocks) || blocks < 0 || blocks > 200) throw new RangeError('blocks must be an integer in 0..200');
+        if (!Number.isInteger(blocks) || blocks < 0 || blocks > 200)
+          throw new RangeError('blocks must be an integer in 0..200');
         out = await serial(async () => {
           await produce(devnet, blocks, body.pow === true);
           return info(devnet);

@@ -174,7 +174,14 @@ export function runKvConformance(
     describe('batch', () => {
       it('applies operations in order: put then del of a key leaves it absent', async () => {
         const store = await fresh();
-        await store.batch([put('gone', bytes(1)), del('gone'), del('back'), put('back', bytes(2)), put('twice', bytes(3)), put('twice', bytes(4))]);
+        await store.batch([
+          put('gone', bytes(1)),
+          del('gone'),
+          del('back'),
+          put('back', bytes(2)),
+          put('twice', bytes(3)),
+          put('twice', bytes(4)),
+        ]);
         expect(await store.getMany(['gone', 'back', 'twice'])).toEqual([undefined, bytes(2), bytes(4)]);
         expect(await store.keys('')).toEqual(['back', 'twice']);
       });
@@ -215,9 +222,9 @@ export function runKvConformance(
 
       it('a bad operation in the middle applies nothing either', async () => {
         const store = await fresh();
-        await expect(store.batch([put('a', bytes(1)), { type: 'put', key: 'b', value: 5 } as never, put('c', bytes(3))])).rejects.toThrow(
-          /ops\[1\]\.value must be a Uint8Array/,
-        );
+        await expect(
+          store.batch([put('a', bytes(1)), { type: 'put', key: 'b', value: 5 } as never, put('c', bytes(3))]),
+        ).rejects.toThrow(/ops\[1\]\.value must be a Uint8Array/);
         expect(await store.keys('')).toEqual([]);
       });
 
@@ -238,7 +245,18 @@ export function runKvConformance(
         expect(await store.keys('b:')).toEqual(['b:', 'b:1', 'b:10', 'b:2', 'b:\uffff']);
         expect(await store.keys('b;')).toEqual(['b;', 'b;\u0000', 'b;0']);
         expect(await store.keys('b:1')).toEqual(['b:1', 'b:10']);
-        expect(await store.keys('b')).toEqual(['b', 'b9', 'b:', 'b:1', 'b:10', 'b:2', 'b:\uffff', 'b;', 'b;\u0000', 'b;0']);
+        expect(await store.keys('b')).toEqual([
+          'b',
+          'b9',
+          'b:',
+          'b:1',
+          'b:10',
+          'b:2',
+          'b:\uffff',
+          'b;',
+          'b;\u0000',
+          'b;0',
+        ]);
         expect(await store.keys('')).toEqual([...scanKeys].sort());
         expect(await store.keys('zzz')).toEqual([]);
         expect(await store.keys('a')).toEqual(['a:x']);
@@ -265,7 +283,11 @@ export function runKvConformance(
 
       it('a prefix ending in U+FFFF does not leak into the next prefix', async () => {
         const store = await fresh();
-        await store.batch(['x\uffff', 'x\uffffa', 'x\uffff\uffff', 'y', 'x', '\uffff', '\uffff\uffffz'].map((key) => put(key, bytes(1))));
+        await store.batch(
+          ['x\uffff', 'x\uffffa', 'x\uffff\uffff', 'y', 'x', '\uffff', '\uffff\uffffz'].map((key) =>
+            put(key, bytes(1)),
+          ),
+        );
         expect(await store.keys('x\uffff')).toEqual(['x\uffff', 'x\uffff\uffff', 'x\uffffa'].sort());
         expect(await store.keys('\uffff')).toEqual(['\uffff', '\uffff\uffffz']);
         expect(await store.keys('\uffff\uffff')).toEqual(['\uffff\uffffz']);
@@ -283,7 +305,8 @@ export function runKvConformance(
         await expect(store.keys(5 as never)).rejects.toThrow(TypeError);
         await expect(store.keys(undefined as never)).rejects.toThrow(/prefix must be a string/);
         await expect(store.keys('a', '3' as never)).rejects.toThrow(TypeError);
-        for (const limit of [-1, 1.5, Number.NaN, -Infinity]) await expect(store.keys('a', limit)).rejects.toThrow(RangeError);
+        for (const limit of [-1, 1.5, Number.NaN, -Infinity])
+          await expect(store.keys('a', limit)).rejects.toThrow(RangeError);
         expect(await store.keys('a', Infinity)).toEqual([]);
       });
     });
@@ -416,7 +439,13 @@ export function runKvConformance(
         it('what was written before close is there after reopen', async () => {
           const store = await fresh();
           const big = pseudoRandomBytes(1 << 20, 11);
-          await store.batch([put('big', big), put('empty', new Uint8Array(0)), put('🔑', bytes(1)), put('\ue000', bytes(2)), put('gone', bytes(3))]);
+          await store.batch([
+            put('big', big),
+            put('empty', new Uint8Array(0)),
+            put('🔑', bytes(1)),
+            put('\ue000', bytes(2)),
+            put('gone', bytes(3)),
+          ]);
           await store.batch([del('gone'), put('p:2', bytes(4)), put('p:1', bytes(5)), del('p:2')]);
           const before = await snapshot(store);
           const back = await again(store);
@@ -430,7 +459,9 @@ export function runKvConformance(
         it('a refused batch leaves nothing behind after reopen', async () => {
           const store = await fresh();
           await store.batch([put('a', bytes(1))]);
-          await expect(store.batch([put('b', bytes(2)), { type: 'put', key: 'c', value: 'no' } as never])).rejects.toThrow(TypeError);
+          await expect(
+            store.batch([put('b', bytes(2)), { type: 'put', key: 'c', value: 'no' } as never]),
+          ).rejects.toThrow(TypeError);
           const back = await again(store);
           expect(await snapshot(back)).toEqual([['a', '01']]);
         });
@@ -451,54 +482,70 @@ export function runKvConformance(
       it('sequences of batches agree with a Map model (get, getMany, prefix scans)', { timeout: 180_000 }, async () => {
         const store = await fresh();
         await fc.assert(
-          fc.asyncProperty(fc.array(batchArb, { maxLength: 8 }), fc.array(scanArb, { maxLength: 4 }), async (batches, scans) => {
-            await store.clear();
-            const model = new Map<string, Uint8Array>();
-            for (const ops of batches) {
-              await store.batch(ops);
-              applyBatch(model, ops);
-              expect(await store.keys('')).toEqual([...model.keys()].sort());
-            }
-            const probe = [...new Set([...model.keys(), ...batches.flat().map((op) => op.key), 'never'])];
-            expect(await store.getMany(probe)).toEqual(probe.map((key) => model.get(key)));
-            for (const key of probe.slice(0, 4)) expect(await store.get(key)).toEqual(model.get(key));
-            for (const { prefix, limit } of scans) {
-              const expected = [...model.keys()].filter((key) => key.startsWith(prefix)).sort();
-              expect(await store.keys(prefix, limit)).toEqual(limit === undefined ? expected : expected.slice(0, limit));
-            }
-          }),
+          fc.asyncProperty(
+            fc.array(batchArb, { maxLength: 8 }),
+            fc.array(scanArb, { maxLength: 4 }),
+            async (batches, scans) => {
+              await store.clear();
+              const model = new Map<string, Uint8Array>();
+              for (const ops of batches) {
+                await store.batch(ops);
+                applyBatch(model, ops);
+                expect(await store.keys('')).toEqual([...model.keys()].sort());
+              }
+              const probe = [...new Set([...model.keys(), ...batches.flat().map((op) => op.key), 'never'])];
+              expect(await store.getMany(probe)).toEqual(probe.map((key) => model.get(key)));
+              for (const key of probe.slice(0, 4)) expect(await store.get(key)).toEqual(model.get(key));
+              for (const { prefix, limit } of scans) {
+                const expected = [...model.keys()].filter((key) => key.startsWith(prefix)).sort();
+                expect(await store.keys(prefix, limit)).toEqual(
+                  limit === undefined ? expected : expected.slice(0, limit),
+                );
+              }
+            },
+          ),
           { numRuns },
         );
       });
 
-      it('concurrent batches apply whole and never interleave; concurrent reads see whole batches', { timeout: 180_000 }, async () => {
+      it('concurrent batches apply whole and never interleave; concurrent reads see whole batches', {
+        timeout: 180_000,
+      }, async () => {
         const store = await fresh();
         await fc.assert(
-          fc.asyncProperty(batchArb, fc.array(fc.array(opArb, { minLength: 1, maxLength: 6 }), { minLength: 2, maxLength: 4 }), async (initial, batches) => {
-            await store.clear();
-            await store.batch(initial);
-            const base = new Map<string, Uint8Array>();
-            applyBatch(base, initial);
-            const probe = [...new Set([...base.keys(), ...batches.flat().map((op) => op.key)])];
+          fc.asyncProperty(
+            batchArb,
+            fc.array(fc.array(opArb, { minLength: 1, maxLength: 6 }), { minLength: 2, maxLength: 4 }),
+            async (initial, batches) => {
+              await store.clear();
+              await store.batch(initial);
+              const base = new Map<string, Uint8Array>();
+              applyBatch(base, initial);
+              const probe = [...new Set([...base.keys(), ...batches.flat().map((op) => op.key)])];
 
-            // Issue everything at once: a reader after each writer.
-            const writes: Promise<void>[] = [];
-            const reads: Promise<(Uint8Array | undefined)[]>[] = [];
-            for (const ops of batches) {
-              writes.push(store.batch(ops));
-              reads.push(store.getMany(probe));
-            }
-            await Promise.all(writes);
-            const seen = await Promise.all(reads);
+              // Issue everything at once: a reader after each writer.
+              const writes: Promise<void>[] = [];
+              const reads: Promise<(Uint8Array | undefined)[]>[] = [];
+              for (const ops of batches) {
+                writes.push(store.batch(ops));
+                reads.push(store.getMany(probe));
+              }
+              await Promise.all(writes);
+              const seen = await Promise.all(reads);
 
-            const finals = new Set(arrangements(batches.length, batches.length).map((order) => stateAfter(base, batches, order, probe)));
-            const partials = new Set(arrangements(batches.length, 0).map((order) => stateAfter(base, batches, order, probe)));
-            const finalValues = await store.getMany(probe);
-            expect(finals).toContain(describeState(probe, finalValues));
-            for (const values of seen) expect(partials).toContain(describeState(probe, values));
-            // Nothing outside the probed keys, and the scan agrees with the reads.
-            expect(await store.keys('')).toEqual(probe.filter((_, i) => finalValues[i] !== undefined).sort());
-          }),
+              const finals = new Set(
+                arrangements(batches.length, batches.length).map((order) => stateAfter(base, batches, order, probe)),
+              );
+              const partials = new Set(
+                arrangements(batches.length, 0).map((order) => stateAfter(base, batches, order, probe)),
+              );
+              const finalValues = await store.getMany(probe);
+              expect(finals).toContain(describeState(probe, finalValues));
+              for (const values of seen) expect(partials).toContain(describeState(probe, values));
+              // Nothing outside the probed keys, and the scan agrees with the reads.
+              expect(await store.keys('')).toEqual(probe.filter((_, i) => finalValues[i] !== undefined).sort());
+            },
+          ),
           { numRuns },
         );
       });
@@ -518,7 +565,8 @@ export function runKvConformance(
           const putStart = performance.now();
           for (let from = 0; from < records; from += batchSize) {
             const ops: KvOp[] = [];
-            for (let i = from; i < Math.min(records, from + batchSize); i++) ops.push(put(key(i), pool[i % batchSize]!));
+            for (let i = from; i < Math.min(records, from + batchSize); i++)
+              ops.push(put(key(i), pool[i % batchSize]!));
             await store.batch(ops);
           }
           const putMs = performance.now() - putStart;
@@ -546,12 +594,27 @@ export function runKvConformance(
 
           const mb = (records * size) / (1024 * 1024);
           const report = [
-            { name: `kv.${name}.put.batch256`, unit: 'ms', value: putMs, records, bytes: records * size, mbPerSecond: mb / (putMs / 1000) },
-            { name: `kv.${name}.getMany.batch256`, unit: 'ms', value: getMs, records, bytes: records * size, mbPerSecond: mb / (getMs / 1000) },
+            {
+              name: `kv.${name}.put.batch256`,
+              unit: 'ms',
+              value: putMs,
+              records,
+              bytes: records * size,
+              mbPerSecond: mb / (putMs / 1000),
+            },
+            {
+              name: `kv.${name}.getMany.batch256`,
+              unit: 'ms',
+              value: getMs,
+              records,
+              bytes: records * size,
+              mbPerSecond: mb / (getMs / 1000),
+            },
             { name: `kv.${name}.keys.prefix`, unit: 'ms', value: scanMs, records },
             { name: `kv.${name}.get.single`, unit: 'us/op', value: (singleMs * 1000) / 1000, operations: 1000 },
           ];
-          for (const line of report) console.log(JSON.stringify(line, (_, v: unknown) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v)));
+          for (const line of report)
+            console.log(JSON.stringify(line, (_, v: unknown) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v)));
         });
       });
     }
@@ -698,7 +761,12 @@ function describeState(probe: readonly string[], values: readonly (Uint8Array | 
 }
 
 /** The probed state after applying `batches` in `order` to `base`. */
-function stateAfter(base: Map<string, Uint8Array>, batches: readonly KvOp[][], order: readonly number[], probe: readonly string[]): string {
+function stateAfter(
+  base: Map<string, Uint8Array>,
+  batches: readonly KvOp[][],
+  order: readonly number[],
+  probe: readonly string[],
+): string {
   const model = new Map(base);
   for (const i of order) applyBatch(model, batches[i]!);
   return describeState(
@@ -720,7 +788,25 @@ function arrangements(n: number, min: number): number[][] {
 
 // A small key space (so batches collide) with the awkward neighbours: 'b:' vs 'b;', astral vs U+E000.
 const keyArb = fc.oneof(
-  { weight: 5, arbitrary: fc.constantFrom('a', 'b', 'b:', 'b:1', 'b:2', 'b;', 'b;1', 'é', '🔑', '\ue000', '\uffff', '', 'a\u0000', '\udc00') },
+  {
+    weight: 5,
+    arbitrary: fc.constantFrom(
+      'a',
+      'b',
+      'b:',
+      'b:1',
+      'b:2',
+      'b;',
+      'b;1',
+      'é',
+      '🔑',
+      '\ue000',
+      '\uffff',
+      '',
+      'a\u0000',
+      '\udc00',
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 4, unit: 'binary' }) },
 );
 const valueArb = fc.uint8Array({ maxLength: 8 }).map((value) => new Uint8Array(value));

@@ -77,20 +77,30 @@ describe('classic-level store specifics', () => {
   it('a path that is a file is refused with StorageError(open)', async () => {
     const file = levelPath('a-file');
     writeFileSync(file, 'not a directory');
-    await expect(openLevelStore(file)).rejects.toMatchObject({ name: 'StorageError', backend: 'level', operation: 'open' });
+    await expect(openLevelStore(file)).rejects.toMatchObject({
+      name: 'StorageError',
+      backend: 'level',
+      operation: 'open',
+    });
   });
 
   it('keys without surrogates are stored as plain UTF-8', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme-composite', maxLength: 20 }).filter((s) => !/[\ud800-\udfff]/.test(s)), (key) => {
-        expect(encodeKey(key)).toEqual(new TextEncoder().encode(key));
-      }),
+      fc.property(
+        fc.string({ unit: 'grapheme-composite', maxLength: 20 }).filter((s) => !/[\ud800-\udfff]/.test(s)),
+        (key) => {
+          expect(encodeKey(key)).toEqual(new TextEncoder().encode(key));
+        },
+      ),
     );
     expect([...encodeKey('é🔑')]).toEqual([0xc3, 0xa9, 0xed, 0xa0, 0xbd, 0xed, 0xb4, 0x91]);
   });
 
   it('the key encoding round trips every string, lone surrogates included, and keeps UTF-16 order', () => {
-    const anyUnits = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u)), maxLength: 12 });
+    const anyUnits = fc.string({
+      unit: fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u)),
+      maxLength: 12,
+    });
     fc.assert(
       fc.property(anyUnits, anyUnits, (a, b) => {
         expect(decodeKey(encodeKey(a))).toBe(a);

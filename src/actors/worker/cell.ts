@@ -12,7 +12,14 @@ import type { ActorDefinition } from '../actor.js';
 import type { ChildParent, StopOptions, SupervisedChild } from '../child.js';
 import type { TimerHandle } from '../clock.js';
 import type { Envelope } from '../envelope.js';
-import { ActorCrashedError, ActorError, ActorStoppedError, deserializeError, serializeError, type SerializedError } from '../errors.js';
+import {
+  ActorCrashedError,
+  ActorError,
+  ActorStoppedError,
+  deserializeError,
+  serializeError,
+  type SerializedError,
+} from '../errors.js';
 import type { Kernel } from '../kernel.js';
 import { Lifecycle } from '../lifecycle.js';
 import { createActorMailbox, type Mailbox, type MailboxOptions } from '../mailbox.js';
@@ -20,7 +27,14 @@ import { Fifo } from '../queue.js';
 import { createRef } from '../ref.js';
 import type { PlacementFactory } from '../supervisor.js';
 import { withTimeout } from '../timeout.js';
-import { toWire, type FromWorker, type ReplyRecord, type WireEnvelope, type WorkerEndpoint, type WorkerSpawner } from './protocol.js';
+import {
+  toWire,
+  type FromWorker,
+  type ReplyRecord,
+  type WireEnvelope,
+  type WorkerEndpoint,
+  type WorkerSpawner,
+} from './protocol.js';
 
 export interface WorkerPlacementOptions {
   /** Envelopes in flight to the worker at most. Default 256. */
@@ -35,21 +49,31 @@ export interface WorkerPlacementOptions {
 
 export class WorkerExitedError extends ActorError {
   override name = 'WorkerExitedError';
-  constructor(readonly address: string, readonly exitCode: number) {
+  constructor(
+    readonly address: string,
+    readonly exitCode: number,
+  ) {
     super('worker-exited', `worker of ${address} exited with code ${exitCode}`);
   }
 }
 
 export class HeartbeatMissedError extends ActorError {
   override name = 'HeartbeatMissedError';
-  constructor(readonly address: string, readonly silentMs: number) {
+  constructor(
+    readonly address: string,
+    readonly silentMs: number,
+  ) {
     super('heartbeat-missed', `worker of ${address} answered no heartbeat for ${silentMs} ms; it is stuck or gone`);
   }
 }
 
 export class WorkerStartError extends ActorError {
   override name = 'WorkerStartError';
-  constructor(readonly address: string, detail: string, cause?: unknown) {
+  constructor(
+    readonly address: string,
+    detail: string,
+    cause?: unknown,
+  ) {
     super('worker-start', `worker of ${address} did not start: ${detail}`, { cause });
   }
 }
@@ -58,7 +82,8 @@ export class WorkerStartError extends ActorError {
 export function workerPlacement(spawn: WorkerSpawner, opts: WorkerPlacementOptions = {}): PlacementFactory {
   return {
     placement: 'worker',
-    create: ({ id, address, def, args, kernel, mailbox }) => new WorkerCell(id, address, def, args, kernel, spawn, opts, mailbox),
+    create: ({ id, address, def, args, kernel, mailbox }) =>
+      new WorkerCell(id, address, def, args, kernel, spawn, opts, mailbox),
   };
 }
 
@@ -151,7 +176,8 @@ export class WorkerCell implements SupervisedChild {
     } catch (err) {
       this.booting = undefined;
       this.killWorker();
-      this.lastError = err instanceof ActorError || err instanceof Error ? err : new WorkerStartError(this.address, String(err));
+      this.lastError =
+        err instanceof ActorError || err instanceof Error ? err : new WorkerStartError(this.address, String(err));
       if (this.lifecycle.is('Starting', 'Restarting')) this.lifecycle.transition('StartFailed');
       throw this.lastError;
     }
@@ -231,7 +257,14 @@ export class WorkerCell implements SupervisedChild {
       case 'ready':
         if (this.booting && !this.booting.ready) {
           this.booting.ready = true;
-          const init = { t: 'init', actor: this.def.name, args: this.args, id: this.id, address: this.address, restart } as const;
+          const init = {
+            t: 'init',
+            actor: this.def.name,
+            args: this.args,
+            id: this.id,
+            address: this.address,
+            restart,
+          } as const;
           this.worker!.post(restart && reason !== undefined ? { ...init, reason: serializeError(reason) } : init);
         }
         return;
@@ -250,7 +283,8 @@ export class WorkerCell implements SupervisedChild {
         this.acknowledge(m.n, m.replies);
         const error = deserializeError(m.error);
         const culprit = m.culprit ? this.inFlight.shift() : undefined;
-        if (culprit?.correlationId) this.kernel.settleReply(culprit.correlationId, false, new ActorCrashedError(this.address, error));
+        if (culprit?.correlationId)
+          this.kernel.settleReply(culprit.correlationId, false, new ActorCrashedError(this.address, error));
         else if (culprit) this.deadLetter(culprit, 'crashed-while-handling', error.message);
         this.crash(error);
         return;
@@ -290,7 +324,8 @@ export class WorkerCell implements SupervisedChild {
   private acknowledge(n: number, replies: ReplyRecord[]): void {
     for (let i = 0; i < n; i++) this.inFlight.shift();
     this.processed += n;
-    for (const [cid, ok, value] of replies) this.kernel.settleReply(cid, ok, ok ? value : deserializeError(value as SerializedError));
+    for (const [cid, ok, value] of replies)
+      this.kernel.settleReply(cid, ok, ok ? value : deserializeError(value as SerializedError));
     if (n > 0) this.onSuccess?.();
   }
 
@@ -301,7 +336,10 @@ export class WorkerCell implements SupervisedChild {
     if (m.mode === 'tell') return void this.kernel.tell(m.to, m.msg, m.opts, origin).catch(noop);
     if (m.mode === 'tell-group') return void this.kernel.tellGroup(m.to, m.msg, m.opts, origin).catch(noop);
     const gen = this.generation;
-    const asked = m.mode === 'ask-group' ? this.kernel.askGroup(m.to, m.msg, m.opts, origin) : this.kernel.ask(m.to, m.msg, m.opts, origin);
+    const asked =
+      m.mode === 'ask-group'
+        ? this.kernel.askGroup(m.to, m.msg, m.opts, origin)
+        : this.kernel.ask(m.to, m.msg, m.opts, origin);
     asked.then(
       (value) => gen === this.generation && this.postReply(m.cid!, true, value),
       (err) => gen === this.generation && this.postReply(m.cid!, false, serializeError(err)),
@@ -374,12 +412,17 @@ export class WorkerCell implements SupervisedChild {
 
   private failInFlight(error: Error | undefined, reason: 'worker-crashed' | 'actor-stopped'): void {
     for (const env of this.inFlight.drain()) {
-      if (env.correlationId) this.kernel.settleReply(env.correlationId, false, error ?? new ActorStoppedError(this.address, 'Stopped'));
+      if (env.correlationId)
+        this.kernel.settleReply(env.correlationId, false, error ?? new ActorStoppedError(this.address, 'Stopped'));
       else this.deadLetter(env, reason, error?.message);
     }
   }
 
-  private deadLetter(env: Envelope, reason: 'worker-crashed' | 'actor-stopped' | 'crashed-while-handling' | 'not-cloneable', detail?: string): void {
+  private deadLetter(
+    env: Envelope,
+    reason: 'worker-crashed' | 'actor-stopped' | 'crashed-while-handling' | 'not-cloneable',
+    detail?: string,
+  ): void {
     const letter = { envelope: env, reason, target: this.address, at: this.kernel.clock.now() };
     this.kernel.deadLetters.add(detail === undefined ? letter : { ...letter, detail });
   }

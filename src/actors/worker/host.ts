@@ -4,7 +4,15 @@
  * progress, replies and crashes back in batches. Platform-neutral: it talks through a
  * {@link HostPort} (see src/platform/{node,browser}/worker.ts).
  */
-import { asReplyError, type Actor, type ActorContext, type ActorDefinition, type AskOptions, type Message, type SendOptions } from '../actor.js';
+import {
+  asReplyError,
+  type Actor,
+  type ActorContext,
+  type ActorDefinition,
+  type AskOptions,
+  type Message,
+  type SendOptions,
+} from '../actor.js';
 import { macrotask, realClock } from '../clock.js';
 import type { Envelope } from '../envelope.js';
 import { deserializeError, serializeError } from '../errors.js';
@@ -18,7 +26,11 @@ const ACK_EVERY = 64;
 const YIELD_EVERY = 256;
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+  return (
+    v !== null &&
+    (typeof v === 'object' || typeof v === 'function') &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
 }
 
 /** Serve the given actor definitions in this worker. The parent picks one by name at init. */
@@ -141,7 +153,9 @@ export function serveActors(port: HostPort, definitions: readonly ActorDefinitio
         doneCount++;
         if (env.correlationId) {
           const replyErr = asReplyError(result);
-          replies.push(replyErr ? [env.correlationId, false, serializeError(replyErr)] : [env.correlationId, true, result]);
+          replies.push(
+            replyErr ? [env.correlationId, false, serializeError(replyErr)] : [env.correlationId, true, result],
+          );
         }
         if (doneCount >= ACK_EVERY) flush();
         if (++sinceYield >= YIELD_EVERY) {
@@ -165,7 +179,10 @@ export function serveActors(port: HostPort, definitions: readonly ActorDefinitio
   const init = async (m: Extract<ToWorker, { t: 'init' }>) => {
     const def = byName.get(m.actor);
     if (!def) {
-      post({ t: 'start-failed', error: serializeError(new Error(`this worker does not host an actor named ${m.actor}`)) });
+      post({
+        t: 'start-failed',
+        error: serializeError(new Error(`this worker does not host an actor named ${m.actor}`)),
+      });
       return;
     }
     try {

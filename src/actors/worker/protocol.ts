@@ -28,7 +28,19 @@ export type WireEnvelope = [
 ];
 
 export function toWire(e: Envelope): WireEnvelope {
-  return [e.messageId, e.payload, e.correlationId, e.causationId, e.traceId, e.from, e.priority, e.createdAt, e.enqueuedAt, e.attempt, e.routing];
+  return [
+    e.messageId,
+    e.payload,
+    e.correlationId,
+    e.causationId,
+    e.traceId,
+    e.from,
+    e.priority,
+    e.createdAt,
+    e.enqueuedAt,
+    e.attempt,
+    e.routing,
+  ];
 }
 
 export function fromWire(w: WireEnvelope): Envelope {

@@ -8,7 +8,15 @@ import { readFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigFileError } from '../errors.js';
-import { envLayer, flagsLayer, optionsLayer, tomlLayer, type ConfigLayer, type FlagValues, type LayerEntry } from '../layers.js';
+import {
+  envLayer,
+  flagsLayer,
+  optionsLayer,
+  tomlLayer,
+  type ConfigLayer,
+  type FlagValues,
+  type LayerEntry,
+} from '../layers.js';
 import { resolveConfig, type ResolvedConfig } from '../load.js';
 import { NETWORK_NAMES, type ConfigInput, type ConfigKey } from '../schema.js';
 
@@ -34,7 +42,8 @@ function anchorPaths(layer: ConfigLayer, baseDir: string): ConfigLayer {
   const entries = new Map<ConfigKey, LayerEntry>(layer.entries);
   for (const key of PATH_KEYS) {
     const entry = entries.get(key);
-    if (entry === undefined || typeof entry.value !== 'string' || entry.value === '' || isAbsolute(entry.value)) continue;
+    if (entry === undefined || typeof entry.value !== 'string' || entry.value === '' || isAbsolute(entry.value))
+      continue;
     if (key === 'network' && (NETWORK_NAMES as readonly string[]).includes(entry.value)) continue;
     entries.set(key, { ...entry, value: resolve(baseDir, entry.value) });
   }
@@ -54,7 +63,14 @@ export async function readConfigFile(file: string): Promise<ConfigLayer> {
     text = await readFile(absolute, 'utf8');
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    const problem = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (cause as Error).message;
+    const problem =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (cause as Error).message;
     throw new ConfigFileError(absolute, problem, { cause });
   }
   return fileLayerFromText(text, absolute);

@@ -31,11 +31,17 @@ export function loadChainSpecSync(config: Pick<LightNodeConfig, 'network' | 'cha
     text = readFileSync(file, 'utf8');
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    throw new ConfigNetworkError(config.network, file, code === 'ENOENT' ? 'no such file' : (cause as Error).message, { hint, cause });
+    throw new ConfigNetworkError(config.network, file, code === 'ENOENT' ? 'no such file' : (cause as Error).message, {
+      hint,
+      cause,
+    });
   }
   try {
     return parseChainSpecJson(text);
   } catch (cause) {
-    throw new ConfigNetworkError(config.network, file, `not a valid chain spec: ${(cause as Error).message}`, { hint, cause });
+    throw new ConfigNetworkError(config.network, file, `not a valid chain spec: ${(cause as Error).message}`, {
+      hint,
+      cause,
+    });
   }
 }

@@ -67,7 +67,11 @@ export function createConfigFileWatcher(opts: ConfigFileWatcherOptions): ConfigF
       return await readFile(file, 'utf8');
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
-      throw new ConfigFileError(file, code === 'ENOENT' ? 'the file was removed or renamed' : (cause as Error).message, { cause });
+      throw new ConfigFileError(
+        file,
+        code === 'ENOENT' ? 'the file was removed or renamed' : (cause as Error).message,
+        { cause },
+      );
     }
   }
 
@@ -82,7 +86,10 @@ export function createConfigFileWatcher(opts: ConfigFileWatcherOptions): ConfigF
       if (changedKeys.length > 0) log('info', `config: reloaded ${file}; changed ${changedKeys.join(', ')}`);
       outcome = { ok: true, changedKeys };
     } catch (error) {
-      log('error', `config: ${file} changed but was not applied; keeping the previous config.\n${(error as Error).message ?? String(error)}`);
+      log(
+        'error',
+        `config: ${file} changed but was not applied; keeping the previous config.\n${(error as Error).message ?? String(error)}`,
+      );
       outcome = { ok: false, error };
     }
     opts.onReload?.(outcome);
@@ -117,7 +124,9 @@ export function createConfigFileWatcher(opts: ConfigFileWatcherOptions): ConfigF
       } catch (cause) {
         throw new ConfigFileError(file, `cannot watch its directory: ${(cause as Error).message}`, { cause });
       }
-      watcher.on('error', (e) => log('warn', `config: watching ${file} failed: ${e.message}; edits are no longer picked up`));
+      watcher.on('error', (e) =>
+        log('warn', `config: watching ${file} failed: ${e.message}; edits are no longer picked up`),
+      );
       running = true;
     },
     async stop() {

@@ -69,7 +69,10 @@ export function buildCoinbase(p: CoinbaseParams): Transaction {
   if (hasWitness) {
     // The coinbase's own wtxid counts as 32 zero bytes.
     const witnessRoot = txMerkleRoot([NULL_TXID, ...p.transactions.map(wtxid)]);
-    outputs.push({ value: 0n, scriptPubkey: witnessCommitmentScript(sha256d(concatBytes(witnessRoot, WITNESS_RESERVED_VALUE))) });
+    outputs.push({
+      value: 0n,
+      scriptPubkey: witnessCommitmentScript(sha256d(concatBytes(witnessRoot, WITNESS_RESERVED_VALUE))),
+    });
   }
   return {
     version: 2,
@@ -90,7 +93,12 @@ export function buildCoinbase(p: CoinbaseParams): Transaction {
 /** True if `tx` has Bitcoin's coinbase shape (one input spending the null outpoint). */
 export function isCoinbase(tx: Transaction): boolean {
   const input = tx.inputs[0];
-  return tx.inputs.length === 1 && input !== undefined && input.prevVout === 0xffffffff && input.prevTxid.every((b) => b === 0);
+  return (
+    tx.inputs.length === 1 &&
+    input !== undefined &&
+    input.prevVout === 0xffffffff &&
+    input.prevTxid.every((b) => b === 0)
+  );
 }
 
 /** The witness commitment of a coinbase (the last output with the BIP141 header), if any. */
@@ -162,7 +170,8 @@ export function decodeBlock(raw: Uint8Array, label = 'block'): DecodedBlock {
   const header = readHeader(r);
   const n = r.compactSize('transaction count');
   if (n === 0) throw new DecodeError(label, 'a block has at least one transaction (the coinbase)');
-  if (n * 10 > r.remaining) throw new DecodeError(label, `truncated: ${n} transactions cannot fit in ${r.remaining} bytes`);
+  if (n * 10 > r.remaining)
+    throw new DecodeError(label, `truncated: ${n} transactions cannot fit in ${r.remaining} bytes`);
   const transactions: Transaction[] = new Array(n);
   const txRanges = new Uint32Array(n * 2);
   for (let i = 0; i < n; i++) {

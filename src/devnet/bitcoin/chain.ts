@@ -21,7 +21,12 @@ import { equalBytes } from '../../protocol/bytes.js';
 import { DecodeError } from '../../protocol/errors.js';
 import type { BitcoinHeader, Transaction, TxOut } from '../../protocol/types.js';
 import type { BitcoinBlockInfo, BitcoinChain, Utxo } from '../types.js';
-import { decodeTransaction, encodeTransaction, txid as computeTxid, usesWitnessSerialization } from '../../protocol/bitcoin/tx.js';
+import {
+  decodeTransaction,
+  encodeTransaction,
+  txid as computeTxid,
+  usesWitnessSerialization,
+} from '../../protocol/bitcoin/tx.js';
 import { decodeHeader, headerHash, HEADER_SIZE } from '../../protocol/bitcoin/header.js';
 import { hashMeetsTarget, toDisplayHex } from '../../protocol/bitcoin/hash.js';
 import { decodeCompact } from '../../protocol/bitcoin/pow.js';
@@ -116,7 +121,10 @@ export interface RegtestChain extends BitcoinChain {
    * Transactions that pay to or spend from `scriptPubkey`: confirmed ones newest first
    * (height descending, then position descending) and mempool ones newest first.
    */
-  history(scriptPubkey: Uint8Array): { confirmed: { txid: Uint8Array; height: number; index: number }[]; mempool: Uint8Array[] };
+  history(scriptPubkey: Uint8Array): {
+    confirmed: { txid: Uint8Array; height: number; index: number }[];
+    mempool: Uint8Array[];
+  };
   /** Median time past of the block at `height` (Core `GetMedianTimePast`). */
   medianTimePast(height: number): number;
   /** Raw block bytes. */
@@ -203,7 +211,8 @@ function formatMoney(sats: bigint): string {
 }
 
 function checkPositiveInt(value: number, name: string, min: number): number {
-  if (!Number.isSafeInteger(value) || value < min) throw new BitcoinChainError(`${name} must be an integer >= ${min}, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new BitcoinChainError(`${name} must be an integer >= ${min}, got ${value}`);
   return value;
 }
 
@@ -233,7 +242,8 @@ export function createBitcoinChain(opts: BitcoinChainOptions = {}): RegtestChain
   return chain.api;
 }
 
-export interface ImportOptions extends Omit<BitcoinChainOptions, 'coinbaseMaturity' | 'halvingInterval' | 'genesisTime'> {
+export interface ImportOptions
+  extends Omit<BitcoinChainOptions, 'coinbaseMaturity' | 'halvingInterval' | 'genesisTime'> {
   /**
    * Re-derive everything from the raw blocks instead of trusting the index: decode every block,
    * check header linkage, proof of work, merkle roots, BIP34 heights, rebuild the UTXO set and
@@ -267,7 +277,8 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
   const defaultCoinbaseScript = (opts.coinbaseScript ?? p2trScriptPubkey(NUMS_INTERNAL_KEY)).slice();
   const tag = new TextEncoder().encode(opts.coinbaseTag ?? DEFAULT_TAG);
   // consensus: the coinbase scriptSig is 2..100 bytes (height push up to 5 bytes + this push)
-  if (tag.length > 90) throw new BitcoinChainError(`coinbaseTag is ${tag.length} bytes; at most 90 fit in a coinbase scriptSig`);
+  if (tag.length > 90)
+    throw new BitcoinChainError(`coinbaseTag is ${tag.length} bytes; at most 90 fit in a coinbase scriptSig`);
 
   const blocks: BlockRecord[] = [];
   // The hash and txid indexes cover blocks[0 .. indexed) and catch up on use, so loading a chain
@@ -329,7 +340,8 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
   }
 
   function medianTimePast(height: number): number {
-    if (!Number.isSafeInteger(height) || height < 0 || height >= blocks.length) throw new BitcoinChainError(`no block at height ${height}`);
+    if (!Number.isSafeInteger(height) || height < 0 || height >= blocks.length)
+      throw new BitcoinChainError(`no block at height ${height}`);
     const times: number[] = [];
     for (let h = Math.max(0, height - 10); h <= height; h++) times.push(headerOf(blocks[h]!).time);
     times.sort((a, b) => a - b);
@@ -343,7 +355,14 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
     if (pendingUtxos) {
       const list = pendingUtxos;
       pendingUtxos = undefined;
-      for (const u of list) addUtxo({ txid: u.txid, vout: u.vout, height: u.height, coinbase: u.coinbase, output: { value: u.value, scriptPubkey: u.script } });
+      for (const u of list)
+        addUtxo({
+          txid: u.txid,
+          vout: u.vout,
+          height: u.height,
+          coinbase: u.coinbase,
+          output: { value: u.value, scriptPubkey: u.script },
+        });
     }
     return utxoSet;
   }
@@ -408,7 +427,13 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
     return time;
   }
 
-  function buildBlock(height: number, prevHash: Uint8Array, time: number, txs: Transaction[], version: number): BlockRecord {
+  function buildBlock(
+    height: number,
+    prevHash: Uint8Array,
+    time: number,
+    txs: Transaction[],
+    version: number,
+  ): BlockRecord {
     const txids = txs.map(computeTxid);
     const { header, bytes, hash } = mineHeader({
       version,
@@ -451,15 +476,28 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
       fees += entry.fee;
     }
     const txs = selected.map((e) => e.tx);
-    const coinbase = buildCoinbase({ height, value: blockSubsidy(height, state.halvingInterval) + fees, payTo, transactions: txs, tag });
-    const rec = buildBlock(height, parent.hash, nextBlockTime(headerOf(parent).time), [coinbase, ...txs], BLOCK_VERSION);
+    const coinbase = buildCoinbase({
+      height,
+      value: blockSubsidy(height, state.halvingInterval) + fees,
+      payTo,
+      transactions: txs,
+      tag,
+    });
+    const rec = buildBlock(
+      height,
+      parent.hash,
+      nextBlockTime(headerOf(parent).time),
+      [coinbase, ...txs],
+      BLOCK_VERSION,
+    );
     appendRecord(rec);
     connect(rec, rec.txs!);
     return infoOf(rec);
   }
 
   function mine(count: number, coinbaseScript?: Uint8Array): BitcoinBlockInfo[] {
-    if (!Number.isSafeInteger(count) || count < 0) throw new BitcoinChainError(`mine: count must be a non-negative integer, got ${count}`);
+    if (!Number.isSafeInteger(count) || count < 0)
+      throw new BitcoinChainError(`mine: count must be a non-negative integer, got ${count}`);
     if (coinbaseScript !== undefined && !(coinbaseScript instanceof Uint8Array))
       throw new BitcoinChainError('mine: coinbaseScript must be the bytes of an output script');
     const payTo = (coinbaseScript ?? defaultCoinbaseScript).slice();
@@ -493,14 +531,22 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
   function checkContextFree(tx: Transaction, weight: number, baseSize: number): void {
     if (tx.inputs.length === 0) throw new TxRejectedError('bad-txns-vin-empty', 'the transaction has no inputs');
     if (tx.outputs.length === 0) throw new TxRejectedError('bad-txns-vout-empty', 'the transaction has no outputs');
-    if (tx.version < 1 || tx.version > 3) throw new TxRejectedError('version', `transaction version ${tx.version} is not standard (1..3)`);
-    if (weight > MAX_STANDARD_TX_WEIGHT) throw new TxRejectedError('tx-size', `weight ${weight} exceeds the standard limit ${MAX_STANDARD_TX_WEIGHT}`);
-    if (baseSize < 65) throw new TxRejectedError('tx-size-small', `the non-witness size is ${baseSize} bytes, below the minimum of 65`);
+    if (tx.version < 1 || tx.version > 3)
+      throw new TxRejectedError('version', `transaction version ${tx.version} is not standard (1..3)`);
+    if (weight > MAX_STANDARD_TX_WEIGHT)
+      throw new TxRejectedError('tx-size', `weight ${weight} exceeds the standard limit ${MAX_STANDARD_TX_WEIGHT}`);
+    if (baseSize < 65)
+      throw new TxRejectedError('tx-size-small', `the non-witness size is ${baseSize} bytes, below the minimum of 65`);
     let total = 0n;
     tx.outputs.forEach((o, i) => {
-      if (o.value > MAX_MONEY) throw new TxRejectedError('bad-txns-vout-toolarge', `output ${i} pays ${o.value} sats, more than 21 million BTC`);
+      if (o.value > MAX_MONEY)
+        throw new TxRejectedError(
+          'bad-txns-vout-toolarge',
+          `output ${i} pays ${o.value} sats, more than 21 million BTC`,
+        );
       total += o.value;
-      if (total > MAX_MONEY) throw new TxRejectedError('bad-txns-txouttotal-toolarge', 'the outputs add up to more than 21 million BTC');
+      if (total > MAX_MONEY)
+        throw new TxRejectedError('bad-txns-txouttotal-toolarge', 'the outputs add up to more than 21 million BTC');
     });
     if (isCoinbase(tx)) throw new TxRejectedError('coinbase', 'a coinbase transaction cannot be broadcast');
     const seen = new Set<string>();
@@ -508,7 +554,11 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
       if (input.prevVout === 0xffffffff && input.prevTxid.every((b) => b === 0))
         throw new TxRejectedError('bad-txns-prevout-null', `input ${i} spends the null outpoint`);
       const outpoint = outpointKey(key(input.prevTxid), input.prevVout);
-      if (seen.has(outpoint)) throw new TxRejectedError('bad-txns-inputs-duplicate', `input ${i} spends ${displayOutpoint(input.prevTxid, input.prevVout)} a second time`);
+      if (seen.has(outpoint))
+        throw new TxRejectedError(
+          'bad-txns-inputs-duplicate',
+          `input ${i} spends ${displayOutpoint(input.prevTxid, input.prevVout)} a second time`,
+        );
       seen.add(outpoint);
     });
   }
@@ -555,11 +605,17 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
       const coinTime = coin.height < 0 ? tipMtp : medianTimePast(Math.max(coinHeight - 1, 0));
       const minTime = coinTime + value * 512 - 1;
       if (minTime >= tipMtp)
-        throw new TxRejectedError('non-BIP68-final', `input ${index} has a relative time lock until median time ${minTime + 1}; it is ${tipMtp}`);
+        throw new TxRejectedError(
+          'non-BIP68-final',
+          `input ${index} has a relative time lock until median time ${minTime + 1}; it is ${tipMtp}`,
+        );
     } else {
       const minHeight = coinHeight + value - 1;
       if (minHeight >= spendHeight)
-        throw new TxRejectedError('non-BIP68-final', `input ${index} has a relative lock of ${value} blocks; it can be mined at height ${minHeight + 1}`);
+        throw new TxRejectedError(
+          'non-BIP68-final',
+          `input ${index} has a relative lock of ${value} blocks; it can be mined at height ${minHeight + 1}`,
+        );
     }
   }
 
@@ -570,7 +626,11 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
     if (mempoolTxs.has(idKey)) return id; // already accepted: sendrawtransaction answers with the txid
     const confirmedAt = findTx(idKey);
     if (confirmedAt)
-      throw new TxRejectedError('Transaction already in block chain', `${toDisplayHex(id)} is confirmed at height ${confirmedAt[0]}`, RPC_VERIFY_ALREADY_IN_CHAIN);
+      throw new TxRejectedError(
+        'Transaction already in block chain',
+        `${toDisplayHex(id)} is confirmed at height ${confirmedAt[0]}`,
+        RPC_VERIFY_ALREADY_IN_CHAIN,
+      );
     const { weight, vsize, baseSize } = txWeight(tx);
     checkContextFree(tx, weight, baseSize);
     const spendHeight = tipRecord().height + 1;
@@ -588,8 +648,15 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
         );
       const coin = findCoin(prevKey, txin.prevVout);
       if (!coin) {
-        const where = findTx(prevKey) || mempoolTxs.has(prevKey) ? 'is already spent or does not exist' : 'refers to an unknown transaction';
-        throw new TxRejectedError('bad-txns-inputs-missingorspent', `input ${i} (${displayOutpoint(txin.prevTxid, txin.prevVout)}) ${where}`, RPC_VERIFY_ERROR);
+        const where =
+          findTx(prevKey) || mempoolTxs.has(prevKey)
+            ? 'is already spent or does not exist'
+            : 'refers to an unknown transaction';
+        throw new TxRejectedError(
+          'bad-txns-inputs-missingorspent',
+          `input ${i} (${displayOutpoint(txin.prevTxid, txin.prevVout)}) ${where}`,
+          RPC_VERIFY_ERROR,
+        );
       }
       if (coin.coinbase && spendHeight - coin.height < state.coinbaseMaturity)
         throw new TxRejectedError(
@@ -602,10 +669,17 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
     });
     const valueOut = tx.outputs.reduce((a, o) => a + o.value, 0n);
     if (valueIn < valueOut)
-      throw new TxRejectedError('bad-txns-in-belowout', `value in (${formatMoney(valueIn)}) < value out (${formatMoney(valueOut)})`);
+      throw new TxRejectedError(
+        'bad-txns-in-belowout',
+        `value in (${formatMoney(valueIn)}) < value out (${formatMoney(valueOut)})`,
+      );
     const fee = valueIn - valueOut;
     const minFee = BigInt(Math.ceil(vsize * minRelayFeeRate));
-    if (fee < minFee) throw new TxRejectedError('min relay fee not met', `${fee} < ${minFee} (${vsize} vB at ${minRelayFeeRate} sat/vB)`);
+    if (fee < minFee)
+      throw new TxRejectedError(
+        'min relay fee not met',
+        `${fee} < ${minFee} (${vsize} vB at ${minRelayFeeRate} sat/vB)`,
+      );
     verifyInputScripts(tx, prevouts);
 
     mempoolTxs.set(idKey, { txid: id, tx, raw, fee, weight, vsize, prevouts });
@@ -616,11 +690,18 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
   // ------------------------------------------------------------ queries
 
   function toUtxo(e: UtxoEntry): RegtestUtxo {
-    return { txid: e.txid.slice(), vout: e.vout, output: { value: e.output.value, scriptPubkey: e.output.scriptPubkey.slice() }, height: e.height, coinbase: e.coinbase };
+    return {
+      txid: e.txid.slice(),
+      vout: e.vout,
+      output: { value: e.output.value, scriptPubkey: e.output.scriptPubkey.slice() },
+      height: e.height,
+      coinbase: e.coinbase,
+    };
   }
 
   function utxos(scriptPubkey: Uint8Array): RegtestUtxo[] {
-    if (!(scriptPubkey instanceof Uint8Array)) throw new BitcoinChainError('utxos: expected the bytes of an output script');
+    if (!(scriptPubkey instanceof Uint8Array))
+      throw new BitcoinChainError('utxos: expected the bytes of an output script');
     const set = utxoMap();
     const outpoints = utxosByScript.get(key(scriptPubkey));
     if (!outpoints) return [];
@@ -701,7 +782,8 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
   }
 
   function historyOf(scriptPubkey: Uint8Array): ReturnType<RegtestChain['history']> {
-    if (!(scriptPubkey instanceof Uint8Array)) throw new BitcoinChainError('history: expected the bytes of an output script');
+    if (!(scriptPubkey instanceof Uint8Array))
+      throw new BitcoinChainError('history: expected the bytes of an output script');
     indexHistoryTo(tipRecord().height);
     const flat = history.get(key(scriptPubkey)) ?? [];
     const confirmed: { txid: Uint8Array; height: number; index: number }[] = [];
@@ -712,7 +794,9 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
     }
     const pooled: Uint8Array[] = [];
     for (const e of mempoolTxs.values()) {
-      const touches = e.tx.outputs.some((o) => equalBytes(o.scriptPubkey, scriptPubkey)) || e.prevouts.some((p) => equalBytes(p.scriptPubkey, scriptPubkey));
+      const touches =
+        e.tx.outputs.some((o) => equalBytes(o.scriptPubkey, scriptPubkey)) ||
+        e.prevouts.some((p) => equalBytes(p.scriptPubkey, scriptPubkey));
       if (touches) pooled.push(e.txid.slice());
     }
     return { confirmed, mempool: pooled.reverse() };
@@ -723,7 +807,14 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
   function exportChain(): Uint8Array {
     const snapshotUtxos: SnapshotUtxo[] =
       pendingUtxos ??
-      [...utxoSet.values()].map((u) => ({ txid: u.txid, vout: u.vout, height: u.height, coinbase: u.coinbase, value: u.output.value, script: u.output.scriptPubkey }));
+      [...utxoSet.values()].map((u) => ({
+        txid: u.txid,
+        vout: u.vout,
+        height: u.height,
+        coinbase: u.coinbase,
+        value: u.output.value,
+        script: u.output.scriptPubkey,
+      }));
     return encodeSnapshot({
       coinbaseMaturity: state.coinbaseMaturity,
       halvingInterval: state.halvingInterval,
@@ -745,29 +836,60 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
       const parent = height === 0 ? zero : snap.blocks[height - 1]!.hash;
       // header bytes 4..36 are prev_blockhash
       for (let i = 0; i < 32; i++)
-        if (b.raw[4 + i] !== parent[i]) throw new DecodeError(`chain.blocks[${height}]`, `block ${height} does not link to block ${height - 1}`);
-      const rec: BlockRecord = { height, hash: b.hash, raw: b.raw, txTable: b.txTable, header: undefined, txs: undefined };
+        if (b.raw[4 + i] !== parent[i])
+          throw new DecodeError(`chain.blocks[${height}]`, `block ${height} does not link to block ${height - 1}`);
+      const rec: BlockRecord = {
+        height,
+        hash: b.hash,
+        raw: b.raw,
+        txTable: b.txTable,
+        header: undefined,
+        txs: undefined,
+      };
       if (verify) {
         const hash = headerHash(b.raw.subarray(0, HEADER_SIZE));
-        if (!equalBytes(hash, b.hash)) throw new DecodeError(`chain.blocks[${height}]`, `header hashes to ${toDisplayHex(hash)}, the index says ${toDisplayHex(b.hash)}`);
+        if (!equalBytes(hash, b.hash))
+          throw new DecodeError(
+            `chain.blocks[${height}]`,
+            `header hashes to ${toDisplayHex(hash)}, the index says ${toDisplayHex(b.hash)}`,
+          );
         verifyStoredBlock(rec);
         appendRecord(rec);
         const fees = connect(rec, rec.txs!);
         const paid = rec.txs![0]!.outputs.reduce((a, o) => a + o.value, 0n);
         if (height > 0 && paid > blockSubsidy(height, state.halvingInterval) + fees)
-          throw new DecodeError(`chain.blocks[${height}]`, `the coinbase pays ${paid} sats, more than the subsidy plus fees`);
+          throw new DecodeError(
+            `chain.blocks[${height}]`,
+            `the coinbase pays ${paid} sats, more than the subsidy plus fees`,
+          );
       } else appendRecord(rec);
     });
     const tip = tipRecord();
     const tipHash = headerHash(tip.raw.subarray(0, HEADER_SIZE));
-    if (!equalBytes(tipHash, tip.hash)) throw new DecodeError('chain.blocks', `the tip header hashes to ${toDisplayHex(tipHash)}, the index says ${toDisplayHex(tip.hash)}`);
+    if (!equalBytes(tipHash, tip.hash))
+      throw new DecodeError(
+        'chain.blocks',
+        `the tip header hashes to ${toDisplayHex(tipHash)}, the index says ${toDisplayHex(tip.hash)}`,
+      );
     if (verify) {
       if (utxoSet.size !== snap.utxos.length)
-        throw new DecodeError('chain.utxos', `replaying the blocks gives ${utxoSet.size} UTXOs, the file stores ${snap.utxos.length}`);
+        throw new DecodeError(
+          'chain.utxos',
+          `replaying the blocks gives ${utxoSet.size} UTXOs, the file stores ${snap.utxos.length}`,
+        );
       for (const u of snap.utxos) {
         const e = utxoSet.get(outpointKey(key(u.txid), u.vout));
-        if (!e || e.height !== u.height || e.coinbase !== u.coinbase || e.output.value !== u.value || !equalBytes(e.output.scriptPubkey, u.script))
-          throw new DecodeError('chain.utxos', `stored UTXO ${displayOutpoint(u.txid, u.vout)} differs from the one the blocks create`);
+        if (
+          !e ||
+          e.height !== u.height ||
+          e.coinbase !== u.coinbase ||
+          e.output.value !== u.value ||
+          !equalBytes(e.output.scriptPubkey, u.script)
+        )
+          throw new DecodeError(
+            'chain.utxos',
+            `stored UTXO ${displayOutpoint(u.txid, u.vout)} differs from the one the blocks create`,
+          );
       }
     } else pendingUtxos = snap.utxos;
     for (const raw of snap.mempool) {
@@ -849,22 +971,32 @@ function verifyStoredBlock(rec: BlockRecord): void {
   const decoded = decodeBlock(rec.raw, `block ${rec.height}`);
   const header = decoded.header;
   const { target } = decodeCompact(header.bits);
-  if (header.bits !== REGTEST_BITS || !hashMeetsTarget(rec.hash, target)) throw new DecodeError(where, 'the header does not meet the regtest target');
+  if (header.bits !== REGTEST_BITS || !hashMeetsTarget(rec.hash, target))
+    throw new DecodeError(where, 'the header does not meet the regtest target');
   const txids = decoded.transactions.map(computeTxid);
   if (!equalBytes(buildTxTable(txids, decoded.txRanges), rec.txTable))
     throw new DecodeError(where, 'the stored txids or transaction offsets do not match the block');
-  if (!equalBytes(txMerkleRoot(txids), header.merkleRoot)) throw new DecodeError(where, 'the merkle root does not match the transactions');
+  if (!equalBytes(txMerkleRoot(txids), header.merkleRoot))
+    throw new DecodeError(where, 'the merkle root does not match the transactions');
   const coinbase = decoded.transactions[0]!;
   if (!isCoinbase(coinbase)) throw new DecodeError(where, 'the first transaction is not a coinbase');
   const push = coinbase.inputs[0]!.scriptSig;
   const expectHeight = scriptPushInt(rec.height);
-  if (!expectHeight.every((b, i) => push[i] === b)) throw new DecodeError(where, `the coinbase does not start with the BIP34 height ${rec.height}`);
+  if (!expectHeight.every((b, i) => push[i] === b))
+    throw new DecodeError(where, `the coinbase does not start with the BIP34 height ${rec.height}`);
   const others = decoded.transactions.slice(1);
   if (others.some(usesWitnessSerialization)) {
-    const rebuilt = buildCoinbase({ height: rec.height, value: 0n, payTo: new Uint8Array(0), transactions: others, tag: new Uint8Array(0) });
+    const rebuilt = buildCoinbase({
+      height: rec.height,
+      value: 0n,
+      payTo: new Uint8Array(0),
+      transactions: others,
+      tag: new Uint8Array(0),
+    });
     const want = findWitnessCommitment(rebuilt)!;
     const got = findWitnessCommitment(coinbase);
-    if (!got || !equalBytes(got, want)) throw new DecodeError(where, 'the block has witness transactions but no valid witness commitment');
+    if (!got || !equalBytes(got, want))
+      throw new DecodeError(where, 'the block has witness transactions but no valid witness commitment');
   }
   rec.txs = decoded.transactions;
 }

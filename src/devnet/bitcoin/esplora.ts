@@ -54,13 +54,24 @@ class HttpError extends Error {
 }
 
 const text = (body: string, status = 200): EsploraResponse => ({ status, contentType: 'text/plain', body });
-const json = (value: unknown): EsploraResponse => ({ status: 200, contentType: 'application/json', body: JSON.stringify(value) });
+const json = (value: unknown): EsploraResponse => ({
+  status: 200,
+  contentType: 'application/json',
+  body: JSON.stringify(value),
+});
 const bytes = (body: Uint8Array): EsploraResponse => ({ status: 200, contentType: 'application/octet-stream', body });
 
 /** A display-hex hash from the path, as rust-bitcoin's `from_str` accepts it. */
 function parseHash(s: string): Uint8Array {
   if (!HASH_HEX.test(s)) throw new HttpError(400, 'Invalid hex string');
-  return reverse(Uint8Array.from(s.toLowerCase().match(/../g)!.map((b) => parseInt(b, 16))));
+  return reverse(
+    Uint8Array.from(
+      s
+        .toLowerCase()
+        .match(/../g)!
+        .map((b) => parseInt(b, 16)),
+    ),
+  );
 }
 
 function parseHeight(s: string): number {
@@ -93,11 +104,20 @@ function txOutValue(o: TxOut): Record<string, unknown> {
 
 function statusOf(block: BitcoinBlockInfo | undefined): Record<string, unknown> {
   if (!block) return { confirmed: false };
-  return { confirmed: true, block_height: block.height, block_hash: toDisplayHex(block.hash), block_time: block.header.time };
+  return {
+    confirmed: true,
+    block_height: block.height,
+    block_hash: toDisplayHex(block.hash),
+    block_time: block.header.time,
+  };
 }
 
 /** Blockstream electrs `TransactionValue`. */
-export function transactionValue(chain: RegtestChain, tx: Transaction, block: BitcoinBlockInfo | undefined): Record<string, unknown> {
+export function transactionValue(
+  chain: RegtestChain,
+  tx: Transaction,
+  block: BitcoinBlockInfo | undefined,
+): Record<string, unknown> {
   const coinbase = isCoinbase(tx);
   let fee = 0n;
   const vin = tx.inputs.map((input) => {
@@ -145,7 +165,11 @@ function blockByHashOr404(chain: RegtestChain, hashText: string): BitcoinBlockIn
   return block;
 }
 
-function addressTxs(chain: RegtestChain, script: Uint8Array, opts: { mempool: boolean; lastSeen?: string }): Record<string, unknown>[] {
+function addressTxs(
+  chain: RegtestChain,
+  script: Uint8Array,
+  opts: { mempool: boolean; lastSeen?: string },
+): Record<string, unknown>[] {
   const h = chain.history(script);
   const out: Record<string, unknown>[] = [];
   if (opts.mempool)
@@ -175,7 +199,8 @@ function addressUtxos(chain: RegtestChain, script: Uint8Array): Record<string, u
     value: Number(u.output.value),
   }));
   const spentInMempool = new Set<string>();
-  for (const e of chain.mempool()) for (const i of e.tx.inputs) spentInMempool.add(`${bytesToHex(i.prevTxid)}:${i.prevVout}`);
+  for (const e of chain.mempool())
+    for (const i of e.tx.inputs) spentInMempool.add(`${bytesToHex(i.prevTxid)}:${i.prevVout}`);
   for (const e of chain.mempool())
     e.tx.outputs.forEach((o, vout) => {
       if (bytesToHex(o.scriptPubkey) === bytesToHex(script) && !spentInMempool.has(`${bytesToHex(e.txid)}:${vout}`))
@@ -199,13 +224,21 @@ function broadcastHex(chain: RegtestChain, body: Uint8Array): EsploraResponse {
     return text(toDisplayHex(id));
   } catch (err) {
     if (err instanceof TxRejectedError)
-      throw new HttpError(400, `sendrawtransaction RPC error: ${JSON.stringify({ code: err.rpcCode, message: err.rpcMessage })}`);
+      throw new HttpError(
+        400,
+        `sendrawtransaction RPC error: ${JSON.stringify({ code: err.rpcCode, message: err.rpcMessage })}`,
+      );
     throw err;
   }
 }
 
 /** Route one request. Pure apart from `POST /tx` (which broadcasts); never throws. */
-export function handleEsploraRequest(chain: RegtestChain, method: string, url: string, body: Uint8Array = new Uint8Array(0)): EsploraResponse {
+export function handleEsploraRequest(
+  chain: RegtestChain,
+  method: string,
+  url: string,
+  body: Uint8Array = new Uint8Array(0),
+): EsploraResponse {
   const pathname = url.split('?')[0]!.split('#')[0]!;
   try {
     return route(chain, method, pathname, body);
@@ -240,7 +273,8 @@ function route(chain: RegtestChain, method: string, pathname: string, body: Uint
   }
   if (a === 'block' && len === 3) {
     if (c === 'header') return text(bytesToHex(encodeHeader(blockByHashOr404(chain, b!).header)));
-    if (c === 'txids') return json(blockByHashOr404(chain, b!).transactions.map((tx) => toDisplayHex(computeTxidCached(tx))));
+    if (c === 'txids')
+      return json(blockByHashOr404(chain, b!).transactions.map((tx) => toDisplayHex(computeTxidCached(tx))));
     if (c === 'raw') {
       const raw = chain.rawBlock(parseHash(b!));
       if (!raw) throw new HttpError(404, 'Block not found');
@@ -313,7 +347,10 @@ function send(res: ServerResponse, r: EsploraResponse): void {
 }
 
 /** Serve the REST subset on 127.0.0.1 (`port` 0 = any free port). */
-export async function serveEsplora(chain: RegtestChain, opts: { port: number }): Promise<{ url: string; close(): Promise<void> }> {
+export async function serveEsplora(
+  chain: RegtestChain,
+  opts: { port: number },
+): Promise<{ url: string; close(): Promise<void> }> {
   const port = opts.port;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0..65535, got ${port}`);
   const server = createServer((req, res) => {
@@ -321,7 +358,11 @@ export async function serveEsplora(chain: RegtestChain, opts: { port: number }):
       .then((body) => {
         if (body === 'too-large') return send(res, text('Request body too large', 413));
         if (req.method === 'OPTIONS') {
-          res.writeHead(204, { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Content-Type' });
+          res.writeHead(204, {
+            'Access-Control-Allow-Origin': '*',
+            'Access-Control-Allow-Methods': 'GET, POST',
+            'Access-Control-Allow-Headers': 'Content-Type',
+          });
           return res.end();
         }
         send(res, handleEsploraRequest(chain, req.method ?? 'GET', req.url ?? '/', body));

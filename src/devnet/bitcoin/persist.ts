@@ -60,7 +60,8 @@ export function encodeSnapshot(s: ChainSnapshot): Uint8Array {
   const blobLength = s.blocks.reduce((a, b) => a + b.raw.length, 0);
   const utxoBytes = s.utxos.reduce((a, u) => a + 32 + 4 + 4 + 1 + 8 + 4 + u.script.length, 0);
   const mempoolBytes = s.mempool.reduce((a, m) => a + 4 + m.length, 0);
-  const total = HEAD + s.blocks.length * BLOCK_ENTRY + txCount * TX_ENTRY + utxoBytes + mempoolBytes + blobLength + CHECKSUM;
+  const total =
+    HEAD + s.blocks.length * BLOCK_ENTRY + txCount * TX_ENTRY + utxoBytes + mempoolBytes + blobLength + CHECKSUM;
   const out = new Uint8Array(total);
   const dv = new DataView(out.buffer);
   let at = 0;
@@ -126,18 +127,25 @@ function checksum(data: Uint8Array): Uint8Array {
  */
 export function decodeSnapshot(input: Uint8Array): ChainSnapshot {
   if (!(input instanceof Uint8Array)) throw new DecodeError('chain', 'expected the bytes of an exported chain');
-  if (input.length < HEAD + CHECKSUM) throw new DecodeError('chain@0', `truncated: ${input.length} bytes cannot hold an exported chain`);
+  if (input.length < HEAD + CHECKSUM)
+    throw new DecodeError('chain@0', `truncated: ${input.length} bytes cannot hold an exported chain`);
   const magicText = String.fromCharCode(...input.subarray(0, 8));
-  if (magicText !== SNAPSHOT_MAGIC) throw new DecodeError('chain@0', `not an exported regtest chain (magic ${JSON.stringify(magicText)}, expected ${SNAPSHOT_MAGIC})`);
+  if (magicText !== SNAPSHOT_MAGIC)
+    throw new DecodeError(
+      'chain@0',
+      `not an exported regtest chain (magic ${JSON.stringify(magicText)}, expected ${SNAPSHOT_MAGIC})`,
+    );
   const body = input.length - CHECKSUM;
   const sum = checksum(input.subarray(0, body));
   for (let i = 0; i < CHECKSUM; i++)
-    if (sum[i] !== input[body + i]) throw new DecodeError(`chain@${body}`, 'checksum mismatch: the file is corrupt or truncated');
+    if (sum[i] !== input[body + i])
+      throw new DecodeError(`chain@${body}`, 'checksum mismatch: the file is corrupt or truncated');
   const bytes = input.slice(0, body);
   const dv = new DataView(bytes.buffer);
   let at = 0;
   const need = (n: number, what: string): void => {
-    if (at + n > bytes.length) throw new DecodeError(`chain@${at}`, `truncated: need ${n} bytes for ${what}, have ${bytes.length - at}`);
+    if (at + n > bytes.length)
+      throw new DecodeError(`chain@${at}`, `truncated: need ${n} bytes for ${what}, have ${bytes.length - at}`);
   };
   const u32 = (what: string): number => {
     need(4, what);
@@ -147,7 +155,8 @@ export function decodeSnapshot(input: Uint8Array): ChainSnapshot {
   };
   at = 8;
   const version = u32('version');
-  if (version !== SNAPSHOT_VERSION) throw new DecodeError('chain@8', `unsupported format version ${version} (this code reads ${SNAPSHOT_VERSION})`);
+  if (version !== SNAPSHOT_VERSION)
+    throw new DecodeError('chain@8', `unsupported format version ${version} (this code reads ${SNAPSHOT_VERSION})`);
   const coinbaseMaturity = u32('coinbase maturity');
   const halvingInterval = u32('halving interval');
   const blockCount = u32('block count');
@@ -160,7 +169,8 @@ export function decodeSnapshot(input: Uint8Array): ChainSnapshot {
   if (halvingInterval === 0) throw new DecodeError('chain', 'halving interval 0');
   need(blockCount * BLOCK_ENTRY + txCount * TX_ENTRY, 'the block and transaction tables');
   const blobStart = bytes.length - blobLength;
-  if (blobLength > bytes.length || blobStart < at) throw new DecodeError('chain', `blob length ${blobLength} does not fit the ${bytes.length}-byte file`);
+  if (blobLength > bytes.length || blobStart < at)
+    throw new DecodeError('chain', `blob length ${blobLength} does not fit the ${bytes.length}-byte file`);
 
   const blocks: SnapshotBlock[] = new Array(blockCount);
   const txCounts = new Uint32Array(blockCount);
@@ -170,23 +180,34 @@ export function decodeSnapshot(input: Uint8Array): ChainSnapshot {
     const offset = u32('block offset');
     const length = u32('block length');
     txCounts[i] = u32('block transaction count');
-    if (offset + length > blobLength || length < 81) throw new DecodeError(`chain.blocks[${i}]`, `block bytes [${offset}, +${length}) outside the blob or too short`);
-    blocks[i] = { hash, raw: bytes.subarray(blobStart + offset, blobStart + offset + length), txTable: bytes.subarray(0, 0) };
+    if (offset + length > blobLength || length < 81)
+      throw new DecodeError(`chain.blocks[${i}]`, `block bytes [${offset}, +${length}) outside the blob or too short`);
+    blocks[i] = {
+      hash,
+      raw: bytes.subarray(blobStart + offset, blobStart + offset + length),
+      txTable: bytes.subarray(0, 0),
+    };
   }
   let seen = 0;
   for (let i = 0; i < blockCount; i++) {
     const b = blocks[i]!;
     const n = txCounts[i]!;
-    if (n === 0 || seen + n > txCount) throw new DecodeError(`chain.blocks[${i}]`, `transaction count ${n} is inconsistent with the table (${txCount} in total)`);
+    if (n === 0 || seen + n > txCount)
+      throw new DecodeError(
+        `chain.blocks[${i}]`,
+        `transaction count ${n} is inconsistent with the table (${txCount} in total)`,
+      );
     seen += n;
     b.txTable = bytes.subarray(at, at + n * TX_ENTRY);
     for (let k = 0; k < n; k++, at += TX_ENTRY) {
       const off = dv.getUint32(at + 32, true);
       const len = dv.getUint32(at + 36, true);
-      if (off < 81 || off + len > b.raw.length) throw new DecodeError(`chain.blocks[${i}].tx[${k}]`, `transaction bytes [${off}, +${len}) outside the block`);
+      if (off < 81 || off + len > b.raw.length)
+        throw new DecodeError(`chain.blocks[${i}].tx[${k}]`, `transaction bytes [${off}, +${len}) outside the block`);
     }
   }
-  if (seen !== txCount) throw new DecodeError('chain', `the block table lists ${seen} transactions, the header says ${txCount}`);
+  if (seen !== txCount)
+    throw new DecodeError('chain', `the block table lists ${seen} transactions, the header says ${txCount}`);
 
   need(utxoCount * 53 + mempoolCount * 4, 'the UTXO and mempool tables');
   const utxos: SnapshotUtxo[] = new Array(utxoCount);
@@ -211,6 +232,7 @@ export function decodeSnapshot(input: Uint8Array): ChainSnapshot {
     mempool[i] = bytes.subarray(at, at + len);
     at += len;
   }
-  if (at !== blobStart) throw new DecodeError(`chain@${at}`, `${blobStart - at} unexpected bytes before the block data`);
+  if (at !== blobStart)
+    throw new DecodeError(`chain@${at}`, `${blobStart - at} unexpected bytes before the block data`);
   return { coinbaseMaturity, halvingInterval, blocks, utxos, mempool };
 }

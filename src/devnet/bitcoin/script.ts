@@ -82,9 +82,17 @@ export function classifyScript(s: Uint8Array): OutputKind {
   if (s.length === 22 && s[0] === OP_0 && s[1] === 20) return { kind: 'p2wpkh', program: s.subarray(2) };
   if (s.length === 34 && s[0] === OP_0 && s[1] === 32) return { kind: 'p2wsh', program: s.subarray(2) };
   if (s.length === 34 && s[0] === OP_1 && s[1] === 32) return { kind: 'p2tr', program: s.subarray(2) };
-  if (s.length === 25 && s[0] === OP_DUP && s[1] === OP_HASH160 && s[2] === 20 && s[23] === OP_EQUALVERIFY && s[24] === OP_CHECKSIG)
+  if (
+    s.length === 25 &&
+    s[0] === OP_DUP &&
+    s[1] === OP_HASH160 &&
+    s[2] === 20 &&
+    s[23] === OP_EQUALVERIFY &&
+    s[24] === OP_CHECKSIG
+  )
     return { kind: 'p2pkh', hash: s.subarray(3, 23) };
-  if (s.length === 23 && s[0] === OP_HASH160 && s[1] === 20 && s[22] === OP_EQUAL) return { kind: 'p2sh', hash: s.subarray(2, 22) };
+  if (s.length === 23 && s[0] === OP_HASH160 && s[1] === 20 && s[22] === OP_EQUAL)
+    return { kind: 'p2sh', hash: s.subarray(2, 22) };
   if (s.length > 0 && s[0] === OP_RETURN) return { kind: 'op_return' };
   return { kind: 'other' };
 }
@@ -110,7 +118,10 @@ function witnessProgram(s: Uint8Array): { version: number; program: Uint8Array }
 export function esploraScriptType(s: Uint8Array): string {
   if (s.length === 0) return 'empty';
   if (s[0] === OP_RETURN) return 'op_return';
-  if ((s.length === 67 && s[0] === 0x41 && s[66] === OP_CHECKSIG) || (s.length === 35 && s[0] === 0x21 && s[34] === OP_CHECKSIG))
+  if (
+    (s.length === 67 && s[0] === 0x41 && s[66] === OP_CHECKSIG) ||
+    (s.length === 35 && s[0] === 0x21 && s[34] === OP_CHECKSIG)
+  )
     return 'p2pk';
   const c = classifyScript(s);
   switch (c.kind) {
@@ -153,16 +164,95 @@ const NAMES: string[] = (() => {
   names[0x50] = 'OP_RESERVED';
   for (let i = 1; i <= 16; i++) names[0x50 + i] = `OP_PUSHNUM_${i}`;
   const rest = [
-    'OP_NOP', 'OP_VER', 'OP_IF', 'OP_NOTIF', 'OP_VERIF', 'OP_VERNOTIF', 'OP_ELSE', 'OP_ENDIF', 'OP_VERIFY', 'OP_RETURN',
-    'OP_TOALTSTACK', 'OP_FROMALTSTACK', 'OP_2DROP', 'OP_2DUP', 'OP_3DUP', 'OP_2OVER', 'OP_2ROT', 'OP_2SWAP', 'OP_IFDUP',
-    'OP_DEPTH', 'OP_DROP', 'OP_DUP', 'OP_NIP', 'OP_OVER', 'OP_PICK', 'OP_ROLL', 'OP_ROT', 'OP_SWAP', 'OP_TUCK', 'OP_CAT',
-    'OP_SUBSTR', 'OP_LEFT', 'OP_RIGHT', 'OP_SIZE', 'OP_INVERT', 'OP_AND', 'OP_OR', 'OP_XOR', 'OP_EQUAL', 'OP_EQUALVERIFY',
-    'OP_RESERVED1', 'OP_RESERVED2', 'OP_1ADD', 'OP_1SUB', 'OP_2MUL', 'OP_2DIV', 'OP_NEGATE', 'OP_ABS', 'OP_NOT',
-    'OP_0NOTEQUAL', 'OP_ADD', 'OP_SUB', 'OP_MUL', 'OP_DIV', 'OP_MOD', 'OP_LSHIFT', 'OP_RSHIFT', 'OP_BOOLAND', 'OP_BOOLOR',
-    'OP_NUMEQUAL', 'OP_NUMEQUALVERIFY', 'OP_NUMNOTEQUAL', 'OP_LESSTHAN', 'OP_GREATERTHAN', 'OP_LESSTHANOREQUAL',
-    'OP_GREATERTHANOREQUAL', 'OP_MIN', 'OP_MAX', 'OP_WITHIN', 'OP_RIPEMD160', 'OP_SHA1', 'OP_SHA256', 'OP_HASH160',
-    'OP_HASH256', 'OP_CODESEPARATOR', 'OP_CHECKSIG', 'OP_CHECKSIGVERIFY', 'OP_CHECKMULTISIG', 'OP_CHECKMULTISIGVERIFY',
-    'OP_NOP1', 'OP_CLTV', 'OP_CSV', 'OP_NOP4', 'OP_NOP5', 'OP_NOP6', 'OP_NOP7', 'OP_NOP8', 'OP_NOP9', 'OP_NOP10',
+    'OP_NOP',
+    'OP_VER',
+    'OP_IF',
+    'OP_NOTIF',
+    'OP_VERIF',
+    'OP_VERNOTIF',
+    'OP_ELSE',
+    'OP_ENDIF',
+    'OP_VERIFY',
+    'OP_RETURN',
+    'OP_TOALTSTACK',
+    'OP_FROMALTSTACK',
+    'OP_2DROP',
+    'OP_2DUP',
+    'OP_3DUP',
+    'OP_2OVER',
+    'OP_2ROT',
+    'OP_2SWAP',
+    'OP_IFDUP',
+    'OP_DEPTH',
+    'OP_DROP',
+    'OP_DUP',
+    'OP_NIP',
+    'OP_OVER',
+    'OP_PICK',
+    'OP_ROLL',
+    'OP_ROT',
+    'OP_SWAP',
+    'OP_TUCK',
+    'OP_CAT',
+    'OP_SUBSTR',
+    'OP_LEFT',
+    'OP_RIGHT',
+    'OP_SIZE',
+    'OP_INVERT',
+    'OP_AND',
+    'OP_OR',
+    'OP_XOR',
+    'OP_EQUAL',
+    'OP_EQUALVERIFY',
+    'OP_RESERVED1',
+    'OP_RESERVED2',
+    'OP_1ADD',
+    'OP_1SUB',
+    'OP_2MUL',
+    'OP_2DIV',
+    'OP_NEGATE',
+    'OP_ABS',
+    'OP_NOT',
+    'OP_0NOTEQUAL',
+    'OP_ADD',
+    'OP_SUB',
+    'OP_MUL',
+    'OP_DIV',
+    'OP_MOD',
+    'OP_LSHIFT',
+    'OP_RSHIFT',
+    'OP_BOOLAND',
+    'OP_BOOLOR',
+    'OP_NUMEQUAL',
+    'OP_NUMEQUALVERIFY',
+    'OP_NUMNOTEQUAL',
+    'OP_LESSTHAN',
+    'OP_GREATERTHAN',
+    'OP_LESSTHANOREQUAL',
+    'OP_GREATERTHANOREQUAL',
+    'OP_MIN',
+    'OP_MAX',
+    'OP_WITHIN',
+    'OP_RIPEMD160',
+    'OP_SHA1',
+    'OP_SHA256',
+    'OP_HASH160',
+    'OP_HASH256',
+    'OP_CODESEPARATOR',
+    'OP_CHECKSIG',
+    'OP_CHECKSIGVERIFY',
+    'OP_CHECKMULTISIG',
+    'OP_CHECKMULTISIGVERIFY',
+    'OP_NOP1',
+    'OP_CLTV',
+    'OP_CSV',
+    'OP_NOP4',
+    'OP_NOP5',
+    'OP_NOP6',
+    'OP_NOP7',
+    'OP_NOP8',
+    'OP_NOP9',
+    'OP_NOP10',
     'OP_CHECKSIGADD',
   ];
   rest.forEach((name, i) => (names[0x61 + i] = name));

@@ -99,16 +99,26 @@ class SighashContext {
       }
       return all[index]!;
     }
-    return this.signer().preimageWitnessV1(index, this.scripts, hashType, this.amounts, -1, leafScript, TAPSCRIPT_LEAF_VERSION);
+    return this.signer().preimageWitnessV1(
+      index,
+      this.scripts,
+      hashType,
+      this.amounts,
+      -1,
+      leafScript,
+      TAPSCRIPT_LEAF_VERSION,
+    );
   }
 }
 
 /** BIP341 hash types: DEFAULT (only as a 64-byte signature), ALL, NONE, SINGLE, each |ANYONECANPAY. */
 function schnorrHashType(sig: Uint8Array, tx: Transaction, index: number): number {
   if (sig.length === 64) return 0;
-  if (sig.length !== 65) fail(index, `Invalid Schnorr signature size (${sig.length} bytes; expected 64, or 65 with a sighash byte)`);
+  if (sig.length !== 65)
+    fail(index, `Invalid Schnorr signature size (${sig.length} bytes; expected 64, or 65 with a sighash byte)`);
   const ht = sig[64]!;
-  if (ht === 0 || !isDefinedHashType(ht)) fail(index, `Invalid Schnorr signature hash type 0x${ht.toString(16).padStart(2, '0')}`);
+  if (ht === 0 || !isDefinedHashType(ht))
+    fail(index, `Invalid Schnorr signature hash type 0x${ht.toString(16).padStart(2, '0')}`);
   if ((ht & 3) === 3 && index >= tx.outputs.length)
     fail(index, 'SIGHASH_SINGLE with no output at the same index has no BIP341 digest');
   return ht;
@@ -116,14 +126,18 @@ function schnorrHashType(sig: Uint8Array, tx: Transaction, index: number): numbe
 
 function verifyP2wpkh(ctx: SighashContext, tx: Transaction, index: number, program: Uint8Array): void {
   const witness = tx.inputs[index]!.witness;
-  if (witness.length !== 2) fail(index, `Witness program hash mismatch (a P2WPKH spend has 2 witness elements, got ${witness.length})`);
+  if (witness.length !== 2)
+    fail(index, `Witness program hash mismatch (a P2WPKH spend has 2 witness elements, got ${witness.length})`);
   const [sig, pubkey] = witness as [Uint8Array, Uint8Array];
   if (pubkey.length !== 33 || (pubkey[0] !== 0x02 && pubkey[0] !== 0x03))
     refuse(index, 'Using non-compressed keys in segwit (P2WPKH needs a 33-byte compressed public key)');
-  if (!equalBytes(hash160(pubkey), program)) fail(index, 'Witness program hash mismatch (hash160 of the witness key is not the P2WPKH program)');
-  if (sig.length < 9) fail(index, 'Signature must be zero for failed CHECK(MULTI)SIG operation (the signature is empty or too short)');
+  if (!equalBytes(hash160(pubkey), program))
+    fail(index, 'Witness program hash mismatch (hash160 of the witness key is not the P2WPKH program)');
+  if (sig.length < 9)
+    fail(index, 'Signature must be zero for failed CHECK(MULTI)SIG operation (the signature is empty or too short)');
   const hashType = sig[sig.length - 1]!;
-  if (!isDefinedHashType(hashType)) refuse(index, `Signature hash type missing or not understood (0x${hashType.toString(16)})`);
+  if (!isDefinedHashType(hashType))
+    refuse(index, `Signature hash type missing or not understood (0x${hashType.toString(16)})`);
   const digest = ctx.segwitV0(index, p2pkhScript(program), hashType);
   let ok = false;
   try {
@@ -131,7 +145,11 @@ function verifyP2wpkh(ctx: SighashContext, tx: Transaction, index: number, progr
   } catch {
     fail(index, 'Non-canonical DER signature');
   }
-  if (!ok) fail(index, 'Signature must be zero for failed CHECK(MULTI)SIG operation (the ECDSA signature does not verify for the BIP143 digest)');
+  if (!ok)
+    fail(
+      index,
+      'Signature must be zero for failed CHECK(MULTI)SIG operation (the ECDSA signature does not verify for the BIP143 digest)',
+    );
 }
 
 function verifyTaprootKeyPath(ctx: SighashContext, tx: Transaction, index: number, outputKey: Uint8Array): void {
@@ -163,7 +181,10 @@ export function parseMultisigLeaf(script: Uint8Array): { xOnlyKeys: Uint8Array[]
   // Canonical form only: rebuilding the leaf from its keys must give the same bytes.
   let rebuilt: Uint8Array;
   try {
-    rebuilt = createFederation(xOnlyKeys.map((x) => concatBytes(Uint8Array.of(0x02), x)), threshold).script;
+    rebuilt = createFederation(
+      xOnlyKeys.map((x) => concatBytes(Uint8Array.of(0x02), x)),
+      threshold,
+    ).script;
   } catch {
     return null;
   }
@@ -187,7 +208,8 @@ function verifyTaprootScriptPath(ctx: SighashContext, tx: Transaction, index: nu
   if (control.length < 33 || control.length > 33 + 128 * 32 || (control.length - 33) % 32 !== 0)
     fail(index, `Invalid Taproot control block size (${control.length} bytes)`);
   const leafVersion = control[0]! & 0xfe;
-  if (leafVersion !== TAPSCRIPT_LEAF_VERSION) refuse(index, `unknown taproot leaf version 0x${leafVersion.toString(16)} (only tapscript 0xc0 is supported)`);
+  if (leafVersion !== TAPSCRIPT_LEAF_VERSION)
+    refuse(index, `unknown taproot leaf version 0x${leafVersion.toString(16)} (only tapscript 0xc0 is supported)`);
   const internalKey = control.subarray(1, 33);
   let root = tapLeafHash(script, leafVersion);
   for (let at = 33; at < control.length; at += 32) root = tapBranch(root, control.subarray(at, at + 32));
@@ -202,11 +224,17 @@ function verifyTaprootScriptPath(ctx: SighashContext, tx: Transaction, index: nu
 
   const leaf = parseMultisigLeaf(script);
   if (!leaf)
-    refuse(index, 'unsupported tapscript: the devnet chain only executes the federation multisig leaf (<x0> CHECKSIG <x1> CHECKSIGADD ... <k> GREATERTHANOREQUAL)');
+    refuse(
+      index,
+      'unsupported tapscript: the devnet chain only executes the federation multisig leaf (<x0> CHECKSIG <x1> CHECKSIGADD ... <k> GREATERTHANOREQUAL)',
+    );
   const n = leaf.xOnlyKeys.length;
   const stack = witness.slice(0, -2);
   if (stack.length !== n)
-    fail(index, `the ${leaf.threshold}-of-${n} federation leaf takes exactly ${n} stack elements (a signature or empty per key), got ${stack.length}`);
+    fail(
+      index,
+      `the ${leaf.threshold}-of-${n} federation leaf takes exactly ${n} stack elements (a signature or empty per key), got ${stack.length}`,
+    );
   let valid = 0;
   for (let j = 0; j < n; j++) {
     const sig = stack[j]!;
@@ -221,7 +249,10 @@ function verifyTaprootScriptPath(ctx: SighashContext, tx: Transaction, index: nu
     valid++;
   }
   if (valid < leaf.threshold)
-    fail(index, `Script evaluated without error but finished with a false/empty top stack element (${valid} of the required ${leaf.threshold} signatures)`);
+    fail(
+      index,
+      `Script evaluated without error but finished with a false/empty top stack element (${valid} of the required ${leaf.threshold} signatures)`,
+    );
 }
 
 /**
@@ -238,11 +269,13 @@ export function verifyInputScripts(tx: Transaction, prevouts: readonly TxOut[]):
         index,
         `spends a ${c.kind === 'other' ? 'non-standard' : c.kind} output; the devnet chain verifies only P2WPKH, P2TR key-path and the federation's P2TR script-path spends`,
       );
-    if (input.scriptSig.length !== 0) fail(index, 'Witness requires empty scriptSig (native segwit spends carry everything in the witness)');
+    if (input.scriptSig.length !== 0)
+      fail(index, 'Witness requires empty scriptSig (native segwit spends carry everything in the witness)');
     const witness = input.witness;
     if (witness.length === 0) fail(index, 'Witness program was passed an empty witness');
     if (c.kind === 'p2wpkh') return verifyP2wpkh(ctx, tx, index, c.program);
-    if (witness.length >= 2 && witness[witness.length - 1]![0] === ANNEX_TAG) refuse(index, 'taproot annexes are not supported');
+    if (witness.length >= 2 && witness[witness.length - 1]![0] === ANNEX_TAG)
+      refuse(index, 'taproot annexes are not supported');
     if (witness.length === 1) return verifyTaprootKeyPath(ctx, tx, index, c.program);
     return verifyTaprootScriptPath(ctx, tx, index, c.program);
   });

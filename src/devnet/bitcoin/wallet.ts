@@ -69,7 +69,12 @@ export interface BitcoinWallet {
    * `allowUnrecognised`) when `parsePegIn` would not recognise the result, e.g. an address whose
    * 20 bytes happen to be valid UTF-8.
    */
-  pegIn(evmAddress: Hex | string, sats: bigint, federationAddress: string, opts?: { feeRate?: number; allowUnrecognised?: boolean }): SentTransaction;
+  pegIn(
+    evmAddress: Hex | string,
+    sats: bigint,
+    federationAddress: string,
+    opts?: { feeRate?: number; allowUnrecognised?: boolean },
+  ): SentTransaction;
   /** Mine `count` blocks paying this wallet. */
   mine(count: number): BitcoinBlockInfo[];
 }
@@ -84,23 +89,31 @@ const DERIVATION_TAG = 'alys-light/devnet/bitcoin-wallet/v1/';
 function deriveSecretKey(seed: Uint8Array, purpose: string): Uint8Array {
   const prefix = concatBytes(new TextEncoder().encode(DERIVATION_TAG + purpose), Uint8Array.of(0), seed);
   for (let counter = 0; ; counter++) {
-    const key = sha256(concatBytes(prefix, Uint8Array.of(counter >>> 24, (counter >>> 16) & 0xff, (counter >>> 8) & 0xff, counter & 0xff)));
+    const key = sha256(
+      concatBytes(
+        prefix,
+        Uint8Array.of(counter >>> 24, (counter >>> 16) & 0xff, (counter >>> 8) & 0xff, counter & 0xff),
+      ),
+    );
     if (secp256k1.utils.isValidSecretKey(key)) return key;
   }
 }
 
 function seedBytes(seed: string | Uint8Array): Uint8Array {
   const bytes = typeof seed === 'string' ? new TextEncoder().encode(seed) : seed;
-  if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw new BitcoinChainError('createWallet: the seed must be a non-empty string or byte array');
+  if (!(bytes instanceof Uint8Array) || bytes.length === 0)
+    throw new BitcoinChainError('createWallet: the seed must be a non-empty string or byte array');
   return bytes;
 }
 
 function checkSats(sats: bigint, what: string): void {
-  if (typeof sats !== 'bigint' || sats <= 0n) throw new BitcoinChainError(`${what} must be a positive bigint amount of sats, got ${String(sats)}`);
+  if (typeof sats !== 'bigint' || sats <= 0n)
+    throw new BitcoinChainError(`${what} must be a positive bigint amount of sats, got ${String(sats)}`);
 }
 
 function checkFeeRate(rate: number): number {
-  if (typeof rate !== 'number' || !(rate >= 1) || !Number.isFinite(rate)) throw new BitcoinChainError(`feeRate must be a number >= 1 sat/vB, got ${rate}`);
+  if (typeof rate !== 'number' || !(rate >= 1) || !Number.isFinite(rate))
+    throw new BitcoinChainError(`feeRate must be a number >= 1 sat/vB, got ${rate}`);
   return rate;
 }
 
@@ -127,7 +140,8 @@ export function createWallet(chain: RegtestChain, seed: string | Uint8Array, opt
   const wpkhScript = Uint8Array.from(wpkhPay.script);
   const trScript = Uint8Array.from(trPay.script);
 
-  const kindOf = (script: Uint8Array): 'p2wpkh' | 'p2tr' => (bytesToHex(script) === bytesToHex(wpkhScript) ? 'p2wpkh' : 'p2tr');
+  const kindOf = (script: Uint8Array): 'p2wpkh' | 'p2tr' =>
+    bytesToHex(script) === bytesToHex(wpkhScript) ? 'p2wpkh' : 'p2tr';
 
   function spendable(): RegtestUtxo[] {
     return [...chain.spendableUtxos(wpkhScript), ...chain.spendableUtxos(trScript)];
@@ -165,10 +179,12 @@ export function createWallet(chain: RegtestChain, seed: string | Uint8Array, opt
 
   function buildAndSend(payments: TxOut[], feeRate: number): SentTransaction {
     const target = payments.reduce((a, o) => a + o.value, 0n);
-    const coins = spendable().sort((a, b) => (b.output.value > a.output.value ? 1 : b.output.value < a.output.value ? -1 : a.height - b.height));
+    const coins = spendable().sort((a, b) =>
+      b.output.value > a.output.value ? 1 : b.output.value < a.output.value ? -1 : a.height - b.height,
+    );
     const change: TxOut = { value: 0n, scriptPubkey: wpkhScript };
     const baseWeight = (4 + 4 + 1 + 1) * 4 + 2 + payments.reduce((a, o) => a + outputWeight(o.scriptPubkey), 0);
-    const feeFor = (weight: number): bigint => BigInt(Math.ceil((Math.ceil(weight / 4) * feeRate)));
+    const feeFor = (weight: number): bigint => BigInt(Math.ceil(Math.ceil(weight / 4) * feeRate));
     const selected: RegtestUtxo[] = [];
     let inputSum = 0n;
     let weight = baseWeight + outputWeight(wpkhScript);
@@ -212,13 +228,21 @@ export function createWallet(chain: RegtestChain, seed: string | Uint8Array, opt
     const parsed = typeof address === 'string' ? parseBitcoinAddress(address) : null;
     if (!parsed) throw new BitcoinChainError(`not a Bitcoin address: ${JSON.stringify(address)}`);
     const regtest = parsed.type === 'witness' ? parsed.network === 'regtest' : parsed.network === 'testnet';
-    if (!regtest) throw new BitcoinChainError(`${address} is a ${parsed.network} address; the devnet chain is regtest (bcrt1..., or m/n/2 base58)`);
+    if (!regtest)
+      throw new BitcoinChainError(
+        `${address} is a ${parsed.network} address; the devnet chain is regtest (bcrt1..., or m/n/2 base58)`,
+      );
     return parsed.scriptPubkey;
   }
 
   const wallet: BitcoinWallet = {
     p2wpkh: { address: wpkhPay.address!, scriptPubkey: wpkhScript, publicKey: wpkhPub },
-    p2tr: { address: trPay.address!, scriptPubkey: trScript, internalKey: trInternal, outputKey: Uint8Array.from(trPay.tweakedPubkey) },
+    p2tr: {
+      address: trPay.address!,
+      scriptPubkey: trScript,
+      internalKey: trInternal,
+      outputKey: Uint8Array.from(trPay.tweakedPubkey),
+    },
     address: wpkhPay.address!,
     scriptPubkey: wpkhScript,
     utxos: spendable,
@@ -236,10 +260,18 @@ export function createWallet(chain: RegtestChain, seed: string | Uint8Array, opt
     pegIn(evmAddress, sats, federationAddress, pegOpts = {}) {
       checkSats(sats, 'peg-in amount');
       if (typeof evmAddress !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(evmAddress))
-        throw new BitcoinChainError(`pegIn: expected a 0x-prefixed 20-byte EVM address, got ${JSON.stringify(evmAddress)}`);
+        throw new BitcoinChainError(
+          `pegIn: expected a 0x-prefixed 20-byte EVM address, got ${JSON.stringify(evmAddress)}`,
+        );
       const fedScript = scriptOf(federationAddress);
-      if (fedScript[0] !== 0x51 || fedScript.length !== 34) throw new BitcoinChainError(`pegIn: ${federationAddress} is not a taproot (bcrt1p...) address`);
-      const addressBytes = Uint8Array.from(evmAddress.slice(2).match(/../g)!.map((b) => parseInt(b, 16)));
+      if (fedScript[0] !== 0x51 || fedScript.length !== 34)
+        throw new BitcoinChainError(`pegIn: ${federationAddress} is not a taproot (bcrt1p...) address`);
+      const addressBytes = Uint8Array.from(
+        evmAddress
+          .slice(2)
+          .match(/../g)!
+          .map((b) => parseInt(b, 16)),
+      );
       const payments: TxOut[] = [
         { value: sats, scriptPubkey: fedScript },
         { value: 0n, scriptPubkey: opReturnScript(addressBytes) },
@@ -264,7 +296,10 @@ export function createWallet(chain: RegtestChain, seed: string | Uint8Array, opt
  * (default `blocks` 10), so its first `blocks + 1` coinbases are spendable in the next block and
  * several payments can go into one block without waiting for change.
  */
-export function createFaucet(chain: RegtestChain, opts: { seed?: string | Uint8Array; blocks?: number } & WalletOptions = {}): FaucetWallet {
+export function createFaucet(
+  chain: RegtestChain,
+  opts: { seed?: string | Uint8Array; blocks?: number } & WalletOptions = {},
+): FaucetWallet {
   const wallet = createWallet(chain, opts.seed ?? 'faucet', opts);
   wallet.mine(chain.coinbaseMaturity + (opts.blocks ?? 10));
   return {

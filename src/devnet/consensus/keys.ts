@@ -79,11 +79,21 @@ export const DEVNET_SPEC_DEFAULTS: DevnetSpecOptions = {
   maxBlocksWithoutPow: 30,
   requiredBtcTxnConfirmations: 2,
   // retargeting on (exercises the code path); the miner aims at one PoW per 10 blocks
-  retargetParams: { powNoRetargeting: false, powLimit: 0x207fffff, powLowerLimit: 0x1d00ffff, powTargetTimespan: 100, powTargetSpacing: 10, maxPowAdjustment: 20 },
+  retargetParams: {
+    powNoRetargeting: false,
+    powLimit: 0x207fffff,
+    powLowerLimit: 0x1d00ffff,
+    powTargetTimespan: 100,
+    powTargetSpacing: 10,
+    maxPowAdjustment: 20,
+  },
 };
 
 /** The devnet's chain spec, as the ChainSpec a light node loads. */
-export function devnetChainSpec(members: readonly FederationMember[], opts: Partial<DevnetSpecOptions> = {}): ChainSpec {
+export function devnetChainSpec(
+  members: readonly FederationMember[],
+  opts: Partial<DevnetSpecOptions> = {},
+): ChainSpec {
   const o = { ...DEVNET_SPEC_DEFAULTS, ...opts };
   return {
     slotDuration: o.slotDuration,

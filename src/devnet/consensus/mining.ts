@@ -50,7 +50,11 @@ export class MergedMining {
   /** Bits the validator side requires for a PoW in the block after `headNumber` (spec 4.4, 4.6). */
   requiredBits(headNumber: number): number {
     const last = this.chain.lastPow;
-    return nextWorkRequired({ blockNumber: last.number, bits: last.signed.message.auxpowHeader!.bits }, headNumber, this.spec.retargetParams);
+    return nextWorkRequired(
+      { blockNumber: last.number, bits: last.signed.message.auxpowHeader!.bits },
+      headNumber,
+      this.spec.retargetParams,
+    );
   }
 
   createAuxBlock(address: Hex): AuxBlock {
@@ -58,10 +62,16 @@ export class MergedMining {
     const lastPow = this.chain.lastPow;
     const from = this.chain.lastFinalized.number + 1;
     if (from > head.number) throw new NoWorkError('no block since the last finalized one');
-    if (this.queued && this.queued.rangeEnd === head.hash) throw new NoWorkError('a PoW for the current head is already queued');
+    if (this.queued && this.queued.rangeEnd === head.hash)
+      throw new NoWorkError('a PoW for the current head is already queued');
     const range = this.chain.range(from, head.number);
     const hash = auxpowAggregateHash(range.map((b) => fromHex(b.hash)));
-    this.pending.set(bytesToHex(hash), { rangeStart: range[0]!.hash, rangeEnd: head.hash, lastPow: lastPow.hash, address });
+    this.pending.set(bytesToHex(hash), {
+      rangeStart: range[0]!.hash,
+      rangeEnd: head.hash,
+      lastPow: lastPow.hash,
+      address,
+    });
     if (this.pending.size > 64) this.pending.delete(this.pending.keys().next().value!);
     const bits = this.requiredBits(head.number);
     return {
@@ -81,7 +91,8 @@ export class MergedMining {
     if (!info) throw new ProtocolError('devnet.unknown-work', 'submitted AuxPow for unknown block');
     this.pending.delete(bytesToHex(hash));
     const lastPow = this.chain.get(info.lastPow);
-    if (!lastPow || lastPow !== this.chain.lastPow) throw new ProtocolError('devnet.stale-work', 'the work is stale: a newer PoW block was imported');
+    if (!lastPow || lastPow !== this.chain.lastPow)
+      throw new ProtocolError('devnet.stale-work', 'the work is stale: a newer PoW block was imported');
     const bits = this.requiredBits(this.chain.head.number);
     const chainId = lastPow.signed.message.auxpowHeader!.chainId;
     if (!checkProofOfWork(auxpow.parentBlock, targetFromCompact(bits)))

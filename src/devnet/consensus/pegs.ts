@@ -58,7 +58,12 @@ export class PegInScanner {
         const id = txid(tx);
         const key = bytesToHex(id);
         if (this.included.has(key) || this.queue.has(key)) continue;
-        this.queue.set(key, { txid: id, blockHash: block.hash, evmAddress: pegin.evmAddress, amountSats: pegin.amountSats });
+        this.queue.set(key, {
+          txid: id,
+          blockHash: block.hash,
+          evmAddress: pegin.evmAddress,
+          amountSats: pegin.amountSats,
+        });
       }
     }
     return [...this.queue.values()].sort((a, b) => compareTxids(a.txid, b.txid));
@@ -103,7 +108,9 @@ export function buildPegoutProposal(
   const required = filterPegouts(parentReceipts);
   if (required.length === 0) return null;
   const total = required.reduce((s, o) => s + o.value, 0n);
-  const coins = [...spendable].sort((a, b) => (b.output.value > a.output.value ? 1 : b.output.value < a.output.value ? -1 : 0));
+  const coins = [...spendable].sort((a, b) =>
+    b.output.value > a.output.value ? 1 : b.output.value < a.output.value ? -1 : 0,
+  );
   const chosen: Utxo[] = [];
   let inputValue = 0n;
   for (const c of coins) {
@@ -123,7 +130,13 @@ export function buildPegoutProposal(
     tx: {
       version: 2,
       lockTime: 0,
-      inputs: chosen.map((c) => ({ prevTxid: c.txid, prevVout: c.vout, scriptSig: new Uint8Array(0), sequence: 0xfffffffd, witness: [] })),
+      inputs: chosen.map((c) => ({
+        prevTxid: c.txid,
+        prevVout: c.vout,
+        scriptSig: new Uint8Array(0),
+        sequence: 0xfffffffd,
+        witness: [],
+      })),
       outputs,
     },
     prevouts: chosen.map((c) => c.output),
@@ -141,9 +154,15 @@ export function signPegoutProposal(
   seed: string,
 ): Transaction {
   const signers = members.slice(0, federation.threshold);
-  const tag = bytesToHex(sha256(new TextEncoder().encode(JSON.stringify(proposal.tx.inputs.map((i) => [bytesToHex(i.prevTxid), i.prevVout])))));
+  const tag = bytesToHex(
+    sha256(
+      new TextEncoder().encode(JSON.stringify(proposal.tx.inputs.map((i) => [bytesToHex(i.prevTxid), i.prevVout]))),
+    ),
+  );
   const sigs = signers.map((m) =>
-    signPegout(proposal.tx, proposal.prevouts, federation, m.btcSecretKey, (i) => sha256(new TextEncoder().encode(`${seed}/${tag}/${m.index}/${i}`))),
+    signPegout(proposal.tx, proposal.prevouts, federation, m.btcSecretKey, (i) =>
+      sha256(new TextEncoder().encode(`${seed}/${tag}/${m.index}/${i}`)),
+    ),
   );
   return finalizePegout(proposal.tx, federation, sigs);
 }

@@ -5,14 +5,26 @@
  * and the block carries the aggregate. Every block is checked with src/protocol before it is stored,
  * exactly as an Alys node would check it on import.
  */
-import { aggregateApprovals, prepareAuthorities, signApproval, type PreparedAuthorities } from '../../protocol/approvals.js';
+import {
+  aggregateApprovals,
+  prepareAuthorities,
+  signApproval,
+  type PreparedAuthorities,
+} from '../../protocol/approvals.js';
 import { validatePowBlock } from '../../protocol/auxpow/finality.js';
 import { signingRoot } from '../../protocol/block.js';
 import type { BlsBackend } from '../../protocol/bls/backend.js';
 import type { Federation } from '../../protocol/bridge/taproot.js';
 import { expectedWithdrawals } from '../../protocol/bridge/withdrawals.js';
 import { bytesToHex, toHex } from '../../protocol/bytes.js';
-import type { AggregateApproval, AuxPowHeader, ChainSpec, ConsensusBlock, Hex, Transaction } from '../../protocol/types.js';
+import type {
+  AggregateApproval,
+  AuxPowHeader,
+  ChainSpec,
+  ConsensusBlock,
+  Hex,
+  Transaction,
+} from '../../protocol/types.js';
 import { verifyBlockSelf, verifyParentLink } from '../../protocol/verify.js';
 import type { BitcoinChain, ExecutionEngine } from '../types.js';
 import type { ChainStore, StoredBlock } from './chain.js';
@@ -69,7 +81,12 @@ export class BlockProducer {
     return slot % this.d.spec.authorities.length;
   }
 
-  async produce(slot: number, timestamp: bigint, transactions?: Uint8Array[], senders?: Uint8Array[]): Promise<ProduceResult> {
+  async produce(
+    slot: number,
+    timestamp: bigint,
+    transactions?: Uint8Array[],
+    senders?: Uint8Array[],
+  ): Promise<ProduceResult> {
     const { chain, spec, engine } = this.d;
     const parent = chain.head;
     const n = parent.number + 1;
@@ -78,7 +95,9 @@ export class BlockProducer {
     let header = this.d.pow.takeQueued();
     if (header && !this.powStillValid(header, n)) header = null;
     if (!header && n - chain.lastFinalized.number > spec.maxBlocksWithoutPow)
-      return { stalled: `block ${n} would be ${n - chain.lastFinalized.number} blocks past the last finalized one (maxBlocksWithoutPow ${spec.maxBlocksWithoutPow}): waiting for a PoW` };
+      return {
+        stalled: `block ${n} would be ${n - chain.lastFinalized.number} blocks past the last finalized one (maxBlocksWithoutPow ${spec.maxBlocksWithoutPow}): waiting for a PoW`,
+      };
 
     const { withdrawals, includedPegins } = expectedWithdrawals({
       feesWei: header ? parent.accumulatedFeesWei : null,
@@ -114,7 +133,11 @@ export class BlockProducer {
     const signed = { message, signature: this.approve(root) };
 
     // check the block as an importing node would (spec 4.9) before it becomes the head
-    verifyParentLink(message, { hash: parent.hash, payloadBlockHash: parent.signed.message.executionPayload.blockHash, number: BigInt(parent.number) });
+    verifyParentLink(message, {
+      hash: parent.hash,
+      payloadBlockHash: parent.signed.message.executionPayload.blockHash,
+      number: BigInt(parent.number),
+    });
     if (this.selfCheck) verifyBlockSelf(signed, { spec, authorities: this.authorities, backend: this.d.bls, root });
 
     const fees = built.priorityFeesWei;
@@ -184,7 +207,9 @@ export class BlockProducer {
     for (const b of chain.range(start.number, end.number)) {
       const tx = b.signed.message.pegoutPaymentProposal;
       if (!tx) continue;
-      out.push(signPegoutProposal({ tx, prevouts: b.proposalPrevouts! }, this.d.federation, this.d.members, this.d.seed));
+      out.push(
+        signPegoutProposal({ tx, prevouts: b.proposalPrevouts! }, this.d.federation, this.d.members, this.d.seed),
+      );
     }
     return out;
   }

@@ -32,9 +32,18 @@ export type RpcReply = { status: number; body: string; contentType: string } | {
 
 const MAX_BODY = 4 * 1024 * 1024;
 
-function reply(status: number, id: unknown, result: unknown, error: { code: number; message: string } | null): RpcReply {
+function reply(
+  status: number,
+  id: unknown,
+  result: unknown,
+  error: { code: number; message: string } | null,
+): RpcReply {
   // serde of Alys's JsonRpcResponseV1 struct: result, error, id in this order
-  return { status, contentType: 'application/json', body: JSON.stringify({ result: result ?? null, error, id: id ?? null }) };
+  return {
+    status,
+    contentType: 'application/json',
+    body: JSON.stringify({ result: result ?? null, error, id: id ?? null }),
+  };
 }
 
 const ok = (id: unknown, result: unknown) => reply(200, id, result, null);
@@ -42,14 +51,21 @@ const err = (status: number, id: unknown, code: number, message: string) => repl
 
 /** Handle one HTTP request body (already read) for `method` (the HTTP method). Never throws. */
 export function handleConsensusRpc(deps: ConsensusRpcDeps, httpMethod: string, body: string): RpcReply {
-  if (httpMethod !== 'POST') return { status: 405, contentType: 'text/plain', body: 'Used HTTP Method is not allowed. POST is required' };
+  if (httpMethod !== 'POST')
+    return { status: 405, contentType: 'text/plain', body: 'Used HTTP Method is not allowed. POST is required' };
   let req: unknown;
   try {
     req = JSON.parse(body);
   } catch {
     return { abort: true, reason: 'body is not JSON' };
   }
-  if (typeof req !== 'object' || req === null || Array.isArray(req) || typeof (req as { method?: unknown }).method !== 'string' || !('id' in req))
+  if (
+    typeof req !== 'object' ||
+    req === null ||
+    Array.isArray(req) ||
+    typeof (req as { method?: unknown }).method !== 'string' ||
+    !('id' in req)
+  )
     return { abort: true, reason: 'not a JSON-RPC 1.0 request object with method and id' };
   const { method, params, id } = req as { method: string; params?: unknown; id: unknown };
   if (params === undefined) return err(200, id, -32600, 'Invalid Request');
@@ -59,13 +75,19 @@ export function handleConsensusRpc(deps: ConsensusRpcDeps, httpMethod: string, b
         return ok(id, encodeSignedBlockJson(deps.chain.head.signed));
       case 'getblockbyheight': {
         if (typeof params !== 'number' || !Number.isSafeInteger(params) || params < 0)
-          return err(400, id, -32605, `invalid params: expected a bare block height number, got ${JSON.stringify(params)?.slice(0, 40)}`);
+          return err(
+            400,
+            id,
+            -32605,
+            `invalid params: expected a bare block height number, got ${JSON.stringify(params)?.slice(0, 40)}`,
+          );
         const b = deps.chain.at(params);
         return ok(id, b ? encodeSignedBlockJson(b.signed) : null);
       }
       case 'getblockbyhash': {
         if (typeof params !== 'string') return err(400, id, -32602, 'Invalid params');
-        if (!/^[0-9a-fA-F]*$/.test(params) || params.length % 2 !== 0) return { abort: true, reason: 'bad hex (Alys: service error)' };
+        if (!/^[0-9a-fA-F]*$/.test(params) || params.length % 2 !== 0)
+          return { abort: true, reason: 'bad hex (Alys: service error)' };
         if (params.length !== 64) return { abort: true, reason: 'wrong hash length (Alys: the node panics)' };
         const b = deps.chain.get(`0x${params.toLowerCase()}` as Hex);
         return ok(id, b ? encodeSignedBlockJson(b.signed) : null);
@@ -77,7 +99,12 @@ export function handleConsensusRpc(deps: ConsensusRpcDeps, httpMethod: string, b
       case 'getdepositaddress':
         return ok(id, federationAddress(deps.federation, deps.bitcoinNetwork));
       case 'createauxblock': {
-        if (!Array.isArray(params) || params.length !== 1 || typeof params[0] !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(params[0]))
+        if (
+          !Array.isArray(params) ||
+          params.length !== 1 ||
+          typeof params[0] !== 'string' ||
+          !/^0x[0-9a-fA-F]{40}$/.test(params[0])
+        )
           return err(400, id, -32602, 'Invalid params');
         try {
           return ok(id, encodeAuxBlockJson(deps.pow.createAuxBlock(params[0].toLowerCase() as Hex)));
@@ -127,7 +154,12 @@ export function readBody(req: IncomingMessage): Promise<string | null> {
   });
 }
 
-const CORS_PREFLIGHT = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '600' };
+const CORS_PREFLIGHT = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'POST',
+  'access-control-allow-headers': 'content-type',
+  'access-control-max-age': '600',
+};
 
 /** Serve on 127.0.0.1 (port 0 = any free port). `handle` lets a caller wrap replies (fault injection). */
 export async function serveConsensusRpc(
@@ -150,7 +182,11 @@ export async function serveConsensusRpc(
       return void res.destroy();
     }
     if ('abort' in r) return void res.destroy();
-    res.writeHead(r.status, { 'content-type': r.contentType, 'content-length': Buffer.byteLength(r.body), 'access-control-allow-origin': '*' });
+    res.writeHead(r.status, {
+      'content-type': r.contentType,
+      'content-length': Buffer.byteLength(r.body),
+      'access-control-allow-origin': '*',
+    });
     res.end(r.body);
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

@@ -37,7 +37,10 @@ export interface CompiledContract {
 
 interface SolcOutput {
   errors?: { severity: string; formattedMessage: string }[];
-  contracts?: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>>;
+  contracts?: Record<
+    string,
+    Record<string, { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>
+  >;
 }
 
 /** Compile every source with the pinned settings; throws with solc's messages on any error. */
@@ -97,6 +100,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   const contracts = compileContracts();
   writeFileSync(ARTIFACTS_PATH, renderArtifactsModule(contracts));
   for (const c of contracts)
-    console.log(`${c.contractName}: runtime ${(c.deployedBytecode.length - 2) / 2} bytes, creation ${(c.bytecode.length - 2) / 2} bytes`);
+    console.log(
+      `${c.contractName}: runtime ${(c.deployedBytecode.length - 2) / 2} bytes, creation ${(c.bytecode.length - 2) / 2} bytes`,
+    );
   console.log(`wrote ${ARTIFACTS_PATH}`);
 }

@@ -37,7 +37,8 @@ function loadKeccakState(): new () => NativeKeccakState {
   const dir = dirname(require.resolve('keccak/package.json'));
   // The package's own wrapper is a stream Transform (2.7x slower per call); use the binding directly.
   const binding = createRequire(join(dir, 'index.js'))('node-gyp-build')(dir) as unknown;
-  if (typeof binding !== 'function') throw new Error('the native keccak binding did not load (package keccak 3.0.4, prebuilt for linux-x64)');
+  if (typeof binding !== 'function')
+    throw new Error('the native keccak binding did not load (package keccak 3.0.4, prebuilt for linux-x64)');
   return binding as new () => NativeKeccakState;
 }
 
@@ -123,9 +124,28 @@ export function createDevnetCommon(chainId: bigint): DevnetCommon {
     chainId: chainId.toString(),
     // Geth's genesis for Alys sets every fork through Shanghai at 0 and nothing after it.
     hardforks: [
-      'chainstart', 'homestead', 'dao', 'tangerineWhistle', 'spuriousDragon', 'byzantium', 'constantinople',
-      'petersburg', 'istanbul', 'muirGlacier', 'berlin', 'london', 'arrowGlacier', 'grayGlacier', 'paris', 'mergeNetsplitBlock', 'shanghai',
-    ].map((name) => ({ name, block: name === 'shanghai' ? null : 0, ...(name === 'shanghai' ? { timestamp: 0 } : {}) })) as ChainConfig['hardforks'],
+      'chainstart',
+      'homestead',
+      'dao',
+      'tangerineWhistle',
+      'spuriousDragon',
+      'byzantium',
+      'constantinople',
+      'petersburg',
+      'istanbul',
+      'muirGlacier',
+      'berlin',
+      'london',
+      'arrowGlacier',
+      'grayGlacier',
+      'paris',
+      'mergeNetsplitBlock',
+      'shanghai',
+    ].map((name) => ({
+      name,
+      block: name === 'shanghai' ? null : 0,
+      ...(name === 'shanghai' ? { timestamp: 0 } : {}),
+    })) as ChainConfig['hardforks'],
     bootstrapNodes: [],
     dnsNetworks: [],
   };

@@ -183,7 +183,10 @@ export interface EngineCore {
   /** Whether the mempool holds a transaction of `from` with this nonce. */
   poolHasNonce(from: string, nonce: bigint): boolean;
   /** Run `fn` with a simulator at `block`: each `run` starts from the block's state again. */
-  withSimulator<T>(block: BlockRecord, fn: (run: (msg: CallMessage, gas: bigint) => Promise<CallOutcome>, state: MerkleStateManager) => Promise<T>): Promise<T>;
+  withSimulator<T>(
+    block: BlockRecord,
+    fn: (run: (msg: CallMessage, gas: bigint) => Promise<CallOutcome>, state: MerkleStateManager) => Promise<T>,
+  ): Promise<T>;
   sendRawTransaction(raw: Uint8Array): Promise<Hex>;
 }
 
@@ -207,8 +210,16 @@ function blockHashBytes(h: Hex): Uint8Array {
 }
 
 function checkHex(value: unknown, path: string, bytes?: number): Hex {
-  if (typeof value !== 'string' || !HEX_RE.test(value) || value.length % 2 !== 0 || (bytes !== undefined && value.length !== 2 + 2 * bytes))
-    throw new EngineError('payload-attributes', `${path} must be 0x hex${bytes === undefined ? '' : ` of ${bytes} bytes`}, got ${String(value).slice(0, 80)}`);
+  if (
+    typeof value !== 'string' ||
+    !HEX_RE.test(value) ||
+    value.length % 2 !== 0 ||
+    (bytes !== undefined && value.length !== 2 + 2 * bytes)
+  )
+    throw new EngineError(
+      'payload-attributes',
+      `${path} must be 0x hex${bytes === undefined ? '' : ` of ${bytes} bytes`}, got ${String(value).slice(0, 80)}`,
+    );
   return value.toLowerCase() as Hex;
 }
 
@@ -226,7 +237,11 @@ function headerLength(payloadLength: number): number {
 }
 
 /** geth's block `size`: length of rlp([header, txs, uncles, withdrawals]). */
-function blockSize(headerRlp: Uint8Array, rawTxs: readonly Uint8Array[], withdrawalsRlp: readonly Uint8Array[]): number {
+function blockSize(
+  headerRlp: Uint8Array,
+  rawTxs: readonly Uint8Array[],
+  withdrawalsRlp: readonly Uint8Array[],
+): number {
   let txs = 0;
   for (const raw of rawTxs) txs += raw[0]! >= 0xc0 ? raw.length : rlpLengthOfString(raw);
   let ws = 0;
@@ -245,11 +260,15 @@ function effectiveGasPrice(tx: TypedTransaction, baseFee: bigint): bigint {
 }
 
 function maxFeeOf(tx: TypedTransaction): bigint {
-  return tx.supports(Capability.EIP1559FeeMarket) ? (tx as unknown as { maxFeePerGas: bigint }).maxFeePerGas : (tx as unknown as { gasPrice: bigint }).gasPrice;
+  return tx.supports(Capability.EIP1559FeeMarket)
+    ? (tx as unknown as { maxFeePerGas: bigint }).maxFeePerGas
+    : (tx as unknown as { gasPrice: bigint }).gasPrice;
 }
 
 function tipCapOf(tx: TypedTransaction): bigint {
-  return tx.supports(Capability.EIP1559FeeMarket) ? (tx as unknown as { maxPriorityFeePerGas: bigint }).maxPriorityFeePerGas : (tx as unknown as { gasPrice: bigint }).gasPrice;
+  return tx.supports(Capability.EIP1559FeeMarket)
+    ? (tx as unknown as { maxPriorityFeePerGas: bigint }).maxPriorityFeePerGas
+    : (tx as unknown as { gasPrice: bigint }).gasPrice;
 }
 
 /** geth's error wording for what ethereumjs's runTx refuses (the transaction is invalid, not reverted). */
@@ -263,7 +282,8 @@ export function gethTxError(e: unknown, tx: TypedTransaction | undefined, from: 
   if (/correct nonce/.test(msg)) {
     const state = /account has nonce of: (\d+)/.exec(msg)?.[1];
     const txNonce = /tx has nonce of: (\d+)/.exec(msg)?.[1];
-    if (state !== undefined && txNonce !== undefined && BigInt(txNonce) < BigInt(state)) return `nonce too low: address ${from ?? '?'}, tx: ${txNonce} state: ${state}`;
+    if (state !== undefined && txNonce !== undefined && BigInt(txNonce) < BigInt(state))
+      return `nonce too low: address ${from ?? '?'}, tx: ${txNonce} state: ${state}`;
     return `nonce too high: address ${from ?? '?'}, tx: ${txNonce ?? '?'} state: ${state ?? '?'}`;
   }
   if (/INTRINSIC_GAS_TOO_LOW|lower than the minimum gas limit/.test(msg)) {
@@ -283,7 +303,8 @@ export function gethTxError(e: unknown, tx: TypedTransaction | undefined, from: 
 
 export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngine> {
   const chainId = opts.chainId ?? DEFAULT_CHAIN_ID;
-  if (chainId <= 0n || chainId >= 1n << 64n) throw new EngineError('options', `chainId must be a positive u64, got ${chainId}`);
+  if (chainId <= 0n || chainId >= 1n << 64n)
+    throw new EngineError('options', `chainId must be a positive u64, got ${chainId}`);
   const historyBlocks = Math.max(1, Math.floor(opts.historyBlocks ?? 128));
   const gasLimit = opts.gasLimit ?? DEFAULT_GAS_LIMIT;
   const rpcGasCap = opts.rpcGasCap ?? 50_000_000n;
@@ -292,7 +313,11 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
   const common = createDevnetCommon(chainId);
   const store: StateNodeStore = createStateNodeStore(common);
   // (c) of the speed-ups: Caches make writes reach the trie once per block, at the flush.
-  const stateManager = new BatchFlushStateManager({ common, trie: store.openTrie(), caches: new Caches() }, store.nodes, keccak256);
+  const stateManager = new BatchFlushStateManager(
+    { common, trie: store.openTrie(), caches: new Caches() },
+    store.nodes,
+    keccak256,
+  );
 
   const blocks: BlockRecord[] = [];
   const byHash = new Map<string, BlockRecord>();
@@ -378,7 +403,13 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
     finalizedBlock = r.finalized === undefined ? undefined : byHash.get(r.finalized);
   }
 
-  function addBlock(header: BlockHeader, rawTxs: Uint8Array[], withdrawals: Withdrawal[], receipts: ReceiptRecord[], bloom: Uint8Array): BlockRecord {
+  function addBlock(
+    header: BlockHeader,
+    rawTxs: Uint8Array[],
+    withdrawals: Withdrawal[],
+    receipts: ReceiptRecord[],
+    bloom: Uint8Array,
+  ): BlockRecord {
     const hash = hex(header.hash());
     const txHex = rawTxs.map(hex);
     const payload: ExecutionPayloadCapella = {
@@ -441,10 +472,15 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
    * Decode and check a raw transaction on its own (no state): what geth checks before the pool.
    * `knownSender`: the sender another thread already recovered from these bytes (PayloadAttributes.senders).
    */
-  function decodeRawTransaction(raw: Uint8Array, knownSender?: Uint8Array): { tx: TypedTransaction; from: Hex; hash: Hex } {
-    if (!(raw instanceof Uint8Array) || raw.length === 0) throw new RpcError(RpcCode.server, 'typed transaction too short');
+  function decodeRawTransaction(
+    raw: Uint8Array,
+    knownSender?: Uint8Array,
+  ): { tx: TypedTransaction; from: Hex; hash: Hex } {
+    if (!(raw instanceof Uint8Array) || raw.length === 0)
+      throw new RpcError(RpcCode.server, 'typed transaction too short');
     const first = raw[0]!;
-    if (first <= 0x7f && first !== 1 && first !== 2) throw new RpcError(RpcCode.server, 'transaction type not supported');
+    if (first <= 0x7f && first !== 1 && first !== 2)
+      throw new RpcError(RpcCode.server, 'transaction type not supported');
     let tx: TypedTransaction;
     try {
       // Not frozen yet: the sender is computed once below and pinned on the object first.
@@ -472,9 +508,15 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
       throw new RpcError(RpcCode.server, 'invalid sender');
     }
     if (tx.to === undefined && tx.data.length > MAX_INITCODE_SIZE)
-      throw new RpcError(RpcCode.server, `max initcode size exceeded: code size ${tx.data.length} limit ${MAX_INITCODE_SIZE}`);
+      throw new RpcError(
+        RpcCode.server,
+        `max initcode size exceeded: code size ${tx.data.length} limit ${MAX_INITCODE_SIZE}`,
+      );
     if (tx.supports(Capability.EIP1559FeeMarket) && tipCapOf(tx) > maxFeeOf(tx))
-      throw new RpcError(RpcCode.server, `max priority fee per gas higher than max fee per gas: address ${from}, maxPriorityFeePerGas: ${tipCapOf(tx)}, maxFeePerGas: ${maxFeeOf(tx)}`);
+      throw new RpcError(
+        RpcCode.server,
+        `max priority fee per gas higher than max fee per gas: address ${from}, maxPriorityFeePerGas: ${tipCapOf(tx)}, maxFeePerGas: ${maxFeeOf(tx)}`,
+      );
     return { tx, from, hash: hex(keccak256(raw)) };
   }
 
@@ -482,13 +524,18 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
     const { tx, from, hash } = decodeRawTransaction(raw);
     if (pool.has(hash) || findTx(hash) !== undefined) throw new RpcError(RpcCode.server, 'already known');
     const account = (await stateManager.getAccount(new Address(bytesOf(from)))) ?? new Account();
-    if (tx.nonce < account.nonce) throw new RpcError(RpcCode.server, `nonce too low: address ${from}, tx: ${tx.nonce} state: ${account.nonce}`);
+    if (tx.nonce < account.nonce)
+      throw new RpcError(RpcCode.server, `nonce too low: address ${from}, tx: ${tx.nonce} state: ${account.nonce}`);
     if (tx.gasLimit > headHeader.gasLimit) throw new RpcError(RpcCode.server, 'exceeds block gas limit');
     const intrinsic = tx.getIntrinsicGas();
-    if (tx.gasLimit < intrinsic) throw new RpcError(RpcCode.server, `intrinsic gas too low: gas ${tx.gasLimit}, minimum needed ${intrinsic}`);
+    if (tx.gasLimit < intrinsic)
+      throw new RpcError(RpcCode.server, `intrinsic gas too low: gas ${tx.gasLimit}, minimum needed ${intrinsic}`);
     const cost = tx.gasLimit * maxFeeOf(tx) + tx.value;
     if (account.balance < cost)
-      throw new RpcError(RpcCode.server, `insufficient funds for gas * price + value: address ${from} have ${account.balance} want ${cost}`);
+      throw new RpcError(
+        RpcCode.server,
+        `insufficient funds for gas * price + value: address ${from} have ${account.balance} want ${cost}`,
+      );
     const senderTxs = poolBySender.get(from) ?? new Map<bigint, PoolTx>();
     const existing = senderTxs.get(tx.nonce);
     if (existing !== undefined) {
@@ -519,23 +566,38 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
     for (const [from, txs] of poolBySender) {
       const account = await stateManager.getAccount(new Address(bytesOf(from)));
       const nonce = account?.nonce ?? 0n;
-      for (const entry of [...txs.values()]) if (entry.nonce < nonce || findTx(entry.hash) !== undefined) removeFromPool(entry);
+      for (const entry of [...txs.values()])
+        if (entry.nonce < nonce || findTx(entry.hash) !== undefined) removeFromPool(entry);
     }
   }
 
   // ------------------------------------------------------------ block building
   function validateAttributes(attrs: PayloadAttributes): void {
-    if (attrs === null || typeof attrs !== 'object') throw new EngineError('payload-attributes', 'payload attributes must be an object');
+    if (attrs === null || typeof attrs !== 'object')
+      throw new EngineError('payload-attributes', 'payload attributes must be an object');
     const parent = head();
     const parentHash = checkHex(attrs.parentHash, 'parentHash', 32);
     if (parentHash !== parent.hash)
-      throw new EngineError('payload-attributes.parent', `parentHash ${parentHash} is not the engine's head ${parent.hash} (block ${parent.number}); the devnet EL has no forks`);
-    if (typeof attrs.timestamp !== 'bigint' || attrs.timestamp <= parent.payload.timestamp || attrs.timestamp >= 1n << 64n)
-      throw new EngineError('payload-attributes.timestamp', `timestamp ${String(attrs.timestamp)} must be a u64 greater than the parent's ${parent.payload.timestamp}`);
+      throw new EngineError(
+        'payload-attributes.parent',
+        `parentHash ${parentHash} is not the engine's head ${parent.hash} (block ${parent.number}); the devnet EL has no forks`,
+      );
+    if (
+      typeof attrs.timestamp !== 'bigint' ||
+      attrs.timestamp <= parent.payload.timestamp ||
+      attrs.timestamp >= 1n << 64n
+    )
+      throw new EngineError(
+        'payload-attributes.timestamp',
+        `timestamp ${String(attrs.timestamp)} must be a u64 greater than the parent's ${parent.payload.timestamp}`,
+      );
     checkHex(attrs.suggestedFeeRecipient, 'suggestedFeeRecipient', 20);
     checkHex(attrs.prevRandao, 'prevRandao', 32);
     if (!Array.isArray(attrs.withdrawals) || attrs.withdrawals.length > MAX_WITHDRAWALS)
-      throw new EngineError('payload-attributes.withdrawals', `withdrawals must be an array of at most ${MAX_WITHDRAWALS} (Lighthouse MainnetEthSpec)`);
+      throw new EngineError(
+        'payload-attributes.withdrawals',
+        `withdrawals must be an array of at most ${MAX_WITHDRAWALS} (Lighthouse MainnetEthSpec)`,
+      );
     attrs.withdrawals.forEach((w, i) => {
       for (const f of ['index', 'validatorIndex', 'amount'] as const)
         if (typeof w?.[f] !== 'bigint' || w[f] < 0n || w[f] >= 1n << 64n)
@@ -543,16 +605,26 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
       checkHex(w.address, `withdrawals[${i}].address`, 20);
     });
     if (attrs.transactions !== undefined) {
-      if (!Array.isArray(attrs.transactions)) throw new EngineError('payload-attributes.transactions', 'transactions must be an array of raw transactions');
+      if (!Array.isArray(attrs.transactions))
+        throw new EngineError('payload-attributes.transactions', 'transactions must be an array of raw transactions');
       attrs.transactions.forEach((t, i) => {
-        if (!(t instanceof Uint8Array) || t.length === 0) throw new EngineError('payload-attributes.transactions', `transactions[${i}] must be non-empty bytes`);
+        if (!(t instanceof Uint8Array) || t.length === 0)
+          throw new EngineError('payload-attributes.transactions', `transactions[${i}] must be non-empty bytes`);
       });
     }
     if (attrs.senders !== undefined) {
-      if (!Array.isArray(attrs.senders) || attrs.transactions === undefined || attrs.senders.length !== attrs.transactions.length)
-        throw new EngineError('payload-attributes.senders', 'senders must be an array with one 20-byte sender per transaction');
+      if (
+        !Array.isArray(attrs.senders) ||
+        attrs.transactions === undefined ||
+        attrs.senders.length !== attrs.transactions.length
+      )
+        throw new EngineError(
+          'payload-attributes.senders',
+          'senders must be an array with one 20-byte sender per transaction',
+        );
       attrs.senders.forEach((s, i) => {
-        if (!(s instanceof Uint8Array) || s.length !== 20) throw new EngineError('payload-attributes.senders', `senders[${i}] must be 20 bytes`);
+        if (!(s instanceof Uint8Array) || s.length !== 20)
+          throw new EngineError('payload-attributes.senders', `senders[${i}] must be 20 bytes`);
       });
     }
   }
@@ -574,7 +646,18 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
     const coinbase = new Address(bytesOf(attrs.suggestedFeeRecipient));
     const mixHash = bytesOf(attrs.prevRandao);
     const context: Block = createBlock(
-      { header: { parentHash: parentHeader.hash(), number, timestamp: attrs.timestamp, gasLimit: parentHeader.gasLimit, baseFeePerGas: baseFee, coinbase, mixHash, difficulty: 0n } },
+      {
+        header: {
+          parentHash: parentHeader.hash(),
+          number,
+          timestamp: attrs.timestamp,
+          gasLimit: parentHeader.gasLimit,
+          baseFeePerGas: baseFee,
+          coinbase,
+          mixHash,
+          difficulty: 0n,
+        },
+      },
       { common },
     );
     const included: Included[] = [];
@@ -595,7 +678,11 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
             decoded = decodeRawTransaction(raw, attrs.senders?.[i]);
             await tryInclude(raw, decoded.tx, decoded.from, decoded.hash);
           } catch (e) {
-            throw new EngineError('payload-attributes.transactions', `transactions[${i}] is invalid in block ${number}: ${e instanceof RpcError ? e.message : gethTxError(e, decoded?.tx, decoded?.from)}`, { cause: e });
+            throw new EngineError(
+              'payload-attributes.transactions',
+              `transactions[${i}] is invalid in block ${number}: ${e instanceof RpcError ? e.message : gethTxError(e, decoded?.tx, decoded?.from)}`,
+              { cause: e },
+            );
           }
         }
       } else {
@@ -634,7 +721,11 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
       const tip = price - baseFee;
       const used = result.totalGasSpent;
       priorityFeesWei += tip * used;
-      const logs = (result.execResult.logs ?? []).map(([address, topics, data]) => ({ address: internAddress(address), topics: topics.map(hex), data: hex(data) }));
+      const logs = (result.execResult.logs ?? []).map(([address, topics, data]) => ({
+        address: internAddress(address),
+        topics: topics.map(hex),
+        data: hex(data),
+      }));
       receipts.push({
         transactionHash: hash,
         from,
@@ -645,17 +736,26 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
         logs,
         type: tx.type,
         cumulativeGasUsed: result.receipt.cumulativeBlockGasUsed,
-        contractAddress: tx.to === undefined ? hex(generateAddress(bytesOf(from), bigIntToUnpaddedBytes(tx.nonce))) : null,
+        contractAddress:
+          tx.to === undefined ? hex(generateAddress(bytesOf(from), bigIntToUnpaddedBytes(tx.nonce))) : null,
         effectiveGasPrice: price,
       });
     }
-    const withdrawals: Withdrawal[] = attrs.withdrawals.map((w) => ({ index: w.index, validatorIndex: w.validatorIndex, address: w.address.toLowerCase() as Hex, amount: w.amount }));
+    const withdrawals: Withdrawal[] = attrs.withdrawals.map((w) => ({
+      index: w.index,
+      validatorIndex: w.validatorIndex,
+      address: w.address.toLowerCase() as Hex,
+      amount: w.amount,
+    }));
     const header = createBlockHeader(
       {
         parentHash: parentHeader.hash(),
         coinbase,
         stateRoot,
-        transactionsTrie: orderedTrieRoot(included.map((t) => t.raw), keccak256),
+        transactionsTrie: orderedTrieRoot(
+          included.map((t) => t.raw),
+          keccak256,
+        ),
         receiptTrie: orderedTrieRoot(encodedReceipts, keccak256),
         logsBloom: bloom,
         difficulty: 0n,
@@ -672,7 +772,13 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
       { common },
     );
     headHeader = header;
-    const record = addBlock(header, included.map((t) => t.raw), withdrawals, receipts, bloom);
+    const record = addBlock(
+      header,
+      included.map((t) => t.raw),
+      withdrawals,
+      receipts,
+      bloom,
+    );
     for (const t of included) {
       const entry = pool.get(t.hash);
       if (entry !== undefined) removeFromPool(entry);
@@ -770,7 +876,10 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
     return { state: new MerkleStateManager({ common, trie }), trie };
   }
 
-  async function withState<T>(block: BlockRecord, fn: (state: MerkleStateManager, trie: MerklePatriciaTrie) => Promise<T>): Promise<T> {
+  async function withState<T>(
+    block: BlockRecord,
+    fn: (state: MerkleStateManager, trie: MerklePatriciaTrie) => Promise<T>,
+  ): Promise<T> {
     return serial(async () => {
       const { state, trie } = readerWithTrie(block);
       return fn(state, trie);
@@ -784,9 +893,21 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
     let tx: TypedTransaction;
     if (msg.maxFeePerGas !== undefined || msg.maxPriorityFeePerGas !== undefined) {
       const maxFeePerGas = msg.maxFeePerGas ?? baseFee * 2n + (msg.maxPriorityFeePerGas ?? 0n);
-      tx = createFeeMarket1559Tx({ ...base, chainId, maxFeePerGas, maxPriorityFeePerGas: msg.maxPriorityFeePerGas ?? 0n, accessList: msg.accessList ?? [] }, { common, freeze: false });
+      tx = createFeeMarket1559Tx(
+        {
+          ...base,
+          chainId,
+          maxFeePerGas,
+          maxPriorityFeePerGas: msg.maxPriorityFeePerGas ?? 0n,
+          accessList: msg.accessList ?? [],
+        },
+        { common, freeze: false },
+      );
     } else if (msg.accessList !== undefined) {
-      tx = createAccessList2930Tx({ ...base, chainId, gasPrice: msg.gasPrice ?? 0n, accessList: msg.accessList }, { common, freeze: false });
+      tx = createAccessList2930Tx(
+        { ...base, chainId, gasPrice: msg.gasPrice ?? 0n, accessList: msg.accessList },
+        { common, freeze: false },
+      );
     } else {
       tx = createLegacyTx({ ...base, gasPrice: msg.gasPrice ?? 0n }, { common, freeze: false });
     }
@@ -810,7 +931,8 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
       const { reader, vm: simVm } = simulator;
       const run = async (msg: CallMessage, gas: bigint): Promise<CallOutcome> => {
         // geth: with no fee fields the call runs with gas price 0 and the block context's base fee 0.
-        const noFees = msg.gasPrice === undefined && msg.maxFeePerGas === undefined && msg.maxPriorityFeePerGas === undefined;
+        const noFees =
+          msg.gasPrice === undefined && msg.maxFeePerGas === undefined && msg.maxPriorityFeePerGas === undefined;
         const baseFee = noFees ? 0n : block.payload.baseFeePerGas;
         const ctx = createBlock(
           {
@@ -831,7 +953,13 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
         const tx = callTx(msg, gas, block.payload.baseFeePerGas, msg.nonce ?? account?.nonce ?? 0n);
         await simVm.evm.journal.checkpoint();
         try {
-          const result = await runTx(simVm, { tx, block: ctx, skipNonce: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true });
+          const result = await runTx(simVm, {
+            tx,
+            block: ctx,
+            skipNonce: true,
+            skipBlockGasLimitValidation: true,
+            skipHardForkValidation: true,
+          });
           const err = result.execResult.exceptionError;
           return {
             success: err === undefined,
@@ -891,14 +1019,19 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
     },
     setFinalized(blockHash) {
       const record = typeof blockHash === 'string' ? byHash.get(blockHash.toLowerCase()) : undefined;
-      if (record === undefined) throw new EngineError('finalized', `setFinalized: ${String(blockHash)} is not a block of this engine`);
+      if (record === undefined)
+        throw new EngineError('finalized', `setFinalized: ${String(blockHash)} is not a block of this engine`);
       if (finalizedBlock !== undefined && record.number < finalizedBlock.number)
-        throw new EngineError('finalized', `setFinalized: block ${record.number} is older than the finalized block ${finalizedBlock.number}; finality does not go back`);
+        throw new EngineError(
+          'finalized',
+          `setFinalized: block ${record.number} is older than the finalized block ${finalizedBlock.number}; finality does not go back`,
+        );
       finalizedBlock = record;
     },
     async receipts(blockHash) {
       const record = byHash.get(String(blockHash).toLowerCase());
-      if (record === undefined) throw new EngineError('receipts', `receipts: ${String(blockHash)} is not a block of this engine`);
+      if (record === undefined)
+        throw new EngineError('receipts', `receipts: ${String(blockHash)} is not a block of this engine`);
       return record.receipts;
     },
     handleRpc,
@@ -923,4 +1056,3 @@ export async function createEngine(opts: EngineOptions = {}): Promise<DevnetEngi
   };
   return engine;
 }
-

@@ -23,13 +23,17 @@ export class BatchFlushStateManager extends MerkleStateManager {
   override async flush(): Promise<void> {
     const caches = this._caches;
     // inside a trie checkpoint new nodes live in the checkpoint's scratch, not in `nodes`: ethereumjs's way
-    if (caches?.storage === undefined || caches.account === undefined || this._trie.hasCheckpoints()) return super.flush();
+    if (caches?.storage === undefined || caches.account === undefined || this._trie.hasCheckpoints())
+      return super.flush();
     // storage: group by account, one batch per storage trie, then the account's new storage root
     const byAccount = new Map<string, TrieOp[]>();
     for (const [addressHex, keyHex, value] of caches.storage.flush()) {
       const decoded = RLP.decode(value ?? new Uint8Array(0));
       const ops = byAccount.get(addressHex) ?? [];
-      ops.push({ key: this.keccak(fromHex(keyHex)), value: decoded instanceof Uint8Array && decoded.length > 0 ? RLP.encode(decoded) : null });
+      ops.push({
+        key: this.keccak(fromHex(keyHex)),
+        value: decoded instanceof Uint8Array && decoded.length > 0 ? RLP.encode(decoded) : null,
+      });
       byAccount.set(addressHex, ops);
     }
     for (const [addressHex, ops] of byAccount) {
@@ -43,7 +47,8 @@ export class BatchFlushStateManager extends MerkleStateManager {
     }
     // accounts (including the storage roots just updated)
     const ops: TrieOp[] = [];
-    for (const [addressHex, elem] of caches.account.flush()) ops.push({ key: this.keccak(fromHex(addressHex)), value: elem.accountRLP ?? null });
+    for (const [addressHex, elem] of caches.account.flush())
+      ops.push({ key: this.keccak(fromHex(addressHex)), value: elem.accountRLP ?? null });
     if (ops.length > 0) this._trie.root(applyTrieBatch(this.nodes, this._trie.root(), ops, this.keccak));
     // code (rare: deployments) and whatever it touched, through ethereumjs
     await super.flush();

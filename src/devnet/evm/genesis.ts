@@ -19,7 +19,8 @@ export const DEFAULT_GENESIS_TIMESTAMP = 0x63a1e047n;
 export const GENESIS_DIFFICULTY = 0x20000n;
 export const GENESIS_NONCE: Hex = '0x0000000000044144';
 /** Our own 32 bytes of genesis extraData: "alys-light devnet genesis" right-padded with zeros. */
-export const DEFAULT_GENESIS_EXTRA_DATA: Hex = `0x${Buffer.from('alys-light devnet genesis').toString('hex').padEnd(64, '0')}` as Hex;
+export const DEFAULT_GENESIS_EXTRA_DATA: Hex =
+  `0x${Buffer.from('alys-light devnet genesis').toString('hex').padEnd(64, '0')}` as Hex;
 /** Where the load token is predeployed unless told otherwise. */
 export const LOAD_TOKEN_ADDRESS: Hex = '0x00000000000000000000000000000000000010ad';
 
@@ -32,10 +33,14 @@ export interface GenesisAccount {
 }
 
 /** The full alloc: our bridge, the optional load token, then the caller's accounts (which win on conflict). */
-export function genesisAlloc(alloc: Record<string, GenesisAccount> = {}, loadToken: Hex | false = LOAD_TOKEN_ADDRESS): Map<Hex, GenesisAccount> {
+export function genesisAlloc(
+  alloc: Record<string, GenesisAccount> = {},
+  loadToken: Hex | false = LOAD_TOKEN_ADDRESS,
+): Map<Hex, GenesisAccount> {
   const out = new Map<Hex, GenesisAccount>();
   out.set(BRIDGE_ADDRESS, { balance: 0n, code: BRIDGE_ARTIFACT.deployedBytecode as Hex });
-  if (loadToken !== false) out.set(loadToken.toLowerCase() as Hex, { balance: 0n, code: LOAD_TOKEN_ARTIFACT.deployedBytecode as Hex });
+  if (loadToken !== false)
+    out.set(loadToken.toLowerCase() as Hex, { balance: 0n, code: LOAD_TOKEN_ARTIFACT.deployedBytecode as Hex });
   for (const [address, account] of Object.entries(alloc)) {
     if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new Error(`genesis alloc: ${address} is not a 20-byte 0x address`);
     const key = address.toLowerCase() as Hex;

@@ -18,7 +18,11 @@ export interface RpcServer {
 function send(res: ServerResponse, status: number, body: string, contentType = 'application/json'): void {
   if (res.headersSent) return;
   // any origin may read the replies (a light node in a web page); OPTIONS preflights are answered below
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'access-control-allow-origin': '*' });
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    'access-control-allow-origin': '*',
+  });
   res.end(body);
 }
 
@@ -44,12 +48,18 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
 }
 
 export async function serveRpc(handle: (request: unknown) => Promise<unknown>, port: number): Promise<RpcServer> {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer in 0..65535, got ${port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new RangeError(`port must be an integer in 0..65535, got ${port}`);
   const server = createServer((req, res) => {
     void (async () => {
-      if (req.method === 'GET' && (req.headers['content-length'] ?? '0') === '0') return send(res, 200, '', 'text/plain');
+      if (req.method === 'GET' && (req.headers['content-length'] ?? '0') === '0')
+        return send(res, 200, '', 'text/plain');
       if (req.method === 'OPTIONS') {
-        res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type' });
+        res.writeHead(204, {
+          'access-control-allow-origin': '*',
+          'access-control-allow-methods': 'POST',
+          'access-control-allow-headers': 'content-type',
+        });
         return res.end();
       }
       if (req.method !== 'POST') return send(res, 405, 'method not allowed\n', 'text/plain');
@@ -59,7 +69,8 @@ export async function serveRpc(handle: (request: unknown) => Promise<unknown>, p
         return send(res, 413, `content length too large (${MAX_BODY} bytes at most)\n`, 'text/plain');
       }
       const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      if (!JSON_TYPES.has(type)) return send(res, 415, 'invalid content type, only application/json is supported\n', 'text/plain');
+      if (!JSON_TYPES.has(type))
+        return send(res, 415, 'invalid content type, only application/json is supported\n', 'text/plain');
       const body = await readBody(req);
       if (body === 'too-large') {
         res.setHeader('connection', 'close');
@@ -69,12 +80,24 @@ export async function serveRpc(handle: (request: unknown) => Promise<unknown>, p
       try {
         request = JSON.parse(body.toString('utf8'));
       } catch {
-        return send(res, 200, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: RpcCode.parseError, message: 'parse error' } }));
+        return send(
+          res,
+          200,
+          JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: RpcCode.parseError, message: 'parse error' } }),
+        );
       }
       const response = await handle(request);
       send(res, 200, response === undefined ? '' : JSON.stringify(response));
     })().catch((e: unknown) => {
-      send(res, 500, JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: RpcCode.internal, message: `internal error: ${e instanceof Error ? e.message : String(e)}` } }));
+      send(
+        res,
+        500,
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: null,
+          error: { code: RpcCode.internal, message: `internal error: ${e instanceof Error ? e.message : String(e)}` },
+        }),
+      );
     });
   });
   server.keepAliveTimeout = 5_000;

@@ -1,5 +1,15 @@
 /** The devnet's execution layer (Node only): see engine.ts. */
-export { createEngine, gethTxError, type DevnetEngine, type EngineOptions, type EngineCore, type BlockRecord, type ReceiptRecord, type LogRecord, type CallMessage } from './engine.js';
+export {
+  createEngine,
+  gethTxError,
+  type DevnetEngine,
+  type EngineOptions,
+  type EngineCore,
+  type BlockRecord,
+  type ReceiptRecord,
+  type LogRecord,
+  type CallMessage,
+} from './engine.js';
 export {
   DEFAULT_CHAIN_ID,
   DEFAULT_GAS_LIMIT,

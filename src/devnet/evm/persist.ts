@@ -50,7 +50,21 @@ const b = (h: Hex | string): Bin => bytesOf(h);
 export function encodeBlockRecord(r: BlockRecord): Uint8Array {
   const p = r.payload;
   return encode([
-    [b(p.parentHash), b(p.feeRecipient), b(p.stateRoot), b(p.receiptsRoot), b(p.logsBloom), b(p.prevRandao), u(p.blockNumber), u(p.gasLimit), u(p.gasUsed), u(p.timestamp), b(p.extraData), u(p.baseFeePerGas), b(p.blockHash)],
+    [
+      b(p.parentHash),
+      b(p.feeRecipient),
+      b(p.stateRoot),
+      b(p.receiptsRoot),
+      b(p.logsBloom),
+      b(p.prevRandao),
+      u(p.blockNumber),
+      u(p.gasLimit),
+      u(p.gasUsed),
+      u(p.timestamp),
+      b(p.extraData),
+      u(p.baseFeePerGas),
+      b(p.blockHash),
+    ],
     p.transactions.map(b),
     p.withdrawals.map((w) => [u(w.index), u(w.validatorIndex), b(w.address), u(w.amount)]),
     [b(r.transactionsRoot), b(r.withdrawalsRoot), u(r.difficulty), b(r.nonce), r.size],
@@ -83,7 +97,10 @@ interface DecodedBlock {
 }
 
 function fail(number: number, what: string): never {
-  throw new SnapshotError('block', `EL block ${number} in the snapshot is malformed (${what}); the snapshot is corrupt: generate it again`);
+  throw new SnapshotError(
+    'block',
+    `EL block ${number} in the snapshot is malformed (${what}); the snapshot is corrupt: generate it again`,
+  );
 }
 
 function binAt(v: unknown, number: number, what: string, length?: number): Bin {
@@ -125,10 +142,16 @@ export function decodeBlockRecord(bytes: Uint8Array, number: number, hash: Hex):
     transactions: arr(top[1], number, 'transactions').map((t) => hex(binAt(t, number, 'transaction'))),
     withdrawals: arr(top[2], number, 'withdrawals').map((w): Withdrawal => {
       const f = arr(w, number, 'withdrawal', 4);
-      return { index: n(f[0], 'withdrawal index'), validatorIndex: n(f[1], 'validator index'), address: hex(binAt(f[2], number, 'withdrawal address', 20)), amount: n(f[3], 'withdrawal amount') };
+      return {
+        index: n(f[0], 'withdrawal index'),
+        validatorIndex: n(f[1], 'validator index'),
+        address: hex(binAt(f[2], number, 'withdrawal address', 20)),
+        amount: n(f[3], 'withdrawal amount'),
+      };
     }),
   };
-  if (payload.blockNumber !== BigInt(number) || payload.blockHash !== hash) fail(number, `it holds block ${payload.blockNumber} ${payload.blockHash}, the index says ${number} ${hash}`);
+  if (payload.blockNumber !== BigInt(number) || payload.blockHash !== hash)
+    fail(number, `it holds block ${payload.blockNumber} ${payload.blockHash}, the index says ${number} ${hash}`);
   const x = arr(top[3], number, 'header extras', 5);
   const receipts = arr(top[4], number, 'receipts').map((v): ReceiptRecord => {
     const r = arr(v, number, 'receipt', 11);
@@ -145,11 +168,16 @@ export function decodeBlockRecord(bytes: Uint8Array, number: number, hash: Hex):
       contractAddress: r[9] === null ? null : hex(binAt(r[9], number, 'contract address', 20)),
       logs: arr(r[10], number, 'logs').map((l) => {
         const f = arr(l, number, 'log', 3);
-        return { address: hex(binAt(f[0], number, 'log address', 20)), topics: arr(f[1], number, 'topics').map((t) => hex(binAt(t, number, 'topic', 32))), data: hex(binAt(f[2], number, 'log data')) };
+        return {
+          address: hex(binAt(f[0], number, 'log address', 20)),
+          topics: arr(f[1], number, 'topics').map((t) => hex(binAt(t, number, 'topic', 32))),
+          data: hex(binAt(f[2], number, 'log data')),
+        };
       }),
     };
   });
-  if (receipts.length !== payload.transactions.length) fail(number, `${receipts.length} receipts for ${payload.transactions.length} transactions`);
+  if (receipts.length !== payload.transactions.length)
+    fail(number, `${receipts.length} receipts for ${payload.transactions.length} transactions`);
   return {
     payload,
     transactionsRoot: hex(binAt(x[0], number, 'transactions root', 32)),
@@ -225,7 +253,9 @@ function sortEntries(index: Uint8Array, count: number): void {
     const from = starts[k]!;
     const to = starts[k + 1]!;
     if (to - from < 2) continue;
-    const entries = Array.from({ length: to - from }, (_, i) => Buffer.from(buf.subarray((from + i) * E, (from + i + 1) * E)));
+    const entries = Array.from({ length: to - from }, (_, i) =>
+      Buffer.from(buf.subarray((from + i) * E, (from + i + 1) * E)),
+    );
     entries.sort((a, c) => Buffer.compare(a.subarray(0, 32), c.subarray(0, 32)));
     entries.forEach((e, i) => buf.set(e, (from + i) * E));
   }
@@ -314,7 +344,11 @@ function headerOf(r: BlockRecord, chainId: bigint): BlockHeader {
     },
     { common: createDevnetCommon(chainId) },
   );
-  if (hex(header.hash()) !== r.hash) throw new SnapshotError('head', `the head block's fields hash to ${hex(header.hash())}, not ${r.hash}: the snapshot is corrupt`);
+  if (hex(header.hash()) !== r.hash)
+    throw new SnapshotError(
+      'head',
+      `the head block's fields hash to ${hex(header.hash())}, not ${r.hash}: the snapshot is corrupt`,
+    );
   return header;
 }
 
@@ -322,11 +356,21 @@ function headerOf(r: BlockRecord, chainId: bigint): BlockHeader {
  * A DevnetEngine over a snapshot: nothing is re-executed; blocks decode lazily. `opts` are the
  * engine options of the chain that was persisted (chain id, history).
  */
-export async function restoreEngine(source: SnapshotSource, opts: Omit<EngineOptions, 'restore'> = {}): Promise<DevnetEngine> {
+export async function restoreEngine(
+  source: SnapshotSource,
+  opts: Omit<EngineOptions, 'restore'> = {},
+): Promise<DevnetEngine> {
   const chainId = opts.chainId ?? 121212n;
   if (source.count < 1 || source.blockIndex.length !== source.count * 64)
-    throw new SnapshotError('index', `the block index holds ${source.blockIndex.length} bytes for ${source.count} blocks (64 each): the snapshot is corrupt`);
-  if (source.txIndex.length % TX_ENTRY_BYTES !== 0) throw new SnapshotError('tx-index', 'the transaction index length is not a multiple of its entry size: the snapshot is corrupt');
+    throw new SnapshotError(
+      'index',
+      `the block index holds ${source.blockIndex.length} bytes for ${source.count} blocks (64 each): the snapshot is corrupt`,
+    );
+  if (source.txIndex.length % TX_ENTRY_BYTES !== 0)
+    throw new SnapshotError(
+      'tx-index',
+      'the transaction index length is not a multiple of its entry size: the snapshot is corrupt',
+    );
   const cache = new Set<LazyBlock>();
   const load = (self: LazyBlock): DecodedBlock => {
     const d = decodeBlockRecord(source.block(Number(self.number)), Number(self.number), self.hash);
@@ -341,13 +385,22 @@ export async function restoreEngine(source: SnapshotSource, opts: Omit<EngineOpt
   const blocks: BlockRecord[] = new Array(source.count);
   for (let n = 0; n < source.count; n++) {
     const at = n * 64;
-    blocks[n] = new LazyBlock(BigInt(n), hex(source.blockIndex.subarray(at, at + 32)), source.blockIndex.slice(at + 32, at + 64), load) as unknown as BlockRecord;
+    blocks[n] = new LazyBlock(
+      BigInt(n),
+      hex(source.blockIndex.subarray(at, at + 32)),
+      source.blockIndex.slice(at + 32, at + 64),
+      load,
+    ) as unknown as BlockRecord;
   }
   const stateNodes = new Map<string, Uint8Array>();
   for (const [k, v] of source.stateNodes) stateNodes.set(Buffer.from(k).toString('hex'), v);
   const head = blocks[source.count - 1]!;
   const headRoot = Buffer.from(head.stateRoot).toString('hex');
-  if (!stateNodes.has(headRoot)) throw new SnapshotError('state', `the snapshot has no state for its head block ${head.number} (root 0x${headRoot}): it is corrupt or incomplete`);
+  if (!stateNodes.has(headRoot))
+    throw new SnapshotError(
+      'state',
+      `the snapshot has no state for its head block ${head.number} (root 0x${headRoot}): it is corrupt or incomplete`,
+    );
   const txs = Buffer.from(source.txIndex.buffer, source.txIndex.byteOffset, source.txIndex.byteLength);
   const txCount = source.txIndex.length / TX_ENTRY_BYTES;
   const findTx = (hash: string): { block: BlockRecord; index: number } | undefined => {
@@ -362,7 +415,10 @@ export async function restoreEngine(source: SnapshotSource, opts: Omit<EngineOpt
         const block = blocks[txs.readUInt32LE(mid * TX_ENTRY_BYTES + 32)];
         const index = txs.readUInt16LE(mid * TX_ENTRY_BYTES + 36);
         if (block === undefined || index >= block.receipts.length || block.receipts[index]!.transactionHash !== hash)
-          throw new SnapshotError('tx-index', `the transaction index points ${hash} at a block that does not hold it: the snapshot is corrupt`);
+          throw new SnapshotError(
+            'tx-index',
+            `the transaction index points ${hash} at a block that does not hold it: the snapshot is corrupt`,
+          );
         return { block, index };
       }
       // c = compare(txs[mid], key): > 0 when the entry is after the key
@@ -374,6 +430,12 @@ export async function restoreEngine(source: SnapshotSource, opts: Omit<EngineOpt
   return createEngine({
     ...opts,
     chainId,
-    restore: { blocks, stateNodes, headHeader: headerOf(head, chainId), ...(source.finalized ? { finalized: source.finalized } : {}), findTx },
+    restore: {
+      blocks,
+      stateNodes,
+      headHeader: headerOf(head, chainId),
+      ...(source.finalized ? { finalized: source.finalized } : {}),
+      findTx,
+    },
   });
 }

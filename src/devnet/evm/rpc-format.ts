@@ -13,7 +13,13 @@ const EMPTY_OMMERS_HASH: Hex = '0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a74
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** geth's RPCTransaction. `block` absent = pending. */
-export function formatTransaction(core: EngineCore, tx: TypedTransaction, hash: Hex, from: Hex, block?: { record: BlockRecord; index: number }): Json {
+export function formatTransaction(
+  core: EngineCore,
+  tx: TypedTransaction,
+  hash: Hex,
+  from: Hex,
+  block?: { record: BlockRecord; index: number },
+): Json {
   const j = tx.toJSON() as Record<string, string | undefined | { address: string; storageKeys: string[] }[]>;
   const out: Record<string, Json> = {
     blockHash: block === undefined ? null : block.record.hash,
@@ -34,15 +40,18 @@ export function formatTransaction(core: EngineCore, tx: TypedTransaction, hash: 
     out['maxFeePerGas'] = quantity(t.maxFeePerGas);
     out['maxPriorityFeePerGas'] = quantity(t.maxPriorityFeePerGas);
     // geth: the effective price once mined, the fee cap while pending.
-    out['gasPrice'] = block === undefined ? quantity(t.maxFeePerGas) : quantity(block.record.receipts[block.index]!.effectiveGasPrice);
+    out['gasPrice'] =
+      block === undefined ? quantity(t.maxFeePerGas) : quantity(block.record.receipts[block.index]!.effectiveGasPrice);
   } else {
     out['gasPrice'] = quantity((tx as unknown as { gasPrice: bigint }).gasPrice);
   }
   if (tx.type !== 0) {
-    out['accessList'] = (j['accessList'] as { address: string; storageKeys: string[] }[] | undefined ?? []).map((e) => ({
-      address: e.address.toLowerCase(),
-      storageKeys: e.storageKeys.map((k) => k.toLowerCase()),
-    }));
+    out['accessList'] = ((j['accessList'] as { address: string; storageKeys: string[] }[] | undefined) ?? []).map(
+      (e) => ({
+        address: e.address.toLowerCase(),
+        storageKeys: e.storageKeys.map((k) => k.toLowerCase()),
+      }),
+    );
     out['chainId'] = quantity(core.chainId);
   } else if (tx.supports(Capability.EIP155ReplayProtection)) {
     out['chainId'] = quantity(core.chainId);
@@ -87,7 +96,9 @@ export function formatBlock(core: EngineCore, record: BlockRecord, fullTransacti
     // The chain's total difficulty is the genesis difficulty (every later block has difficulty 0).
     // Geth dropped the field in 2024, but Alys's ELs (reth 1.1.3, geth of its time) and anvil send it.
     totalDifficulty: quantity(core.blockByNumber(0n)!.difficulty),
-    transactions: fullTransactions ? p.transactions.map((_, i) => formatMinedTransaction(core, record, i)) : [...record.txHashes],
+    transactions: fullTransactions
+      ? p.transactions.map((_, i) => formatMinedTransaction(core, record, i))
+      : [...record.txHashes],
     transactionsRoot: record.transactionsRoot,
     uncles: [],
     withdrawals: p.withdrawals.map((w) => ({
@@ -131,7 +142,12 @@ export function receiptBloom(core: EngineCore, r: ReceiptRecord): Hex {
 }
 
 /** geth's receipt object (eth_getTransactionReceipt, eth_getBlockReceipts). */
-export function formatReceipt(core: EngineCore, record: BlockRecord, index: number, logIndexStart = firstLogIndex(record, index)): Json {
+export function formatReceipt(
+  core: EngineCore,
+  record: BlockRecord,
+  index: number,
+  logIndexStart = firstLogIndex(record, index),
+): Json {
   const r = record.receipts[index]!;
   return {
     blockHash: record.hash,

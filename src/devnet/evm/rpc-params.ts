@@ -40,7 +40,8 @@ export function bytesParam(v: unknown, goType = 'hexutil.Bytes'): Uint8Array {
 export function fixedParam(v: unknown, bytes: number, goType: string): Hex {
   if (typeof v !== 'string') throw notString(v, goType);
   const body = hexDigits(v, true);
-  if (body.length !== bytes * 2) throw new ParamError(`hex string has length ${body.length}, want ${bytes * 2} for ${goType}`);
+  if (body.length !== bytes * 2)
+    throw new ParamError(`hex string has length ${body.length}, want ${bytes * 2} for ${goType}`);
   return `0x${body.toLowerCase()}` as Hex;
 }
 
@@ -85,7 +86,10 @@ export function blockNumberOrHashParam(v: unknown): BlockRef {
     if (o['blockHash'] !== undefined && o['blockNumber'] !== undefined)
       throw new ParamError('cannot specify both BlockHash and BlockNumber, choose one or the other');
     if (o['blockHash'] !== undefined)
-      return { hash: hashParam(o['blockHash']), requireCanonical: o['requireCanonical'] === undefined ? false : boolParam(o['requireCanonical']) };
+      return {
+        hash: hashParam(o['blockHash']),
+        requireCanonical: o['requireCanonical'] === undefined ? false : boolParam(o['requireCanonical']),
+      };
     if (o['blockNumber'] !== undefined) return blockNumberParam(o['blockNumber']);
     throw new ParamError('invalid input: neither blockHash nor blockNumber');
   }
@@ -144,7 +148,9 @@ export function transactionArgsParam(v: unknown): TransactionArgs {
   const input = optional(o, 'input', bytesParam);
   const data = optional(o, 'data', bytesParam);
   if (input !== undefined && data !== undefined && !Buffer.from(input).equals(Buffer.from(data)))
-    throw new ParamError('both "data" and "input" are set and not equal. Please use "input" to pass transaction call data');
+    throw new ParamError(
+      'both "data" and "input" are set and not equal. Please use "input" to pass transaction call data',
+    );
   const args: TransactionArgs = {
     from: optional(o, 'from', addressParam),
     to: optional(o, 'to', addressParam),
@@ -160,7 +166,11 @@ export function transactionArgsParam(v: unknown): TransactionArgs {
   };
   if (args.gasPrice !== undefined && (args.maxFeePerGas !== undefined || args.maxPriorityFeePerGas !== undefined))
     throw new ParamError('both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified');
-  if (args.maxFeePerGas !== undefined && args.maxPriorityFeePerGas !== undefined && args.maxPriorityFeePerGas > args.maxFeePerGas)
+  if (
+    args.maxFeePerGas !== undefined &&
+    args.maxPriorityFeePerGas !== undefined &&
+    args.maxPriorityFeePerGas > args.maxFeePerGas
+  )
     throw new ParamError(`maxFeePerGas (${args.maxFeePerGas}) < maxPriorityFeePerGas (${args.maxPriorityFeePerGas})`);
   return args;
 }
@@ -186,13 +196,14 @@ export function logFilterParam(v: unknown): LogFilter {
   let addresses: Hex[] = [];
   const a = o['address'];
   if (typeof a === 'string') addresses = [addressParam(a)];
-  else if (Array.isArray(a)) addresses = a.map((x, i) => {
-    try {
-      return addressParam(x);
-    } catch (e) {
-      throw e instanceof ParamError ? new ParamError(`invalid address at index ${i}: ${e.message}`) : e;
-    }
-  });
+  else if (Array.isArray(a))
+    addresses = a.map((x, i) => {
+      try {
+        return addressParam(x);
+      } catch (e) {
+        throw e instanceof ParamError ? new ParamError(`invalid address at index ${i}: ${e.message}`) : e;
+      }
+    });
   else if (a !== undefined && a !== null) throw new ParamError('invalid addresses in query');
   const t = o['topics'];
   let topics: (Hex[] | null)[] = [];
@@ -215,7 +226,8 @@ export function logFilterParam(v: unknown): LogFilter {
 /** blockCount of eth_feeHistory: math.HexOrDecimal64 (a QUANTITY or a decimal number / string). */
 export function hexOrDecimal64Param(v: unknown): bigint {
   if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v) || v < 0) throw new ParamError(`json: cannot unmarshal number ${v} into Go value of type math.HexOrDecimal64`);
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new ParamError(`json: cannot unmarshal number ${v} into Go value of type math.HexOrDecimal64`);
     return BigInt(v);
   }
   if (typeof v !== 'string') throw notString(v, 'math.HexOrDecimal64');
@@ -227,7 +239,8 @@ export function hexOrDecimal64Param(v: unknown): bigint {
 export function floatArrayParam(v: unknown): number[] {
   if (!Array.isArray(v)) throw notString(v, '[]float64');
   return v.map((x) => {
-    if (typeof x !== 'number' || !Number.isFinite(x)) throw new ParamError(`json: cannot unmarshal ${jsonType(x)} into Go value of type float64`);
+    if (typeof x !== 'number' || !Number.isFinite(x))
+      throw new ParamError(`json: cannot unmarshal ${jsonType(x)} into Go value of type float64`);
     return x;
   });
 }
@@ -241,7 +254,8 @@ export function positional(params: unknown, required: number, max: number): unkn
   if (!Array.isArray(params)) throw new RpcError(RpcCode.invalidParams, 'non-array args');
   if (params.length > max) throw new RpcError(RpcCode.invalidParams, `too many arguments, want at most ${max}`);
   for (let i = 0; i < required; i++)
-    if (params[i] === undefined || params[i] === null) throw new RpcError(RpcCode.invalidParams, `missing value for required argument ${i}`);
+    if (params[i] === undefined || params[i] === null)
+      throw new RpcError(RpcCode.invalidParams, `missing value for required argument ${i}`);
   return params;
 }
 

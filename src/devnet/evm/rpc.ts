@@ -67,7 +67,8 @@ function errorResponse(id: string | number | null, code: number, message: string
 
 /** geth's storage-key decoding (decodeHash): optional 0x, odd length allowed, at most 32 bytes. */
 function storageKeyParam(v: unknown): Uint8Array {
-  if (typeof v !== 'string') throw new ParamError(`json: cannot unmarshal ${v === null ? 'null' : typeof v} into Go value of type string`);
+  if (typeof v !== 'string')
+    throw new ParamError(`json: cannot unmarshal ${v === null ? 'null' : typeof v} into Go value of type string`);
   let s = v.startsWith('0x') || v.startsWith('0X') ? v.slice(2) : v;
   if (s.length % 2 === 1) s = `0${s}`;
   if (s.length > 64) throw new ParamError('hex string too long, want at most 32 bytes');
@@ -92,9 +93,16 @@ export function revertReason(data: Uint8Array): string | undefined {
   if (sel === '0x4e487b71' && data.length === 36) {
     const code = BigInt(hex(data.subarray(4)));
     const panics: Record<string, string> = {
-      '0': 'generic panic', '1': 'assert(false)', '17': 'arithmetic underflow or overflow', '18': 'division or modulo by zero',
-      '33': 'enum overflow', '34': 'invalid encoded storage byte array accessed', '49': 'out-of-bounds array access; popping on an empty array',
-      '50': 'out-of-bounds access of an array or bytesN', '65': 'out of memory', '81': 'uninitialized function',
+      '0': 'generic panic',
+      '1': 'assert(false)',
+      '17': 'arithmetic underflow or overflow',
+      '18': 'division or modulo by zero',
+      '33': 'enum overflow',
+      '34': 'invalid encoded storage byte array accessed',
+      '49': 'out-of-bounds array access; popping on an empty array',
+      '50': 'out-of-bounds access of an array or bytesN',
+      '65': 'out of memory',
+      '81': 'uninitialized function',
     };
     return panics[code.toString()] ?? `unknown panic code: 0x${code.toString(16)}`;
   }
@@ -103,7 +111,11 @@ export function revertReason(data: Uint8Array): string | undefined {
 
 function revertError(data: Uint8Array): RpcError {
   const reason = revertReason(data);
-  return new RpcError(RpcCode.executionReverted, reason === undefined ? 'execution reverted' : `execution reverted: ${reason}`, hex(data));
+  return new RpcError(
+    RpcCode.executionReverted,
+    reason === undefined ? 'execution reverted' : `execution reverted: ${reason}`,
+    hex(data),
+  );
 }
 
 export function createRpcHandler(core: EngineCore): (request: unknown) => Promise<unknown> {
@@ -119,7 +131,11 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
         case 'safe':
         case 'finalized': {
           const f = core.finalized();
-          if (f === undefined) throw new RpcError(RpcCode.unknownBlock, `${ref.tag} block not found: the consensus layer has not finalized any block yet`);
+          if (f === undefined)
+            throw new RpcError(
+              RpcCode.unknownBlock,
+              `${ref.tag} block not found: the consensus layer has not finalized any block yet`,
+            );
           return f;
         }
       }
@@ -131,7 +147,8 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
   /** For state queries: a block must exist (geth: "header not found"). */
   function stateBlock(ref: BlockRef): BlockRecord {
     const b = byTag(ref);
-    if (b === undefined) throw new RpcError(RpcCode.server, 'hash' in ref ? `header for hash ${ref.hash} not found` : 'header not found');
+    if (b === undefined)
+      throw new RpcError(RpcCode.server, 'hash' in ref ? `header for hash ${ref.hash} not found` : 'header not found');
     return b;
   }
 
@@ -155,7 +172,11 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
 
   function noOverrides(params: unknown[], from: number): void {
     for (let i = from; i < params.length; i++)
-      if (params[i] !== undefined && params[i] !== null) throw new RpcError(RpcCode.invalidParams, `invalid argument ${i}: state and block overrides are not supported by the devnet engine`);
+      if (params[i] !== undefined && params[i] !== null)
+        throw new RpcError(
+          RpcCode.invalidParams,
+          `invalid argument ${i}: state and block overrides are not supported by the devnet engine`,
+        );
   }
 
   async function ethCall(params: unknown): Promise<Json> {
@@ -203,7 +224,8 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
       const top = await run(msg, hi);
       if (failed(top)) {
         if (top.reverted) throw revertError(top.returnValue);
-        if (top.error === 'out of gas' || top.error === 'OOG') throw new RpcError(RpcCode.server, `gas required exceeds allowance (${hi})`);
+        if (top.error === 'out of gas' || top.error === 'OOG')
+          throw new RpcError(RpcCode.server, `gas required exceeds allowance (${hi})`);
         throw new RpcError(RpcCode.server, top.error ?? 'execution failed');
       }
       let lo = top.gasUsed - 1n;
@@ -225,7 +247,11 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
   }
 
   /** true if the message succeeds with `gas`; an intrinsic-gas refusal counts as a failure. */
-  async function runOrOog(run: (msg: CallMessage, gas: bigint) => Promise<CallOutcome>, msg: CallMessage, gas: bigint): Promise<boolean> {
+  async function runOrOog(
+    run: (msg: CallMessage, gas: bigint) => Promise<CallOutcome>,
+    msg: CallMessage,
+    gas: bigint,
+  ): Promise<boolean> {
     try {
       return (await run(msg, gas)).success;
     } catch (e) {
@@ -235,7 +261,10 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
   }
 
   // ---------------------------------------------------------------- state
-  async function accountAt(params: unknown, decode: (v: unknown) => Hex): Promise<{ block: BlockRecord; address: Hex }> {
+  async function accountAt(
+    params: unknown,
+    decode: (v: unknown) => Hex,
+  ): Promise<{ block: BlockRecord; address: Hex }> {
     const p = positional(params, 2, 2);
     const address = arg(p, 0, decode);
     const block = stateBlock(arg(p, 1, blockNumberOrHashParam));
@@ -246,12 +275,19 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
     const p = positional(params, 3, 3);
     const address = arg(p, 0, addressParam);
     const keysRaw = p[1];
-    if (!Array.isArray(keysRaw)) throw new RpcError(RpcCode.invalidParams, `invalid argument 1: json: cannot unmarshal ${typeof keysRaw} into Go value of type []string`);
+    if (!Array.isArray(keysRaw))
+      throw new RpcError(
+        RpcCode.invalidParams,
+        `invalid argument 1: json: cannot unmarshal ${typeof keysRaw} into Go value of type []string`,
+      );
     const keys = keysRaw.map((k, i) => {
       try {
         return { text: k as string, bytes: storageKeyParam(k) };
       } catch (e) {
-        throw new RpcError(RpcCode.invalidParams, `invalid argument 1: ${e instanceof Error ? e.message : String(e)} (storage key ${i})`);
+        throw new RpcError(
+          RpcCode.invalidParams,
+          `invalid argument 1: ${e instanceof Error ? e.message : String(e)} (storage key ${i})`,
+        );
       }
     });
     const block = stateBlock(arg(p, 2, blockNumberOrHashParam));
@@ -318,7 +354,8 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
           if (addresses.size > 0 && !addresses.has(log.address)) continue;
           if (topicSets.length > log.topics.length) continue;
           if (!topicSets.every((s, k) => s === null || s.has(log.topics[k]!))) continue;
-          if (out.length >= core.maxLogs) throw new RpcError(RpcCode.limitExceeded, `query returned more than ${core.maxLogs} results`);
+          if (out.length >= core.maxLogs)
+            throw new RpcError(RpcCode.limitExceeded, `query returned more than ${core.maxLogs} results`);
           out.push(formatLog(record, i, log, idx));
         }
       }
@@ -333,7 +370,10 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
     const samples: bigint[] = [];
     for (let n = head.number; n >= 0n && n > head.number - 20n; n--) {
       const b = core.blockByNumber(n)!;
-      const tips = b.receipts.map((r) => r.effectiveTipPerGas).filter((t) => t >= 2n).sort((a, c) => (a < c ? -1 : a > c ? 1 : 0));
+      const tips = b.receipts
+        .map((r) => r.effectiveTipPerGas)
+        .filter((t) => t >= 2n)
+        .sort((a, c) => (a < c ? -1 : a > c ? 1 : 0));
       samples.push(...tips.slice(0, 3));
     }
     if (samples.length === 0) return GWEI;
@@ -349,12 +389,20 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
     const percentiles = optionalArg(p, 2, floatArrayParam) ?? [];
     percentiles.forEach((x, i) => {
       if (x < 0 || x > 100) throw new RpcError(RpcCode.invalidParams, `invalid reward percentile: ${x}`);
-      if (i > 0 && x <= percentiles[i - 1]!) throw new RpcError(RpcCode.invalidParams, `invalid reward percentile: #${i - 1}:${percentiles[i - 1]} >= #${i}:${x}`);
+      if (i > 0 && x <= percentiles[i - 1]!)
+        throw new RpcError(
+          RpcCode.invalidParams,
+          `invalid reward percentile: #${i - 1}:${percentiles[i - 1]} >= #${i}:${x}`,
+        );
     });
     if (count === 0n) return { oldestBlock: '0x0', baseFeePerGas: [], gasUsedRatio: [] };
     if (count > MAX_FEE_HISTORY_BLOCKS) count = MAX_FEE_HISTORY_BLOCKS;
     const newest = byTag(newestRef);
-    if (newest === undefined) throw new RpcError(RpcCode.server, `request beyond head block: requested ${'number' in newestRef ? newestRef.number : '?'}, head ${core.head().number}`);
+    if (newest === undefined)
+      throw new RpcError(
+        RpcCode.server,
+        `request beyond head block: requested ${'number' in newestRef ? newestRef.number : '?'}, head ${core.head().number}`,
+      );
     let oldest = newest.number - count + 1n;
     if (oldest < 0n) oldest = 0n;
     const baseFees: Json[] = [];
@@ -365,7 +413,9 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
       baseFees.push(quantity(b.payload.baseFeePerGas));
       ratios.push(Number(b.payload.gasUsed) / Number(b.payload.gasLimit));
       if (percentiles.length > 0) {
-        const txs = b.receipts.map((r) => ({ tip: r.effectiveTipPerGas, gas: r.gasUsed })).sort((a, c) => (a.tip < c.tip ? -1 : a.tip > c.tip ? 1 : 0));
+        const txs = b.receipts
+          .map((r) => ({ tip: r.effectiveTipPerGas, gas: r.gasUsed }))
+          .sort((a, c) => (a.tip < c.tip ? -1 : a.tip > c.tip ? 1 : 0));
         rewards.push(
           percentiles.map((pct) => {
             if (txs.length === 0) return '0x0';
@@ -483,14 +533,19 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
     eth_getProof: getProof,
     eth_getBalance: async (params) => {
       const { block, address } = await accountAt(params, addressParam);
-      return core.withState(block, async (s) => quantity((await s.getAccount(new Address(bytesOf(address))))?.balance ?? 0n));
+      return core.withState(block, async (s) =>
+        quantity((await s.getAccount(new Address(bytesOf(address))))?.balance ?? 0n),
+      );
     },
     eth_getTransactionCount: async (params) => {
       const p = positional(params, 2, 2);
       const address = arg(p, 0, addressParam);
       const ref = arg(p, 1, blockNumberOrHashParam);
       const block = stateBlock(ref);
-      const nonce = await core.withState(block, async (s) => (await s.getAccount(new Address(bytesOf(address))))?.nonce ?? 0n);
+      const nonce = await core.withState(
+        block,
+        async (s) => (await s.getAccount(new Address(bytesOf(address))))?.nonce ?? 0n,
+      );
       if ('tag' in ref && ref.tag === 'pending') {
         // geth: the pool's next nonce for the sender (consecutive pending transactions counted)
         let n = nonce;
@@ -525,23 +580,34 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
   };
 
   async function handleOne(req: unknown): Promise<JsonRpcResponse | undefined> {
-    if (req === null || typeof req !== 'object' || Array.isArray(req)) return errorResponse(null, RpcCode.invalidRequest, 'invalid request');
+    if (req === null || typeof req !== 'object' || Array.isArray(req))
+      return errorResponse(null, RpcCode.invalidRequest, 'invalid request');
     const r = req as Record<string, unknown>;
     const hasId = 'id' in r;
     const id = r['id'];
-    if (hasId && id !== null && typeof id !== 'string' && typeof id !== 'number') return errorResponse(null, RpcCode.invalidRequest, 'invalid request');
+    if (hasId && id !== null && typeof id !== 'string' && typeof id !== 'number')
+      return errorResponse(null, RpcCode.invalidRequest, 'invalid request');
     const rid = (hasId ? id : null) as string | number | null;
-    if (r['jsonrpc'] !== '2.0' || typeof r['method'] !== 'string') return errorResponse(rid, RpcCode.invalidRequest, 'invalid request');
+    if (r['jsonrpc'] !== '2.0' || typeof r['method'] !== 'string')
+      return errorResponse(rid, RpcCode.invalidRequest, 'invalid request');
     const name = r['method'];
     const method = Object.hasOwn(methods, name) ? methods[name] : undefined;
-    if (method === undefined) return hasId ? errorResponse(rid, RpcCode.methodNotFound, `the method ${name} does not exist/is not available`) : undefined;
+    if (method === undefined)
+      return hasId
+        ? errorResponse(rid, RpcCode.methodNotFound, `the method ${name} does not exist/is not available`)
+        : undefined;
     let response: JsonRpcResponse;
     try {
       response = { jsonrpc: '2.0', id: rid, result: await method(r['params']) };
     } catch (e) {
       if (e instanceof RpcError) response = errorResponse(rid, e.code, e.message, e.data);
       else if (e instanceof ParamError) response = errorResponse(rid, RpcCode.invalidParams, e.message);
-      else response = errorResponse(rid, RpcCode.internal, `internal error: ${e instanceof Error ? e.message : String(e)}`);
+      else
+        response = errorResponse(
+          rid,
+          RpcCode.internal,
+          `internal error: ${e instanceof Error ? e.message : String(e)}`,
+        );
     }
     return hasId ? response : undefined;
   }
@@ -549,7 +615,8 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
   return async (request: unknown): Promise<unknown> => {
     if (Array.isArray(request)) {
       if (request.length === 0) return errorResponse(null, RpcCode.invalidRequest, 'empty batch');
-      if (request.length > MAX_BATCH) return errorResponse(null, RpcCode.invalidRequest, `batch too large (at most ${MAX_BATCH} requests)`);
+      if (request.length > MAX_BATCH)
+        return errorResponse(null, RpcCode.invalidRequest, `batch too large (at most ${MAX_BATCH} requests)`);
       const out: JsonRpcResponse[] = [];
       for (const item of request) {
         const res = await handleOne(item);

@@ -66,7 +66,7 @@ export function createStateNodeStore(common: Common): StateNodeStore {
       }
       if (decoded.length !== 2) return;
       const path = decoded[0] as Uint8Array;
-      const isLeaf = path.length > 0 && (path[0]! >> 4) >= 2;
+      const isLeaf = path.length > 0 && path[0]! >> 4 >= 2;
       if (!isLeaf) {
         visitRef(decoded[1], account);
         return;

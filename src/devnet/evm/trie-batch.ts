@@ -63,7 +63,8 @@ function decodeNode(raw: Raw): Node {
     const v = raw[16] as Uint8Array;
     return { t: 'branch', children, value: v.length === 0 ? null : v };
   }
-  if (raw.length !== 2 || Array.isArray(raw[0])) throw new TrieBatchError('a trie node is neither a branch nor a leaf/extension');
+  if (raw.length !== 2 || Array.isArray(raw[0]))
+    throw new TrieBatchError('a trie node is neither a branch nor a leaf/extension');
   const hp = raw[0] as Uint8Array;
   if (hp.length === 0) throw new TrieBatchError('a trie node has an empty path');
   const flag = hp[0]! >> 4;
@@ -111,12 +112,15 @@ export function applyTrieBatch(nodes: NodeMap, root: Uint8Array, ops: readonly T
       return { t: 'branch', children, value: node.value };
     }
     const n = common(node.path, key, at);
-    if (node.t === 'leaf' && n === node.path.length && at + n === key.length) return { t: 'leaf', path: node.path, value };
-    if (node.t === 'ext' && n === node.path.length) return { t: 'ext', path: node.path, child: insert(node.child, key, at + n, value) };
+    if (node.t === 'leaf' && n === node.path.length && at + n === key.length)
+      return { t: 'leaf', path: node.path, value };
+    if (node.t === 'ext' && n === node.path.length)
+      return { t: 'ext', path: node.path, child: insert(node.child, key, at + n, value) };
     // split at the first differing nibble: a branch holding the old node's rest and the new key
     const branch: Node = { t: 'branch', children: new Array<Ref | null>(16).fill(null), value: null };
     const rest = node.path.slice(n + 1);
-    if (n === node.path.length) branch.value = (node as { value: Uint8Array }).value; // a leaf ending here
+    if (n === node.path.length)
+      branch.value = (node as { value: Uint8Array }).value; // a leaf ending here
     else if (node.t === 'leaf') branch.children[node.path[n]!] = { t: 'leaf', path: rest, value: node.value };
     else branch.children[node.path[n]!] = rest.length === 0 ? node.child : { t: 'ext', path: rest, child: node.child };
     const withNew = insert(branch, key, at + n, value);
@@ -135,7 +139,8 @@ export function applyTrieBatch(nodes: NodeMap, root: Uint8Array, ops: readonly T
   const remove = (ref: Ref | null, key: number[], at: number): Ref | null => {
     if (ref === null) return null;
     const node = load(ref);
-    if (node.t === 'leaf') return common(node.path, key, at) === node.path.length && at + node.path.length === key.length ? null : ref;
+    if (node.t === 'leaf')
+      return common(node.path, key, at) === node.path.length && at + node.path.length === key.length ? null : ref;
     if (node.t === 'ext') {
       if (common(node.path, key, at) !== node.path.length) return ref;
       const child = remove(node.child, key, at + node.path.length);

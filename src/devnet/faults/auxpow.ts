@@ -4,7 +4,12 @@
  * parent merkle root and the parent header is re-mined to the target the validator computes for the
  * block (spec 4.6, head = N - 1); then the block is re-signed by every authority.
  */
-import { auxpowAggregateHash, expectedIndex, MERGED_MINING_MAGIC, parseCoinbaseOutputCommitment } from '../../protocol/auxpow/check.js';
+import {
+  auxpowAggregateHash,
+  expectedIndex,
+  MERGED_MINING_MAGIC,
+  parseCoinbaseOutputCommitment,
+} from '../../protocol/auxpow/check.js';
 import { nextWorkRequired } from '../../protocol/auxpow/retarget.js';
 import { headerHash } from '../../protocol/bitcoin/header.js';
 import { foldMerkleBranch } from '../../protocol/bitcoin/merkle.js';
@@ -61,7 +66,11 @@ export function powContext(ctx: FaultContext, stored: StoredBlock): PowContext |
     range,
     beforeRange: chain.at(start.number - 1)!,
     aggregate,
-    requiredBits: nextWorkRequired({ blockNumber: last.number, bits: last.signed.message.auxpowHeader!.bits }, stored.number - 1, spec.retargetParams),
+    requiredBits: nextWorkRequired(
+      { blockNumber: last.number, bits: last.signed.message.auxpowHeader!.bits },
+      stored.number - 1,
+      spec.retargetParams,
+    ),
     commitIndex: found.outputIndex,
     merkleSize: found.merkleSize,
     merkleNonce: found.merkleNonce,
@@ -93,7 +102,9 @@ function mine(header: BitcoinHeader, bits: number, want: 'meet' | 'miss'): void 
     header.nonce = (header.nonce + 1) >>> 0;
     if (header.nonce === 0) header.time = (header.time + 1) >>> 0;
   }
-  throw new Error(`could not find a parent header that ${want === 'meet' ? 'meets' : 'misses'} bits 0x${bits.toString(16)}`);
+  throw new Error(
+    `could not find a parent header that ${want === 'meet' ? 'meets' : 'misses'} bits 0x${bits.toString(16)}`,
+  );
 }
 
 interface Rebuild {
@@ -124,7 +135,8 @@ function rebuild(ctx: FaultContext, pc: PowContext, r: Rebuild): AuxPow {
   const auxHash = r.auxHash ?? pc.aggregate;
   const root = r.root ?? foldMerkleBranch(auxHash, chainBranch.branchHash, chainBranch.branchSideMask);
   const coinbase: Transaction = structuredClone(honest.coinbaseTxn);
-  coinbase.outputs[pc.commitIndex]!.scriptPubkey = r.script ?? commitmentScript(root, r.merkleSize ?? pc.merkleSize, r.merkleNonce ?? pc.merkleNonce);
+  coinbase.outputs[pc.commitIndex]!.scriptPubkey =
+    r.script ?? commitmentScript(root, r.merkleSize ?? pc.merkleSize, r.merkleNonce ?? pc.merkleNonce);
   if (r.fourthOutput && coinbase.outputs.length < 4)
     coinbase.outputs.push({ value: 0n, scriptPubkey: p2wpkh(ctx.rng.bytes(pc.stored.number, 'fourth-output')) });
   const coinbaseBranch = structuredClone(honest.coinbaseBranch);
@@ -137,7 +149,13 @@ function rebuild(ctx: FaultContext, pc: PowContext, r: Rebuild): AuxPow {
   if (r.pow === 'miss') parent.nonce = (parent.nonce + 1) >>> 0;
   else parent.nonce = 0;
   mine(parent, pc.requiredBits, r.pow ?? 'meet');
-  return { coinbaseTxn: coinbase, blockHash: headerHash(parent), coinbaseBranch, blockchainBranch: chainBranch, parentBlock: parent };
+  return {
+    coinbaseTxn: coinbase,
+    blockHash: headerHash(parent),
+    coinbaseBranch,
+    blockchainBranch: chainBranch,
+    parentBlock: parent,
+  };
 }
 
 function seededBranch(ctx: FaultContext, h: number, length: number, purpose: string): Uint8Array[] {
@@ -149,10 +167,20 @@ function consistentBranch(ctx: FaultContext, pc: PowContext, length: number, pur
   const h = pc.stored.number;
   const merkleNonce = ctx.rng.u32(h, `${purpose}/nonce`);
   const index = expectedIndex(merkleNonce, pc.header.chainId, length);
-  return { merkleNonce, merkleSize: 2 ** length, chainBranch: { branchHash: seededBranch(ctx, h, length, `${purpose}/hash`), branchSideMask: index } };
+  return {
+    merkleNonce,
+    merkleSize: 2 ** length,
+    chainBranch: { branchHash: seededBranch(ctx, h, length, `${purpose}/hash`), branchSideMask: index },
+  };
 }
 
-function withAuxPow(ctx: FaultContext, pc: PowContext, auxpow: AuxPow, change: Partial<Pick<AuxPowHeader, 'rangeStart'>> = {}, dropPegouts = 0) {
+function withAuxPow(
+  ctx: FaultContext,
+  pc: PowContext,
+  auxpow: AuxPow,
+  change: Partial<Pick<AuxPowHeader, 'rangeStart'>> = {},
+  dropPegouts = 0,
+) {
   const message = cloneMessage(pc.stored.signed.message);
   message.auxpowHeader = { ...message.auxpowHeader!, ...change, auxpow };
   if (dropPegouts > 0) message.finalizedPegouts = message.finalizedPegouts.slice(dropPegouts);
@@ -173,12 +201,20 @@ export function mutateAuxPow(ctx: FaultContext, fault: AuxPowFault, pc: PowConte
     case 'auxpow-parent-chain-id': {
       const version = ((pc.header.chainId & 0xffff) << 16) | (pc.auxpow.parentBlock.version & 0xffff);
       const auxpow = rebuild(ctx, pc, { version });
-      return { block: withAuxPow(ctx, pc, auxpow), variant: 'own-chain-id', detail: `parent version 0x${(version >>> 0).toString(16)}: chain id ${pc.header.chainId}` };
+      return {
+        block: withAuxPow(ctx, pc, auxpow),
+        variant: 'own-chain-id',
+        detail: `parent version 0x${(version >>> 0).toString(16)}: chain id ${pc.header.chainId}`,
+      };
     }
     case 'auxpow-chain-branch-too-long': {
       const b = consistentBranch(ctx, pc, 31, 'long-branch');
       const auxpow = rebuild(ctx, pc, b);
-      return { block: withAuxPow(ctx, pc, auxpow), variant: '31-hashes', detail: `a consistent 31-hash chain branch (slot ${b.chainBranch.branchSideMask}, merkle size 2^31)` };
+      return {
+        block: withAuxPow(ctx, pc, auxpow),
+        variant: '31-hashes',
+        detail: `a consistent 31-hash chain branch (slot ${b.chainBranch.branchSideMask}, merkle size 2^31)`,
+      };
     }
     case 'auxpow-chain-root': {
       const variant = rng.pick(h, 'variant', ['reversed', 'unfolded', 'seeded-root'] as const);
@@ -193,7 +229,11 @@ export function mutateAuxPow(ctx: FaultContext, fault: AuxPowFault, pc: PowConte
         committed = variant === 'reversed' ? reverse(root) : rng.bytes(h, 'root');
         auxpow = rebuild(ctx, pc, { root: committed, fourthOutput: true });
       }
-      return { block: withAuxPow(ctx, pc, auxpow), variant, detail: `the commitment carries ${bytesToHex(committed)}, not the chain merkle root of the aggregate` };
+      return {
+        block: withAuxPow(ctx, pc, auxpow),
+        variant,
+        detail: `the commitment carries ${bytesToHex(committed)}, not the chain merkle root of the aggregate`,
+      };
     }
     case 'auxpow-coinbase-branch': {
       const branch = pc.auxpow.coinbaseBranch;
@@ -207,27 +247,48 @@ export function mutateAuxPow(ctx: FaultContext, fault: AuxPowFault, pc: PowConte
           auxpow.coinbaseBranch.branchHash[k] = flipByte(branch.branchHash[k]!, rng.int(h, 'byte', 32));
         }
       } else if (variant === 'side-mask') {
-        auxpow.coinbaseBranch.branchSideMask = (branch.branchSideMask ^ (1 << rng.int(h, 'bit', branch.branchHash.length))) >>> 0;
+        auxpow.coinbaseBranch.branchSideMask =
+          (branch.branchSideMask ^ (1 << rng.int(h, 'bit', branch.branchHash.length))) >>> 0;
       } else {
         const payout = pc.commitIndex === 0 ? 1 : 0;
         auxpow.coinbaseTxn.outputs[payout]!.value += 1n;
       }
-      return { block: withAuxPow(ctx, pc, auxpow), variant, detail: 'the coinbase does not fold to the parent merkle root (parent header untouched)' };
+      return {
+        block: withAuxPow(ctx, pc, auxpow),
+        variant,
+        detail: 'the coinbase does not fold to the parent merkle root (parent header untouched)',
+      };
     }
     case 'auxpow-commitment-missing': {
       const variant = rng.pick(h, 'variant', ['op-return', 'bad-magic', 'short'] as const);
-      const good = commitmentScript(foldMerkleBranch(pc.aggregate, honestBranch.branchHash, honestBranch.branchSideMask), pc.merkleSize, pc.merkleNonce);
+      const good = commitmentScript(
+        foldMerkleBranch(pc.aggregate, honestBranch.branchHash, honestBranch.branchSideMask),
+        pc.merkleSize,
+        pc.merkleNonce,
+      );
       const script =
-        variant === 'op-return' ? Uint8Array.of(0x6a, 0x2c, ...good) : variant === 'bad-magic' ? flipByte(good, 3) : good.subarray(0, 43);
+        variant === 'op-return'
+          ? Uint8Array.of(0x6a, 0x2c, ...good)
+          : variant === 'bad-magic'
+            ? flipByte(good, 3)
+            : good.subarray(0, 43);
       const auxpow = rebuild(ctx, pc, { script, fourthOutput: true });
-      return { block: withAuxPow(ctx, pc, auxpow), variant, detail: `output ${pc.commitIndex} is ${bytesToHex(script)}` };
+      return {
+        block: withAuxPow(ctx, pc, auxpow),
+        variant,
+        detail: `output ${pc.commitIndex} is ${bytesToHex(script)}`,
+      };
     }
     case 'auxpow-merkle-size': {
       const variant = rng.pick(h, 'variant', ['bigger', 'zero'] as const);
       const length = honestBranch.branchHash.length;
       const merkleSize = variant === 'zero' ? 0 : 2 ** (length + 1 + rng.int(h, 'extra', 3));
       const auxpow = rebuild(ctx, pc, { merkleSize });
-      return { block: withAuxPow(ctx, pc, auxpow), variant, detail: `merkle size ${merkleSize}, the branch needs ${2 ** length}` };
+      return {
+        block: withAuxPow(ctx, pc, auxpow),
+        variant,
+        detail: `merkle size ${merkleSize}, the branch needs ${2 ** length}`,
+      };
     }
     case 'auxpow-side-mask': {
       const length = honestBranch.branchHash.length;
@@ -235,17 +296,29 @@ export function mutateAuxPow(ctx: FaultContext, fault: AuxPowFault, pc: PowConte
       if (variant === 'mask-only') {
         const auxpow: AuxPow = structuredClone(pc.auxpow);
         auxpow.blockchainBranch.branchSideMask = 1 + rng.int(h, 'mask', 0xffff);
-        return { block: withAuxPow(ctx, pc, auxpow), variant, detail: `side mask ${auxpow.blockchainBranch.branchSideMask} with an empty branch (expected index 0)` };
+        return {
+          block: withAuxPow(ctx, pc, auxpow),
+          variant,
+          detail: `side mask ${auxpow.blockchainBranch.branchSideMask} with an empty branch (expected index 0)`,
+        };
       }
       const b = consistentBranch(ctx, pc, 1 + rng.int(h, 'length', 3), 'slot-conflict');
       const expected = b.chainBranch.branchSideMask;
       b.chainBranch.branchSideMask = (expected ^ (1 << rng.int(h, 'bit', b.chainBranch.branchHash.length))) >>> 0;
       const auxpow = rebuild(ctx, pc, b);
-      return { block: withAuxPow(ctx, pc, auxpow), variant, detail: `side mask ${b.chainBranch.branchSideMask}, expected index ${expected}` };
+      return {
+        block: withAuxPow(ctx, pc, auxpow),
+        variant,
+        detail: `side mask ${b.chainBranch.branchSideMask}, expected index ${expected}`,
+      };
     }
     case 'auxpow-pow': {
       const auxpow = rebuild(ctx, pc, { pow: 'miss' });
-      return { block: withAuxPow(ctx, pc, auxpow), variant: 'nonce', detail: `parent hash ${toHex(reverse(headerHash(auxpow.parentBlock)))} misses bits 0x${pc.requiredBits.toString(16)}` };
+      return {
+        block: withAuxPow(ctx, pc, auxpow),
+        variant: 'nonce',
+        detail: `parent hash ${toHex(reverse(headerHash(auxpow.parentBlock)))} misses bits 0x${pc.requiredBits.toString(16)}`,
+      };
     }
     case 'auxpow-range-gap': {
       const skip = 1 + rng.int(h, 'skip', pc.range.length - 1);
@@ -260,8 +333,14 @@ export function mutateAuxPow(ctx: FaultContext, fault: AuxPowFault, pc: PowConte
     }
     case 'auxpow-aggregate': {
       const variant = pc.range.length >= 2 ? rng.pick(h, 'variant', ['shorter', 'longer'] as const) : 'longer';
-      const other = variant === 'shorter' ? pc.range.slice(0, pc.range.length - 1 - rng.int(h, 'drop', pc.range.length - 1)) : [pc.beforeRange, ...pc.range];
-      const auxpow = rebuild(ctx, pc, { auxHash: auxpowAggregateHash(other.map((b) => fromHex(b.hash))), fourthOutput: true });
+      const other =
+        variant === 'shorter'
+          ? pc.range.slice(0, pc.range.length - 1 - rng.int(h, 'drop', pc.range.length - 1))
+          : [pc.beforeRange, ...pc.range];
+      const auxpow = rebuild(ctx, pc, {
+        auxHash: auxpowAggregateHash(other.map((b) => fromHex(b.hash))),
+        fourthOutput: true,
+      });
       return {
         block: withAuxPow(ctx, pc, auxpow),
         variant,

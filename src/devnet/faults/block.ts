@@ -13,7 +13,13 @@ import {
 import { signingRoot } from '../../protocol/block.js';
 import type { BlsBackend } from '../../protocol/bls/backend.js';
 import { bytesToHex, fromHex, toHex, type Hex } from '../../protocol/bytes.js';
-import type { AggregateApproval, ChainSpec, ConsensusBlock, ExecutionPayloadCapella, SignedConsensusBlock } from '../../protocol/types.js';
+import type {
+  AggregateApproval,
+  ChainSpec,
+  ConsensusBlock,
+  ExecutionPayloadCapella,
+  SignedConsensusBlock,
+} from '../../protocol/types.js';
 import { checkSlot } from '../../protocol/verify.js';
 import type { ChainStore, StoredBlock } from '../consensus/chain.js';
 import type { FederationMember } from '../consensus/keys.js';
@@ -111,7 +117,10 @@ export function bitsBeyondN(ctx: FaultContext, stored: StoredBlock): Mutation {
   const approval = sign(ctx, fromHex(stored.hash));
   const mask = ((1 << n) - 1) | (1 << extra);
   return {
-    block: { message: cloneMessage(stored.signed.message), signature: { aggregationBits: encodeAggregationBits(mask), aggregateSignature: approval.aggregateSignature } },
+    block: {
+      message: cloneMessage(stored.signed.message),
+      signature: { aggregationBits: encodeAggregationBits(mask), aggregateSignature: approval.aggregateSignature },
+    },
     variant: `bit-${extra}`,
     detail: `all ${n} authorities signed the real root; bit ${extra} is also set`,
   };
@@ -135,7 +144,11 @@ export function wrongParent(ctx: FaultContext, stored: StoredBlock): Mutation {
   }
   const message = cloneMessage(stored.signed.message);
   message.parentHash = parent;
-  return { block: resign(ctx, message), variant, detail: `parent_hash ${parent} instead of ${stored.signed.message.parentHash}` };
+  return {
+    block: resign(ctx, message),
+    variant,
+    detail: `parent_hash ${parent} instead of ${stored.signed.message.parentHash}`,
+  };
 }
 
 const PAYLOAD_FIELDS = [
@@ -151,7 +164,11 @@ const PAYLOAD_FIELDS = [
   'timestamp',
 ] as const;
 
-function alterPayloadField(p: ExecutionPayloadCapella, field: (typeof PAYLOAD_FIELDS)[number], seeded: Uint8Array): void {
+function alterPayloadField(
+  p: ExecutionPayloadCapella,
+  field: (typeof PAYLOAD_FIELDS)[number],
+  seeded: Uint8Array,
+): void {
   switch (field) {
     case 'stateRoot':
     case 'receiptsRoot':
@@ -216,7 +233,11 @@ export function equivocate(ctx: FaultContext, stored: StoredBlock): Mutation {
   // an earlier slot never breaks the slot rule; a later one only if the timestamp allows it
   message.slot = (wantLater && laterOk) || s === 0 ? s + 1 : s - 1;
   const block = resign(ctx, message);
-  return { block, variant: message.slot > s ? 'next-slot' : 'previous-slot', detail: `slot ${message.slot} instead of ${s}: root ${toHex(signingRoot(message))} next to ${stored.hash}` };
+  return {
+    block,
+    variant: message.slot > s ? 'next-slot' : 'previous-slot',
+    detail: `slot ${message.slot} instead of ${s}: root ${toHex(signingRoot(message))} next to ${stored.hash}`,
+  };
 }
 
 /** Height the reordered server answers for `h`: h - k, k seeded in 1..min(3, h). */

@@ -17,7 +17,14 @@ import { serveWire } from './wire.js';
 import { createFaultView, type FaultSelection, type FaultView, type FaultyDevnet } from './view.js';
 
 export * from './names.js';
-export { createFaultView, FaultConfigError, type FaultPlan, type FaultSelection, type FaultView, type FaultyDevnet } from './view.js';
+export {
+  createFaultView,
+  FaultConfigError,
+  type FaultPlan,
+  type FaultSelection,
+  type FaultView,
+  type FaultyDevnet,
+} from './view.js';
 export { MALFORMED_VARIANTS, TRUNCATION_FRAMINGS, type MalformedVariant, type WireReply } from './wire.js';
 
 export interface FaultyRpcOptions extends FaultSelection {
@@ -31,7 +38,10 @@ export interface FaultyConsensusRpc extends Omit<FaultView, 'handle'> {
 }
 
 /** Start the adversarial consensus RPC for `devnet`. Throws FaultConfigError for an impossible selection. */
-export async function serveFaultyConsensusRpc(devnet: FaultyDevnet, opts: FaultyRpcOptions): Promise<FaultyConsensusRpc> {
+export async function serveFaultyConsensusRpc(
+  devnet: FaultyDevnet,
+  opts: FaultyRpcOptions,
+): Promise<FaultyConsensusRpc> {
   const view = createFaultView(devnet, opts);
   const server = await serveWire(opts.port, view.handle);
   return {

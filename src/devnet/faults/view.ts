@@ -101,18 +101,28 @@ export interface FaultView {
   handle(httpMethod: string, body: string): Promise<WireReply | RpcReply>;
 }
 
-function validate(devnet: FaultyDevnet, sel: FaultSelection): Required<Omit<FaultSelection, 'delayMs'>> & { delayMs: number } {
-  if (!isFaultName(sel.fault)) throw new FaultConfigError(`unknown fault ${JSON.stringify(sel.fault)}`, `choose one of: ${FAULTS.join(', ')}`);
+function validate(
+  devnet: FaultyDevnet,
+  sel: FaultSelection,
+): Required<Omit<FaultSelection, 'delayMs'>> & { delayMs: number } {
+  if (!isFaultName(sel.fault))
+    throw new FaultConfigError(`unknown fault ${JSON.stringify(sel.fault)}`, `choose one of: ${FAULTS.join(', ')}`);
   if (typeof sel.seed !== 'string') throw new FaultConfigError('the fault seed must be a string');
   const from = sel.from ?? 1;
-  if (!Number.isSafeInteger(from) || from < 0) throw new FaultConfigError(`from must be a block height (a non-negative integer), got ${from}`);
+  if (!Number.isSafeInteger(from) || from < 0)
+    throw new FaultConfigError(`from must be a block height (a non-negative integer), got ${from}`);
   const density = sel.density ?? 1;
-  if (typeof density !== 'number' || !(density > 0 && density <= 1)) throw new FaultConfigError(`density must be in (0, 1], got ${density}`);
+  if (typeof density !== 'number' || !(density > 0 && density <= 1))
+    throw new FaultConfigError(`density must be in (0, 1], got ${density}`);
   const delayMs = sel.delayMs ?? 2000;
-  if (!Number.isSafeInteger(delayMs) || delayMs < 0) throw new FaultConfigError(`delayMs must be a non-negative integer, got ${delayMs}`);
+  if (!Number.isSafeInteger(delayMs) || delayMs < 0)
+    throw new FaultConfigError(`delayMs must be a non-negative integer, got ${delayMs}`);
   const n = devnet.members.length;
   if (sel.fault === 'bits-beyond-n' && n >= 15)
-    throw new FaultConfigError('bits-beyond-n needs fewer than 15 authorities: with 15 every bit of the BitList<15> names an authority', 'create the devnet with authorities < 15');
+    throw new FaultConfigError(
+      'bits-beyond-n needs fewer than 15 authorities: with 15 every bit of the BitList<15> names an authority',
+      'create the devnet with authorities < 15',
+    );
   if (sel.fault === 'auxpow-parent-chain-id' && devnet.spec.chainId >= 65536)
     throw new FaultConfigError(
       `auxpow-parent-chain-id needs a chain id below 65536 (a parent version can only carry ids up to 65535), the devnet has ${devnet.spec.chainId}`,
@@ -130,7 +140,12 @@ export function createFaultView(devnet: FaultyDevnet, selection: FaultSelection)
   const cache = new Map<number, Served>();
   /** Roots the adversary serves that the honest chain does not have -> height. */
   const extraRoots = new Map<Hex, number>();
-  const rpcDeps = { chain: devnet.chain, pow: devnet.pow, federation: devnet.federation, bitcoinNetwork: 'regtest' as const };
+  const rpcDeps = {
+    chain: devnet.chain,
+    pow: devnet.pow,
+    federation: devnet.federation,
+    bitcoinNetwork: 'regtest' as const,
+  };
 
   function eligible(stored: StoredBlock): boolean {
     if (kind === 'transport') return true;
@@ -171,13 +186,34 @@ export function createFaultView(devnet: FaultyDevnet, selection: FaultSelection)
     if (!honest) return undefined;
     let s: Served = { honest, block: honest.signed, hash: honest.hash, plan: null };
     if (affects(h)) {
-      if (fault === 'withheld') s = { honest, block: null, hash: null, plan: { height: h, fault, variant: 'null', detail: `block ${h} withheld` } };
+      if (fault === 'withheld')
+        s = {
+          honest,
+          block: null,
+          hash: null,
+          plan: { height: h, fault, variant: 'null', detail: `block ${h} withheld` },
+        };
       else if (fault === 'reordered') {
         const other = devnet.chain.at(reorderedHeight(ctx, h))!;
-        s = { honest, block: other.signed, hash: other.hash, plan: { height: h, fault, variant: `height-${other.number}`, detail: `getblockbyheight(${h}) answers block ${other.number}` } };
+        s = {
+          honest,
+          block: other.signed,
+          hash: other.hash,
+          plan: {
+            height: h,
+            fault,
+            variant: `height-${other.number}`,
+            detail: `getblockbyheight(${h}) answers block ${other.number}`,
+          },
+        };
       } else if (kind === 'transport') {
         const variant = transportVariant(fault as TransportFault, rng, h);
-        s = { honest, block: honest.signed, hash: honest.hash, plan: { height: h, fault, variant, detail: `replies carrying block ${h}: ${fault} (${variant})` } };
+        s = {
+          honest,
+          block: honest.signed,
+          hash: honest.hash,
+          plan: { height: h, fault, variant, detail: `replies carrying block ${h}: ${fault} (${variant})` },
+        };
       } else {
         const m = mutate(honest);
         const hash = toHex(signingRoot(m.block.message));
@@ -201,7 +237,10 @@ export function createFaultView(devnet: FaultyDevnet, selection: FaultSelection)
     return h === undefined ? null : { height: h, block: served(h)!.block! };
   }
 
-  const ok = (id: unknown, block: SignedConsensusBlock | null): { status: number; contentType: string; body: string } => ({
+  const ok = (
+    id: unknown,
+    block: SignedConsensusBlock | null,
+  ): { status: number; contentType: string; body: string } => ({
     status: 200,
     contentType: 'application/json',
     body: JSON.stringify({ result: block ? encodeSignedBlockJson(block) : null, error: null, id: id ?? null }),
@@ -210,7 +249,8 @@ export function createFaultView(devnet: FaultyDevnet, selection: FaultSelection)
   async function handle(httpMethod: string, body: string): Promise<WireReply | RpcReply> {
     const honest = handleConsensusRpc(rpcDeps, httpMethod, body);
     // every error path (aborts, HTTP errors, JSON-RPC errors with status 200) is the honest one
-    if ('abort' in honest || honest.status !== 200 || (JSON.parse(honest.body) as { error: unknown }).error !== null) return honest;
+    if ('abort' in honest || honest.status !== 200 || (JSON.parse(honest.body) as { error: unknown }).error !== null)
+      return honest;
     const req = JSON.parse(body) as { method: string; params: unknown; id: unknown };
     let height: number;
     let block: SignedConsensusBlock | null;
@@ -239,7 +279,8 @@ export function createFaultView(devnet: FaultyDevnet, selection: FaultSelection)
         return honest;
     }
     const reply = ok(req.id, block);
-    if (kind === 'transport' && block && affects(height)) return applyTransportFault(fault as TransportFault, reply, rng, height, sel.delayMs);
+    if (kind === 'transport' && block && affects(height))
+      return applyTransportFault(fault as TransportFault, reply, rng, height, sel.delayMs);
     return reply;
   }
 

@@ -22,7 +22,6 @@ export type WireReply =
       truncate?: { at: number; framing: 'content-length' | 'chunked' };
     };
 
-
 export const MALFORMED_VARIANTS = [
   'not-json:cut',
   'not-json:html',
@@ -56,12 +55,17 @@ export function applyTransportFault(
   const bytes = Buffer.byteLength(reply.body);
   const cut = 1 + rng.int(height, 'cut', Math.max(1, bytes - 1));
   if (fault === 'slow') return { ...reply, delayMs };
-  if (fault === 'truncated') return { ...reply, truncate: { at: cut, framing: variant as 'content-length' | 'chunked' } };
+  if (fault === 'truncated')
+    return { ...reply, truncate: { at: cut, framing: variant as 'content-length' | 'chunked' } };
   switch (variant as MalformedVariant) {
     case 'not-json:cut':
       return { ...reply, body: reply.body.slice(0, cut) }; // the JSON is ASCII: bytes = characters
     case 'not-json:html':
-      return { status: 200, contentType: 'text/html', body: '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>\n' };
+      return {
+        status: 200,
+        contentType: 'text/html',
+        body: '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>\n',
+      };
     case 'not-json:trailing':
       return { ...reply, body: `${reply.body}\n{"result":null,"error":null,"id":null}` };
     default:
@@ -95,7 +99,10 @@ export interface WireServer {
 }
 
 /** Serve on 127.0.0.1 (port 0 = any free port). `handle` never sees the socket; it returns a WireReply. */
-export async function serveWire(port: number, handle: (httpMethod: string, body: string) => Promise<WireReply | RpcReply>): Promise<WireServer> {
+export async function serveWire(
+  port: number,
+  handle: (httpMethod: string, body: string) => Promise<WireReply | RpcReply>,
+): Promise<WireServer> {
   const delays = new Map<ReturnType<typeof setTimeout>, () => void>();
   let closed = false;
   const server = createServer(async (req, res) => {

@@ -107,8 +107,10 @@ export async function generateDevnet(opts: GenerateOptions): Promise<GeneratedDe
     transferPercent: opts.transferPercent ?? 75,
     progressEvery: opts.progressEvery ?? 1000,
   };
-  if (!Number.isSafeInteger(o.blocks) || o.blocks < 1) throw new GenerateError(`blocks must be a positive integer, got ${o.blocks}`);
-  if (o.powEvery < 3 || o.powEvery > 25) throw new GenerateError(`powEvery must be 3..25 (maxBlocksWithoutPow is 30), got ${o.powEvery}`);
+  if (!Number.isSafeInteger(o.blocks) || o.blocks < 1)
+    throw new GenerateError(`blocks must be a positive integer, got ${o.blocks}`);
+  if (o.powEvery < 3 || o.powEvery > 25)
+    throw new GenerateError(`powEvery must be 3..25 (maxBlocksWithoutPow is 30), got ${o.powEvery}`);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const devnet = await createDevnet({
@@ -122,8 +124,13 @@ export async function generateDevnet(opts: GenerateOptions): Promise<GeneratedDe
   const rng = new Rng(`${o.seed}/schedule`);
   const chainId = BigInt(devnet.spec.chainId);
   const users = devnet.users.map((u) => ({ privateKey: fromHex(u.privateKey), address: fromHex(u.address) }));
-  const wallets: BitcoinWallet[] = Array.from({ length: LOAD_WALLETS }, (_, i) => createWallet(devnet.bitcoin, `${o.seed}/load-btc/${i}`));
-  const destinations = Array.from({ length: 4 }, (_, i) => createWallet(devnet.bitcoin, `${o.seed}/pegout-dest/${i}`).address);
+  const wallets: BitcoinWallet[] = Array.from({ length: LOAD_WALLETS }, (_, i) =>
+    createWallet(devnet.bitcoin, `${o.seed}/load-btc/${i}`),
+  );
+  const destinations = Array.from(
+    { length: 4 },
+    (_, i) => createWallet(devnet.bitcoin, `${o.seed}/pegout-dest/${i}`).address,
+  );
   // peg-ins go to users whose 20 bytes are not UTF-8 text (Alys would not recognise the others)
   const peginTargets = devnet.users.filter((u) => !isValidUtf8(fromHex(u.address))).map((u) => u.address);
   if (peginTargets.length === 0) throw new GenerateError('no devnet user can receive peg-ins');
@@ -156,7 +163,15 @@ export async function generateDevnet(opts: GenerateOptions): Promise<GeneratedDe
   };
   const pipeline = await createPipeline(
     {
-      load: { seed: o.seed, chainId, users, txPerBlock: o.txPerBlock, pegoutAddresses: destinations, pegoutEvery: o.pegoutEvery, transferPercent: o.transferPercent },
+      load: {
+        seed: o.seed,
+        chainId,
+        users,
+        txPerBlock: o.txPerBlock,
+        pegoutAddresses: destinations,
+        pegoutEvery: o.pegoutEvery,
+        transferPercent: o.transferPercent,
+      },
       members: devnet.members.map((m) => ({ index: m.index, blsSecretKey: m.blsSecretKey })),
     },
     { inline: o.inline },
@@ -225,7 +240,8 @@ export async function generateDevnet(opts: GenerateOptions): Promise<GeneratedDe
         nextPow = n + o.powEvery - 2 + rng.int(5);
         stats.phases.pow += performance.now() - t;
       }
-      if (n % o.progressEvery === 0) opts.onProgress?.({ block: n, blocks: o.blocks, elapsedMs: performance.now() - t0 });
+      if (n % o.progressEvery === 0)
+        opts.onProgress?.({ block: n, blocks: o.blocks, elapsedMs: performance.now() - t0 });
     }
   }
 }

@@ -148,7 +148,9 @@ export function createLoad(opts: LoadOptions): LoadGenerator {
   const tokens = users.map(() => 0n);
   const recipients: Uint8Array[] = [
     ...users.map((u) => u.address),
-    ...Array.from({ length: opts.recipients ?? 1024 }, (_, i) => sha256(new TextEncoder().encode(`${opts.seed}/recipient/${i}`)).slice(12)),
+    ...Array.from({ length: opts.recipients ?? 1024 }, (_, i) =>
+      sha256(new TextEncoder().encode(`${opts.seed}/recipient/${i}`)).slice(12),
+    ),
   ];
   const token = hexBytes(LOAD_TOKEN_ADDRESS);
   const bridge = hexBytes(BRIDGE_ADDRESS);
@@ -158,12 +160,23 @@ export function createLoad(opts: LoadOptions): LoadGenerator {
   const tally: LoadTally = { transactions: 0, transfers: 0, tokenCalls: 0, pegouts: 0 };
   let cursor = 0;
 
-  function sign(u: number, to: Uint8Array, value: bigint, data: Uint8Array, gasLimit: bigint, legacy = false): Uint8Array {
+  function sign(
+    u: number,
+    to: Uint8Array,
+    value: bigint,
+    data: Uint8Array,
+    gasLimit: bigint,
+    legacy = false,
+  ): Uint8Array {
     const nonce = nonces[u]!++;
     const key = users[u]!.privateKey;
     return legacy
       ? signLegacy(opts.chainId, { nonce, to, value, data, gasLimit, gasPrice: MAX_FEE }, key)
-      : signEip1559(opts.chainId, { nonce, to, value, data, gasLimit, maxFeePerGas: MAX_FEE, maxPriorityFeePerGas: TIP }, key);
+      : signEip1559(
+          opts.chainId,
+          { nonce, to, value, data, gasLimit, maxFeePerGas: MAX_FEE, maxPriorityFeePerGas: TIP },
+          key,
+        );
   }
 
   function next(): BlockLoad {
@@ -172,7 +185,15 @@ export function createLoad(opts: LoadOptions): LoadGenerator {
     if (pegoutEvery > 0 && pegoutData.length > 0 && rng.int(pegoutEvery) === 0) {
       const u = rng.int(users.length);
       const sats = MIN_PEGOUT_SATS + BigInt(rng.int(4_000_000));
-      out.transactions.push(sign(u, bridge, sats * WEI_PER_SAT + BigInt(rng.int(1_000_000)), pegoutData[rng.int(pegoutData.length)]!, PEGOUT_GAS));
+      out.transactions.push(
+        sign(
+          u,
+          bridge,
+          sats * WEI_PER_SAT + BigInt(rng.int(1_000_000)),
+          pegoutData[rng.int(pegoutData.length)]!,
+          PEGOUT_GAS,
+        ),
+      );
       out.pegouts++;
     }
     while (out.transactions.length < count) {
@@ -181,7 +202,9 @@ export function createLoad(opts: LoadOptions): LoadGenerator {
       const r = rng.int(100);
       if (r < transferPercent) {
         const to = recipients[rng.int(recipients.length)]!;
-        out.transactions.push(sign(u, to, 1_000n + BigInt(rng.int(1_000_000_000)), new Uint8Array(0), 21_000n, rng.int(5) === 0));
+        out.transactions.push(
+          sign(u, to, 1_000n + BigInt(rng.int(1_000_000_000)), new Uint8Array(0), 21_000n, rng.int(5) === 0),
+        );
         out.transfers++;
       } else if (r < transferPercent + (100 - transferPercent) / 2 || tokens[u]! < 1_000n) {
         const to = rng.int(4) === 0 ? recipients[rng.int(recipients.length)]! : users[u]!.address;

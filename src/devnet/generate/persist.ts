@@ -47,7 +47,15 @@ import type { GenerateStats } from './generate.js';
 export const SNAPSHOT_FORMAT = 'alys-light-devnet';
 export const SNAPSHOT_VERSION = 1;
 const MAGIC = 'ALYSDEV1';
-const FILES = ['chain-spec.json', 'consensus.bin', 'consensus-roots.bin', 'el-blocks.bin', 'el-index.bin', 'el-state.bin', 'bitcoin.bin'] as const;
+const FILES = [
+  'chain-spec.json',
+  'consensus.bin',
+  'consensus-roots.bin',
+  'el-blocks.bin',
+  'el-index.bin',
+  'el-state.bin',
+  'bitcoin.bin',
+] as const;
 type FileName = (typeof FILES)[number];
 
 /** A persisted devnet is missing, corrupt or of another format. The message names the file. */
@@ -111,8 +119,10 @@ export function openRecordFile(bytes: Uint8Array, kind: string, file: string): R
   const bad = (what: string): never => {
     throw new PersistError(file, `${what}; the file is corrupt or truncated (generate the devnet again)`);
   };
-  if (bytes.length < 20 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) bad(`not a devnet record file (magic ${MAGIC} expected)`);
-  if (dv.getUint32(8, true) !== SNAPSHOT_VERSION) bad(`format version ${dv.getUint32(8, true)} (this code reads ${SNAPSHOT_VERSION})`);
+  if (bytes.length < 20 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC)
+    bad(`not a devnet record file (magic ${MAGIC} expected)`);
+  if (dv.getUint32(8, true) !== SNAPSHOT_VERSION)
+    bad(`format version ${dv.getUint32(8, true)} (this code reads ${SNAPSHOT_VERSION})`);
   const kindLength = dv.getUint32(12, true);
   if (16 + kindLength + 4 > bytes.length) bad('truncated header');
   const got = new TextDecoder().decode(bytes.subarray(16, 16 + kindLength));
@@ -133,7 +143,8 @@ export function openRecordFile(bytes: Uint8Array, kind: string, file: string): R
   return {
     count,
     get(i) {
-      if (!Number.isInteger(i) || i < 0 || i >= count) throw new RangeError(`${file}: no record ${i} (${count} records)`);
+      if (!Number.isInteger(i) || i < 0 || i >= count)
+        throw new RangeError(`${file}: no record ${i} (${count} records)`);
       return bytes.subarray(offsets[i]!, offsets[i + 1]!);
     },
   };
@@ -167,10 +178,17 @@ export function persistDevnet(devnet: Devnet, dir: string, meta: PersistOptions 
   write('consensus.bin', encodeRecordFile('consensus-blocks', blocks));
   write('consensus-roots.bin', encodeRecordFile('consensus-roots', [roots]));
   const snap = snapshotEngine(engine);
-  if (snap.blocks.length !== chain.height + 1) throw new PersistError('el-blocks.bin', `the engine has ${snap.blocks.length} blocks, the consensus chain ${chain.height + 1}`);
+  if (snap.blocks.length !== chain.height + 1)
+    throw new PersistError(
+      'el-blocks.bin',
+      `the engine has ${snap.blocks.length} blocks, the consensus chain ${chain.height + 1}`,
+    );
   write('el-blocks.bin', encodeRecordFile('el-blocks', snap.blocks));
   write('el-index.bin', encodeRecordFile('el-index', [snap.blockIndex, snap.txIndex]));
-  write('el-state.bin', encodeRecordFile('el-state', [encode({ finalized: snap.finalized }), ...snap.stateNodes.flat()]));
+  write(
+    'el-state.bin',
+    encodeRecordFile('el-state', [encode({ finalized: snap.finalized }), ...snap.stateNodes.flat()]),
+  );
   write('bitcoin.bin', devnet.bitcoin.exportChain());
   const queued = devnet.pow.queuedPow;
   const manifest: Manifest = {
@@ -179,7 +197,12 @@ export function persistDevnet(devnet: Devnet, dir: string, meta: PersistOptions 
     seed: meta.seed ?? '',
     chainId: devnet.spec.chainId,
     authorities: devnet.spec.authorities.length,
-    head: { number: chain.height, hash: chain.head.hash, elHash: chain.head.signed.message.executionPayload.blockHash, finalized: chain.lastFinalized.number },
+    head: {
+      number: chain.height,
+      hash: chain.head.hash,
+      elHash: chain.head.signed.message.executionPayload.blockHash,
+      finalized: chain.lastFinalized.number,
+    },
     bitcoinHeight: devnet.bitcoin.tipHeight(),
     depositAddress: devnet.depositAddress,
     users: devnet.users.map((u) => u.address),
@@ -189,7 +212,10 @@ export function persistDevnet(devnet: Devnet, dir: string, meta: PersistOptions 
     files,
   };
   // written last: a directory without a manifest is an incomplete one
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
+  writeFileSync(
+    join(dir, 'manifest.json'),
+    JSON.stringify(manifest, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n',
+  );
   return manifest;
 }
 
@@ -215,11 +241,22 @@ function readChecked(dir: string, name: FileName, expected: { bytes: number; sha
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new PersistError(path, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the directory is not a complete persisted devnet`);
+    throw new PersistError(
+      path,
+      `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the directory is not a complete persisted devnet`,
+    );
   }
-  if (bytes.length !== expected.bytes) throw new PersistError(path, `is ${bytes.length} bytes, the manifest says ${expected.bytes}: the file is truncated or was changed`);
+  if (bytes.length !== expected.bytes)
+    throw new PersistError(
+      path,
+      `is ${bytes.length} bytes, the manifest says ${expected.bytes}: the file is truncated or was changed`,
+    );
   const sum = createHash('sha256').update(bytes).digest('hex');
-  if (sum !== expected.sha256) throw new PersistError(path, `SHA-256 ${sum} does not match the manifest (${expected.sha256}): the file is corrupt`);
+  if (sum !== expected.sha256)
+    throw new PersistError(
+      path,
+      `SHA-256 ${sum} does not match the manifest (${expected.sha256}): the file is corrupt`,
+    );
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
@@ -234,11 +271,17 @@ function readManifest(dir: string): Manifest {
   try {
     m = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
   } catch (e) {
-    throw new PersistError(path, `missing or not JSON (${(e as Error).message.split('\n')[0]}); persist a devnet with \`npm run devnet -- --generate <blocks> --out ${dir}\``);
+    throw new PersistError(
+      path,
+      `missing or not JSON (${(e as Error).message.split('\n')[0]}); persist a devnet with \`npm run devnet -- --generate <blocks> --out ${dir}\``,
+    );
   }
-  if (m?.format !== SNAPSHOT_FORMAT) throw new PersistError(path, `format ${JSON.stringify(m?.format)} is not ${SNAPSHOT_FORMAT}`);
-  if (m.version !== SNAPSHOT_VERSION) throw new PersistError(path, `version ${m.version} (this code reads ${SNAPSHOT_VERSION})`);
-  if (!Number.isSafeInteger(m.head?.number) || m.head.number < 0 || typeof m.files !== 'object' || m.files === null) throw new PersistError(path, 'head or files missing');
+  if (m?.format !== SNAPSHOT_FORMAT)
+    throw new PersistError(path, `format ${JSON.stringify(m?.format)} is not ${SNAPSHOT_FORMAT}`);
+  if (m.version !== SNAPSHOT_VERSION)
+    throw new PersistError(path, `version ${m.version} (this code reads ${SNAPSHOT_VERSION})`);
+  if (!Number.isSafeInteger(m.head?.number) || m.head.number < 0 || typeof m.files !== 'object' || m.files === null)
+    throw new PersistError(path, 'head or files missing');
   return m;
 }
 
@@ -262,10 +305,17 @@ export async function openPersisted(dirIn: string): Promise<PersistedDevnet> {
   const rootsFile = openRecordFile(file('consensus-roots.bin'), 'consensus-roots', join(dir, 'consensus-roots.bin'));
   const roots = rootsFile.count === 1 ? rootsFile.get(0) : new Uint8Array(0);
   if (blocks.count !== count || roots.length !== count * 32)
-    throw new PersistError(join(dir, 'consensus.bin'), `holds ${blocks.count} blocks and ${roots.length / 32} roots, the manifest's head is block ${manifest.head.number}`);
+    throw new PersistError(
+      join(dir, 'consensus.bin'),
+      `holds ${blocks.count} blocks and ${roots.length / 32} roots, the manifest's head is block ${manifest.head.number}`,
+    );
   const heightOf = new Map<string, number>();
   for (let n = 0; n < count; n++) heightOf.set(toHex(roots.subarray(n * 32, n * 32 + 32)), n);
-  if (toHex(roots.subarray((count - 1) * 32)) !== manifest.head.hash) throw new PersistError(join(dir, 'consensus-roots.bin'), `the last root is not the manifest's head ${manifest.head.hash}`);
+  if (toHex(roots.subarray((count - 1) * 32)) !== manifest.head.hash)
+    throw new PersistError(
+      join(dir, 'consensus-roots.bin'),
+      `the last root is not the manifest's head ${manifest.head.hash}`,
+    );
   const cache = new Map<number, { signed: SignedConsensusBlock }>();
   const at = (n: number): { signed: SignedConsensusBlock } | undefined => {
     if (!Number.isSafeInteger(n) || n < 0 || n >= count) return undefined;
@@ -274,9 +324,16 @@ export async function openPersisted(dirIn: string): Promise<PersistedDevnet> {
     try {
       b = { signed: decodeSignedBlockMsgpack(blocks.get(n)) };
     } catch (e) {
-      throw new PersistError(join(dir, 'consensus.bin'), `block ${n} does not decode (${(e as Error).message.split('\n')[0]}): the file is corrupt`);
+      throw new PersistError(
+        join(dir, 'consensus.bin'),
+        `block ${n} does not decode (${(e as Error).message.split('\n')[0]}): the file is corrupt`,
+      );
     }
-    if (b.signed.message.executionPayload.blockNumber !== BigInt(n)) throw new PersistError(join(dir, 'consensus.bin'), `record ${n} holds block ${b.signed.message.executionPayload.blockNumber}`);
+    if (b.signed.message.executionPayload.blockNumber !== BigInt(n))
+      throw new PersistError(
+        join(dir, 'consensus.bin'),
+        `record ${n} holds block ${b.signed.message.executionPayload.blockNumber}`,
+      );
     cache.set(n, b);
     if (cache.size > 512) cache.delete(cache.keys().next().value!);
     return b;
@@ -298,7 +355,10 @@ export async function openPersisted(dirIn: string): Promise<PersistedDevnet> {
   const elIndex = openRecordFile(file('el-index.bin'), 'el-index', join(dir, 'el-index.bin'));
   const elState = openRecordFile(file('el-state.bin'), 'el-state', join(dir, 'el-state.bin'));
   if (elBlocks.count !== count || elIndex.count !== 2 || elState.count < 1 || elState.count % 2 !== 1)
-    throw new PersistError(join(dir, 'el-blocks.bin'), `the EL files hold ${elBlocks.count} blocks (${count} expected) and malformed indexes`);
+    throw new PersistError(
+      join(dir, 'el-blocks.bin'),
+      `the EL files hold ${elBlocks.count} blocks (${count} expected) and malformed indexes`,
+    );
   const stateMeta = decode(elState.get(0)) as { finalized?: unknown };
   const finalized = typeof stateMeta?.finalized === 'string' ? (stateMeta.finalized as Hex) : null;
   const stateNodes = (function* () {
@@ -306,11 +366,25 @@ export async function openPersisted(dirIn: string): Promise<PersistedDevnet> {
   })();
   let engine: DevnetEngine;
   try {
-    engine = await restoreEngine({ count, block: (n) => elBlocks.get(n), blockIndex: elIndex.get(0), txIndex: elIndex.get(1), stateNodes, finalized }, { chainId: BigInt(spec.chainId) });
+    engine = await restoreEngine(
+      {
+        count,
+        block: (n) => elBlocks.get(n),
+        blockIndex: elIndex.get(0),
+        txIndex: elIndex.get(1),
+        stateNodes,
+        finalized,
+      },
+      { chainId: BigInt(spec.chainId) },
+    );
   } catch (e) {
     throw new PersistError(join(dir, 'el-*.bin'), (e as Error).message);
   }
-  if (engine.headHash() !== manifest.head.elHash) throw new PersistError(join(dir, 'el-index.bin'), `the EL head ${engine.headHash()} is not the manifest's ${manifest.head.elHash}`);
+  if (engine.headHash() !== manifest.head.elHash)
+    throw new PersistError(
+      join(dir, 'el-index.bin'),
+      `the EL head ${engine.headHash()} is not the manifest's ${manifest.head.elHash}`,
+    );
 
   let bitcoin: RegtestChain;
   try {
@@ -320,7 +394,10 @@ export async function openPersisted(dirIn: string): Promise<PersistedDevnet> {
   }
   let queuedPow: AuxPowHeader | null = null;
   try {
-    queuedPow = manifest.queuedPow === null || manifest.queuedPow === undefined ? null : decodeAuxPowHeaderJson(manifest.queuedPow);
+    queuedPow =
+      manifest.queuedPow === null || manifest.queuedPow === undefined
+        ? null
+        : decodeAuxPowHeaderJson(manifest.queuedPow);
   } catch (e) {
     throw new PersistError(join(dir, 'manifest.json'), `queuedPow: ${(e as Error).message}`);
   }
@@ -363,9 +440,14 @@ const FROZEN = 'this devnet is a frozen snapshot served from disk; it does not a
 export function frozenEvmHandler(engine: DevnetEngine): (request: unknown) => Promise<unknown> {
   const refuse = (r: unknown): unknown => {
     const o = r as { id?: unknown };
-    return { jsonrpc: '2.0', id: typeof o?.id === 'string' || typeof o?.id === 'number' ? o.id : null, error: { code: RpcCode.server, message: FROZEN } };
+    return {
+      jsonrpc: '2.0',
+      id: typeof o?.id === 'string' || typeof o?.id === 'number' ? o.id : null,
+      error: { code: RpcCode.server, message: FROZEN },
+    };
   };
-  const isSend = (r: unknown): boolean => typeof r === 'object' && r !== null && (r as { method?: unknown }).method === 'eth_sendRawTransaction';
+  const isSend = (r: unknown): boolean =>
+    typeof r === 'object' && r !== null && (r as { method?: unknown }).method === 'eth_sendRawTransaction';
   return async (request) => {
     if (Array.isArray(request) && request.some(isSend)) {
       const out: unknown[] = [];
@@ -403,14 +485,19 @@ export async function servePersisted(dir: string, opts: ServeOptions = {}): Prom
   const deps = { chain: persisted.chain, pow, federation, bitcoinNetwork: 'regtest' as const };
   const closers: Array<() => Promise<void>> = [persisted.close];
   try {
-    const consensus = await serveConsensusRpc(opts.consensusPort ?? 3000, (method, body) => handleConsensusRpc(deps, method, body));
+    const consensus = await serveConsensusRpc(opts.consensusPort ?? 3000, (method, body) =>
+      handleConsensusRpc(deps, method, body),
+    );
     closers.unshift(consensus.close);
     const evm = await serveRpc(frozenEvmHandler(persisted.engine), opts.evmPort ?? 8545);
     closers.unshift(evm.close);
     const esplora = await serveFrozenEsplora(persisted.bitcoin, opts.esploraPort ?? 3002);
     closers.unshift(esplora.close);
     if (federationAddress(federation, 'regtest') !== persisted.manifest.depositAddress)
-      throw new PersistError(persisted.specFile, 'the federation of the chain spec does not have the manifest deposit address');
+      throw new PersistError(
+        persisted.specFile,
+        'the federation of the chain spec does not have the manifest deposit address',
+      );
     return {
       persisted,
       urls: { consensus: consensus.url, evm: evm.url, esplora: esplora.url },
@@ -439,7 +526,11 @@ async function serveFrozenEsplora(chain: RegtestChain, port: number): Promise<{ 
       let body: string | Uint8Array;
       let type = 'text/plain';
       if (req.method === 'OPTIONS') {
-        res.writeHead(204, { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET', 'Access-Control-Allow-Headers': 'Content-Type' });
+        res.writeHead(204, {
+          'Access-Control-Allow-Origin': '*',
+          'Access-Control-Allow-Methods': 'GET',
+          'Access-Control-Allow-Headers': 'Content-Type',
+        });
         return void res.end();
       }
       if (req.method === 'POST') {
@@ -447,7 +538,12 @@ async function serveFrozenEsplora(chain: RegtestChain, port: number): Promise<{ 
         body = `sendrawtransaction RPC error: ${FROZEN}`;
       } else {
         try {
-          const r = handleEsploraRequest(chain, req.method ?? 'GET', req.url ?? '/', new Uint8Array(Buffer.concat(chunks)));
+          const r = handleEsploraRequest(
+            chain,
+            req.method ?? 'GET',
+            req.url ?? '/',
+            new Uint8Array(Buffer.concat(chunks)),
+          );
           status = r.status;
           body = r.body;
           type = r.contentType;

@@ -22,6 +22,13 @@ export type FromWorker =
   | { type: 'error'; message: string };
 
 /** Every member approves the root; the approvals are aggregated (what BlockProducer does by default). */
-export function createApprover(members: readonly ApprovingMember[], bls: BlsBackend): (root: Uint8Array) => AggregateApproval {
-  return (root) => aggregateApprovals(members.map((m) => signApproval(m.blsSecretKey, root, m.index, bls)), { backend: bls });
+export function createApprover(
+  members: readonly ApprovingMember[],
+  bls: BlsBackend,
+): (root: Uint8Array) => AggregateApproval {
+  return (root) =>
+    aggregateApprovals(
+      members.map((m) => signApproval(m.blsSecretKey, root, m.index, bls)),
+      { backend: bls },
+    );
 }

@@ -47,7 +47,10 @@ async function createInlinePipeline(init: PipelineInit): Promise<Pipeline> {
 
 async function createWorkerPipeline(init: PipelineInit): Promise<Pipeline> {
   const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
-    workerData: { entry: new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href, init },
+    workerData: {
+      entry: new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href,
+      init,
+    },
   });
   const bits = encodeAggregationBits(init.members.map((m) => m.index));
   const loads: BlockLoad[] = [];

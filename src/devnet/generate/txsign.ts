@@ -65,8 +65,18 @@ export function signEip1559(
 
 /** A signed EIP-155 legacy transaction. */
 export function signLegacy(chainId: bigint, tx: TxRequest & { gasPrice: bigint }, privateKey: Uint8Array): Uint8Array {
-  const fields: Uint8Array[] = [uintBytes(tx.nonce), uintBytes(tx.gasPrice), uintBytes(tx.gasLimit), tx.to, uintBytes(tx.value), tx.data];
-  const sig = ecsign(keccak256(RLP.encode([...fields, uintBytes(chainId), new Uint8Array(0), new Uint8Array(0)])), privateKey);
+  const fields: Uint8Array[] = [
+    uintBytes(tx.nonce),
+    uintBytes(tx.gasPrice),
+    uintBytes(tx.gasLimit),
+    tx.to,
+    uintBytes(tx.value),
+    tx.data,
+  ];
+  const sig = ecsign(
+    keccak256(RLP.encode([...fields, uintBytes(chainId), new Uint8Array(0), new Uint8Array(0)])),
+    privateKey,
+  );
   fields.push(uintBytes(chainId * 2n + 35n + BigInt(sig[0]!)), trim(sig.subarray(1, 33)), trim(sig.subarray(33, 65)));
   return RLP.encode(fields);
 }

@@ -17,7 +17,10 @@ const bls = await createBlsBackend('auto');
 const load = createLoad(init.load);
 const approve = createApprover(init.members, bls);
 const common = createDevnetCommon(init.load.chainId);
-const withSenders = (l: BlockLoad): BlockLoad => ({ ...l, senders: l.transactions.map((raw) => recoverRawSender(common, raw)) });
+const withSenders = (l: BlockLoad): BlockLoad => ({
+  ...l,
+  senders: l.transactions.map((raw) => recoverRawSender(common, raw)),
+});
 
 function post(msg: FromWorker): void {
   port.postMessage(msg);

@@ -40,7 +40,11 @@ export const AuxPowActor = defineActor<AuxPowMsg, AuxPowReplies, { spec: ChainSp
           return;
         }
         const last = records[records.length - 1] ?? null;
-        const nextBits = nextWorkRequired({ blockNumber: last?.number ?? 0, bits: last?.bits ?? spec.bits }, Math.max(msg.headNumber, last?.number ?? 0), spec.retargetParams);
+        const nextBits = nextWorkRequired(
+          { blockNumber: last?.number ?? 0, bits: last?.bits ?? spec.bits },
+          Math.max(msg.headNumber, last?.number ?? 0),
+          spec.retargetParams,
+        );
         return { last, count, nextBits, finalizedThrough: last?.finalizedThrough ?? 0, history: records.slice(-16) };
       },
     };

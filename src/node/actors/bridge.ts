@@ -38,9 +38,10 @@ export const BridgeActor = defineActor<BridgeMsg, BridgeReplies, { maxEntries?: 
         switch (msg.type) {
           case 'block': {
             const b = decodeSignedBlockMsgpack(msg.block).message;
-            for (const [id] of b.pegins) (pegins.set(toDisplayHex(id), msg.number), bound(pegins));
-            if (b.pegoutPaymentProposal) (proposed.set(toDisplayHex(txid(b.pegoutPaymentProposal)), msg.number), bound(proposed));
-            for (const tx of b.finalizedPegouts) (finalized.set(toDisplayHex(txid(tx)), msg.number), bound(finalized));
+            for (const [id] of b.pegins) pegins.set(toDisplayHex(id), msg.number), bound(pegins);
+            if (b.pegoutPaymentProposal)
+              proposed.set(toDisplayHex(txid(b.pegoutPaymentProposal)), msg.number), bound(proposed);
+            for (const tx of b.finalizedPegouts) finalized.set(toDisplayHex(txid(tx)), msg.number), bound(finalized);
             return;
           }
           case 'pegin': {
@@ -51,7 +52,8 @@ export const BridgeActor = defineActor<BridgeMsg, BridgeReplies, { maxEntries?: 
             const id = msg.txid.toLowerCase();
             const p = proposed.get(id);
             const f = finalized.get(id);
-            if (f !== undefined) return { status: 'finalized', ...(p !== undefined ? { proposedIn: p } : {}), finalizedIn: f };
+            if (f !== undefined)
+              return { status: 'finalized', ...(p !== undefined ? { proposedIn: p } : {}), finalizedIn: f };
             return p === undefined ? { status: 'unknown' } : { status: 'proposed', proposedIn: p };
           }
           case 'summary':

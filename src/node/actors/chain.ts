@@ -73,9 +73,13 @@ export const ChainActor = defineActor<ChainMsg, ChainReplies, ChainArgs>({
     const payloads = new Map<number, ExecutionPayloadCapella>(); // number -> payload (recent, verified)
     const byElHash = new Map<Hex, number>();
 
-    const storage = <T>(ctx: ActorContext<any, any>, msg: { type: string; [k: string]: unknown }) => ctx.ask<T>(args.storage, msg as never, { timeoutMs: 60_000 });
+    const storage = <T>(ctx: ActorContext<any, any>, msg: { type: string; [k: string]: unknown }) =>
+      ctx.ask<T>(args.storage, msg as never, { timeoutMs: 60_000 });
 
-    async function payloadAt(ctx: ActorContext<any, any>, number: number): Promise<ExecutionPayloadCapella | undefined> {
+    async function payloadAt(
+      ctx: ActorContext<any, any>,
+      number: number,
+    ): Promise<ExecutionPayloadCapella | undefined> {
       if (number > flow.authenticatedHead().number) return undefined;
       const cached = payloads.get(number);
       if (cached) return cached;
@@ -102,8 +106,19 @@ export const ChainActor = defineActor<ChainMsg, ChainReplies, ChainArgs>({
             byElHash.delete(payloads.get(n)!.blockHash);
             payloads.delete(n);
           }
-        emit(ctx, 'fork', { kind: 'switched', number: from, hash: r.head.hash, detail: `rolled back unfinalized blocks ${from}..${to} to follow a fork with a verified PoW` });
-        for (const source of sources) void ctx.tell(args.network, { type: 'fault', id: source, kind: 'stale', reason: `served blocks ${from}..${to} that a fork with a verified PoW replaced` });
+        emit(ctx, 'fork', {
+          kind: 'switched',
+          number: from,
+          hash: r.head.hash,
+          detail: `rolled back unfinalized blocks ${from}..${to} to follow a fork with a verified PoW`,
+        });
+        for (const source of sources)
+          void ctx.tell(args.network, {
+            type: 'fault',
+            id: source,
+            kind: 'stale',
+            reason: `served blocks ${from}..${to} that a fork with a verified PoW replaced`,
+          });
       }
       const p = r.persist;
       if (!p) return;
@@ -114,15 +129,24 @@ export const ChainActor = defineActor<ChainMsg, ChainReplies, ChainArgs>({
           snapshot: p.snapshot,
           ...(p.truncate ? { truncateTo: p.truncate.to, truncateSnapshot: p.truncate.snapshot } : {}),
         });
-      for (const b of p.blocks.slice(-cacheLimit)) remember(b.number, decodeSignedBlockMsgpack(b.block).message.executionPayload);
+      for (const b of p.blocks.slice(-cacheLimit))
+        remember(b.number, decodeSignedBlockMsgpack(b.block).message.executionPayload);
       for (const b of p.blocks) {
         const s = b.summary;
         if (s.auxpowHeader)
           ctx.publish(POW_TOPIC, {
             type: 'pow',
-            record: { number: s.number, hash: s.hash, bits: s.auxpowHeader.bits, rangeStart: s.auxpowHeader.rangeStart, rangeEnd: s.auxpowHeader.rangeEnd, finalizedThrough: r.finalizedThrough },
+            record: {
+              number: s.number,
+              hash: s.hash,
+              bits: s.auxpowHeader.bits,
+              rangeStart: s.auxpowHeader.rangeStart,
+              rangeEnd: s.auxpowHeader.rangeEnd,
+              finalizedThrough: r.finalizedThrough,
+            },
           });
-        if (s.pegins || s.hasProposal || s.finalizedPegouts) ctx.publish(BRIDGE_TOPIC, { type: 'block', number: s.number, block: b.block });
+        if (s.pegins || s.hasProposal || s.finalizedPegouts)
+          ctx.publish(BRIDGE_TOPIC, { type: 'block', number: s.number, block: b.block });
       }
     }
 
@@ -155,7 +179,12 @@ export const ChainActor = defineActor<ChainMsg, ChainReplies, ChainArgs>({
           const genesis = await storage<SignedConsensusBlock | undefined>(ctx, { type: 'block', number: 0 });
           if (genesis) {
             flow = new BlockImport(opts, genesis, loaded.meta.snapshot);
-            emit(ctx, 'storage', { kind: 'warm-start', detail: `resumed at block ${loaded.meta.head.number}`, head: loaded.meta.head.number, ms: Date.now() - started });
+            emit(ctx, 'storage', {
+              kind: 'warm-start',
+              detail: `resumed at block ${loaded.meta.head.number}`,
+              head: loaded.meta.head.number,
+              ms: Date.now() - started,
+            });
             return;
           }
         }
@@ -163,30 +192,65 @@ export const ChainActor = defineActor<ChainMsg, ChainReplies, ChainArgs>({
         const genesis = await args.fetchGenesis();
         flow = new BlockImport(opts, genesis);
         const hash = toHex(signingRoot(genesis.message));
-        await storage(ctx, { type: 'init', genesis: { hash, block: encodeSignedBlockMsgpack(genesis) }, snapshot: flow.snapshot() });
-        emit(ctx, 'storage', { kind: 'cold-start', detail: 'starting from genesis', head: 0, ms: Date.now() - started });
+        await storage(ctx, {
+          type: 'init',
+          genesis: { hash, block: encodeSignedBlockMsgpack(genesis) },
+          snapshot: flow.snapshot(),
+        });
+        emit(ctx, 'storage', {
+          kind: 'cold-start',
+          detail: 'starting from genesis',
+          head: 0,
+          ms: Date.now() - started,
+        });
       },
       async started(ctx) {
-        await announce(ctx, { imported: 0, head: flow.authenticatedHead(), finalizedThrough: flow.finalizedThrough, newlyFinalized: null, persist: null });
+        await announce(ctx, {
+          imported: 0,
+          head: flow.authenticatedHead(),
+          finalizedThrough: flow.finalizedThrough,
+          newlyFinalized: null,
+          persist: null,
+        });
       },
       async handle(msg, ctx) {
         switch (msg.type) {
           case 'import': {
             let r = flow.importBatch(msg.items);
             await persist(ctx, r);
-            for (const f of r.forks ?? []) emit(ctx, 'fork', { kind: 'observed', number: f.number, hash: f.hash, detail: `a valid block on another branch (from ${f.source}); kept until a verified PoW decides` });
+            for (const f of r.forks ?? [])
+              emit(ctx, 'fork', {
+                kind: 'observed',
+                number: f.number,
+                hash: f.hash,
+                detail: `a valid block on another branch (from ${f.source}); kept until a verified PoW decides`,
+              });
             // Verify the pending (deferred) tail at the tip, and before blaming anyone for an orphan:
             // an unauthenticated block of ours may be the lie the orphan's parent hash exposes.
             if ((msg.atTip && !r.failure) || r.failure?.orphan) {
               const tail = flow.pendingTail();
               if (tail.length) {
-                const answers = await ctx.askGroup<VerifierReplies['approvals'], VerifierMsg>(args.verifierGroup, { type: 'approvals', items: tail.map((t) => ({ hash: t.hash, block: t.block })) }, { timeoutMs: 60_000 });
+                const answers = await ctx.askGroup<VerifierReplies['approvals'], VerifierMsg>(
+                  args.verifierGroup,
+                  { type: 'approvals', items: tail.map((t) => ({ hash: t.hash, block: t.block })) },
+                  { timeoutMs: 60_000 },
+                );
                 const badAt = answers.findIndex((a) => !a.ok);
                 if (badAt >= 0) {
                   const bad = tail[badAt]!;
                   const why = answers[badAt] as Extract<VerifierReplies['approvals'][number], { ok: false }>;
                   const dropped = flow.dropFrom(bad.number);
-                  r = { ...dropped, imported: r.imported, failure: { index: r.failure?.index ?? msg.items.length, source: bad.source, check: why.check, message: why.message, rewindTo: bad.number } };
+                  r = {
+                    ...dropped,
+                    imported: r.imported,
+                    failure: {
+                      index: r.failure?.index ?? msg.items.length,
+                      source: bad.source,
+                      check: why.check,
+                      message: why.message,
+                      rewindTo: bad.number,
+                    },
+                  };
                 } else {
                   const signers = new Map<Hex, number[]>();
                   answers.forEach((a, i) => a.ok && signers.set(tail[i]!.hash, a.signers));
@@ -216,14 +280,17 @@ export const ChainActor = defineActor<ChainMsg, ChainReplies, ChainArgs>({
             const ref = msg.ref;
             const head = flow.authenticatedHead();
             if (ref === 'latest') return payloadAt(ctx, head.number);
-            if (ref === 'safe' || ref === 'finalized') return payloadAt(ctx, Math.min(flow.finalizedThrough, head.number));
+            if (ref === 'safe' || ref === 'finalized')
+              return payloadAt(ctx, Math.min(flow.finalizedThrough, head.number));
             if (ref === 'earliest') return payloadAt(ctx, 0);
             if (typeof ref === 'bigint') return ref > BigInt(head.number) ? undefined : payloadAt(ctx, Number(ref));
             const n = byElHash.get(ref.toLowerCase() as Hex);
             return n === undefined ? undefined : payloadAt(ctx, n);
           }
           case 'block':
-            return msg.number > flow.authenticatedHead().number ? undefined : storage<SignedConsensusBlock | undefined>(ctx, { type: 'block', number: msg.number });
+            return msg.number > flow.authenticatedHead().number
+              ? undefined
+              : storage<SignedConsensusBlock | undefined>(ctx, { type: 'block', number: msg.number });
         }
       },
     };

@@ -49,7 +49,10 @@ export const EngineActor = defineActor<EngineMsg, { read: unknown; configure: vo
         }
         const r = reads;
         if (msg.type === 'read') {
-          if (!r) return replyError(new NoSourceError('verified EVM reads', 'no EVM JSON-RPC endpoint is configured (evmRpc)'));
+          if (!r)
+            return replyError(
+              new NoSourceError('verified EVM reads', 'no EVM JSON-RPC endpoint is configured (evmRpc)'),
+            );
           // a read that cannot be verified fails the caller, not this actor (its state is just the clients)
           try {
             return await (r[msg.method] as (...a: unknown[]) => Promise<unknown>)(...msg.args);
@@ -61,7 +64,10 @@ export const EngineActor = defineActor<EngineMsg, { read: unknown; configure: vo
         const now = ctx.clock.now();
         if (now - lastCheck < (args.checkEveryMs ?? 1000)) return;
         lastCheck = now;
-        const payload = await ctx.ask<ExecutionPayloadCapella | undefined, ChainMsg>(args.chain, { type: 'payload', ref: 'latest' });
+        const payload = await ctx.ask<ExecutionPayloadCapella | undefined, ChainMsg>(args.chain, {
+          type: 'payload',
+          ref: 'latest',
+        });
         // a lying EL endpoint is reported through onEndpointFault; the check itself must not crash us
         if (payload) await r.checkElBlock(payload).catch(() => {});
       },
@@ -74,9 +80,21 @@ export const EngineActor = defineActor<EngineMsg, { read: unknown; configure: vo
         evmRpc: args.evmRpc,
         timeoutMs: args.timeoutMs,
         ...(args.fetch ? { fetch: args.fetch } : {}),
-        payloads: { payload: (ref: BlockRef) => ctx.ask<ExecutionPayloadCapella | undefined, ChainMsg>(args.chain, { type: 'payload', ref }, { timeoutMs: 30_000 }) },
+        payloads: {
+          payload: (ref: BlockRef) =>
+            ctx.ask<ExecutionPayloadCapella | undefined, ChainMsg>(
+              args.chain,
+              { type: 'payload', ref },
+              { timeoutMs: 30_000 },
+            ),
+        },
         onEndpointFault: (url, error) =>
-          void ctx.tell(args.network, { type: 'fault', id: url, kind: error.name === 'EndpointVerificationError' ? 'invalid' : 'network', reason: error.message.split('\n')[0] }),
+          void ctx.tell(args.network, {
+            type: 'fault',
+            id: url,
+            kind: error.name === 'EndpointVerificationError' ? 'invalid' : 'network',
+            reason: error.message.split('\n')[0],
+          }),
       });
     }
   },

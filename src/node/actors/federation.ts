@@ -7,7 +7,10 @@ import { requiredApprovals } from '../../protocol/approvals.js';
 import { createFederationFromSpec, federationAddress, type BitcoinNetwork } from '../../protocol/bridge/taproot.js';
 import type { ChainSpec, Hex } from '../../protocol/types.js';
 
-export type FederationMsg = { type: 'authorities' } | { type: 'deposit-address'; network: BitcoinNetwork } | { type: 'spec' };
+export type FederationMsg =
+  | { type: 'authorities' }
+  | { type: 'deposit-address'; network: BitcoinNetwork }
+  | { type: 'spec' };
 
 export interface FederationReplies {
   authorities: { keys: Hex[]; required: number };

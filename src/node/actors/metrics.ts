@@ -16,7 +16,11 @@ export interface MetricsSnapshot {
   sources: Record<string, { score: number; banned: boolean }>;
 }
 
-export const MetricsActor = defineActor<MetricsMsg, { event: void; render: string; snapshot: MetricsSnapshot }, { registry: MetricsRegistry }>({
+export const MetricsActor = defineActor<
+  MetricsMsg,
+  { event: void; render: string; snapshot: MetricsSnapshot },
+  { registry: MetricsRegistry }
+>({
   name: 'metrics',
   create({ registry }) {
     const snap: MetricsSnapshot = { head: 0, finalized: 0, syncRate: 0, syncTarget: 0, sources: {} };

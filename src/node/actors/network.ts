@@ -55,7 +55,8 @@ export const NetworkActor = defineActor<NetworkMsg, NetworkReplies, NetworkArgs>
           case 'fault': {
             const s = scores.fault(msg.id, msg.kind, now);
             // a banned peer is also refused at the connection level until its ban ends
-            if (s && s.bannedUntil > now && peers.includes(msg.id)) void args.p2p?.host.ban(msg.id, Date.now() + (s.bannedUntil - now));
+            if (s && s.bannedUntil > now && peers.includes(msg.id))
+              void args.p2p?.host.ban(msg.id, Date.now() + (s.bannedUntil - now));
             if (s)
               ctx.publish(topicOf('source'), {
                 type: 'event',

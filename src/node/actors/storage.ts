@@ -12,7 +12,13 @@ import type { KvStore } from '../storage/kv.js';
 export type StorageMsg =
   | { type: 'load' }
   | { type: 'init'; genesis: { hash: Hex; block: Uint8Array }; snapshot: ChainVerifierSnapshot }
-  | { type: 'append'; blocks: AppendBlock[]; snapshot: ChainVerifierSnapshot; truncateTo?: number; truncateSnapshot?: ChainVerifierSnapshot }
+  | {
+      type: 'append';
+      blocks: AppendBlock[];
+      snapshot: ChainVerifierSnapshot;
+      truncateTo?: number;
+      truncateSnapshot?: ChainVerifierSnapshot;
+    }
   | { type: 'block'; number: number }
   | { type: 'number-of'; hash: Hex }
   | { type: 'clear' };
@@ -60,7 +66,8 @@ export const StorageActor = defineActor<StorageMsg, StorageReplies, StorageArgs>
           case 'init':
             return s.init(msg.genesis, msg.snapshot);
           case 'append':
-            if (msg.truncateTo !== undefined && msg.truncateSnapshot) await s.truncate(msg.truncateTo, msg.truncateSnapshot);
+            if (msg.truncateTo !== undefined && msg.truncateSnapshot)
+              await s.truncate(msg.truncateTo, msg.truncateSnapshot);
             return s.append(msg.blocks, msg.snapshot);
           case 'block':
             return s.block(msg.number);

@@ -46,7 +46,8 @@ export interface SyncArgs {
 
 /** A SourceError's kind as the fault it costs the source. */
 function faultOf(e: unknown): SourceFault {
-  if (e instanceof SourceError) return e.kind === 'timeout' ? 'timeout' : e.kind === 'unusable' ? 'unusable' : 'network';
+  if (e instanceof SourceError)
+    return e.kind === 'timeout' ? 'timeout' : e.kind === 'unusable' ? 'unusable' : 'network';
   return 'network';
 }
 
@@ -73,9 +74,19 @@ export type SyncMsg =
   | { type: 'refresh-heads' }
   /** A block whose gossiped approvals reached a majority (its msgpack, re-encoded with the aggregate). */
   | { type: 'gossip-block'; height: number; msgpack: Uint8Array }
-  | { type: 'heads'; heads: Array<{ id: string; height: number | null; fault?: { kind: SourceFault; reason: string } }> }
+  | {
+      type: 'heads';
+      heads: Array<{ id: string; height: number | null; fault?: { kind: SourceFault; reason: string } }>;
+    }
   | { type: 'pump' }
-  | { type: 'fetched'; start: number; count: number; source: string; raws?: RawBlock[]; fault?: { kind: SourceFault; reason: string } }
+  | {
+      type: 'fetched';
+      start: number;
+      count: number;
+      source: string;
+      raws?: RawBlock[];
+      fault?: { kind: SourceFault; reason: string };
+    }
   | { type: 'verified'; start: number; source: string; results: VerifyResult[] }
   | { type: 'verify-failed'; start: number; source: string; reason: string }
   | { type: 'imported'; start: number; items: ImportItem[]; reply?: ChainReplies['import']; error?: string }
@@ -86,7 +97,17 @@ export type SyncMsg =
   | { type: 'configure'; settings: SyncSettings };
 
 /** The reloadable part of SyncArgs. */
-export type SyncSettings = Pick<SyncArgs, 'sources' | 'batchSize' | 'parallelism' | 'requestTimeoutMs' | 'retries' | 'backoffInitialMs' | 'backoffMaxMs' | 'followIntervalMs'>;
+export type SyncSettings = Pick<
+  SyncArgs,
+  | 'sources'
+  | 'batchSize'
+  | 'parallelism'
+  | 'requestTimeoutMs'
+  | 'retries'
+  | 'backoffInitialMs'
+  | 'backoffMaxMs'
+  | 'followIntervalMs'
+>;
 
 export interface SyncStatus {
   phase: NodeEvents['sync']['phase'];
@@ -120,7 +141,14 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
   create(args) {
     // `args` is the node's live settings object: a restarted actor starts from the current config
     const makeSource = (url: string): BlockSource =>
-      rpcBlockSource(createConsensusRpcSource({ url, timeoutMs: args.requestTimeoutMs, ...(args.fetch ? { fetch: args.fetch } : {}) }), () => args.requestsPerRange ?? 16);
+      rpcBlockSource(
+        createConsensusRpcSource({
+          url,
+          timeoutMs: args.requestTimeoutMs,
+          ...(args.fetch ? { fetch: args.fetch } : {}),
+        }),
+        () => args.requestsPerRange ?? 16,
+      );
     const sources = new Map<string, BlockSource>(args.sources.map((url) => [url, makeSource(url)]));
     /** Connected peers become sources (and leave with their connection); scores live in the NetworkActor. */
     async function syncPeers(ctx: ActorContext<SyncMsg, SyncArgs>): Promise<void> {
@@ -129,7 +157,14 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
       const connected = new Set(p2p.host.peers());
       for (const [id, src] of sources) if (src.kind === 'peer' && !connected.has(id)) sources.delete(id);
       for (const id of connected)
-        if (!sources.has(id)) sources.set(id, peerBlockSource(p2p.host, id, { timeoutMs: () => args.requestTimeoutMs, hint: () => p2p.heights.get(id) ?? 0 }));
+        if (!sources.has(id))
+          sources.set(
+            id,
+            peerBlockSource(p2p.host, id, {
+              timeoutMs: () => args.requestTimeoutMs,
+              hint: () => p2p.heights.get(id) ?? 0,
+            }),
+          );
       await ctx.ask(args.network, { type: 'peers', peers: [...connected] });
     }
     let detail: string | undefined;
@@ -166,8 +201,17 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
     function status(): SyncStatus {
       const current = plan ? plan.importFrom - 1 : 0;
       const target = plan ? Math.max(plan.targetHeight, current) : 0;
-      const etaSeconds = rate > 0 && target > current ? Math.round((target - current) / rate) : target === current ? 0 : null;
-      return { phase, current, target, rate: Math.round(rate * 10) / 10, etaSeconds, inFlight: plan?.inFlight ?? 0, ...(phase === 'stalled' && detail ? { detail } : {}) };
+      const etaSeconds =
+        rate > 0 && target > current ? Math.round((target - current) / rate) : target === current ? 0 : null;
+      return {
+        phase,
+        current,
+        target,
+        rate: Math.round(rate * 10) / 10,
+        etaSeconds,
+        inFlight: plan?.inFlight ?? 0,
+        ...(phase === 'stalled' && detail ? { detail } : {}),
+      };
     }
 
     function publish(ctx: ActorContext<SyncMsg, SyncArgs>, force = false): void {
@@ -178,7 +222,14 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
       ctx.publish(topicOf('sync'), {
         type: 'event',
         name: 'sync',
-        data: { phase: s.phase, current: s.current, target: s.target, rate: s.rate, etaSeconds: s.etaSeconds, ...(s.detail ? { detail: s.detail } : {}) },
+        data: {
+          phase: s.phase,
+          current: s.current,
+          target: s.target,
+          rate: s.rate,
+          etaSeconds: s.etaSeconds,
+          ...(s.detail ? { detail: s.detail } : {}),
+        },
       } satisfies NodeEventMessage<'sync'>);
     }
 
@@ -188,7 +239,9 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
 
     async function pump(ctx: ActorContext<SyncMsg, SyncArgs>): Promise<void> {
       if (!plan) return;
-      const usable = (await ctx.ask<SourceScore[]>(args.network, { type: 'usable' })).map((s) => s.id).filter((id) => sources.has(id));
+      const usable = (await ctx.ask<SourceScore[]>(args.network, { type: 'usable' }))
+        .map((s) => s.id)
+        .filter((id) => sources.has(id));
       const now = ctx.clock.now();
       if (usable.length === 0) {
         phase = 'stalled';
@@ -222,9 +275,14 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
 
     function dispatch(ctx: ActorContext<SyncMsg, SyncArgs>, req: Request, usable: string[]): void {
       const end = req.start + req.count - 1;
-      if (!req.avoid.includes(GOSSIP_SOURCE) && Array.from({ length: req.count }, (_, i) => gossiped.has(req.start + i)).every(Boolean)) {
+      if (
+        !req.avoid.includes(GOSSIP_SOURCE) &&
+        Array.from({ length: req.count }, (_, i) => gossiped.has(req.start + i)).every(Boolean)
+      ) {
         // the whole range came by gossip: no request at all
-        const raws: RawBlock[] = Array.from({ length: req.count }, (_, i) => ({ msgpack: gossiped.get(req.start + i)! }));
+        const raws: RawBlock[] = Array.from({ length: req.count }, (_, i) => ({
+          msgpack: gossiped.get(req.start + i)!,
+        }));
         void ctx.self.tell({ type: 'fetched', start: req.start, count: req.count, source: GOSSIP_SOURCE, raws });
         return;
       }
@@ -252,34 +310,54 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
       importing = true;
       const items: ImportItem[] = ready.items.map((r) => ({ summary: r.summary, block: r.block, source: r.source }));
       const atTip = ready.start + items.length - 1 >= plan.targetHeight;
-      ctx.ask<ChainReplies['import'], ChainMsg>(args.chain, { type: 'import', items, atTip }, { timeoutMs: 120_000 }).then(
-        (reply) => void ctx.self.tell({ type: 'imported', start: ready.start, items, reply }),
-        (e: Error) => void ctx.self.tell({ type: 'imported', start: ready.start, items, error: e.message }),
-      );
+      ctx
+        .ask<ChainReplies['import'], ChainMsg>(args.chain, { type: 'import', items, atTip }, { timeoutMs: 120_000 })
+        .then(
+          (reply) => void ctx.self.tell({ type: 'imported', start: ready.start, items, reply }),
+          (e: Error) => void ctx.self.tell({ type: 'imported', start: ready.start, items, error: e.message }),
+        );
     }
 
     /** Fetch the next ancestor of an orphan from the source that served it, verified in full. */
     function fetchAncestor(ctx: ActorContext<SyncMsg, SyncArgs>, orphan: Orphan): void {
       const source = sources.get(orphan.source);
       if (!source) {
-        void ctx.self.tell({ type: 'ancestor', orphan, fault: { kind: 'network', reason: 'the source was removed from the config' } });
+        void ctx.self.tell({
+          type: 'ancestor',
+          orphan,
+          fault: { kind: 'network', reason: 'the source was removed from the config' },
+        });
         return;
       }
       const height = orphan.height - 1 - orphan.ancestors.length;
       source.byHash(orphan.want, height).then(
         (raw) =>
           ctx
-            .askGroup<VerifierReplies['verify'], VerifierMsg>(args.verifierGroup, { type: 'verify', items: [{ source: orphan.source, ...raw, expectHash: orphan.want }], approvals: true }, { timeoutMs: 60_000 })
+            .askGroup<VerifierReplies['verify'], VerifierMsg>(
+              args.verifierGroup,
+              { type: 'verify', items: [{ source: orphan.source, ...raw, expectHash: orphan.want }], approvals: true },
+              { timeoutMs: 60_000 },
+            )
             .then(
               ([result]) => void ctx.self.tell({ type: 'ancestor', orphan, result: result! }),
-              (e: Error) => void ctx.self.tell({ type: 'ancestor', orphan, fault: { kind: 'network', reason: `verifier pool: ${e.message}` } }),
+              (e: Error) =>
+                void ctx.self.tell({
+                  type: 'ancestor',
+                  orphan,
+                  fault: { kind: 'network', reason: `verifier pool: ${e.message}` },
+                }),
             ),
-        (e: unknown) => void ctx.self.tell({ type: 'ancestor', orphan, fault: { kind: faultOf(e), reason: (e as Error).message } }),
+        (e: unknown) =>
+          void ctx.self.tell({ type: 'ancestor', orphan, fault: { kind: faultOf(e), reason: (e as Error).message } }),
       );
     }
 
     /** Orphan resolution is over: resume the sync at the orphan's height (avoiding `blame` if given). */
-    async function resolved(ctx: ActorContext<SyncMsg, SyncArgs>, orphan: Orphan, blame?: { kind: SourceFault; reason: string }): Promise<void> {
+    async function resolved(
+      ctx: ActorContext<SyncMsg, SyncArgs>,
+      orphan: Orphan,
+      blame?: { kind: SourceFault; reason: string },
+    ): Promise<void> {
       resolving = false;
       if (blame) fault(ctx, orphan.source, blame.kind, blame.reason);
       plan?.rewind(orphan.height, blame ? orphan.source : undefined, ctx.clock.now());
@@ -290,7 +368,12 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
       async started(ctx) {
         const status = await ctx.ask<ChainReplies['status']>(args.chain, { type: 'status' });
         plan = new SyncPlan<Ok>(
-          { batchSize: args.batchSize, parallelism: args.parallelism, backoffInitialMs: args.backoffInitialMs, backoffMaxMs: args.backoffMaxMs },
+          {
+            batchSize: args.batchSize,
+            parallelism: args.parallelism,
+            backoffInitialMs: args.backoffInitialMs,
+            backoffMaxMs: args.backoffMaxMs,
+          },
           status.importedHead + 1,
         );
         lastRateHeight = status.importedHead;
@@ -311,12 +394,26 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
             const { orphan } = msg;
             if (msg.fault) return resolved(ctx, orphan, msg.fault);
             const r = msg.result!;
-            if (!r.ok) return resolved(ctx, orphan, { kind: r.kind === 'missing' ? 'withheld' : r.kind, reason: `ancestor ${orphan.want} of orphan block ${orphan.height}: ${r.check ? `${r.check}: ` : ''}${r.message}` });
-            const next: Orphan = { ...orphan, want: r.summary.parentHash, ancestors: [{ summary: r.summary, block: r.block, source: r.source }, ...orphan.ancestors] };
-            ctx.ask<ChainReplies['fork-blocks'], ChainMsg>(args.chain, { type: 'fork-blocks', items: next.ancestors }, { timeoutMs: 60_000 }).then(
-              (outcome) => void ctx.self.tell({ type: 'ancestors-linked', orphan: next, outcome }),
-              () => void ctx.self.tell({ type: 'ancestors-linked', orphan: next, outcome: 'error' }),
-            );
+            if (!r.ok)
+              return resolved(ctx, orphan, {
+                kind: r.kind === 'missing' ? 'withheld' : r.kind,
+                reason: `ancestor ${orphan.want} of orphan block ${orphan.height}: ${r.check ? `${r.check}: ` : ''}${r.message}`,
+              });
+            const next: Orphan = {
+              ...orphan,
+              want: r.summary.parentHash,
+              ancestors: [{ summary: r.summary, block: r.block, source: r.source }, ...orphan.ancestors],
+            };
+            ctx
+              .ask<ChainReplies['fork-blocks'], ChainMsg>(
+                args.chain,
+                { type: 'fork-blocks', items: next.ancestors },
+                { timeoutMs: 60_000 },
+              )
+              .then(
+                (outcome) => void ctx.self.tell({ type: 'ancestors-linked', orphan: next, outcome }),
+                () => void ctx.self.tell({ type: 'ancestors-linked', orphan: next, outcome: 'error' }),
+              );
             return;
           }
           case 'ancestors-linked': {
@@ -324,25 +421,35 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
             if (msg.outcome === 'linked') return resolved(ctx, orphan); // the orphan is on a fork we now know: import it again
             if (msg.outcome === 'error') return resolved(ctx, orphan); // our own actor failed: retry, blame nobody
             if (orphan.ancestors.length >= MAX_ANCESTORS)
-              return resolved(ctx, orphan, { kind: 'invalid', reason: `orphan block ${orphan.height}: no ancestor within ${MAX_ANCESTORS} blocks links to our chain` });
+              return resolved(ctx, orphan, {
+                kind: 'invalid',
+                reason: `orphan block ${orphan.height}: no ancestor within ${MAX_ANCESTORS} blocks links to our chain`,
+              });
             fetchAncestor(ctx, orphan);
             return;
           }
           case 'configure': {
             const next = msg.settings;
-            for (const [url, src] of [...sources]) if (src.kind === 'rpc' && !next.sources.includes(url)) sources.delete(url);
+            for (const [url, src] of [...sources])
+              if (src.kind === 'rpc' && !next.sources.includes(url)) sources.delete(url);
             const timeoutChanged = next.requestTimeoutMs !== args.requestTimeoutMs;
             Object.assign(args, next);
             for (const url of next.sources) if (!sources.has(url) || timeoutChanged) sources.set(url, makeSource(url));
             for (const id of [...claimed.keys()]) if (!sources.has(id)) claimed.delete(id);
-            plan?.configure({ batchSize: args.batchSize, parallelism: args.parallelism, backoffInitialMs: args.backoffInitialMs, backoffMaxMs: args.backoffMaxMs });
+            plan?.configure({
+              batchSize: args.batchSize,
+              parallelism: args.parallelism,
+              backoffInitialMs: args.backoffInitialMs,
+              backoffMaxMs: args.backoffMaxMs,
+            });
             if (!refreshing) await ctx.self.tell({ type: 'refresh-heads' });
             return;
           }
           case 'gossip-block': {
             if (!plan || msg.height < plan.importFrom) return;
             gossiped.set(msg.height, msg.msgpack);
-            for (const h of gossiped.keys()) if (h < plan.importFrom || gossiped.size > MAX_GOSSIP_BLOCKS) gossiped.delete(h);
+            for (const h of gossiped.keys())
+              if (h < plan.importFrom || gossiped.size > MAX_GOSSIP_BLOCKS) gossiped.delete(h);
             // heights below it that gossip did not bring are requested from the sources like any range
             if (msg.height > plan.targetHeight) plan.setTarget(msg.height);
             if (phase === 'following') phase = 'syncing';
@@ -353,7 +460,9 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
             refreshing = true;
             refreshInFlight = true;
             await syncPeers(ctx);
-            const usable = (await ctx.ask<SourceScore[]>(args.network, { type: 'usable' })).map((s) => s.id).filter((id) => sources.has(id));
+            const usable = (await ctx.ask<SourceScore[]>(args.network, { type: 'usable' }))
+              .map((s) => s.id)
+              .filter((id) => sources.has(id));
             Promise.all(
               usable.map((id) =>
                 sources
@@ -400,10 +509,22 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
               return;
             }
             const items = msg.raws.map((raw, i) => ({ source: msg.source, ...raw, expectHeight: msg.start + i }));
-            ctx.askGroup<VerifierReplies['verify'], VerifierMsg>(args.verifierGroup, { type: 'verify', items, approvals: args.mode === 'full' }, { timeoutMs: 120_000 }).then(
-              (results) => void ctx.self.tell({ type: 'verified', start: msg.start, source: msg.source, results }),
-              (e: Error) => void ctx.self.tell({ type: 'verify-failed', start: msg.start, source: msg.source, reason: e.message }),
-            );
+            ctx
+              .askGroup<VerifierReplies['verify'], VerifierMsg>(
+                args.verifierGroup,
+                { type: 'verify', items, approvals: args.mode === 'full' },
+                { timeoutMs: 120_000 },
+              )
+              .then(
+                (results) => void ctx.self.tell({ type: 'verified', start: msg.start, source: msg.source, results }),
+                (e: Error) =>
+                  void ctx.self.tell({
+                    type: 'verify-failed',
+                    start: msg.start,
+                    source: msg.source,
+                    reason: e.message,
+                  }),
+              );
             return;
           }
           case 'verify-failed':
@@ -420,7 +541,12 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
               const beyondItsHead = bad.kind === 'missing' && height > (claimed.get(msg.source) ?? -1);
               if (msg.source === GOSSIP_SOURCE) gossiped.delete(height);
               else if (!beyondItsHead)
-                fault(ctx, msg.source, bad.kind === 'missing' ? 'withheld' : bad.kind, `block ${height}: ${bad.check ? `${bad.check}: ` : ''}${bad.message}`);
+                fault(
+                  ctx,
+                  msg.source,
+                  bad.kind === 'missing' ? 'withheld' : bad.kind,
+                  `block ${height}: ${bad.check ? `${bad.check}: ` : ''}${bad.message}`,
+                );
               plan.failed(msg.start, msg.source, ctx.clock.now());
             } else plan.done(msg.start, msg.results as Ok[]);
             drain(ctx);
@@ -446,7 +572,12 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
                 // the parent is unknown: fetch its ancestors from the same source before blaming it
                 plan.imported(f.index);
                 resolving = true;
-                fetchAncestor(ctx, { height: f.orphan.number, source: f.source, want: f.orphan.parentHash, ancestors: [] });
+                fetchAncestor(ctx, {
+                  height: f.orphan.number,
+                  source: f.source,
+                  want: f.orphan.parentHash,
+                  ancestors: [],
+                });
               } else {
                 plan.imported(f.index);
                 fault(ctx, f.source, 'invalid', `block ${msg.start + f.index}: ${f.check}: ${f.message}`);
@@ -454,7 +585,8 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
               }
             } else {
               plan.imported(msg.items.length);
-              for (const s of new Set(msg.items.map((i) => i.source))) if (s !== GOSSIP_SOURCE) void ctx.tell(args.network, { type: 'success', id: s });
+              for (const s of new Set(msg.items.map((i) => i.source)))
+                if (s !== GOSSIP_SOURCE) void ctx.tell(args.network, { type: 'success', id: s });
               for (const h of gossiped.keys()) if (h < plan.importFrom) gossiped.delete(h);
             }
             const height = plan.importFrom - 1;

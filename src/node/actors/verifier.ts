@@ -8,7 +8,14 @@ import { createBlsBackend, type BlsBackendName } from '../../protocol/bls/index.
 import type { Hex } from '../../protocol/bytes.js';
 import { VerificationError } from '../../protocol/errors.js';
 import type { ChainSpec } from '../../protocol/types.js';
-import { createVerifierContext, verifyResponse, verifyStoredApprovals, type VerifierContext, type VerifyRequest, type VerifyResult } from '../verify/verify-response.js';
+import {
+  createVerifierContext,
+  verifyResponse,
+  verifyStoredApprovals,
+  type VerifierContext,
+  type VerifyRequest,
+  type VerifyResult,
+} from '../verify/verify-response.js';
 
 export type VerifierMsg =
   | { type: 'verify'; items: VerifyRequest[]; approvals: boolean }
@@ -41,7 +48,11 @@ export const VerifierActor = defineActor<VerifierMsg, VerifierReplies, VerifierA
             return { ok: true as const, signers: verifyStoredApprovals(item.hash, item.block, c) };
           } catch (e) {
             const check = e instanceof VerificationError ? e.check : 'block.decode';
-            return { ok: false as const, check, message: e instanceof VerificationError ? e.shortMessage : (e as Error).message.split('\n')[0]! };
+            return {
+              ok: false as const,
+              check,
+              message: e instanceof VerificationError ? e.shortMessage : (e as Error).message.split('\n')[0]!,
+            };
           }
         });
       },

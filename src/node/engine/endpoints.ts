@@ -74,7 +74,11 @@ type RawRequest = (args: { method: string; params?: unknown }) => Promise<unknow
 
 function rpcCodeOf(error: unknown): number | undefined {
   // viem wraps the JSON-RPC error (RpcRequestError, code) in a typed RpcError (same code).
-  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e: unknown = error, depth = 0;
+    e !== null && typeof e === 'object' && depth < 8;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'number') return code;
   }
@@ -83,7 +87,9 @@ function rpcCodeOf(error: unknown): number | undefined {
 
 function shortOf(error: unknown): string {
   if (error !== null && typeof error === 'object') {
-    const short = (error as { shortMessage?: unknown; details?: unknown }).details ?? (error as { shortMessage?: unknown }).shortMessage;
+    const short =
+      (error as { shortMessage?: unknown; details?: unknown }).details ??
+      (error as { shortMessage?: unknown }).shortMessage;
     if (typeof short === 'string' && short.length > 0) return short;
   }
   return error instanceof Error ? error.message.split('\n')[0]! : String(error);
@@ -91,19 +97,30 @@ function shortOf(error: unknown): string {
 
 export function createEndpointPool(options: EndpointPoolOptions): EndpointPool {
   const httpTransport = (url: string): Transport =>
-    http(url, { retryCount: 0, timeout: options.timeoutMs, ...(options.fetch === undefined ? {} : { fetchFn: options.fetch }) });
+    http(url, {
+      retryCount: 0,
+      timeout: options.timeoutMs,
+      ...(options.fetch === undefined ? {} : { fetchFn: options.fetch }),
+    });
   const endpoints: Endpoint[] = options.urls.map((url) => ({
     url,
     client: createPublicClient({ transport: httpTransport(url) }),
     stats: { url, verified: 0, lies: 0, failures: 0, lastFaultAt: undefined },
   }));
   const forwarder = createPublicClient({
-    transport: endpoints.length === 1 ? httpTransport(endpoints[0]!.url) : fallback(endpoints.map((e) => httpTransport(e.url)), { retryCount: 0 }),
+    transport:
+      endpoints.length === 1
+        ? httpTransport(endpoints[0]!.url)
+        : fallback(
+            endpoints.map((e) => httpTransport(e.url)),
+            { retryCount: 0 },
+          ),
   });
 
   function ordered(): Endpoint[] {
     const t = options.now();
-    const recent = (e: Endpoint) => e.stats.lastFaultAt !== undefined && t - e.stats.lastFaultAt < options.faultCooldownMs;
+    const recent = (e: Endpoint) =>
+      e.stats.lastFaultAt !== undefined && t - e.stats.lastFaultAt < options.faultCooldownMs;
     const healthy = endpoints.filter((e) => !recent(e));
     const faulty = endpoints.filter(recent).sort((a, b) => a.stats.lastFaultAt! - b.stats.lastFaultAt!);
     return [...healthy, ...faulty];
@@ -120,7 +137,12 @@ export function createEndpointPool(options: EndpointPoolOptions): EndpointPool {
         } catch (e) {
           const code = rpcCodeOf(e);
           const reason: EndpointRequestFailure = code === undefined ? 'transport' : 'rpc-error';
-          throw new EndpointRequestError(reason, shortOf(e), { endpoint: ep.url, method, ...(code === undefined ? {} : { rpcCode: code }), cause: e });
+          throw new EndpointRequestError(reason, shortOf(e), {
+            endpoint: ep.url,
+            method,
+            ...(code === undefined ? {} : { rpcCode: code }),
+            cause: e,
+          });
         }
       },
       lie(check: string, problem: string, method?: string) {
@@ -167,7 +189,11 @@ export function createEndpointPool(options: EndpointPoolOptions): EndpointPool {
     }
   }
 
-  async function runInner<T>(what: string, attempt: (ep: EndpointHandle) => Promise<T | Absent>, allowAbsent: boolean): Promise<T | undefined> {
+  async function runInner<T>(
+    what: string,
+    attempt: (ep: EndpointHandle) => Promise<T | Absent>,
+    allowAbsent: boolean,
+  ): Promise<T | undefined> {
     const faults: EndpointFault[] = [];
     let absent = 0;
     for (const ep of ordered()) {

@@ -25,7 +25,11 @@ export class EndpointVerificationError extends VerificationError {
   /** The problem without the endpoint prefix. */
   readonly problem: string;
 
-  constructor(check: string, problem: string, options: { endpoint: string; method: string; details?: string; cause?: unknown }) {
+  constructor(
+    check: string,
+    problem: string,
+    options: { endpoint: string; method: string; details?: string; cause?: unknown },
+  ) {
     super(check, `${check}: ${options.endpoint} (${options.method}): ${problem}`, {
       details: options.details ?? 'the endpoint served data that contradicts verified consensus data; it was skipped',
       cause: options.cause,
@@ -47,7 +51,11 @@ export class EndpointRequestError extends Error {
   /** The JSON-RPC error code, for `rpc-error`. */
   readonly rpcCode: number | undefined;
 
-  constructor(reason: EndpointRequestFailure, problem: string, options: { endpoint: string; method: string; rpcCode?: number; cause?: unknown }) {
+  constructor(
+    reason: EndpointRequestFailure,
+    problem: string,
+    options: { endpoint: string; method: string; rpcCode?: number; cause?: unknown },
+  ) {
     super(`${options.endpoint} (${options.method}): ${problem}`, { cause: options.cause });
     this.reason = reason;
     this.endpoint = options.endpoint;

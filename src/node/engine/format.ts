@@ -4,7 +4,13 @@
  * sent is passed through unchecked (e.g. `totalDifficulty`, which no header commits to, is left out).
  */
 import { toHex, type Hex } from '../../protocol/bytes.js';
-import { encodeExecutionHeader, encodeWithdrawal, type RpcBlockHeader, type RpcLog, type RpcReceipt } from '../../protocol/execution/index.js';
+import {
+  encodeExecutionHeader,
+  encodeWithdrawal,
+  type RpcBlockHeader,
+  type RpcLog,
+  type RpcReceipt,
+} from '../../protocol/execution/index.js';
 import { encodeBytes, encodeList } from '../../protocol/execution/rlp.js';
 import type { ExecutionPayloadCapella } from '../../protocol/types.js';
 import { quantity } from './transactions.js';
@@ -51,10 +57,15 @@ export function formatReceipt(
  * geth's `size`: the byte length of rlp([header, transactions, uncles = [], withdrawals]) (a legacy
  * transaction is embedded as its RLP list, a typed one as a byte string).
  */
-export function blockSize(header: RpcBlockHeader, rawTransactions: readonly Uint8Array[], payload: ExecutionPayloadCapella): number {
+export function blockSize(
+  header: RpcBlockHeader,
+  rawTransactions: readonly Uint8Array[],
+  payload: ExecutionPayloadCapella,
+): number {
   const txs = rawTransactions.map((raw) => (raw[0]! >= 0xc0 ? raw : encodeBytes(raw)));
   const items = [encodeExecutionHeader(header), encodeList(txs), encodeList([])];
-  if (header.withdrawalsRoot !== undefined) items.push(encodeList(payload.withdrawals.map((w, i) => encodeWithdrawal(w, `withdrawals[${i}]`))));
+  if (header.withdrawalsRoot !== undefined)
+    items.push(encodeList(payload.withdrawals.map((w, i) => encodeWithdrawal(w, `withdrawals[${i}]`))));
   return encodeList(items).length;
 }
 

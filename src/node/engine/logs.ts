@@ -16,13 +16,17 @@ export interface CompiledLogFilter {
 
 function hexList(value: Hex | readonly Hex[], path: string, length: number): Uint8Array[] {
   const list: readonly unknown[] = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) && typeof value !== 'string') throw new DecodeError(path, 'expected a hex string or a list of them');
-  return list.map((v, i) => parseHex(v, typeof value === 'string' ? path : `${path}[${i}]`, { prefix: 'required', length }));
+  if (!Array.isArray(list) && typeof value !== 'string')
+    throw new DecodeError(path, 'expected a hex string or a list of them');
+  return list.map((v, i) =>
+    parseHex(v, typeof value === 'string' ? path : `${path}[${i}]`, { prefix: 'required', length }),
+  );
 }
 
 /** Validate and compile a filter (never writes to the input). Throws DecodeError naming the bad field. */
 export function compileLogFilter(filter: LogFilter): CompiledLogFilter {
-  const addresses = filter.address === undefined || filter.address === null ? [] : hexList(filter.address, 'filter.address', 20);
+  const addresses =
+    filter.address === undefined || filter.address === null ? [] : hexList(filter.address, 'filter.address', 20);
   const topicsIn = filter.topics ?? [];
   if (!Array.isArray(topicsIn)) throw new DecodeError('filter.topics', 'expected a list');
   if (topicsIn.length > 4) throw new DecodeError('filter.topics', `at most 4 topic positions, got ${topicsIn.length}`);

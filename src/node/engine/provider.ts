@@ -75,7 +75,9 @@ function blockNumberParam(v: unknown, name: string): Ref {
   if (v === 'pending') return PENDING;
   if (typeof v === 'string' && TAGS.has(v)) return v as BlockRef;
   if (typeof v === 'string' && QUANTITY_RE.test(v)) return BigInt(v);
-  throw invalid(`${name} must be a block tag (latest, safe, finalized, earliest) or a hex block number, got ${JSON.stringify(v)}`);
+  throw invalid(
+    `${name} must be a block tag (latest, safe, finalized, earliest) or a hex block number, got ${JSON.stringify(v)}`,
+  );
 }
 
 /** A block tag, number, hash, or EIP-1898 object (state methods); omitted = latest. */
@@ -84,7 +86,8 @@ function blockParam(v: unknown, name = 'block'): Ref {
   if (typeof v === 'string' && HASH_RE.test(v)) return v.toLowerCase() as Hex;
   if (typeof v === 'object' && !Array.isArray(v)) {
     const o = v as Record<string, unknown>;
-    if (o['blockHash'] !== undefined && o['blockNumber'] !== undefined) throw invalid(`${name}: give blockHash or blockNumber, not both`);
+    if (o['blockHash'] !== undefined && o['blockNumber'] !== undefined)
+      throw invalid(`${name}: give blockHash or blockNumber, not both`);
     if (typeof o['blockHash'] === 'string' && HASH_RE.test(o['blockHash'])) return o['blockHash'].toLowerCase() as Hex;
     if (o['blockNumber'] !== undefined) return blockNumberParam(o['blockNumber'], `${name}.blockNumber`);
     throw invalid(`${name}: an EIP-1898 object needs a 32-byte blockHash or a blockNumber`);
@@ -93,17 +96,20 @@ function blockParam(v: unknown, name = 'block'): Ref {
 }
 
 function addressParam(v: unknown, name = 'address'): Hex {
-  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(v)) throw invalid(`${name} must be a 20-byte 0x address, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(v))
+    throw invalid(`${name} must be a 20-byte 0x address, got ${JSON.stringify(v)}`);
   return v.toLowerCase() as Hex;
 }
 
 function hashParam(v: unknown, name: string): Hex {
-  if (typeof v !== 'string' || !HASH_RE.test(v)) throw invalid(`${name} must be a 32-byte 0x hash, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !HASH_RE.test(v))
+    throw invalid(`${name} must be a 32-byte 0x hash, got ${JSON.stringify(v)}`);
   return v.toLowerCase() as Hex;
 }
 
 function slotParam(v: unknown, name: string): Hex {
-  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(v)) throw invalid(`${name} must be 0x hex of at most 32 bytes, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(v))
+    throw invalid(`${name} must be 0x hex of at most 32 bytes, got ${JSON.stringify(v)}`);
   return v.toLowerCase() as Hex;
 }
 
@@ -143,13 +149,15 @@ function logFilterParam(v: unknown): { filter: LogFilter; pending: boolean } {
     return r;
   };
   if (o['blockHash'] !== undefined && o['blockHash'] !== null) {
-    if ((o['fromBlock'] ?? null) !== null || (o['toBlock'] ?? null) !== null) throw invalid('blockHash cannot be combined with fromBlock/toBlock');
+    if ((o['fromBlock'] ?? null) !== null || (o['toBlock'] ?? null) !== null)
+      throw invalid('blockHash cannot be combined with fromBlock/toBlock');
     filter.blockHash = hashParam(o['blockHash'], 'filter.blockHash');
   } else {
     filter.fromBlock = ref(o['fromBlock'], 'filter.fromBlock');
     filter.toBlock = ref(o['toBlock'], 'filter.toBlock');
   }
-  if (o['address'] !== undefined && o['address'] !== null) filter.address = hexListParam(o['address'], 'filter.address', addressParam);
+  if (o['address'] !== undefined && o['address'] !== null)
+    filter.address = hexListParam(o['address'], 'filter.address', addressParam);
   if (o['topics'] !== undefined && o['topics'] !== null) {
     const t = o['topics'];
     if (!Array.isArray(t)) throw invalid('filter.topics must be a list');
@@ -167,50 +175,86 @@ function plainRef(ref: BlockRef): string {
 export function toProviderRpcError(e: unknown): ProviderRpcError {
   if (e instanceof ProviderRpcError) return e;
   if (e instanceof EndpointVerificationError)
-    return new ProviderRpcError(ProviderErrorCode.resourceUnavailable, `verification failed (${e.check}) for ${e.endpoint}: ${e.problem}`, {
-      data: { check: e.check, endpoint: e.endpoint, method: e.method },
-      cause: e,
-    });
+    return new ProviderRpcError(
+      ProviderErrorCode.resourceUnavailable,
+      `verification failed (${e.check}) for ${e.endpoint}: ${e.problem}`,
+      {
+        data: { check: e.check, endpoint: e.endpoint, method: e.method },
+        cause: e,
+      },
+    );
   if (e instanceof EndpointRequestError)
     return new ProviderRpcError(ProviderErrorCode.resourceUnavailable, `endpoint failed: ${e.message}`, {
-      data: { endpoint: e.endpoint, method: e.method, reason: e.reason, ...(e.rpcCode === undefined ? {} : { rpcCode: e.rpcCode }) },
+      data: {
+        endpoint: e.endpoint,
+        method: e.method,
+        reason: e.reason,
+        ...(e.rpcCode === undefined ? {} : { rpcCode: e.rpcCode }),
+      },
       cause: e,
     });
   if (e instanceof AllEndpointsFailedError)
     return new ProviderRpcError(ProviderErrorCode.resourceUnavailable, e.message, {
       data: {
         errors: e.errors.map((x) =>
-          x instanceof EndpointVerificationError ? { endpoint: x.endpoint, method: x.method, check: x.check } : { endpoint: x.endpoint, method: x.method, reason: x.reason },
+          x instanceof EndpointVerificationError
+            ? { endpoint: x.endpoint, method: x.method, check: x.check }
+            : { endpoint: x.endpoint, method: x.method, reason: x.reason },
         ),
       },
       cause: e,
     });
-  if (e instanceof BlockNotVerifiedError) return new ProviderRpcError(ProviderErrorCode.resourceNotFound, e.message, { data: { block: plainRef(e.ref) }, cause: e });
-  if (e instanceof LogQueryLimitError) return new ProviderRpcError(ProviderErrorCode.limitExceeded, e.message, { data: { limit: e.limit, max: e.max }, cause: e });
-  if (e instanceof DecodeError) return new ProviderRpcError(ProviderErrorCode.invalidParams, `invalid params: ${e.message}`, { cause: e });
-  return new ProviderRpcError(ProviderErrorCode.internal, `internal error: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  if (e instanceof BlockNotVerifiedError)
+    return new ProviderRpcError(ProviderErrorCode.resourceNotFound, e.message, {
+      data: { block: plainRef(e.ref) },
+      cause: e,
+    });
+  if (e instanceof LogQueryLimitError)
+    return new ProviderRpcError(ProviderErrorCode.limitExceeded, e.message, {
+      data: { limit: e.limit, max: e.max },
+      cause: e,
+    });
+  if (e instanceof DecodeError)
+    return new ProviderRpcError(ProviderErrorCode.invalidParams, `invalid params: ${e.message}`, { cause: e });
+  return new ProviderRpcError(
+    ProviderErrorCode.internal,
+    `internal error: ${e instanceof Error ? e.message : String(e)}`,
+    { cause: e },
+  );
 }
 
 /** The endpoint's JSON-RPC error (deepest object with a numeric code in the cause chain) as a ProviderRpcError. */
 function forwardedError(method: string, e: unknown): ProviderRpcError {
   if (e instanceof ProviderRpcError) return e;
   let found: { code: number; message?: unknown; data?: unknown } | undefined;
-  for (let x: unknown = e, depth = 0; x !== null && typeof x === 'object' && depth < 10; x = (x as { cause?: unknown }).cause, depth++) {
+  for (
+    let x: unknown = e, depth = 0;
+    x !== null && typeof x === 'object' && depth < 10;
+    x = (x as { cause?: unknown }).cause, depth++
+  ) {
     const code = (x as { code?: unknown }).code;
     if (typeof code === 'number' && code !== -1) found = x as { code: number; message?: unknown; data?: unknown };
   }
   if (found !== undefined) {
     const message = typeof found.message === 'string' ? found.message.split('\n')[0]! : `${method} failed`;
-    return new ProviderRpcError(found.code, message, { ...(found.data === undefined ? {} : { data: found.data }), cause: e });
+    return new ProviderRpcError(found.code, message, {
+      ...(found.data === undefined ? {} : { data: found.data }),
+      cause: e,
+    });
   }
-  return new ProviderRpcError(ProviderErrorCode.resourceUnavailable, `${method} (forwarded, unverified) failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`, {
-    cause: e,
-  });
+  return new ProviderRpcError(
+    ProviderErrorCode.resourceUnavailable,
+    `${method} (forwarded, unverified) failed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
+    {
+      cause: e,
+    },
+  );
 }
 
 export function createEip1193Provider(options: Eip1193ProviderOptions): Eip1193Provider {
   const { reads } = options;
-  if (reads === undefined || typeof reads.getBalance !== 'function') throw new TypeError('createEip1193Provider: reads must come from createVerifiedReads');
+  if (reads === undefined || typeof reads.getBalance !== 'function')
+    throw new TypeError('createEip1193Provider: reads must come from createVerifiedReads');
   const chainId = BigInt(options.chainId);
   if (chainId <= 0n) throw new RangeError('createEip1193Provider: chainId must be positive');
   const passThrough = new Set(options.passThrough ?? []);
@@ -218,7 +262,12 @@ export function createEip1193Provider(options: Eip1193ProviderOptions): Eip1193P
   const listeners = new Map<string, Set<Eip1193EventListener>>();
 
   /** A state/block reference, or the refusal (or forward) for 'pending'. */
-  const withRef = (method: string, ref: Ref, params: unknown, run: (ref: BlockRef) => Promise<unknown>): Promise<unknown> =>
+  const withRef = (
+    method: string,
+    ref: Ref,
+    params: unknown,
+    run: (ref: BlockRef) => Promise<unknown>,
+  ): Promise<unknown> =>
     ref === PENDING ? unverifiable(method, params, "the 'pending' block is not covered by consensus data") : run(ref);
 
   async function unverifiable(method: string, params: unknown, why?: string): Promise<unknown> {
@@ -243,12 +292,16 @@ export function createEip1193Provider(options: Eip1193ProviderOptions): Eip1193P
     eth_getBalance: async (params) => {
       const p = positional(params, 1, 2);
       const address = addressParam(p[0]);
-      return withRef('eth_getBalance', blockParam(p[1]), params, async (ref) => quantity(await reads.getBalance(address, ref)));
+      return withRef('eth_getBalance', blockParam(p[1]), params, async (ref) =>
+        quantity(await reads.getBalance(address, ref)),
+      );
     },
     eth_getTransactionCount: async (params) => {
       const p = positional(params, 1, 2);
       const address = addressParam(p[0]);
-      return withRef('eth_getTransactionCount', blockParam(p[1]), params, async (ref) => quantity(await reads.getTransactionCount(address, ref)));
+      return withRef('eth_getTransactionCount', blockParam(p[1]), params, async (ref) =>
+        quantity(await reads.getTransactionCount(address, ref)),
+      );
     },
     eth_getCode: async (params) => {
       const p = positional(params, 1, 2);
@@ -266,7 +319,12 @@ export function createEip1193Provider(options: Eip1193ProviderOptions): Eip1193P
       const address = addressParam(p[0]);
       if (!Array.isArray(p[1])) throw invalid('storage keys must be a list');
       const slots = (p[1] as unknown[]).map((k, i) => slotParam(k, `storageKeys[${i}]`));
-      return withRef('eth_getProof', blockParam(p[2]), params, async (ref) => (await reads.getProof(address, slots, ref)).proof);
+      return withRef(
+        'eth_getProof',
+        blockParam(p[2]),
+        params,
+        async (ref) => (await reads.getProof(address, slots, ref)).proof,
+      );
     },
     eth_getBlockByNumber: async (params) => {
       const p = positional(params, 1, 2);
@@ -283,8 +341,10 @@ export function createEip1193Provider(options: Eip1193ProviderOptions): Eip1193P
       const p = positional(params, 1, 1);
       return withRef('eth_getBlockReceipts', blockParam(p[0]), params, (ref) => reads.getBlockReceipts(ref));
     },
-    eth_getTransactionByHash: async (params) => reads.getTransaction(hashParam(positional(params, 1, 1)[0], 'transactionHash')),
-    eth_getTransactionReceipt: async (params) => reads.getTransactionReceipt(hashParam(positional(params, 1, 1)[0], 'transactionHash')),
+    eth_getTransactionByHash: async (params) =>
+      reads.getTransaction(hashParam(positional(params, 1, 1)[0], 'transactionHash')),
+    eth_getTransactionReceipt: async (params) =>
+      reads.getTransactionReceipt(hashParam(positional(params, 1, 1)[0], 'transactionHash')),
     eth_getLogs: async (params) => {
       const p = positional(params, 1, 1);
       const { filter, pending } = logFilterParam(p[0]);
@@ -320,4 +380,3 @@ export function createEip1193Provider(options: Eip1193ProviderOptions): Eip1193P
   };
   return provider;
 }
-

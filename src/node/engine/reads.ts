@@ -43,14 +43,27 @@ import {
   type RpcBlockHeader,
   type RpcReceipt,
 } from '../../protocol/execution/index.js';
-import { data as jsonData, expectObject, quantity as jsonQuantity, quantityNumber } from '../../protocol/execution/json.js';
+import {
+  data as jsonData,
+  expectObject,
+  quantity as jsonQuantity,
+  quantityNumber,
+} from '../../protocol/execution/json.js';
 import { bytesEqual } from '../../protocol/execution/util.js';
 import type { ExecutionPayloadCapella } from '../../protocol/types.js';
 import { ABSENT, createEndpointPool, type EndpointHandle, type EndpointPool } from './endpoints.js';
 import { BlockNotVerifiedError, EndpointRequestError, LogQueryLimitError, type EndpointFault } from './errors.js';
 import { blockSize, formatBlock, formatLog, formatReceipt } from './format.js';
 import { bloomMayMatch, compileLogFilter, logMatches } from './logs.js';
-import { createdContractAddress, decodeRawTransaction, effectiveGasPrice, formatTransaction, quantity, recoverSender, type DecodedTransaction } from './transactions.js';
+import {
+  createdContractAddress,
+  decodeRawTransaction,
+  effectiveGasPrice,
+  formatTransaction,
+  quantity,
+  recoverSender,
+  type DecodedTransaction,
+} from './transactions.js';
 import type {
   BlockRef,
   CheckedElBlock,
@@ -122,7 +135,13 @@ export interface VerifiedReads {
   endpointStats(): EndpointStats[];
 }
 
-const DEFAULTS = { timeoutMs: 10_000, maxLogBlockRange: 2_000, maxLogs: 10_000, logConcurrency: 4, faultCooldownMs: 60_000 };
+const DEFAULTS = {
+  timeoutMs: 10_000,
+  maxLogBlockRange: 2_000,
+  maxLogs: 10_000,
+  logConcurrency: 4,
+  faultCooldownMs: 60_000,
+};
 const TAGS = new Set(['latest', 'safe', 'finalized', 'earliest']);
 /** JSON-RPC 'method not found'. */
 const METHOD_NOT_FOUND = -32601;
@@ -159,7 +178,8 @@ function checkRef(ref: BlockRef): BlockRef {
     if (ref < 0n || ref >= 1n << 64n) throw new DecodeError('block', `block number ${ref} out of range`);
     return ref;
   }
-  if (typeof ref !== 'string') throw new DecodeError('block', 'expected a block tag, a bigint number or a 32-byte hash');
+  if (typeof ref !== 'string')
+    throw new DecodeError('block', 'expected a block tag, a bigint number or a 32-byte hash');
   if (TAGS.has(ref)) return ref;
   return toHex(parseHex(ref, 'block', { prefix: 'required', length: 32 }));
 }
@@ -184,11 +204,14 @@ function slotBytes(slot: unknown, path: string): Uint8Array {
 const lower = (h: string) => h.toLowerCase() as Hex;
 
 export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedReads {
-  if (!Array.isArray(options.evmRpc) || options.evmRpc.length === 0) throw new TypeError('createVerifiedReads: evmRpc needs at least one URL');
+  if (!Array.isArray(options.evmRpc) || options.evmRpc.length === 0)
+    throw new TypeError('createVerifiedReads: evmRpc needs at least one URL');
   for (const url of options.evmRpc) {
-    if (typeof url !== 'string' || !/^https?:\/\//i.test(url)) throw new TypeError(`createVerifiedReads: not an http(s) URL: ${String(url)}`);
+    if (typeof url !== 'string' || !/^https?:\/\//i.test(url))
+      throw new TypeError(`createVerifiedReads: not an http(s) URL: ${String(url)}`);
   }
-  if (typeof options.payloads?.payload !== 'function') throw new TypeError('createVerifiedReads: payloads must be a VerifiedPayloadSource');
+  if (typeof options.payloads?.payload !== 'function')
+    throw new TypeError('createVerifiedReads: payloads must be a VerifiedPayloadSource');
   const cfg = {
     timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
     maxLogBlockRange: options.maxLogBlockRange ?? DEFAULTS.maxLogBlockRange,
@@ -197,7 +220,8 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
     faultCooldownMs: options.faultCooldownMs ?? DEFAULTS.faultCooldownMs,
   };
   for (const key of ['maxLogBlockRange', 'maxLogs', 'logConcurrency', 'timeoutMs'] as const)
-    if (!Number.isSafeInteger(cfg[key]) || cfg[key] < 1) throw new RangeError(`createVerifiedReads: ${key} must be a positive integer`);
+    if (!Number.isSafeInteger(cfg[key]) || cfg[key] < 1)
+      throw new RangeError(`createVerifiedReads: ${key} must be a positive integer`);
   const source = options.payloads;
   const pool: EndpointPool = createEndpointPool({
     urls: [...options.evmRpc],
@@ -230,7 +254,9 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
     const key = lower(payload.blockHash);
     let t = txsCache.get(key);
     if (t === undefined) {
-      const raw = payload.transactions.map((tx, i) => parseHex(tx, `payload.transactions[${i}]`, { prefix: 'required' }));
+      const raw = payload.transactions.map((tx, i) =>
+        parseHex(tx, `payload.transactions[${i}]`, { prefix: 'required' }),
+      );
       const hashes = raw.map((r) => keccak_256(r));
       t = { raw, hashes, indexByHash: new Map(hashes.map((h, i) => [toHex(h), i])), decoded: new Array(raw.length) };
       txsCache.set(key, t);
@@ -258,7 +284,10 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
     const key = lower(payload.blockHash);
     let r = rootCache.get(key);
     if (r === undefined) {
-      r = { transactionsRoot: transactionsRoot(blockTxs(payload).raw), withdrawalsRoot: withdrawalsRoot(payload.withdrawals) };
+      r = {
+        transactionsRoot: transactionsRoot(blockTxs(payload).raw),
+        withdrawalsRoot: withdrawalsRoot(payload.withdrawals),
+      };
       rootCache.set(key, r);
     }
     return r;
@@ -266,7 +295,12 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
 
   // ---------------------------------------------------------------- account state
 
-  async function proveAccount(address: Hex, slots: readonly (bigint | Hex)[], ref: BlockRef, withCode: boolean): Promise<VerifiedAccount & { code?: Hex }> {
+  async function proveAccount(
+    address: Hex,
+    slots: readonly (bigint | Hex)[],
+    ref: BlockRef,
+    withCode: boolean,
+  ): Promise<VerifiedAccount & { code?: Hex }> {
     const addr = addressBytes(address);
     const keys = slots.map((s, i) => slotBytes(s, `slots[${i}]`));
     const payload = await payloadFor(checkRef(ref));
@@ -279,14 +313,20 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
       if (proofJson === null) throw ep.missing('eth_getProof', `no proof for block ${payload.blockHash}`);
       // Parallel requests: name the method explicitly (lastMethod may be eth_getCode).
       const response = ep.check('eth_getProof', () => decodeGetProofResponse(proofJson));
-      const verified = ep.check('eth_getProof', () => verifyGetProofResponse(payload.stateRoot, response, { address: addr, storageKeys: keys }));
+      const verified = ep.check('eth_getProof', () =>
+        verifyGetProofResponse(payload.stateRoot, response, { address: addr, storageKeys: keys }),
+      );
       const { account, storage } = verified;
       let code: Hex | undefined;
       if (withCode) {
         const bytes = ep.check('eth_getCode', () => jsonData(codeJson, '$'));
         const hash = keccak_256(bytes);
         if (!bytesEqual(hash, account.codeHash))
-          throw ep.lie('code.hash', `code of ${toHex(addr)} hashes to ${toHex(hash)}, the proven codeHash is ${toHex(account.codeHash)}`, 'eth_getCode');
+          throw ep.lie(
+            'code.hash',
+            `code of ${toHex(addr)} hashes to ${toHex(hash)}, the proven codeHash is ${toHex(account.codeHash)}`,
+            'eth_getCode',
+          );
         code = toHex(bytes);
       }
       const proof: RpcProofJson = {
@@ -296,7 +336,11 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
         codeHash: toHex(account.codeHash),
         nonce: quantity(account.nonce),
         storageHash: toHex(account.storageHash),
-        storageProof: response.storageProof.map((e, i) => ({ key: toHex(e.key), value: quantity(storage[i]!.value), proof: e.proof.map(toHex) })),
+        storageProof: response.storageProof.map((e, i) => ({
+          key: toHex(e.key),
+          value: quantity(storage[i]!.value),
+          proof: e.proof.map(toHex),
+        })),
       };
       return {
         blockHash: at.blockHash,
@@ -316,7 +360,12 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
   // ---------------------------------------------------------------- blocks
 
   /** Verify an EL block JSON against a verified payload. Returns the verified header. */
-  function verifyElBlock(ep: EndpointHandle, json: unknown, payload: ExecutionPayloadCapella, full: boolean): RpcBlockHeader {
+  function verifyElBlock(
+    ep: EndpointHandle,
+    json: unknown,
+    payload: ExecutionPayloadCapella,
+    full: boolean,
+  ): RpcBlockHeader {
     // Self-consistency first: header hash, withdrawals root, uncles; full objects vs their own root.
     const v = verifyRpcBlock(json);
     const h = v.header;
@@ -324,7 +373,11 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
       throw ep.lie('el-block.hash', `asked for block ${payload.blockHash}, got block ${v.hash} (number ${h.number})`);
     const eq = (check: string, what: string, got: Uint8Array | bigint, want: Hex | bigint) => {
       const ok = typeof got === 'bigint' ? got === want : toHex(got) === lower(want as Hex);
-      if (!ok) throw ep.lie(check, `block ${payload.blockHash}: ${what} is ${typeof got === 'bigint' ? got : toHex(got)}, the verified payload's is ${want}`);
+      if (!ok)
+        throw ep.lie(
+          check,
+          `block ${payload.blockHash}: ${what} is ${typeof got === 'bigint' ? got : toHex(got)}, the verified payload's is ${want}`,
+        );
     };
     eq('el-block.number', 'number', h.number, payload.blockNumber);
     eq('el-block.state-root', 'stateRoot', h.stateRoot, payload.stateRoot);
@@ -338,17 +391,33 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
     eq('el-block.timestamp', 'timestamp', h.timestamp, payload.timestamp);
     eq('el-block.extra-data', 'extraData', h.extraData, payload.extraData);
     if (h.baseFeePerGas !== payload.baseFeePerGas)
-      throw ep.lie('el-block.base-fee', `block ${payload.blockHash}: baseFeePerGas is ${h.baseFeePerGas}, the verified payload's is ${payload.baseFeePerGas}`);
+      throw ep.lie(
+        'el-block.base-fee',
+        `block ${payload.blockHash}: baseFeePerGas is ${h.baseFeePerGas}, the verified payload's is ${payload.baseFeePerGas}`,
+      );
     const roots = payloadRoots(payload);
     if (h.withdrawalsRoot === undefined || !bytesEqual(h.withdrawalsRoot, roots.withdrawalsRoot))
-      throw ep.lie('el-block.withdrawals-root', `block ${payload.blockHash}: withdrawalsRoot does not commit to the verified payload's withdrawals`);
+      throw ep.lie(
+        'el-block.withdrawals-root',
+        `block ${payload.blockHash}: withdrawalsRoot does not commit to the verified payload's withdrawals`,
+      );
     if (!bytesEqual(h.transactionsRoot, roots.transactionsRoot))
-      throw ep.lie('el-block.transactions-root', `block ${payload.blockHash}: transactionsRoot ${toHex(h.transactionsRoot)} is not the root of the verified payload's transactions ${toHex(roots.transactionsRoot)}`);
+      throw ep.lie(
+        'el-block.transactions-root',
+        `block ${payload.blockHash}: transactionsRoot ${toHex(h.transactionsRoot)} is not the root of the verified payload's transactions ${toHex(roots.transactionsRoot)}`,
+      );
     const txs = blockTxs(payload);
     if (v.transactionHashes.length !== txs.hashes.length)
-      throw ep.lie('el-block.tx-count', `block ${payload.blockHash} lists ${v.transactionHashes.length} transactions, the verified payload has ${txs.hashes.length}`);
+      throw ep.lie(
+        'el-block.tx-count',
+        `block ${payload.blockHash} lists ${v.transactionHashes.length} transactions, the verified payload has ${txs.hashes.length}`,
+      );
     v.transactionHashes.forEach((hash, i) => {
-      if (!bytesEqual(hash, txs.hashes[i]!)) throw ep.lie('el-block.tx-hash', `transaction ${i} of block ${payload.blockHash} is ${toHex(hash)}, the verified payload's is ${toHex(txs.hashes[i]!)}`);
+      if (!bytesEqual(hash, txs.hashes[i]!))
+        throw ep.lie(
+          'el-block.tx-hash',
+          `transaction ${i} of block ${payload.blockHash} is ${toHex(hash)}, the verified payload's is ${toHex(txs.hashes[i]!)}`,
+        );
     });
     if (full) {
       if (v.transactions === undefined && txs.hashes.length > 0)
@@ -357,7 +426,10 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
       v.transactions?.forEach((tx, i) => {
         const sender = senderOf(decodedTx(txs, i));
         if (!bytesEqual(tx.from, sender))
-          throw ep.lie('el-block.tx-from', `transaction ${i} of block ${payload.blockHash} claims sender ${toHex(tx.from)}, its signature recovers ${toHex(sender)}`);
+          throw ep.lie(
+            'el-block.tx-from',
+            `transaction ${i} of block ${payload.blockHash} claims sender ${toHex(tx.from)}, its signature recovers ${toHex(sender)}`,
+          );
       });
     }
     return h;
@@ -369,7 +441,12 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
     const transactions = full
       ? txs.raw.map((_, i) => {
           const tx = decodedTx(txs, i);
-          return formatTransaction(tx, senderOf(tx), { blockHash: hash, blockNumber: payload.blockNumber, index: i, baseFeePerGas: payload.baseFeePerGas });
+          return formatTransaction(tx, senderOf(tx), {
+            blockHash: hash,
+            blockNumber: payload.blockNumber,
+            index: i,
+            baseFeePerGas: payload.baseFeePerGas,
+          });
         })
       : txs.hashes.map(toHex);
     return formatBlock(header, payload, transactions, blockSize(header, txs.raw, payload));
@@ -387,7 +464,11 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
     }
     return pool.run(`block ${payload.blockNumber} (${payload.blockHash})`, async (ep) => {
       const json = await ep.request('eth_getBlockByHash', [lower(payload.blockHash), full]);
-      if (json === null) throw ep.missing('eth_getBlockByHash', `does not have verified block ${payload.blockNumber} (${payload.blockHash})`);
+      if (json === null)
+        throw ep.missing(
+          'eth_getBlockByHash',
+          `does not have verified block ${payload.blockNumber} (${payload.blockHash})`,
+        );
       const header = verifyElBlock(ep, json, payload, full);
       return blockJson(header, payload, full);
     });
@@ -398,7 +479,8 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
     payloadRoots(payload);
     return pool.run(`EL block ${payload.blockNumber} (${payload.blockHash})`, async (ep) => {
       const json = await ep.request('eth_getBlockByHash', [lower(payload.blockHash), false]);
-      if (json === null) throw ep.missing('eth_getBlockByHash', `does not have block ${payload.blockNumber} (${payload.blockHash})`);
+      if (json === null)
+        throw ep.missing('eth_getBlockByHash', `does not have block ${payload.blockNumber} (${payload.blockHash})`);
       const header = verifyElBlock(ep, json, payload, false);
       return { endpoint: ep.url, hash: toHex(header.hash), number: header.number };
     });
@@ -407,7 +489,10 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
   // ---------------------------------------------------------------- receipts
 
   /** Fetch and verify a block's receipts from one endpoint (consensus fields only; see checkReceiptClaims). */
-  async function fetchReceipts(ep: EndpointHandle, payload: ExecutionPayloadCapella): Promise<{ receipts: RpcReceipt[]; json: unknown[] }> {
+  async function fetchReceipts(
+    ep: EndpointHandle,
+    payload: ExecutionPayloadCapella,
+  ): Promise<{ receipts: RpcReceipt[]; json: unknown[] }> {
     const txs = blockTxs(payload);
     let json: unknown;
     try {
@@ -418,9 +503,16 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
       if (!(e instanceof EndpointRequestError && e.rpcCode === METHOD_NOT_FOUND)) throw e;
       json = await Promise.all(txs.hashes.map((h) => ep.request('eth_getTransactionReceipt', [toHex(h)])));
       if ((json as unknown[]).some((r) => r === null))
-        throw ep.missing('eth_getTransactionReceipt', `does not have every receipt of verified block ${payload.blockNumber} (${payload.blockHash})`);
+        throw ep.missing(
+          'eth_getTransactionReceipt',
+          `does not have every receipt of verified block ${payload.blockNumber} (${payload.blockHash})`,
+        );
     }
-    if (json === null) throw ep.missing('eth_getBlockReceipts', `does not have the receipts of verified block ${payload.blockNumber} (${payload.blockHash})`);
+    if (json === null)
+      throw ep.missing(
+        'eth_getBlockReceipts',
+        `does not have the receipts of verified block ${payload.blockNumber} (${payload.blockHash})`,
+      );
     const receipts = decodeRpcBlockReceipts(json);
     verifyBlockReceipts(
       {
@@ -441,7 +533,10 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
   async function blockReceipts(payload: ExecutionPayloadCapella): Promise<RpcReceipt[]> {
     const cached = receiptsCache.get(lower(payload.blockHash));
     if (cached !== undefined) return cached;
-    return pool.run(`receipts of block ${payload.blockNumber} (${payload.blockHash})`, async (ep) => (await fetchReceipts(ep, payload)).receipts);
+    return pool.run(
+      `receipts of block ${payload.blockNumber} (${payload.blockHash})`,
+      async (ep) => (await fetchReceipts(ep, payload)).receipts,
+    );
   }
 
   function derivedReceiptFields(payload: ExecutionPayloadCapella, index: number) {
@@ -457,21 +552,42 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
   }
 
   /** Check what an endpoint claims beside the receipts root (sender, recipient, created contract, price). */
-  function checkReceiptClaims(ep: EndpointHandle, json: unknown, r: RpcReceipt, d: ReturnType<typeof derivedReceiptFields>): void {
+  function checkReceiptClaims(
+    ep: EndpointHandle,
+    json: unknown,
+    r: RpcReceipt,
+    d: ReturnType<typeof derivedReceiptFields>,
+  ): void {
     const o = expectObject(json, '$');
     const at = `receipt of ${toHex(r.transactionHash)}`;
-    if (r.type !== d.tx.type) throw ep.lie('receipt.type', `${at} has type ${r.type}, the transaction's is ${d.tx.type}`);
-    if (r.from !== undefined && !bytesEqual(r.from, d.from)) throw ep.lie('receipt.from', `${at} claims from ${toHex(r.from)}, the signature recovers ${toHex(d.from)}`);
-    const same = (a: Uint8Array | null, b: Uint8Array | null) => (a === null ? b === null : b !== null && bytesEqual(a, b));
-    if (o['to'] !== undefined && !same(r.to, d.to)) throw ep.lie('receipt.to', `${at} claims to ${r.to ? toHex(r.to) : 'null'}, the transaction's is ${d.to ? toHex(d.to) : 'null'}`);
+    if (r.type !== d.tx.type)
+      throw ep.lie('receipt.type', `${at} has type ${r.type}, the transaction's is ${d.tx.type}`);
+    if (r.from !== undefined && !bytesEqual(r.from, d.from))
+      throw ep.lie('receipt.from', `${at} claims from ${toHex(r.from)}, the signature recovers ${toHex(d.from)}`);
+    const same = (a: Uint8Array | null, b: Uint8Array | null) =>
+      a === null ? b === null : b !== null && bytesEqual(a, b);
+    if (o['to'] !== undefined && !same(r.to, d.to))
+      throw ep.lie(
+        'receipt.to',
+        `${at} claims to ${r.to ? toHex(r.to) : 'null'}, the transaction's is ${d.to ? toHex(d.to) : 'null'}`,
+      );
     if (o['contractAddress'] !== undefined && !same(r.contractAddress, d.contractAddress))
-      throw ep.lie('receipt.contract-address', `${at} claims contractAddress ${r.contractAddress ? toHex(r.contractAddress) : 'null'}, expected ${d.contractAddress ? toHex(d.contractAddress) : 'null'}`);
+      throw ep.lie(
+        'receipt.contract-address',
+        `${at} claims contractAddress ${r.contractAddress ? toHex(r.contractAddress) : 'null'}, expected ${d.contractAddress ? toHex(d.contractAddress) : 'null'}`,
+      );
     if (r.effectiveGasPrice !== undefined && r.effectiveGasPrice !== d.effectiveGasPrice)
-      throw ep.lie('receipt.effective-gas-price', `${at} claims effectiveGasPrice ${r.effectiveGasPrice}, the transaction paid ${d.effectiveGasPrice}`);
+      throw ep.lie(
+        'receipt.effective-gas-price',
+        `${at} claims effectiveGasPrice ${r.effectiveGasPrice}, the transaction paid ${d.effectiveGasPrice}`,
+      );
   }
 
   /** Verified receipts of `payload`, with the endpoint's claims checked for the receipts at `indices`. */
-  async function receiptsWithClaims(payload: ExecutionPayloadCapella, indices: readonly number[]): Promise<RpcReceiptJson[]> {
+  async function receiptsWithClaims(
+    payload: ExecutionPayloadCapella,
+    indices: readonly number[],
+  ): Promise<RpcReceiptJson[]> {
     // Derived from trusted data before any attempt (a problem with it is never blamed on an endpoint).
     const derived = indices.map((i) => derivedReceiptFields(payload, i));
     const format = (receipts: RpcReceipt[]) => indices.map((i, k) => formatReceipt(receipts[i]!, derived[k]!));
@@ -487,7 +603,10 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
   async function getBlockReceipts(ref: BlockRef): Promise<RpcReceiptJson[] | null> {
     const payload = await payloadOrNull(checkRef(ref));
     if (payload === undefined) return null;
-    return receiptsWithClaims(payload, payload.transactions.map((_, i) => i));
+    return receiptsWithClaims(
+      payload,
+      payload.transactions.map((_, i) => i),
+    );
   }
 
   // ---------------------------------------------------------------- transactions
@@ -510,9 +629,16 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
       const json = await ep.request('eth_getTransactionByHash', [txHash]);
       if (json === null) return ABSENT;
       const o = expectObject(json, '$');
-      if (o['blockNumber'] === null || o['blockNumber'] === undefined || o['blockHash'] === null || o['blockHash'] === undefined) return ABSENT; // pending
+      if (
+        o['blockNumber'] === null ||
+        o['blockNumber'] === undefined ||
+        o['blockHash'] === null ||
+        o['blockHash'] === undefined
+      )
+        return ABSENT; // pending
       const claimedHash = jsonData(o['hash'], '$.hash', 32);
-      if (toHex(claimedHash) !== txHash) throw ep.lie('tx-location.hash', `asked for transaction ${txHash}, got ${toHex(claimedHash)}`);
+      if (toHex(claimedHash) !== txHash)
+        throw ep.lie('tx-location.hash', `asked for transaction ${txHash}, got ${toHex(claimedHash)}`);
       const number = jsonQuantity(o['blockNumber'], '$.blockNumber', 8);
       const blockHash = toHex(jsonData(o['blockHash'], '$.blockHash', 32));
       const index = quantityNumber(o['transactionIndex'], '$.transactionIndex');
@@ -525,17 +651,34 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
       const txs = blockTxs(payload);
       const at = txs.indexByHash.get(txHash);
       if (at === undefined)
-        throw ep.lie('tx-location.block', `says transaction ${txHash} is in block ${number}, but verified block ${number} (${payload.blockHash}) does not contain it`);
+        throw ep.lie(
+          'tx-location.block',
+          `says transaction ${txHash} is in block ${number}, but verified block ${number} (${payload.blockHash}) does not contain it`,
+        );
       if (blockHash !== lower(payload.blockHash))
-        throw ep.lie('tx-location.block-hash', `says transaction ${txHash} is in block ${blockHash}, the verified block ${number} is ${payload.blockHash}`);
-      if (index !== at) throw ep.lie('tx-location.index', `says transaction ${txHash} has index ${index} in block ${number}, it has index ${at}`);
+        throw ep.lie(
+          'tx-location.block-hash',
+          `says transaction ${txHash} is in block ${blockHash}, the verified block ${number} is ${payload.blockHash}`,
+        );
+      if (index !== at)
+        throw ep.lie(
+          'tx-location.index',
+          `says transaction ${txHash} has index ${index} in block ${number}, it has index ${at}`,
+        );
       if (checkObject) {
         const claimed = decodeRpcTransaction(json);
         const tx = decodedTx(txs, at);
         if (!bytesEqual(encodeRpcTransaction(claimed), tx.raw))
-          throw ep.lie('tx.body', `transaction ${txHash}: the object does not re-serialise to the verified raw transaction`);
+          throw ep.lie(
+            'tx.body',
+            `transaction ${txHash}: the object does not re-serialise to the verified raw transaction`,
+          );
         const sender = senderOf(tx);
-        if (!bytesEqual(claimed.from, sender)) throw ep.lie('tx.from', `transaction ${txHash} claims sender ${toHex(claimed.from)}, the signature recovers ${toHex(sender)}`);
+        if (!bytesEqual(claimed.from, sender))
+          throw ep.lie(
+            'tx.from',
+            `transaction ${txHash} claims sender ${toHex(claimed.from)}, the signature recovers ${toHex(sender)}`,
+          );
         const price = effectiveGasPrice(tx, payload.baseFeePerGas);
         if ('gasPrice' in claimed && claimed.gasPrice !== undefined && claimed.gasPrice !== price)
           throw ep.lie('tx.gas-price', `transaction ${txHash} claims gasPrice ${claimed.gasPrice}, it paid ${price}`);
@@ -577,8 +720,11 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
     const f = compileLogFilter(filter);
     let payloads: ExecutionPayloadCapella[];
     if (filter.blockHash !== undefined) {
-      if (filter.fromBlock !== undefined || filter.toBlock !== undefined) throw new DecodeError('filter', 'blockHash cannot be combined with fromBlock/toBlock');
-      payloads = [await payloadFor(toHex(parseHex(filter.blockHash, 'filter.blockHash', { prefix: 'required', length: 32 })))];
+      if (filter.fromBlock !== undefined || filter.toBlock !== undefined)
+        throw new DecodeError('filter', 'blockHash cannot be combined with fromBlock/toBlock');
+      payloads = [
+        await payloadFor(toHex(parseHex(filter.blockHash, 'filter.blockHash', { prefix: 'required', length: 32 }))),
+      ];
     } else {
       const head = await payloadFor('latest');
       const resolve = async (ref: BlockRef | undefined): Promise<bigint> => {
@@ -592,11 +738,14 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
       const to = await resolve(filter.toBlock);
       if (from > to) throw new DecodeError('filter', `fromBlock ${from} is after toBlock ${to}`);
       const span = to - from + 1n;
-      if (span > BigInt(cfg.maxLogBlockRange)) throw new LogQueryLimitError('blocks', cfg.maxLogBlockRange, span.toString());
+      if (span > BigInt(cfg.maxLogBlockRange))
+        throw new LogQueryLimitError('blocks', cfg.maxLogBlockRange, span.toString());
       payloads = [];
       for (let n = from; n <= to; n++) payloads.push(await payloadFor(n));
     }
-    const candidates = payloads.filter((p) => bloomMayMatch(parseHex(p.logsBloom, 'payload.logsBloom', { prefix: 'required', length: 256 }), f));
+    const candidates = payloads.filter((p) =>
+      bloomMayMatch(parseHex(p.logsBloom, 'payload.logsBloom', { prefix: 'required', length: 256 }), f),
+    );
     const perBlock: RpcLogJson[][] = new Array(candidates.length);
     let total = 0;
     let next = 0;
@@ -647,4 +796,3 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
     endpointStats: () => pool.stats(),
   };
 }
-

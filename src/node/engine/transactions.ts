@@ -15,7 +15,15 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { toHex, type Hex } from '../../protocol/bytes.js';
 import { DecodeError } from '../../protocol/errors.js';
-import { decodeRlp, encodeBytes, encodeList, encodeRlp, encodeUint, rlpToUint, type RlpValue } from '../../protocol/execution/rlp.js';
+import {
+  decodeRlp,
+  encodeBytes,
+  encodeList,
+  encodeRlp,
+  encodeUint,
+  rlpToUint,
+  type RlpValue,
+} from '../../protocol/execution/rlp.js';
 import type { RpcTransactionJson, Quantity } from './types.js';
 
 export interface RawAccessListEntry {
@@ -67,7 +75,8 @@ export interface DecodedTransaction {
 
 function bytesItem(v: RlpValue | undefined, path: string, length?: number): Uint8Array {
   if (!(v instanceof Uint8Array)) throw new DecodeError(path, 'expected a byte string');
-  if (length !== undefined && v.length !== length) throw new DecodeError(path, `expected ${length} bytes, got ${v.length}`);
+  if (length !== undefined && v.length !== length)
+    throw new DecodeError(path, `expected ${length} bytes, got ${v.length}`);
   return v;
 }
 
@@ -88,7 +97,9 @@ function accessList(v: RlpValue | undefined, path: string): RawAccessListEntry[]
     const [address, keys] = listItem(e, `${path}[${i}]`);
     return {
       address: bytesItem(address, `${path}[${i}].address`, 20).slice(),
-      storageKeys: listItem(keys, `${path}[${i}].storageKeys`).map((k, j) => bytesItem(k, `${path}[${i}].storageKeys[${j}]`, 32).slice()),
+      storageKeys: listItem(keys, `${path}[${i}].storageKeys`).map((k, j) =>
+        bytesItem(k, `${path}[${i}].storageKeys[${j}]`, 32).slice(),
+      ),
     };
   });
 }
@@ -107,7 +118,8 @@ export function decodeRawTransaction(raw: Uint8Array, label = 'transaction'): De
   const type = raw[0]! >= 0xc0 ? 0 : raw[0]!;
   if (type > 4) throw new DecodeError(`${label}@0`, `unsupported transaction type 0x${type.toString(16)}`);
   const items = listItem(decodeRlp(type === 0 ? raw : raw.subarray(1), label), label);
-  if (items.length !== EXPECTED_ITEMS[type]) throw new DecodeError(label, `a type ${type} transaction has ${EXPECTED_ITEMS[type]} fields, got ${items.length}`);
+  if (items.length !== EXPECTED_ITEMS[type])
+    throw new DecodeError(label, `a type ${type} transaction has ${EXPECTED_ITEMS[type]} fields, got ${items.length}`);
   const u = (i: number, name: string, max = 32) => rlpToUint(items[i]!, `${label}.${name}`, max);
   const hash = keccak_256(raw);
   const base = {
@@ -154,7 +166,13 @@ export function decodeRawTransaction(raw: Uint8Array, label = 'transaction'): De
   payload[0] = type;
   payload.set(body, 1);
   const yParity = parity(items[unsignedCount], `${label}.yParity`);
-  const sig = { v: BigInt(yParity), yParity, r: u(unsignedCount + 1, 'r'), s: u(unsignedCount + 2, 's'), signingHash: keccak_256(payload) };
+  const sig = {
+    v: BigInt(yParity),
+    yParity,
+    r: u(unsignedCount + 1, 'r'),
+    s: u(unsignedCount + 2, 's'),
+    signingHash: keccak_256(payload),
+  };
   if (type === 1)
     return {
       ...base,
@@ -192,7 +210,9 @@ export function decodeRawTransaction(raw: Uint8Array, label = 'transaction'): De
       ...fee,
       type: 3,
       maxFeePerBlobGas: u(9, 'maxFeePerBlobGas'),
-      blobVersionedHashes: listItem(items[10], `${label}.blobVersionedHashes`).map((h, i) => bytesItem(h, `${label}.blobVersionedHashes[${i}]`, 32).slice()),
+      blobVersionedHashes: listItem(items[10], `${label}.blobVersionedHashes`).map((h, i) =>
+        bytesItem(h, `${label}.blobVersionedHashes[${i}]`, 32).slice(),
+      ),
     };
   return {
     ...fee,
@@ -220,9 +240,16 @@ export function decodeRawTransaction(raw: Uint8Array, label = 'transaction'): De
 export function recoverSender(tx: DecodedTransaction): Uint8Array {
   let pub: Uint8Array;
   try {
-    pub = new secp256k1.Signature(tx.r, tx.s).addRecoveryBit(tx.yParity).recoverPublicKey(tx.signingHash).toBytes(false);
+    pub = new secp256k1.Signature(tx.r, tx.s)
+      .addRecoveryBit(tx.yParity)
+      .recoverPublicKey(tx.signingHash)
+      .toBytes(false);
   } catch (e) {
-    throw new DecodeError('transaction.signature', `cannot recover the sender (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+    throw new DecodeError(
+      'transaction.signature',
+      `cannot recover the sender (${e instanceof Error ? e.message : String(e)})`,
+      { cause: e },
+    );
   }
   return keccak_256(pub.subarray(1)).slice(12);
 }
@@ -254,7 +281,11 @@ export function formatTransaction(
     blockNumber: quantity(position.blockNumber),
     from: toHex(from),
     gas: quantity(tx.gas),
-    gasPrice: quantity(position.baseFeePerGas === undefined ? (tx.gasPrice ?? tx.maxFeePerGas!) : effectiveGasPrice(tx, position.baseFeePerGas)),
+    gasPrice: quantity(
+      position.baseFeePerGas === undefined
+        ? (tx.gasPrice ?? tx.maxFeePerGas!)
+        : effectiveGasPrice(tx, position.baseFeePerGas),
+    ),
     hash: toHex(tx.hash),
     input: toHex(tx.input),
     nonce: quantity(tx.nonce),
@@ -272,7 +303,8 @@ export function formatTransaction(
     out.maxFeePerGas = quantity(tx.maxFeePerGas);
     out.maxPriorityFeePerGas = quantity(tx.maxPriorityFeePerGas!);
   }
-  if (tx.accessList !== undefined) out.accessList = tx.accessList.map((e) => ({ address: toHex(e.address), storageKeys: e.storageKeys.map(toHex) }));
+  if (tx.accessList !== undefined)
+    out.accessList = tx.accessList.map((e) => ({ address: toHex(e.address), storageKeys: e.storageKeys.map(toHex) }));
   if (tx.maxFeePerBlobGas !== undefined) out.maxFeePerBlobGas = quantity(tx.maxFeePerBlobGas);
   if (tx.blobVersionedHashes !== undefined) out.blobVersionedHashes = tx.blobVersionedHashes.map(toHex);
   if (tx.authorizationList !== undefined)

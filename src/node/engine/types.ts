@@ -12,7 +12,13 @@ export type { ExecutionPayloadCapella, Hex };
  * Which block a read is about. Tags follow Alys, not Ethereum: `latest` is the verified head,
  * `safe` and `finalized` both mean the last block covered by a verified AuxPoW range.
  */
-export type BlockRef = 'latest' | 'safe' | 'finalized' | 'earliest' | bigint /* EL block number */ | `0x${string}` /* EL block hash (32 bytes) */;
+export type BlockRef =
+  | 'latest'
+  | 'safe'
+  | 'finalized'
+  | 'earliest'
+  | bigint /* EL block number */
+  | `0x${string}` /* EL block hash (32 bytes) */;
 
 export interface VerifiedPayloadSource {
   /** The execution payload of a verified consensus block ('latest' = verified head, 'safe'/'finalized' = the

@@ -20,7 +20,9 @@ const MAX_ADDR_LENGTH = 256;
 
 /** The announcement of `addrs` (at most 8, each ending in our /p2p/<id>); addresses that do not fit are left out. */
 export function encodeAnnouncement(self: string, addrs: readonly string[]): Uint8Array {
-  const own = addrs.filter((a) => a.length <= MAX_ADDR_LENGTH && a.endsWith(`/p2p/${self}`)).slice(0, MAX_ANNOUNCED_ADDRS);
+  const own = addrs
+    .filter((a) => a.length <= MAX_ADDR_LENGTH && a.endsWith(`/p2p/${self}`))
+    .slice(0, MAX_ANNOUNCED_ADDRS);
   let bytes = new TextEncoder().encode(JSON.stringify({ addrs: own }));
   while (bytes.length > MAX_ANNOUNCEMENT_BYTES) {
     own.pop();
@@ -32,7 +34,8 @@ export function encodeAnnouncement(self: string, addrs: readonly string[]): Uint
 /** The addresses `publisher` announced; DecodeError unless every one is its own, well-formed, and the whole fits the limits. */
 export function decodeAnnouncement(data: Uint8Array, publisher: string): Multiaddr[] {
   const label = 'discovery.announcement';
-  if (data.length > MAX_ANNOUNCEMENT_BYTES) throw new DecodeError(label, `${data.length} bytes exceeds ${MAX_ANNOUNCEMENT_BYTES}`);
+  if (data.length > MAX_ANNOUNCEMENT_BYTES)
+    throw new DecodeError(label, `${data.length} bytes exceeds ${MAX_ANNOUNCEMENT_BYTES}`);
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data));
@@ -40,11 +43,22 @@ export function decodeAnnouncement(data: Uint8Array, publisher: string): Multiad
     throw new DecodeError(label, `not UTF-8 JSON: ${(e as Error).message}`);
   }
   const addrs = (value as { addrs?: unknown } | null)?.addrs;
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.keys(value).length !== 1 || !Array.isArray(addrs))
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    Object.keys(value).length !== 1 ||
+    !Array.isArray(addrs)
+  )
     throw new DecodeError(label, 'expected exactly {"addrs": [...]}');
-  if (addrs.length === 0 || addrs.length > MAX_ANNOUNCED_ADDRS) throw new DecodeError(label, `expected 1..${MAX_ANNOUNCED_ADDRS} addresses, got ${addrs.length}`);
+  if (addrs.length === 0 || addrs.length > MAX_ANNOUNCED_ADDRS)
+    throw new DecodeError(label, `expected 1..${MAX_ANNOUNCED_ADDRS} addresses, got ${addrs.length}`);
   return addrs.map((a, i) => {
-    if (typeof a !== 'string' || a.length > MAX_ADDR_LENGTH) throw new DecodeError(`${label}.addrs[${i}]`, `expected a multiaddr string of at most ${MAX_ADDR_LENGTH} characters`);
+    if (typeof a !== 'string' || a.length > MAX_ADDR_LENGTH)
+      throw new DecodeError(
+        `${label}.addrs[${i}]`,
+        `expected a multiaddr string of at most ${MAX_ADDR_LENGTH} characters`,
+      );
     let ma: Multiaddr;
     try {
       ma = multiaddr(a);
@@ -52,7 +66,11 @@ export function decodeAnnouncement(data: Uint8Array, publisher: string): Multiad
       throw new DecodeError(`${label}.addrs[${i}]`, `not a multiaddr: ${(e as Error).message}`);
     }
     const last = ma.getComponents().findLast((c) => c.name === 'p2p')?.value;
-    if (last !== publisher) throw new DecodeError(`${label}.addrs[${i}]`, `announces ${last ?? 'no peer id'}, not its publisher ${publisher}`);
+    if (last !== publisher)
+      throw new DecodeError(
+        `${label}.addrs[${i}]`,
+        `announces ${last ?? 'no peer id'}, not its publisher ${publisher}`,
+      );
     return ma;
   });
 }

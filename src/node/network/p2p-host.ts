@@ -63,7 +63,10 @@ export interface P2pHostOptions {
   /** Peers to dial at start (multiaddrs with /p2p/<id>). */
   bootstrap?: string[];
   /** The blocks this host serves by height (Alys semantics: ascending, from `start`, up to `count`). */
-  serveBlocks?: (start: bigint, count: number) => Promise<readonly SignedConsensusBlock[]> | readonly SignedConsensusBlock[];
+  serveBlocks?: (
+    start: bigint,
+    count: number,
+  ) => Promise<readonly SignedConsensusBlock[]> | readonly SignedConsensusBlock[];
   /**
    * Adversarial devnet peers only: the exact bytes to answer a blocks_by_range request with (chunks,
    * junk, a cut stream), or undefined to answer normally; `delayMs` first. Never set in a light node.
@@ -126,9 +129,19 @@ export interface P2pHost {
   peers(): string[];
   /** Peers subscribed to a topic. */
   topicPeers(topic: string): string[];
-  requestBlocksByRange(peer: string, start: bigint, count: number, opts?: BlocksByRangeOptions): Promise<SignedConsensusBlock[]>;
+  requestBlocksByRange(
+    peer: string,
+    start: bigint,
+    count: number,
+    opts?: BlocksByRangeOptions,
+  ): Promise<SignedConsensusBlock[]>;
   /** The same, leaving each block as its msgpack bytes (decoded and verified elsewhere, e.g. in a worker). */
-  requestRawBlocksByRange(peer: string, start: bigint, count: number, opts?: BlocksByRangeOptions): Promise<Uint8Array[]>;
+  requestRawBlocksByRange(
+    peer: string,
+    start: bigint,
+    count: number,
+    opts?: BlocksByRangeOptions,
+  ): Promise<Uint8Array[]>;
   /** Publish on the message's topic; false when it cannot be gossiped (over 64 KiB) or nobody listens. */
   publish(message: PubsubMessage): Promise<boolean>;
   /** The peer's gossipsub score (0 = neutral; invalid gossip makes it negative). */
@@ -215,7 +228,11 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
     denyDialMultiaddr: async (ma) => {
       if (!opts.allowPrivateAddresses && isPrivate(ma)) return true;
       if (isWebRtc(ma) && !webrtc.take(Date.now())) {
-        fault(ma.toString(), 'dial', `WebRTC budget of ${opts.webrtcDialsPerHour ?? 100} dials an hour used up; staying on relayed connections`);
+        fault(
+          ma.toString(),
+          'dial',
+          `WebRTC budget of ${opts.webrtcDialsPerHour ?? 100} dials an hour used up; staying on relayed connections`,
+        );
         return true;
       }
       return false;
@@ -236,7 +253,9 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
       identify: identify(),
       // relayed connections carry our protocols in full (no default 2 min / 128 KiB limit), so a peer
       // whose WebRTC upgrade fails keeps syncing through the relay
-      ...(opts.relayServer ? { relay: circuitRelayServer({ reservations: { maxReservations: 256, applyDefaultLimit: false } }) } : {}),
+      ...(opts.relayServer
+        ? { relay: circuitRelayServer({ reservations: { maxReservations: 256, applyDefaultLimit: false } }) }
+        : {}),
       pubsub: gossipsub({
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
@@ -245,7 +264,9 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
         heartbeatInterval: 700,
         // Alys's message id (DefaultHasher over the data, in decimal): IHAVE/IWANT and de-duplication agree with Rust nodes
         msgIdFn: (msg) => new TextEncoder().encode(gossipMessageId(msg.data)),
-        scoreParams: { topics: Object.fromEntries([...ALL_GOSSIP_TOPICS, DISCOVERY_TOPIC].map((t) => [t, TOPIC_SCORE])) },
+        scoreParams: {
+          topics: Object.fromEntries([...ALL_GOSSIP_TOPICS, DISCOVERY_TOPIC].map((t) => [t, TOPIC_SCORE])),
+        },
         scoreThresholds: { gossipThreshold: -50, publishThreshold: -100, graylistThreshold: -200 },
       }),
     },
@@ -263,9 +284,15 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
         return TopicValidatorResult.Reject;
       }
       const answer = opts.onGossip ? opts.onGossip(decoded, peer.toString()) : true;
-      const { verdict, reason } = typeof answer === 'boolean' ? { verdict: answer ? 'accept' : 'reject', reason: undefined } : answer;
-      if (verdict === 'reject') fault(peer.toString(), 'gossip', `rejected ${decoded.type}${reason ? `: ${reason}` : ''}`);
-      return verdict === 'accept' ? TopicValidatorResult.Accept : verdict === 'ignore' ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject;
+      const { verdict, reason } =
+        typeof answer === 'boolean' ? { verdict: answer ? 'accept' : 'reject', reason: undefined } : answer;
+      if (verdict === 'reject')
+        fault(peer.toString(), 'gossip', `rejected ${decoded.type}${reason ? `: ${reason}` : ''}`);
+      return verdict === 'accept'
+        ? TopicValidatorResult.Accept
+        : verdict === 'ignore'
+          ? TopicValidatorResult.Ignore
+          : TopicValidatorResult.Reject;
     });
   }
 
@@ -274,9 +301,12 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
   const found = new Set<string>();
   const lastTried = new Map<string, number>();
   const connectedTo = (id: string, direct: boolean) =>
-    libp2p.getConnections().some((c) => c.remotePeer.toString() === id && (!direct || !c.remoteAddr.toString().includes('/p2p-circuit')));
+    libp2p
+      .getConnections()
+      .some((c) => c.remotePeer.toString() === id && (!direct || !c.remoteAddr.toString().includes('/p2p-circuit')));
   async function onAnnounced(id: string, addrs: Multiaddr[]): Promise<void> {
-    if (!discovery || discovery.dial <= 0 || id === libp2p.peerId.toString() || banned(id) || connectedTo(id, true)) return;
+    if (!discovery || discovery.dial <= 0 || id === libp2p.peerId.toString() || banned(id) || connectedTo(id, true))
+      return;
     for (const f of found) if (!connectedTo(f, false)) found.delete(f);
     if (found.size >= discovery.dial && !found.has(id)) return;
     if (Date.now() - (lastTried.get(id) ?? -Infinity) < 30_000) return;
@@ -323,7 +353,10 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
     const fresh = subscribers.some((p) => !announcedTo.has(p));
     const interval = Math.max(discovery.intervalMs ?? 10_000, heard.size * 1_000);
     if (subscribers.length === 0 || (!fresh && !answer && Date.now() - announcedAt < interval)) return;
-    const data = encodeAnnouncement(libp2p.peerId.toString(), libp2p.getMultiaddrs().map((a) => a.toString()));
+    const data = encodeAnnouncement(
+      libp2p.peerId.toString(),
+      libp2p.getMultiaddrs().map((a) => a.toString()),
+    );
     if (data.length <= '{"addrs":[]}'.length) return; // nothing to announce yet (no relay reservation)
     announcedAt = Date.now();
     announcedTo = new Set(subscribers);
@@ -340,7 +373,8 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
       for await (const c of stream) {
         const b = chunkBytes(c);
         size += b.length;
-        if (size > MAX_REQUEST_BYTES) throw new DecodeError('blocks_by_range.request', `request longer than ${MAX_REQUEST_BYTES} bytes`);
+        if (size > MAX_REQUEST_BYTES)
+          throw new DecodeError('blocks_by_range.request', `request longer than ${MAX_REQUEST_BYTES} bytes`);
         parts.push(b);
       }
       clearTimeout(timer);
@@ -368,24 +402,40 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
       const blocks = count === 0 || !opts.serveBlocks ? [] : await opts.serveBlocks(req.startHeight, count);
       for (const b of blocks) await send(stream, encodeBlockChunk(b));
     } catch (e) {
-      if (stream.status === 'open') await send(stream, encodeErrorChunk(RESULT.serverError, (e as Error).message)).catch(() => {});
+      if (stream.status === 'open')
+        await send(stream, encodeErrorChunk(RESULT.serverError, (e as Error).message)).catch(() => {});
     } finally {
       clearTimeout(timer);
       await stream.close().catch(() => stream.abort(new Error('close failed')));
     }
   }
 
-  async function requestBlocksByRange(peer: string, start: bigint, count: number, o: BlocksByRangeOptions = {}): Promise<SignedConsensusBlock[]> {
+  async function requestBlocksByRange(
+    peer: string,
+    start: bigint,
+    count: number,
+    o: BlocksByRangeOptions = {},
+  ): Promise<SignedConsensusBlock[]> {
     return request(peer, start, count, o, true) as Promise<SignedConsensusBlock[]>;
   }
 
-  async function request(peer: string, start: bigint, count: number, o: BlocksByRangeOptions, decode: boolean): Promise<Array<SignedConsensusBlock | Uint8Array>> {
-    if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
+  async function request(
+    peer: string,
+    start: bigint,
+    count: number,
+    o: BlocksByRangeOptions,
+    decode: boolean,
+  ): Promise<Array<SignedConsensusBlock | Uint8Array>> {
+    if (!Number.isSafeInteger(count) || count < 1)
+      throw new RangeError(`count must be a positive integer, got ${count}`);
     const maxBlocks = o.maxBlocks ?? Math.max(count, MAX_BLOCKS_PER_REQUEST);
     const signal = AbortSignal.timeout(o.timeoutMs ?? 30_000);
     let stream: Stream;
     try {
-      stream = await libp2p.dialProtocol(peerIdOrAddr(peer), BLOCKS_BY_RANGE_PROTOCOL, { signal, runOnLimitedConnection: true });
+      stream = await libp2p.dialProtocol(peerIdOrAddr(peer), BLOCKS_BY_RANGE_PROTOCOL, {
+        signal,
+        runOnLimitedConnection: true,
+      });
     } catch (e) {
       const kind: P2pFaultKind = signal.aborted ? 'timeout' : 'dial';
       fault(peer, kind, (e as Error).message);
@@ -402,7 +452,8 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
         for (const chunk of decoder.push(chunkBytes(c))) {
           if (chunk.code !== RESULT.success || decode) {
             const r = chunkToBlock(chunk);
-            if ('error' in r) throw new P2pError('remote-error', peer, `answered error ${r.error.code}: ${r.error.message}`);
+            if ('error' in r)
+              throw new P2pError('remote-error', peer, `answered error ${r.error.code}: ${r.error.message}`);
             blocks.push(r.block);
           } else blocks.push(chunk.payload);
           if (blocks.length > maxBlocks) throw new P2pError('oversize', peer, `sent more than ${maxBlocks} blocks`);
@@ -432,14 +483,19 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
   const redial = new Map<string, { attempt: number; next: number }>();
   let redialTimer: ReturnType<typeof setInterval> | undefined;
   let announceTimer: ReturnType<typeof setInterval> | undefined;
-  const bootstrapPeerId = (addr: string): string | undefined => multiaddr(addr).getComponents().findLast((c) => c.name === 'p2p')?.value;
+  const bootstrapPeerId = (addr: string): string | undefined =>
+    multiaddr(addr)
+      .getComponents()
+      .findLast((c) => c.name === 'p2p')?.value;
   async function redialBootstrap(): Promise<void> {
     const conns = libp2p.getConnections();
     const connected = new Set(conns.map((c) => c.remotePeer.toString()));
     // a /webrtc bootstrap address counts as reached only over a direct connection: while only the
     // relayed one is up (the upgrade failed, e.g. ICE timed out), it keeps carrying the sync and the
     // upgrade is retried with the same backoff (and within the WebRTC budget)
-    const direct = new Set(conns.filter((c) => !c.remoteAddr.toString().includes('/p2p-circuit')).map((c) => c.remotePeer.toString()));
+    const direct = new Set(
+      conns.filter((c) => !c.remoteAddr.toString().includes('/p2p-circuit')).map((c) => c.remotePeer.toString()),
+    );
     for (const addr of opts.bootstrap ?? []) {
       const id = bootstrapPeerId(addr);
       const reached = id !== undefined && (addr.includes('/webrtc') ? direct.has(id) : connected.has(id));
@@ -469,7 +525,10 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
     },
     libp2p,
     async start() {
-      await libp2p.handle(BLOCKS_BY_RANGE_PROTOCOL, (stream, connection) => serve(stream, connection), { maxInboundStreams: 32, runOnLimitedConnection: true });
+      await libp2p.handle(BLOCKS_BY_RANGE_PROTOCOL, (stream, connection) => serve(stream, connection), {
+        maxInboundStreams: 32,
+        runOnLimitedConnection: true,
+      });
       await libp2p.start();
       for (const t of ALL_GOSSIP_TOPICS) pubsub.subscribe(t);
       if (discovery) {
@@ -492,7 +551,8 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
     peers: () => [...new Set(libp2p.getConnections().map((c) => c.remotePeer.toString()))],
     topicPeers: (topic) => pubsub.getSubscribers(topic).map((p) => p.toString()),
     requestBlocksByRange,
-    requestRawBlocksByRange: (peer, start, count, o = {}) => request(peer, start, count, o, false) as Promise<Uint8Array[]>,
+    requestRawBlocksByRange: (peer, start, count, o = {}) =>
+      request(peer, start, count, o, false) as Promise<Uint8Array[]>,
     async publish(message) {
       let encoded;
       try {

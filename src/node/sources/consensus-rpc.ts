@@ -60,7 +60,8 @@ export function createConsensusRpcSource(opts: ConsensusRpcOptions): ConsensusRp
       return text;
     } catch (e) {
       if (e instanceof SourceError) throw e;
-      if (controller.signal.aborted) throw new SourceError(url, 'timeout', `${method}: no answer within ${timeoutMs} ms`);
+      if (controller.signal.aborted)
+        throw new SourceError(url, 'timeout', `${method}: no answer within ${timeoutMs} ms`);
       throw new SourceError(url, 'network', `${method}: ${(e as Error).message}`, { cause: e });
     } finally {
       clearTimeout(timer);

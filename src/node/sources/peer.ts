@@ -20,7 +20,14 @@ export interface PeerSourceOptions {
 
 function sourceError(peer: string, e: unknown): SourceError {
   const p = e as P2pError;
-  const kind = p?.name === 'P2pError' ? (p.kind === 'timeout' ? 'timeout' : p.kind === 'dial' ? 'network' : 'unusable') : 'network';
+  const kind =
+    p?.name === 'P2pError'
+      ? p.kind === 'timeout'
+        ? 'timeout'
+        : p.kind === 'dial'
+          ? 'network'
+          : 'unusable'
+      : 'network';
   return new SourceError(peer, kind, (e as Error).message, { cause: e });
 }
 
@@ -35,7 +42,8 @@ export function peerBlockSource(host: P2pHost, peer: string, opts: PeerSourceOpt
   };
   /** Whether the peer has block `h`; the block it sends must be block `h` (decoded here: a handful of probes). */
   const has = async (h: number): Promise<boolean> => {
-    if (h > MAX_PROBE_HEIGHT) throw new SourceError(peer, 'unusable', `claims blocks beyond height ${MAX_PROBE_HEIGHT}`);
+    if (h > MAX_PROBE_HEIGHT)
+      throw new SourceError(peer, 'unusable', `claims blocks beyond height ${MAX_PROBE_HEIGHT}`);
     const [b] = await fetch(h, 1);
     if (b === undefined) return false;
     let n: number;

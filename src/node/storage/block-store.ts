@@ -75,8 +75,10 @@ function decodeRecord(bytes: Uint8Array | undefined, n: number): Record {
     throw new CorruptStoreError(`block ${n} does not decode: ${(e as Error).message.split('\n')[0]}`);
   }
   const root = rest.slice(0, 32);
-  if (!equalBytes(signingRoot(block.message), root)) throw new CorruptStoreError(`block ${n}'s content does not hash to its stored root`);
-  if (Number(block.message.executionPayload.blockNumber) !== n) throw new CorruptStoreError(`record ${n} holds block ${block.message.executionPayload.blockNumber}`);
+  if (!equalBytes(signingRoot(block.message), root))
+    throw new CorruptStoreError(`block ${n}'s content does not hash to its stored root`);
+  if (Number(block.message.executionPayload.blockNumber) !== n)
+    throw new CorruptStoreError(`record ${n} holds block ${block.message.executionPayload.blockNumber}`);
   return { root, digest: rest.slice(32, 64), block };
 }
 
@@ -109,7 +111,10 @@ export class BlockStore {
         throw new CorruptStoreError('its metadata is not JSON');
       }
       if (meta.format !== FORMAT) throw new CorruptStoreError(`unknown format ${meta.format}`);
-      if (meta.chainId !== this.identity.chainId || (this.identity.genesis !== undefined && meta.genesis !== this.identity.genesis))
+      if (
+        meta.chainId !== this.identity.chainId ||
+        (this.identity.genesis !== undefined && meta.genesis !== this.identity.genesis)
+      )
         throw new CorruptStoreError(`it belongs to another chain (chain id ${meta.chainId}, genesis ${meta.genesis})`);
       if (meta.mode !== this.identity.mode) throw new CorruptStoreError(`it was synced in ${meta.mode} mode`);
       const head = meta.head;
@@ -126,14 +131,18 @@ export class BlockStore {
         const n = numbers[i]!;
         const rec = decodeRecord(records[i], n);
         const want = expected.get(n);
-        if (want !== undefined && toHex(rec.root) !== want) throw new CorruptStoreError(`block ${n} is not the block the snapshot expects`);
+        if (want !== undefined && toHex(rec.root) !== want)
+          throw new CorruptStoreError(`block ${n} is not the block the snapshot expects`);
         if (prev) {
-          if (rec.block.message.parentHash !== toHex(prev.root)) throw new CorruptStoreError(`block ${n} does not link to block ${n - 1}`);
-          if (!equalBytes(rec.digest, nextDigest(prev.digest, rec.root))) throw new CorruptStoreError(`block ${n}'s digest does not follow block ${n - 1}'s`);
+          if (rec.block.message.parentHash !== toHex(prev.root))
+            throw new CorruptStoreError(`block ${n} does not link to block ${n - 1}`);
+          if (!equalBytes(rec.digest, nextDigest(prev.digest, rec.root)))
+            throw new CorruptStoreError(`block ${n}'s digest does not follow block ${n - 1}'s`);
         }
         prev = rec;
       }
-      if (!prev || toHex(prev.digest) !== head.digest || toHex(prev.root) !== head.hash) throw new CorruptStoreError('the head record does not match the metadata');
+      if (!prev || toHex(prev.digest) !== head.digest || toHex(prev.root) !== head.hash)
+        throw new CorruptStoreError('the head record does not match the metadata');
       // random spot checks of older records (each must link to its predecessor's digest)
       for (let i = 0; i < SPOT_CHECKS && from > 0; i++) {
         const n = 1 + Math.floor(this.random() * from);
@@ -167,7 +176,8 @@ export class BlockStore {
     let digest = this.headDigest ?? null;
     let expectNumber = this.meta ? this.meta.head.number + 1 : 0;
     for (const b of blocks) {
-      if (b.number !== expectNumber) throw new Error(`append: block ${b.number} is not the next block (${expectNumber})`);
+      if (b.number !== expectNumber)
+        throw new Error(`append: block ${b.number} is not the next block (${expectNumber})`);
       const root = fromHex(b.hash);
       digest = nextDigest(digest, root);
       ops.push({ type: 'put', key: blockKey(b.number), value: encodeRecord(root, digest, b.block) });
@@ -175,7 +185,8 @@ export class BlockStore {
       expectNumber++;
     }
     const last = blocks[blocks.length - 1]!;
-    if (snapshot.head.hash !== last.hash) throw new Error('append: the snapshot must be taken at the last appended block');
+    if (snapshot.head.hash !== last.hash)
+      throw new Error('append: the snapshot must be taken at the last appended block');
     const meta: StoredMeta = {
       format: FORMAT,
       chainId: this.identity.chainId,
@@ -217,7 +228,11 @@ export class BlockStore {
     }
     const head = decodeRecord(await this.kv.get(blockKey(number)), number);
     if (toHex(head.root) !== snapshot.head.hash) throw new Error('truncate: the snapshot is not at the stored block');
-    const meta: StoredMeta = { ...this.meta, head: { number, hash: snapshot.head.hash, digest: toHex(head.digest) }, snapshot };
+    const meta: StoredMeta = {
+      ...this.meta,
+      head: { number, hash: snapshot.head.hash, digest: toHex(head.digest) },
+      snapshot,
+    };
     ops.push({ type: 'put', key: META, value: new TextEncoder().encode(JSON.stringify(meta)) });
     await this.kv.batch(ops);
     this.meta = meta;
@@ -230,4 +245,3 @@ export class BlockStore {
     this.headDigest = undefined;
   }
 }
-

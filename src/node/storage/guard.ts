@@ -85,7 +85,8 @@ export function guardKvBackend(kind: KvStore['kind'], backend: KvBackend): KvSto
       });
     },
     keys: async (prefix, limit) => {
-      if (typeof prefix !== 'string') throw new TypeError(`KvStore.keys: prefix must be a string (got ${typeName(prefix)})`);
+      if (typeof prefix !== 'string')
+        throw new TypeError(`KvStore.keys: prefix must be a string (got ${typeName(prefix)})`);
       const max = checkLimit(limit);
       return call('keys', async () => (max === 0 ? [] : backend.keys(prefix, max)));
     },
@@ -97,12 +98,14 @@ export function guardKvBackend(kind: KvStore['kind'], backend: KvBackend): KvSto
 const CLOSED = 'the store is closed; open it again with its factory to use it';
 
 function checkKey(key: unknown, method: string, what: string): string {
-  if (typeof key !== 'string') throw new TypeError(`KvStore.${method}: ${what} must be a string (got ${typeName(key)})`);
+  if (typeof key !== 'string')
+    throw new TypeError(`KvStore.${method}: ${what} must be a string (got ${typeName(key)})`);
   return key;
 }
 
 function checkKeyList(keys: unknown): string[] {
-  if (!Array.isArray(keys)) throw new TypeError(`KvStore.getMany: keys must be an array of strings (got ${typeName(keys)})`);
+  if (!Array.isArray(keys))
+    throw new TypeError(`KvStore.getMany: keys must be an array of strings (got ${typeName(keys)})`);
   const out = new Array<string>(keys.length);
   for (let i = 0; i < keys.length; i++) out[i] = checkKey(keys[i], 'getMany', `keys[${i}]`);
   return out;
@@ -122,7 +125,8 @@ function checkLimit(limit: unknown): number {
  * can no longer be changed by the caller). Throws a `TypeError` naming the first bad operation.
  */
 function checkBatch(ops: unknown): KvOp[] {
-  if (!Array.isArray(ops)) throw new TypeError(`KvStore.batch: ops must be an array of operations (got ${typeName(ops)})`);
+  if (!Array.isArray(ops))
+    throw new TypeError(`KvStore.batch: ops must be an array of operations (got ${typeName(ops)})`);
   const out = new Array<KvOp>(ops.length);
   for (let i = 0; i < ops.length; i++) out[i] = checkOp(ops[i], i);
   return out;
@@ -165,8 +169,10 @@ function copyBytes(bytes: Uint8Array): Uint8Array {
 /** How a wrong argument is named in an error message: its type, and its value when that is short. */
 function typeName(value: unknown): string {
   if (value === null || value === undefined) return String(value);
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
+  if (typeof value === 'string')
+    return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return `${typeof value} ${String(value)}`;
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
   return typeof value;

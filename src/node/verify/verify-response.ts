@@ -36,7 +36,12 @@ export type VerifyFailureKind =
   | 'invalid';
 
 export type VerifyResult =
-  | { ok: true; source: string; summary: BlockSummary; /** msgpack SignedConsensusBlock, for storage */ block: Uint8Array }
+  | {
+      ok: true;
+      source: string;
+      summary: BlockSummary /** msgpack SignedConsensusBlock, for storage */;
+      block: Uint8Array;
+    }
   | { ok: false; source: string; kind: VerifyFailureKind; check?: string; message: string };
 
 export interface VerifierContext {
@@ -64,7 +69,11 @@ export function verifyResponse(req: VerifyRequest, ctx: VerifierContext, approva
     try {
       block = decodeSignedBlockMsgpack(req.msgpack);
     } catch (e) {
-      return fail(req.source, 'unusable', e instanceof ProtocolError ? e.shortMessage : `unexpected: ${(e as Error).message}`);
+      return fail(
+        req.source,
+        'unusable',
+        e instanceof ProtocolError ? e.shortMessage : `unexpected: ${(e as Error).message}`,
+      );
     }
     return verifyDecoded(req, block, ctx, approvals);
   }
@@ -78,7 +87,8 @@ export function verifyResponse(req: VerifyRequest, ctx: VerifierContext, approva
   if (typeof parsed !== 'object' || parsed === null || !('result' in parsed))
     return fail(req.source, 'unusable', 'the response is not a JSON-RPC response object');
   const { result, error } = parsed as { result: unknown; error?: unknown };
-  if (error !== null && error !== undefined) return fail(req.source, 'unusable', `JSON-RPC error: ${JSON.stringify(error).slice(0, 200)}`);
+  if (error !== null && error !== undefined)
+    return fail(req.source, 'unusable', `JSON-RPC error: ${JSON.stringify(error).slice(0, 200)}`);
   if (result === null) return fail(req.source, 'missing', 'the source has no such block');
   let block: SignedConsensusBlock;
   try {
@@ -90,12 +100,22 @@ export function verifyResponse(req: VerifyRequest, ctx: VerifierContext, approva
   return verifyDecoded(req, block, ctx, approvals);
 }
 
-function verifyDecoded(req: VerifyRequest, block: SignedConsensusBlock, ctx: VerifierContext, approvals: boolean): VerifyResult {
+function verifyDecoded(
+  req: VerifyRequest,
+  block: SignedConsensusBlock,
+  ctx: VerifierContext,
+  approvals: boolean,
+): VerifyResult {
   try {
     const root = signingRoot(block.message);
     const number = Number(block.message.executionPayload.blockNumber);
     if (req.expectHeight !== undefined && number !== req.expectHeight)
-      return fail(req.source, 'invalid', `asked for block ${req.expectHeight}, got block ${number}`, 'source.wrong-height');
+      return fail(
+        req.source,
+        'invalid',
+        `asked for block ${req.expectHeight}, got block ${number}`,
+        'source.wrong-height',
+      );
     if (req.expectHash !== undefined && toHex(root) !== req.expectHash)
       return fail(req.source, 'invalid', `asked for block ${req.expectHash}, got ${toHex(root)}`, 'source.wrong-hash');
     const pow = block.message.auxpowHeader !== null;
@@ -115,5 +135,10 @@ function verifyDecoded(req: VerifyRequest, block: SignedConsensusBlock, ctx: Ver
 export function verifyStoredApprovals(hash: Hex, block: Uint8Array, ctx: VerifierContext): number[] {
   const signed = decodeSignedBlockMsgpack(block);
   verifyPayloadBlockHash(signed.message.executionPayload);
-  return verifyAggregateApproval({ root: hash, approval: signed.signature, authorities: ctx.authorities, backend: ctx.backend });
+  return verifyAggregateApproval({
+    root: hash,
+    approval: signed.signature,
+    authorities: ctx.authorities,
+    backend: ctx.backend,
+  });
 }

@@ -19,7 +19,13 @@
  * (unauthenticated) tail and dropping it from the first bad block (`dropFrom`), then by fetching the
  * orphan's ancestors and offering them as fork blocks (`addForkBlocks`).
  */
-import { ChainVerifier, type BlockSummary, type ChainVerifierOptions, type ChainVerifierSnapshot, type VerifiedChainBlock } from '../../protocol/chain-verifier.js';
+import {
+  ChainVerifier,
+  type BlockSummary,
+  type ChainVerifierOptions,
+  type ChainVerifierSnapshot,
+  type VerifiedChainBlock,
+} from '../../protocol/chain-verifier.js';
 import { VerificationError } from '../../protocol/errors.js';
 import type { Hex, SignedConsensusBlock } from '../../protocol/types.js';
 
@@ -81,9 +87,16 @@ interface Entry {
 }
 
 /** Two fork switches in one batch: report the union (lowest from, highest to, every dropped source). */
-function mergeRollbacks(a: BatchResult['rolledBack'], b: NonNullable<BatchResult['rolledBack']>): NonNullable<BatchResult['rolledBack']> {
+function mergeRollbacks(
+  a: BatchResult['rolledBack'],
+  b: NonNullable<BatchResult['rolledBack']>,
+): NonNullable<BatchResult['rolledBack']> {
   if (!a) return b;
-  return { from: Math.min(a.from, b.from), to: Math.max(a.to, b.to), sources: [...new Set([...a.sources, ...b.sources])] };
+  return {
+    from: Math.min(a.from, b.from),
+    to: Math.max(a.to, b.to),
+    sources: [...new Set([...a.sources, ...b.sources])],
+  };
 }
 
 /** Fork blocks kept (a fork must reach a verified PoW block within this many blocks to win). */
@@ -143,7 +156,13 @@ export class BlockImport {
     if (best) return best;
     // the window starts with a pending block: the last finalized block is the authenticated head
     const snap = this.snapshotsByHash.get(this.verifier.state.lastFinalized.hash);
-    return snap?.head ?? { ...this.verifier.head, number: this.verifier.state.lastFinalized.blockNumber, hash: this.verifier.state.lastFinalized.hash };
+    return (
+      snap?.head ?? {
+        ...this.verifier.head,
+        number: this.verifier.state.lastFinalized.blockNumber,
+        hash: this.verifier.state.lastFinalized.hash,
+      }
+    );
   }
 
   /** The pending tail (deferred approvals, no PoW yet): blocks to verify individually. */
@@ -159,7 +178,8 @@ export class BlockImport {
    * goes back to its state after `number - 1`. Persisted (authenticated) blocks are never dropped.
    */
   dropFrom(number: number): BatchResult {
-    if (number <= this.persistedHead) throw new RangeError(`block ${number} is persisted (authenticated); only unpersisted blocks can be dropped`);
+    if (number <= this.persistedHead)
+      throw new RangeError(`block ${number} is persisted (authenticated); only unpersisted blocks can be dropped`);
     const snap = number - 1 === this.persistedHead ? this.persistedSnapshot : this.entries.get(number - 1)?.snapshot;
     if (!snap) throw new RangeError(`no state recorded after block ${number - 1}`);
     this.verifier.restore(snap);
@@ -174,7 +194,11 @@ export class BlockImport {
    */
   addForkBlocks(items: readonly ImportItem[]): 'linked' | 'unknown-parent' {
     for (const item of items) {
-      if (item.summary.hash === this.verifier.head.hash || this.verifier.unfinalized.some((b) => b.hash === item.summary.hash)) continue; // ours already
+      if (
+        item.summary.hash === this.verifier.head.hash ||
+        this.verifier.unfinalized.some((b) => b.hash === item.summary.hash)
+      )
+        continue; // ours already
       if (!this.isForkCandidate(item.summary)) return 'unknown-parent';
       this.rememberFork(item);
     }
@@ -190,8 +214,14 @@ export class BlockImport {
     });
     // Each entry keeps the state after its own block, now with the signers filled in (a rollback
     // to it must not resurrect later blocks).
-    const sig = (b: VerifiedChainBlock): VerifiedChainBlock => (b.signers === null && signers.has(b.hash) ? { ...b, signers: signers.get(b.hash)! } : b);
-    for (const e of this.entries.values()) e.snapshot = { ...e.snapshot, head: sig(e.snapshot.head), window: e.snapshot.window.map((w) => ({ ...w, block: sig(w.block) })) };
+    const sig = (b: VerifiedChainBlock): VerifiedChainBlock =>
+      b.signers === null && signers.has(b.hash) ? { ...b, signers: signers.get(b.hash)! } : b;
+    for (const e of this.entries.values())
+      e.snapshot = {
+        ...e.snapshot,
+        head: sig(e.snapshot.head),
+        window: e.snapshot.window.map((w) => ({ ...w, block: sig(w.block) })),
+      };
     for (const b of done) {
       const e = this.entries.get(b.number);
       if (e && e.hash === b.hash) e.authenticated = true;
@@ -216,11 +246,28 @@ export class BlockImport {
           // (one of them restarted): resume at our head, nobody's fault.
           const onFork = [...this.forks.values()].some((f) => f.summary.number === s.number - 1);
           const failure: ImportFailure = onFork
-            ? { index: i, source: item.source, check: 'block.parent-hash', message: `the parent ${s.parentHash} of block ${s.number} is unknown`, orphan: { number: s.number, parentHash: s.parentHash } }
-            : { index: i, source: item.source, check: 'import.gap', message: `block ${s.number} does not follow our head ${this.verifier.head.number}`, resumeAt: this.verifier.head.number + 1 };
+            ? {
+                index: i,
+                source: item.source,
+                check: 'block.parent-hash',
+                message: `the parent ${s.parentHash} of block ${s.number} is unknown`,
+                orphan: { number: s.number, parentHash: s.parentHash },
+              }
+            : {
+                index: i,
+                source: item.source,
+                check: 'import.gap',
+                message: `block ${s.number} does not follow our head ${this.verifier.head.number}`,
+                resumeAt: this.verifier.head.number + 1,
+              };
           return { ...this.result(i, failure, newlyFinalized, rolledBack), ...(forks.length ? { forks } : {}) };
         }
-        if (s.parentHash !== this.verifier.head.hash && this.forks.get(s.parentHash)?.summary.number === s.number - 1 && s.auxpowHeader && s.signers !== null) {
+        if (
+          s.parentHash !== this.verifier.head.hash &&
+          this.forks.get(s.parentHash)?.summary.number === s.number - 1 &&
+          s.auxpowHeader &&
+          s.signers !== null
+        ) {
           // A PoW block extends a fork: roll back the unfinalized tail and follow the fork, but only
           // if the PoW block then imports (its AuxPoW verified over the fork's range); else undo.
           undo = this.saveState(rolledBack);
@@ -232,7 +279,15 @@ export class BlockImport {
           const e = this.entries.get(a.number);
           if (e && e.hash === a.hash) e.authenticated = true;
         }
-        this.entries.set(s.number, { hash: s.hash, number: s.number, block: item.block, summary: s, snapshot: this.verifier.snapshot(), authenticated: s.signers !== null, source: item.source });
+        this.entries.set(s.number, {
+          hash: s.hash,
+          number: s.number,
+          block: item.block,
+          summary: s,
+          snapshot: this.verifier.snapshot(),
+          authenticated: s.signers !== null,
+          source: item.source,
+        });
         this.sourceByHash.set(s.hash, item.source);
         this.forks.delete(s.hash);
       } catch (e) {
@@ -245,14 +300,25 @@ export class BlockImport {
           continue;
         }
         const orphan = e.check === 'block.parent-hash' && s.number === this.verifier.head.number + 1;
-        const failure: ImportFailure = { index: i, source: item.source, check: e.check, message: e.shortMessage, ...(orphan ? { orphan: { number: s.number, parentHash: s.parentHash } } : {}) };
+        const failure: ImportFailure = {
+          index: i,
+          source: item.source,
+          check: e.check,
+          message: e.shortMessage,
+          ...(orphan ? { orphan: { number: s.number, parentHash: s.parentHash } } : {}),
+        };
         return { ...this.result(i, failure, newlyFinalized, rolledBack), ...(forks.length ? { forks } : {}) };
       }
     }
     return { ...this.result(items.length, undefined, newlyFinalized, rolledBack), ...(forks.length ? { forks } : {}) };
   }
 
-  private result(imported: number, failure: ImportFailure | undefined, newlyFinalized: BatchResult['newlyFinalized'], rolledBack?: BatchResult['rolledBack']): BatchResult {
+  private result(
+    imported: number,
+    failure: ImportFailure | undefined,
+    newlyFinalized: BatchResult['newlyFinalized'],
+    rolledBack?: BatchResult['rolledBack'],
+  ): BatchResult {
     return {
       imported,
       ...(failure ? { failure } : {}),
@@ -339,8 +405,13 @@ export class BlockImport {
       cursor = this.forks.get(cursor.summary.parentHash);
     }
     const forkParent = chain[0]!.summary.parentHash;
-    const snap = this.snapshotsByHash.get(forkParent) ?? [...this.entries.values()].find((e) => e.hash === forkParent)?.snapshot;
-    if (!snap) throw new VerificationError('fork.unknown-parent', `cannot roll back to ${forkParent}: it is finalized or unknown`);
+    const snap =
+      this.snapshotsByHash.get(forkParent) ?? [...this.entries.values()].find((e) => e.hash === forkParent)?.snapshot;
+    if (!snap)
+      throw new VerificationError(
+        'fork.unknown-parent',
+        `cannot roll back to ${forkParent}: it is finalized or unknown`,
+      );
     const oldHead = this.verifier.head.number;
     const from = snap.head.number + 1;
     const dropped = new Set<string>();

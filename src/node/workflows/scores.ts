@@ -9,7 +9,14 @@
  */
 export type SourceFault = 'invalid' | 'unusable' | 'withheld' | 'stale' | 'timeout' | 'network';
 
-export const PENALTY: Readonly<Record<SourceFault, number>> = { invalid: 60, unusable: 30, withheld: 20, stale: 20, timeout: 10, network: 10 };
+export const PENALTY: Readonly<Record<SourceFault, number>> = {
+  invalid: 60,
+  unusable: 30,
+  withheld: 20,
+  stale: 20,
+  timeout: 10,
+  network: 10,
+};
 const MAX = 100;
 const PROBATION = 30;
 
@@ -23,7 +30,14 @@ export interface SourceScore {
   successes: number;
 }
 
-const fresh = (id: string): SourceScore => ({ id, score: MAX, bannedUntil: 0, faults: 0, faultsByKind: {}, successes: 0 });
+const fresh = (id: string): SourceScore => ({
+  id,
+  score: MAX,
+  bannedUntil: 0,
+  faults: 0,
+  faultsByKind: {},
+  successes: 0,
+});
 const copy = (s: SourceScore): SourceScore => ({ ...s, faultsByKind: { ...s.faultsByKind } });
 
 export class Scores {

@@ -115,7 +115,8 @@ export class SyncPlan<T> {
   /** When the next waiting retry may go (undefined: none waiting). */
   nextRetryAt(): number | undefined {
     let t: number | undefined;
-    for (const p of this.pending.values()) if (p.state === 'waiting') t = t === undefined ? p.notBefore : Math.min(t, p.notBefore);
+    for (const p of this.pending.values())
+      if (p.state === 'waiting') t = t === undefined ? p.notBefore : Math.min(t, p.notBefore);
     return t;
   }
 
@@ -161,7 +162,14 @@ export class SyncPlan<T> {
     this.nextImport = height;
     this.nextRequest = height;
     const count = Math.min(this.opts.batchSize, Math.max(1, this.target - height + 1));
-    this.pending.set(height, { start: height, count, attempt: 2, avoid: avoid ? [avoid] : [], state: 'waiting', notBefore: now + this.opts.backoffInitialMs });
+    this.pending.set(height, {
+      start: height,
+      count,
+      attempt: 2,
+      avoid: avoid ? [avoid] : [],
+      state: 'waiting',
+      notBefore: now + this.opts.backoffInitialMs,
+    });
     this.nextRequest = height + count;
   }
 }

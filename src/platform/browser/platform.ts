@@ -23,21 +23,33 @@ export interface BrowserPlatformOptions {
   databaseName?: string | ((spec: ChainSpec, mode: string) => string);
 }
 
-export function createBrowserPlatform(config: LightNodeConfig, options: BrowserPlatformOptions = {}): LightNodePlatform {
+export function createBrowserPlatform(
+  config: LightNodeConfig,
+  options: BrowserPlatformOptions = {},
+): LightNodePlatform {
   return {
     p2pTransports: async () => (await import('./p2p.js')).browserTransports(),
     p2pDefaultListen: ['/p2p-circuit', '/webrtc'],
     async openStore(spec, cfg) {
       if (cfg.storage === 'memory') return createMemoryStore();
-      if (cfg.storage === 'level') throw new TypeError('storage = level is only available in Node; use indexeddb or memory in browsers');
+      if (cfg.storage === 'level')
+        throw new TypeError('storage = level is only available in Node; use indexeddb or memory in browsers');
       const name = options.databaseName;
-      return openIdbStore(typeof name === 'function' ? name(spec, cfg.mode) : (name ?? chainDatabaseName(spec, cfg.mode)));
+      return openIdbStore(
+        typeof name === 'function' ? name(spec, cfg.mode) : (name ?? chainDatabaseName(spec, cfg.mode)),
+      );
     },
     ...(config.verifierWorkers > 0
       ? {
           verifierPlacement: workerPlacement(
             // written out here so bundlers (Vite) find and emit the worker entry
-            webWorkerSpawner(() => new Worker(new URL('../../../workers/actor-host.ts', import.meta.url), { type: 'module', name: 'alys-light-verifier' })),
+            webWorkerSpawner(
+              () =>
+                new Worker(new URL('../../../workers/actor-host.ts', import.meta.url), {
+                  type: 'module',
+                  name: 'alys-light-verifier',
+                }),
+            ),
             { heartbeatIntervalMs: 1_000, heartbeatTimeoutMs: 10_000 },
           ),
         }

@@ -16,7 +16,8 @@ import { guardKvBackend, isUint8Array, prefixUpperBound, type KvBackend } from '
 
 /** Open (creating if missing) the object store `storeName` of the IndexedDB database `dbName`. */
 export async function openIdbStore(dbName: string, storeName = 'kv'): Promise<KvStore> {
-  if (typeof dbName !== 'string' || dbName === '') throw new TypeError(`openIdbStore: dbName must be a non-empty string (got ${describe(dbName)})`);
+  if (typeof dbName !== 'string' || dbName === '')
+    throw new TypeError(`openIdbStore: dbName must be a non-empty string (got ${describe(dbName)})`);
   if (typeof storeName !== 'string' || storeName === '') {
     throw new TypeError(`openIdbStore: storeName must be a non-empty string (got ${describe(storeName)})`);
   }
@@ -70,12 +71,14 @@ function idbBackend(useStore: UseStore, db: IDBDatabase): KvBackend {
 
   return {
     get: async (key) => storedBytes(await get(key, usable()), key),
-    getMany: async (keys) => (await getMany(keys as string[], usable())).map((value, i) => storedBytes(value, keys[i]!)),
+    getMany: async (keys) =>
+      (await getMany(keys as string[], usable())).map((value, i) => storedBytes(value, keys[i]!)),
     batch: (ops) => usable()('readwrite', (store) => writeAll(store, ops)),
     keys: (prefix, limit) =>
       usable()('readonly', async (store) => {
         const upper = prefixUpperBound(prefix);
-        const range = upper === undefined ? IDBKeyRange.lowerBound(prefix) : IDBKeyRange.bound(prefix, upper, false, true);
+        const range =
+          upper === undefined ? IDBKeyRange.lowerBound(prefix) : IDBKeyRange.bound(prefix, upper, false, true);
         // getAllKeys takes count 0 as "no limit"; the guard never passes 0.
         const keys = await requestResult(store.getAllKeys(range, limit === Infinity ? undefined : limit));
         // Only strings are ours; other key types (from another program) sort after every string.
@@ -134,12 +137,16 @@ function requestResult<T>(request: IDBRequest<T>): Promise<T> {
 /** A stored value must be bytes; anything else was written by someone else. */
 function storedBytes(value: unknown, key: string): Uint8Array | undefined {
   if (value === undefined || isUint8Array(value)) return value;
-  throw new Error(`the value stored under ${JSON.stringify(key)} is not a Uint8Array (${describe(value)}); was it written by another program?`);
+  throw new Error(
+    `the value stored under ${JSON.stringify(key)} is not a Uint8Array (${describe(value)}); was it written by another program?`,
+  );
 }
 
 function openProblem(dbName: string, storeName: string, err: unknown): Error {
   const message = (err as Error)?.message ?? String(err);
-  return new Error(`could not open the object store ${storeName} of the IndexedDB database ${dbName}: ${message}`, { cause: err });
+  return new Error(`could not open the object store ${storeName} of the IndexedDB database ${dbName}: ${message}`, {
+    cause: err,
+  });
 }
 
 function describe(value: unknown): string {

@@ -20,7 +20,9 @@ export function webWorkerSpawner(create: () => Worker): WorkerSpawner {
           e.preventDefault();
           cb(new Error(e.message || 'uncaught error in worker'));
         });
-        worker.addEventListener('messageerror', () => cb(new Error('a message from the worker could not be deserialised')));
+        worker.addEventListener('messageerror', () =>
+          cb(new Error('a message from the worker could not be deserialised')),
+        );
       },
       // Browsers have no exit event; a worker that closes itself is caught by the heartbeat.
       onExit: () => {},

@@ -38,9 +38,21 @@ interface BlstApi {
   PublicKey: { fromBytes(bytes: Uint8Array, pkValidate?: boolean): BlstPublicKey };
   Signature: { fromBytes(bytes: Uint8Array, sigValidate?: boolean, sigInfcheck?: boolean): BlstSignature };
   SecretKey: { fromBytes(bytes: Uint8Array): BlstSecretKey };
-  verify(msg: Uint8Array, pk: BlstPublicKey, sig: BlstSignature, pkValidate?: boolean, sigGroupcheck?: boolean): boolean;
+  verify(
+    msg: Uint8Array,
+    pk: BlstPublicKey,
+    sig: BlstSignature,
+    pkValidate?: boolean,
+    sigGroupcheck?: boolean,
+  ): boolean;
   fastAggregateVerify(msg: Uint8Array, pks: BlstPublicKey[], sig: BlstSignature, sigsGroupcheck?: boolean): boolean;
-  aggregateVerify(msgs: Uint8Array[], pks: BlstPublicKey[], sig: BlstSignature, pkValidate?: boolean, sigsGroupcheck?: boolean): boolean;
+  aggregateVerify(
+    msgs: Uint8Array[],
+    pks: BlstPublicKey[],
+    sig: BlstSignature,
+    pkValidate?: boolean,
+    sigsGroupcheck?: boolean,
+  ): boolean;
   aggregateSignatures(sigs: BlstSignature[], sigsGroupcheck?: boolean): BlstSignature;
   aggregatePublicKeys(pks: BlstPublicKey[], pksValidate?: boolean): BlstPublicKey;
 }
@@ -107,7 +119,9 @@ function buildBackend(blst: BlstApi): BlsBackend {
     const sig = decodeSignature(signature);
     if (sig === null) return false;
     try {
-      return pks.length === 1 ? blst.verify(message, pks[0]!, sig, false, false) : blst.fastAggregateVerify(message, pks, sig, false);
+      return pks.length === 1
+        ? blst.verify(message, pks[0]!, sig, false, false)
+        : blst.fastAggregateVerify(message, pks, sig, false);
     } catch {
       return false;
     }
@@ -126,7 +140,11 @@ function buildBackend(blst: BlstApi): BlsBackend {
       return pks !== null && coreVerify(pks, message, signature);
     },
 
-    aggregateVerify(publicKeys: readonly Uint8Array[], messages: readonly Uint8Array[], signature: Uint8Array): boolean {
+    aggregateVerify(
+      publicKeys: readonly Uint8Array[],
+      messages: readonly Uint8Array[],
+      signature: Uint8Array,
+    ): boolean {
       if (!Array.isArray(messages) || !Array.isArray(publicKeys) || messages.length !== publicKeys.length) return false;
       const pks = decodeAll(publicKeys);
       const sig = decodeSignature(signature);
@@ -143,7 +161,10 @@ function buildBackend(blst: BlstApi): BlsBackend {
       const sigs = signatures.map((bytes, i) => {
         const sig = decodeSignature(bytes);
         if (sig === null)
-          throw new DecodeError(`signatures[${i}]`, 'not a valid 96-byte compressed G2 signature in the prime-order subgroup');
+          throw new DecodeError(
+            `signatures[${i}]`,
+            'not a valid 96-byte compressed G2 signature in the prime-order subgroup',
+          );
         return sig;
       });
       return blst.aggregateSignatures(sigs, false).toBytes(true);
@@ -153,7 +174,8 @@ function buildBackend(blst: BlstApi): BlsBackend {
       assertNonEmpty(publicKeys, 'publicKeys', 'public key');
       const pks = publicKeys.map((bytes, i) => {
         const pk = decodePublicKey(bytes);
-        if (pk === null) throw new DecodeError(`publicKeys[${i}]`, 'fails KeyValidate (bad encoding, infinity, or not in G1)');
+        if (pk === null)
+          throw new DecodeError(`publicKeys[${i}]`, 'fails KeyValidate (bad encoding, infinity, or not in G1)');
         return pk;
       });
       return blst.aggregatePublicKeys(pks, false).toBytes(true);
@@ -177,11 +199,18 @@ function buildBackend(blst: BlstApi): BlsBackend {
     preparePublicKey(publicKey: Uint8Array, path = 'publicKey'): PreparedPublicKey {
       const pk = decodePublicKey(publicKey);
       if (pk === null)
-        throw new DecodeError(path, 'not a valid BLS public key (48-byte compressed G1, not infinity, in the prime-order subgroup)');
+        throw new DecodeError(
+          path,
+          'not a valid BLS public key (48-byte compressed G1, not infinity, in the prime-order subgroup)',
+        );
       return new BlstPreparedPublicKey(publicKey.slice(), pk);
     },
 
-    fastAggregateVerifyPrepared(publicKeys: readonly PreparedPublicKey[], message: Uint8Array, signature: Uint8Array): boolean {
+    fastAggregateVerifyPrepared(
+      publicKeys: readonly PreparedPublicKey[],
+      message: Uint8Array,
+      signature: Uint8Array,
+    ): boolean {
       if (!Array.isArray(publicKeys) || publicKeys.length === 0) return false;
       const pks: BlstPublicKey[] = [];
       for (const key of publicKeys) {

@@ -24,7 +24,8 @@ export function createNodePlatform(config: LightNodeConfig): LightNodePlatform {
     p2pTransports: async () => (await import('./p2p.js')).nodeTransports(),
     async openStore(spec, cfg) {
       if (cfg.storage === 'memory') return createMemoryStore();
-      if (cfg.storage === 'indexeddb') throw new TypeError('storage = indexeddb is only available in browsers; use level or memory in Node');
+      if (cfg.storage === 'indexeddb')
+        throw new TypeError('storage = indexeddb is only available in browsers; use level or memory in Node');
       return openLevelStore(chainDataDir(cfg.dataDir ?? join(process.cwd(), '.alys-light'), spec, cfg.mode));
     },
     ...(config.verifierWorkers > 0
@@ -32,7 +33,10 @@ export function createNodePlatform(config: LightNodeConfig): LightNodePlatform {
           async prepare() {
             spawn = await nodeWorkerSpawnerFor(WORKER_ENTRY);
           },
-          verifierPlacement: workerPlacement((...a) => spawn!(...a), { heartbeatIntervalMs: 1_000, heartbeatTimeoutMs: 10_000 }),
+          verifierPlacement: workerPlacement((...a) => spawn!(...a), {
+            heartbeatIntervalMs: 1_000,
+            heartbeatTimeoutMs: 10_000,
+          }),
         }
       : {}),
   };

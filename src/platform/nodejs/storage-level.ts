@@ -25,7 +25,9 @@ const EMPTY_KEY = new Uint8Array(0);
  */
 export async function openLevelStore(path: string): Promise<KvStore> {
   if (typeof path !== 'string' || path === '') {
-    throw new TypeError(`openLevelStore: path must be a non-empty directory path (got ${path === '' ? 'an empty string' : typeof path})`);
+    throw new TypeError(
+      `openLevelStore: path must be a non-empty directory path (got ${path === '' ? 'an empty string' : typeof path})`,
+    );
   }
   let db: Db;
   try {
@@ -42,7 +44,13 @@ function levelBackend(db: Db): KvBackend {
     get: async (key) => ownBytes(await db.get(encodeKey(key))),
     getMany: async (keys) => (await db.getMany(keys.map(encodeKey))).map(ownBytes),
     batch: (ops) =>
-      db.batch(ops.map((op) => (op.type === 'put' ? { type: 'put', key: encodeKey(op.key), value: op.value } : { type: 'del', key: encodeKey(op.key) }))),
+      db.batch(
+        ops.map((op) =>
+          op.type === 'put'
+            ? { type: 'put', key: encodeKey(op.key), value: op.value }
+            : { type: 'del', key: encodeKey(op.key) },
+        ),
+      ),
     keys: async (prefix, limit) => {
       const range = prefixRange(encodeKey(prefix));
       const keys = await db.keys({ ...range, limit: limit === Infinity ? -1 : limit }).all();
@@ -131,5 +139,7 @@ export function decodeKey(bytes: Uint8Array): string {
 }
 
 function notOurs(offset: number): Error {
-  return new Error(`a stored key is not in this store's key encoding (byte ${offset}); was the database written by another program?`);
+  return new Error(
+    `a stored key is not in this store's key encoding (byte ${offset}); was the database written by another program?`,
+  );
 }

@@ -40,7 +40,8 @@ export const MAX_ROOT_OFFSET_WITHOUT_MAGIC = 20;
  * Alys computes in u64 and Namecoin in wrapping u32; both agree because m divides 2^32.
  */
 export function expectedIndex(nonce: number, chainId: number, h: number): number {
-  if (!Number.isInteger(h) || h < 0 || h > 32) throw new RangeError(`expectedIndex: merkle height must be 0..32, got ${h}`);
+  if (!Number.isInteger(h) || h < 0 || h > 32)
+    throw new RangeError(`expectedIndex: merkle height must be 0..32, got ${h}`);
   const m = 2 ** h;
   let r = (Math.imul(nonce >>> 0, 1103515245) + 12345) >>> 0;
   r %= m;
@@ -57,7 +58,8 @@ export function auxpowAggregateHash(roots: readonly Uint8Array[]): Uint8Array {
   if (roots.length === 0) throw new DecodeError('roots', 'the aggregate hash needs at least one block root');
   const inner = sha256.create();
   roots.forEach((root, i) => {
-    if (root.length !== 32) throw new DecodeError(`roots[${i}]`, `expected a 32-byte block root, got ${root.length} bytes`);
+    if (root.length !== 32)
+      throw new DecodeError(`roots[${i}]`, `expected a 32-byte block root, got ${root.length} bytes`);
     inner.update(root);
   });
   return sha256(inner.digest());
@@ -117,7 +119,8 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array, from = 0): number {
 
 /** Why one output is not the commitment, or null if it is. */
 function outputCommitmentProblem(script: Uint8Array, root: Uint8Array): string | null {
-  if (script.length !== MERGED_MINING_HEADER_LENGTH) return `its scriptPubKey is ${script.length} bytes, not ${MERGED_MINING_HEADER_LENGTH}`;
+  if (script.length !== MERGED_MINING_HEADER_LENGTH)
+    return `its scriptPubKey is ${script.length} bytes, not ${MERGED_MINING_HEADER_LENGTH}`;
   if (!equalBytes(script.subarray(0, 4), MERGED_MINING_MAGIC)) return `its scriptPubKey does not start with fabe6d6d`;
   if (!equalBytes(script.subarray(4, 36), root)) return `it commits to ${bytesToHex(script.subarray(4, 36))}`;
   return null;
@@ -142,7 +145,11 @@ export function parseCoinbaseOutputCommitment(
       );
     const problem = outputCommitmentProblem(output.scriptPubkey, chainRoot);
     if (problem === null)
-      return { outputIndex: index, merkleSize: readU32LE(output.scriptPubkey, 36), merkleNonce: readU32LE(output.scriptPubkey, 40) };
+      return {
+        outputIndex: index,
+        merkleSize: readU32LE(output.scriptPubkey, 36),
+        merkleNonce: readU32LE(output.scriptPubkey, 40),
+      };
     problems.push(`output ${index}: ${problem}`);
   }
   throw new VerificationError(
@@ -160,16 +167,26 @@ export function parseScriptSigCommitment(
   chainRoot: Uint8Array,
 ): { offset: number; merkleSize: number; merkleNonce: number } {
   const input = coinbase.inputs[0];
-  if (!input) throw new VerificationError('auxpow.coinbase-no-inputs', 'the parent coinbase has no inputs, so it has no scriptSig to carry the commitment');
+  if (!input)
+    throw new VerificationError(
+      'auxpow.coinbase-no-inputs',
+      'the parent coinbase has no inputs, so it has no scriptSig to carry the commitment',
+    );
   const script = input.scriptSig;
   const rootInScript = reverse(chainRoot);
   const head = indexOf(script, MERGED_MINING_MAGIC);
   const pc = indexOf(script, rootInScript);
   if (pc < 0)
-    throw new VerificationError('auxpow.commitment-missing', `the coinbase scriptSig does not contain the chain merkle root ${bytesToHex(rootInScript)}`);
+    throw new VerificationError(
+      'auxpow.commitment-missing',
+      `the coinbase scriptSig does not contain the chain merkle root ${bytesToHex(rootInScript)}`,
+    );
   if (head >= 0) {
     if (indexOf(script, MERGED_MINING_MAGIC, head + 1) >= 0)
-      throw new VerificationError('auxpow.commitment-multiple-magic', 'the coinbase scriptSig contains more than one fabe6d6d merged-mining header');
+      throw new VerificationError(
+        'auxpow.commitment-multiple-magic',
+        'the coinbase scriptSig contains more than one fabe6d6d merged-mining header',
+      );
     if (head + MERGED_MINING_MAGIC.length !== pc)
       throw new VerificationError(
         'auxpow.commitment-position',
@@ -183,7 +200,10 @@ export function parseScriptSigCommitment(
   }
   const after = pc + 32;
   if (script.length - after < 8)
-    throw new VerificationError('auxpow.commitment-size-nonce-missing', 'the chain merkle root is not followed by the 8-byte merkle size and nonce');
+    throw new VerificationError(
+      'auxpow.commitment-size-nonce-missing',
+      'the chain merkle root is not followed by the 8-byte merkle size and nonce',
+    );
   return { offset: pc, merkleSize: readU32LE(script, after), merkleNonce: readU32LE(script, after + 4) };
 }
 
@@ -193,11 +213,19 @@ export function parseScriptSigCommitment(
  * merged-mining `chainId`. Does not check the parent block's proof of work (see
  * {@link checkAuxPowProofOfWork}). Throws VerificationError; returns what was found.
  */
-export function checkAuxPow(auxpow: AuxPow, auxHash: Uint8Array, chainId: number, opts: CheckAuxPowOptions): AuxPowCheckResult {
+export function checkAuxPow(
+  auxpow: AuxPow,
+  auxHash: Uint8Array,
+  chainId: number,
+  opts: CheckAuxPowOptions,
+): AuxPowCheckResult {
   if (auxHash.length !== 32) throw new DecodeError('auxHash', `expected 32 bytes, got ${auxHash.length}`);
   const namecoin = opts.variant === 'script-sig';
   if (opts.expectedChainId !== undefined && chainId !== opts.expectedChainId)
-    throw new VerificationError('auxpow.chain-id', `the AuxPoW uses merged-mining chain id ${chainId}, the chain spec says ${opts.expectedChainId}`);
+    throw new VerificationError(
+      'auxpow.chain-id',
+      `the AuxPoW uses merged-mining chain id ${chainId}, the chain spec says ${opts.expectedChainId}`,
+    );
   if ((namecoin || opts.requireCoinbaseIndexZero) && auxpow.coinbaseBranch.branchSideMask !== 0)
     throw new VerificationError(
       'auxpow.coinbase-index',
@@ -206,7 +234,10 @@ export function checkAuxPow(auxpow: AuxPow, auxHash: Uint8Array, chainId: number
 
   const parentId = parentChainId(auxpow.parentBlock.version, namecoin ? 'namecoin' : 'alys');
   if (parentId === chainId)
-    throw new VerificationError('auxpow.parent-chain-id', `the parent block has our own chain id ${chainId}; a chain cannot merge-mine itself`);
+    throw new VerificationError(
+      'auxpow.parent-chain-id',
+      `the parent block has our own chain id ${chainId}; a chain cannot merge-mine itself`,
+    );
 
   const chainBranch = auxpow.blockchainBranch;
   if (chainBranch.branchHash.length > MAX_CHAIN_BRANCH_LENGTH)
@@ -241,7 +272,10 @@ export function checkAuxPow(auxpow: AuxPow, auxHash: Uint8Array, chainId: number
 
   const height = chainBranch.branchHash.length;
   if (merkleSize !== 2 ** height)
-    throw new VerificationError('auxpow.merkle-size', `the commitment says merkle size ${merkleSize}, the blockchain branch needs ${2 ** height}`);
+    throw new VerificationError(
+      'auxpow.merkle-size',
+      `the commitment says merkle size ${merkleSize}, the blockchain branch needs ${2 ** height}`,
+    );
   const index = expectedIndex(merkleNonce, chainId, height);
   if (chainBranch.branchSideMask !== index)
     throw new VerificationError(

@@ -20,7 +20,10 @@ export function readMerkleBranch(r: ByteReader, what: string): MerkleBranch {
   const at = r.offset;
   const n = r.compactSize(`${what} length`);
   if (n * 32 > r.remaining)
-    throw new DecodeError(`auxpow@${at}`, `truncated: ${what} of ${n} hashes needs ${n * 32} bytes, have ${r.remaining}`);
+    throw new DecodeError(
+      `auxpow@${at}`,
+      `truncated: ${what} of ${n} hashes needs ${n * 32} bytes, have ${r.remaining}`,
+    );
   const branchHash: Uint8Array[] = new Array(n);
   for (let i = 0; i < n; i++) branchHash[i] = r.take(32, `${what} hash ${i}`).slice();
   const branchSideMask = r.u32le(`${what} side mask`);
@@ -58,7 +61,8 @@ export function decodeAuxPow(bytes: Uint8Array): AuxPow {
 
 export function writeAuxPow(w: ByteWriter, auxpow: AuxPow): void {
   writeTransaction(w, auxpow.coinbaseTxn, { witness: true });
-  if (auxpow.blockHash.length !== 32) throw new DecodeError('auxpow.blockHash', `expected 32 bytes, got ${auxpow.blockHash.length}`);
+  if (auxpow.blockHash.length !== 32)
+    throw new DecodeError('auxpow.blockHash', `expected 32 bytes, got ${auxpow.blockHash.length}`);
   w.bytes(auxpow.blockHash);
   writeMerkleBranch(w, auxpow.coinbaseBranch);
   writeMerkleBranch(w, auxpow.blockchainBranch);

@@ -40,7 +40,9 @@ function hashBytes(value: Hex | Uint8Array, path: string): Uint8Array {
     return b;
   } catch (e) {
     if (e instanceof DecodeError && e.path === path) throw e;
-    throw new DecodeError(path, `expected a 0x-prefixed 32-byte hex hash, got ${JSON.stringify(value).slice(0, 80)}`, { cause: e });
+    throw new DecodeError(path, `expected a 0x-prefixed 32-byte hex hash, got ${JSON.stringify(value).slice(0, 80)}`, {
+      cause: e,
+    });
   }
 }
 
@@ -112,11 +114,16 @@ export function validatePowBlock(input: PowBlockInput): PowBlockResult {
   checkBlockNumber(n, 'blockNumber');
   checkBlockNumber(input.rangeStart.number, 'rangeStart.number');
   checkBlockNumber(input.lastPow.blockNumber, 'lastPow.blockNumber');
-  if (n === 0) throw new VerificationError('pow.genesis', 'block 0 is the genesis block; it carries no AuxPoW to validate');
+  if (n === 0)
+    throw new VerificationError('pow.genesis', 'block 0 is the genesis block; it carries no AuxPoW to validate');
 
   // steps 1-2: range continuity
-  const exemptRange = input.historicalExemptions && input.rangeStart.number <= HISTORICAL_EXEMPTIONS.rangeContinuityThrough;
-  if (!exemptRange && !sameHash(input.rangeStart.parentHash, input.lastFinalizedHash, 'rangeStart.parentHash', 'lastFinalizedHash'))
+  const exemptRange =
+    input.historicalExemptions && input.rangeStart.number <= HISTORICAL_EXEMPTIONS.rangeContinuityThrough;
+  if (
+    !exemptRange &&
+    !sameHash(input.rangeStart.parentHash, input.lastFinalizedHash, 'rangeStart.parentHash', 'lastFinalizedHash')
+  )
     throw new VerificationError(
       'pow.range-continuity',
       `block ${n}: range_start ${header.rangeStart} (block ${input.rangeStart.number}) has parent ${hex(hashBytes(input.rangeStart.parentHash, 'rangeStart.parentHash'))}, but the last finalized block is ${hex(hashBytes(input.lastFinalizedHash, 'lastFinalizedHash'))}`,
@@ -130,23 +137,36 @@ export function validatePowBlock(input: PowBlockInput): PowBlockResult {
       );
     const expected = input.rangeEndNumber - input.rangeStart.number + 1;
     if (input.rangeRoots.length !== expected)
-      throw new VerificationError('pow.range-roots', `block ${n}: the range ${input.rangeStart.number}..${input.rangeEndNumber} has ${expected} blocks, got ${input.rangeRoots.length} roots`);
+      throw new VerificationError(
+        'pow.range-roots',
+        `block ${n}: the range ${input.rangeStart.number}..${input.rangeEndNumber} has ${expected} blocks, got ${input.rangeRoots.length} roots`,
+      );
   }
 
   // step 3: aggregate hash
   const roots = input.rangeRoots.map((r, i) => hashBytes(r, `rangeRoots[${i}]`));
   if (roots.length === 0) throw new VerificationError('pow.range-roots', `block ${n}: the range has no block roots`);
   if (!equalBytes(roots[0]!, hashBytes(header.rangeStart, 'header.rangeStart')))
-    throw new VerificationError('pow.range-roots', `block ${n}: the first range root ${hex(roots[0]!)} is not range_start ${header.rangeStart}`);
+    throw new VerificationError(
+      'pow.range-roots',
+      `block ${n}: the first range root ${hex(roots[0]!)} is not range_start ${header.rangeStart}`,
+    );
   if (!equalBytes(roots[roots.length - 1]!, hashBytes(header.rangeEnd, 'header.rangeEnd')))
-    throw new VerificationError('pow.range-roots', `block ${n}: the last range root ${hex(roots[roots.length - 1]!)} is not range_end ${header.rangeEnd}`);
+    throw new VerificationError(
+      'pow.range-roots',
+      `block ${n}: the last range root ${hex(roots[roots.length - 1]!)} is not range_end ${header.rangeEnd}`,
+    );
   const aggregateHash = auxpowAggregateHash(roots);
 
   // step 4: required bits, from the last PoW block with head = N - 1
   const requiredBits = nextWorkRequired(input.lastPow, n - 1, input.chainSpec.retargetParams);
 
   const auxpow = header.auxpow;
-  if (!auxpow) throw new VerificationError('pow.auxpow-missing', `block ${n}: the AuxPowHeader has no auxpow (only genesis may omit it)`);
+  if (!auxpow)
+    throw new VerificationError(
+      'pow.auxpow-missing',
+      `block ${n}: the AuxPowHeader has no auxpow (only genesis may omit it)`,
+    );
 
   // step 5: parent proof of work (historical override below 533683)
   const powChecked = !(input.historicalExemptions && n <= HISTORICAL_EXEMPTIONS.powCheckThrough);
@@ -265,7 +285,10 @@ export function applyFinalityEvent(state: FinalityState, event: FinalityEvent, o
   const n = event.blockNumber;
   checkBlockNumber(n, 'event.blockNumber');
   if (n !== state.head + 1)
-    throw new VerificationError('finality.block-order', `block ${n} does not follow the last applied block ${state.head}`);
+    throw new VerificationError(
+      'finality.block-order',
+      `block ${n} does not follow the last applied block ${state.head}`,
+    );
 
   if (event.kind === 'plain') {
     // Alys: block_height.saturating_sub(latest_finalized_height) > max_blocks_without_pow
@@ -276,7 +299,10 @@ export function applyFinalityEvent(state: FinalityState, event: FinalityEvent, o
         `block ${n} has no PoW and is ${gap} blocks past the last finalized block ${state.lastFinalized.blockNumber}; at most ${opts.maxBlocksWithoutPow} are allowed`,
       );
     if ((event.finalizedPegoutCount ?? 0) !== 0)
-      throw new VerificationError('finality.unexpected-finalized-pegouts', `block ${n} has no PoW but finalizes ${event.finalizedPegoutCount} peg-outs`);
+      throw new VerificationError(
+        'finality.unexpected-finalized-pegouts',
+        `block ${n} has no PoW but finalizes ${event.finalizedPegoutCount} peg-outs`,
+      );
     return { state: { ...state, head: n }, newlyFinalized: null };
   }
 
@@ -284,7 +310,10 @@ export function applyFinalityEvent(state: FinalityState, event: FinalityEvent, o
   checkBlockNumber(start, 'event.rangeStartNumber');
   checkBlockNumber(end, 'event.rangeEndNumber');
   if (start > end || end >= n)
-    throw new VerificationError('finality.range-order', `block ${n}: the range ${start}..${end} must satisfy range_start <= range_end < ${n}`);
+    throw new VerificationError(
+      'finality.range-order',
+      `block ${n}: the range ${start}..${end} must satisfy range_start <= range_end < ${n}`,
+    );
   const exempt = opts.historicalExemptions && start <= HISTORICAL_EXEMPTIONS.rangeContinuityThrough;
   if (!exempt) {
     if (start !== state.lastFinalized.blockNumber + 1)
@@ -294,7 +323,12 @@ export function applyFinalityEvent(state: FinalityState, event: FinalityEvent, o
       );
     if (
       event.rangeStartParentHash !== undefined &&
-      !sameHash(event.rangeStartParentHash, state.lastFinalized.hash, 'event.rangeStartParentHash', 'state.lastFinalized.hash')
+      !sameHash(
+        event.rangeStartParentHash,
+        state.lastFinalized.hash,
+        'event.rangeStartParentHash',
+        'state.lastFinalized.hash',
+      )
     )
       throw new VerificationError(
         'finality.range-continuity',
@@ -333,6 +367,12 @@ export function isFinalized(state: FinalityState, blockNumber: number): boolean 
 }
 
 /** The inputs {@link validatePowBlock} takes from the bookkeeping state. */
-export function powContextFromState(state: FinalityState): { lastPow: { blockNumber: number; bits: number }; lastFinalizedHash: Hex } {
-  return { lastPow: { blockNumber: state.lastPow.blockNumber, bits: state.lastPow.bits }, lastFinalizedHash: state.lastFinalized.hash };
+export function powContextFromState(state: FinalityState): {
+  lastPow: { blockNumber: number; bits: number };
+  lastFinalizedHash: Hex;
+} {
+  return {
+    lastPow: { blockNumber: state.lastPow.blockNumber, bits: state.lastPow.bits },
+    lastFinalizedHash: state.lastFinalized.hash,
+  };
 }

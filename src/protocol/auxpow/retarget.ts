@@ -38,14 +38,19 @@ export function compactLossy(target: bigint): number {
 function checkParams(p: RetargetParams): { spacing: bigint; interval: bigint } {
   for (const key of ['powTargetTimespan', 'powTargetSpacing', 'maxPowAdjustment'] as const) {
     const v = p[key];
-    if (!Number.isSafeInteger(v) || v < 0) throw new DecodeError(`retargetParams.${key}`, `expected a non-negative integer, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new DecodeError(`retargetParams.${key}`, `expected a non-negative integer, got ${v}`);
   }
-  if (p.maxPowAdjustment > 255) throw new DecodeError('retargetParams.maxPowAdjustment', `expected a u8 percentage, got ${p.maxPowAdjustment}`);
+  if (p.maxPowAdjustment > 255)
+    throw new DecodeError('retargetParams.maxPowAdjustment', `expected a u8 percentage, got ${p.maxPowAdjustment}`);
   if (p.powTargetSpacing === 0)
     throw new DecodeError('retargetParams.powTargetSpacing', 'must be positive (Alys would divide by zero)');
   const interval = BigInt(p.powTargetTimespan) / BigInt(p.powTargetSpacing);
   if (interval === 0n)
-    throw new DecodeError('retargetParams.powTargetTimespan', 'must be at least powTargetSpacing (Alys would take a remainder by zero)');
+    throw new DecodeError(
+      'retargetParams.powTargetTimespan',
+      'must be at least powTargetSpacing (Alys would take a remainder by zero)',
+    );
   return { spacing: BigInt(p.powTargetSpacing), interval };
 }
 
@@ -69,7 +74,8 @@ export function calculateAlysNextWork(heightDifference: number, lastBits: number
   if (rem * 2n > spacing || (rem * 2n === spacing && ratio % 2n === 1n)) ratio += 1n;
   const lo = BigInt(params.maxPowAdjustment); // maxPowAdjustment / 100, in hundredths
   const hi = lo + 100n;
-  if (ratio < 100n) ratio = ratio < lo ? ratio : lo; // the min() quirk: never raises a small ratio
+  if (ratio < 100n)
+    ratio = ratio < lo ? ratio : lo; // the min() quirk: never raises a small ratio
   else if (ratio > 100n) ratio = ratio < hi ? ratio : hi;
   const pct = ratio; // trunc(ratio * 100): ratio already has two decimals
   if (pct > 255n)
@@ -88,9 +94,14 @@ export function calculateAlysNextWork(heightDifference: number, lastBits: number
  * `headHeight` and the most recent PoW block is `lastPow` (`bits` = its AuxPowHeader.bits; genesis
  * counts, with the chain spec's bits). A validator checking PoW block N passes `headHeight = N - 1`.
  */
-export function nextWorkRequired(lastPow: { blockNumber: number; bits: number }, headHeight: number, params: RetargetParams): number {
+export function nextWorkRequired(
+  lastPow: { blockNumber: number; bits: number },
+  headHeight: number,
+  params: RetargetParams,
+): number {
   checkParams(params);
-  if (!Number.isSafeInteger(headHeight) || headHeight < 0) throw new DecodeError('headHeight', `expected a block number, got ${headHeight}`);
+  if (!Number.isSafeInteger(headHeight) || headHeight < 0)
+    throw new DecodeError('headHeight', `expected a block number, got ${headHeight}`);
   if (!Number.isSafeInteger(lastPow.blockNumber) || lastPow.blockNumber < 0)
     throw new DecodeError('lastPow.blockNumber', `expected a block number, got ${lastPow.blockNumber}`);
   if (lastPow.blockNumber > headHeight + 1)

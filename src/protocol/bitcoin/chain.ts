@@ -133,7 +133,8 @@ export interface CheckpointInput {
 export function tipFromCheckpoint(cp: CheckpointInput, params: BitcoinNetworkParams): HeaderChainTip {
   const header = cp.header instanceof Uint8Array ? decodeHeader(cp.header, 'checkpoint.header') : cp.header;
   const interval = difficultyAdjustmentInterval(params);
-  if (!Number.isSafeInteger(cp.height) || cp.height < 0) throw new DecodeError('checkpoint.height', `expected a block height, got ${cp.height}`);
+  if (!Number.isSafeInteger(cp.height) || cp.height < 0)
+    throw new DecodeError('checkpoint.height', `expected a block height, got ${cp.height}`);
   const startsPeriod = cp.height % interval === 0;
   let periodStart = cp.periodStart;
   if (startsPeriod) periodStart ??= { time: header.time, bits: header.bits };
@@ -253,7 +254,10 @@ export function verifyNextHeader(
       );
   }
   if (opts.now !== undefined && header.time > opts.now + MAX_FUTURE_BLOCK_TIME)
-    throw new VerificationError('bitcoin.header.time-too-new', `header at height ${height} has time ${header.time}, more than 2 hours after ${opts.now}`);
+    throw new VerificationError(
+      'bitcoin.header.time-too-new',
+      `header at height ${height} has time ${header.time}, more than 2 hours after ${opts.now}`,
+    );
   if (params.enforceBip94 && height % interval === 0 && header.time < tip.header.time - MAX_TIMEWARP)
     throw new VerificationError(
       'bitcoin.header.timewarp',
@@ -263,7 +267,10 @@ export function verifyNextHeader(
   if (mv) {
     const min = height >= mv.bip65 ? 4 : height >= mv.bip66 ? 3 : height >= mv.bip34 ? 2 : 0;
     if (header.version < min)
-      throw new VerificationError('bitcoin.header.version', `header at height ${height} has version ${header.version}, at least ${min} is required`);
+      throw new VerificationError(
+        'bitcoin.header.version',
+        `header at height ${height} has version ${header.version}, at least ${min} is required`,
+      );
   }
 
   // proof of work last: the contextual rules above name the more specific problem first

@@ -26,17 +26,25 @@ export function readHeader(r: ByteReader): BitcoinHeader {
 
 /** Decode exactly 80 bytes. */
 export function decodeHeader(bytes: Uint8Array, label = 'header'): BitcoinHeader {
-  if (bytes.length !== HEADER_SIZE) throw new DecodeError(label, `a block header is ${HEADER_SIZE} bytes, got ${bytes.length}`);
+  if (bytes.length !== HEADER_SIZE)
+    throw new DecodeError(label, `a block header is ${HEADER_SIZE} bytes, got ${bytes.length}`);
   return readHeader(new ByteReader(bytes, label));
 }
 
 function checkHeaderFields(h: BitcoinHeader): void {
   if (!Number.isInteger(h.version) || h.version < -0x80000000 || h.version > 0x7fffffff)
     throw new DecodeError('header.version', `expected an i32, got ${h.version}`);
-  for (const [name, v] of [['time', h.time], ['bits', h.bits], ['nonce', h.nonce]] as const)
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new DecodeError(`header.${name}`, `expected a u32, got ${v}`);
-  if (h.prevBlockhash.length !== 32) throw new DecodeError('header.prevBlockhash', `expected 32 bytes, got ${h.prevBlockhash.length}`);
-  if (h.merkleRoot.length !== 32) throw new DecodeError('header.merkleRoot', `expected 32 bytes, got ${h.merkleRoot.length}`);
+  for (const [name, v] of [
+    ['time', h.time],
+    ['bits', h.bits],
+    ['nonce', h.nonce],
+  ] as const)
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+      throw new DecodeError(`header.${name}`, `expected a u32, got ${v}`);
+  if (h.prevBlockhash.length !== 32)
+    throw new DecodeError('header.prevBlockhash', `expected 32 bytes, got ${h.prevBlockhash.length}`);
+  if (h.merkleRoot.length !== 32)
+    throw new DecodeError('header.merkleRoot', `expected 32 bytes, got ${h.merkleRoot.length}`);
 }
 
 /** Append the 80-byte encoding of `h` to `w`. */
@@ -62,7 +70,8 @@ export function encodeHeader(h: BitcoinHeader): Uint8Array {
 /** Block hash, internal byte order: SHA256d of the 80-byte header (pass the raw bytes to skip re-encoding). */
 export function headerHash(h: BitcoinHeader | Uint8Array): Uint8Array {
   if (h instanceof Uint8Array) {
-    if (h.length !== HEADER_SIZE) throw new DecodeError('header', `a block header is ${HEADER_SIZE} bytes, got ${h.length}`);
+    if (h.length !== HEADER_SIZE)
+      throw new DecodeError('header', `a block header is ${HEADER_SIZE} bytes, got ${h.length}`);
     return sha256d(h);
   }
   return sha256d(encodeHeader(h));

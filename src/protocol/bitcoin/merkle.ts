@@ -51,11 +51,17 @@ export function verifyMerkleBranch(
   opts: { totalTransactions?: number } = {},
 ): void {
   if (!Number.isInteger(index) || index < 0 || (branch.length < 32 && index >= 2 ** branch.length))
-    throw new VerificationError('merkle.branch-index', `position ${index} does not fit a branch of ${branch.length} hashes`);
+    throw new VerificationError(
+      'merkle.branch-index',
+      `position ${index} does not fit a branch of ${branch.length} hashes`,
+    );
   if (opts.totalTransactions !== undefined) {
     const total = opts.totalTransactions;
     if (index >= total)
-      throw new VerificationError('merkle.branch-index', `position ${index} is outside a block of ${total} transactions`);
+      throw new VerificationError(
+        'merkle.branch-index',
+        `position ${index} is outside a block of ${total} transactions`,
+      );
     const depth = merkleTreeDepth(total);
     if (branch.length !== depth)
       throw new VerificationError(
@@ -141,7 +147,10 @@ export function readPartialMerkleTree(r: ByteReader): PartialMerkleTree {
   const at = r.offset;
   const nHashes = r.compactSize('hash count');
   if (nHashes * 32 > r.remaining)
-    throw new DecodeError(`txoutproof@${at}`, `truncated: ${nHashes} hashes need ${nHashes * 32} bytes, have ${r.remaining}`);
+    throw new DecodeError(
+      `txoutproof@${at}`,
+      `truncated: ${nHashes} hashes need ${nHashes * 32} bytes, have ${r.remaining}`,
+    );
   const hashes: Uint8Array[] = new Array(nHashes);
   for (let i = 0; i < nHashes; i++) hashes[i] = r.take(32, `hash ${i}`).slice();
   const nFlagBytes = r.compactSize('flag byte count');
@@ -157,16 +166,26 @@ export function readPartialMerkleTree(r: ByteReader): PartialMerkleTree {
  * "parent of a match" with no match below it) — stricter than Core's verifier, but Core's builder
  * never produces such a tree.
  */
-export function extractPartialMerkleTree(tree: PartialMerkleTree): { root: Uint8Array; matches: { txid: Uint8Array; index: number }[] } {
+export function extractPartialMerkleTree(tree: PartialMerkleTree): {
+  root: Uint8Array;
+  matches: { txid: Uint8Array; index: number }[];
+} {
   const { totalTransactions: n, hashes, bits } = tree;
-  if (n === 0) throw new VerificationError('txoutproof.no-transactions', 'the partial merkle tree claims a block with 0 transactions');
+  if (n === 0)
+    throw new VerificationError(
+      'txoutproof.no-transactions',
+      'the partial merkle tree claims a block with 0 transactions',
+    );
   if (n > MAX_PARTIAL_TREE_TRANSACTIONS)
     throw new VerificationError(
       'txoutproof.too-many-transactions',
       `the partial merkle tree claims ${n} transactions, more than a block can hold (${MAX_PARTIAL_TREE_TRANSACTIONS})`,
     );
   if (hashes.length > n)
-    throw new VerificationError('txoutproof.too-many-hashes', `${hashes.length} hashes for a block of ${n} transactions`);
+    throw new VerificationError(
+      'txoutproof.too-many-hashes',
+      `${hashes.length} hashes for a block of ${n} transactions`,
+    );
   if (bits.length < hashes.length)
     throw new VerificationError('txoutproof.too-few-bits', `${bits.length} flag bits for ${hashes.length} hashes`);
 

@@ -76,7 +76,8 @@ function bitLength(n: bigint): number {
  * of a 256-bit target. With `negative = false` this is byte-for-byte Alys's `target_to_compact_lossy`.
  */
 export function encodeCompact(target: bigint, negative = false): number {
-  if (target < 0n || target > U256_MAX) throw new RangeError(`encodeCompact: target must be in [0, 2^256), got ${target}`);
+  if (target < 0n || target > U256_MAX)
+    throw new RangeError(`encodeCompact: target must be in [0, 2^256), got ${target}`);
   let size = Math.ceil(bitLength(target) / 8);
   let compact =
     size <= 3

@@ -143,7 +143,8 @@ function checkTxFields(tx: Transaction): void {
     throw new DecodeError('tx.version', `expected an i32, got ${tx.version}`);
   checkU32(tx.lockTime, 'tx.lockTime');
   tx.inputs.forEach((input, i) => {
-    if (input.prevTxid.length !== 32) throw new DecodeError(`tx.inputs[${i}].prevTxid`, `expected 32 bytes, got ${input.prevTxid.length}`);
+    if (input.prevTxid.length !== 32)
+      throw new DecodeError(`tx.inputs[${i}].prevTxid`, `expected 32 bytes, got ${input.prevTxid.length}`);
     checkU32(input.prevVout, `tx.inputs[${i}].prevVout`);
     checkU32(input.sequence, `tx.inputs[${i}].sequence`);
   });

@@ -65,7 +65,11 @@ export interface BlsBackend {
   /** Decode + KeyValidate once for reuse. Throws DecodeError (at `path`) if the key fails KeyValidate. */
   preparePublicKey(publicKey: Uint8Array, path?: string): PreparedPublicKey;
   /** {@link fastAggregateVerify} over prepared keys: skips the decoding and subgroup checks of the keys. */
-  fastAggregateVerifyPrepared(publicKeys: readonly PreparedPublicKey[], message: Uint8Array, signature: Uint8Array): boolean;
+  fastAggregateVerifyPrepared(
+    publicKeys: readonly PreparedPublicKey[],
+    message: Uint8Array,
+    signature: Uint8Array,
+  ): boolean;
 }
 
 // ---------------------------------------------------------------- helpers shared by the backends
@@ -114,7 +118,10 @@ export function assertNonEmpty<T>(items: readonly T[], path: string, what: strin
 
 /** Thrown when a prepared key made by one backend is given to another (a programming error). */
 export function foreignPreparedKey(expected: BlsBackendName, got: unknown): ProtocolError {
-  const from = typeof got === 'object' && got !== null && 'backend' in got ? String((got as PreparedPublicKey).backend) : typeof got;
+  const from =
+    typeof got === 'object' && got !== null && 'backend' in got
+      ? String((got as PreparedPublicKey).backend)
+      : typeof got;
   return new ProtocolError(
     'bls.prepared-key-backend',
     `a prepared public key from backend "${from}" was passed to backend "${expected}"`,

@@ -73,7 +73,10 @@ async function createBlstBackendDynamically(): Promise<BlsBackend> {
     });
   }
   if (typeof mod.createBlstBackend !== 'function')
-    throw new ProtocolError('bls.backend-unavailable', 'src/platform/nodejs/bls-blst.js does not export createBlstBackend');
+    throw new ProtocolError(
+      'bls.backend-unavailable',
+      'src/platform/nodejs/bls-blst.js does not export createBlstBackend',
+    );
   return mod.createBlstBackend();
 }
 

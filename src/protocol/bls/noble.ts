@@ -73,7 +73,8 @@ function pairingProductIsOne(terms: readonly (readonly [G1, G2])[], signature: G
     const a = p.toAffine();
     pairs.push([bls12_381.utils.calcPairingPrecomputes(q), a.x, a.y]);
   }
-  if (!signature.is0()) pairs.push([bls12_381.utils.calcPairingPrecomputes(signature), NEG_G1_AFFINE.x, NEG_G1_AFFINE.y]);
+  if (!signature.is0())
+    pairs.push([bls12_381.utils.calcPairingPrecomputes(signature), NEG_G1_AFFINE.x, NEG_G1_AFFINE.y]);
   if (pairs.length === 0) return true;
   return Fp12.eql(Fp12.finalExponentiate(bls12_381.millerLoopBatch(pairs)), Fp12.ONE);
 }
@@ -169,7 +170,10 @@ export const nobleBackend: BlsBackend = Object.freeze({
     signatures.forEach((bytes, i) => {
       const point = decodeSignature(bytes);
       if (point === null)
-        throw new DecodeError(`signatures[${i}]`, 'not a valid 96-byte compressed G2 signature in the prime-order subgroup');
+        throw new DecodeError(
+          `signatures[${i}]`,
+          'not a valid 96-byte compressed G2 signature in the prime-order subgroup',
+        );
       sum = sum === undefined ? point : sum.add(point);
     });
     return encodeG2(sum!);
@@ -179,7 +183,8 @@ export const nobleBackend: BlsBackend = Object.freeze({
     assertNonEmpty(publicKeys, 'publicKeys', 'public key');
     const points = publicKeys.map((bytes, i) => {
       const point = decodePublicKey(bytes);
-      if (point === null) throw new DecodeError(`publicKeys[${i}]`, 'fails KeyValidate (bad encoding, infinity, or not in G1)');
+      if (point === null)
+        throw new DecodeError(`publicKeys[${i}]`, 'fails KeyValidate (bad encoding, infinity, or not in G1)');
       return point;
     });
     return encodeG1(sumG1(points));
@@ -204,11 +209,18 @@ export const nobleBackend: BlsBackend = Object.freeze({
   preparePublicKey(publicKey: Uint8Array, path = 'publicKey'): PreparedPublicKey {
     const point = decodePublicKey(publicKey);
     if (point === null)
-      throw new DecodeError(path, 'not a valid BLS public key (48-byte compressed G1, not infinity, in the prime-order subgroup)');
+      throw new DecodeError(
+        path,
+        'not a valid BLS public key (48-byte compressed G1, not infinity, in the prime-order subgroup)',
+      );
     return new NoblePreparedPublicKey(publicKey.slice(), point);
   },
 
-  fastAggregateVerifyPrepared(publicKeys: readonly PreparedPublicKey[], message: Uint8Array, signature: Uint8Array): boolean {
+  fastAggregateVerifyPrepared(
+    publicKeys: readonly PreparedPublicKey[],
+    message: Uint8Array,
+    signature: Uint8Array,
+  ): boolean {
     if (!Array.isArray(publicKeys) || publicKeys.length === 0) return false;
     const points: G1[] = [];
     for (const key of publicKeys) {

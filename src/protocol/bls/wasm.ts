@@ -99,7 +99,10 @@ function withPrecompiledModule<T>(module: WebAssembly.Module, start: () => T): T
   const original = wasm.instantiate;
   wasm.instantiate = (source, imports) => {
     if (source instanceof WebAssembly.Module) return original.call(WebAssembly, source, imports);
-    return (original.call(WebAssembly, module, imports) as Promise<WebAssembly.Instance>).then((instance) => ({ module, instance }));
+    return (original.call(WebAssembly, module, imports) as Promise<WebAssembly.Instance>).then((instance) => ({
+      module,
+      instance,
+    }));
   };
   try {
     return start(); // bls-eth-wasm calls WebAssembly.instantiate synchronously inside init()
@@ -112,19 +115,25 @@ async function loadBlsEthWasm(options: WasmBackendOptions): Promise<BlsEthWasm> 
   try {
     const imported = (await import('bls-eth-wasm')) as unknown as BlsEthWasm & { default?: BlsEthWasm };
     const bls = imported.default ?? imported;
-    const pending = options.module ? withPrecompiledModule(options.module, () => bls.init(bls.BLS12_381)) : bls.init(bls.BLS12_381);
+    const pending = options.module
+      ? withPrecompiledModule(options.module, () => bls.init(bls.BLS12_381))
+      : bls.init(bls.BLS12_381);
     await pending;
     // Subgroup checks at deserialisation (KeyValidate and signature_subgroup_check).
     bls.verifyPublicKeyOrder(true);
     bls.verifySignatureOrder(true);
     return bls;
   } catch (cause) {
-    throw new ProtocolError('bls.backend-unavailable', 'the "wasm" BLS backend (bls-eth-wasm) could not be initialised', {
-      details:
-        'in Cloudflare Workers pass the precompiled module: createBlsBackend("wasm", { module }) with an imported bls_c.wasm; ' +
-        'elsewhere use the "noble" backend',
-      cause,
-    });
+    throw new ProtocolError(
+      'bls.backend-unavailable',
+      'the "wasm" BLS backend (bls-eth-wasm) could not be initialised',
+      {
+        details:
+          'in Cloudflare Workers pass the precompiled module: createBlsBackend("wasm", { module }) with an imported bls_c.wasm; ' +
+          'elsewhere use the "noble" backend',
+        cause,
+      },
+    );
   }
 }
 
@@ -190,7 +199,11 @@ function buildBackend(bls: BlsEthWasm): BlsBackend {
       return pks !== null && coreVerify(pks, message, signature);
     },
 
-    aggregateVerify(publicKeys: readonly Uint8Array[], messages: readonly Uint8Array[], signature: Uint8Array): boolean {
+    aggregateVerify(
+      publicKeys: readonly Uint8Array[],
+      messages: readonly Uint8Array[],
+      signature: Uint8Array,
+    ): boolean {
       if (!Array.isArray(messages) || !Array.isArray(publicKeys) || messages.length !== publicKeys.length) return false;
       if (!messages.every((m) => isMessage(m) && m.length === WASM_AGGREGATE_MESSAGE_LENGTH)) return false;
       const pks = decodeAll(publicKeys);
@@ -211,12 +224,16 @@ function buildBackend(bls: BlsEthWasm): BlsBackend {
       signatures.forEach((bytes, i) => {
         const sig = decodeSignature(bytes);
         if (sig === null)
-          throw new DecodeError(`signatures[${i}]`, 'not a valid 96-byte compressed G2 signature in the prime-order subgroup');
+          throw new DecodeError(
+            `signatures[${i}]`,
+            'not a valid 96-byte compressed G2 signature in the prime-order subgroup',
+          );
         if (sum === undefined) sum = sig;
         else sum.add(sig);
       });
       const out = sum!.serialize();
-      if (out.length !== BLS_SIGNATURE_LENGTH) throw new ProtocolError('bls.wasm', `bls-eth-wasm returned a ${out.length}-byte signature`);
+      if (out.length !== BLS_SIGNATURE_LENGTH)
+        throw new ProtocolError('bls.wasm', `bls-eth-wasm returned a ${out.length}-byte signature`);
       return out;
     },
 
@@ -225,7 +242,8 @@ function buildBackend(bls: BlsEthWasm): BlsBackend {
       let sum: WasmPublicKey | undefined;
       publicKeys.forEach((bytes, i) => {
         const pk = decodePublicKey(bytes);
-        if (pk === null) throw new DecodeError(`publicKeys[${i}]`, 'fails KeyValidate (bad encoding, infinity, or not in G1)');
+        if (pk === null)
+          throw new DecodeError(`publicKeys[${i}]`, 'fails KeyValidate (bad encoding, infinity, or not in G1)');
         if (sum === undefined) sum = pk;
         else sum.add(pk);
       });
@@ -249,11 +267,18 @@ function buildBackend(bls: BlsEthWasm): BlsBackend {
     preparePublicKey(publicKey: Uint8Array, path = 'publicKey'): PreparedPublicKey {
       const pk = decodePublicKey(publicKey);
       if (pk === null)
-        throw new DecodeError(path, 'not a valid BLS public key (48-byte compressed G1, not infinity, in the prime-order subgroup)');
+        throw new DecodeError(
+          path,
+          'not a valid BLS public key (48-byte compressed G1, not infinity, in the prime-order subgroup)',
+        );
       return new WasmPreparedPublicKey(publicKey.slice(), pk);
     },
 
-    fastAggregateVerifyPrepared(publicKeys: readonly PreparedPublicKey[], message: Uint8Array, signature: Uint8Array): boolean {
+    fastAggregateVerifyPrepared(
+      publicKeys: readonly PreparedPublicKey[],
+      message: Uint8Array,
+      signature: Uint8Array,
+    ): boolean {
       if (!Array.isArray(publicKeys) || publicKeys.length === 0) return false;
       const pks: WasmPublicKey[] = [];
       for (const key of publicKeys) {

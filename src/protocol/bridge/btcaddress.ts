@@ -30,7 +30,14 @@ export interface ParsedBitcoinAddress {
   witnessVersion?: number;
 }
 
-const HRP_NETWORK: Record<string, BitcoinNetwork> = { bc: 'mainnet', BC: 'mainnet', tb: 'testnet', TB: 'testnet', bcrt: 'regtest', BCRT: 'regtest' };
+const HRP_NETWORK: Record<string, BitcoinNetwork> = {
+  bc: 'mainnet',
+  BC: 'mainnet',
+  tb: 'testnet',
+  TB: 'testnet',
+  bcrt: 'regtest',
+  BCRT: 'regtest',
+};
 
 /** Parse an address string as rust-bitcoin 0.30 does; `null` when it would be rejected. */
 export function parseBitcoinAddress(text: string): ParsedBitcoinAddress | null {

@@ -67,7 +67,10 @@ export function checkPegoutProposal(
   const federationScript = federationScriptOf(federation);
   if (proposal === null || proposal === undefined) {
     if (required.length === 0) return;
-    throw new VerificationError('pegout.missing-proposal', `the block has no peg-out proposal but ${required.length} peg-out(s) are required`);
+    throw new VerificationError(
+      'pegout.missing-proposal',
+      `the block has no peg-out proposal but ${required.length} peg-out(s) are required`,
+    );
   }
   const outputs = proposal.outputs;
   if (outputs.length === required.length + 1) {
@@ -77,21 +80,36 @@ export function checkPegoutProposal(
         `the proposal has ${outputs.length} outputs for ${required.length} peg-out(s), so the last must be change to the federation, but it pays ${bytesToHex(outputs[outputs.length - 1]!.scriptPubkey)}`,
       );
   } else if (outputs.length !== required.length) {
-    throw new VerificationError('pegout.output-count', `the proposal has ${outputs.length} outputs but ${required.length} peg-out(s) are required`);
+    throw new VerificationError(
+      'pegout.output-count',
+      `the proposal has ${outputs.length} outputs but ${required.length} peg-out(s) are required`,
+    );
   }
   required.forEach((want, i) => {
     const got = outputs[i]!;
     if (!equalBytes(got.scriptPubkey, want.scriptPubkey))
-      throw new VerificationError('pegout.output', `output ${i} pays ${bytesToHex(got.scriptPubkey)}, the request is for ${bytesToHex(want.scriptPubkey)}`);
+      throw new VerificationError(
+        'pegout.output',
+        `output ${i} pays ${bytesToHex(got.scriptPubkey)}, the request is for ${bytesToHex(want.scriptPubkey)}`,
+      );
     if (got.value > want.value)
-      throw new VerificationError('pegout.output', `output ${i} pays ${got.value} sats, more than the requested ${want.value}`);
+      throw new VerificationError(
+        'pegout.output',
+        `output ${i} pays ${got.value} sats, more than the requested ${want.value}`,
+      );
   });
   proposal.inputs.forEach((input, i) => {
     if (!isSpendable(spendable, input))
-      throw new VerificationError('pegout.unspendable-input', `input ${i} spends ${outpointKey(input.prevTxid, input.prevVout)}, which is not an unspent federation UTXO`);
+      throw new VerificationError(
+        'pegout.unspendable-input',
+        `input ${i} spends ${outpointKey(input.prevTxid, input.prevVout)}, which is not an unspent federation UTXO`,
+      );
   });
   if (proposal.lockTime !== PEGOUT_LOCK_TIME || proposal.version !== PEGOUT_TX_VERSION)
-    throw new VerificationError('pegout.header', `a peg-out must have version 2 and lock time 0, got version ${proposal.version} and lock time ${proposal.lockTime}`);
+    throw new VerificationError(
+      'pegout.header',
+      `a peg-out must have version 2 and lock time 0, got version ${proposal.version} and lock time ${proposal.lockTime}`,
+    );
 }
 
 /**
@@ -148,7 +166,10 @@ export function checkPegoutSignatures(tx: Transaction, federation: Federation, p
         );
     }
     if (!equalBytes(witness[n]!, federation.script) || !equalBytes(witness[n + 1]!, federation.controlBlock))
-      throw new VerificationError('pegout.witness-script', `input ${i}: the last two witness elements must be the federation tapscript and control block`);
+      throw new VerificationError(
+        'pegout.witness-script',
+        `input ${i}: the last two witness elements must be the federation tapscript and control block`,
+      );
   });
 }
 
@@ -197,10 +218,18 @@ export function signPegout(
  * Alys `check_input_signatures`: one signature per input, each valid for the member's key.
  * Throws `pegout.signature-count` or `pegout.signature`.
  */
-export function checkMemberSignatures(tx: Transaction, prevouts: Prevouts, federation: Federation, member: MemberSignatures): void {
+export function checkMemberSignatures(
+  tx: Transaction,
+  prevouts: Prevouts,
+  federation: Federation,
+  member: MemberSignatures,
+): void {
   const messages = taprootSighashes(tx, prevouts, federation.script);
   if (member.signatures.length !== messages.length)
-    throw new VerificationError('pegout.signature-count', `expected ${messages.length} signature(s), one per input, got ${member.signatures.length}`);
+    throw new VerificationError(
+      'pegout.signature-count',
+      `expected ${messages.length} signature(s), one per input, got ${member.signatures.length}`,
+    );
   const key = xOnly(member.pubkey);
   member.signatures.forEach((sig, i) => {
     if (sig.length !== 64 || !schnorr.verify(sig, messages[i]!, key))
@@ -215,18 +244,28 @@ export function checkMemberSignatures(tx: Transaction, prevouts: Prevouts, feder
  * control block. Signatures are not re-verified here (Alys verifies them when they arrive; use
  * {@link checkMemberSignatures}).
  */
-export function finalizePegout(unsignedTx: Transaction, federation: Federation, members: readonly MemberSignatures[]): Transaction {
+export function finalizePegout(
+  unsignedTx: Transaction,
+  federation: Federation,
+  members: readonly MemberSignatures[],
+): Transaction {
   const byKey = new Map<string, Uint8Array[]>();
   for (const m of members) byKey.set(bytesToHex(m.pubkey), m.signatures);
   if (byKey.size !== federation.threshold)
-    throw new VerificationError('pegout.signature-count', `finalising needs exactly ${federation.threshold} signer(s), got ${byKey.size}`);
+    throw new VerificationError(
+      'pegout.signature-count',
+      `finalising needs exactly ${federation.threshold} signer(s), got ${byKey.size}`,
+    );
   const inputs: TxIn[] = unsignedTx.inputs.map((input, i) => {
     const perKey = federation.pubkeys.map((pk) => {
       const sigs = byKey.get(bytesToHex(pk));
       if (sigs === undefined) return new Uint8Array(0);
       const sig = sigs[i];
       if (sig === undefined)
-        throw new VerificationError('pegout.missing-signature', `signer ${bytesToHex(pk)} has no signature for input ${i}`);
+        throw new VerificationError(
+          'pegout.missing-signature',
+          `signer ${bytesToHex(pk)} has no signature for input ${i}`,
+        );
       return sig.slice();
     });
     return { ...input, witness: [...perKey.reverse(), federation.script.slice(), federation.controlBlock.slice()] };
@@ -235,7 +274,8 @@ export function finalizePegout(unsignedTx: Transaction, federation: Federation, 
 }
 
 function publicKeyOf(secretKey: Uint8Array): Uint8Array {
-  if (!(secretKey instanceof Uint8Array) || secretKey.length !== 32) throw new DecodeError('secretKey', 'expected a 32-byte secret key');
+  if (!(secretKey instanceof Uint8Array) || secretKey.length !== 32)
+    throw new DecodeError('secretKey', 'expected a 32-byte secret key');
   // Alys reports `keypair.public_key()`: the full compressed key, not the x-only one.
   return secp256k1.getPublicKey(secretKey, true);
 }
@@ -245,4 +285,3 @@ function xOnly(pubkey: Uint8Array): Uint8Array {
   if (pubkey.length === 32) return pubkey;
   throw new DecodeError('pubkey', `expected a 33-byte compressed or 32-byte x-only key, got ${pubkey.length} bytes`);
 }
-

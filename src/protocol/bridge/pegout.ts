@@ -124,7 +124,10 @@ export function isBridgeReceipt(receipt: EvmReceipt, path = 'receipt'): boolean 
 function requestSats(valueWei: bigint): bigint {
   const sats = valueWei / WEI_PER_SAT;
   if (sats > U64_MAX)
-    throw new ProtocolError('pegout.value-overflow', `a RequestPegOut value of ${valueWei} wei is more than u64 sats; Alys panics on this log`);
+    throw new ProtocolError(
+      'pegout.value-overflow',
+      `a RequestPegOut value of ${valueWei} wei is more than u64 sats; Alys panics on this log`,
+    );
   return sats;
 }
 

@@ -38,7 +38,8 @@ export function taprootSighashes(tx: Transaction, prevouts: Prevouts, script: Ui
   const prevoutsW = new ByteWriter();
   const sequencesW = new ByteWriter();
   for (const input of tx.inputs) {
-    if (input.prevTxid.length !== 32) throw new DecodeError('tx.inputs.prevTxid', `expected 32 bytes, got ${input.prevTxid.length}`);
+    if (input.prevTxid.length !== 32)
+      throw new DecodeError('tx.inputs.prevTxid', `expected 32 bytes, got ${input.prevTxid.length}`);
     prevoutsW.bytes(input.prevTxid).u32le(input.prevVout);
     sequencesW.u32le(input.sequence);
   }
@@ -79,7 +80,12 @@ export function taprootSighashes(tx: Transaction, prevouts: Prevouts, script: Ui
 }
 
 /** The digest for one input (see {@link taprootSighashes}). */
-export function taprootSighash(tx: Transaction, inputIndex: number, prevouts: Prevouts, script: Uint8Array): Uint8Array {
+export function taprootSighash(
+  tx: Transaction,
+  inputIndex: number,
+  prevouts: Prevouts,
+  script: Uint8Array,
+): Uint8Array {
   if (!Number.isInteger(inputIndex) || inputIndex < 0 || inputIndex >= tx.inputs.length)
     throw new DecodeError('inputIndex', `input ${inputIndex} does not exist (the transaction has ${tx.inputs.length})`);
   return taprootSighashes(tx, prevouts, script)[inputIndex]!;

@@ -79,7 +79,8 @@ export interface Federation {
 
 /** Alys's signature threshold for n federation keys: floor((2n + 2) / 3). */
 export function federationThreshold(n: number): number {
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`federation size must be a non-negative integer, got ${n}`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new RangeError(`federation size must be a non-negative integer, got ${n}`);
   return Math.floor((2 * n + 2) / 3);
 }
 
@@ -92,7 +93,10 @@ export function parseCompressedPubkey(value: Uint8Array | string, path: string):
   if (!(bytes instanceof Uint8Array) || bytes.length !== 33)
     throw new DecodeError(path, `expected a 33-byte compressed secp256k1 public key, got ${describeLength(bytes)}`);
   if (bytes[0] !== 0x02 && bytes[0] !== 0x03)
-    throw new DecodeError(path, `compressed public key must start with 02 or 03, got ${bytes[0]!.toString(16).padStart(2, '0')}`);
+    throw new DecodeError(
+      path,
+      `compressed public key must start with 02 or 03, got ${bytes[0]!.toString(16).padStart(2, '0')}`,
+    );
   try {
     secp256k1.Point.fromBytes(bytes).assertValidity();
   } catch (cause) {
@@ -139,7 +143,10 @@ export function tapLeafHash(script: Uint8Array, leafVersion = TAPSCRIPT_LEAF_VER
 }
 
 /** BIP-341 key tweak: Q = P + int(tagged("TapTweak", P || root))·G. Returns x(Q) and its y parity. */
-export function taprootTweak(internalKey: Uint8Array, merkleRoot: Uint8Array): { outputKey: Uint8Array; parity: 0 | 1 } {
+export function taprootTweak(
+  internalKey: Uint8Array,
+  merkleRoot: Uint8Array,
+): { outputKey: Uint8Array; parity: 0 | 1 } {
   if (internalKey.length !== 32) throw new DecodeError('internalKey', `expected 32 bytes, got ${internalKey.length}`);
   const { Point } = secp256k1;
   const P = schnorr.utils.lift_x(bytesToNumber(internalKey));
@@ -156,7 +163,8 @@ export function taprootTweak(internalKey: Uint8Array, merkleRoot: Uint8Array): {
  * in spec order). `threshold` defaults to Alys's floor((2n + 2) / 3).
  */
 export function createFederation(pubkeys: readonly (Uint8Array | string)[], threshold?: number): Federation {
-  if (pubkeys.length === 0) throw new DecodeError('federationBitcoinPubkeys', 'the federation needs at least one public key');
+  if (pubkeys.length === 0)
+    throw new DecodeError('federationBitcoinPubkeys', 'the federation needs at least one public key');
   const parsed = pubkeys.map((key, i) => parseCompressedPubkey(key, `federationBitcoinPubkeys[${i}]`).slice());
   const t = threshold ?? federationThreshold(parsed.length);
   if (!Number.isSafeInteger(t) || t < 1 || t > parsed.length)

@@ -18,7 +18,8 @@ export { U64_MAX, U256_MAX };
 function assertAmount(value: bigint, what: string, max: bigint): void {
   if (typeof value !== 'bigint') throw new ProtocolError('units.type', `${what} must be a bigint, got ${typeof value}`);
   if (value < 0n) throw new ProtocolError('units.range', `${what} must not be negative, got ${value}`);
-  if (value > max) throw new ProtocolError('units.range', `${what} ${value} exceeds ${max === U64_MAX ? 'u64' : 'u256'}`);
+  if (value > max)
+    throw new ProtocolError('units.range', `${what} ${value} exceeds ${max === U64_MAX ? 'u64' : 'u256'}`);
 }
 
 /** sats → wei (× 10^10). */
@@ -34,7 +35,11 @@ export function satsToWei(sats: bigint): bigint {
 export function satsToGwei(sats: bigint): bigint {
   assertAmount(sats, 'satoshi amount', U64_MAX);
   const gwei = sats * GWEI_PER_SAT;
-  if (gwei > U64_MAX) throw new ProtocolError('units.overflow', `${sats} sats is ${gwei} Gwei, which overflows Alys's u64 ConsensusAmount`);
+  if (gwei > U64_MAX)
+    throw new ProtocolError(
+      'units.overflow',
+      `${sats} sats is ${gwei} Gwei, which overflows Alys's u64 ConsensusAmount`,
+    );
   return gwei;
 }
 
@@ -45,7 +50,8 @@ export function satsToGwei(sats: bigint): bigint {
 export function weiToGwei(wei: bigint): bigint {
   assertAmount(wei, 'wei amount', U256_MAX);
   const gwei = wei / WEI_PER_GWEI;
-  if (gwei > U64_MAX) throw new ProtocolError('units.overflow', `${wei} wei is more Gwei than Alys's u64 ConsensusAmount holds`);
+  if (gwei > U64_MAX)
+    throw new ProtocolError('units.overflow', `${wei} wei is more Gwei than Alys's u64 ConsensusAmount holds`);
   return gwei;
 }
 

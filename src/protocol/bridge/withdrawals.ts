@@ -81,7 +81,10 @@ function normaliseAddress(value: unknown, path: string): Hex {
 function checkedAdd(a: bigint, b: bigint, what: string): bigint {
   const sum = a + b;
   if (sum > U64_MAX)
-    throw new ProtocolError('withdrawals.overflow', `${what} overflows Alys's u64 amount (${sum}); Alys would overflow here too`);
+    throw new ProtocolError(
+      'withdrawals.overflow',
+      `${what} overflows Alys's u64 amount (${sum}); Alys would overflow here too`,
+    );
   return sum;
 }
 
@@ -96,7 +99,10 @@ export function splitFees(feesWei: bigint, minerAddress: Hex, federation: readon
   if (feesWei === 0n) return [];
   const miner = normaliseAddress(minerAddress, 'feeRecipient');
   if (federation.length === 0)
-    throw new ProtocolError('withdrawals.no-federation', 'cannot split fees over an empty federation (Alys divides by zero here)');
+    throw new ProtocolError(
+      'withdrawals.no-federation',
+      'cannot split fees over an empty federation (Alys divides by zero here)',
+    );
   if (feesWei * MINER_FEE_PERCENT > U256_MAX)
     throw new ProtocolError('withdrawals.overflow', 'fees × 80 overflows u256 (Alys panics here)');
   const minerWei = (feesWei * MINER_FEE_PERCENT) / 100n;
@@ -143,7 +149,8 @@ export function expectedWithdrawals(inputs: WithdrawalInputs): ExpectedWithdrawa
   // Validator: fee map with overwrite, then every peg-in added.
   const required = new Map<Hex, bigint>();
   for (const f of fees) required.set(f.address, f.amountGwei);
-  for (const p of pegins) required.set(p.address, checkedAdd(required.get(p.address) ?? 0n, p.gwei, `expected amount for ${p.address}`));
+  for (const p of pegins)
+    required.set(p.address, checkedAdd(required.get(p.address) ?? 0n, p.gwei, `expected amount for ${p.address}`));
 
   return { withdrawals, includedPegins, required };
 }
@@ -170,7 +177,10 @@ export function checkWithdrawals(
     throw new VerificationError(
       'withdrawals.missing',
       `the payload lacks ${remaining.size} required withdrawal(s): ${list}`,
-      { details: 'Alys requires one withdrawal with exactly this address and amount for every fee share and peg-in (section 5.3).' },
+      {
+        details:
+          'Alys requires one withdrawal with exactly this address and amount for every fee share and peg-in (section 5.3).',
+      },
     );
   }
 }

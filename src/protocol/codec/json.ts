@@ -71,7 +71,8 @@ const I32_MAX = 0x7fff_ffff;
 function describeJson(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `a string (${JSON.stringify(value.length > 24 ? value.slice(0, 24) + '…' : value)})`;
+  if (typeof value === 'string')
+    return `a string (${JSON.stringify(value.length > 24 ? value.slice(0, 24) + '…' : value)})`;
   if (typeof value === 'object') return 'an object';
   return `a ${typeof value} (${String(value).slice(0, 24)})`;
 }
@@ -82,10 +83,12 @@ function fail(path: string, problem: string): never {
 
 /** An object with exactly `fields` as keys (no unknown, none missing). */
 function object(value: unknown, path: string, fields: readonly string[]): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, `expected an object, got ${describeJson(value)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail(path, `expected an object, got ${describeJson(value)}`);
   const obj = value as Record<string, unknown>;
   for (const key of Object.keys(obj)) if (!fields.includes(key)) fail(`${path}.${key}`, 'unknown field');
-  for (const key of fields) if (!Object.prototype.hasOwnProperty.call(obj, key)) fail(`${path}.${key}`, 'missing field');
+  for (const key of fields)
+    if (!Object.prototype.hasOwnProperty.call(obj, key)) fail(`${path}.${key}`, 'missing field');
   return obj;
 }
 
@@ -96,7 +99,8 @@ function array(value: unknown, path: string, max?: number): unknown[] {
 
 function integer(value: unknown, path: string, min: number, max: number, type: string): number {
   if (typeof value !== 'number') fail(path, `expected a JSON number (${type}), got ${describeJson(value)}`);
-  if (!Number.isSafeInteger(value)) fail(path, `expected an integer (${type}) exactly representable in JSON, got ${value}`);
+  if (!Number.isSafeInteger(value))
+    fail(path, `expected an integer (${type}) exactly representable in JSON, got ${value}`);
   if (value < min || value > max) fail(path, `${value} is out of range for ${type} (${min}..${max})`);
   return value;
 }
@@ -199,7 +203,10 @@ function decodeTxIn(value: unknown, path: string): TxIn {
 
 function decodeTxOut(value: unknown, path: string): TxOut {
   const o = object(value, path, TXOUT_FIELDS);
-  return { value: BigInt(u64(o.value, `${path}.value`)), scriptPubkey: hexPlain(o.script_pubkey, `${path}.script_pubkey`) };
+  return {
+    value: BigInt(u64(o.value, `${path}.value`)),
+    scriptPubkey: hexPlain(o.script_pubkey, `${path}.script_pubkey`),
+  };
 }
 
 /** rust-bitcoin 0.30 `Transaction` JSON: `{version, lock_time, input, output}`. */
@@ -228,7 +235,10 @@ export function encodeTransactionJson(tx: Transaction, path = '$'): JsonObject {
     lock_time: numberOut(tx.lockTime, `${path}.lock_time`, 0, U32_MAX, 'u32'),
     output: tx.outputs.map((out, i) => {
       if (typeof out.value !== 'bigint' || out.value < 0n || out.value > BigInt(Number.MAX_SAFE_INTEGER))
-        throw encodeError(`${path}.output[${i}].value`, `not a u64 representable as a JSON number here: ${String(out.value)}`);
+        throw encodeError(
+          `${path}.output[${i}].value`,
+          `not a u64 representable as a JSON number here: ${String(out.value)}`,
+        );
       return { script_pubkey: bytesToHex(out.scriptPubkey), value: Number(out.value) };
     }),
     version: numberOut(tx.version, `${path}.version`, I32_MIN, I32_MAX, 'i32'),
@@ -262,7 +272,15 @@ function encodeHeader(h: BitcoinHeader, path: string): JsonObject {
 
 const BRANCH_FIELDS = ['branch_hash', 'branch_side_mask'] as const;
 const AUXPOW_FIELDS = ['coinbase_txn', 'block_hash', 'coinbase_branch', 'blockchain_branch', 'parent_block'] as const;
-const AUXPOW_HEADER_FIELDS = ['range_start', 'range_end', 'bits', 'chain_id', 'height', 'auxpow', 'fee_recipient'] as const;
+const AUXPOW_HEADER_FIELDS = [
+  'range_start',
+  'range_end',
+  'bits',
+  'chain_id',
+  'height',
+  'auxpow',
+  'fee_recipient',
+] as const;
 
 function decodeBranch(value: unknown, path: string): MerkleBranch {
   const o = object(value, path, BRANCH_FIELDS);
@@ -385,7 +403,8 @@ export function decodeExecutionPayloadJson(value: unknown, path = '$'): Executio
 }
 
 export function encodeExecutionPayloadJson(p: ExecutionPayloadCapella, path = '$'): JsonObject {
-  if (p.withdrawals.length > MAX_WITHDRAWALS) throw encodeError(`${path}.withdrawals`, `more than ${MAX_WITHDRAWALS} withdrawals`);
+  if (p.withdrawals.length > MAX_WITHDRAWALS)
+    throw encodeError(`${path}.withdrawals`, `more than ${MAX_WITHDRAWALS} withdrawals`);
   if (p.transactions.length > MAX_TRANSACTIONS_PER_PAYLOAD)
     throw encodeError(`${path}.transactions`, `more than ${MAX_TRANSACTIONS_PER_PAYLOAD} transactions`);
   return {
@@ -402,7 +421,9 @@ export function encodeExecutionPayloadJson(p: ExecutionPayloadCapella, path = '$
     receipts_root: checkHex0x(p.receiptsRoot, `${path}.receipts_root`, 32),
     state_root: checkHex0x(p.stateRoot, `${path}.state_root`, 32),
     timestamp: quotedOut(p.timestamp, `${path}.timestamp`, U64_MAX),
-    transactions: p.transactions.map((t, i) => checkHex0x(t, `${path}.transactions[${i}]`, undefined, MAX_BYTES_PER_TRANSACTION)),
+    transactions: p.transactions.map((t, i) =>
+      checkHex0x(t, `${path}.transactions[${i}]`, undefined, MAX_BYTES_PER_TRANSACTION),
+    ),
     withdrawals: p.withdrawals.map((w, i) => ({
       address: checkHex0x(w.address, `${path}.withdrawals[${i}].address`, 20),
       amount: quotedOut(w.amount, `${path}.withdrawals[${i}].amount`, U64_MAX),
@@ -440,7 +461,9 @@ export function decodeConsensusBlockJson(value: unknown, path = '$'): ConsensusB
       return [displayHash(pair[0], `${p}[0]`), displayHash(pair[1], `${p}[1]`)];
     }),
     pegoutPaymentProposal:
-      o.pegout_payment_proposal === null ? null : decodeTransactionJson(o.pegout_payment_proposal, `${path}.pegout_payment_proposal`),
+      o.pegout_payment_proposal === null
+        ? null
+        : decodeTransactionJson(o.pegout_payment_proposal, `${path}.pegout_payment_proposal`),
     finalizedPegouts: array(o.finalized_pegouts, `${path}.finalized_pegouts`).map((t, i) =>
       decodeTransactionJson(t, `${path}.finalized_pegouts[${i}]`),
     ),
@@ -458,7 +481,9 @@ export function encodeConsensusBlockJson(b: ConsensusBlock, path = '$'): JsonObj
       reversedHex(blockHash, `${path}.pegins[${i}][1]`),
     ]),
     pegout_payment_proposal:
-      b.pegoutPaymentProposal === null ? null : encodeTransactionJson(b.pegoutPaymentProposal, `${path}.pegout_payment_proposal`),
+      b.pegoutPaymentProposal === null
+        ? null
+        : encodeTransactionJson(b.pegoutPaymentProposal, `${path}.pegout_payment_proposal`),
     slot: numberOut(b.slot, `${path}.slot`, 0, Number.MAX_SAFE_INTEGER, 'u64'),
   };
 }
@@ -489,8 +514,16 @@ export function encodeSignedBlockJson(b: SignedConsensusBlock, path = '$'): Json
   return {
     message: encodeConsensusBlockJson(b.message, `${path}.message`),
     signature: {
-      aggregate_signature: checkHex0x(b.signature.aggregateSignature, `${path}.signature.aggregate_signature`, BLS_SIGNATURE_BYTES),
-      aggregation_bits: checkHex0x(b.signature.aggregationBits, `${path}.signature.aggregation_bits`, AGGREGATION_BITS_BYTES),
+      aggregate_signature: checkHex0x(
+        b.signature.aggregateSignature,
+        `${path}.signature.aggregate_signature`,
+        BLS_SIGNATURE_BYTES,
+      ),
+      aggregation_bits: checkHex0x(
+        b.signature.aggregationBits,
+        `${path}.signature.aggregation_bits`,
+        AGGREGATION_BITS_BYTES,
+      ),
     },
   };
 }
@@ -527,7 +560,8 @@ export function decodeAuxBlockJson(value: unknown, path = '$'): AuxBlock {
   const o = object(value, path, AUXBLOCK_FIELDS);
   const rawHash = (v: unknown, p: string): Hex => `0x${bytesToHex(hexPlain(v, p, 32))}`;
   if (typeof o.bits !== 'string') fail(`${path}.bits`, `expected a hex string, got ${describeJson(o.bits)}`);
-  if (!COMPACT_HEX.test(o.bits)) fail(`${path}.bits`, 'expected lowercase hex of a u32 without 0x and without leading zeros');
+  if (!COMPACT_HEX.test(o.bits))
+    fail(`${path}.bits`, 'expected lowercase hex of a u32 without 0x and without leading zeros');
   return {
     hash: rawHash(o.hash, `${path}.hash`),
     chainId: u32(o.chainid, `${path}.chainid`),
@@ -541,7 +575,8 @@ export function decodeAuxBlockJson(value: unknown, path = '$'): AuxBlock {
 
 export function encodeAuxBlockJson(a: AuxBlock, path = '$'): JsonObject {
   const raw = (h: Hex, p: string): string => checkHex0x(h, p, 32).slice(2);
-  if (typeof a.target !== 'bigint' || a.target < 0n || a.target > U256_MAX) throw encodeError(`${path}._target`, 'not a u256');
+  if (typeof a.target !== 'bigint' || a.target < 0n || a.target > U256_MAX)
+    throw encodeError(`${path}._target`, 'not a u256');
   return {
     _target: a.target.toString(16).padStart(64, '0'),
     bits: numberOut(a.bits, `${path}.bits`, 0, U32_MAX, 'u32').toString(16),

@@ -94,7 +94,8 @@ export class MsgpackWriter {
 
   /** rmp `write_uint` for a non-negative safe integer (u8/u16/u32/u64 fields that fit a JS number). */
   uint(value: number): this {
-    if (!Number.isSafeInteger(value) || value < 0) throw encodeError('msgpack', `not a non-negative safe integer: ${value}`);
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw encodeError('msgpack', `not a non-negative safe integer: ${value}`);
     this.reserve(9);
     const b = this.buf;
     if (value < 0x80) {
@@ -227,8 +228,10 @@ export class MsgpackWriter {
     if ((n & 1) !== 0 || !LOWER_HEX_0X.test(value))
       throw encodeError(path, 'expected a lowercase 0x-prefixed hex string with an even number of digits');
     const byteLen = (n - 2) / 2;
-    if (bytes !== undefined && byteLen !== bytes) throw encodeError(path, `expected ${bytes} bytes of hex, got ${byteLen}`);
-    if (maxBytes !== undefined && byteLen > maxBytes) throw encodeError(path, `expected at most ${maxBytes} bytes of hex, got ${byteLen}`);
+    if (bytes !== undefined && byteLen !== bytes)
+      throw encodeError(path, `expected ${bytes} bytes of hex, got ${byteLen}`);
+    if (maxBytes !== undefined && byteLen > maxBytes)
+      throw encodeError(path, `expected at most ${maxBytes} bytes of hex, got ${byteLen}`);
     this.reserve(5 + n);
     this.strHeader(n);
     utf8Encoder.encodeInto(value, this.buf.subarray(this.pos, this.pos + n));
@@ -613,7 +616,8 @@ export class MsgpackReader {
     if (len < 2 || b[p] !== 0x30 || b[p + 1] !== 0x78) this.fail(what, 'expected a 0x-prefixed hex string', at);
     if ((len & 1) !== 0) this.fail(what, 'hex string has an odd number of digits', at);
     const n = (len - 2) / 2;
-    if (opts.bytes !== undefined && n !== opts.bytes) this.fail(what, `expected ${opts.bytes} bytes of hex, got ${n}`, at);
+    if (opts.bytes !== undefined && n !== opts.bytes)
+      this.fail(what, `expected ${opts.bytes} bytes of hex, got ${n}`, at);
     if (opts.maxBytes !== undefined && n > opts.maxBytes)
       this.fail(what, `expected at most ${opts.maxBytes} bytes of hex, got ${n}`, at);
     let s: string;
@@ -622,7 +626,8 @@ export class MsgpackReader {
     } catch {
       return this.fail(what, 'hex string is not valid UTF-8', at);
     }
-    if (!ANY_HEX_0X.test(s)) this.fail(what, `non-hex character in ${JSON.stringify(s.length > 24 ? s.slice(0, 24) + '…' : s)}`, at);
+    if (!ANY_HEX_0X.test(s))
+      this.fail(what, `non-hex character in ${JSON.stringify(s.length > 24 ? s.slice(0, 24) + '…' : s)}`, at);
     this.pos += len;
     return (UPPER_HEX.test(s) ? s.toLowerCase() : s) as Hex;
   }
@@ -647,7 +652,8 @@ export class MsgpackReader {
     } else {
       return this.fail(what, `expected bin, found ${describeMarker(m)}`);
     }
-    if (opts.length !== undefined && len !== opts.length) this.fail(what, `expected ${opts.length} bytes, got ${len}`, at);
+    if (opts.length !== undefined && len !== opts.length)
+      this.fail(what, `expected ${opts.length} bytes, got ${len}`, at);
     if (opts.maxLength !== undefined && len > opts.maxLength)
       this.fail(what, `expected at most ${opts.maxLength} bytes, got ${len}`, at);
     this.need(len, what, `bin of ${len} bytes`);
@@ -681,7 +687,8 @@ export class MsgpackReader {
     if (opts.length !== undefined && n !== opts.length)
       this.fail(what, `expected an array of ${opts.length} elements, got ${n}`, at);
     if (opts.max !== undefined && n > opts.max) this.fail(what, `expected at most ${opts.max} elements, got ${n}`, at);
-    if (n > this.remaining) this.fail(what, `array of ${n} elements cannot fit in the ${this.remaining} remaining bytes`, at);
+    if (n > this.remaining)
+      this.fail(what, `array of ${n} elements cannot fit in the ${this.remaining} remaining bytes`, at);
     return n;
   }
 
@@ -704,9 +711,11 @@ export class MsgpackReader {
     } else {
       return this.fail(what, `expected a map, found ${describeMarker(m)}`);
     }
-    if (opts.length !== undefined && n !== opts.length) this.fail(what, `expected a map of ${opts.length} entries, got ${n}`, at);
+    if (opts.length !== undefined && n !== opts.length)
+      this.fail(what, `expected a map of ${opts.length} entries, got ${n}`, at);
     if (opts.max !== undefined && n > opts.max) this.fail(what, `expected at most ${opts.max} entries, got ${n}`, at);
-    if (2 * n > this.remaining) this.fail(what, `map of ${n} entries cannot fit in the ${this.remaining} remaining bytes`, at);
+    if (2 * n > this.remaining)
+      this.fail(what, `map of ${n} entries cannot fit in the ${this.remaining} remaining bytes`, at);
     return n;
   }
 
@@ -769,7 +778,11 @@ export class MsgpackReader {
       const lenBytes = m === 0xc4 ? 1 : m === 0xc5 ? 2 : 4;
       this.need(1 + lenBytes, undefined, 'a bin header');
       const len =
-        lenBytes === 1 ? this.bytes[this.pos + 1]! : lenBytes === 2 ? this.view.getUint16(this.pos + 1) : this.view.getUint32(this.pos + 1);
+        lenBytes === 1
+          ? this.bytes[this.pos + 1]!
+          : lenBytes === 2
+            ? this.view.getUint16(this.pos + 1)
+            : this.view.getUint32(this.pos + 1);
       this.pos += 1 + lenBytes;
       this.need(len, undefined, `bin of ${len} bytes`);
       this.pos += len;

@@ -242,7 +242,8 @@ export const TxOutCodec = codec<TxOut>(
   'TxOut',
   (w, v, path) => {
     w.arrayHeader(2);
-    if (typeof v.value !== 'bigint' || v.value < 0n || v.value > U64_MAX) throw encodeError(`${path}.value`, `not a u64: ${String(v.value)}`);
+    if (typeof v.value !== 'bigint' || v.value < 0n || v.value > U64_MAX)
+      throw encodeError(`${path}.value`, `not a u64: ${String(v.value)}`);
     w.uint64(v.value);
     w.bin(v.scriptPubkey);
   },
@@ -431,9 +432,13 @@ export const ExecutionPayloadCodec = codec<ExecutionPayloadCapella>(
       w.hexStr(tx, `${path}.transactions[${i}]`);
     }
     if (v.withdrawals.length > MAX_WITHDRAWALS)
-      throw encodeError(`${path}.withdrawals`, `${v.withdrawals.length} withdrawals, at most ${MAX_WITHDRAWALS} allowed`);
+      throw encodeError(
+        `${path}.withdrawals`,
+        `${v.withdrawals.length} withdrawals, at most ${MAX_WITHDRAWALS} allowed`,
+      );
     w.arrayHeader(v.withdrawals.length);
-    for (let i = 0; i < v.withdrawals.length; i++) WithdrawalCodec.write(w, v.withdrawals[i]!, `${path}.withdrawals[${i}]`);
+    for (let i = 0; i < v.withdrawals.length; i++)
+      WithdrawalCodec.write(w, v.withdrawals[i]!, `${path}.withdrawals[${i}]`);
   },
   (r, path) => {
     r.arrayHeader(path, { length: 15 });
@@ -665,10 +670,12 @@ function readPegoutSignatures(r: MsgpackReader, path: string): PegoutSignatureEn
     const pubkey = new Uint8Array(SECP256K1_PUBLIC_KEY_BYTES);
     for (let j = 0; j < SECP256K1_PUBLIC_KEY_BYTES; j++) pubkey[j] = r.uint(`${ep}.pubkey`, 0xff);
     // Only the prefix is checked here; the point itself is validated when the signature is verified.
-    if (pubkey[0] !== 0x02 && pubkey[0] !== 0x03) r.fail(`${ep}.pubkey`, 'not a compressed secp256k1 public key (prefix is not 02/03)', pkAt);
+    if (pubkey[0] !== 0x02 && pubkey[0] !== 0x03)
+      r.fail(`${ep}.pubkey`, 'not a compressed secp256k1 public key (prefix is not 02/03)', pkAt);
     const nSig = r.arrayHeader(`${ep}.signatures`);
     const signatures: Uint8Array[] = [];
-    for (let k = 0; k < nSig; k++) signatures.push(r.bin(`${ep}.signatures[${k}]`, { length: SCHNORR_SIGNATURE_BYTES }));
+    for (let k = 0; k < nSig; k++)
+      signatures.push(r.bin(`${ep}.signatures[${k}]`, { length: SCHNORR_SIGNATURE_BYTES }));
     entries.push({ txid, pubkey, signatures });
   }
   return entries;

@@ -62,16 +62,27 @@ export function verifyRpcBlock(json: unknown, options: VerifyRpcBlockOptions = {
   const header = decodeRpcBlockHeader(o, path);
   const computed = hashExecutionHeader(header);
   if (!bytesEqual(computed, header.hash))
-    fail('rpc-block.hash', `block ${header.number} claims hash ${toHex(header.hash)}, but its header fields hash to ${toHex(computed)}`, LYING);
+    fail(
+      'rpc-block.hash',
+      `block ${header.number} claims hash ${toHex(header.hash)}, but its header fields hash to ${toHex(computed)}`,
+      LYING,
+    );
 
   // ---- withdrawals
   let withdrawals: Withdrawal[] | undefined;
   if (o['withdrawals'] !== undefined) {
-    withdrawals = expectArray(o['withdrawals'], `${path}.withdrawals`).map((w, i) => decodeRpcWithdrawal(w, `${path}.withdrawals[${i}]`));
-    if (header.withdrawalsRoot === undefined) throw new DecodeError(`${path}.withdrawals`, 'present, but the header has no withdrawalsRoot');
+    withdrawals = expectArray(o['withdrawals'], `${path}.withdrawals`).map((w, i) =>
+      decodeRpcWithdrawal(w, `${path}.withdrawals[${i}]`),
+    );
+    if (header.withdrawalsRoot === undefined)
+      throw new DecodeError(`${path}.withdrawals`, 'present, but the header has no withdrawalsRoot');
     const root = withdrawalsRoot(withdrawals);
     if (!bytesEqual(root, header.withdrawalsRoot))
-      fail('rpc-block.withdrawals-root', `withdrawals of block ${header.number} have root ${toHex(root)}, header says ${toHex(header.withdrawalsRoot)}`, LYING);
+      fail(
+        'rpc-block.withdrawals-root',
+        `withdrawals of block ${header.number} have root ${toHex(root)}, header says ${toHex(header.withdrawalsRoot)}`,
+        LYING,
+      );
   }
 
   // ---- ommers
@@ -80,14 +91,25 @@ export function verifyRpcBlock(json: unknown, options: VerifyRpcBlockOptions = {
     const uncles = expectArray(o['uncles'], `${path}.uncles`).map((u, i) => data(u, `${path}.uncles[${i}]`, 32));
     const emptyOmmers = bytesEqual(header.ommersHash, EMPTY_OMMERS_HASH);
     if (uncles.length === 0 && !emptyOmmers)
-      fail('rpc-block.ommers-hash', `block ${header.number} lists no uncles but sha3Uncles is not keccak(rlp([]))`, LYING);
+      fail(
+        'rpc-block.ommers-hash',
+        `block ${header.number} lists no uncles but sha3Uncles is not keccak(rlp([]))`,
+        LYING,
+      );
     if (uncles.length > 0 && emptyOmmers)
-      fail('rpc-block.ommers-hash', `block ${header.number} lists ${uncles.length} uncles but sha3Uncles commits to none`, LYING);
+      fail(
+        'rpc-block.ommers-hash',
+        `block ${header.number} lists ${uncles.length} uncles but sha3Uncles commits to none`,
+        LYING,
+      );
     ommersChecked = uncles.length === 0;
   }
 
   // ---- transactions
-  const txsJson = expectArray(o['transactions'] === undefined ? missing(`${path}.transactions`) : o['transactions'], `${path}.transactions`);
+  const txsJson = expectArray(
+    o['transactions'] === undefined ? missing(`${path}.transactions`) : o['transactions'],
+    `${path}.transactions`,
+  );
   let transactions: RpcTransaction[] | undefined;
   let hashes: Uint8Array[];
   let raw: Uint8Array[] | undefined;
@@ -98,7 +120,8 @@ export function verifyRpcBlock(json: unknown, options: VerifyRpcBlockOptions = {
     if (hashes.length === 0) raw = [];
   } else {
     transactions = txsJson.map((t, i) => {
-      if (typeof t === 'string') throw new DecodeError(`${path}.transactions[${i}]`, 'mixed transaction hashes and objects');
+      if (typeof t === 'string')
+        throw new DecodeError(`${path}.transactions[${i}]`, 'mixed transaction hashes and objects');
       return decodeRpcTransaction(t, `${path}.transactions[${i}]`);
     });
     hashes = transactions.map((t) => t.hash);
@@ -111,11 +134,19 @@ export function verifyRpcBlock(json: unknown, options: VerifyRpcBlockOptions = {
       // Both: the re-serialised objects must be the raw transactions.
       given.forEach((g, i) => {
         if (i < raw!.length && !bytesEqual(g, raw![i]!))
-          fail('rpc-block.tx-hash', `transaction ${i}: the JSON object does not re-serialise to the given raw transaction`, LYING);
+          fail(
+            'rpc-block.tx-hash',
+            `transaction ${i}: the JSON object does not re-serialise to the given raw transaction`,
+            LYING,
+          );
       });
     }
     if (given.length !== hashes.length)
-      fail('rpc-block.tx-count', `block ${header.number} lists ${hashes.length} transactions, ${given.length} raw transactions given`, 'pass the raw transactions of this very block');
+      fail(
+        'rpc-block.tx-count',
+        `block ${header.number} lists ${hashes.length} transactions, ${given.length} raw transactions given`,
+        'pass the raw transactions of this very block',
+      );
     raw = given;
   }
   let transactionsChecked = false;
@@ -123,11 +154,19 @@ export function verifyRpcBlock(json: unknown, options: VerifyRpcBlockOptions = {
     raw.forEach((r, i) => {
       const h = transactionHash(r);
       if (!bytesEqual(h, hashes[i]!))
-        fail('rpc-block.tx-hash', `transaction ${i} of block ${header.number}: keccak(raw) is ${toHex(h)}, listed hash is ${toHex(hashes[i]!)}`, LYING);
+        fail(
+          'rpc-block.tx-hash',
+          `transaction ${i} of block ${header.number}: keccak(raw) is ${toHex(h)}, listed hash is ${toHex(hashes[i]!)}`,
+          LYING,
+        );
     });
     const root = transactionsRoot(raw);
     if (!bytesEqual(root, header.transactionsRoot))
-      fail('rpc-block.transactions-root', `transactions of block ${header.number} have root ${toHex(root)}, header says ${toHex(header.transactionsRoot)}`, LYING);
+      fail(
+        'rpc-block.transactions-root',
+        `transactions of block ${header.number} have root ${toHex(root)}, header says ${toHex(header.transactionsRoot)}`,
+        LYING,
+      );
     transactionsChecked = true;
   }
   return {
@@ -136,7 +175,11 @@ export function verifyRpcBlock(json: unknown, options: VerifyRpcBlockOptions = {
     transactions,
     transactionHashes: hashes,
     withdrawals,
-    checked: { transactionsRoot: transactionsChecked, withdrawalsRoot: withdrawals !== undefined, ommersHash: ommersChecked },
+    checked: {
+      transactionsRoot: transactionsChecked,
+      withdrawalsRoot: withdrawals !== undefined,
+      ommersHash: ommersChecked,
+    },
   };
 }
 
@@ -149,18 +192,39 @@ function checkTransactionObjects(header: RpcBlockHeader, txs: readonly RpcTransa
   let blobs = 0n;
   txs.forEach((tx, i) => {
     if (tx.blockHash === null || !bytesEqual(tx.blockHash, header.hash))
-      fail('rpc-block.tx-position', `transaction ${i} claims block hash ${tx.blockHash ? toHex(tx.blockHash) : 'null'}, not this block's`, LYING);
+      fail(
+        'rpc-block.tx-position',
+        `transaction ${i} claims block hash ${tx.blockHash ? toHex(tx.blockHash) : 'null'}, not this block's`,
+        LYING,
+      );
     if (tx.blockNumber !== header.number)
-      fail('rpc-block.tx-position', `transaction ${i} claims block number ${tx.blockNumber}, block is ${header.number}`, LYING);
-    if (tx.transactionIndex !== i) fail('rpc-block.tx-position', `transaction at position ${i} claims index ${tx.transactionIndex}`, LYING);
-    if ((tx.type === 2 || tx.type === 3 || tx.type === 4) && tx.gasPrice !== undefined && header.baseFeePerGas !== undefined) {
+      fail(
+        'rpc-block.tx-position',
+        `transaction ${i} claims block number ${tx.blockNumber}, block is ${header.number}`,
+        LYING,
+      );
+    if (tx.transactionIndex !== i)
+      fail('rpc-block.tx-position', `transaction at position ${i} claims index ${tx.transactionIndex}`, LYING);
+    if (
+      (tx.type === 2 || tx.type === 3 || tx.type === 4) &&
+      tx.gasPrice !== undefined &&
+      header.baseFeePerGas !== undefined
+    ) {
       const tip = tx.maxFeePerGas - header.baseFeePerGas;
       const effective = header.baseFeePerGas + (tx.maxPriorityFeePerGas < tip ? tx.maxPriorityFeePerGas : tip);
       if (tx.gasPrice !== effective)
-        fail('rpc-block.tx-gas-price', `transaction ${i} reports gasPrice ${tx.gasPrice}, but its effective gas price in this block is ${effective}`, LYING);
+        fail(
+          'rpc-block.tx-gas-price',
+          `transaction ${i} reports gasPrice ${tx.gasPrice}, but its effective gas price in this block is ${effective}`,
+          LYING,
+        );
     }
     if (tx.type === 3) blobs += BigInt(tx.blobVersionedHashes.length);
   });
   if (header.blobGasUsed !== undefined && blobs * GAS_PER_BLOB !== header.blobGasUsed)
-    fail('rpc-block.blob-gas-used', `block ${header.number} has blobGasUsed ${header.blobGasUsed}, its transactions carry ${blobs} blobs`, LYING);
+    fail(
+      'rpc-block.blob-gas-used',
+      `block ${header.number} has blobGasUsed ${header.blobGasUsed}, its transactions carry ${blobs} blobs`,
+      LYING,
+    );
 }

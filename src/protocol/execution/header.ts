@@ -62,12 +62,15 @@ function forkFieldCount(h: ExecutionBlockHeader): number {
     h.blobGasUsed !== undefined && h.excessBlobGas !== undefined && h.parentBeaconBlockRoot !== undefined,
     h.requestsHash !== undefined,
   ];
-  const cancunPartial = h.blobGasUsed !== undefined || h.excessBlobGas !== undefined || h.parentBeaconBlockRoot !== undefined;
-  if (cancunPartial && !present[2]) throw new RangeError('header has only some of blobGasUsed/excessBlobGas/parentBeaconBlockRoot');
+  const cancunPartial =
+    h.blobGasUsed !== undefined || h.excessBlobGas !== undefined || h.parentBeaconBlockRoot !== undefined;
+  if (cancunPartial && !present[2])
+    throw new RangeError('header has only some of blobGasUsed/excessBlobGas/parentBeaconBlockRoot');
   let count = 0;
   while (count < present.length && present[count]) count++;
   for (let i = count; i < present.length; i++)
-    if (present[i]) throw new RangeError(`header has a fork field without the fields of the earlier forks (group ${i})`);
+    if (present[i])
+      throw new RangeError(`header has a fork field without the fields of the earlier forks (group ${i})`);
   return count;
 }
 
@@ -93,7 +96,8 @@ export function encodeExecutionHeader(h: ExecutionBlockHeader): Uint8Array {
   ];
   if (groups >= 1) items.push(encodeUint(h.baseFeePerGas!));
   if (groups >= 2) items.push(encodeBytes(h.withdrawalsRoot!));
-  if (groups >= 3) items.push(encodeUint(h.blobGasUsed!), encodeUint(h.excessBlobGas!), encodeBytes(h.parentBeaconBlockRoot!));
+  if (groups >= 3)
+    items.push(encodeUint(h.blobGasUsed!), encodeUint(h.excessBlobGas!), encodeBytes(h.parentBeaconBlockRoot!));
   if (groups >= 4) items.push(encodeBytes(h.requestsHash!));
   return encodeList(items);
 }

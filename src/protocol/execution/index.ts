@@ -76,4 +76,13 @@ export {
   hexPrefixDecode,
   bytesToNibbles,
 } from './trie.js';
-export { encodeBytes, encodeList, encodeUint, encodeRlp, decodeRlp, rlpToUint, uintToBytes, type RlpValue } from './rlp.js';
+export {
+  encodeBytes,
+  encodeList,
+  encodeUint,
+  encodeRlp,
+  decodeRlp,
+  rlpToUint,
+  uintToBytes,
+  type RlpValue,
+} from './rlp.js';

@@ -33,7 +33,10 @@ export function required(obj: JsonObject, key: string, path: string): unknown {
 export function quantity(value: unknown, path: string, maxBytes = 32): bigint {
   if (typeof value !== 'string') throw new DecodeError(path, `expected a hex QUANTITY string, got ${describe(value)}`);
   if (!QUANTITY.test(value))
-    throw new DecodeError(path, `not a canonical QUANTITY (0x followed by hex digits without leading zeros): ${JSON.stringify(value.slice(0, 24))}`);
+    throw new DecodeError(
+      path,
+      `not a canonical QUANTITY (0x followed by hex digits without leading zeros): ${JSON.stringify(value.slice(0, 24))}`,
+    );
   if (value.length - 2 > maxBytes * 2) throw new DecodeError(path, `QUANTITY larger than ${maxBytes} bytes`);
   return BigInt(value);
 }

@@ -17,7 +17,11 @@ import { bytesEqual, decodePrefixedHex } from './util.js';
 const ZERO_NONCE = new Uint8Array(8);
 
 function hexField(value: string, path: string, length?: number, maxLength?: number): Uint8Array {
-  return parseHex(value, path, { prefix: 'required', ...(length === undefined ? {} : { length }), ...(maxLength === undefined ? {} : { maxLength }) });
+  return parseHex(value, path, {
+    prefix: 'required',
+    ...(length === undefined ? {} : { length }),
+    ...(maxLength === undefined ? {} : { maxLength }),
+  });
 }
 
 /** Raw transaction bytes from 0x hex (or as given); empty transactions are refused. */
@@ -55,7 +59,8 @@ export function withdrawalsRoot(withdrawals: readonly Withdrawal[]): Uint8Array 
  * field has the wrong length (extraData over 32 bytes, as Lighthouse's MainnetEthSpec refuses).
  */
 export function payloadToHeader(payload: ExecutionPayloadCapella): ExecutionBlockHeader {
-  for (const f of ['blockNumber', 'gasLimit', 'gasUsed', 'timestamp'] as const) checkRange(payload[f], `payload.${f}`, 64);
+  for (const f of ['blockNumber', 'gasLimit', 'gasUsed', 'timestamp'] as const)
+    checkRange(payload[f], `payload.${f}`, 64);
   checkRange(payload.baseFeePerGas, 'payload.baseFeePerGas', 256);
   return {
     parentHash: hexField(payload.parentHash, 'payload.parentHash', 32),
@@ -74,12 +79,15 @@ export function payloadToHeader(payload: ExecutionPayloadCapella): ExecutionBloc
     mixHash: hexField(payload.prevRandao, 'payload.prevRandao', 32),
     nonce: ZERO_NONCE,
     baseFeePerGas: payload.baseFeePerGas,
-    withdrawalsRoot: orderedTrieRoot(payload.withdrawals.map((w, i) => encodeWithdrawal(w, `payload.withdrawals[${i}]`))),
+    withdrawalsRoot: orderedTrieRoot(
+      payload.withdrawals.map((w, i) => encodeWithdrawal(w, `payload.withdrawals[${i}]`)),
+    ),
   };
 }
 
 function checkRange(value: bigint, path: string, bits: number): void {
-  if (value < 0n || value >> BigInt(bits) !== 0n) throw new DecodeError(path, `not an unsigned ${bits}-bit integer: ${value}`);
+  if (value < 0n || value >> BigInt(bits) !== 0n)
+    throw new DecodeError(path, `not an unsigned ${bits}-bit integer: ${value}`);
 }
 
 function transactionsRootOfPayload(payload: ExecutionPayloadCapella): Uint8Array {
@@ -106,7 +114,10 @@ export function verifyPayloadBlockHash(payload: ExecutionPayloadCapella): void {
     throw new VerificationError(
       'payload.block-hash',
       `execution payload of block ${payload.blockNumber} claims block_hash ${payload.blockHash}, but its fields hash to ${toHex(computed)}`,
-      { details: 'some payload field or transaction was altered, or the payload is not a Shanghai (Capella) payload; do not import it' },
+      {
+        details:
+          'some payload field or transaction was altered, or the payload is not a Shanghai (Capella) payload; do not import it',
+      },
     );
 }
 

@@ -51,7 +51,9 @@ export interface GetProofResponse {
 }
 
 function bytesOf(value: Uint8Array | Hex, name: string, length: number): Uint8Array {
-  return typeof value === 'string' ? parseHex(value, name, { prefix: 'required', length }) : checkLength(value, name, length);
+  return typeof value === 'string'
+    ? parseHex(value, name, { prefix: 'required', length })
+    : checkLength(value, name, length);
 }
 
 function checkLength(value: Uint8Array, name: string, length: number): Uint8Array {
@@ -78,17 +80,30 @@ export function storageSlotBytes(slot: bigint | Hex | Uint8Array, name = 'slot')
  * values are those of the empty account (nonce 0, balance 0, empty storage root, empty code hash).
  * Throws VerificationError `getproof.account-proof` if the proof is invalid or the leaf is malformed.
  */
-export function verifyAccountProof(stateRoot: Uint8Array | Hex, account: Uint8Array | Hex, proof: readonly Uint8Array[]): ProvenAccount {
+export function verifyAccountProof(
+  stateRoot: Uint8Array | Hex,
+  account: Uint8Array | Hex,
+  proof: readonly Uint8Array[],
+): ProvenAccount {
   const root = bytesOf(stateRoot, 'stateRoot', 32);
   const addr = bytesOf(account, 'address', 20);
   const leaf = verifyMptProof(root, keccak_256(addr), proof, 'getproof.account-proof');
-  if (leaf === null) return { exists: false, nonce: 0n, balance: 0n, storageHash: EMPTY_TRIE_ROOT.slice(), codeHash: EMPTY_CODE_HASH.slice() };
+  if (leaf === null)
+    return {
+      exists: false,
+      nonce: 0n,
+      balance: 0n,
+      storageHash: EMPTY_TRIE_ROOT.slice(),
+      codeHash: EMPTY_CODE_HASH.slice(),
+    };
   try {
     const fields = decodeRlp(leaf, 'account');
     if (!Array.isArray(fields) || fields.length !== 4) throw new DecodeError('account', 'expected a list of 4 items');
     const [nonce, balance, storageHash, codeHash] = fields as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
-    if (!(storageHash instanceof Uint8Array) || storageHash.length !== 32) throw new DecodeError('account.storageRoot', 'expected 32 bytes');
-    if (!(codeHash instanceof Uint8Array) || codeHash.length !== 32) throw new DecodeError('account.codeHash', 'expected 32 bytes');
+    if (!(storageHash instanceof Uint8Array) || storageHash.length !== 32)
+      throw new DecodeError('account.storageRoot', 'expected 32 bytes');
+    if (!(codeHash instanceof Uint8Array) || codeHash.length !== 32)
+      throw new DecodeError('account.codeHash', 'expected 32 bytes');
     return {
       exists: true,
       nonce: rlpToUint(nonce, 'account.nonce', 8),
@@ -98,7 +113,9 @@ export function verifyAccountProof(stateRoot: Uint8Array | Hex, account: Uint8Ar
     };
   } catch (e) {
     if (e instanceof DecodeError)
-      throw new VerificationError('getproof.account-proof', `the proven account leaf is malformed (${e.message})`, { cause: e });
+      throw new VerificationError('getproof.account-proof', `the proven account leaf is malformed (${e.message})`, {
+        cause: e,
+      });
     throw e;
   }
 }
@@ -107,7 +124,11 @@ export function verifyAccountProof(stateRoot: Uint8Array | Hex, account: Uint8Ar
  * Verify a storage proof against an account's storage root; returns the proven value (0 when absent).
  * Throws VerificationError `getproof.storage-proof`.
  */
-export function verifyStorageProof(storageHash: Uint8Array | Hex, slot: bigint | Hex | Uint8Array, proof: readonly Uint8Array[]): bigint {
+export function verifyStorageProof(
+  storageHash: Uint8Array | Hex,
+  slot: bigint | Hex | Uint8Array,
+  proof: readonly Uint8Array[],
+): bigint {
   const root = bytesOf(storageHash, 'storageHash', 32);
   const leaf = verifyMptProof(root, keccak_256(storageSlotBytes(slot)), proof, 'getproof.storage-proof');
   if (leaf === null) return 0n;
@@ -117,7 +138,9 @@ export function verifyStorageProof(storageHash: Uint8Array | Hex, slot: bigint |
     return value;
   } catch (e) {
     if (e instanceof DecodeError)
-      throw new VerificationError('getproof.storage-proof', `the proven storage leaf is malformed (${e.message})`, { cause: e });
+      throw new VerificationError('getproof.storage-proof', `the proven storage leaf is malformed (${e.message})`, {
+        cause: e,
+      });
     throw e;
   }
 }
@@ -164,9 +187,13 @@ export interface VerifiedGetProof {
 }
 
 function mismatch(check: string, what: string, claimed: string, proven: string): never {
-  throw new VerificationError(check, `eth_getProof response claims ${what} ${claimed}, but the proof proves ${proven}`, {
-    details: 'the endpoint returned a value its own proof contradicts; do not use this response',
-  });
+  throw new VerificationError(
+    check,
+    `eth_getProof response claims ${what} ${claimed}, but the proof proves ${proven}`,
+    {
+      details: 'the endpoint returned a value its own proof contradicts; do not use this response',
+    },
+  );
 }
 
 /**
@@ -188,19 +215,32 @@ export function verifyGetProofResponse(
   request: { address?: Uint8Array | Hex; storageKeys?: readonly (bigint | Hex | Uint8Array)[] } = {},
 ): VerifiedGetProof {
   if (request.address !== undefined && !bytesEqual(bytesOf(request.address, 'request.address', 20), response.address))
-    throw new VerificationError('getproof.address', `response is for ${toHex(response.address)}, not the requested account`);
+    throw new VerificationError(
+      'getproof.address',
+      `response is for ${toHex(response.address)}, not the requested account`,
+    );
   if (request.storageKeys !== undefined) {
     const wanted = request.storageKeys.map((k, i) => storageSlotBytes(k, `request.storageKeys[${i}]`));
-    if (wanted.length !== response.storageProof.length || wanted.some((k, i) => !bytesEqual(k, response.storageProof[i]!.key)))
-      throw new VerificationError('getproof.storage-keys', 'response storage keys differ from the requested keys (or their order)');
+    if (
+      wanted.length !== response.storageProof.length ||
+      wanted.some((k, i) => !bytesEqual(k, response.storageProof[i]!.key))
+    )
+      throw new VerificationError(
+        'getproof.storage-keys',
+        'response storage keys differ from the requested keys (or their order)',
+      );
   }
   const account = verifyAccountProof(stateRoot, response.address, response.accountProof);
-  if (response.nonce !== account.nonce) mismatch('getproof.nonce', 'nonce', String(response.nonce), String(account.nonce));
-  if (response.balance !== account.balance) mismatch('getproof.balance', 'balance', String(response.balance), String(account.balance));
-  const okHash = (claimed: Uint8Array, proven: Uint8Array) => bytesEqual(claimed, proven) || (!account.exists && bytesEqual(claimed, ZERO_HASH));
+  if (response.nonce !== account.nonce)
+    mismatch('getproof.nonce', 'nonce', String(response.nonce), String(account.nonce));
+  if (response.balance !== account.balance)
+    mismatch('getproof.balance', 'balance', String(response.balance), String(account.balance));
+  const okHash = (claimed: Uint8Array, proven: Uint8Array) =>
+    bytesEqual(claimed, proven) || (!account.exists && bytesEqual(claimed, ZERO_HASH));
   if (!okHash(response.storageHash, account.storageHash))
     mismatch('getproof.storage-hash', 'storageHash', toHex(response.storageHash), toHex(account.storageHash));
-  if (!okHash(response.codeHash, account.codeHash)) mismatch('getproof.code-hash', 'codeHash', toHex(response.codeHash), toHex(account.codeHash));
+  if (!okHash(response.codeHash, account.codeHash))
+    mismatch('getproof.code-hash', 'codeHash', toHex(response.codeHash), toHex(account.codeHash));
   const storage = response.storageProof.map((entry) => {
     const value = verifyStorageProof(account.storageHash, entry.key, entry.proof);
     if (value !== entry.value)

@@ -17,7 +17,17 @@
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { toHex, type Hex, parseHex } from '../bytes.js';
 import { DecodeError, VerificationError } from '../errors.js';
-import { address, boolean, data, expectArray, expectObject, quantity, quantityNumber, required, type JsonObject } from './json.js';
+import {
+  address,
+  boolean,
+  data,
+  expectArray,
+  expectObject,
+  quantity,
+  quantityNumber,
+  required,
+  type JsonObject,
+} from './json.js';
 import { decodeRlp, encodeBytes, encodeList, encodeUint, rlpToUint, RLP_EMPTY_STRING, type RlpValue } from './rlp.js';
 import { indexKey, MerklePatriciaTrie, orderedTrieRoot, verifyMptProof } from './trie.js';
 import { bytesEqual } from './util.js';
@@ -96,7 +106,8 @@ export function logsBloom(logs: readonly Log[]): Uint8Array {
  * maybe (blooms have false positives). A light client uses it to skip blocks without e.g. bridge logs.
  */
 export function bloomMayContain(bloom: Uint8Array, item: Uint8Array): boolean {
-  if (bloom.length !== BLOOM_BYTES) throw new DecodeError('bloom', `expected ${BLOOM_BYTES} bytes, got ${bloom.length}`);
+  if (bloom.length !== BLOOM_BYTES)
+    throw new DecodeError('bloom', `expected ${BLOOM_BYTES} bytes, got ${bloom.length}`);
   const h = keccak_256(item);
   for (let i = 0; i < 6; i += 2) {
     const bit = ((h[i]! << 8) | h[i + 1]!) & 2047;
@@ -120,7 +131,8 @@ function encodeLog(log: Log): Uint8Array {
 
 /** Consensus encoding of a receipt (the value stored in the receipts trie). */
 export function encodeReceipt(r: Receipt): Uint8Array {
-  if (!Number.isInteger(r.type) || r.type < 0 || r.type > MAX_TYPE) throw new RangeError(`unsupported receipt type ${r.type}`);
+  if (!Number.isInteger(r.type) || r.type < 0 || r.type > MAX_TYPE)
+    throw new RangeError(`unsupported receipt type ${r.type}`);
   const body = encodeList([
     r.status === 1 ? Uint8Array.of(1) : RLP_EMPTY_STRING,
     encodeUint(r.cumulativeGasUsed),
@@ -136,13 +148,15 @@ export function encodeReceipt(r: Receipt): Uint8Array {
 
 function bytesItem(v: RlpValue, path: string, length?: number): Uint8Array {
   if (!(v instanceof Uint8Array)) throw new DecodeError(path, 'expected a byte string, got a list');
-  if (length !== undefined && v.length !== length) throw new DecodeError(path, `expected ${length} bytes, got ${v.length}`);
+  if (length !== undefined && v.length !== length)
+    throw new DecodeError(path, `expected ${length} bytes, got ${v.length}`);
   return v;
 }
 
 function listItem(v: RlpValue, path: string, length?: number): RlpValue[] {
   if (v instanceof Uint8Array) throw new DecodeError(path, 'expected a list, got a byte string');
-  if (length !== undefined && v.length !== length) throw new DecodeError(path, `expected a list of ${length} items, got ${v.length}`);
+  if (length !== undefined && v.length !== length)
+    throw new DecodeError(path, `expected a list of ${length} items, got ${v.length}`);
   return v;
 }
 
@@ -153,7 +167,8 @@ export function decodeReceipt(bytes: Uint8Array, label = 'receipt'): Receipt {
   let body = bytes;
   if (bytes[0]! < 0xc0) {
     type = bytes[0]!;
-    if (type === 0 || type > MAX_TYPE) throw new DecodeError(`${label}@0`, `unsupported receipt type byte 0x${type.toString(16)}`);
+    if (type === 0 || type > MAX_TYPE)
+      throw new DecodeError(`${label}@0`, `unsupported receipt type byte 0x${type.toString(16)}`);
     body = bytes.subarray(1);
   }
   const fields = listItem(decodeRlp(body, label), label, 4);
@@ -161,7 +176,8 @@ export function decodeReceipt(bytes: Uint8Array, label = 'receipt'): Receipt {
   let status: 0 | 1;
   if (statusBytes.length === 0) status = 0;
   else if (statusBytes.length === 1 && statusBytes[0] === 1) status = 1;
-  else if (statusBytes.length === 32) throw new DecodeError(`${label}.status`, 'pre-Byzantium receipt (state root instead of status) is not supported');
+  else if (statusBytes.length === 32)
+    throw new DecodeError(`${label}.status`, 'pre-Byzantium receipt (state root instead of status) is not supported');
   else throw new DecodeError(`${label}.status`, 'status must be empty (0) or 0x01 (1)');
   const logs = listItem(fields[3]!, `${label}.logs`).map((l, i) => {
     const p = `${label}.logs[${i}]`;
@@ -197,7 +213,9 @@ function optionalAddress(o: JsonObject, key: string, path: string): Uint8Array |
 
 function decodeRpcLog(json: unknown, path: string): RpcLog {
   const o = expectObject(json, path);
-  const topics = expectArray(required(o, 'topics', path), `${path}.topics`).map((t, i) => data(t, `${path}.topics[${i}]`, 32));
+  const topics = expectArray(required(o, 'topics', path), `${path}.topics`).map((t, i) =>
+    data(t, `${path}.topics[${i}]`, 32),
+  );
   if (topics.length > 4) throw new DecodeError(`${path}.topics`, 'more than 4 topics');
   return {
     address: address(required(o, 'address', path), `${path}.address`),
@@ -218,7 +236,8 @@ export function decodeRpcReceipt(json: unknown, path = '$'): RpcReceipt {
   if (o['root'] !== undefined && o['status'] === undefined)
     throw new DecodeError(`${path}.root`, 'pre-Byzantium receipt (state root instead of status) is not supported');
   const type = quantityNumber(required(o, 'type', path), `${path}.type`);
-  if (type > MAX_TYPE) throw new DecodeError(`${path}.type`, `unsupported receipt type 0x${type.toString(16)} (supported: 0x0-0x4)`);
+  if (type > MAX_TYPE)
+    throw new DecodeError(`${path}.type`, `unsupported receipt type 0x${type.toString(16)} (supported: 0x0-0x4)`);
   const status = quantity(required(o, 'status', path), `${path}.status`, 1);
   if (status > 1n) throw new DecodeError(`${path}.status`, 'must be 0x0 or 0x1');
   return {
@@ -235,7 +254,8 @@ export function decodeRpcReceipt(json: unknown, path = '$'): RpcReceipt {
     from: o['from'] === undefined ? undefined : address(o['from'], `${path}.from`),
     to: optionalAddress(o, 'to', path),
     contractAddress: optionalAddress(o, 'contractAddress', path),
-    effectiveGasPrice: o['effectiveGasPrice'] === undefined ? undefined : quantity(o['effectiveGasPrice'], `${path}.effectiveGasPrice`),
+    effectiveGasPrice:
+      o['effectiveGasPrice'] === undefined ? undefined : quantity(o['effectiveGasPrice'], `${path}.effectiveGasPrice`),
   };
 }
 
@@ -286,31 +306,55 @@ export function verifyBlockReceipts(
   let logIndex = 0;
   const combined = new Uint8Array(BLOOM_BYTES);
   receipts.forEach((r, i) => {
-    if (r.transactionIndex !== i) fail('receipts.position', `receipt at position ${i} claims transactionIndex ${r.transactionIndex}`);
+    if (r.transactionIndex !== i)
+      fail('receipts.position', `receipt at position ${i} claims transactionIndex ${r.transactionIndex}`);
     if (!bytesEqual(r.blockHash, blockHash!) || r.blockNumber !== blockNumber)
       fail('receipts.position', `receipt ${i} names block ${r.blockNumber} ${toHex(r.blockHash)}, not this block`);
     if (transactionHashes && !bytesEqual(r.transactionHash, transactionHashes[i]!))
-      fail('receipts.tx-hash', `receipt ${i} is for transaction ${toHex(r.transactionHash)}, the block's is ${toHex(transactionHashes[i]!)}`);
+      fail(
+        'receipts.tx-hash',
+        `receipt ${i} is for transaction ${toHex(r.transactionHash)}, the block's is ${toHex(transactionHashes[i]!)}`,
+      );
     if (r.cumulativeGasUsed < previousCumulative || r.cumulativeGasUsed - previousCumulative !== r.gasUsed)
-      fail('receipts.gas-used', `receipt ${i}: gasUsed ${r.gasUsed} is not cumulativeGasUsed ${r.cumulativeGasUsed} minus the previous ${previousCumulative}`);
+      fail(
+        'receipts.gas-used',
+        `receipt ${i}: gasUsed ${r.gasUsed} is not cumulativeGasUsed ${r.cumulativeGasUsed} minus the previous ${previousCumulative}`,
+      );
     previousCumulative = r.cumulativeGasUsed;
     for (const log of r.logs) {
-      if (log.logIndex !== logIndex) fail('receipts.log-position', `log of receipt ${i} has logIndex ${log.logIndex}, expected ${logIndex}`);
+      if (log.logIndex !== logIndex)
+        fail('receipts.log-position', `log of receipt ${i} has logIndex ${log.logIndex}, expected ${logIndex}`);
       logIndex++;
-      if (log.transactionIndex !== i || !bytesEqual(log.transactionHash, r.transactionHash) || !bytesEqual(log.blockHash, r.blockHash) || log.blockNumber !== r.blockNumber || log.removed)
-        fail('receipts.log-position', `log ${log.logIndex} does not name receipt ${i}'s transaction and block (or is marked removed)`);
+      if (
+        log.transactionIndex !== i ||
+        !bytesEqual(log.transactionHash, r.transactionHash) ||
+        !bytesEqual(log.blockHash, r.blockHash) ||
+        log.blockNumber !== r.blockNumber ||
+        log.removed
+      )
+        fail(
+          'receipts.log-position',
+          `log ${log.logIndex} does not name receipt ${i}'s transaction and block (or is marked removed)`,
+        );
     }
     const bloom = logsBloom(r.logs);
-    if (!bytesEqual(bloom, r.logsBloom)) fail('receipts.logs-bloom', `receipt ${i}: logsBloom is not the bloom of its logs`);
+    if (!bytesEqual(bloom, r.logsBloom))
+      fail('receipts.logs-bloom', `receipt ${i}: logsBloom is not the bloom of its logs`);
     for (let b = 0; b < BLOOM_BYTES; b++) combined[b]! |= bloom[b]!;
   });
   if (block.gasUsed !== undefined && previousCumulative !== block.gasUsed)
-    fail('receipts.gas-used', `receipts use ${previousCumulative} gas in total, the block header says ${block.gasUsed}`);
+    fail(
+      'receipts.gas-used',
+      `receipts use ${previousCumulative} gas in total, the block header says ${block.gasUsed}`,
+    );
   if (block.logsBloom !== undefined && !bytesEqual(combined, block.logsBloom))
     fail('receipts.block-bloom', 'the OR of the receipt blooms is not the block logsBloom');
   const root = receiptsRoot(receipts);
   if (!bytesEqual(root, block.receiptsRoot))
-    fail('receipts.root', `receipts have root ${toHex(root)}, the block's receiptsRoot is ${toHex(block.receiptsRoot)}`);
+    fail(
+      'receipts.root',
+      `receipts have root ${toHex(root)}, the block's receiptsRoot is ${toHex(block.receiptsRoot)}`,
+    );
 }
 
 // ------------------------------------------------------------------ single-receipt proofs
@@ -333,14 +377,19 @@ export function receiptProof(receipts: readonly Receipt[], index: number): Uint8
  * value is not a well-formed receipt.
  */
 export function verifyReceiptProof(root: Uint8Array | Hex, index: number, proof: readonly Uint8Array[]): Receipt {
-  const rootBytes = typeof root === 'string' ? parseHex(root, 'receiptsRoot', { prefix: 'required', length: 32 }) : root;
+  const rootBytes =
+    typeof root === 'string' ? parseHex(root, 'receiptsRoot', { prefix: 'required', length: 32 }) : root;
   if (!Number.isSafeInteger(index) || index < 0) throw new RangeError(`invalid receipt index ${index}`);
   const value = verifyMptProof(rootBytes, indexKey(index), proof, 'receipts.proof');
-  if (value === null) throw new VerificationError('receipts.proof', `the proof shows that the block has no receipt at index ${index}`);
+  if (value === null)
+    throw new VerificationError('receipts.proof', `the proof shows that the block has no receipt at index ${index}`);
   try {
     return decodeReceipt(value, `receipt[${index}]`);
   } catch (e) {
-    if (e instanceof DecodeError) throw new VerificationError('receipts.proof', `the proven receipt ${index} is malformed (${e.message})`, { cause: e });
+    if (e instanceof DecodeError)
+      throw new VerificationError('receipts.proof', `the proven receipt ${index} is malformed (${e.message})`, {
+        cause: e,
+      });
     throw e;
   }
 }

@@ -15,7 +15,17 @@
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { DecodeError } from '../errors.js';
-import { address, data, expectArray, expectObject, paddedUint, quantity, quantityNumber, required, type JsonObject } from './json.js';
+import {
+  address,
+  data,
+  expectArray,
+  expectObject,
+  paddedUint,
+  quantity,
+  quantityNumber,
+  required,
+  type JsonObject,
+} from './json.js';
 import { encodeBytes, encodeList, encodeUint, RLP_EMPTY_STRING } from './rlp.js';
 
 export interface AccessListEntry {
@@ -113,7 +123,8 @@ function nullable<T>(o: JsonObject, key: string, path: string, read: (v: unknown
 function readYParity(o: JsonObject, path: string): number {
   const y = o['yParity'] === undefined ? undefined : quantity(o['yParity'], `${path}.yParity`, 1);
   const v = o['v'] === undefined ? undefined : quantity(o['v'], `${path}.v`, 1);
-  if (y === undefined && v === undefined) throw new DecodeError(`${path}.yParity`, 'missing required field (neither yParity nor v given)');
+  if (y === undefined && v === undefined)
+    throw new DecodeError(`${path}.yParity`, 'missing required field (neither yParity nor v given)');
   if (y !== undefined && y > 1n) throw new DecodeError(`${path}.yParity`, 'must be 0x0 or 0x1');
   if (v !== undefined && v > 1n) throw new DecodeError(`${path}.v`, 'must be 0x0 or 0x1 for a typed transaction');
   if (y !== undefined && v !== undefined && y !== v) throw new DecodeError(`${path}.v`, 'v and yParity disagree');
@@ -126,7 +137,9 @@ function readAccessList(value: unknown, path: string): AccessListEntry[] {
     const e = expectObject(entry, p);
     return {
       address: address(required(e, 'address', p), `${p}.address`),
-      storageKeys: expectArray(required(e, 'storageKeys', p), `${p}.storageKeys`).map((k, j) => data(k, `${p}.storageKeys[${j}]`, 32)),
+      storageKeys: expectArray(required(e, 'storageKeys', p), `${p}.storageKeys`).map((k, j) =>
+        data(k, `${p}.storageKeys[${j}]`, 32),
+      ),
     };
   });
 }
@@ -169,7 +182,8 @@ export function decodeRpcTransaction(json: unknown, path = '$'): RpcTransaction 
     // EIP-155: v encodes the chain id; a contradicting chainId field would not be caught by the hash.
     if (chainId !== undefined && v >= 35n && (v - 35n) >> 1n !== chainId)
       throw new DecodeError(`${path}.chainId`, `chainId ${chainId} contradicts v ${v} (EIP-155)`);
-    if (v < 35n && v !== 27n && v !== 28n) throw new DecodeError(`${path}.v`, `invalid legacy v ${v} (expected 27, 28 or >= 35)`);
+    if (v < 35n && v !== 27n && v !== 28n)
+      throw new DecodeError(`${path}.v`, `invalid legacy v ${v} (expected 27, 28 or >= 35)`);
     return { ...common, type: 0, gasPrice: qty('gasPrice'), v, chainId };
   }
   if (type === 1) {
@@ -192,7 +206,8 @@ export function decodeRpcTransaction(json: unknown, path = '$'): RpcTransaction 
       gasPrice: o['gasPrice'] === undefined || o['gasPrice'] === null ? undefined : qty('gasPrice'),
     };
     if (type === 2) return { ...common, ...fee, type: 2 };
-    if (common.to === null) throw new DecodeError(`${path}.to`, `a type ${type} transaction cannot create a contract (to is required)`);
+    if (common.to === null)
+      throw new DecodeError(`${path}.to`, `a type ${type} transaction cannot create a contract (to is required)`);
     if (type === 3)
       return {
         ...common,
@@ -200,8 +215,8 @@ export function decodeRpcTransaction(json: unknown, path = '$'): RpcTransaction 
         type: 3,
         to: common.to,
         maxFeePerBlobGas: qty('maxFeePerBlobGas'),
-        blobVersionedHashes: expectArray(required(o, 'blobVersionedHashes', path), `${path}.blobVersionedHashes`).map((h, i) =>
-          data(h, `${path}.blobVersionedHashes[${i}]`, 32),
+        blobVersionedHashes: expectArray(required(o, 'blobVersionedHashes', path), `${path}.blobVersionedHashes`).map(
+          (h, i) => data(h, `${path}.blobVersionedHashes[${i}]`, 32),
         ),
       };
     return {
@@ -278,12 +293,20 @@ export function encodeRpcTransaction(tx: RpcTransaction): Uint8Array {
         encodeBytes(tx.input),
         encodeAccessList(tx.accessList),
       ];
-      if (tx.type === 3) items.push(encodeUint(tx.maxFeePerBlobGas), encodeList(tx.blobVersionedHashes.map(encodeBytes)));
+      if (tx.type === 3)
+        items.push(encodeUint(tx.maxFeePerBlobGas), encodeList(tx.blobVersionedHashes.map(encodeBytes)));
       if (tx.type === 4)
         items.push(
           encodeList(
             tx.authorizationList.map((a) =>
-              encodeList([encodeUint(a.chainId), encodeBytes(a.address), encodeUint(a.nonce), encodeUint(a.yParity), encodeUint(a.r), encodeUint(a.s)]),
+              encodeList([
+                encodeUint(a.chainId),
+                encodeBytes(a.address),
+                encodeUint(a.nonce),
+                encodeUint(a.yParity),
+                encodeUint(a.r),
+                encodeUint(a.s),
+              ]),
             ),
           ),
         );

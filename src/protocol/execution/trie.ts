@@ -13,7 +13,16 @@
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { DecodeError, VerificationError } from '../errors.js';
-import { decodeRlp, encodeBytes, encodeList, encodedLength, encodeRlp, encodeUint, RLP_EMPTY_STRING, type RlpValue } from './rlp.js';
+import {
+  decodeRlp,
+  encodeBytes,
+  encodeList,
+  encodedLength,
+  encodeRlp,
+  encodeUint,
+  RLP_EMPTY_STRING,
+  type RlpValue,
+} from './rlp.js';
 import { bytesEqual } from './util.js';
 
 /** keccak256(rlp('')) = 0x56e81f17…b421, the root of the empty trie (alys-protocol.md 5.2). */
@@ -79,9 +88,17 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 // ------------------------------------------------------------------ one-pass builder over sorted keys
 
 /** Encode the node holding keys[lo..hi) (sorted, distinct nibble paths) below `depth`. */
-function buildNode(keys: Uint8Array[], values: Uint8Array[], lo: number, hi: number, depth: number, hash: Keccak256): Uint8Array {
+function buildNode(
+  keys: Uint8Array[],
+  values: Uint8Array[],
+  lo: number,
+  hi: number,
+  depth: number,
+  hash: Keccak256,
+): Uint8Array {
   const first = keys[lo]!;
-  if (hi - lo === 1) return encodeList([encodeBytes(hexPrefixEncode(first.subarray(depth), true)), encodeBytes(values[lo]!)]);
+  if (hi - lo === 1)
+    return encodeList([encodeBytes(hexPrefixEncode(first.subarray(depth), true)), encodeBytes(values[lo]!)]);
   // Sorted keys: the common prefix of the whole range is the common prefix of its first and last key.
   const last = keys[hi - 1]!;
   let p = depth;
@@ -111,7 +128,10 @@ function buildNode(keys: Uint8Array[], values: Uint8Array[], lo: number, hi: num
  * Root of the trie holding `entries` (key bytes -> value bytes). Order of `entries` does not matter.
  * Throws RangeError on duplicate keys or empty values (a trie cannot store an empty value).
  */
-export function trieRoot(entries: ReadonlyArray<readonly [key: Uint8Array, value: Uint8Array]>, hash: Keccak256 = keccak_256): Uint8Array {
+export function trieRoot(
+  entries: ReadonlyArray<readonly [key: Uint8Array, value: Uint8Array]>,
+  hash: Keccak256 = keccak_256,
+): Uint8Array {
   if (entries.length === 0) return EMPTY_TRIE_ROOT.slice();
   const sorted = entries.slice().sort((a, b) => compareBytes(a[0], b[0]));
   const keys: Uint8Array[] = new Array<Uint8Array>(sorted.length);
@@ -221,7 +241,8 @@ function insertNode(node: TrieNode | undefined, path: Uint8Array, value: Uint8Ar
   }
   const branch = newBranch();
   const extRest = node.path.subarray(common);
-  branch.children[extRest[0]!] = extRest.length === 1 ? node.child : { kind: 'extension', path: extRest.subarray(1), child: node.child };
+  branch.children[extRest[0]!] =
+    extRest.length === 1 ? node.child : { kind: 'extension', path: extRest.subarray(1), child: node.child };
   placeInBranch(branch, path.subarray(common), value);
   return wrap(path.subarray(0, common), branch);
 }
@@ -346,7 +367,8 @@ export function verifyMptProof(
   const loadHashed = (hash: Uint8Array, isRoot: boolean): RlpValue[] => {
     if (used >= proof.length) return fail(`node ${used} is missing (the proof ends before the key's path does)`);
     const encoded = proof[used]!;
-    if (!bytesEqual(keccak_256(encoded), hash)) return fail(`node ${used} does not hash to the reference in its parent`);
+    if (!bytesEqual(keccak_256(encoded), hash))
+      return fail(`node ${used} does not hash to the reference in its parent`);
     if (!isRoot && encoded.length < 32) return fail(`node ${used} is shorter than 32 bytes but referenced by hash`);
     used++;
     let decoded: RlpValue;
@@ -382,7 +404,8 @@ export function verifyMptProof(
         const slot = node[i]!;
         if (slot instanceof Uint8Array) {
           if (slot.length === 0) continue;
-          if (i < 16 && slot.length !== 32) fail(`branch slot ${i} holds ${slot.length} bytes (expected a 32-byte hash or nothing)`);
+          if (i < 16 && slot.length !== 32)
+            fail(`branch slot ${i} holds ${slot.length} bytes (expected a 32-byte hash or nothing)`);
         } else if (i === 16) fail('branch value is a list');
         entries++;
       }
@@ -407,7 +430,8 @@ export function verifyMptProof(
       let matches = hp.nibbles.length <= rest;
       for (let i = 0; matches && i < hp.nibbles.length; i++) matches = hp.nibbles[i] === nibbles[depth + i];
       if (hp.isLeaf) {
-        if (!(second instanceof Uint8Array) || second.length === 0) return fail('leaf value must be a non-empty string');
+        if (!(second instanceof Uint8Array) || second.length === 0)
+          return fail('leaf value must be a non-empty string');
         result = matches && hp.nibbles.length === rest ? second.slice() : null;
         break;
       }

@@ -30,7 +30,11 @@ export function encodeUvarint(n: number): Uint8Array {
  * Stricter than some decoders: more than 8 bytes, or a non-minimal encoding (a trailing 0x00
  * group), is a DecodeError (the unsigned-varint crate Lighthouse uses refuses both too).
  */
-export function decodeUvarint(bytes: Uint8Array, offset = 0, label = 'uvarint'): { value: number; length: number } | null {
+export function decodeUvarint(
+  bytes: Uint8Array,
+  offset = 0,
+  label = 'uvarint',
+): { value: number; length: number } | null {
   let value = 0;
   let scale = 1;
   for (let i = 0; i < 8; i++) {
@@ -97,7 +101,8 @@ export function snappyFrameEncode(data: Uint8Array): Uint8Array {
     const piece = data.subarray(o, o + MAX_CHUNK_DATA);
     const crc = le32(maskedCrc32c(piece));
     const compressed = snappy.compress(piece) as Uint8Array;
-    if (compressed.length < piece.length) parts.push(chunkHeader(CHUNK_COMPRESSED, compressed.length + 4), crc, compressed);
+    if (compressed.length < piece.length)
+      parts.push(chunkHeader(CHUNK_COMPRESSED, compressed.length + 4), crc, compressed);
     else parts.push(chunkHeader(CHUNK_UNCOMPRESSED, piece.length + 4), crc, piece);
   }
   return concatBytes(...parts);
@@ -109,7 +114,12 @@ export function snappyFrameEncode(data: Uint8Array): Uint8Array {
  * bytes end before the data is complete. DecodeError on anything malformed: a missing or wrong stream
  * identifier, a bad checksum, a reserved chunk type, more data than announced.
  */
-export function snappyFrameDecode(bytes: Uint8Array, expectedLength: number, offset = 0, label = 'snappy'): { data: Uint8Array; length: number } | null {
+export function snappyFrameDecode(
+  bytes: Uint8Array,
+  expectedLength: number,
+  offset = 0,
+  label = 'snappy',
+): { data: Uint8Array; length: number } | null {
   const out = new Uint8Array(expectedLength);
   let filled = 0;
   let o = offset;
@@ -120,18 +130,31 @@ export function snappyFrameDecode(bytes: Uint8Array, expectedLength: number, off
     const len = bytes[o + 1]! | (bytes[o + 2]! << 8) | (bytes[o + 3]! << 16);
     if (o + 4 + len > bytes.length) {
       // a chunk can never be larger than 64 KiB of data plus Snappy's worst case: refuse early
-      if (len > MAX_CHUNK_DATA + 4 + Math.ceil(MAX_CHUNK_DATA / 6) + 32) throw new DecodeError(label, `chunk of ${len} bytes is larger than the framing format allows`);
+      if (len > MAX_CHUNK_DATA + 4 + Math.ceil(MAX_CHUNK_DATA / 6) + 32)
+        throw new DecodeError(label, `chunk of ${len} bytes is larger than the framing format allows`);
       return null;
     }
     const body = bytes.subarray(o + 4, o + 4 + len);
     o += 4 + len;
     if (type === CHUNK_STREAM_ID) {
-      if (len !== 6 || body[0] !== 0x73 || body[1] !== 0x4e || body[2] !== 0x61 || body[3] !== 0x50 || body[4] !== 0x70 || body[5] !== 0x59)
+      if (
+        len !== 6 ||
+        body[0] !== 0x73 ||
+        body[1] !== 0x4e ||
+        body[2] !== 0x61 ||
+        body[3] !== 0x50 ||
+        body[4] !== 0x70 ||
+        body[5] !== 0x59
+      )
         throw new DecodeError(label, 'bad stream identifier chunk');
       sawIdentifier = true;
       continue;
     }
-    if (!sawIdentifier) throw new DecodeError(label, `stream does not start with the identifier chunk (chunk type 0x${type.toString(16)})`);
+    if (!sawIdentifier)
+      throw new DecodeError(
+        label,
+        `stream does not start with the identifier chunk (chunk type 0x${type.toString(16)})`,
+      );
     if (type === CHUNK_COMPRESSED || type === CHUNK_UNCOMPRESSED) {
       if (len < 4) throw new DecodeError(label, 'data chunk shorter than its checksum');
       const crc = body[0]! | (body[1]! << 8) | (body[2]! << 16) | (body[3]! << 24);
@@ -144,8 +167,10 @@ export function snappyFrameDecode(bytes: Uint8Array, expectedLength: number, off
           throw new DecodeError(label, `bad compressed chunk: ${(e as Error).message}`);
         }
       }
-      if (data.length > MAX_CHUNK_DATA) throw new DecodeError(label, `chunk holds ${data.length} bytes, more than 65536`);
-      if (filled + data.length > expectedLength) throw new DecodeError(label, `more data than the announced ${expectedLength} bytes`);
+      if (data.length > MAX_CHUNK_DATA)
+        throw new DecodeError(label, `chunk holds ${data.length} bytes, more than 65536`);
+      if (filled + data.length > expectedLength)
+        throw new DecodeError(label, `more data than the announced ${expectedLength} bytes`);
       if (maskedCrc32c(data) !== crc >>> 0) throw new DecodeError(label, 'chunk checksum mismatch');
       out.set(data, filled);
       filled += data.length;

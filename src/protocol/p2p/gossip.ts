@@ -28,21 +28,27 @@ export class GossipTooLargeError extends Error {
 /** The topic a message goes on and its bytes; GossipTooLargeError over 64 KiB (send it by sync instead). */
 export function encodeGossip(message: PubsubMessage): { topic: GossipTopic; data: Uint8Array } {
   const data = encodePubsubMessage(message);
-  if (data.length > MAX_GOSSIP_BYTES) throw new GossipTooLargeError(`a ${message.type} message of ${data.length} bytes exceeds gossip's ${MAX_GOSSIP_BYTES}-byte limit; peers get it by blocks_by_range`);
+  if (data.length > MAX_GOSSIP_BYTES)
+    throw new GossipTooLargeError(
+      `a ${message.type} message of ${data.length} bytes exceeds gossip's ${MAX_GOSSIP_BYTES}-byte limit; peers get it by blocks_by_range`,
+    );
   return { topic: GOSSIP_TOPICS[message.type], data };
 }
 
 /** Decode what arrived on `topic`; DecodeError if oversize, malformed, or the variant of another topic. */
 export function decodeGossip(topic: string, data: Uint8Array): PubsubMessage {
   const label = `gossip.${topic}`;
-  if (!(ALL_GOSSIP_TOPICS as readonly string[]).includes(topic)) throw new DecodeError(label, 'not an Alys gossip topic');
-  if (data.length > MAX_GOSSIP_BYTES) throw new DecodeError(label, `message of ${data.length} bytes exceeds ${MAX_GOSSIP_BYTES}`);
+  if (!(ALL_GOSSIP_TOPICS as readonly string[]).includes(topic))
+    throw new DecodeError(label, 'not an Alys gossip topic');
+  if (data.length > MAX_GOSSIP_BYTES)
+    throw new DecodeError(label, `message of ${data.length} bytes exceeds ${MAX_GOSSIP_BYTES}`);
   let message: PubsubMessage;
   try {
     message = decodePubsubMessage(data);
   } catch (e) {
     throw new DecodeError(label, (e as Error).message, { cause: e });
   }
-  if (GOSSIP_TOPICS[message.type] !== topic) throw new DecodeError(label, `a ${message.type} message on the ${topic} topic`);
+  if (GOSSIP_TOPICS[message.type] !== topic)
+    throw new DecodeError(label, `a ${message.type} message on the ${topic} topic`);
   return message;
 }

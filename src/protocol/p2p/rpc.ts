@@ -24,7 +24,13 @@ export const MAX_BLOCKS_PER_REQUEST = 1024;
 /** Error messages are SSZ List[u8, 256]. */
 export const MAX_ERROR_MESSAGE_BYTES = 256;
 
-export const RESULT = { success: 0, invalidRequest: 1, serverError: 2, resourceUnavailable: 3, rateLimited: 139 } as const;
+export const RESULT = {
+  success: 0,
+  invalidRequest: 1,
+  serverError: 2,
+  resourceUnavailable: 3,
+  rateLimited: 139,
+} as const;
 export type ResultCode = (typeof RESULT)[keyof typeof RESULT] | number;
 
 export interface BlocksByRangeRequest {
@@ -60,7 +66,8 @@ function readU64le(b: Uint8Array, o: number): bigint {
 
 export function encodeBlocksByRangeRequest(req: BlocksByRangeRequest): Uint8Array {
   for (const k of ['startHeight', 'count'] as const)
-    if (typeof req[k] !== 'bigint' || req[k] < 0n || req[k] > U64_MAX) throw new RangeError(`blocks_by_range: ${k} must be a u64 bigint`);
+    if (typeof req[k] !== 'bigint' || req[k] < 0n || req[k] > U64_MAX)
+      throw new RangeError(`blocks_by_range: ${k} must be a u64 bigint`);
   const ssz = concatBytes(u64le(req.startHeight), u64le(req.count));
   return concatBytes(encodeUvarint(ssz.length), snappyFrameEncode(ssz));
 }
@@ -70,17 +77,24 @@ export function decodeBlocksByRangeRequest(bytes: Uint8Array): BlocksByRangeRequ
   const label = 'blocks_by_range.request';
   const len = decodeUvarint(bytes, 0, `${label}.length`);
   if (len === null) throw new DecodeError(label, 'truncated length prefix');
-  if (len.value !== 16) throw new DecodeError(`${label}.length`, `the SSZ request must be exactly 16 bytes, got ${len.value}`);
-  if (bytes.length > len.length + maxFramedLength(16)) throw new DecodeError(label, `request of ${bytes.length} bytes is longer than 16 framed bytes can be`);
+  if (len.value !== 16)
+    throw new DecodeError(`${label}.length`, `the SSZ request must be exactly 16 bytes, got ${len.value}`);
+  if (bytes.length > len.length + maxFramedLength(16))
+    throw new DecodeError(label, `request of ${bytes.length} bytes is longer than 16 framed bytes can be`);
   const framed = snappyFrameDecode(bytes, 16, len.length, `${label}.snappy`);
   if (framed === null) throw new DecodeError(label, 'truncated request');
-  if (len.length + framed.length !== bytes.length) throw new DecodeError(label, `${bytes.length - len.length - framed.length} trailing bytes after the request (stricter than Lighthouse)`);
+  if (len.length + framed.length !== bytes.length)
+    throw new DecodeError(
+      label,
+      `${bytes.length - len.length - framed.length} trailing bytes after the request (stricter than Lighthouse)`,
+    );
   return { startHeight: readU64le(framed.data, 0), count: readU64le(framed.data, 8) };
 }
 
 export function encodeResponseChunk(code: ResultCode, payload: Uint8Array): Uint8Array {
   if (!Number.isInteger(code) || code < 0 || code > 255) throw new RangeError(`result code ${code} is not a byte`);
-  if (payload.length < 1 || payload.length > MAX_CHUNK_BYTES) throw new RangeError(`chunk payload of ${payload.length} bytes (1..${MAX_CHUNK_BYTES})`);
+  if (payload.length < 1 || payload.length > MAX_CHUNK_BYTES)
+    throw new RangeError(`chunk payload of ${payload.length} bytes (1..${MAX_CHUNK_BYTES})`);
   return concatBytes(Uint8Array.of(code), encodeUvarint(payload.length), snappyFrameEncode(payload));
 }
 
@@ -115,14 +129,17 @@ export class ResponseDecoder {
       const code = this.buffer[o]!;
       const len = decodeUvarint(this.buffer, o + 1, `${label}.length`);
       if (len === null) break;
-      if (len.value < 1 || len.value > MAX_CHUNK_BYTES) throw new DecodeError(`${label}.length`, `chunk length ${len.value} is outside 1..${MAX_CHUNK_BYTES}`);
+      if (len.value < 1 || len.value > MAX_CHUNK_BYTES)
+        throw new DecodeError(`${label}.length`, `chunk length ${len.value} is outside 1..${MAX_CHUNK_BYTES}`);
       const start = o + 1 + len.length;
       const framed = snappyFrameDecode(this.buffer, len.value, start, `${label}.snappy`);
       if (framed === null) {
-        if (this.buffer.length - start > maxFramedLength(len.value)) throw new DecodeError(label, `framing larger than ${len.value} bytes of data can need`);
+        if (this.buffer.length - start > maxFramedLength(len.value))
+          throw new DecodeError(label, `framing larger than ${len.value} bytes of data can need`);
         break;
       }
-      if (framed.length > maxFramedLength(len.value)) throw new DecodeError(label, `framing larger than ${len.value} bytes of data can need`);
+      if (framed.length > maxFramedLength(len.value))
+        throw new DecodeError(label, `framing larger than ${len.value} bytes of data can need`);
       out.push({ code, payload: framed.data });
       this.chunks++;
       o = start + framed.length;
@@ -132,13 +149,23 @@ export class ResponseDecoder {
   }
 
   end(): void {
-    if (this.buffer.length > 0) throw new DecodeError(this.label, `the stream ended inside a chunk (${this.buffer.length} bytes left over)`);
+    if (this.buffer.length > 0)
+      throw new DecodeError(this.label, `the stream ended inside a chunk (${this.buffer.length} bytes left over)`);
   }
 }
 
 /** A chunk as a block, or the responder's error. */
-export function chunkToBlock(chunk: ResponseChunk, label = 'blocks_by_range.response'): { block: SignedConsensusBlock } | { error: { code: number; message: string } } {
-  if (chunk.code !== RESULT.success) return { error: { code: chunk.code, message: new TextDecoder('utf-8', { fatal: false }).decode(chunk.payload.subarray(0, MAX_ERROR_MESSAGE_BYTES)) } };
+export function chunkToBlock(
+  chunk: ResponseChunk,
+  label = 'blocks_by_range.response',
+): { block: SignedConsensusBlock } | { error: { code: number; message: string } } {
+  if (chunk.code !== RESULT.success)
+    return {
+      error: {
+        code: chunk.code,
+        message: new TextDecoder('utf-8', { fatal: false }).decode(chunk.payload.subarray(0, MAX_ERROR_MESSAGE_BYTES)),
+      },
+    };
   try {
     return { block: decodeSignedBlockMsgpack(chunk.payload) };
   } catch (e) {

@@ -21,7 +21,13 @@ import {
   verifyHeaderChain,
   wtxid,
 } from '../../../src/protocol/index.js';
-import { createBitcoinChain, createWallet, decodeBlock, REGTEST_BITS, type RegtestChain } from '../../../src/devnet/bitcoin/index.js';
+import {
+  createBitcoinChain,
+  createWallet,
+  decodeBlock,
+  REGTEST_BITS,
+  type RegtestChain,
+} from '../../../src/devnet/bitcoin/index.js';
 import { chainWithFaucet, newChain, steppingClock } from './helpers.js';
 
 const sha256d = (b: Uint8Array): Uint8Array => sha256(sha256(b));
@@ -37,7 +43,8 @@ function bip34Height(scriptSig: Uint8Array): number {
   for (let i = data.length - 1; i >= 0; i--) n = n * 256 + (i === data.length - 1 ? data[i]! & 0x7f : data[i]!);
   // minimal encoding: the top byte is non-zero unless it only carries the sign bit
   const top = data[data.length - 1]!;
-  if (top === 0 && (data.length === 1 || (data[data.length - 2]! & 0x80) === 0)) throw new Error('non-minimal height push');
+  if (top === 0 && (data.length === 1 || (data[data.length - 2]! & 0x80) === 0))
+    throw new Error('non-minimal height push');
   if (top & 0x80) throw new Error('negative height');
   return n;
 }
@@ -66,7 +73,9 @@ function checkAllBlocks(chain: RegtestChain): number {
     // the raw block decodes to the same transactions
     const raw = chain.rawBlock(b.hash)!;
     const decoded = decodeBlock(raw);
-    expect(decoded.transactions.map((t) => bytesToHex(encodeTransaction(t)))).toEqual(b.transactions.map((t) => bytesToHex(encodeTransaction(t))));
+    expect(decoded.transactions.map((t) => bytesToHex(encodeTransaction(t)))).toEqual(
+      b.transactions.map((t) => bytesToHex(encodeTransaction(t))),
+    );
     expect(bytesToHex(raw.subarray(0, 80))).toBe(bytesToHex(encodeHeader(b.header)));
     expect(chain.confirmations(b.hash)).toBe(tip - h + 1);
     expect(chain.blockByHash(b.hash)!.height).toBe(h);
@@ -97,7 +106,9 @@ describe('genesis', () => {
     // deterministic (a regression value: other parts may pin it)
     expect(toDisplayHex(g.hash)).toBe('12058a798a00ef9e72d4572e7fbc3569fbe595b1f08ea78da3c351d38d51abfb');
     expect(toDisplayHex(createBitcoinChain({ coinbaseTag: 'other' }).block(0)!.hash)).toBe(toDisplayHex(g.hash));
-    expect(toDisplayHex(createBitcoinChain({ genesisTime: 1_700_000_000 }).block(0)!.hash)).not.toBe(toDisplayHex(g.hash));
+    expect(toDisplayHex(createBitcoinChain({ genesisTime: 1_700_000_000 }).block(0)!.hash)).not.toBe(
+      toDisplayHex(g.hash),
+    );
   });
 });
 
@@ -132,7 +143,9 @@ describe('mined blocks', () => {
     let i = 0;
     const chain = createBitcoinChain({ now: () => times[i++]! });
     chain.mine(4);
-    expect([1, 2, 3, 4].map((h) => chain.block(h)!.header.time)).toEqual([1_700_000_000, 1_700_000_001, 1_700_000_002, 1_700_000_500]);
+    expect([1, 2, 3, 4].map((h) => chain.block(h)!.header.time)).toEqual([
+      1_700_000_000, 1_700_000_001, 1_700_000_002, 1_700_000_500,
+    ]);
     const noClock = createBitcoinChain({ genesisTime: 1000 });
     noClock.mine(2);
     expect(noClock.block(2)!.header.time).toBe(2200);
@@ -153,7 +166,10 @@ describe('mined blocks', () => {
     const b = faucet.send(createWallet(chain, 'y').p2tr.address, 60_000n);
     const [full] = chain.mine(1, payTo);
     const cb = full!.transactions[0]!;
-    expect(full!.transactions.slice(1).map((t) => toDisplayHex(txid(t)))).toEqual([toDisplayHex(a.txid), toDisplayHex(b.txid)]);
+    expect(full!.transactions.slice(1).map((t) => toDisplayHex(txid(t)))).toEqual([
+      toDisplayHex(a.txid),
+      toDisplayHex(b.txid),
+    ]);
     expect(cb.outputs[0]!.value).toBe((5_000_000_000n >> BigInt(Math.floor(full!.height / 150))) + a.fee + b.fee);
     // BIP141: coinbase witness = 32-byte reserved value, last output = OP_RETURN aa21a9ed || SHA256d(root || reserved)
     expect(cb.inputs[0]!.witness.map((w) => bytesToHex(w))).toEqual(['00'.repeat(32)]);
@@ -167,7 +183,13 @@ describe('mined blocks', () => {
     const chain = newChain({ halvingInterval: 10 });
     chain.mine(35);
     const reward = (h: number) => chain.block(h)!.transactions[0]!.outputs[0]!.value;
-    expect([reward(9), reward(10), reward(19), reward(20), reward(30)]).toEqual([5_000_000_000n, 2_500_000_000n, 2_500_000_000n, 1_250_000_000n, 625_000_000n]);
+    expect([reward(9), reward(10), reward(19), reward(20), reward(30)]).toEqual([
+      5_000_000_000n,
+      2_500_000_000n,
+      2_500_000_000n,
+      1_250_000_000n,
+      625_000_000n,
+    ]);
   });
 
   it('mine(0) mines nothing; bad arguments throw; lookups of unknown blocks are empty', () => {

@@ -21,7 +21,15 @@ import {
   txid,
   verifyMerkleBranch,
 } from '../../../src/protocol/index.js';
-import { createWallet, handleEsploraRequest, REGTEST_NETWORK, type BitcoinWallet, type FaucetWallet, type RegtestChain, type SentTransaction } from '../../../src/devnet/bitcoin/index.js';
+import {
+  createWallet,
+  handleEsploraRequest,
+  REGTEST_NETWORK,
+  type BitcoinWallet,
+  type FaucetWallet,
+  type RegtestChain,
+  type SentTransaction,
+} from '../../../src/devnet/bitcoin/index.js';
 import { chainWithFaucet, pubkeyOf } from './helpers.js';
 
 const federation = createFederation([1, 2, 3].map(pubkeyOf));
@@ -42,7 +50,8 @@ beforeAll(async () => {
   alice = createWallet(chain, 'alice');
   // a block with several transactions (for merkle proofs), then alice's history
   aliceTxs = [];
-  for (let i = 0; i < 6; i++) aliceTxs.push(faucet.send(i % 2 ? alice.p2tr.address : alice.address, 100_000n + BigInt(i)));
+  for (let i = 0; i < 6; i++)
+    aliceTxs.push(faucet.send(i % 2 ? alice.p2tr.address : alice.address, 100_000n + BigInt(i)));
   busyBlockHeight = chain.mine(1)[0]!.height;
   pegIn = alice.pegIn(EVM, 150_000n, federationAddress(federation, 'regtest'));
   chain.mine(2);
@@ -56,9 +65,17 @@ afterAll(async () => {
   await close?.();
 });
 
-async function get(path: string, init?: RequestInit): Promise<{ status: number; type: string; text: string; cors: string | null }> {
+async function get(
+  path: string,
+  init?: RequestInit,
+): Promise<{ status: number; type: string; text: string; cors: string | null }> {
   const res = await fetch(url + path, init);
-  return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text(), cors: res.headers.get('access-control-allow-origin') };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type') ?? '',
+    text: await res.text(),
+    cors: res.headers.get('access-control-allow-origin'),
+  };
 }
 
 async function getJson(path: string): Promise<any> {
@@ -90,7 +107,10 @@ describe('block endpoints', () => {
     expect((await get(`/block-height/${busyBlockHeight}`)).text).toBe(toDisplayHex(chain.block(busyBlockHeight)!.hash));
     expect(await get(`/block-height/${chain.tipHeight() + 1}`)).toMatchObject({ status: 404, text: 'Block not found' });
     for (const bad of ['abc', '-1', '1.5', '', '99999999999999999999999'])
-      expect(await get(`/block-height/${bad}`), bad).toMatchObject({ status: bad === '' ? 400 : 400, text: 'Invalid number' });
+      expect(await get(`/block-height/${bad}`), bad).toMatchObject({
+        status: bad === '' ? 400 : 400,
+        text: 'Invalid number',
+      });
   });
 
   it('/block/:hash/header is the 80-byte header in hex; /block/:hash/txids the display txids', async () => {
@@ -124,7 +144,9 @@ describe('/tx/:txid', () => {
 
   function checkVout(v: any, script: Uint8Array, value: bigint): void {
     const address = independentAddress(script);
-    expect(Object.keys(v)).toEqual(address === undefined ? VOUT_KEYS.filter((k) => k !== 'scriptpubkey_address') : VOUT_KEYS);
+    expect(Object.keys(v)).toEqual(
+      address === undefined ? VOUT_KEYS.filter((k) => k !== 'scriptpubkey_address') : VOUT_KEYS,
+    );
     expect(v.scriptpubkey).toBe(bytesToHex(script));
     expect(v.value).toBe(Number(value));
     if (address !== undefined) expect(v.scriptpubkey_address).toBe(address);
@@ -133,7 +155,17 @@ describe('/tx/:txid', () => {
   it('a confirmed wallet payment, field by field', async () => {
     const sent = aliceTxs[1]!; // pays alice's P2TR address
     const json = await getJson(`/tx/${toDisplayHex(sent.txid)}`);
-    expect(Object.keys(json)).toEqual(['txid', 'version', 'locktime', 'vin', 'vout', 'size', 'weight', 'fee', 'status']);
+    expect(Object.keys(json)).toEqual([
+      'txid',
+      'version',
+      'locktime',
+      'vin',
+      'vout',
+      'size',
+      'weight',
+      'fee',
+      'status',
+    ]);
     const hex = (await get(`/tx/${toDisplayHex(sent.txid)}/hex`)).text;
     const tx = decodeTransaction(Uint8Array.from(Buffer.from(hex, 'hex')));
     const parsed = btc.Transaction.fromRaw(Uint8Array.from(Buffer.from(hex, 'hex')), { allowUnknownOutputs: true });
@@ -144,7 +176,12 @@ describe('/tx/:txid', () => {
     expect(json.weight).toBe(parsed.weight);
     expect(json.fee).toBe(Number(sent.fee));
     const block = chain.block(busyBlockHeight)!;
-    expect(json.status).toEqual({ confirmed: true, block_height: busyBlockHeight, block_hash: toDisplayHex(block.hash), block_time: block.header.time });
+    expect(json.status).toEqual({
+      confirmed: true,
+      block_height: busyBlockHeight,
+      block_hash: toDisplayHex(block.hash),
+      block_time: block.header.time,
+    });
     expect(json.vin).toHaveLength(tx.inputs.length);
     json.vin.forEach((vin: any, i: number) => {
       const input = tx.inputs[i]!;
@@ -173,8 +210,17 @@ describe('/tx/:txid', () => {
     const json = await getJson(`/tx/${toDisplayHex(txid(b.transactions[0]!))}`);
     const vin = json.vin[0];
     expect(Object.keys(vin)).toEqual(VIN_KEYS); // segwit block: the coinbase has the reserved-value witness
-    expect(vin).toMatchObject({ txid: '00'.repeat(32), vout: 4294967295, prevout: null, is_coinbase: true, sequence: 4294967295, witness: ['00'.repeat(32)] });
-    expect(vin.scriptsig_asm.startsWith(`OP_PUSHBYTES_1 ${busyBlockHeight.toString(16).padStart(2, '0')} OP_PUSHBYTES_`)).toBe(true);
+    expect(vin).toMatchObject({
+      txid: '00'.repeat(32),
+      vout: 4294967295,
+      prevout: null,
+      is_coinbase: true,
+      sequence: 4294967295,
+      witness: ['00'.repeat(32)],
+    });
+    expect(
+      vin.scriptsig_asm.startsWith(`OP_PUSHBYTES_1 ${busyBlockHeight.toString(16).padStart(2, '0')} OP_PUSHBYTES_`),
+    ).toBe(true);
     expect(json.fee).toBe(0);
     const commitment = json.vout[json.vout.length - 1];
     expect(Object.keys(commitment)).toEqual(VOUT_KEYS.filter((k) => k !== 'scriptpubkey_address'));
@@ -196,7 +242,10 @@ describe('/tx/:txid', () => {
       value: 0,
     });
     const hex = (await get(`/tx/${toDisplayHex(pegIn.txid)}/hex`)).text;
-    expect(parsePegInRaw(Uint8Array.from(Buffer.from(hex, 'hex')), federation)).toMatchObject({ amountSats: 150_000n, evmAddress: EVM.toLowerCase() });
+    expect(parsePegInRaw(Uint8Array.from(Buffer.from(hex, 'hex')), federation)).toMatchObject({
+      amountSats: 150_000n,
+      evmAddress: EVM.toLowerCase(),
+    });
   });
 
   it('a mempool transaction is unconfirmed; unknown ones are 404 (status: unconfirmed)', async () => {
@@ -208,8 +257,14 @@ describe('/tx/:txid', () => {
     expect(await get(`/tx/${unknown}`)).toMatchObject({ status: 404, text: 'Transaction not found' });
     expect(await get(`/tx/${unknown}/hex`)).toMatchObject({ status: 404, text: 'Transaction not found' });
     expect(await getJson(`/tx/${unknown}/status`)).toEqual({ confirmed: false });
-    expect(await get(`/tx/${unknown}/merkle-proof`)).toMatchObject({ status: 404, text: 'Transaction not found or is unconfirmed' });
-    expect(await get(`/tx/${toDisplayHex(pending.txid)}/merkle-proof`)).toMatchObject({ status: 404, text: 'Transaction not found or is unconfirmed' });
+    expect(await get(`/tx/${unknown}/merkle-proof`)).toMatchObject({
+      status: 404,
+      text: 'Transaction not found or is unconfirmed',
+    });
+    expect(await get(`/tx/${toDisplayHex(pending.txid)}/merkle-proof`)).toMatchObject({
+      status: 404,
+      text: 'Transaction not found or is unconfirmed',
+    });
     expect(await get('/tx/xyz')).toMatchObject({ status: 400, text: 'Invalid hex string' });
   });
 
@@ -217,14 +272,21 @@ describe('/tx/:txid', () => {
     const s = await getJson(`/tx/${toDisplayHex(pegIn.txid)}/status`);
     const block = chain.transaction(pegIn.txid)!.block!;
     expect(Object.keys(s)).toEqual(['confirmed', 'block_height', 'block_hash', 'block_time']);
-    expect(s).toEqual({ confirmed: true, block_height: block.height, block_hash: toDisplayHex(block.hash), block_time: block.header.time });
+    expect(s).toEqual({
+      confirmed: true,
+      block_height: block.height,
+      block_hash: toDisplayHex(block.hash),
+      block_time: block.header.time,
+    });
   });
 });
 
 describe('/tx/:txid/merkle-proof', () => {
   it('verifies with verifyMerkleBranch against the header served by /block/:hash/header, for every transaction of a block', async () => {
     const b = chain.block(busyBlockHeight)!;
-    const header = decodeHeader(Uint8Array.from(Buffer.from((await get(`/block/${toDisplayHex(b.hash)}/header`)).text, 'hex')));
+    const header = decodeHeader(
+      Uint8Array.from(Buffer.from((await get(`/block/${toDisplayHex(b.hash)}/header`)).text, 'hex')),
+    );
     const ids = (await getJson(`/block/${toDisplayHex(b.hash)}/txids`)) as string[];
     for (const [i, id] of ids.entries()) {
       const proof = await getJson(`/tx/${id}/merkle-proof`);
@@ -236,7 +298,11 @@ describe('/tx/:txid/merkle-proof', () => {
       verifyMerkleBranch(fromDisplayHex(id), branch, proof.pos, header.merkleRoot, { totalTransactions: ids.length });
       // a wrong position does not verify (the last of an odd count is its own sibling, so its
       // neighbour position is only caught by the count)
-      expect(() => verifyMerkleBranch(fromDisplayHex(id), branch, proof.pos ^ 1, header.merkleRoot, { totalTransactions: ids.length })).toThrow();
+      expect(() =>
+        verifyMerkleBranch(fromDisplayHex(id), branch, proof.pos ^ 1, header.merkleRoot, {
+          totalTransactions: ids.length,
+        }),
+      ).toThrow();
     }
   });
 
@@ -256,10 +322,14 @@ describe('/address/:addr/txs', () => {
     expect(ids).toEqual(expected);
     expect(txs[0].status).toEqual({ confirmed: false });
     expect(txs.slice(1).every((t) => t.status.confirmed)).toBe(true);
-    expect(txs.slice(1).map((t) => t.status.block_height)).toEqual([...txs.slice(1).map((t) => t.status.block_height)].sort((a, b) => b - a));
+    expect(txs.slice(1).map((t) => t.status.block_height)).toEqual(
+      [...txs.slice(1).map((t) => t.status.block_height)].sort((a, b) => b - a),
+    );
     const p2tr = (await getJson(`/address/${alice.p2tr.address}/txs`)) as any[];
     // the peg-in spent one of alice's outputs: which address depends on coin selection
-    expect(p2tr.map((t) => t.txid).filter((id: string) => id !== toDisplayHex(pegIn.txid))).toEqual([5, 3, 1].map((i) => toDisplayHex(aliceTxs[i]!.txid)));
+    expect(p2tr.map((t) => t.txid).filter((id: string) => id !== toDisplayHex(pegIn.txid))).toEqual(
+      [5, 3, 1].map((i) => toDisplayHex(aliceTxs[i]!.txid)),
+    );
   });
 
   it('pages confirmed history 25 at a time with /txs/chain/:last_seen_txid', async () => {
@@ -271,11 +341,17 @@ describe('/address/:addr/txs', () => {
       if (i % 7 === 6) c.mine(1);
     }
     c.mine(1);
-    const page1 = (JSON.parse(handleEsploraRequest(c, 'GET', `/address/${bob.address}/txs`).body as string) as any[]).map((t) => t.txid);
+    const page1 = (
+      JSON.parse(handleEsploraRequest(c, 'GET', `/address/${bob.address}/txs`).body as string) as any[]
+    ).map((t) => t.txid);
     expect(page1).toHaveLength(25);
     // newest first: later blocks first; inside a block, later positions first
     expect(page1).toEqual([...sent].reverse().slice(0, 25));
-    const page2 = (JSON.parse(handleEsploraRequest(c, 'GET', `/address/${bob.address}/txs/chain/${page1[24]}`).body as string) as any[]).map((t) => t.txid);
+    const page2 = (
+      JSON.parse(
+        handleEsploraRequest(c, 'GET', `/address/${bob.address}/txs/chain/${page1[24]}`).body as string,
+      ) as any[]
+    ).map((t) => t.txid);
     expect(page2).toEqual([...sent].reverse().slice(25));
     const utxos = JSON.parse(handleEsploraRequest(c, 'GET', `/address/${bob.address}/utxo`).body as string) as any[];
     expect(utxos).toHaveLength(30);
@@ -284,7 +360,10 @@ describe('/address/:addr/txs', () => {
 
   it('bad and foreign addresses are 400', async () => {
     expect(await get('/address/notanaddress/txs')).toMatchObject({ status: 400 });
-    expect(await get('/address/bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4/txs')).toMatchObject({ status: 400, text: 'Address on invalid network' });
+    expect(await get('/address/bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4/txs')).toMatchObject({
+      status: 400,
+      text: 'Address on invalid network',
+    });
     expect(await getJson(`/address/${createWallet(chain, 'nobody').address}/txs`)).toEqual([]);
   });
 });
@@ -307,7 +386,9 @@ describe('POST /tx', () => {
       const conflict = await fetch(`${server.url}/tx`, { method: 'POST', body: bytesToHex(conflicting.raw) });
       expect(conflict.status).toBe(400);
       const text = await conflict.text();
-      expect(text).toMatch(/^sendrawtransaction RPC error: \{"code":-26,"message":"txn-mempool-conflict, input 0 spends [0-9a-f]{64}:\d+, which mempool transaction [0-9a-f]{64} already spends/);
+      expect(text).toMatch(
+        /^sendrawtransaction RPC error: \{"code":-26,"message":"txn-mempool-conflict, input 0 spends [0-9a-f]{64}:\d+, which mempool transaction [0-9a-f]{64} already spends/,
+      );
       const json = JSON.parse(text.slice('sendrawtransaction RPC error: '.length));
       expect(Object.keys(json)).toEqual(['code', 'message']);
       const garbage = await fetch(`${server.url}/tx`, { method: 'POST', body: 'zz' });
@@ -337,19 +418,45 @@ describe('robustness', () => {
 
   it('never crashes and never answers 500 on arbitrary paths and bodies', () => {
     const segment = fc.oneof(
-      fc.constantFrom('blocks', 'tip', 'height', 'hash', 'block-height', 'block', 'header', 'txids', 'raw', 'tx', 'hex', 'status', 'merkle-proof', 'address', 'txs', 'chain', 'utxo', '', '..', '%00'),
+      fc.constantFrom(
+        'blocks',
+        'tip',
+        'height',
+        'hash',
+        'block-height',
+        'block',
+        'header',
+        'txids',
+        'raw',
+        'tx',
+        'hex',
+        'status',
+        'merkle-proof',
+        'address',
+        'txs',
+        'chain',
+        'utxo',
+        '',
+        '..',
+        '%00',
+      ),
       fc.string({ maxLength: 70 }),
       fc.stringMatching(/^[0-9a-f]{64}$/),
       fc.constant(toDisplayHex(pegIn.txid)),
       fc.constant(alice.address),
     );
     fc.assert(
-      fc.property(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE'), fc.array(segment, { maxLength: 6 }), fc.uint8Array({ maxLength: 300 }), (method, parts, body) => {
-        const before = chain.mempool().length;
-        const r = handleEsploraRequest(chain, method, '/' + parts.join('/'), body);
-        expect([200, 400, 404]).toContain(r.status);
-        expect(chain.mempool().length).toBeGreaterThanOrEqual(before);
-      }),
+      fc.property(
+        fc.constantFrom('GET', 'POST', 'PUT', 'DELETE'),
+        fc.array(segment, { maxLength: 6 }),
+        fc.uint8Array({ maxLength: 300 }),
+        (method, parts, body) => {
+          const before = chain.mempool().length;
+          const r = handleEsploraRequest(chain, method, '/' + parts.join('/'), body);
+          expect([200, 400, 404]).toContain(r.status);
+          expect(chain.mempool().length).toBeGreaterThanOrEqual(before);
+        },
+      ),
       { numRuns: 400 },
     );
   });

@@ -26,7 +26,12 @@ import {
   type Transaction,
   type TxOut,
 } from '../../../src/protocol/index.js';
-import { createWallet, REGTEST_NETWORK, TxRejectedError, type RegtestChain } from '../../../src/devnet/bitcoin/index.js';
+import {
+  createWallet,
+  REGTEST_NETWORK,
+  TxRejectedError,
+  type RegtestChain,
+} from '../../../src/devnet/bitcoin/index.js';
 import { chainWithFaucet, flipBit, p2wpkhOf, pubkeyOf, secretKey } from './helpers.js';
 
 const federation = createFederation([1, 2, 3].map(pubkeyOf));
@@ -60,13 +65,25 @@ function pegged(fed: Federation = federation) {
 }
 
 /** Alys's proposal shape: federation UTXOs in (sequence 0xfffffffd), peg-out(s), change to the federation. */
-function proposal(chain: RegtestChain, fed: Federation, payTo: Uint8Array, amount: bigint, fee = 2_000n): { tx: Transaction; prevouts: TxOut[] } {
+function proposal(
+  chain: RegtestChain,
+  fed: Federation,
+  payTo: Uint8Array,
+  amount: bigint,
+  fee = 2_000n,
+): { tx: Transaction; prevouts: TxOut[] } {
   const utxos = chain.utxos(fed.scriptPubkey);
   const total = utxos.reduce((a, u) => a + u.output.value, 0n);
   const tx: Transaction = {
     version: 2,
     lockTime: 0,
-    inputs: utxos.map((u) => ({ prevTxid: u.txid, prevVout: u.vout, scriptSig: new Uint8Array(0), sequence: PEGOUT_INPUT_SEQUENCE, witness: [] })),
+    inputs: utxos.map((u) => ({
+      prevTxid: u.txid,
+      prevVout: u.vout,
+      scriptSig: new Uint8Array(0),
+      sequence: PEGOUT_INPUT_SEQUENCE,
+      witness: [],
+    })),
     outputs: [
       { value: amount - fee, scriptPubkey: payTo },
       { value: total - amount, scriptPubkey: fed.scriptPubkey },
@@ -88,7 +105,12 @@ describe('peg-in', () => {
     expect(bytesToHex(tx.outputs[1]!.scriptPubkey)).toBe('6a14' + EVM.slice(2).toLowerCase());
     expect(tx.outputs[1]!.value).toBe(0n);
     expect(parsePegIn(tx, federation)).toEqual({ amountSats: 3_000_000n, evmAddress: EVM.toLowerCase() });
-    expect(chain.utxos(federation.scriptPubkey).map((u) => u.output.value).sort()).toEqual([3_000_000n, 4_000_000n]);
+    expect(
+      chain
+        .utxos(federation.scriptPubkey)
+        .map((u) => u.output.value)
+        .sort(),
+    ).toEqual([3_000_000n, 4_000_000n]);
   });
 
   it('refuses an address Alys would not recognise (20 bytes of valid UTF-8), unless asked', () => {
@@ -110,7 +132,10 @@ describe('peg-out', () => {
     const { tx, prevouts } = proposal(chain, federation, payTo, 2_500_000n);
     const spendable = new Set(chain.utxos(federation.scriptPubkey).map((u) => outpointKey(u.txid, u.vout)));
     checkPegoutProposal(tx, [{ value: 2_500_000n, scriptPubkey: payTo }], federation, spendable);
-    const signed = finalizePegout(tx, federation, [signPegout(tx, prevouts, federation, secretKey(1), aux), signPegout(tx, prevouts, federation, secretKey(3), aux)]);
+    const signed = finalizePegout(tx, federation, [
+      signPegout(tx, prevouts, federation, secretKey(1), aux),
+      signPegout(tx, prevouts, federation, secretKey(3), aux),
+    ]);
     checkPegoutSignatures(signed, federation, prevouts); // Alys accepts it
     const id = chain.broadcast(signed);
     expect(toDisplayHex(id)).toBe(toDisplayHex(txid(tx)));
@@ -129,7 +154,10 @@ describe('peg-out', () => {
     // witness: [sig key2, sig key1, script, control] reversed key order -> [sig3?, sig2, sig1] with key 3 empty
     expect(good.inputs[0]!.witness.map((w) => w.length)).toEqual([0, 64, 64, federation.script.length, 33]);
 
-    const badSig = finalizePegout(tx, federation, [s1, { ...s2, signatures: s2.signatures.map((s, i) => (i === 1 ? flipBit(s, 7) : s)) }]);
+    const badSig = finalizePegout(tx, federation, [
+      s1,
+      { ...s2, signatures: s2.signatures.map((s, i) => (i === 1 ? flipBit(s, 7) : s)) },
+    ]);
     expect(() => checkPegoutSignatures(badSig, federation, prevouts)).toThrow(VerificationError);
     refusedWith(chain, badSig, 'mandatory-script-verify-flag-failed', /input 1: Invalid Schnorr signature/);
 
@@ -142,7 +170,8 @@ describe('peg-out', () => {
     refusedWith(chain, swapped, 'mandatory-script-verify-flag-failed', /Invalid Schnorr signature/);
 
     const wrongParity = structuredClone(good);
-    for (const input of wrongParity.inputs) input.witness[4] = Uint8Array.from([input.witness[4]![0]! ^ 1, ...input.witness[4]!.subarray(1)]);
+    for (const input of wrongParity.inputs)
+      input.witness[4] = Uint8Array.from([input.witness[4]![0]! ^ 1, ...input.witness[4]!.subarray(1)]);
     refusedWith(chain, wrongParity, 'mandatory-script-verify-flag-failed', /Witness program hash mismatch/);
 
     const shortStack = structuredClone(good);
@@ -165,7 +194,13 @@ describe('peg-out', () => {
     const sigs = [1, 2, 3].map((k) => signPegout(tx, prevouts, federation, secretKey(k), aux));
     const all = structuredClone(tx);
     all.inputs.forEach((input, i) => {
-      input.witness = [sigs[2]!.signatures[i]!, sigs[1]!.signatures[i]!, sigs[0]!.signatures[i]!, federation.script, federation.controlBlock];
+      input.witness = [
+        sigs[2]!.signatures[i]!,
+        sigs[1]!.signatures[i]!,
+        sigs[0]!.signatures[i]!,
+        federation.script,
+        federation.controlBlock,
+      ];
     });
     expect(() => checkPegoutSignatures(all, federation, prevouts)).toThrow(/witness-length|signature\(s\)/);
     chain.broadcast(all);
@@ -180,7 +215,8 @@ describe('peg-out', () => {
     const signed = structuredClone(tx);
     signed.inputs.forEach((input, i) => {
       const digest = signer.preimageWitnessV1(i, scripts, btc.SigHash.ALL, amounts, -1, federation.script, 0xc0);
-      const sig = (k: number) => concatBytes(schnorr.sign(digest, secretKey(k), aux(k)), Uint8Array.of(btc.SigHash.ALL));
+      const sig = (k: number) =>
+        concatBytes(schnorr.sign(digest, secretKey(k), aux(k)), Uint8Array.of(btc.SigHash.ALL));
       input.witness = [new Uint8Array(0), sig(2), sig(1), federation.script, federation.controlBlock];
     });
     chain.broadcast(signed);
@@ -209,7 +245,12 @@ describe('peg-out', () => {
     chain.mine(1);
     const vout = funded.tx.outputs.findIndex((o) => bytesToHex(o.scriptPubkey) === bytesToHex(payment.script));
     const t = new btc.Transaction({ allowUnknownOutputs: true });
-    t.addInput({ txid: reverse(funded.txid), index: vout, witnessUtxo: { script: payment.script, amount: 200_000n }, ...payment });
+    t.addInput({
+      txid: reverse(funded.txid),
+      index: vout,
+      witnessUtxo: { script: payment.script, amount: 200_000n },
+      ...payment,
+    });
     t.addOutput({ script: p2wpkhOf(5), amount: 190_000n });
     t.sign(secretKey(21));
     t.finalize();

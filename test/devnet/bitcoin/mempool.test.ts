@@ -9,14 +9,30 @@ import * as btc from '@scure/btc-signer';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, reverse } from '../../../src/protocol/bytes.js';
-import { decodeTransaction, encodeTransaction, toDisplayHex, txid, type Transaction } from '../../../src/protocol/index.js';
-import { createWallet, scriptToAddress, TxRejectedError, type RegtestChain } from '../../../src/devnet/bitcoin/index.js';
+import {
+  decodeTransaction,
+  encodeTransaction,
+  toDisplayHex,
+  txid,
+  type Transaction,
+} from '../../../src/protocol/index.js';
+import {
+  createWallet,
+  scriptToAddress,
+  TxRejectedError,
+  type RegtestChain,
+} from '../../../src/devnet/bitcoin/index.js';
 import { chainWithFaucet, flipBit, p2wpkhOf, pubkeyOf, secretKey, signP2wpkhInput, unsignedTx } from './helpers.js';
 
 const fingerprint = (chain: RegtestChain): string => bytesToHex(sha256(chain.exportChain()));
 
 /** Expect `fn` to be refused with `reason`, and the chain to be unchanged afterwards. */
-function expectRefused(chain: RegtestChain, fn: () => unknown, reason: string | RegExp, detail?: RegExp): TxRejectedError {
+function expectRefused(
+  chain: RegtestChain,
+  fn: () => unknown,
+  reason: string | RegExp,
+  detail?: RegExp,
+): TxRejectedError {
   const before = fingerprint(chain);
   let caught: unknown;
   try {
@@ -45,7 +61,12 @@ function setup() {
   return { chain, faucet, coinA, coinB };
 }
 
-function pay(coin: { txid: Uint8Array; vout: number; output: { value: bigint; scriptPubkey: Uint8Array } }, to: Uint8Array, value: bigint, k = 7): Transaction {
+function pay(
+  coin: { txid: Uint8Array; vout: number; output: { value: bigint; scriptPubkey: Uint8Array } },
+  to: Uint8Array,
+  value: bigint,
+  k = 7,
+): Transaction {
   const tx = unsignedTx([{ txid: coin.txid, vout: coin.vout }], [{ value, scriptPubkey: to }]);
   return signP2wpkhInput(tx, 0, coin.output, k);
 }
@@ -71,7 +92,9 @@ describe('wallet payments', () => {
     // 1..2 sat/vB
     expect(Number(sent.fee) / sent.vsize).toBeGreaterThanOrEqual(1);
     expect(Number(sent.fee) / sent.vsize).toBeLessThanOrEqual(2);
-    expect(sent.vsize).toBe(Math.ceil((encodeTransaction(sent.tx, { witness: false }).length * 3 + sent.raw.length) / 4));
+    expect(sent.vsize).toBe(
+      Math.ceil((encodeTransaction(sent.tx, { witness: false }).length * 3 + sent.raw.length) / 4),
+    );
 
     // alice pays bob from her P2WPKH coin, bob pays alice's P2TR address, alice spends that P2TR coin (key path)
     const s1 = alice.send(bob.address, 100_000n);
@@ -80,7 +103,9 @@ describe('wallet payments', () => {
     expect(alice.balance()).toBe(250_000n - 100_000n - s1.fee);
     const s2 = bob.send(alice.p2tr.address, 40_000n);
     chain.mine(1);
-    expect(alice.utxos().some((u) => bytesToHex(u.output.scriptPubkey) === bytesToHex(alice.p2tr.scriptPubkey))).toBe(true);
+    expect(alice.utxos().some((u) => bytesToHex(u.output.scriptPubkey) === bytesToHex(alice.p2tr.scriptPubkey))).toBe(
+      true,
+    );
     const aliceBefore = alice.balance();
     const s3 = alice.send(bob.p2tr.address, aliceBefore - 1_000n, { feeRate: 1 });
     expect(s3.tx.inputs.some((i) => i.witness.length === 1 && i.witness[0]!.length === 64)).toBe(true); // a key-path input
@@ -95,7 +120,10 @@ describe('wallet payments', () => {
     const child = pay({ txid: parentId, vout: 0, output: parent.outputs[0]! }, p2wpkhOf(9), 980_000n, 8);
     chain.broadcast(child);
     const [block] = chain.mine(1);
-    expect(block!.transactions.slice(1).map((t) => toDisplayHex(txid(t)))).toEqual([toDisplayHex(parentId), toDisplayHex(txid(child))]);
+    expect(block!.transactions.slice(1).map((t) => toDisplayHex(txid(t)))).toEqual([
+      toDisplayHex(parentId),
+      toDisplayHex(txid(child)),
+    ]);
     expect(chain.utxos(p2wpkhOf(9))[0]!.output.value).toBe(980_000n);
   });
 
@@ -140,18 +168,34 @@ describe('refusals change nothing', () => {
     flipped.inputs[0]!.witness[0] = flipBit(good.inputs[0]!.witness[0]!, 40);
     expectRefused(chain, () => chain.broadcast(flipped), 'mandatory-script-verify-flag-failed', /input 0/);
     const wrongKey = pay(coinA, p2wpkhOf(8), 990_000n, 9);
-    expectRefused(chain, () => chain.broadcast(wrongKey), 'mandatory-script-verify-flag-failed', /Witness program hash mismatch/);
+    expectRefused(
+      chain,
+      () => chain.broadcast(wrongKey),
+      'mandatory-script-verify-flag-failed',
+      /Witness program hash mismatch/,
+    );
     const changed = structuredClone(good);
     changed.outputs[0]!.value = 980_000n;
     expectRefused(chain, () => chain.broadcast(changed), 'mandatory-script-verify-flag-failed', /does not verify/);
-    const oddType = signP2wpkhInput(unsignedTx([coinA], [{ value: 990_000n, scriptPubkey: p2wpkhOf(8) }]), 0, coinA.output, 7, 0x05);
+    const oddType = signP2wpkhInput(
+      unsignedTx([coinA], [{ value: 990_000n, scriptPubkey: p2wpkhOf(8) }]),
+      0,
+      coinA.output,
+      7,
+      0x05,
+    );
     expectRefused(chain, () => chain.broadcast(oddType), 'bad-txns-nonstandard-inputs', /hash type/);
     const noWitness = structuredClone(good);
     noWitness.inputs[0]!.witness = [];
     expectRefused(chain, () => chain.broadcast(noWitness), 'mandatory-script-verify-flag-failed', /empty witness/);
     const withScriptSig = structuredClone(good);
     withScriptSig.inputs[0]!.scriptSig = Uint8Array.of(0x51);
-    expectRefused(chain, () => chain.broadcast(withScriptSig), 'mandatory-script-verify-flag-failed', /empty scriptSig/);
+    expectRefused(
+      chain,
+      () => chain.broadcast(withScriptSig),
+      'mandatory-script-verify-flag-failed',
+      /empty scriptSig/,
+    );
     // the good one still goes through
     chain.broadcast(good);
   });
@@ -178,12 +222,24 @@ describe('refusals change nothing', () => {
       return t;
     };
     const broken = mutate((t) => (t.inputs[0]!.witness[0] = flipBit(tx.inputs[0]!.witness[0]!, 10)));
-    expectRefused(chain, () => chain.broadcast(broken), 'mandatory-script-verify-flag-failed', /Invalid Schnorr signature/);
+    expectRefused(
+      chain,
+      () => chain.broadcast(broken),
+      'mandatory-script-verify-flag-failed',
+      /Invalid Schnorr signature/,
+    );
     const otherOutput = mutate((t) => (t.outputs[0]!.value -= 1n));
-    expectRefused(chain, () => chain.broadcast(otherOutput), 'mandatory-script-verify-flag-failed', /Invalid Schnorr signature/);
+    expectRefused(
+      chain,
+      () => chain.broadcast(otherOutput),
+      'mandatory-script-verify-flag-failed',
+      /Invalid Schnorr signature/,
+    );
     const badSize = mutate((t) => (t.inputs[0]!.witness[0] = tx.inputs[0]!.witness[0]!.subarray(0, 63)));
     expectRefused(chain, () => chain.broadcast(badSize), 'mandatory-script-verify-flag-failed', /signature size/);
-    const explicitDefault = mutate((t) => (t.inputs[0]!.witness[0] = Uint8Array.from([...tx.inputs[0]!.witness[0]!, 0x00])));
+    const explicitDefault = mutate(
+      (t) => (t.inputs[0]!.witness[0] = Uint8Array.from([...tx.inputs[0]!.witness[0]!, 0x00])),
+    );
     expectRefused(chain, () => chain.broadcast(explicitDefault), 'mandatory-script-verify-flag-failed', /hash type/);
     const annex = mutate((t) => t.inputs[0]!.witness.push(Uint8Array.of(0x50, 1)));
     expectRefused(chain, () => chain.broadcast(annex), 'bad-txns-nonstandard-inputs', /annex/);
@@ -199,7 +255,13 @@ describe('refusals change nothing', () => {
     chain.mine(1);
     const vout = funded.tx.outputs.findIndex((o) => bytesToHex(o.scriptPubkey) === bytesToHex(pay11.script));
     const t = new btc.Transaction();
-    t.addInput({ txid: reverse(funded.txid), index: vout, witnessUtxo: { script: pay11.script, amount: 500_000n }, tapInternalKey: internal, sighashType: btc.SigHash.ALL });
+    t.addInput({
+      txid: reverse(funded.txid),
+      index: vout,
+      witnessUtxo: { script: pay11.script, amount: 500_000n },
+      tapInternalKey: internal,
+      sighashType: btc.SigHash.ALL,
+    });
     t.addOutput({ script: p2wpkhOf(3), amount: 499_000n });
     t.sign(secretKey(11), [btc.SigHash.ALL]);
     t.finalize();
@@ -211,7 +273,12 @@ describe('refusals change nothing', () => {
   it('overspends, fees below the relay minimum, duplicate inputs, unknown inputs, garbage', () => {
     const { chain, coinA, coinB } = setup();
     const over = pay(coinA, p2wpkhOf(8), 1_000_001n);
-    expectRefused(chain, () => chain.broadcast(over), 'bad-txns-in-belowout', /value in \(0\.01\) < value out \(0\.01000001\)/);
+    expectRefused(
+      chain,
+      () => chain.broadcast(over),
+      'bad-txns-in-belowout',
+      /value in \(0\.01\) < value out \(0\.01000001\)/,
+    );
     const free = pay(coinA, p2wpkhOf(8), 1_000_000n);
     expectRefused(chain, () => chain.broadcast(free), 'min relay fee not met', /^0 < \d+/);
     const dup = unsignedTx([coinA, coinA], [{ value: 1_000_000n, scriptPubkey: p2wpkhOf(8) }]);
@@ -219,7 +286,10 @@ describe('refusals change nothing', () => {
     signP2wpkhInput(dup, 1, coinA.output, 7);
     expectRefused(chain, () => chain.broadcast(dup), 'bad-txns-inputs-duplicate');
     const unknown = pay({ ...coinB, txid: new Uint8Array(32).fill(9) }, p2wpkhOf(8), 1_000n);
-    expect(expectRefused(chain, () => chain.broadcast(unknown), 'bad-txns-inputs-missingorspent', /unknown transaction/).rpcCode).toBe(-25);
+    expect(
+      expectRefused(chain, () => chain.broadcast(unknown), 'bad-txns-inputs-missingorspent', /unknown transaction/)
+        .rpcCode,
+    ).toBe(-25);
     const badVout = pay({ ...coinB, vout: 5 }, p2wpkhOf(8), 1_000n);
     expectRefused(chain, () => chain.broadcast(badVout), 'bad-txns-inputs-missingorspent');
     expect(expectRefused(chain, () => chain.broadcast(Uint8Array.of(1, 2, 3)), 'TX decode failed').rpcCode).toBe(-22);
@@ -239,7 +309,12 @@ describe('refusals change nothing', () => {
     const coinbase = block!.transactions[0]!;
     const coin = { txid: txid(coinbase), vout: 0, output: coinbase.outputs[0]! };
     const spend = pay(coin, p2wpkhOf(8), coin.output.value - 1_000n);
-    expectRefused(chain, () => chain.broadcast(spend), 'bad-txns-premature-spend-of-coinbase', /tried to spend coinbase at depth 1 .*mine 99 more/);
+    expectRefused(
+      chain,
+      () => chain.broadcast(spend),
+      'bad-txns-premature-spend-of-coinbase',
+      /tried to spend coinbase at depth 1 .*mine 99 more/,
+    );
     chain.mine(98);
     expectRefused(chain, () => chain.broadcast(spend), 'bad-txns-premature-spend-of-coinbase', /depth 99/);
     chain.mine(1);
@@ -251,7 +326,11 @@ describe('refusals change nothing', () => {
     const { chain } = chainWithFaucet({ coinbaseMaturity: 3 });
     const [block] = chain.mine(1, p2wpkhOf(7));
     const coinbase = block!.transactions[0]!;
-    const spend = pay({ txid: txid(coinbase), vout: 0, output: coinbase.outputs[0]! }, p2wpkhOf(8), coinbase.outputs[0]!.value - 1_000n);
+    const spend = pay(
+      { txid: txid(coinbase), vout: 0, output: coinbase.outputs[0]! },
+      p2wpkhOf(8),
+      coinbase.outputs[0]!.value - 1_000n,
+    );
     chain.mine(1);
     expectRefused(chain, () => chain.broadcast(spend), 'bad-txns-premature-spend-of-coinbase', /depth 2/);
     chain.mine(1);
@@ -260,22 +339,43 @@ describe('refusals change nothing', () => {
 
   it('unsupported script types (P2PKH) are refused clearly', () => {
     const { chain, faucet } = chainWithFaucet();
-    const p2pkhAddress = btc.p2pkh(pubkeyOf(12), { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef }).address!;
+    const p2pkhAddress = btc.p2pkh(pubkeyOf(12), { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef })
+      .address!;
     const funded = faucet.send(p2pkhAddress, 100_000n);
     chain.mine(1);
     const tx = unsignedTx([{ txid: funded.txid, vout: 0 }], [{ value: 90_000n, scriptPubkey: p2wpkhOf(1) }]);
     tx.inputs[0]!.scriptSig = Uint8Array.of(0x01, 0x01);
-    expectRefused(chain, () => chain.broadcast(tx), 'bad-txns-nonstandard-inputs', /p2pkh output; the devnet chain verifies only P2WPKH/);
+    expectRefused(
+      chain,
+      () => chain.broadcast(tx),
+      'bad-txns-nonstandard-inputs',
+      /p2pkh output; the devnet chain verifies only P2WPKH/,
+    );
   });
 
   it('lock times: a height lock in the future is non-final; relative locks are enforced', () => {
     const { chain, coinA, coinB } = setup();
     const next = chain.tipHeight() + 1;
-    const locked = signP2wpkhInput(unsignedTx([{ ...coinA, sequence: 0xfffffffe }], [{ value: 990_000n, scriptPubkey: p2wpkhOf(8) }], next), 0, coinA.output, 7);
+    const locked = signP2wpkhInput(
+      unsignedTx([{ ...coinA, sequence: 0xfffffffe }], [{ value: 990_000n, scriptPubkey: p2wpkhOf(8) }], next),
+      0,
+      coinA.output,
+      7,
+    );
     expectRefused(chain, () => chain.broadcast(locked), 'non-final', new RegExp(`height ${next}`));
-    const unlocked = signP2wpkhInput(unsignedTx([{ ...coinA, sequence: 0xfffffffe }], [{ value: 990_000n, scriptPubkey: p2wpkhOf(8) }], next - 1), 0, coinA.output, 7);
+    const unlocked = signP2wpkhInput(
+      unsignedTx([{ ...coinA, sequence: 0xfffffffe }], [{ value: 990_000n, scriptPubkey: p2wpkhOf(8) }], next - 1),
+      0,
+      coinA.output,
+      7,
+    );
     chain.broadcast(unlocked);
-    const relative = signP2wpkhInput(unsignedTx([{ ...coinB, sequence: 5 }], [{ value: 1_990_000n, scriptPubkey: p2wpkhOf(8) }]), 0, coinB.output, 7);
+    const relative = signP2wpkhInput(
+      unsignedTx([{ ...coinB, sequence: 5 }], [{ value: 1_990_000n, scriptPubkey: p2wpkhOf(8) }]),
+      0,
+      coinB.output,
+      7,
+    );
     expectRefused(chain, () => chain.broadcast(relative), 'non-BIP68-final', /5 blocks/);
     chain.mine(4);
     chain.broadcast(relative);

@@ -7,8 +7,20 @@
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '../../../src/protocol/bytes.js';
-import { createFederation, DecodeError, encodeHeader, federationAddress, toDisplayHex, txid } from '../../../src/protocol/index.js';
-import { createWallet, handleEsploraRequest, importChain, type RegtestChain } from '../../../src/devnet/bitcoin/index.js';
+import {
+  createFederation,
+  DecodeError,
+  encodeHeader,
+  federationAddress,
+  toDisplayHex,
+  txid,
+} from '../../../src/protocol/index.js';
+import {
+  createWallet,
+  handleEsploraRequest,
+  importChain,
+  type RegtestChain,
+} from '../../../src/devnet/bitcoin/index.js';
 import { chainWithFaucet, pubkeyOf } from './helpers.js';
 
 const federation = createFederation([1, 2, 3].map(pubkeyOf));
@@ -27,7 +39,16 @@ function busyChain(blocks: number): { chain: RegtestChain; scripts: Uint8Array[]
     chain.mine(Math.min(10, blocks - 2 - chain.tipHeight()));
   }
   faucet.send(bob.address, 12_345n); // stays in the mempool
-  return { chain, scripts: [faucet.scriptPubkey, alice.scriptPubkey, bob.scriptPubkey, bob.p2tr.scriptPubkey, federation.scriptPubkey] };
+  return {
+    chain,
+    scripts: [
+      faucet.scriptPubkey,
+      alice.scriptPubkey,
+      bob.scriptPubkey,
+      bob.p2tr.scriptPubkey,
+      federation.scriptPubkey,
+    ],
+  };
 }
 
 const digest = (b: Uint8Array): string => bytesToHex(sha256(b));
@@ -48,17 +69,25 @@ describe('export / import', () => {
       const b = loaded.block(h)!;
       expect(toDisplayHex(b.hash)).toBe(toDisplayHex(a.hash));
       expect(bytesToHex(encodeHeader(b.header))).toBe(bytesToHex(encodeHeader(a.header)));
-      expect(b.transactions.map((t) => toDisplayHex(txid(t)))).toEqual(a.transactions.map((t) => toDisplayHex(txid(t))));
+      expect(b.transactions.map((t) => toDisplayHex(txid(t)))).toEqual(
+        a.transactions.map((t) => toDisplayHex(txid(t))),
+      );
       expect(loaded.blockByHash(a.hash)!.height).toBe(h);
     }
     for (const s of scripts) {
-      const view = (c: RegtestChain) => c.utxos(s).map((u) => `${toDisplayHex(u.txid)}:${u.vout}:${u.output.value}:${u.height}:${u.coinbase}`);
+      const view = (c: RegtestChain) =>
+        c.utxos(s).map((u) => `${toDisplayHex(u.txid)}:${u.vout}:${u.output.value}:${u.height}:${u.coinbase}`);
       expect(view(loaded)).toEqual(view(chain));
     }
     expect(loaded.mempool().map((e) => toDisplayHex(e.txid))).toEqual(chain.mempool().map((e) => toDisplayHex(e.txid)));
     // Esplora answers identically
     const pegTx = chain.history(federation.scriptPubkey).confirmed[0]!.txid;
-    for (const path of [`/tx/${toDisplayHex(pegTx)}`, `/tx/${toDisplayHex(pegTx)}/merkle-proof`, `/block-height/1500`, `/address/${federationAddress(federation, 'regtest')}/txs`])
+    for (const path of [
+      `/tx/${toDisplayHex(pegTx)}`,
+      `/tx/${toDisplayHex(pegTx)}/merkle-proof`,
+      `/block-height/1500`,
+      `/address/${federationAddress(federation, 'regtest')}/txs`,
+    ])
       expect(handleEsploraRequest(loaded, 'GET', path).body).toEqual(handleEsploraRequest(chain, 'GET', path).body);
     // and it keeps working: mine the mempool, pay from a loaded UTXO
     const [next] = loaded.mine(1);

@@ -7,7 +7,13 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as btc from '@scure/btc-signer';
 import { bytesToHex, concatBytes } from '../../../src/protocol/bytes.js';
-import { createFederation, lastAsmPushData, p2trAddress, parseBitcoinAddress, taprootTweak } from '../../../src/protocol/index.js';
+import {
+  createFederation,
+  lastAsmPushData,
+  p2trAddress,
+  parseBitcoinAddress,
+  taprootTweak,
+} from '../../../src/protocol/index.js';
 import {
   createWallet,
   esploraScriptType,
@@ -72,7 +78,9 @@ describe('script helpers', () => {
 
   it('ASM renders like rust-bitcoin', () => {
     const h = bytesToHex(hash160(pubkeyOf(1)));
-    expect(scriptToAsm(Uint8Array.from(Buffer.from(`76a914${h}88ac`, 'hex')))).toBe(`OP_DUP OP_HASH160 OP_PUSHBYTES_20 ${h} OP_EQUALVERIFY OP_CHECKSIG`);
+    expect(scriptToAsm(Uint8Array.from(Buffer.from(`76a914${h}88ac`, 'hex')))).toBe(
+      `OP_DUP OP_HASH160 OP_PUSHBYTES_20 ${h} OP_EQUALVERIFY OP_CHECKSIG`,
+    );
     const fed = createFederation([1, 2, 3].map(pubkeyOf));
     const [x0, x1, x2] = fed.xOnlyPubkeys.map((k) => bytesToHex(k));
     expect(scriptToAsm(fed.script)).toBe(

@@ -56,7 +56,11 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('engine 
     engine = await createEngine({ alloc: { [k0.address]: { balance: FUNDS }, [k1.address]: { balance: FUNDS } } });
     // anvil's configured base fee applies to its first block; ours is block 1's (genesis 1 gwei * 7/8)
     const block1BaseFee = (engine.genesisPayload().baseFeePerGas * 7n) / 8n;
-    anvil = await startAnvil({ chainId: engine.chainId, baseFee: block1BaseFee, gasLimit: engine.genesisPayload().gasLimit });
+    anvil = await startAnvil({
+      chainId: engine.chainId,
+      baseFee: block1BaseFee,
+      gasLimit: engine.genesisPayload().gasLimit,
+    });
     for (const k of [k0, k1]) await anvil.rpc('anvil_setBalance', [k.address, `0x${FUNDS.toString(16)}`]);
     await anvil.rpc('anvil_setCode', [BRIDGE_ADDRESS, BRIDGE_ARTIFACT.deployedBytecode]);
     // Alys's fee recipient: it exists from block 1 on (tips) and is warm in every transaction (EIP-3651),
@@ -68,13 +72,24 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('engine 
       signTx(k0, { nonce: 1n, data: LOAD_TOKEN_ARTIFACT.bytecode as Hex, gasLimit: 600_000n }, 0), // deploy (legacy)
       signTx(k0, { nonce: 2n, to: TOKEN, data: tokenMint(k0.address, 10n ** 20n), gasLimit: 120_000n }, 1), // call with logs (2930)
       signTx(k1, { nonce: 0n, to: TOKEN, data: tokenTransfer(k0.address, 1n), gasLimit: 120_000n }, 2), // reverts
-      signTx(k0, { nonce: 3n, to: BRIDGE_ADDRESS, value: 2n * 10n ** 16n, data: pegOut('bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080'), gasLimit: 120_000n }, 2),
+      signTx(
+        k0,
+        {
+          nonce: 3n,
+          to: BRIDGE_ADDRESS,
+          value: 2n * 10n ** 16n,
+          data: pegOut('bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080'),
+          gasLimit: 120_000n,
+        },
+        2,
+      ),
       signTx(k1, { nonce: 1n, to: BRIDGE_ADDRESS, value: 1n, gasLimit: 100_000n }, 0), // plain transfer to the bridge: reverts
     ];
     let parent = engine.genesisPayload();
     for (const tx of txs) {
       hashes.push(await anvil.rpc<Hex>('eth_sendRawTransaction', [hexOf(tx)]));
-      parent = (await engine.buildPayload(attrs(parent.blockHash, parent.timestamp + 1n, { transactions: [tx] }))).payload;
+      parent = (await engine.buildPayload(attrs(parent.blockHash, parent.timestamp + 1n, { transactions: [tx] })))
+        .payload;
     }
   }, 60_000);
 
@@ -87,7 +102,11 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('engine 
     for (const h of hashes) {
       const theirs = await anvil.rpc<Record<string, unknown>>('eth_getTransactionReceipt', [h]);
       const ours = await rpc<Record<string, unknown>>(engine, 'eth_getTransactionReceipt', [h]);
-      expect(Object.keys(theirs).filter((k) => !(k in ours)).sort()).toEqual(['blobGasPrice', 'blockTimestamp']);
+      expect(
+        Object.keys(theirs)
+          .filter((k) => !(k in ours))
+          .sort(),
+      ).toEqual(['blobGasPrice', 'blockTimestamp']);
       expect(Object.keys(ours).filter((k) => !(k in theirs))).toEqual([]);
       expect(normaliseReceipt(ours)).toEqual(normaliseReceipt(theirs));
       statuses.push(String(ours['status']));
@@ -98,13 +117,35 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('engine 
   });
 
   it('blocks have the same fields in the same encodings (hashes differ: different genesis)', async () => {
-    for (const [tag, full] of [['0x1', false], ['0x3', true], ['latest', true]] as const) {
+    for (const [tag, full] of [
+      ['0x1', false],
+      ['0x3', true],
+      ['latest', true],
+    ] as const) {
       const theirs = await anvil.rpc<Record<string, unknown>>('eth_getBlockByNumber', [tag, full]);
       const ours = await rpc<Record<string, unknown>>(engine, 'eth_getBlockByNumber', [tag, full]);
       expect(Object.keys(ours).sort()).toEqual(Object.keys(theirs).sort());
-      for (const k of ['number', 'gasLimit', 'gasUsed', 'baseFeePerGas', 'difficulty', 'nonce', 'sha3Uncles', 'uncles', 'withdrawals', 'withdrawalsRoot', 'receiptsRoot', 'logsBloom', 'transactionsRoot', 'miner'])
+      for (const k of [
+        'number',
+        'gasLimit',
+        'gasUsed',
+        'baseFeePerGas',
+        'difficulty',
+        'nonce',
+        'sha3Uncles',
+        'uncles',
+        'withdrawals',
+        'withdrawalsRoot',
+        'receiptsRoot',
+        'logsBloom',
+        'transactionsRoot',
+        'miner',
+      ])
         expect({ k, v: ours[k] }).toEqual({ k, v: theirs[k] });
-      const strip = (txs: unknown) => (txs as Record<string, unknown>[]).map((t) => (typeof t === 'string' ? t : without(t, ['blockHash', 'blockTimestamp'])));
+      const strip = (txs: unknown) =>
+        (txs as Record<string, unknown>[]).map((t) =>
+          typeof t === 'string' ? t : without(t, ['blockHash', 'blockTimestamp']),
+        );
       expect(strip(ours['transactions'])).toEqual(strip(theirs['transactions']));
     }
   });
@@ -119,11 +160,19 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('engine 
 
   it('eth_getProof: same fields and encodings; identical storage proofs; each verifies against its own state root', async () => {
     const slot0 = `0x${'00'.repeat(32)}` as Hex;
-    const balanceSlot = toHex(keccak_256(Buffer.from(encodeAbiParameters([{ type: 'address' }, { type: 'uint256' }], [k0.address, 1n]).slice(2), 'hex')));
+    const balanceSlot = toHex(
+      keccak_256(
+        Buffer.from(encodeAbiParameters([{ type: 'address' }, { type: 'uint256' }], [k0.address, 1n]).slice(2), 'hex'),
+      ),
+    );
     const absentSlot = `0x${'00'.repeat(31)}07` as Hex;
     const anvilRoot = (await anvil.rpc<Record<string, Hex>>('eth_getBlockByNumber', ['latest', false]))['stateRoot']!;
     const ourRoot = (await rpc<Record<string, Hex>>(engine, 'eth_getBlockByNumber', ['latest', false]))['stateRoot']!;
-    for (const [address, slots] of [[TOKEN, [slot0, balanceSlot, absentSlot]], [k1.address, []], [DEAD, []]] as const) {
+    for (const [address, slots] of [
+      [TOKEN, [slot0, balanceSlot, absentSlot]],
+      [k1.address, []],
+      [DEAD, []],
+    ] as const) {
       const theirs = await anvil.rpc<Record<string, unknown>>('eth_getProof', [address, slots, 'latest']);
       const ours = await rpc<Record<string, unknown>>(engine, 'eth_getProof', [address, slots, 'latest']);
       expect(Object.keys(ours).sort()).toEqual(Object.keys(theirs).sort());
@@ -138,7 +187,9 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('engine 
     const ours = await rpc<Record<string, unknown>>(engine, 'eth_getProof', [absent, [], 'latest']);
     expect(theirs['codeHash']).toBe('0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470');
     expect(ours['codeHash']).toBe(`0x${'00'.repeat(32)}`);
-    expect(without(ours, ['accountProof', 'codeHash', 'storageHash'])).toEqual(without(theirs, ['accountProof', 'codeHash', 'storageHash']));
+    expect(without(ours, ['accountProof', 'codeHash', 'storageHash'])).toEqual(
+      without(theirs, ['accountProof', 'codeHash', 'storageHash']),
+    );
     expect(verifyGetProofResponse(ourRoot, decodeGetProofResponse(ours)).account.exists).toBe(false);
   });
 
@@ -148,9 +199,20 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('engine 
       { from: k0.address, to: '0x00000000000000000000000000000000000f1e57', value: '0x1' },
       { from: k0.address, to: TOKEN, data: tokenMint(k1.address, 5n) },
       { from: k0.address, to: TOKEN, data: tokenTransfer(k1.address, 5n) },
-      { from: k1.address, to: BRIDGE_ADDRESS, value: '0x2386f26fc10000', data: pegOut('bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080') },
+      {
+        from: k1.address,
+        to: BRIDGE_ADDRESS,
+        value: '0x2386f26fc10000',
+        data: pegOut('bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080'),
+      },
       { from: k1.address, data: LOAD_TOKEN_ARTIFACT.bytecode },
-      { from: k1.address, to: TOKEN, data: tokenMint(k1.address, 5n), maxFeePerGas: '0x77359400', maxPriorityFeePerGas: '0x1' },
+      {
+        from: k1.address,
+        to: TOKEN,
+        data: tokenMint(k1.address, 5n),
+        maxFeePerGas: '0x77359400',
+        maxPriorityFeePerGas: '0x1',
+      },
     ];
     for (const call of calls) {
       const theirs = await anvil.rpc<string>('eth_estimateGas', [call, 'latest']);
@@ -161,7 +223,9 @@ describe.skipIf(process.platform !== 'linux' || process.arch !== 'x64')('engine 
 
   it('eth_call: return data agrees; a revert is code 3 with the same revert data on both', async () => {
     const balanceOf = `0x70a08231${k0.address.slice(2).padStart(64, '0')}`;
-    expect(await rpc(engine, 'eth_call', [{ to: TOKEN, data: balanceOf }, 'latest'])).toBe(await anvil.rpc('eth_call', [{ to: TOKEN, data: balanceOf }, 'latest']));
+    expect(await rpc(engine, 'eth_call', [{ to: TOKEN, data: balanceOf }, 'latest'])).toBe(
+      await anvil.rpc('eth_call', [{ to: TOKEN, data: balanceOf }, 'latest']),
+    );
     for (const call of [
       { from: k1.address, to: BRIDGE_ADDRESS, value: '0x1' },
       { from: k1.address, to: TOKEN, data: tokenTransfer(k0.address, 1n) },

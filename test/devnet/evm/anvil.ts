@@ -29,7 +29,10 @@ export interface Anvil {
   url: string;
   rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>;
   /** the raw JSON-RPC response object */
-  raw(method: string, params?: unknown[]): Promise<{ result?: unknown; error?: { code: number; message: string; data?: unknown } }>;
+  raw(
+    method: string,
+    params?: unknown[],
+  ): Promise<{ result?: unknown; error?: { code: number; message: string; data?: unknown } }>;
   stop(): Promise<void>;
 }
 
@@ -40,8 +43,21 @@ export async function startAnvil(opts: { chainId: bigint; baseFee: bigint; gasLi
     const child: ChildProcess = spawn(
       anvilBinary(),
       [
-        '--host', '127.0.0.1', '--port', String(port), '--chain-id', opts.chainId.toString(), '--hardfork', 'shanghai',
-        '--block-base-fee-per-gas', opts.baseFee.toString(), '--gas-limit', opts.gasLimit.toString(), '--accounts', '0', '--silent',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--chain-id',
+        opts.chainId.toString(),
+        '--hardfork',
+        'shanghai',
+        '--block-base-fee-per-gas',
+        opts.baseFee.toString(),
+        '--gas-limit',
+        opts.gasLimit.toString(),
+        '--accounts',
+        '0',
+        '--silent',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -50,7 +66,11 @@ export async function startAnvil(opts: { chainId: bigint; baseFee: bigint; gasLi
     const url = `http://127.0.0.1:${port}`;
     let id = 1;
     const raw = async (method: string, params: unknown[] = []) => {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: id++, method, params }) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: id++, method, params }),
+      });
       return (await res.json()) as { result?: unknown; error?: { code: number; message: string; data?: unknown } };
     };
     const stop = async () => {

@@ -30,10 +30,29 @@ async function run(kind: 'transfers' | 'mixed', blocks: number): Promise<void> {
       const to = keys[(fromIdx + 13) % keys.length]!.address;
       const nonce = nonces[fromIdx]!++;
       const r = (b * 7 + i) % 10;
-      if (kind === 'transfers' || r < 4) txs.push(signTx(from, { nonce, to, value: 1000n + BigInt(i) }, (i % 3) as 0 | 1 | 2));
-      else if (r < 6) txs.push(signTx(from, { nonce, to: LOAD_TOKEN_ADDRESS, data: tokenMint(from.address, 10n ** 18n), gasLimit: 100_000n }));
-      else if (r < 9) txs.push(signTx(from, { nonce, to: LOAD_TOKEN_ADDRESS, data: tokenTransfer(to, 1n), gasLimit: 100_000n }));
-      else if (i % 2 === 0) txs.push(signTx(from, { nonce, to: BRIDGE_ADDRESS, value: 2n * 10n ** 16n, data: pegOut('bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080'), gasLimit: 100_000n }));
+      if (kind === 'transfers' || r < 4)
+        txs.push(signTx(from, { nonce, to, value: 1000n + BigInt(i) }, (i % 3) as 0 | 1 | 2));
+      else if (r < 6)
+        txs.push(
+          signTx(from, {
+            nonce,
+            to: LOAD_TOKEN_ADDRESS,
+            data: tokenMint(from.address, 10n ** 18n),
+            gasLimit: 100_000n,
+          }),
+        );
+      else if (r < 9)
+        txs.push(signTx(from, { nonce, to: LOAD_TOKEN_ADDRESS, data: tokenTransfer(to, 1n), gasLimit: 100_000n }));
+      else if (i % 2 === 0)
+        txs.push(
+          signTx(from, {
+            nonce,
+            to: BRIDGE_ADDRESS,
+            value: 2n * 10n ** 16n,
+            data: pegOut('bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080'),
+            gasLimit: 100_000n,
+          }),
+        );
       else txs.push(signTx(from, { nonce, to: BRIDGE_ADDRESS, value: 1n, gasLimit: 100_000n })); // reverts
     }
     signMs += performance.now() - s0;
@@ -41,7 +60,8 @@ async function run(kind: 'transfers' | 'mixed', blocks: number): Promise<void> {
     const built = await engine.buildPayload(attrs(parent.blockHash, parent.timestamp + 2n, { transactions: txs }));
     execMs += performance.now() - t0;
     if (built.payload.transactions.length !== TX_PER_BLOCK) throw new Error('not all transactions included');
-    if (b % 97 === 0 && computePayloadBlockHash(built.payload) !== built.payload.blockHash) throw new Error('hash mismatch');
+    if (b % 97 === 0 && computePayloadBlockHash(built.payload) !== built.payload.blockHash)
+      throw new Error('hash mismatch');
     parent = built.payload;
   }
   gc?.();

@@ -28,8 +28,22 @@ describe('devnet contracts', () => {
   });
 
   it('the load token has transfer/mint and the ERC-20 Transfer event; no Cancun opcodes in either contract', () => {
-    expect(LOAD_TOKEN_ARTIFACT.abi.map((x) => (x as { name?: string; type: string }).name ?? (x as { type: string }).type).sort()).toEqual(
-      ['InsufficientBalance', 'Transfer', 'balanceOf', 'decimals', 'mint', 'name', 'symbol', 'totalSupply', 'transfer'].sort(),
+    expect(
+      LOAD_TOKEN_ARTIFACT.abi
+        .map((x) => (x as { name?: string; type: string }).name ?? (x as { type: string }).type)
+        .sort(),
+    ).toEqual(
+      [
+        'InsufficientBalance',
+        'Transfer',
+        'balanceOf',
+        'decimals',
+        'mint',
+        'name',
+        'symbol',
+        'totalSupply',
+        'transfer',
+      ].sort(),
     );
     const [transferTopic] = encodeEventTopics({ abi: LOAD_TOKEN_ARTIFACT.abi, eventName: 'Transfer' });
     expect(transferTopic).toBe('0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef');

@@ -31,18 +31,26 @@ describe('native crypto', () => {
 
   it('ecsign equals noble (RFC 6979, low s, recovered format) and ecrecover inverts it', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (msg, seed) => {
-        const key = keccak_256(seed);
-        const native = ecsign(msg, key);
-        const noble = secp256k1.sign(msg, key, { prehash: false, format: 'recovered' });
-        expect(Buffer.from(native).equals(Buffer.from(noble))).toBe(true);
-        const pub = secp256k1.getPublicKey(key, false).subarray(1);
-        const r = native.subarray(1, 33);
-        const s = native.subarray(33);
-        expect(Buffer.from(ecrecover(msg, BigInt(native[0]!), r, s)).equals(Buffer.from(pub))).toBe(true);
-        expect(Buffer.from(ecrecover(msg, 27n + BigInt(native[0]!), r, s)).equals(Buffer.from(pub))).toBe(true);
-        expect(Buffer.from(ecrecover(msg, 121212n * 2n + 35n + BigInt(native[0]!), r, s, 121212n)).equals(Buffer.from(pub))).toBe(true);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (msg, seed) => {
+          const key = keccak_256(seed);
+          const native = ecsign(msg, key);
+          const noble = secp256k1.sign(msg, key, { prehash: false, format: 'recovered' });
+          expect(Buffer.from(native).equals(Buffer.from(noble))).toBe(true);
+          const pub = secp256k1.getPublicKey(key, false).subarray(1);
+          const r = native.subarray(1, 33);
+          const s = native.subarray(33);
+          expect(Buffer.from(ecrecover(msg, BigInt(native[0]!), r, s)).equals(Buffer.from(pub))).toBe(true);
+          expect(Buffer.from(ecrecover(msg, 27n + BigInt(native[0]!), r, s)).equals(Buffer.from(pub))).toBe(true);
+          expect(
+            Buffer.from(ecrecover(msg, 121212n * 2n + 35n + BigInt(native[0]!), r, s, 121212n)).equals(
+              Buffer.from(pub),
+            ),
+          ).toBe(true);
+        },
+      ),
       { numRuns: 50 },
     );
     const msg = new Uint8Array(32).fill(1);
@@ -72,7 +80,11 @@ describe('devnet fast path vs stock ethereumjs', () => {
     const vm = await createVM({ common, stateManager });
     const genesisAccounts = await engine.core.withState(engine.core.head(), async (state) => {
       const out: [Address, Account | undefined, Uint8Array][] = [];
-      for (const a of [...keys.map((k) => k.address), '0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', LOAD_TOKEN_ADDRESS]) {
+      for (const a of [
+        ...keys.map((k) => k.address),
+        '0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
+        LOAD_TOKEN_ADDRESS,
+      ]) {
         const addr = new Address(Buffer.from(a.slice(2), 'hex'));
         out.push([addr, await state.getAccount(addr), await state.getCode(addr)]);
       }
@@ -84,26 +96,52 @@ describe('devnet fast path vs stock ethereumjs', () => {
       if (code.length > 0) await stateManager.putCode(addr, code);
     }
     await stateManager.commit();
-    expect(Buffer.from(await stateManager.getStateRoot()).toString('hex')).toBe(engine.genesisPayload().stateRoot.slice(2));
+    expect(Buffer.from(await stateManager.getStateRoot()).toString('hex')).toBe(
+      engine.genesisPayload().stateRoot.slice(2),
+    );
 
     let parent = engine.genesisPayload();
     for (let b = 0; b < 5; b++) {
       const txs = keys.map((k, i) =>
         i % 2 === 0
-          ? signTx(k, { nonce: BigInt(b), to: keys[(i + 1) % keys.length]!.address, value: 1000n }, (b % 3) as 0 | 1 | 2)
+          ? signTx(
+              k,
+              { nonce: BigInt(b), to: keys[(i + 1) % keys.length]!.address, value: 1000n },
+              (b % 3) as 0 | 1 | 2,
+            )
           : signTx(k, { nonce: BigInt(b), to: LOAD_TOKEN_ADDRESS, data: tokenMint(k.address, 5n), gasLimit: 100_000n }),
       );
-      const built = await engine.buildPayload(attrs(parent.blockHash, parent.timestamp + 3n, { transactions: txs, withdrawals: [{ index: 0n, validatorIndex: 0n, address: keys[0]!.address, amount: 1234n }] }));
+      const built = await engine.buildPayload(
+        attrs(parent.blockHash, parent.timestamp + 3n, {
+          transactions: txs,
+          withdrawals: [{ index: 0n, validatorIndex: 0n, address: keys[0]!.address, amount: 1234n }],
+        }),
+      );
       const p = built.payload;
-      const rpcBlock = (await engine.handleRpc({ jsonrpc: '2.0', id: 1, method: 'eth_getBlockByHash', params: [p.blockHash, false] }) as { result: Record<string, string> }).result;
+      const rpcBlock = (
+        (await engine.handleRpc({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'eth_getBlockByHash',
+          params: [p.blockHash, false],
+        })) as { result: Record<string, string> }
+      ).result;
       const block = createBlock(
         {
           header: {
-            parentHash: Buffer.from(p.parentHash.slice(2), 'hex'), coinbase: new Address(Buffer.from(p.feeRecipient.slice(2), 'hex')),
-            stateRoot: Buffer.from(p.stateRoot.slice(2), 'hex'), receiptTrie: Buffer.from(p.receiptsRoot.slice(2), 'hex'),
-            logsBloom: Buffer.from(p.logsBloom.slice(2), 'hex'), number: p.blockNumber, gasLimit: p.gasLimit, gasUsed: p.gasUsed,
-            timestamp: p.timestamp, extraData: Buffer.from(p.extraData.slice(2), 'hex'), mixHash: Buffer.from(p.prevRandao.slice(2), 'hex'),
-            baseFeePerGas: p.baseFeePerGas, difficulty: 0n,
+            parentHash: Buffer.from(p.parentHash.slice(2), 'hex'),
+            coinbase: new Address(Buffer.from(p.feeRecipient.slice(2), 'hex')),
+            stateRoot: Buffer.from(p.stateRoot.slice(2), 'hex'),
+            receiptTrie: Buffer.from(p.receiptsRoot.slice(2), 'hex'),
+            logsBloom: Buffer.from(p.logsBloom.slice(2), 'hex'),
+            number: p.blockNumber,
+            gasLimit: p.gasLimit,
+            gasUsed: p.gasUsed,
+            timestamp: p.timestamp,
+            extraData: Buffer.from(p.extraData.slice(2), 'hex'),
+            mixHash: Buffer.from(p.prevRandao.slice(2), 'hex'),
+            baseFeePerGas: p.baseFeePerGas,
+            difficulty: 0n,
             transactionsTrie: Buffer.from(rpcBlock['transactionsRoot']!.slice(2), 'hex'),
             withdrawalsRoot: Buffer.from(rpcBlock['withdrawalsRoot']!.slice(2), 'hex'),
           },
@@ -121,7 +159,10 @@ describe('devnet fast path vs stock ethereumjs', () => {
       expect(result.gasUsed).toBe(p.gasUsed);
       parent = p;
     }
-    const sample = createFeeMarket1559Tx({ chainId: 121212n, nonce: 0n, gasLimit: 21_000n, maxFeePerGas: 1n }, { common }).sign(keys[0]!.key);
+    const sample = createFeeMarket1559Tx(
+      { chainId: 121212n, nonce: 0n, gasLimit: 21_000n, maxFeePerGas: 1n },
+      { common },
+    ).sign(keys[0]!.key);
     expect(sample.getSenderAddress().toString()).toBe(keys[0]!.address);
   });
 });

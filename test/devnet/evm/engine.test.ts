@@ -7,7 +7,13 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeEventLog, encodeAbiParameters, getAddress, type Hex } from 'viem';
 import { BRIDGE_ARTIFACT, LOAD_TOKEN_ARTIFACT } from '../../../src/devnet/contracts/artifacts.js';
-import { createEngine, EngineError, GENESIS_DIFFICULTY, GENESIS_NONCE, type DevnetEngine } from '../../../src/devnet/evm/index.js';
+import {
+  createEngine,
+  EngineError,
+  GENESIS_DIFFICULTY,
+  GENESIS_NONCE,
+  type DevnetEngine,
+} from '../../../src/devnet/evm/index.js';
 import {
   BRIDGE_ADDRESS,
   EMPTY_OMMERS_HASH,
@@ -24,7 +30,19 @@ import {
   verifyRpcBlock,
   type ExecutionPayloadCapella,
 } from '../../../src/protocol/index.js';
-import { DEAD, LOAD_TOKEN_ADDRESS, ZERO32, attrs, devKeys, pegOut, prefund, signTx, tokenMint, tokenTransfer, type DevKey } from './helpers.js';
+import {
+  DEAD,
+  LOAD_TOKEN_ADDRESS,
+  ZERO32,
+  attrs,
+  devKeys,
+  pegOut,
+  prefund,
+  signTx,
+  tokenMint,
+  tokenTransfer,
+  type DevKey,
+} from './helpers.js';
 import { rpc, rpcError } from './rpc-client.js';
 
 const BTC_ADDRESS = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
@@ -43,7 +61,13 @@ async function verifyBlockFully(engine: DevnetEngine, payload: ExecutionPayloadC
   expect(verified.checked).toEqual({ transactionsRoot: true, withdrawalsRoot: true, ommersHash: true });
   const receipts = decodeRpcBlockReceipts(await rpc(engine, 'eth_getBlockReceipts', [payload.blockHash]));
   verifyBlockReceipts(
-    { receiptsRoot: Buffer.from(payload.receiptsRoot.slice(2), 'hex'), hash: Buffer.from(payload.blockHash.slice(2), 'hex'), number: payload.blockNumber, gasUsed: payload.gasUsed, logsBloom: Buffer.from(payload.logsBloom.slice(2), 'hex') },
+    {
+      receiptsRoot: Buffer.from(payload.receiptsRoot.slice(2), 'hex'),
+      hash: Buffer.from(payload.blockHash.slice(2), 'hex'),
+      number: payload.blockNumber,
+      gasUsed: payload.gasUsed,
+      logsBloom: Buffer.from(payload.logsBloom.slice(2), 'hex'),
+    },
     receipts,
     verified.transactionHashes,
   );
@@ -66,7 +90,11 @@ describe('engine: genesis', () => {
     // Spec 5.2: the genesis is pre-merge-shaped, so the post-merge formula does not give its hash ...
     expect(computePayloadBlockHash(g)).not.toBe(g.blockHash);
     // ... but the same header with Alys's genesis difficulty and nonce does (src/protocol's encoder).
-    const header = { ...payloadToHeader(g), difficulty: GENESIS_DIFFICULTY, nonce: Buffer.from(GENESIS_NONCE.slice(2), 'hex') };
+    const header = {
+      ...payloadToHeader(g),
+      difficulty: GENESIS_DIFFICULTY,
+      nonce: Buffer.from(GENESIS_NONCE.slice(2), 'hex'),
+    };
     expect(toHex(keccak_256(encodeExecutionHeader(header)))).toBe(g.blockHash);
     // eth_getBlockByNumber("0x0") serves the same block, and it verifies as an RPC block.
     const block = await rpc<Record<string, unknown>>(engine, 'eth_getBlockByNumber', ['0x0', true]);
@@ -145,7 +173,11 @@ describe('engine: building payloads', () => {
     const baseFee = built.payload.baseFeePerGas;
     expect(built.payload.feeRecipient).toBe(DEAD);
     expect(built.receipts.map((r) => r.status)).toEqual(['success', 'success', 'success']);
-    expect(built.receipts.map((r) => r.effectiveTipPerGas)).toEqual([3_000_000_000n - baseFee, 2_500_000_000n - baseFee, 7n]);
+    expect(built.receipts.map((r) => r.effectiveTipPerGas)).toEqual([
+      3_000_000_000n - baseFee,
+      2_500_000_000n - baseFee,
+      7n,
+    ]);
     expect(built.receipts.map((r) => r.from)).toEqual([k0.address, k1.address, k2.address]);
     expect(built.receipts.every((r) => r.gasUsed === 21_000n)).toBe(true);
     const fees = built.receipts.reduce((s, r) => s + r.effectiveTipPerGas * r.gasUsed, 0n);
@@ -167,14 +199,25 @@ describe('engine: building payloads', () => {
       ],
     });
     expect(built.receipts.map((r) => r.status)).toEqual(['success', 'success', 'reverted']);
-    const transfer = decodeEventLog({ abi: LOAD_TOKEN_ARTIFACT.abi, data: built.receipts[1]!.logs[0]!.data, topics: built.receipts[1]!.logs[0]!.topics as [Hex, ...Hex[]] });
+    const transfer = decodeEventLog({
+      abi: LOAD_TOKEN_ARTIFACT.abi,
+      data: built.receipts[1]!.logs[0]!.data,
+      topics: built.receipts[1]!.logs[0]!.topics as [Hex, ...Hex[]],
+    });
     expect(transfer.eventName).toBe('Transfer');
     expect(transfer.args).toEqual({ from: getAddress(k3.address), to: getAddress(k4.address), value: 250n });
     expect(built.receipts[2]!.logs).toEqual([]);
     // balanceOf[k4] lives at keccak(pad(k4) ++ pad(1)); totalSupply at slot 0
-    const slot = toHex(keccak_256(Buffer.from(encodeAbiParameters([{ type: 'address' }, { type: 'uint256' }], [k4.address, 1n]).slice(2), 'hex')));
+    const slot = toHex(
+      keccak_256(
+        Buffer.from(encodeAbiParameters([{ type: 'address' }, { type: 'uint256' }], [k4.address, 1n]).slice(2), 'hex'),
+      ),
+    );
     const res = await rpc(engine, 'eth_getProof', [LOAD_TOKEN_ADDRESS, [slot, '0x0', '0x5'], 'latest']);
-    const verified = verifyGetProofResponse(built.payload.stateRoot, decodeGetProofResponse(res), { address: LOAD_TOKEN_ADDRESS, storageKeys: [slot, 0n, 5n] });
+    const verified = verifyGetProofResponse(built.payload.stateRoot, decodeGetProofResponse(res), {
+      address: LOAD_TOKEN_ADDRESS,
+      storageKeys: [slot, 0n, 5n],
+    });
     expect(verified.storage.map((s) => s.value)).toEqual([250n, 1000n, 0n]);
     expect(verified.account.exists).toBe(true);
     expect(BigInt(await rpc<string>(engine, 'eth_getStorageAt', [LOAD_TOKEN_ADDRESS, slot, 'latest']))).toBe(250n);
@@ -238,17 +281,32 @@ describe('engine: building payloads', () => {
   it('refuses bad transactions at the pool with geth wording', async () => {
     const k6 = keys[6]!;
     const to = '0x00000000000000000000000000000000000000f2';
-    const err = (raw: Uint8Array) => rpcError(engine, 'eth_sendRawTransaction', [`0x${Buffer.from(raw).toString('hex')}`]);
-    expect((await err(signTx(k6, { nonce: 0n, to, value: 1n }))).message).toBe(`nonce too low: address ${k6.address}, tx: 0 state: 4`);
-    expect((await err(signTx(k6, { nonce: 4n, to, value: 1n, gasLimit: 20_000n }))).message).toBe('intrinsic gas too low: gas 20000, minimum needed 21000');
-    expect((await err(signTx(k6, { nonce: 4n, to, value: 10n ** 30n }))).message).toMatch(/^insufficient funds for gas \* price \+ value: address 0x[0-9a-f]{40} have \d+ want \d+$/);
+    const err = (raw: Uint8Array) =>
+      rpcError(engine, 'eth_sendRawTransaction', [`0x${Buffer.from(raw).toString('hex')}`]);
+    expect((await err(signTx(k6, { nonce: 0n, to, value: 1n }))).message).toBe(
+      `nonce too low: address ${k6.address}, tx: 0 state: 4`,
+    );
+    expect((await err(signTx(k6, { nonce: 4n, to, value: 1n, gasLimit: 20_000n }))).message).toBe(
+      'intrinsic gas too low: gas 20000, minimum needed 21000',
+    );
+    expect((await err(signTx(k6, { nonce: 4n, to, value: 10n ** 30n }))).message).toMatch(
+      /^insufficient funds for gas \* price \+ value: address 0x[0-9a-f]{40} have \d+ want \d+$/,
+    );
     expect((await err(signTx(k6, { nonce: 4n, to, gasLimit: 40_000_000n }))).message).toBe('exceeds block gas limit');
     const first = signTx(k6, { nonce: 4n, to, value: 1n, maxPriorityFeePerGas: 100n });
     await engine.sendRawTransaction(first);
     expect((await err(first)).message).toBe('already known');
-    expect((await err(signTx(k6, { nonce: 4n, to, value: 2n, maxPriorityFeePerGas: 105n }))).message).toBe('replacement transaction underpriced');
+    expect((await err(signTx(k6, { nonce: 4n, to, value: 2n, maxPriorityFeePerGas: 105n }))).message).toBe(
+      'replacement transaction underpriced',
+    );
     // a 10% bump on both caps replaces it
-    const replacement = signTx(k6, { nonce: 4n, to, value: 3n, maxPriorityFeePerGas: 110n, maxFeePerGas: 2_200_000_000n });
+    const replacement = signTx(k6, {
+      nonce: 4n,
+      to,
+      value: 3n,
+      maxPriorityFeePerGas: 110n,
+      maxFeePerGas: 2_200_000_000n,
+    });
     const h = await engine.sendRawTransaction(replacement);
     const built = await build();
     expect(built.receipts.map((r) => r.transactionHash)).toEqual([h]);
@@ -266,10 +324,14 @@ describe('engine: building payloads', () => {
     await expect(engine.buildPayload(attrs(ZERO32, last().timestamp + 1n))).rejects.toThrow(/is not the engine's head/);
     await expect(engine.buildPayload(attrs(head, last().timestamp))).rejects.toThrow(/timestamp/);
     const tooMany = Array.from({ length: 17 }, () => ({ index: 0n, validatorIndex: 0n, address: DEAD, amount: 1n }));
-    await expect(engine.buildPayload(attrs(head, last().timestamp + 1n, { withdrawals: tooMany }))).rejects.toThrow(/at most 16/);
+    await expect(engine.buildPayload(attrs(head, last().timestamp + 1n, { withdrawals: tooMany }))).rejects.toThrow(
+      /at most 16/,
+    );
     const good = signTx(keys[0]!, { nonce: 1n, to: DEAD, value: 5n });
     const stale = signTx(keys[0]!, { nonce: 0n, to: DEAD, value: 5n });
-    await expect(engine.buildPayload(attrs(head, last().timestamp + 1n, { transactions: [good, stale] }))).rejects.toThrow(/transactions\[1\] is invalid in block \d+: nonce too low/);
+    await expect(
+      engine.buildPayload(attrs(head, last().timestamp + 1n, { transactions: [good, stale] })),
+    ).rejects.toThrow(/transactions\[1\] is invalid in block \d+: nonce too low/);
     expect(engine.headHash()).toBe(head);
     expect(await balance(engine, keys[0]!.address)).toBe(balanceBefore);
     await expect(engine.buildPayload(null as never)).rejects.toBeInstanceOf(EngineError);
@@ -288,7 +350,9 @@ describe('engine: building payloads', () => {
     const fresh = await createEngine();
     expect((await rpcError(fresh, 'eth_getBlockByNumber', ['finalized', false])).code).toBe(-39001);
     engine.setFinalized(payloads[2]!.blockHash);
-    expect((await rpc<Record<string, unknown>>(engine, 'eth_getBlockByNumber', ['finalized', false]))['hash']).toBe(payloads[2]!.blockHash);
+    expect((await rpc<Record<string, unknown>>(engine, 'eth_getBlockByNumber', ['finalized', false]))['hash']).toBe(
+      payloads[2]!.blockHash,
+    );
     expect((await rpc<Record<string, unknown>>(engine, 'eth_getBlockByNumber', ['safe', false]))['number']).toBe('0x2');
     expect(() => engine.setFinalized(payloads[1]!.blockHash)).toThrow(EngineError);
     expect(() => engine.setFinalized(ZERO32)).toThrow(EngineError);
@@ -303,23 +367,33 @@ describe('engine: state history', () => {
     const who = '0x00000000000000000000000000000000000000ab';
     for (let n = 1; n <= 300; n++) {
       const p = payloads[n - 1]!;
-      const built = await engine.buildPayload(attrs(p.blockHash, p.timestamp + 1n, { withdrawals: [{ index: 0n, validatorIndex: 0n, address: who, amount: BigInt(n) }] }));
+      const built = await engine.buildPayload(
+        attrs(p.blockHash, p.timestamp + 1n, {
+          withdrawals: [{ index: 0n, validatorIndex: 0n, address: who, amount: BigInt(n) }],
+        }),
+      );
       payloads.push(built.payload);
     }
     // block 300: sum 1..300 Gwei; each of the 4 previous blocks still answers with its own value and proof
     for (let n = 296; n <= 300; n++) {
-      const expected = (BigInt(n) * BigInt(n + 1)) / 2n * 10n ** 9n;
+      const expected = ((BigInt(n) * BigInt(n + 1)) / 2n) * 10n ** 9n;
       expect(await balance(engine, who, `0x${n.toString(16)}`)).toBe(expected);
-      const proof = decodeGetProofResponse(await rpc(engine, 'eth_getProof', [who, [], { blockHash: payloads[n]!.blockHash }]));
+      const proof = decodeGetProofResponse(
+        await rpc(engine, 'eth_getProof', [who, [], { blockHash: payloads[n]!.blockHash }]),
+      );
       expect(verifyGetProofResponse(payloads[n]!.stateRoot, proof).account.balance).toBe(expected);
     }
     const err = await rpcError(engine, 'eth_getBalance', [who, '0x10']);
     expect(err.code).toBe(-32000);
-    expect(err.message).toMatch(/historical state 0x[0-9a-f]{64} is not available: block 16 is older than the 4 most recent blocks/);
+    expect(err.message).toMatch(
+      /historical state 0x[0-9a-f]{64} is not available: block 16 is older than the 4 most recent blocks/,
+    );
     expect((await rpcError(engine, 'eth_getProof', [who, [], 'earliest'])).message).toMatch(/not available/);
     expect((await rpcError(engine, 'eth_call', [{ to: who }, '0x1'])).message).toMatch(/not available/);
     // blocks themselves are kept for the whole chain
-    expect((await rpc<Record<string, unknown>>(engine, 'eth_getBlockByNumber', ['0x10', false]))['hash']).toBe(payloads[16]!.blockHash);
+    expect((await rpc<Record<string, unknown>>(engine, 'eth_getBlockByNumber', ['0x10', false]))['hash']).toBe(
+      payloads[16]!.blockHash,
+    );
     // pruning ran (every 256 blocks) and removed the old nodes
     expect(engine.stats().gcRuns).toBe(1);
     expect(engine.stats().stateNodes).toBeLessThan(300 * 8);

@@ -62,9 +62,27 @@ export function signTx(key: DevKey, f: TxFields, type: 0 | 1 | 2 = 2): Uint8Arra
     gasLimit: f.gasLimit ?? 21_000n,
   };
   if (type === 2)
-    return createFeeMarket1559Tx({ ...base, chainId: DEFAULT_CHAIN_ID, maxFeePerGas: f.maxFeePerGas ?? 2_000_000_000n, maxPriorityFeePerGas: f.maxPriorityFeePerGas ?? 1_000_000n }, { common }).sign(key.key).serialize();
-  if (type === 1) return createAccessList2930Tx({ ...base, chainId: DEFAULT_CHAIN_ID, gasPrice: f.gasPrice ?? 2_000_000_000n }, { common }).sign(key.key).serialize();
-  return createLegacyTx({ ...base, gasPrice: f.gasPrice ?? 2_000_000_000n }, { common }).sign(key.key).serialize();
+    return createFeeMarket1559Tx(
+      {
+        ...base,
+        chainId: DEFAULT_CHAIN_ID,
+        maxFeePerGas: f.maxFeePerGas ?? 2_000_000_000n,
+        maxPriorityFeePerGas: f.maxPriorityFeePerGas ?? 1_000_000n,
+      },
+      { common },
+    )
+      .sign(key.key)
+      .serialize();
+  if (type === 1)
+    return createAccessList2930Tx(
+      { ...base, chainId: DEFAULT_CHAIN_ID, gasPrice: f.gasPrice ?? 2_000_000_000n },
+      { common },
+    )
+      .sign(key.key)
+      .serialize();
+  return createLegacyTx({ ...base, gasPrice: f.gasPrice ?? 2_000_000_000n }, { common })
+    .sign(key.key)
+    .serialize();
 }
 
 export function tokenMint(to: Hex, amount: bigint): Hex {
@@ -76,7 +94,11 @@ export function tokenTransfer(to: Hex, amount: bigint): Hex {
 }
 
 export function pegOut(btcAddress: string): Hex {
-  return encodeFunctionData({ abi: BRIDGE_ARTIFACT.abi, functionName: 'requestPegOut', args: [`0x${Buffer.from(btcAddress).toString('hex')}` as Hex] });
+  return encodeFunctionData({
+    abi: BRIDGE_ARTIFACT.abi,
+    functionName: 'requestPegOut',
+    args: [`0x${Buffer.from(btcAddress).toString('hex')}` as Hex],
+  });
 }
 
 export { LOAD_TOKEN_ADDRESS };

@@ -24,9 +24,15 @@ describe('engine speed', () => {
     );
     let parent = engine.genesisPayload();
     // warm-up
-    for (let b = 0; b < 20; b++) parent = (await engine.buildPayload(attrs(parent.blockHash, parent.timestamp + 1n, { transactions: batches[b]! }))).payload;
+    for (let b = 0; b < 20; b++)
+      parent = (
+        await engine.buildPayload(attrs(parent.blockHash, parent.timestamp + 1n, { transactions: batches[b]! }))
+      ).payload;
     const t0 = performance.now();
-    for (let b = 20; b < blocks; b++) parent = (await engine.buildPayload(attrs(parent.blockHash, parent.timestamp + 1n, { transactions: batches[b]! }))).payload;
+    for (let b = 20; b < blocks; b++)
+      parent = (
+        await engine.buildPayload(attrs(parent.blockHash, parent.timestamp + 1n, { transactions: batches[b]! }))
+      ).payload;
     const perBlock = (performance.now() - t0) / (blocks - 20);
     console.log(`engine: ${perBlock.toFixed(1)} ms per block of 20 transfers`);
     expect(computePayloadBlockHash(parent)).toBe(parent.blockHash);

@@ -23,11 +23,16 @@ export async function rpc<T = unknown>(engine: ExecutionEngine, method: string, 
 }
 
 /** The error of a call that must fail. */
-export async function rpcError(engine: ExecutionEngine, method: string, params: unknown[] = []): Promise<{ code: number; message: string; data?: unknown }> {
+export async function rpcError(
+  engine: ExecutionEngine,
+  method: string,
+  params: unknown[] = [],
+): Promise<{ code: number; message: string; data?: unknown }> {
   const res = (await engine.handleRpc({ jsonrpc: '2.0', id: nextId++, method, params })) as {
     result?: unknown;
     error?: { code: number; message: string; data?: unknown };
   };
-  if (res.error === undefined) throw new Error(`${method} succeeded with ${JSON.stringify(res.result)}, an error was expected`);
+  if (res.error === undefined)
+    throw new Error(`${method} succeeded with ${JSON.stringify(res.result)}, an error was expected`);
   return res.error;
 }

@@ -4,7 +4,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveFaultyConsensusRpc } from '../../../src/devnet/faults/index.js';
-import { DecodeError, decodeSignedBlockJson, nobleBackend, VerificationError, verifyBlockSelf } from '../../../src/protocol/index.js';
+import {
+  DecodeError,
+  decodeSignedBlockJson,
+  nobleBackend,
+  VerificationError,
+  verifyBlockSelf,
+} from '../../../src/protocol/index.js';
 import { createFaultFixture, defects, importChain, raw, rootOf, rpc, type Fixture } from './helpers.js';
 
 let fx: Fixture;
@@ -55,10 +61,18 @@ describe('chain-level faults', () => {
     const server = await serveFaultyConsensusRpc(fx.devnet, { fault: 'withheld', seed: 'chain', port: 0, from: 4 });
     try {
       for (let h = 1; h <= 3; h++) {
-        const [f, o] = await Promise.all([raw(server.url, 'getblockbyheight', h), raw(fx.devnet.urls.consensus, 'getblockbyheight', h)]);
+        const [f, o] = await Promise.all([
+          raw(server.url, 'getblockbyheight', h),
+          raw(fx.devnet.urls.consensus, 'getblockbyheight', h),
+        ]);
         expect(f.body.equals(o.body)).toBe(true);
       }
-      for (let h = 4; h <= 10; h++) expect(JSON.parse((await raw(server.url, 'getblockbyheight', h)).body.toString())).toEqual({ result: null, error: null, id: 1 });
+      for (let h = 4; h <= 10; h++)
+        expect(JSON.parse((await raw(server.url, 'getblockbyheight', h)).body.toString())).toEqual({
+          result: null,
+          error: null,
+          id: 1,
+        });
       expect((await rpc(server.url, 'getblockbyhash', fx.devnet.chain.at(5)!.hash.slice(2))).body.result).toBeNull();
       expect((await rpc(server.url, 'getheadblock', [])).body.result.message.execution_payload.block_number).toBe('10');
       const r = await importChain(server.url, fx);
@@ -93,14 +107,24 @@ describe('chain-level faults', () => {
 
 describe('transport faults', () => {
   it('slow: the honest bytes, late; a client with a shorter timeout gives up', async () => {
-    const server = await serveFaultyConsensusRpc(fx.devnet, { fault: 'slow', seed: 'wire', port: 0, from: 9, delayMs: 250 });
+    const server = await serveFaultyConsensusRpc(fx.devnet, {
+      fault: 'slow',
+      seed: 'wire',
+      port: 0,
+      from: 9,
+      delayMs: 250,
+    });
     try {
       const honest9 = await raw(fx.devnet.urls.consensus, 'getblockbyheight', 9);
       const timedOut = await raw(server.url, 'getblockbyheight', 9, { timeoutMs: 80 });
       expect(timedOut.error).toBe('timeout');
-      await expect(fetch(server.url, { method: 'POST', body: JSON.stringify({ method: 'getblockbyheight', params: 9, id: 1 }), signal: AbortSignal.timeout(80) })).rejects.toThrow(
-        /timeout|aborted/i,
-      );
+      await expect(
+        fetch(server.url, {
+          method: 'POST',
+          body: JSON.stringify({ method: 'getblockbyheight', params: 9, id: 1 }),
+          signal: AbortSignal.timeout(80),
+        }),
+      ).rejects.toThrow(/timeout|aborted/i);
       const late = await raw(server.url, 'getblockbyheight', 9);
       expect(late.ms).toBeGreaterThanOrEqual(240);
       expect(late.body.equals(honest9.body)).toBe(true);
@@ -117,7 +141,10 @@ describe('transport faults', () => {
     try {
       const framings = new Set<string>();
       for (let h = 1; h <= 10; h++) {
-        const [f, o] = await Promise.all([raw(server.url, 'getblockbyheight', h), raw(fx.devnet.urls.consensus, 'getblockbyheight', h)]);
+        const [f, o] = await Promise.all([
+          raw(server.url, 'getblockbyheight', h),
+          raw(fx.devnet.urls.consensus, 'getblockbyheight', h),
+        ]);
         expect(f.status).toBe(200);
         expect(f.error, `height ${h}`).not.toBeNull();
         expect(f.body.length).toBeGreaterThan(0);
@@ -129,7 +156,12 @@ describe('transport faults', () => {
         else expect(f.headers['transfer-encoding']).toBe('chunked');
       }
       expect(framings).toEqual(new Set(['content-length', 'chunked']));
-      await expect(fetch(server.url, { method: 'POST', body: JSON.stringify({ method: 'getblockbyheight', params: 2, id: 1 }) }).then((r) => r.text())).rejects.toThrow();
+      await expect(
+        fetch(server.url, {
+          method: 'POST',
+          body: JSON.stringify({ method: 'getblockbyheight', params: 2, id: 1 }),
+        }).then((r) => r.text()),
+      ).rejects.toThrow();
       // the head (10) is faulted too: its getheadblock reply is cut as well
       expect((await raw(server.url, 'getheadblock', [])).error).not.toBeNull();
       const r = await importChain(server.url, fx, { head: 10 });
@@ -180,21 +212,45 @@ describe('what a fault server does not fault', () => {
         ['getblockbyheight', 0], // genesis is never faulted by content faults
       ];
       for (const [method, params] of same) {
-        const [f, o] = await Promise.all([raw(server.url, method, params, { id: 'x' }), raw(fx.devnet.urls.consensus, method, params, { id: 'x' })]);
-        expect({ method, status: f.status, body: f.body.toString() }).toEqual({ method, status: o.status, body: o.body.toString() });
+        const [f, o] = await Promise.all([
+          raw(server.url, method, params, { id: 'x' }),
+          raw(fx.devnet.urls.consensus, method, params, { id: 'x' }),
+        ]);
+        expect({ method, status: f.status, body: f.body.toString() }).toEqual({
+          method,
+          status: o.status,
+          body: o.body.toString(),
+        });
       }
-      const noParams = await fetch(server.url, { method: 'POST', body: JSON.stringify({ method: 'getheadblock', id: 1 }) });
-      expect(await noParams.json()).toEqual({ result: null, error: { code: -32600, message: 'Invalid Request' }, id: 1 });
+      const noParams = await fetch(server.url, {
+        method: 'POST',
+        body: JSON.stringify({ method: 'getheadblock', id: 1 }),
+      });
+      expect(await noParams.json()).toEqual({
+        result: null,
+        error: { code: -32600, message: 'Invalid Request' },
+        id: 1,
+      });
       expect((await fetch(server.url)).status).toBe(405);
       await expect(fetch(server.url, { method: 'POST', body: '{not json' }).then((r) => r.text())).rejects.toThrow();
-      await expect(fetch(server.url, { method: 'POST', body: JSON.stringify({ method: 'getblockbyhash', params: 'zz', id: 1 }) }).then((r) => r.text())).rejects.toThrow();
+      await expect(
+        fetch(server.url, {
+          method: 'POST',
+          body: JSON.stringify({ method: 'getblockbyhash', params: 'zz', id: 1 }),
+        }).then((r) => r.text()),
+      ).rejects.toThrow();
     } finally {
       await server.close();
     }
   });
 
   it("getblockbyhash answers the adversary's view: the mutated block by its root, nothing for the replaced honest root", async () => {
-    const server = await serveFaultyConsensusRpc(fx.devnet, { fault: 'payload-hash-mismatch', seed: 'honest', port: 0, from: 5 });
+    const server = await serveFaultyConsensusRpc(fx.devnet, {
+      fault: 'payload-hash-mismatch',
+      seed: 'honest',
+      port: 0,
+      from: 5,
+    });
     try {
       const served5 = decode((await raw(server.url, 'getblockbyheight', 5)).body);
       expect(rootOf(served5)).not.toBe(fx.devnet.chain.at(5)!.hash);
@@ -203,14 +259,23 @@ describe('what a fault server does not fault', () => {
       expect((await rpc(server.url, 'getblockbyhash', fx.devnet.chain.at(5)!.hash.slice(2))).body.result).toBeNull();
       const four = decode((await raw(server.url, 'getblockbyhash', fx.devnet.chain.at(4)!.hash.slice(2))).body);
       expect(rootOf(four)).toBe(fx.devnet.chain.at(4)!.hash);
-      expect((await rpc(server.url, 'getblockbyhash', 'ab'.repeat(32))).body).toEqual({ result: null, error: null, id: 1 });
+      expect((await rpc(server.url, 'getblockbyhash', 'ab'.repeat(32))).body).toEqual({
+        result: null,
+        error: null,
+        id: 1,
+      });
     } finally {
       await server.close();
     }
   });
 
   it('keeps serving while the devnet grows: new blocks are faulted as they appear', async () => {
-    const server = await serveFaultyConsensusRpc(fx.devnet, { fault: 'too-few-approvals', seed: 'grow', port: 0, from: 11 });
+    const server = await serveFaultyConsensusRpc(fx.devnet, {
+      fault: 'too-few-approvals',
+      seed: 'grow',
+      port: 0,
+      from: 11,
+    });
     try {
       expect(server.affects(11)).toBe(false);
       expect((await rpc(server.url, 'getblockbyheight', 11)).body.result).toBeNull();

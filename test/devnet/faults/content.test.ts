@@ -6,7 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { createFaultView, FaultConfigError, serveFaultyConsensusRpc, type FaultName } from '../../../src/devnet/faults/index.js';
+import {
+  createFaultView,
+  FaultConfigError,
+  serveFaultyConsensusRpc,
+  type FaultName,
+} from '../../../src/devnet/faults/index.js';
 import {
   auxpowAggregateHash,
   ChainVerifier,
@@ -57,13 +62,34 @@ const powWithLongRange = (f: Fixture) =>
 const CASES: Case[] = [
   { fault: 'bad-signature', rule: 'approvals.signature', check: 'approvals.signature', eligible: all },
   { fault: 'too-few-approvals', rule: 'approvals.threshold', check: 'approvals.threshold', eligible: all },
-  { fault: 'bits-beyond-n', rule: 'approvals.bits-beyond-authorities', check: 'approvals.bits-beyond-authorities', eligible: all },
+  {
+    fault: 'bits-beyond-n',
+    rule: 'approvals.bits-beyond-authorities',
+    check: 'approvals.bits-beyond-authorities',
+    eligible: all,
+  },
   { fault: 'wrong-parent', rule: 'block.parent-hash', check: 'block.parent-hash', eligible: all },
   { fault: 'payload-hash-mismatch', rule: 'payload.block-hash', check: 'payload.block-hash', eligible: all },
   { fault: 'auxpow-parent-chain-id', rule: 'auxpow.parent-chain-id', check: 'auxpow.parent-chain-id', eligible: pow },
-  { fault: 'auxpow-chain-branch-too-long', rule: 'auxpow.chain-branch-too-long', check: 'auxpow.chain-branch-too-long', eligible: pow },
-  { fault: 'auxpow-chain-root', rule: 'auxpow.commitment', check: 'auxpow.commitment-missing', message: /output 2: it commits to/, eligible: pow },
-  { fault: 'auxpow-coinbase-branch', rule: 'auxpow.coinbase-merkle-root', check: 'auxpow.coinbase-merkle-root', eligible: pow },
+  {
+    fault: 'auxpow-chain-branch-too-long',
+    rule: 'auxpow.chain-branch-too-long',
+    check: 'auxpow.chain-branch-too-long',
+    eligible: pow,
+  },
+  {
+    fault: 'auxpow-chain-root',
+    rule: 'auxpow.commitment',
+    check: 'auxpow.commitment-missing',
+    message: /output 2: it commits to/,
+    eligible: pow,
+  },
+  {
+    fault: 'auxpow-coinbase-branch',
+    rule: 'auxpow.coinbase-merkle-root',
+    check: 'auxpow.coinbase-merkle-root',
+    eligible: pow,
+  },
   {
     fault: 'auxpow-commitment-missing',
     rule: 'auxpow.commitment',
@@ -74,8 +100,19 @@ const CASES: Case[] = [
   { fault: 'auxpow-merkle-size', rule: 'auxpow.merkle-size', check: 'auxpow.merkle-size', eligible: pow },
   { fault: 'auxpow-side-mask', rule: 'auxpow.chain-index', check: 'auxpow.chain-index', eligible: pow },
   { fault: 'auxpow-pow', rule: 'pow.parent-pow', check: 'pow.parent-pow', eligible: pow },
-  { fault: 'auxpow-range-gap', rule: 'pow.range-continuity', check: 'pow.range-continuity', eligible: powWithLongRange },
-  { fault: 'auxpow-aggregate', rule: 'auxpow.commitment', check: 'auxpow.commitment-missing', message: /output 2: it commits to/, eligible: pow },
+  {
+    fault: 'auxpow-range-gap',
+    rule: 'pow.range-continuity',
+    check: 'pow.range-continuity',
+    eligible: powWithLongRange,
+  },
+  {
+    fault: 'auxpow-aggregate',
+    rule: 'auxpow.commitment',
+    check: 'auxpow.commitment-missing',
+    message: /output 2: it commits to/,
+    eligible: pow,
+  },
 ];
 
 describe('fault fixture', () => {
@@ -136,7 +173,13 @@ describe('fault specifics', () => {
         variants.add(variant);
         if (variant === 'parent-root') {
           const keys = fx.authorities.keys.slice(0, 3);
-          expect(nobleBackend.fastAggregateVerifyPrepared(keys, fromHex(block.message.parentHash), fromHex(block.signature.aggregateSignature))).toBe(true);
+          expect(
+            nobleBackend.fastAggregateVerifyPrepared(
+              keys,
+              fromHex(block.message.parentHash),
+              fromHex(block.signature.aggregateSignature),
+            ),
+          ).toBe(true);
         }
       }
       expect(variants.size).toBeGreaterThan(1);
@@ -146,14 +189,19 @@ describe('fault specifics', () => {
   });
 
   it('payload-hash-mismatch changes exactly one payload field and keeps block_hash; wrong-parent changes only parent_hash', async () => {
-    const payload = await serveFaultyConsensusRpc(fx.devnet, { fault: 'payload-hash-mismatch', seed: 'specifics', port: 0 });
+    const payload = await serveFaultyConsensusRpc(fx.devnet, {
+      fault: 'payload-hash-mismatch',
+      seed: 'specifics',
+      port: 0,
+    });
     const parent = await serveFaultyConsensusRpc(fx.devnet, { fault: 'wrong-parent', seed: 'specifics', port: 0 });
     try {
       for (let h = 1; h <= 10; h++) {
         const honest = fx.devnet.chain.at(h)!.signed.message;
         const p = (await servedAt(payload.url, h)).block.message;
         const changed = Object.keys(honest.executionPayload).filter(
-          (k) => JSON.stringify((p.executionPayload as any)[k], (_, v) => (typeof v === 'bigint' ? v.toString() : v)) !==
+          (k) =>
+            JSON.stringify((p.executionPayload as any)[k], (_, v) => (typeof v === 'bigint' ? v.toString() : v)) !==
             JSON.stringify((honest.executionPayload as any)[k], (_, v) => (typeof v === 'bigint' ? v.toString() : v)),
         );
         expect(changed).toEqual([payload.plan(h)!.variant]);
@@ -183,7 +231,10 @@ describe('fault specifics', () => {
         for (let a = 0; a < h; a++)
           for (let b = a; b < h; b++) {
             try {
-              checkAuxPow(header.auxpow!, aggregateOf(a, b), header.chainId, { variant: 'coinbase-output', expectedChainId: fx.spec.chainId });
+              checkAuxPow(header.auxpow!, aggregateOf(a, b), header.chainId, {
+                variant: 'coinbase-output',
+                expectedChainId: fx.spec.chainId,
+              });
               valid.push(`${a}..${b}`);
             } catch {
               // not this range
@@ -197,7 +248,9 @@ describe('fault specifics', () => {
       const [s, e] = [chain.get(header.rangeStart)!.number, chain.get(header.rangeEnd)!.number];
       expect(s).toBeGreaterThan(1);
       expect(e).toBe(5);
-      expect(() => checkAuxPow(header.auxpow!, aggregateOf(s, e), header.chainId, { variant: 'coinbase-output' })).not.toThrow();
+      expect(() =>
+        checkAuxPow(header.auxpow!, aggregateOf(s, e), header.chainId, { variant: 'coinbase-output' }),
+      ).not.toThrow();
     } finally {
       await agg.close();
       await gap.close();
@@ -209,7 +262,18 @@ describe('every seeded variant', () => {
   const VARIANTS: Partial<Record<FaultName, string[]>> = {
     'bad-signature': ['parent-root', 'flipped-root', 'seeded-message'],
     'wrong-parent': ['descendant-2', 'ancestor-0'],
-    'payload-hash-mismatch': ['stateRoot', 'receiptsRoot', 'logsBloom', 'extraData', 'feeRecipient', 'prevRandao', 'gasUsed', 'gasLimit', 'baseFeePerGas', 'timestamp'],
+    'payload-hash-mismatch': [
+      'stateRoot',
+      'receiptsRoot',
+      'logsBloom',
+      'extraData',
+      'feeRecipient',
+      'prevRandao',
+      'gasUsed',
+      'gasLimit',
+      'baseFeePerGas',
+      'timestamp',
+    ],
     'auxpow-chain-root': ['reversed', 'unfolded', 'seeded-root'],
     'auxpow-coinbase-branch': ['sibling', 'side-mask', 'coinbase-edit'],
     'auxpow-commitment-missing': ['op-return', 'bad-magic', 'short'],
@@ -234,7 +298,10 @@ describe('every seeded variant', () => {
       expect([...seen].sort(), fault).toEqual([...variants].sort());
     }
     // one verifier walks the honest chain; at each height every candidate must fail (state is unchanged on error)
-    const verifier = new ChainVerifier({ spec: fx.spec, authorities: fx.authorities, backend: nobleBackend }, fx.genesis);
+    const verifier = new ChainVerifier(
+      { spec: fx.spec, authorities: fx.authorities, backend: nobleBackend },
+      fx.genesis,
+    );
     let tried = 0;
     for (let h = 1; h <= 10; h++) {
       for (const c of found.get(h) ?? []) {
@@ -295,10 +362,20 @@ describe('which heights', () => {
 
   it('refuses impossible selections with a FaultConfigError', async () => {
     const bigChainId = { ...fx.devnet, spec: { ...fx.devnet.spec, chainId: 121212 } };
-    await expect(serveFaultyConsensusRpc(bigChainId, { fault: 'auxpow-parent-chain-id', seed: 's', port: 0 })).rejects.toThrow(FaultConfigError);
-    await expect(serveFaultyConsensusRpc(bigChainId, { fault: 'auxpow-parent-chain-id', seed: 's', port: 0 })).rejects.toThrow(/21212/);
-    await expect(serveFaultyConsensusRpc(fx.devnet, { fault: 'nope' as FaultName, seed: 's', port: 0 })).rejects.toThrow(/bad-signature/);
-    await expect(serveFaultyConsensusRpc(fx.devnet, { fault: 'withheld', seed: 's', port: 0, density: 0 })).rejects.toThrow(FaultConfigError);
-    await expect(serveFaultyConsensusRpc(fx.devnet, { fault: 'withheld', seed: 's', port: 0, from: -1 })).rejects.toThrow(FaultConfigError);
+    await expect(
+      serveFaultyConsensusRpc(bigChainId, { fault: 'auxpow-parent-chain-id', seed: 's', port: 0 }),
+    ).rejects.toThrow(FaultConfigError);
+    await expect(
+      serveFaultyConsensusRpc(bigChainId, { fault: 'auxpow-parent-chain-id', seed: 's', port: 0 }),
+    ).rejects.toThrow(/21212/);
+    await expect(
+      serveFaultyConsensusRpc(fx.devnet, { fault: 'nope' as FaultName, seed: 's', port: 0 }),
+    ).rejects.toThrow(/bad-signature/);
+    await expect(
+      serveFaultyConsensusRpc(fx.devnet, { fault: 'withheld', seed: 's', port: 0, density: 0 }),
+    ).rejects.toThrow(FaultConfigError);
+    await expect(
+      serveFaultyConsensusRpc(fx.devnet, { fault: 'withheld', seed: 's', port: 0, from: -1 }),
+    ).rejects.toThrow(FaultConfigError);
   });
 });

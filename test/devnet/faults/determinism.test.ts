@@ -4,7 +4,12 @@
  * faults that have seeded choices.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAULTS, serveFaultyConsensusRpc, type FaultName, type FaultyConsensusRpc } from '../../../src/devnet/faults/index.js';
+import {
+  FAULTS,
+  serveFaultyConsensusRpc,
+  type FaultName,
+  type FaultyConsensusRpc,
+} from '../../../src/devnet/faults/index.js';
 import { signingRoot, toHex } from '../../../src/protocol/index.js';
 import { createFaultFixture, raw, type Fixture } from './helpers.js';
 
@@ -22,7 +27,9 @@ async function transcript(server: FaultyConsensusRpc): Promise<string[]> {
   const out: string[] = [];
   const record = async (method: string, params: unknown) => {
     const r = await raw(server.url, method, params, { id: 42 });
-    out.push(`${method} ${JSON.stringify(params)} -> ${r.status} ${r.error ? 'cut' : 'complete'} ${r.body.toString('base64')}`);
+    out.push(
+      `${method} ${JSON.stringify(params)} -> ${r.status} ${r.error ? 'cut' : 'complete'} ${r.body.toString('base64')}`,
+    );
     return r;
   };
   await record('getheadblock', []);
@@ -52,7 +59,10 @@ const UNSEEDED = new Set<FaultName>(['withheld', 'slow', 'auxpow-parent-chain-id
 describe.each(FAULTS.map((fault) => ({ fault })))('$fault', ({ fault }) => {
   it('the same seed gives byte-identical answers; another seed changes seeded choices', async () => {
     const opts = { fault, port: 0, delayMs: 5 };
-    const [a, b] = await Promise.all([serveFaultyConsensusRpc(fx.devnet, { ...opts, seed: 'det-A' }), serveFaultyConsensusRpc(fx.devnet, { ...opts, seed: 'det-A' })]);
+    const [a, b] = await Promise.all([
+      serveFaultyConsensusRpc(fx.devnet, { ...opts, seed: 'det-A' }),
+      serveFaultyConsensusRpc(fx.devnet, { ...opts, seed: 'det-A' }),
+    ]);
     let ta: string[];
     try {
       ta = await transcript(a);

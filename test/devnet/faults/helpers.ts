@@ -59,7 +59,11 @@ export async function createFaultFixture(seed = 'faults-fixture'): Promise<Fixtu
     nativeCurrency: { name: 'BTC', symbol: 'BTC', decimals: 18 },
     rpcUrls: { default: { http: [devnet.urls.evm] } },
   });
-  const wallet = createWalletClient({ account: privateKeyToAccount(user.privateKey), chain, transport: http(devnet.urls.evm) });
+  const wallet = createWalletClient({
+    account: privateKeyToAccount(user.privateKey),
+    chain,
+    transport: http(devnet.urls.evm),
+  });
 
   await wallet.sendTransaction({ to: devnet.users[2]!.address, value: 1000n });
   const btcUser = createWallet(devnet.bitcoin, `${seed}/btc-user`);
@@ -71,7 +75,11 @@ export async function createFaultFixture(seed = 'faults-fixture'): Promise<Fixtu
   await wallet.sendTransaction({
     to: '0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB',
     value: 2_000_000n * 10_000_000_000n,
-    data: encodeFunctionData({ abi: BRIDGE_ARTIFACT.abi, functionName: 'requestPegOut', args: [toHex(new TextEncoder().encode(dest.address))] }),
+    data: encodeFunctionData({
+      abi: BRIDGE_ARTIFACT.abi,
+      functionName: 'requestPegOut',
+      args: [toHex(new TextEncoder().encode(dest.address))],
+    }),
     chain,
   });
   for (let i = 2; i <= 5; i++) await devnet.produceNext();
@@ -114,7 +122,12 @@ export interface RawReply {
 }
 
 /** POST one JSON-RPC request and keep whatever arrives, even a cut body. */
-export function raw(url: string, method: string, params: unknown, opts: { id?: unknown; timeoutMs?: number } = {}): Promise<RawReply> {
+export function raw(
+  url: string,
+  method: string,
+  params: unknown,
+  opts: { id?: unknown; timeoutMs?: number } = {},
+): Promise<RawReply> {
   const started = Date.now();
   const payload = JSON.stringify({ method, params, id: opts.id ?? 1 });
   return new Promise((resolve) => {
@@ -128,16 +141,20 @@ export function raw(url: string, method: string, params: unknown, opts: { id?: u
       settled = true;
       resolve({ status, contentType, headers, body: Buffer.concat(chunks), error, ms: Date.now() - started });
     };
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      status = res.statusCode ?? null;
-      contentType = (res.headers['content-type'] as string | undefined) ?? null;
-      headers = res.headers;
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => done(res.complete ? null : 'incomplete response'));
-      res.on('aborted', () => done('aborted'));
-      res.on('error', (e) => done(e.message || 'response error'));
-      res.on('close', () => done(res.complete ? null : 'connection closed mid-body'));
-    });
+    const req = request(
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      (res) => {
+        status = res.statusCode ?? null;
+        contentType = (res.headers['content-type'] as string | undefined) ?? null;
+        headers = res.headers;
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(res.complete ? null : 'incomplete response'));
+        res.on('aborted', () => done('aborted'));
+        res.on('error', (e) => done(e.message || 'response error'));
+        res.on('close', () => done(res.complete ? null : 'connection closed mid-body'));
+      },
+    );
     req.on('error', (e) => done(e.message || 'request error'));
     if (opts.timeoutMs) req.setTimeout(opts.timeoutMs, () => req.destroy(new Error('timeout')));
     req.end(payload);
@@ -163,7 +180,8 @@ export interface ImportResult {
  */
 export async function importChain(url: string, fx: Fixture, opts: { head?: number } = {}): Promise<ImportResult> {
   const verifier = new ChainVerifier({ spec: fx.spec, authorities: fx.authorities, backend: nobleBackend }, fx.genesis);
-  const headNumber = opts.head ?? Number((await rpc(url, 'getheadblock', [])).body.result.message.execution_payload.block_number);
+  const headNumber =
+    opts.head ?? Number((await rpc(url, 'getheadblock', [])).body.result.message.execution_payload.block_number);
   for (let h = 1; h <= headNumber; h++) {
     try {
       const r = await rpc(url, 'getblockbyheight', h);
@@ -229,7 +247,14 @@ export function defects(fx: Fixture, h: number, block: SignedConsensusBlock): st
   if (signers.length < Math.ceil((2 * n) / 3)) out.push('approvals.threshold');
   const root = signingRoot(m);
   const { backend, authorities } = fx.fast;
-  if (signers.length === 0 || !backend.fastAggregateVerifyPrepared(signers.map((i) => authorities.keys[i]!), root, hexToBytes(block.signature.aggregateSignature)))
+  if (
+    signers.length === 0 ||
+    !backend.fastAggregateVerifyPrepared(
+      signers.map((i) => authorities.keys[i]!),
+      root,
+      hexToBytes(block.signature.aggregateSignature),
+    )
+  )
     out.push('approvals.signature');
   if (computePayloadBlockHash(p) !== p.blockHash) out.push('payload.block-hash');
 
@@ -246,10 +271,15 @@ export function defects(fx: Fixture, h: number, block: SignedConsensusBlock): st
   if (!start || !end || start.number > end.number || end.number >= h) return [...out, 'pow.range'];
   if (start.signed.message.parentHash !== lastFinalized.hash) out.push('pow.range-continuity');
   const range = chain.range(start.number, end.number);
-  if (range.filter((b) => b.signed.message.pegoutPaymentProposal).length !== m.finalizedPegouts.length) out.push('pow.finalized-pegouts-count');
+  if (range.filter((b) => b.signed.message.pegoutPaymentProposal).length !== m.finalizedPegouts.length)
+    out.push('pow.finalized-pegouts-count');
   const aggregate = sha256d(cat(...range.map((b) => hexToBytes(b.hash))));
   const aux = header.auxpow!;
-  const bitsRequired = nextWorkRequired({ blockNumber: last.number, bits: last.signed.message.auxpowHeader!.bits }, h - 1, fx.spec.retargetParams);
+  const bitsRequired = nextWorkRequired(
+    { blockNumber: last.number, bits: last.signed.message.auxpowHeader!.bits },
+    h - 1,
+    fx.spec.retargetParams,
+  );
   const exp = bitsRequired >>> 24;
   const target = BigInt(bitsRequired & 0x7fffff) << BigInt(8 * (exp - 3));
   const parentHash = sha256d(encodeHeader(aux.parentBlock));
@@ -259,7 +289,12 @@ export function defects(fx: Fixture, h: number, block: SignedConsensusBlock): st
   const branch = aux.blockchainBranch;
   if (branch.branchHash.length > 30) out.push('auxpow.chain-branch-too-long');
   const chainRoot = fold(aggregate, branch.branchHash, branch.branchSideMask);
-  if (!eq(fold(txid(aux.coinbaseTxn), aux.coinbaseBranch.branchHash, aux.coinbaseBranch.branchSideMask), aux.parentBlock.merkleRoot))
+  if (
+    !eq(
+      fold(txid(aux.coinbaseTxn), aux.coinbaseBranch.branchHash, aux.coinbaseBranch.branchSideMask),
+      aux.parentBlock.merkleRoot,
+    )
+  )
     out.push('auxpow.coinbase-merkle-root');
   const shaped = [2, 3]
     .map((i) => aux.coinbaseTxn.outputs[i]?.scriptPubkey)
@@ -269,7 +304,10 @@ export function defects(fx: Fixture, h: number, block: SignedConsensusBlock): st
   const sizeNonce = committed ?? shaped[0];
   if (sizeNonce) {
     if (u32le(sizeNonce, 36) !== 2 ** branch.branchHash.length) out.push('auxpow.merkle-size');
-    if (branch.branchHash.length <= 32 && branch.branchSideMask !== lcgIndex(u32le(sizeNonce, 40), header.chainId, branch.branchHash.length))
+    if (
+      branch.branchHash.length <= 32 &&
+      branch.branchSideMask !== lcgIndex(u32le(sizeNonce, 40), header.chainId, branch.branchHash.length)
+    )
       out.push('auxpow.chain-index');
   }
   return out;

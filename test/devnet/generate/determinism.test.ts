@@ -18,11 +18,17 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function run(seed: string, inline: boolean): Promise<{ hashes: string[]; el: string[]; btcTip: string; manifest: Manifest }> {
+async function run(
+  seed: string,
+  inline: boolean,
+): Promise<{ hashes: string[]; el: string[]; btcTip: string; manifest: Manifest }> {
   const g = await generateDevnet({ blocks: BLOCKS, seed, inline, powEvery: 6, peginEvery: 3, pegoutEvery: 3 });
   try {
     const hashes = Array.from({ length: BLOCKS + 1 }, (_, n) => g.devnet.chain.at(n)!.hash);
-    const el = Array.from({ length: BLOCKS + 1 }, (_, n) => g.devnet.chain.at(n)!.signed.message.executionPayload.blockHash);
+    const el = Array.from(
+      { length: BLOCKS + 1 },
+      (_, n) => g.devnet.chain.at(n)!.signed.message.executionPayload.blockHash,
+    );
     const dir = mkdtempSync(join(tmpdir(), 'alys-determinism-'));
     dirs.push(dir);
     const manifest = persistDevnet(g.devnet, dir, { seed });

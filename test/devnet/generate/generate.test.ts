@@ -18,7 +18,15 @@ import { handleEsploraRequest } from '../../../src/devnet/bitcoin/index.js';
 import { handleConsensusRpc } from '../../../src/devnet/consensus/rpc.js';
 import { LOAD_TOKEN_ADDRESS } from '../../../src/devnet/evm/index.js';
 import { generateDevnet, type GeneratedDevnet } from '../../../src/devnet/generate/generate.js';
-import { encodeRecordFile, openPersisted, openRecordFile, persistDevnet, PersistError, servePersisted, type ServedDevnet } from '../../../src/devnet/generate/persist.js';
+import {
+  encodeRecordFile,
+  openPersisted,
+  openRecordFile,
+  persistDevnet,
+  PersistError,
+  servePersisted,
+  type ServedDevnet,
+} from '../../../src/devnet/generate/persist.js';
 import {
   BRIDGE_ADDRESS,
   ChainVerifier,
@@ -44,7 +52,11 @@ let served: ServedDevnet;
 let dir: string;
 
 async function post(url: string, body: unknown): Promise<{ status: number; text: string }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, text: await res.text() };
 }
 
@@ -85,9 +97,28 @@ describe('generated devnet', () => {
       return decodeSignedBlockJson(JSON.parse(r.text).result);
     };
     const genesis = await block(0);
-    expect(toHex(signingRoot(genesis.message))).toBe(toHex(signingRoot(genesisBlock(spec, genesis.message.executionPayload).message)));
-    const verifier = new ChainVerifier({ spec, authorities: prepareAuthorities(spec.authorities, backend), backend }, genesis);
-    const elBlocks = (JSON.parse((await post(served.urls.evm, Array.from({ length: BLOCKS + 1 }, (_, h) => ({ jsonrpc: '2.0', id: h, method: 'eth_getBlockByNumber', params: [`0x${h.toString(16)}`, false] })))).text) as { id: number; result: { hash: string } }[]).sort((a, b) => a.id - b.id);
+    expect(toHex(signingRoot(genesis.message))).toBe(
+      toHex(signingRoot(genesisBlock(spec, genesis.message.executionPayload).message)),
+    );
+    const verifier = new ChainVerifier(
+      { spec, authorities: prepareAuthorities(spec.authorities, backend), backend },
+      genesis,
+    );
+    const elBlocks = (
+      JSON.parse(
+        (
+          await post(
+            served.urls.evm,
+            Array.from({ length: BLOCKS + 1 }, (_, h) => ({
+              jsonrpc: '2.0',
+              id: h,
+              method: 'eth_getBlockByNumber',
+              params: [`0x${h.toString(16)}`, false],
+            })),
+          )
+        ).text,
+      ) as { id: number; result: { hash: string } }[]
+    ).sort((a, b) => a.id - b.id);
     expect(elBlocks[0]!.result.hash).toBe(genesis.message.executionPayload.blockHash);
     let pow = 0;
     for (let h = 1; h <= BLOCKS; h++) {
@@ -96,7 +127,8 @@ describe('generated devnet', () => {
       expect(out.block.number).toBe(h);
       pow += b.message.auxpowHeader ? 1 : 0;
       // the work never gets harder than the devnet's easy bits (see generate.ts on retargeting)
-      if (b.message.auxpowHeader) expect(targetFromCompact(b.message.auxpowHeader.bits) >= targetFromCompact(spec.bits)).toBe(true);
+      if (b.message.auxpowHeader)
+        expect(targetFromCompact(b.message.auxpowHeader.bits) >= targetFromCompact(spec.bits)).toBe(true);
       expect(b.message.executionPayload.blockHash).toBe(elBlocks[h]!.result.hash);
       expect(computePayloadBlockHash(b.message.executionPayload)).toBe(b.message.executionPayload.blockHash);
     }
@@ -105,7 +137,13 @@ describe('generated devnet', () => {
   });
 
   it('carries the load: >= 20 txs per block, transfers, token calls, peg-ins and peg-outs paid on Bitcoin', async () => {
-    let txs = 0, transfers = 0, tokenCalls = 0, tokenEvents = 0, pegoutEvents = 0, pegins = 0, finalized = 0;
+    let txs = 0,
+      transfers = 0,
+      tokenCalls = 0,
+      tokenEvents = 0,
+      pegoutEvents = 0,
+      pegins = 0,
+      finalized = 0;
     const payouts: Uint8Array[] = [];
     for (let h = 1; h <= BLOCKS; h++) {
       const b = served.persisted.chain.at(h)!.signed.message;
@@ -139,7 +177,12 @@ describe('generated devnet', () => {
   });
 
   it('answers exactly as the generating devnet: consensus JSON, EL blocks, receipts, logs, state, Esplora', async () => {
-    const deps = { chain: g.devnet.chain, pow: g.devnet.pow, federation: g.devnet.federation, bitcoinNetwork: 'regtest' as const };
+    const deps = {
+      chain: g.devnet.chain,
+      pow: g.devnet.pow,
+      federation: g.devnet.federation,
+      bitcoinNetwork: 'regtest' as const,
+    };
     const same = async (method: string, params: unknown): Promise<void> => {
       const body = JSON.stringify({ method, params, id: 3 });
       const live = handleConsensusRpc(deps, 'POST', body);
@@ -155,17 +198,38 @@ describe('generated devnet', () => {
 
     for (let h = 0; h <= BLOCKS; h += 1) {
       const tag = `0x${h.toString(16)}`;
-      const block = (await sameEvm({ jsonrpc: '2.0', id: h, method: 'eth_getBlockByNumber', params: [tag, true] })).result;
+      const block = (await sameEvm({ jsonrpc: '2.0', id: h, method: 'eth_getBlockByNumber', params: [tag, true] }))
+        .result;
       await sameEvm({ jsonrpc: '2.0', id: h, method: 'eth_getBlockReceipts', params: [tag] });
       if (h % 10 === 0 && block.transactions.length > 0) {
-        await sameEvm({ jsonrpc: '2.0', id: 1, method: 'eth_getTransactionReceipt', params: [block.transactions[0].hash] });
-        await sameEvm({ jsonrpc: '2.0', id: 1, method: 'eth_getTransactionByHash', params: [block.transactions.at(-1).hash] });
+        await sameEvm({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'eth_getTransactionReceipt',
+          params: [block.transactions[0].hash],
+        });
+        await sameEvm({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'eth_getTransactionByHash',
+          params: [block.transactions.at(-1).hash],
+        });
         await sameEvm({ jsonrpc: '2.0', id: 1, method: 'eth_getBlockByHash', params: [block.hash, false] });
       }
     }
     await sameEvm({ jsonrpc: '2.0', id: 1, method: 'eth_getTransactionReceipt', params: [`0x${'12'.repeat(32)}`] });
-    await sameEvm({ jsonrpc: '2.0', id: 1, method: 'eth_getLogs', params: [{ fromBlock: '0x0', toBlock: 'latest', address: LOAD_TOKEN_ADDRESS }] });
-    await sameEvm({ jsonrpc: '2.0', id: 1, method: 'eth_getLogs', params: [{ fromBlock: '0x10', toBlock: '0x40', topics: [REQUEST_PEGOUT_TOPIC0] }] });
+    await sameEvm({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'eth_getLogs',
+      params: [{ fromBlock: '0x0', toBlock: 'latest', address: LOAD_TOKEN_ADDRESS }],
+    });
+    await sameEvm({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'eth_getLogs',
+      params: [{ fromBlock: '0x10', toBlock: '0x40', topics: [REQUEST_PEGOUT_TOPIC0] }],
+    });
     for (const tag of ['latest', 'finalized', 'safe', '0x0', '0x1', `0x${(BLOCKS - 5).toString(16)}`]) {
       for (const u of g.devnet.users.slice(0, 4)) {
         await sameEvm({ jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params: [u.address, tag] });
@@ -173,13 +237,24 @@ describe('generated devnet', () => {
       }
     }
     // eth_call at the head: the token's totalSupply()
-    await sameEvm({ jsonrpc: '2.0', id: 1, method: 'eth_call', params: [{ to: LOAD_TOKEN_ADDRESS, data: '0x18160ddd' }, 'latest'] });
+    await sameEvm({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'eth_call',
+      params: [{ to: LOAD_TOKEN_ADDRESS, data: '0x18160ddd' }, 'latest'],
+    });
     await sameEvm({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] });
     await sameEvm({ jsonrpc: '2.0', id: 1, method: 'eth_feeHistory', params: ['0x10', 'latest', [50]] });
 
     const live = g.devnet.bitcoin;
     const tipHeight = live.tipHeight();
-    for (const path of ['/blocks/tip/height', '/blocks/tip/hash', `/block-height/${tipHeight}`, '/block-height/1', `/address/${g.devnet.depositAddress}/txs`]) {
+    for (const path of [
+      '/blocks/tip/height',
+      '/blocks/tip/hash',
+      `/block-height/${tipHeight}`,
+      '/block-height/1',
+      `/address/${g.devnet.depositAddress}/txs`,
+    ]) {
       const want = handleEsploraRequest(live, 'GET', path);
       const r = await fetch(`${served.urls.esplora}${path}`);
       expect(r.status).toBe(want.status);
@@ -190,12 +265,24 @@ describe('generated devnet', () => {
   it('head-state proofs verify against the head payload state root', async () => {
     const head = served.persisted.chain.head.signed.message.executionPayload;
     const tag = `0x${head.blockNumber.toString(16)}`;
-    for (const address of [...g.devnet.users.slice(0, 3).map((u) => u.address), LOAD_TOKEN_ADDRESS, BRIDGE_ADDRESS, '0x000000000000000000000000000000000000dead', `0x${'77'.repeat(20)}`]) {
+    for (const address of [
+      ...g.devnet.users.slice(0, 3).map((u) => u.address),
+      LOAD_TOKEN_ADDRESS,
+      BRIDGE_ADDRESS,
+      '0x000000000000000000000000000000000000dead',
+      `0x${'77'.repeat(20)}`,
+    ]) {
       const keys = address === LOAD_TOKEN_ADDRESS ? ['0x0'] : [];
       const proof = await evm('eth_getProof', [address, keys, tag]);
-      const verified = verifyGetProofResponse(head.stateRoot, decodeGetProofResponse(proof), { address: address as `0x${string}`, storageKeys: keys as `0x${string}`[] });
+      const verified = verifyGetProofResponse(head.stateRoot, decodeGetProofResponse(proof), {
+        address: address as `0x${string}`,
+        storageKeys: keys as `0x${string}`[],
+      });
       expect(verified.account.balance).toBe(BigInt(await evm('eth_getBalance', [address, 'latest'])));
-      if (address === LOAD_TOKEN_ADDRESS) expect(verified.storage[0]!.value).toBe(BigInt(await evm('eth_call', [{ to: LOAD_TOKEN_ADDRESS, data: '0x18160ddd' }, 'latest'])));
+      if (address === LOAD_TOKEN_ADDRESS)
+        expect(verified.storage[0]!.value).toBe(
+          BigInt(await evm('eth_call', [{ to: LOAD_TOKEN_ADDRESS, data: '0x18160ddd' }, 'latest'])),
+        );
     }
   });
 
@@ -209,7 +296,9 @@ describe('generated devnet', () => {
     try {
       const id = await client.dial(peer.addresses[0]!);
       const blocks = await client.requestBlocksByRange(id, BigInt(BLOCKS - 9), 64);
-      expect(blocks.map((b) => toHex(signingRoot(b.message)))).toEqual(Array.from({ length: 10 }, (_, i) => g.devnet.chain.at(BLOCKS - 9 + i)!.hash));
+      expect(blocks.map((b) => toHex(signingRoot(b.message)))).toEqual(
+        Array.from({ length: 10 }, (_, i) => g.devnet.chain.at(BLOCKS - 9 + i)!.hash),
+      );
       expect(await client.requestBlocksByRange(id, BigInt(BLOCKS + 1), 4)).toEqual([]);
     } finally {
       await client.stop();
@@ -218,7 +307,9 @@ describe('generated devnet', () => {
   });
 
   it('is frozen: transactions, merged mining and Bitcoin broadcasts are refused with a clear error', async () => {
-    const send = JSON.parse((await post(served.urls.evm, { jsonrpc: '2.0', id: 9, method: 'eth_sendRawTransaction', params: ['0x02'] })).text);
+    const send = JSON.parse(
+      (await post(served.urls.evm, { jsonrpc: '2.0', id: 9, method: 'eth_sendRawTransaction', params: ['0x02'] })).text,
+    );
     expect(send.error.message).toMatch(/frozen/);
     const aux = await post(served.urls.consensus, { method: 'createauxblock', params: [g.devnet.minerAddress], id: 1 });
     expect(aux.status).toBe(503);
@@ -235,13 +326,21 @@ describe('generated devnet', () => {
       return d;
     };
     const cases: Array<[string, (d: string) => void, RegExp]> = [
-      ['flipped byte', (d) => {
-        const p = join(d, 'el-blocks.bin');
-        const b = readFileSync(p);
-        b[Math.floor(b.length / 2)]! ^= 0x40;
-        writeFileSync(p, b);
-      }, /el-blocks\.bin: SHA-256 .* does not match the manifest/],
-      ['truncated', (d) => truncateSync(join(d, 'consensus.bin'), 1000), /consensus\.bin: is 1000 bytes, the manifest says/],
+      [
+        'flipped byte',
+        (d) => {
+          const p = join(d, 'el-blocks.bin');
+          const b = readFileSync(p);
+          b[Math.floor(b.length / 2)]! ^= 0x40;
+          writeFileSync(p, b);
+        },
+        /el-blocks\.bin: SHA-256 .* does not match the manifest/,
+      ],
+      [
+        'truncated',
+        (d) => truncateSync(join(d, 'consensus.bin'), 1000),
+        /consensus\.bin: is 1000 bytes, the manifest says/,
+      ],
       ['missing file', (d) => unlinkSync(join(d, 'bitcoin.bin')), /bitcoin\.bin: cannot be read/],
       ['missing manifest', (d) => unlinkSync(join(d, 'manifest.json')), /manifest\.json: missing or not JSON/],
     ];
@@ -249,7 +348,10 @@ describe('generated devnet', () => {
       const d = copy();
       try {
         damage(d);
-        const err = await openPersisted(d).then(() => null, (e: unknown) => e);
+        const err = await openPersisted(d).then(
+          () => null,
+          (e: unknown) => e,
+        );
         expect(err).toBeInstanceOf(PersistError);
         expect((err as Error).message).toMatch(message);
       } finally {

@@ -22,29 +22,81 @@ describe('native transaction signing', () => {
       [255n, 1n, `0x${'ab'.repeat(100)}`],
       [70_000n, 123_456_789n, '0x00'],
     ] as const) {
-      const mine = signEip1559(121212n, { nonce, to: fromHex(to), value, data: fromHex(data), gasLimit: 120_000n, maxFeePerGas: 2_000_000_000n, maxPriorityFeePerGas: 1_000_000n }, fromHex(key));
-      const viem = await account.signTransaction({ type: 'eip1559', chainId: 121212, nonce: Number(nonce), to, value, data: data as ViemHex, gas: 120_000n, maxFeePerGas: 2_000_000_000n, maxPriorityFeePerGas: 1_000_000n });
+      const mine = signEip1559(
+        121212n,
+        {
+          nonce,
+          to: fromHex(to),
+          value,
+          data: fromHex(data),
+          gasLimit: 120_000n,
+          maxFeePerGas: 2_000_000_000n,
+          maxPriorityFeePerGas: 1_000_000n,
+        },
+        fromHex(key),
+      );
+      const viem = await account.signTransaction({
+        type: 'eip1559',
+        chainId: 121212,
+        nonce: Number(nonce),
+        to,
+        value,
+        data: data as ViemHex,
+        gas: 120_000n,
+        maxFeePerGas: 2_000_000_000n,
+        maxPriorityFeePerGas: 1_000_000n,
+      });
       expect(toHex(mine)).toBe(viem);
-      expect(await recoverTransactionAddress({ serializedTransaction: toHex(mine) as `0x02${string}` })).toBe(account.address);
+      expect(await recoverTransactionAddress({ serializedTransaction: toHex(mine) as `0x02${string}` })).toBe(
+        account.address,
+      );
     }
   });
 
   it('EIP-155 legacy transactions are byte-identical to viem', async () => {
-    const mine = signLegacy(121212n, { nonce: 7n, to: fromHex(to), value: 5n, data: fromHex('0x1234'), gasLimit: 50_000n, gasPrice: 2_000_000_000n }, fromHex(key));
-    const viem = await account.signTransaction({ type: 'legacy', chainId: 121212, nonce: 7, to, value: 5n, data: '0x1234', gas: 50_000n, gasPrice: 2_000_000_000n });
+    const mine = signLegacy(
+      121212n,
+      { nonce: 7n, to: fromHex(to), value: 5n, data: fromHex('0x1234'), gasLimit: 50_000n, gasPrice: 2_000_000_000n },
+      fromHex(key),
+    );
+    const viem = await account.signTransaction({
+      type: 'legacy',
+      chainId: 121212,
+      nonce: 7,
+      to,
+      value: 5n,
+      data: '0x1234',
+      gas: 50_000n,
+      gasPrice: 2_000_000_000n,
+    });
     expect(toHex(mine)).toBe(viem);
   });
 
   it('peg-out call data is the ABI encoding of requestPegOut(bytes)', () => {
     for (const address of ['bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080', 'bcrt1p' + 'q'.repeat(58), 'x']) {
-      const viem = encodeFunctionData({ abi: BRIDGE_ARTIFACT.abi, functionName: 'requestPegOut', args: [toHex(new TextEncoder().encode(address)) as ViemHex] });
+      const viem = encodeFunctionData({
+        abi: BRIDGE_ARTIFACT.abi,
+        functionName: 'requestPegOut',
+        args: [toHex(new TextEncoder().encode(address)) as ViemHex],
+      });
       expect(toHex(pegoutCallData(address))).toBe(viem);
     }
   });
 
   it('the load is deterministic from the seed and averages the requested size', () => {
-    const users = [1, 2, 3].map((i) => ({ privateKey: fromHex(`0x${i.toString(16).padStart(64, '0')}`), address: fromHex(privateKeyToAccount(`0x${i.toString(16).padStart(64, '0')}`).address) }));
-    const make = (seed: string) => createLoad({ seed, chainId: 121212n, users, txPerBlock: 20, pegoutAddresses: ['bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080'], pegoutEvery: 2 });
+    const users = [1, 2, 3].map((i) => ({
+      privateKey: fromHex(`0x${i.toString(16).padStart(64, '0')}`),
+      address: fromHex(privateKeyToAccount(`0x${i.toString(16).padStart(64, '0')}`).address),
+    }));
+    const make = (seed: string) =>
+      createLoad({
+        seed,
+        chainId: 121212n,
+        users,
+        txPerBlock: 20,
+        pegoutAddresses: ['bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080'],
+        pegoutEvery: 2,
+      });
     const a = make('s');
     const b = make('s');
     const c = make('t');

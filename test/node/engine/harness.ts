@@ -55,7 +55,11 @@ export function mappingSlot(address: Hex, slot: bigint): Hex {
   return keccak256(concat([pad(address), pad(`0x${slot.toString(16)}` as Hex)]));
 }
 
-export function payloadSource(payloads: ExecutionPayloadCapella[], head: bigint, finalized: bigint): TestChain['source'] {
+export function payloadSource(
+  payloads: ExecutionPayloadCapella[],
+  head: bigint,
+  finalized: bigint,
+): TestChain['source'] {
   const source = {
     head,
     finalized,
@@ -88,20 +92,39 @@ export async function createTestChain(): Promise<TestChain> {
   };
   const fee = { maxFeePerGas: 3_000_000_000n, maxPriorityFeePerGas: 1_500_000n };
   const sign1559 = (from: PrivateKeyAccount, to: Hex | null, value: bigint, data: Hex = '0x', gas = 21_000n) =>
-    from.signTransaction({ chainId: CHAIN_ID, type: 'eip1559', nonce: nonce(from), ...(to === null ? {} : { to }), value, data, gas, ...fee });
-  const mint = (to: Hex, amount: bigint) => encodeFunctionData({ abi: LOAD_TOKEN_ARTIFACT.abi, functionName: 'mint', args: [to, amount] });
-  const transfer = (to: Hex, amount: bigint) => encodeFunctionData({ abi: LOAD_TOKEN_ARTIFACT.abi, functionName: 'transfer', args: [to, amount] });
+    from.signTransaction({
+      chainId: CHAIN_ID,
+      type: 'eip1559',
+      nonce: nonce(from),
+      ...(to === null ? {} : { to }),
+      value,
+      data,
+      gas,
+      ...fee,
+    });
+  const mint = (to: Hex, amount: bigint) =>
+    encodeFunctionData({ abi: LOAD_TOKEN_ARTIFACT.abi, functionName: 'mint', args: [to, amount] });
+  const transfer = (to: Hex, amount: bigint) =>
+    encodeFunctionData({ abi: LOAD_TOKEN_ARTIFACT.abi, functionName: 'transfer', args: [to, amount] });
 
   let timestamp = payloads[0]!.timestamp;
   let withdrawalIndex = 0n;
-  async function block(txs: Hex[], withdrawals: { address: Hex; amount: bigint }[] = []): Promise<ExecutionPayloadCapella> {
+  async function block(
+    txs: Hex[],
+    withdrawals: { address: Hex; amount: bigint }[] = [],
+  ): Promise<ExecutionPayloadCapella> {
     timestamp += 2n;
     const built = await engine.buildPayload({
       parentHash: engine.headHash(),
       timestamp,
       suggestedFeeRecipient: DEAD,
       prevRandao: ZERO32,
-      withdrawals: withdrawals.map((w) => ({ index: withdrawalIndex++, validatorIndex: 0n, address: w.address.toLowerCase() as Hex, amount: w.amount })),
+      withdrawals: withdrawals.map((w) => ({
+        index: withdrawalIndex++,
+        validatorIndex: 0n,
+        address: w.address.toLowerCase() as Hex,
+        amount: w.amount,
+      })),
       transactions: txs.map((t) => hexToBytes(t)),
     });
     payloads.push(built.payload);
@@ -111,7 +134,15 @@ export async function createTestChain(): Promise<TestChain> {
 
   // Block 1: three transaction types and a peg-in (withdrawal) to D.
   const transfer1559 = await sign1559(A, B.address, 10n ** 18n);
-  const legacy = await A.signTransaction({ chainId: CHAIN_ID, type: 'legacy', nonce: nonce(A), to: C.address, value: 2n * 10n ** 18n, gas: 21_000n, gasPrice: 2_000_000_000n });
+  const legacy = await A.signTransaction({
+    chainId: CHAIN_ID,
+    type: 'legacy',
+    nonce: nonce(A),
+    to: C.address,
+    value: 2n * 10n ** 18n,
+    gas: 21_000n,
+    gasPrice: 2_000_000_000n,
+  });
   const accessList = await B.signTransaction({
     chainId: CHAIN_ID,
     type: 'eip2930',
@@ -142,7 +173,12 @@ export async function createTestChain(): Promise<TestChain> {
 
   engine.setFinalized(payloads[3]!.blockHash); // the EL's safe/finalized tags = the source's
   const server = await engine.serve({ port: 0 });
-  const created = await engine.handleRpc({ jsonrpc: '2.0', id: 1, method: 'eth_getTransactionReceipt', params: [hash(deploy)] });
+  const created = await engine.handleRpc({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'eth_getTransactionReceipt',
+    params: [hash(deploy)],
+  });
   const contractAddress = (created as { result: { contractAddress: Hex } }).result.contractAddress;
   return {
     engine,
@@ -207,10 +243,18 @@ export async function createTamperProxy(upstream: string): Promise<TamperProxy> 
     req.on('end', () => {
       void (async () => {
         const body = Buffer.concat(chunks).toString('utf8');
-        const upstreamRes = await fetch(upstream, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        const upstreamRes = await fetch(upstream, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
         const text = await upstreamRes.text();
-        const request = JSON.parse(body) as { method: string; params: unknown[] } | { method: string; params: unknown[] }[];
-        let response = JSON.parse(text) as { result?: unknown; error?: unknown } | { result?: unknown; error?: unknown }[];
+        const request = JSON.parse(body) as
+          | { method: string; params: unknown[] }
+          | { method: string; params: unknown[] }[];
+        let response = JSON.parse(text) as
+          | { result?: unknown; error?: unknown }
+          | { result?: unknown; error?: unknown }[];
         const one = (rq: { method: string; params: unknown[] }, rs: { result?: unknown; error?: unknown }) => {
           proxy.counts.set(rq.method, (proxy.counts.get(rq.method) ?? 0) + 1);
           if (proxy.tamper !== undefined && 'result' in rs) {

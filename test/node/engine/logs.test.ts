@@ -11,7 +11,13 @@ import type { Hex, LogFilter } from '../../../src/node/engine/index.js';
 // Small pools so that matches happen often.
 const addresses = [1, 2, 3].map((i) => toHex(new Uint8Array(20).fill(i)));
 const topics = [1, 2, 3, 4].map((i) => toHex(new Uint8Array(32).fill(i)));
-const bytes = (h: Hex) => Uint8Array.from(h.slice(2).match(/../g)!.map((b) => parseInt(b, 16)));
+const bytes = (h: Hex) =>
+  Uint8Array.from(
+    h
+      .slice(2)
+      .match(/../g)!
+      .map((b) => parseInt(b, 16)),
+  );
 
 const log: fc.Arbitrary<Log> = fc.record({
   address: fc.constantFrom(...addresses).map(bytes),
@@ -19,7 +25,11 @@ const log: fc.Arbitrary<Log> = fc.record({
   data: fc.uint8Array({ maxLength: 8 }),
 });
 
-const position = fc.oneof(fc.constant(null), fc.constantFrom(...topics), fc.array(fc.constantFrom(...topics), { maxLength: 3 }));
+const position = fc.oneof(
+  fc.constant(null),
+  fc.constantFrom(...topics),
+  fc.array(fc.constantFrom(...topics), { maxLength: 3 }),
+);
 const filter: fc.Arbitrary<LogFilter> = fc.record(
   {
     address: fc.oneof(fc.constantFrom(...addresses), fc.array(fc.constantFrom(...addresses), { maxLength: 3 })),

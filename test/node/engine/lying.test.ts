@@ -14,7 +14,15 @@ import {
   type EndpointFault,
   type VerifiedReads,
 } from '../../../src/node/engine/index.js';
-import { createTamperProxy, createTestChain, flipHex, rpcError, TOKEN, type TamperProxy, type TestChain } from './harness.js';
+import {
+  createTamperProxy,
+  createTestChain,
+  flipHex,
+  rpcError,
+  TOKEN,
+  type TamperProxy,
+  type TestChain,
+} from './harness.js';
 
 /** Tampering reads and rewrites arbitrary JSON-RPC results. */
 type Json = { [k: string]: any };
@@ -40,16 +48,39 @@ const A = () => chain.accounts[0]!.address;
 
 const CASES: Case[] = [
   // ---- eth_getProof
-  { name: 'balance in a proof response', method: 'eth_getProof', tamper: (r) => ({ ...r, balance: plusOne(r.balance) }), read: (x) => x.getBalance(A()), check: 'getproof.balance' },
-  { name: 'nonce in a proof response', method: 'eth_getProof', tamper: (r) => ({ ...r, nonce: plusOne(r.nonce) }), read: (x) => x.getTransactionCount(A()), check: 'getproof.nonce' },
+  {
+    name: 'balance in a proof response',
+    method: 'eth_getProof',
+    tamper: (r) => ({ ...r, balance: plusOne(r.balance) }),
+    read: (x) => x.getBalance(A()),
+    check: 'getproof.balance',
+  },
+  {
+    name: 'nonce in a proof response',
+    method: 'eth_getProof',
+    tamper: (r) => ({ ...r, nonce: plusOne(r.nonce) }),
+    read: (x) => x.getTransactionCount(A()),
+    check: 'getproof.nonce',
+  },
   {
     name: 'a byte of an account proof node',
     method: 'eth_getProof',
-    tamper: (r) => ({ ...r, accountProof: r.accountProof.map((n: string, i: number) => (i === r.accountProof.length - 1 ? flipHex(n, 40) : n)) }),
+    tamper: (r) => ({
+      ...r,
+      accountProof: r.accountProof.map((n: string, i: number) =>
+        i === r.accountProof.length - 1 ? flipHex(n, 40) : n,
+      ),
+    }),
     read: (x) => x.getBalance(A()),
     check: 'getproof.account-proof',
   },
-  { name: 'an account proof node left out', method: 'eth_getProof', tamper: (r) => ({ ...r, accountProof: r.accountProof.slice(0, -1) }), read: (x) => x.getBalance(A()), check: 'getproof.account-proof' },
+  {
+    name: 'an account proof node left out',
+    method: 'eth_getProof',
+    tamper: (r) => ({ ...r, accountProof: r.accountProof.slice(0, -1) }),
+    read: (x) => x.getBalance(A()),
+    check: 'getproof.account-proof',
+  },
   {
     name: 'a storage value',
     method: 'eth_getProof',
@@ -60,19 +91,67 @@ const CASES: Case[] = [
   {
     name: 'a byte of a storage proof node',
     method: 'eth_getProof',
-    tamper: (r) => ({ ...r, storageProof: r.storageProof.map((s: Json) => ({ ...s, proof: s.proof.map((n: string, i: number) => (i === 0 ? flipHex(n, 30) : n)) })) }),
+    tamper: (r) => ({
+      ...r,
+      storageProof: r.storageProof.map((s: Json) => ({
+        ...s,
+        proof: s.proof.map((n: string, i: number) => (i === 0 ? flipHex(n, 30) : n)),
+      })),
+    }),
     read: (x) => x.getStorageAt(TOKEN, 0n),
     check: 'getproof.storage-proof',
   },
-  { name: 'storageHash', method: 'eth_getProof', tamper: (r) => ({ ...r, storageHash: flipHex(r.storageHash) }), read: (x) => x.getStorageAt(TOKEN, 0n), check: 'getproof.storage-hash' },
-  { name: 'codeHash', method: 'eth_getProof', tamper: (r) => ({ ...r, codeHash: flipHex(r.codeHash) }), read: (x) => x.getCode(TOKEN), check: 'getproof.code-hash' },
-  { name: 'a proof for another account', method: 'eth_getProof', tamper: (r) => ({ ...r, address: flipHex(r.address) }), read: (x) => x.getBalance(A()), check: 'getproof.address' },
-  { name: 'a malformed proof response', method: 'eth_getProof', tamper: (r) => ({ ...r, balance: 'lots' }), read: (x) => x.getBalance(A()), check: 'rpc.malformed-response' },
+  {
+    name: 'storageHash',
+    method: 'eth_getProof',
+    tamper: (r) => ({ ...r, storageHash: flipHex(r.storageHash) }),
+    read: (x) => x.getStorageAt(TOKEN, 0n),
+    check: 'getproof.storage-hash',
+  },
+  {
+    name: 'codeHash',
+    method: 'eth_getProof',
+    tamper: (r) => ({ ...r, codeHash: flipHex(r.codeHash) }),
+    read: (x) => x.getCode(TOKEN),
+    check: 'getproof.code-hash',
+  },
+  {
+    name: 'a proof for another account',
+    method: 'eth_getProof',
+    tamper: (r) => ({ ...r, address: flipHex(r.address) }),
+    read: (x) => x.getBalance(A()),
+    check: 'getproof.address',
+  },
+  {
+    name: 'a malformed proof response',
+    method: 'eth_getProof',
+    tamper: (r) => ({ ...r, balance: 'lots' }),
+    read: (x) => x.getBalance(A()),
+    check: 'rpc.malformed-response',
+  },
   // ---- eth_getCode
-  { name: 'code bytes', method: 'eth_getCode', tamper: (r) => flipHex(r as unknown as string, 10), read: (x) => x.getCode(TOKEN), check: 'code.hash' },
-  { name: 'code for an account without code', method: 'eth_getCode', tamper: () => '0x6001', read: (x) => x.getCode(A()), check: 'code.hash' },
+  {
+    name: 'code bytes',
+    method: 'eth_getCode',
+    tamper: (r) => flipHex(r as unknown as string, 10),
+    read: (x) => x.getCode(TOKEN),
+    check: 'code.hash',
+  },
+  {
+    name: 'code for an account without code',
+    method: 'eth_getCode',
+    tamper: () => '0x6001',
+    read: (x) => x.getCode(A()),
+    check: 'code.hash',
+  },
   // ---- eth_getBlockByHash
-  { name: "a block's stateRoot", method: 'eth_getBlockByHash', tamper: (r) => ({ ...r, stateRoot: flipHex(r.stateRoot) }), read: (x) => x.getBlock(2n), check: 'rpc-block.hash' },
+  {
+    name: "a block's stateRoot",
+    method: 'eth_getBlockByHash',
+    tamper: (r) => ({ ...r, stateRoot: flipHex(r.stateRoot) }),
+    read: (x) => x.getBlock(2n),
+    check: 'rpc-block.hash',
+  },
   {
     name: "a block's stateRoot, with the block hash recomputed",
     method: 'eth_getBlockByHash',
@@ -83,18 +162,30 @@ const CASES: Case[] = [
     read: (x) => x.getBlock(2n),
     check: 'el-block.hash',
   },
-  { name: 'a wrong block for the hash', method: 'eth_getBlockByHash', tamper: () => block1, read: (x) => x.getBlock(2n), check: 'el-block.hash' },
+  {
+    name: 'a wrong block for the hash',
+    method: 'eth_getBlockByHash',
+    tamper: () => block1,
+    read: (x) => x.getBlock(2n),
+    check: 'el-block.hash',
+  },
   {
     name: "a full transaction's value",
     method: 'eth_getBlockByHash',
-    tamper: (r) => ({ ...r, transactions: r.transactions.map((t: Json, i: number) => (i === 1 ? { ...t, value: plusOne(t.value) } : t)) }),
+    tamper: (r) => ({
+      ...r,
+      transactions: r.transactions.map((t: Json, i: number) => (i === 1 ? { ...t, value: plusOne(t.value) } : t)),
+    }),
     read: (x) => x.getBlock(2n, true),
     check: 'rpc-block.tx-hash',
   },
   {
     name: "a full transaction's sender",
     method: 'eth_getBlockByHash',
-    tamper: (r) => ({ ...r, transactions: r.transactions.map((t: Json, i: number) => (i === 1 ? { ...t, from: flipHex(t.from) } : t)) }),
+    tamper: (r) => ({
+      ...r,
+      transactions: r.transactions.map((t: Json, i: number) => (i === 1 ? { ...t, from: flipHex(t.from) } : t)),
+    }),
     read: (x) => x.getBlock(2n, true),
     check: 'el-block.tx-from',
   },
@@ -105,7 +196,13 @@ const CASES: Case[] = [
     read: (x) => x.getBlock(2n),
     check: 'el-block.tx-hash',
   },
-  { name: 'a transaction left out', method: 'eth_getBlockByHash', tamper: (r) => ({ ...r, transactions: r.transactions.slice(0, -1) }), read: (x) => x.getBlock(2n), check: 'el-block.tx-count' },
+  {
+    name: 'a transaction left out',
+    method: 'eth_getBlockByHash',
+    tamper: (r) => ({ ...r, transactions: r.transactions.slice(0, -1) }),
+    read: (x) => x.getBlock(2n),
+    check: 'el-block.tx-count',
+  },
   {
     name: "a withdrawal's amount",
     method: 'eth_getBlockByHash',
@@ -113,7 +210,13 @@ const CASES: Case[] = [
     read: (x) => x.getBlock(1n),
     check: 'rpc-block.withdrawals-root',
   },
-  { name: 'null for a verified block', method: 'eth_getBlockByHash', tamper: () => null, read: (x) => x.getBlock(2n), check: 'missing' },
+  {
+    name: 'null for a verified block',
+    method: 'eth_getBlockByHash',
+    tamper: () => null,
+    read: (x) => x.getBlock(2n),
+    check: 'missing',
+  },
   // ---- eth_getBlockReceipts
   {
     name: "a receipt's status",
@@ -125,7 +228,10 @@ const CASES: Case[] = [
   {
     name: "a log's data",
     method: 'eth_getBlockReceipts',
-    tamper: (r) => (r as unknown as Json[]).map((x, i) => (i === 1 ? { ...x, logs: x.logs.map((l: Json) => ({ ...l, data: flipHex(l.data) })) } : x)),
+    tamper: (r) =>
+      (r as unknown as Json[]).map((x, i) =>
+        i === 1 ? { ...x, logs: x.logs.map((l: Json) => ({ ...l, data: flipHex(l.data) })) } : x,
+      ),
     read: (x) => x.getLogs({ fromBlock: 2n, toBlock: 2n, address: TOKEN }),
     check: 'receipts.root',
   },
@@ -160,11 +266,20 @@ const CASES: Case[] = [
   {
     name: "a receipt's contractAddress",
     method: 'eth_getBlockReceipts',
-    tamper: (r) => (r as unknown as Json[]).map((x) => (x.contractAddress ? { ...x, contractAddress: flipHex(x.contractAddress) } : x)),
+    tamper: (r) =>
+      (r as unknown as Json[]).map((x) =>
+        x.contractAddress ? { ...x, contractAddress: flipHex(x.contractAddress) } : x,
+      ),
     read: (x) => x.getTransactionReceipt(chain.tx.deploy),
     check: 'receipt.contract-address',
   },
-  { name: "another block's receipts", method: 'eth_getBlockReceipts', tamper: () => receipts4, read: (x) => x.getTransactionReceipt(chain.tx.mintA), check: 'receipts.tx-hash' },
+  {
+    name: "another block's receipts",
+    method: 'eth_getBlockReceipts',
+    tamper: () => receipts4,
+    read: (x) => x.getTransactionReceipt(chain.tx.mintA),
+    check: 'receipts.tx-hash',
+  },
   // ---- eth_getTransactionByHash (locating)
   {
     name: 'a transaction placed in another verified block',
@@ -173,9 +288,27 @@ const CASES: Case[] = [
     read: (x) => x.getTransactionReceipt(chain.tx.mintA),
     check: 'tx-location.block',
   },
-  { name: 'a transaction at the wrong index', method: 'eth_getTransactionByHash', tamper: (r) => ({ ...r, transactionIndex: '0x1' }), read: (x) => x.getTransactionReceipt(chain.tx.mintA), check: 'tx-location.index' },
-  { name: "a transaction object's value", method: 'eth_getTransactionByHash', tamper: (r) => ({ ...r, value: plusOne(r.value) }), read: (x) => x.getTransaction(chain.tx.legacy), check: 'tx.body' },
-  { name: "a transaction object's sender", method: 'eth_getTransactionByHash', tamper: (r) => ({ ...r, from: flipHex(r.from) }), read: (x) => x.getTransaction(chain.tx.legacy), check: 'tx.from' },
+  {
+    name: 'a transaction at the wrong index',
+    method: 'eth_getTransactionByHash',
+    tamper: (r) => ({ ...r, transactionIndex: '0x1' }),
+    read: (x) => x.getTransactionReceipt(chain.tx.mintA),
+    check: 'tx-location.index',
+  },
+  {
+    name: "a transaction object's value",
+    method: 'eth_getTransactionByHash',
+    tamper: (r) => ({ ...r, value: plusOne(r.value) }),
+    read: (x) => x.getTransaction(chain.tx.legacy),
+    check: 'tx.body',
+  },
+  {
+    name: "a transaction object's sender",
+    method: 'eth_getTransactionByHash',
+    tamper: (r) => ({ ...r, from: flipHex(r.from) }),
+    read: (x) => x.getTransaction(chain.tx.legacy),
+    check: 'tx.from',
+  },
   {
     name: "a transaction object's gas price",
     method: 'eth_getTransactionByHash',
@@ -184,16 +317,32 @@ const CASES: Case[] = [
     check: 'tx.gas-price',
   },
   // ---- failures that are not lies
-  { name: 'a JSON-RPC error', method: 'eth_getProof', tamper: () => rpcError(-32000, 'header not found'), read: (x) => x.getBalance(A()), check: 'rpc-error' },
+  {
+    name: 'a JSON-RPC error',
+    method: 'eth_getProof',
+    tamper: () => rpcError(-32000, 'header not found'),
+    read: (x) => x.getBalance(A()),
+    check: 'rpc-error',
+  },
 ];
 
 beforeAll(async () => {
   chain = await createTestChain();
   liar = await createTamperProxy(chain.url);
   honest = createVerifiedReads({ evmRpc: [chain.url], payloads: chain.source });
-  const res = (await chain.engine.handleRpc({ jsonrpc: '2.0', id: 1, method: 'eth_getBlockByNumber', params: ['0x1', false] })) as { result: Json };
+  const res = (await chain.engine.handleRpc({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'eth_getBlockByNumber',
+    params: ['0x1', false],
+  })) as { result: Json };
   block1 = res.result;
-  const rec = (await chain.engine.handleRpc({ jsonrpc: '2.0', id: 2, method: 'eth_getBlockReceipts', params: ['0x4'] })) as { result: Json[] };
+  const rec = (await chain.engine.handleRpc({
+    jsonrpc: '2.0',
+    id: 2,
+    method: 'eth_getBlockReceipts',
+    params: ['0x4'],
+  })) as { result: Json[] };
   receipts4 = rec.result;
 });
 afterAll(async () => {
@@ -203,7 +352,10 @@ afterAll(async () => {
 
 function withFaults(evmRpc: string[]): { reads: VerifiedReads; faults: [string, EndpointFault][] } {
   const faults: [string, EndpointFault][] = [];
-  return { reads: createVerifiedReads({ evmRpc, payloads: chain.source, onEndpointFault: (url, e) => faults.push([url, e]) }), faults };
+  return {
+    reads: createVerifiedReads({ evmRpc, payloads: chain.source, onEndpointFault: (url, e) => faults.push([url, e]) }),
+    faults,
+  };
 }
 
 describe('one lie at a time', () => {
@@ -240,7 +392,12 @@ describe('one lie at a time', () => {
     const both = withFaults([liar.url, chain.url]);
     const answer = await c.read(both.reads);
     expect(answer).toEqual(await c.read(honest));
-    expect(both.faults.map(([url, e]) => [url, e instanceof EndpointVerificationError ? e.check : (e as EndpointRequestError).reason])).toEqual([[liar.url, c.check]]);
+    expect(
+      both.faults.map(([url, e]) => [
+        url,
+        e instanceof EndpointVerificationError ? e.check : (e as EndpointRequestError).reason,
+      ]),
+    ).toEqual([[liar.url, c.check]]);
     const [liarStats, honestStats] = both.reads.endpointStats();
     expect(liarStats!.lies + liarStats!.failures).toBe(1);
     expect(honestStats!.verified).toBeGreaterThan(0);
@@ -295,11 +452,18 @@ describe('several endpoints', () => {
 
   it('an endpoint without eth_getBlockReceipts is asked per transaction, and lies there are caught too', async () => {
     liar.reset();
-    liar.tamper = (m, _p, r) => (m === 'eth_getBlockReceipts' ? rpcError(-32601, 'the method eth_getBlockReceipts does not exist/is not available') : r);
+    liar.tamper = (m, _p, r) =>
+      m === 'eth_getBlockReceipts'
+        ? rpcError(-32601, 'the method eth_getBlockReceipts does not exist/is not available')
+        : r;
     const { reads, faults } = withFaults([liar.url]);
-    expect(await reads.getTransactionReceipt(chain.tx.deploy)).toEqual(await honest.getTransactionReceipt(chain.tx.deploy));
+    expect(await reads.getTransactionReceipt(chain.tx.deploy)).toEqual(
+      await honest.getTransactionReceipt(chain.tx.deploy),
+    );
     expect(liar.counts.get('eth_getTransactionReceipt')).toBe(4); // every transaction of block 2
-    expect(await reads.getLogs({ fromBlock: 0n, toBlock: 5n })).toEqual(await honest.getLogs({ fromBlock: 0n, toBlock: 5n }));
+    expect(await reads.getLogs({ fromBlock: 0n, toBlock: 5n })).toEqual(
+      await honest.getLogs({ fromBlock: 0n, toBlock: 5n }),
+    );
     expect(faults).toEqual([]);
     liar.tamper = (m, p, r) => {
       if (m === 'eth_getBlockReceipts') return rpcError(-32601, 'no such method');
@@ -317,10 +481,15 @@ describe('several endpoints', () => {
     liar.reset();
     liar.tamper = (m, _p, r) => (m === 'eth_getTransactionByHash' ? null : r);
     const { reads, faults } = withFaults([liar.url, chain.url]);
-    expect(await reads.getTransactionReceipt(chain.tx.mintA)).toEqual(await honest.getTransactionReceipt(chain.tx.mintA));
+    expect(await reads.getTransactionReceipt(chain.tx.mintA)).toEqual(
+      await honest.getTransactionReceipt(chain.tx.mintA),
+    );
     expect(faults).toEqual([]);
     // claimed pending by the liar, unknown to everyone: null
-    liar.tamper = (m, _p, r) => (m === 'eth_getTransactionByHash' ? { ...(r as Json), blockHash: null, blockNumber: null, transactionIndex: null } : r);
+    liar.tamper = (m, _p, r) =>
+      m === 'eth_getTransactionByHash'
+        ? { ...(r as Json), blockHash: null, blockNumber: null, transactionIndex: null }
+        : r;
     const alone = withFaults([liar.url]);
     expect(await alone.reads.getTransactionReceipt(chain.tx.mintA)).toBeNull();
     liar.reset();

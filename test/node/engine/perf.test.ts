@@ -8,8 +8,17 @@ import { createPublicClient, encodeFunctionData, hexToBytes, http, keccak256, ty
 import { privateKeyToAccount } from 'viem/accounts';
 import { LOAD_TOKEN_ARTIFACT } from '../../../src/devnet/contracts/artifacts.js';
 import { createEngine, type DevnetEngine } from '../../../src/devnet/evm/index.js';
-import { decodeGetProofResponse, verifyGetProofResponse, type ExecutionPayloadCapella } from '../../../src/protocol/index.js';
-import { createVerifiedReads, decodeRawTransaction, recoverSender, type VerifiedReads } from '../../../src/node/engine/index.js';
+import {
+  decodeGetProofResponse,
+  verifyGetProofResponse,
+  type ExecutionPayloadCapella,
+} from '../../../src/protocol/index.js';
+import {
+  createVerifiedReads,
+  decodeRawTransaction,
+  recoverSender,
+  type VerifiedReads,
+} from '../../../src/node/engine/index.js';
 import { CHAIN_ID, DEAD, TOKEN, payloadSource } from './harness.js';
 
 const BLOCKS = 100;
@@ -25,7 +34,8 @@ const sender = privateKeyToAccount(`0x${'42'.repeat(32)}`);
 
 function report(name: string, unit: string, value: number, baseline?: number): void {
   const line: Record<string, unknown> = { name, unit, value: Number(value.toFixed(3)) };
-  if (baseline !== undefined) Object.assign(line, { baseline: Number(baseline.toFixed(3)), ratio: Number((value / baseline).toFixed(2)) });
+  if (baseline !== undefined)
+    Object.assign(line, { baseline: Number(baseline.toFixed(3)), ratio: Number((value / baseline).toFixed(2)) });
   console.log(JSON.stringify(line));
 }
 
@@ -43,8 +53,21 @@ beforeAll(async () => {
   for (let b = 0; b < BLOCKS; b++) {
     const txs: Uint8Array[] = [];
     for (let i = 0; i < TXS_PER_BLOCK; i++) {
-      const data = encodeFunctionData({ abi: LOAD_TOKEN_ARTIFACT.abi, functionName: 'mint', args: [DEAD, BigInt(i + 1)] });
-      const rawTx = await sender.signTransaction({ chainId: CHAIN_ID, type: 'eip1559', nonce: nonce++, to: TOKEN, data, gas: 100_000n, maxFeePerGas: 5_000_000_000n, maxPriorityFeePerGas: 1n });
+      const data = encodeFunctionData({
+        abi: LOAD_TOKEN_ARTIFACT.abi,
+        functionName: 'mint',
+        args: [DEAD, BigInt(i + 1)],
+      });
+      const rawTx = await sender.signTransaction({
+        chainId: CHAIN_ID,
+        type: 'eip1559',
+        nonce: nonce++,
+        to: TOKEN,
+        data,
+        gas: 100_000n,
+        maxFeePerGas: 5_000_000_000n,
+        maxPriorityFeePerGas: 1n,
+      });
       txHashes.push(keccak256(rawTx));
       txs.push(hexToBytes(rawTx));
     }
@@ -75,11 +98,18 @@ describe('cost of verification (loopback devnet engine)', () => {
     const n = 300;
     const verified = await timePerOp(n, () => reads.getBalance(sender.address));
     const baseline = await timePerOp(n, () => raw.getBalance({ address: sender.address, blockNumber: BigInt(BLOCKS) }));
-    const proofOnly = await timePerOp(n, () => raw.getProof({ address: sender.address, storageKeys: [], blockNumber: BigInt(BLOCKS) }));
+    const proofOnly = await timePerOp(n, () =>
+      raw.getProof({ address: sender.address, storageKeys: [], blockNumber: BigInt(BLOCKS) }),
+    );
     report('engine.getBalance.verified', 'ms/op', verified, baseline);
     report('engine.getBalance.raw-getProof', 'ms/op', proofOnly, baseline);
     // CPU only: decode + verify a proof response.
-    const json = (await engine.handleRpc({ jsonrpc: '2.0', id: 1, method: 'eth_getProof', params: [sender.address, [], `0x${BLOCKS.toString(16)}`] }));
+    const json = await engine.handleRpc({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'eth_getProof',
+      params: [sender.address, [], `0x${BLOCKS.toString(16)}`],
+    });
     const result = (json as { result: unknown }).result;
     const root = payloads[BLOCKS]!.stateRoot;
     const cpu = await timePerOp(2000, async () => verifyGetProofResponse(root, decodeGetProofResponse(result)));
@@ -98,14 +128,20 @@ describe('cost of verification (loopback devnet engine)', () => {
 
   it('getTransactionReceipt (cold: block receipts fetched and verified) and getBlock(full) vs raw', async () => {
     let i = 0;
-    const verified = await timePerOp(100, () => makeReads().getTransactionReceipt(txHashes[(i++ * 37) % txHashes.length]!));
+    const verified = await timePerOp(100, () =>
+      makeReads().getTransactionReceipt(txHashes[(i++ * 37) % txHashes.length]!),
+    );
     let j = 0;
-    const baseline = await timePerOp(100, () => raw.getTransactionReceipt({ hash: txHashes[(j++ * 37) % txHashes.length]! }));
+    const baseline = await timePerOp(100, () =>
+      raw.getTransactionReceipt({ hash: txHashes[(j++ * 37) % txHashes.length]! }),
+    );
     report('engine.getTransactionReceipt.verified-cold', 'ms/op', verified, baseline);
     let k = 0;
     const block = await timePerOp(100, () => makeReads().getBlock(BigInt(1 + (k++ % BLOCKS)), true));
     let m = 0;
-    const blockRaw = await timePerOp(100, () => raw.getBlock({ blockNumber: BigInt(1 + (m++ % BLOCKS)), includeTransactions: true }));
+    const blockRaw = await timePerOp(100, () =>
+      raw.getBlock({ blockNumber: BigInt(1 + (m++ % BLOCKS)), includeTransactions: true }),
+    );
     report('engine.getBlock-full.verified-cold', 'ms/op', block, blockRaw);
   });
 

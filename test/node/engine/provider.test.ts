@@ -26,7 +26,16 @@ import {
   type Eip1193Provider,
   type VerifiedReads,
 } from '../../../src/node/engine/index.js';
-import { CHAIN_ID, DEAD, TOKEN, createTamperProxy, createTestChain, mappingSlot, type TamperProxy, type TestChain } from './harness.js';
+import {
+  CHAIN_ID,
+  DEAD,
+  TOKEN,
+  createTamperProxy,
+  createTestChain,
+  mappingSlot,
+  type TamperProxy,
+  type TestChain,
+} from './harness.js';
 
 const devnet = defineChain({
   id: CHAIN_ID,
@@ -50,7 +59,10 @@ async function rejection(p: Promise<unknown>): Promise<ProviderRpcError> {
     (v) => ({ resolved: v }),
     (e: unknown) => e,
   );
-  if (!(r instanceof ProviderRpcError)) throw new Error(`expected a ProviderRpcError, got ${JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+  if (!(r instanceof ProviderRpcError))
+    throw new Error(
+      `expected a ProviderRpcError, got ${JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`,
+    );
   return r;
 }
 
@@ -87,21 +99,37 @@ describe('viem over the verified provider', () => {
     const addresses = [...chain.accounts.map((a) => a.address), TOKEN, chain.deployedAt];
     for (const blockNumber of [0n, 2n, 5n]) {
       for (const address of addresses) {
-        expect(await verified.getBalance({ address, blockNumber })).toBe(await raw.getBalance({ address, blockNumber }));
-        expect(await verified.getTransactionCount({ address, blockNumber })).toBe(await raw.getTransactionCount({ address, blockNumber }));
+        expect(await verified.getBalance({ address, blockNumber })).toBe(
+          await raw.getBalance({ address, blockNumber }),
+        );
+        expect(await verified.getTransactionCount({ address, blockNumber })).toBe(
+          await raw.getTransactionCount({ address, blockNumber }),
+        );
         expect(await verified.getCode({ address, blockNumber })).toBe(await raw.getCode({ address, blockNumber }));
       }
-      for (const slot of ['0x0', mappingSlot(chain.accounts[0]!.address, 1n), mappingSlot(chain.accounts[3]!.address, 1n)] as Hex[])
-        expect(await verified.getStorageAt({ address: TOKEN, slot, blockNumber })).toBe(await raw.getStorageAt({ address: TOKEN, slot, blockNumber }));
+      for (const slot of [
+        '0x0',
+        mappingSlot(chain.accounts[0]!.address, 1n),
+        mappingSlot(chain.accounts[3]!.address, 1n),
+      ] as Hex[])
+        expect(await verified.getStorageAt({ address: TOKEN, slot, blockNumber })).toBe(
+          await raw.getStorageAt({ address: TOKEN, slot, blockNumber }),
+        );
     }
     expect(await verified.getBalance({ address: chain.accounts[1]!.address, blockTag: 'finalized' })).toBe(
       await raw.getBalance({ address: chain.accounts[1]!.address, blockTag: 'finalized' }),
     );
-    expect(await verified.getBalance({ address: chain.accounts[1]!.address })).toBe(await raw.getBalance({ address: chain.accounts[1]!.address, blockNumber: 5n }));
+    expect(await verified.getBalance({ address: chain.accounts[1]!.address })).toBe(
+      await raw.getBalance({ address: chain.accounts[1]!.address, blockNumber: 5n }),
+    );
   });
 
   it('proofs equal a plain client', async () => {
-    const args = { address: TOKEN, storageKeys: ['0x0000000000000000000000000000000000000000000000000000000000000000' as Hex], blockNumber: 4n };
+    const args = {
+      address: TOKEN,
+      storageKeys: ['0x0000000000000000000000000000000000000000000000000000000000000000' as Hex],
+      blockNumber: 4n,
+    };
     expect(await verified.getProof(args)).toEqual(await raw.getProof(args));
   });
 
@@ -144,18 +172,32 @@ describe('viem over the verified provider', () => {
 
 describe('unverifiable methods', () => {
   it('reject with 4200 naming passThrough, unless allow-listed; then they are forwarded unverified', async () => {
-    const call = { address: TOKEN, abi: LOAD_TOKEN_ARTIFACT.abi, functionName: 'balanceOf', args: [chain.accounts[0]!.address] } as const;
+    const call = {
+      address: TOKEN,
+      abi: LOAD_TOKEN_ARTIFACT.abi,
+      functionName: 'balanceOf',
+      args: [chain.accounts[0]!.address],
+    } as const;
     const err = await verified.readContract(call).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BaseError);
     const inner = (err as BaseError).walk((e) => e instanceof ProviderRpcError) as ProviderRpcError;
     expect(inner.code).toBe(4200);
     expect(inner.message).toMatch(/unsupported\/unverifiable method eth_call.*add it to passThrough/);
-    for (const method of ['eth_call', 'eth_estimateGas', 'eth_sendRawTransaction', 'eth_newFilter', 'eth_accounts', 'debug_traceTransaction'])
+    for (const method of [
+      'eth_call',
+      'eth_estimateGas',
+      'eth_sendRawTransaction',
+      'eth_newFilter',
+      'eth_accounts',
+      'debug_traceTransaction',
+    ])
       expect((await rejection(provider.request({ method, params: [] }))).code).toBe(4200);
 
     const open = createEip1193Provider({ reads, chainId: CHAIN_ID, passThrough: ['eth_call', 'eth_gasPrice'] });
     const client = createPublicClient({ chain: devnet, transport: custom(open, { retryCount: 0 }) });
-    expect(await client.readContract({ ...call, blockNumber: 5n })).toBe(await raw.readContract({ ...call, blockNumber: 5n }));
+    expect(await client.readContract({ ...call, blockNumber: 5n })).toBe(
+      await raw.readContract({ ...call, blockNumber: 5n }),
+    );
     expect(await client.getGasPrice()).toBe(await raw.getGasPrice());
   });
 
@@ -163,20 +205,37 @@ describe('unverifiable methods', () => {
     const open = createEip1193Provider({ reads, chainId: CHAIN_ID, passThrough: ['eth_call'] });
     const client = createPublicClient({ chain: devnet, transport: custom(open, { retryCount: 0 }) });
     const err = await client
-      .simulateContract({ address: TOKEN, abi: LOAD_TOKEN_ARTIFACT.abi, functionName: 'transfer', args: [DEAD, 10n ** 9n], account: chain.accounts[2]!.address })
+      .simulateContract({
+        address: TOKEN,
+        abi: LOAD_TOKEN_ARTIFACT.abi,
+        functionName: 'transfer',
+        args: [DEAD, 10n ** 9n],
+        account: chain.accounts[2]!.address,
+      })
       .catch((e: unknown) => e);
-    const reverted = (err as BaseError).walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError;
+    const reverted = (err as BaseError).walk(
+      (e) => e instanceof ContractFunctionRevertedError,
+    ) as ContractFunctionRevertedError;
     expect(reverted.data?.errorName).toBe('InsufficientBalance');
   });
 
   it("'pending' is unverifiable: 4200, or forwarded when the method is allow-listed", async () => {
     const address = chain.accounts[0]!.address;
-    expect((await rejection(provider.request({ method: 'eth_getTransactionCount', params: [address, 'pending'] }))).message).toMatch(/'pending' block/);
-    expect((await rejection(provider.request({ method: 'eth_getBlockByNumber', params: ['pending', false] }))).code).toBe(4200);
-    expect((await rejection(provider.request({ method: 'eth_getLogs', params: [{ fromBlock: '0x0', toBlock: 'pending' }] }))).code).toBe(4200);
+    expect(
+      (await rejection(provider.request({ method: 'eth_getTransactionCount', params: [address, 'pending'] }))).message,
+    ).toMatch(/'pending' block/);
+    expect(
+      (await rejection(provider.request({ method: 'eth_getBlockByNumber', params: ['pending', false] }))).code,
+    ).toBe(4200);
+    expect(
+      (await rejection(provider.request({ method: 'eth_getLogs', params: [{ fromBlock: '0x0', toBlock: 'pending' }] })))
+        .code,
+    ).toBe(4200);
     const open = createEip1193Provider({ reads, chainId: CHAIN_ID, passThrough: ['eth_getTransactionCount'] });
     expect(await open.request({ method: 'eth_getTransactionCount', params: [address, 'pending'] })).toBe(
-      await chain.engine.handleRpc({ jsonrpc: '2.0', id: 1, method: 'eth_getTransactionCount', params: [address, 'pending'] }).then((r) => (r as { result: unknown }).result),
+      await chain.engine
+        .handleRpc({ jsonrpc: '2.0', id: 1, method: 'eth_getTransactionCount', params: [address, 'pending'] })
+        .then((r) => (r as { result: unknown }).result),
     );
   });
 });
@@ -195,19 +254,31 @@ describe('errors', () => {
       ['eth_getLogs', [{ fromBlock: '0x4', toBlock: '0x2' }]],
       ['eth_chainId', [1]],
     ];
-    for (const [method, params] of cases) expect((await rejection(provider.request({ method, params: params as unknown[] }))).code, `${method} ${JSON.stringify(params)}`).toBe(-32602);
+    for (const [method, params] of cases)
+      expect(
+        (await rejection(provider.request({ method, params: params as unknown[] }))).code,
+        `${method} ${JSON.stringify(params)}`,
+      ).toBe(-32602);
     expect((await rejection(provider.request(null as never))).code).toBe(-32600);
     expect((await rejection(provider.request({} as never))).code).toBe(-32600);
   });
 
   it('no verified block: -32001; too many blocks for getLogs: -32005', async () => {
-    const unsynced = createEip1193Provider({ reads: createVerifiedReads({ evmRpc: [chain.url], payloads: { payload: async () => undefined } }), chainId: CHAIN_ID });
+    const unsynced = createEip1193Provider({
+      reads: createVerifiedReads({ evmRpc: [chain.url], payloads: { payload: async () => undefined } }),
+      chainId: CHAIN_ID,
+    });
     const e1 = await rejection(unsynced.request({ method: 'eth_blockNumber' }));
     expect(e1.code).toBe(-32001);
     expect(e1.data).toEqual({ block: 'latest' });
     expect((await rejection(provider.request({ method: 'eth_getBalance', params: [TOKEN, '0x6'] }))).code).toBe(-32001);
-    const small = createEip1193Provider({ reads: createVerifiedReads({ evmRpc: [chain.url], payloads: chain.source, maxLogBlockRange: 2 }), chainId: CHAIN_ID });
-    const e2 = await rejection(small.request({ method: 'eth_getLogs', params: [{ fromBlock: '0x0', toBlock: 'latest' }] }));
+    const small = createEip1193Provider({
+      reads: createVerifiedReads({ evmRpc: [chain.url], payloads: chain.source, maxLogBlockRange: 2 }),
+      chainId: CHAIN_ID,
+    });
+    const e2 = await rejection(
+      small.request({ method: 'eth_getLogs', params: [{ fromBlock: '0x0', toBlock: 'latest' }] }),
+    );
     expect(e2.code).toBe(-32005);
   });
 
@@ -244,7 +315,10 @@ describe('inputs are never mutated', () => {
       ['eth_getBlockReceipts', ['0x2']],
       ['eth_getTransactionByHash', [chain.tx.mintA]],
       ['eth_getTransactionReceipt', [chain.tx.deploy]],
-      ['eth_getLogs', [{ fromBlock: '0x0', toBlock: '0x5', address: [TOKEN], topics: [null, [`0x${'00'.repeat(32)}`]] }]],
+      [
+        'eth_getLogs',
+        [{ fromBlock: '0x0', toBlock: '0x5', address: [TOKEN], topics: [null, [`0x${'00'.repeat(32)}`]] }],
+      ],
       ['eth_call', [{ to: TOKEN, data: '0x18160ddd' }, '0x5']],
     ];
     let forwardedParams: unknown;
@@ -268,9 +342,14 @@ describe('inputs are never mutated', () => {
       expect(params, method).toEqual(snapshot);
     }
     // results are fresh objects: changing one does not change the next answer
-    const block = (await p.request({ method: 'eth_getBlockByNumber', params: ['0x2', false] })) as { transactions: string[] };
+    const block = (await p.request({ method: 'eth_getBlockByNumber', params: ['0x2', false] })) as {
+      transactions: string[];
+    };
     block.transactions.length = 0;
-    expect(((await p.request({ method: 'eth_getBlockByNumber', params: ['0x2', false] })) as { transactions: string[] }).transactions).toHaveLength(4);
+    expect(
+      ((await p.request({ method: 'eth_getBlockByNumber', params: ['0x2', false] })) as { transactions: string[] })
+        .transactions,
+    ).toHaveLength(4);
   });
 
   it('on/removeListener exist and return the provider; no event is emitted', async () => {
@@ -295,10 +374,23 @@ describe('a wallet flow through the provider', () => {
       const p = createEip1193Provider({
         reads: ownReads,
         chainId: CHAIN_ID,
-        passThrough: ['eth_sendRawTransaction', 'eth_estimateGas', 'eth_maxPriorityFeePerGas', 'eth_getTransactionCount'],
+        passThrough: [
+          'eth_sendRawTransaction',
+          'eth_estimateGas',
+          'eth_maxPriorityFeePerGas',
+          'eth_getTransactionCount',
+        ],
       });
-      const wallet = createWalletClient({ account: own.accounts[0]!, chain: devnet, transport: custom(p, { retryCount: 0 }) });
-      const client = createPublicClient({ chain: devnet, transport: custom(p, { retryCount: 0 }), pollingInterval: 20 });
+      const wallet = createWalletClient({
+        account: own.accounts[0]!,
+        chain: devnet,
+        transport: custom(p, { retryCount: 0 }),
+      });
+      const client = createPublicClient({
+        chain: devnet,
+        transport: custom(p, { retryCount: 0 }),
+        pollingInterval: 20,
+      });
       const to = getAddress(own.accounts[3]!.address);
       const before = await client.getBalance({ address: to });
       const hash = await wallet.sendTransaction({ to, value: 123n });

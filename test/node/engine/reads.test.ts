@@ -25,7 +25,10 @@ let proxy: TamperProxy;
 let id = 1;
 
 async function direct<T = unknown>(method: string, params: unknown[]): Promise<T> {
-  const res = (await chain.engine.handleRpc({ jsonrpc: '2.0', id: id++, method, params })) as { result?: T; error?: { message: string } };
+  const res = (await chain.engine.handleRpc({ jsonrpc: '2.0', id: id++, method, params })) as {
+    result?: T;
+    error?: { message: string };
+  };
   if (res.error !== undefined) throw new Error(`${method}: ${res.error.message}`);
   return res.result as T;
 }
@@ -50,11 +53,20 @@ afterAll(async () => {
 
 describe('account state (eth_getProof against the verified state root)', () => {
   it('balances and nonces of every account at every verified block equal the EL', async () => {
-    const addresses = [...chain.accounts.map((a) => a.address), TOKEN, chain.deployedAt, '0x00000000000000000000000000000000000000aa' as Hex];
+    const addresses = [
+      ...chain.accounts.map((a) => a.address),
+      TOKEN,
+      chain.deployedAt,
+      '0x00000000000000000000000000000000000000aa' as Hex,
+    ];
     for (let n = 0n; n <= 5n; n++) {
       for (const a of addresses) {
-        expect(await reads.getBalance(a, n)).toBe(BigInt(await direct<Hex>('eth_getBalance', [a, `0x${n.toString(16)}`])));
-        expect(await reads.getTransactionCount(a, n)).toBe(BigInt(await direct<Hex>('eth_getTransactionCount', [a, `0x${n.toString(16)}`])));
+        expect(await reads.getBalance(a, n)).toBe(
+          BigInt(await direct<Hex>('eth_getBalance', [a, `0x${n.toString(16)}`])),
+        );
+        expect(await reads.getTransactionCount(a, n)).toBe(
+          BigInt(await direct<Hex>('eth_getTransactionCount', [a, `0x${n.toString(16)}`])),
+        );
       }
     }
   });
@@ -73,7 +85,9 @@ describe('account state (eth_getProof against the verified state root)', () => {
 
   it('state at a block the node has not verified is BlockNotVerifiedError, bad inputs are DecodeErrors', async () => {
     await expect(reads.getBalance(chain.accounts[0]!.address, 6n)).rejects.toBeInstanceOf(BlockNotVerifiedError);
-    await expect(reads.getBalance(chain.accounts[0]!.address, chain.payloads[6]!.blockHash)).rejects.toThrow(/no verified block/);
+    await expect(reads.getBalance(chain.accounts[0]!.address, chain.payloads[6]!.blockHash)).rejects.toThrow(
+      /no verified block/,
+    );
     await expect(reads.getBalance('0x1234' as Hex)).rejects.toThrow(/address: expected 20 bytes/);
     await expect(reads.getStorageAt(TOKEN, '0xzz' as Hex)).rejects.toThrow(/slots\[0\]/);
   });
@@ -164,7 +178,10 @@ describe('transactions and receipts (located by the endpoint, verified against t
   });
 
   it('block receipts equal eth_getBlockReceipts', async () => {
-    for (let n = 0; n <= 5; n++) expect(await reads.getBlockReceipts(BigInt(n))).toEqual(await direct('eth_getBlockReceipts', [`0x${n.toString(16)}`]));
+    for (let n = 0; n <= 5; n++)
+      expect(await reads.getBlockReceipts(BigInt(n))).toEqual(
+        await direct('eth_getBlockReceipts', [`0x${n.toString(16)}`]),
+      );
     expect(await reads.getBlockReceipts(6n)).toBeNull();
   });
 
@@ -174,14 +191,20 @@ describe('transactions and receipts (located by the endpoint, verified against t
     expect(await reads.getTransactionReceipt(`0x${'77'.repeat(32)}`)).toBeNull();
     chain.source.head = 6n;
     try {
-      expect(await reads.getTransactionReceipt(chain.tx.unverified)).toEqual(await direct('eth_getTransactionReceipt', [chain.tx.unverified]));
+      expect(await reads.getTransactionReceipt(chain.tx.unverified)).toEqual(
+        await direct('eth_getTransactionReceipt', [chain.tx.unverified]),
+      );
     } finally {
       chain.source.head = 5n;
     }
   });
 
   it('a transaction the endpoint places below the verified history is BlockNotVerifiedError', async () => {
-    const pruned = { ...chain.source, payload: async (ref: Parameters<typeof chain.source.payload>[0]) => (ref === 2n ? undefined : chain.source.payload(ref)) };
+    const pruned = {
+      ...chain.source,
+      payload: async (ref: Parameters<typeof chain.source.payload>[0]) =>
+        ref === 2n ? undefined : chain.source.payload(ref),
+    };
     const r = createVerifiedReads({ evmRpc: [chain.url], payloads: pruned });
     await expect(r.getTransactionReceipt(chain.tx.mintA)).rejects.toBeInstanceOf(BlockNotVerifiedError);
   });
@@ -192,20 +215,44 @@ describe('logs (verified receipts, filtered locally)', () => {
     const [A, , C, D] = chain.accounts;
     return [
       ['everything', { fromBlock: '0x0', toBlock: '0x5' }, { fromBlock: 0n, toBlock: 5n }],
-      ['by address', { fromBlock: '0x0', toBlock: '0x5', address: TOKEN }, { fromBlock: 0n, toBlock: 5n, address: TOKEN }],
-      ['by address list', { fromBlock: '0x0', toBlock: '0x5', address: [TOKEN, chain.deployedAt] }, { fromBlock: 0n, toBlock: 5n, address: [TOKEN, chain.deployedAt] }],
-      ['topic1 = from zero (mints)', { fromBlock: '0x0', toBlock: '0x5', topics: [TRANSFER_TOPIC, pad('0x0')] }, { fromBlock: 0n, toBlock: 5n, topics: [TRANSFER_TOPIC, pad('0x0')] }],
+      [
+        'by address',
+        { fromBlock: '0x0', toBlock: '0x5', address: TOKEN },
+        { fromBlock: 0n, toBlock: 5n, address: TOKEN },
+      ],
+      [
+        'by address list',
+        { fromBlock: '0x0', toBlock: '0x5', address: [TOKEN, chain.deployedAt] },
+        { fromBlock: 0n, toBlock: 5n, address: [TOKEN, chain.deployedAt] },
+      ],
+      [
+        'topic1 = from zero (mints)',
+        { fromBlock: '0x0', toBlock: '0x5', topics: [TRANSFER_TOPIC, pad('0x0')] },
+        { fromBlock: 0n, toBlock: 5n, topics: [TRANSFER_TOPIC, pad('0x0')] },
+      ],
       [
         'topic2 any of C, D',
         { fromBlock: '0x0', toBlock: '0x5', topics: [null, null, [pad(C!.address), pad(D!.address)]] },
         { fromBlock: 0n, toBlock: 5n, topics: [null, null, [pad(C!.address), pad(D!.address)]] },
       ],
-      ['topic1 = A (transfers out of A)', { fromBlock: '0x0', toBlock: '0x5', topics: [null, pad(A!.address)] }, { fromBlock: 0n, toBlock: 5n, topics: [null, pad(A!.address)] }],
-      ['four topics (none has 4)', { fromBlock: '0x0', toBlock: '0x5', topics: [null, null, null, null] }, { fromBlock: 0n, toBlock: 5n, topics: [null, null, null, null] }],
+      [
+        'topic1 = A (transfers out of A)',
+        { fromBlock: '0x0', toBlock: '0x5', topics: [null, pad(A!.address)] },
+        { fromBlock: 0n, toBlock: 5n, topics: [null, pad(A!.address)] },
+      ],
+      [
+        'four topics (none has 4)',
+        { fromBlock: '0x0', toBlock: '0x5', topics: [null, null, null, null] },
+        { fromBlock: 0n, toBlock: 5n, topics: [null, null, null, null] },
+      ],
       ['block hash', { blockHash: chain.payloads[2]!.blockHash }, { blockHash: chain.payloads[2]!.blockHash }],
       ['default range = latest', {}, {}],
       ['tags', { fromBlock: 'earliest', toBlock: 'finalized' }, { fromBlock: 'earliest', toBlock: 'finalized' }],
-      ['no such address', { fromBlock: '0x0', toBlock: '0x5', address: chain.accounts[1]!.address }, { fromBlock: 0n, toBlock: 5n, address: chain.accounts[1]!.address }],
+      [
+        'no such address',
+        { fromBlock: '0x0', toBlock: '0x5', address: chain.accounts[1]!.address },
+        { fromBlock: 0n, toBlock: 5n, address: chain.accounts[1]!.address },
+      ],
     ];
   };
 
@@ -233,10 +280,14 @@ describe('logs (verified receipts, filtered locally)', () => {
   });
 
   it('ranges: end beyond the verified head is clamped, start beyond it is empty; limits are typed errors', async () => {
-    expect(await reads.getLogs({ fromBlock: 0n, toBlock: 100n })).toEqual(await reads.getLogs({ fromBlock: 0n, toBlock: 5n }));
+    expect(await reads.getLogs({ fromBlock: 0n, toBlock: 100n })).toEqual(
+      await reads.getLogs({ fromBlock: 0n, toBlock: 5n }),
+    );
     expect(await reads.getLogs({ fromBlock: 6n, toBlock: 100n })).toEqual([]); // block 6 has logs? it is not verified anyway
     await expect(reads.getLogs({ fromBlock: 4n, toBlock: 2n })).rejects.toThrow(/fromBlock 4 is after toBlock 2/);
-    await expect(reads.getLogs({ blockHash: chain.payloads[6]!.blockHash })).rejects.toBeInstanceOf(BlockNotVerifiedError);
+    await expect(reads.getLogs({ blockHash: chain.payloads[6]!.blockHash })).rejects.toBeInstanceOf(
+      BlockNotVerifiedError,
+    );
     const small = createVerifiedReads({ evmRpc: [chain.url], payloads: chain.source, maxLogBlockRange: 3, maxLogs: 2 });
     const range = await small.getLogs({ fromBlock: 0n, toBlock: 5n }).catch((e: unknown) => e);
     expect(range).toBeInstanceOf(LogQueryLimitError);
@@ -244,7 +295,9 @@ describe('logs (verified receipts, filtered locally)', () => {
     const many = await small.getLogs({ fromBlock: 2n, toBlock: 4n }).catch((e: unknown) => e);
     expect(many).toBeInstanceOf(LogQueryLimitError);
     expect((many as LogQueryLimitError).limit).toBe('logs');
-    await expect(reads.getLogs({ topics: [null, null, null, null, null] })).rejects.toThrow(/at most 4 topic positions/);
+    await expect(reads.getLogs({ topics: [null, null, null, null, null] })).rejects.toThrow(
+      /at most 4 topic positions/,
+    );
   });
 });
 
@@ -261,7 +314,9 @@ describe('endpoints', () => {
       },
       onEndpointFault: (url, e) => faults.push([url, e]),
     });
-    expect(await r.getBalance(chain.accounts[0]!.address, 1n)).toBe(await reads.getBalance(chain.accounts[0]!.address, 1n));
+    expect(await r.getBalance(chain.accounts[0]!.address, 1n)).toBe(
+      await reads.getBalance(chain.accounts[0]!.address, 1n),
+    );
     const href = (u: string) => new URL(u).href;
     expect(seen).toEqual([href('http://127.0.0.1:1'), href(chain.url)]);
     expect(faults).toHaveLength(1);

@@ -13,5 +13,7 @@ export async function startHost(c: Cleanup, opts: Partial<P2pHostOptions> = {}):
 
 /** Whether `host` sees `peer` (any peer when omitted) subscribed to both block topics. */
 export function inBlockMesh(host: P2pHost, peer?: string): boolean {
-  return ['consensus_block', 'approve_block'].every((t) => (peer === undefined ? host.topicPeers(t).length > 0 : host.topicPeers(t).includes(peer)));
+  return ['consensus_block', 'approve_block'].every((t) =>
+    peer === undefined ? host.topicPeers(t).length > 0 : host.topicPeers(t).includes(peer),
+  );
 }

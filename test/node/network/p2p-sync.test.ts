@@ -11,7 +11,17 @@ import { LOOPBACK_LISTEN } from '../../../src/platform/nodejs/p2p.js';
 import { inBlockMesh, startHost } from './hosts.js';
 import { BLOCKS_BY_RANGE_PROTOCOL, encodeBlockChunk } from '../../../src/protocol/p2p/index.js';
 import { aggregateApprovals, fromHex, signApproval, signingRoot, toHex } from '../../../src/protocol/index.js';
-import { actorStates, chainBlockHashes, Cleanup, growChain, startDevnet, startNode, waitFor, waitSynced, withCleanup } from '../helpers.js';
+import {
+  actorStates,
+  chainBlockHashes,
+  Cleanup,
+  growChain,
+  startDevnet,
+  startNode,
+  waitFor,
+  waitSynced,
+  withCleanup,
+} from '../helpers.js';
 
 const cleanup = new Cleanup();
 let devnet: Devnet;
@@ -27,41 +37,63 @@ beforeAll(async () => {
 afterAll(() => cleanup.run(), 30_000);
 
 describe('sync over p2p only', () => {
-  it.each(['pow-checkpoint', 'full'] as const)('%s: from the devnet peer over TCP, no consensus RPC, then follows new blocks', async (mode) => {
-    await withCleanup(async (c) => {
-      const { node } = await startNode(c, devnet, { mode, rpc: [], p2p: { bootstrap: [tcp()] } });
-      const s = await waitSynced(node, devnet, 30_000);
-      expect(s.head!.hash).toBe(devnet.chain.head.hash);
-      expect((await node.status()).sources.map((x) => x.id)).toContain(peer.host.peerId);
-      await growChain(devnet, 3, 1000);
-      const t = await waitSynced(node, devnet, 30_000);
-      expect(t.head!.hash).toBe(devnet.chain.head.hash);
-      expect(await chainBlockHashes(node, devnet.chain.height)).toEqual(devnet.chain.range(0, devnet.chain.height).map((b) => b.hash));
-      expect(actorStates(node).filter((a) => a.state !== 'Running')).toEqual([]);
-    });
-  });
-
-  it.each(['pow-checkpoint', 'full'] as const)('%s: follows the head by gossip alone: approvals aggregated, the block imported with no request', async (mode) => {
-    await withCleanup(async (c) => {
-      const { node } = await startNode(c, devnet, { mode, rpc: [], p2p: { bootstrap: [tcp()] }, sync: { followIntervalMs: 600_000 } });
-      await waitSynced(node, devnet, 30_000);
-      await waitFor(() => inBlockMesh(peer.host), () => 'the node subscribed at the devnet peer');
-      await new Promise((r) => setTimeout(r, 1_500)); // a couple of heartbeats: the mesh forms
-      const requestsBefore = peer.requests.length;
-      for (let i = 0; i < 3; i++) {
-        await devnet.produceNext();
-        const s = await waitSynced(node, devnet, 10_000);
+  it.each(['pow-checkpoint', 'full'] as const)(
+    '%s: from the devnet peer over TCP, no consensus RPC, then follows new blocks',
+    async (mode) => {
+      await withCleanup(async (c) => {
+        const { node } = await startNode(c, devnet, { mode, rpc: [], p2p: { bootstrap: [tcp()] } });
+        const s = await waitSynced(node, devnet, 30_000);
         expect(s.head!.hash).toBe(devnet.chain.head.hash);
-      }
-      // no blocks_by_range: the blocks came from gossip, aggregated and verified by the node
-      expect(peer.requests.slice(requestsBefore)).toEqual([]);
-      expect(await chainBlockHashes(node, devnet.chain.height)).toEqual(devnet.chain.range(0, devnet.chain.height).map((b) => b.hash));
-    });
-  });
+        expect((await node.status()).sources.map((x) => x.id)).toContain(peer.host.peerId);
+        await growChain(devnet, 3, 1000);
+        const t = await waitSynced(node, devnet, 30_000);
+        expect(t.head!.hash).toBe(devnet.chain.head.hash);
+        expect(await chainBlockHashes(node, devnet.chain.height)).toEqual(
+          devnet.chain.range(0, devnet.chain.height).map((b) => b.hash),
+        );
+        expect(actorStates(node).filter((a) => a.state !== 'Running')).toEqual([]);
+      });
+    },
+  );
+
+  it.each(['pow-checkpoint', 'full'] as const)(
+    '%s: follows the head by gossip alone: approvals aggregated, the block imported with no request',
+    async (mode) => {
+      await withCleanup(async (c) => {
+        const { node } = await startNode(c, devnet, {
+          mode,
+          rpc: [],
+          p2p: { bootstrap: [tcp()] },
+          sync: { followIntervalMs: 600_000 },
+        });
+        await waitSynced(node, devnet, 30_000);
+        await waitFor(
+          () => inBlockMesh(peer.host),
+          () => 'the node subscribed at the devnet peer',
+        );
+        await new Promise((r) => setTimeout(r, 1_500)); // a couple of heartbeats: the mesh forms
+        const requestsBefore = peer.requests.length;
+        for (let i = 0; i < 3; i++) {
+          await devnet.produceNext();
+          const s = await waitSynced(node, devnet, 10_000);
+          expect(s.head!.hash).toBe(devnet.chain.head.hash);
+        }
+        // no blocks_by_range: the blocks came from gossip, aggregated and verified by the node
+        expect(peer.requests.slice(requestsBefore)).toEqual([]);
+        expect(await chainBlockHashes(node, devnet.chain.height)).toEqual(
+          devnet.chain.range(0, devnet.chain.height).map((b) => b.hash),
+        );
+      });
+    },
+  );
 
   it('a block missed by gossip is fetched as soon as the next one arrives by gossip (no polling)', async () => {
     await withCleanup(async (c) => {
-      const { node } = await startNode(c, devnet, { rpc: [], p2p: { bootstrap: [tcp()] }, sync: { followIntervalMs: 600_000 } });
+      const { node } = await startNode(c, devnet, {
+        rpc: [],
+        p2p: { bootstrap: [tcp()] },
+        sync: { followIntervalMs: 600_000 },
+      });
       await waitSynced(node, devnet, 30_000);
       const id = (await node.status()).p2p!.peerId;
       const inMesh = () => inBlockMesh(peer.host, id);
@@ -79,18 +111,30 @@ describe('sync over p2p only', () => {
       expect(s.head!.hash).toBe(devnet.chain.head.hash);
       // the gap was asked for by blocks_by_range (the head probe and the range), the head itself came by gossip
       expect(peer.requests.slice(before)).toContain(BigInt(missed));
-      expect(await chainBlockHashes(node, devnet.chain.height)).toEqual(devnet.chain.range(0, devnet.chain.height).map((b) => b.hash));
+      expect(await chainBlockHashes(node, devnet.chain.height)).toEqual(
+        devnet.chain.range(0, devnet.chain.height).map((b) => b.hash),
+      );
     });
   });
 
   it('a peer gossiping forged blocks and approvals: rejected (not forwarded), charged, the head does not move', async () => {
     await withCleanup(async (c) => {
       const evil = await startHost(c, { listen: LOOPBACK_LISTEN });
-      const { node } = await startNode(c, devnet, { rpc: [], p2p: { bootstrap: [tcp(), evil.multiaddrs()[0]!] }, sync: { followIntervalMs: 600_000 } });
+      const { node } = await startNode(c, devnet, {
+        rpc: [],
+        p2p: { bootstrap: [tcp(), evil.multiaddrs()[0]!] },
+        sync: { followIntervalMs: 600_000 },
+      });
       await waitSynced(node, devnet, 30_000);
-      await waitFor(() => inBlockMesh(evil), () => 'the node subscribed at the evil peer');
+      await waitFor(
+        () => inBlockMesh(evil),
+        () => 'the node subscribed at the evil peer',
+      );
       // an honest block by gossip first: the node knows it (a completed candidate)
-      await waitFor(() => inBlockMesh(peer.host), () => 'the node in the devnet mesh');
+      await waitFor(
+        () => inBlockMesh(peer.host),
+        () => 'the node in the devnet mesh',
+      );
       await new Promise((r) => setTimeout(r, 1_500));
       await devnet.produceNext();
       await waitSynced(node, devnet, 10_000);
@@ -102,16 +146,32 @@ describe('sync over p2p only', () => {
       expect(peer.host.peers()).not.toContain(evil.peerId);
       const head = devnet.chain.head;
       // a block on top of our head, "proposed" by authority 0 but signed with a key that is not its
-      const message = { ...head.signed.message, parentHash: head.hash, slot: head.signed.message.slot + 1, executionPayload: { ...head.signed.message.executionPayload, blockNumber: BigInt(head.number + 1) } };
+      const message = {
+        ...head.signed.message,
+        parentHash: head.hash,
+        slot: head.signed.message.slot + 1,
+        executionPayload: { ...head.signed.message.executionPayload, blockNumber: BigInt(head.number + 1) },
+      };
       const root = signingRoot(message);
       const wrongKey = new Uint8Array(32).fill(7);
-      const forged = { message, signature: aggregateApprovals([signApproval(wrongKey, root, 0, devnet.bls)], { backend: devnet.bls }) };
+      const forged = {
+        message,
+        signature: aggregateApprovals([signApproval(wrongKey, root, 0, devnet.bls)], { backend: devnet.bls }),
+      };
       expect(await evil.publish({ type: 'ConsensusBlock', block: forged })).toBe(true);
       // approvals of it, signed with wrong keys too: held unchecked until such a block comes (never), not forwarded
-      for (const index of [1, 2]) await evil.publish({ type: 'ApproveBlock', approval: { blockHash: toHex(root), signature: signApproval(wrongKey, root, index, devnet.bls) } });
+      for (const index of [1, 2])
+        await evil.publish({
+          type: 'ApproveBlock',
+          approval: { blockHash: toHex(root), signature: signApproval(wrongKey, root, index, devnet.bls) },
+        });
       // and forged approvals of the block the node knows: checked, rejected
       const headRoot = fromHex(head.hash);
-      for (const index of [1, 2]) await evil.publish({ type: 'ApproveBlock', approval: { blockHash: head.hash, signature: signApproval(wrongKey, headRoot, index, devnet.bls) } });
+      for (const index of [1, 2])
+        await evil.publish({
+          type: 'ApproveBlock',
+          approval: { blockHash: head.hash, signature: signApproval(wrongKey, headRoot, index, devnet.bls) },
+        });
       await waitFor(
         async () => {
           const src = (await node.status()).sources.find((x) => x.id === evil.peerId);
@@ -144,7 +204,9 @@ describe('sync over p2p only', () => {
       const ids = (await second.status()).sources.map((x) => x.id);
       expect(ids).toContain(p2p!.peerId);
       expect(ids).not.toContain(devnet.urls.consensus);
-      expect(await chainBlockHashes(second, devnet.chain.height)).toEqual(devnet.chain.range(0, devnet.chain.height).map((b) => b.hash));
+      expect(await chainBlockHashes(second, devnet.chain.height)).toEqual(
+        devnet.chain.range(0, devnet.chain.height).map((b) => b.hash),
+      );
     });
   });
 
@@ -164,12 +226,16 @@ describe('sync over p2p only', () => {
       const s = await waitSynced(node, devnet, 60_000);
       expect(s.head!.hash).toBe(devnet.chain.head.hash);
       await waitFor(
-        async () => ((await node.status()).sources.find((x) => x.id === evil.peerId)?.faults ?? 0) > 0 || !(await node.status()).sources.some((x) => x.id === evil.peerId),
+        async () =>
+          ((await node.status()).sources.find((x) => x.id === evil.peerId)?.faults ?? 0) > 0 ||
+          !(await node.status()).sources.some((x) => x.id === evil.peerId),
         async () => `the junk peer scored down: ${JSON.stringify((await node.status()).sources)}`,
       );
       const honest = (await node.status()).sources.find((x) => x.id === peer.host.peerId)!;
       expect(Object.keys(honest.faultsByKind).filter((k) => k !== 'timeout' && k !== 'network')).toEqual([]);
-      expect(await chainBlockHashes(node, devnet.chain.height)).toEqual(devnet.chain.range(0, devnet.chain.height).map((b) => b.hash));
+      expect(await chainBlockHashes(node, devnet.chain.height)).toEqual(
+        devnet.chain.range(0, devnet.chain.height).map((b) => b.hash),
+      );
     });
   });
 });

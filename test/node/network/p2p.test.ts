@@ -8,9 +8,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stream } from '@libp2p/interface';
 import type { Devnet } from '../../../src/devnet/devnet.js';
 import { startDevnetPeer, type DevnetPeer } from '../../../src/devnet/p2p.js';
-import { createP2pHost, P2pError, webrtcBudget, type P2pFaultKind, type P2pHost } from '../../../src/node/network/p2p-host.js';
+import {
+  createP2pHost,
+  P2pError,
+  webrtcBudget,
+  type P2pFaultKind,
+  type P2pHost,
+} from '../../../src/node/network/p2p-host.js';
 import { LOOPBACK_LISTEN, nodeTransports } from '../../../src/platform/nodejs/p2p.js';
-import { ChainVerifier, createCandidatePool, nobleBackend, prepareAuthorities, signingRoot, toHex, type CandidateOffer, type CompletedCandidate, type PubsubMessage, type SignedConsensusBlock } from '../../../src/protocol/index.js';
+import {
+  ChainVerifier,
+  createCandidatePool,
+  nobleBackend,
+  prepareAuthorities,
+  signingRoot,
+  toHex,
+  type CandidateOffer,
+  type CompletedCandidate,
+  type PubsubMessage,
+  type SignedConsensusBlock,
+} from '../../../src/protocol/index.js';
 import {
   BLOCKS_BY_RANGE_PROTOCOL,
   encodeBlockChunk,
@@ -52,7 +69,14 @@ beforeAll(async () => {
 afterAll(() => cleanup.run(), 30_000);
 
 function verifyAll(blocks: readonly SignedConsensusBlock[]): number {
-  const v = new ChainVerifier({ spec: devnet.spec, authorities: prepareAuthorities(devnet.spec.authorities, nobleBackend), backend: nobleBackend }, devnet.chain.genesis.signed);
+  const v = new ChainVerifier(
+    {
+      spec: devnet.spec,
+      authorities: prepareAuthorities(devnet.spec.authorities, nobleBackend),
+      backend: nobleBackend,
+    },
+    devnet.chain.genesis.signed,
+  );
   for (const b of blocks) v.import(b);
   return v.head.number;
 }
@@ -73,7 +97,10 @@ async function evilPeer(c: Cleanup, evil: (stream: Stream) => Promise<void>): Pr
 
 describe('blocks_by_range against the devnet federation', () => {
   it('over TCP and over WebSockets: the devnet chain, every block verified (approvals, payload hash, AuxPoW, finality)', async () => {
-    const [tcpAddr, wsAddr] = [peer.addresses.find((a) => a.includes('/tcp/') && !a.includes('/ws'))!, peer.addresses.find((a) => a.includes('/ws'))!];
+    const [tcpAddr, wsAddr] = [
+      peer.addresses.find((a) => a.includes('/tcp/') && !a.includes('/ws'))!,
+      peer.addresses.find((a) => a.includes('/ws'))!,
+    ];
     expect(tcpAddr).toBeDefined();
     expect(wsAddr).toBeDefined();
     for (const addr of [tcpAddr, wsAddr]) {
@@ -85,7 +112,9 @@ describe('blocks_by_range against the devnet federation', () => {
 
   it('answers as Alys does: from the start height, up to count, stopping at the head; nothing past it', async () => {
     const id = await client.dial(peer.addresses[0]!);
-    expect((await client.requestBlocksByRange(id, 25n, 1024)).map((b) => Number(b.message.executionPayload.blockNumber))).toEqual([25, 26, 27, 28, 29, 30]);
+    expect(
+      (await client.requestBlocksByRange(id, 25n, 1024)).map((b) => Number(b.message.executionPayload.blockNumber)),
+    ).toEqual([25, 26, 27, 28, 29, 30]);
     expect(await client.requestBlocksByRange(id, 31n, 10)).toEqual([]);
     expect((await client.requestBlocksByRange(id, 0n, 3)).length).toBe(3);
   });
@@ -98,14 +127,22 @@ describe('blocks_by_range against the devnet federation', () => {
     );
     const before = gossip.length;
     await devnet.produceNext();
-    const pool = createCandidatePool({ authorities: prepareAuthorities(devnet.spec.authorities, nobleBackend), backend: nobleBackend });
+    const pool = createCandidatePool({
+      authorities: prepareAuthorities(devnet.spec.authorities, nobleBackend),
+      backend: nobleBackend,
+    });
     let done: CompletedCandidate | undefined;
     let seen = before;
     await waitFor(
       () => {
         for (; seen < gossip.length; seen++) {
           const m = gossip[seen]!;
-          const offer: CandidateOffer = m.type === 'ConsensusBlock' ? pool.offerBlock(m.block, 30) : m.type === 'ApproveBlock' ? pool.offerApproval(m.approval, 30) : { verdict: 'ignore' };
+          const offer: CandidateOffer =
+            m.type === 'ConsensusBlock'
+              ? pool.offerBlock(m.block, 30)
+              : m.type === 'ApproveBlock'
+                ? pool.offerApproval(m.approval, 30)
+                : { verdict: 'ignore' };
           // every message verifies (approvals past the majority too: they are forwarded)
           expect(offer.verdict).toBe('accept');
           done ??= offer.complete;
@@ -128,12 +165,38 @@ describe('blocks_by_range against the devnet federation', () => {
 
 describe('malicious peers cost themselves, not us', () => {
   const cases: Array<{ name: string; kind: P2pFaultKind; evil: (s: Stream) => Promise<void> }> = [
-    { name: 'junk bytes', kind: 'decode', evil: async (s) => void s.send(Uint8Array.of(0, 5, 1, 2, 3, 4, 5, 6, 7, 8, 9)) },
-    { name: 'a chunk announcing 2 MiB', kind: 'decode', evil: async (s) => void s.send(Uint8Array.from([0, ...encodeUvarint(2 * 1_048_576)])) },
-    { name: 'a valid frame holding a non-block', kind: 'decode', evil: async (s) => void s.send(encodeResponseChunk(RESULT.success, Uint8Array.of(0xc0))) },
-    { name: 'an error chunk', kind: 'remote-error', evil: async (s) => void s.send(encodeErrorChunk(RESULT.resourceUnavailable, 'go away')) },
-    { name: 'a stream cut inside a chunk', kind: 'decode', evil: async (s) => void s.send(encodeBlockChunk(devnet.chain.at(1)!.signed).subarray(0, 40)) },
-    { name: 'more blocks than asked for', kind: 'oversize', evil: async (s) => { for (let i = 0; i < 6; i++) s.send(encodeBlockChunk(devnet.chain.at(1)!.signed)); } },
+    {
+      name: 'junk bytes',
+      kind: 'decode',
+      evil: async (s) => void s.send(Uint8Array.of(0, 5, 1, 2, 3, 4, 5, 6, 7, 8, 9)),
+    },
+    {
+      name: 'a chunk announcing 2 MiB',
+      kind: 'decode',
+      evil: async (s) => void s.send(Uint8Array.from([0, ...encodeUvarint(2 * 1_048_576)])),
+    },
+    {
+      name: 'a valid frame holding a non-block',
+      kind: 'decode',
+      evil: async (s) => void s.send(encodeResponseChunk(RESULT.success, Uint8Array.of(0xc0))),
+    },
+    {
+      name: 'an error chunk',
+      kind: 'remote-error',
+      evil: async (s) => void s.send(encodeErrorChunk(RESULT.resourceUnavailable, 'go away')),
+    },
+    {
+      name: 'a stream cut inside a chunk',
+      kind: 'decode',
+      evil: async (s) => void s.send(encodeBlockChunk(devnet.chain.at(1)!.signed).subarray(0, 40)),
+    },
+    {
+      name: 'more blocks than asked for',
+      kind: 'oversize',
+      evil: async (s) => {
+        for (let i = 0; i < 6; i++) s.send(encodeBlockChunk(devnet.chain.at(1)!.signed));
+      },
+    },
     { name: 'silence', kind: 'timeout', evil: () => new Promise((r) => setTimeout(r, 3_000)) },
   ];
   for (const { name, kind, evil } of cases) {
@@ -158,7 +221,10 @@ describe('malicious peers cost themselves, not us', () => {
   }
 
   it('junk requests to the devnet peer get an InvalidRequest answer; it keeps serving', async () => {
-    const stream = await client.libp2p.dialProtocol((await import('@multiformats/multiaddr')).multiaddr(peer.addresses[0]!), BLOCKS_BY_RANGE_PROTOCOL);
+    const stream = await client.libp2p.dialProtocol(
+      (await import('@multiformats/multiaddr')).multiaddr(peer.addresses[0]!),
+      BLOCKS_BY_RANGE_PROTOCOL,
+    );
     stream.send(Uint8Array.of(0x10, 1, 2, 3));
     await stream.close();
     const d = new ResponseDecoder();
@@ -191,9 +257,16 @@ describe('circuit relay v2 and the WebRTC upgrade (node-datachannel)', () => {
       const hidden = await startHost(c, {
         listen: ['/p2p-circuit', '/webrtc'],
         bootstrap: [relay.multiaddrs()[0]!],
-        serveBlocks: (start, count) => devnet.chain.range(Number(start), Math.min(devnet.chain.height, Number(start) + count - 1)).map((b) => b.signed),
+        serveBlocks: (start, count) =>
+          devnet.chain
+            .range(Number(start), Math.min(devnet.chain.height, Number(start) + count - 1))
+            .map((b) => b.signed),
       });
-      const webrtcAddr = await waitFor(() => hidden.multiaddrs().find((a) => a.includes('/p2p-circuit/webrtc')), () => `a /webrtc address: ${hidden.multiaddrs().join(' ')}`, 10_000);
+      const webrtcAddr = await waitFor(
+        () => hidden.multiaddrs().find((a) => a.includes('/p2p-circuit/webrtc')),
+        () => `a /webrtc address: ${hidden.multiaddrs().join(' ')}`,
+        10_000,
+      );
       const blocks = await client.requestBlocksByRange(webrtcAddr, 1n, 10, { timeoutMs: 15_000 });
       expect(blocks.map((b) => toHex(signingRoot(b.message)))).toEqual(devnet.chain.range(1, 10).map((b) => b.hash));
       const conns = client.libp2p.getConnections().filter((x) => x.remotePeer.toString() === hidden.peerId);
@@ -210,12 +283,21 @@ describe('safety', () => {
     try {
       const spammer = await startHost(c, { listen: LOOPBACK_LISTEN });
       await spammer.dial(client.multiaddrs()[0]!);
-      await waitFor(() => spammer.topicPeers('consensus_block').includes(client.peerId), () => 'the spammer sees our subscription');
+      await waitFor(
+        () => spammer.topicPeers('consensus_block').includes(client.peerId),
+        () => 'the spammer sees our subscription',
+      );
       const n = faults.length;
       await spammer.libp2p.services.pubsub.publish('consensus_block', Uint8Array.of(0x81, 0xa3, 0x61, 0x62, 0x63));
       await spammer.libp2p.services.pubsub.publish('queue_pow', encodeGossipOf(devnet.chain.at(1)!.signed));
-      await waitFor(() => faults.slice(n).filter((f) => f.peer === spammer.peerId && f.kind === 'gossip').length >= 2, () => `gossip faults: ${JSON.stringify(faults.slice(n))}`);
-      await waitFor(() => client.gossipScore(spammer.peerId) < 0, () => `a negative score: ${client.gossipScore(spammer.peerId)}`);
+      await waitFor(
+        () => faults.slice(n).filter((f) => f.peer === spammer.peerId && f.kind === 'gossip').length >= 2,
+        () => `gossip faults: ${JSON.stringify(faults.slice(n))}`,
+      );
+      await waitFor(
+        () => client.gossipScore(spammer.peerId) < 0,
+        () => `a negative score: ${client.gossipScore(spammer.peerId)}`,
+      );
     } finally {
       await c.run();
     }
@@ -233,8 +315,13 @@ describe('safety', () => {
     const c = new Cleanup();
     try {
       const n = faults.length;
-      const h = await startHost(c, { webrtcDialsPerHour: 0, onPeerFault: (p, kind, reason) => faults.push({ peer: p, kind, reason }) });
-      await expect(h.dial(`/ip4/127.0.0.1/tcp/1/p2p/${client.peerId}/p2p-circuit/webrtc/p2p/${peer.host.peerId}`)).rejects.toThrow();
+      const h = await startHost(c, {
+        webrtcDialsPerHour: 0,
+        onPeerFault: (p, kind, reason) => faults.push({ peer: p, kind, reason }),
+      });
+      await expect(
+        h.dial(`/ip4/127.0.0.1/tcp/1/p2p/${client.peerId}/p2p-circuit/webrtc/p2p/${peer.host.peerId}`),
+      ).rejects.toThrow();
       expect(faults.slice(n).some((f) => /WebRTC budget/.test(f.reason))).toBe(true);
     } finally {
       await c.run();
@@ -253,13 +340,20 @@ describe('WebRTC-direct (Node listens on UDP, no relay)', () => {
     try {
       const server = await startHost(c, {
         listen: ['/ip4/127.0.0.1/udp/0/webrtc-direct'],
-        serveBlocks: (start, count) => devnet.chain.range(Number(start), Math.min(devnet.chain.height, Number(start) + count - 1)).map((b) => b.signed),
+        serveBlocks: (start, count) =>
+          devnet.chain
+            .range(Number(start), Math.min(devnet.chain.height, Number(start) + count - 1))
+            .map((b) => b.signed),
       });
       const addr = server.multiaddrs().find((a) => a.includes('/webrtc-direct'))!;
       expect(addr).toBeDefined();
       const blocks = await client.requestBlocksByRange(addr, 1n, 12, { timeoutMs: 15_000 });
       expect(blocks.map((b) => toHex(signingRoot(b.message)))).toEqual(devnet.chain.range(1, 12).map((b) => b.hash));
-      expect(client.libp2p.getConnections().some((x) => x.remotePeer.toString() === server.peerId && x.remoteAddr.toString().includes('/webrtc-direct'))).toBe(true);
+      expect(
+        client.libp2p
+          .getConnections()
+          .some((x) => x.remotePeer.toString() === server.peerId && x.remoteAddr.toString().includes('/webrtc-direct')),
+      ).toBe(true);
     } finally {
       await c.run();
     }

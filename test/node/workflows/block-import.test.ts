@@ -20,12 +20,22 @@ import { mutateAuxPow, powContext } from '../../../src/devnet/faults/auxpow.js';
 import { cloneMessage, equivocate, resign, type FaultContext } from '../../../src/devnet/faults/block.js';
 import type { AuxPowFault } from '../../../src/devnet/faults/names.js';
 import { Seeded } from '../../../src/devnet/faults/seeded.js';
-import { BlockImport, type BatchResult, type ImportItem, type PersistBatch } from '../../../src/node/workflows/block-import.js';
+import {
+  BlockImport,
+  type BatchResult,
+  type ImportItem,
+  type PersistBatch,
+} from '../../../src/node/workflows/block-import.js';
 import { prepareAuthorities } from '../../../src/protocol/approvals.js';
 import { signingRoot } from '../../../src/protocol/block.js';
 import { createBlsBackend } from '../../../src/protocol/bls/index.js';
 import { toHex } from '../../../src/protocol/bytes.js';
-import { summarizeBlock, type BlockSummary, type ChainVerifierOptions, type ChainVerifierSnapshot } from '../../../src/protocol/chain-verifier.js';
+import {
+  summarizeBlock,
+  type BlockSummary,
+  type ChainVerifierOptions,
+  type ChainVerifierSnapshot,
+} from '../../../src/protocol/chain-verifier.js';
 import { encodeSignedBlockMsgpack } from '../../../src/protocol/codec/msgpack.js';
 import { computePayloadBlockHash } from '../../../src/protocol/execution/payload.js';
 import type { Hex, SignedConsensusBlock } from '../../../src/protocol/types.js';
@@ -242,7 +252,9 @@ describe('BlockImport, full mode (approvals: all)', () => {
       r = run(store, bi.importBatch(honestItems(n, n, 'full')));
       expect(r.failure).toBeUndefined();
       expect(r.finalizedThrough).toBe(finalizedBy(n));
-      expect(r.newlyFinalized).toEqual(honest[n]!.message.auxpowHeader ? { from: finalizedBy(n - 1) + 1, to: finalizedBy(n) } : null);
+      expect(r.newlyFinalized).toEqual(
+        honest[n]!.message.auxpowHeader ? { from: finalizedBy(n - 1) + 1, to: finalizedBy(n) } : null,
+      );
     }
     expect(store.hashes()).toEqual(honestHash);
     expect(store.snapshot!.head.hash).toBe(honestHash[TIP]);
@@ -289,7 +301,12 @@ describe('BlockImport, full mode (approvals: all)', () => {
       const bad = reparent(honest[9]!, parent);
       const r = run(store, bi.importBatch([item(bad, 'full', 'liar')]));
       expect(r.imported).toBe(0);
-      expect(r.failure).toMatchObject({ index: 0, source: 'liar', check: 'block.parent-hash', orphan: { number: 9, parentHash: parent } });
+      expect(r.failure).toMatchObject({
+        index: 0,
+        source: 'liar',
+        check: 'block.parent-hash',
+        orphan: { number: 9, parentHash: parent },
+      });
       expect(r.forks).toBeUndefined();
       expect(r.persist).toBeNull();
       expect(observe(bi)).toEqual(before);
@@ -371,7 +388,9 @@ describe('BlockImport, pow-checkpoint mode (approvals: deferred)', () => {
     expect(r.head).toMatchObject({ number: 10, hash: honestHash[10] });
     expect(r.finalizedThrough).toBe(5);
     expect(bi.pendingTail()).toEqual([]);
-    expect(r.persist!.snapshot.window.map((w) => w.block.signers)).toEqual([6, 7, 8, 9, 10].map((n) => summary(honest[n]!, 'full').signers));
+    expect(r.persist!.snapshot.window.map((w) => w.block.signers)).toEqual(
+      [6, 7, 8, 9, 10].map((n) => summary(honest[n]!, 'full').signers),
+    );
     expect(r.persist!.snapshot).toEqual(bi.snapshot());
 
     // and the import goes on from there
@@ -487,7 +506,11 @@ describe('BlockImport, fork choice', () => {
     run(store, bi.importBatch(honestItems(1, 8, 'full')));
     run(store, bi.importBatch(branch(9, 11).map((b) => item(b, 'full', 'liar'))));
     let r = run(store, bi.importBatch(honestItems(12, 12, 'full')));
-    expect(r.failure).toMatchObject({ index: 0, check: 'block.parent-hash', orphan: { number: 12, parentHash: honestHash[11] } });
+    expect(r.failure).toMatchObject({
+      index: 0,
+      check: 'block.parent-hash',
+      orphan: { number: 12, parentHash: honestHash[11] },
+    });
     // the sync fetches the ancestors one by one until they link to our chain
     expect(bi.addForkBlocks(honestItems(11, 11, 'full'))).toBe('unknown-parent');
     expect(bi.addForkBlocks(honestItems(10, 11, 'full'))).toBe('unknown-parent');
@@ -513,8 +536,16 @@ describe('BlockImport, fork choice', () => {
     ];
     const defects: Array<{ name: string; block: () => SignedConsensusBlock; check: string }> = [
       { name: 'parent header misses the target', block: () => badPow(12, 'auxpow-pow'), check: 'pow.parent-pow' },
-      { name: 'range does not start after the last finalized block', block: () => badPow(12, 'auxpow-range-gap'), check: 'pow.range-continuity' },
-      { name: 'AuxPoW commits to another range', block: () => badPow(12, 'auxpow-aggregate'), check: 'auxpow.commitment-missing' },
+      {
+        name: 'range does not start after the last finalized block',
+        block: () => badPow(12, 'auxpow-range-gap'),
+        check: 'pow.range-continuity',
+      },
+      {
+        name: 'AuxPoW commits to another range',
+        block: () => badPow(12, 'auxpow-aggregate'),
+        check: 'auxpow.commitment-missing',
+      },
     ];
     for (const setup of setups)
       for (const defect of defects)
@@ -740,7 +771,8 @@ describe('BlockImport, property: any batching of the honest chain', () => {
           }
         }
         // then the rest of the chain in order: everything ends up persisted
-        while (bi.chainHead.number < TIP) expect(feed(bi.chainHead.number + 1, Math.min(TIP, bi.chainHead.number + 5)).failure).toBeUndefined();
+        while (bi.chainHead.number < TIP)
+          expect(feed(bi.chainHead.number + 1, Math.min(TIP, bi.chainHead.number + 5)).failure).toBeUndefined();
         if (mode === 'deferred') check(bi.authenticateTail(tailSigners(bi)));
         expect(store.hashes()).toEqual(honestHash);
         expect(store.snapshot).toEqual(bi.snapshot());

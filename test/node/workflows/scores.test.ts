@@ -16,7 +16,9 @@ const BAN = 60_000;
 describe('Scores', () => {
   it('starts every source at full score, usable, best first then by id', () => {
     const s = new Scores(['b', 'a', 'c']);
-    expect(s.all()).toEqual(['b', 'a', 'c'].map((id) => ({ id, score: MAX, bannedUntil: 0, faults: 0, faultsByKind: {}, successes: 0 })));
+    expect(s.all()).toEqual(
+      ['b', 'a', 'c'].map((id) => ({ id, score: MAX, bannedUntil: 0, faults: 0, faultsByKind: {}, successes: 0 })),
+    );
     expect(s.usable(0).map((x) => x.id)).toEqual(['a', 'b', 'c']);
     s.fault('a', 'timeout', 0);
     s.success('c'); // already at the maximum
@@ -34,7 +36,14 @@ describe('Scores', () => {
     expect(PENALTY.timeout).toBeLessThanOrEqual(PENALTY.stale);
     for (const kind of FAULTS) {
       const s = new Scores(['x']);
-      expect(s.fault('x', kind, 0)).toEqual({ id: 'x', score: MAX - PENALTY[kind], bannedUntil: 0, faults: 1, faultsByKind: { [kind]: 1 }, successes: 0 });
+      expect(s.fault('x', kind, 0)).toEqual({
+        id: 'x',
+        score: MAX - PENALTY[kind],
+        bannedUntil: 0,
+        faults: 1,
+        faultsByKind: { [kind]: 1 },
+        successes: 0,
+      });
     }
   });
 
@@ -42,7 +51,14 @@ describe('Scores', () => {
     const s = new Scores(['x', 'y'], BAN);
     s.fault('x', 'invalid', 1_000); // 40
     const banned = s.fault('x', 'invalid', 2_000); // 0
-    expect(banned).toEqual({ id: 'x', score: 0, bannedUntil: 2_000 + BAN, faults: 2, faultsByKind: { invalid: 2 }, successes: 0 });
+    expect(banned).toEqual({
+      id: 'x',
+      score: 0,
+      bannedUntil: 2_000 + BAN,
+      faults: 2,
+      faultsByKind: { invalid: 2 },
+      successes: 0,
+    });
     expect(s.usable(2_000).map((x) => x.id)).toEqual(['y']);
     expect(s.usable(2_000 + BAN - 1).map((x) => x.id)).toEqual(['y']);
     // successes while banned do not lift the ban
@@ -80,7 +96,14 @@ describe('Scores', () => {
     ]);
     // a source removed and added again starts afresh
     s.setSources(['a', 'b', 'c']);
-    expect(s.all().find((x) => x.id === 'a')).toEqual({ id: 'a', score: MAX, bannedUntil: 0, faults: 0, faultsByKind: {}, successes: 0 });
+    expect(s.all().find((x) => x.id === 'a')).toEqual({
+      id: 'a',
+      score: MAX,
+      bannedUntil: 0,
+      faults: 0,
+      faultsByKind: {},
+      successes: 0,
+    });
   });
 
   it('hands out copies: changing them does not change the scores', () => {
@@ -90,14 +113,29 @@ describe('Scores', () => {
     const f = s.fault('x', 'timeout', 0)!;
     f.score = 0;
     f.faultsByKind.invalid = 5;
-    expect(s.all()[0]).toEqual({ id: 'x', score: 90, bannedUntil: 0, faults: 1, faultsByKind: { timeout: 1 }, successes: 0 });
+    expect(s.all()[0]).toEqual({
+      id: 'x',
+      score: 90,
+      bannedUntil: 0,
+      faults: 1,
+      faultsByKind: { timeout: 1 },
+      successes: 0,
+    });
   });
 
   it('property: scores stay in [0, 100] and follow the rules (model), bans expire, usable = not banned', () => {
-    type Op = { kind: 'fault'; id: number; fault: SourceFault; dt: number } | { kind: 'success'; id: number; dt: number } | { kind: 'usable'; dt: number };
+    type Op =
+      | { kind: 'fault'; id: number; fault: SourceFault; dt: number }
+      | { kind: 'success'; id: number; dt: number }
+      | { kind: 'usable'; dt: number };
     const ids = ['s0', 's1', 's2'];
     const op: fc.Arbitrary<Op> = fc.oneof(
-      fc.record({ kind: fc.constant('fault' as const), id: fc.nat(2), fault: fc.constantFrom(...FAULTS), dt: fc.nat(2_000) }),
+      fc.record({
+        kind: fc.constant('fault' as const),
+        id: fc.nat(2),
+        fault: fc.constantFrom(...FAULTS),
+        dt: fc.nat(2_000),
+      }),
       fc.record({ kind: fc.constant('success' as const), id: fc.nat(2), dt: fc.nat(2_000) }),
       fc.record({ kind: fc.constant('usable' as const), dt: fc.integer({ min: 0, max: 3 * BAN }) }),
     );
@@ -105,7 +143,18 @@ describe('Scores', () => {
       fc.property(fc.integer({ min: 1, max: 5 * BAN }), fc.array(op, { maxLength: 200 }), (banMs, ops) => {
         const s = new Scores(ids, banMs);
         // the model: score, ban end, counters
-        const m = new Map(ids.map((id) => [id, { score: MAX, bannedUntil: 0, faults: 0, faultsByKind: {} as Partial<Record<SourceFault, number>>, successes: 0 }]));
+        const m = new Map(
+          ids.map((id) => [
+            id,
+            {
+              score: MAX,
+              bannedUntil: 0,
+              faults: 0,
+              faultsByKind: {} as Partial<Record<SourceFault, number>>,
+              successes: 0,
+            },
+          ]),
+        );
         let now = 0;
         for (const o of ops) {
           now += o.dt;
@@ -118,7 +167,8 @@ describe('Scores', () => {
               }
             const expected = ids.filter((id) => m.get(id)!.bannedUntil <= now);
             expect(usable.map((x) => x.id).sort()).toEqual(expected);
-            for (let i = 1; i < usable.length; i++) expect(usable[i - 1]!.score).toBeGreaterThanOrEqual(usable[i]!.score);
+            for (let i = 1; i < usable.length; i++)
+              expect(usable[i - 1]!.score).toBeGreaterThanOrEqual(usable[i]!.score);
           } else if (o.kind === 'fault') {
             const x = m.get(ids[o.id]!)!;
             if (x.bannedUntil !== 0 && x.bannedUntil <= now) {

@@ -13,7 +13,8 @@ import { SyncPlan, type Request, type SyncPlanOptions } from '../../../src/node/
 
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 const heightsOf = (r: { start: number; count: number }) => range(r.start, r.start + r.count - 1);
-const backoff = (o: SyncPlanOptions, attempt: number) => Math.min(o.backoffMaxMs, o.backoffInitialMs * 2 ** (attempt - 2));
+const backoff = (o: SyncPlanOptions, attempt: number) =>
+  Math.min(o.backoffMaxMs, o.backoffInitialMs * 2 ** (attempt - 2));
 const SOURCES = ['a', 'b', 'c'] as const;
 
 const OPTS: SyncPlanOptions = { batchSize: 4, parallelism: 2, backoffInitialMs: 100, backoffMaxMs: 1_000 };
@@ -37,7 +38,12 @@ function drainAll(plan: SyncPlan<number>): number[] {
  * advanced to the next retry): the heights imported, or what was imported when it stopped making
  * progress (a stall).
  */
-function settle(plan: SyncPlan<number>, now: number, inflight: Request[] = [], onRequest?: (r: Request) => void): { imported: number[]; stalled: boolean; now: number } {
+function settle(
+  plan: SyncPlan<number>,
+  now: number,
+  inflight: Request[] = [],
+  onRequest?: (r: Request) => void,
+): { imported: number[]; stalled: boolean; now: number } {
   const imported: number[] = [];
   const take = () => {
     for (const r of plan.take(now)) {
@@ -306,7 +312,12 @@ const configArb: fc.Arbitrary<Config> = fc
   })
   .map((c) => ({
     start: c.start,
-    opts: { batchSize: c.batchSize, parallelism: c.parallelism, backoffInitialMs: c.backoffInitialMs, backoffMaxMs: c.backoffInitialMs * 2 ** c.cap },
+    opts: {
+      batchSize: c.batchSize,
+      parallelism: c.parallelism,
+      backoffInitialMs: c.backoffInitialMs,
+      backoffMaxMs: c.backoffInitialMs * 2 ** c.cap,
+    },
     raises: [c.initial, ...c.raises],
     tape: c.tape,
   }));

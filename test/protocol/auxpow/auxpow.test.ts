@@ -14,7 +14,12 @@ import { fromDisplayHex, hashToBigIntLE, toDisplayHex } from '../../../src/proto
 import { decodeHeader, headerHash, readHeader, writeHeader } from '../../../src/protocol/bitcoin/header.js';
 import { checkProofOfWork, targetFromCompact } from '../../../src/protocol/bitcoin/pow.js';
 import { decodeTransaction, encodeTransaction, txid } from '../../../src/protocol/bitcoin/tx.js';
-import { decodeAuxPow, encodeAuxPow, parseSubmitAuxBlockParams, readAuxPow } from '../../../src/protocol/auxpow/codec.js';
+import {
+  decodeAuxPow,
+  encodeAuxPow,
+  parseSubmitAuxBlockParams,
+  readAuxPow,
+} from '../../../src/protocol/auxpow/codec.js';
 import {
   assertAuxPowProofOfWork,
   auxpowAggregateHash,
@@ -82,7 +87,8 @@ describeVectors('auxpow: namecoin-auxpow.json', () => {
           expect(bytesToHex(encodeTransaction(auxpow.coinbaseTxn))).toBe(a.coinbase_tx_hex);
           expect(toDisplayHex(dsha(fromHex(a.coinbase_tx_hex)))).toBe(a.coinbase_txid);
         }
-        if (a.coinbase_script_sig_hex !== undefined) expect(bytesToHex(auxpow.coinbaseTxn.inputs[0]!.scriptSig)).toBe(a.coinbase_script_sig_hex);
+        if (a.coinbase_script_sig_hex !== undefined)
+          expect(bytesToHex(auxpow.coinbaseTxn.inputs[0]!.scriptSig)).toBe(a.coinbase_script_sig_hex);
         if (a.hash_block_field_hex !== undefined) expect(bytesToHex(auxpow.blockHash)).toBe(a.hash_block_field_hex);
         expect(auxpow.coinbaseBranch.branchHash.map(toDisplayHex)).toEqual(a.coinbase_merkle_branch);
         expect(auxpow.coinbaseBranch.branchSideMask).toBe(a.coinbase_merkle_index);
@@ -92,15 +98,19 @@ describeVectors('auxpow: namecoin-auxpow.json', () => {
         writeHeader(w, auxpow.parentBlock);
         if (a.parent_header_hex !== undefined) expect(bytesToHex(w.finish())).toBe(a.parent_header_hex);
         expect(toDisplayHex(headerHash(auxpow.parentBlock))).toBe(a.parent_block_hash_sha256d);
-        if (a.parent_merkle_root !== undefined) expect(toDisplayHex(auxpow.parentBlock.merkleRoot)).toBe(a.parent_merkle_root);
+        if (a.parent_merkle_root !== undefined)
+          expect(toDisplayHex(auxpow.parentBlock.merkleRoot)).toBe(a.parent_merkle_root);
         if (a.parent_chain_id !== undefined) expect(parentChainId(auxpow.parentBlock.version)).toBe(a.parent_chain_id);
         const asserted = vec.expected.libdohj_asserted;
         if (asserted) {
           expect(toDisplayHex(txid(auxpow.coinbaseTxn))).toBe(asserted.coinbase_txid);
           expect(toDisplayHex(headerHash(auxpow.parentBlock))).toBe(asserted.parent_hash);
-          if (asserted.coinbase_branch_len !== undefined) expect(auxpow.coinbaseBranch.branchHash.length).toBe(asserted.coinbase_branch_len);
-          if (asserted.chain_branch_len !== undefined) expect(auxpow.blockchainBranch.branchHash.length).toBe(asserted.chain_branch_len);
-          if (asserted.parent_merkle_root !== undefined) expect(toDisplayHex(auxpow.parentBlock.merkleRoot)).toBe(asserted.parent_merkle_root);
+          if (asserted.coinbase_branch_len !== undefined)
+            expect(auxpow.coinbaseBranch.branchHash.length).toBe(asserted.coinbase_branch_len);
+          if (asserted.chain_branch_len !== undefined)
+            expect(auxpow.blockchainBranch.branchHash.length).toBe(asserted.chain_branch_len);
+          if (asserted.parent_merkle_root !== undefined)
+            expect(toDisplayHex(auxpow.parentBlock.merkleRoot)).toBe(asserted.parent_merkle_root);
         }
       });
 
@@ -133,10 +143,15 @@ describeVectors('auxpow: namecoin-auxpow.json', () => {
         const result = checkAuxPow(auxpow, auxHash, vec.aux_chain_id, SCRIPT_SIG);
         expect(result.merkleSize).toBe(vec.expected.merkle_size);
         expect(result.merkleNonce).toBe(vec.expected.merkle_nonce);
-        if (vec.expected.chain_merkle_root_display) expect(toDisplayHex(result.chainMerkleRoot)).toBe(vec.expected.chain_merkle_root_display);
-        expect(expectedIndex(result.merkleNonce, vec.aux_chain_id, auxpow.blockchainBranch.branchHash.length)).toBe(a.chain_merkle_index);
+        if (vec.expected.chain_merkle_root_display)
+          expect(toDisplayHex(result.chainMerkleRoot)).toBe(vec.expected.chain_merkle_root_display);
+        expect(expectedIndex(result.merkleNonce, vec.aux_chain_id, auxpow.blockchainBranch.branchHash.length)).toBe(
+          a.chain_merkle_index,
+        );
         // the same AuxPoW does not satisfy the Alys coinbase-output variant (no 44-byte output 2/3)
-        expect(() => checkAuxPow(auxpow, auxHash, vec.aux_chain_id, { variant: 'coinbase-output' })).toThrow(VerificationError);
+        expect(() => checkAuxPow(auxpow, auxHash, vec.aux_chain_id, { variant: 'coinbase-output' })).toThrow(
+          VerificationError,
+        );
       });
 
       it('parent proof of work against the aux bits', () => {
@@ -167,7 +182,11 @@ describeVectors('auxpow: namecoin-auxpow.json', () => {
   describe('the 7 upstream negative mutations', () => {
     const base37174 = byName('namecoin_37174_explicit_mm_header_long_branches');
     const base19414 = byName('namecoin_19414_implicit_mm_header');
-    const load = (vec: any) => ({ auxpow: decodeAuxPow(fromHex(vec.auxpow_hex)), auxHash: headerHash(fromHex(vec.header_hex)), chainId: vec.aux_chain_id });
+    const load = (vec: any) => ({
+      auxpow: decodeAuxPow(fromHex(vec.auxpow_hex)),
+      auxHash: headerHash(fromHex(vec.header_hex)),
+      chainId: vec.aux_chain_id,
+    });
     const neg = (name: string) => v.negative_cases.find((n: any) => n.name === name);
 
     it('bases are valid before mutation', () => {
@@ -182,9 +201,14 @@ describeVectors('auxpow: namecoin-auxpow.json', () => {
       const { auxpow, auxHash, chainId } = load(byName(n.base));
       auxpow.parentBlock = decodeHeader(fromHex(n.replacement_parent_header_hex));
       expect(toDisplayHex(headerHash(auxpow.parentBlock))).toBe(n.replacement_parent_hash);
-      expect(parentChainId(auxpow.parentBlock.version, 'namecoin')).toBe(v.pure_header_chain_id_1.chain_id_from_version);
+      expect(parentChainId(auxpow.parentBlock.version, 'namecoin')).toBe(
+        v.pure_header_chain_id_1.chain_id_from_version,
+      );
       expectCheck(() => checkAuxPow(auxpow, auxHash, chainId, SCRIPT_SIG), 'auxpow.parent-chain-id');
-      expectCheck(() => checkAuxPow(auxpow, auxHash, chainId, { variant: 'coinbase-output' }), 'auxpow.parent-chain-id');
+      expectCheck(
+        () => checkAuxPow(auxpow, auxHash, chainId, { variant: 'coinbase-output' }),
+        'auxpow.parent-chain-id',
+      );
     });
 
     it('reject_non_generate -> auxpow.coinbase-index', () => {
@@ -197,7 +221,10 @@ describeVectors('auxpow: namecoin-auxpow.json', () => {
       const { auxpow, auxHash, chainId } = load(byName(neg('reject_very_long_chain_branch').base));
       auxpow.blockchainBranch.branchHash = Array.from({ length: 32 }, () => new Uint8Array(32));
       expectCheck(() => checkAuxPow(auxpow, auxHash, chainId, SCRIPT_SIG), 'auxpow.chain-branch-too-long');
-      expectCheck(() => checkAuxPow(auxpow, auxHash, chainId, { variant: 'coinbase-output' }), 'auxpow.chain-branch-too-long');
+      expectCheck(
+        () => checkAuxPow(auxpow, auxHash, chainId, { variant: 'coinbase-output' }),
+        'auxpow.chain-branch-too-long',
+      );
     });
 
     it('reject_coinbase_not_in_parent_merkle_root -> auxpow.coinbase-merkle-root', () => {
@@ -222,7 +249,11 @@ describeVectors('auxpow: namecoin-auxpow.json', () => {
       input.scriptSig = concatBytes(new Uint8Array(24), input.scriptSig.subarray(8));
       auxpow.coinbaseTxn.outputs = [];
       fixParentMerkleRoot(auxpow);
-      expectCheck(() => checkAuxPow(auxpow, auxHash, chainId, SCRIPT_SIG), 'auxpow.commitment-too-late', /starts at byte \d+/);
+      expectCheck(
+        () => checkAuxPow(auxpow, auxHash, chainId, SCRIPT_SIG),
+        'auxpow.commitment-too-late',
+        /starts at byte \d+/,
+      );
     });
 
     it('reject_aux_header_mismatch -> auxpow.commitment-missing', () => {
@@ -281,7 +312,10 @@ describeVectors('auxpow: namecoin-auxpow.json', () => {
       expectCheck(() => checkAuxPow(a, auxHash, 2, SCRIPT_SIG), 'auxpow.chain-index');
     });
     it('auxpow.chain-id (stricter option: spec chain id)', () => {
-      expectCheck(() => checkAuxPow(fresh(), auxHash, 1, { ...SCRIPT_SIG, expectedChainId: 727272 }), 'auxpow.chain-id');
+      expectCheck(
+        () => checkAuxPow(fresh(), auxHash, 1, { ...SCRIPT_SIG, expectedChainId: 727272 }),
+        'auxpow.chain-id',
+      );
       checkAuxPow(fresh(), auxHash, 1, { ...SCRIPT_SIG, expectedChainId: 1 });
     });
   });
@@ -318,10 +352,22 @@ describeVectors('auxpow: alys-real.json MARA coinbases (coinbase-output commitme
 // ---------------------------------------------------------------- synthetic Alys AuxPow
 
 /** Build and mine an AuxPow the way the Alys dev miner does (`AuxPow::mine`), for tests. */
-function mineAlysAuxPow(auxHash: Uint8Array, bits: number, opts: { parentChainId?: number; outputIndex?: 2 | 3 } = {}): AuxPow {
-  const commitment = concatBytes(Uint8Array.of(0xfa, 0xbe, 0x6d, 0x6d), auxHash, Uint8Array.of(1, 0, 0, 0), Uint8Array.of(0, 0, 0, 0));
+function mineAlysAuxPow(
+  auxHash: Uint8Array,
+  bits: number,
+  opts: { parentChainId?: number; outputIndex?: 2 | 3 } = {},
+): AuxPow {
+  const commitment = concatBytes(
+    Uint8Array.of(0xfa, 0xbe, 0x6d, 0x6d),
+    auxHash,
+    Uint8Array.of(1, 0, 0, 0),
+    Uint8Array.of(0, 0, 0, 0),
+  );
   const empty = { value: 0n, scriptPubkey: new Uint8Array(0) };
-  const outputs = opts.outputIndex === 3 ? [empty, empty, { value: 0n, scriptPubkey: Uint8Array.of(0x6a) }, { value: 0n, scriptPubkey: commitment }] : [empty, empty, { value: 0n, scriptPubkey: commitment }];
+  const outputs =
+    opts.outputIndex === 3
+      ? [empty, empty, { value: 0n, scriptPubkey: Uint8Array.of(0x6a) }, { value: 0n, scriptPubkey: commitment }]
+      : [empty, empty, { value: 0n, scriptPubkey: commitment }];
   const coinbase: Transaction = { version: 0, lockTime: 0, inputs: [], outputs };
   const auxpow: AuxPow = {
     coinbaseTxn: coinbase,
@@ -371,8 +417,14 @@ describe('auxpow: synthetic Alys AuxPow (coinbase-output variant)', () => {
     const slot = expectedIndex(77, CHAIN, 2);
     // the root the commitment must carry, computed independently: fold with node:crypto
     let root = auxHash;
-    for (let n = 0; n < 2; n++) root = (slot >>> n) & 1 ? dsha(concatBytes(sibling[n]!, root)) : dsha(concatBytes(root, sibling[n]!));
-    const script = concatBytes(Uint8Array.of(0xfa, 0xbe, 0x6d, 0x6d), root, Uint8Array.of(4, 0, 0, 0), Uint8Array.of(77, 0, 0, 0));
+    for (let n = 0; n < 2; n++)
+      root = (slot >>> n) & 1 ? dsha(concatBytes(sibling[n]!, root)) : dsha(concatBytes(root, sibling[n]!));
+    const script = concatBytes(
+      Uint8Array.of(0xfa, 0xbe, 0x6d, 0x6d),
+      root,
+      Uint8Array.of(4, 0, 0, 0),
+      Uint8Array.of(77, 0, 0, 0),
+    );
     a.coinbaseTxn.outputs[2] = { value: 0n, scriptPubkey: script };
     a.parentBlock.merkleRoot = txid(a.coinbaseTxn);
     a.blockchainBranch = { branchHash: sibling, branchSideMask: slot };
@@ -380,9 +432,13 @@ describe('auxpow: synthetic Alys AuxPow (coinbase-output variant)', () => {
     // wrong slot -> chain-index (the root changes too unless the commitment follows it: rebuild it)
     const other = (slot + 1) % 4;
     let root2 = auxHash;
-    for (let n = 0; n < 2; n++) root2 = (other >>> n) & 1 ? dsha(concatBytes(sibling[n]!, root2)) : dsha(concatBytes(root2, sibling[n]!));
+    for (let n = 0; n < 2; n++)
+      root2 = (other >>> n) & 1 ? dsha(concatBytes(sibling[n]!, root2)) : dsha(concatBytes(root2, sibling[n]!));
     const b = clone(a);
-    b.coinbaseTxn.outputs[2] = { value: 0n, scriptPubkey: concatBytes(script.subarray(0, 4), root2, script.subarray(36)) };
+    b.coinbaseTxn.outputs[2] = {
+      value: 0n,
+      scriptPubkey: concatBytes(script.subarray(0, 4), root2, script.subarray(36)),
+    };
     b.parentBlock.merkleRoot = txid(b.coinbaseTxn);
     b.blockchainBranch.branchSideMask = other;
     expectCheck(() => checkAuxPow(b, auxHash, CHAIN, OUT), 'auxpow.chain-index', new RegExp(`slot ${slot}`));
@@ -425,7 +481,11 @@ describe('auxpow: synthetic Alys AuxPow (coinbase-output variant)', () => {
       const b = good();
       b.coinbaseTxn.outputs[2] = { value: 0n, scriptPubkey: Uint8Array.of(0x6a) };
       b.parentBlock.merkleRoot = txid(b.coinbaseTxn);
-      expectCheck(() => checkAuxPow(b, auxHash, CHAIN, OUT), 'auxpow.coinbase-outputs', /output 2: its scriptPubKey is 1 bytes/);
+      expectCheck(
+        () => checkAuxPow(b, auxHash, CHAIN, OUT),
+        'auxpow.coinbase-outputs',
+        /output 2: its scriptPubKey is 1 bytes/,
+      );
     });
     it('auxpow.commitment-missing (43/45 bytes, wrong magic, other root, root behind OP_RETURN)', () => {
       const base = good().coinbaseTxn.outputs[2]!.scriptPubkey;
@@ -461,7 +521,11 @@ describe('auxpow: synthetic Alys AuxPow (coinbase-output variant)', () => {
     it('auxpow.chain-id: the stricter spec chain-id option (Alys itself accepts any)', () => {
       const a = good();
       checkAuxPow(a, auxHash, 999, OUT); // Alys: the header's chain id is whatever it says
-      expectCheck(() => checkAuxPow(a, auxHash, 999, { ...OUT, expectedChainId: CHAIN }), 'auxpow.chain-id', /chain id 999, the chain spec says 121212/);
+      expectCheck(
+        () => checkAuxPow(a, auxHash, 999, { ...OUT, expectedChainId: CHAIN }),
+        'auxpow.chain-id',
+        /chain id 999, the chain spec says 121212/,
+      );
       checkAuxPow(a, auxHash, CHAIN, { ...OUT, expectedChainId: CHAIN });
     });
     it('auxpow.coinbase-index: Alys accepts a non-coinbase leaf; the stricter option refuses it', () => {
@@ -470,7 +534,10 @@ describe('auxpow: synthetic Alys AuxPow (coinbase-output variant)', () => {
       a.coinbaseBranch = { branchHash: [sibling], branchSideMask: 1 };
       a.parentBlock.merkleRoot = dsha(concatBytes(sibling, txid(a.coinbaseTxn)));
       checkAuxPow(a, auxHash, CHAIN, OUT);
-      expectCheck(() => checkAuxPow(a, auxHash, CHAIN, { ...OUT, requireCoinbaseIndexZero: true }), 'auxpow.coinbase-index');
+      expectCheck(
+        () => checkAuxPow(a, auxHash, CHAIN, { ...OUT, requireCoinbaseIndexZero: true }),
+        'auxpow.coinbase-index',
+      );
     });
     it('auxpow.parent-pow', () => {
       const a = good();
@@ -511,12 +578,17 @@ function expectedIndexU64(nonce: number, chainId: number, h: number): number {
 describe('expectedIndex and the aggregate hash', () => {
   it('property: expectedIndex < 2^h and equals the u64 formula', () => {
     fc.assert(
-      fc.property(fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), fc.integer({ min: 0, max: 30 }), (nonce, chainId, h) => {
-        const idx = expectedIndex(nonce, chainId, h);
-        expect(idx).toBeLessThan(2 ** h);
-        expect(idx).toBeGreaterThanOrEqual(0);
-        expect(idx).toBe(expectedIndexU64(nonce, chainId, h));
-      }),
+      fc.property(
+        fc.nat({ max: 0xffffffff }),
+        fc.nat({ max: 0xffffffff }),
+        fc.integer({ min: 0, max: 30 }),
+        (nonce, chainId, h) => {
+          const idx = expectedIndex(nonce, chainId, h);
+          expect(idx).toBeLessThan(2 ** h);
+          expect(idx).toBeGreaterThanOrEqual(0);
+          expect(idx).toBe(expectedIndexU64(nonce, chainId, h));
+        },
+      ),
       { numRuns: 2000 },
     );
     expect(expectedIndex(123, 456, 0)).toBe(0);
@@ -525,9 +597,12 @@ describe('expectedIndex and the aggregate hash', () => {
 
   it('aggregate hash = SHA256d over the concatenated raw roots (4.1)', () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { minLength: 1, maxLength: 20 }), (roots) => {
-        expect(bytesToHex(auxpowAggregateHash(roots))).toBe(bytesToHex(dsha(concatBytes(...roots))));
-      }),
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { minLength: 1, maxLength: 20 }),
+        (roots) => {
+          expect(bytesToHex(auxpowAggregateHash(roots))).toBe(bytesToHex(dsha(concatBytes(...roots))));
+        },
+      ),
     );
     expect(() => auxpowAggregateHash([])).toThrow(DecodeError);
     expect(() => auxpowAggregateHash([new Uint8Array(31)])).toThrow(/roots\[0\]/);

@@ -55,15 +55,31 @@ const NO_RETARGET: RetargetParams = {
 const SPEC = { chainId: CHAIN_ID, retargetParams: NO_RETARGET };
 
 function mine(aggregate: Uint8Array, bits: number): AuxPow {
-  const commitment = concatBytes(Uint8Array.of(0xfa, 0xbe, 0x6d, 0x6d), aggregate, Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0));
+  const commitment = concatBytes(
+    Uint8Array.of(0xfa, 0xbe, 0x6d, 0x6d),
+    aggregate,
+    Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0),
+  );
   const empty = { value: 0n, scriptPubkey: new Uint8Array(0) };
-  const coinbase: Transaction = { version: 0, lockTime: 0, inputs: [], outputs: [empty, empty, { value: 0n, scriptPubkey: commitment }] };
+  const coinbase: Transaction = {
+    version: 0,
+    lockTime: 0,
+    inputs: [],
+    outputs: [empty, empty, { value: 0n, scriptPubkey: commitment }],
+  };
   const auxpow: AuxPow = {
     coinbaseTxn: coinbase,
     blockHash: new Uint8Array(32),
     coinbaseBranch: { branchHash: [], branchSideMask: 0 },
     blockchainBranch: { branchHash: [], branchSideMask: 0 },
-    parentBlock: { version: 1 << 16, prevBlockhash: new Uint8Array(32), merkleRoot: txid(coinbase), time: 0, bits: 0, nonce: 0 },
+    parentBlock: {
+      version: 1 << 16,
+      prevBlockhash: new Uint8Array(32),
+      merkleRoot: txid(coinbase),
+      time: 0,
+      bits: 0,
+      nonce: 0,
+    },
   };
   for (let nonce = 0; nonce < 1_000_000; nonce++) {
     auxpow.parentBlock.nonce = nonce;
@@ -121,23 +137,42 @@ describe('validatePowBlock (4.5 steps 1-6)', () => {
   });
 
   it('pow.range-continuity: range_start must follow the last finalized block', () => {
-    expectCheck(() => validatePowBlock(input(60000, 54000, 54010, { lastFinalizedHash: rootOf(53990) })), 'pow.range-continuity', /block 60000/);
+    expectCheck(
+      () => validatePowBlock(input(60000, 54000, 54010, { lastFinalizedHash: rootOf(53990) })),
+      'pow.range-continuity',
+      /block 60000/,
+    );
   });
 
   it('historical exemption: continuity is not checked for range_start <= 53143 (only when enabled)', () => {
     const bad = input(60000, 53143, 53150, { lastFinalizedHash: rootOf(1) });
     expectCheck(() => validatePowBlock(bad), 'pow.range-continuity');
     expect(validatePowBlock({ ...bad, historicalExemptions: true }).finalizes).toBe(rootOf(53150));
-    const after = input(60000, HISTORICAL_EXEMPTIONS.rangeContinuityThrough + 1, 53150, { lastFinalizedHash: rootOf(1), historicalExemptions: true });
+    const after = input(60000, HISTORICAL_EXEMPTIONS.rangeContinuityThrough + 1, 53150, {
+      lastFinalizedHash: rootOf(1),
+      historicalExemptions: true,
+    });
     expectCheck(() => validatePowBlock(after), 'pow.range-continuity');
   });
 
   it('pow.range-roots and pow.range-order', () => {
     const base = input(10, 3, 6);
-    expectCheck(() => validatePowBlock({ ...base, rangeRoots: base.rangeRoots.slice(1), rangeEndNumber: undefined }), 'pow.range-roots', /first range root/);
-    expectCheck(() => validatePowBlock({ ...base, rangeRoots: base.rangeRoots.slice(0, -1), rangeEndNumber: undefined }), 'pow.range-roots', /last range root/);
-    expectCheck(() => validatePowBlock({ ...base, rangeRoots: base.rangeRoots.slice(0, -1) }), 'pow.range-roots', /has 4 blocks, got 3/);
-    expectCheck(() => validatePowBlock({ ...base, rangeRoots: [] , rangeEndNumber: undefined }), 'pow.range-roots');
+    expectCheck(
+      () => validatePowBlock({ ...base, rangeRoots: base.rangeRoots.slice(1), rangeEndNumber: undefined }),
+      'pow.range-roots',
+      /first range root/,
+    );
+    expectCheck(
+      () => validatePowBlock({ ...base, rangeRoots: base.rangeRoots.slice(0, -1), rangeEndNumber: undefined }),
+      'pow.range-roots',
+      /last range root/,
+    );
+    expectCheck(
+      () => validatePowBlock({ ...base, rangeRoots: base.rangeRoots.slice(0, -1) }),
+      'pow.range-roots',
+      /has 4 blocks, got 3/,
+    );
+    expectCheck(() => validatePowBlock({ ...base, rangeRoots: [], rangeEndNumber: undefined }), 'pow.range-roots');
     expectCheck(() => validatePowBlock({ ...base, rangeEndNumber: 10 }), 'pow.range-order');
     expectCheck(() => validatePowBlock({ ...base, rangeEndNumber: 2 }), 'pow.range-order');
   });
@@ -146,7 +181,11 @@ describe('validatePowBlock (4.5 steps 1-6)', () => {
     const base = input(10, 3, 6);
     const roots = base.rangeRoots.slice();
     roots[1] = rootOf(99);
-    expectCheck(() => validatePowBlock({ ...base, rangeRoots: roots }), 'auxpow.coinbase-outputs', /output 2: it commits to/);
+    expectCheck(
+      () => validatePowBlock({ ...base, rangeRoots: roots }),
+      'auxpow.coinbase-outputs',
+      /output 2: it commits to/,
+    );
   });
 
   it('pow.parent-pow: the parent must meet the retargeted bits (not header.bits) ...', () => {
@@ -164,7 +203,10 @@ describe('validatePowBlock (4.5 steps 1-6)', () => {
     const r = validatePowBlock(old);
     expect(r.powChecked).toBe(false);
     expect(r.requiredBits).toBe(0x1d00ffff);
-    expectCheck(() => validatePowBlock({ ...old, blockNumber: HISTORICAL_EXEMPTIONS.powCheckThrough + 1 }), 'pow.parent-pow');
+    expectCheck(
+      () => validatePowBlock({ ...old, blockNumber: HISTORICAL_EXEMPTIONS.powCheckThrough + 1 }),
+      'pow.parent-pow',
+    );
     expectCheck(() => validatePowBlock({ ...old, historicalExemptions: false }), 'pow.parent-pow');
     // the AuxPoW itself is still checked when PoW is skipped
     const roots = old.rangeRoots.slice();
@@ -177,11 +219,24 @@ describe('validatePowBlock (4.5 steps 1-6)', () => {
     // last PoW at 1 with bits 0x2000ffff; N = 14 -> head 13, diff 13 > 12 -> ratio 13/5 = 2.6 -> 1.2 -> 120%
     // (the spec example 0x1d00ffff -> 0x1d013331, one exponent up; the parent is mined at that target)
     const header = powHeader(2, 13, 0x2000ffff, mine(aggregateOf(2, 13), 0x20013331));
-    const base = input(14, 2, 13, { header, lastPow: { blockNumber: 1, bits: 0x2000ffff }, chainSpec: { ...SPEC, retargetParams: retarget } });
+    const base = input(14, 2, 13, {
+      header,
+      lastPow: { blockNumber: 1, bits: 0x2000ffff },
+      chainSpec: { ...SPEC, retargetParams: retarget },
+    });
     const r = validatePowBlock(base);
     expect(r.requiredBits).toBe(0x20013331);
     // with head 12 (N = 13, a retarget height) and diff 1 the target drops to 20%: this parent no longer qualifies
-    expectCheck(() => validatePowBlock({ ...base, blockNumber: 13, lastPow: { blockNumber: 12, bits: 0x2000ffff }, rangeEndNumber: undefined }), 'pow.parent-pow');
+    expectCheck(
+      () =>
+        validatePowBlock({
+          ...base,
+          blockNumber: 13,
+          lastPow: { blockNumber: 12, bits: 0x2000ffff },
+          rangeEndNumber: undefined,
+        }),
+      'pow.parent-pow',
+    );
   });
 
   it('auxpow.chain-id: the spec chain id is required by default (stricter than Alys), optional off', () => {
@@ -207,19 +262,32 @@ describe('checkFinalizedPegouts (4.5 step 7)', () => {
   const tx = (lockTime: number): Transaction => ({
     version: 2,
     lockTime,
-    inputs: [{ prevTxid: new Uint8Array(32), prevVout: 0, scriptSig: new Uint8Array(), sequence: 0xfffffffd, witness: [] }],
+    inputs: [
+      { prevTxid: new Uint8Array(32), prevVout: 0, scriptSig: new Uint8Array(), sequence: 0xfffffffd, witness: [] },
+    ],
     outputs: [{ value: 1000n, scriptPubkey: Uint8Array.of(0x51) }],
   });
-  const signed = (t: Transaction): Transaction => ({ ...t, inputs: t.inputs.map((i) => ({ ...i, witness: [new Uint8Array(64)] })) });
+  const signed = (t: Transaction): Transaction => ({
+    ...t,
+    inputs: t.inputs.map((i) => ({ ...i, witness: [new Uint8Array(64)] })),
+  });
 
   it('counts proposals in the range (nulls skipped) and compares txids (witness does not change the txid)', () => {
     checkFinalizedPegouts([null, tx(0), null, tx(1)], [signed(tx(0)), signed(tx(1))], { compareTxids: true });
     checkFinalizedPegouts([null, null], []);
-    expectCheck(() => checkFinalizedPegouts([tx(0)], [], { blockNumber: 7 }), 'pow.finalized-pegouts-count', /block 7: the finalized range has 1/);
+    expectCheck(
+      () => checkFinalizedPegouts([tx(0)], [], { blockNumber: 7 }),
+      'pow.finalized-pegouts-count',
+      /block 7: the finalized range has 1/,
+    );
     expectCheck(() => checkFinalizedPegouts([], [tx(0)]), 'pow.finalized-pegouts-count');
     // non-validators only compare the count
     checkFinalizedPegouts([tx(0), tx(1)], [tx(1), tx(0)]);
-    expectCheck(() => checkFinalizedPegouts([tx(0), tx(1)], [tx(1), tx(0)], { compareTxids: true }), 'pow.finalized-pegouts-txid', /finalized peg-out 0/);
+    expectCheck(
+      () => checkFinalizedPegouts([tx(0), tx(1)], [tx(1), tx(0)], { compareTxids: true }),
+      'pow.finalized-pegouts-txid',
+      /finalized peg-out 0/,
+    );
   });
 });
 
@@ -228,8 +296,17 @@ describe('checkFinalizedPegouts (4.5 step 7)', () => {
 describe('finality state machine (4.5, 4.7, 4.8)', () => {
   const genesis = genesisFinalityState({ hash: rootOf(0), bits: EASY, chainId: CHAIN_ID });
   const OPTS = { maxBlocksWithoutPow: 20, historicalExemptions: false };
-  const plain = (n: number, finalizedPegoutCount = 0): FinalityEvent => ({ kind: 'plain', blockNumber: n, finalizedPegoutCount });
-  const pow = (n: number, from: number, to: number, extra: Partial<Extract<FinalityEvent, { kind: 'pow' }>> = {}): FinalityEvent => ({
+  const plain = (n: number, finalizedPegoutCount = 0): FinalityEvent => ({
+    kind: 'plain',
+    blockNumber: n,
+    finalizedPegoutCount,
+  });
+  const pow = (
+    n: number,
+    from: number,
+    to: number,
+    extra: Partial<Extract<FinalityEvent, { kind: 'pow' }>> = {},
+  ): FinalityEvent => ({
     kind: 'pow',
     blockNumber: n,
     blockHash: rootOf(n),
@@ -254,19 +331,36 @@ describe('finality state machine (4.5, 4.7, 4.8)', () => {
     expect(isFinalized(state, 7)).toBe(false);
     expect(state.head).toBe(8);
     // the inputs validatePowBlock needs come straight from the state
-    expect(powContextFromState(state)).toEqual({ lastPow: { blockNumber: 7, bits: EASY }, lastFinalizedHash: rootOf(6) });
+    expect(powContextFromState(state)).toEqual({
+      lastPow: { blockNumber: 7, bits: EASY },
+      lastFinalizedHash: rootOf(6),
+    });
   });
 
   it('range continuity by number and, when given, by parent hash', () => {
     const s = followFinality(genesis, [plain(1), plain(2), plain(3), pow(4, 1, 2)], OPTS).state;
-    expectCheck(() => applyFinalityEvent(s, pow(5, 4, 4), OPTS), 'finality.range-continuity', /starts at block 4, but the last finalized block is 2/);
+    expectCheck(
+      () => applyFinalityEvent(s, pow(5, 4, 4), OPTS),
+      'finality.range-continuity',
+      /starts at block 4, but the last finalized block is 2/,
+    );
     expect(applyFinalityEvent(s, pow(5, 3, 4), OPTS).newlyFinalized).toEqual({ from: 3, to: 4 });
-    expectCheck(() => applyFinalityEvent(s, pow(5, 3, 4, { rangeStartParentHash: rootOf(1) }), OPTS), 'finality.range-continuity');
-    expect(applyFinalityEvent(s, pow(5, 3, 4, { rangeStartParentHash: rootOf(2) }), OPTS).state.lastFinalized.blockNumber).toBe(4);
+    expectCheck(
+      () => applyFinalityEvent(s, pow(5, 3, 4, { rangeStartParentHash: rootOf(1) }), OPTS),
+      'finality.range-continuity',
+    );
+    expect(
+      applyFinalityEvent(s, pow(5, 3, 4, { rangeStartParentHash: rootOf(2) }), OPTS).state.lastFinalized.blockNumber,
+    ).toBe(4);
   });
 
   it('the 53143 exemption: an overlapping historical range is accepted only with exemptions on', () => {
-    let s: FinalityState = { ...genesis, lastFinalized: { blockNumber: 53100, hash: rootOf(53100) }, finalizedThrough: 53100, head: 53120 };
+    let s: FinalityState = {
+      ...genesis,
+      lastFinalized: { blockNumber: 53100, hash: rootOf(53100) },
+      finalizedThrough: 53100,
+      head: 53120,
+    };
     const overlap = pow(53121, 53050, 53110);
     expectCheck(() => applyFinalityEvent(s, overlap, OPTS), 'finality.range-continuity');
     const step = applyFinalityEvent(s, overlap, { ...OPTS, historicalExemptions: true });
@@ -278,15 +372,27 @@ describe('finality state machine (4.5, 4.7, 4.8)', () => {
     expect(back.state.finalizedThrough).toBe(53115);
     expect(back.newlyFinalized).toBeNull();
     // above the exemption the rule applies again
-    const s2: FinalityState = { ...genesis, lastFinalized: { blockNumber: 53200, hash: rootOf(53200) }, finalizedThrough: 53200, head: 53300 };
-    expectCheck(() => applyFinalityEvent(s2, pow(53301, 53144, 53250), { ...OPTS, historicalExemptions: true }), 'finality.range-continuity');
+    const s2: FinalityState = {
+      ...genesis,
+      lastFinalized: { blockNumber: 53200, hash: rootOf(53200) },
+      finalizedThrough: 53200,
+      head: 53300,
+    };
+    expectCheck(
+      () => applyFinalityEvent(s2, pow(53301, 53144, 53250), { ...OPTS, historicalExemptions: true }),
+      'finality.range-continuity',
+    );
   });
 
   it('max_blocks_without_pow counts from the last finalized block (chain-dev.json: 20)', () => {
     const events: FinalityEvent[] = Array.from({ length: 20 }, (_, i) => plain(i + 1));
     const s = followFinality(genesis, events, OPTS).state;
     expect(s.head).toBe(20);
-    expectCheck(() => applyFinalityEvent(s, plain(21), OPTS), 'finality.max-blocks-without-pow', /21 blocks past the last finalized block 0; at most 20/);
+    expectCheck(
+      () => applyFinalityEvent(s, plain(21), OPTS),
+      'finality.max-blocks-without-pow',
+      /21 blocks past the last finalized block 0; at most 20/,
+    );
     // a PoW block is always allowed and resets the counter to its range_end
     const after = applyFinalityEvent(s, pow(21, 1, 15), OPTS).state;
     expect(applyFinalityEvent(after, plain(22), OPTS).state.head).toBe(22);
@@ -329,7 +435,11 @@ describe('finality state machine (4.5, 4.7, 4.8)', () => {
           chainSpec: SPEC,
           historicalExemptions: false,
         });
-        const step = applyFinalityEvent(state, { kind: 'pow', blockNumber: n, blockHash: rootOf(n), header, rangeStartNumber: from, rangeEndNumber: to }, OPTS);
+        const step = applyFinalityEvent(
+          state,
+          { kind: 'pow', blockNumber: n, blockHash: rootOf(n), header, rangeStartNumber: from, rangeEndNumber: to },
+          OPTS,
+        );
         state = step.state;
         log.push(step.newlyFinalized!.to);
       } else state = applyFinalityEvent(state, plain(n), OPTS).state;

@@ -45,9 +45,11 @@ const MAX = (1n << 256n) - 1n;
 describe('Alys retarget: the worked examples of alys-protocol.md 4.6', () => {
   it('0x1d00ffff, spacing 5, maxAdj 20: diff 1..4 -> 0x1c3332ff, 5 -> 0x1d00fffe, >= 6 -> 0x1d013331', () => {
     // head 12 is a retarget height (12 % 12 == 0); last PoW block = head + 1 - diff
-    for (const diff of [1, 2, 3, 4]) expect(nextWorkRequired({ blockNumber: 13 - diff, bits: 0x1d00ffff }, 12, TESTNET)).toBe(0x1c3332ff);
+    for (const diff of [1, 2, 3, 4])
+      expect(nextWorkRequired({ blockNumber: 13 - diff, bits: 0x1d00ffff }, 12, TESTNET)).toBe(0x1c3332ff);
     expect(nextWorkRequired({ blockNumber: 8, bits: 0x1d00ffff }, 12, TESTNET)).toBe(0x1d00fffe);
-    for (const diff of [6, 7, 12, 13]) expect(nextWorkRequired({ blockNumber: 13 - diff, bits: 0x1d00ffff }, 12, TESTNET)).toBe(0x1d013331);
+    for (const diff of [6, 7, 12, 13])
+      expect(nextWorkRequired({ blockNumber: 13 - diff, bits: 0x1d00ffff }, 12, TESTNET)).toBe(0x1d013331);
     // diff > interval (12) retargets at any head height
     expect(nextWorkRequired({ blockNumber: 100, bits: 0x1d00ffff }, 150, TESTNET)).toBe(0x1d013331);
     expect(calculateAlysNextWork(1000, 0x1d00ffff, TESTNET)).toBe(0x1d013331);
@@ -80,7 +82,12 @@ describe('Alys retarget: when it applies', () => {
   });
 
   it('powNoRetargeting keeps the bits even at a retarget height (chain-dev.json)', () => {
-    const dev: RetargetParams = { ...TESTNET, powNoRetargeting: true, powTargetTimespan: 12000, powTargetSpacing: 1000 };
+    const dev: RetargetParams = {
+      ...TESTNET,
+      powNoRetargeting: true,
+      powTargetTimespan: 12000,
+      powTargetSpacing: 1000,
+    };
     expect(nextWorkRequired({ blockNumber: 1, bits: 0x1e25cdf2 }, 120, dev)).toBe(0x1e25cdf2);
   });
 
@@ -94,7 +101,9 @@ describe('Alys retarget: when it applies', () => {
     // head + 1 - last = 2^32 + 3 -> diff 3; head 2^32 + 11 is not a multiple of 12? choose one that is
     const head = 4294967304; // 2^32 + 8, divisible by 12
     expect(head % 12).toBe(0);
-    expect(nextWorkRequired({ blockNumber: head + 1 - (2 ** 32 + 3), bits: 0x1d00ffff }, head, TESTNET)).toBe(0x1c3332ff);
+    expect(nextWorkRequired({ blockNumber: head + 1 - (2 ** 32 + 3), bits: 0x1d00ffff }, head, TESTNET)).toBe(
+      0x1c3332ff,
+    );
   });
 
   it('a head below the last PoW block is refused (Alys would underflow)', () => {
@@ -102,9 +111,15 @@ describe('Alys retarget: when it applies', () => {
   });
 
   it('bad parameters are DecodeErrors (Alys would divide by zero)', () => {
-    expect(() => nextWorkRequired({ blockNumber: 1, bits: 1 }, 5, { ...TESTNET, powTargetSpacing: 0 })).toThrow(DecodeError);
-    expect(() => nextWorkRequired({ blockNumber: 1, bits: 1 }, 5, { ...TESTNET, powTargetTimespan: 4 })).toThrow(/remainder by zero/);
-    expect(() => nextWorkRequired({ blockNumber: 1, bits: 1 }, 5, { ...TESTNET, maxPowAdjustment: 256 })).toThrow(DecodeError);
+    expect(() => nextWorkRequired({ blockNumber: 1, bits: 1 }, 5, { ...TESTNET, powTargetSpacing: 0 })).toThrow(
+      DecodeError,
+    );
+    expect(() => nextWorkRequired({ blockNumber: 1, bits: 1 }, 5, { ...TESTNET, powTargetTimespan: 4 })).toThrow(
+      /remainder by zero/,
+    );
+    expect(() => nextWorkRequired({ blockNumber: 1, bits: 1 }, 5, { ...TESTNET, maxPowAdjustment: 256 })).toThrow(
+      DecodeError,
+    );
   });
 });
 
@@ -122,7 +137,8 @@ describe('Alys retarget: arithmetic quirks', () => {
       [15, 188n], // 1.875 -> 1.88
       [7, 88n], // 0.875 -> 0.88, below 1: min(0.88, 2.00) = 0.88
     ];
-    for (const [diff, pct] of cases) expect(calculateAlysNextWork(diff, 0x1d00ffff, wide)).toBe(refCompact((T / 100n) * pct));
+    for (const [diff, pct] of cases)
+      expect(calculateAlysNextWork(diff, 0x1d00ffff, wide)).toBe(refCompact((T / 100n) * pct));
     // round half up would give 1.13 for 9/8: make sure we did not
     expect(calculateAlysNextWork(9, 0x1d00ffff, wide)).not.toBe(refCompact((T / 100n) * 113n));
     // not a midpoint: 1/3 = 0.333.. -> 0.33; 2/3 -> 0.67
@@ -184,7 +200,12 @@ describe('Alys retarget: arithmetic quirks', () => {
         fc.integer({ min: 0, max: 100 }),
         fc.integer({ min: 0x04000000, max: 0x1f7fffff }),
         (diff, spacing, maxAdj, bits) => {
-          const p: RetargetParams = { ...TESTNET, powTargetSpacing: spacing, powTargetTimespan: spacing * 12, maxPowAdjustment: maxAdj };
+          const p: RetargetParams = {
+            ...TESTNET,
+            powTargetSpacing: spacing,
+            powTargetTimespan: spacing * 12,
+            maxPowAdjustment: maxAdj,
+          };
           // ratio via exact rationals: round half even of diff/spacing at 2 decimals
           const num = diff * 100;
           const q = Math.floor(num / spacing);

@@ -42,7 +42,10 @@ describeVectors('header chain: bitcoin-headers.json (mainnet)', () => {
   const start = v.retarget_span.start_height;
 
   const spanTip = (): HeaderChainTip =>
-    tipFromCheckpoint({ height: start, header: fromHex(span[0]!), chainWork: BigInt(v.chainwork[String(start)]) }, BITCOIN_MAINNET);
+    tipFromCheckpoint(
+      { height: start, header: fromHex(span[0]!), chainWork: BigInt(v.chainwork[String(start)]) },
+      BITCOIN_MAINNET,
+    );
 
   it('the 2017-header span verifies: linkage, PoW, the retarget at 828576, and chain work', () => {
     const tip = verifyHeaderChain(spanTip(), span.slice(1).map(fromHex), BITCOIN_MAINNET);
@@ -63,7 +66,9 @@ describeVectors('header chain: bitcoin-headers.json (mainnet)', () => {
     expect(ex.last_time - ex.first_time).toBe(ex.actual_timespan);
     const oldTarget = decodeCompact(Number(ex.old_bits)).target;
     expect(oldTarget).toBe(BigInt('0x' + ex.old_target_hex));
-    expect((oldTarget * BigInt(ex.actual_timespan)) / BigInt(ex.target_timespan)).toBe(BigInt('0x' + ex.new_target_unrounded_hex));
+    expect((oldTarget * BigInt(ex.actual_timespan)) / BigInt(ex.target_timespan)).toBe(
+      BigInt('0x' + ex.new_target_unrounded_hex),
+    );
     const bits = calculateNextWorkRequired(ex.first_time, ex.last_time, Number(ex.old_bits), BITCOIN_MAINNET);
     expect(bits).toBe(Number(ex.new_bits_expected));
     expect(decodeCompact(bits).target).toBe(BigInt('0x' + ex.new_target_from_bits_hex));
@@ -98,11 +103,19 @@ describeVectors('header chain: bitcoin-headers.json (mainnet)', () => {
     for (const row of v.retarget_table.slice(-5)) {
       const first = decodeHeader(fromHex(row.first_prev_header));
       const tip = tipFromCheckpoint(
-        { height: row.height - 1, header: fromHex(row.last_prev_header), periodStart: { time: first.time, bits: first.bits } },
+        {
+          height: row.height - 1,
+          header: fromHex(row.last_prev_header),
+          periodStart: { time: first.time, bits: first.bits },
+        },
         BITCOIN_MAINNET,
       );
       const header = decodeHeader(fromHex(row.header));
-      expectCheck(() => verifyNextHeader(tip, { ...header, bits: header.bits + 1 }, BITCOIN_MAINNET), 'bitcoin.header.bits', new RegExp(`height ${row.height}`));
+      expectCheck(
+        () => verifyNextHeader(tip, { ...header, bits: header.bits + 1 }, BITCOIN_MAINNET),
+        'bitcoin.header.bits',
+        new RegExp(`height ${row.height}`),
+      );
     }
   });
 
@@ -110,20 +123,39 @@ describeVectors('header chain: bitcoin-headers.json (mainnet)', () => {
     const headers = span.map((h) => decodeHeader(fromHex(h)));
     const tip = spanTip();
     // linkage: skip header 826561
-    expectCheck(() => verifyHeaderChain(tip, [headers[2]!], BITCOIN_MAINNET), 'bitcoin.header.prev-hash', /height 826561/);
+    expectCheck(
+      () => verifyHeaderChain(tip, [headers[2]!], BITCOIN_MAINNET),
+      'bitcoin.header.prev-hash',
+      /height 826561/,
+    );
     // PoW: change the nonce
-    expectCheck(() => verifyNextHeader(tip, { ...headers[1]!, nonce: (headers[1]!.nonce + 1) >>> 0 }, BITCOIN_MAINNET), 'bitcoin.header.pow', /height 826561/);
+    expectCheck(
+      () => verifyNextHeader(tip, { ...headers[1]!, nonce: (headers[1]!.nonce + 1) >>> 0 }, BITCOIN_MAINNET),
+      'bitcoin.header.pow',
+      /height 826561/,
+    );
     // at the boundary, keeping the old bits is wrong
     const before = verifyHeaderChain(tip, headers.slice(1, -1), BITCOIN_MAINNET);
-    expectCheck(() => verifyNextHeader(before, { ...headers[2016]!, bits: headers[2015]!.bits }, BITCOIN_MAINNET), 'bitcoin.header.bits', /height 828576/);
+    expectCheck(
+      () => verifyNextHeader(before, { ...headers[2016]!, bits: headers[2015]!.bits }, BITCOIN_MAINNET),
+      'bitcoin.header.bits',
+      /height 828576/,
+    );
     // mid-period, a different difficulty is wrong
-    expectCheck(() => verifyNextHeader(tip, { ...headers[1]!, bits: 0x1703ba5d }, BITCOIN_MAINNET), 'bitcoin.header.bits');
+    expectCheck(
+      () => verifyNextHeader(tip, { ...headers[1]!, bits: 0x1703ba5d }, BITCOIN_MAINNET),
+      'bitcoin.header.bits',
+    );
     // median time past: once 11 times are known, a time equal to the median is refused
     const eleven = verifyHeaderChain(tip, headers.slice(1, 12), BITCOIN_MAINNET);
     expect(eleven.recentTimes.length).toBe(11);
     const mtp = eleven.recentTimes.slice().sort((a, b) => a - b)[5]!;
     const tooOld: BitcoinHeader = { ...headers[12]!, time: mtp };
-    expectCheck(() => verifyNextHeader(eleven, tooOld, BITCOIN_MAINNET), 'bitcoin.header.time-too-old', /height 826572/);
+    expectCheck(
+      () => verifyNextHeader(eleven, tooOld, BITCOIN_MAINNET),
+      'bitcoin.header.time-too-old',
+      /height 826572/,
+    );
     // future time with a clock
     expectCheck(
       () => verifyNextHeader(tip, headers[1]!, BITCOIN_MAINNET, { now: headers[1]!.time - 7201 }),
@@ -152,23 +184,43 @@ describeVectors('header chain: bitcoin-headers.json (mainnet)', () => {
     const end = verifyHeaderChain(spanTip(), span.slice(1).map(fromHex), BITCOIN_MAINNET);
     expectCheck(() => verifyNextHeader(end, header, BITCOIN_MAINNET), 'bitcoin.header.prev-hash', /height 828577/);
     // ... nor replace a span header
-    expectCheck(() => verifyNextHeader(spanTip(), header, BITCOIN_MAINNET), 'bitcoin.header.prev-hash', /height 826561/);
+    expectCheck(
+      () => verifyNextHeader(spanTip(), header, BITCOIN_MAINNET),
+      'bitcoin.header.prev-hash',
+      /height 826561/,
+    );
   });
 
   it('a checkpoint inside a period needs the period start', () => {
-    expect(() => tipFromCheckpoint({ height: start + 5, header: fromHex(span[5]!) }, BITCOIN_MAINNET)).toThrow(/checkpoint\.periodStart/);
+    expect(() => tipFromCheckpoint({ height: start + 5, header: fromHex(span[5]!) }, BITCOIN_MAINNET)).toThrow(
+      /checkpoint\.periodStart/,
+    );
   });
 });
 
 // ---------------------------------------------------------------- synthetic chains
 
 /** Mine a header on top of `tip` (easy targets only). */
-function mine(tip: HeaderChainTip, time: number, bits: number, params: BitcoinNetworkParams, version = 4): BitcoinHeader {
+function mine(
+  tip: HeaderChainTip,
+  time: number,
+  bits: number,
+  params: BitcoinNetworkParams,
+  version = 4,
+): BitcoinHeader {
   const { target } = decodeCompact(bits);
-  const header: BitcoinHeader = { version, prevBlockhash: tip.hash, merkleRoot: new Uint8Array(32).fill(7), time, bits, nonce: 0 };
+  const header: BitcoinHeader = {
+    version,
+    prevBlockhash: tip.hash,
+    merkleRoot: new Uint8Array(32).fill(7),
+    time,
+    bits,
+    nonce: 0,
+  };
   for (let nonce = 0; nonce < 1_000_000; nonce++) {
     header.nonce = nonce;
-    if (checkProofOfWorkCore(headerHash(header), bits, params.powLimit > target ? params.powLimit : target)) return { ...header };
+    if (checkProofOfWorkCore(headerHash(header), bits, params.powLimit > target ? params.powLimit : target))
+      return { ...header };
   }
   throw new Error('could not mine');
 }
@@ -193,12 +245,25 @@ const LIMIT_BITS = 0x207fffff;
 const NORMAL_BITS = 0x1f3fffff; // ~2^246: about 1000 tries to mine
 
 function genesisTip(params: BitcoinNetworkParams, bits: number): HeaderChainTip {
-  const g: BitcoinHeader = { version: 4, prevBlockhash: new Uint8Array(32), merkleRoot: new Uint8Array(32), time: T0, bits, nonce: 0 };
+  const g: BitcoinHeader = {
+    version: 4,
+    prevBlockhash: new Uint8Array(32),
+    merkleRoot: new Uint8Array(32),
+    time: T0,
+    bits,
+    nonce: 0,
+  };
   return tipFromCheckpoint({ height: 0, header: g }, params);
 }
 
 /** A tip whose parent-side context is given directly (no mining); only used with nextRequiredBits. */
-function contextTip(height: number, time: number, bits: number, lastNormalBits: number, periodStart = { time: T0, bits }): HeaderChainTip {
+function contextTip(
+  height: number,
+  time: number,
+  bits: number,
+  lastNormalBits: number,
+  periodStart = { time: T0, bits },
+): HeaderChainTip {
   return {
     height,
     hash: new Uint8Array(32),
@@ -221,7 +286,9 @@ describe('header chain: testnet 20-minute min-difficulty rule', () => {
     expect(nextRequiredBits(tip, T0 + 100000, BITCOIN_MAINNET)).toBe(0x1c00ffff);
     // at a retarget height the rule does not apply
     const boundary = contextTip(2015, T0 + 1_209_600, 0x1b0404cb, 0x1b0404cb, { time: T0, bits: 0x1b0404cb });
-    expect(nextRequiredBits(boundary, T0 + 2_000_000, p)).toBe(calculateNextWorkRequired(T0, T0 + 1_209_600, 0x1b0404cb, p));
+    expect(nextRequiredBits(boundary, T0 + 2_000_000, p)).toBe(
+      calculateNextWorkRequired(T0, T0 + 1_209_600, 0x1b0404cb, p),
+    );
     expect(nextRequiredBits(boundary, T0 + 2_000_000, p)).toBe(0x1b0404cb); // exactly on schedule: unchanged
   });
 
@@ -245,7 +312,9 @@ describe('header chain: testnet 20-minute min-difficulty rule', () => {
     const expected = calculateNextWorkRequired(T0, T0 + 5, NORMAL_BITS, p);
     expect(nextRequiredBits(tip, T0 + 6, p)).toBe(expected);
     // independent arithmetic: actual 5 within [1, 16]; target * 5 / 4, truncating compact
-    expect(decodeCompact(expected).target).toBe(decodeCompact(encodeCompact((decodeCompact(NORMAL_BITS).target * 5n) / 4n)).target);
+    expect(decodeCompact(expected).target).toBe(
+      decodeCompact(encodeCompact((decodeCompact(NORMAL_BITS).target * 5n) / 4n)).target,
+    );
     tip = verifyNextHeader(tip, mine(tip, T0 + 6, expected, p), p);
     expect(tip.periodStart).toEqual({ time: T0 + 6, bits: expected });
   });
@@ -291,9 +360,17 @@ describe('header chain: testnet 20-minute min-difficulty rule', () => {
   it('minimum versions (BIP34/66/65 heights)', () => {
     const p = { ...TESTNET_SMALL, minVersionHeights: { bip34: 1, bip66: 2, bip65: 3 } };
     let tip = genesisTip(p, NORMAL_BITS);
-    expectCheck(() => verifyNextHeader(tip, mine(tip, T0 + 1, NORMAL_BITS, p, 1), p), 'bitcoin.header.version', /height 1 .*at least 2/);
+    expectCheck(
+      () => verifyNextHeader(tip, mine(tip, T0 + 1, NORMAL_BITS, p, 1), p),
+      'bitcoin.header.version',
+      /height 1 .*at least 2/,
+    );
     tip = verifyNextHeader(tip, mine(tip, T0 + 1, NORMAL_BITS, p, 2), p);
-    expectCheck(() => verifyNextHeader(tip, mine(tip, T0 + 2, NORMAL_BITS, p, 2), p), 'bitcoin.header.version', /at least 3/);
+    expectCheck(
+      () => verifyNextHeader(tip, mine(tip, T0 + 2, NORMAL_BITS, p, 2), p),
+      'bitcoin.header.version',
+      /at least 3/,
+    );
   });
 });
 

@@ -139,8 +139,7 @@ describeVectors('merkle: bitcoin-merkle.json', () => {
   it('block 100000: merkleBranchFor rebuilds the listed branches', () => {
     const b = v.block_100000;
     const txids = b.txs.map((t: any) => fromDisplayHex(t.txid));
-    for (const t of b.txs)
-      expect(merkleBranchFor(txids, t.index).map(toDisplayHex)).toEqual(t.merkle_branch);
+    for (const t of b.txs) expect(merkleBranchFor(txids, t.index).map(toDisplayHex)).toEqual(t.merkle_branch);
   });
 
   it('block 830000: the odd last transaction 1850 is paired with itself', () => {
@@ -157,14 +156,20 @@ describeVectors('merkle: bitcoin-merkle.json', () => {
     expectCheck(() => verifyMerkleBranch(leaf, branch, 11, root), 'merkle.branch-root');
     expectCheck(() => verifyMerkleBranch(leaf, branch, 1 << branch.length, root), 'merkle.branch-index');
     expectCheck(() => verifyMerkleBranch(leaf, branch, 10, root, { totalTransactions: 5000 }), 'merkle.branch-depth');
-    expectCheck(() => verifyMerkleBranch(leaf, branch, 1860, root, { totalTransactions: b.nTx }), 'merkle.branch-index');
+    expectCheck(
+      () => verifyMerkleBranch(leaf, branch, 1860, root, { totalTransactions: b.nTx }),
+      'merkle.branch-index',
+    );
     const tampered = branch.map((h) => h.slice());
     tampered[3]![0]! ^= 1;
     expectCheck(() => verifyMerkleBranch(leaf, tampered, 10, root), 'merkle.branch-root');
     // an inner node is not a transaction: with the depth known, a shortened branch is refused
     const inner = foldMerkleBranch(leaf, branch.slice(0, 2), 10);
     expect(bytesToHex(foldMerkleBranch(inner, branch.slice(2), 10 >>> 2))).toBe(bytesToHex(root));
-    expectCheck(() => verifyMerkleBranch(inner, branch.slice(2), 10 >>> 2, root, { totalTransactions: b.nTx }), 'merkle.branch-depth');
+    expectCheck(
+      () => verifyMerkleBranch(inner, branch.slice(2), 10 >>> 2, root, { totalTransactions: b.nTx }),
+      'merkle.branch-depth',
+    );
   });
 
   it(`all ${11} gettxoutproof proofs extract the listed txids, indices, total and block hash`, () => {
@@ -205,15 +210,24 @@ describeVectors('merkle: bitcoin-merkle.json', () => {
 
     it('an extra flag byte', () => {
       const q = parts();
-      expectCheck(() => verifyTxOutProof(serializeProof(q.header, q.total, q.hashes, concatBytes(q.flags, Uint8Array.of(0)))), 'txoutproof.excess-bits');
+      expectCheck(
+        () => verifyTxOutProof(serializeProof(q.header, q.total, q.hashes, concatBytes(q.flags, Uint8Array.of(0)))),
+        'txoutproof.excess-bits',
+      );
     });
     it('an extra hash', () => {
       const q = parts();
-      expectCheck(() => verifyTxOutProof(serializeProof(q.header, q.total, [...q.hashes, new Uint8Array(32)], q.flags)), 'txoutproof.excess-hashes');
+      expectCheck(
+        () => verifyTxOutProof(serializeProof(q.header, q.total, [...q.hashes, new Uint8Array(32)], q.flags)),
+        'txoutproof.excess-hashes',
+      );
     });
     it('a missing hash', () => {
       const q = parts();
-      expectCheck(() => verifyTxOutProof(serializeProof(q.header, q.total, q.hashes.slice(0, -1), q.flags)), 'txoutproof.hashes-exhausted');
+      expectCheck(
+        () => verifyTxOutProof(serializeProof(q.header, q.total, q.hashes.slice(0, -1), q.flags)),
+        'txoutproof.hashes-exhausted',
+      );
     });
     it('missing flag bits', () => {
       const q = parts();
@@ -236,12 +250,17 @@ describeVectors('merkle: bitcoin-merkle.json', () => {
     it('a different transaction count', () => {
       // for the odd last transaction the count shapes the tree: 1852 gives tx 1850 a real sibling
       const last = splitProof(fromHex(v.txoutproofs.find((p: any) => p.matched[0].index === 1850).proof_hex));
-      expect(() => verifyTxOutProof(serializeProof(last.header, last.total + 1, last.hashes, last.flags))).toThrow(VerificationError);
+      expect(() => verifyTxOutProof(serializeProof(last.header, last.total + 1, last.hashes, last.flags))).toThrow(
+        VerificationError,
+      );
       const q = splitProof(fromHex(single.proof_hex));
       // known BIP37 limitation: the count is not committed; far from the right edge +1 is undetectable
       expect(verifyTxOutProof(serializeProof(q.header, q.total + 1, q.hashes, q.flags)).matches[0]!.index).toBe(10);
       expectCheck(() => verifyTxOutProof(serializeProof(q.header, 0, q.hashes, q.flags)), 'txoutproof.no-transactions');
-      expectCheck(() => verifyTxOutProof(serializeProof(q.header, 16667, q.hashes, q.flags)), 'txoutproof.too-many-transactions');
+      expectCheck(
+        () => verifyTxOutProof(serializeProof(q.header, 16667, q.hashes, q.flags)),
+        'txoutproof.too-many-transactions',
+      );
       expectCheck(() => verifyTxOutProof(serializeProof(q.header, 3, q.hashes, q.flags)), 'txoutproof.too-many-hashes');
     });
     it('a header from another block', () => {
@@ -260,7 +279,14 @@ describeVectors('merkle: bitcoin-merkle.json', () => {
 
 describe('partial merkle tree: synthetic malleations', () => {
   const header = (root: Uint8Array) =>
-    encodeHeader({ version: 1, prevBlockhash: new Uint8Array(32), merkleRoot: root, time: 0, bits: 0x207fffff, nonce: 0 });
+    encodeHeader({
+      version: 1,
+      prevBlockhash: new Uint8Array(32),
+      merkleRoot: root,
+      time: 0,
+      bits: 0x207fffff,
+      nonce: 0,
+    });
   const A = new Uint8Array(32).fill(0xaa);
   const B = new Uint8Array(32).fill(0xbb);
 
@@ -316,12 +342,18 @@ describe('merkle properties', () => {
   it('a Core-built partial tree for a random match set extracts exactly those matches', () => {
     fc.assert(
       fc.property(
-        leavesArb.chain((leaves) => fc.tuple(fc.constant(leaves), fc.array(fc.boolean(), { minLength: leaves.length, maxLength: leaves.length }))),
+        leavesArb.chain((leaves) =>
+          fc.tuple(fc.constant(leaves), fc.array(fc.boolean(), { minLength: leaves.length, maxLength: leaves.length })),
+        ),
         ([leaves, match]) => {
           // distinct leaves (real txids are), so no accidental duplicate subtrees
           const uniq = leaves.map((l, i) => dsha(concatBytes(l, Uint8Array.of(i))));
           const { hashes, bits } = buildPartialTree(uniq, match);
-          const { root, matches } = extractPartialMerkleTree({ totalTransactions: uniq.length, hashes, bits: [...bits, ...new Array((8 - (bits.length % 8)) % 8).fill(false)] });
+          const { root, matches } = extractPartialMerkleTree({
+            totalTransactions: uniq.length,
+            hashes,
+            bits: [...bits, ...new Array((8 - (bits.length % 8)) % 8).fill(false)],
+          });
           expect(bytesToHex(root)).toBe(bytesToHex(refRoot(uniq)));
           expect(matches.map((m) => m.index)).toEqual(match.flatMap((m, i) => (m ? [i] : [])));
           expect(matches.every((m) => bytesToHex(m.txid) === bytesToHex(uniq[m.index]!))).toBe(true);
@@ -331,4 +363,3 @@ describe('merkle properties', () => {
     );
   });
 });
-

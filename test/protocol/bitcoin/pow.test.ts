@@ -118,7 +118,13 @@ describeVectors('bitcoin headers: bitcoin-headers.json', () => {
       expect(headerHashDisplay(h)).toBe(s.hash);
       expect(toDisplayHex(h.prevBlockhash)).toBe(s.prev);
       expect(h.bits).toBe(Number(s.bits));
-      expect(checkProofOfWorkCore(headerHash(h), h.bits, 0x00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffffn)).toBe(true);
+      expect(
+        checkProofOfWorkCore(
+          headerHash(h),
+          h.bits,
+          0x00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffffn,
+        ),
+      ).toBe(true);
     }
   });
 

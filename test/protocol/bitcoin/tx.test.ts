@@ -33,15 +33,31 @@ function stripWitness(raw: Uint8Array): Uint8Array {
   const varint = (): number => {
     const f = raw[p++]!;
     if (f < 0xfd) return f;
-    if (f === 0xfd) { const v = raw[p]! | (raw[p + 1]! << 8); p += 2; return v; }
-    if (f === 0xfe) { const v = new DataView(raw.buffer, raw.byteOffset + p).getUint32(0, true); p += 4; return v; }
+    if (f === 0xfd) {
+      const v = raw[p]! | (raw[p + 1]! << 8);
+      p += 2;
+      return v;
+    }
+    if (f === 0xfe) {
+      const v = new DataView(raw.buffer, raw.byteOffset + p).getUint32(0, true);
+      p += 4;
+      return v;
+    }
     throw new Error('unexpected 0xff varint in test data');
   };
   const nIn = varint();
   // (`p += varint()` would read p before varint() advances it)
-  for (let i = 0; i < nIn; i++) { p += 36; const len = varint(); p += len + 4; }
+  for (let i = 0; i < nIn; i++) {
+    p += 36;
+    const len = varint();
+    p += len + 4;
+  }
   const nOut = varint();
-  for (let i = 0; i < nOut; i++) { p += 8; const len = varint(); p += len; }
+  for (let i = 0; i < nOut; i++) {
+    p += 8;
+    const len = varint();
+    p += len;
+  }
   const endOutputs = p;
   const out = new Uint8Array(4 + (endOutputs - 6) + 4);
   out.set(raw.subarray(0, 4), 0);
@@ -124,7 +140,9 @@ function simpleTx(over: Partial<Transaction> = {}): Transaction {
   return {
     version: 2,
     lockTime: 0,
-    inputs: [{ prevTxid: zero32, prevVout: 0xffffffff, scriptSig: Uint8Array.of(1, 2), sequence: 0xffffffff, witness: [] }],
+    inputs: [
+      { prevTxid: zero32, prevVout: 0xffffffff, scriptSig: Uint8Array.of(1, 2), sequence: 0xffffffff, witness: [] },
+    ],
     outputs: [{ value: 5000n, scriptPubkey: Uint8Array.of(0x51) }],
     ...over,
   };
@@ -164,9 +182,12 @@ describe('bitcoin tx: rust-bitcoin 0.30.2 quirks', () => {
   });
 
   it('a legacy-form zero-input transaction cannot be read back (its output count is read as the flag)', () => {
-    const legacyTwoOutputs = encodeTransaction(simpleTx({ inputs: [], outputs: [simpleTx().outputs[0]!, simpleTx().outputs[0]!] }), {
-      witness: false,
-    });
+    const legacyTwoOutputs = encodeTransaction(
+      simpleTx({ inputs: [], outputs: [simpleTx().outputs[0]!, simpleTx().outputs[0]!] }),
+      {
+        witness: false,
+      },
+    );
     expect(() => decodeTransaction(legacyTwoOutputs)).toThrow(/unsupported segwit flag 2/);
   });
 
@@ -180,7 +201,12 @@ describe('bitcoin tx: rust-bitcoin 0.30.2 quirks', () => {
 
   it('one non-empty witness switches to BIP144, empty witnesses of other inputs are written as 00', () => {
     const base = simpleTx();
-    const tx = simpleTx({ inputs: [{ ...base.inputs[0]!, witness: [Uint8Array.of(0xab)] }, { ...base.inputs[0]!, prevVout: 1 }] });
+    const tx = simpleTx({
+      inputs: [
+        { ...base.inputs[0]!, witness: [Uint8Array.of(0xab)] },
+        { ...base.inputs[0]!, prevVout: 1 },
+      ],
+    });
     const bytes = encodeTransaction(tx);
     expect(bytes[4]).toBe(0);
     expect(bytes[5]).toBe(1);
@@ -234,7 +260,9 @@ describe('bitcoin tx: rust-bitcoin 0.30.2 quirks', () => {
   it('encoding refuses out-of-range fields', () => {
     expect(() => encodeTransaction(simpleTx({ version: 2 ** 31 }))).toThrow(DecodeError);
     expect(() => encodeTransaction(simpleTx({ lockTime: -1 }))).toThrow(DecodeError);
-    expect(() => encodeTransaction(simpleTx({ outputs: [{ value: 1n << 64n, scriptPubkey: new Uint8Array() }] }))).toThrow(DecodeError);
+    expect(() =>
+      encodeTransaction(simpleTx({ outputs: [{ value: 1n << 64n, scriptPubkey: new Uint8Array() }] })),
+    ).toThrow(DecodeError);
   });
 });
 

@@ -114,7 +114,9 @@ describe('aggregation bits: SSZ BitList<15>', () => {
     ['0x080', 'odd digits'],
   ])('rejects %s (%s) with a DecodeError naming the path', (value) => {
     expect(() => parseAggregationBits(value, '$.signature.aggregation_bits')).toThrow(DecodeError);
-    expect(() => parseAggregationBits(value, '$.signature.aggregation_bits')).toThrow(/\$\.signature\.aggregation_bits/);
+    expect(() => parseAggregationBits(value, '$.signature.aggregation_bits')).toThrow(
+      /\$\.signature\.aggregation_bits/,
+    );
   });
 
   it('rejects non-string values', () => {
@@ -130,7 +132,14 @@ describe('aggregation bits: SSZ BitList<15>', () => {
 
 describe('requiredApprovals = floor((2n + 2) / 3)', () => {
   it('matches the spec 3.3 table', () => {
-    const table: [number, number][] = [[1, 1], [2, 2], [3, 2], [4, 3], [5, 4], [15, 10]];
+    const table: [number, number][] = [
+      [1, 1],
+      [2, 2],
+      [3, 2],
+      [4, 3],
+      [5, 4],
+      [15, 10],
+    ];
     for (const [n, required] of table) expect(requiredApprovals(n)).toBe(required);
   });
   it('is ceil(2n/3) for every n up to 1000', () => {
@@ -172,7 +181,9 @@ describe('verifyAggregateApproval', () => {
   it('accepts a threshold aggregate and returns the signers', () => {
     expect(valid.aggregationBits).toBe('0x0780');
     expect(verifyAggregateApproval({ root: ROOT, approval: valid, authorities, backend: fast })).toEqual([0, 1, 2]);
-    expect(verifyAggregateApproval({ root: hex(ROOT), approval: valid, authorities, backend: fast })).toEqual([0, 1, 2]);
+    expect(verifyAggregateApproval({ root: hex(ROOT), approval: valid, authorities, backend: fast })).toEqual([
+      0, 1, 2,
+    ]);
     const all = aggregateApprovals(approvals, { backend: fast });
     expect(verifyAggregateApproval({ root: ROOT, approval: all, authorities, backend: fast })).toEqual([0, 1, 2, 3]);
   });
@@ -183,27 +194,29 @@ describe('verifyAggregateApproval', () => {
     const twoSigned = aggregateApprovals(approvals.slice(0, 2), { backend: fast });
     for (const extra of [4, 5, 14]) {
       const padded = setBits(twoSigned, 0b11 | (1 << extra));
-      expect(failedCheck(() => verifyAggregateApproval({ root: ROOT, approval: padded, authorities, backend: fast }))).toBe(
-        'approvals.bits-beyond-authorities',
-      );
+      expect(
+        failedCheck(() => verifyAggregateApproval({ root: ROOT, approval: padded, authorities, backend: fast })),
+      ).toBe('approvals.bits-beyond-authorities');
     }
   });
 
   it('approvals.threshold: fewer than required bits, including the genesis empty approval', () => {
     const twoSigned = aggregateApprovals(approvals.slice(0, 2), { backend: fast });
-    expect(failedCheck(() => verifyAggregateApproval({ root: ROOT, approval: twoSigned, authorities, backend: fast }))).toBe(
-      'approvals.threshold',
-    );
     expect(
-      failedCheck(() => verifyAggregateApproval({ root: ROOT, approval: EMPTY_AGGREGATE_APPROVAL, authorities, backend: fast })),
+      failedCheck(() => verifyAggregateApproval({ root: ROOT, approval: twoSigned, authorities, backend: fast })),
+    ).toBe('approvals.threshold');
+    expect(
+      failedCheck(() =>
+        verifyAggregateApproval({ root: ROOT, approval: EMPTY_AGGREGATE_APPROVAL, authorities, backend: fast }),
+      ),
     ).toBe('approvals.threshold');
   });
 
   it('approvals.empty-aggregate: enough bits but the all-zero signature', () => {
     const empty = { ...valid, aggregateSignature: EMPTY_AGGREGATE_APPROVAL.aggregateSignature };
-    expect(failedCheck(() => verifyAggregateApproval({ root: ROOT, approval: empty, authorities, backend: fast }))).toBe(
-      'approvals.empty-aggregate',
-    );
+    expect(
+      failedCheck(() => verifyAggregateApproval({ root: ROOT, approval: empty, authorities, backend: fast })),
+    ).toBe('approvals.empty-aggregate');
   });
 
   it('approvals.signature: wrong root, wrong signer set, infinity or tampered signature', () => {
@@ -215,7 +228,9 @@ describe('verifyAggregateApproval', () => {
       [ROOT, { ...valid, aggregateSignature: hex(flipBit(hexToBytes(valid.aggregateSignature.slice(2)), 100)) }],
     ];
     for (const [root, approval] of cases)
-      expect(failedCheck(() => verifyAggregateApproval({ root, approval, authorities, backend: fast }))).toBe('approvals.signature');
+      expect(failedCheck(() => verifyAggregateApproval({ root, approval, authorities, backend: fast }))).toBe(
+        'approvals.signature',
+      );
   });
 
   it('any single bit flip of the aggregation bits is rejected with the right error', () => {
@@ -231,7 +246,11 @@ describe('verifyAggregateApproval', () => {
       }
       const flipped = mask ^ (1 << bit);
       const expected =
-        bit >= n ? 'approvals.bits-beyond-authorities' : countSigners(flipped) < requiredApprovals(n) ? 'approvals.threshold' : 'approvals.signature';
+        bit >= n
+          ? 'approvals.bits-beyond-authorities'
+          : countSigners(flipped) < requiredApprovals(n)
+            ? 'approvals.threshold'
+            : 'approvals.signature';
       expect(failedCheck(run), `bit ${bit}`).toBe(expected);
     }
   });
@@ -240,8 +259,12 @@ describe('verifyAggregateApproval', () => {
     const big = chain(fast, 15);
     fc.assert(
       fc.property(fc.subarray([...Array(15).keys()], { minLength: 1 }), (subset) => {
-        const approval = aggregateApprovals(subset.map((i) => big.approvals[i]!), { backend: fast });
-        const run = () => verifyAggregateApproval({ root: ROOT, approval, authorities: big.authorities, backend: fast });
+        const approval = aggregateApprovals(
+          subset.map((i) => big.approvals[i]!),
+          { backend: fast },
+        );
+        const run = () =>
+          verifyAggregateApproval({ root: ROOT, approval, authorities: big.authorities, backend: fast });
         if (subset.length < 10) expect(failedCheck(run)).toBe('approvals.threshold');
         else expect(run()).toEqual([...subset].sort((a, b) => a - b));
       }),
@@ -256,17 +279,27 @@ describe('verifyAggregateApproval', () => {
     );
     const badBits = { ...valid, aggregationBits: '0x07' as Hex };
     expect(() =>
-      verifyAggregateApproval({ root: ROOT, approval: badBits, authorities, backend: fast, path: '$.blocks[3].signature' }),
+      verifyAggregateApproval({
+        root: ROOT,
+        approval: badBits,
+        authorities,
+        backend: fast,
+        path: '$.blocks[3].signature',
+      }),
     ).toThrow(/\$\.blocks\[3\]\.signature\.aggregation_bits/);
-    expect(() => verifyAggregateApproval({ root: ROOT.subarray(1), approval: valid, authorities, backend: fast })).toThrow(
+    expect(() =>
+      verifyAggregateApproval({ root: ROOT.subarray(1), approval: valid, authorities, backend: fast }),
+    ).toThrow(DecodeError);
+    expect(() => verifyAggregateApproval({ root: ROOT, approval: null as never, authorities, backend: fast })).toThrow(
       DecodeError,
     );
-    expect(() => verifyAggregateApproval({ root: ROOT, approval: null as never, authorities, backend: fast })).toThrow(DecodeError);
   });
 
   it('refuses authorities prepared with another backend', () => {
     const other = backends.find((b) => b.name !== fast.name)!;
-    expect(() => verifyAggregateApproval({ root: ROOT, approval: valid, authorities, backend: other })).toThrow(ProtocolError);
+    expect(() => verifyAggregateApproval({ root: ROOT, approval: valid, authorities, backend: other })).toThrow(
+      ProtocolError,
+    );
   });
 });
 
@@ -280,20 +313,29 @@ describe('individual approvals', () => {
 
   it('a wrong index, a wrong root or a tampered signature fails as approvals.signature', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 1, max: n - 1 }), fc.nat(767), (i, shift, bit) => {
-        const a = approvals[i]!;
-        const wrongIndex = { ...a, authorityIndex: (i + shift) % n };
-        expect(failedCheck(() => verifyIndividualApproval({ root: ROOT, approval: wrongIndex, authorities, backend: fast }))).toBe(
-          'approvals.signature',
-        );
-        expect(failedCheck(() => verifyIndividualApproval({ root: flipBit(ROOT, bit % 256), approval: a, authorities, backend: fast }))).toBe(
-          'approvals.signature',
-        );
-        const tampered = { ...a, signature: hex(flipBit(hexToBytes(a.signature.slice(2)), bit)) };
-        expect(failedCheck(() => verifyIndividualApproval({ root: ROOT, approval: tampered, authorities, backend: fast }))).toBe(
-          'approvals.signature',
-        );
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: n - 1 }),
+        fc.integer({ min: 1, max: n - 1 }),
+        fc.nat(767),
+        (i, shift, bit) => {
+          const a = approvals[i]!;
+          const wrongIndex = { ...a, authorityIndex: (i + shift) % n };
+          expect(
+            failedCheck(() =>
+              verifyIndividualApproval({ root: ROOT, approval: wrongIndex, authorities, backend: fast }),
+            ),
+          ).toBe('approvals.signature');
+          expect(
+            failedCheck(() =>
+              verifyIndividualApproval({ root: flipBit(ROOT, bit % 256), approval: a, authorities, backend: fast }),
+            ),
+          ).toBe('approvals.signature');
+          const tampered = { ...a, signature: hex(flipBit(hexToBytes(a.signature.slice(2)), bit)) };
+          expect(
+            failedCheck(() => verifyIndividualApproval({ root: ROOT, approval: tampered, authorities, backend: fast })),
+          ).toBe('approvals.signature');
+        },
+      ),
       { numRuns: 15 },
     );
   });
@@ -301,13 +343,20 @@ describe('individual approvals', () => {
   it('an index with no authority fails as approvals.authority-index; a non-u8 index is a DecodeError', () => {
     const a = approvals[0]!;
     for (const index of [3, 14, 15, 255])
-      expect(failedCheck(() => verifyIndividualApproval({ root: ROOT, approval: { ...a, authorityIndex: index }, authorities, backend: fast }))).toBe(
-        'approvals.authority-index',
-      );
+      expect(
+        failedCheck(() =>
+          verifyIndividualApproval({
+            root: ROOT,
+            approval: { ...a, authorityIndex: index },
+            authorities,
+            backend: fast,
+          }),
+        ),
+      ).toBe('approvals.authority-index');
     for (const index of [-1, 256, 1.5, '0'] as number[])
-      expect(() => verifyIndividualApproval({ root: ROOT, approval: { ...a, authorityIndex: index }, authorities, backend: fast })).toThrow(
-        /\$\.signature\.authority_index/,
-      );
+      expect(() =>
+        verifyIndividualApproval({ root: ROOT, approval: { ...a, authorityIndex: index }, authorities, backend: fast }),
+      ).toThrow(/\$\.signature\.authority_index/);
   });
 
   it('signApproval refuses indices that cannot enter the bitlist and bad secret keys', () => {
@@ -325,9 +374,13 @@ describe('aggregateApprovals', () => {
 
   it('deduplicates by authority index (first wins) and matches the plain signature aggregate', () => {
     const forged = { ...approvals[0]!, signature: approvals[2]!.signature }; // same index 0, other signature: ignored
-    const agg = aggregateApprovals([approvals[1]!, approvals[0]!, forged, approvals[1]!, approvals[3]!], { backend: fast });
+    const agg = aggregateApprovals([approvals[1]!, approvals[0]!, forged, approvals[1]!, approvals[3]!], {
+      backend: fast,
+    });
     expect(agg.aggregationBits).toBe(encodeAggregationBits([0, 1, 3]));
-    expect(agg.aggregateSignature).toBe(hex(fast.aggregateSignatures([approvals[0]!, approvals[1]!, approvals[3]!].map(sigBytes))));
+    expect(agg.aggregateSignature).toBe(
+      hex(fast.aggregateSignatures([approvals[0]!, approvals[1]!, approvals[3]!].map(sigBytes))),
+    );
     expect(verifyAggregateApproval({ root: ROOT, approval: agg, authorities, backend: fast })).toEqual([0, 1, 3]);
   });
 
@@ -357,13 +410,18 @@ describe('aggregateApprovals', () => {
   });
 
   it('rejects bad indices and undecodable signatures with DecodeError at the element', () => {
-    expect(() => aggregateApprovals([approvals[0]!, { ...approvals[1]!, authorityIndex: 15 }], { backend: fast })).toThrow(
-      /approvals\[1\]\.authority_index/,
-    );
     expect(() =>
-      aggregateApprovals([approvals[0]!, { ...approvals[1]!, signature: EMPTY_AGGREGATE_APPROVAL.aggregateSignature }], { backend: fast }),
+      aggregateApprovals([approvals[0]!, { ...approvals[1]!, authorityIndex: 15 }], { backend: fast }),
+    ).toThrow(/approvals\[1\]\.authority_index/);
+    expect(() =>
+      aggregateApprovals(
+        [approvals[0]!, { ...approvals[1]!, signature: EMPTY_AGGREGATE_APPROVAL.aggregateSignature }],
+        { backend: fast },
+      ),
     ).toThrow(/signatures\[1\]/);
-    expect(() => aggregateApprovals([{ ...approvals[1]!, signature: '0x1234' }], { backend: fast })).toThrow(/approvals\[0\]\.signature/);
+    expect(() => aggregateApprovals([{ ...approvals[1]!, signature: '0x1234' }], { backend: fast })).toThrow(
+      /approvals\[0\]\.signature/,
+    );
   });
 });
 
@@ -378,9 +436,9 @@ describe('the same approval flow on every backend', () => {
       const { authorities, approvals } = chain(backend, 4);
       const approval = aggregateApprovals([approvals[3]!, approvals[1]!, approvals[0]!], { backend });
       expect(verifyAggregateApproval({ root: ROOT, approval, authorities, backend })).toEqual([0, 1, 3]);
-      expect(failedCheck(() => verifyAggregateApproval({ root: flipBit(ROOT, 7), approval, authorities, backend }))).toBe(
-        'approvals.signature',
-      );
+      expect(
+        failedCheck(() => verifyAggregateApproval({ root: flipBit(ROOT, 7), approval, authorities, backend })),
+      ).toBe('approvals.signature');
       verifyIndividualApproval({ root: ROOT, approval: approvals[2]!, authorities, backend });
     });
   }

@@ -84,8 +84,12 @@ for (const backend of backends) {
         // The expected value is [U] in the spec (noble only); blst and wasm agreeing here is the cross-check.
         const root = hexToBytes(DEFAULT_BLOCK_ROOT);
         expect(hex(backend.sign(sk1, root))).toBe(DEV_SIGNATURE_OVER_DEFAULT_ROOT);
-        expect(backend.verify(hexToBytes(DEV_AUTHORITY_KEY), root, hexToBytes(DEV_SIGNATURE_OVER_DEFAULT_ROOT))).toBe(true);
-        expect(backend.verify(hexToBytes(DEV_AUTHORITY_KEY), flipBit(root, 0), hexToBytes(DEV_SIGNATURE_OVER_DEFAULT_ROOT))).toBe(false);
+        expect(backend.verify(hexToBytes(DEV_AUTHORITY_KEY), root, hexToBytes(DEV_SIGNATURE_OVER_DEFAULT_ROOT))).toBe(
+          true,
+        );
+        expect(
+          backend.verify(hexToBytes(DEV_AUTHORITY_KEY), flipBit(root, 0), hexToBytes(DEV_SIGNATURE_OVER_DEFAULT_ROOT)),
+        ).toBe(false);
       });
     });
 
@@ -112,9 +116,30 @@ for (const backend of backends) {
     describe('public keys (KeyValidate)', () => {
       const cases: [string, Uint8Array][] = [
         ['infinity', infinity(48)],
-        ['infinity with the sort flag (0xe0)', (() => { const b = infinity(48); b[0] = 0xe0; return b; })()],
-        ['infinity flag with a non-zero payload', (() => { const b = infinity(48); b[47] = 1; return b; })()],
-        ['no compression flag', (() => { const b = hexToBytes(DEV_AUTHORITY_KEY); b[0]! &= 0x7f; return b; })()],
+        [
+          'infinity with the sort flag (0xe0)',
+          (() => {
+            const b = infinity(48);
+            b[0] = 0xe0;
+            return b;
+          })(),
+        ],
+        [
+          'infinity flag with a non-zero payload',
+          (() => {
+            const b = infinity(48);
+            b[47] = 1;
+            return b;
+          })(),
+        ],
+        [
+          'no compression flag',
+          (() => {
+            const b = hexToBytes(DEV_AUTHORITY_KEY);
+            b[0]! &= 0x7f;
+            return b;
+          })(),
+        ],
         ['x = p (non-canonical)', g1NonCanonical(0n)],
         ['x = p + 1 (non-canonical)', g1NonCanonical(1n)],
         ['x not on the curve', g1NotOnCurve()],
@@ -151,7 +176,14 @@ for (const backend of backends) {
       const badSignatures: [string, () => Uint8Array][] = [
         ['the all-zero "empty" aggregate', () => new Uint8Array(96)],
         ['infinity', () => infinity(96)],
-        ['no compression flag', () => { const b = sig.slice(); b[0]! &= 0x7f; return b; }],
+        [
+          'no compression flag',
+          () => {
+            const b = sig.slice();
+            b[0]! &= 0x7f;
+            return b;
+          },
+        ],
         ['a coordinate ≥ p', () => g2NonCanonical(0n)],
         ['x not on the curve', () => g2NotOnCurve()],
         ['on the curve but outside G2', () => g2PointOutsideSubgroup()],
@@ -167,7 +199,13 @@ for (const backend of backends) {
         expect(backend.aggregateVerify([pk], [msg], bad)).toBe(false);
       });
       it('aggregateSignatures rejects undecodable or out-of-subgroup signatures with DecodeError at the index', () => {
-        for (const bad of [new Uint8Array(96), g2NonCanonical(0n), g2NotOnCurve(), g2PointOutsideSubgroup(), sig.subarray(0, 95)])
+        for (const bad of [
+          new Uint8Array(96),
+          g2NonCanonical(0n),
+          g2NotOnCurve(),
+          g2PointOutsideSubgroup(),
+          sig.subarray(0, 95),
+        ])
           expect(() => backend.aggregateSignatures([sig, bad])).toThrow(/signatures\[1\]/);
       });
       it('aggregateSignatures accepts infinity (a valid point) and it is neutral', () => {
@@ -227,9 +265,7 @@ for (const backend of backends) {
     });
 
     describe('properties', () => {
-      const arbSecretKey = fc
-        .bigInt({ min: 1n, max: CURVE_ORDER - 1n })
-        .map((v) => secretKey(v));
+      const arbSecretKey = fc.bigInt({ min: 1n, max: CURVE_ORDER - 1n }).map((v) => secretKey(v));
       const arbMessage = fc.uint8Array({ minLength: 32, maxLength: 32 });
 
       it('sign/verify round trip; any single bit flip of message, signature or key is rejected', () => {
@@ -255,13 +291,38 @@ for (const backend of backends) {
         fc.assert(
           fc.property(fc.subarray([0, 1, 2, 3, 4], { minLength: 1 }), (subset) => {
             const agg = backend.aggregateSignatures(subset.map((i) => sigs[i]!));
-            expect(backend.fastAggregateVerify(subset.map((i) => pks[i]!), msg, agg)).toBe(true);
-            expect(backend.fastAggregateVerifyPrepared(subset.map((i) => prepared[i]!), msg, agg)).toBe(true);
+            expect(
+              backend.fastAggregateVerify(
+                subset.map((i) => pks[i]!),
+                msg,
+                agg,
+              ),
+            ).toBe(true);
+            expect(
+              backend.fastAggregateVerifyPrepared(
+                subset.map((i) => prepared[i]!),
+                msg,
+                agg,
+              ),
+            ).toBe(true);
             expect(backend.verify(backend.aggregatePublicKeys(subset.map((i) => pks[i]!)), msg, agg)).toBe(true);
             const missing = [0, 1, 2, 3, 4].find((i) => !subset.includes(i));
             if (missing !== undefined)
-              expect(backend.fastAggregateVerifyPrepared([...subset, missing].map((i) => prepared[i]!), msg, agg)).toBe(false);
-            if (subset.length > 1) expect(backend.fastAggregateVerify(subset.slice(1).map((i) => pks[i]!), msg, agg)).toBe(false);
+              expect(
+                backend.fastAggregateVerifyPrepared(
+                  [...subset, missing].map((i) => prepared[i]!),
+                  msg,
+                  agg,
+                ),
+              ).toBe(false);
+            if (subset.length > 1)
+              expect(
+                backend.fastAggregateVerify(
+                  subset.slice(1).map((i) => pks[i]!),
+                  msg,
+                  agg,
+                ),
+              ).toBe(false);
           }),
           { numRuns: runsFor(backend, 20, 3) },
         );
@@ -274,7 +335,13 @@ for (const backend of backends) {
             const msgs = pairs.map(([, m]) => m);
             const agg = backend.aggregateSignatures(pairs.map(([sk, m]) => backend.sign(sk, m)));
             expect(backend.aggregateVerify(pks, msgs, agg)).toBe(true);
-            expect(backend.aggregateVerify(pks, msgs.map((m, i) => (i === 0 ? flipBit(m, 0) : m)), agg)).toBe(false);
+            expect(
+              backend.aggregateVerify(
+                pks,
+                msgs.map((m, i) => (i === 0 ? flipBit(m, 0) : m)),
+                agg,
+              ),
+            ).toBe(false);
           }),
           { numRuns: runsFor(backend, 10, 2) },
         );
@@ -340,7 +407,10 @@ describe('differential: every backend gives the same answers', () => {
       fc.property(fc.integer({ min: 0, max: 767 }), (bit) => {
         const mutated = flipBit(sig, bit);
         expect(new Set(backends.map((b) => decodes(b, mutated))).size, `bit ${bit}`).toBe(1);
-        expect(backends.every((b) => b.verify(pk, msg, mutated) === false), `bit ${bit}`).toBe(true);
+        expect(
+          backends.every((b) => b.verify(pk, msg, mutated) === false),
+          `bit ${bit}`,
+        ).toBe(true);
       }),
       { numRuns: 12 },
     );

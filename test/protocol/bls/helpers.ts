@@ -1,7 +1,12 @@
 /** Test helpers for the BLS tests: backends available here, secret keys, and crafted invalid points. */
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
-import { createBlsBackend, BLS_CURVE_ORDER, type BlsBackend, type BlsBackendName } from '../../../src/protocol/bls/index.js';
+import {
+  createBlsBackend,
+  BLS_CURVE_ORDER,
+  type BlsBackend,
+  type BlsBackendName,
+} from '../../../src/protocol/bls/index.js';
 
 /** Every backend that loads in this process (noble and wasm always; blst if installed). */
 export async function loadNodeBackends(): Promise<BlsBackend[]> {

@@ -97,7 +97,9 @@ export function blsVectorSuite(vectors: BlsVectors, getBackend: () => BlsBackend
     for (const c of vectors.aggregate_verify) {
       it(c.case, () => {
         const { pubkeys, messages, signature } = c.input;
-        expect(getBackend().aggregateVerify(pubkeys.map(vbytes), messages.map(vbytes), vbytes(signature))).toBe(c.output);
+        expect(getBackend().aggregateVerify(pubkeys.map(vbytes), messages.map(vbytes), vbytes(signature))).toBe(
+          c.output,
+        );
       });
     }
   });

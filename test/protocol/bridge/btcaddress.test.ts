@@ -47,16 +47,30 @@ describe('segwit addresses', () => {
 
   it('property: every valid (version, program) on bc/tb/bcrt round-trips to OP_n <program>', () => {
     const arb = fc
-      .tuple(fc.integer({ min: 0, max: 16 }), fc.integer({ min: 2, max: 40 }), fc.constantFrom('bc', 'tb', 'bcrt'), fc.boolean())
+      .tuple(
+        fc.integer({ min: 0, max: 16 }),
+        fc.integer({ min: 2, max: 40 }),
+        fc.constantFrom('bc', 'tb', 'bcrt'),
+        fc.boolean(),
+      )
       .filter(([v, len]) => v !== 0 || len === 20 || len === 32)
-      .chain(([v, len, hrp, upper]) => fc.tuple(fc.constant(v), fc.uint8Array({ minLength: len, maxLength: len }), fc.constant(hrp), fc.constant(upper)));
+      .chain(([v, len, hrp, upper]) =>
+        fc.tuple(
+          fc.constant(v),
+          fc.uint8Array({ minLength: len, maxLength: len }),
+          fc.constant(hrp),
+          fc.constant(upper),
+        ),
+      );
     fc.assert(
       fc.property(arb, ([v, program, hrp, upper]) => {
         let a: string = segwit(hrp, v, program);
         if (upper) a = a.toUpperCase();
         const parsed = parseBitcoinAddress(a);
         expect(parsed).not.toBeNull();
-        expect(bytesToHex(parsed!.scriptPubkey)).toBe(versionOp(v) + program.length.toString(16).padStart(2, '0') + bytesToHex(program));
+        expect(bytesToHex(parsed!.scriptPubkey)).toBe(
+          versionOp(v) + program.length.toString(16).padStart(2, '0') + bytesToHex(program),
+        );
       }),
     );
   });
@@ -72,7 +86,10 @@ describe('segwit addresses', () => {
     ['v0 program of 33 bytes', segwit('bc', 0, bytes(33))],
     ['empty payload', bech32.encode('bc', [], false)],
     ['non-zero padding bits', bech32m.encode('bc', [1, ...bech32.toWords(p32).slice(0, -1), 1], false)],
-    ['excess padding (a whole extra 5-bit group after a 20-byte program)', bech32m.encode('bc', [1, ...bech32.toWords(bytes(20)), 0], false)],
+    [
+      'excess padding (a whole extra 5-bit group after a 20-byte program)',
+      bech32m.encode('bc', [1, ...bech32.toWords(bytes(20)), 0], false),
+    ],
     ['mixed case', mixCase(segwit('tb', 1, p32))],
     ['bad checksum', segwit('bc', 1, p32).slice(0, -1) + 'q'],
     ['unknown hrp ltc (then not base58 either)', segwit('ltc', 1, p32)],
@@ -91,8 +108,16 @@ describe('base58 addresses', () => {
   const h = bytesToHex(hash);
   const enc = (version: number, body = hash) => b58c.encode(Uint8Array.of(version, ...body));
   it('P2PKH / P2SH, mainnet and testnet', () => {
-    expect(parseBitcoinAddress(enc(0x00))).toEqual({ type: 'p2pkh', network: 'mainnet', scriptPubkey: Uint8Array.from(Buffer.from(`76a914${h}88ac`, 'hex')) });
-    expect(parseBitcoinAddress(enc(0x05))).toEqual({ type: 'p2sh', network: 'mainnet', scriptPubkey: Uint8Array.from(Buffer.from(`a914${h}87`, 'hex')) });
+    expect(parseBitcoinAddress(enc(0x00))).toEqual({
+      type: 'p2pkh',
+      network: 'mainnet',
+      scriptPubkey: Uint8Array.from(Buffer.from(`76a914${h}88ac`, 'hex')),
+    });
+    expect(parseBitcoinAddress(enc(0x05))).toEqual({
+      type: 'p2sh',
+      network: 'mainnet',
+      scriptPubkey: Uint8Array.from(Buffer.from(`a914${h}87`, 'hex')),
+    });
     expect(parseBitcoinAddress(enc(0x6f))!.network).toBe('testnet');
     expect(bytesToHex(parseBitcoinAddress(enc(0xc4))!.scriptPubkey)).toBe(`a914${h}87`);
   });

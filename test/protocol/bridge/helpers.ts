@@ -43,7 +43,12 @@ export function cloneTx(tx: Transaction): Transaction {
   return {
     version: tx.version,
     lockTime: tx.lockTime,
-    inputs: tx.inputs.map((i) => ({ ...i, prevTxid: i.prevTxid.slice(), scriptSig: i.scriptSig.slice(), witness: i.witness.map((w) => w.slice()) })),
+    inputs: tx.inputs.map((i) => ({
+      ...i,
+      prevTxid: i.prevTxid.slice(),
+      scriptSig: i.scriptSig.slice(),
+      witness: i.witness.map((w) => w.slice()),
+    })),
     outputs: tx.outputs.map((o) => ({ value: o.value, scriptPubkey: o.scriptPubkey.slice() })),
   };
 }

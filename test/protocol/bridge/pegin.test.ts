@@ -96,7 +96,9 @@ function txWith(outputs: { value?: bigint; script: Uint8Array }[]): Transaction 
   return {
     version: 2,
     lockTime: 0,
-    inputs: [{ prevTxid: new Uint8Array(32), prevVout: 0, scriptSig: new Uint8Array(0), sequence: 0xfffffffd, witness: [] }],
+    inputs: [
+      { prevTxid: new Uint8Array(32), prevVout: 0, scriptSig: new Uint8Array(0), sequence: 0xfffffffd, witness: [] },
+    ],
     outputs: outputs.map((o) => ({ value: o.value ?? 0n, scriptPubkey: o.script })),
   };
 }
@@ -141,7 +143,10 @@ describeVectors('real regtest peg-in (alys-real.json, Alys test_pegin_info)', ()
     const tx = decodeTransaction(raw);
     const noOpReturn = { ...tx, outputs: tx.outputs.filter((o) => o.scriptPubkey[0] !== 0x6a) };
     expect(parsePegIn(noOpReturn, federationScript)).toBeNull();
-    const noFederation = { ...tx, outputs: tx.outputs.filter((o) => bytesToHex(o.scriptPubkey) !== bytesToHex(federationScript)) };
+    const noFederation = {
+      ...tx,
+      outputs: tx.outputs.filter((o) => bytesToHex(o.scriptPubkey) !== bytesToHex(federationScript)),
+    };
     expect(parsePegIn(noFederation, federationScript)).toBeNull();
   });
 
@@ -157,7 +162,11 @@ describe('parsePegIn output rules', () => {
   const opret = script(0x6a, 0x14, RAW_ADDR);
 
   it('amount = value of the FIRST federation output', () => {
-    const tx = txWith([{ value: 5n, script: fed.scriptPubkey }, { script: opret }, { value: 7n, script: fed.scriptPubkey }]);
+    const tx = txWith([
+      { value: 5n, script: fed.scriptPubkey },
+      { script: opret },
+      { value: 7n, script: fed.scriptPubkey },
+    ]);
     expect(parsePegIn(tx, fed)!.amountSats).toBe(5n);
   });
 
@@ -166,13 +175,21 @@ describe('parsePegIn output rules', () => {
   });
 
   it('the EVM address may come before the federation output', () => {
-    expect(parsePegIn(txWith([{ script: opret }, { value: 9n, script: fed.scriptPubkey }]), fed)).toEqual({ amountSats: 9n, evmAddress: RAW_ADDR_HEX });
+    expect(parsePegIn(txWith([{ script: opret }, { value: 9n, script: fed.scriptPubkey }]), fed)).toEqual({
+      amountSats: 9n,
+      evmAddress: RAW_ADDR_HEX,
+    });
   });
 
   it('the address comes from the first OP_RETURN output that yields one', () => {
     const other = Uint8Array.from({ length: 20 }, (_, i) => 0x80 + i);
     const bad = script(0x6a, 0x13, RAW_ADDR.subarray(0, 19));
-    const tx = txWith([{ value: 1n, script: fed.scriptPubkey }, { script: bad }, { script: opret }, { script: script(0x6a, 0x14, other) }]);
+    const tx = txWith([
+      { value: 1n, script: fed.scriptPubkey },
+      { script: bad },
+      { script: opret },
+      { script: script(0x6a, 0x14, other) },
+    ]);
     expect(parsePegIn(tx, fed)!.evmAddress).toBe(RAW_ADDR_HEX);
   });
 
@@ -205,11 +222,27 @@ describe('extractEvmAddress (Alys extract_evm_address)', () => {
     ['39 hex digits as text', script(0x6a, 39, ascii(hex40.slice(1))), null],
     ['41 hex digits as text', script(0x6a, 41, ascii(hex40 + 'a')), null],
     ['40 hex digits with a trailing space', script(0x6a, 41, ascii(hex40 + ' ')), null],
-    ['UTF-8 BOM + 40 hex digits (TextDecoder would strip the BOM)', script(0x6a, 43, Uint8Array.of(0xef, 0xbb, 0xbf, ...ascii(hex40))), null],
-    ['20 raw bytes that happen to be valid ASCII (the documented edge case)', script(0x6a, 0x14, ascii('ABCDEFGHIJKLMNOPQRST')), null],
+    [
+      'UTF-8 BOM + 40 hex digits (TextDecoder would strip the BOM)',
+      script(0x6a, 43, Uint8Array.of(0xef, 0xbb, 0xbf, ...ascii(hex40))),
+      null,
+    ],
+    [
+      '20 raw bytes that happen to be valid ASCII (the documented edge case)',
+      script(0x6a, 0x14, ascii('ABCDEFGHIJKLMNOPQRST')),
+      null,
+    ],
     ['20 raw bytes that are valid multi-byte UTF-8 ("é" × 10)', script(0x6a, 0x14, ascii('\xc3\xa9'.repeat(10))), null],
-    ['20 raw bytes with an overlong UTF-8 sequence (c0 80) count as raw', script(0x6a, 0x14, Uint8Array.of(0xc0, 0x80, ...ascii('A'.repeat(18)))), `0x${'c080'}${bytesToHex(ascii('A'.repeat(18)))}`],
-    ['20 raw bytes with a UTF-8 surrogate (ed a0 80) count as raw', script(0x6a, 0x14, Uint8Array.of(0xed, 0xa0, 0x80, ...ascii('B'.repeat(17)))), `0xeda080${bytesToHex(ascii('B'.repeat(17)))}`],
+    [
+      '20 raw bytes with an overlong UTF-8 sequence (c0 80) count as raw',
+      script(0x6a, 0x14, Uint8Array.of(0xc0, 0x80, ...ascii('A'.repeat(18)))),
+      `0x${'c080'}${bytesToHex(ascii('A'.repeat(18)))}`,
+    ],
+    [
+      '20 raw bytes with a UTF-8 surrogate (ed a0 80) count as raw',
+      script(0x6a, 0x14, Uint8Array.of(0xed, 0xa0, 0x80, ...ascii('B'.repeat(17)))),
+      `0xeda080${bytesToHex(ascii('B'.repeat(17)))}`,
+    ],
     ['19 raw non-UTF-8 bytes', script(0x6a, 0x13, RAW_ADDR.subarray(0, 19)), null],
     ['21 raw non-UTF-8 bytes', script(0x6a, 0x15, RAW_ADDR, 0xff), null],
     ['last push wins: <1 byte> <address>', script(0x6a, 0x01, 0xff, 0x14, RAW_ADDR), RAW_ADDR_HEX],
@@ -232,7 +265,8 @@ describe('extractEvmAddress (Alys extract_evm_address)', () => {
       // and the reference ASM agrees on what the last token decodes to
       const token = referenceLastToken(s);
       const ours = s.length > 0 && s[0] === 0x6a ? lastAsmPushData(s) : null;
-      if (s.length > 0 && s[0] === 0x6a) expect(ours === null ? null : bytesToHex(ours)).toBe(token === null ? null : bytesToHex(token));
+      if (s.length > 0 && s[0] === 0x6a)
+        expect(ours === null ? null : bytesToHex(ours)).toBe(token === null ? null : bytesToHex(token));
     });
   }
 
@@ -273,14 +307,26 @@ describe('properties', () => {
       fc.oneof(
         fc.integer({ min: 0, max: 0xff }).map((b) => [b]),
         fc.string({ unit: 'grapheme' }).map((t) => [...new TextEncoder().encode(t)]),
-        fc.constantFrom([0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe0, 0x80, 0x80], [0xf0, 0x8f, 0xbf, 0xbf], [0xc1, 0xbf], [0xef, 0xbb, 0xbf], [0xf4, 0x8f, 0xbf, 0xbf], [0xe2, 0x82]),
+        fc.constantFrom(
+          [0xed, 0xa0, 0x80],
+          [0xf4, 0x90, 0x80, 0x80],
+          [0xe0, 0x80, 0x80],
+          [0xf0, 0x8f, 0xbf, 0xbf],
+          [0xc1, 0xbf],
+          [0xef, 0xbb, 0xbf],
+          [0xf4, 0x8f, 0xbf, 0xbf],
+          [0xe2, 0x82],
+        ),
       ),
       { maxLength: 10 },
     );
     fc.assert(
-      fc.property(nearUtf8.map((p) => Uint8Array.from(p.flat())), (b) => {
-        expect(isValidUtf8(b)).toBe(referenceUtf8(b));
-      }),
+      fc.property(
+        nearUtf8.map((p) => Uint8Array.from(p.flat())),
+        (b) => {
+          expect(isValidUtf8(b)).toBe(referenceUtf8(b));
+        },
+      ),
       { numRuns: 5000 },
     );
   });

@@ -80,22 +80,46 @@ function expectCheck(fn: () => void, check: string): void {
 
 describe('BIP-341 script-path sighash', () => {
   function btcSignerDigest(tx: Transaction, prevouts: TxOut[], index: number): Uint8Array {
-    const t = new btc.Transaction({ version: tx.version, lockTime: tx.lockTime, allowUnknownOutputs: true, allowUnknownInputs: true, disableScriptCheck: true });
+    const t = new btc.Transaction({
+      version: tx.version,
+      lockTime: tx.lockTime,
+      allowUnknownOutputs: true,
+      allowUnknownInputs: true,
+      disableScriptCheck: true,
+    });
     for (const i of tx.inputs) t.addInput({ txid: reverse(i.prevTxid), index: i.prevVout, sequence: i.sequence });
     for (const o of tx.outputs) t.addOutput({ script: o.scriptPubkey, amount: o.value }, true);
-    return t.preimageWitnessV1(index, prevouts.map((p) => p.scriptPubkey), btc.SigHash.DEFAULT, prevouts.map((p) => p.value), -1, federation.script, 0xc0);
+    return t.preimageWitnessV1(
+      index,
+      prevouts.map((p) => p.scriptPubkey),
+      btc.SigHash.DEFAULT,
+      prevouts.map((p) => p.value),
+      -1,
+      federation.script,
+      0xc0,
+    );
   }
 
   it('equals @scure/btc-signer preimageWitnessV1 on random transactions and prevouts', () => {
     const arb = txArb
-      .map((tx) => ({ ...tx, version: Math.abs(tx.version % 2) + 1, outputs: tx.outputs.length ? tx.outputs : [{ value: 1n, scriptPubkey: Uint8Array.of(0x51) }] }))
+      .map((tx) => ({
+        ...tx,
+        version: Math.abs(tx.version % 2) + 1,
+        outputs: tx.outputs.length ? tx.outputs : [{ value: 1n, scriptPubkey: Uint8Array.of(0x51) }],
+      }))
       .chain((tx) =>
         fc.tuple(
           fc.constant(tx),
-          fc.array(fc.record({ value: fc.bigInt({ min: 0n, max: 2n ** 63n }), scriptPubkey: fc.uint8Array({ maxLength: 40 }) }), {
-            minLength: tx.inputs.length,
-            maxLength: tx.inputs.length,
-          }),
+          fc.array(
+            fc.record({
+              value: fc.bigInt({ min: 0n, max: 2n ** 63n }),
+              scriptPubkey: fc.uint8Array({ maxLength: 40 }),
+            }),
+            {
+              minLength: tx.inputs.length,
+              maxLength: tx.inputs.length,
+            },
+          ),
         ),
       );
     fc.assert(
@@ -109,7 +133,9 @@ describe('BIP-341 script-path sighash', () => {
 
   it('taprootSighash picks one input; bad index or prevout count is a DecodeError', () => {
     const { proposal, prevouts } = makeProposal();
-    expect(taprootSighash(proposal, 1, prevouts, federation.script)).toEqual(taprootSighashes(proposal, prevouts, federation.script)[1]);
+    expect(taprootSighash(proposal, 1, prevouts, federation.script)).toEqual(
+      taprootSighashes(proposal, prevouts, federation.script)[1],
+    );
     expect(() => taprootSighash(proposal, 2, prevouts, federation.script)).toThrow(DecodeError);
     expect(() => taprootSighashes(proposal, prevouts.slice(1), federation.script)).toThrow(DecodeError);
   });
@@ -123,11 +149,21 @@ describe('checkPegoutProposal (Alys check_payment_proposal)', () => {
 
   it('accepts the honest proposal (with change), and without change', () => {
     checkPegoutProposal(proposal, required, federation, spendable);
-    checkPegoutProposal({ ...proposal, outputs: proposal.outputs.slice(0, 2) }, required, federation.scriptPubkey, () => true);
+    checkPegoutProposal(
+      { ...proposal, outputs: proposal.outputs.slice(0, 2) },
+      required,
+      federation.scriptPubkey,
+      () => true,
+    );
   });
 
   it('outpointKey is "<display txid>:<vout>"', () => {
-    expect(outpointKey(Uint8Array.from({ length: 32 }, (_, i) => i), 7)).toBe(`${bytesToHex(reverse(Uint8Array.from({ length: 32 }, (_, i) => i)))}:7`);
+    expect(
+      outpointKey(
+        Uint8Array.from({ length: 32 }, (_, i) => i),
+        7,
+      ),
+    ).toBe(`${bytesToHex(reverse(Uint8Array.from({ length: 32 }, (_, i) => i)))}:7`);
   });
 
   it('no proposal: fine iff nothing is required', () => {
@@ -147,9 +183,19 @@ describe('checkPegoutProposal (Alys check_payment_proposal)', () => {
   });
 
   it('any other output count is rejected', () => {
-    expectCheck(() => checkPegoutProposal({ ...proposal, outputs: proposal.outputs.slice(0, 1) }, required, federation, spendable), 'pegout.output-count');
     expectCheck(
-      () => checkPegoutProposal({ ...proposal, outputs: [...proposal.outputs, proposal.outputs[2]!] }, required, federation, spendable),
+      () =>
+        checkPegoutProposal({ ...proposal, outputs: proposal.outputs.slice(0, 1) }, required, federation, spendable),
+      'pegout.output-count',
+    );
+    expectCheck(
+      () =>
+        checkPegoutProposal(
+          { ...proposal, outputs: [...proposal.outputs, proposal.outputs[2]!] },
+          required,
+          federation,
+          spendable,
+        ),
       'pegout.output-count',
     );
   });
@@ -177,16 +223,28 @@ describe('checkPegoutProposal (Alys check_payment_proposal)', () => {
   it('every input must be an unspent federation UTXO (set or predicate)', () => {
     const oneSpent = new Set([...spendable].slice(0, 1));
     expectCheck(() => checkPegoutProposal(proposal, required, federation, oneSpent), 'pegout.unspendable-input');
-    expectCheck(() => checkPegoutProposal(proposal, required, federation, (_t, vout) => vout === 0), 'pegout.unspendable-input');
+    expectCheck(
+      () => checkPegoutProposal(proposal, required, federation, (_t, vout) => vout === 0),
+      'pegout.unspendable-input',
+    );
     const otherVout = cloneTx(proposal);
     otherVout.inputs[0]!.prevVout = 5;
     expectCheck(() => checkPegoutProposal(otherVout, required, federation, spendable), 'pegout.unspendable-input');
   });
 
   it('version 2 and lock time 0 (checked last, as in Alys)', () => {
-    expectCheck(() => checkPegoutProposal({ ...proposal, version: 1 }, required, federation, spendable), 'pegout.header');
-    expectCheck(() => checkPegoutProposal({ ...proposal, lockTime: 1 }, required, federation, spendable), 'pegout.header');
-    expectCheck(() => checkPegoutProposal({ ...proposal, version: 1, outputs: [] }, required, federation, spendable), 'pegout.output-count');
+    expectCheck(
+      () => checkPegoutProposal({ ...proposal, version: 1 }, required, federation, spendable),
+      'pegout.header',
+    );
+    expectCheck(
+      () => checkPegoutProposal({ ...proposal, lockTime: 1 }, required, federation, spendable),
+      'pegout.header',
+    );
+    expectCheck(
+      () => checkPegoutProposal({ ...proposal, version: 1, outputs: [] }, required, federation, spendable),
+      'pegout.output-count',
+    );
   });
 });
 
@@ -195,7 +253,11 @@ describe('checkPegoutProposal (Alys check_payment_proposal)', () => {
 describe('sign with keys 1,2,3, finalise, verify', () => {
   const { proposal, prevouts } = makeProposal();
 
-  for (const signers of [[2, 3], [1, 3], [1, 2]]) {
+  for (const signers of [
+    [2, 3],
+    [1, 3],
+    [1, 2],
+  ]) {
     it(`signers ${signers.join('+')}: witness = reverse-ordered sigs/empties, script, control block; verifies`, () => {
       const members = signWith(signers, proposal, prevouts);
       members.forEach((m) => checkMemberSignatures(proposal, prevouts, federation, m));
@@ -208,7 +270,13 @@ describe('sign with keys 1,2,3, finalise, verify', () => {
           const k = keyIndex + 1;
           if (signers.includes(k)) {
             expect(input.witness[j]!.length).toBe(64);
-            expect(schnorr.verify(input.witness[j]!, taprootSighash(proposal, i, prevouts, federation.script), pubkeyOf(k).subarray(1))).toBe(true);
+            expect(
+              schnorr.verify(
+                input.witness[j]!,
+                taprootSighash(proposal, i, prevouts, federation.script),
+                pubkeyOf(k).subarray(1),
+              ),
+            ).toBe(true);
           } else expect(input.witness[j]!.length).toBe(0);
         }
         expect(input.witness[n]).toEqual(federation.script);
@@ -222,7 +290,9 @@ describe('sign with keys 1,2,3, finalise, verify', () => {
 
   it('signPegoutInput equals the per-input signature of signPegout for the same aux randomness', () => {
     const m = signPegout(proposal, prevouts, federation, secretKey(2), aux(9));
-    expect(signPegoutInput(proposal, 1, prevouts, federation, secretKey(2), new Uint8Array(32).fill(9))).toEqual(m.signatures[1]);
+    expect(signPegoutInput(proposal, 1, prevouts, federation, secretKey(2), new Uint8Array(32).fill(9))).toEqual(
+      m.signatures[1],
+    );
     expect(m.pubkey).toEqual(pubkeyOf(2));
     expect(() => signPegoutInput(proposal, 2, prevouts, federation, secretKey(2))).toThrow(DecodeError);
     // default aux randomness still gives valid signatures
@@ -234,16 +304,28 @@ describe('sign with keys 1,2,3, finalise, verify', () => {
     expectCheck(() => finalizePegout(proposal, federation, [m1!]), 'pegout.signature-count');
     expectCheck(() => finalizePegout(proposal, federation, [m1!, m2!, m3!]), 'pegout.signature-count');
     expectCheck(() => finalizePegout(proposal, federation, [m1!, m1!]), 'pegout.signature-count');
-    expectCheck(() => finalizePegout(proposal, federation, [m1!, { ...m2!, signatures: m2!.signatures.slice(0, 1) }]), 'pegout.missing-signature');
+    expectCheck(
+      () => finalizePegout(proposal, federation, [m1!, { ...m2!, signatures: m2!.signatures.slice(0, 1) }]),
+      'pegout.missing-signature',
+    );
   });
 
   it('checkMemberSignatures rejects a wrong count, a bad signature, another signer', () => {
     const [m1, m2] = signWith([1, 2], proposal, prevouts);
-    expectCheck(() => checkMemberSignatures(proposal, prevouts, federation, { ...m1!, signatures: m1!.signatures.slice(1) }), 'pegout.signature-count');
-    expectCheck(() => checkMemberSignatures(proposal, prevouts, federation, { ...m1!, pubkey: m2!.pubkey }), 'pegout.signature');
+    expectCheck(
+      () => checkMemberSignatures(proposal, prevouts, federation, { ...m1!, signatures: m1!.signatures.slice(1) }),
+      'pegout.signature-count',
+    );
+    expectCheck(
+      () => checkMemberSignatures(proposal, prevouts, federation, { ...m1!, pubkey: m2!.pubkey }),
+      'pegout.signature',
+    );
     const flipped = m1!.signatures.map((s) => s.slice());
     flipped[1]![5]! ^= 1;
-    expectCheck(() => checkMemberSignatures(proposal, prevouts, federation, { ...m1!, signatures: flipped }), 'pegout.signature');
+    expectCheck(
+      () => checkMemberSignatures(proposal, prevouts, federation, { ...m1!, signatures: flipped }),
+      'pegout.signature',
+    );
   });
 });
 
@@ -272,21 +354,38 @@ describe('checkFinalizedPegout: every mutation is rejected with the right check'
     ['an extra output', (tx) => tx.outputs.push({ value: 1n, scriptPubkey: federation.scriptPubkey })],
   ];
   for (const [name, f] of txidCases)
-    it(`changed ${name} → pegout.finalized-txid`, () => expectCheck(() => checkFinalizedPegout(mutate(f), proposal, federation, prevouts), 'pegout.finalized-txid'));
+    it(`changed ${name} → pegout.finalized-txid`, () =>
+      expectCheck(() => checkFinalizedPegout(mutate(f), proposal, federation, prevouts), 'pegout.finalized-txid'));
 
   const witnessCases: [string, (tx: Transaction) => void, string][] = [
     ['a witness element removed', (tx) => tx.inputs[0]!.witness.splice(2, 1), 'pegout.witness-length'],
     ['a witness element added', (tx) => tx.inputs[1]!.witness.push(new Uint8Array(0)), 'pegout.witness-length'],
     ['empty witness', (tx) => (tx.inputs[0]!.witness = []), 'pegout.witness-length'],
-    ['one signature dropped (below threshold)', (tx) => (tx.inputs[1]!.witness[0] = new Uint8Array(0)), 'pegout.witness-length'],
+    [
+      'one signature dropped (below threshold)',
+      (tx) => (tx.inputs[1]!.witness[0] = new Uint8Array(0)),
+      'pegout.witness-length',
+    ],
     [
       'a third, valid signature added (more than threshold)',
-      (tx) => (tx.inputs[0]!.witness[2] = signPegoutInput(proposal, 0, prevouts, federation, secretKey(1), new Uint8Array(32))),
+      (tx) =>
+        (tx.inputs[0]!.witness[2] = signPegoutInput(
+          proposal,
+          0,
+          prevouts,
+          federation,
+          secretKey(1),
+          new Uint8Array(32),
+        )),
       'pegout.witness-length',
     ],
     ['a signature bit flipped', (tx) => (tx.inputs[0]!.witness[1]![10]! ^= 0x01), 'pegout.signature'],
     ['the s half of a signature flipped', (tx) => (tx.inputs[1]!.witness[0]![63]! ^= 0x80), 'pegout.signature'],
-    ['two signatures swapped (key order)', (tx) => tx.inputs[0]!.witness.splice(0, 2, tx.inputs[0]!.witness[1]!, tx.inputs[0]!.witness[0]!), 'pegout.signature'],
+    [
+      'two signatures swapped (key order)',
+      (tx) => tx.inputs[0]!.witness.splice(0, 2, tx.inputs[0]!.witness[1]!, tx.inputs[0]!.witness[0]!),
+      'pegout.signature',
+    ],
     [
       'a signature moved to the empty slot',
       (tx) => {
@@ -295,20 +394,42 @@ describe('checkFinalizedPegout: every mutation is rejected with the right check'
       },
       'pegout.signature',
     ],
-    ['a sighash byte appended (65 bytes)', (tx) => (tx.inputs[0]!.witness[0] = Uint8Array.of(...tx.inputs[0]!.witness[0]!, 0x00)), 'pegout.signature'],
-    ['a truncated signature', (tx) => (tx.inputs[0]!.witness[0] = tx.inputs[0]!.witness[0]!.subarray(0, 63)), 'pegout.signature'],
-    ["input 0's signatures reused on input 1", (tx) => (tx.inputs[1]!.witness = tx.inputs[0]!.witness.map((e) => e.slice())), 'pegout.signature'],
+    [
+      'a sighash byte appended (65 bytes)',
+      (tx) => (tx.inputs[0]!.witness[0] = Uint8Array.of(...tx.inputs[0]!.witness[0]!, 0x00)),
+      'pegout.signature',
+    ],
+    [
+      'a truncated signature',
+      (tx) => (tx.inputs[0]!.witness[0] = tx.inputs[0]!.witness[0]!.subarray(0, 63)),
+      'pegout.signature',
+    ],
+    [
+      "input 0's signatures reused on input 1",
+      (tx) => (tx.inputs[1]!.witness = tx.inputs[0]!.witness.map((e) => e.slice())),
+      'pegout.signature',
+    ],
     [
       'a signature by a non-member in a member slot',
-      (tx) => (tx.inputs[0]!.witness[0] = schnorr.sign(taprootSighash(proposal, 0, prevouts, federation.script), secretKey(4), new Uint8Array(32))),
+      (tx) =>
+        (tx.inputs[0]!.witness[0] = schnorr.sign(
+          taprootSighash(proposal, 0, prevouts, federation.script),
+          secretKey(4),
+          new Uint8Array(32),
+        )),
       'pegout.signature',
     ],
     ['the script changed', (tx) => (tx.inputs[0]!.witness[n]![1]! ^= 1), 'pegout.witness-script'],
     ['the control block parity flipped', (tx) => (tx.inputs[1]!.witness[n + 1]![0]! ^= 1), 'pegout.witness-script'],
-    ['script and control block swapped', (tx) => tx.inputs[0]!.witness.splice(n, 2, tx.inputs[0]!.witness[n + 1]!, tx.inputs[0]!.witness[n]!), 'pegout.witness-script'],
+    [
+      'script and control block swapped',
+      (tx) => tx.inputs[0]!.witness.splice(n, 2, tx.inputs[0]!.witness[n + 1]!, tx.inputs[0]!.witness[n]!),
+      'pegout.witness-script',
+    ],
   ];
   for (const [name, f, check] of witnessCases)
-    it(`${name} → ${check}`, () => expectCheck(() => checkFinalizedPegout(mutate(f), proposal, federation, prevouts), check));
+    it(`${name} → ${check}`, () =>
+      expectCheck(() => checkFinalizedPegout(mutate(f), proposal, federation, prevouts), check));
 
   it('changed prevouts (amount or script) change the digest → pegout.signature', () => {
     const amount = prevouts.map((p, i) => (i === 1 ? { ...p, value: p.value + 1n } : p));

@@ -55,7 +55,9 @@ describeVectors('RequestPegOut constants (alys-real.json bridge, genesis bytecod
     expect(REQUEST_PEGOUT_TOPIC0).toBe(real.bridge.topic0);
     expect(REQUEST_PEGOUT_SELECTOR).toBe(real.bridge.function_selector_requestPegOut_bytes);
     expect(toEventSelector(REQUEST_PEGOUT_EVENT_SIGNATURE)).toBe(REQUEST_PEGOUT_TOPIC0);
-    expect(toEventSelector(parseAbiItem(`event ${real.bridge.event_signature}` as string) as AbiEvent)).toBe(REQUEST_PEGOUT_TOPIC0);
+    expect(toEventSelector(parseAbiItem(`event ${real.bridge.event_signature}` as string) as AbiEvent)).toBe(
+      REQUEST_PEGOUT_TOPIC0,
+    );
     expect(toFunctionSelector('requestPegOut(bytes)')).toBe(REQUEST_PEGOUT_SELECTOR);
   });
   it('both occur in the bridge predeploy bytecode, which sits at BRIDGE_ADDRESS', () => {
@@ -71,15 +73,20 @@ describeVectors('RequestPegOut constants (alys-real.json bridge, genesis bytecod
 describe('decodeRequestPegOutLog', () => {
   it('property: agrees with viem decodeEventLog on well-formed logs', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 20, maxLength: 20 }), fc.uint8Array({ maxLength: 100 }), fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }), (a, btc, value) => {
-        const evm = toViemHex(a) as Hex;
-        const log = requestLog(evm, btc, value);
-        const ours = decodeRequestPegOutLog(log)!;
-        const viem = decodeEventLog({ abi, topics: log.topics as [ViemHex, ...ViemHex[]], data: log.data });
-        expect(ours.evmAddress).toBe(viem.args._evmAddress.toLowerCase());
-        expect(toViemHex(ours.bitcoinAddress)).toBe(viem.args._bitcoinAddress);
-        expect(ours.valueWei).toBe(viem.args._value);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 20, maxLength: 20 }),
+        fc.uint8Array({ maxLength: 100 }),
+        fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }),
+        (a, btc, value) => {
+          const evm = toViemHex(a) as Hex;
+          const log = requestLog(evm, btc, value);
+          const ours = decodeRequestPegOutLog(log)!;
+          const viem = decodeEventLog({ abi, topics: log.topics as [ViemHex, ...ViemHex[]], data: log.data });
+          expect(ours.evmAddress).toBe(viem.args._evmAddress.toLowerCase());
+          expect(toViemHex(ours.bitcoinAddress)).toBe(viem.args._bitcoinAddress);
+          expect(ours.valueWei).toBe(viem.args._value);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -89,21 +96,30 @@ describe('decodeRequestPegOutLog', () => {
   const join = (w: string[]) => `0x${w.join('')}` as Hex;
 
   it('ignores other events and wrong topic counts (ethers requires exactly one indexed topic)', () => {
-    expect(decodeRequestPegOutLog({ topics: [`0x${'00'.repeat(32)}` as Hex, base.topics[1]!], data: base.data })).toBeNull();
+    expect(
+      decodeRequestPegOutLog({ topics: [`0x${'00'.repeat(32)}` as Hex, base.topics[1]!], data: base.data }),
+    ).toBeNull();
     expect(decodeRequestPegOutLog({ topics: [], data: base.data })).toBeNull();
     expect(decodeRequestPegOutLog({ topics: [base.topics[0]!], data: base.data })).toBeNull();
     expect(decodeRequestPegOutLog({ topics: [...base.topics, base.topics[1]!], data: base.data })).toBeNull();
   });
 
   it('topic0 is matched case-insensitively', () => {
-    expect(decodeRequestPegOutLog({ topics: [base.topics[0]!.toUpperCase().replace('0X', '0x') as Hex, base.topics[1]!], data: base.data })).not.toBeNull();
+    expect(
+      decodeRequestPegOutLog({
+        topics: [base.topics[0]!.toUpperCase().replace('0X', '0x') as Hex, base.topics[1]!],
+        data: base.data,
+      }),
+    ).not.toBeNull();
   });
 
   it('lenient like ethabi: dirty high bytes of the address topic, missing padding, trailing data', () => {
     const dirty = `0x${'ff'.repeat(12)}${base.topics[1]!.slice(26)}` as Hex;
     expect(decodeRequestPegOutLog({ topics: [base.topics[0]!, dirty], data: base.data })!.evmAddress).toBe(USER);
     const unpadded = base.data.slice(0, 2 + 64 * 3 + P2TR.length * 2) as Hex;
-    expect(new TextDecoder().decode(decodeRequestPegOutLog({ topics: base.topics, data: unpadded })!.bitcoinAddress)).toBe(P2TR);
+    expect(
+      new TextDecoder().decode(decodeRequestPegOutLog({ topics: base.topics, data: unpadded })!.bitcoinAddress),
+    ).toBe(P2TR);
     expect(decodeRequestPegOutLog({ topics: base.topics, data: `${base.data}deadbeef` as Hex })).not.toBeNull();
   });
 
@@ -126,7 +142,9 @@ describe('decodeRequestPegOutLog', () => {
     const w = words(base.data);
     // move the bytes to after an extra zero word
     const moved = [w[0]!.slice(0, 62) + '60', w[1]!, '00'.repeat(32), ...w.slice(2)];
-    expect(new TextDecoder().decode(decodeRequestPegOutLog({ topics: base.topics, data: join(moved) })!.bitcoinAddress)).toBe(P2TR);
+    expect(
+      new TextDecoder().decode(decodeRequestPegOutLog({ topics: base.topics, data: join(moved) })!.bitcoinAddress),
+    ).toBe(P2TR);
   });
 
   it('malformed JSON-RPC data is a DecodeError naming the field', () => {
@@ -142,7 +160,10 @@ describe('filterPegouts (Bridge::filter_pegouts)', () => {
 
   it('keeps requests of at least 1_000_000 sats to a valid address, in receipt/log order', () => {
     const out = filterPegouts([
-      receipt(BRIDGE_ADDRESS, [requestLog(USER, P2TR, satsWei(1_000_000n)), requestLog(USER, P2WPKH, satsWei(2_500_000n) + 9_999_999_999n)]),
+      receipt(BRIDGE_ADDRESS, [
+        requestLog(USER, P2TR, satsWei(1_000_000n)),
+        requestLog(USER, P2WPKH, satsWei(2_500_000n) + 9_999_999_999n),
+      ]),
       receipt(('0x' + BRIDGE_ADDRESS.slice(2).toUpperCase()) as Hex, [requestLog(USER, P2WPKH, satsWei(3_000_000n))]),
     ]);
     expect(out).toEqual([
@@ -168,20 +189,28 @@ describe('filterPegouts (Bridge::filter_pegouts)', () => {
     const regtest = bech32m.encode('bcrt', [1, ...bech32.toWords(new Uint8Array(32).fill(1))], false);
     const v = satsWei(2_000_000n);
     expect(filterPegouts([receipt(BRIDGE_ADDRESS, [requestLog(USER, regtest, v)])]).length).toBe(1);
-    expect(filterPegouts([receipt(BRIDGE_ADDRESS, [requestLog(USER, Uint8Array.of(0xff, ...enc.encode(P2TR)), v)])])).toEqual([]);
+    expect(
+      filterPegouts([receipt(BRIDGE_ADDRESS, [requestLog(USER, Uint8Array.of(0xff, ...enc.encode(P2TR)), v)])]),
+    ).toEqual([]);
     expect(filterPegouts([receipt(BRIDGE_ADDRESS, [requestLog(USER, P2TR + ' ', v)])])).toEqual([]);
     expect(filterPegouts([receipt(BRIDGE_ADDRESS, [requestLog(USER, '', v)])])).toEqual([]);
-    expect(filterPegouts([receipt(BRIDGE_ADDRESS, [requestLog(USER, 'tb1' + P2TR.slice(3) + '\u00e9', v)])])).toEqual([]);
+    expect(filterPegouts([receipt(BRIDGE_ADDRESS, [requestLog(USER, 'tb1' + P2TR.slice(3) + '\u00e9', v)])])).toEqual(
+      [],
+    );
   });
 
   it('the emitting contract of a log is not checked, other events are ignored', () => {
     const other: EvmLog = { topics: [`0x${'11'.repeat(32)}` as Hex], data: '0x' };
-    const out = filterPegouts([receipt(BRIDGE_ADDRESS, [other, { ...requestLog(USER, P2TR, satsWei(1_000_000n)), address: USER } as EvmLog])]);
+    const out = filterPegouts([
+      receipt(BRIDGE_ADDRESS, [other, { ...requestLog(USER, P2TR, satsWei(1_000_000n)), address: USER } as EvmLog]),
+    ]);
     expect(out.length).toBe(1);
   });
 
   it('a value whose sats exceed u64 throws (Alys panics in as_u64)', () => {
-    expect(() => filterPegouts([receipt(BRIDGE_ADDRESS, [requestLog(USER, P2TR, (1n << 64n) * 10n ** 10n)])])).toThrow(ProtocolError);
+    expect(() => filterPegouts([receipt(BRIDGE_ADDRESS, [requestLog(USER, P2TR, (1n << 64n) * 10n ** 10n)])])).toThrow(
+      ProtocolError,
+    );
   });
 
   it('malformed receipts are DecodeErrors naming the path', () => {

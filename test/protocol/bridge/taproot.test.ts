@@ -11,7 +11,12 @@ import { tagSchnorr } from '@scure/btc-signer/utils.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, fromHex } from '../../../src/protocol/bytes.js';
 import { DecodeError } from '../../../src/protocol/errors.js';
-import { DEV_CHAIN_SPEC, TESTNET_CHAIN_SPEC, TESTNET_FULL_CHAIN_SPEC, CHAIN_DEV_JSON_SPEC } from '../../../src/protocol/chainspec.js';
+import {
+  DEV_CHAIN_SPEC,
+  TESTNET_CHAIN_SPEC,
+  TESTNET_FULL_CHAIN_SPEC,
+  CHAIN_DEV_JSON_SPEC,
+} from '../../../src/protocol/chainspec.js';
 import {
   createFederation,
   federationAddress,

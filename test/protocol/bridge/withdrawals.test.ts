@@ -3,14 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DecodeError, ProtocolError, VerificationError } from '../../../src/protocol/errors.js';
 import type { Hex, Withdrawal } from '../../../src/protocol/types.js';
-import {
-  gweiToWei,
-  satsToGwei,
-  satsToWei,
-  U64_MAX,
-  weiToGwei,
-  weiToSats,
-} from '../../../src/protocol/bridge/units.js';
+import { gweiToWei, satsToGwei, satsToWei, U64_MAX, weiToGwei, weiToSats } from '../../../src/protocol/bridge/units.js';
 import {
   checkWithdrawals,
   expectedWithdrawals,
@@ -83,18 +76,22 @@ describe('splitFees (Alys split_fees)', () => {
   });
   it('property: shares never exceed the fees (in wei and in Gwei)', () => {
     fc.assert(
-      fc.property(weiArb.filter((f) => f > 0n), fc.integer({ min: 1, max: 15 }), (fees, n) => {
-        const federation = Array.from({ length: n }, (_, i) => addr(100 + i));
-        const shares = splitFees(fees, addr(1), federation);
-        expect(shares.length).toBe(n + 1);
-        const miner = (fees * 80n) / 100n;
-        const each = (fees - miner) / BigInt(n);
-        expect(miner + each * BigInt(n) <= fees).toBe(true);
-        const totalGwei = shares.reduce((s, x) => s + x.amountGwei, 0n);
-        expect(totalGwei * 10n ** 9n <= fees).toBe(true);
-        expect(shares[0]!.amountGwei).toBe(miner / 10n ** 9n);
-        for (const s of shares.slice(1)) expect(s.amountGwei).toBe(each / 10n ** 9n);
-      }),
+      fc.property(
+        weiArb.filter((f) => f > 0n),
+        fc.integer({ min: 1, max: 15 }),
+        (fees, n) => {
+          const federation = Array.from({ length: n }, (_, i) => addr(100 + i));
+          const shares = splitFees(fees, addr(1), federation);
+          expect(shares.length).toBe(n + 1);
+          const miner = (fees * 80n) / 100n;
+          const each = (fees - miner) / BigInt(n);
+          expect(miner + each * BigInt(n) <= fees).toBe(true);
+          const totalGwei = shares.reduce((s, x) => s + x.amountGwei, 0n);
+          expect(totalGwei * 10n ** 9n <= fees).toBe(true);
+          expect(shares[0]!.amountGwei).toBe(miner / 10n ** 9n);
+          for (const s of shares.slice(1)) expect(s.amountGwei).toBe(each / 10n ** 9n);
+        },
+      ),
     );
   });
   it('an empty federation cannot share fees (Alys divides by zero)', () => {
@@ -136,7 +133,10 @@ describe('expectedWithdrawals: producer list', () => {
   });
 
   it('at most 16 distinct peg-in addresses; later peg-ins to an included address still join', () => {
-    const pegins = Array.from({ length: MAX_PEGIN_ADDRESSES_PER_BLOCK + 1 }, (_, i) => ({ evmAddress: addr(1000 + i), amountSats: 1n }));
+    const pegins = Array.from({ length: MAX_PEGIN_ADDRESSES_PER_BLOCK + 1 }, (_, i) => ({
+      evmAddress: addr(1000 + i),
+      amountSats: 1n,
+    }));
     pegins.push({ evmAddress: addr(1000), amountSats: 5n });
     const e = expectedWithdrawals({ feesWei: null, federation, pegins });
     expect(e.includedPegins).toEqual([...Array.from({ length: 16 }, (_, i) => i), 17]);
@@ -147,19 +147,34 @@ describe('expectedWithdrawals: producer list', () => {
 
   it('addresses are compared case-insensitively and emitted lowercase', () => {
     const upper = ('0x' + 'AB'.repeat(20)) as Hex;
-    const e = expectedWithdrawals({ feesWei: null, federation, pegins: [{ evmAddress: upper, amountSats: 1n }, { evmAddress: upper.toLowerCase() as Hex, amountSats: 1n }] });
+    const e = expectedWithdrawals({
+      feesWei: null,
+      federation,
+      pegins: [
+        { evmAddress: upper, amountSats: 1n },
+        { evmAddress: upper.toLowerCase() as Hex, amountSats: 1n },
+      ],
+    });
     expect(e.withdrawals).toEqual([w(('0x' + 'ab'.repeat(20)) as Hex, 20n)]);
   });
 });
 
 describe('checkWithdrawals: Alys check_withdrawals semantics and quirks', () => {
   const federation = [addr(0xf1), addr(0xf2)];
-  const base = { feesWei: 10n ** 12n, feeRecipient: addr(0xaa), federation, pegins: [{ evmAddress: addr(0x10), amountSats: 4n }] };
+  const base = {
+    feesWei: 10n ** 12n,
+    feeRecipient: addr(0xaa),
+    federation,
+    pegins: [{ evmAddress: addr(0x10), amountSats: 4n }],
+  };
 
   it('accepts the honest list in any order, with extra withdrawals, and ignores index/validatorIndex', () => {
     const e = expectedWithdrawals(base);
     checkWithdrawals(e, [...e.withdrawals].reverse());
-    checkWithdrawals(e, [w(addr(0x99), 1234n), ...e.withdrawals.map((x, i) => ({ ...x, index: BigInt(i + 7), validatorIndex: 3n }))]);
+    checkWithdrawals(e, [
+      w(addr(0x99), 1234n),
+      ...e.withdrawals.map((x, i) => ({ ...x, index: BigInt(i + 7), validatorIndex: 3n })),
+    ]);
   });
 
   it('rejects a missing, a short-paid or an over-paid entry, naming it', () => {
@@ -245,7 +260,12 @@ describe('checkWithdrawals: Alys check_withdrawals semantics and quirks', () => 
       fc.property(fc.option(weiArb), fc.array(peginArb, { maxLength: 24 }), (fees, pegins) => {
         const e = expectedWithdrawals({ feesWei: fees, feeRecipient: addr(0xaa), federation, pegins });
         // the validator sees the block's peg-ins = the ones the producer included
-        const block = expectedWithdrawals({ feesWei: fees, feeRecipient: addr(0xaa), federation, pegins: e.includedPegins.map((i) => pegins[i]!) });
+        const block = expectedWithdrawals({
+          feesWei: fees,
+          feeRecipient: addr(0xaa),
+          federation,
+          pegins: e.includedPegins.map((i) => pegins[i]!),
+        });
         checkWithdrawals(block, e.withdrawals);
         const feeTotal = e.withdrawals.slice(0, fees ? federation.length + 1 : 0).reduce((s, x) => s + x.amount, 0n);
         expect(feeTotal * 10n ** 9n <= (fees ?? 0n)).toBe(true);

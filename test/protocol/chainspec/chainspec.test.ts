@@ -119,18 +119,27 @@ describe('serde(default) semantics', () => {
       federationBitcoinPubkeys: [btcPk(3).toUpperCase()],
     });
     expect(parsed.authorities).toEqual([blsPk(2)]);
-    expect(parsed.federation).toEqual(['0x8c483d6bf33288318143da93bb533d599de04e72', '0x11a96b2a888141953203df5c745c14449477d65d']);
+    expect(parsed.federation).toEqual([
+      '0x8c483d6bf33288318143da93bb533d599de04e72',
+      '0x11a96b2a888141953203df5c745c14449477d65d',
+    ]);
     expect(parsed.federationBitcoinPubkeys).toEqual([btcPk(3)]);
   });
   it('unknown keys are ignored like serde, reported, and refused on request', () => {
-    const r = parseChainSpecDetailed({ slot_duration: 1, chainId: 7, retargetParams: { ...DEV_CHAIN_SPEC.retargetParams, extra: true } });
+    const r = parseChainSpecDetailed({
+      slot_duration: 1,
+      chainId: 7,
+      retargetParams: { ...DEV_CHAIN_SPEC.retargetParams, extra: true },
+    });
     expect(r.unknownKeys).toEqual(['$.slot_duration', '$.retargetParams.extra']);
     expect(r.spec.slotDuration).toBe(DEV_CHAIN_SPEC.slotDuration); // the snake_case key does nothing
     expect(r.spec.chainId).toBe(7);
-    expect(() => parseChainSpec({ slot_duration: 1 }, { rejectUnknownKeys: true })).toThrow(expect.objectContaining({ path: '$.slot_duration' }));
-    expect(() => parseChainSpec({ retargetParams: { ...DEV_CHAIN_SPEC.retargetParams, x: 1 } }, { rejectUnknownKeys: true })).toThrow(
-      expect.objectContaining({ path: '$.retargetParams.x' }),
+    expect(() => parseChainSpec({ slot_duration: 1 }, { rejectUnknownKeys: true })).toThrow(
+      expect.objectContaining({ path: '$.slot_duration' }),
     );
+    expect(() =>
+      parseChainSpec({ retargetParams: { ...DEV_CHAIN_SPEC.retargetParams, x: 1 } }, { rejectUnknownKeys: true }),
+    ).toThrow(expect.objectContaining({ path: '$.retargetParams.x' }));
   });
   it('edge values that Alys accepts are accepted', () => {
     const ok = parseChainSpec({
@@ -151,7 +160,10 @@ describe('serde(default) semantics', () => {
     const arb = fc.record({
       slotDuration: fc.integer({ min: 1, max: 2 ** 40 }),
       authorities: fc.subarray(keys, { minLength: 1 }),
-      federation: fc.array(fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => `0x${bytesToHex(b)}`), { minLength: 1, maxLength: 5 }),
+      federation: fc.array(
+        fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => `0x${bytesToHex(b)}`),
+        { minLength: 1, maxLength: 5 },
+      ),
       federationBitcoinPubkeys: fc.subarray([btcPk(1), btcPk(2), btcPk(3)], { minLength: 1 }),
       bits: fc.nat({ max: 0xffffffff }),
       chainId: fc.nat({ max: 0xffffffff }),
@@ -228,11 +240,13 @@ describe('adversarial chain-spec JSON: each broken field is a DecodeError naming
       [k, null, `$.${k}`],
       [k, [], `$.${k}`],
     ]),
-    ...(['executionTimeoutLength', 'requiredBtcTxnConfirmations'] as const).flatMap((k): [string, unknown, string][] => [
-      [k, 65536, `$.${k}`],
-      [k, -1, `$.${k}`],
-      [k, '6', `$.${k}`],
-    ]),
+    ...(['executionTimeoutLength', 'requiredBtcTxnConfirmations'] as const).flatMap(
+      (k): [string, unknown, string][] => [
+        [k, 65536, `$.${k}`],
+        [k, -1, `$.${k}`],
+        [k, '6', `$.${k}`],
+      ],
+    ),
     ['isValidator', 'true', '$.isValidator'],
     ['isValidator', 1, '$.isValidator'],
     ['isValidator', null, '$.isValidator'],
@@ -323,10 +337,15 @@ describe('adversarial chain-spec JSON: each broken field is a DecodeError naming
     });
   }
   it('spacing 0 and timespan < spacing are fine when retargeting is off', () => {
-    parseChainSpec({ ...base, retargetParams: { ...retargetBase, powNoRetargeting: true, powTargetSpacing: 0, powTargetTimespan: 0 } });
+    parseChainSpec({
+      ...base,
+      retargetParams: { ...retargetBase, powNoRetargeting: true, powTargetSpacing: 0, powTargetTimespan: 0 },
+    });
   });
   it('retargetParams {} (all zero, retargeting on) is refused: stricter than Alys, which would divide by zero later', () => {
-    expect(() => parseChainSpec({ retargetParams: {} })).toThrow(expect.objectContaining({ path: '$.retargetParams.powTargetSpacing' }));
+    expect(() => parseChainSpec({ retargetParams: {} })).toThrow(
+      expect.objectContaining({ path: '$.retargetParams.powTargetSpacing' }),
+    );
   });
   it('parseChainSpecJson: invalid JSON is a DecodeError at $', () => {
     expect(() => parseChainSpecJson('{"slotDuration": 5000,')).toThrow(expect.objectContaining({ path: '$' }));

@@ -17,7 +17,11 @@ import {
   signingRoot,
 } from '../../../src/protocol/block.js';
 import { ConsensusBlockCodec, encodeMsgpack } from '../../../src/protocol/codec/msgpack.js';
-import { decodeExecutionPayloadJson, decodeSignedBlockJson, encodeSignedBlockJson } from '../../../src/protocol/codec/json.js';
+import {
+  decodeExecutionPayloadJson,
+  decodeSignedBlockJson,
+  encodeSignedBlockJson,
+} from '../../../src/protocol/codec/json.js';
 import type { ChainSpec } from '../../../src/protocol/types.js';
 import { describeVectors, loadVectors } from '../../helpers/vectors.js';
 import * as M from './model.js';
@@ -105,7 +109,15 @@ describe('block hash known answers (alys-protocol.md 2.4, derived — [U] until 
 
   test('[U] default block with auxpow_header {0, 0, bits 486604799, chain_id 727272, height 0, None, 0x0}: 1183 bytes, root 02a83f5d…', () => {
     const b = M.defaultBlock();
-    b.auxpowHeader = { rangeStart: M.zeros(32), rangeEnd: M.zeros(32), bits: 486604799, chainId: 727272, height: 0, auxpow: null, feeRecipient: M.zeros(20) };
+    b.auxpowHeader = {
+      rangeStart: M.zeros(32),
+      rangeEnd: M.zeros(32),
+      bits: 486604799,
+      chainId: 727272,
+      height: 0,
+      auxpow: null,
+      feeRecipient: M.zeros(20),
+    };
     expect(encodeConsensusBlock(b).length).toBe(1183);
     expect(blockHash(b)).toBe('0x02a83f5da3972d2a7d4dfb70d6c62711e22e66132427d618e0a5d1cbf0ca8b66');
   });
@@ -128,7 +140,9 @@ describe('block hash known answers (alys-protocol.md 2.4, derived — [U] until 
     expect(blockHash({ ...s!.message })).toBe(root);
     expect(blockHash({ ...s!.message, slot: s!.message.slot + 1 })).not.toBe(root);
     const tx = s!.message.executionPayload.transactions;
-    expect(blockHash({ ...s!.message, executionPayload: { ...s!.message.executionPayload, transactions: [...tx, '0x00'] } })).not.toBe(root);
+    expect(
+      blockHash({ ...s!.message, executionPayload: { ...s!.message.executionPayload, transactions: [...tx, '0x00'] } }),
+    ).not.toBe(root);
   });
 
   test('encoding returns independent copies (the scratch buffer is reused internally)', () => {
@@ -157,7 +171,14 @@ const DEV: ChainSpec = {
   chainId: 121212,
   maxBlocksWithoutPow: 50000,
   bitcoinStartHeight: 95800,
-  retargetParams: { powNoRetargeting: false, powLimit: 553713663, powLowerLimit: 439495319, maxPowAdjustment: 20, powTargetTimespan: 60, powTargetSpacing: 5 },
+  retargetParams: {
+    powNoRetargeting: false,
+    powLimit: 553713663,
+    powLowerLimit: 439495319,
+    maxPowAdjustment: 20,
+    powTargetTimespan: 60,
+    powTargetSpacing: 5,
+  },
   isValidator: true,
   executionTimeoutLength: 3,
   requiredBtcTxnConfirmations: 144,
@@ -169,7 +190,15 @@ describe('genesisBlock (alys-protocol.md 2.5)', () => {
     const g = genesisBlock(DEV, payload);
     expect(g.message.parentHash).toBe(M.zeros(32));
     expect(g.message.slot).toBe(0);
-    expect(g.message.auxpowHeader).toEqual({ rangeStart: M.zeros(32), rangeEnd: M.zeros(32), bits: 505794034, chainId: 121212, height: 0, auxpow: null, feeRecipient: M.zeros(20) });
+    expect(g.message.auxpowHeader).toEqual({
+      rangeStart: M.zeros(32),
+      rangeEnd: M.zeros(32),
+      bits: 505794034,
+      chainId: 121212,
+      height: 0,
+      auxpow: null,
+      feeRecipient: M.zeros(20),
+    });
     expect(g.message.executionPayload).toBe(payload);
     expect(g.message.pegins).toEqual([]);
     expect(g.message.pegoutPaymentProposal).toBeNull();
@@ -195,12 +224,15 @@ describe('genesisBlock (alys-protocol.md 2.5)', () => {
   });
 });
 
-describeVectors('block hash over a real 217-transaction Capella payload (eth-capella-blocks.json mainnet 17463226)', () => {
-  test('the root equals the full-tree root of the independently encoded (oracle) bytes', () => {
-    const blk = loadVectors<any>('eth-capella-blocks.json').blocks.find((b: any) => b.name === 'mainnet_17463226');
-    const payload = decodeExecutionPayloadJson(blk.beacon_execution_payload);
-    const block = { ...M.defaultBlock(), slot: 345678901, executionPayload: payload };
-    const oracleBytes = M.oracleEncode(M.oBlock(block, '$'));
-    expect(bytesToHex(signingRoot(block))).toBe(bytesToHex(fullTreeRoot(oracleBytes)));
-  });
-});
+describeVectors(
+  'block hash over a real 217-transaction Capella payload (eth-capella-blocks.json mainnet 17463226)',
+  () => {
+    test('the root equals the full-tree root of the independently encoded (oracle) bytes', () => {
+      const blk = loadVectors<any>('eth-capella-blocks.json').blocks.find((b: any) => b.name === 'mainnet_17463226');
+      const payload = decodeExecutionPayloadJson(blk.beacon_execution_payload);
+      const block = { ...M.defaultBlock(), slot: 345678901, executionPayload: payload };
+      const oracleBytes = M.oracleEncode(M.oBlock(block, '$'));
+      expect(bytesToHex(signingRoot(block))).toBe(bytesToHex(fullTreeRoot(oracleBytes)));
+    });
+  },
+);

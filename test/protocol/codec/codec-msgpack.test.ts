@@ -98,11 +98,22 @@ describe('layout facts stated in alys-protocol.md', () => {
     expect(bytesToHex(bytes.subarray(0, 5))).toBe('97d9423078');
   });
   test('1.1: a TxOut value of 2^64-1 is cf ff…ff and a negative tx version uses write_sint', () => {
-    const tx = { version: -1, lockTime: 0, inputs: [], outputs: [{ value: (1n << 64n) - 1n, scriptPubkey: new Uint8Array() }] };
+    const tx = {
+      version: -1,
+      lockTime: 0,
+      inputs: [],
+      outputs: [{ value: (1n << 64n) - 1n, scriptPubkey: new Uint8Array() }],
+    };
     expect(bytesToHex(encodeMsgpack(TransactionCodec, tx))).toBe('94ff0090' + '9192cfffffffffffffffffc400');
   });
   test('1.1: witness elements are arrays of u8 ints: 01 ff → 92 01 cc ff', () => {
-    const txin = { prevTxid: new Uint8Array(32), prevVout: 0, scriptSig: new Uint8Array(), sequence: 0, witness: [new Uint8Array([1, 0xff])] };
+    const txin = {
+      prevTxid: new Uint8Array(32),
+      prevVout: 0,
+      scriptSig: new Uint8Array(),
+      sequence: 0,
+      witness: [new Uint8Array([1, 0xff])],
+    };
     expect(bytesToHex(encodeMsgpack(TxInCodec, txin)).endsWith('9192' + '01ccff')).toBe(true);
   });
   test('1.11: PubsubMessage prefixes 81 ae "ConsensusBlock", 81 ac "ApproveBlock", 81 a8 "QueuePow", 81 b0 "PegoutSignatures"', () => {
@@ -118,14 +129,24 @@ describe('layout facts stated in alys-protocol.md', () => {
     for (const [name, marker] of Object.entries(lengths)) expect(0xa0 | name.length).toBe(marker);
   });
   test('1.11: the PegoutSignatures body is a map keyed by bin32 txid → [33-int pubkey, [bin64…]]', () => {
-    const entry = { txid: new Uint8Array(32).fill(0xaa), pubkey: new Uint8Array(33).fill(2), signatures: [new Uint8Array(64).fill(9)] };
+    const entry = {
+      txid: new Uint8Array(32).fill(0xaa),
+      pubkey: new Uint8Array(33).fill(2),
+      signatures: [new Uint8Array(64).fill(9)],
+    };
     const bytes = encodePubsubMessage({ type: 'PegoutSignatures', entries: [entry] });
     const body = bytesToHex(bytes.subarray(18));
-    expect(body).toBe('81' + 'c420' + 'aa'.repeat(32) + '92' + 'dc0021' + '02'.repeat(33) + '91' + 'c440' + '09'.repeat(64));
+    expect(body).toBe(
+      '81' + 'c420' + 'aa'.repeat(32) + '92' + 'dc0021' + '02'.repeat(33) + '91' + 'c440' + '09'.repeat(64),
+    );
   });
   test('1.8: the empty aggregate approval is "0x0080" + 96 zero bytes', () => {
     const w = new MsgpackWriter();
-    SignedConsensusBlockCodec.write(w, { message: M.defaultBlock(), signature: { aggregationBits: '0x0080', aggregateSignature: M.zeros(96) } }, '$');
+    SignedConsensusBlockCodec.write(
+      w,
+      { message: M.defaultBlock(), signature: { aggregationBits: '0x0080', aggregateSignature: M.zeros(96) } },
+      '$',
+    );
     const tail = bytesToHex(w.finish()).slice(-2 * (2 + 6 + 2 + 194));
     expect(tail).toBe('92a6' + bytesToHex(ascii('0x0080')) + 'd9c2' + bytesToHex(ascii(M.zeros(96))));
   });
@@ -143,7 +164,15 @@ describe('decoding is lenient where rmp-serde is, and re-encoding canonical', ()
     });
     // same header with every integer in its widest form
     const wide = hexToBytes(
-      '96' + 'd30000000000000002' + 'c420' + '00'.repeat(32) + 'c420' + '00'.repeat(32) + 'ce00000005' + 'cf0000000000000006' + 'd10007',
+      '96' +
+        'd30000000000000002' +
+        'c420' +
+        '00'.repeat(32) +
+        'c420' +
+        '00'.repeat(32) +
+        'ce00000005' +
+        'cf0000000000000006' +
+        'd10007',
     );
     const decoded = decodeMsgpack(BitcoinHeaderCodec, wide);
     expect(bytesToHex(encodeMsgpack(BitcoinHeaderCodec, decoded))).toBe(bytesToHex(canonical));
@@ -181,11 +210,32 @@ function badValues(l: Leaf): unknown[] {
     case 'hexfixed':
       return [...common, s.slice(0, -2), s + '00', s.slice(0, -1) + 'g', s.slice(2), hexToBytes(s.slice(2)), 0];
     case 'hexvar':
-      return [...common, s + '0', '0X' + s.slice(2), 'x' + s, ...(l.len ? [`0x${'00'.repeat(l.len + 1)}`] : []), hexToBytes(s.slice(2)), 7];
+      return [
+        ...common,
+        s + '0',
+        '0X' + s.slice(2),
+        'x' + s,
+        ...(l.len ? [`0x${'00'.repeat(l.len + 1)}`] : []),
+        hexToBytes(s.slice(2)),
+        7,
+      ];
     case 'bits':
       return [...common, '0x0000', '0x007f', '0x80', '0x008000', '0x0180ff', hexToBytes('0080'), 0x0080];
     case 'quoted':
-      return [...common, '0' + s, '+' + s, '-1', '', ' 1', '1.0', '18446744073709551616', '0x10', raw('ff'), raw('cb3ff0000000000000'), new Uint8Array([0x31])];
+      return [
+        ...common,
+        '0' + s,
+        '+' + s,
+        '-1',
+        '',
+        ' 1',
+        '1.0',
+        '18446744073709551616',
+        '0x10',
+        raw('ff'),
+        raw('cb3ff0000000000000'),
+        new Uint8Array([0x31]),
+      ];
     case 'quoted256':
       return [...common, '0' + s, '+1', '1' + '0'.repeat(78), 5, '-0'];
     case 'u8':
@@ -206,7 +256,13 @@ function badValues(l: Leaf): unknown[] {
       return [...common, 'ab', 5, [1, 2]];
     case 'u8array': {
       const arr = Array.from(l.value as Uint8Array);
-      const out: unknown[] = [...common, new M.RawMsgpack(referenceEncode(new Uint8Array(arr))), [...arr, 256], [...arr, -1], [...arr, 'a']];
+      const out: unknown[] = [
+        ...common,
+        new M.RawMsgpack(referenceEncode(new Uint8Array(arr))),
+        [...arr, 256],
+        [...arr, -1],
+        [...arr, 'a'],
+      ];
       if (l.len) out.push(arr.slice(1), [4, ...arr.slice(1)], [0, ...arr.slice(1)]);
       return out;
     }
@@ -244,7 +300,12 @@ function mutateAll(codec: MsgpackCodec<unknown>, tree: ONode): number {
   for (const l of M.leaves(tree)) {
     for (const bad of badValues(l)) {
       const bytes = M.oracleEncode(M.replace(tree, l, { ...l, value: bad }));
-      expectRejectedAt(codec, bytes, l.path, `${l.path} := ${bad instanceof M.RawMsgpack ? bytesToHex(bad.bytes) : JSON.stringify(bad, (_k, v) => (v instanceof Uint8Array ? `bytes(${v.length})` : v))}`);
+      expectRejectedAt(
+        codec,
+        bytes,
+        l.path,
+        `${l.path} := ${bad instanceof M.RawMsgpack ? bytesToHex(bad.bytes) : JSON.stringify(bad, (_k, v) => (v instanceof Uint8Array ? `bytes(${v.length})` : v))}`,
+      );
       checked++;
     }
   }
@@ -270,7 +331,9 @@ describe('mutations: every single-field change of a valid value is a DecodeError
   test('PubsubMessage of each variant', () => {
     const samples = fc.sample(M.pubsubMessage({ safeValues: true }), { numRuns: 40, seed: 7 });
     const byType = new Map<string, PubsubMessage>();
-    for (const m of samples) if (!byType.has(m.type) && (m.type !== 'PegoutSignatures' || m.entries.some((e) => e.signatures.length > 0))) byType.set(m.type, m);
+    for (const m of samples)
+      if (!byType.has(m.type) && (m.type !== 'PegoutSignatures' || m.entries.some((e) => e.signatures.length > 0)))
+        byType.set(m.type, m);
     expect([...byType.keys()].sort()).toEqual(['ApproveBlock', 'ConsensusBlock', 'PegoutSignatures', 'QueuePow']);
     for (const m of byType.values()) mutateAll(PubsubMessageCodec as MsgpackCodec<unknown>, M.oPubsub(m, '$'));
   });
@@ -279,7 +342,12 @@ describe('mutations: every single-field change of a valid value is a DecodeError
     const [b] = fc.sample(M.consensusBlock({ safeValues: true }), { numRuns: 1, seed: 3 });
     const w17 = Array.from({ length: 17 }, () => ({ index: 0n, validatorIndex: 0n, address: M.zeros(20), amount: 1n }));
     const tooMany = { ...b!, executionPayload: { ...b!.executionPayload, withdrawals: w17 } };
-    expectRejectedAt(ConsensusBlockCodec as MsgpackCodec<unknown>, M.oracleEncode(M.oBlock(tooMany, '$')), '$.execution_payload.withdrawals', '17 withdrawals');
+    expectRejectedAt(
+      ConsensusBlockCodec as MsgpackCodec<unknown>,
+      M.oracleEncode(M.oBlock(tooMany, '$')),
+      '$.execution_payload.withdrawals',
+      '17 withdrawals',
+    );
     expect(() => encodeMsgpack(ConsensusBlockCodec, tooMany)).toThrow(/withdrawals/);
   });
 

@@ -54,12 +54,44 @@ const auxBlock = fc.record<AuxBlock>({
 });
 
 describe('round trips through JSON text: decode(encode(x)) == x', () => {
-  test('Transaction', () => roundTrip(M.transaction({ safeValues: true }), (x) => encodeTransactionJson(x), (v) => decodeTransactionJson(v)));
-  test('AuxPow', () => roundTrip(M.auxPow({ safeValues: true }), (x) => encodeAuxPowJson(x), (v) => decodeAuxPowJson(v)));
-  test('AuxPowHeader', () => roundTrip(M.auxPowHeader({ safeValues: true }), (x) => encodeAuxPowHeaderJson(x), (v) => decodeAuxPowHeaderJson(v)));
-  test('ConsensusBlock', () => roundTrip(M.consensusBlock({ safeValues: true }), (x) => encodeConsensusBlockJson(x), (v) => decodeConsensusBlockJson(v), 60));
-  test('SignedConsensusBlock', () => roundTrip(M.signedBlock({ safeValues: true }), (x) => encodeSignedBlockJson(x), (v) => decodeSignedBlockJson(v), 60));
-  test('AuxBlock', () => roundTrip(auxBlock, (x) => encodeAuxBlockJson(x), (v) => decodeAuxBlockJson(v)));
+  test('Transaction', () =>
+    roundTrip(
+      M.transaction({ safeValues: true }),
+      (x) => encodeTransactionJson(x),
+      (v) => decodeTransactionJson(v),
+    ));
+  test('AuxPow', () =>
+    roundTrip(
+      M.auxPow({ safeValues: true }),
+      (x) => encodeAuxPowJson(x),
+      (v) => decodeAuxPowJson(v),
+    ));
+  test('AuxPowHeader', () =>
+    roundTrip(
+      M.auxPowHeader({ safeValues: true }),
+      (x) => encodeAuxPowHeaderJson(x),
+      (v) => decodeAuxPowHeaderJson(v),
+    ));
+  test('ConsensusBlock', () =>
+    roundTrip(
+      M.consensusBlock({ safeValues: true }),
+      (x) => encodeConsensusBlockJson(x),
+      (v) => decodeConsensusBlockJson(v),
+      60,
+    ));
+  test('SignedConsensusBlock', () =>
+    roundTrip(
+      M.signedBlock({ safeValues: true }),
+      (x) => encodeSignedBlockJson(x),
+      (v) => decodeSignedBlockJson(v),
+      60,
+    ));
+  test('AuxBlock', () =>
+    roundTrip(
+      auxBlock,
+      (x) => encodeAuxBlockJson(x),
+      (v) => decodeAuxBlockJson(v),
+    ));
 });
 
 describe('serde_json shape', () => {
@@ -83,21 +115,79 @@ describe('serde_json shape', () => {
   });
 
   test('field names are the Rust names of alys-protocol.md 1.2–1.7, 1.10, 1.11', () => {
-    const [b] = fc.sample(M.signedBlock({ safeValues: true }).filter((x) => x.message.auxpowHeader?.auxpow != null && x.message.executionPayload.withdrawals.length > 0 && x.message.pegoutPaymentProposal?.inputs.length !== undefined && x.message.pegoutPaymentProposal.inputs.length > 0 && x.message.pegoutPaymentProposal.outputs.length > 0), { numRuns: 1, seed: 1 });
+    const [b] = fc.sample(
+      M.signedBlock({ safeValues: true }).filter(
+        (x) =>
+          x.message.auxpowHeader?.auxpow != null &&
+          x.message.executionPayload.withdrawals.length > 0 &&
+          x.message.pegoutPaymentProposal?.inputs.length !== undefined &&
+          x.message.pegoutPaymentProposal.inputs.length > 0 &&
+          x.message.pegoutPaymentProposal.outputs.length > 0,
+      ),
+      { numRuns: 1, seed: 1 },
+    );
     const j = encodeSignedBlockJson(b!) as any;
     const keys = (o: object) => Object.keys(o).sort();
     expect(keys(j)).toEqual(['message', 'signature']);
-    expect(keys(j.message)).toEqual(['auxpow_header', 'execution_payload', 'finalized_pegouts', 'parent_hash', 'pegins', 'pegout_payment_proposal', 'slot']);
-    expect(keys(j.message.auxpow_header)).toEqual(['auxpow', 'bits', 'chain_id', 'fee_recipient', 'height', 'range_end', 'range_start']);
-    expect(keys(j.message.auxpow_header.auxpow)).toEqual(['block_hash', 'blockchain_branch', 'coinbase_branch', 'coinbase_txn', 'parent_block']);
-    expect(keys(j.message.auxpow_header.auxpow.parent_block)).toEqual(['bits', 'merkle_root', 'nonce', 'prev_blockhash', 'time', 'version']);
+    expect(keys(j.message)).toEqual([
+      'auxpow_header',
+      'execution_payload',
+      'finalized_pegouts',
+      'parent_hash',
+      'pegins',
+      'pegout_payment_proposal',
+      'slot',
+    ]);
+    expect(keys(j.message.auxpow_header)).toEqual([
+      'auxpow',
+      'bits',
+      'chain_id',
+      'fee_recipient',
+      'height',
+      'range_end',
+      'range_start',
+    ]);
+    expect(keys(j.message.auxpow_header.auxpow)).toEqual([
+      'block_hash',
+      'blockchain_branch',
+      'coinbase_branch',
+      'coinbase_txn',
+      'parent_block',
+    ]);
+    expect(keys(j.message.auxpow_header.auxpow.parent_block)).toEqual([
+      'bits',
+      'merkle_root',
+      'nonce',
+      'prev_blockhash',
+      'time',
+      'version',
+    ]);
     expect(keys(j.message.auxpow_header.auxpow.coinbase_branch)).toEqual(['branch_hash', 'branch_side_mask']);
-    expect(keys(j.message.execution_payload)).toEqual(
-      ['base_fee_per_gas', 'block_hash', 'block_number', 'extra_data', 'fee_recipient', 'gas_limit', 'gas_used', 'logs_bloom', 'parent_hash', 'prev_randao', 'receipts_root', 'state_root', 'timestamp', 'transactions', 'withdrawals'],
-    );
+    expect(keys(j.message.execution_payload)).toEqual([
+      'base_fee_per_gas',
+      'block_hash',
+      'block_number',
+      'extra_data',
+      'fee_recipient',
+      'gas_limit',
+      'gas_used',
+      'logs_bloom',
+      'parent_hash',
+      'prev_randao',
+      'receipts_root',
+      'state_root',
+      'timestamp',
+      'transactions',
+      'withdrawals',
+    ]);
     expect(keys(j.message.execution_payload.withdrawals[0])).toEqual(['address', 'amount', 'index', 'validator_index']);
     expect(keys(j.message.pegout_payment_proposal)).toEqual(['input', 'lock_time', 'output', 'version']);
-    expect(keys(j.message.pegout_payment_proposal.input[0])).toEqual(['previous_output', 'script_sig', 'sequence', 'witness']);
+    expect(keys(j.message.pegout_payment_proposal.input[0])).toEqual([
+      'previous_output',
+      'script_sig',
+      'sequence',
+      'witness',
+    ]);
     expect(keys(j.message.pegout_payment_proposal.output[0])).toEqual(['script_pubkey', 'value']);
     expect(keys(j.signature)).toEqual(['aggregate_signature', 'aggregation_bits']);
   });
@@ -108,11 +198,21 @@ describe('serde_json shape', () => {
     const tx = {
       version: 2,
       lockTime: 0,
-      inputs: [{ prevTxid: internal, prevVout: 7, scriptSig: new Uint8Array([0xde, 0xad]), sequence: 4294967293, witness: [new Uint8Array([1, 0xff]), new Uint8Array()] }],
+      inputs: [
+        {
+          prevTxid: internal,
+          prevVout: 7,
+          scriptSig: new Uint8Array([0xde, 0xad]),
+          sequence: 4294967293,
+          witness: [new Uint8Array([1, 0xff]), new Uint8Array()],
+        },
+      ],
       outputs: [{ value: 1_000_000n, scriptPubkey: new Uint8Array([0x51, 0x20]) }],
     };
     expect(encodeTransactionJson(tx)).toEqual({
-      input: [{ previous_output: `${'00'.repeat(31)}ab:7`, script_sig: 'dead', sequence: 4294967293, witness: ['01ff', ''] }],
+      input: [
+        { previous_output: `${'00'.repeat(31)}ab:7`, script_sig: 'dead', sequence: 4294967293, witness: ['01ff', ''] },
+      ],
       lock_time: 0,
       output: [{ script_pubkey: '5120', value: 1000000 }],
       version: 2,
@@ -149,7 +249,12 @@ describe('serde_json shape', () => {
     const b = M.defaultBlock();
     expect(() => encodeConsensusBlockJson({ ...b, parentHash: '0xAB' })).toThrow(ProtocolError);
     expect(() => encodeConsensusBlockJson({ ...b, slot: -1 })).toThrow(ProtocolError);
-    expect(() => encodeConsensusBlockJson({ ...b, executionPayload: { ...b.executionPayload, extraData: `0x${'00'.repeat(33)}` } })).toThrow(ProtocolError);
+    expect(() =>
+      encodeConsensusBlockJson({
+        ...b,
+        executionPayload: { ...b.executionPayload, extraData: `0x${'00'.repeat(33)}` },
+      }),
+    ).toThrow(ProtocolError);
     const tx = { version: 1, lockTime: 0, inputs: [], outputs: [{ value: 1n << 60n, scriptPubkey: new Uint8Array() }] };
     expect(() => encodeTransactionJson(tx)).toThrow(/not a u64 representable/);
     expect(() =>
@@ -185,12 +290,18 @@ function kindOf(path: string): Kind {
     [/\.execution_payload\.transactions\[\d+\]$/, 'rawtx'],
     [/\.execution_payload\.(fee_recipient)$|\.withdrawals\[\d+\]\.address$|\.fee_recipient$/, 'address'],
     [/\.execution_payload\.(parent_hash|state_root|receipts_root|prev_randao|block_hash)$/, 'hash256'],
-    [/\.execution_payload\.(block_number|gas_limit|gas_used|timestamp)$|\.withdrawals\[\d+\]\.(index|validator_index|amount)$/, 'quoted'],
+    [
+      /\.execution_payload\.(block_number|gas_limit|gas_used|timestamp)$|\.withdrawals\[\d+\]\.(index|validator_index|amount)$/,
+      'quoted',
+    ],
     [/\.execution_payload\.base_fee_per_gas$/, 'quoted256'],
     [/\.(range_start|range_end)$|^\$\.message\.parent_hash$|^\$\.parent_hash$/, 'hash256'],
     [/\.aggregation_bits$/, 'bits'],
     [/\.aggregate_signature$/, 'bls96'],
-    [/\.auxpow\.block_hash$|\.prev_blockhash$|\.merkle_root$|\.branch_hash\[\d+\]$|\.pegins\[\d+\]\[[01]\]$/, 'display32'],
+    [
+      /\.auxpow\.block_hash$|\.prev_blockhash$|\.merkle_root$|\.branch_hash\[\d+\]$|\.pegins\[\d+\]\[[01]\]$/,
+      'display32',
+    ],
     [/\.previous_output$/, 'outpoint'],
     [/\.script_sig$|\.script_pubkey$|\.witness\[\d+\]$/, 'plainhex'],
     [/\.(version)$/, 'i32'],
@@ -224,7 +335,19 @@ function badValues(kind: Kind, v: unknown): unknown[] {
       return [...nonString, s.slice(0, -2), s + '00', s.slice(0, -1) + 'g', '0x' + s.slice(2)];
     case 'outpoint': {
       const [txid, vout] = s.split(':');
-      return [...nonString, txid!, `${txid}:0${vout}`, `${txid}:+${vout}`, `${txid}:4294967296`, `${txid}:1:2`, `:${vout}`, `${txid!.slice(2)}:${vout}`, `${txid}:`, `${txid}:-1`, `${txid}: 1`];
+      return [
+        ...nonString,
+        txid!,
+        `${txid}:0${vout}`,
+        `${txid}:+${vout}`,
+        `${txid}:4294967296`,
+        `${txid}:1:2`,
+        `:${vout}`,
+        `${txid!.slice(2)}:${vout}`,
+        `${txid}:`,
+        `${txid}:-1`,
+        `${txid}: 1`,
+      ];
     }
     case 'plainhex':
       return [...nonString, s + '0', '0x' + s, 'zz'];
@@ -238,12 +361,21 @@ function badValues(kind: Kind, v: unknown): unknown[] {
 }
 
 /** Every leaf and container of a JSON tree with a setter into a deep copy. */
-function* nodes(root: unknown): Generator<{ path: string; value: unknown; container: boolean; withValue: (v: unknown) => unknown; without?: () => unknown }> {
+function* nodes(
+  root: unknown,
+): Generator<{
+  path: string;
+  value: unknown;
+  container: boolean;
+  withValue: (v: unknown) => unknown;
+  without?: () => unknown;
+}> {
   function* rec(v: unknown, path: string, rebuild: (x: unknown) => unknown): Generator<any> {
     const container = v !== null && typeof v === 'object';
     yield { path, value: v, container, withValue: rebuild };
     if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) yield* rec(v[i], `${path}[${i}]`, (x) => rebuild(v.map((y, j) => (j === i ? x : y))));
+      for (let i = 0; i < v.length; i++)
+        yield* rec(v[i], `${path}[${i}]`, (x) => rebuild(v.map((y, j) => (j === i ? x : y))));
     } else if (container) {
       const o = v as Record<string, unknown>;
       for (const k of Object.keys(o)) {
@@ -291,7 +423,13 @@ function mutateAll(json: unknown, decode: (v: unknown) => unknown): number {
         expectRejectedAt(decode, n.withValue([]), n.path, `${n.path} as an array`);
       } else {
         expectRejectedAt(decode, n.withValue({}), n.path, `${n.path} as an object`);
-        if (/\.pegins\[\d+\]$/.test(n.path)) expectRejectedAt(decode, n.withValue([...(n.value as unknown[]), (n.value as unknown[])[0]]), n.path, `${n.path} with 3 elements`);
+        if (/\.pegins\[\d+\]$/.test(n.path))
+          expectRejectedAt(
+            decode,
+            n.withValue([...(n.value as unknown[]), (n.value as unknown[])[0]]),
+            n.path,
+            `${n.path} with 3 elements`,
+          );
       }
       expectRejectedAt(decode, n.withValue('x'), n.path, `${n.path} as a string`);
       checked += 3;
@@ -330,12 +468,23 @@ describe('mutations: every single change is a DecodeError at its exact JSON path
   });
 
   test('AuxPowHeader (getqueuedpow result) with auxpow: null', () => {
-    const [h] = fc.sample(M.auxPowHeader({ safeValues: true }).filter((x) => x.auxpow === null), { numRuns: 1, seed: 2 });
+    const [h] = fc.sample(
+      M.auxPowHeader({ safeValues: true }).filter((x) => x.auxpow === null),
+      { numRuns: 1, seed: 2 },
+    );
     mutateAll(viaText(encodeAuxPowHeaderJson(h!)), (v) => decodeAuxPowHeaderJson(v));
   });
 
   test('AuxBlock (createauxblock result)', () => {
-    const a: AuxBlock = { hash: `0x${'12'.repeat(32)}`, chainId: 7, previousBlockHash: `0x${'34'.repeat(32)}`, coinbaseValue: 0, bits: 0x1d00ffff, height: 9, target: 0xffffn << 208n };
+    const a: AuxBlock = {
+      hash: `0x${'12'.repeat(32)}`,
+      chainId: 7,
+      previousBlockHash: `0x${'34'.repeat(32)}`,
+      coinbaseValue: 0,
+      bits: 0x1d00ffff,
+      height: 9,
+      target: 0xffffn << 208n,
+    };
     const json = viaText(encodeAuxBlockJson(a)) as Record<string, unknown>;
     const cases: [string, unknown[]][] = [
       ['hash', [`0x${'12'.repeat(32)}`, '12'.repeat(31), '12'.repeat(33), 'zz'.repeat(32), 1, null]],
@@ -347,7 +496,13 @@ describe('mutations: every single change is a DecodeError at its exact JSON path
       ['height', [-1, 1.5, '9', null]],
     ];
     for (const [key, bads] of cases)
-      for (const bad of bads) expectRejectedAt((v) => decodeAuxBlockJson(v), { ...json, [key]: bad }, `$.${key}`, `${key} := ${JSON.stringify(bad)}`);
+      for (const bad of bads)
+        expectRejectedAt(
+          (v) => decodeAuxBlockJson(v),
+          { ...json, [key]: bad },
+          `$.${key}`,
+          `${key} := ${JSON.stringify(bad)}`,
+        );
     const missing = { ...json };
     delete missing.height;
     expectRejectedAt((v) => decodeAuxBlockJson(v), missing, '$.height', 'height removed');
@@ -356,7 +511,12 @@ describe('mutations: every single change is a DecodeError at its exact JSON path
 
   test('list bounds: 17 withdrawals, too many bytes of extra_data', () => {
     const b = viaText(encodeConsensusBlockJson(M.defaultBlock())) as any;
-    b.execution_payload.withdrawals = Array.from({ length: 17 }, () => ({ index: '0', validator_index: '0', address: M.zeros(20), amount: '1' }));
+    b.execution_payload.withdrawals = Array.from({ length: 17 }, () => ({
+      index: '0',
+      validator_index: '0',
+      address: M.zeros(20),
+      amount: '1',
+    }));
     expectRejectedAt((v) => decodeConsensusBlockJson(v), b, '$.execution_payload.withdrawals', '17 withdrawals');
   });
 });
@@ -400,7 +560,9 @@ describeVectors('real JSON: alys-real.json createauxblock example, eth-capella-b
       const block = { ...M.defaultBlock(), executionPayload: p };
       const again = decodeMsgpack(ConsensusBlockCodec, encodeMsgpack(ConsensusBlockCodec, block));
       expect(again).toEqual(block);
-      expect(bytesToHex(encodeMsgpack(ConsensusBlockCodec, block))).toBe(bytesToHex(M.oracleEncode(M.oBlock(block, '$'))));
+      expect(bytesToHex(encodeMsgpack(ConsensusBlockCodec, block))).toBe(
+        bytesToHex(M.oracleEncode(M.oBlock(block, '$'))),
+      );
     });
   }
 });

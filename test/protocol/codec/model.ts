@@ -73,7 +73,10 @@ export const bitcoinHeader = fc.record<BitcoinHeader>({
   nonce: u32,
 });
 
-export const merkleBranch = fc.record<MerkleBranch>({ branchHash: fc.array(fixed(32), { maxLength: 18 }), branchSideMask: u32 });
+export const merkleBranch = fc.record<MerkleBranch>({
+  branchHash: fc.array(fixed(32), { maxLength: 18 }),
+  branchSideMask: u32,
+});
 
 export const auxPow = (o: ArbOptions = {}) =>
   fc.record<AuxPow>({
@@ -136,18 +139,20 @@ export const aggregateApproval = fc.record<AggregateApproval>({ aggregationBits,
 export const signedBlock = (o: ArbOptions = {}) =>
   fc.record<SignedConsensusBlock>({ message: consensusBlock(o), signature: aggregateApproval });
 
-export const individualApproval = fc.record<IndividualApproval>({ signature: hexN(96), authorityIndex: fc.integer({ min: 0, max: 255 }) });
+export const individualApproval = fc.record<IndividualApproval>({
+  signature: hexN(96),
+  authorityIndex: fc.integer({ min: 0, max: 255 }),
+});
 export const approveBlock = fc.record<ApproveBlock>({ blockHash: hexN(32), signature: individualApproval });
 
-export const pegoutEntries = fc
-  .uniqueArray(
-    fc.record<PegoutSignatureEntry>({
-      txid: fixed(32),
-      pubkey: fc.tuple(fc.constantFrom(2, 3), fixed(32)).map(([p, x]) => concatBytes(new Uint8Array([p]), x)),
-      signatures: fc.array(fixed(64), { maxLength: 3 }),
-    }),
-    { maxLength: 4, selector: (e) => bytesToHex(e.txid) },
-  );
+export const pegoutEntries = fc.uniqueArray(
+  fc.record<PegoutSignatureEntry>({
+    txid: fixed(32),
+    pubkey: fc.tuple(fc.constantFrom(2, 3), fixed(32)).map(([p, x]) => concatBytes(new Uint8Array([p]), x)),
+    signatures: fc.array(fixed(64), { maxLength: 3 }),
+  }),
+  { maxLength: 4, selector: (e) => bytesToHex(e.txid) },
+);
 
 export const pubsubMessage = (o: ArbOptions = {}): fc.Arbitrary<PubsubMessage> =>
   fc.oneof(
@@ -223,7 +228,13 @@ export type ONode =
   | { t: 'nil'; path: string }
   | { t: 'map'; path: string; entries: [ONode, ONode][] };
 
-const leaf = (kind: LeafKind, path: string, value: unknown, len?: number): ONode => ({ t: 'leaf', kind, path, value, len });
+const leaf = (kind: LeafKind, path: string, value: unknown, len?: number): ONode => ({
+  t: 'leaf',
+  kind,
+  path,
+  value,
+  len,
+});
 const struct = (path: string, items: ONode[]): ONode => ({ t: 'arr', path, items, struct: true });
 const list = (path: string, items: ONode[]): ONode => ({ t: 'arr', path, items, struct: false });
 
@@ -236,10 +247,16 @@ export function oTx(tx: Transaction, p: string): ONode {
       tx.inputs.map((i, k) => {
         const q = `${p}.input[${k}]`;
         return struct(q, [
-          struct(`${q}.previous_output`, [leaf('bin32', `${q}.previous_output.txid`, i.prevTxid), leaf('u32', `${q}.previous_output.vout`, i.prevVout)]),
+          struct(`${q}.previous_output`, [
+            leaf('bin32', `${q}.previous_output.txid`, i.prevTxid),
+            leaf('u32', `${q}.previous_output.vout`, i.prevVout),
+          ]),
           leaf('bin', `${q}.script_sig`, i.scriptSig),
           leaf('u32', `${q}.sequence`, i.sequence),
-          list(`${q}.witness`, i.witness.map((e, j) => leaf('u8array', `${q}.witness[${j}]`, e))),
+          list(
+            `${q}.witness`,
+            i.witness.map((e, j) => leaf('u8array', `${q}.witness[${j}]`, e)),
+          ),
         ]);
       }),
     ),
@@ -247,14 +264,23 @@ export function oTx(tx: Transaction, p: string): ONode {
       `${p}.output`,
       tx.outputs.map((o, k) => {
         const q = `${p}.output[${k}]`;
-        return struct(q, [leaf('u64full', `${q}.value`, Number(o.value)), leaf('bin', `${q}.script_pubkey`, o.scriptPubkey)]);
+        return struct(q, [
+          leaf('u64full', `${q}.value`, Number(o.value)),
+          leaf('bin', `${q}.script_pubkey`, o.scriptPubkey),
+        ]);
       }),
     ),
   ]);
 }
 
 const oBranch = (b: MerkleBranch, p: string): ONode =>
-  struct(p, [list(`${p}.branch_hash`, b.branchHash.map((h, i) => leaf('bin32', `${p}.branch_hash[${i}]`, h))), leaf('u32', `${p}.branch_side_mask`, b.branchSideMask)]);
+  struct(p, [
+    list(
+      `${p}.branch_hash`,
+      b.branchHash.map((h, i) => leaf('bin32', `${p}.branch_hash[${i}]`, h)),
+    ),
+    leaf('u32', `${p}.branch_side_mask`, b.branchSideMask),
+  ]);
 
 const oHeader = (h: BitcoinHeader, p: string): ONode =>
   struct(p, [
@@ -292,7 +318,9 @@ export function oBlock(b: ConsensusBlock, p: string): ONode {
   return struct(p, [
     leaf('hash256', `${p}.parent_hash`, b.parentHash),
     leaf('u64', `${p}.slot`, b.slot),
-    b.auxpowHeader === null ? { t: 'nil', path: `${p}.auxpow_header` } : oAuxPowHeader(b.auxpowHeader, `${p}.auxpow_header`),
+    b.auxpowHeader === null
+      ? { t: 'nil', path: `${p}.auxpow_header` }
+      : oAuxPowHeader(b.auxpowHeader, `${p}.auxpow_header`),
     struct(q, [
       leaf('hash256', `${q}.parent_hash`, e.parentHash),
       leaf('address', `${q}.fee_recipient`, e.feeRecipient),
@@ -307,7 +335,10 @@ export function oBlock(b: ConsensusBlock, p: string): ONode {
       leaf('hexvar', `${q}.extra_data`, e.extraData, 32),
       leaf('quoted256', `${q}.base_fee_per_gas`, e.baseFeePerGas.toString()),
       leaf('hash256', `${q}.block_hash`, e.blockHash),
-      list(`${q}.transactions`, e.transactions.map((t, i) => leaf('hexvar', `${q}.transactions[${i}]`, t))),
+      list(
+        `${q}.transactions`,
+        e.transactions.map((t, i) => leaf('hexvar', `${q}.transactions[${i}]`, t)),
+      ),
       list(
         `${q}.withdrawals`,
         e.withdrawals.map((w, i) => {
@@ -323,10 +354,17 @@ export function oBlock(b: ConsensusBlock, p: string): ONode {
     ]),
     list(
       `${p}.pegins`,
-      b.pegins.map(([t, h], i) => list(`${p}.pegins[${i}]`, [leaf('bin32', `${p}.pegins[${i}][0]`, t), leaf('bin32', `${p}.pegins[${i}][1]`, h)])),
+      b.pegins.map(([t, h], i) =>
+        list(`${p}.pegins[${i}]`, [leaf('bin32', `${p}.pegins[${i}][0]`, t), leaf('bin32', `${p}.pegins[${i}][1]`, h)]),
+      ),
     ),
-    b.pegoutPaymentProposal === null ? { t: 'nil', path: `${p}.pegout_payment_proposal` } : oTx(b.pegoutPaymentProposal, `${p}.pegout_payment_proposal`),
-    list(`${p}.finalized_pegouts`, b.finalizedPegouts.map((t, i) => oTx(t, `${p}.finalized_pegouts[${i}]`))),
+    b.pegoutPaymentProposal === null
+      ? { t: 'nil', path: `${p}.pegout_payment_proposal` }
+      : oTx(b.pegoutPaymentProposal, `${p}.pegout_payment_proposal`),
+    list(
+      `${p}.finalized_pegouts`,
+      b.finalizedPegouts.map((t, i) => oTx(t, `${p}.finalized_pegouts[${i}]`)),
+    ),
   ]);
 }
 
@@ -343,7 +381,10 @@ export function oSigned(b: SignedConsensusBlock, p: string): ONode {
 export function oApprove(a: ApproveBlock, p: string): ONode {
   return struct(p, [
     leaf('hash256', `${p}.block_hash`, a.blockHash),
-    struct(`${p}.signature`, [leaf('hexfixed', `${p}.signature.signature`, a.signature.signature, 96), leaf('u8', `${p}.signature.authority_index`, a.signature.authorityIndex)]),
+    struct(`${p}.signature`, [
+      leaf('hexfixed', `${p}.signature.signature`, a.signature.signature, 96),
+      leaf('u8', `${p}.signature.authority_index`, a.signature.authorityIndex),
+    ]),
   ]);
 }
 
@@ -365,7 +406,10 @@ export function oPubsub(m: PubsubMessage, p: string): ONode {
             leaf('bin32', `${q}[${i}].txid`, e.txid),
             struct(`${q}[${i}]`, [
               leaf('u8array', `${q}[${i}].pubkey`, e.pubkey, 33),
-              list(`${q}[${i}].signatures`, e.signatures.map((s, k) => leaf('bin64', `${q}[${i}].signatures[${k}]`, s))),
+              list(
+                `${q}[${i}].signatures`,
+                e.signatures.map((s, k) => leaf('bin64', `${q}[${i}].signatures[${k}]`, s)),
+              ),
             ]),
           ]),
         };
@@ -388,7 +432,10 @@ export function oracleEncode(n: ONode): Uint8Array {
     case 'arr':
       return concatBytes(arrayHeader(n.items.length), ...n.items.map(oracleEncode));
     case 'map':
-      return concatBytes(mapHeader(n.entries.length), ...n.entries.flatMap(([k, v]) => [oracleEncode(k), oracleEncode(v)]));
+      return concatBytes(
+        mapHeader(n.entries.length),
+        ...n.entries.flatMap(([k, v]) => [oracleEncode(k), oracleEncode(v)]),
+      );
     case 'leaf':
       if (n.value instanceof RawMsgpack) return n.value.bytes;
       if (n.kind === 'u8array' && n.value instanceof Uint8Array) return referenceEncode(Array.from(n.value));
@@ -414,7 +461,7 @@ function mapHeader(n: number): Uint8Array {
 export function leaves(n: ONode, out: Extract<ONode, { t: 'leaf' }>[] = []): Extract<ONode, { t: 'leaf' }>[] {
   if (n.t === 'leaf') out.push(n);
   else if (n.t === 'arr') for (const c of n.items) leaves(c, out);
-  else if (n.t === 'map') for (const [k, v] of n.entries) (leaves(k, out), leaves(v, out));
+  else if (n.t === 'map') for (const [k, v] of n.entries) leaves(k, out), leaves(v, out);
   return out;
 }
 
@@ -423,7 +470,7 @@ export function structs(n: ONode, out: Extract<ONode, { t: 'arr' }>[] = []): Ext
   if (n.t === 'arr') {
     if (n.struct) out.push(n);
     for (const c of n.items) structs(c, out);
-  } else if (n.t === 'map') for (const [k, v] of n.entries) (structs(k, out), structs(v, out));
+  } else if (n.t === 'map') for (const [k, v] of n.entries) structs(k, out), structs(v, out);
   return out;
 }
 
@@ -431,6 +478,10 @@ export function structs(n: ONode, out: Extract<ONode, { t: 'arr' }>[] = []): Ext
 export function replace(n: ONode, target: ONode, by: ONode): ONode {
   if (n === target) return by;
   if (n.t === 'arr') return { ...n, items: n.items.map((c) => replace(c, target, by)) };
-  if (n.t === 'map') return { ...n, entries: n.entries.map(([k, v]) => [replace(k, target, by), replace(v, target, by)] as [ONode, ONode]) };
+  if (n.t === 'map')
+    return {
+      ...n,
+      entries: n.entries.map(([k, v]) => [replace(k, target, by), replace(v, target, by)] as [ONode, ONode]),
+    };
   return n;
 }

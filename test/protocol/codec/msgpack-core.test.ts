@@ -58,7 +58,11 @@ describe('writer: integer forms of rmp 0.8.12', () => {
       [0x1_0000_0000, 'cf0000000100000000'],
       [Number.MAX_SAFE_INTEGER, 'cf001fffffffffffff'],
     ];
-    for (const [n, hex] of cases) expect(hexOf((w) => w.uint(n)), String(n)).toBe(hex);
+    for (const [n, hex] of cases)
+      expect(
+        hexOf((w) => w.uint(n)),
+        String(n),
+      ).toBe(hex);
     expect(hexOf((w) => w.uint64((1n << 64n) - 1n))).toBe('cfffffffffffffffff');
     expect(hexOf((w) => w.uint64(5n))).toBe('05');
   });
@@ -78,7 +82,11 @@ describe('writer: integer forms of rmp 0.8.12', () => {
       [-0x8000_0000, 'd280000000'],
       [-0x8000_0001, 'd3ffffffff7fffffff'],
     ];
-    for (const [n, hex] of cases) expect(hexOf((w) => w.sint(n)), String(n)).toBe(hex);
+    for (const [n, hex] of cases)
+      expect(
+        hexOf((w) => w.sint(n)),
+        String(n),
+      ).toBe(hex);
   });
 
   test('string, bin, array and map headers switch forms at 32/16 and 2^8/2^16', () => {
@@ -158,7 +166,17 @@ describe('differential against @msgpack/msgpack', () => {
 
 describe('reader: typed reads', () => {
   test('integers: any marker is accepted when the value is in range (serde primitive visitors do the same)', () => {
-    for (const hex of ['05', 'cc05', 'cd0005', 'ce00000005', 'cf0000000000000005', 'd005', 'd10005', 'd200000005', 'd30000000000000005']) {
+    for (const hex of [
+      '05',
+      'cc05',
+      'cd0005',
+      'ce00000005',
+      'cf0000000000000005',
+      'd005',
+      'd10005',
+      'd200000005',
+      'd30000000000000005',
+    ]) {
       expect(new MsgpackReader(hexToBytes(hex)).uint('$.x', 255), hex).toBe(5);
     }
     expect(new MsgpackReader(hexToBytes('cfffffffffffffffff')).uint64('$.x')).toBe((1n << 64n) - 1n);
@@ -190,7 +208,9 @@ describe('reader: typed reads', () => {
 
   test('strings: malformed UTF-8 is refused; hex strings are checked and lower-cased', () => {
     expect(() => new MsgpackReader(hexToBytes('a2c328')).str('$.s')).toThrow(DecodeError);
-    expect(new MsgpackReader(hexToBytes('a4' + bytesToHex(new TextEncoder().encode('0xAB')))).hexStr('$.h', { bytes: 1 })).toBe('0xab');
+    expect(
+      new MsgpackReader(hexToBytes('a4' + bytesToHex(new TextEncoder().encode('0xAB')))).hexStr('$.h', { bytes: 1 }),
+    ).toBe('0xab');
     const bad = ['0X00', '00', '0x0', '0xzz', '0x00 ', 'x0'];
     for (const s of bad) {
       const bytes = new Uint8Array([0xa0 | s.length, ...new TextEncoder().encode(s)]);
@@ -207,7 +227,9 @@ describe('reader: typed reads', () => {
   });
 
   test('struct arity is exact', () => {
-    expect(() => new MsgpackReader(hexToBytes('93010203')).arrayHeader('$.s', { length: 2 })).toThrow(/expected an array of 2 elements, got 3/);
+    expect(() => new MsgpackReader(hexToBytes('93010203')).arrayHeader('$.s', { length: 2 })).toThrow(
+      /expected an array of 2 elements, got 3/,
+    );
   });
 
   test('trailing bytes are refused', () => {

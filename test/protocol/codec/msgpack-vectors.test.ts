@@ -7,7 +7,12 @@ import { expect, test } from 'vitest';
 import { encode as referenceEncode } from '@msgpack/msgpack';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { describeVectors, loadVectors } from '../../helpers/vectors.js';
-import { MsgpackWriter, decodeMsgpackValue, encodeMsgpackValue, type MsgpackValue } from '../../../src/protocol/codec/msgpack-wire.js';
+import {
+  MsgpackWriter,
+  decodeMsgpackValue,
+  encodeMsgpackValue,
+  type MsgpackValue,
+} from '../../../src/protocol/codec/msgpack-wire.js';
 
 interface RmpVector {
   name: string;
@@ -42,7 +47,8 @@ const programs: Record<string, (v: RmpVector, w: MsgpackWriter) => void> = {
     for (const word of v.rust.match(/true|false/g)!) w.bool(word === 'true');
   },
   empty_map: (_v, w) => w.mapHeader(0),
-  bin_serde_bytes: (v, w) => w.bin(new Uint8Array([...v.rust.matchAll(/0x([0-9a-f]{2})/g)].map((m) => parseInt(m[1]!, 16)))),
+  bin_serde_bytes: (v, w) =>
+    w.bin(new Uint8Array([...v.rust.matchAll(/0x([0-9a-f]{2})/g)].map((m) => parseInt(m[1]!, 16)))),
   unit_struct: (_v, w) => w.arrayHeader(0), // a unit struct serializes as an empty tuple struct
   unit_variants: (v, w) => {
     for (const [, name] of v.rust.matchAll(/Enum::(\w+)/g)) w.str(name!);
@@ -58,7 +64,8 @@ const programs: Record<string, (v: RmpVector, w: MsgpackWriter) => void> = {
     for (const n of values) w.uint(n);
   },
   struct_variants: (v, w) => {
-    for (const [, name, n] of v.rust.matchAll(/Enum::(\w+) \{ \w+: (\d+) \}/g)) w.mapHeader(1).str(name!).arrayHeader(1).uint(Number(n));
+    for (const [, name, n] of v.rust.matchAll(/Enum::(\w+) \{ \w+: (\d+) \}/g))
+      w.mapHeader(1).str(name!).arrayHeader(1).uint(Number(n));
   },
   struct_variant_with_struct_map: (v, w) => {
     const [, name, field, n] = /Enum::(\w+) \{ (\w+): (\d+) \}/.exec(v.rust)!;
@@ -113,7 +120,9 @@ describeVectors('msgpack-rmp.json known answers (rmp-serde 1.1.2)', () => {
     });
   }
 
-  for (const v of all.filter((x) => x.crosschecked_with_msgpack_js && 'json_equiv' in x && typeof fromJsonEquiv(x) !== 'bigint')) {
+  for (const v of all.filter(
+    (x) => x.crosschecked_with_msgpack_js && 'json_equiv' in x && typeof fromJsonEquiv(x) !== 'bigint',
+  )) {
     test(`@msgpack/msgpack agrees on ${v.name}`, () => {
       expect(bytesToHex(referenceEncode(fromJsonEquiv(v)))).toBe(bytesToHex(writeVector(v)));
     });

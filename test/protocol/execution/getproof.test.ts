@@ -99,7 +99,10 @@ describeVectors('eth_getProof (eth-getproof.json)', () => {
           lie((r) => (r.storageProof[i]!.key = storageSlotBytes(123456789n)), 'getproof.storage-proof');
         }
         // an EOA-style empty-storage claim for a slot: value 0 with an empty proof is only accepted for empty storage
-        lie((r) => r.storageProof.push({ key: storageSlotBytes(7n), value: 5n, proof: [] }), toHex(EMPTY_TRIE_ROOT) === c.result.storageHash ? 'getproof.storage-value' : 'getproof.storage-proof');
+        lie(
+          (r) => r.storageProof.push({ key: storageSlotBytes(7n), value: 5n, proof: [] }),
+          toHex(EMPTY_TRIE_ROOT) === c.result.storageHash ? 'getproof.storage-value' : 'getproof.storage-proof',
+        );
       });
 
       it('every byte of the account proof matters (bit flips, dropped, extra and swapped nodes)', () => {
@@ -112,9 +115,20 @@ describeVectors('eth_getProof (eth-getproof.json)', () => {
             bad[i]![j]! ^= 0x01;
             expectCheck(() => verifyAccountProof(c.state_root, r.address, bad), 'getproof.account-proof');
           }
-          expectCheck(() => verifyAccountProof(c.state_root, r.address, r.accountProof.filter((_, k) => k !== i)), 'getproof.account-proof');
+          expectCheck(
+            () =>
+              verifyAccountProof(
+                c.state_root,
+                r.address,
+                r.accountProof.filter((_, k) => k !== i),
+              ),
+            'getproof.account-proof',
+          );
         });
-        expectCheck(() => verifyAccountProof(c.state_root, r.address, [...r.accountProof, r.accountProof[0]!]), 'getproof.account-proof');
+        expectCheck(
+          () => verifyAccountProof(c.state_root, r.address, [...r.accountProof, r.accountProof[0]!]),
+          'getproof.account-proof',
+        );
         const swapped = r.accountProof.slice();
         [swapped[0], swapped[1]] = [swapped[1]!, swapped[0]!];
         expectCheck(() => verifyAccountProof(c.state_root, r.address, swapped), 'getproof.account-proof');
@@ -141,8 +155,17 @@ describeVectors('eth_getProof (eth-getproof.json)', () => {
 
       it('a response for another account than requested is rejected', () => {
         const r = response();
-        expectCheck(() => verifyGetProofResponse(c.state_root, r, { address: '0x' + '00'.repeat(19) + '01' as `0x${string}` }), 'getproof.address');
-        expectCheck(() => verifyGetProofResponse(c.state_root, r, { storageKeys: [...r.storageProof.map((s) => s.key), storageSlotBytes(1n)] }), 'getproof.storage-keys');
+        expectCheck(
+          () => verifyGetProofResponse(c.state_root, r, { address: ('0x' + '00'.repeat(19) + '01') as `0x${string}` }),
+          'getproof.address',
+        );
+        expectCheck(
+          () =>
+            verifyGetProofResponse(c.state_root, r, {
+              storageKeys: [...r.storageProof.map((s) => s.key), storageSlotBytes(1n)],
+            }),
+          'getproof.storage-keys',
+        );
         // the same proof under another address never verifies as the claimed account
         const other = response();
         other.address = keccak_256(other.address).subarray(0, 20);
@@ -211,16 +234,27 @@ function buildState(accounts: Map<string, Account>) {
   const storageTries = new Map<string, MerklePatriciaTrie>();
   for (const [addr, a] of accounts) {
     const st = new MerklePatriciaTrie();
-    for (const [slot, value] of a.storage) if (value !== 0n) st.put(keccak_256(storageSlotBytes(slot)), encodeBytes(uintToBytes(value)));
+    for (const [slot, value] of a.storage)
+      if (value !== 0n) st.put(keccak_256(storageSlotBytes(slot)), encodeBytes(uintToBytes(value)));
     storageTries.set(addr, st);
-    const leaf = encodeList([encodeUint(a.nonce), encodeUint(a.balance), encodeBytes(st.root()), encodeBytes(keccak_256(a.code))]);
+    const leaf = encodeList([
+      encodeUint(a.nonce),
+      encodeUint(a.balance),
+      encodeBytes(st.root()),
+      encodeBytes(keccak_256(a.code)),
+    ]);
     state.put(keccak_256(Uint8Array.from(Buffer.from(addr.slice(2), 'hex'))), leaf);
   }
   return { state, storageTries };
 }
 
 /** The eth_getProof response an honest node would return (geth conventions for absent accounts). */
-function honestResponse(accounts: Map<string, Account>, built: ReturnType<typeof buildState>, addr: string, slots: bigint[]): GetProofResponse {
+function honestResponse(
+  accounts: Map<string, Account>,
+  built: ReturnType<typeof buildState>,
+  addr: string,
+  slots: bigint[],
+): GetProofResponse {
   const a = accounts.get(addr);
   const addrBytes = Uint8Array.from(Buffer.from(addr.slice(2), 'hex'));
   const st = built.storageTries.get(addr);
@@ -242,50 +276,97 @@ function honestResponse(accounts: Map<string, Account>, built: ReturnType<typeof
 const accountArb: fc.Arbitrary<Account> = fc.record({
   nonce: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
   balance: fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 2n ** 256n - 1n })),
-  storage: fc.array(fc.tuple(fc.bigInt({ min: 0n, max: 40n }), fc.bigInt({ min: 0n, max: 2n ** 256n - 1n })), { maxLength: 12 }).map((e) => new Map(e)),
+  storage: fc
+    .array(fc.tuple(fc.bigInt({ min: 0n, max: 40n }), fc.bigInt({ min: 0n, max: 2n ** 256n - 1n })), { maxLength: 12 })
+    .map((e) => new Map(e)),
   code: fc.uint8Array({ maxLength: 8 }),
 });
 const addressArb = fc.integer({ min: 0, max: 63 }).map((n) => '0x' + n.toString(16).padStart(40, '0'));
-const stateArb = fc.uniqueArray(fc.tuple(addressArb, accountArb), { selector: ([a]) => a, maxLength: 20 }).map((e) => new Map(e));
+const stateArb = fc
+  .uniqueArray(fc.tuple(addressArb, accountArb), { selector: ([a]) => a, maxLength: 20 })
+  .map((e) => new Map(e));
 
 describe('eth_getProof over random state tries', () => {
   it('honest responses verify for present and absent accounts and slots', () => {
     fc.assert(
-      fc.property(stateArb, addressArb, fc.array(fc.bigInt({ min: 0n, max: 45n }), { maxLength: 5 }), (accounts, addr, slots) => {
-        const built = buildState(accounts);
-        const out = verifyGetProofResponse(built.state.root(), honestResponse(accounts, built, addr, slots));
-        const a = accounts.get(addr);
-        expect(out.account.exists).toBe(a !== undefined);
-        if (!a) {
-          expect(out.account).toEqual({ exists: false, nonce: 0n, balance: 0n, storageHash: EMPTY_TRIE_ROOT, codeHash: EMPTY_CODE_HASH });
-        }
-        expect(out.storage.map((s) => s.value)).toEqual(slots.map((s) => a?.storage.get(s) ?? 0n));
-      }),
+      fc.property(
+        stateArb,
+        addressArb,
+        fc.array(fc.bigInt({ min: 0n, max: 45n }), { maxLength: 5 }),
+        (accounts, addr, slots) => {
+          const built = buildState(accounts);
+          const out = verifyGetProofResponse(built.state.root(), honestResponse(accounts, built, addr, slots));
+          const a = accounts.get(addr);
+          expect(out.account.exists).toBe(a !== undefined);
+          if (!a) {
+            expect(out.account).toEqual({
+              exists: false,
+              nonce: 0n,
+              balance: 0n,
+              storageHash: EMPTY_TRIE_ROOT,
+              codeHash: EMPTY_CODE_HASH,
+            });
+          }
+          expect(out.storage.map((s) => s.value)).toEqual(slots.map((s) => a?.storage.get(s) ?? 0n));
+        },
+      ),
       { numRuns: 150 },
     );
   });
 
   it('absent accounts: empty-value hashes (reth style) are accepted as well as zero hashes (geth style), nothing else', () => {
-    const accounts = new Map<string, Account>([['0x' + '00'.repeat(19) + '01', { nonce: 1n, balance: 5n, storage: new Map(), code: new Uint8Array(0) }]]);
+    const accounts = new Map<string, Account>([
+      ['0x' + '00'.repeat(19) + '01', { nonce: 1n, balance: 5n, storage: new Map(), code: new Uint8Array(0) }],
+    ]);
     const built = buildState(accounts);
     const absent = '0x' + '00'.repeat(19) + '02';
     const r = honestResponse(accounts, built, absent, [3n]);
     expect(verifyGetProofResponse(built.state.root(), r).account.exists).toBe(false);
-    expect(verifyGetProofResponse(built.state.root(), { ...r, storageHash: EMPTY_TRIE_ROOT, codeHash: EMPTY_CODE_HASH }).account.exists).toBe(false);
+    expect(
+      verifyGetProofResponse(built.state.root(), { ...r, storageHash: EMPTY_TRIE_ROOT, codeHash: EMPTY_CODE_HASH })
+        .account.exists,
+    ).toBe(false);
     expectCheck(() => verifyGetProofResponse(built.state.root(), { ...r, balance: 1n }), 'getproof.balance');
     expectCheck(() => verifyGetProofResponse(built.state.root(), { ...r, nonce: 1n }), 'getproof.nonce');
-    expectCheck(() => verifyGetProofResponse(built.state.root(), { ...r, codeHash: keccak_256(Uint8Array.of(1)) }), 'getproof.code-hash');
-    expectCheck(() => verifyGetProofResponse(built.state.root(), { ...r, storageProof: [{ key: storageSlotBytes(3n), value: 1n, proof: [] }] }), 'getproof.storage-value');
+    expectCheck(
+      () => verifyGetProofResponse(built.state.root(), { ...r, codeHash: keccak_256(Uint8Array.of(1)) }),
+      'getproof.code-hash',
+    );
+    expectCheck(
+      () =>
+        verifyGetProofResponse(built.state.root(), {
+          ...r,
+          storageProof: [{ key: storageSlotBytes(3n), value: 1n, proof: [] }],
+        }),
+      'getproof.storage-value',
+    );
   });
 
   it('any single lie in a response is caught', () => {
-    type Lie = 'nonce' | 'balance' | 'codeHash' | 'storageHash' | 'value' | 'proofByte' | 'storageProofByte' | 'dropNode';
+    type Lie =
+      | 'nonce'
+      | 'balance'
+      | 'codeHash'
+      | 'storageHash'
+      | 'value'
+      | 'proofByte'
+      | 'storageProofByte'
+      | 'dropNode';
     fc.assert(
       fc.property(
         stateArb,
         addressArb,
         fc.array(fc.bigInt({ min: 0n, max: 45n }), { minLength: 1, maxLength: 4 }),
-        fc.constantFrom<Lie>('nonce', 'balance', 'codeHash', 'storageHash', 'value', 'proofByte', 'storageProofByte', 'dropNode'),
+        fc.constantFrom<Lie>(
+          'nonce',
+          'balance',
+          'codeHash',
+          'storageHash',
+          'value',
+          'proofByte',
+          'storageProofByte',
+          'dropNode',
+        ),
         fc.nat(),
         (accounts, addr, slots, lie, pick) => {
           const built = buildState(accounts);

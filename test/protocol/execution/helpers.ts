@@ -40,7 +40,10 @@ const qty = (v: bigint | number | undefined): string => `0x${BigInt(v ?? 0).toSt
  * A JSON-RPC transaction object for a raw transaction, built from viem's parser (an implementation
  * independent of ours). Position fields are filled from `at`; `from` is a dummy (never verified).
  */
-export function rpcTxFromRaw(raw: Hex, at: { blockHash: Hex; blockNumber: bigint; index: number; baseFee?: bigint }): Record<string, unknown> {
+export function rpcTxFromRaw(
+  raw: Hex,
+  at: { blockHash: Hex; blockNumber: bigint; index: number; baseFee?: bigint },
+): Record<string, unknown> {
   const t: any = parseTransaction(raw as ViemHex);
   const typeByType: Record<string, number> = { legacy: 0, eip2930: 1, eip1559: 2, eip4844: 3, eip7702: 4 };
   const type = typeByType[t.type];

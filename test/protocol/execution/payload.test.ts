@@ -62,7 +62,14 @@ describeVectors('ExecutionPayloadCapella block hash (eth-capella-blocks.json)', 
       }
 
       it('every header-field mutation is rejected with payload.block-hash', () => {
-        const hexFields = ['parentHash', 'feeRecipient', 'stateRoot', 'receiptsRoot', 'logsBloom', 'prevRandao'] as const;
+        const hexFields = [
+          'parentHash',
+          'feeRecipient',
+          'stateRoot',
+          'receiptsRoot',
+          'logsBloom',
+          'prevRandao',
+        ] as const;
         for (const f of hexFields) {
           for (const digit of [0, (payload[f].length - 2) >> 1, payload[f].length - 3]) {
             const p = { ...payload, [f]: flipHexDigit(payload[f], digit) };
@@ -74,9 +81,15 @@ describeVectors('ExecutionPayloadCapella block hash (eth-capella-blocks.json)', 
           expectCheck(() => verifyPayloadBlockHash({ ...payload, [f]: payload[f] + 1n }), 'payload.block-hash');
           expectCheck(() => verifyPayloadBlockHash({ ...payload, [f]: payload[f] - 1n }), 'payload.block-hash');
         }
-        expectCheck(() => verifyPayloadBlockHash({ ...payload, extraData: (payload.extraData + '00') as Hex }), 'payload.block-hash');
+        expectCheck(
+          () => verifyPayloadBlockHash({ ...payload, extraData: (payload.extraData + '00') as Hex }),
+          'payload.block-hash',
+        );
         expectCheck(() => verifyPayloadBlockHash({ ...payload, extraData: '0x' }), 'payload.block-hash');
-        expectCheck(() => verifyPayloadBlockHash({ ...payload, blockHash: flipHexDigit(payload.blockHash, 63) }), 'payload.block-hash');
+        expectCheck(
+          () => verifyPayloadBlockHash({ ...payload, blockHash: flipHexDigit(payload.blockHash, 63) }),
+          'payload.block-hash',
+        );
       });
 
       it('any transaction change (byte flip, drop, reorder, duplicate) is rejected', () => {
@@ -90,8 +103,14 @@ describeVectors('ExecutionPayloadCapella block hash (eth-capella-blocks.json)', 
           }
         }
         expectCheck(() => verifyPayloadBlockHash({ ...payload, transactions: txs.slice(1) }), 'payload.block-hash');
-        expectCheck(() => verifyPayloadBlockHash({ ...payload, transactions: [txs[1]!, txs[0]!, ...txs.slice(2)] }), 'payload.block-hash');
-        expectCheck(() => verifyPayloadBlockHash({ ...payload, transactions: [...txs, txs[0]!] }), 'payload.block-hash');
+        expectCheck(
+          () => verifyPayloadBlockHash({ ...payload, transactions: [txs[1]!, txs[0]!, ...txs.slice(2)] }),
+          'payload.block-hash',
+        );
+        expectCheck(
+          () => verifyPayloadBlockHash({ ...payload, transactions: [...txs, txs[0]!] }),
+          'payload.block-hash',
+        );
       });
 
       it('any withdrawal change is rejected', () => {
@@ -103,7 +122,11 @@ describeVectors('ExecutionPayloadCapella block hash (eth-capella-blocks.json)', 
           { ...w0, amount: w0.amount + 1n },
           { ...w0, address: flipHexDigit(w0.address, 39) },
         ];
-        for (const w of variants) expectCheck(() => verifyPayloadBlockHash({ ...payload, withdrawals: [w, ...ws.slice(1)] }), 'payload.block-hash');
+        for (const w of variants)
+          expectCheck(
+            () => verifyPayloadBlockHash({ ...payload, withdrawals: [w, ...ws.slice(1)] }),
+            'payload.block-hash',
+          );
         expectCheck(() => verifyPayloadBlockHash({ ...payload, withdrawals: ws.slice(0, -1) }), 'payload.block-hash');
         expectCheck(() => verifyPayloadBlockHash({ ...payload, withdrawals: [] }), 'payload.block-hash');
       });
@@ -118,7 +141,10 @@ describeVectors('ExecutionPayloadCapella block hash (eth-capella-blocks.json)', 
       expect(() => verifyPayloadBlockHash(payload)).not.toThrow();
       expect(payload.transactions.length).toBe(ex.expected.tx_count);
       // same block as the beacon form
-      const beacon = beaconPayload(withPayload.find((b) => b.beacon_execution_payload.block_hash === ex.payload.blockHash).beacon_execution_payload);
+      const beacon = beaconPayload(
+        withPayload.find((b) => b.beacon_execution_payload.block_hash === ex.payload.blockHash)
+          .beacon_execution_payload,
+      );
       expect(payload).toEqual(beacon);
     }
   });
@@ -159,7 +185,9 @@ describe('payload decoding errors', () => {
     baseFeePerGas: 7n,
     blockHash: `0x${'44'.repeat(32)}`,
     transactions: [],
-    withdrawals: [{ index: 0n, validatorIndex: 0n, address: '0x000000000000000000000000000000000000beef', amount: 10n }],
+    withdrawals: [
+      { index: 0n, validatorIndex: 0n, address: '0x000000000000000000000000000000000000beef', amount: 10n },
+    ],
   };
 
   it('an empty Alys-like payload (no transactions) hashes with the empty transactions root', () => {
@@ -198,12 +226,24 @@ describe('payload decoding errors', () => {
 
   it('refuses malformed hex with the field path', () => {
     expectDecodeError(() => computePayloadBlockHash({ ...base, parentHash: '0x11' }), 'payload.parentHash');
-    expectDecodeError(() => computePayloadBlockHash({ ...base, extraData: `0x${'00'.repeat(33)}` }), 'payload.extraData');
+    expectDecodeError(
+      () => computePayloadBlockHash({ ...base, extraData: `0x${'00'.repeat(33)}` }),
+      'payload.extraData',
+    );
     expectDecodeError(() => computePayloadBlockHash({ ...base, logsBloom: '0x00' }), 'payload.logsBloom');
     expectDecodeError(() => computePayloadBlockHash({ ...base, transactions: ['0x'] }), 'payload.transactions[0]');
-    expectDecodeError(() => computePayloadBlockHash({ ...base, transactions: ['0x02', '0x0g'] }), 'payload.transactions[1]');
-    expectDecodeError(() => computePayloadBlockHash({ ...base, transactions: ['0x021'] as Hex[] }), 'payload.transactions[0]');
-    expectDecodeError(() => computePayloadBlockHash({ ...base, withdrawals: [{ ...base.withdrawals[0]!, address: '0xdead' }] }), 'payload.withdrawals[0].address');
+    expectDecodeError(
+      () => computePayloadBlockHash({ ...base, transactions: ['0x02', '0x0g'] }),
+      'payload.transactions[1]',
+    );
+    expectDecodeError(
+      () => computePayloadBlockHash({ ...base, transactions: ['0x021'] as Hex[] }),
+      'payload.transactions[0]',
+    );
+    expectDecodeError(
+      () => computePayloadBlockHash({ ...base, withdrawals: [{ ...base.withdrawals[0]!, address: '0xdead' }] }),
+      'payload.withdrawals[0].address',
+    );
     expect(() => verifyPayloadBlockHash({ ...base, blockHash: '0x44' })).toThrow(DecodeError);
     expectDecodeError(() => computePayloadBlockHash({ ...base, gasLimit: 2n ** 64n }), 'payload.gasLimit');
     expectDecodeError(() => computePayloadBlockHash({ ...base, timestamp: -1n }), 'payload.timestamp');

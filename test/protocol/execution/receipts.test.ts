@@ -48,7 +48,13 @@ const receiptsArb: fc.Arbitrary<Receipt[]> = fc
     let cumulative = 0n;
     return items.map((x) => {
       cumulative += x.gas;
-      return { type: x.type, status: x.status, cumulativeGasUsed: cumulative, logs: x.logs, logsBloom: logsBloom(x.logs) };
+      return {
+        type: x.type,
+        status: x.status,
+        cumulativeGasUsed: cumulative,
+        logs: x.logs,
+        logsBloom: logsBloom(x.logs),
+      };
     });
   });
 
@@ -133,10 +139,11 @@ function commitment(receipts: readonly Receipt[]) {
     logsBloom: combined,
   };
 }
-const hashesOf = (n: number) => Array.from({ length: n }, (_, i) => Uint8Array.from(Buffer.from(txHash(i).slice(2), 'hex')));
+const hashesOf = (n: number) =>
+  Array.from({ length: n }, (_, i) => Uint8Array.from(Buffer.from(txHash(i).slice(2), 'hex')));
 
 describe('receipt encoding', () => {
-  it('matches viem\'s RLP of [status, cumulativeGasUsed, logsBloom, logs] with the type prefix', () => {
+  it("matches viem's RLP of [status, cumulativeGasUsed, logsBloom, logs] with the type prefix", () => {
     fc.assert(
       fc.property(receiptsArb, (receipts) => {
         for (const r of receipts) expect(toHex(encodeReceipt(r))).toBe(viemReceipt(r));
@@ -215,7 +222,7 @@ describe('receipts root and single-receipt proofs', () => {
     );
   });
 
-  it('every receipt\'s proof verifies and returns the receipt with its logs', () => {
+  it("every receipt's proof verifies and returns the receipt with its logs", () => {
     fc.assert(
       fc.property(receiptsArb, (receipts) => {
         const root = receiptsRoot(receipts);
@@ -243,7 +250,10 @@ describe('receipts root and single-receipt proofs', () => {
         // beyond the last receipt: absent
         const trie = new MerklePatriciaTrie();
         receipts.forEach((r, k) => trie.put(indexKey(k), encodeReceipt(r)));
-        expectCheck(() => verifyReceiptProof(root, receipts.length, trie.prove(indexKey(receipts.length))), 'receipts.proof');
+        expectCheck(
+          () => verifyReceiptProof(root, receipts.length, trie.prove(indexKey(receipts.length))),
+          'receipts.proof',
+        );
         // a flipped bit anywhere
         const bad = proof.map((n) => n.slice());
         const node = bad[flip % bad.length]!;
@@ -261,7 +271,15 @@ describe('eth_getBlockReceipts decoding and verification', () => {
     fc.assert(
       fc.property(receiptsArb, (receipts) => {
         const decoded = decodeRpcBlockReceipts(rpcReceiptsJson(receipts));
-        expect(decoded.map((r) => ({ type: r.type, status: r.status, cumulativeGasUsed: r.cumulativeGasUsed, logsBloom: r.logsBloom, logs: r.logs.map((l) => ({ address: l.address, topics: l.topics, data: l.data })) }))).toEqual(receipts);
+        expect(
+          decoded.map((r) => ({
+            type: r.type,
+            status: r.status,
+            cumulativeGasUsed: r.cumulativeGasUsed,
+            logsBloom: r.logsBloom,
+            logs: r.logs.map((l) => ({ address: l.address, topics: l.topics, data: l.data })),
+          })),
+        ).toEqual(receipts);
         verifyBlockReceipts(commitment(receipts), decoded, hashesOf(receipts.length));
         verifyBlockReceipts({ receiptsRoot: receiptsRoot(receipts) }, decoded);
       }),
@@ -270,9 +288,13 @@ describe('eth_getBlockReceipts decoding and verification', () => {
   });
 
   // A fixed block with logs in several receipts, for exhaustive mutations.
-  const fixed: Receipt[] = fc.sample(receiptsArb.filter((rs) => rs.length >= 4 && rs.filter((r) => r.logs.some((l) => l.topics.length > 0)).length >= 2), { numRuns: 1, seed: 42 })[0]!;
+  const fixed: Receipt[] = fc.sample(
+    receiptsArb.filter((rs) => rs.length >= 4 && rs.filter((r) => r.logs.some((l) => l.topics.length > 0)).length >= 2),
+    { numRuns: 1, seed: 42 },
+  )[0]!;
   const firstWithLog = fixed.findIndex((r) => r.logs.some((l) => l.topics.length > 0));
-  const verify = (json: any[], hashes = hashesOf(fixed.length)) => verifyBlockReceipts(commitment(fixed), decodeRpcBlockReceipts(json), hashes);
+  const verify = (json: any[], hashes = hashesOf(fixed.length)) =>
+    verifyBlockReceipts(commitment(fixed), decodeRpcBlockReceipts(json), hashes);
 
   it('the fixed block verifies', () => {
     expect(() => verify(rpcReceiptsJson(fixed))).not.toThrow();
@@ -310,7 +332,12 @@ describe('eth_getBlockReceipts decoding and verification', () => {
     mutate((j) => (j[2].blockNumber = '0x1'), 'receipts.position');
     mutate((j) => (j[2].transactionHash = flipHexDigit(j[2].transactionHash, 3)), 'receipts.tx-hash');
     mutate((j) => (log(j).logIndex = toQuantity(BigInt(log(j).logIndex) + 1n)), 'receipts.log-position');
-    mutate((j) => (log(j).transactionHash = j[0].transactionHash === log(j).transactionHash ? j[1].transactionHash : j[0].transactionHash), 'receipts.log-position');
+    mutate(
+      (j) =>
+        (log(j).transactionHash =
+          j[0].transactionHash === log(j).transactionHash ? j[1].transactionHash : j[0].transactionHash),
+      'receipts.log-position',
+    );
     mutate((j) => (log(j).removed = true), 'receipts.log-position');
     mutate((j) => j.pop(), 'receipts.tx-hash');
     mutate((j) => ([j[0], j[1]] = [j[1], j[0]]), 'receipts.position');
@@ -320,7 +347,10 @@ describe('eth_getBlockReceipts decoding and verification', () => {
     const json = rpcReceiptsJson(fixed);
     json.pop();
     expectCheck(() => verifyBlockReceipts(commitment(fixed), decodeRpcBlockReceipts(json)), 'receipts.gas-used');
-    expectCheck(() => verifyBlockReceipts({ receiptsRoot: receiptsRoot(fixed) }, decodeRpcBlockReceipts(json)), 'receipts.root');
+    expectCheck(
+      () => verifyBlockReceipts({ receiptsRoot: receiptsRoot(fixed) }, decodeRpcBlockReceipts(json)),
+      'receipts.root',
+    );
   });
 
   it('the block bloom must be the OR of the receipt blooms', () => {
@@ -342,7 +372,10 @@ describe('eth_getBlockReceipts decoding and verification', () => {
     bad((j) => (delete j[1].status, (j[1].root = `0x${'00'.repeat(32)}`)), '$[1].root');
     bad((j) => (j[1].logsBloom = '0x00'), '$[1].logsBloom');
     bad((j) => (j[1].cumulativeGasUsed = '0x0' + j[1].cumulativeGasUsed.slice(2)), '$[1].cumulativeGasUsed');
-    bad((j) => (log0(j).topics = [...log0(j).topics, ...Array(5).fill(`0x${'00'.repeat(32)}`)]), `$[${firstWithLog}].logs[0].topics`);
+    bad(
+      (j) => (log0(j).topics = [...log0(j).topics, ...Array(5).fill(`0x${'00'.repeat(32)}`)]),
+      `$[${firstWithLog}].logs[0].topics`,
+    );
     bad((j) => (log0(j).removed = 'no'), `$[${firstWithLog}].logs[0].removed`);
     bad((j) => (j[0].to = '0x12'), '$[0].to');
     expectDecodeError(() => decodeRpcBlockReceipts({}), '$');

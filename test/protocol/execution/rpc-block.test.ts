@@ -4,13 +4,48 @@ import { describeVectors, loadVectors } from '../../helpers/vectors.js';
 import { fromHex, toHex } from '../../../src/protocol/bytes.js';
 import { DecodeError } from '../../../src/protocol/errors.js';
 import { verifyRpcBlock } from '../../../src/protocol/execution/block.js';
-import { computeRpcBlockHash, decodeRpcBlockHeader, encodeExecutionHeader } from '../../../src/protocol/execution/header.js';
+import {
+  computeRpcBlockHash,
+  decodeRpcBlockHeader,
+  encodeExecutionHeader,
+} from '../../../src/protocol/execution/header.js';
 import { decodeRlp, encodeRlp, type RlpValue } from '../../../src/protocol/execution/rlp.js';
 import { decodeRpcTransaction, encodeRpcTransaction } from '../../../src/protocol/execution/transactions.js';
-import { beaconPayload, clone, expectCheck, expectDecodeError, flipHexDigit, rpcTxFromRaw, toQuantity } from './helpers.js';
+import {
+  beaconPayload,
+  clone,
+  expectCheck,
+  expectDecodeError,
+  flipHexDigit,
+  rpcTxFromRaw,
+  toQuantity,
+} from './helpers.js';
 
-const HEADER_HEX_FIELDS = ['parentHash', 'sha3Uncles', 'miner', 'stateRoot', 'transactionsRoot', 'receiptsRoot', 'logsBloom', 'extraData', 'mixHash', 'nonce', 'withdrawalsRoot', 'parentBeaconBlockRoot', 'requestsHash'];
-const HEADER_QUANTITY_FIELDS = ['difficulty', 'number', 'gasLimit', 'gasUsed', 'timestamp', 'baseFeePerGas', 'blobGasUsed', 'excessBlobGas'];
+const HEADER_HEX_FIELDS = [
+  'parentHash',
+  'sha3Uncles',
+  'miner',
+  'stateRoot',
+  'transactionsRoot',
+  'receiptsRoot',
+  'logsBloom',
+  'extraData',
+  'mixHash',
+  'nonce',
+  'withdrawalsRoot',
+  'parentBeaconBlockRoot',
+  'requestsHash',
+];
+const HEADER_QUANTITY_FIELDS = [
+  'difficulty',
+  'number',
+  'gasLimit',
+  'gasUsed',
+  'timestamp',
+  'baseFeePerGas',
+  'blobGasUsed',
+  'excessBlobGas',
+];
 
 /** Every header-field mutation of an RPC block JSON (one per field, plus hash), as [label, json]. */
 function headerMutations(block: any): [string, any][] {
@@ -68,7 +103,10 @@ describeVectors('JSON-RPC blocks (eth-capella-blocks.json)', () => {
       it('verifyRpcBlock checks hash, withdrawals and (when raw bytes are known) the transactions root', () => {
         const raw = rawTxs(b);
         const json = rpcJson(b);
-        const out = verifyRpcBlock(json, raw && typeof json.transactions[0] === 'string' ? { rawTransactions: raw as `0x${string}`[] } : {});
+        const out = verifyRpcBlock(
+          json,
+          raw && typeof json.transactions[0] === 'string' ? { rawTransactions: raw as `0x${string}`[] } : {},
+        );
         expect(out.hash).toBe(b.expected.block_hash);
         expect(out.checked.withdrawalsRoot).toBe(true);
         expect(out.checked.ommersHash).toBe(true);
@@ -90,7 +128,12 @@ describeVectors('JSON-RPC blocks (eth-capella-blocks.json)', () => {
       it('any withdrawal change is rejected with rpc-block.withdrawals-root', () => {
         const json = rpcJson(b);
         if (json.withdrawals.length === 0) {
-          json.withdrawals.push({ index: '0x0', validatorIndex: '0x0', address: '0x' + '00'.repeat(20), amount: '0x1' });
+          json.withdrawals.push({
+            index: '0x0',
+            validatorIndex: '0x0',
+            address: '0x' + '00'.repeat(20),
+            amount: '0x1',
+          });
           expectCheck(() => verifyRpcBlock(json), 'rpc-block.withdrawals-root');
           return;
         }
@@ -109,10 +152,15 @@ describeVectors('JSON-RPC blocks (eth-capella-blocks.json)', () => {
 
       const raw = rawTxs(b);
       if (raw) {
-        it('every raw transaction re-serialises exactly from its JSON-RPC object (built with viem\'s parser)', () => {
+        it("every raw transaction re-serialises exactly from its JSON-RPC object (built with viem's parser)", () => {
           const header = decodeRpcBlockHeader(rpcJson(b));
           raw.forEach((r, i) => {
-            const obj = rpcTxFromRaw(r as `0x${string}`, { blockHash: b.expected.block_hash, blockNumber: header.number, index: i, baseFee: header.baseFeePerGas });
+            const obj = rpcTxFromRaw(r as `0x${string}`, {
+              blockHash: b.expected.block_hash,
+              blockNumber: header.number,
+              index: i,
+              baseFee: header.baseFeePerGas,
+            });
             const tx = decodeRpcTransaction(obj, `$.transactions[${i}]`);
             expect(toHex(encodeRpcTransaction(tx))).toBe(r);
           });
@@ -122,11 +170,18 @@ describeVectors('JSON-RPC blocks (eth-capella-blocks.json)', () => {
           const json = rpcJson(b);
           const header = decodeRpcBlockHeader(json);
           json.transactions = raw.map((r, i) =>
-            rpcTxFromRaw(r as `0x${string}`, { blockHash: b.expected.block_hash, blockNumber: header.number, index: i, baseFee: header.baseFeePerGas }),
+            rpcTxFromRaw(r as `0x${string}`, {
+              blockHash: b.expected.block_hash,
+              blockNumber: header.number,
+              index: i,
+              baseFee: header.baseFeePerGas,
+            }),
           );
           const out = verifyRpcBlock(json);
           expect(out.checked.transactionsRoot).toBe(true);
-          expect(out.transactions!.map((t) => t.type)).toEqual(raw.map((r) => (r.startsWith('0x0') ? Number(r.slice(0, 4)) : 0)));
+          expect(out.transactions!.map((t) => t.type)).toEqual(
+            raw.map((r) => (r.startsWith('0x0') ? Number(r.slice(0, 4)) : 0)),
+          );
         });
 
         it('raw-transaction mismatches are rejected (byte flip, missing, reordered)', () => {
@@ -135,13 +190,19 @@ describeVectors('JSON-RPC blocks (eth-capella-blocks.json)', () => {
           const flipped = raw.slice();
           flipped[0] = flipHexDigit(flipped[0]!, 40);
           expectCheck(() => verifyRpcBlock(json, { rawTransactions: flipped as `0x${string}`[] }), 'rpc-block.tx-hash');
-          expectCheck(() => verifyRpcBlock(json, { rawTransactions: raw.slice(1) as `0x${string}`[] }), 'rpc-block.tx-count');
+          expectCheck(
+            () => verifyRpcBlock(json, { rawTransactions: raw.slice(1) as `0x${string}`[] }),
+            'rpc-block.tx-count',
+          );
           if (raw.length >= 2) {
             const swapped = [raw[1]!, raw[0]!, ...raw.slice(2)] as `0x${string}`[];
             expectCheck(() => verifyRpcBlock(json, { rawTransactions: swapped }), 'rpc-block.tx-hash');
             // the listed hashes reordered the same way: every keccak matches, the root does not
             const reordered = clone(json);
-            [reordered.transactions[0], reordered.transactions[1]] = [reordered.transactions[1], reordered.transactions[0]];
+            [reordered.transactions[0], reordered.transactions[1]] = [
+              reordered.transactions[1],
+              reordered.transactions[0],
+            ];
             expectCheck(() => verifyRpcBlock(reordered, { rawTransactions: swapped }), 'rpc-block.transactions-root');
           }
         });
@@ -153,7 +214,9 @@ describeVectors('JSON-RPC blocks (eth-capella-blocks.json)', () => {
           expect(block.length).toBe(4); // header, transactions, ommers, withdrawals
           const header = decodeRpcBlockHeader(b.eth_getBlockByNumber_result);
           expect(toHex(encodeExecutionHeader(header))).toBe(toHex(encodeRlp(block[0]!)));
-          const bodyTxs = (block[1] as RlpValue[]).map((t) => (t instanceof Uint8Array ? toHex(t) : toHex(encodeRlp(t))));
+          const bodyTxs = (block[1] as RlpValue[]).map((t) =>
+            t instanceof Uint8Array ? toHex(t) : toHex(encodeRlp(t)),
+          );
           expect(bodyTxs).toEqual(b.raw_transactions);
           expect(block[2]).toEqual([]);
         });
@@ -168,12 +231,17 @@ describeVectors('JSON-RPC blocks (eth-capella-blocks.json)', () => {
     const legacyIndex = txs.findIndex((t) => t.type === '0x0');
     const dynamicIndex = txs.findIndex((t) => t.type === '0x2');
 
-    it('keccak(re-serialised tx) equals every tx hash, and they match the payload\'s raw txs', () => {
+    it("keccak(re-serialised tx) equals every tx hash, and they match the payload's raw txs", () => {
       const out = verifyRpcBlock(json());
       expect(out.transactions!.length).toBe(49);
-      expect(out.transactions!.map((t) => toHex(encodeRpcTransaction(t)))).toEqual(b.beacon_execution_payload.transactions);
+      expect(out.transactions!.map((t) => toHex(encodeRpcTransaction(t)))).toEqual(
+        b.beacon_execution_payload.transactions,
+      );
       // the same block through the payload path
-      expect(verifyRpcBlock(json(), { rawTransactions: beaconPayload(b.beacon_execution_payload).transactions }).checked.transactionsRoot).toBe(true);
+      expect(
+        verifyRpcBlock(json(), { rawTransactions: beaconPayload(b.beacon_execution_payload).transactions }).checked
+          .transactionsRoot,
+      ).toBe(true);
     });
 
     it('every signed-field mutation of a legacy and of an EIP-1559 transaction is rejected with rpc-block.tx-hash', () => {
@@ -192,9 +260,17 @@ describeVectors('JSON-RPC blocks (eth-capella-blocks.json)', () => {
       }
       mutations.push(
         [legacyIndex, 'gasPrice', (t) => (t.gasPrice = toQuantity(BigInt(t.gasPrice) + 1n))],
-        [legacyIndex, 'v (other chain)', (t) => ((t.v = toQuantity(BigInt(t.v) + 2n)), (t.chainId = toQuantity(BigInt(t.chainId) + 1n)))],
+        [
+          legacyIndex,
+          'v (other chain)',
+          (t) => ((t.v = toQuantity(BigInt(t.v) + 2n)), (t.chainId = toQuantity(BigInt(t.chainId) + 1n))),
+        ],
         [dynamicIndex, 'maxFeePerGas', (t) => (t.maxFeePerGas = toQuantity(BigInt(t.maxFeePerGas) + 1n))],
-        [dynamicIndex, 'maxPriorityFeePerGas', (t) => (t.maxPriorityFeePerGas = toQuantity(BigInt(t.maxPriorityFeePerGas) - 1n))],
+        [
+          dynamicIndex,
+          'maxPriorityFeePerGas',
+          (t) => (t.maxPriorityFeePerGas = toQuantity(BigInt(t.maxPriorityFeePerGas) - 1n)),
+        ],
         [dynamicIndex, 'chainId', (t) => (t.chainId = toQuantity(BigInt(t.chainId) + 1n))],
         [dynamicIndex, 'yParity', (t) => (t.v = toQuantity(1n - BigInt(t.v)))],
         [dynamicIndex, 'accessList', (t) => t.accessList.push({ address: t.to, storageKeys: [] })],
@@ -229,7 +305,10 @@ describeVectors('JSON-RPC blocks (eth-capella-blocks.json)', () => {
       [swapped.transactions[0], swapped.transactions[1]] = [swapped.transactions[1], swapped.transactions[0]];
       expectCheck(() => verifyRpcBlock(swapped), 'rpc-block.tx-position');
       const swappedWithIndices = clone(swapped);
-      [swappedWithIndices.transactions[0].transactionIndex, swappedWithIndices.transactions[1].transactionIndex] = ['0x0', '0x1'];
+      [swappedWithIndices.transactions[0].transactionIndex, swappedWithIndices.transactions[1].transactionIndex] = [
+        '0x0',
+        '0x1',
+      ];
       expectCheck(() => verifyRpcBlock(swappedWithIndices), 'rpc-block.transactions-root');
       const price = json();
       price.transactions[dynamicIndex].gasPrice = toQuantity(BigInt(price.transactions[dynamicIndex].gasPrice) + 1n);
@@ -251,7 +330,10 @@ describeVectors('JSON-RPC blocks (eth-capella-blocks.json)', () => {
       bad((j) => delete j.transactions[2].r, '$.transactions[2].r');
       bad((j) => (j.transactions[2].nonce = '0x0' + j.transactions[2].nonce.slice(2)), '$.transactions[2].nonce');
       bad((j) => (j.transactions[dynamicIndex].v = '0x1b'), `$.transactions[${dynamicIndex}].v`);
-      bad((j) => (j.transactions[dynamicIndex].yParity = j.transactions[dynamicIndex].v === '0x0' ? '0x1' : '0x0'), `$.transactions[${dynamicIndex}].v`);
+      bad(
+        (j) => (j.transactions[dynamicIndex].yParity = j.transactions[dynamicIndex].v === '0x0' ? '0x1' : '0x0'),
+        `$.transactions[${dynamicIndex}].v`,
+      );
       bad((j) => (j.transactions[legacyIndex].chainId = '0x1'), `$.transactions[${legacyIndex}].chainId`);
       bad((j) => (j.transactions[legacyIndex].v = '0x1d'), `$.transactions[${legacyIndex}].v`);
       bad((j) => (j.transactions[5].type = '0x7e'), '$.transactions[5].type');
@@ -267,11 +349,16 @@ describeVectors('JSON-RPC blocks (eth-capella-blocks.json)', () => {
       const json = clone(b.eth_getBlockByNumber_result);
       const header = decodeRpcBlockHeader(json);
       json.transactions = b.raw_transactions.map((r: string, i: number) =>
-        rpcTxFromRaw(r as `0x${string}`, { blockHash: b.expected.block_hash, blockNumber: header.number, index: i, baseFee: header.baseFeePerGas }),
+        rpcTxFromRaw(r as `0x${string}`, {
+          blockHash: b.expected.block_hash,
+          blockNumber: header.number,
+          index: i,
+          baseFee: header.baseFeePerGas,
+        }),
       );
       return json;
     };
-    it('blobGasUsed must match the blob count of the block\'s transactions', () => {
+    it("blobGasUsed must match the blob count of the block's transactions", () => {
       expect(verifyRpcBlock(full()).checked.transactionsRoot).toBe(true);
       const j = full();
       const blobTx = j.transactions.find((t: any) => t.type === '0x3');
@@ -287,7 +374,8 @@ describeVectors('JSON-RPC blocks (eth-capella-blocks.json)', () => {
   });
 
   describe('header decoding is strict', () => {
-    const cancun = () => clone(blocks.find((x) => x.name === 'execution_apis_get-block-prague-fork').eth_getBlockByNumber_result);
+    const cancun = () =>
+      clone(blocks.find((x) => x.name === 'execution_apis_get-block-prague-fork').eth_getBlockByNumber_result);
     const bad = (mutate: (j: any) => void, path: string) => {
       const j = cancun();
       mutate(j);

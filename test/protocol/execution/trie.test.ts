@@ -22,7 +22,10 @@ const hex = (b: Uint8Array) => toHex(b);
 // Keys over a tiny alphabet and of small, varying length, so that shared prefixes, keys that are
 // prefixes of other keys (branch values), extensions and inline nodes all occur often.
 const keyArb = fc.uint8Array({ minLength: 0, maxLength: 4 }).map((k) => k.map((b) => [0x00, 0x01, 0x10, 0xff][b & 3]!));
-const valueArb = fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 3 }), fc.uint8Array({ minLength: 1, maxLength: 60 }));
+const valueArb = fc.oneof(
+  fc.uint8Array({ minLength: 1, maxLength: 3 }),
+  fc.uint8Array({ minLength: 1, maxLength: 60 }),
+);
 const entriesArb = fc.uniqueArray(fc.tuple(keyArb, valueArb), { selector: ([k]) => hex(k), maxLength: 40 });
 
 function shuffled<T>(items: readonly T[], seed: number): T[] {
@@ -119,7 +122,12 @@ describe('trie construction: two independent builders agree', () => {
   });
 
   it('refuses duplicate keys and empty values', () => {
-    expect(() => trieRoot([[Uint8Array.of(1), Uint8Array.of(1)], [Uint8Array.of(1), Uint8Array.of(2)]])).toThrow(RangeError);
+    expect(() =>
+      trieRoot([
+        [Uint8Array.of(1), Uint8Array.of(1)],
+        [Uint8Array.of(1), Uint8Array.of(2)],
+      ]),
+    ).toThrow(RangeError);
     expect(() => trieRoot([[Uint8Array.of(1), new Uint8Array(0)]])).toThrow(RangeError);
     expect(() => orderedTrieRoot([new Uint8Array(0)])).toThrow(RangeError);
     expect(() => new MerklePatriciaTrie().put(Uint8Array.of(1), new Uint8Array(0))).toThrow(RangeError);
@@ -161,13 +169,19 @@ describe('proofs', () => {
 
   it('32-byte hashed keys (account/storage tries): presence and absence', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.uint8Array({ minLength: 4, maxLength: 4 }), { selector: hex, maxLength: 60 }), fc.uint8Array({ minLength: 4, maxLength: 4 }), (seeds, probe) => {
-        const t = new MerklePatriciaTrie();
-        for (const s of seeds) t.put(keccak_256(s), encodeBytes(s));
-        const root = t.root();
-        for (const s of seeds) expect(verifyMptProof(root, keccak_256(s), t.prove(keccak_256(s)))).toEqual(encodeBytes(s));
-        if (!seeds.some((s) => hex(s) === hex(probe))) expect(verifyMptProof(root, keccak_256(probe), t.prove(keccak_256(probe)))).toBeNull();
-      }),
+      fc.property(
+        fc.uniqueArray(fc.uint8Array({ minLength: 4, maxLength: 4 }), { selector: hex, maxLength: 60 }),
+        fc.uint8Array({ minLength: 4, maxLength: 4 }),
+        (seeds, probe) => {
+          const t = new MerklePatriciaTrie();
+          for (const s of seeds) t.put(keccak_256(s), encodeBytes(s));
+          const root = t.root();
+          for (const s of seeds)
+            expect(verifyMptProof(root, keccak_256(s), t.prove(keccak_256(s)))).toEqual(encodeBytes(s));
+          if (!seeds.some((s) => hex(s) === hex(probe)))
+            expect(verifyMptProof(root, keccak_256(probe), t.prove(keccak_256(probe)))).toBeNull();
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -175,16 +189,33 @@ describe('proofs', () => {
   it('the empty trie: empty proof or the single node rlp("") prove absence; anything else is rejected', () => {
     expect(verifyMptProof(EMPTY_TRIE_ROOT, Uint8Array.of(1), [])).toBeNull();
     expect(verifyMptProof(EMPTY_TRIE_ROOT, Uint8Array.of(1), [RLP_EMPTY_STRING])).toBeNull();
-    expectCheck(() => verifyMptProof(EMPTY_TRIE_ROOT, Uint8Array.of(1), [RLP_EMPTY_STRING, RLP_EMPTY_STRING]), 'mpt.proof');
+    expectCheck(
+      () => verifyMptProof(EMPTY_TRIE_ROOT, Uint8Array.of(1), [RLP_EMPTY_STRING, RLP_EMPTY_STRING]),
+      'mpt.proof',
+    );
     expectCheck(() => verifyMptProof(keccak_256(Uint8Array.of(1)), Uint8Array.of(1), []), 'mpt.proof');
     // rlp([]) is not a trie node, although it decodes
-    expectCheck(() => verifyMptProof(keccak_256(Uint8Array.of(0xc0)), Uint8Array.of(1), [Uint8Array.of(0xc0)]), 'mpt.proof');
+    expectCheck(
+      () => verifyMptProof(keccak_256(Uint8Array.of(0xc0)), Uint8Array.of(1), [Uint8Array.of(0xc0)]),
+      'mpt.proof',
+    );
     expectCheck(() => verifyMptProof(EMPTY_TRIE_ROOT, Uint8Array.of(1), [Uint8Array.of(0xc0)]), 'mpt.proof');
   });
 
-  type Mutation = { kind: 'flip'; node: number; byte: number; bit: number } | { kind: 'drop'; node: number } | { kind: 'extra'; node: number } | { kind: 'junk'; bytes: Uint8Array } | { kind: 'swap'; a: number; b: number } | { kind: 'truncate'; node: number };
+  type Mutation =
+    | { kind: 'flip'; node: number; byte: number; bit: number }
+    | { kind: 'drop'; node: number }
+    | { kind: 'extra'; node: number }
+    | { kind: 'junk'; bytes: Uint8Array }
+    | { kind: 'swap'; a: number; b: number }
+    | { kind: 'truncate'; node: number };
   const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-    fc.record({ kind: fc.constant('flip' as const), node: fc.nat(), byte: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
+    fc.record({
+      kind: fc.constant('flip' as const),
+      node: fc.nat(),
+      byte: fc.nat(),
+      bit: fc.integer({ min: 0, max: 7 }),
+    }),
     fc.record({ kind: fc.constant('drop' as const), node: fc.nat() }),
     fc.record({ kind: fc.constant('extra' as const), node: fc.nat() }),
     fc.record({ kind: fc.constant('junk' as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 40 }) }),
@@ -319,7 +350,11 @@ describe('proof walker strictness (non-canonical tries that hash correctly are r
   });
 
   it('rejects nodes that are not lists of 2 or 17 items, and non-RLP nodes', () => {
-    const three = encodeList([encodeBytes(Uint8Array.of(1)), encodeBytes(Uint8Array.of(2)), encodeBytes(Uint8Array.of(3))]);
+    const three = encodeList([
+      encodeBytes(Uint8Array.of(1)),
+      encodeBytes(Uint8Array.of(2)),
+      encodeBytes(Uint8Array.of(3)),
+    ]);
     expectCheck(() => verifyMptProof(keccak_256(three), key, [three]), 'mpt.proof');
     const garbage = fromHex('c3646f');
     expectCheck(() => verifyMptProof(keccak_256(garbage), key, [garbage]), 'mpt.proof');
@@ -339,6 +374,9 @@ describe('proof walker strictness (non-canonical tries that hash correctly are r
   });
 
   it('uses the caller-supplied check name', () => {
-    expectCheck(() => verifyMptProof(EMPTY_TRIE_ROOT, key, [Uint8Array.of(1)], 'getproof.account-proof'), 'getproof.account-proof');
+    expectCheck(
+      () => verifyMptProof(EMPTY_TRIE_ROOT, key, [Uint8Array.of(1)], 'getproof.account-proof'),
+      'getproof.account-proof',
+    );
   });
 });

@@ -85,15 +85,34 @@ describe('CRC-32C and the Snappy framing format', () => {
     expect(crc32c(new TextEncoder().encode('123456789'))).toBe(0xe3069283);
     expect(crc32c(new Uint8Array(0))).toBe(0);
     const c = 0xe3069283;
-    expect(maskedCrc32c(new TextEncoder().encode('123456789'))).toBe(((((c >>> 15) | (c << 17)) >>> 0) + 0xa282ead8) >>> 0);
+    expect(maskedCrc32c(new TextEncoder().encode('123456789'))).toBe(
+      ((((c >>> 15) | (c << 17)) >>> 0) + 0xa282ead8) >>> 0,
+    );
   });
 
   it('decodes hand-built streams: uncompressed chunk, literal-only compressed chunk, padding and skippable chunks', () => {
     const data = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
     for (const frame of [uncompressedFrame(data), literalFrame(data)]) {
-      expect(snappyFrameDecode(Uint8Array.from(frame), 16)).toEqual({ data: Uint8Array.from(data), length: frame.length });
+      expect(snappyFrameDecode(Uint8Array.from(frame), 16)).toEqual({
+        data: Uint8Array.from(data),
+        length: frame.length,
+      });
     }
-    const withPadding = [...STREAM_ID, 0xfe, 2, 0, 0, 0, 0, 0x80, 1, 0, 0, 9, ...uncompressedFrame(data).slice(STREAM_ID.length)];
+    const withPadding = [
+      ...STREAM_ID,
+      0xfe,
+      2,
+      0,
+      0,
+      0,
+      0,
+      0x80,
+      1,
+      0,
+      0,
+      9,
+      ...uncompressedFrame(data).slice(STREAM_ID.length),
+    ];
     expect(snappyFrameDecode(Uint8Array.from(withPadding), 16)?.data).toEqual(Uint8Array.from(data));
   });
 
@@ -112,13 +131,19 @@ describe('CRC-32C and the Snappy framing format', () => {
 
   it('property: encode/decode round trip, chunked at 64 KiB, never longer than the worst case', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 0, max: 200_000 }).map((n) => new Uint8Array(n).map((_, i) => (i * 7) % 251))), (data) => {
-        const framed = snappyFrameEncode(data);
-        expect([...framed.subarray(0, 10)]).toEqual(STREAM_ID);
-        const back = snappyFrameDecode(framed, data.length);
-        expect(back?.length).toBe(framed.length);
-        expect(bytesToHex(back!.data)).toBe(bytesToHex(data));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 300 }),
+          fc.integer({ min: 0, max: 200_000 }).map((n) => new Uint8Array(n).map((_, i) => (i * 7) % 251)),
+        ),
+        (data) => {
+          const framed = snappyFrameEncode(data);
+          expect([...framed.subarray(0, 10)]).toEqual(STREAM_ID);
+          const back = snappyFrameDecode(framed, data.length);
+          expect(back?.length).toBe(framed.length);
+          expect(bytesToHex(back!.data)).toBe(bytesToHex(data));
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -133,11 +158,15 @@ describe('blocks_by_range', () => {
     // a hand-built request (uncompressed chunk) decodes the same
     const hand = Uint8Array.from([0x10, ...uncompressedFrame([...u64le(77n), ...u64le(5n)])]);
     expect(decodeBlocksByRangeRequest(hand)).toEqual({ startHeight: 77n, count: 5n });
-    expect(decodeBlocksByRangeRequest(encodeBlocksByRangeRequest({ startHeight: (1n << 64n) - 1n, count: 0n }))).toEqual({ startHeight: (1n << 64n) - 1n, count: 0n });
+    expect(
+      decodeBlocksByRangeRequest(encodeBlocksByRangeRequest({ startHeight: (1n << 64n) - 1n, count: 0n })),
+    ).toEqual({ startHeight: (1n << 64n) - 1n, count: 0n });
   });
 
   it('refuses requests of another length, with trailing bytes, or truncated', () => {
-    expect(() => decodeBlocksByRangeRequest(Uint8Array.from([0x08, ...uncompressedFrame(u64le(1n))]))).toThrow(/exactly 16 bytes/);
+    expect(() => decodeBlocksByRangeRequest(Uint8Array.from([0x08, ...uncompressedFrame(u64le(1n))]))).toThrow(
+      /exactly 16 bytes/,
+    );
     const req = encodeBlocksByRangeRequest({ startHeight: 1n, count: 2n });
     expect(() => decodeBlocksByRangeRequest(Uint8Array.from([...req, 0]))).toThrow(/trailing/);
     expect(() => decodeBlocksByRangeRequest(req.subarray(0, req.length - 1))).toThrow(DecodeError);
@@ -149,39 +178,55 @@ describe('blocks_by_range', () => {
     const chunk = encodeBlockChunk(block);
     const payload = encodeSignedBlockMsgpack(block);
     expect(chunk[0]).toBe(RESULT.success);
-    expect([...chunk.subarray(1, 1 + encodeUvarint(payload.length).length)]).toEqual([...encodeUvarint(payload.length)]);
+    expect([...chunk.subarray(1, 1 + encodeUvarint(payload.length).length)]).toEqual([
+      ...encodeUvarint(payload.length),
+    ]);
     const d = new ResponseDecoder();
     const [got] = d.push(chunk);
     d.end();
     const decoded = chunkToBlock(got!);
-    expect('block' in decoded && bytesToHex(signingRoot(decoded.block.message))).toBe(bytesToHex(signingRoot(defaultBlock())));
-    const err = chunkToBlock(new ResponseDecoder().push(encodeErrorChunk(RESULT.resourceUnavailable, 'no such range'))[0]!);
+    expect('block' in decoded && bytesToHex(signingRoot(decoded.block.message))).toBe(
+      bytesToHex(signingRoot(defaultBlock())),
+    );
+    const err = chunkToBlock(
+      new ResponseDecoder().push(encodeErrorChunk(RESULT.resourceUnavailable, 'no such range'))[0]!,
+    );
     expect(err).toEqual({ error: { code: 3, message: 'no such range' } });
-    expect(new ResponseDecoder().push(encodeErrorChunk(RESULT.serverError, 'x'.repeat(1000)))[0]!.payload.length).toBe(256);
+    expect(new ResponseDecoder().push(encodeErrorChunk(RESULT.serverError, 'x'.repeat(1000)))[0]!.payload.length).toBe(
+      256,
+    );
   });
 
   it('property: random blocks survive any split of the response stream', () => {
     fc.assert(
-      fc.property(fc.array(signedBlock(), { minLength: 1, maxLength: 4 }), fc.array(fc.nat(), { maxLength: 6 }), (blocks, cuts) => {
-        const stream = Uint8Array.from(blocks.flatMap((b) => [...encodeBlockChunk(b)]));
-        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
-        const d = new ResponseDecoder();
-        const got = [];
-        let from = 0;
-        for (const p of [...points, stream.length]) {
-          got.push(...d.push(stream.subarray(from, p)));
-          from = p;
-        }
-        d.end();
-        expect(got.map((c) => bytesToHex(c.payload))).toEqual(blocks.map((b) => bytesToHex(encodeSignedBlockMsgpack(b))));
-        for (const c of got) expect('block' in chunkToBlock(c)).toBe(true);
-      }),
+      fc.property(
+        fc.array(signedBlock(), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (blocks, cuts) => {
+          const stream = Uint8Array.from(blocks.flatMap((b) => [...encodeBlockChunk(b)]));
+          const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+          const d = new ResponseDecoder();
+          const got = [];
+          let from = 0;
+          for (const p of [...points, stream.length]) {
+            got.push(...d.push(stream.subarray(from, p)));
+            from = p;
+          }
+          d.end();
+          expect(got.map((c) => bytesToHex(c.payload))).toEqual(
+            blocks.map((b) => bytesToHex(encodeSignedBlockMsgpack(b))),
+          );
+          for (const c of got) expect('block' in chunkToBlock(c)).toBe(true);
+        },
+      ),
       { numRuns: 60 },
     );
   });
 
   it('bounded: an announced chunk over 1 MiB, zero-length chunks and a stream ending mid-chunk fail at once', () => {
-    expect(() => new ResponseDecoder().push(Uint8Array.from([0, ...encodeUvarint(MAX_CHUNK_BYTES + 1)]))).toThrow(/outside 1\.\./);
+    expect(() => new ResponseDecoder().push(Uint8Array.from([0, ...encodeUvarint(MAX_CHUNK_BYTES + 1)]))).toThrow(
+      /outside 1\.\./,
+    );
     expect(() => new ResponseDecoder().push(Uint8Array.of(0, 0))).toThrow(/outside 1\.\./);
     const d = new ResponseDecoder();
     expect(d.push(encodeResponseChunk(0, Uint8Array.of(1, 2, 3)).subarray(0, 8))).toEqual([]);
@@ -209,7 +254,12 @@ describe('blocks_by_range', () => {
 
 describe('gossip', () => {
   it('topics and the variant prefixes of the spec (81 ae "ConsensusBlock", 81 ac "ApproveBlock", 81 a8 "QueuePow", 81 b0 "PegoutSignatures")', () => {
-    expect(GOSSIP_TOPICS).toEqual({ ConsensusBlock: 'consensus_block', ApproveBlock: 'approve_block', QueuePow: 'queue_pow', PegoutSignatures: 'pegout_signatures' });
+    expect(GOSSIP_TOPICS).toEqual({
+      ConsensusBlock: 'consensus_block',
+      ApproveBlock: 'approve_block',
+      QueuePow: 'queue_pow',
+      PegoutSignatures: 'pegout_signatures',
+    });
     fc.assert(
       fc.property(pubsubMessage(), (m) => {
         let encoded: { topic: string; data: Uint8Array };
@@ -223,7 +273,9 @@ describe('gossip', () => {
         const name = new TextEncoder().encode(m.type);
         expect([...encoded.data.subarray(0, 2 + name.length)]).toEqual([0x81, 0xa0 | name.length, ...name]);
         expect(encoded.topic).toBe(GOSSIP_TOPICS[m.type]);
-        expect(bytesToHex(encodePubsubMessage(decodeGossip(encoded.topic, encoded.data)))).toBe(bytesToHex(encoded.data));
+        expect(bytesToHex(encodePubsubMessage(decodeGossip(encoded.topic, encoded.data)))).toBe(
+          bytesToHex(encoded.data),
+        );
         // the same bytes on another topic are refused
         const other = Object.values(GOSSIP_TOPICS).find((t) => t !== encoded.topic)!;
         expect(() => decodeGossip(other, encoded.data)).toThrow(/topic/);
@@ -235,6 +287,11 @@ describe('gossip', () => {
   it('refuses oversize, unknown topics and junk with DecodeError', () => {
     expect(() => decodeGossip('consensus_block', new Uint8Array(65_537))).toThrow(/exceeds 65536/);
     expect(() => decodeGossip('beacon_block', Uint8Array.of(0x81))).toThrow(/not an Alys gossip topic/);
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.constantFrom(...Object.values(GOSSIP_TOPICS)), (junk, topic) => expectOnlyDecodeErrors(() => decodeGossip(topic, junk))), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.constantFrom(...Object.values(GOSSIP_TOPICS)), (junk, topic) =>
+        expectOnlyDecodeErrors(() => decodeGossip(topic, junk)),
+      ),
+      { numRuns: 300 },
+    );
   });
 });
