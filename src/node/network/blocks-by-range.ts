@@ -101,11 +101,53 @@ function requestError(e: unknown, peer: string, timedOut: boolean): P2pError {
   return new P2pError('dial', peer, (e as Error).message, { cause: e });
 }
 
-export function blocksByRangeService(o: BlocksByRangeServiceOptions): BlocksByRangeService {
-  const { libp2p, clock, fault } = o;
+/** What to dial for `peer`: a multiaddr as given, or the id of a peer we are connected to. */
+function dialTarget(libp2p: Libp2p, peer: string): PeerId | Multiaddr {
+  if (peer.startsWith('/')) return multiaddr(peer);
+  const conn = libp2p.getConnections().find((c) => c.remotePeer.toString() === peer);
+  if (!conn) throw new P2pError('dial', peer, 'not connected');
+  return conn.remotePeer;
+}
 
-  // ---- server
-  async function serve(stream: Stream, connection: Connection): Promise<void> {
+/** Read an answer: decoded blocks, or (`decode` false) each block's msgpack bytes; an error chunk throws. */
+async function readBlocks(
+  stream: Stream,
+  peer: string,
+  maxBlocks: number,
+  decode: boolean,
+): Promise<Array<SignedConsensusBlock | Uint8Array>> {
+  const blocks: Array<SignedConsensusBlock | Uint8Array> = [];
+  const decoder = new ResponseDecoder();
+  for await (const c of stream) {
+    for (const chunk of decoder.push(chunkBytes(c))) {
+      if (chunk.code !== RESULT.success || decode) {
+        const r = chunkToBlock(chunk);
+        if ('error' in r)
+          throw new P2pError('remote-error', peer, `answered error ${r.error.code}: ${r.error.message}`);
+        blocks.push(r.block);
+      } else blocks.push(chunk.payload);
+      if (blocks.length > maxBlocks) throw new P2pError('oversize', peer, `sent more than ${maxBlocks} blocks`);
+    }
+  }
+  decoder.end();
+  return blocks;
+}
+
+/** The server side: the handler of one inbound stream, which reads a request and answers it. */
+function blocksByRangeServer(
+  o: BlocksByRangeServiceOptions,
+): (stream: Stream, connection: Connection) => Promise<void> {
+  const { clock, fault } = o;
+
+  async function answer(stream: Stream, start: bigint, count: number): Promise<void> {
+    const raw = await o.respondRaw?.(start, count);
+    if (raw?.delayMs) await sleep(clock, raw.delayMs);
+    if (raw?.bytes) return send(stream, raw.bytes);
+    const blocks = count === 0 || !o.serveBlocks ? [] : await o.serveBlocks(start, count);
+    for (const b of blocks) await send(stream, encodeBlockChunk(b));
+  }
+
+  return async function serve(stream, connection) {
     const peer = connection.remotePeer.toString();
     const timer = clock.setTimer(() => stream.abort(new Error('request timeout')), o.requestTimeoutMs ?? 15_000);
     try {
@@ -128,27 +170,24 @@ export function blocksByRangeService(o: BlocksByRangeServiceOptions): BlocksByRa
       clock.clearTimer(timer);
       await stream.close().catch(() => stream.abort(new Error('close failed')));
     }
-  }
+  };
+}
 
-  async function answer(stream: Stream, start: bigint, count: number): Promise<void> {
-    const raw = await o.respondRaw?.(start, count);
-    if (raw?.delayMs) await sleep(clock, raw.delayMs);
-    if (raw?.bytes) return send(stream, raw.bytes);
-    const blocks = count === 0 || !o.serveBlocks ? [] : await o.serveBlocks(start, count);
-    for (const b of blocks) await send(stream, encodeBlockChunk(b));
-  }
+type Request = (
+  peer: string,
+  start: bigint,
+  count: number,
+  opts: BlocksByRangeOptions,
+  decode: boolean,
+) => Promise<Array<SignedConsensusBlock | Uint8Array>>;
 
-  // ---- client
-  function target(peer: string): PeerId | Multiaddr {
-    if (peer.startsWith('/')) return multiaddr(peer);
-    const conn = libp2p.getConnections().find((c) => c.remotePeer.toString() === peer);
-    if (!conn) throw new P2pError('dial', peer, 'not connected');
-    return conn.remotePeer;
-  }
+/** The client side: one request, within its deadline, every failure a P2pError and a fault report. */
+function blocksByRangeClient(o: BlocksByRangeServiceOptions): Request {
+  const { libp2p, clock, fault } = o;
 
   async function open(peer: string, signal: AbortSignal): Promise<Stream> {
     try {
-      return await libp2p.dialProtocol(target(peer), BLOCKS_BY_RANGE_PROTOCOL, {
+      return await libp2p.dialProtocol(dialTarget(libp2p, peer), BLOCKS_BY_RANGE_PROTOCOL, {
         signal,
         runOnLimitedConnection: true,
       });
@@ -159,37 +198,7 @@ export function blocksByRangeService(o: BlocksByRangeServiceOptions): BlocksByRa
     }
   }
 
-  /** Read the answer: decoded blocks, or (`decode` false) each block's msgpack bytes; an error chunk throws. */
-  async function readBlocks(
-    stream: Stream,
-    peer: string,
-    maxBlocks: number,
-    decode: boolean,
-  ): Promise<Array<SignedConsensusBlock | Uint8Array>> {
-    const blocks: Array<SignedConsensusBlock | Uint8Array> = [];
-    const decoder = new ResponseDecoder();
-    for await (const c of stream) {
-      for (const chunk of decoder.push(chunkBytes(c))) {
-        if (chunk.code !== RESULT.success || decode) {
-          const r = chunkToBlock(chunk);
-          if ('error' in r)
-            throw new P2pError('remote-error', peer, `answered error ${r.error.code}: ${r.error.message}`);
-          blocks.push(r.block);
-        } else blocks.push(chunk.payload);
-        if (blocks.length > maxBlocks) throw new P2pError('oversize', peer, `sent more than ${maxBlocks} blocks`);
-      }
-    }
-    decoder.end();
-    return blocks;
-  }
-
-  async function request(
-    peer: string,
-    start: bigint,
-    count: number,
-    opts: BlocksByRangeOptions,
-    decode: boolean,
-  ): Promise<Array<SignedConsensusBlock | Uint8Array>> {
+  return async function request(peer, start, count, opts, decode) {
     if (!Number.isSafeInteger(count) || count < 1)
       throw new RangeError(`count must be a positive integer, got ${count}`);
     const maxBlocks = opts.maxBlocks ?? Math.max(count, MAX_BLOCKS_PER_REQUEST);
@@ -214,17 +223,18 @@ export function blocksByRangeService(o: BlocksByRangeServiceOptions): BlocksByRa
     } finally {
       deadline.clear();
     }
-  }
+  };
+}
 
+export function blocksByRangeService(o: BlocksByRangeServiceOptions): BlocksByRangeService {
+  const serve = blocksByRangeServer(o);
+  const request = blocksByRangeClient(o);
   return {
     async start() {
-      await libp2p.handle(BLOCKS_BY_RANGE_PROTOCOL, (stream, connection) => serve(stream, connection), {
-        maxInboundStreams: 32,
-        runOnLimitedConnection: true,
-      });
+      await o.libp2p.handle(BLOCKS_BY_RANGE_PROTOCOL, serve, { maxInboundStreams: 32, runOnLimitedConnection: true });
     },
     async stop() {
-      await libp2p.unhandle(BLOCKS_BY_RANGE_PROTOCOL);
+      await o.libp2p.unhandle(BLOCKS_BY_RANGE_PROTOCOL);
     },
     requestBlocks: (peer, start, count, opts = {}) =>
       request(peer, start, count, opts, true) as Promise<SignedConsensusBlock[]>,
