@@ -1,0 +1,244 @@
+/**
+ * `blocks_by_range` (alys-protocol.md 7.3-7.4) over libp2p, as server and client. The server answers
+ * a request with the blocks `serveBlocks` gives, ascending from the start height. The client sends a
+ * request and reads the answer chunk by chunk; every malformed, oversize, failed or slow answer is a
+ * {@link P2pError} and an `onPeerFault` report, never a crash. Blocks come back decoded but unverified.
+ */
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import type { Clock } from '../../actors/clock.js';
+import { sleep } from '../../actors/timeout.js';
+import { concatBytes } from '../../protocol/bytes.js';
+import { DecodeError } from '../../protocol/errors.js';
+import {
+  BLOCKS_BY_RANGE_PROTOCOL,
+  chunkToBlock,
+  decodeBlocksByRangeRequest,
+  encodeBlockChunk,
+  encodeBlocksByRangeRequest,
+  encodeErrorChunk,
+  MAX_BLOCKS_PER_REQUEST,
+  maxFramedLength,
+  ResponseDecoder,
+  RESULT,
+} from '../../protocol/p2p/index.js';
+import type { SignedConsensusBlock } from '../../protocol/types.js';
+import { P2pError, type P2pFaultKind, type PeerFaultReporter } from './p2p-host.js';
+import { timeoutSignal } from './timers.js';
+
+export interface BlocksByRangeOptions {
+  timeoutMs?: number;
+  /** Most blocks accepted in one answer (default max(count, 1024): Alys may answer past count up to its head). */
+  maxBlocks?: number;
+}
+
+/** What the server answers with (the host's options of the same names). */
+export interface BlocksByRangeServerOptions {
+  /** The blocks served by height (Alys semantics: ascending, from `start`, up to `count`). */
+  serveBlocks?: (
+    start: bigint,
+    count: number,
+  ) => Promise<readonly SignedConsensusBlock[]> | readonly SignedConsensusBlock[];
+  /** Adversarial devnet peers only: raw bytes to answer with instead, after `delayMs`. */
+  respondRaw?: (start: bigint, count: number) => Promise<{ bytes?: Uint8Array; delayMs?: number } | undefined>;
+  /** Time to receive a whole request (Alys: 15 s). */
+  requestTimeoutMs?: number;
+}
+
+export interface BlocksByRangeServiceOptions extends BlocksByRangeServerOptions {
+  libp2p: Libp2p;
+  clock: Clock;
+  fault: PeerFaultReporter;
+}
+
+export interface BlocksByRangeService {
+  /** Serve the protocol (call before libp2p starts, so identify announces it). */
+  start(): Promise<void>;
+  /** Stop serving (after libp2p stopped: its streams are closed by then). */
+  stop(): Promise<void>;
+  /** Ask `peer` (a connected peer id, or a multiaddr to dial) for `count` blocks from `start`. */
+  requestBlocks(
+    peer: string,
+    start: bigint,
+    count: number,
+    opts?: BlocksByRangeOptions,
+  ): Promise<SignedConsensusBlock[]>;
+  /** The same, leaving each block as its msgpack bytes. */
+  requestRawBlocks(peer: string, start: bigint, count: number, opts?: BlocksByRangeOptions): Promise<Uint8Array[]>;
+}
+
+/** A request: its length varint (1 byte), 16 bytes of SSZ (two u64) Snappy-framed, and a byte of slack. */
+const MAX_REQUEST_BYTES = 1 + maxFramedLength(16) + 1;
+
+function chunkBytes(c: Uint8Array | { subarray(): Uint8Array }): Uint8Array {
+  return c instanceof Uint8Array ? c : c.subarray();
+}
+
+/** Write to the stream, waiting for it to drain when its buffer is full. */
+async function send(stream: Stream, data: Uint8Array): Promise<void> {
+  if (!stream.send(data)) await stream.onDrain();
+}
+
+/** All the bytes a client wrote before closing its side; DecodeError past MAX_REQUEST_BYTES. */
+async function readRequest(stream: Stream): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const c of stream) {
+    const b = chunkBytes(c);
+    size += b.length;
+    if (size > MAX_REQUEST_BYTES)
+      throw new DecodeError('blocks_by_range.request', `request longer than ${MAX_REQUEST_BYTES} bytes`);
+    parts.push(b);
+  }
+  return concatBytes(...parts);
+}
+
+/** The typed error for whatever ended a request; `timedOut` when its deadline had passed. */
+function requestError(e: unknown, peer: string, timedOut: boolean): P2pError {
+  if (e instanceof P2pError) return e;
+  if (timedOut) return new P2pError('timeout', peer, 'blocks_by_range timed out', { cause: e });
+  if (e instanceof DecodeError) return new P2pError('decode', peer, e.message, { cause: e });
+  return new P2pError('dial', peer, (e as Error).message, { cause: e });
+}
+
+/** What to dial for `peer`: a multiaddr as given, or the id of a peer we are connected to. */
+function dialTarget(libp2p: Libp2p, peer: string): PeerId | Multiaddr {
+  if (peer.startsWith('/')) return multiaddr(peer);
+  const conn = libp2p.getConnections().find((c) => c.remotePeer.toString() === peer);
+  if (!conn) throw new P2pError('dial', peer, 'not connected');
+  return conn.remotePeer;
+}
+
+/** Read an answer: decoded blocks, or (`decode` false) each block's msgpack bytes; an error chunk throws. */
+async function readBlocks(
+  stream: Stream,
+  peer: string,
+  maxBlocks: number,
+  decode: boolean,
+): Promise<Array<SignedConsensusBlock | Uint8Array>> {
+  const blocks: Array<SignedConsensusBlock | Uint8Array> = [];
+  const decoder = new ResponseDecoder();
+  for await (const c of stream) {
+    for (const chunk of decoder.push(chunkBytes(c))) {
+      if (chunk.code !== RESULT.success || decode) {
+        const r = chunkToBlock(chunk);
+        if ('error' in r)
+          throw new P2pError('remote-error', peer, `answered error ${r.error.code}: ${r.error.message}`);
+        blocks.push(r.block);
+      } else blocks.push(chunk.payload);
+      if (blocks.length > maxBlocks) throw new P2pError('oversize', peer, `sent more than ${maxBlocks} blocks`);
+    }
+  }
+  decoder.end();
+  return blocks;
+}
+
+/** The server side: the handler of one inbound stream, which reads a request and answers it. */
+function blocksByRangeServer(
+  o: BlocksByRangeServiceOptions,
+): (stream: Stream, connection: Connection) => Promise<void> {
+  const { clock, fault } = o;
+
+  async function answer(stream: Stream, start: bigint, count: number): Promise<void> {
+    const raw = await o.respondRaw?.(start, count);
+    if (raw?.delayMs) await sleep(clock, raw.delayMs);
+    if (raw?.bytes) return send(stream, raw.bytes);
+    const blocks = count === 0 || !o.serveBlocks ? [] : await o.serveBlocks(start, count);
+    for (const b of blocks) await send(stream, encodeBlockChunk(b));
+  }
+
+  return async function serve(stream, connection) {
+    const peer = connection.remotePeer.toString();
+    const timer = clock.setTimer(() => stream.abort(new Error('request timeout')), o.requestTimeoutMs ?? 15_000);
+    try {
+      const bytes = await readRequest(stream);
+      clock.clearTimer(timer);
+      let req: ReturnType<typeof decodeBlocksByRangeRequest>;
+      try {
+        req = decodeBlocksByRangeRequest(bytes);
+      } catch (e) {
+        fault(peer, 'decode', (e as Error).message);
+        await send(stream, encodeErrorChunk(RESULT.invalidRequest, (e as Error).message));
+        return;
+      }
+      const count = Number(req.count > BigInt(MAX_BLOCKS_PER_REQUEST) ? BigInt(MAX_BLOCKS_PER_REQUEST) : req.count);
+      await answer(stream, req.startHeight, count);
+    } catch (e) {
+      if (stream.status === 'open')
+        await send(stream, encodeErrorChunk(RESULT.serverError, (e as Error).message)).catch(() => {});
+    } finally {
+      clock.clearTimer(timer);
+      await stream.close().catch(() => stream.abort(new Error('close failed')));
+    }
+  };
+}
+
+type Request = (
+  peer: string,
+  start: bigint,
+  count: number,
+  opts: BlocksByRangeOptions,
+  decode: boolean,
+) => Promise<Array<SignedConsensusBlock | Uint8Array>>;
+
+/** The client side: one request, within its deadline, every failure a P2pError and a fault report. */
+function blocksByRangeClient(o: BlocksByRangeServiceOptions): Request {
+  const { libp2p, clock, fault } = o;
+
+  async function open(peer: string, signal: AbortSignal): Promise<Stream> {
+    try {
+      return await libp2p.dialProtocol(dialTarget(libp2p, peer), BLOCKS_BY_RANGE_PROTOCOL, {
+        signal,
+        runOnLimitedConnection: true,
+      });
+    } catch (e) {
+      const kind: P2pFaultKind = signal.aborted ? 'timeout' : 'dial';
+      fault(peer, kind, (e as Error).message);
+      throw new P2pError(kind, peer, `could not open blocks_by_range: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  return async function request(peer, start, count, opts, decode) {
+    if (!Number.isSafeInteger(count) || count < 1)
+      throw new RangeError(`count must be a positive integer, got ${count}`);
+    const maxBlocks = opts.maxBlocks ?? Math.max(count, MAX_BLOCKS_PER_REQUEST);
+    const deadline = timeoutSignal(clock, opts.timeoutMs ?? 30_000);
+    const { signal } = deadline;
+    try {
+      const stream = await open(peer, signal);
+      const onAbort = () => stream.abort(new Error('blocks_by_range timed out'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        await send(stream, encodeBlocksByRangeRequest({ startHeight: start, count: BigInt(count) }));
+        await stream.close();
+        return await readBlocks(stream, peer, maxBlocks, decode);
+      } catch (e) {
+        const err = requestError(e, peer, signal.aborted);
+        fault(peer, err.kind, err.message);
+        stream.abort(err);
+        throw err;
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+    } finally {
+      deadline.clear();
+    }
+  };
+}
+
+export function blocksByRangeService(o: BlocksByRangeServiceOptions): BlocksByRangeService {
+  const serve = blocksByRangeServer(o);
+  const request = blocksByRangeClient(o);
+  return {
+    async start() {
+      await o.libp2p.handle(BLOCKS_BY_RANGE_PROTOCOL, serve, { maxInboundStreams: 32, runOnLimitedConnection: true });
+    },
+    async stop() {
+      await o.libp2p.unhandle(BLOCKS_BY_RANGE_PROTOCOL);
+    },
+    requestBlocks: (peer, start, count, opts = {}) =>
+      request(peer, start, count, opts, true) as Promise<SignedConsensusBlock[]>,
+    requestRawBlocks: (peer, start, count, opts = {}) =>
+      request(peer, start, count, opts, false) as Promise<Uint8Array[]>,
+  };
+}
