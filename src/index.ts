@@ -15,7 +15,8 @@ import { loadBrowserConfig } from './config/load.js';
 import { resolveNetwork } from './config/network.js';
 import { ConfigNetworkError } from './config/errors.js';
 import { getChainSpec } from './protocol/chainspec.js';
-import { createLightNodeFrom, type LightNode } from './node/node.js';
+import { createLightNodeFrom } from './node/node.js';
+import type { LightNode } from './node/types.js';
 import { splitOptions, type CreateLightNodeOptions } from './node/public.js';
 import { createBrowserPlatform, type BrowserPlatformOptions } from './platform/browser/platform.js';
 

@@ -21,7 +21,8 @@ import {
   configFileOf,
   type ConfigFileWatcher,
 } from '../config/nodejs/index.js';
-import { createLightNodeFrom, type LightNode } from '../node/node.js';
+import { createLightNodeFrom } from '../node/node.js';
+import type { LightNode, NodeStatus } from '../node/types.js';
 import { createNodePlatform } from '../platform/nodejs/platform.js';
 import { renderProgress, type ProgressState } from './progress.js';
 import { serveStatus, toJson, type StatusServer } from './serve-status.js';
@@ -75,61 +76,84 @@ export function parseRunArgs(argv: string[]): RunArgs {
   return { values: values as RunArgs['values'] };
 }
 
-/** `alys-light run`: exit code 0 (stopped cleanly), 1 (the node failed), 2 (bad config or arguments). */
-export async function runCommand(argv: string[], opts: RunOptions = {}): Promise<number> {
-  let args: RunArgs;
-  try {
-    args = parseRunArgs(argv);
-  } catch (e) {
-    console.error(`${(e as Error).message}\n\n${RUN_USAGE}`);
-    return 2;
-  }
-  if (args.values.help) {
-    console.log(RUN_USAGE);
-    return 0;
-  }
-  const out = opts.progress ?? process.stderr;
-  let node: LightNode;
-  let statusServer: StatusServer | null = null;
-  let watcher: ConfigFileWatcher | undefined;
-  try {
-    const flags = args.values as FlagValues;
-    const resolved = await loadNodeConfig({
-      flags,
-      ...(opts.relay ? { defaults: { p2p: { listen: RELAY_LISTEN, bootstrap: [] } } } : {}),
-    });
-    for (const w of resolved.warnings) out.write(`warning: ${w}\n`);
-    const spec = await loadChainSpec(resolved.config);
-    const config = resolved.config;
-    node = createLightNodeFrom({
-      spec,
-      config: resolved,
-      platform: createNodePlatform(config),
-      ...(opts.relay ? { p2pRelayServer: true } : {}),
-      // the metrics port is the CLI's: a reload that cannot bind the new port rolls back entirely
-      onReconfigure: async (next: LightNodeConfig, _prev: LightNodeConfig, keys: readonly ConfigKey[]) => {
-        if (!keys.includes('metricsPort')) return;
-        const old = statusServer;
-        statusServer = next.metricsPort === null ? null : await serveStatus(node, next.metricsPort);
-        await old?.close();
-        out.write(`metrics: ${statusServer ? `${statusServer.url}/metrics` : 'off'}\n`);
-      },
-    });
-    const file = configFileOf({ flags });
-    if (file)
-      watcher = createConfigFileWatcher({
+type ProgressOut = NonNullable<RunOptions['progress']>;
+
+/** The --metrics-port server (/metrics, /status, /healthz); a hot reload moves it to the new port. */
+interface StatusServerSlot {
+  readonly server: StatusServer | null;
+  open(node: LightNode, port: number | null): Promise<void>;
+  /** Serve on `port` (null: off) and close the old server; a port that cannot be bound throws, which rolls the reload back. */
+  move(node: LightNode, port: number | null): Promise<void>;
+  close(): Promise<void>;
+}
+
+function statusServerSlot(out: ProgressOut): StatusServerSlot {
+  let server: StatusServer | null = null;
+  return {
+    get server() {
+      return server;
+    },
+    async open(node, port) {
+      if (port !== null) server = await serveStatus(node, port);
+    },
+    async move(node, port) {
+      const old = server;
+      server = port === null ? null : await serveStatus(node, port);
+      await old?.close();
+      out.write(`metrics: ${server ? `${server.url}/metrics` : 'off'}\n`);
+    },
+    async close() {
+      await server?.close();
+    },
+  };
+}
+
+interface RunSetup {
+  node: LightNode;
+  watcher: ConfigFileWatcher | undefined;
+}
+
+/** Config (printing its warnings), chain spec, the node, and the config file watcher. Throws ConfigBaseError for bad config. */
+async function setUpNode(
+  args: RunArgs,
+  opts: RunOptions,
+  out: ProgressOut,
+  status: StatusServerSlot,
+): Promise<RunSetup> {
+  const flags = args.values as FlagValues;
+  const resolved = await loadNodeConfig({
+    flags,
+    ...(opts.relay ? { defaults: { p2p: { listen: RELAY_LISTEN, bootstrap: [] } } } : {}),
+  });
+  for (const w of resolved.warnings) out.write(`warning: ${w}\n`);
+  const spec = await loadChainSpec(resolved.config);
+  const node: LightNode = createLightNodeFrom({
+    spec,
+    config: resolved,
+    platform: createNodePlatform(resolved.config),
+    ...(opts.relay ? { p2pRelayServer: true } : {}),
+    // the metrics port is the CLI's: a reload that cannot bind the new port rolls back entirely
+    onReconfigure: async (next: LightNodeConfig, _prev: LightNodeConfig, keys: readonly ConfigKey[]) => {
+      if (keys.includes('metricsPort')) await status.move(node, next.metricsPort);
+    },
+  });
+  const file = configFileOf({ flags });
+  const watcher = file
+    ? createConfigFileWatcher({
         file,
         manager: { update: (change) => node.updateConfig(change) },
         log: (level, message) => out.write(`${level}: ${message}\n`),
-      });
-  } catch (e) {
-    if (e instanceof ConfigBaseError) {
-      console.error(e.message);
-      return 2;
-    }
-    throw e;
-  }
+      })
+    : undefined;
+  return { node, watcher };
+}
 
+/**
+ * Progress on `out`: a bar redrawn on every sync, head and finalized event (on a TTY; otherwise a line
+ * every 5 s or when the sync phase changes), and a note for every source, fork, storage and health event.
+ * Returns `note`, which prints a line above the bar.
+ */
+function showProgress(node: LightNode, out: ProgressOut): { note(text: string): void } {
   const state: ProgressState = { penalised: new Map() };
   const tty = Boolean(out.isTTY);
   let lastLine = 0;
@@ -169,9 +193,29 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
   node.on('health', (h) =>
     note(`actor ${h.address}: ${h.state}${h.detail ? `: ${String(h.detail).split('\n')[0]}` : ''}`),
   );
+  return { note };
+}
 
-  const started = Date.now();
-  let startHead = -1;
+/** Why the run stopped, and how to remove the process handlers it installed. */
+interface StopSignals {
+  /** 'SIGINT', 'SIGTERM', 'abort' (opts.signal) or 'synced' (--exit-when-synced). */
+  stopped: Promise<string>;
+  remove(): void;
+}
+
+/**
+ * SIGINT/SIGTERM (and `opts.signal`, and --exit-when-synced) stop the run; SIGHUP reloads the config
+ * file. A long-running node is not brought down by a stray rejection inside a dependency (e.g. a
+ * transport's handshake timing out after its caller moved on): it is reported and the node goes on.
+ * The node's own failures are contained by the actor supervisors.
+ */
+function listenForStop(
+  node: LightNode,
+  setup: RunSetup,
+  args: RunArgs,
+  opts: RunOptions,
+  out: ProgressOut,
+): StopSignals {
   const signals = { SIGINT: () => {}, SIGTERM: () => {} };
   const stopped = new Promise<string>((resolve) => {
     signals.SIGINT = () => resolve('SIGINT');
@@ -184,72 +228,124 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
         if (s.phase === 'following' && s.current >= s.target) resolve('synced');
       });
   });
-  const onHup = () => void watcher?.reload();
+  const onHup = () => void setup.watcher?.reload();
   process.on('SIGHUP', onHup);
-  // A long-running node is not brought down by a stray rejection inside a dependency (e.g. a
-  // transport's handshake timing out after its caller moved on): it is reported and the node goes on.
-  // The node's own failures are contained by the actor supervisors.
   const onUnhandled = (reason: unknown) =>
     out.write(
       `warning: unhandled rejection (ignored): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`,
     );
   process.on('unhandledRejection', onUnhandled);
+  return {
+    stopped,
+    remove() {
+      process.off('SIGHUP', onHup);
+      process.off('SIGINT', signals.SIGINT);
+      process.off('SIGTERM', signals.SIGTERM);
+      process.off('unhandledRejection', onUnhandled);
+    },
+  };
+}
+
+/** The startup line (chain, mode, storage, sources, metrics) and, with libp2p, our peer id and addresses. */
+function announceStart(
+  node: LightNode,
+  cfg: LightNodeConfig,
+  first: NodeStatus,
+  opts: RunOptions,
+  status: StatusServerSlot,
+  note: (text: string) => void,
+) {
+  const server = status.server;
+  note(
+    `alys-light: chain ${node.spec.chainId}, mode ${cfg.mode}, storage ${cfg.storage}${cfg.storage === 'level' ? ` (${cfg.dataDir})` : ''}, ${cfg.rpc.length} consensus RPC, ${cfg.evmRpc.length} EVM RPC${server ? `, metrics ${server.url}/metrics` : ''}`,
+  );
+  if (first.p2p)
+    note(
+      `p2p ${first.p2p.peerId}${opts.relay ? ' (relay)' : ''}: ${first.p2p.addresses.join(' ') || 'not listening (dials out only)'}`,
+    );
+}
+
+/** The final summary on stdout: one JSON line with --json, a sentence otherwise. */
+async function printSummary(node: LightNode, why: string, started: number, startHead: number, json: boolean) {
+  const status = await node.status();
+  const summary = {
+    stopped: why,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+    chainId: node.spec.chainId,
+    mode: node.config.config.mode,
+    head: status.head,
+    finalized: status.finalized,
+    verifiedThisRun: status.head ? status.head.number - startHead : 0,
+    sync: status.sync,
+    sources: status.sources.map((s) => ({ id: s.id, score: s.score, faults: s.faults })),
+    restarts: status.actors.filter((a) => a.restarts > 0).map((a) => ({ address: a.address, restarts: a.restarts })),
+  };
+  if (json) console.log(toJson(summary));
+  else
+    console.log(
+      `stopped (${why}) after ${summary.seconds}s: head ${summary.head?.number ?? '-'} ${summary.head?.hash ?? ''}, finalized ${summary.finalized}, ${summary.verifiedThisRun} blocks verified this run` +
+        (summary.restarts.length
+          ? `; restarts: ${summary.restarts.map((r) => `${r.address} x${r.restarts}`).join(', ')}`
+          : '') +
+        (summary.sources.some((s) => s.faults)
+          ? `; faulty sources: ${summary.sources
+              .filter((s) => s.faults)
+              .map((s) => `${s.id} (${s.faults} faults, score ${s.score})`)
+              .join(', ')}`
+          : ''),
+    );
+}
+
+/** `alys-light run`: exit code 0 (stopped cleanly), 1 (the node failed), 2 (bad config or arguments). */
+export async function runCommand(argv: string[], opts: RunOptions = {}): Promise<number> {
+  let args: RunArgs;
+  try {
+    args = parseRunArgs(argv);
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${RUN_USAGE}`);
+    return 2;
+  }
+  if (args.values.help) {
+    console.log(RUN_USAGE);
+    return 0;
+  }
+  const out = opts.progress ?? process.stderr;
+  const status = statusServerSlot(out);
+  let setup: RunSetup;
+  try {
+    setup = await setUpNode(args, opts, out, status);
+  } catch (e) {
+    if (e instanceof ConfigBaseError) {
+      console.error(e.message);
+      return 2;
+    }
+    throw e;
+  }
+  const { node, watcher } = setup;
+  const { note } = showProgress(node, out);
+  const started = Date.now();
+  const stop = listenForStop(node, setup, args, opts, out);
 
   let exitCode = 0;
   try {
     await node.start();
     const first = await node.status();
-    startHead = first.head?.number ?? 0;
+    const startHead = first.head?.number ?? 0;
     const cfg = node.config.config;
-    if (cfg.metricsPort !== null) statusServer = await serveStatus(node, cfg.metricsPort);
+    await status.open(node, cfg.metricsPort);
     await watcher?.start();
-    note(
-      `alys-light: chain ${node.spec.chainId}, mode ${cfg.mode}, storage ${cfg.storage}${cfg.storage === 'level' ? ` (${cfg.dataDir})` : ''}, ${cfg.rpc.length} consensus RPC, ${cfg.evmRpc.length} EVM RPC${statusServer ? `, metrics ${statusServer.url}/metrics` : ''}`,
-    );
-    if (first.p2p)
-      note(
-        `p2p ${first.p2p.peerId}${opts.relay ? ' (relay)' : ''}: ${first.p2p.addresses.join(' ') || 'not listening (dials out only)'}`,
-      );
-    opts.onStarted?.(node, { statusUrl: statusServer ? `${statusServer.url}/status` : null });
-    const why = await stopped;
-    if (tty) out.write('\n');
-    const status = await node.status();
-    const summary = {
-      stopped: why,
-      seconds: Math.round((Date.now() - started) / 100) / 10,
-      chainId: node.spec.chainId,
-      mode: node.config.config.mode,
-      head: status.head,
-      finalized: status.finalized,
-      verifiedThisRun: status.head ? status.head.number - startHead : 0,
-      sync: status.sync,
-      sources: status.sources.map((s) => ({ id: s.id, score: s.score, faults: s.faults })),
-      restarts: status.actors.filter((a) => a.restarts > 0).map((a) => ({ address: a.address, restarts: a.restarts })),
-    };
-    if (args.values.json) console.log(toJson(summary));
-    else
-      console.log(
-        `stopped (${why}) after ${summary.seconds}s: head ${summary.head?.number ?? '-'} ${summary.head?.hash ?? ''}, finalized ${summary.finalized}, ${summary.verifiedThisRun} blocks verified this run` +
-          (summary.restarts.length
-            ? `; restarts: ${summary.restarts.map((r) => `${r.address} x${r.restarts}`).join(', ')}`
-            : '') +
-          (summary.sources.some((s) => s.faults)
-            ? `; faulty sources: ${summary.sources
-                .filter((s) => s.faults)
-                .map((s) => `${s.id} (${s.faults} faults, score ${s.score})`)
-                .join(', ')}`
-            : ''),
-      );
+    announceStart(node, cfg, first, opts, status, note);
+    opts.onStarted?.(node, { statusUrl: status.server ? `${status.server.url}/status` : null });
+    const why = await stop.stopped;
+    if (out.isTTY) out.write('\n');
+    await printSummary(node, why, started, startHead, Boolean(args.values.json));
   } catch (e) {
     console.error(`alys-light run: ${(e as Error).message}`);
     exitCode = 1;
   } finally {
-    process.off('SIGHUP', onHup);
-    process.off('SIGINT', signals.SIGINT);
-    process.off('SIGTERM', signals.SIGTERM);
-    process.off('unhandledRejection', onUnhandled);
+    stop.remove();
     await watcher?.stop();
-    await statusServer?.close();
+    await status.close();
     await node.stop();
   }
   return exitCode;

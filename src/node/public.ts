@@ -4,16 +4,11 @@
  */
 import type { ConfigInput } from '../config/schema.js';
 import type { ChainSpec } from '../protocol/types.js';
-import type { LightNodePlatform } from './node.js';
+import type { LightNodePlatform } from './types.js';
 
-export {
-  createLightNodeFrom,
-  fetchGenesis,
-  type LightNode,
-  type LightNodeFromOptions,
-  type LightNodePlatform,
-  type NodeStatus,
-} from './node.js';
+export { createLightNodeFrom } from './node.js';
+export { fetchGenesis } from './sources/genesis.js';
+export type { LightNode, LightNodeFromOptions, LightNodePlatform, NodeStatus } from './types.js';
 export type { NodeEvents, NodeEventName } from './events.js';
 export { LightNodeError, NotSyncedError, NoSourceError } from './errors.js';
 export type { MetricsSnapshot } from './actors/metrics.js';

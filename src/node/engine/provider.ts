@@ -380,3 +380,19 @@ export function createEip1193Provider(options: Eip1193ProviderOptions): Eip1193P
   };
   return provider;
 }
+
+/**
+ * A provider that keeps its identity while the provider behind it is replaced: every call goes to
+ * `current()` at call time (the light node rebuilds its provider when `passThrough` changes, and
+ * callers keep the object they were given).
+ */
+export function createStableProvider(current: () => Eip1193Provider): Eip1193Provider {
+  return {
+    request: (args) => current().request(args),
+    on: (event, listener) => current().on(event, listener),
+    removeListener: (event, listener) => current().removeListener(event, listener),
+    get verifiedMethods() {
+      return current().verifiedMethods;
+    },
+  };
+}

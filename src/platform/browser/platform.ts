@@ -4,7 +4,7 @@
  */
 import { workerPlacement } from '../../actors/index.js';
 import type { LightNodeConfig } from '../../config/index.js';
-import type { LightNodePlatform } from '../../node/node.js';
+import type { LightNodePlatform } from '../../node/types.js';
 import { createMemoryStore } from '../../node/storage/memory.js';
 import type { ChainSpec } from '../../protocol/types.js';
 import { openIdbStore } from './storage-idb.js';

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { workerPlacement, type WorkerSpawner } from '../../actors/index.js';
 import type { LightNodeConfig } from '../../config/index.js';
-import type { LightNodePlatform } from '../../node/node.js';
+import type { LightNodePlatform } from '../../node/types.js';
 import { createMemoryStore } from '../../node/storage/memory.js';
 import type { ChainSpec } from '../../protocol/types.js';
 import { openLevelStore } from './storage-level.js';
