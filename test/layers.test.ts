@@ -1,7 +1,8 @@
 /**
  * The layer rules (docs/architecture.md, "Layers"), checked on every import in src/, web/ and workers/:
  *
- * - `src/protocol` and `src/actors` import nothing of ours outside themselves but the leaf `src/errors.ts`;
+ * - `src/protocol` and `src/actors` import nothing of ours outside themselves but the leaf `src/errors.ts`
+ *   (a leaf: it imports nothing of ours, so the layers below stay closed through it too);
  * - `src/node` never imports `src/platform`, `src/devnet`, `src/cli` or `web`;
  * - nothing outside `src/devnet`, `src/cli`, `bench` and `test` imports `src/devnet`.
  *
@@ -70,6 +71,7 @@ const within = (path: string, dir: string): boolean => path === dir || path.star
 /** The rules each import must keep; `from` and `to` are root-relative, `/`-separated. */
 function brokenRules(from: string, to: string): string[] {
   const broken: string[] = [];
+  if (from === 'src/errors.ts') broken.push('src/errors.ts is a leaf: it imports nothing of ours');
   for (const leaf of ['src/protocol', 'src/actors'])
     if (within(from, leaf) && !within(to, leaf) && to !== 'src/errors.ts')
       broken.push(`${leaf} imports nothing of ours but src/errors.ts`);
@@ -132,6 +134,7 @@ describe('layer rules', () => {
   it('catch one forbidden import of each kind in a fixture tree', () => {
     expect(checkLayers(FIXTURE).map(describeViolation)).toEqual([
       "src/actors/actor.ts: '../platform/adapter.js' -> src/platform/adapter.ts (src/actors imports nothing of ours but src/errors.ts)",
+      "src/errors.ts: './protocol/local.js' -> src/protocol/local.ts (src/errors.ts is a leaf: it imports nothing of ours)",
       "src/node/node.ts: '../devnet/chain.js' -> src/devnet/chain.ts (src/node never imports src/devnet)",
       "src/node/node.ts: '../devnet/chain.js' -> src/devnet/chain.ts (only src/devnet, src/cli, bench and test import src/devnet)",
       "src/node/node.ts: '../cli/main.js' -> src/cli/main.ts (src/node never imports src/cli)",
