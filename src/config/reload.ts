@@ -29,7 +29,7 @@ import {
   type LightNodeConfig,
 } from './schema.js';
 
-/** Applies a config to the running node (actors, endpoints, log level). May throw; must accept being called again with the previous config to roll back. */
+/** Applies a config to the running node (actors, endpoints). May throw; must accept being called again with the previous config to roll back. */
 export type ApplyConfig = (
   next: LightNodeConfig,
   prev: LightNodeConfig,
