@@ -1,5 +1,5 @@
 /**
- * Devnet scale-mode benchmark (issue 4 part 7): fast generation (blocks/s, txs/s, ms and CPU ms per
+ * Devnet scale-mode benchmark: fast generation (blocks/s, txs/s, ms and CPU ms per
  * block), persisting, and the start-up time of `--serve` for the generated chain, plus how fast the
  * served consensus RPC hands out blocks.
  *

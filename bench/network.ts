@@ -1,5 +1,5 @@
 /**
- * p2p benchmark (issue 6): on a generated devnet chain (realistic blocks, ~24 transactions each),
+ * p2p benchmark: on a generated devnet chain (realistic blocks, ~24 transactions each),
  *
  * - baseline: the consensus RPC on loopback, every block downloaded and decoded (JSON.parse and the
  *   strict block decoder), 64 requests in flight as the light node's sync does;

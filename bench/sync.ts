@@ -1,5 +1,5 @@
 /**
- * Light node sync benchmark (issue 5): a persisted devnet chain served frozen from loopback
+ * Light node sync benchmark: a persisted devnet chain served frozen from loopback
  * (`npm run devnet -- --generate 20000 --out <dir>` writes one), then
  *
  * - baseline: download every block through the same consensus RPC client and concurrency the node

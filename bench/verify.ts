@@ -1,6 +1,6 @@
 /**
- * Protocol verification benchmarks (issue 3). Per operation: ms per op and ops/s, with same-run
- * baselines where the issue asks for them (noble vs blst vs wasm for BLS; @noble/hashes vs
+ * Protocol verification benchmarks. Per operation: ms per op and ops/s, with same-run
+ * baselines where a choice exists (noble vs blst vs wasm for BLS; @noble/hashes vs
  * node:crypto for sha256). Real inputs come from $ALYS_VECTORS (default ../shared/vectors).
  */
 import { createHash } from 'node:crypto';

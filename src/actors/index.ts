@@ -1,7 +1,7 @@
 /**
  * The actor runtime: supervised actors with typed messages, bounded mailboxes, registry, bus and
  * metrics. No Alys knowledge and no platform globals; placement in workers plugs in through
- * `workerPlacement` with a platform spawner (src/platform/{node,browser}).
+ * `workerPlacement` with a platform spawner (src/platform/{nodejs,browser}).
  */
 export { defineActor, replyError } from './actor.js';
 export type {

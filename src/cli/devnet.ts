@@ -141,7 +141,7 @@ async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** `--generate <blocks>`: fast generation (issue 4 part 7), persisted to `--out`. */
+/** `--generate <blocks>`: fast generation, persisted to `--out`. */
 async function generateCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
   const { generateDevnet } = await import('../devnet/generate/generate.js');
   const { persistDevnet } = await import('../devnet/generate/persist.js');

@@ -19,9 +19,17 @@
 import { ConfigApplyError, ConfigClosedError, ConfigRestartRequiredError, type ConfigSource } from './errors.js';
 import type { ConfigLayer } from './layers.js';
 import { resolveConfig, withUpdate, type ResolvedConfig } from './load.js';
-import { diffConfig, getAt, RESTART_KEYS, type ConfigInput, type ConfigKey, type LightNodeConfig } from './schema.js';
+import {
+  diffConfig,
+  getAt,
+  logLevelShows,
+  RESTART_KEYS,
+  type ConfigInput,
+  type ConfigKey,
+  type LightNodeConfig,
+} from './schema.js';
 
-/** Applies a config to the running node (actors, endpoints, log level). May throw; must accept being called again with the previous config to roll back. */
+/** Applies a config to the running node (actors, endpoints). May throw; must accept being called again with the previous config to roll back. */
 export type ApplyConfig = (
   next: LightNodeConfig,
   prev: LightNodeConfig,
@@ -58,7 +66,7 @@ export interface ConfigManagerOptions {
   apply: ApplyConfig;
   /** Keys that need a restart. Default {@link RESTART_KEYS}. */
   restartKeys?: readonly ConfigKey[];
-  /** A `config-changed` listener threw (the update itself succeeded). Default: console.error. */
+  /** A `config-changed` listener threw (the update itself succeeded). Default: console.error, unless `logLevel` is `silent`. */
   onListenerError?: (error: unknown) => void;
 }
 
@@ -82,7 +90,11 @@ export function isLayerSetUpdate(change: ConfigUpdate): change is LayerSetUpdate
 export function createConfigManager(opts: ConfigManagerOptions): ConfigManager {
   const restartKeys = new Set<ConfigKey>(opts.restartKeys ?? RESTART_KEYS);
   const listeners = new Set<(e: ConfigChangedEvent) => void>();
-  const onListenerError = opts.onListenerError ?? ((e: unknown) => console.error('config-changed listener failed:', e));
+  const onListenerError =
+    opts.onListenerError ??
+    ((e: unknown) => {
+      if (logLevelShows(current.config.logLevel, 'error')) console.error('config-changed listener failed:', e);
+    });
   let current = opts.initial;
   let tail: Promise<unknown> = Promise.resolve();
   let closed = false;

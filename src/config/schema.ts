@@ -26,6 +26,11 @@ export type BlsBackendChoice = (typeof BLS_BACKENDS)[number];
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** Whether a message at `level` is shown under the configured `logLevel` (`silent` shows nothing). */
+export function logLevelShows(logLevel: LogLevel, level: Exclude<LogLevel, 'silent'>): boolean {
+  return LOG_LEVELS.indexOf(level) <= LOG_LEVELS.indexOf(logLevel);
+}
+
 /** Where the node runs; decides the default storage and which storage kinds are allowed. */
 export type ConfigRuntime = 'node' | 'browser';
 
@@ -68,8 +73,6 @@ export interface LightNodeConfig {
   readonly rpc: readonly string[];
   /** EVM JSON-RPC endpoints (http/https/ws/wss). Default the local devnet's. */
   readonly evmRpc: readonly string[];
-  /** Esplora REST endpoint for Bitcoin SPV evidence, or null. Default null. */
-  readonly esplora: string | null;
   /** `full` (approvals of every block) or `pow-checkpoint`. Default `pow-checkpoint`. */
   readonly mode: SyncMode;
   /** `memory` | `level` (Node) | `indexeddb` (browser). Default per runtime. */
@@ -86,6 +89,7 @@ export interface LightNodeConfig {
   readonly metricsPort: number | null;
   /** EVM JSON-RPC methods the provider may forward unverified. Default none. */
   readonly passThrough: readonly string[];
+  /** Which messages the node's own logging shows (see {@link logLevelShows}). Default `info`. */
   readonly logLevel: LogLevel;
 }
 
@@ -157,7 +161,6 @@ export const CONFIG_SCHEMA: SchemaOf<LightNodeConfig> = {
     true,
     'EVM JSON-RPC endpoints',
   ),
-  esplora: key(nullable(httpUrl, 'none'), null, true, 'Esplora REST endpoint'),
   mode: key(oneOf(SYNC_MODES), 'pow-checkpoint', false, 'verification mode'),
   storage: key(
     oneOf(STORAGE_KINDS),

@@ -1,5 +1,5 @@
 /**
- * The devnet's adversarial consensus RPC (issue 4, part 6). The implementation lives in faults/;
+ * The devnet's adversarial consensus RPC. The implementation lives in faults/;
  * this module is its public entry point (`import { serveFaultyConsensusRpc } from './faults.js'`).
  */
 export * from './faults/index.js';

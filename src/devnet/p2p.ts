@@ -1,5 +1,5 @@
 /**
- * The devnet federation on Alys's p2p protocol (issue 6 part 3): a libp2p host on loopback (TCP and
+ * The devnet federation on Alys's p2p protocol: a libp2p host on loopback (TCP and
  * WebSockets) that serves `blocks_by_range` from the devnet's chain exactly as an Alys node does
  * (ascending from the start height, up to `count`, stopping at its head) and gossips every new block
  * as the federation does (spec 3.3): the slot's proposer publishes it on `consensus_block` carrying

@@ -121,6 +121,6 @@ export interface BitcoinChain {
   utxos(scriptPubkey: Uint8Array): Utxo[];
   /** The transaction and the block it is in, if confirmed. */
   transaction(txid: Uint8Array): { tx: Transaction; block?: BitcoinBlockInfo } | undefined;
-  /** Esplora-compatible REST subset on 127.0.0.1 (spec of issue 4). */
+  /** Esplora-compatible REST subset on 127.0.0.1. */
   serve(opts: { port: number }): Promise<{ url: string; close(): Promise<void> }>;
 }

@@ -9,7 +9,6 @@ import {
   flagsLayer,
   loadBrowserConfig,
   optionsLayer,
-  queryLayer,
   resolveConfig,
   tomlLayer,
   type ConfigLayer,
@@ -52,10 +51,12 @@ describe('TOML file layer', () => {
     expect(r.originOf('sync.requestTimeoutMs')).toBe('alys.toml: sync.requestTimeoutMs');
     expect(r.sourceOf('sync.parallelism')).toBe('default');
 
-    const inline = resolveNode(tomlLayer('sync = { batch-size = 8, retries = 0 }\nesplora = false\n', 'inline.toml'));
+    const inline = resolveNode(
+      tomlLayer('sync = { batch-size = 8, retries = 0 }\nmetrics-port = false\n', 'inline.toml'),
+    );
     expect(inline.config.sync).toMatchObject({ batchSize: 8, retries: 0 });
-    expect(inline.config.esplora).toBeNull();
-    expect(inline.sourceOf('esplora')).toBe('file');
+    expect(inline.config.metricsPort).toBeNull();
+    expect(inline.sourceOf('metricsPort')).toBe('file');
   });
 
   it('reports syntax errors with line and column', () => {
@@ -233,7 +234,7 @@ describe('command-line layer', () => {
     expect(opts['rpc']).toEqual({ type: 'string', multiple: true });
     expect(opts['pass-through']).toEqual({ type: 'string', multiple: true });
     expect(opts['sync-batch-size']).toEqual({ type: 'string' });
-    expect(Object.keys(opts)).toHaveLength(23);
+    expect(Object.keys(opts)).toHaveLength(22);
     expect(opts['p2p-bootstrap']).toEqual({ type: 'string', multiple: true });
   });
 
@@ -290,10 +291,10 @@ describe('browser layers: options and URL query', () => {
 
   it('takes the embed options object, skipping undefined values', () => {
     const r = loadBrowserConfig({
-      options: { mode: 'full', esplora: undefined, sync: { batchSize: 16, retries: undefined } },
+      options: { mode: 'full', metricsPort: undefined, sync: { batchSize: 16, retries: undefined } },
     });
     expect(r.config.mode).toBe('full');
-    expect(r.sourceOf('esplora')).toBe('default');
+    expect(r.sourceOf('metricsPort')).toBe('default');
     expect(r.sourceOf('sync.retries')).toBe('default');
     expect(r.originOf('sync.batchSize')).toBe('options.sync.batchSize');
     expect(() => loadBrowserConfig({ options: { storage: 'level' } })).toThrow(

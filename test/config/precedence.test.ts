@@ -28,7 +28,6 @@ const VALUES: Record<ConfigKey, fc.Arbitrary<unknown>> = {
   evmRpc: fc.uniqueArray(fc.constantFrom('http://127.0.0.1:8545', 'wss://evm.example/ws', 'https://evm.example'), {
     maxLength: 3,
   }),
-  esplora: fc.constantFrom(null, 'http://127.0.0.1:3002', 'https://esplora.example/api'),
   mode: fc.constantFrom('full', 'pow-checkpoint'),
   storage: fc.constantFrom('memory', 'level'),
   dataDir: fc.constantFrom(null, '/var/lib/alys', '/tmp/alys-data'),

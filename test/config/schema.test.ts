@@ -8,6 +8,7 @@ import {
   envLayer,
   getAt,
   keyInfo,
+  logLevelShows,
   resolveConfig,
   setAt,
   validateConfig,
@@ -91,19 +92,6 @@ const CASES: Record<ConfigKey, KeyCases> = {
     text: [
       ['ws://a,http://b', ['ws://a', 'http://b']],
       ['', []],
-    ],
-  },
-  esplora: {
-    good: [null, 'http://127.0.0.1:3002', 'https://blockstream.info/api'],
-    bad: [
-      { value: 'ws://x.example', expected: 'an http(s) URL, or null' },
-      { value: '', expected: 'an http(s) URL, or null' },
-      { value: 1, expected: 'an http(s) URL' },
-    ],
-    text: [
-      ['https://e.example', 'https://e.example'],
-      ['none', null],
-      ['', null],
     ],
   },
   mode: {
@@ -233,6 +221,7 @@ const CASES: Record<ConfigKey, KeyCases> = {
     text: [
       ['9100', 9100],
       ['off', null],
+      ['none', null],
       ['', null],
     ],
   },
@@ -496,5 +485,16 @@ describe('config schema: did you mean', () => {
       expect(e?.suggestion).toBe(suggestion);
       expect(e?.message).toContain(`${key} (from options.${key}): unknown key`);
     }
+  });
+});
+
+describe('config schema: logLevel', () => {
+  it('shows a message at its level and the more severe ones; silent shows nothing', () => {
+    expect(logLevelShows('info', 'error')).toBe(true);
+    expect(logLevelShows('info', 'info')).toBe(true);
+    expect(logLevelShows('info', 'debug')).toBe(false);
+    expect(logLevelShows('error', 'warn')).toBe(false);
+    expect(logLevelShows('trace', 'trace')).toBe(true);
+    expect(logLevelShows('silent', 'error')).toBe(false);
   });
 });

@@ -14,9 +14,9 @@
  *    state as an undisturbed run;
  * plus LevelDB storage: mid-sync crashes of everything that restarts the storage actor (itself, its
  * supervisor, the other top-level supervisors: the root is one-for-all) and of the chain actor
- * resume from the store, with strictly monotonic head/finalized events. With memory storage those
- * crashes wipe the store and the node syncs again from genesis; and a restarted storage actor
- * forgets the stored chain until the next append: see the known issue at the end (`it.fails`).
+ * resume from the store, with strictly monotonic head/finalized events. Memory storage outlives
+ * those crashes too, and a restarted storage actor reads the stored chain at once (the regression
+ * tests at the end).
  *
  * "Mid-sync" is made deterministic by a gate: a proxy in front of the consensus RPC holds every
  * block request above GATE until the crash was injected, so the crash always lands with the node
@@ -105,7 +105,7 @@ const NEVER_RESTARTED = '/alys/storage/metrics';
 
 /**
  * Crashes that restart the storage actor: itself, its supervisor, and every top-level supervisor
- * (the root is one-for-all). With memory storage each of them wipes the store (known issue below).
+ * (the root is one-for-all). The store outlives each of them, memory storage too (regression below).
  */
 const RESTARTS_STORAGE = new Set([
   '/alys/storage',
@@ -244,9 +244,9 @@ function sliceLog(log: EventLog, from: number, to = log.all.length): EventLog {
 }
 
 /**
- * Event problems (support.ts eventProblems), checked separately before and after each cold start
+ * Event problems (helpers.ts eventProblems), checked separately before and after each cold start
  * when `resyncs` is set: a node whose memory store was wiped starts over from genesis, so its
- * head/finalized legitimately begin again at 0 there (see the known issue below); every reported
+ * head/finalized legitimately begin again at 0 there; every reported
  * hash must still be the devnet's.
  */
 function eventProblemsOf(log: EventLog, resyncs = false): string[] {
@@ -577,17 +577,13 @@ describe('seeded random crash schedules', () => {
   );
 });
 
-// ------------------------------------------------------------------------------------------ known issue
+// ------------------------------------------------------------------------------------------ regression
 
 /**
- * KNOWN ISSUE (src/node/actors/storage.ts): a restarted StorageActor builds a fresh BlockStore over
- * the store without load()ing it, so it answers `block` with undefined for every height and refuses
- * the next `append` ("block N is not the next block (0)"), which crashes it again and the ChainActor
- * with it; the chain actor then reloads (LevelDB: a warm start) - or, with memory storage, whose
- * platform opens a *new* empty store on every (re)start, syncs again from genesis and reports head
- * and finalized from 0 again. A node that has caught up and sees no new block stays in that state:
- * head 60 reported, no block readable from storage. These tests pin the expected behaviour and are
- * marked `fails` until it is fixed (then drop `.fails`).
+ * A restarted StorageActor once built a fresh BlockStore without load()ing it: it answered `block`
+ * with undefined for every height and refused the next `append`, and memory storage started empty
+ * on every restart. Now it loads the stored chain (src/node/actors/storage.ts) and memory storage
+ * outlives actor restarts until node.stop(): a synced node still reads every stored block.
  */
 describe('regression: a restarted storage actor keeps the stored chain', () => {
   it.each(['level', 'memory'] as const)(

@@ -1,5 +1,5 @@
 /**
- * Cross-cutting adversarial properties (issue 3): a single-byte mutation of a valid block, AuxPoW,
+ * Cross-cutting adversarial properties: a single-byte mutation of a valid block, AuxPoW,
  * header, proof or signature is rejected (sampled with fast-check), and malformed JSON only ever
  * yields typed errors. "Rejected" means: a typed ProtocolError (DecodeError or VerificationError),
  * or - only where the wire format has several spellings of one value (hex digit case) - a value

@@ -78,7 +78,7 @@ export class WorkerStartError extends ActorError {
   }
 }
 
-/** Place an actor in a worker spawned by `spawn` (see src/platform/{node,browser}/worker.ts). */
+/** Place an actor in a worker spawned by `spawn` (see src/platform/{nodejs,browser}/worker.ts). */
 export function workerPlacement(spawn: WorkerSpawner, opts: WorkerPlacementOptions = {}): PlacementFactory {
   return {
     placement: 'worker',

@@ -1,5 +1,5 @@
 /**
- * The devnet's adversarial consensus RPC (issue 4, part 6): a second endpoint on 127.0.0.1 that
+ * The devnet's adversarial consensus RPC: a second endpoint on 127.0.0.1 that
  * answers like the honest one (same methods, shapes, statuses and error codes: everything it does
  * not fault is the honest handler's reply) but serves one named defect, deterministically from a
  * seed. It is the devnet, so it holds the federation's keys: every mutated block is re-signed by

@@ -1,5 +1,5 @@
 /**
- * Fast generation (issue 4 part 7): a devnet chain built as fast as the machine allows, on the
+ * Fast generation: a devnet chain built as fast as the machine allows, on the
  * devnet's virtual clock (one slot per block, a Bitcoin block every 3 slots, no waiting), entirely
  * deterministic from the seed (same seed and options -> the same block hashes, byte for byte).
  *

@@ -1,5 +1,5 @@
 /**
- * A generated devnet on disk, and serving it again (issue 4 part 7).
+ * A generated devnet on disk, and serving it again.
  *
  * Directory layout (every file is listed in manifest.json with its size and SHA-256, checked when the
  * directory is opened; any difference is a {@link PersistError} naming the file):

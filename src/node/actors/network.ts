@@ -1,6 +1,6 @@
 /**
  * NetworkActor: the registry of the node's block sources and their scores (consensus RPC endpoints
- * in this version; libp2p peers join later). The SyncActor reports faults and successes here and
+ * and libp2p peers alike). The SyncActor reports faults and successes here and
  * asks which sources to use.
  */
 import { defineActor } from '../../actors/actor.js';

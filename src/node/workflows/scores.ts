@@ -1,5 +1,5 @@
 /**
- * Source scores: every consensus source (RPC endpoint now, peers later) starts at 100; bad data
+ * Source scores: every consensus source (an RPC endpoint or a libp2p peer) starts at 100; bad data
  * costs the most, unusable answers and timeouts less, good batches earn a little back. At zero a
  * source is banned for a while and then comes back on probation. Pure.
  */

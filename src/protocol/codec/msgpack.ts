@@ -720,7 +720,7 @@ export const PubsubMessageCodec = codec<PubsubMessage>(
 
 // ------------------------------------------------------------------------------------------ convenience
 
-/** Canonical msgpack of a ConsensusBlock, the input of the block hash (see block.ts). */
+/** Canonical msgpack of a ConsensusBlock, the input of the block hash (see ../block.ts). */
 export function encodeConsensusBlockMsgpack(block: ConsensusBlock, w?: MsgpackWriter): Uint8Array {
   return encodeMsgpack(ConsensusBlockCodec, block, w);
 }

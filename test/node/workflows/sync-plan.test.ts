@@ -515,11 +515,11 @@ describe('SyncPlan properties', () => {
           const imported: number[] = [];
           const requested = new Set<number>();
           let move = 0;
-          // the target only goes down after its peak (a claim that dropped out): see the it.fails above
+          // the target only goes down after its peak (a claim that dropped out): see the regressions above
           const lower = () => {
             const wanted = Math.min(target, target + Math.min(0, moves[move++]!));
             // Imported past the target (a range across a lowered target brought more): the clamp to
-            // the import would raise it, which re-requests imported heights (see the it.fails above).
+            // the import would raise it (the last regression above pins what happens then).
             if (plan.importFrom - 1 > target) return;
             plan.setTarget(wanted);
             target = Math.max(wanted, plan.importFrom - 1);
