@@ -17,36 +17,16 @@
  * Not modelled: reorgs (one chain, blocks are only appended), RBF, package relay, sigop limits,
  * block-level re-validation of transactions (blocks are built from the validated mempool).
  *
- * This file composes the chain from its parts and does the mining: the blocks and what finds things
+ * This file composes the chain from its parts and connects blocks: the blocks and what finds things
  * in them (chain-index.ts, over block-record.ts), the UTXO set (utxo-set.ts), the mempool
- * (mempool.ts) and what it accepts (policy.ts), and export/load (chain-snapshot.ts).
+ * (mempool.ts) and what it accepts (policy.ts), mining (regtest-miner.ts), and export/load
+ * (chain-snapshot.ts).
  */
-import { merkleBranchFor, txMerkleRoot } from '../../protocol/bitcoin/merkle.js';
-import { txid as computeTxid } from '../../protocol/bitcoin/tx.js';
+import { merkleBranchFor } from '../../protocol/bitcoin/merkle.js';
 import { NUMS_INTERNAL_KEY, p2trScriptPubkey } from '../../protocol/bridge/taproot.js';
 import type { Transaction, TxOut } from '../../protocol/types.js';
 import type { BitcoinBlockInfo, BitcoinChain, Utxo } from '../types.js';
-import {
-  type BlockRecord,
-  buildTxTable,
-  headerOf,
-  infoOf,
-  key,
-  outpointKey,
-  txBytesAt,
-  txidAt,
-  txidsOf,
-  txsOf,
-} from './block-record.js';
-import {
-  BLOCK_VERSION,
-  blockSubsidy,
-  buildCoinbase,
-  encodeBlock,
-  MAX_BLOCK_WEIGHT,
-  mineHeader,
-  REGTEST_BITS,
-} from './block.js';
+import { type BlockRecord, infoOf, key, outpointKey, txBytesAt, txidAt, txidsOf, txsOf } from './block-record.js';
 import { createChainIndex } from './chain-index.js';
 import { exportSnapshot, loadSnapshot, type SnapshotParts } from './chain-snapshot.js';
 import { BitcoinChainError } from './errors.js';
@@ -55,6 +35,7 @@ import { createMempool, type MempoolEntry } from './mempool.js';
 import { decodeSnapshot, type ChainSnapshot } from './persist.js';
 import { checkForMempool, type PolicyContext } from './policy.js';
 import { isUnspendable } from './script.js';
+import { createRegtestMiner } from './regtest-miner.js';
 import { createUtxoSet, type UtxoEntry } from './utxo-set.js';
 
 export type { MempoolEntry } from './mempool.js';
@@ -124,10 +105,7 @@ export interface RegtestChain extends BitcoinChain {
 }
 
 export const DEFAULT_GENESIS_TIME = 1_296_688_602;
-const GENESIS_MESSAGE = 'Alys Light devnet regtest genesis';
 const DEFAULT_TAG = 'alys-light devnet';
-/** Space kept for the coinbase when filling a block. */
-const COINBASE_WEIGHT_RESERVE = 4_000;
 
 interface ChainState {
   coinbaseMaturity: number;
@@ -147,7 +125,7 @@ export function createBitcoinChain(opts: BitcoinChainOptions = {}): RegtestChain
     halvingInterval: checkPositiveInt(opts.halvingInterval ?? 150, 'halvingInterval', 1),
   };
   const chain = buildChain(state, opts);
-  chain.connectGenesis(opts.genesisTime ?? DEFAULT_GENESIS_TIME);
+  chain.connectGenesis(checkPositiveInt(opts.genesisTime ?? DEFAULT_GENESIS_TIME, 'genesisTime', 0));
   return chain.api;
 }
 
@@ -202,6 +180,15 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
     utxos: utxoSet,
     mempool,
   };
+  const miner = createRegtestMiner({
+    index,
+    mempool,
+    connect,
+    halvingInterval: state.halvingInterval,
+    now: opts.now,
+    tag,
+    defaultCoinbaseScript,
+  });
   const snapshotParts: SnapshotParts = {
     coinbaseMaturity: state.coinbaseMaturity,
     halvingInterval: state.halvingInterval,
@@ -237,74 +224,6 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
     if (entry === undefined) return id; // already accepted: sendrawtransaction answers with the txid
     mempool.add(idKey, entry);
     return id.slice();
-  }
-
-  // ------------------------------------------------------------ mining
-
-  function nextBlockTime(parentTime: number): number {
-    const t = opts.now ? Math.floor(opts.now()) : parentTime + 600;
-    const time = Number.isFinite(t) ? Math.max(t, parentTime + 1) : parentTime + 1;
-    if (time > 0xffffffff) throw new BitcoinChainError(`block time ${time} does not fit the header's u32`);
-    return time;
-  }
-
-  function connectGenesis(time: number): void {
-    checkPositiveInt(time, 'genesisTime', 0);
-    const coinbase = buildCoinbase({
-      height: 0,
-      value: 5_000_000_000n,
-      payTo: p2trScriptPubkey(NUMS_INTERNAL_KEY),
-      transactions: [],
-      tag: new TextEncoder().encode(GENESIS_MESSAGE),
-    });
-    const rec = buildBlock(0, new Uint8Array(32), time, [coinbase], 1);
-    index.append(rec);
-    connect(rec, [coinbase]);
-  }
-
-  function mineOne(payTo: Uint8Array): BitcoinBlockInfo {
-    const parent = index.tip();
-    const height = parent.height + 1;
-    const selected: MempoolEntry[] = [];
-    let weight = COINBASE_WEIGHT_RESERVE;
-    let fees = 0n;
-    // Acceptance order keeps parents before children; stop at the first that does not fit so
-    // the selection stays a prefix (no child without its parent).
-    for (const entry of mempool.entries()) {
-      if (weight + entry.weight > MAX_BLOCK_WEIGHT) break;
-      selected.push(entry);
-      weight += entry.weight;
-      fees += entry.fee;
-    }
-    const txs = selected.map((e) => e.tx);
-    const coinbase = buildCoinbase({
-      height,
-      value: blockSubsidy(height, state.halvingInterval) + fees,
-      payTo,
-      transactions: txs,
-      tag,
-    });
-    const rec = buildBlock(
-      height,
-      parent.hash,
-      nextBlockTime(headerOf(parent).time),
-      [coinbase, ...txs],
-      BLOCK_VERSION,
-    );
-    index.append(rec);
-    connect(rec, rec.txs!);
-    return infoOf(rec);
-  }
-
-  function mine(count: number, coinbaseScript?: Uint8Array): BitcoinBlockInfo[] {
-    if (!Number.isSafeInteger(count) || count < 0)
-      throw new BitcoinChainError(`mine: count must be a non-negative integer, got ${count}`);
-    if (coinbaseScript !== undefined && !(coinbaseScript instanceof Uint8Array))
-      throw new BitcoinChainError('mine: coinbaseScript must be the bytes of an output script');
-    const payTo = (coinbaseScript ?? defaultCoinbaseScript).slice();
-    const out: BitcoinBlockInfo[] = [];
-    for (let i = 0; i < count; i++) out.push(mineOne(payTo));
-    return out;
   }
 
   // ------------------------------------------------------------ queries
@@ -394,7 +313,7 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
     rawBlock(hash) {
       return index.byHash(hash)?.raw.slice();
     },
-    mine,
+    mine: miner.mine,
     broadcast,
     utxos,
     spendableUtxos,
@@ -428,28 +347,11 @@ function buildChain(state: ChainState, opts: BitcoinChainOptions): ChainInternal
     },
   };
 
-  return { api, connectGenesis, load: (snap, verify) => loadSnapshot(snapshotParts, snap, verify) };
-}
-
-/** Mine a block of `txs` on `prevHash` at regtest difficulty. */
-function buildBlock(
-  height: number,
-  prevHash: Uint8Array,
-  time: number,
-  txs: Transaction[],
-  version: number,
-): BlockRecord {
-  const txids = txs.map(computeTxid);
-  const { header, bytes, hash } = mineHeader({
-    version,
-    prevBlockhash: prevHash,
-    merkleRoot: txMerkleRoot(txids),
-    time,
-    bits: REGTEST_BITS,
-    nonce: 0,
-  });
-  const { raw, txRanges } = encodeBlock(bytes, txs);
-  return { height, hash, header, raw, txTable: buildTxTable(txids, txRanges), txs };
+  return {
+    api,
+    connectGenesis: miner.connectGenesis,
+    load: (snap, verify) => loadSnapshot(snapshotParts, snap, verify),
+  };
 }
 
 function toUtxo(e: UtxoEntry): RegtestUtxo {
