@@ -31,7 +31,12 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { parseHex, toHex, type Hex } from '../../protocol/bytes.js';
 import { DecodeError } from '../../protocol/errors.js';
 import {
+  createdContractAddress,
   decodeGetProofResponse,
+  decodeRawTransaction,
+  effectiveGasPrice,
+  recoverSender,
+  type DecodedTransaction,
   decodeRpcBlockReceipts,
   decodeRpcTransaction,
   encodeRpcTransaction,
@@ -53,17 +58,8 @@ import { bytesEqual } from '../../protocol/execution/util.js';
 import type { ExecutionPayloadCapella } from '../../protocol/types.js';
 import { ABSENT, createEndpointPool, type EndpointHandle, type EndpointPool } from './endpoints.js';
 import { BlockNotVerifiedError, EndpointRequestError, LogQueryLimitError, type EndpointFault } from './errors.js';
-import { blockSize, formatBlock, formatLog, formatReceipt } from './format.js';
+import { blockSize, formatBlock, formatLog, formatReceipt, formatTransaction, quantity } from './format.js';
 import { bloomMayMatch, compileLogFilter, logMatches } from './logs.js';
-import {
-  createdContractAddress,
-  decodeRawTransaction,
-  effectiveGasPrice,
-  formatTransaction,
-  quantity,
-  recoverSender,
-  type DecodedTransaction,
-} from './transactions.js';
 import type {
   BlockRef,
   CheckedElBlock,
