@@ -9,9 +9,8 @@
  * objects must re-serialise to the raw transactions and claim the sender recovered from the signature
  * (`el-block.tx-from`).
  */
-import { parseHex, toHex, type Hex } from '../../../protocol/bytes.js';
+import { equalBytes, parseHex, toHex, type Hex } from '../../../protocol/bytes.js';
 import { verifyRpcBlock, type RpcBlockHeader, type VerifiedRpcBlock } from '../../../protocol/execution/index.js';
-import { bytesEqual } from '../../../protocol/execution/util.js';
 import type { ExecutionPayloadCapella } from '../../../protocol/types.js';
 import type { EndpointHandle } from '../endpoints.js';
 import { blockSize, formatBlock, formatTransaction } from '../format.js';
@@ -56,12 +55,12 @@ function checkBlockBody(
 ): void {
   const h = v.header;
   const roots = ctx.cache.payloadRoots(payload);
-  if (h.withdrawalsRoot === undefined || !bytesEqual(h.withdrawalsRoot, roots.withdrawalsRoot))
+  if (h.withdrawalsRoot === undefined || !equalBytes(h.withdrawalsRoot, roots.withdrawalsRoot))
     throw ep.lie(
       'el-block.withdrawals-root',
       `block ${payload.blockHash}: withdrawalsRoot does not commit to the verified payload's withdrawals`,
     );
-  if (!bytesEqual(h.transactionsRoot, roots.transactionsRoot))
+  if (!equalBytes(h.transactionsRoot, roots.transactionsRoot))
     throw ep.lie(
       'el-block.transactions-root',
       `block ${payload.blockHash}: transactionsRoot ${toHex(h.transactionsRoot)} is not the root of the verified payload's transactions ${toHex(roots.transactionsRoot)}`,
@@ -73,7 +72,7 @@ function checkBlockBody(
       `block ${payload.blockHash} lists ${v.transactionHashes.length} transactions, the verified payload has ${txs.hashes.length}`,
     );
   v.transactionHashes.forEach((hash, i) => {
-    if (!bytesEqual(hash, txs.hashes[i]!))
+    if (!equalBytes(hash, txs.hashes[i]!))
       throw ep.lie(
         'el-block.tx-hash',
         `transaction ${i} of block ${payload.blockHash} is ${toHex(hash)}, the verified payload's is ${toHex(txs.hashes[i]!)}`,
@@ -85,7 +84,7 @@ function checkBlockBody(
     // Objects re-serialise to the raw transactions (verifyRpcBlock + the root above); `from` is not signed data.
     v.transactions?.forEach((tx, i) => {
       const sender = ctx.cache.senderOf(ctx.cache.decodedTx(txs, i));
-      if (!bytesEqual(tx.from, sender))
+      if (!equalBytes(tx.from, sender))
         throw ep.lie(
           'el-block.tx-from',
           `transaction ${i} of block ${payload.blockHash} claims sender ${toHex(tx.from)}, its signature recovers ${toHex(sender)}`,

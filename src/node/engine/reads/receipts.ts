@@ -7,7 +7,7 @@
  * to (`from`, `to`, `contractAddress`, `effectiveGasPrice`) are derived from the verified raw transaction,
  * and the endpoint's claims about them are checked (`receipt.*`).
  */
-import { parseHex, toHex } from '../../../protocol/bytes.js';
+import { equalBytes, parseHex, toHex } from '../../../protocol/bytes.js';
 import {
   createdContractAddress,
   decodeRpcBlockReceipts,
@@ -17,7 +17,6 @@ import {
   type RpcReceipt,
 } from '../../../protocol/execution/index.js';
 import { expectObject } from '../../../protocol/execution/json.js';
-import { bytesEqual } from '../../../protocol/execution/util.js';
 import type { ExecutionPayloadCapella } from '../../../protocol/types.js';
 import type { EndpointHandle } from '../endpoints.js';
 import { EndpointRequestError } from '../errors.js';
@@ -116,10 +115,10 @@ function checkReceiptClaims(ep: EndpointHandle, json: unknown, r: RpcReceipt, d:
   const o = expectObject(json, '$');
   const at = `receipt of ${toHex(r.transactionHash)}`;
   if (r.type !== d.tx.type) throw ep.lie('receipt.type', `${at} has type ${r.type}, the transaction's is ${d.tx.type}`);
-  if (r.from !== undefined && !bytesEqual(r.from, d.from))
+  if (r.from !== undefined && !equalBytes(r.from, d.from))
     throw ep.lie('receipt.from', `${at} claims from ${toHex(r.from)}, the signature recovers ${toHex(d.from)}`);
   const same = (a: Uint8Array | null, b: Uint8Array | null) =>
-    a === null ? b === null : b !== null && bytesEqual(a, b);
+    a === null ? b === null : b !== null && equalBytes(a, b);
   if (o['to'] !== undefined && !same(r.to, d.to))
     throw ep.lie(
       'receipt.to',

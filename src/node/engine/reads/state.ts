@@ -6,7 +6,7 @@
  * storage proof). Code: the `eth_getCode` bytes must hash to the proven codeHash (`code.hash`).
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { parseHex, toHex, type Hex } from '../../../protocol/bytes.js';
+import { equalBytes, parseHex, toHex, type Hex } from '../../../protocol/bytes.js';
 import { DecodeError } from '../../../protocol/errors.js';
 import {
   decodeGetProofResponse,
@@ -15,7 +15,6 @@ import {
   type VerifiedGetProof,
 } from '../../../protocol/execution/index.js';
 import { data as jsonData } from '../../../protocol/execution/json.js';
-import { bytesEqual } from '../../../protocol/execution/util.js';
 import type { EndpointHandle } from '../endpoints.js';
 import { quantity } from '../format.js';
 import type { BlockRef, RpcProofJson, VerifiedAccount } from '../types.js';
@@ -38,7 +37,7 @@ function slotBytes(slot: unknown, path: string): Uint8Array {
 function checkedCode(ep: EndpointHandle, codeJson: unknown, addr: Uint8Array, codeHash: Uint8Array): Hex {
   const bytes = ep.check('eth_getCode', () => jsonData(codeJson, '$'));
   const hash = keccak_256(bytes);
-  if (!bytesEqual(hash, codeHash))
+  if (!equalBytes(hash, codeHash))
     throw ep.lie(
       'code.hash',
       `code of ${toHex(addr)} hashes to ${toHex(hash)}, the proven codeHash is ${toHex(codeHash)}`,

@@ -9,7 +9,7 @@
  * Absence cannot be proven: a transaction that no endpoint knows (or only as pending, or in a block not
  * verified yet) reads as null once every endpoint was asked.
  */
-import { parseHex, toHex, type Hex } from '../../../protocol/bytes.js';
+import { equalBytes, parseHex, toHex, type Hex } from '../../../protocol/bytes.js';
 import { decodeRpcTransaction, effectiveGasPrice, encodeRpcTransaction } from '../../../protocol/execution/index.js';
 import {
   data as jsonData,
@@ -17,7 +17,6 @@ import {
   quantity as jsonQuantity,
   quantityNumber,
 } from '../../../protocol/execution/json.js';
-import { bytesEqual } from '../../../protocol/execution/util.js';
 import type { ExecutionPayloadCapella } from '../../../protocol/types.js';
 import { ABSENT, type Absent, type EndpointHandle } from '../endpoints.js';
 import { BlockNotVerifiedError } from '../errors.js';
@@ -44,10 +43,10 @@ function checkTransactionObject(
 ): void {
   const claimed = decodeRpcTransaction(json);
   const tx = ctx.cache.decodedTx(txs, location.index);
-  if (!bytesEqual(encodeRpcTransaction(claimed), tx.raw))
+  if (!equalBytes(encodeRpcTransaction(claimed), tx.raw))
     throw ep.lie('tx.body', `transaction ${txHash}: the object does not re-serialise to the verified raw transaction`);
   const sender = ctx.cache.senderOf(tx);
-  if (!bytesEqual(claimed.from, sender))
+  if (!equalBytes(claimed.from, sender))
     throw ep.lie(
       'tx.from',
       `transaction ${txHash} claims sender ${toHex(claimed.from)}, the signature recovers ${toHex(sender)}`,
