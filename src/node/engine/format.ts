@@ -12,9 +12,14 @@ import {
   type RpcReceipt,
 } from '../../protocol/execution/index.js';
 import { encodeBytes, encodeList } from '../../protocol/execution/rlp.js';
+import { effectiveGasPrice, type DecodedTransaction } from '../../protocol/execution/raw-transaction.js';
 import type { ExecutionPayloadCapella } from '../../protocol/types.js';
-import { quantity } from './transactions.js';
-import type { RpcBlockJson, RpcLogJson, RpcReceiptJson, RpcTransactionJson } from './types.js';
+import type { Quantity, RpcBlockJson, RpcLogJson, RpcReceiptJson, RpcTransactionJson } from './types.js';
+
+/** A QUANTITY: `0x` and the shortest hex of the number. */
+export function quantity(n: bigint | number): Quantity {
+  return `0x${n.toString(16)}`;
+}
 
 export function formatLog(log: RpcLog): RpcLogJson {
   return {
@@ -110,5 +115,54 @@ export function formatBlock(
   if (header.excessBlobGas !== undefined) out.excessBlobGas = quantity(header.excessBlobGas);
   if (header.parentBeaconBlockRoot !== undefined) out.parentBeaconBlockRoot = toHex(header.parentBeaconBlockRoot);
   if (header.requestsHash !== undefined) out.requestsHash = toHex(header.requestsHash);
+  return out;
+}
+
+/** geth's transaction object for a mined transaction, built from verified raw bytes and the recovered sender. */
+export function formatTransaction(
+  tx: DecodedTransaction,
+  from: Uint8Array,
+  position: { blockHash: Hex; blockNumber: bigint; index: number; baseFeePerGas: bigint | undefined },
+): RpcTransactionJson {
+  const out: RpcTransactionJson = {
+    blockHash: position.blockHash,
+    blockNumber: quantity(position.blockNumber),
+    from: toHex(from),
+    gas: quantity(tx.gas),
+    gasPrice: quantity(
+      position.baseFeePerGas === undefined
+        ? (tx.gasPrice ?? tx.maxFeePerGas!)
+        : effectiveGasPrice(tx, position.baseFeePerGas),
+    ),
+    hash: toHex(tx.hash),
+    input: toHex(tx.input),
+    nonce: quantity(tx.nonce),
+    to: tx.to === null ? null : toHex(tx.to),
+    transactionIndex: quantity(position.index),
+    value: quantity(tx.value),
+    type: quantity(tx.type),
+    v: quantity(tx.v),
+    r: quantity(tx.r),
+    s: quantity(tx.s),
+  };
+  if (tx.chainId !== undefined) out.chainId = quantity(tx.chainId);
+  if (tx.type !== 0) out.yParity = quantity(tx.yParity);
+  if (tx.maxFeePerGas !== undefined) {
+    out.maxFeePerGas = quantity(tx.maxFeePerGas);
+    out.maxPriorityFeePerGas = quantity(tx.maxPriorityFeePerGas!);
+  }
+  if (tx.accessList !== undefined)
+    out.accessList = tx.accessList.map((e) => ({ address: toHex(e.address), storageKeys: e.storageKeys.map(toHex) }));
+  if (tx.maxFeePerBlobGas !== undefined) out.maxFeePerBlobGas = quantity(tx.maxFeePerBlobGas);
+  if (tx.blobVersionedHashes !== undefined) out.blobVersionedHashes = tx.blobVersionedHashes.map(toHex);
+  if (tx.authorizationList !== undefined)
+    out.authorizationList = tx.authorizationList.map((a) => ({
+      chainId: quantity(a.chainId),
+      address: toHex(a.address),
+      nonce: quantity(a.nonce),
+      yParity: quantity(a.yParity),
+      r: quantity(a.r),
+      s: quantity(a.s),
+    }));
   return out;
 }

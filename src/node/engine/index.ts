@@ -22,11 +22,4 @@ export {
   type EndpointFault,
   type EndpointRequestFailure,
 } from './errors.js';
-export {
-  decodeRawTransaction,
-  recoverSender,
-  effectiveGasPrice,
-  createdContractAddress,
-  type DecodedTransaction,
-} from './transactions.js';
 export type * from './types.js';

@@ -1,6 +1,7 @@
 /**
  * Execution-layer (EVM) verification for Alys Light: payload block hashes, JSON-RPC blocks, eth_getProof,
- * receipts, and the RLP / Merkle-Patricia primitives under them (alys-protocol.md section 5).
+ * receipts, raw transactions (decoding, sender recovery), and the RLP / Merkle-Patricia primitives under them
+ * (alys-protocol.md section 5).
  */
 export {
   computePayloadBlockHash,
@@ -35,6 +36,13 @@ export {
   type AccessListEntry,
   type SetCodeAuthorization,
 } from './transactions.js';
+export {
+  decodeRawTransaction,
+  recoverSender,
+  effectiveGasPrice,
+  createdContractAddress,
+  type DecodedTransaction,
+} from './raw-transaction.js';
 export {
   EMPTY_CODE_HASH,
   verifyAccountProof,

@@ -12,6 +12,8 @@
  * `from` (would need signature recovery; NOT verified here), `gasPrice` of fee-market transactions
  * (the effective price; verifyRpcBlock checks it against the header base fee), and the position fields
  * (`blockHash`, `blockNumber`, `transactionIndex`; verifyRpcBlock checks them).
+ *
+ * The other direction (raw bytes to fields, and recovering `from`) is raw-transaction.ts.
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { DecodeError } from '../errors.js';
@@ -243,7 +245,8 @@ function encodeTo(to: Uint8Array | null): Uint8Array {
   return to === null ? RLP_EMPTY_STRING : encodeBytes(to);
 }
 
-function typed(type: number, items: Uint8Array[]): Uint8Array {
+/** A typed transaction's EIP-2718 bytes: the type byte, then the RLP list of `items`. */
+export function typedTransactionBytes(type: number, items: Uint8Array[]): Uint8Array {
   const body = encodeList(items);
   const out = new Uint8Array(body.length + 1);
   out[0] = type;
@@ -267,7 +270,7 @@ export function encodeRpcTransaction(tx: RpcTransaction): Uint8Array {
         ...tail,
       ]);
     case 1:
-      return typed(1, [
+      return typedTransactionBytes(1, [
         encodeUint(tx.chainId),
         encodeUint(tx.nonce),
         encodeUint(tx.gasPrice),
@@ -311,7 +314,7 @@ export function encodeRpcTransaction(tx: RpcTransaction): Uint8Array {
           ),
         );
       items.push(encodeUint(tx.yParity), ...tail);
-      return typed(tx.type, items);
+      return typedTransactionBytes(tx.type, items);
     }
   }
 }

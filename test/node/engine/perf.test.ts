@@ -10,15 +10,12 @@ import { LOAD_TOKEN_ARTIFACT } from '../../../src/devnet/contracts/artifacts.js'
 import { createEngine, type DevnetEngine } from '../../../src/devnet/evm/index.js';
 import {
   decodeGetProofResponse,
+  decodeRawTransaction,
+  recoverSender,
   verifyGetProofResponse,
   type ExecutionPayloadCapella,
 } from '../../../src/protocol/index.js';
-import {
-  createVerifiedReads,
-  decodeRawTransaction,
-  recoverSender,
-  type VerifiedReads,
-} from '../../../src/node/engine/index.js';
+import { createVerifiedReads, type VerifiedReads } from '../../../src/node/engine/index.js';
 import { CHAIN_ID, DEAD, TOKEN, payloadSource } from './harness.js';
 
 const BLOCKS = 100;

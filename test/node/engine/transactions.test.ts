@@ -7,14 +7,16 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { getContractAddress, keccak256, hexToBytes, type Hex, type TransactionSerializable } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { decodeRpcTransaction, encodeRpcTransaction, toHex } from '../../../src/protocol/index.js';
 import {
   createdContractAddress,
   decodeRawTransaction,
+  decodeRpcTransaction,
   effectiveGasPrice,
+  encodeRpcTransaction,
   recoverSender,
-} from '../../../src/node/engine/index.js';
-import { formatTransaction } from '../../../src/node/engine/transactions.js';
+  toHex,
+} from '../../../src/protocol/index.js';
+import { formatTransaction } from '../../../src/node/engine/format.js';
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const key = fc.bigInt({ min: 1n, max: N - 1n }).map((k) => `0x${k.toString(16).padStart(64, '0')}` as Hex);
