@@ -31,7 +31,7 @@ import {
   ProviderRpcError,
 } from './errors.js';
 import type { VerifiedReads } from './reads.js';
-import { quantity } from './transactions.js';
+import { quantity } from './format.js';
 import type { BlockRef, Hex, LogFilter } from './types.js';
 
 export interface Eip1193RequestArguments {
