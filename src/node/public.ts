@@ -15,6 +15,7 @@ export {
   type NodeStatus,
 } from './node.js';
 export type { NodeEvents, NodeEventName } from './events.js';
+export { AlysLightError, type AlysLightErrorOptions } from '../errors.js';
 export { LightNodeError, NotSyncedError, NoSourceError } from './errors.js';
 export type { MetricsSnapshot } from './actors/metrics.js';
 export type { SyncStatus } from './actors/sync.js';
