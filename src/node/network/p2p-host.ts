@@ -18,6 +18,7 @@ import { isPrivate } from '@libp2p/utils';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2pOptions } from 'libp2p';
 import type { PubsubMessage } from '../../protocol/codec/msgpack.js';
+import { AlysLightError } from '../../errors.js';
 import { DecodeError } from '../../protocol/errors.js';
 import {
   ALL_GOSSIP_TOPICS,
@@ -41,15 +42,17 @@ import type { SignedConsensusBlock } from '../../protocol/types.js';
 
 export type P2pFaultKind = 'decode' | 'oversize' | 'timeout' | 'remote-error' | 'dial' | 'gossip';
 
-export class P2pError extends Error {
+/** A peer failed a request or sent something unusable; code `p2p.<kind>`. */
+export class P2pError extends AlysLightError {
   override name = 'P2pError';
+  declare readonly code: `p2p.${P2pFaultKind}`;
   constructor(
     readonly kind: P2pFaultKind,
     readonly peer: string,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(`peer ${peer}: ${message}`, options);
+    super(`p2p.${kind}`, `peer ${peer}: ${message}`, options);
   }
 }
 
