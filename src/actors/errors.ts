@@ -1,14 +1,15 @@
 /**
  * Typed errors of the actor runtime. Every error says what failed, for which actor, and what to do.
- * All carry a stable `code` so they survive structured clone across a worker boundary
- * (see {@link serializeError} / {@link deserializeError}).
+ * All are {@link AlysLightError}s with a stable `code`, so they survive structured clone across a
+ * worker boundary (see {@link serializeError} / {@link deserializeError}).
  */
-export class ActorError extends Error {
+import { AlysLightError, type AlysLightErrorOptions } from '../errors.js';
+
+export class ActorError extends AlysLightError {
   override name = 'ActorError';
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
+  declare readonly code: string;
+  constructor(code: string, message: string, options?: AlysLightErrorOptions) {
+    super(code, message, options);
   }
 }
 

@@ -64,6 +64,7 @@ export { MetricsRegistry, Counter, Gauge, Histogram } from './metrics.js';
 export { realClock, createTestClock, createRandom } from './clock.js';
 export type { Clock, Random, TestClock } from './clock.js';
 export * from './errors.js';
+export { AlysLightError, type AlysLightErrorOptions } from '../errors.js';
 export {
   workerPlacement,
   WorkerCell,

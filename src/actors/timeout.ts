@@ -1,7 +1,13 @@
+import { AlysLightError, type AlysLightErrorOptions } from '../errors.js';
 import type { Clock } from './clock.js';
 
-export class TimeoutError extends Error {
+/** A deadline of {@link withTimeout} passed (code `timeout`). */
+export class TimeoutError extends AlysLightError {
   override name = 'TimeoutError';
+  declare readonly code: string;
+  constructor(message: string, options?: AlysLightErrorOptions) {
+    super('timeout', message, options);
+  }
 }
 
 /** Run `fn` with a deadline on `clock`; rejects with TimeoutError if it takes longer than `ms`. */

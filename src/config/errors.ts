@@ -9,24 +9,21 @@
  * - {@link ConfigFileError}: a config file cannot be read.
  * - {@link ConfigRestartRequiredError}: an update changes keys that only take effect on a restart.
  * - {@link ConfigApplyError}: an update validated but applying it failed (and was rolled back, or not).
+ *
+ * All are {@link AlysLightError}s (src/errors.ts) with a `config.*` code.
  */
+import { AlysLightError, type AlysLightErrorOptions } from '../errors.js';
 
 /** Where a value came from, lowest precedence first in each runtime (Node: default < file < env < cli; browser: default < options < url). */
 export type ConfigSource = 'default' | 'file' | 'env' | 'cli' | 'url' | 'options';
 
-export class ConfigBaseError extends Error {
+export class ConfigBaseError extends AlysLightError {
   override name = 'ConfigBaseError';
   /** Stable machine-readable code, e.g. `config.invalid-value`. */
-  readonly code: string;
-  /** The message without the details. */
-  readonly shortMessage: string;
-  readonly details: string | undefined;
+  declare readonly code: string;
 
-  constructor(code: string, shortMessage: string, options: { details?: string; cause?: unknown } = {}) {
-    super(options.details ? `${shortMessage}\n\n${options.details}` : shortMessage, { cause: options.cause });
-    this.code = code;
-    this.shortMessage = shortMessage;
-    this.details = options.details;
+  constructor(code: string, shortMessage: string, options: AlysLightErrorOptions = {}) {
+    super(code, shortMessage, options);
   }
 }
 
@@ -75,7 +72,7 @@ export function formatIssue(issue: ConfigIssue): string {
       : `${issue.path} (${issue.source === 'default' ? 'default' : `from ${issue.origin}`})`;
   const head =
     issue.code === 'unknown-key'
-      ? `${where}: unknown key`
+      ? `${where}: unknown key${issue.problem ? ` (${issue.problem})` : ''}`
       : issue.code === 'duplicate-key'
         ? `${where}: set twice (${issue.problem ?? 'two spellings of one key'})`
         : `${where}: expected ${issue.expected}, got ${formatGot(issue.got)}${issue.problem ? ` (${issue.problem})` : ''}`;
@@ -99,11 +96,10 @@ export class ConfigError extends ConfigBaseError {
     if (first === undefined) throw new TypeError('ConfigError needs at least one issue');
     const short =
       issues.length === 1 ? `Invalid config: ${formatIssue(first)}` : `Invalid config: ${issues.length} problems`;
-    const details = [
-      ...(issues.length > 1 ? issues.map((i) => `- ${formatIssue(i)}`) : []),
-      'Fix the value where it is set (see the source in parentheses), or remove it to use the default.',
-    ].join('\n');
-    super(`config.${first.code}`, short, { details });
+    super(`config.${first.code}`, short, {
+      ...(issues.length > 1 ? { details: issues.map((i) => `- ${formatIssue(i)}`).join('\n') } : {}),
+      hint: 'Fix the value where it is set (see the source in parentheses), or remove it to use the default.',
+    });
     this.key = first.key;
     this.path = first.path;
     this.expected = first.expected;
@@ -142,7 +138,7 @@ export class ConfigFileError extends ConfigBaseError {
     options: { cause?: unknown } = {},
   ) {
     super('config.file', `Cannot read config file ${file}: ${problem}`, {
-      details: 'Check the path given with --config or ALYS_CONFIG.',
+      hint: 'Check the path given with --config or ALYS_CONFIG.',
       cause: options.cause,
     });
   }
@@ -161,7 +157,7 @@ export class ConfigNetworkError extends ConfigBaseError {
       'config.network',
       `Cannot load the chain spec for network ${JSON.stringify(network)}${file !== null ? ` from ${file}` : ''}: ${problem}`,
       {
-        ...(options.hint !== undefined ? { details: options.hint } : {}),
+        hint: options.hint,
         cause: options.cause,
       },
     );
@@ -209,7 +205,8 @@ export class ConfigApplyError extends ConfigBaseError {
       {
         details: rollback.ok
           ? 'The previous config was re-applied and stays in effect.'
-          : `Rollback error: ${errorText(rollback.error)}\nThe node may run a mix of both configs: restart it.`,
+          : `Rollback error: ${errorText(rollback.error)}`,
+        ...(rollback.ok ? {} : { hint: 'The node may run a mix of both configs: restart it.' }),
         cause: rollback.ok
           ? applyError
           : new AggregateError([applyError, rollback.error], 'apply and rollback both failed'),

@@ -12,6 +12,7 @@
  *
  * Runs in browsers: no Node globals.
  */
+import { ConfigError } from './errors.js';
 import { either, integer, listOf, matching, nullable, oneOf, path, url, type ValueSpec } from './fields.js';
 
 export const NETWORK_NAMES = ['devnet', 'dev', 'testnet', 'testnet-full'] as const;
@@ -249,7 +250,19 @@ const BY_KEY = new Map<string, ConfigKeyInfo>(CONFIG_KEYS.map((k) => [k.key, k])
 
 export function keyInfo(key: ConfigKey): ConfigKeyInfo {
   const info = BY_KEY.get(key);
-  if (info === undefined) throw new TypeError(`not a config key: ${key}`);
+  if (info === undefined)
+    throw new ConfigError([
+      {
+        code: 'unknown-key',
+        key,
+        path: key,
+        expected: 'a config key (see CONFIG_KEYS)',
+        got: key,
+        source: 'options',
+        origin: key,
+        problem: 'not a config key',
+      },
+    ]);
   return info;
 }
 

@@ -1,12 +1,11 @@
-/** Typed errors of the light node's public API. */
-export class LightNodeError extends Error {
+/** Typed errors of the light node's public API; {@link AlysLightError}s (src/errors.ts) like every library error. */
+import { AlysLightError, type AlysLightErrorOptions } from '../errors.js';
+
+export class LightNodeError extends AlysLightError {
   override name = 'LightNodeError';
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  declare readonly code: string;
+  constructor(code: string, message: string, options?: AlysLightErrorOptions) {
+    super(code, message, options);
   }
 }
 

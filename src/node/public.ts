@@ -10,6 +10,7 @@ export { createLightNodeFrom } from './node.js';
 export { fetchGenesis } from './sources/genesis.js';
 export type { LightNode, LightNodeFromOptions, LightNodePlatform, NodeStatus } from './types.js';
 export type { NodeEvents, NodeEventName } from './events.js';
+export { AlysLightError, type AlysLightErrorOptions } from '../errors.js';
 export { LightNodeError, NotSyncedError, NoSourceError } from './errors.js';
 export type { MetricsSnapshot } from './actors/metrics.js';
 export type { SyncStatus } from './actors/sync.js';

@@ -6,20 +6,18 @@
  *   truncated bytes). The CLI maps it to exit code 2.
  * - {@link VerificationError}: the input decoded fine but a rule of the Alys protocol (or of
  *   Bitcoin/Ethereum) does not hold. The CLI maps it to exit code 1.
+ *
+ * Both are {@link AlysLightError}s (src/errors.ts): `shortMessage`, `details`, `hint`, `cause`, `code`.
  */
-export class ProtocolError extends Error {
+import { AlysLightError, type AlysLightErrorOptions } from '../errors.js';
+
+export class ProtocolError extends AlysLightError {
   override name = 'ProtocolError';
   /** Stable machine-readable code, e.g. `decode.hex` or `auxpow.chain-root-mismatch`. */
-  readonly code: string;
-  readonly details: string | undefined;
-  /** The message without the details. */
-  readonly shortMessage: string;
+  declare readonly code: string;
 
-  constructor(code: string, shortMessage: string, options: { details?: string; cause?: unknown } = {}) {
-    super(options.details ? `${shortMessage}\n\nDetails: ${options.details}` : shortMessage, { cause: options.cause });
-    this.code = code;
-    this.details = options.details;
-    this.shortMessage = shortMessage;
+  constructor(code: string, shortMessage: string, options: AlysLightErrorOptions = {}) {
+    super(code, shortMessage, options);
   }
 }
 
@@ -39,7 +37,7 @@ export class VerificationError extends ProtocolError {
   override name = 'VerificationError';
   readonly check: string;
 
-  constructor(check: string, problem: string, options: { details?: string; cause?: unknown } = {}) {
+  constructor(check: string, problem: string, options: AlysLightErrorOptions = {}) {
     super(check, problem, options);
     this.check = check;
   }

@@ -3,6 +3,7 @@
  * (spec/alys-protocol.md). Pure functions over bytes and plain values; no I/O, no platform globals.
  */
 export * from './errors.js';
+export { AlysLightError, type AlysLightErrorOptions } from '../errors.js';
 export * from './types.js';
 export {
   parseHex,

@@ -12,7 +12,12 @@
  * - {@link BlockNotVerifiedError}: the node has no verified block for the reference (not synced yet).
  * - {@link LogQueryLimitError}: an `eth_getLogs` query over a limit.
  * - {@link ProviderRpcError}: what the EIP-1193 provider rejects with (`code`, `message`, `data`).
+ *
+ * All are {@link AlysLightError}s (src/errors.ts). Codes: the `check` for EndpointVerificationError,
+ * `endpoint.<reason>` for EndpointRequestError, `endpoint.all-failed`, `block-not-verified`,
+ * `log-query-limit`; ProviderRpcError keeps the numeric EIP-1193 / EIP-1474 code.
  */
+import { AlysLightError } from '../../errors.js';
 import { VerificationError } from '../../protocol/errors.js';
 import type { BlockRef } from './types.js';
 
@@ -42,8 +47,10 @@ export class EndpointVerificationError extends VerificationError {
 
 export type EndpointRequestFailure = 'transport' | 'rpc-error' | 'missing';
 
-export class EndpointRequestError extends Error {
+export class EndpointRequestError extends AlysLightError {
   override name = 'EndpointRequestError';
+  /** `endpoint.transport`, `endpoint.rpc-error` or `endpoint.missing` (see `reason`). */
+  declare readonly code: `endpoint.${EndpointRequestFailure}`;
   readonly endpoint: string;
   readonly method: string;
   /** transport: no usable HTTP answer (refused, timeout, bad status); rpc-error: a JSON-RPC error; missing: null for data that exists. */
@@ -56,7 +63,7 @@ export class EndpointRequestError extends Error {
     problem: string,
     options: { endpoint: string; method: string; rpcCode?: number; cause?: unknown },
   ) {
-    super(`${options.endpoint} (${options.method}): ${problem}`, { cause: options.cause });
+    super(`endpoint.${reason}`, `${options.endpoint} (${options.method}): ${problem}`, { cause: options.cause });
     this.reason = reason;
     this.endpoint = options.endpoint;
     this.method = options.method;
@@ -67,13 +74,15 @@ export class EndpointRequestError extends Error {
 /** A fault reported through `onEndpointFault`. */
 export type EndpointFault = EndpointVerificationError | EndpointRequestError;
 
-export class AllEndpointsFailedError extends Error {
+export class AllEndpointsFailedError extends AlysLightError {
   override name = 'AllEndpointsFailedError';
+  declare readonly code: 'endpoint.all-failed';
   /** One fault per endpoint tried, in the order tried. */
   readonly errors: readonly EndpointFault[];
 
   constructor(what: string, errors: readonly EndpointFault[]) {
     super(
+      'endpoint.all-failed',
       `no endpoint gave a verifiable answer to ${what}:\n${errors.map((e) => `  - ${e instanceof EndpointVerificationError ? `[${e.check}] ` : `[${e.reason}] `}${e.message.split('\n')[0]}`).join('\n')}`,
       { cause: errors[0] },
     );
@@ -90,23 +99,26 @@ export function describeRef(ref: BlockRef): string {
   return typeof ref === 'bigint' ? `block ${ref}` : ref.length === 66 ? `block ${ref}` : `'${ref}'`;
 }
 
-export class BlockNotVerifiedError extends Error {
+export class BlockNotVerifiedError extends AlysLightError {
   override name = 'BlockNotVerifiedError';
+  declare readonly code: 'block-not-verified';
   readonly ref: BlockRef;
 
   constructor(ref: BlockRef, why = 'the node has not verified it (not synced that far, or the block is unknown)') {
-    super(`no verified block for ${describeRef(ref)}: ${why}`);
+    super('block-not-verified', `no verified block for ${describeRef(ref)}: ${why}`);
     this.ref = ref;
   }
 }
 
-export class LogQueryLimitError extends Error {
+export class LogQueryLimitError extends AlysLightError {
   override name = 'LogQueryLimitError';
+  declare readonly code: 'log-query-limit';
   readonly limit: 'blocks' | 'logs';
   readonly max: number;
 
   constructor(limit: 'blocks' | 'logs', max: number, requested: string) {
     super(
+      'log-query-limit',
       limit === 'blocks'
         ? `eth_getLogs over ${requested} blocks: at most ${max} blocks per query are verified; split the range`
         : `eth_getLogs matched more than ${max} logs (${requested}); narrow the range or the filter`,
@@ -132,15 +144,18 @@ export const ProviderErrorCode = {
   limitExceeded: -32005,
 } as const;
 
-/** The EIP-1193 error shape: `code`, `message`, optional `data`; the engine error as `cause`. */
-export class ProviderRpcError extends Error {
+/**
+ * The EIP-1193 error shape: `code`, `message`, optional `data`; the engine error as `cause`. The one
+ * {@link AlysLightError} whose `code` is a number (a {@link ProviderErrorCode} or the endpoint's own):
+ * wallets and viem read it.
+ */
+export class ProviderRpcError extends AlysLightError {
   override name = 'ProviderRpcError';
-  readonly code: number;
+  declare readonly code: number;
   readonly data: unknown;
 
   constructor(code: number, message: string, options: { data?: unknown; cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
-    this.code = code;
+    super(code, message, { cause: options.cause });
     this.data = options.data;
   }
 }

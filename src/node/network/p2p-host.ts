@@ -22,6 +22,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2pOptions } from 'libp2p';
 import { type Clock, type Random, realClock } from '../../actors/clock.js';
 import type { PubsubMessage } from '../../protocol/codec/msgpack.js';
+import { AlysLightError } from '../../errors.js';
 import type { SignedConsensusBlock } from '../../protocol/types.js';
 import { connectionGater, createBans } from './bans.js';
 import { type BlocksByRangeOptions, type BlocksByRangeServerOptions, blocksByRangeService } from './blocks-by-range.js';
@@ -35,15 +36,17 @@ export { webrtcBudget } from './bans.js';
 
 export type P2pFaultKind = 'decode' | 'oversize' | 'timeout' | 'remote-error' | 'dial' | 'gossip';
 
-export class P2pError extends Error {
+/** A peer failed a request or sent something unusable; code `p2p.<kind>`. */
+export class P2pError extends AlysLightError {
   override name = 'P2pError';
+  declare readonly code: `p2p.${P2pFaultKind}`;
   constructor(
     readonly kind: P2pFaultKind,
     readonly peer: string,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(`peer ${peer}: ${message}`, options);
+    super(`p2p.${kind}`, `peer ${peer}: ${message}`, options);
   }
 }
 

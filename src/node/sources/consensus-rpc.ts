@@ -4,10 +4,13 @@
  * parsing and verifying happen where the node decides (the verifier pool, often a worker), so the
  * thread that downloads never pays for JSON.parse.
  */
+import { AlysLightError } from '../../errors.js';
 import type { Hex } from '../../protocol/bytes.js';
 
-export class SourceError extends Error {
+/** A consensus RPC source failed to answer; code `source.<kind>`. */
+export class SourceError extends AlysLightError {
   override name = 'SourceError';
+  declare readonly code: `source.${SourceError['kind']}`;
   constructor(
     readonly source: string,
     /** `unusable`: an answer arrived but says nothing usable (a malformed head claim, junk bytes). */
@@ -15,7 +18,7 @@ export class SourceError extends Error {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(`${source}: ${message}`, options);
+    super(`source.${kind}`, `${source}: ${message}`, options);
   }
 }
 

@@ -15,6 +15,7 @@
  * re-syncs rather than trust it.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
+import { AlysLightError } from '../../errors.js';
 import { signingRoot } from '../../protocol/block.js';
 import { concatBytes, equalBytes, fromHex, toHex, type Hex } from '../../protocol/bytes.js';
 import type { ChainVerifierSnapshot } from '../../protocol/chain-verifier.js';
@@ -22,10 +23,12 @@ import { decodeSignedBlockMsgpack } from '../../protocol/codec/msgpack.js';
 import type { SignedConsensusBlock } from '../../protocol/types.js';
 import type { KvOp, KvStore } from './kv.js';
 
-export class CorruptStoreError extends Error {
+/** The stored chain fails a check on load (code `storage.corrupt`); the node clears it and syncs again. */
+export class CorruptStoreError extends AlysLightError {
   override name = 'CorruptStoreError';
+  declare readonly code: 'storage.corrupt';
   constructor(readonly reason: string) {
-    super(`the stored chain is damaged (${reason}); it will be cleared and synced again`);
+    super('storage.corrupt', `the stored chain is damaged (${reason}); it will be cleared and synced again`);
   }
 }
 

@@ -7,6 +7,8 @@
  * Keys are strings (compared as UTF-16 code units, which orders zero-padded numbers correctly);
  * values are bytes. Values returned are the caller's to keep (no aliasing with the store).
  */
+import { AlysLightError } from '../../errors.js';
+
 export type KvOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
 
 export interface KvStore {
@@ -23,14 +25,16 @@ export interface KvStore {
   close(): Promise<void>;
 }
 
-/** A backend failed (not "the key is absent"): disk full, database closed or deleted, quota. */
-export class StorageError extends Error {
+/** A backend failed (not "the key is absent"): disk full, database closed or deleted, quota (code `storage.failed`). */
+export class StorageError extends AlysLightError {
   override name = 'StorageError';
+  declare readonly code: 'storage.failed';
   constructor(
     readonly backend: KvStore['kind'],
     readonly operation: string,
     cause: unknown,
   ) {
-    super(`${backend} storage failed to ${operation}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    const why = (cause as Error)?.message ?? String(cause);
+    super('storage.failed', `${backend} storage failed to ${operation}: ${why}`, { cause });
   }
 }

@@ -7,6 +7,7 @@
  * and what arrives is decoded strictly: wrong topic for the variant, oversize or junk is a DecodeError.
  */
 import { decodePubsubMessage, encodePubsubMessage, type PubsubMessage } from '../codec/msgpack.js';
+import { AlysLightError, type AlysLightErrorOptions } from '../../errors.js';
 import { DecodeError } from '../errors.js';
 
 export const GOSSIP_TOPICS = {
@@ -21,8 +22,13 @@ export const ALL_GOSSIP_TOPICS: readonly GossipTopic[] = Object.values(GOSSIP_TO
 /** gossipsub max_transmit_size in Alys. */
 export const MAX_GOSSIP_BYTES = 65_536;
 
-export class GossipTooLargeError extends Error {
+/** A message is over gossip's size limit (code `gossip.too-large`); send it by sync instead. */
+export class GossipTooLargeError extends AlysLightError {
   override name = 'GossipTooLargeError';
+  declare readonly code: 'gossip.too-large';
+  constructor(message: string, options?: AlysLightErrorOptions) {
+    super('gossip.too-large', message, options);
+  }
 }
 
 /** The topic a message goes on and its bytes; GossipTooLargeError over 64 KiB (send it by sync instead). */
