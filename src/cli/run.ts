@@ -10,6 +10,7 @@ import {
   ConfigBaseError,
   configParseArgsOptions,
   describeConfigKeys,
+  logLevelShows,
   type ConfigKey,
   type FlagValues,
   type LightNodeConfig,
@@ -125,7 +126,7 @@ async function setUpNode(
     flags,
     ...(opts.relay ? { defaults: { p2p: { listen: RELAY_LISTEN, bootstrap: [] } } } : {}),
   });
-  for (const w of resolved.warnings) out.write(`warning: ${w}\n`);
+  if (logLevelShows(resolved.config.logLevel, 'warn')) for (const w of resolved.warnings) out.write(`warning: ${w}\n`);
   const spec = await loadChainSpec(resolved.config);
   const node: LightNode = createLightNodeFrom({
     spec,
@@ -142,7 +143,9 @@ async function setUpNode(
     ? createConfigFileWatcher({
         file,
         manager: { update: (change) => node.updateConfig(change) },
-        log: (level, message) => out.write(`${level}: ${message}\n`),
+        log: (level, message) => {
+          if (logLevelShows(node.config.config.logLevel, level)) out.write(`${level}: ${message}\n`);
+        },
       })
     : undefined;
   return { node, watcher };

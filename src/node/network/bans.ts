@@ -7,7 +7,7 @@ import type { ConnectionGater } from '@libp2p/interface';
 import { isPrivate } from '@libp2p/utils';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { Clock } from '../../actors/clock.js';
-import type { PeerFaultReporter } from './p2p-host.js';
+import type { PeerFaultReporter } from './errors.js';
 
 /** Peers refused until a given time. */
 export interface Bans {

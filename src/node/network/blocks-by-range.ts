@@ -23,7 +23,7 @@ import {
   RESULT,
 } from '../../protocol/p2p/index.js';
 import type { SignedConsensusBlock } from '../../protocol/types.js';
-import { P2pError, type P2pFaultKind, type PeerFaultReporter } from './p2p-host.js';
+import { P2pError, type P2pFaultKind, type PeerFaultReporter } from './errors.js';
 import { timeoutSignal } from './timers.js';
 
 export interface BlocksByRangeOptions {

@@ -18,7 +18,7 @@ import type { Clock, Random } from '../../actors/clock.js';
 import { DecodeError } from '../../protocol/errors.js';
 import { isConnected } from './connections.js';
 import type { GossipLibp2p } from './gossip.js';
-import type { PeerFaultReporter } from './p2p-host.js';
+import type { PeerFaultReporter } from './errors.js';
 import { every, timeoutSignal } from './timers.js';
 
 export const DISCOVERY_TOPIC = 'alys-light/peers/1';

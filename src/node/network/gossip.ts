@@ -10,7 +10,7 @@ import type { GossipVerdict } from '../../protocol/candidates.js';
 import type { PubsubMessage } from '../../protocol/codec/msgpack.js';
 import { ALL_GOSSIP_TOPICS, decodeGossip, encodeGossip, gossipMessageId } from '../../protocol/p2p/index.js';
 import { DISCOVERY_TOPIC } from './discovery.js';
-import type { PeerFaultReporter } from './p2p-host.js';
+import type { PeerFaultReporter } from './errors.js';
 
 /** A libp2p node with gossipsub as its `pubsub` service. */
 export type GossipLibp2p = Libp2p<{ pubsub: GossipSub }>;

@@ -22,7 +22,6 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2pOptions } from 'libp2p';
 import { type Clock, type Random, realClock } from '../../actors/clock.js';
 import type { PubsubMessage } from '../../protocol/codec/msgpack.js';
-import { AlysLightError } from '../../errors.js';
 import type { SignedConsensusBlock } from '../../protocol/types.js';
 import { connectionGater, createBans } from './bans.js';
 import { type BlocksByRangeOptions, type BlocksByRangeServerOptions, blocksByRangeService } from './blocks-by-range.js';
@@ -30,28 +29,12 @@ import { connectedPeers, disconnect } from './connections.js';
 import { type DiscoveryOptions, discoveryService } from './discovery.js';
 import { alysGossip, alysGossipsub, type GossipAnswer, type GossipLibp2p } from './gossip.js';
 import { bootstrapRedial } from './redial.js';
+import type { PeerFaultReporter } from './errors.js';
 
 export type { BlocksByRangeOptions } from './blocks-by-range.js';
 export { webrtcBudget } from './bans.js';
 
-export type P2pFaultKind = 'decode' | 'oversize' | 'timeout' | 'remote-error' | 'dial' | 'gossip';
-
-/** A peer failed a request or sent something unusable; code `p2p.<kind>`. */
-export class P2pError extends AlysLightError {
-  override name = 'P2pError';
-  declare readonly code: `p2p.${P2pFaultKind}`;
-  constructor(
-    readonly kind: P2pFaultKind,
-    readonly peer: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`p2p.${kind}`, `peer ${peer}: ${message}`, options);
-  }
-}
-
-/** Where every fault a peer caused is reported: the peer (or the address dialled), what kind, why. */
-export type PeerFaultReporter = (peer: string, kind: P2pFaultKind, reason: string) => void;
+export { P2pError, type P2pFaultKind, type PeerFaultReporter } from './errors.js';
 
 type Transport = NonNullable<Libp2pOptions['transports']>[number];
 

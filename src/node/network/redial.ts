@@ -7,7 +7,7 @@ import type { Libp2p } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Clock } from '../../actors/clock.js';
 import { isRelayed } from './connections.js';
-import type { PeerFaultReporter } from './p2p-host.js';
+import type { PeerFaultReporter } from './errors.js';
 import { every } from './timers.js';
 
 export interface BootstrapRedialOptions {
