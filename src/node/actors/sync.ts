@@ -149,7 +149,7 @@ interface SyncState {
   importing: boolean;
   /** An orphan is being resolved: imports wait (the plan resumes at its height afterwards). */
   resolving: boolean;
-  /** A head refresh is running or scheduled (at most one at a time). */
+  /** A head refresh is running or scheduled: `pump` and `configure` then start no other one. */
   refreshing: boolean;
   phase: SyncPhase;
   /** Why the sync is stalled (reported while `phase` is 'stalled'). */
