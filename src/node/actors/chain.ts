@@ -12,12 +12,14 @@ import { decodeSignedBlockMsgpack, encodeSignedBlockMsgpack } from '../../protoc
 import type { ExecutionPayloadCapella, SignedConsensusBlock } from '../../protocol/types.js';
 import { topicOf, type NodeEventMessage, type NodeEventName, type NodeEvents } from '../events.js';
 import type { LoadResult } from '../storage/block-store.js';
-import { BlockImport, type BatchResult, type ImportItem } from '../workflows/block-import.js';
+import { BlockImport, type BatchResult, type ImportItem, type PersistBatch } from '../workflows/block-import.js';
+import { PayloadCache, payloadNumber, type PayloadRef } from '../workflows/payload-cache.js';
+import { checksTail, settleTail } from '../workflows/tail-approvals.js';
 import { POW_TOPIC } from './auxpow.js';
 import { BRIDGE_TOPIC } from './bridge.js';
 import type { VerifierMsg, VerifierReplies } from './verifier.js';
 
-export type PayloadRef = 'latest' | 'safe' | 'finalized' | 'earliest' | bigint | Hex;
+export type { PayloadRef };
 
 export type ChainMsg =
   | { type: 'import'; items: ImportItem[]; atTip: boolean }
@@ -58,154 +60,244 @@ export interface ChainArgs {
   payloadCache?: number;
 }
 
-function emit<E extends NodeEventName>(ctx: ActorContext<any, any>, name: E, data: NodeEvents[E]): void {
+/** A ChainActor context (what every function below gets). */
+type ChainCtx = ActorContext<ChainMsg, ChainArgs>;
+type MsgOf<T extends ChainMsg['type']> = Extract<ChainMsg, { type: T }>;
+
+/**
+ * Everything the ChainActor keeps between messages, in one object its functions share (a restart
+ * builds a fresh one and reloads the chain from storage).
+ */
+interface ChainState {
+  readonly args: ChainArgs;
+  /** The block-import workflow; set by `preStart` (from storage, or from genesis on a cold start). */
+  flow: BlockImport | undefined;
+  /** The head and finalized heights last announced (events go out only when they move). */
+  lastHead: number;
+  lastFinalized: number;
+  readonly payloads: PayloadCache;
+}
+
+/** The workflow, once `preStart` loaded it (no message is handled before). */
+function flowOf(s: ChainState): BlockImport {
+  return s.flow!;
+}
+
+function emit<E extends NodeEventName>(ctx: ChainCtx, name: E, data: NodeEvents[E]): void {
   ctx.publish(topicOf(name), { type: 'event', name, data } satisfies NodeEventMessage<E>);
+}
+
+function askStorage<T>(s: ChainState, ctx: ChainCtx, msg: { type: string; [k: string]: unknown }): Promise<T> {
+  return ctx.ask<T>(s.args.storage, msg as never, { timeoutMs: 60_000 });
+}
+
+function storedBlock(s: ChainState, ctx: ChainCtx, number: number): Promise<SignedConsensusBlock | undefined> {
+  return askStorage<SignedConsensusBlock | undefined>(s, ctx, { type: 'block', number });
+}
+
+// ---- start: resume from storage, or start from genesis ----
+
+/** Resume from storage if it holds a chain; else fetch genesis and initialise storage with it. */
+async function loadChain(s: ChainState, ctx: ChainCtx): Promise<void> {
+  const started = Date.now();
+  const opts: ChainVerifierOptions = { ...s.args.verifier, approvals: s.args.mode === 'full' ? 'all' : 'deferred' };
+  const loaded = await askStorage<LoadResult>(s, ctx, { type: 'load' });
+  if (loaded.kind === 'ok') {
+    const genesis = await storedBlock(s, ctx, 0);
+    if (genesis) {
+      s.flow = new BlockImport(opts, genesis, loaded.meta.snapshot);
+      emit(ctx, 'storage', {
+        kind: 'warm-start',
+        detail: `resumed at block ${loaded.meta.head.number}`,
+        head: loaded.meta.head.number,
+        ms: Date.now() - started,
+      });
+      return;
+    }
+  }
+  if (loaded.kind === 'corrupt') emit(ctx, 'storage', { kind: 'corrupt', detail: loaded.reason });
+  await coldStart(s, ctx, opts, started);
+}
+
+async function coldStart(s: ChainState, ctx: ChainCtx, opts: ChainVerifierOptions, started: number): Promise<void> {
+  const genesis = await s.args.fetchGenesis();
+  const flow = new BlockImport(opts, genesis);
+  s.flow = flow;
+  const hash = toHex(signingRoot(genesis.message));
+  await askStorage(s, ctx, {
+    type: 'init',
+    genesis: { hash, block: encodeSignedBlockMsgpack(genesis) },
+    snapshot: flow.snapshot(),
+  });
+  emit(ctx, 'storage', { kind: 'cold-start', detail: 'starting from genesis', head: 0, ms: Date.now() - started });
+}
+
+// ---- after an import: persist, publish, announce ----
+
+/** Persist what a batch authenticated (after a rollback, if a fork was followed) and publish its blocks. */
+async function persist(s: ChainState, ctx: ChainCtx, r: BatchResult): Promise<void> {
+  if (r.rolledBack) reportRollback(s, ctx, r.rolledBack, r.head.hash);
+  const p = r.persist;
+  if (!p) return;
+  if (p.blocks.length || p.truncate)
+    await askStorage(s, ctx, {
+      type: 'append',
+      blocks: p.blocks.map(({ number, hash, block }) => ({ number, hash, block })),
+      snapshot: p.snapshot,
+      ...(p.truncate ? { truncateTo: p.truncate.to, truncateSnapshot: p.truncate.snapshot } : {}),
+    });
+  for (const b of p.blocks.slice(-s.payloads.limit))
+    s.payloads.remember(b.number, decodeSignedBlockMsgpack(b.block).message.executionPayload);
+  publishBlocks(ctx, p.blocks, r.finalizedThrough);
+}
+
+/** The node followed a fork: forget the rolled-back payloads, say so, and report the sources that served them. */
+function reportRollback(
+  s: ChainState,
+  ctx: ChainCtx,
+  { from, to, sources }: NonNullable<BatchResult['rolledBack']>,
+  headHash: Hex,
+): void {
+  // the rolled-back payloads must not answer reads any more
+  s.payloads.dropFrom(from);
+  emit(ctx, 'fork', {
+    kind: 'switched',
+    number: from,
+    hash: headHash,
+    detail: `rolled back unfinalized blocks ${from}..${to} to follow a fork with a verified PoW`,
+  });
+  for (const source of sources)
+    void ctx.tell(s.args.network, {
+      type: 'fault',
+      id: source,
+      kind: 'stale',
+      reason: `served blocks ${from}..${to} that a fork with a verified PoW replaced`,
+    });
+}
+
+/** Persisted blocks to the actors that follow them: AuxPoW records, and blocks that touch the bridge. */
+function publishBlocks(ctx: ChainCtx, blocks: PersistBatch['blocks'], finalizedThrough: number): void {
+  for (const b of blocks) {
+    const summary = b.summary;
+    if (summary.auxpowHeader)
+      ctx.publish(POW_TOPIC, {
+        type: 'pow',
+        record: {
+          number: summary.number,
+          hash: summary.hash,
+          bits: summary.auxpowHeader.bits,
+          rangeStart: summary.auxpowHeader.rangeStart,
+          rangeEnd: summary.auxpowHeader.rangeEnd,
+          finalizedThrough,
+        },
+      });
+    if (summary.pegins || summary.hasProposal || summary.finalizedPegouts)
+      ctx.publish(BRIDGE_TOPIC, { type: 'block', number: summary.number, block: b.block });
+  }
+}
+
+/** The hash of an authenticated block (the finalized one is usually cached; else read back from storage). */
+async function hashAt(s: ChainState, ctx: ChainCtx, number: number, r: BatchResult): Promise<Hex> {
+  if (number === r.head.number) return r.head.hash;
+  const recent = r.persist?.blocks.find((b) => b.number === number);
+  if (recent) return recent.hash;
+  const block = await storedBlock(s, ctx, number);
+  return block ? toHex(signingRoot(block.message)) : ('0x' as Hex);
+}
+
+/** `head` and `finalized` events, when they moved. */
+async function announce(s: ChainState, ctx: ChainCtx, r: BatchResult): Promise<void> {
+  if (r.head.number !== s.lastHead) {
+    s.lastHead = r.head.number;
+    emit(ctx, 'head', { number: r.head.number, hash: r.head.hash, payloadBlockHash: r.head.payloadBlockHash });
+  }
+  if (r.finalizedThrough > s.lastFinalized && r.finalizedThrough <= r.head.number) {
+    s.lastFinalized = r.finalizedThrough;
+    emit(ctx, 'finalized', { number: r.finalizedThrough, hash: await hashAt(s, ctx, r.finalizedThrough, r) });
+  }
+}
+
+// ---- the messages ----
+
+async function onImport(s: ChainState, ctx: ChainCtx, msg: MsgOf<'import'>): Promise<ChainReplies['import']> {
+  let r = flowOf(s).importBatch(msg.items);
+  await persist(s, ctx, r);
+  for (const f of r.forks ?? [])
+    emit(ctx, 'fork', {
+      kind: 'observed',
+      number: f.number,
+      hash: f.hash,
+      detail: `a valid block on another branch (from ${f.source}); kept until a verified PoW decides`,
+    });
+  if (checksTail(msg.atTip, r)) r = await checkPendingTail(s, ctx, r, msg.items.length);
+  await announce(s, ctx, r);
+  const { persist: _p, ...reply } = r;
+  return reply;
+}
+
+/**
+ * Verify the approvals of the pending (deferred) tail with the verifier pool: drop it from the
+ * first bad block (the result then blames its source), or authenticate it and persist it.
+ */
+async function checkPendingTail(
+  s: ChainState,
+  ctx: ChainCtx,
+  r: BatchResult,
+  batchLength: number,
+): Promise<BatchResult> {
+  const flow = flowOf(s);
+  const tail = flow.pendingTail();
+  if (!tail.length) return r;
+  const answers = await ctx.askGroup<VerifierReplies['approvals'], VerifierMsg>(
+    s.args.verifierGroup,
+    { type: 'approvals', items: tail.map((t) => ({ hash: t.hash, block: t.block })) },
+    { timeoutMs: 60_000 },
+  );
+  const outcome = settleTail(flow, tail, answers, r, batchLength);
+  if (outcome.kind === 'authenticated') await persist(s, ctx, outcome.authenticated);
+  return outcome.result;
+}
+
+function chainStatus(flow: BlockImport): ChainStatus {
+  const head = flow.authenticatedHead();
+  return {
+    head: { number: head.number, hash: head.hash, payloadBlockHash: head.payloadBlockHash },
+    finalized: Math.min(flow.finalizedThrough, head.number),
+    importedHead: flow.chainHead.number,
+    pending: flow.pendingTail().length,
+    forks: flow.forkCount,
+  };
+}
+
+/** A verified payload for the EngineActor: from the cache, else from storage; none above the authenticated head. */
+async function onPayload(s: ChainState, ctx: ChainCtx, ref: PayloadRef): Promise<ExecutionPayloadCapella | undefined> {
+  const flow = flowOf(s);
+  const head = flow.authenticatedHead().number;
+  const number = payloadNumber(ref, head, flow.finalizedThrough, s.payloads);
+  if (number === undefined || number > head) return undefined;
+  const cached = s.payloads.get(number);
+  if (cached) return cached;
+  return (await storedBlock(s, ctx, number))?.message.executionPayload;
 }
 
 export const ChainActor = defineActor<ChainMsg, ChainReplies, ChainArgs>({
   name: 'chain',
   mailbox: { capacity: 256, overflow: 'block' },
   create(args) {
-    let flow: BlockImport;
-    let lastHead = -1;
-    let lastFinalized = -1;
-    const cacheLimit = args.payloadCache ?? 256;
-    const payloads = new Map<number, ExecutionPayloadCapella>(); // number -> payload (recent, verified)
-    const byElHash = new Map<Hex, number>();
-
-    const storage = <T>(ctx: ActorContext<any, any>, msg: { type: string; [k: string]: unknown }) =>
-      ctx.ask<T>(args.storage, msg as never, { timeoutMs: 60_000 });
-
-    async function payloadAt(
-      ctx: ActorContext<any, any>,
-      number: number,
-    ): Promise<ExecutionPayloadCapella | undefined> {
-      if (number > flow.authenticatedHead().number) return undefined;
-      const cached = payloads.get(number);
-      if (cached) return cached;
-      const block = await storage<SignedConsensusBlock | undefined>(ctx, { type: 'block', number });
-      return block?.message.executionPayload;
-    }
-
-    function remember(number: number, payload: ExecutionPayloadCapella): void {
-      payloads.set(number, payload);
-      byElHash.set(payload.blockHash, number);
-      if (payloads.size > cacheLimit) {
-        const oldest = payloads.keys().next().value!;
-        byElHash.delete(payloads.get(oldest)!.blockHash);
-        payloads.delete(oldest);
-      }
-    }
-
-    async function persist(ctx: ActorContext<any, any>, r: BatchResult): Promise<void> {
-      if (r.rolledBack) {
-        const { from, to, sources } = r.rolledBack;
-        // the rolled-back payloads must not answer reads any more
-        for (const n of [...payloads.keys()])
-          if (n >= from) {
-            byElHash.delete(payloads.get(n)!.blockHash);
-            payloads.delete(n);
-          }
-        emit(ctx, 'fork', {
-          kind: 'switched',
-          number: from,
-          hash: r.head.hash,
-          detail: `rolled back unfinalized blocks ${from}..${to} to follow a fork with a verified PoW`,
-        });
-        for (const source of sources)
-          void ctx.tell(args.network, {
-            type: 'fault',
-            id: source,
-            kind: 'stale',
-            reason: `served blocks ${from}..${to} that a fork with a verified PoW replaced`,
-          });
-      }
-      const p = r.persist;
-      if (!p) return;
-      if (p.blocks.length || p.truncate)
-        await storage(ctx, {
-          type: 'append',
-          blocks: p.blocks.map(({ number, hash, block }) => ({ number, hash, block })),
-          snapshot: p.snapshot,
-          ...(p.truncate ? { truncateTo: p.truncate.to, truncateSnapshot: p.truncate.snapshot } : {}),
-        });
-      for (const b of p.blocks.slice(-cacheLimit))
-        remember(b.number, decodeSignedBlockMsgpack(b.block).message.executionPayload);
-      for (const b of p.blocks) {
-        const s = b.summary;
-        if (s.auxpowHeader)
-          ctx.publish(POW_TOPIC, {
-            type: 'pow',
-            record: {
-              number: s.number,
-              hash: s.hash,
-              bits: s.auxpowHeader.bits,
-              rangeStart: s.auxpowHeader.rangeStart,
-              rangeEnd: s.auxpowHeader.rangeEnd,
-              finalizedThrough: r.finalizedThrough,
-            },
-          });
-        if (s.pegins || s.hasProposal || s.finalizedPegouts)
-          ctx.publish(BRIDGE_TOPIC, { type: 'block', number: s.number, block: b.block });
-      }
-    }
-
-    /** The hash of an authenticated block (the finalized one is usually cached; else read back from storage). */
-    async function hashAt(ctx: ActorContext<any, any>, number: number, r: BatchResult): Promise<Hex> {
-      if (number === r.head.number) return r.head.hash;
-      const recent = r.persist?.blocks.find((b) => b.number === number);
-      if (recent) return recent.hash;
-      const block = await storage<SignedConsensusBlock | undefined>(ctx, { type: 'block', number });
-      return block ? toHex(signingRoot(block.message)) : ('0x' as Hex);
-    }
-
-    async function announce(ctx: ActorContext<any, any>, r: BatchResult): Promise<void> {
-      if (r.head.number !== lastHead) {
-        lastHead = r.head.number;
-        emit(ctx, 'head', { number: r.head.number, hash: r.head.hash, payloadBlockHash: r.head.payloadBlockHash });
-      }
-      if (r.finalizedThrough > lastFinalized && r.finalizedThrough <= r.head.number) {
-        lastFinalized = r.finalizedThrough;
-        emit(ctx, 'finalized', { number: r.finalizedThrough, hash: await hashAt(ctx, r.finalizedThrough, r) });
-      }
-    }
-
+    const s: ChainState = {
+      args,
+      flow: undefined,
+      lastHead: -1,
+      lastFinalized: -1,
+      payloads: new PayloadCache(args.payloadCache ?? 256),
+    };
     return {
       async preStart(ctx) {
-        const started = Date.now();
-        const opts: ChainVerifierOptions = { ...args.verifier, approvals: args.mode === 'full' ? 'all' : 'deferred' };
-        const loaded = await storage<LoadResult>(ctx, { type: 'load' });
-        if (loaded.kind === 'ok') {
-          const genesis = await storage<SignedConsensusBlock | undefined>(ctx, { type: 'block', number: 0 });
-          if (genesis) {
-            flow = new BlockImport(opts, genesis, loaded.meta.snapshot);
-            emit(ctx, 'storage', {
-              kind: 'warm-start',
-              detail: `resumed at block ${loaded.meta.head.number}`,
-              head: loaded.meta.head.number,
-              ms: Date.now() - started,
-            });
-            return;
-          }
-        }
-        if (loaded.kind === 'corrupt') emit(ctx, 'storage', { kind: 'corrupt', detail: loaded.reason });
-        const genesis = await args.fetchGenesis();
-        flow = new BlockImport(opts, genesis);
-        const hash = toHex(signingRoot(genesis.message));
-        await storage(ctx, {
-          type: 'init',
-          genesis: { hash, block: encodeSignedBlockMsgpack(genesis) },
-          snapshot: flow.snapshot(),
-        });
-        emit(ctx, 'storage', {
-          kind: 'cold-start',
-          detail: 'starting from genesis',
-          head: 0,
-          ms: Date.now() - started,
-        });
+        await loadChain(s, ctx);
       },
       async started(ctx) {
-        await announce(ctx, {
+        const flow = flowOf(s);
+        await announce(s, ctx, {
           imported: 0,
           head: flow.authenticatedHead(),
           finalizedThrough: flow.finalizedThrough,
@@ -215,82 +307,16 @@ export const ChainActor = defineActor<ChainMsg, ChainReplies, ChainArgs>({
       },
       async handle(msg, ctx) {
         switch (msg.type) {
-          case 'import': {
-            let r = flow.importBatch(msg.items);
-            await persist(ctx, r);
-            for (const f of r.forks ?? [])
-              emit(ctx, 'fork', {
-                kind: 'observed',
-                number: f.number,
-                hash: f.hash,
-                detail: `a valid block on another branch (from ${f.source}); kept until a verified PoW decides`,
-              });
-            // Verify the pending (deferred) tail at the tip, and before blaming anyone for an orphan:
-            // an unauthenticated block of ours may be the lie the orphan's parent hash exposes.
-            if ((msg.atTip && !r.failure) || r.failure?.orphan) {
-              const tail = flow.pendingTail();
-              if (tail.length) {
-                const answers = await ctx.askGroup<VerifierReplies['approvals'], VerifierMsg>(
-                  args.verifierGroup,
-                  { type: 'approvals', items: tail.map((t) => ({ hash: t.hash, block: t.block })) },
-                  { timeoutMs: 60_000 },
-                );
-                const badAt = answers.findIndex((a) => !a.ok);
-                if (badAt >= 0) {
-                  const bad = tail[badAt]!;
-                  const why = answers[badAt] as Extract<VerifierReplies['approvals'][number], { ok: false }>;
-                  const dropped = flow.dropFrom(bad.number);
-                  r = {
-                    ...dropped,
-                    imported: r.imported,
-                    failure: {
-                      index: r.failure?.index ?? msg.items.length,
-                      source: bad.source,
-                      check: why.check,
-                      message: why.message,
-                      rewindTo: bad.number,
-                    },
-                  };
-                } else {
-                  const signers = new Map<Hex, number[]>();
-                  answers.forEach((a, i) => a.ok && signers.set(tail[i]!.hash, a.signers));
-                  const t = flow.authenticateTail(signers);
-                  await persist(ctx, t);
-                  r = { ...r, head: t.head, finalizedThrough: t.finalizedThrough };
-                }
-              }
-            }
-            await announce(ctx, r);
-            const { persist: _p, ...reply } = r;
-            return reply;
-          }
+          case 'import':
+            return onImport(s, ctx, msg);
           case 'fork-blocks':
-            return flow.addForkBlocks(msg.items);
-          case 'status': {
-            const head = flow.authenticatedHead();
-            return {
-              head: { number: head.number, hash: head.hash, payloadBlockHash: head.payloadBlockHash },
-              finalized: Math.min(flow.finalizedThrough, head.number),
-              importedHead: flow.chainHead.number,
-              pending: flow.pendingTail().length,
-              forks: flow.forkCount,
-            };
-          }
-          case 'payload': {
-            const ref = msg.ref;
-            const head = flow.authenticatedHead();
-            if (ref === 'latest') return payloadAt(ctx, head.number);
-            if (ref === 'safe' || ref === 'finalized')
-              return payloadAt(ctx, Math.min(flow.finalizedThrough, head.number));
-            if (ref === 'earliest') return payloadAt(ctx, 0);
-            if (typeof ref === 'bigint') return ref > BigInt(head.number) ? undefined : payloadAt(ctx, Number(ref));
-            const n = byElHash.get(ref.toLowerCase() as Hex);
-            return n === undefined ? undefined : payloadAt(ctx, n);
-          }
+            return flowOf(s).addForkBlocks(msg.items);
+          case 'status':
+            return chainStatus(flowOf(s));
+          case 'payload':
+            return onPayload(s, ctx, msg.ref);
           case 'block':
-            return msg.number > flow.authenticatedHead().number
-              ? undefined
-              : storage<SignedConsensusBlock | undefined>(ctx, { type: 'block', number: msg.number });
+            return msg.number > flowOf(s).authenticatedHead().number ? undefined : storedBlock(s, ctx, msg.number);
         }
       },
     };

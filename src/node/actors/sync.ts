@@ -10,18 +10,31 @@
  */
 import { defineActor, type ActorContext } from '../../actors/actor.js';
 import type { TimerHandle } from '../../actors/clock.js';
-import type { Hex } from '../../protocol/bytes.js';
-import { topicOf, type NodeEventMessage, type NodeEvents } from '../events.js';
+import { topicOf, type NodeEventMessage } from '../events.js';
 import type { P2pHost } from '../network/p2p-host.js';
 import { createConsensusRpcSource, SourceError } from '../sources/consensus-rpc.js';
 import { peerBlockSource } from '../sources/peer.js';
 import { rpcBlockSource, type BlockSource, type RawBlock } from '../sources/source.js';
 import type { VerifyResult } from '../verify/verify-response.js';
 import type { ImportItem } from '../workflows/block-import.js';
-import type { SourceFault, SourceScore } from '../workflows/scores.js';
-import { SyncPlan, type Request } from '../workflows/sync-plan.js';
+import { addAncestor, afterLinking, wantedHeight, type Orphan } from '../workflows/orphan.js';
+import type { FaultReport, SourceScore } from '../workflows/scores.js';
+import { GOSSIP_SOURCE, gossipedRange, importStep, judgeRange, pickSource } from '../workflows/sync-outcomes.js';
+import { SyncPlan, type Request, type SyncPlanOptions } from '../workflows/sync-plan.js';
+import {
+  measureRate,
+  noSourceReason,
+  phaseAfterRetries,
+  startRate,
+  syncStatus,
+  type ImportRate,
+  type SyncPhase,
+  type SyncStatus,
+} from '../workflows/sync-progress.js';
 import type { ChainMsg, ChainReplies } from './chain.js';
 import type { VerifierMsg, VerifierReplies } from './verifier.js';
+
+export { GOSSIP_SOURCE, type Orphan, type SyncStatus };
 
 export interface SyncArgs {
   sources: string[];
@@ -44,31 +57,6 @@ export interface SyncArgs {
   p2p?: { host: P2pHost; heights: Map<string, number> };
 }
 
-/** A SourceError's kind as the fault it costs the source. */
-function faultOf(e: unknown): SourceFault {
-  if (e instanceof SourceError)
-    return e.kind === 'timeout' ? 'timeout' : e.kind === 'unusable' ? 'unusable' : 'network';
-  return 'network';
-}
-
-type Ok = Extract<VerifyResult, { ok: true }>;
-
-/** An orphan being resolved: its height, who served it, and the ancestors fetched so far (oldest first). */
-export interface Orphan {
-  height: number;
-  source: string;
-  /** The hash to fetch next (the oldest fetched block's parent). */
-  want: Hex;
-  ancestors: ImportItem[];
-}
-
-/** How far back an orphan's ancestors are fetched before its source is blamed. */
-const MAX_ANCESTORS = 64;
-/** The source id of blocks aggregated from gossip (not a NetworkActor source: it is never scored or banned). */
-export const GOSSIP_SOURCE = 'gossip';
-/** Gossip-aggregated blocks kept for import, at most. */
-const MAX_GOSSIP_BLOCKS = 64;
-
 export type SyncMsg =
   | { type: 'status' }
   | { type: 'refresh-heads' }
@@ -76,7 +64,7 @@ export type SyncMsg =
   | { type: 'gossip-block'; height: number; msgpack: Uint8Array }
   | {
       type: 'heads';
-      heads: Array<{ id: string; height: number | null; fault?: { kind: SourceFault; reason: string } }>;
+      heads: Array<{ id: string; height: number | null; fault?: FaultReport }>;
     }
   | { type: 'pump' }
   | {
@@ -85,13 +73,13 @@ export type SyncMsg =
       count: number;
       source: string;
       raws?: RawBlock[];
-      fault?: { kind: SourceFault; reason: string };
+      fault?: FaultReport;
     }
   | { type: 'verified'; start: number; source: string; results: VerifyResult[] }
   | { type: 'verify-failed'; start: number; source: string; reason: string }
   | { type: 'imported'; start: number; items: ImportItem[]; reply?: ChainReplies['import']; error?: string }
   /** Orphan resolution: an ancestor of the orphan at `height` arrived (or failed). */
-  | { type: 'ancestor'; orphan: Orphan; result?: VerifyResult; fault?: { kind: SourceFault; reason: string } }
+  | { type: 'ancestor'; orphan: Orphan; result?: VerifyResult; fault?: FaultReport }
   | { type: 'ancestors-linked'; orphan: Orphan; outcome: 'linked' | 'unknown-parent' | 'error' }
   /** Hot reload: new sources and sync settings (in-flight requests finish under the old ones). */
   | { type: 'configure'; settings: SyncSettings };
@@ -109,17 +97,6 @@ export type SyncSettings = Pick<
   | 'followIntervalMs'
 >;
 
-export interface SyncStatus {
-  phase: NodeEvents['sync']['phase'];
-  current: number;
-  target: number;
-  rate: number;
-  etaSeconds: number | null;
-  inFlight: number;
-  /** Why the sync is stalled (no usable source, or a range failed more than `retries` times). */
-  detail?: string;
-}
-
 export interface SyncReplies {
   status: SyncStatus;
   'refresh-heads': void;
@@ -135,473 +112,472 @@ export interface SyncReplies {
   'ancestors-linked': void;
 }
 
+/** A failed source request as the fault it costs the source: a timeout, an unusable answer, else a network fault. */
+function faultOfError(e: unknown): FaultReport {
+  const reason = (e as Error).message;
+  if (e instanceof SourceError && (e.kind === 'timeout' || e.kind === 'unusable')) return { kind: e.kind, reason };
+  return { kind: 'network', reason };
+}
+
+type Ok = Extract<VerifyResult, { ok: true }>;
+
+/** Gossip-aggregated blocks kept for import, at most. */
+const MAX_GOSSIP_BLOCKS = 64;
+
+/** A SyncActor context (what every handler below gets). */
+type SyncCtx = ActorContext<SyncMsg, SyncArgs>;
+type MsgOf<T extends SyncMsg['type']> = Extract<SyncMsg, { type: T }>;
+
+/**
+ * Everything the SyncActor keeps between messages, in one object its handlers share (a restart
+ * builds a fresh one, as in OTP).
+ */
+interface SyncState {
+  /** The node's live settings object: a restarted actor starts from the current config. */
+  readonly args: SyncArgs;
+  /** The consensus sources by id: RPC endpoints by URL, connected peers by peer id. */
+  readonly sources: Map<string, BlockSource>;
+  /** Blocks aggregated from gossip, by height, until imported (or refused). */
+  readonly gossiped: Map<number, Uint8Array>;
+  /** The head height each source last claimed. */
+  readonly claimed: Map<string, number>;
+  /** Pending timers (cleared on stop and restart). */
+  readonly timers: Set<TimerHandle>;
+  /** Undefined until `started` asked the ChainActor where its chain is. */
+  plan: SyncPlan<Ok> | undefined;
+  /** A batch is with the ChainActor (one at a time, in height order). */
+  importing: boolean;
+  /** An orphan is being resolved: imports wait (the plan resumes at its height afterwards). */
+  resolving: boolean;
+  /** A head refresh is running or scheduled: `pump` and `configure` then start no other one. */
+  refreshing: boolean;
+  phase: SyncPhase;
+  /** Why the sync is stalled (reported while `phase` is 'stalled'). */
+  detail: string | undefined;
+  rate: ImportRate;
+  /** When the last progress event went out (they are throttled). */
+  lastEvent: number;
+  /** Round-robin turn for picking a source. */
+  turn: number;
+}
+
+function initialState(args: SyncArgs): SyncState {
+  return {
+    args,
+    sources: new Map(args.sources.map((url) => [url, rpcSource(args, url)])),
+    gossiped: new Map(),
+    claimed: new Map(),
+    timers: new Set(),
+    plan: undefined,
+    importing: false,
+    resolving: false,
+    refreshing: false,
+    phase: 'starting',
+    detail: undefined,
+    rate: startRate(0, 0),
+    lastEvent: 0,
+    turn: 0,
+  };
+}
+
+function rpcSource(args: SyncArgs, url: string): BlockSource {
+  return rpcBlockSource(
+    createConsensusRpcSource({
+      url,
+      timeoutMs: args.requestTimeoutMs,
+      ...(args.fetch ? { fetch: args.fetch } : {}),
+    }),
+    () => args.requestsPerRange ?? 16,
+  );
+}
+
+function planOptions(args: SyncArgs): SyncPlanOptions {
+  return {
+    batchSize: args.batchSize,
+    parallelism: args.parallelism,
+    backoffInitialMs: args.backoffInitialMs,
+    backoffMaxMs: args.backoffMaxMs,
+  };
+}
+
+// ---- effects: timers, events, reports to the NetworkActor ----
+
+/** Send `msg` to ourselves after `ms`. */
+function later(s: SyncState, ctx: SyncCtx, ms: number, msg: SyncMsg): void {
+  const t = ctx.clock.setTimer(() => {
+    s.timers.delete(t);
+    void ctx.self.tell(msg);
+  }, ms);
+  s.timers.add(t);
+}
+
+function clearTimers(s: SyncState, ctx: SyncCtx): void {
+  for (const t of s.timers) ctx.clock.clearTimer(t);
+  s.timers.clear();
+}
+
+function statusOf(s: SyncState): SyncStatus {
+  return syncStatus(s.plan, s.phase, s.rate.perSecond, s.detail);
+}
+
+/** Publish a `sync` event: at most one per 250 ms unless `force`. */
+function publish(s: SyncState, ctx: SyncCtx, force = false): void {
+  const now = ctx.clock.now();
+  if (!force && now - s.lastEvent < 250) return;
+  s.lastEvent = now;
+  const st = statusOf(s);
+  ctx.publish(topicOf('sync'), {
+    type: 'event',
+    name: 'sync',
+    data: {
+      phase: st.phase,
+      current: st.current,
+      target: st.target,
+      rate: st.rate,
+      etaSeconds: st.etaSeconds,
+      ...(st.detail ? { detail: st.detail } : {}),
+    },
+  } satisfies NodeEventMessage<'sync'>);
+}
+
+function reportFault(s: SyncState, ctx: SyncCtx, id: string, f: FaultReport): void {
+  void ctx.tell(s.args.network, { type: 'fault', id, kind: f.kind, reason: f.reason });
+}
+
+/** The ids of the sources the NetworkActor considers usable now (best first). */
+async function usableSources(s: SyncState, ctx: SyncCtx): Promise<string[]> {
+  return (await ctx.ask<SourceScore[]>(s.args.network, { type: 'usable' }))
+    .map((score) => score.id)
+    .filter((id) => s.sources.has(id));
+}
+
+/** Connected peers become sources (and leave with their connection); scores live in the NetworkActor. */
+async function syncPeers(s: SyncState, ctx: SyncCtx): Promise<void> {
+  const p2p = s.args.p2p;
+  if (!p2p) return;
+  const connected = new Set(p2p.host.peers());
+  for (const [id, src] of s.sources) if (src.kind === 'peer' && !connected.has(id)) s.sources.delete(id);
+  for (const id of connected)
+    if (!s.sources.has(id))
+      s.sources.set(
+        id,
+        peerBlockSource(p2p.host, id, {
+          timeoutMs: () => s.args.requestTimeoutMs,
+          hint: () => p2p.heights.get(id) ?? 0,
+        }),
+      );
+  await ctx.ask(s.args.network, { type: 'peers', peers: [...connected] });
+}
+
+// ---- the download loop: request ranges, hand verified batches to the chain in order ----
+
+/** Request what the plan says is due, update the phase, and schedule the next retry or head refresh. */
+async function pump(s: SyncState, ctx: SyncCtx): Promise<void> {
+  const plan = s.plan;
+  if (!plan) return;
+  const usable = await usableSources(s, ctx);
+  const now = ctx.clock.now();
+  if (usable.length === 0) {
+    s.phase = 'stalled';
+    s.detail = noSourceReason(s.sources.size, s.args.p2p !== undefined);
+    publish(s, ctx, true);
+    later(s, ctx, s.args.backoffMaxMs / 4, { type: 'refresh-heads' });
+    return;
+  }
+  for (const req of plan.take(now)) request(s, ctx, req, usable);
+  const next = phaseAfterRetries(s.phase, plan.worstAttempt, s.args.retries);
+  s.phase = next.phase;
+  if (next.stalledBecause) {
+    // the range keeps failing: say so (the node keeps trying, at the backoff cap)
+    s.detail = next.stalledBecause;
+    publish(s, ctx, true);
+  }
+  const retryAt = plan.nextRetryAt();
+  if (retryAt !== undefined) later(s, ctx, Math.max(1, retryAt - now), { type: 'pump' });
+  if (plan.caughtUp && plan.inFlight === 0 && !s.importing && s.phase !== 'following') {
+    s.phase = 'following';
+    publish(s, ctx, true);
+  }
+  if (plan.caughtUp && !s.refreshing) {
+    s.refreshing = true;
+    later(s, ctx, s.args.followIntervalMs, { type: 'refresh-heads' });
+  }
+}
+
+/** Fetch one range (from gossip if it brought the whole range); the answer comes back as `fetched`. */
+function request(s: SyncState, ctx: SyncCtx, req: Request, usable: string[]): void {
+  const { start, count } = req;
+  const fromGossip = gossipedRange(req, s.gossiped);
+  if (fromGossip) {
+    void ctx.self.tell({ type: 'fetched', start, count, source: GOSSIP_SOURCE, raws: fromGossip });
+    return;
+  }
+  const id = pickSource(req, usable, s.claimed, s.turn++);
+  s.sources
+    .get(id)!
+    .range(start, count)
+    .then(
+      (raws) => void ctx.self.tell({ type: 'fetched', start, count, source: id, raws }),
+      (e: unknown) => void ctx.self.tell({ type: 'fetched', start, count, source: id, fault: faultOfError(e) }),
+    );
+}
+
+/** Hand the next in-order verified batch to the ChainActor (one at a time; none while an orphan is resolved). */
+function importNext(s: SyncState, ctx: SyncCtx): void {
+  const plan = s.plan;
+  if (!plan || s.importing || s.resolving) return;
+  const ready = plan.takeReady();
+  if (!ready) return;
+  s.importing = true;
+  const items: ImportItem[] = ready.items.map((r) => ({ summary: r.summary, block: r.block, source: r.source }));
+  const atTip = ready.start + items.length - 1 >= plan.targetHeight;
+  ctx
+    .ask<ChainReplies['import'], ChainMsg>(s.args.chain, { type: 'import', items, atTip }, { timeoutMs: 120_000 })
+    .then(
+      (reply) => void ctx.self.tell({ type: 'imported', start: ready.start, items, reply }),
+      (e: Error) => void ctx.self.tell({ type: 'imported', start: ready.start, items, error: e.message }),
+    );
+}
+
+// ---- orphan resolution (decisions in workflows/orphan.ts) ----
+
+/** Fetch the next ancestor of an orphan from the source that served it, verified in full. */
+function fetchAncestor(s: SyncState, ctx: SyncCtx, orphan: Orphan): void {
+  const source = s.sources.get(orphan.source);
+  if (!source) {
+    void ctx.self.tell({
+      type: 'ancestor',
+      orphan,
+      fault: { kind: 'network', reason: 'the source was removed from the config' },
+    });
+    return;
+  }
+  source.byHash(orphan.want, wantedHeight(orphan)).then(
+    (raw) =>
+      ctx
+        .askGroup<VerifierReplies['verify'], VerifierMsg>(
+          s.args.verifierGroup,
+          { type: 'verify', items: [{ source: orphan.source, ...raw, expectHash: orphan.want }], approvals: true },
+          { timeoutMs: 60_000 },
+        )
+        .then(
+          ([result]) => void ctx.self.tell({ type: 'ancestor', orphan, result: result! }),
+          (e: Error) =>
+            void ctx.self.tell({
+              type: 'ancestor',
+              orphan,
+              fault: { kind: 'network', reason: `verifier pool: ${e.message}` },
+            }),
+        ),
+    (e: unknown) => void ctx.self.tell({ type: 'ancestor', orphan, fault: faultOfError(e) }),
+  );
+}
+
+/** Orphan resolution is over: resume the sync at the orphan's height (avoiding its source if blamed). */
+async function resolved(s: SyncState, ctx: SyncCtx, orphan: Orphan, blame?: FaultReport): Promise<void> {
+  s.resolving = false;
+  if (blame) reportFault(s, ctx, orphan.source, blame);
+  s.plan?.rewind(orphan.height, blame ? orphan.source : undefined, ctx.clock.now());
+  await pump(s, ctx);
+}
+
+async function onAncestor(s: SyncState, ctx: SyncCtx, msg: MsgOf<'ancestor'>): Promise<void> {
+  if (msg.fault) return resolved(s, ctx, msg.orphan, msg.fault);
+  const step = addAncestor(msg.orphan, msg.result!);
+  if ('blame' in step) return resolved(s, ctx, msg.orphan, step.blame);
+  const next = step.next;
+  ctx
+    .ask<ChainReplies['fork-blocks'], ChainMsg>(
+      s.args.chain,
+      { type: 'fork-blocks', items: next.ancestors },
+      { timeoutMs: 60_000 },
+    )
+    .then(
+      (outcome) => void ctx.self.tell({ type: 'ancestors-linked', orphan: next, outcome }),
+      () => void ctx.self.tell({ type: 'ancestors-linked', orphan: next, outcome: 'error' }),
+    );
+}
+
+async function onAncestorsLinked(s: SyncState, ctx: SyncCtx, msg: MsgOf<'ancestors-linked'>): Promise<void> {
+  const step = afterLinking(msg.orphan, msg.outcome);
+  if (step.resume) return resolved(s, ctx, msg.orphan, step.blame);
+  fetchAncestor(s, ctx, msg.orphan);
+}
+
+// ---- heads, gossip and configuration ----
+
+async function onConfigure(s: SyncState, ctx: SyncCtx, msg: MsgOf<'configure'>): Promise<void> {
+  const { args, sources } = s;
+  const next = msg.settings;
+  for (const [url, src] of [...sources]) if (src.kind === 'rpc' && !next.sources.includes(url)) sources.delete(url);
+  const timeoutChanged = next.requestTimeoutMs !== args.requestTimeoutMs;
+  Object.assign(args, next);
+  for (const url of next.sources) if (!sources.has(url) || timeoutChanged) sources.set(url, rpcSource(args, url));
+  for (const id of [...s.claimed.keys()]) if (!sources.has(id)) s.claimed.delete(id);
+  s.plan?.configure(planOptions(args));
+  if (!s.refreshing) await ctx.self.tell({ type: 'refresh-heads' });
+}
+
+async function onGossipBlock(s: SyncState, ctx: SyncCtx, msg: MsgOf<'gossip-block'>): Promise<void> {
+  const plan = s.plan;
+  if (!plan || msg.height < plan.importFrom) return;
+  s.gossiped.set(msg.height, msg.msgpack);
+  for (const h of s.gossiped.keys())
+    if (h < plan.importFrom || s.gossiped.size > MAX_GOSSIP_BLOCKS) s.gossiped.delete(h);
+  // heights below it that gossip did not bring are requested from the sources like any range
+  if (msg.height > plan.targetHeight) plan.setTarget(msg.height);
+  if (s.phase === 'following') s.phase = 'syncing';
+  await pump(s, ctx);
+}
+
+/** Ask every usable source for its head; the answers come back together as `heads`. */
+async function onRefreshHeads(s: SyncState, ctx: SyncCtx): Promise<void> {
+  s.refreshing = true;
+  await syncPeers(s, ctx);
+  const usable = await usableSources(s, ctx);
+  void Promise.all(
+    usable.map((id) =>
+      s.sources
+        .get(id)!
+        .headHeight()
+        .then(
+          (height) => ({ id, height }),
+          (e: Error) => ({ id, height: null, fault: faultOfError(e) }),
+        ),
+    ),
+  ).then((heads) => void ctx.self.tell({ type: 'heads', heads }));
+  if (usable.length === 0) later(s, ctx, s.args.followIntervalMs, { type: 'refresh-heads' });
+}
+
+async function onHeads(s: SyncState, ctx: SyncCtx, msg: MsgOf<'heads'>): Promise<void> {
+  s.refreshing = false;
+  const heights: number[] = [];
+  for (const h of msg.heads) {
+    if (h.fault) reportFault(s, ctx, h.id, h.fault);
+    if (h.height !== null) {
+      s.claimed.set(h.id, h.height);
+      heights.push(h.height);
+    }
+  }
+  // The highest claim of the usable sources: claiming a head it cannot serve costs a source its
+  // score (a withheld block), after which its claim no longer counts; claiming a low head
+  // cannot hold the node back.
+  if (heights.length && s.plan) s.plan.setTarget(Math.max(...heights));
+  if (s.plan && !s.plan.caughtUp && s.phase !== 'syncing') s.phase = 'syncing';
+  publish(s, ctx, true);
+  await pump(s, ctx);
+}
+
+// ---- a range's way through: fetched, verified, imported ----
+
+/** A range arrived (or failed): have the verifier pool check it; the answer comes back as `verified`. */
+async function onFetched(s: SyncState, ctx: SyncCtx, msg: MsgOf<'fetched'>): Promise<void> {
+  const plan = s.plan;
+  if (!plan) return;
+  const { start, source } = msg;
+  if (msg.fault || !msg.raws) {
+    reportFault(s, ctx, source, msg.fault!);
+    plan.failed(start, source, ctx.clock.now());
+    await pump(s, ctx);
+    return;
+  }
+  const items = msg.raws.map((raw, i) => ({ source, ...raw, expectHeight: start + i }));
+  ctx
+    .askGroup<VerifierReplies['verify'], VerifierMsg>(
+      s.args.verifierGroup,
+      { type: 'verify', items, approvals: s.args.mode === 'full' },
+      { timeoutMs: 120_000 },
+    )
+    .then(
+      (results) => void ctx.self.tell({ type: 'verified', start, source, results }),
+      (e: Error) => void ctx.self.tell({ type: 'verify-failed', start, source, reason: e.message }),
+    );
+}
+
+async function onVerified(s: SyncState, ctx: SyncCtx, msg: MsgOf<'verified'>): Promise<void> {
+  const plan = s.plan;
+  if (!plan) return;
+  const verdict = judgeRange(msg.start, msg.source, msg.results, s.claimed);
+  if (verdict.ok) plan.done(msg.start, verdict.blocks);
+  else {
+    if (msg.source === GOSSIP_SOURCE) s.gossiped.delete(verdict.height);
+    else if (verdict.fault) reportFault(s, ctx, msg.source, verdict.fault);
+    plan.failed(msg.start, msg.source, ctx.clock.now());
+  }
+  importNext(s, ctx);
+  await pump(s, ctx);
+}
+
+async function onImported(s: SyncState, ctx: SyncCtx, msg: MsgOf<'imported'>): Promise<void> {
+  s.importing = false;
+  const plan = s.plan;
+  if (!plan) return;
+  const now = ctx.clock.now();
+  const step = importStep(msg.start, msg.items, msg.error ? undefined : msg.reply);
+  plan.imported(step.imported);
+  if (step.kind === 'rewind') {
+    if (step.blame) reportFault(s, ctx, step.blame.source, step.blame.fault);
+    plan.rewind(step.at, step.blame?.source, now);
+  } else if (step.kind === 'orphan') {
+    s.resolving = true;
+    fetchAncestor(s, ctx, step.orphan);
+  } else {
+    for (const id of step.sources) void ctx.tell(s.args.network, { type: 'success', id });
+    for (const h of s.gossiped.keys()) if (h < plan.importFrom) s.gossiped.delete(h);
+  }
+  s.rate = measureRate(s.rate, plan.importFrom - 1, now);
+  if (!plan.caughtUp) s.phase = 'syncing';
+  publish(s, ctx, plan.caughtUp);
+  importNext(s, ctx);
+  await pump(s, ctx);
+}
+
 export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
   name: 'sync',
   mailbox: { capacity: 4096, overflow: 'fail' },
   create(args) {
-    // `args` is the node's live settings object: a restarted actor starts from the current config
-    const makeSource = (url: string): BlockSource =>
-      rpcBlockSource(
-        createConsensusRpcSource({
-          url,
-          timeoutMs: args.requestTimeoutMs,
-          ...(args.fetch ? { fetch: args.fetch } : {}),
-        }),
-        () => args.requestsPerRange ?? 16,
-      );
-    const sources = new Map<string, BlockSource>(args.sources.map((url) => [url, makeSource(url)]));
-    /** Connected peers become sources (and leave with their connection); scores live in the NetworkActor. */
-    async function syncPeers(ctx: ActorContext<SyncMsg, SyncArgs>): Promise<void> {
-      const p2p = args.p2p;
-      if (!p2p) return;
-      const connected = new Set(p2p.host.peers());
-      for (const [id, src] of sources) if (src.kind === 'peer' && !connected.has(id)) sources.delete(id);
-      for (const id of connected)
-        if (!sources.has(id))
-          sources.set(
-            id,
-            peerBlockSource(p2p.host, id, {
-              timeoutMs: () => args.requestTimeoutMs,
-              hint: () => p2p.heights.get(id) ?? 0,
-            }),
-          );
-      await ctx.ask(args.network, { type: 'peers', peers: [...connected] });
-    }
-    let detail: string | undefined;
-    /** Blocks aggregated from gossip, by height, until imported (or refused). */
-    const gossiped = new Map<number, Uint8Array>();
-    const claimed = new Map<string, number>();
-    let plan: SyncPlan<Ok> | undefined;
-    let importing = false;
-    /** An orphan is being resolved: imports wait (the plan resumes at its height afterwards). */
-    let resolving = false;
-    let phase: SyncStatus['phase'] = 'starting';
-    let rate = 0;
-    let lastRateAt = 0;
-    let lastRateHeight = 0;
-    let lastEvent = 0;
-    let rr = 0;
-    const timers = new Set<TimerHandle>();
-    let refreshing = false;
-    /** A head refresh is running (not merely scheduled for the next follow interval). */
-    let refreshInFlight = false;
-
-    const later = (ctx: ActorContext<SyncMsg, SyncArgs>, ms: number, msg: SyncMsg) => {
-      const t = ctx.clock.setTimer(() => {
-        timers.delete(t);
-        void ctx.self.tell(msg);
-      }, ms);
-      timers.add(t);
-    };
-    const clearTimers = (ctx: ActorContext<SyncMsg, SyncArgs>) => {
-      for (const t of timers) ctx.clock.clearTimer(t);
-      timers.clear();
-    };
-
-    function status(): SyncStatus {
-      const current = plan ? plan.importFrom - 1 : 0;
-      const target = plan ? Math.max(plan.targetHeight, current) : 0;
-      const etaSeconds =
-        rate > 0 && target > current ? Math.round((target - current) / rate) : target === current ? 0 : null;
-      return {
-        phase,
-        current,
-        target,
-        rate: Math.round(rate * 10) / 10,
-        etaSeconds,
-        inFlight: plan?.inFlight ?? 0,
-        ...(phase === 'stalled' && detail ? { detail } : {}),
-      };
-    }
-
-    function publish(ctx: ActorContext<SyncMsg, SyncArgs>, force = false): void {
-      const now = ctx.clock.now();
-      if (!force && now - lastEvent < 250) return;
-      lastEvent = now;
-      const s = status();
-      ctx.publish(topicOf('sync'), {
-        type: 'event',
-        name: 'sync',
-        data: {
-          phase: s.phase,
-          current: s.current,
-          target: s.target,
-          rate: s.rate,
-          etaSeconds: s.etaSeconds,
-          ...(s.detail ? { detail: s.detail } : {}),
-        },
-      } satisfies NodeEventMessage<'sync'>);
-    }
-
-    function fault(ctx: ActorContext<SyncMsg, SyncArgs>, id: string, kind: SourceFault, reason: string): void {
-      void ctx.tell(args.network, { type: 'fault', id, kind, reason });
-    }
-
-    async function pump(ctx: ActorContext<SyncMsg, SyncArgs>): Promise<void> {
-      if (!plan) return;
-      const usable = (await ctx.ask<SourceScore[]>(args.network, { type: 'usable' }))
-        .map((s) => s.id)
-        .filter((id) => sources.has(id));
-      const now = ctx.clock.now();
-      if (usable.length === 0) {
-        phase = 'stalled';
-        detail = sources.size
-          ? 'every consensus source is banned or failing; retrying'
-          : args.p2p
-            ? 'no peer connected yet (the bootstrap peers are redialled)'
-            : 'no consensus source configured';
-        publish(ctx, true);
-        later(ctx, args.backoffMaxMs / 4, { type: 'refresh-heads' });
-        return;
-      }
-      for (const req of plan.take(now)) dispatch(ctx, req, usable);
-      if (plan.worstAttempt > args.retries + 1 && phase !== 'stalled') {
-        // the range keeps failing: say so (the node keeps trying, at the backoff cap)
-        phase = 'stalled';
-        detail = `a range failed ${plan.worstAttempt - 1} times (retries = ${args.retries}); still retrying`;
-        publish(ctx, true);
-      } else if (phase === 'stalled' && plan.worstAttempt <= args.retries + 1) phase = 'syncing';
-      const retryAt = plan.nextRetryAt();
-      if (retryAt !== undefined) later(ctx, Math.max(1, retryAt - now), { type: 'pump' });
-      if (plan.caughtUp && plan.inFlight === 0 && !importing && phase !== 'following') {
-        phase = 'following';
-        publish(ctx, true);
-      }
-      if (plan.caughtUp && !refreshing) {
-        refreshing = true;
-        later(ctx, args.followIntervalMs, { type: 'refresh-heads' });
-      }
-    }
-
-    function dispatch(ctx: ActorContext<SyncMsg, SyncArgs>, req: Request, usable: string[]): void {
-      const end = req.start + req.count - 1;
-      if (
-        !req.avoid.includes(GOSSIP_SOURCE) &&
-        Array.from({ length: req.count }, (_, i) => gossiped.has(req.start + i)).every(Boolean)
-      ) {
-        // the whole range came by gossip: no request at all
-        const raws: RawBlock[] = Array.from({ length: req.count }, (_, i) => ({
-          msgpack: gossiped.get(req.start + i)!,
-        }));
-        void ctx.self.tell({ type: 'fetched', start: req.start, count: req.count, source: GOSSIP_SOURCE, raws });
-        return;
-      }
-      const candidates = usable.filter((id) => !req.avoid.includes(id) && (claimed.get(id) ?? -1) >= end);
-      const pool = candidates.length ? candidates : usable;
-      const id = pool[rr++ % pool.length]!;
-      const source = sources.get(id)!;
-      source.range(req.start, req.count).then(
-        (raws) => void ctx.self.tell({ type: 'fetched', start: req.start, count: req.count, source: id, raws }),
-        (e: unknown) =>
-          void ctx.self.tell({
-            type: 'fetched',
-            start: req.start,
-            count: req.count,
-            source: id,
-            fault: { kind: faultOf(e), reason: (e as Error).message },
-          }),
-      );
-    }
-
-    function drain(ctx: ActorContext<SyncMsg, SyncArgs>): void {
-      if (!plan || importing || resolving) return;
-      const ready = plan.takeReady();
-      if (!ready) return;
-      importing = true;
-      const items: ImportItem[] = ready.items.map((r) => ({ summary: r.summary, block: r.block, source: r.source }));
-      const atTip = ready.start + items.length - 1 >= plan.targetHeight;
-      ctx
-        .ask<ChainReplies['import'], ChainMsg>(args.chain, { type: 'import', items, atTip }, { timeoutMs: 120_000 })
-        .then(
-          (reply) => void ctx.self.tell({ type: 'imported', start: ready.start, items, reply }),
-          (e: Error) => void ctx.self.tell({ type: 'imported', start: ready.start, items, error: e.message }),
-        );
-    }
-
-    /** Fetch the next ancestor of an orphan from the source that served it, verified in full. */
-    function fetchAncestor(ctx: ActorContext<SyncMsg, SyncArgs>, orphan: Orphan): void {
-      const source = sources.get(orphan.source);
-      if (!source) {
-        void ctx.self.tell({
-          type: 'ancestor',
-          orphan,
-          fault: { kind: 'network', reason: 'the source was removed from the config' },
-        });
-        return;
-      }
-      const height = orphan.height - 1 - orphan.ancestors.length;
-      source.byHash(orphan.want, height).then(
-        (raw) =>
-          ctx
-            .askGroup<VerifierReplies['verify'], VerifierMsg>(
-              args.verifierGroup,
-              { type: 'verify', items: [{ source: orphan.source, ...raw, expectHash: orphan.want }], approvals: true },
-              { timeoutMs: 60_000 },
-            )
-            .then(
-              ([result]) => void ctx.self.tell({ type: 'ancestor', orphan, result: result! }),
-              (e: Error) =>
-                void ctx.self.tell({
-                  type: 'ancestor',
-                  orphan,
-                  fault: { kind: 'network', reason: `verifier pool: ${e.message}` },
-                }),
-            ),
-        (e: unknown) =>
-          void ctx.self.tell({ type: 'ancestor', orphan, fault: { kind: faultOf(e), reason: (e as Error).message } }),
-      );
-    }
-
-    /** Orphan resolution is over: resume the sync at the orphan's height (avoiding `blame` if given). */
-    async function resolved(
-      ctx: ActorContext<SyncMsg, SyncArgs>,
-      orphan: Orphan,
-      blame?: { kind: SourceFault; reason: string },
-    ): Promise<void> {
-      resolving = false;
-      if (blame) fault(ctx, orphan.source, blame.kind, blame.reason);
-      plan?.rewind(orphan.height, blame ? orphan.source : undefined, ctx.clock.now());
-      await pump(ctx);
-    }
-
+    const s = initialState(args);
     return {
       async started(ctx) {
-        const status = await ctx.ask<ChainReplies['status']>(args.chain, { type: 'status' });
-        plan = new SyncPlan<Ok>(
-          {
-            batchSize: args.batchSize,
-            parallelism: args.parallelism,
-            backoffInitialMs: args.backoffInitialMs,
-            backoffMaxMs: args.backoffMaxMs,
-          },
-          status.importedHead + 1,
-        );
-        lastRateHeight = status.importedHead;
-        lastRateAt = ctx.clock.now();
+        const chain = await ctx.ask<ChainReplies['status']>(args.chain, { type: 'status' });
+        s.plan = new SyncPlan<Ok>(planOptions(args), chain.importedHead + 1);
+        s.rate = startRate(chain.importedHead, ctx.clock.now());
         await ctx.self.tell({ type: 'refresh-heads' });
       },
       stopped(ctx) {
-        clearTimers(ctx);
+        clearTimers(s, ctx);
       },
       preRestart(ctx) {
-        clearTimers(ctx);
+        clearTimers(s, ctx);
       },
       async handle(msg, ctx) {
         switch (msg.type) {
           case 'status':
-            return status();
-          case 'ancestor': {
-            const { orphan } = msg;
-            if (msg.fault) return resolved(ctx, orphan, msg.fault);
-            const r = msg.result!;
-            if (!r.ok)
-              return resolved(ctx, orphan, {
-                kind: r.kind === 'missing' ? 'withheld' : r.kind,
-                reason: `ancestor ${orphan.want} of orphan block ${orphan.height}: ${r.check ? `${r.check}: ` : ''}${r.message}`,
-              });
-            const next: Orphan = {
-              ...orphan,
-              want: r.summary.parentHash,
-              ancestors: [{ summary: r.summary, block: r.block, source: r.source }, ...orphan.ancestors],
-            };
-            ctx
-              .ask<ChainReplies['fork-blocks'], ChainMsg>(
-                args.chain,
-                { type: 'fork-blocks', items: next.ancestors },
-                { timeoutMs: 60_000 },
-              )
-              .then(
-                (outcome) => void ctx.self.tell({ type: 'ancestors-linked', orphan: next, outcome }),
-                () => void ctx.self.tell({ type: 'ancestors-linked', orphan: next, outcome: 'error' }),
-              );
-            return;
-          }
-          case 'ancestors-linked': {
-            const { orphan } = msg;
-            if (msg.outcome === 'linked') return resolved(ctx, orphan); // the orphan is on a fork we now know: import it again
-            if (msg.outcome === 'error') return resolved(ctx, orphan); // our own actor failed: retry, blame nobody
-            if (orphan.ancestors.length >= MAX_ANCESTORS)
-              return resolved(ctx, orphan, {
-                kind: 'invalid',
-                reason: `orphan block ${orphan.height}: no ancestor within ${MAX_ANCESTORS} blocks links to our chain`,
-              });
-            fetchAncestor(ctx, orphan);
-            return;
-          }
-          case 'configure': {
-            const next = msg.settings;
-            for (const [url, src] of [...sources])
-              if (src.kind === 'rpc' && !next.sources.includes(url)) sources.delete(url);
-            const timeoutChanged = next.requestTimeoutMs !== args.requestTimeoutMs;
-            Object.assign(args, next);
-            for (const url of next.sources) if (!sources.has(url) || timeoutChanged) sources.set(url, makeSource(url));
-            for (const id of [...claimed.keys()]) if (!sources.has(id)) claimed.delete(id);
-            plan?.configure({
-              batchSize: args.batchSize,
-              parallelism: args.parallelism,
-              backoffInitialMs: args.backoffInitialMs,
-              backoffMaxMs: args.backoffMaxMs,
-            });
-            if (!refreshing) await ctx.self.tell({ type: 'refresh-heads' });
-            return;
-          }
-          case 'gossip-block': {
-            if (!plan || msg.height < plan.importFrom) return;
-            gossiped.set(msg.height, msg.msgpack);
-            for (const h of gossiped.keys())
-              if (h < plan.importFrom || gossiped.size > MAX_GOSSIP_BLOCKS) gossiped.delete(h);
-            // heights below it that gossip did not bring are requested from the sources like any range
-            if (msg.height > plan.targetHeight) plan.setTarget(msg.height);
-            if (phase === 'following') phase = 'syncing';
-            await pump(ctx);
-            return;
-          }
-          case 'refresh-heads': {
-            refreshing = true;
-            refreshInFlight = true;
-            await syncPeers(ctx);
-            const usable = (await ctx.ask<SourceScore[]>(args.network, { type: 'usable' }))
-              .map((s) => s.id)
-              .filter((id) => sources.has(id));
-            Promise.all(
-              usable.map((id) =>
-                sources
-                  .get(id)!
-                  .headHeight()
-                  .then(
-                    (height) => ({ id, height }),
-                    (e: Error) => ({ id, height: null, fault: { kind: faultOf(e), reason: e.message } }),
-                  ),
-              ),
-            ).then((heads) => void ctx.self.tell({ type: 'heads', heads }));
-            if (usable.length === 0) later(ctx, args.followIntervalMs, { type: 'refresh-heads' });
-            return;
-          }
-          case 'heads': {
-            refreshing = false;
-            refreshInFlight = false;
-            const heights: number[] = [];
-            for (const h of msg.heads) {
-              if (h.fault) fault(ctx, h.id, h.fault.kind, h.fault.reason);
-              if (h.height !== null) {
-                claimed.set(h.id, h.height);
-                heights.push(h.height);
-              }
-            }
-            // The highest claim of the usable sources: claiming a head it cannot serve costs a source its
-            // score (a withheld block), after which its claim no longer counts; claiming a low head
-            // cannot hold the node back.
-            if (heights.length && plan) plan.setTarget(Math.max(...heights));
-            if (plan && !plan.caughtUp && phase !== 'syncing') phase = 'syncing';
-            publish(ctx, true);
-            await pump(ctx);
-            return;
-          }
+            return statusOf(s);
+          case 'ancestor':
+            return onAncestor(s, ctx, msg);
+          case 'ancestors-linked':
+            return onAncestorsLinked(s, ctx, msg);
+          case 'configure':
+            return onConfigure(s, ctx, msg);
+          case 'gossip-block':
+            return onGossipBlock(s, ctx, msg);
+          case 'refresh-heads':
+            return onRefreshHeads(s, ctx);
+          case 'heads':
+            return onHeads(s, ctx, msg);
           case 'pump':
-            await pump(ctx);
-            return;
-          case 'fetched': {
-            if (!plan) return;
-            if (msg.fault || !msg.raws) {
-              fault(ctx, msg.source, msg.fault!.kind, msg.fault!.reason);
-              plan.failed(msg.start, msg.source, ctx.clock.now());
-              await pump(ctx);
-              return;
-            }
-            const items = msg.raws.map((raw, i) => ({ source: msg.source, ...raw, expectHeight: msg.start + i }));
-            ctx
-              .askGroup<VerifierReplies['verify'], VerifierMsg>(
-                args.verifierGroup,
-                { type: 'verify', items, approvals: args.mode === 'full' },
-                { timeoutMs: 120_000 },
-              )
-              .then(
-                (results) => void ctx.self.tell({ type: 'verified', start: msg.start, source: msg.source, results }),
-                (e: Error) =>
-                  void ctx.self.tell({
-                    type: 'verify-failed',
-                    start: msg.start,
-                    source: msg.source,
-                    reason: e.message,
-                  }),
-              );
-            return;
-          }
+            return pump(s, ctx);
+          case 'fetched':
+            return onFetched(s, ctx, msg);
           case 'verify-failed':
             // the pool itself failed (a crashed worker): not the source's fault; retry
-            plan?.failed(msg.start, undefined, ctx.clock.now());
-            await pump(ctx);
-            return;
-          case 'verified': {
-            if (!plan) return;
-            const bad = msg.results.find((r) => !r.ok) as Extract<VerifyResult, { ok: false }> | undefined;
-            if (bad) {
-              const index = msg.results.indexOf(bad);
-              const height = msg.start + index;
-              const beyondItsHead = bad.kind === 'missing' && height > (claimed.get(msg.source) ?? -1);
-              if (msg.source === GOSSIP_SOURCE) gossiped.delete(height);
-              else if (!beyondItsHead)
-                fault(
-                  ctx,
-                  msg.source,
-                  bad.kind === 'missing' ? 'withheld' : bad.kind,
-                  `block ${height}: ${bad.check ? `${bad.check}: ` : ''}${bad.message}`,
-                );
-              plan.failed(msg.start, msg.source, ctx.clock.now());
-            } else plan.done(msg.start, msg.results as Ok[]);
-            drain(ctx);
-            await pump(ctx);
-            return;
-          }
-          case 'imported': {
-            importing = false;
-            if (!plan) return;
-            const now = ctx.clock.now();
-            if (msg.error || !msg.reply) {
-              plan.rewind(msg.start, undefined, now);
-            } else if (msg.reply.failure) {
-              const f = msg.reply.failure;
-              if (f.resumeAt !== undefined) {
-                // the chain is elsewhere (it restarted from storage, or we did): follow it
-                plan.rewind(f.resumeAt, undefined, now);
-              } else if (f.rewindTo !== undefined) {
-                // a dispute: one of our pending blocks was bad (its source lied); it was dropped
-                fault(ctx, f.source, 'invalid', `block ${f.rewindTo}: ${f.check}: ${f.message}`);
-                plan.rewind(f.rewindTo, f.source, now);
-              } else if (f.orphan) {
-                // the parent is unknown: fetch its ancestors from the same source before blaming it
-                plan.imported(f.index);
-                resolving = true;
-                fetchAncestor(ctx, {
-                  height: f.orphan.number,
-                  source: f.source,
-                  want: f.orphan.parentHash,
-                  ancestors: [],
-                });
-              } else {
-                plan.imported(f.index);
-                fault(ctx, f.source, 'invalid', `block ${msg.start + f.index}: ${f.check}: ${f.message}`);
-                plan.rewind(msg.start + f.index, f.source, now);
-              }
-            } else {
-              plan.imported(msg.items.length);
-              for (const s of new Set(msg.items.map((i) => i.source)))
-                if (s !== GOSSIP_SOURCE) void ctx.tell(args.network, { type: 'success', id: s });
-              for (const h of gossiped.keys()) if (h < plan.importFrom) gossiped.delete(h);
-            }
-            const height = plan.importFrom - 1;
-            if (now > lastRateAt) {
-              const inst = ((height - lastRateHeight) * 1000) / (now - lastRateAt);
-              rate = rate === 0 ? inst : rate * 0.8 + inst * 0.2;
-              lastRateAt = now;
-              lastRateHeight = height;
-            }
-            if (!plan.caughtUp) phase = 'syncing';
-            publish(ctx, plan.caughtUp);
-            drain(ctx);
-            await pump(ctx);
-            return;
-          }
+            s.plan?.failed(msg.start, undefined, ctx.clock.now());
+            return pump(s, ctx);
+          case 'verified':
+            return onVerified(s, ctx, msg);
+          case 'imported':
+            return onImported(s, ctx, msg);
         }
       },
     };

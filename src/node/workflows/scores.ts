@@ -9,6 +9,12 @@
  */
 export type SourceFault = 'invalid' | 'unusable' | 'withheld' | 'stale' | 'timeout' | 'network';
 
+/** A fault a source is charged with, and why (in words a user reads). */
+export interface FaultReport {
+  kind: SourceFault;
+  reason: string;
+}
+
 export const PENALTY: Readonly<Record<SourceFault, number>> = {
   invalid: 60,
   unusable: 30,
