@@ -4,9 +4,10 @@
  * backoff from other sources, reports faults to the NetworkActor (which scores and bans), and
  * follows the head once caught up: by polling the sources, and by gossip, where a block the node
  * aggregated from `approve_block` gossip (src/protocol/candidates.ts) is imported straight away
- * (verified like any other; the sources fill any gap below it). It never awaits I/O inside a
- * handler: every network or pool result comes back as a message to itself, so the actor stays
- * responsive (and restartable).
+ * (verified like any other; the sources fill any gap below it). Block fetches and verifier-pool
+ * results never block a handler: they come back as messages to itself, so the actor stays responsive
+ * (and restartable); a handler awaits only quick asks to local actors (the NetworkActor's usable
+ * sources and peers).
  */
 import { defineActor, type ActorContext } from '../../actors/actor.js';
 import type { TimerHandle } from '../../actors/clock.js';
