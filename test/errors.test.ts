@@ -11,7 +11,10 @@ import { resolveConfig } from '../src/config/load.js';
 import { AlysLightError } from '../src/errors.js';
 import * as webApi from '../src/index.js';
 import * as nodejsApi from '../src/index.nodejs.js';
+import { createVerifiedReads } from '../src/node/engine/reads.js';
 import { P2pError } from '../src/node/network/p2p-host.js';
+import { createNodePlatform } from '../src/platform/nodejs/platform.js';
+import { DEV_CHAIN_SPEC } from '../src/protocol/chainspec.js';
 import { SourceError } from '../src/node/sources/consensus-rpc.js';
 import { CorruptStoreError } from '../src/node/storage/block-store.js';
 import { GossipTooLargeError } from '../src/protocol/p2p/gossip.js';
@@ -188,6 +191,34 @@ describe('config mistakes are ConfigErrors', () => {
       expect(caught).not.toBeInstanceOf(TypeError);
       expect(caught).toMatchObject({ code: 'config.unknown-key', key: 'sync.nope' });
       expect((caught as Error).message).toContain('sync.nope');
+    }
+  });
+});
+
+describe('values that pass the schema but not the place they reach are ConfigErrors (were TypeErrors)', () => {
+  const config = resolveConfig({ runtime: 'node', layers: [] }).config;
+  async function caughtOf(attempt: () => unknown): Promise<unknown> {
+    try {
+      await attempt();
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  }
+
+  it('storage = indexeddb in Node names the key', async () => {
+    const platform = createNodePlatform(config);
+    const caught = await caughtOf(() => platform.openStore(DEV_CHAIN_SPEC, { ...config, storage: 'indexeddb' }));
+    expect(caught).toBeInstanceOf(N.ConfigError);
+    expect(caught).toMatchObject({ code: 'config.invalid-value', key: 'storage', got: 'indexeddb' });
+  });
+
+  it('evmRpc given straight to createVerifiedReads must be http(s) URLs', async () => {
+    const payloads = { payload: async () => undefined } as never;
+    for (const evmRpc of [[], ['ftp://example.invalid']]) {
+      const caught = await caughtOf(() => createVerifiedReads({ evmRpc, payloads }));
+      expect(caught).toBeInstanceOf(N.ConfigError);
+      expect(caught).toMatchObject({ code: 'config.invalid-value', key: 'evmRpc' });
     }
   });
 });

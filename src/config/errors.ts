@@ -111,6 +111,25 @@ export class ConfigError extends ConfigBaseError {
   }
 }
 
+/**
+ * A value that passed the schema but cannot be used where it arrived (e.g. a storage kind this runtime
+ * lacks, a URL handed straight to a factory): a {@link ConfigError} with one `invalid-value` issue.
+ */
+export function configValueError(key: string, expected: string, got: unknown, problem?: string): ConfigError {
+  return new ConfigError([
+    {
+      code: 'invalid-value',
+      key,
+      path: key,
+      expected,
+      got,
+      source: 'options',
+      origin: key,
+      ...(problem ? { problem } : {}),
+    },
+  ]);
+}
+
 /** A TOML config file does not parse. `line` and `column` are 1-based. */
 export class ConfigSyntaxError extends ConfigBaseError {
   override name = 'ConfigSyntaxError';

@@ -37,6 +37,7 @@ import type {
   VerifiedAccount,
   VerifiedPayloadSource,
 } from './types.js';
+import { configValueError } from '../../config/errors.js';
 
 export interface VerifiedReadsOptions {
   /** One or more EVM JSON-RPC URLs, in order of preference. */
@@ -103,13 +104,13 @@ const DEFAULTS = {
   faultCooldownMs: 60_000,
 };
 
-/** Options with their defaults filled in, after checking them (TypeError / RangeError). */
+/** Options with their defaults filled in, after checking them (ConfigError for `evmRpc`, TypeError / RangeError for the rest). */
 function checkedOptions(options: VerifiedReadsOptions) {
   if (!Array.isArray(options.evmRpc) || options.evmRpc.length === 0)
-    throw new TypeError('createVerifiedReads: evmRpc needs at least one URL');
+    throw configValueError('evmRpc', 'at least one http(s) URL', options.evmRpc);
   for (const url of options.evmRpc) {
     if (typeof url !== 'string' || !/^https?:\/\//i.test(url))
-      throw new TypeError(`createVerifiedReads: not an http(s) URL: ${String(url)}`);
+      throw configValueError('evmRpc', 'http(s) URLs', url, 'not an http(s) URL');
   }
   if (typeof options.payloads?.payload !== 'function')
     throw new TypeError('createVerifiedReads: payloads must be a VerifiedPayloadSource');

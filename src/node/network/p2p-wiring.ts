@@ -22,6 +22,7 @@ import type { SyncActor } from '../actors/sync.js';
 import { ACTOR_ADDRESSES } from '../tree.js';
 import type { LightNodePlatform, P2pStatus } from '../types.js';
 import type { P2pFaultKind, P2pHost, P2pHostOptions } from './p2p-host.js';
+import { configValueError } from '../../config/errors.js';
 
 export interface P2pWiringOptions {
   spec: ChainSpec;
@@ -116,7 +117,13 @@ function discoveryOf(config: LightNodeConfig, relayServer: boolean): Pick<P2pHos
 
 async function createHost(options: P2pWiringOptions, heights: Map<string, number>): Promise<P2pHost> {
   const { config, platform } = options;
-  if (!platform.p2pTransports) throw new TypeError('p2p.listen / p2p.bootstrap need a platform with libp2p transports');
+  if (!platform.p2pTransports)
+    throw configValueError(
+      'p2p.bootstrap',
+      'no peers on a platform without libp2p transports',
+      config.p2p.bootstrap,
+      'p2p.listen / p2p.bootstrap need a platform with libp2p transports',
+    );
   const { createP2pHost } = await import('./p2p-host.js');
   const bls = await createBlsBackend(config.bls);
   const candidates = createCandidatePool({

@@ -9,6 +9,7 @@ import { createMemoryStore } from '../../node/storage/memory.js';
 import type { ChainSpec } from '../../protocol/types.js';
 import { openIdbStore } from './storage-idb.js';
 import { webWorkerSpawner } from './worker.js';
+import { configValueError } from '../../config/errors.js';
 
 /** The IndexedDB database of a chain: one per chain id and verification mode. */
 export function chainDatabaseName(spec: ChainSpec, mode: string): string {
@@ -33,7 +34,12 @@ export function createBrowserPlatform(
     async openStore(spec, cfg) {
       if (cfg.storage === 'memory') return createMemoryStore();
       if (cfg.storage === 'level')
-        throw new TypeError('storage = level is only available in Node; use indexeddb or memory in browsers');
+        throw configValueError(
+          'storage',
+          'indexeddb or memory in browsers',
+          cfg.storage,
+          'level is only available in Node',
+        );
       const name = options.databaseName;
       return openIdbStore(
         typeof name === 'function' ? name(spec, cfg.mode) : (name ?? chainDatabaseName(spec, cfg.mode)),

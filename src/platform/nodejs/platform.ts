@@ -10,6 +10,7 @@ import { createMemoryStore } from '../../node/storage/memory.js';
 import type { ChainSpec } from '../../protocol/types.js';
 import { openLevelStore } from './storage-level.js';
 import { nodeWorkerSpawnerFor } from './worker.js';
+import { configValueError } from '../../config/errors.js';
 
 const WORKER_ENTRY = new URL('../../../workers/actor-host.nodejs.ts', import.meta.url);
 
@@ -25,7 +26,12 @@ export function createNodePlatform(config: LightNodeConfig): LightNodePlatform {
     async openStore(spec, cfg) {
       if (cfg.storage === 'memory') return createMemoryStore();
       if (cfg.storage === 'indexeddb')
-        throw new TypeError('storage = indexeddb is only available in browsers; use level or memory in Node');
+        throw configValueError(
+          'storage',
+          'level or memory in Node',
+          cfg.storage,
+          'indexeddb is only available in browsers',
+        );
       return openLevelStore(chainDataDir(cfg.dataDir ?? join(process.cwd(), '.alys-light'), spec, cfg.mode));
     },
     ...(config.verifierWorkers > 0
