@@ -5,14 +5,13 @@
  * are ordered-trie roots over the raw transactions and the RLP withdrawals.
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { parseHex, toHex, type Hex } from '../bytes.js';
+import { equalBytes, decodePrefixedHex, parseHex, toHex, type Hex } from '../bytes.js';
 import { DecodeError, VerificationError } from '../errors.js';
 import type { ExecutionPayloadCapella, Withdrawal } from '../types.js';
 import { EMPTY_OMMERS_HASH, encodeExecutionHeader, type ExecutionBlockHeader } from './header.js';
 import { address, dataHex, expectArray, expectObject, quantity, required } from './json.js';
 import { encodeBytes, encodeList, encodeUint } from './rlp.js';
 import { orderedTrieRoot } from './trie.js';
-import { bytesEqual, decodePrefixedHex } from './util.js';
 
 const ZERO_NONCE = new Uint8Array(8);
 
@@ -110,7 +109,7 @@ export function computePayloadBlockHash(payload: ExecutionPayloadCapella): Hex {
 export function verifyPayloadBlockHash(payload: ExecutionPayloadCapella): void {
   const claimed = hexField(payload.blockHash, 'payload.blockHash', 32);
   const computed = keccak_256(encodeExecutionHeader(payloadToHeader(payload)));
-  if (!bytesEqual(claimed, computed))
+  if (!equalBytes(claimed, computed))
     throw new VerificationError(
       'payload.block-hash',
       `execution payload of block ${payload.blockNumber} claims block_hash ${payload.blockHash}, but its fields hash to ${toHex(computed)}`,

@@ -15,7 +15,7 @@
  * `contractAddress`, `effectiveGasPrice` are decoded but cannot be verified from receipts alone.
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { toHex, type Hex, parseHex } from '../bytes.js';
+import { equalBytes, toHex, type Hex, parseHex } from '../bytes.js';
 import { DecodeError, VerificationError } from '../errors.js';
 import {
   address,
@@ -30,7 +30,6 @@ import {
 } from './json.js';
 import { decodeRlp, encodeBytes, encodeList, encodeUint, rlpToUint, RLP_EMPTY_STRING, type RlpValue } from './rlp.js';
 import { indexKey, MerklePatriciaTrie, orderedTrieRoot, verifyMptProof } from './trie.js';
-import { bytesEqual } from './util.js';
 
 export interface Log {
   /** 20 bytes */
@@ -308,9 +307,9 @@ export function verifyBlockReceipts(
   receipts.forEach((r, i) => {
     if (r.transactionIndex !== i)
       fail('receipts.position', `receipt at position ${i} claims transactionIndex ${r.transactionIndex}`);
-    if (!bytesEqual(r.blockHash, blockHash!) || r.blockNumber !== blockNumber)
+    if (!equalBytes(r.blockHash, blockHash!) || r.blockNumber !== blockNumber)
       fail('receipts.position', `receipt ${i} names block ${r.blockNumber} ${toHex(r.blockHash)}, not this block`);
-    if (transactionHashes && !bytesEqual(r.transactionHash, transactionHashes[i]!))
+    if (transactionHashes && !equalBytes(r.transactionHash, transactionHashes[i]!))
       fail(
         'receipts.tx-hash',
         `receipt ${i} is for transaction ${toHex(r.transactionHash)}, the block's is ${toHex(transactionHashes[i]!)}`,
@@ -327,8 +326,8 @@ export function verifyBlockReceipts(
       logIndex++;
       if (
         log.transactionIndex !== i ||
-        !bytesEqual(log.transactionHash, r.transactionHash) ||
-        !bytesEqual(log.blockHash, r.blockHash) ||
+        !equalBytes(log.transactionHash, r.transactionHash) ||
+        !equalBytes(log.blockHash, r.blockHash) ||
         log.blockNumber !== r.blockNumber ||
         log.removed
       )
@@ -338,7 +337,7 @@ export function verifyBlockReceipts(
         );
     }
     const bloom = logsBloom(r.logs);
-    if (!bytesEqual(bloom, r.logsBloom))
+    if (!equalBytes(bloom, r.logsBloom))
       fail('receipts.logs-bloom', `receipt ${i}: logsBloom is not the bloom of its logs`);
     for (let b = 0; b < BLOOM_BYTES; b++) combined[b]! |= bloom[b]!;
   });
@@ -347,10 +346,10 @@ export function verifyBlockReceipts(
       'receipts.gas-used',
       `receipts use ${previousCumulative} gas in total, the block header says ${block.gasUsed}`,
     );
-  if (block.logsBloom !== undefined && !bytesEqual(combined, block.logsBloom))
+  if (block.logsBloom !== undefined && !equalBytes(combined, block.logsBloom))
     fail('receipts.block-bloom', 'the OR of the receipt blooms is not the block logsBloom');
   const root = receiptsRoot(receipts);
-  if (!bytesEqual(root, block.receiptsRoot))
+  if (!equalBytes(root, block.receiptsRoot))
     fail(
       'receipts.root',
       `receipts have root ${toHex(root)}, the block's receiptsRoot is ${toHex(block.receiptsRoot)}`,
@@ -367,7 +366,7 @@ export function receiptProof(receipts: readonly Receipt[], index: number): Uint8
   if (!Number.isSafeInteger(index) || index < 0 || index >= receipts.length)
     throw new RangeError(`receipt index ${index} out of range (block has ${receipts.length} receipts)`);
   const trie = new MerklePatriciaTrie();
-  receipts.forEach((r, i) => trie.put(indexKey(i), encodeReceipt(r)));
+  for (let i = 0; i < receipts.length; i++) trie.put(indexKey(i), encodeReceipt(receipts[i]!));
   return trie.prove(indexKey(index));
 }
 
