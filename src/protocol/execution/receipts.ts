@@ -366,7 +366,9 @@ export function receiptProof(receipts: readonly Receipt[], index: number): Uint8
   if (!Number.isSafeInteger(index) || index < 0 || index >= receipts.length)
     throw new RangeError(`receipt index ${index} out of range (block has ${receipts.length} receipts)`);
   const trie = new MerklePatriciaTrie();
-  for (let i = 0; i < receipts.length; i++) trie.put(indexKey(i), encodeReceipt(receipts[i]!));
+  receipts.forEach((r, i) => {
+    trie.put(indexKey(i), encodeReceipt(r));
+  });
   return trie.prove(indexKey(index));
 }
 
