@@ -9,7 +9,7 @@ import { equalBytes, decodePrefixedHex, parseHex, toHex, type Hex } from '../byt
 import { DecodeError, VerificationError } from '../errors.js';
 import type { ExecutionPayloadCapella, Withdrawal } from '../types.js';
 import { EMPTY_OMMERS_HASH, encodeExecutionHeader, type ExecutionBlockHeader } from './header.js';
-import { address, dataHex, expectArray, expectObject, quantity, required } from './json.js';
+import { address, dataHex, expectArray, expectObject, parseQuantity, required } from './json.js';
 import { encodeBytes, encodeList, encodeUint } from './rlp.js';
 import { orderedTrieRoot } from './trie.js';
 
@@ -131,7 +131,7 @@ export function decodeEnginePayloadV2(json: unknown, path = '$'): ExecutionPaylo
     if (maxLength !== undefined) return toHex(parseHex(v, `${path}.${key}`, { prefix: 'required', maxLength }));
     return dataHex(v, `${path}.${key}`, length);
   };
-  const qty = (key: string, max: number) => quantity(required(o, key, path), `${path}.${key}`, max);
+  const qty = (key: string, max: number) => parseQuantity(required(o, key, path), `${path}.${key}`, max);
   const txs = expectArray(required(o, 'transactions', path), `${path}.transactions`).map((t, i) => {
     const p = `${path}.transactions[${i}]`;
     const h = dataHex(t, p);
@@ -164,9 +164,9 @@ export function decodeEnginePayloadV2(json: unknown, path = '$'): ExecutionPaylo
 export function decodeRpcWithdrawal(json: unknown, path: string): Withdrawal {
   const o = expectObject(json, path);
   return {
-    index: quantity(required(o, 'index', path), `${path}.index`, 8),
-    validatorIndex: quantity(required(o, 'validatorIndex', path), `${path}.validatorIndex`, 8),
+    index: parseQuantity(required(o, 'index', path), `${path}.index`, 8),
+    validatorIndex: parseQuantity(required(o, 'validatorIndex', path), `${path}.validatorIndex`, 8),
     address: toHex(address(required(o, 'address', path), `${path}.address`)),
-    amount: quantity(required(o, 'amount', path), `${path}.amount`, 8),
+    amount: parseQuantity(required(o, 'amount', path), `${path}.amount`, 8),
   };
 }

@@ -12,7 +12,7 @@
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { equalBytes, parseHex, toHex, type Hex } from '../bytes.js';
 import { DecodeError, VerificationError } from '../errors.js';
-import { address, data, expectArray, expectObject, paddedUint, quantity, required } from './json.js';
+import { address, data, expectArray, expectObject, paddedUint, parseQuantity, required } from './json.js';
 import { decodeRlp, rlpToUint } from './rlp.js';
 import { EMPTY_TRIE_ROOT, verifyMptProof } from './trie.js';
 
@@ -163,9 +163,9 @@ export function decodeGetProofResponse(json: unknown, path = '$'): GetProofRespo
   return {
     address: address(required(o, 'address', path), `${path}.address`),
     accountProof: proofNodes(required(o, 'accountProof', path), `${path}.accountProof`),
-    balance: quantity(required(o, 'balance', path), `${path}.balance`, 32),
+    balance: parseQuantity(required(o, 'balance', path), `${path}.balance`, 32),
     codeHash: data(required(o, 'codeHash', path), `${path}.codeHash`, 32),
-    nonce: quantity(required(o, 'nonce', path), `${path}.nonce`, 8),
+    nonce: parseQuantity(required(o, 'nonce', path), `${path}.nonce`, 8),
     storageHash: data(required(o, 'storageHash', path), `${path}.storageHash`, 32),
     storageProof: expectArray(required(o, 'storageProof', path), `${path}.storageProof`).map((entry, i) => {
       const p = `${path}.storageProof[${i}]`;

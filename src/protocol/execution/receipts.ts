@@ -23,8 +23,8 @@ import {
   data,
   expectArray,
   expectObject,
-  quantity,
-  quantityNumber,
+  parseQuantity,
+  parseQuantityNumber,
   required,
   type JsonObject,
 } from './json.js';
@@ -220,11 +220,11 @@ function decodeRpcLog(json: unknown, path: string): RpcLog {
     address: address(required(o, 'address', path), `${path}.address`),
     topics,
     data: data(required(o, 'data', path), `${path}.data`),
-    logIndex: quantityNumber(required(o, 'logIndex', path), `${path}.logIndex`),
-    transactionIndex: quantityNumber(required(o, 'transactionIndex', path), `${path}.transactionIndex`),
+    logIndex: parseQuantityNumber(required(o, 'logIndex', path), `${path}.logIndex`),
+    transactionIndex: parseQuantityNumber(required(o, 'transactionIndex', path), `${path}.transactionIndex`),
     transactionHash: data(required(o, 'transactionHash', path), `${path}.transactionHash`, 32),
     blockHash: data(required(o, 'blockHash', path), `${path}.blockHash`, 32),
-    blockNumber: quantity(required(o, 'blockNumber', path), `${path}.blockNumber`, 8),
+    blockNumber: parseQuantity(required(o, 'blockNumber', path), `${path}.blockNumber`, 8),
     removed: o['removed'] === undefined ? false : boolean(o['removed'], `${path}.removed`),
   };
 }
@@ -234,27 +234,29 @@ export function decodeRpcReceipt(json: unknown, path = '$'): RpcReceipt {
   const o = expectObject(json, path);
   if (o['root'] !== undefined && o['status'] === undefined)
     throw new DecodeError(`${path}.root`, 'pre-Byzantium receipt (state root instead of status) is not supported');
-  const type = quantityNumber(required(o, 'type', path), `${path}.type`);
+  const type = parseQuantityNumber(required(o, 'type', path), `${path}.type`);
   if (type > MAX_TYPE)
     throw new DecodeError(`${path}.type`, `unsupported receipt type 0x${type.toString(16)} (supported: 0x0-0x4)`);
-  const status = quantity(required(o, 'status', path), `${path}.status`, 1);
+  const status = parseQuantity(required(o, 'status', path), `${path}.status`, 1);
   if (status > 1n) throw new DecodeError(`${path}.status`, 'must be 0x0 or 0x1');
   return {
     type,
     status: status === 1n ? 1 : 0,
-    cumulativeGasUsed: quantity(required(o, 'cumulativeGasUsed', path), `${path}.cumulativeGasUsed`, 8),
+    cumulativeGasUsed: parseQuantity(required(o, 'cumulativeGasUsed', path), `${path}.cumulativeGasUsed`, 8),
     logsBloom: data(required(o, 'logsBloom', path), `${path}.logsBloom`, BLOOM_BYTES),
     logs: expectArray(required(o, 'logs', path), `${path}.logs`).map((l, i) => decodeRpcLog(l, `${path}.logs[${i}]`)),
     transactionHash: data(required(o, 'transactionHash', path), `${path}.transactionHash`, 32),
-    transactionIndex: quantityNumber(required(o, 'transactionIndex', path), `${path}.transactionIndex`),
+    transactionIndex: parseQuantityNumber(required(o, 'transactionIndex', path), `${path}.transactionIndex`),
     blockHash: data(required(o, 'blockHash', path), `${path}.blockHash`, 32),
-    blockNumber: quantity(required(o, 'blockNumber', path), `${path}.blockNumber`, 8),
-    gasUsed: quantity(required(o, 'gasUsed', path), `${path}.gasUsed`, 8),
+    blockNumber: parseQuantity(required(o, 'blockNumber', path), `${path}.blockNumber`, 8),
+    gasUsed: parseQuantity(required(o, 'gasUsed', path), `${path}.gasUsed`, 8),
     from: o['from'] === undefined ? undefined : address(o['from'], `${path}.from`),
     to: optionalAddress(o, 'to', path),
     contractAddress: optionalAddress(o, 'contractAddress', path),
     effectiveGasPrice:
-      o['effectiveGasPrice'] === undefined ? undefined : quantity(o['effectiveGasPrice'], `${path}.effectiveGasPrice`),
+      o['effectiveGasPrice'] === undefined
+        ? undefined
+        : parseQuantity(o['effectiveGasPrice'], `${path}.effectiveGasPrice`),
   };
 }
 

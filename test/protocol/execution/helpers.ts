@@ -8,6 +8,9 @@ import { parseTransaction, keccak256, type Hex as ViemHex } from 'viem';
 import { DecodeError, VerificationError } from '../../../src/protocol/errors.js';
 import type { ExecutionPayloadCapella, Hex } from '../../../src/protocol/types.js';
 
+/** QUANTITY string of a bigint (the library's formatter). */
+export { toQuantity } from '../../../src/protocol/execution/json.js';
+
 /** Beacon-API / Lighthouse ExecutionPayloadCapella JSON (snake_case, decimal strings) -> model. */
 export function beaconPayload(p: any): ExecutionPayloadCapella {
   return {
@@ -134,9 +137,4 @@ export function flipHexDigit(hex: string, digit: number): Hex {
   const i = 2 + digit;
   const d = parseInt(hex[i]!, 16) ^ 1;
   return (hex.slice(0, i) + d.toString(16) + hex.slice(i + 1)) as Hex;
-}
-
-/** QUANTITY string of a bigint. */
-export function toQuantity(v: bigint): string {
-  return `0x${v.toString(16)}`;
 }
