@@ -5,7 +5,7 @@
  */
 import { expect } from 'vitest';
 import { parseTransaction, keccak256, type Hex as ViemHex } from 'viem';
-import { DecodeError, VerificationError } from '../../../src/protocol/errors.js';
+import { DecodeError } from '../../../src/protocol/errors.js';
 import type { ExecutionPayloadCapella, Hex } from '../../../src/protocol/types.js';
 
 /** QUANTITY string of a bigint (the library's formatter). */
@@ -103,17 +103,7 @@ export function rpcTxFromRaw(
   return o;
 }
 
-/** Run `fn` and assert it throws a VerificationError with the given check. */
-export function expectCheck(fn: () => unknown, check: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, `expected VerificationError ${check}`).toBeInstanceOf(VerificationError);
-  expect((thrown as VerificationError).check).toBe(check);
-}
+export { expectCheck } from '../../helpers/expect.js';
 
 /** Run `fn` and assert it throws a DecodeError whose path is `path`. */
 export function expectDecodeError(fn: () => unknown, path: string): void {
