@@ -5,6 +5,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import '../src/platform/nodejs/polyfills.js';
+import { registerNativeBlsBackend } from '../src/platform/nodejs/bls-blst.js';
+
+registerNativeBlsBackend();
 
 const name = process.argv[2];
 const file = name && fileURLToPath(new URL(`./${name}.ts`, import.meta.url));

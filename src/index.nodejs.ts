@@ -15,7 +15,11 @@ import { optionsLayer } from './config/layers.js';
 import { resolveConfig } from './config/load.js';
 import { createLightNodeFrom, type LightNode } from './node/node.js';
 import { splitOptions, type CreateLightNodeOptions } from './node/public.js';
+import { registerNativeBlsBackend } from './platform/nodejs/bls-blst.js';
 import { createNodePlatform } from './platform/nodejs/platform.js';
+
+// bls: 'blst' and 'auto' use the native backend where @chainsafe/blst loads.
+registerNativeBlsBackend();
 
 export * from './node/public.js';
 export { createNodePlatform } from './platform/nodejs/platform.js';

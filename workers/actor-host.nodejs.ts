@@ -3,9 +3,8 @@
  * Node. `createNodePlatform` bundles it once per process (see src/platform/nodejs/worker.ts).
  */
 import { VerifierActor } from '../src/node/actors/verifier.js';
-import { registerBlstBackend } from '../src/protocol/bls/index.js';
-import { createBlstBackend } from '../src/platform/nodejs/bls-blst.js';
+import { registerNativeBlsBackend } from '../src/platform/nodejs/bls-blst.js';
 import { serveActorsInNodeWorker } from '../src/platform/nodejs/worker.js';
 
-registerBlstBackend(createBlstBackend);
+registerNativeBlsBackend();
 serveActorsInNodeWorker([VerifierActor]);

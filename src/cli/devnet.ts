@@ -5,6 +5,7 @@
  */
 import '../platform/nodejs/polyfills.js';
 import { parseArgs } from 'node:util';
+import { registerNativeBlsBackend } from '../platform/nodejs/bls-blst.js';
 
 const USAGE = `usage:
   npm run devnet [-- --authorities 3] [--slot-ms 2000] [--seed alys-devnet] [--chain-id 121212]
@@ -253,6 +254,8 @@ async function serveCommand(values: Record<string, string | boolean | undefined>
   await served.close();
   return 0;
 }
+
+registerNativeBlsBackend();
 
 export async function main(argv: string[]): Promise<number> {
   try {

@@ -9,6 +9,7 @@
  */
 import '../platform/nodejs/polyfills.js';
 import { parseArgs } from 'node:util';
+import { registerNativeBlsBackend } from '../platform/nodejs/bls-blst.js';
 import { queryCommand } from './query.js';
 import { runCommand } from './run.js';
 import { statusCommand } from './status.js';
@@ -26,19 +27,23 @@ ${Object.entries(KINDS)
   .map(([k, v]) => `  ${k.padEnd(12)} ${v.input}`)
   .join('\n')}`;
 
+registerNativeBlsBackend();
+
+const VERIFY_OPTIONS = {
+  chain: { type: 'string' },
+  bls: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export async function main(argv: string[]): Promise<number> {
   const sub = argv[0];
   if (sub === 'run') return runCommand(argv.slice(1));
   if (sub === 'relay') return runCommand(argv.slice(1), { relay: true });
   if (sub === 'status') return statusCommand(argv.slice(1));
   if (sub === 'query') return queryCommand(argv.slice(1));
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof VERIFY_OPTIONS }>>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { chain: { type: 'string' }, bls: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: VERIFY_OPTIONS });
   } catch (e) {
     console.error(`${(e as Error).message}\n\n${USAGE}`);
     return 2;

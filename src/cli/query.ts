@@ -9,6 +9,7 @@ import { ConfigBaseError, configParseArgsOptions, type FlagValues } from '../con
 import { loadChainSpec, loadNodeConfig } from '../config/nodejs/index.js';
 import { createLightNodeFrom } from '../node/node.js';
 import { createNodePlatform } from '../platform/nodejs/platform.js';
+import { toQuantity } from '../protocol/execution/json.js';
 import { toJson } from './serve-status.js';
 
 export const QUERY_USAGE = `usage: alys-light query balance <0xaddress> [--at latest|safe|finalized|<block number>] [--timeout-ms <ms>] [config flags, as for run]
@@ -52,7 +53,7 @@ export async function queryCommand(argv: string[]): Promise<number> {
   const at = typeof values.at === 'string' ? values.at : 'latest';
   let tag: string;
   if (at === 'latest' || at === 'safe' || at === 'finalized') tag = at;
-  else if (/^\d+$/.test(at)) tag = `0x${BigInt(at).toString(16)}`;
+  else if (/^\d+$/.test(at)) tag = toQuantity(BigInt(at));
   else {
     console.error(
       `alys-light query balance: --at takes latest, safe, finalized or a block number, not ${JSON.stringify(at)}`,
@@ -65,7 +66,7 @@ export async function queryCommand(argv: string[]): Promise<number> {
     return 2;
   }
 
-  let node;
+  let node: ReturnType<typeof createLightNodeFrom>;
   try {
     const resolved = await loadNodeConfig({ flags: values as FlagValues });
     const spec = await loadChainSpec(resolved.config);

@@ -3,8 +3,7 @@
  * The devnet process holds the users' EVM keys and the Bitcoin faucet, so transfers, peg-ins and
  * peg-outs are made here, as real signed transactions on the two chains.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from '../platform/nodejs/http.js';
 import { encodeFunctionData, type Hex as ViemHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { bytesToHex, toHex } from '../protocol/bytes.js';
@@ -127,7 +126,7 @@ export async function handleControl(devnet: Devnet, path: string, body: Record<s
 }
 
 export async function serveControl(devnet: Devnet, port: number): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
+  const { url, close } = await listenLocal((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
@@ -147,15 +146,6 @@ export async function serveControl(devnet: Devnet, port: number): Promise<{ url:
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(text);
     });
-  });
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  const { port: bound } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${bound}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  }, port);
+  return { url, close };
 }

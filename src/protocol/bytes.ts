@@ -7,7 +7,10 @@ import { DecodeError } from './errors.js';
 
 export { bytesToHex, concatBytes };
 
-/** Byte-wise equality (not constant-time: only for public data such as hashes). */
+/**
+ * Byte-wise equality: the one definition in the project. Not constant-time: use it only for public
+ * data (hashes, roots, scripts, encodings), never to compare secrets.
+ */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -52,6 +55,36 @@ export function toHex(bytes: Uint8Array): Hex {
 /** Hex (with or without 0x) to bytes; throws DecodeError at path `$` on bad input. For trusted constants. */
 export function fromHex(hex: string): Uint8Array {
   return parseHex(hex, '$', { prefix: 'optional' });
+}
+
+const NIBBLE = /* @__PURE__ */ (() => {
+  const t = new Int8Array(128).fill(-1);
+  for (let i = 0; i < 10; i++) t[48 + i] = i;
+  for (let i = 0; i < 6; i++) {
+    t[65 + i] = 10 + i;
+    t[97 + i] = 10 + i;
+  }
+  return t;
+})();
+
+/**
+ * `0x`-prefixed hex (either case) to bytes in one pass; null if malformed (no prefix, odd length, a
+ * non-hex digit). Used for raw transactions on the block-hash hot path, where a regex test plus a
+ * lower-case copy of a large string costs more than the decoding itself.
+ */
+export function decodePrefixedHex(hex: string): Uint8Array | null {
+  const n = hex.length;
+  if (n < 2 || hex.charCodeAt(0) !== 48 || (hex.charCodeAt(1) | 32) !== 120 || (n & 1) !== 0) return null;
+  const out = new Uint8Array((n - 2) >> 1);
+  for (let i = 2, o = 0; i < n; i += 2, o++) {
+    const a = hex.charCodeAt(i);
+    const b = hex.charCodeAt(i + 1);
+    const hi = a < 128 ? NIBBLE[a]! : -1;
+    const lo = b < 128 ? NIBBLE[b]! : -1;
+    if ((hi | lo) < 0) return null;
+    out[o] = (hi << 4) | lo;
+  }
+  return out;
 }
 
 /** A reversed copy (Bitcoin display order <-> internal order). */

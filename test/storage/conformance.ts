@@ -15,6 +15,7 @@ import fc from 'fast-check';
 import { createStore } from 'idb-keyval';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StorageError, type KvOp, type KvStore } from '../../src/node/storage/kv.js';
+import { equalBytes } from '../../src/protocol/bytes.js';
 import { openIdbStore, writeAll } from '../../src/platform/browser/storage-idb.js';
 
 export interface KvConformanceOptions {
@@ -729,10 +730,7 @@ function pseudoRandomBytes(length: number, seed: number): Uint8Array {
 }
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return a === undefined || b === undefined ? a === b : equalBytes(a, b);
 }
 
 function hex(value: Uint8Array | undefined): string {

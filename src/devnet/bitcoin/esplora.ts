@@ -18,8 +18,8 @@
  * electrs relays from bitcoind). Bodies over 1,000,000 bytes get 413. Every response carries
  * `Access-Control-Allow-Origin: *` so a browser light node can use it.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenLocal } from '../../platform/nodejs/http.js';
 import { bytesToHex, reverse } from '../../protocol/bytes.js';
 import type { Transaction, TxOut } from '../../protocol/types.js';
 import { toDisplayHex } from '../../protocol/bitcoin/hash.js';
@@ -353,7 +353,7 @@ export async function serveEsplora(
 ): Promise<{ url: string; close(): Promise<void> }> {
   const port = opts.port;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0..65535, got ${port}`);
-  const server = createServer((req, res) => {
+  const { url, server, close } = await listenLocal((req, res) => {
     readBody(req)
       .then((body) => {
         if (body === 'too-large') return send(res, text('Request body too large', 413));
@@ -371,25 +371,10 @@ export async function serveEsplora(
         if (!res.headersSent) send(res, text('Bad request', 400));
         else res.destroy();
       });
-  });
+  }, port);
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port: bound } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${bound}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { url, close };
 }

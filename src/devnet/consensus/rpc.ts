@@ -4,8 +4,8 @@
  * HTTP statuses and error codes, and the cases where Alys aborts the request without a JSON-RPC body
  * (a hyper service error: the connection is closed with no response; spec uncertainty 11).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { listenLocal, type LocalHttpServer } from '../../platform/nodejs/http.js';
 import { parseSubmitAuxBlockParams } from '../../protocol/auxpow/codec.js';
 import { federationAddress, type Federation } from '../../protocol/bridge/taproot.js';
 import { encodeAuxBlockJson, encodeAuxPowHeaderJson, encodeSignedBlockJson } from '../../protocol/codec/json.js';
@@ -113,7 +113,7 @@ export function handleConsensusRpc(deps: ConsensusRpcDeps, httpMethod: string, b
         }
       }
       case 'submitauxblock': {
-        let parsed;
+        let parsed: ReturnType<typeof parseSubmitAuxBlockParams>;
         try {
           parsed = parseSubmitAuxBlockParams(params);
         } catch (e) {
@@ -165,8 +165,8 @@ const CORS_PREFLIGHT = {
 export async function serveConsensusRpc(
   port: number,
   handle: (httpMethod: string, body: string) => RpcReply | Promise<RpcReply>,
-): Promise<{ url: string; server: Server; close(): Promise<void> }> {
-  const server = createServer(async (req, res) => {
+): Promise<LocalHttpServer> {
+  return listenLocal(async (req, res) => {
     // CORS, so a light node in a web page (another origin) can use the devnet: answer the preflight
     // of a JSON POST, and allow any origin to read the replies.
     if (req.method === 'OPTIONS') {
@@ -188,16 +188,5 @@ export async function serveConsensusRpc(
       'access-control-allow-origin': '*',
     });
     res.end(r.body);
-  });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const { port: bound } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${bound}`,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  }, port);
 }

@@ -3,8 +3,8 @@
  * content type, bodies up to 5 MiB, `GET /` with no body as a health check (200, empty). A body that is
  * not JSON gets `-32700 parse error`; nothing a client sends can crash the server.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenLocal } from '../../platform/nodejs/http.js';
 import { RpcCode } from './errors.js';
 
 const MAX_BODY = 5 * 1024 * 1024;
@@ -50,7 +50,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
 export async function serveRpc(handle: (request: unknown) => Promise<unknown>, port: number): Promise<RpcServer> {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new RangeError(`port must be an integer in 0..65535, got ${port}`);
-  const server = createServer((req, res) => {
+  const { url, server, close } = await listenLocal((req, res) => {
     void (async () => {
       if (req.method === 'GET' && (req.headers['content-length'] ?? '0') === '0')
         return send(res, 200, '', 'text/plain');
@@ -99,25 +99,7 @@ export async function serveRpc(handle: (request: unknown) => Promise<unknown>, p
         }),
       );
     });
-  });
+  }, port);
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port: actual } = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://127.0.0.1:${actual}`,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
+  return { url, close };
 }

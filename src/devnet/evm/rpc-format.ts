@@ -4,9 +4,10 @@
  */
 import { Capability, type TypedTransaction } from '@ethereumjs/tx';
 import { Bloom } from '@ethereumjs/vm';
+import { toQuantity } from '../../protocol/execution/json.js';
 import type { Hex } from '../../protocol/types.js';
 import type { BlockRecord, EngineCore, LogRecord, PoolTx, ReceiptRecord } from './engine.js';
-import { bytesOf, hex, quantity } from './util.js';
+import { bytesOf, hex } from './util.js';
 
 const EMPTY_OMMERS_HASH: Hex = '0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347';
 
@@ -23,27 +24,29 @@ export function formatTransaction(
   const j = tx.toJSON() as Record<string, string | undefined | { address: string; storageKeys: string[] }[]>;
   const out: Record<string, Json> = {
     blockHash: block === undefined ? null : block.record.hash,
-    blockNumber: block === undefined ? null : quantity(block.record.number),
+    blockNumber: block === undefined ? null : toQuantity(block.record.number),
     from,
-    gas: quantity(tx.gasLimit),
+    gas: toQuantity(tx.gasLimit),
     gasPrice: '0x0',
     hash,
     input: hex(tx.data),
-    nonce: quantity(tx.nonce),
+    nonce: toQuantity(tx.nonce),
     to: tx.to === undefined ? null : hex(tx.to.bytes),
-    transactionIndex: block === undefined ? null : quantity(block.index),
-    value: quantity(tx.value),
-    type: quantity(tx.type),
+    transactionIndex: block === undefined ? null : toQuantity(block.index),
+    value: toQuantity(tx.value),
+    type: toQuantity(tx.type),
   };
   if (tx.supports(Capability.EIP1559FeeMarket)) {
     const t = tx as unknown as { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
-    out['maxFeePerGas'] = quantity(t.maxFeePerGas);
-    out['maxPriorityFeePerGas'] = quantity(t.maxPriorityFeePerGas);
+    out['maxFeePerGas'] = toQuantity(t.maxFeePerGas);
+    out['maxPriorityFeePerGas'] = toQuantity(t.maxPriorityFeePerGas);
     // geth: the effective price once mined, the fee cap while pending.
     out['gasPrice'] =
-      block === undefined ? quantity(t.maxFeePerGas) : quantity(block.record.receipts[block.index]!.effectiveGasPrice);
+      block === undefined
+        ? toQuantity(t.maxFeePerGas)
+        : toQuantity(block.record.receipts[block.index]!.effectiveGasPrice);
   } else {
-    out['gasPrice'] = quantity((tx as unknown as { gasPrice: bigint }).gasPrice);
+    out['gasPrice'] = toQuantity((tx as unknown as { gasPrice: bigint }).gasPrice);
   }
   if (tx.type !== 0) {
     out['accessList'] = ((j['accessList'] as { address: string; storageKeys: string[] }[] | undefined) ?? []).map(
@@ -52,14 +55,14 @@ export function formatTransaction(
         storageKeys: e.storageKeys.map((k) => k.toLowerCase()),
       }),
     );
-    out['chainId'] = quantity(core.chainId);
+    out['chainId'] = toQuantity(core.chainId);
   } else if (tx.supports(Capability.EIP155ReplayProtection)) {
-    out['chainId'] = quantity(core.chainId);
+    out['chainId'] = toQuantity(core.chainId);
   }
-  out['v'] = quantity(tx.v ?? 0n);
-  out['r'] = quantity(tx.r ?? 0n);
-  out['s'] = quantity(tx.s ?? 0n);
-  if (tx.type !== 0) out['yParity'] = quantity(tx.v ?? 0n);
+  out['v'] = toQuantity(tx.v ?? 0n);
+  out['r'] = toQuantity(tx.r ?? 0n);
+  out['s'] = toQuantity(tx.s ?? 0n);
+  if (tx.type !== 0) out['yParity'] = toQuantity(tx.v ?? 0n);
   return out;
 }
 
@@ -76,36 +79,36 @@ export function formatMinedTransaction(core: EngineCore, record: BlockRecord, in
 export function formatBlock(core: EngineCore, record: BlockRecord, fullTransactions: boolean): Json {
   const p = record.payload;
   return {
-    baseFeePerGas: quantity(p.baseFeePerGas),
-    difficulty: quantity(record.difficulty),
+    baseFeePerGas: toQuantity(p.baseFeePerGas),
+    difficulty: toQuantity(record.difficulty),
     extraData: p.extraData,
-    gasLimit: quantity(p.gasLimit),
-    gasUsed: quantity(p.gasUsed),
+    gasLimit: toQuantity(p.gasLimit),
+    gasUsed: toQuantity(p.gasUsed),
     hash: record.hash,
     logsBloom: p.logsBloom,
     miner: p.feeRecipient,
     mixHash: p.prevRandao,
     nonce: record.nonce,
-    number: quantity(p.blockNumber),
+    number: toQuantity(p.blockNumber),
     parentHash: p.parentHash,
     receiptsRoot: p.receiptsRoot,
     sha3Uncles: EMPTY_OMMERS_HASH,
-    size: quantity(record.size),
+    size: toQuantity(record.size),
     stateRoot: p.stateRoot,
-    timestamp: quantity(p.timestamp),
+    timestamp: toQuantity(p.timestamp),
     // The chain's total difficulty is the genesis difficulty (every later block has difficulty 0).
     // Geth dropped the field in 2024, but Alys's ELs (reth 1.1.3, geth of its time) and anvil send it.
-    totalDifficulty: quantity(core.blockByNumber(0n)!.difficulty),
+    totalDifficulty: toQuantity(core.blockByNumber(0n)!.difficulty),
     transactions: fullTransactions
       ? p.transactions.map((_, i) => formatMinedTransaction(core, record, i))
       : [...record.txHashes],
     transactionsRoot: record.transactionsRoot,
     uncles: [],
     withdrawals: p.withdrawals.map((w) => ({
-      index: quantity(w.index),
-      validatorIndex: quantity(w.validatorIndex),
+      index: toQuantity(w.index),
+      validatorIndex: toQuantity(w.validatorIndex),
       address: w.address,
-      amount: quantity(w.amount),
+      amount: toQuantity(w.amount),
     })),
     withdrawalsRoot: record.withdrawalsRoot,
   };
@@ -123,11 +126,11 @@ export function formatLog(record: BlockRecord, txIndex: number, log: LogRecord, 
     address: log.address,
     topics: [...log.topics],
     data: log.data,
-    blockNumber: quantity(record.number),
+    blockNumber: toQuantity(record.number),
     transactionHash: record.receipts[txIndex]!.transactionHash,
-    transactionIndex: quantity(txIndex),
+    transactionIndex: toQuantity(txIndex),
     blockHash: record.hash,
-    logIndex: quantity(logIndex),
+    logIndex: toQuantity(logIndex),
     removed: false,
   };
 }
@@ -151,19 +154,19 @@ export function formatReceipt(
   const r = record.receipts[index]!;
   return {
     blockHash: record.hash,
-    blockNumber: quantity(record.number),
+    blockNumber: toQuantity(record.number),
     contractAddress: r.contractAddress,
-    cumulativeGasUsed: quantity(r.cumulativeGasUsed),
-    effectiveGasPrice: quantity(r.effectiveGasPrice),
+    cumulativeGasUsed: toQuantity(r.cumulativeGasUsed),
+    effectiveGasPrice: toQuantity(r.effectiveGasPrice),
     from: r.from,
-    gasUsed: quantity(r.gasUsed),
+    gasUsed: toQuantity(r.gasUsed),
     logs: r.logs.map((log, k) => formatLog(record, index, log, logIndexStart + k)),
     logsBloom: receiptBloom(core, r),
     status: r.status === 'success' ? '0x1' : '0x0',
     to: r.to,
     transactionHash: r.transactionHash,
-    transactionIndex: quantity(index),
-    type: quantity(r.type),
+    transactionIndex: toQuantity(index),
+    type: toQuantity(r.type),
   };
 }
 

@@ -7,6 +7,7 @@
 import { createMerkleProof } from '@ethereumjs/mpt';
 import { Address, KECCAK256_RLP } from '@ethereumjs/util';
 import { bloomMayContain } from '../../protocol/execution/receipts.js';
+import { toQuantity } from '../../protocol/execution/json.js';
 import type { Hex } from '../../protocol/types.js';
 import { keccak256 } from './crypto.js';
 import type { BlockRecord, CallMessage, CallOutcome, EngineCore } from './engine.js';
@@ -40,7 +41,7 @@ import {
   formatReceipt,
   type Json,
 } from './rpc-format.js';
-import { bytesOf, hex, quantity } from './util.js';
+import { bytesOf, hex } from './util.js';
 
 type Method = (params: unknown) => Promise<Json> | Json;
 
@@ -217,7 +218,7 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
         const code = await state.getCode(msg.to);
         if (code.length === 0) {
           const r = await run(msg, 21_000n);
-          if (r.success) return quantity(21_000n);
+          if (r.success) return toQuantity(21_000n);
         }
       }
       const failed = (o: CallOutcome) => !o.success;
@@ -242,7 +243,7 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
         if (await runOrOog(run, msg, mid)) hi = mid;
         else lo = mid;
       }
-      return quantity(hi);
+      return toQuantity(hi);
     });
   }
 
@@ -301,16 +302,16 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
       for (const k of keys) {
         const proof = account === undefined ? [] : (await createMerkleProof(storageTrie, k.bytes)).map(hex);
         const value = account === undefined ? new Uint8Array(0) : await state.getStorage(addr, k.bytes);
-        storageProof.push({ key: k.text, value: quantity(value.length === 0 ? 0n : BigInt(hex(value))), proof });
+        storageProof.push({ key: k.text, value: toQuantity(value.length === 0 ? 0n : BigInt(hex(value))), proof });
       }
       // geth: an absent account has zero code hash and storage hash in the response.
       const zero = `0x${'00'.repeat(32)}` as Hex;
       return {
         address,
         accountProof,
-        balance: quantity(account?.balance ?? 0n),
+        balance: toQuantity(account?.balance ?? 0n),
         codeHash: account === undefined ? zero : hex(account.codeHash),
-        nonce: quantity(account?.nonce ?? 0n),
+        nonce: toQuantity(account?.nonce ?? 0n),
         storageHash: account === undefined ? zero : hex(account.storageRoot),
         storageProof,
       };
@@ -410,7 +411,7 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
     const rewards: Json[] = [];
     for (let n = oldest; n <= newest.number; n++) {
       const b = core.blockByNumber(n)!;
-      baseFees.push(quantity(b.payload.baseFeePerGas));
+      baseFees.push(toQuantity(b.payload.baseFeePerGas));
       ratios.push(Number(b.payload.gasUsed) / Number(b.payload.gasLimit));
       if (percentiles.length > 0) {
         const txs = b.receipts
@@ -423,17 +424,17 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
             let sum = 0;
             for (const t of txs) {
               sum += Number(t.gas);
-              if (sum >= threshold) return quantity(t.tip);
+              if (sum >= threshold) return toQuantity(t.tip);
             }
-            return quantity(txs[txs.length - 1]!.tip);
+            return toQuantity(txs[txs.length - 1]!.tip);
           }),
         );
       }
     }
     // The next block's base fee follows the newest one.
-    baseFees.push(quantity(nextBaseFee(newest)));
+    baseFees.push(toQuantity(nextBaseFee(newest)));
     const out: Record<string, Json> = {
-      oldestBlock: quantity(oldest),
+      oldestBlock: toQuantity(oldest),
       baseFeePerGas: baseFees,
       gasUsedRatio: ratios,
       baseFeePerBlobGas: baseFees.map(() => '0x0'),
@@ -464,12 +465,12 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
     net_version: (params) => (positional(params, 0, 0), core.chainId.toString()),
     net_listening: (params) => (positional(params, 0, 0), true),
     net_peerCount: (params) => (positional(params, 0, 0), '0x0'),
-    eth_chainId: (params) => (positional(params, 0, 0), quantity(core.chainId)),
+    eth_chainId: (params) => (positional(params, 0, 0), toQuantity(core.chainId)),
     eth_syncing: (params) => (positional(params, 0, 0), false),
     eth_accounts: (params) => (positional(params, 0, 0), []),
-    eth_blockNumber: (params) => (positional(params, 0, 0), quantity(core.head().number)),
-    eth_gasPrice: (params) => (positional(params, 0, 0), quantity(suggestTip() + nextBaseFee(core.head()))),
-    eth_maxPriorityFeePerGas: (params) => (positional(params, 0, 0), quantity(suggestTip())),
+    eth_blockNumber: (params) => (positional(params, 0, 0), toQuantity(core.head().number)),
+    eth_gasPrice: (params) => (positional(params, 0, 0), toQuantity(suggestTip() + nextBaseFee(core.head()))),
+    eth_maxPriorityFeePerGas: (params) => (positional(params, 0, 0), toQuantity(suggestTip())),
     eth_feeHistory: feeHistory,
     eth_getBlockByNumber: (params) => {
       const p = positional(params, 2, 2);
@@ -488,12 +489,12 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
     eth_getBlockTransactionCountByNumber: (params) => {
       const p = positional(params, 1, 1);
       const b = byTag(arg(p, 0, blockNumberParam));
-      return b === undefined ? null : quantity(b.receipts.length);
+      return b === undefined ? null : toQuantity(b.receipts.length);
     },
     eth_getBlockTransactionCountByHash: (params) => {
       const p = positional(params, 1, 1);
       const b = core.blockByHash(arg(p, 0, hashParam));
-      return b === undefined ? null : quantity(b.receipts.length);
+      return b === undefined ? null : toQuantity(b.receipts.length);
     },
     eth_getUncleCountByBlockNumber: (params) => {
       const p = positional(params, 1, 1);
@@ -534,7 +535,7 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
     eth_getBalance: async (params) => {
       const { block, address } = await accountAt(params, addressParam);
       return core.withState(block, async (s) =>
-        quantity((await s.getAccount(new Address(bytesOf(address))))?.balance ?? 0n),
+        toQuantity((await s.getAccount(new Address(bytesOf(address))))?.balance ?? 0n),
       );
     },
     eth_getTransactionCount: async (params) => {
@@ -550,9 +551,9 @@ export function createRpcHandler(core: EngineCore): (request: unknown) => Promis
         // geth: the pool's next nonce for the sender (consecutive pending transactions counted)
         let n = nonce;
         while (core.poolHasNonce(address, n)) n++;
-        return quantity(n);
+        return toQuantity(n);
       }
-      return quantity(nonce);
+      return toQuantity(nonce);
     },
     eth_getCode: async (params) => {
       const { block, address } = await accountAt(params, addressParam);

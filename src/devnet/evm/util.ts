@@ -5,11 +5,6 @@ export function hex(bytes: Uint8Array): Hex {
   return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}` as Hex;
 }
 
-/** Hex of a non-negative integer as a JSON-RPC QUANTITY (no leading zeros, "0x0" for zero). */
-export function quantity(n: bigint | number): Hex {
-  return `0x${n.toString(16)}` as Hex;
-}
-
 /** Bytes of 0x hex known to be well-formed (internal use; RPC input goes through rpc-params.ts). */
 export function bytesOf(h: string): Uint8Array {
   const b = Buffer.from(h.startsWith('0x') ? h.slice(2) : h, 'hex');

@@ -3,8 +3,7 @@
  * same "abort = close the connection without a response" cases), plus the transport faults -
  * delayed, truncated and malformed replies.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from '../../platform/nodejs/http.js';
 import { readBody, type RpcReply } from '../consensus/rpc.js';
 import type { Seeded } from './seeded.js';
 import type { TransportFault } from './names.js';
@@ -71,6 +70,7 @@ export function applyTransportFault(
     default:
       break;
   }
+  // biome-ignore lint/suspicious/noExplicitAny: the fault rewrites fields of a block by name to make it malformed
   const json = JSON.parse(reply.body) as { result: any; error: unknown; id: unknown };
   const block = json.result;
   switch (variant as MalformedVariant) {
@@ -105,7 +105,7 @@ export async function serveWire(
 ): Promise<WireServer> {
   const delays = new Map<ReturnType<typeof setTimeout>, () => void>();
   let closed = false;
-  const server = createServer(async (req, res) => {
+  const { url, server, close } = await listenLocal(async (req, res) => {
     const body = await readBody(req);
     if (body === null) return void res.destroy();
     let r: WireReply;
@@ -137,28 +137,18 @@ export async function serveWire(
     }
     res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': bytes.length });
     res.end(bytes);
-  });
+  }, port);
   server.on('clientError', (_e, socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port: bound } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${bound}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        closed = true;
-        for (const [t, resolve] of delays) {
-          clearTimeout(t);
-          resolve();
-        }
-        delays.clear();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url,
+    close: () => {
+      closed = true;
+      for (const [t, resolve] of delays) {
+        clearTimeout(t);
+        resolve();
+      }
+      delays.clear();
+      return close();
+    },
   };
 }

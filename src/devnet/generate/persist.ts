@@ -22,8 +22,7 @@
  * Alys's answer when it has no work), and Esplora's POST /tx.
  */
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from '../../platform/nodejs/http.js';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { decode, encode } from '@msgpack/msgpack';
@@ -514,7 +513,7 @@ export async function servePersisted(dir: string, opts: ServeOptions = {}): Prom
 
 /** Esplora over the imported chain; POST /tx is refused (nothing would ever mine it). */
 async function serveFrozenEsplora(chain: RegtestChain, port: number): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
+  return listenLocal((req, res) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -555,18 +554,5 @@ async function serveFrozenEsplora(chain: RegtestChain, port: number): Promise<{ 
       res.writeHead(status, { 'content-type': type, 'Access-Control-Allow-Origin': '*' });
       res.end(body);
     });
-  });
-  await new Promise<void>((r, j) => {
-    server.once('error', j);
-    server.listen(port, '127.0.0.1', () => r());
-  });
-  const { port: bound } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${bound}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  }, port);
 }

@@ -6,6 +6,7 @@
  * produce is byte-identical to one produced without it (tested).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { registerNativeBlsBackend } from '../../platform/nodejs/bls-blst.js';
 import { createBlsBackend } from '../../protocol/bls/index.js';
 import { createDevnetCommon, recoverRawSender } from '../evm/crypto.js';
 import { createLoad, type BlockLoad } from './load.js';
@@ -13,6 +14,7 @@ import { createApprover, type PipelineInit, type FromWorker, type ToWorker } fro
 
 const init = (workerData as { init: PipelineInit }).init;
 const port = parentPort!;
+registerNativeBlsBackend(); // this thread's own module graph: the main thread's registration does not reach here
 const bls = await createBlsBackend('auto');
 const load = createLoad(init.load);
 const approve = createApprover(init.members, bls);

@@ -5,9 +5,10 @@
  * | --- | --- | --- |
  * | `noble` (default) | everywhere (Node, browsers, Workers) | pure JS, @noble/curves |
  * | `wasm` | Node, browsers; Workers only with a precompiled module (`options.module`) | bls-eth-wasm (mcl) |
- * | `blst` | Node only, where the optional @chainsafe/blst is installed | native, fastest |
+ * | `blst` | Node only, where the optional @chainsafe/blst is installed and registered | native, fastest |
  *
- * `createBlsBackend('auto')` picks the fastest that loads: blst, then wasm, then noble.
+ * `createBlsBackend('auto')` picks the fastest that loads: blst (where a Node entry point registered
+ * it), then wasm, then noble.
  */
 import { ProtocolError } from '../errors.js';
 import type { BlsBackend, BlsBackendName } from './backend.js';
@@ -29,55 +30,25 @@ export { createWasmBackend, type WasmBackendOptions } from './wasm.js';
 
 export interface CreateBlsBackendOptions extends WasmBackendOptions {}
 
-/**
- * The blst backend is Node-only code under src/platform/nodejs. The specifier is kept out of the
- * bundlers' static analysis (a variable + @vite-ignore) so that browser and Worker builds never
- * try to bundle a native addon; where the import fails, the error says so.
- */
-const BLST_BACKEND_MODULE = '../../platform/nodejs/bls-blst.js';
-
-/**
- * Feature test (not a use of Node APIs): only try the native backend where a Node-compatible
- * runtime says so. In a browser the import is not even attempted, so a dev server never tries
- * to resolve or pre-bundle the native addon.
- */
-function looksLikeNode(): boolean {
-  const runtime = (globalThis as { process?: { versions?: { node?: unknown } } }).process;
-  return typeof runtime?.versions?.node === 'string';
-}
-
 let registeredBlst: (() => Promise<BlsBackend>) | undefined;
 
 /**
- * Node entry points that are bundled (the worker_threads actor host) register the native backend
- * with a static import, since the relative dynamic import below does not survive bundling.
+ * The injection point of the native backend. The protocol library imports nothing outside itself,
+ * so Node entry points register it (`registerNativeBlsBackend()` in src/platform/nodejs/bls-blst.ts
+ * calls this); in browsers and Workers, and in Node before a registration, `createBlsBackend('blst')`
+ * rejects with `bls.backend-unavailable` and `'auto'` moves on to wasm.
  */
 export function registerBlstBackend(factory: () => Promise<BlsBackend>): void {
   registeredBlst = factory;
 }
 
-async function createBlstBackendDynamically(): Promise<BlsBackend> {
+async function createRegisteredBlstBackend(): Promise<BlsBackend> {
   if (registeredBlst) return registeredBlst();
-  if (!looksLikeNode())
-    throw new ProtocolError('bls.backend-unavailable', 'the native "blst" BLS backend is only available in Node', {
-      details: 'use createBlsBackend("noble") or createBlsBackend("wasm") in browsers and Workers',
-    });
-  let mod: { createBlstBackend?: () => Promise<BlsBackend> };
-  try {
-    const specifier = BLST_BACKEND_MODULE;
-    mod = (await import(/* @vite-ignore */ specifier)) as typeof mod;
-  } catch (cause) {
-    throw new ProtocolError('bls.backend-unavailable', 'the native "blst" BLS backend is only available in Node', {
-      details: 'use createBlsBackend("noble") or createBlsBackend("wasm") in browsers and Workers',
-      cause,
-    });
-  }
-  if (typeof mod.createBlstBackend !== 'function')
-    throw new ProtocolError(
-      'bls.backend-unavailable',
-      'src/platform/nodejs/bls-blst.js does not export createBlstBackend',
-    );
-  return mod.createBlstBackend();
+  throw new ProtocolError('bls.backend-unavailable', 'the native "blst" BLS backend is only available in Node', {
+    details:
+      'use createBlsBackend("noble") or createBlsBackend("wasm") in browsers and Workers; ' +
+      'in Node, register it first (registerNativeBlsBackend() from the Node platform adapter)',
+  });
 }
 
 /**
@@ -95,9 +66,9 @@ export async function createBlsBackend(
     case 'wasm':
       return createWasmBackend(options);
     case 'blst':
-      return createBlstBackendDynamically();
+      return createRegisteredBlstBackend();
     case 'auto':
-      for (const attempt of [createBlstBackendDynamically, () => createWasmBackend(options)]) {
+      for (const attempt of [createRegisteredBlstBackend, () => createWasmBackend(options)]) {
         try {
           return await attempt();
         } catch {

@@ -27,19 +27,9 @@
  * (miniflare 4.20260426.0): without the module init fails with that error; with it, all 22
  * official vectors pass. test/protocol/bls/wasm.test.ts emulates the same restriction in Node.
  */
-import { DecodeError, ProtocolError } from '../errors.js';
-import {
-  BLS_SIGNATURE_LENGTH,
-  assertNonEmpty,
-  assertSecretKey,
-  foreignPreparedKey,
-  hasPublicKeyShape,
-  hasSignatureShape,
-  isInfinityEncoding,
-  isMessage,
-  type BlsBackend,
-  type PreparedPublicKey,
-} from './backend.js';
+import { ProtocolError } from '../errors.js';
+import { BLS_SIGNATURE_LENGTH, isInfinityEncoding, type BlsBackend } from './backend.js';
+import { backendFromPrimitives, sharedBackend, type BlsPrimitives } from './primitives.js';
 
 // The subset of bls-eth-wasm's API used here (typed structurally; its own d.ts is CommonJS-shaped).
 interface WasmPoint {
@@ -82,14 +72,6 @@ export interface WasmBackendOptions {
 
 /** bls-eth-wasm's aggregateVerify takes concatenated 32-byte messages only. */
 const WASM_AGGREGATE_MESSAGE_LENGTH = 32;
-
-class WasmPreparedPublicKey implements PreparedPublicKey {
-  readonly backend = 'wasm' as const;
-  constructor(
-    readonly bytes: Uint8Array,
-    readonly handle: WasmPublicKey,
-  ) {}
-}
 
 type Instantiate = (source: unknown, imports?: unknown) => Promise<unknown>;
 
@@ -137,169 +119,58 @@ async function loadBlsEthWasm(options: WasmBackendOptions): Promise<BlsEthWasm> 
   }
 }
 
-function buildBackend(bls: BlsEthWasm): BlsBackend {
-  function decodePublicKey(bytes: unknown): WasmPublicKey | null {
-    if (!hasPublicKeyShape(bytes) || isInfinityEncoding(bytes)) return null;
-    try {
-      const pk = new bls.PublicKey();
-      pk.deserialize(bytes); // flags, x < p, on curve, subgroup (verifyPublicKeyOrder)
-      return pk.isZero() ? null : pk;
-    } catch {
-      return null;
-    }
-  }
-  function decodeSignature(bytes: unknown): WasmSignature | null {
-    if (!hasSignatureShape(bytes)) return null;
-    try {
-      const sig = new bls.Signature();
-      sig.deserialize(bytes); // flags, x < p, on curve, subgroup (verifySignatureOrder)
-      return sig;
-    } catch {
-      return null;
-    }
-  }
-  function decodeAll(publicKeys: readonly Uint8Array[]): WasmPublicKey[] | null {
-    if (!Array.isArray(publicKeys) || publicKeys.length === 0) return null;
-    const out: WasmPublicKey[] = [];
-    for (const bytes of publicKeys) {
-      const pk = decodePublicKey(bytes);
-      if (pk === null) return null;
-      out.push(pk);
-    }
-    return out;
-  }
-  /** An infinity signature can only match an infinity aggregate key, which KeyValidate rejects: false. */
-  function coreVerify(pks: WasmPublicKey[], message: Uint8Array, signature: Uint8Array): boolean {
-    if (!isMessage(message) || !hasSignatureShape(signature) || isInfinityEncoding(signature)) return false;
-    const sig = decodeSignature(signature);
-    if (sig === null) return false;
-    try {
-      return pks.length === 1 ? pks[0]!.verify(sig, message) : sig.fastAggregateVerify(pks, message);
-    } catch {
-      return false;
-    }
+/** bls-eth-wasm's primitives over its own key and signature handles. */
+function wasmPrimitives(bls: BlsEthWasm): BlsPrimitives<WasmPublicKey, WasmSignature> {
+  function sum<P extends { add(rhs: P): void }>(points: readonly P[]): P {
+    const total = points[0]!;
+    for (let i = 1; i < points.length; i++) total.add(points[i]!);
+    return total;
   }
   function secretKeyOf(secretKey: Uint8Array): WasmSecretKey {
-    assertSecretKey(secretKey);
     const sk = new bls.SecretKey();
     sk.deserialize(secretKey); // 32-byte big-endian in ETH mode
     return sk;
   }
 
-  return Object.freeze({
-    name: 'wasm' as const,
-
-    verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-      const pk = decodePublicKey(publicKey);
-      return pk !== null && coreVerify([pk], message, signature);
+  return {
+    name: 'wasm',
+    decodePublicKey(bytes) {
+      if (isInfinityEncoding(bytes)) return null;
+      const pk = new bls.PublicKey();
+      pk.deserialize(bytes); // flags, x < p, on curve, subgroup (verifyPublicKeyOrder)
+      return pk.isZero() ? null : pk;
     },
-
-    fastAggregateVerify(publicKeys: readonly Uint8Array[], message: Uint8Array, signature: Uint8Array): boolean {
-      const pks = decodeAll(publicKeys);
-      return pks !== null && coreVerify(pks, message, signature);
+    decodeSignature(bytes) {
+      const sig = new bls.Signature();
+      sig.deserialize(bytes); // flags, x < p, on curve, subgroup (verifySignatureOrder)
+      return sig;
     },
-
-    aggregateVerify(
-      publicKeys: readonly Uint8Array[],
-      messages: readonly Uint8Array[],
-      signature: Uint8Array,
-    ): boolean {
-      if (!Array.isArray(messages) || !Array.isArray(publicKeys) || messages.length !== publicKeys.length) return false;
-      if (!messages.every((m) => isMessage(m) && m.length === WASM_AGGREGATE_MESSAGE_LENGTH)) return false;
-      const pks = decodeAll(publicKeys);
-      const sig = decodeSignature(signature);
-      if (pks === null || sig === null) return false;
+    verifyDecoded: (pks, message, sig) =>
+      pks.length === 1 ? pks[0]!.verify(sig, message) : sig.fastAggregateVerify([...pks], message),
+    aggregateVerifyDecoded(pks, messages, sig) {
+      if (!messages.every((m) => m.length === WASM_AGGREGATE_MESSAGE_LENGTH)) return false;
       const joined = new Uint8Array(WASM_AGGREGATE_MESSAGE_LENGTH * messages.length);
-      messages.forEach((m, i) => joined.set(m, i * WASM_AGGREGATE_MESSAGE_LENGTH));
-      try {
-        return sig.aggregateVerifyNoCheck(pks, joined); // "NoCheck": no distinct-message rule, as in the POP scheme
-      } catch {
-        return false;
-      }
-    },
-
-    aggregateSignatures(signatures: readonly Uint8Array[]): Uint8Array {
-      assertNonEmpty(signatures, 'signatures', 'signature');
-      let sum: WasmSignature | undefined;
-      signatures.forEach((bytes, i) => {
-        const sig = decodeSignature(bytes);
-        if (sig === null)
-          throw new DecodeError(
-            `signatures[${i}]`,
-            'not a valid 96-byte compressed G2 signature in the prime-order subgroup',
-          );
-        if (sum === undefined) sum = sig;
-        else sum.add(sig);
+      messages.forEach((m, i) => {
+        joined.set(m, i * WASM_AGGREGATE_MESSAGE_LENGTH);
       });
-      const out = sum!.serialize();
+      return sig.aggregateVerifyNoCheck([...pks], joined); // "NoCheck": no distinct-message rule, as in the POP scheme
+    },
+    sumSignatures(signatures) {
+      const out = sum(signatures).serialize();
       if (out.length !== BLS_SIGNATURE_LENGTH)
         throw new ProtocolError('bls.wasm', `bls-eth-wasm returned a ${out.length}-byte signature`);
       return out;
     },
-
-    aggregatePublicKeys(publicKeys: readonly Uint8Array[]): Uint8Array {
-      assertNonEmpty(publicKeys, 'publicKeys', 'public key');
-      let sum: WasmPublicKey | undefined;
-      publicKeys.forEach((bytes, i) => {
-        const pk = decodePublicKey(bytes);
-        if (pk === null)
-          throw new DecodeError(`publicKeys[${i}]`, 'fails KeyValidate (bad encoding, infinity, or not in G1)');
-        if (sum === undefined) sum = pk;
-        else sum.add(pk);
-      });
-      return sum!.serialize();
-    },
-
-    sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
-      const sk = secretKeyOf(secretKey);
-      if (!isMessage(message)) throw new DecodeError('message', 'expected a Uint8Array message');
-      return sk.sign(message).serialize();
-    },
-
-    secretToPublicKey(secretKey: Uint8Array): Uint8Array {
-      return secretKeyOf(secretKey).getPublicKey().serialize();
-    },
-
-    keyValidate(publicKey: Uint8Array): boolean {
-      return decodePublicKey(publicKey) !== null;
-    },
-
-    preparePublicKey(publicKey: Uint8Array, path = 'publicKey'): PreparedPublicKey {
-      const pk = decodePublicKey(publicKey);
-      if (pk === null)
-        throw new DecodeError(
-          path,
-          'not a valid BLS public key (48-byte compressed G1, not infinity, in the prime-order subgroup)',
-        );
-      return new WasmPreparedPublicKey(publicKey.slice(), pk);
-    },
-
-    fastAggregateVerifyPrepared(
-      publicKeys: readonly PreparedPublicKey[],
-      message: Uint8Array,
-      signature: Uint8Array,
-    ): boolean {
-      if (!Array.isArray(publicKeys) || publicKeys.length === 0) return false;
-      const pks: WasmPublicKey[] = [];
-      for (const key of publicKeys) {
-        if (!(key instanceof WasmPreparedPublicKey)) throw foreignPreparedKey('wasm', key);
-        pks.push(key.handle);
-      }
-      return coreVerify(pks, message, signature);
-    },
-  });
+    sumPublicKeys: (publicKeys) => sum(publicKeys).serialize(),
+    sign: (secretKey, message) => secretKeyOf(secretKey).sign(message).serialize(),
+    secretToPublicKey: (secretKey) => secretKeyOf(secretKey).getPublicKey().serialize(),
+  };
 }
-
-let backendPromise: Promise<BlsBackend> | undefined;
 
 /**
  * The wasm backend. bls-eth-wasm keeps one module instance per JS realm, so this is a shared
  * instance too: `options` only matter on the first successful call.
  */
-export function createWasmBackend(options: WasmBackendOptions = {}): Promise<BlsBackend> {
-  backendPromise ??= loadBlsEthWasm(options).then(buildBackend, (error: unknown) => {
-    backendPromise = undefined;
-    throw error;
-  });
-  return backendPromise;
-}
+export const createWasmBackend: (options?: WasmBackendOptions) => Promise<BlsBackend> = sharedBackend(
+  async (options: WasmBackendOptions = {}) => backendFromPrimitives(wasmPrimitives(await loadBlsEthWasm(options))),
+);

@@ -16,8 +16,7 @@
  * 40 hex digits of either case, optionally after a lowercase `0x`. Consequence: a raw 20-byte
  * address whose bytes happen to be valid UTF-8 (e.g. all bytes < 0x80) is rejected.
  */
-import { equalBytes } from '@noble/curves/utils.js';
-import { bytesToHex } from '../bytes.js';
+import { bytesToHex, equalBytes } from '../bytes.js';
 import { DecodeError } from '../errors.js';
 import type { Hex, Transaction } from '../types.js';
 import type { Federation } from './taproot.js';

@@ -13,8 +13,7 @@
  */
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { randomBytes } from '@noble/hashes/utils.js';
-import { equalBytes } from '@noble/curves/utils.js';
-import { bytesToHex, reverse } from '../bytes.js';
+import { bytesToHex, equalBytes, reverse } from '../bytes.js';
 import { DecodeError, VerificationError } from '../errors.js';
 import type { Transaction, TxIn, TxOut } from '../types.js';
 import { txid as computeTxid } from '../bitcoin/tx.js';

@@ -19,8 +19,7 @@
  */
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { bech32m } from '@scure/base';
-import { equalBytes } from '@noble/curves/utils.js';
-import { bytesToHex, concatBytes, parseHex } from '../bytes.js';
+import { bytesToHex, equalBytes, concatBytes, parseHex } from '../bytes.js';
 import { DecodeError } from '../errors.js';
 import type { ChainSpec } from '../types.js';
 

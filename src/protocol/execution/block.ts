@@ -16,14 +16,13 @@
  * A block that lists only transaction hashes and comes without raw transactions has its hash and
  * withdrawals checked, but not its transactions (`checked.transactionsRoot = false`).
  */
-import { toHex, type Hex } from '../bytes.js';
+import { equalBytes, toHex, type Hex } from '../bytes.js';
 import { DecodeError, VerificationError } from '../errors.js';
 import type { Withdrawal } from '../types.js';
 import { decodeRpcBlockHeader, EMPTY_OMMERS_HASH, hashExecutionHeader, type RpcBlockHeader } from './header.js';
 import { data, expectArray, expectObject } from './json.js';
 import { decodeRpcWithdrawal, transactionsRoot, withdrawalsRoot } from './payload.js';
 import { decodeRpcTransaction, encodeRpcTransaction, transactionHash, type RpcTransaction } from './transactions.js';
-import { bytesEqual } from './util.js';
 
 /** Gas charged per blob (EIP-4844 GAS_PER_BLOB). */
 const GAS_PER_BLOB = 131072n;
@@ -61,7 +60,7 @@ export function verifyRpcBlock(json: unknown, options: VerifyRpcBlockOptions = {
   const o = expectObject(json, path);
   const header = decodeRpcBlockHeader(o, path);
   const computed = hashExecutionHeader(header);
-  if (!bytesEqual(computed, header.hash))
+  if (!equalBytes(computed, header.hash))
     fail(
       'rpc-block.hash',
       `block ${header.number} claims hash ${toHex(header.hash)}, but its header fields hash to ${toHex(computed)}`,
@@ -77,7 +76,7 @@ export function verifyRpcBlock(json: unknown, options: VerifyRpcBlockOptions = {
     if (header.withdrawalsRoot === undefined)
       throw new DecodeError(`${path}.withdrawals`, 'present, but the header has no withdrawalsRoot');
     const root = withdrawalsRoot(withdrawals);
-    if (!bytesEqual(root, header.withdrawalsRoot))
+    if (!equalBytes(root, header.withdrawalsRoot))
       fail(
         'rpc-block.withdrawals-root',
         `withdrawals of block ${header.number} have root ${toHex(root)}, header says ${toHex(header.withdrawalsRoot)}`,
@@ -89,7 +88,7 @@ export function verifyRpcBlock(json: unknown, options: VerifyRpcBlockOptions = {
   let ommersChecked = false;
   if (o['uncles'] !== undefined) {
     const uncles = expectArray(o['uncles'], `${path}.uncles`).map((u, i) => data(u, `${path}.uncles[${i}]`, 32));
-    const emptyOmmers = bytesEqual(header.ommersHash, EMPTY_OMMERS_HASH);
+    const emptyOmmers = equalBytes(header.ommersHash, EMPTY_OMMERS_HASH);
     if (uncles.length === 0 && !emptyOmmers)
       fail(
         'rpc-block.ommers-hash',
@@ -133,7 +132,7 @@ export function verifyRpcBlock(json: unknown, options: VerifyRpcBlockOptions = {
     if (raw) {
       // Both: the re-serialised objects must be the raw transactions.
       given.forEach((g, i) => {
-        if (i < raw!.length && !bytesEqual(g, raw![i]!))
+        if (i < raw!.length && !equalBytes(g, raw![i]!))
           fail(
             'rpc-block.tx-hash',
             `transaction ${i}: the JSON object does not re-serialise to the given raw transaction`,
@@ -153,7 +152,7 @@ export function verifyRpcBlock(json: unknown, options: VerifyRpcBlockOptions = {
   if (raw) {
     raw.forEach((r, i) => {
       const h = transactionHash(r);
-      if (!bytesEqual(h, hashes[i]!))
+      if (!equalBytes(h, hashes[i]!))
         fail(
           'rpc-block.tx-hash',
           `transaction ${i} of block ${header.number}: keccak(raw) is ${toHex(h)}, listed hash is ${toHex(hashes[i]!)}`,
@@ -161,7 +160,7 @@ export function verifyRpcBlock(json: unknown, options: VerifyRpcBlockOptions = {
         );
     });
     const root = transactionsRoot(raw);
-    if (!bytesEqual(root, header.transactionsRoot))
+    if (!equalBytes(root, header.transactionsRoot))
       fail(
         'rpc-block.transactions-root',
         `transactions of block ${header.number} have root ${toHex(root)}, header says ${toHex(header.transactionsRoot)}`,
@@ -191,7 +190,7 @@ function missing(path: string): never {
 function checkTransactionObjects(header: RpcBlockHeader, txs: readonly RpcTransaction[]): void {
   let blobs = 0n;
   txs.forEach((tx, i) => {
-    if (tx.blockHash === null || !bytesEqual(tx.blockHash, header.hash))
+    if (tx.blockHash === null || !equalBytes(tx.blockHash, header.hash))
       fail(
         'rpc-block.tx-position',
         `transaction ${i} claims block hash ${tx.blockHash ? toHex(tx.blockHash) : 'null'}, not this block's`,

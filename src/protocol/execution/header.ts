@@ -10,7 +10,7 @@
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { toHex, type Hex } from '../bytes.js';
 import { DecodeError } from '../errors.js';
-import { data, expectObject, quantity, required, type JsonObject } from './json.js';
+import { data, expectObject, parseQuantity, required, type JsonObject } from './json.js';
 import { encodeBytes, encodeList, encodeUint, RLP_EMPTY_LIST } from './rlp.js';
 
 /** keccak256(rlp([])) = 0x1dcc4de8…9347: the ommers hash of every post-merge block (alys-protocol.md 5.2). */
@@ -129,7 +129,7 @@ function optional<T>(obj: JsonObject, key: string, read: (v: unknown, p: string)
 export function decodeRpcBlockHeader(json: unknown, path = '$'): RpcBlockHeader {
   const o = expectObject(json, path);
   const hash = (key: string) => data(required(o, key, path), `${path}.${key}`, 32);
-  const qty = (key: string, max: number) => quantity(required(o, key, path), `${path}.${key}`, max);
+  const qty = (key: string, max: number) => parseQuantity(required(o, key, path), `${path}.${key}`, max);
   const header: RpcBlockHeader = {
     hash: hash('hash'),
     parentHash: hash('parentHash'),
@@ -147,10 +147,10 @@ export function decodeRpcBlockHeader(json: unknown, path = '$'): RpcBlockHeader 
     extraData: data(required(o, 'extraData', path), `${path}.extraData`),
     mixHash: hash('mixHash'),
     nonce: data(required(o, 'nonce', path), `${path}.nonce`, 8),
-    baseFeePerGas: optional(o, 'baseFeePerGas', (v, p) => quantity(v, p, U256), path),
+    baseFeePerGas: optional(o, 'baseFeePerGas', (v, p) => parseQuantity(v, p, U256), path),
     withdrawalsRoot: optional(o, 'withdrawalsRoot', (v, p) => data(v, p, 32), path),
-    blobGasUsed: optional(o, 'blobGasUsed', (v, p) => quantity(v, p, U64), path),
-    excessBlobGas: optional(o, 'excessBlobGas', (v, p) => quantity(v, p, U64), path),
+    blobGasUsed: optional(o, 'blobGasUsed', (v, p) => parseQuantity(v, p, U64), path),
+    excessBlobGas: optional(o, 'excessBlobGas', (v, p) => parseQuantity(v, p, U64), path),
     parentBeaconBlockRoot: optional(o, 'parentBeaconBlockRoot', (v, p) => data(v, p, 32), path),
     requestsHash: optional(o, 'requestsHash', (v, p) => data(v, p, 32), path),
   };

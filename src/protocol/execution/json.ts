@@ -2,7 +2,8 @@
  * Strict readers for Ethereum JSON-RPC values (execution-apis encoding rules), each failing with a
  * DecodeError that names the JSON path.
  *
- * - QUANTITY: `0x` + the shortest hex digits ("0x0" for zero; "0x", "0x00", "0x01" are refused).
+ * - QUANTITY: `0x` + the shortest hex digits ("0x0" for zero; "0x", "0x00", "0x01" are refused):
+ *   {@link parseQuantity} reads one (hex -> bigint), {@link toQuantity} writes one (bigint -> hex).
  * - DATA: `0x` + an even number of hex digits, with a fixed byte length where the field has one.
  * Hex digits may be upper or lower case (EIP-55 addresses are mixed case; checksums are not checked).
  * Unknown extra object keys are ignored: clients add their own fields (`size`, `totalDifficulty`, …).
@@ -29,8 +30,8 @@ export function required(obj: JsonObject, key: string, path: string): unknown {
   return value;
 }
 
-/** A QUANTITY of at most `maxBytes` bytes. */
-export function quantity(value: unknown, path: string, maxBytes = 32): bigint {
+/** Parse a QUANTITY (hex -> bigint) of at most `maxBytes` bytes, refusing non-canonical forms. */
+export function parseQuantity(value: unknown, path: string, maxBytes = 32): bigint {
   if (typeof value !== 'string') throw new DecodeError(path, `expected a hex QUANTITY string, got ${describe(value)}`);
   if (!QUANTITY.test(value))
     throw new DecodeError(
@@ -41,12 +42,26 @@ export function quantity(value: unknown, path: string, maxBytes = 32): bigint {
   return BigInt(value);
 }
 
-/** A QUANTITY that must fit a safe JS integer (indices). */
-export function quantityNumber(value: unknown, path: string): number {
-  const n = quantity(value, path, 8);
+/** Parse a QUANTITY that must fit a safe JS integer (indices). */
+export function parseQuantityNumber(value: unknown, path: string): number {
+  const n = parseQuantity(value, path, 8);
   if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError(path, 'value exceeds 2^53 - 1');
   return Number(n);
 }
+
+/** Format a non-negative integer as a QUANTITY (bigint|number -> hex): shortest digits, "0x0" for zero. */
+export function toQuantity(n: bigint | number): Hex {
+  return `0x${n.toString(16)}`;
+}
+
+/**
+ * Transitional names for src/node/engine/reads.ts, which still imports them; to be deleted when it
+ * switches to {@link parseQuantity} / {@link parseQuantityNumber}.
+ * @deprecated use parseQuantity
+ */
+export const quantity = parseQuantity;
+/** @deprecated use parseQuantityNumber */
+export const quantityNumber = parseQuantityNumber;
 
 /**
  * An unsigned 256-bit integer written as hex that may carry leading zeros (signature `r`/`s`,

@@ -5,14 +5,13 @@
  * are ordered-trie roots over the raw transactions and the RLP withdrawals.
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { parseHex, toHex, type Hex } from '../bytes.js';
+import { equalBytes, decodePrefixedHex, parseHex, toHex, type Hex } from '../bytes.js';
 import { DecodeError, VerificationError } from '../errors.js';
 import type { ExecutionPayloadCapella, Withdrawal } from '../types.js';
 import { EMPTY_OMMERS_HASH, encodeExecutionHeader, type ExecutionBlockHeader } from './header.js';
-import { address, dataHex, expectArray, expectObject, quantity, required } from './json.js';
+import { address, dataHex, expectArray, expectObject, parseQuantity, required } from './json.js';
 import { encodeBytes, encodeList, encodeUint } from './rlp.js';
 import { orderedTrieRoot } from './trie.js';
-import { bytesEqual, decodePrefixedHex } from './util.js';
 
 const ZERO_NONCE = new Uint8Array(8);
 
@@ -110,7 +109,7 @@ export function computePayloadBlockHash(payload: ExecutionPayloadCapella): Hex {
 export function verifyPayloadBlockHash(payload: ExecutionPayloadCapella): void {
   const claimed = hexField(payload.blockHash, 'payload.blockHash', 32);
   const computed = keccak_256(encodeExecutionHeader(payloadToHeader(payload)));
-  if (!bytesEqual(claimed, computed))
+  if (!equalBytes(claimed, computed))
     throw new VerificationError(
       'payload.block-hash',
       `execution payload of block ${payload.blockNumber} claims block_hash ${payload.blockHash}, but its fields hash to ${toHex(computed)}`,
@@ -132,7 +131,7 @@ export function decodeEnginePayloadV2(json: unknown, path = '$'): ExecutionPaylo
     if (maxLength !== undefined) return toHex(parseHex(v, `${path}.${key}`, { prefix: 'required', maxLength }));
     return dataHex(v, `${path}.${key}`, length);
   };
-  const qty = (key: string, max: number) => quantity(required(o, key, path), `${path}.${key}`, max);
+  const qty = (key: string, max: number) => parseQuantity(required(o, key, path), `${path}.${key}`, max);
   const txs = expectArray(required(o, 'transactions', path), `${path}.transactions`).map((t, i) => {
     const p = `${path}.transactions[${i}]`;
     const h = dataHex(t, p);
@@ -165,9 +164,9 @@ export function decodeEnginePayloadV2(json: unknown, path = '$'): ExecutionPaylo
 export function decodeRpcWithdrawal(json: unknown, path: string): Withdrawal {
   const o = expectObject(json, path);
   return {
-    index: quantity(required(o, 'index', path), `${path}.index`, 8),
-    validatorIndex: quantity(required(o, 'validatorIndex', path), `${path}.validatorIndex`, 8),
+    index: parseQuantity(required(o, 'index', path), `${path}.index`, 8),
+    validatorIndex: parseQuantity(required(o, 'validatorIndex', path), `${path}.validatorIndex`, 8),
     address: toHex(address(required(o, 'address', path), `${path}.address`)),
-    amount: quantity(required(o, 'amount', path), `${path}.amount`, 8),
+    amount: parseQuantity(required(o, 'amount', path), `${path}.amount`, 8),
   };
 }

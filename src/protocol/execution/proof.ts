@@ -10,12 +10,11 @@
  * what the proofs prove; a lying endpoint that changes any account field or storage value is caught.
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { parseHex, toHex, type Hex } from '../bytes.js';
+import { equalBytes, parseHex, toHex, type Hex } from '../bytes.js';
 import { DecodeError, VerificationError } from '../errors.js';
-import { address, data, expectArray, expectObject, paddedUint, quantity, required } from './json.js';
+import { address, data, expectArray, expectObject, paddedUint, parseQuantity, required } from './json.js';
 import { decodeRlp, rlpToUint } from './rlp.js';
 import { EMPTY_TRIE_ROOT, verifyMptProof } from './trie.js';
-import { bytesEqual } from './util.js';
 
 /** keccak256 of empty code: the code hash of every account without code. */
 export const EMPTY_CODE_HASH: Uint8Array = keccak_256(new Uint8Array(0));
@@ -164,9 +163,9 @@ export function decodeGetProofResponse(json: unknown, path = '$'): GetProofRespo
   return {
     address: address(required(o, 'address', path), `${path}.address`),
     accountProof: proofNodes(required(o, 'accountProof', path), `${path}.accountProof`),
-    balance: quantity(required(o, 'balance', path), `${path}.balance`, 32),
+    balance: parseQuantity(required(o, 'balance', path), `${path}.balance`, 32),
     codeHash: data(required(o, 'codeHash', path), `${path}.codeHash`, 32),
-    nonce: quantity(required(o, 'nonce', path), `${path}.nonce`, 8),
+    nonce: parseQuantity(required(o, 'nonce', path), `${path}.nonce`, 8),
     storageHash: data(required(o, 'storageHash', path), `${path}.storageHash`, 32),
     storageProof: expectArray(required(o, 'storageProof', path), `${path}.storageProof`).map((entry, i) => {
       const p = `${path}.storageProof[${i}]`;
@@ -214,7 +213,7 @@ export function verifyGetProofResponse(
   response: GetProofResponse,
   request: { address?: Uint8Array | Hex; storageKeys?: readonly (bigint | Hex | Uint8Array)[] } = {},
 ): VerifiedGetProof {
-  if (request.address !== undefined && !bytesEqual(bytesOf(request.address, 'request.address', 20), response.address))
+  if (request.address !== undefined && !equalBytes(bytesOf(request.address, 'request.address', 20), response.address))
     throw new VerificationError(
       'getproof.address',
       `response is for ${toHex(response.address)}, not the requested account`,
@@ -223,7 +222,7 @@ export function verifyGetProofResponse(
     const wanted = request.storageKeys.map((k, i) => storageSlotBytes(k, `request.storageKeys[${i}]`));
     if (
       wanted.length !== response.storageProof.length ||
-      wanted.some((k, i) => !bytesEqual(k, response.storageProof[i]!.key))
+      wanted.some((k, i) => !equalBytes(k, response.storageProof[i]!.key))
     )
       throw new VerificationError(
         'getproof.storage-keys',
@@ -236,7 +235,7 @@ export function verifyGetProofResponse(
   if (response.balance !== account.balance)
     mismatch('getproof.balance', 'balance', String(response.balance), String(account.balance));
   const okHash = (claimed: Uint8Array, proven: Uint8Array) =>
-    bytesEqual(claimed, proven) || (!account.exists && bytesEqual(claimed, ZERO_HASH));
+    equalBytes(claimed, proven) || (!account.exists && equalBytes(claimed, ZERO_HASH));
   if (!okHash(response.storageHash, account.storageHash))
     mismatch('getproof.storage-hash', 'storageHash', toHex(response.storageHash), toHex(account.storageHash));
   if (!okHash(response.codeHash, account.codeHash))

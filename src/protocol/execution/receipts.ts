@@ -15,7 +15,7 @@
  * `contractAddress`, `effectiveGasPrice` are decoded but cannot be verified from receipts alone.
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { toHex, type Hex, parseHex } from '../bytes.js';
+import { equalBytes, toHex, type Hex, parseHex } from '../bytes.js';
 import { DecodeError, VerificationError } from '../errors.js';
 import {
   address,
@@ -23,14 +23,13 @@ import {
   data,
   expectArray,
   expectObject,
-  quantity,
-  quantityNumber,
+  parseQuantity,
+  parseQuantityNumber,
   required,
   type JsonObject,
 } from './json.js';
 import { decodeRlp, encodeBytes, encodeList, encodeUint, rlpToUint, RLP_EMPTY_STRING, type RlpValue } from './rlp.js';
 import { indexKey, MerklePatriciaTrie, orderedTrieRoot, verifyMptProof } from './trie.js';
-import { bytesEqual } from './util.js';
 
 export interface Log {
   /** 20 bytes */
@@ -221,11 +220,11 @@ function decodeRpcLog(json: unknown, path: string): RpcLog {
     address: address(required(o, 'address', path), `${path}.address`),
     topics,
     data: data(required(o, 'data', path), `${path}.data`),
-    logIndex: quantityNumber(required(o, 'logIndex', path), `${path}.logIndex`),
-    transactionIndex: quantityNumber(required(o, 'transactionIndex', path), `${path}.transactionIndex`),
+    logIndex: parseQuantityNumber(required(o, 'logIndex', path), `${path}.logIndex`),
+    transactionIndex: parseQuantityNumber(required(o, 'transactionIndex', path), `${path}.transactionIndex`),
     transactionHash: data(required(o, 'transactionHash', path), `${path}.transactionHash`, 32),
     blockHash: data(required(o, 'blockHash', path), `${path}.blockHash`, 32),
-    blockNumber: quantity(required(o, 'blockNumber', path), `${path}.blockNumber`, 8),
+    blockNumber: parseQuantity(required(o, 'blockNumber', path), `${path}.blockNumber`, 8),
     removed: o['removed'] === undefined ? false : boolean(o['removed'], `${path}.removed`),
   };
 }
@@ -235,27 +234,29 @@ export function decodeRpcReceipt(json: unknown, path = '$'): RpcReceipt {
   const o = expectObject(json, path);
   if (o['root'] !== undefined && o['status'] === undefined)
     throw new DecodeError(`${path}.root`, 'pre-Byzantium receipt (state root instead of status) is not supported');
-  const type = quantityNumber(required(o, 'type', path), `${path}.type`);
+  const type = parseQuantityNumber(required(o, 'type', path), `${path}.type`);
   if (type > MAX_TYPE)
     throw new DecodeError(`${path}.type`, `unsupported receipt type 0x${type.toString(16)} (supported: 0x0-0x4)`);
-  const status = quantity(required(o, 'status', path), `${path}.status`, 1);
+  const status = parseQuantity(required(o, 'status', path), `${path}.status`, 1);
   if (status > 1n) throw new DecodeError(`${path}.status`, 'must be 0x0 or 0x1');
   return {
     type,
     status: status === 1n ? 1 : 0,
-    cumulativeGasUsed: quantity(required(o, 'cumulativeGasUsed', path), `${path}.cumulativeGasUsed`, 8),
+    cumulativeGasUsed: parseQuantity(required(o, 'cumulativeGasUsed', path), `${path}.cumulativeGasUsed`, 8),
     logsBloom: data(required(o, 'logsBloom', path), `${path}.logsBloom`, BLOOM_BYTES),
     logs: expectArray(required(o, 'logs', path), `${path}.logs`).map((l, i) => decodeRpcLog(l, `${path}.logs[${i}]`)),
     transactionHash: data(required(o, 'transactionHash', path), `${path}.transactionHash`, 32),
-    transactionIndex: quantityNumber(required(o, 'transactionIndex', path), `${path}.transactionIndex`),
+    transactionIndex: parseQuantityNumber(required(o, 'transactionIndex', path), `${path}.transactionIndex`),
     blockHash: data(required(o, 'blockHash', path), `${path}.blockHash`, 32),
-    blockNumber: quantity(required(o, 'blockNumber', path), `${path}.blockNumber`, 8),
-    gasUsed: quantity(required(o, 'gasUsed', path), `${path}.gasUsed`, 8),
+    blockNumber: parseQuantity(required(o, 'blockNumber', path), `${path}.blockNumber`, 8),
+    gasUsed: parseQuantity(required(o, 'gasUsed', path), `${path}.gasUsed`, 8),
     from: o['from'] === undefined ? undefined : address(o['from'], `${path}.from`),
     to: optionalAddress(o, 'to', path),
     contractAddress: optionalAddress(o, 'contractAddress', path),
     effectiveGasPrice:
-      o['effectiveGasPrice'] === undefined ? undefined : quantity(o['effectiveGasPrice'], `${path}.effectiveGasPrice`),
+      o['effectiveGasPrice'] === undefined
+        ? undefined
+        : parseQuantity(o['effectiveGasPrice'], `${path}.effectiveGasPrice`),
   };
 }
 
@@ -308,9 +309,9 @@ export function verifyBlockReceipts(
   receipts.forEach((r, i) => {
     if (r.transactionIndex !== i)
       fail('receipts.position', `receipt at position ${i} claims transactionIndex ${r.transactionIndex}`);
-    if (!bytesEqual(r.blockHash, blockHash!) || r.blockNumber !== blockNumber)
+    if (!equalBytes(r.blockHash, blockHash!) || r.blockNumber !== blockNumber)
       fail('receipts.position', `receipt ${i} names block ${r.blockNumber} ${toHex(r.blockHash)}, not this block`);
-    if (transactionHashes && !bytesEqual(r.transactionHash, transactionHashes[i]!))
+    if (transactionHashes && !equalBytes(r.transactionHash, transactionHashes[i]!))
       fail(
         'receipts.tx-hash',
         `receipt ${i} is for transaction ${toHex(r.transactionHash)}, the block's is ${toHex(transactionHashes[i]!)}`,
@@ -327,8 +328,8 @@ export function verifyBlockReceipts(
       logIndex++;
       if (
         log.transactionIndex !== i ||
-        !bytesEqual(log.transactionHash, r.transactionHash) ||
-        !bytesEqual(log.blockHash, r.blockHash) ||
+        !equalBytes(log.transactionHash, r.transactionHash) ||
+        !equalBytes(log.blockHash, r.blockHash) ||
         log.blockNumber !== r.blockNumber ||
         log.removed
       )
@@ -338,7 +339,7 @@ export function verifyBlockReceipts(
         );
     }
     const bloom = logsBloom(r.logs);
-    if (!bytesEqual(bloom, r.logsBloom))
+    if (!equalBytes(bloom, r.logsBloom))
       fail('receipts.logs-bloom', `receipt ${i}: logsBloom is not the bloom of its logs`);
     for (let b = 0; b < BLOOM_BYTES; b++) combined[b]! |= bloom[b]!;
   });
@@ -347,10 +348,10 @@ export function verifyBlockReceipts(
       'receipts.gas-used',
       `receipts use ${previousCumulative} gas in total, the block header says ${block.gasUsed}`,
     );
-  if (block.logsBloom !== undefined && !bytesEqual(combined, block.logsBloom))
+  if (block.logsBloom !== undefined && !equalBytes(combined, block.logsBloom))
     fail('receipts.block-bloom', 'the OR of the receipt blooms is not the block logsBloom');
   const root = receiptsRoot(receipts);
-  if (!bytesEqual(root, block.receiptsRoot))
+  if (!equalBytes(root, block.receiptsRoot))
     fail(
       'receipts.root',
       `receipts have root ${toHex(root)}, the block's receiptsRoot is ${toHex(block.receiptsRoot)}`,
@@ -367,7 +368,9 @@ export function receiptProof(receipts: readonly Receipt[], index: number): Uint8
   if (!Number.isSafeInteger(index) || index < 0 || index >= receipts.length)
     throw new RangeError(`receipt index ${index} out of range (block has ${receipts.length} receipts)`);
   const trie = new MerklePatriciaTrie();
-  receipts.forEach((r, i) => trie.put(indexKey(i), encodeReceipt(r)));
+  receipts.forEach((r, i) => {
+    trie.put(indexKey(i), encodeReceipt(r));
+  });
   return trie.prove(indexKey(index));
 }
 

@@ -23,8 +23,8 @@ import {
   expectArray,
   expectObject,
   paddedUint,
-  quantity,
-  quantityNumber,
+  parseQuantity,
+  parseQuantityNumber,
   required,
   type JsonObject,
 } from './json.js';
@@ -123,8 +123,8 @@ function nullable<T>(o: JsonObject, key: string, path: string, read: (v: unknown
 
 /** y parity from `yParity` and/or `v` (typed transactions); both must agree when both are given. */
 function readYParity(o: JsonObject, path: string): number {
-  const y = o['yParity'] === undefined ? undefined : quantity(o['yParity'], `${path}.yParity`, 1);
-  const v = o['v'] === undefined ? undefined : quantity(o['v'], `${path}.v`, 1);
+  const y = o['yParity'] === undefined ? undefined : parseQuantity(o['yParity'], `${path}.yParity`, 1);
+  const v = o['v'] === undefined ? undefined : parseQuantity(o['v'], `${path}.v`, 1);
   if (y === undefined && v === undefined)
     throw new DecodeError(`${path}.yParity`, 'missing required field (neither yParity nor v given)');
   if (y !== undefined && y > 1n) throw new DecodeError(`${path}.yParity`, 'must be 0x0 or 0x1');
@@ -149,9 +149,9 @@ function readAccessList(value: unknown, path: string): AccessListEntry[] {
 function readAuthorization(value: unknown, path: string): SetCodeAuthorization {
   const o = expectObject(value, path);
   return {
-    chainId: quantity(required(o, 'chainId', path), `${path}.chainId`),
+    chainId: parseQuantity(required(o, 'chainId', path), `${path}.chainId`),
     address: address(required(o, 'address', path), `${path}.address`),
-    nonce: quantity(required(o, 'nonce', path), `${path}.nonce`, U64),
+    nonce: parseQuantity(required(o, 'nonce', path), `${path}.nonce`, U64),
     yParity: readYParity(o, path),
     r: paddedUint(required(o, 'r', path), `${path}.r`),
     s: paddedUint(required(o, 's', path), `${path}.s`),
@@ -161,14 +161,14 @@ function readAuthorization(value: unknown, path: string): SetCodeAuthorization {
 /** Strictly decode one JSON-RPC transaction object. */
 export function decodeRpcTransaction(json: unknown, path = '$'): RpcTransaction {
   const o = expectObject(json, path);
-  const typeValue = quantity(required(o, 'type', path), `${path}.type`, 1);
-  const qty = (key: string, max = 32) => quantity(required(o, key, path), `${path}.${key}`, max);
+  const typeValue = parseQuantity(required(o, 'type', path), `${path}.type`, 1);
+  const qty = (key: string, max = 32) => parseQuantity(required(o, key, path), `${path}.${key}`, max);
   const common: RpcTransactionCommon = {
     hash: data(required(o, 'hash', path), `${path}.hash`, 32),
     from: address(required(o, 'from', path), `${path}.from`),
     blockHash: nullable(o, 'blockHash', path, (v, p) => data(v, p, 32)),
-    blockNumber: nullable(o, 'blockNumber', path, (v, p) => quantity(v, p, U64)),
-    transactionIndex: nullable(o, 'transactionIndex', path, quantityNumber),
+    blockNumber: nullable(o, 'blockNumber', path, (v, p) => parseQuantity(v, p, U64)),
+    transactionIndex: nullable(o, 'transactionIndex', path, parseQuantityNumber),
     nonce: qty('nonce', U64),
     gas: qty('gas', U64),
     to: nullable(o, 'to', path, address),

@@ -11,6 +11,7 @@
  * - {@link MerklePatriciaTrie}: an insertion-based in-memory trie that can also produce proofs;
  * - {@link verifyMptProof}: a proof walker that trusts nothing but the root hash.
  */
+import { equalBytes } from '../bytes.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { DecodeError, VerificationError } from '../errors.js';
 import {
@@ -23,7 +24,6 @@ import {
   RLP_EMPTY_STRING,
   type RlpValue,
 } from './rlp.js';
-import { bytesEqual } from './util.js';
 
 /** keccak256(rlp('')) = 0x56e81f17…b421, the root of the empty trie (alys-protocol.md 5.2). */
 export const EMPTY_TRIE_ROOT: Uint8Array = keccak_256(RLP_EMPTY_STRING);
@@ -355,9 +355,9 @@ export function verifyMptProof(
     });
   };
   if (root.length !== 32) fail(`root must be 32 bytes, got ${root.length}`);
-  if (bytesEqual(root, EMPTY_TRIE_ROOT)) {
+  if (equalBytes(root, EMPTY_TRIE_ROOT)) {
     // The empty trie holds nothing: its proof is empty, or the single root node rlp('').
-    if (proof.length === 0 || (proof.length === 1 && bytesEqual(proof[0]!, RLP_EMPTY_STRING))) return null;
+    if (proof.length === 0 || (proof.length === 1 && equalBytes(proof[0]!, RLP_EMPTY_STRING))) return null;
     fail('the root is the empty-trie root, but the proof has nodes');
   }
   if (proof.length === 0) fail('the proof is empty but the root is not the empty-trie root');
@@ -367,7 +367,7 @@ export function verifyMptProof(
   const loadHashed = (hash: Uint8Array, isRoot: boolean): RlpValue[] => {
     if (used >= proof.length) return fail(`node ${used} is missing (the proof ends before the key's path does)`);
     const encoded = proof[used]!;
-    if (!bytesEqual(keccak_256(encoded), hash))
+    if (!equalBytes(keccak_256(encoded), hash))
       return fail(`node ${used} does not hash to the reference in its parent`);
     if (!isRoot && encoded.length < 32) return fail(`node ${used} is shorter than 32 bytes but referenced by hash`);
     used++;
@@ -390,7 +390,7 @@ export function verifyMptProof(
     }
     if (encodedLength(ref) >= 32) return fail(`${where}: inline child node is 32 bytes or longer`);
     // A proof may list the inline node again as its own element; skip that copy if present.
-    if (used < proof.length && proof[used]!.length < 32 && bytesEqual(proof[used]!, encodeRlp(ref))) used++;
+    if (used < proof.length && proof[used]!.length < 32 && equalBytes(proof[used]!, encodeRlp(ref))) used++;
     return ref;
   };
 

@@ -31,21 +31,10 @@ import {
   type CheckAuxPowOptions,
 } from '../../../src/protocol/auxpow/check.js';
 import { describeVectors, loadVectors, vectorsAvailable } from '../../helpers/vectors.js';
+import { expectCheck } from '../../helpers/expect.js';
 
 const dsha = (b: Uint8Array): Uint8Array =>
   new Uint8Array(createHash('sha256').update(createHash('sha256').update(b).digest()).digest());
-
-function expectCheck(fn: () => unknown, check: string, message?: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(VerificationError);
-    expect((e as VerificationError).check).toBe(check);
-    if (message) expect((e as Error).message).toMatch(message);
-    return;
-  }
-  throw new Error(`expected VerificationError ${check}`);
-}
 
 const clone = (a: AuxPow): AuxPow => decodeAuxPow(encodeAuxPow(a));
 

@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, concatBytes, toHex, type Hex } from '../../../src/protocol/bytes.js';
-import { VerificationError } from '../../../src/protocol/errors.js';
 import type { AuxPow, AuxPowHeader, RetargetParams, Transaction } from '../../../src/protocol/types.js';
 import { txid } from '../../../src/protocol/bitcoin/tx.js';
 import { checkAuxPowProofOfWork } from '../../../src/protocol/auxpow/check.js';
@@ -23,21 +22,10 @@ import {
   type FinalityState,
   type PowBlockInput,
 } from '../../../src/protocol/auxpow/finality.js';
+import { expectCheck } from '../../helpers/expect.js';
 
 const dsha = (b: Uint8Array): Uint8Array =>
   new Uint8Array(createHash('sha256').update(createHash('sha256').update(b).digest()).digest());
-
-function expectCheck(fn: () => unknown, check: string, message?: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(VerificationError);
-    expect((e as VerificationError).check).toBe(check);
-    if (message) expect((e as Error).message).toMatch(message);
-    return;
-  }
-  throw new Error(`expected VerificationError ${check}`);
-}
 
 /** Fake consensus block roots: block i has root sha256("block i"). */
 const rootOf = (i: number): Hex => toHex(new Uint8Array(createHash('sha256').update(`block ${i}`).digest()));

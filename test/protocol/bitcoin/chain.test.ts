@@ -4,7 +4,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../../../src/protocol/bytes.js';
-import { VerificationError } from '../../../src/protocol/errors.js';
 import type { BitcoinHeader } from '../../../src/protocol/types.js';
 import {
   BITCOIN_MAINNET,
@@ -22,18 +21,7 @@ import { fromDisplayHex, toDisplayHex } from '../../../src/protocol/bitcoin/hash
 import { decodeHeader, headerHash } from '../../../src/protocol/bitcoin/header.js';
 import { checkProofOfWorkCore, decodeCompact, encodeCompact } from '../../../src/protocol/bitcoin/pow.js';
 import { describeVectors, loadVectors, vectorsAvailable } from '../../helpers/vectors.js';
-
-function expectCheck(fn: () => unknown, check: string, message?: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(VerificationError);
-    expect((e as VerificationError).check).toBe(check);
-    if (message) expect((e as Error).message).toMatch(message);
-    return;
-  }
-  throw new Error(`expected VerificationError ${check}`);
-}
+import { expectCheck } from '../../helpers/expect.js';
 
 describeVectors('header chain: bitcoin-headers.json (mainnet)', () => {
   if (!vectorsAvailable) return; // describe.skip still runs this body: do not touch the files

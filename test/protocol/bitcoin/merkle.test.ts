@@ -22,6 +22,7 @@ import {
 } from '../../../src/protocol/bitcoin/merkle.js';
 import { decodeTransaction, txid } from '../../../src/protocol/bitcoin/tx.js';
 import { describeVectors, loadVectors, vectorsAvailable } from '../../helpers/vectors.js';
+import { expectCheck } from '../../helpers/expect.js';
 
 const dsha = (b: Uint8Array): Uint8Array =>
   new Uint8Array(createHash('sha256').update(createHash('sha256').update(b).digest()).digest());
@@ -34,17 +35,6 @@ function refRoot(leaves: Uint8Array[]): Uint8Array {
     level = next;
   }
   return level[0]!;
-}
-
-function expectCheck(fn: () => unknown, check: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(VerificationError);
-    expect((e as VerificationError).check).toBe(check);
-    return;
-  }
-  throw new Error(`expected VerificationError ${check}`);
 }
 
 /** Bitcoin Core's CPartialMerkleTree builder (TraverseAndBuild), written independently for tests. */

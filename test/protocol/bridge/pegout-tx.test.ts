@@ -27,6 +27,7 @@ import {
   type MemberSignatures,
 } from '../../../src/protocol/bridge/pegout-tx.js';
 import { cloneTx, pubkeyOf, secretKey, txArb } from './helpers.js';
+import { expectCheck } from '../../helpers/expect.js';
 
 const federation = createFederation([1, 2, 3].map(pubkeyOf));
 const n = federation.pubkeys.length;
@@ -63,17 +64,6 @@ function makeProposal(): { proposal: Transaction; prevouts: TxOut[]; required: T
 
 function signWith(keys: number[], tx: Transaction, prevouts: TxOut[]): MemberSignatures[] {
   return keys.map((k) => signPegout(tx, prevouts, federation, secretKey(k), aux(k)));
-}
-
-function expectCheck(fn: () => void, check: string): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(VerificationError);
-    expect((err as VerificationError).check).toBe(check);
-    return;
-  }
-  expect.unreachable(`expected VerificationError ${check}`);
 }
 
 // ---------------------------------------------------------------- sighash
@@ -125,7 +115,9 @@ describe('BIP-341 script-path sighash', () => {
     fc.assert(
       fc.property(arb, ([tx, prevouts]) => {
         const ours = taprootSighashes(tx, prevouts, federation.script);
-        ours.forEach((digest, i) => expect(bytesToHex(digest)).toBe(bytesToHex(btcSignerDigest(tx, prevouts, i))));
+        ours.forEach((digest, i) => {
+          expect(bytesToHex(digest)).toBe(bytesToHex(btcSignerDigest(tx, prevouts, i)));
+        });
       }),
       { numRuns: 100 },
     );
@@ -260,7 +252,9 @@ describe('sign with keys 1,2,3, finalise, verify', () => {
   ]) {
     it(`signers ${signers.join('+')}: witness = reverse-ordered sigs/empties, script, control block; verifies`, () => {
       const members = signWith(signers, proposal, prevouts);
-      members.forEach((m) => checkMemberSignatures(proposal, prevouts, federation, m));
+      members.forEach((m) => {
+        checkMemberSignatures(proposal, prevouts, federation, m);
+      });
       const signed = finalizePegout(proposal, federation, members);
       expect(bytesToHex(txid(signed))).toBe(bytesToHex(txid(proposal)));
       signed.inputs.forEach((input, i) => {

@@ -5,8 +5,11 @@
  */
 import { expect } from 'vitest';
 import { parseTransaction, keccak256, type Hex as ViemHex } from 'viem';
-import { DecodeError, VerificationError } from '../../../src/protocol/errors.js';
+import { DecodeError } from '../../../src/protocol/errors.js';
 import type { ExecutionPayloadCapella, Hex } from '../../../src/protocol/types.js';
+
+/** QUANTITY string of a bigint (the library's formatter). */
+export { toQuantity } from '../../../src/protocol/execution/json.js';
 
 /** Beacon-API / Lighthouse ExecutionPayloadCapella JSON (snake_case, decimal strings) -> model. */
 export function beaconPayload(p: any): ExecutionPayloadCapella {
@@ -100,17 +103,7 @@ export function rpcTxFromRaw(
   return o;
 }
 
-/** Run `fn` and assert it throws a VerificationError with the given check. */
-export function expectCheck(fn: () => unknown, check: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, `expected VerificationError ${check}`).toBeInstanceOf(VerificationError);
-  expect((thrown as VerificationError).check).toBe(check);
-}
+export { expectCheck } from '../../helpers/expect.js';
 
 /** Run `fn` and assert it throws a DecodeError whose path is `path`. */
 export function expectDecodeError(fn: () => unknown, path: string): void {
@@ -134,9 +127,4 @@ export function flipHexDigit(hex: string, digit: number): Hex {
   const i = 2 + digit;
   const d = parseInt(hex[i]!, 16) ^ 1;
   return (hex.slice(0, i) + d.toString(16) + hex.slice(i + 1)) as Hex;
-}
-
-/** QUANTITY string of a bigint. */
-export function toQuantity(v: bigint): string {
-  return `0x${v.toString(16)}`;
 }
