@@ -114,11 +114,7 @@ const FIXTURE = resolve(import.meta.dirname, 'fixtures/layers');
  * Known violations, each to be removed by the change that fixes it. A stale entry fails the test
  * so that the list cannot outlive its reason.
  */
-const ALLOWED: readonly Pick<LayerViolation, 'file' | 'specifier'>[] = [
-  // src/protocol/bls loads the Node-only native BLS backend through a string variable. Delete this
-  // entry once the native backend is registered by the Node entry points instead of loaded by path.
-  { file: 'src/protocol/bls/index.ts', specifier: '../../platform/nodejs/bls-blst.js' },
-];
+const ALLOWED: readonly Pick<LayerViolation, 'file' | 'specifier'>[] = [];
 
 const isAllowed = (v: LayerViolation) => ALLOWED.some((a) => a.file === v.file && a.specifier === v.specifier);
 const describeViolation = (v: LayerViolation) => `${v.file}: '${v.specifier}' -> ${v.target} (${v.rule})`;

@@ -4,6 +4,7 @@
  * parsing and verifying happen where the node decides (the verifier pool, often a worker), so the
  * thread that downloads never pays for JSON.parse.
  */
+import { configValueError } from '../../config/errors.js';
 import { AlysLightError } from '../../errors.js';
 import type { Hex } from '../../protocol/bytes.js';
 
@@ -43,7 +44,8 @@ let requestId = 0;
 
 export function createConsensusRpcSource(opts: ConsensusRpcOptions): ConsensusRpcSource {
   const url = opts.url;
-  if (!/^https?:\/\//.test(url)) throw new TypeError(`a consensus RPC URL must be http(s), got ${JSON.stringify(url)}`);
+  if (!/^https?:\/\//.test(url))
+    throw configValueError('rpc', 'http(s) URLs', url, 'a consensus RPC URL must be http(s)');
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const doFetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
 
