@@ -8,7 +8,7 @@ import { RLP } from '@ethereumjs/rlp';
 import { createWithdrawal } from '@ethereumjs/util';
 import type { ExecutionPayloadCapella, Hex, Withdrawal } from '../../protocol/types.js';
 import type { BlockRecord, EngineRestore, ReceiptRecord, TxLocation } from './records.js';
-import { hex } from './util.js';
+import { hex } from './hex.js';
 
 export interface BlockStore {
   /** Blocks stored (head number + 1). */

@@ -54,7 +54,7 @@ import { createRpcHandler } from './rpc.js';
 import { createSimulator } from './simulate.js';
 import { createStateHistory } from './state-history.js';
 import { createStateNodeStore } from './state.js';
-import { bytesOf, createSerialQueue } from './util.js';
+import { bytesOf } from './hex.js';
 
 export type {
   BlockRecord,
@@ -330,4 +330,14 @@ async function writeGenesis(
     },
     { common },
   );
+}
+
+/** Serialises async work: each call runs after the previous one settled. */
+function createSerialQueue(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
 }

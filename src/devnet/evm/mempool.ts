@@ -10,7 +10,7 @@ import type { DevnetCommon } from './crypto.js';
 import { RpcCode, RpcError } from './errors.js';
 import type { PoolTx, TxLocation } from './records.js';
 import { decodeRawTransaction, effectiveGasPrice, maxFeeOf, tipCapOf } from './transaction.js';
-import { bytesOf } from './util.js';
+import { bytesOf } from './hex.js';
 
 /** Runs one transaction into the block being built; throws if it cannot be included. */
 export type TryInclude = (raw: Uint8Array, tx: TypedTransaction, from: Hex, hash: Hex) => Promise<void>;

@@ -18,7 +18,7 @@ import { EngineError, RpcError } from './errors.js';
 import type { Mempool } from './mempool.js';
 import type { BlockRecord, ReceiptRecord } from './records.js';
 import { decodeRawTransaction, effectiveGasPrice, gethTxError, type DecodedTx } from './transaction.js';
-import { bytesOf, hex } from './util.js';
+import { bytesOf, hex } from './hex.js';
 
 const GWEI = 1_000_000_000n;
 const MAX_WITHDRAWALS = 16;

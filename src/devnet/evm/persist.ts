@@ -23,7 +23,7 @@ import type { ExecutionPayloadCapella, Hex, Withdrawal } from '../../protocol/ty
 import { createDevnetCommon } from './crypto.js';
 import { createEngine, type BlockRecord, type DevnetEngine, type EngineOptions, type ReceiptRecord } from './engine.js';
 import { EngineError } from './errors.js';
-import { bigintFromBytes, bytesOf, hex } from './util.js';
+import { bigintFromBytes, bytesOf, hex } from './hex.js';
 
 /** Decoded blocks held at once by a restored engine. */
 export const DECODED_CACHE = 1024;

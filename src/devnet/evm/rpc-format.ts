@@ -7,7 +7,7 @@ import { Bloom } from '@ethereumjs/vm';
 import { toQuantity } from '../../protocol/execution/json.js';
 import type { Hex } from '../../protocol/types.js';
 import type { BlockRecord, EngineCore, LogRecord, PoolTx, ReceiptRecord } from './engine.js';
-import { bytesOf, hex } from './util.js';
+import { bytesOf, hex } from './hex.js';
 
 const EMPTY_OMMERS_HASH: Hex = '0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347';
 

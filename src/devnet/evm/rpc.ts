@@ -41,7 +41,7 @@ import {
   formatReceipt,
   type Json,
 } from './rpc-format.js';
-import { bytesOf, hex } from './util.js';
+import { bytesOf, hex } from './hex.js';
 
 type Method = (params: unknown) => Promise<Json> | Json;
 

@@ -12,7 +12,7 @@ import type { DevnetCommon } from './crypto.js';
 import { RpcCode, RpcError } from './errors.js';
 import type { BlockRecord, CallMessage, CallOutcome } from './records.js';
 import { gethTxError } from './transaction.js';
-import { bytesOf, hex } from './util.js';
+import { bytesOf, hex } from './hex.js';
 
 /** Runs one message with `gas`, from the block's state. */
 export type RunCall = (msg: CallMessage, gas: bigint) => Promise<CallOutcome>;

@@ -9,7 +9,7 @@ import type { DevnetCommon } from './crypto.js';
 import { RpcCode, RpcError } from './errors.js';
 import type { BlockRecord } from './records.js';
 import type { StateNodeStore } from './state.js';
-import { hex } from './util.js';
+import { hex } from './hex.js';
 
 export interface StateHistory {
   /** Throws RpcError if the state of `block` is no longer kept. */

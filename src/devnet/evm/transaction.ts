@@ -8,7 +8,7 @@ import { Address } from '@ethereumjs/util';
 import type { Hex } from '../../protocol/types.js';
 import { keccak256, type DevnetCommon } from './crypto.js';
 import { RpcCode, RpcError } from './errors.js';
-import { hex } from './util.js';
+import { hex } from './hex.js';
 
 const MAX_INITCODE_SIZE = 49_152;
 

@@ -11,26 +11,22 @@ import {
   type RpcLog,
   type RpcReceipt,
 } from '../../protocol/execution/index.js';
+import { toQuantity } from '../../protocol/execution/json.js';
 import { encodeBytes, encodeList } from '../../protocol/execution/rlp.js';
 import { effectiveGasPrice, type DecodedTransaction } from '../../protocol/execution/raw-transaction.js';
 import type { ExecutionPayloadCapella } from '../../protocol/types.js';
-import type { Quantity, RpcBlockJson, RpcLogJson, RpcReceiptJson, RpcTransactionJson } from './types.js';
-
-/** A QUANTITY: `0x` and the shortest hex of the number. */
-export function quantity(n: bigint | number): Quantity {
-  return `0x${n.toString(16)}`;
-}
+import type { RpcBlockJson, RpcLogJson, RpcReceiptJson, RpcTransactionJson } from './types.js';
 
 export function formatLog(log: RpcLog): RpcLogJson {
   return {
     address: toHex(log.address),
     topics: log.topics.map(toHex),
     data: toHex(log.data),
-    blockNumber: quantity(log.blockNumber),
+    blockNumber: toQuantity(log.blockNumber),
     transactionHash: toHex(log.transactionHash),
-    transactionIndex: quantity(log.transactionIndex),
+    transactionIndex: toQuantity(log.transactionIndex),
     blockHash: toHex(log.blockHash),
-    logIndex: quantity(log.logIndex),
+    logIndex: toQuantity(log.logIndex),
     removed: false,
   };
 }
@@ -42,19 +38,19 @@ export function formatReceipt(
 ): RpcReceiptJson {
   return {
     blockHash: toHex(r.blockHash),
-    blockNumber: quantity(r.blockNumber),
+    blockNumber: toQuantity(r.blockNumber),
     contractAddress: derived.contractAddress === null ? null : toHex(derived.contractAddress),
-    cumulativeGasUsed: quantity(r.cumulativeGasUsed),
-    effectiveGasPrice: quantity(derived.effectiveGasPrice),
+    cumulativeGasUsed: toQuantity(r.cumulativeGasUsed),
+    effectiveGasPrice: toQuantity(derived.effectiveGasPrice),
     from: toHex(derived.from),
-    gasUsed: quantity(r.gasUsed),
+    gasUsed: toQuantity(r.gasUsed),
     logs: r.logs.map(formatLog),
     logsBloom: toHex(r.logsBloom),
     status: r.status === 1 ? '0x1' : '0x0',
     to: derived.to === null ? null : toHex(derived.to),
     transactionHash: toHex(r.transactionHash),
-    transactionIndex: quantity(r.transactionIndex),
-    type: quantity(r.type),
+    transactionIndex: toQuantity(r.transactionIndex),
+    type: toQuantity(r.type),
   };
 }
 
@@ -81,38 +77,38 @@ export function formatBlock(
   size: number,
 ): RpcBlockJson {
   const out: RpcBlockJson = {
-    difficulty: quantity(header.difficulty),
+    difficulty: toQuantity(header.difficulty),
     extraData: toHex(header.extraData),
-    gasLimit: quantity(header.gasLimit),
-    gasUsed: quantity(header.gasUsed),
+    gasLimit: toQuantity(header.gasLimit),
+    gasUsed: toQuantity(header.gasUsed),
     hash: toHex(header.hash),
     logsBloom: toHex(header.logsBloom),
     miner: toHex(header.beneficiary),
     mixHash: toHex(header.mixHash),
     nonce: toHex(header.nonce),
-    number: quantity(header.number),
+    number: toQuantity(header.number),
     parentHash: toHex(header.parentHash),
     receiptsRoot: toHex(header.receiptsRoot),
     sha3Uncles: toHex(header.ommersHash),
-    size: quantity(size),
+    size: toQuantity(size),
     stateRoot: toHex(header.stateRoot),
-    timestamp: quantity(header.timestamp),
+    timestamp: toQuantity(header.timestamp),
     transactions,
     transactionsRoot: toHex(header.transactionsRoot),
     uncles: [],
   };
-  if (header.baseFeePerGas !== undefined) out.baseFeePerGas = quantity(header.baseFeePerGas);
+  if (header.baseFeePerGas !== undefined) out.baseFeePerGas = toQuantity(header.baseFeePerGas);
   if (header.withdrawalsRoot !== undefined) {
     out.withdrawalsRoot = toHex(header.withdrawalsRoot);
     out.withdrawals = payload.withdrawals.map((w) => ({
-      index: quantity(w.index),
-      validatorIndex: quantity(w.validatorIndex),
+      index: toQuantity(w.index),
+      validatorIndex: toQuantity(w.validatorIndex),
       address: w.address.toLowerCase() as Hex,
-      amount: quantity(w.amount),
+      amount: toQuantity(w.amount),
     }));
   }
-  if (header.blobGasUsed !== undefined) out.blobGasUsed = quantity(header.blobGasUsed);
-  if (header.excessBlobGas !== undefined) out.excessBlobGas = quantity(header.excessBlobGas);
+  if (header.blobGasUsed !== undefined) out.blobGasUsed = toQuantity(header.blobGasUsed);
+  if (header.excessBlobGas !== undefined) out.excessBlobGas = toQuantity(header.excessBlobGas);
   if (header.parentBeaconBlockRoot !== undefined) out.parentBeaconBlockRoot = toHex(header.parentBeaconBlockRoot);
   if (header.requestsHash !== undefined) out.requestsHash = toHex(header.requestsHash);
   return out;
@@ -126,43 +122,43 @@ export function formatTransaction(
 ): RpcTransactionJson {
   const out: RpcTransactionJson = {
     blockHash: position.blockHash,
-    blockNumber: quantity(position.blockNumber),
+    blockNumber: toQuantity(position.blockNumber),
     from: toHex(from),
-    gas: quantity(tx.gas),
-    gasPrice: quantity(
+    gas: toQuantity(tx.gas),
+    gasPrice: toQuantity(
       position.baseFeePerGas === undefined
         ? (tx.gasPrice ?? tx.maxFeePerGas!)
         : effectiveGasPrice(tx, position.baseFeePerGas),
     ),
     hash: toHex(tx.hash),
     input: toHex(tx.input),
-    nonce: quantity(tx.nonce),
+    nonce: toQuantity(tx.nonce),
     to: tx.to === null ? null : toHex(tx.to),
-    transactionIndex: quantity(position.index),
-    value: quantity(tx.value),
-    type: quantity(tx.type),
-    v: quantity(tx.v),
-    r: quantity(tx.r),
-    s: quantity(tx.s),
+    transactionIndex: toQuantity(position.index),
+    value: toQuantity(tx.value),
+    type: toQuantity(tx.type),
+    v: toQuantity(tx.v),
+    r: toQuantity(tx.r),
+    s: toQuantity(tx.s),
   };
-  if (tx.chainId !== undefined) out.chainId = quantity(tx.chainId);
-  if (tx.type !== 0) out.yParity = quantity(tx.yParity);
+  if (tx.chainId !== undefined) out.chainId = toQuantity(tx.chainId);
+  if (tx.type !== 0) out.yParity = toQuantity(tx.yParity);
   if (tx.maxFeePerGas !== undefined) {
-    out.maxFeePerGas = quantity(tx.maxFeePerGas);
-    out.maxPriorityFeePerGas = quantity(tx.maxPriorityFeePerGas!);
+    out.maxFeePerGas = toQuantity(tx.maxFeePerGas);
+    out.maxPriorityFeePerGas = toQuantity(tx.maxPriorityFeePerGas!);
   }
   if (tx.accessList !== undefined)
     out.accessList = tx.accessList.map((e) => ({ address: toHex(e.address), storageKeys: e.storageKeys.map(toHex) }));
-  if (tx.maxFeePerBlobGas !== undefined) out.maxFeePerBlobGas = quantity(tx.maxFeePerBlobGas);
+  if (tx.maxFeePerBlobGas !== undefined) out.maxFeePerBlobGas = toQuantity(tx.maxFeePerBlobGas);
   if (tx.blobVersionedHashes !== undefined) out.blobVersionedHashes = tx.blobVersionedHashes.map(toHex);
   if (tx.authorizationList !== undefined)
     out.authorizationList = tx.authorizationList.map((a) => ({
-      chainId: quantity(a.chainId),
+      chainId: toQuantity(a.chainId),
       address: toHex(a.address),
-      nonce: quantity(a.nonce),
-      yParity: quantity(a.yParity),
-      r: quantity(a.r),
-      s: quantity(a.s),
+      nonce: toQuantity(a.nonce),
+      yParity: toQuantity(a.yParity),
+      r: toQuantity(a.r),
+      s: toQuantity(a.s),
     }));
   return out;
 }

@@ -31,7 +31,7 @@ import {
   ProviderRpcError,
 } from './errors.js';
 import type { VerifiedReads } from './reads.js';
-import { quantity } from './format.js';
+import { toQuantity } from '../../protocol/execution/json.js';
 import type { BlockRef, Hex, LogFilter } from './types.js';
 
 export interface Eip1193RequestArguments {
@@ -168,7 +168,7 @@ function logFilterParam(v: unknown): { filter: LogFilter; pending: boolean } {
 }
 
 function plainRef(ref: BlockRef): string {
-  return typeof ref === 'bigint' ? quantity(ref) : ref;
+  return typeof ref === 'bigint' ? toQuantity(ref) : ref;
 }
 
 /** The EIP-1193 error for an engine error (the original is the cause). */
@@ -286,21 +286,21 @@ export function createEip1193Provider(options: Eip1193ProviderOptions): Eip1193P
   }
 
   const handlers: Record<string, (params: unknown) => Promise<unknown>> = {
-    eth_chainId: async (params) => (positional(params, 0, 0), quantity(chainId)),
+    eth_chainId: async (params) => (positional(params, 0, 0), toQuantity(chainId)),
     net_version: async (params) => (positional(params, 0, 0), chainId.toString()),
-    eth_blockNumber: async (params) => (positional(params, 0, 0), quantity(await reads.blockNumber())),
+    eth_blockNumber: async (params) => (positional(params, 0, 0), toQuantity(await reads.blockNumber())),
     eth_getBalance: async (params) => {
       const p = positional(params, 1, 2);
       const address = addressParam(p[0]);
       return withRef('eth_getBalance', blockParam(p[1]), params, async (ref) =>
-        quantity(await reads.getBalance(address, ref)),
+        toQuantity(await reads.getBalance(address, ref)),
       );
     },
     eth_getTransactionCount: async (params) => {
       const p = positional(params, 1, 2);
       const address = addressParam(p[0]);
       return withRef('eth_getTransactionCount', blockParam(p[1]), params, async (ref) =>
-        quantity(await reads.getTransactionCount(address, ref)),
+        toQuantity(await reads.getTransactionCount(address, ref)),
       );
     },
     eth_getCode: async (params) => {

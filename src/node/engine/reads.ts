@@ -107,7 +107,7 @@ const DEFAULTS = {
 /** Options with their defaults filled in, after checking them (ConfigError for `evmRpc`, TypeError / RangeError for the rest). */
 function checkedOptions(options: VerifiedReadsOptions) {
   if (!Array.isArray(options.evmRpc) || options.evmRpc.length === 0)
-    throw configValueError('evmRpc', 'at least one http(s) URL', options.evmRpc);
+    throw configValueError('evmRpc', 'at least one URL (http or https)', options.evmRpc);
   for (const url of options.evmRpc) {
     if (typeof url !== 'string' || !/^https?:\/\//i.test(url))
       throw configValueError('evmRpc', 'http(s) URLs', url, 'not an http(s) URL');

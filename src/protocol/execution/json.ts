@@ -55,15 +55,6 @@ export function toQuantity(n: bigint | number): Hex {
 }
 
 /**
- * Transitional names for src/node/engine/reads.ts, which still imports them; to be deleted when it
- * switches to {@link parseQuantity} / {@link parseQuantityNumber}.
- * @deprecated use parseQuantity
- */
-export const quantity = parseQuantity;
-/** @deprecated use parseQuantityNumber */
-export const quantityNumber = parseQuantityNumber;
-
-/**
  * An unsigned 256-bit integer written as hex that may carry leading zeros (signature `r`/`s`,
  * storage values in some clients). Accepts 1..64 hex digits after `0x`.
  */

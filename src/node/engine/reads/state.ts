@@ -16,7 +16,7 @@ import {
 } from '../../../protocol/execution/index.js';
 import { data as jsonData } from '../../../protocol/execution/json.js';
 import type { EndpointHandle } from '../endpoints.js';
-import { quantity } from '../format.js';
+import { toQuantity } from '../../../protocol/execution/json.js';
 import type { BlockRef, RpcProofJson, VerifiedAccount } from '../types.js';
 import { checkRef, lower, payloadFor, type ReadContext } from './context.js';
 
@@ -52,13 +52,13 @@ function proofJson(addr: Uint8Array, response: GetProofResponse, verified: Verif
   return {
     address: toHex(addr),
     accountProof: response.accountProof.map(toHex),
-    balance: quantity(account.balance),
+    balance: toQuantity(account.balance),
     codeHash: toHex(account.codeHash),
-    nonce: quantity(account.nonce),
+    nonce: toQuantity(account.nonce),
     storageHash: toHex(account.storageHash),
     storageProof: response.storageProof.map((e, i) => ({
       key: toHex(e.key),
-      value: quantity(storage[i]!.value),
+      value: toQuantity(storage[i]!.value),
       proof: e.proof.map(toHex),
     })),
   };

@@ -14,8 +14,8 @@ import { decodeRpcTransaction, effectiveGasPrice, encodeRpcTransaction } from '.
 import {
   data as jsonData,
   expectObject,
-  quantity as jsonQuantity,
-  quantityNumber,
+  parseQuantity,
+  parseQuantityNumber,
 } from '../../../protocol/execution/json.js';
 import type { ExecutionPayloadCapella } from '../../../protocol/types.js';
 import { ABSENT, type Absent, type EndpointHandle } from '../endpoints.js';
@@ -82,9 +82,9 @@ async function locateAt(
   const claimedHash = jsonData(o['hash'], '$.hash', 32);
   if (toHex(claimedHash) !== txHash)
     throw ep.lie('tx-location.hash', `asked for transaction ${txHash}, got ${toHex(claimedHash)}`);
-  const number = jsonQuantity(o['blockNumber'], '$.blockNumber', 8);
+  const number = parseQuantity(o['blockNumber'], '$.blockNumber', 8);
   const blockHash = toHex(jsonData(o['blockHash'], '$.blockHash', 32));
-  const index = quantityNumber(o['transactionIndex'], '$.transactionIndex');
+  const index = parseQuantityNumber(o['transactionIndex'], '$.transactionIndex');
   const payload = await ctx.source.payload(number);
   if (payload === undefined) {
     // Not verified (yet): the node may be behind the endpoint. Ask the others; null if none locates it.

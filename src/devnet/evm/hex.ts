@@ -1,4 +1,4 @@
-/** Small byte/hex helpers for the engine (Node only: Buffer's hex codec is the fastest here). */
+/** Hex and bytes for the devnet EVM (Node only: Buffer's hex codec is the fastest here); JSON-RPC QUANTITY is protocol/execution/json.ts. */
 import type { Hex } from '../../protocol/types.js';
 
 export function hex(bytes: Uint8Array): Hex {
@@ -13,14 +13,4 @@ export function bytesOf(h: string): Uint8Array {
 
 export function bigintFromBytes(b: Uint8Array): bigint {
   return b.length === 0 ? 0n : BigInt(hex(b));
-}
-
-/** Serialises async work: each call runs after the previous one settled. */
-export function createSerialQueue(): <T>(fn: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = tail.then(fn, fn);
-    tail = run.catch(() => undefined);
-    return run;
-  };
 }
