@@ -22,8 +22,6 @@
  * block request above GATE until the crash was injected, so the crash always lands with the node
  * below the tip (asserted).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SupervisionEvent } from '../../src/actors/index.js';
 import type { Devnet } from '../../src/devnet/devnet.js';
@@ -40,6 +38,7 @@ import {
   powBlocks,
   sleep,
   startDevnet,
+  startProxy,
   storageProblems,
   storedHashes,
   tempDir,
@@ -48,6 +47,7 @@ import {
   type EventLog,
   type TestNode,
 } from './helpers.js';
+import type { RpcProxy } from '../helpers/rpc-proxy.js';
 
 const shared = new Cleanup();
 const cleanup = new Cleanup();
@@ -136,66 +136,12 @@ function expectedRestarts(address: string): string[] {
 
 // ------------------------------------------------------------------------------------------ the gate
 
-interface Gate {
-  readonly url: string;
-  /** Let the held requests (and every later one) through. */
-  release(): void;
-  /** Requests held at the gate so far. */
-  readonly held: number;
-}
-
-/** A proxy to the consensus RPC that holds getblockbyheight(h > above) until release(). */
-async function startGate(c: Cleanup, target: string, above: number): Promise<Gate> {
-  let open = false;
-  let held = 0;
-  let opened!: () => void;
-  const whenOpen = new Promise<void>((r) => (opened = r));
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', async () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      try {
-        const call = JSON.parse(body) as { method?: string; params?: unknown };
-        if (!open && call.method === 'getblockbyheight' && Number(call.params) > above) {
-          held++;
-          await whenOpen;
-        }
-      } catch {
-        // not JSON: forward as is
-      }
-      try {
-        const upstream = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-        const text = await upstream.text();
-        if (!res.destroyed)
-          res
-            .writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' })
-            .end(text);
-      } catch {
-        res.destroy();
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const release = () => {
-    open = true;
-    opened();
-  };
-  c.add(
-    () =>
-      new Promise<void>((resolve) => {
-        release();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    release,
-    get held() {
-      return held;
-    },
-  };
+/**
+ * A proxy to the consensus RPC that holds getblockbyheight(h > above) until `release()` (and lets
+ * every request through from then on); `held` counts the requests it held. Closed by `c`.
+ */
+async function startGate(c: Cleanup, target: string, above: number): Promise<RpcProxy> {
+  return startProxy(c, target, { hold: (call) => call.method === 'getblockbyheight' && Number(call.params) > above });
 }
 
 // ------------------------------------------------------------------------------------------ helpers

@@ -4,8 +4,6 @@
  * the public `createLightNode`, real HTTP proxies, LevelDB and worker_threads. Expected values are
  * always derived from the devnet (its chain store), never written down.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +17,7 @@ import {
 } from '../../src/index.nodejs.js';
 import { blockHash } from '../../src/protocol/block.js';
 import type { Hex, SignedConsensusBlock } from '../../src/protocol/types.js';
+import { type RpcProxy, type RpcProxyOptions, startRpcProxy } from '../helpers/rpc-proxy.js';
 
 /** Small, fast sync settings: the suites run in seconds on 2 CPUs. */
 export const FAST_SYNC = {
@@ -345,95 +344,8 @@ export function eventProblems(events: EventLog, devnet: Devnet, opts: { reorgs?:
 
 // ------------------------------------------------------------------------------------------ HTTP proxy
 
-export interface RpcCall {
-  method: string;
-  params: unknown;
-}
-
-export interface ProxyOptions {
-  /** Rewrite a JSON-RPC reply: return the new reply object, or undefined to pass it through. */
-  tamper?: (call: RpcCall, reply: any) => any;
-  /** Delay before forwarding each request (ms). */
-  delayMs?: number;
-}
-
-export interface RpcProxy {
-  readonly url: string;
-  /** Every JSON-RPC call seen (batches flattened), in arrival order. */
-  readonly calls: RpcCall[];
-  count(method?: string): number;
-  /** Stop forwarding: every request is answered with HTTP 503 until `resume()`. */
-  pause(): void;
-  resume(): void;
-  close(): Promise<void>;
-}
-
-/** A small counting (and optionally tampering) JSON-RPC proxy on 127.0.0.1:0 in front of `target`. */
-export async function startProxy(cleanup: Cleanup, target: string, opts: ProxyOptions = {}): Promise<RpcProxy> {
-  const calls: RpcCall[] = [];
-  let paused = false;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      let parsed: any;
-      try {
-        parsed = JSON.parse(body);
-      } catch {
-        parsed = undefined;
-      }
-      const list: any[] = Array.isArray(parsed) ? parsed : parsed ? [parsed] : [];
-      for (const c of list) calls.push({ method: String(c?.method), params: c?.params });
-      if (opts.delayMs) await sleep(opts.delayMs);
-      if (paused) {
-        res.writeHead(503, { 'content-type': 'text/plain' }).end('paused');
-        return;
-      }
-      try {
-        const upstream = await fetch(target, {
-          method: 'POST',
-          headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
-          body,
-        });
-        let text = await upstream.text();
-        if (opts.tamper && (text.startsWith('{') || text.startsWith('['))) {
-          const reply = JSON.parse(text);
-          if (Array.isArray(reply)) {
-            text = JSON.stringify(
-              reply.map(
-                (r: any, i: number) =>
-                  opts.tamper!({ method: String(list[i]?.method), params: list[i]?.params }, r) ?? r,
-              ),
-            );
-          } else {
-            const t = opts.tamper!({ method: String(list[0]?.method), params: list[0]?.params }, reply);
-            if (t !== undefined) text = JSON.stringify(t);
-          }
-        }
-        res
-          .writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' })
-          .end(text);
-      } catch {
-        // the upstream closed the connection (a consensus RPC service error): do the same
-        res.destroy();
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  cleanup.add(close);
-  return {
-    url,
-    calls,
-    count: (method) => (method === undefined ? calls.length : calls.filter((c) => c.method === method).length),
-    pause: () => void (paused = true),
-    resume: () => void (paused = false),
-    close,
-  };
+/** A JSON-RPC proxy on 127.0.0.1 in front of `target` (see test/helpers/rpc-proxy.ts), closed by `cleanup`. */
+export async function startProxy(cleanup: Cleanup, target: string, opts: RpcProxyOptions = {}): Promise<RpcProxy> {
+  const proxy = await startRpcProxy(target, opts);
+  return cleanup.add(() => proxy.close(), proxy);
 }

@@ -19,12 +19,12 @@
  * relay receive the gossip.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TestProject } from 'vitest/node';
 import '../../src/platform/nodejs/polyfills.js';
 import { createDevnet, type Devnet } from '../../src/devnet/devnet.js';
 import { startDevnetPeer } from '../../src/devnet/p2p.js';
+import { listenLocal } from '../../src/platform/nodejs/http.js';
 import { chainSpecToJson } from '../../src/protocol/chainspec.js';
 
 export interface BrowserDevnetInfo {
@@ -153,7 +153,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     queue = next.catch(() => {});
     return next;
   };
-  const control = createServer((req, res) => void answer(req, res));
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const cors = {
       'access-control-allow-origin': '*',
@@ -189,8 +188,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
     res.writeHead(status, { ...cors, 'content-type': 'application/json' }).end(JSON.stringify(out));
   }
-  await new Promise<void>((r) => control.listen(0, '127.0.0.1', r));
-  const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+  const control = await listenLocal((req, res) => void answer(req, res));
 
   const peer = await startDevnetPeer(devnet);
   const relay = await startRelay(devnet, peer.addresses.find((a) => !a.includes('/ws'))!);
@@ -201,7 +199,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     consensus: devnet.urls.consensus,
     evm: devnet.urls.evm,
     esplora: devnet.urls.esplora,
-    control: controlUrl,
+    control: control.url,
     chainSpec: chainSpecToJson(devnet.spec),
     ...info(devnet),
   });
@@ -210,10 +208,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await relay.stop();
     await peer.stop();
     await dashboard.close();
-    await new Promise<void>((r) => {
-      control.closeAllConnections();
-      control.close(() => r());
-    });
+    await control.close();
     await devnet.stop();
   };
 }

@@ -3,9 +3,9 @@
  * tests: Shanghai, our chain id, our gas limit and genesis base fee, no default accounts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { listenLocal } from '../../../src/platform/nodejs/http.js';
 
 const require = createRequire(import.meta.url);
 
@@ -15,14 +15,9 @@ export function anvilBinary(): string {
 
 /** A port that was free a moment ago (anvil cannot listen on port 0 and report it). */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
+  const probe = await listenLocal(() => {});
+  await probe.close();
+  return probe.port;
 }
 
 export interface Anvil {

@@ -6,13 +6,12 @@
  *
  * Plus a small HTTP proxy in front of the engine's RPC that can tamper with answers, one thing at a time.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { encodeFunctionData, hexToBytes, keccak256, pad, concat, type Hex } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { LOAD_TOKEN_ARTIFACT } from '../../../src/devnet/contracts/artifacts.js';
 import { createEngine, LOAD_TOKEN_ADDRESS, type DevnetEngine } from '../../../src/devnet/evm/index.js';
 import type { BlockRef, ExecutionPayloadCapella, VerifiedPayloadSource } from '../../../src/node/engine/index.js';
+import { type RpcCall, startRpcProxy } from '../../helpers/rpc-proxy.js';
 
 export const CHAIN_ID = 121212;
 export const TOKEN = LOAD_TOKEN_ADDRESS as Hex;
@@ -219,10 +218,19 @@ export interface TamperProxy {
   url: string;
   /** The current tamper (undefined = honest). */
   tamper: Tamper | undefined;
-  /** Requests seen, by method. */
-  counts: Map<string, number>;
+  /** Calls seen (batches flattened), by method. */
+  readonly counts: ReadonlyMap<string, number>;
   reset(): void;
   close(): Promise<void>;
+}
+
+/** `reply` (a JSON-RPC response object) with its result passed through `tamper`; error replies pass as they are. */
+function tamperResult(tamper: Tamper, call: RpcCall, reply: { result?: unknown; error?: unknown }): unknown {
+  if (!('result' in reply)) return reply;
+  const r = tamper(call.method, call.params as unknown[], reply.result);
+  if (r === null || typeof r !== 'object' || !(RPC_ERROR in r)) return { ...reply, result: r };
+  const { result: _, ...rest } = reply;
+  return { ...rest, error: (r as { [RPC_ERROR]: unknown })[RPC_ERROR] };
 }
 
 /** An HTTP JSON-RPC proxy in front of `upstream` that passes every answer through `tamper`. */
@@ -230,60 +238,21 @@ export async function createTamperProxy(upstream: string): Promise<TamperProxy> 
   const proxy: TamperProxy = {
     url: '',
     tamper: undefined,
-    counts: new Map(),
+    get counts() {
+      const counts = new Map<string, number>();
+      for (const { method } of rpc.calls) counts.set(method, (counts.get(method) ?? 0) + 1);
+      return counts;
+    },
     reset() {
       proxy.tamper = undefined;
-      proxy.counts.clear();
+      rpc.clearCalls();
     },
-    close: async () => {},
+    close: () => rpc.close(),
   };
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      void (async () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const upstreamRes = await fetch(upstream, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body,
-        });
-        const text = await upstreamRes.text();
-        const request = JSON.parse(body) as
-          | { method: string; params: unknown[] }
-          | { method: string; params: unknown[] }[];
-        let response = JSON.parse(text) as
-          | { result?: unknown; error?: unknown }
-          | { result?: unknown; error?: unknown }[];
-        const one = (rq: { method: string; params: unknown[] }, rs: { result?: unknown; error?: unknown }) => {
-          proxy.counts.set(rq.method, (proxy.counts.get(rq.method) ?? 0) + 1);
-          if (proxy.tamper !== undefined && 'result' in rs) {
-            const r = proxy.tamper(rq.method, rq.params, rs.result);
-            if (r !== null && typeof r === 'object' && RPC_ERROR in r) {
-              delete rs.result;
-              rs.error = (r as { [RPC_ERROR]: unknown })[RPC_ERROR];
-            } else rs.result = r;
-          }
-          return rs;
-        };
-        if (Array.isArray(request) && Array.isArray(response)) response = response.map((rs, i) => one(request[i]!, rs));
-        else if (!Array.isArray(request) && !Array.isArray(response)) response = one(request, response);
-        const out = JSON.stringify(response);
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
-        res.end(out);
-      })().catch((e: unknown) => {
-        res.writeHead(500);
-        res.end(String(e));
-      });
-    });
+  const rpc = await startRpcProxy(upstream, {
+    tamper: (call, reply) => (proxy.tamper === undefined ? undefined : tamperResult(proxy.tamper, call, reply)),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  proxy.close = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+  proxy.url = rpc.url;
   return proxy;
 }
 

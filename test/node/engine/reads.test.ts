@@ -4,8 +4,6 @@
  * pre-filter, absence, timeouts, injected fetch).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { encodeEventTopics, pad, type Hex } from 'viem';
 import { LOAD_TOKEN_ARTIFACT } from '../../../src/devnet/contracts/artifacts.js';
 import {
@@ -17,6 +15,7 @@ import {
   type EndpointFault,
   type VerifiedReads,
 } from '../../../src/node/engine/index.js';
+import { listenLocal } from '../../../src/platform/nodejs/http.js';
 import { createTamperProxy, createTestChain, mappingSlot, TOKEN, type TamperProxy, type TestChain } from './harness.js';
 
 let chain: TestChain;
@@ -334,9 +333,8 @@ describe('endpoints', () => {
   });
 
   it('timeoutMs bounds a hanging endpoint', async () => {
-    const hanging = createServer(() => {}); // never answers
-    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`;
+    const hanging = await listenLocal(() => {}); // never answers
+    const { url } = hanging;
     try {
       const r = createVerifiedReads({ evmRpc: [url, chain.url], payloads: chain.source, timeoutMs: 300 });
       const t0 = performance.now();
@@ -348,8 +346,7 @@ describe('endpoints', () => {
       expect(err).toBeInstanceOf(EndpointRequestError);
       expect((err as EndpointRequestError).reason).toBe('transport');
     } finally {
-      hanging.closeAllConnections();
-      await new Promise<void>((resolve) => hanging.close(() => resolve()));
+      await hanging.close();
     }
   });
 
