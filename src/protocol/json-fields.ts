@@ -38,6 +38,9 @@ export function isPlainObject(value: unknown): value is JsonRecord {
   return proto === Object.prototype || proto === null;
 }
 
+/** The problem of a required field that is absent. */
+const MISSING = 'missing required field';
+
 /** An object (not null, not an array). `what` names it in the message: `expected ${what}, got …`. */
 export function readObject(value: unknown, path: string, what = 'an object'): JsonRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
@@ -53,8 +56,6 @@ export function readExactObject(value: unknown, path: string, fields: readonly s
   for (const key of fields) if (!hasField(obj, key)) throw new DecodeError(`${path}.${key}`, MISSING);
   return obj;
 }
-
-const MISSING = 'missing required field';
 
 /** Whether `obj` has `key` as an own property (an inherited `toString` does not count). */
 export function hasField(obj: JsonRecord, key: string): boolean {
