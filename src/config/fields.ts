@@ -148,7 +148,7 @@ export function listOf<T>(
             got: 'got' in r ? r.got : value[i],
           };
         if (opts.unique) {
-          const first = out.findIndex((x) => x === r.value);
+          const first = out.indexOf(r.value);
           if (first >= 0)
             return fail({
               at: `[${i}]`,

@@ -18,6 +18,7 @@
  * Runs in browsers: no Node globals (TOML parsing is smol-toml, pure JS).
  */
 import { parse as parseToml, TomlError } from 'smol-toml';
+import { isPlainObject } from '../protocol/json-fields.js';
 import { ConfigSyntaxError, type ConfigIssue, type ConfigSource } from './errors.js';
 import { CONFIG_KEYS, CONFIG_SCHEMA, camel, kebab, type ConfigKey, type ConfigKeyInfo } from './schema.js';
 import { suggest } from './suggest.js';
@@ -102,9 +103,7 @@ export function objectLayer(input: unknown, opts: ObjectLayerOptions): ConfigLay
       if (value === undefined) continue;
       const name = written.includes('-') ? camel(written) : written;
       const writtenPath = writtenPrefix ? `${writtenPrefix}.${written}` : written;
-      const child = Object.prototype.hasOwnProperty.call(schema, name)
-        ? (schema as Record<string, unknown>)[name]
-        : undefined;
+      const child = Object.hasOwn(schema, name) ? (schema as Record<string, unknown>)[name] : undefined;
       if (child === undefined) {
         issues.push(unknownKey(writtenPath, [...prefix, name], schema, opts, originOf(writtenPath), show));
         continue;
@@ -177,12 +176,6 @@ function suggestByLastSegment(
 
 function isGroup(node: unknown): boolean {
   return typeof node === 'object' && node !== null && !('spec' in node);
-}
-
-function isPlainObject(x: unknown): x is Record<string, unknown> {
-  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
-  const proto = Object.getPrototypeOf(x) as unknown;
-  return proto === Object.prototype || proto === null;
 }
 
 /** The embed options object (browser) or any JS object of config values. */

@@ -13,7 +13,8 @@
  * subgroup-checked once, not per block.
  */
 import type { AggregateApproval, IndividualApproval } from './types.js';
-import { parseHex, toHex, describe, type Hex } from './bytes.js';
+import { parseHex, toHex, type Hex } from './bytes.js';
+import { describeJson } from './json-fields.js';
 import { DecodeError, ProtocolError, VerificationError } from './errors.js';
 import { BLS_SIGNATURE_LENGTH, type BlsBackend, type BlsBackendName, type PreparedPublicKey } from './bls/backend.js';
 import { nobleBackend } from './bls/noble.js';
@@ -114,7 +115,7 @@ export function prepareAuthorities(
   path = '$.authorities',
 ): PreparedAuthorities {
   if (!Array.isArray(publicKeys))
-    throw new DecodeError(path, `expected an array of BLS public keys, got ${describe(publicKeys)}`);
+    throw new DecodeError(path, `expected an array of BLS public keys, got ${describeJson(publicKeys)}`);
   if (publicKeys.length === 0)
     throw new DecodeError(path, 'the authority list is empty; a chain needs at least one authority');
   const keys = publicKeys.map((key, i) => {
@@ -158,7 +159,7 @@ export function verifyAggregateApproval(args: VerifyAggregateApprovalArgs): numb
   const root = parseRoot(args.root);
   assertSameBackend(authorities, backend);
   if (typeof approval !== 'object' || approval === null)
-    throw new DecodeError(path, `expected an aggregate approval object, got ${describe(approval)}`);
+    throw new DecodeError(path, `expected an aggregate approval object, got ${describeJson(approval)}`);
   const mask = parseAggregationBits(approval.aggregationBits, `${path}.aggregation_bits`);
   const signature = parseHex(approval.aggregateSignature, `${path}.aggregate_signature`, {
     prefix: 'required',
@@ -217,7 +218,7 @@ export function verifyIndividualApproval(args: VerifyIndividualApprovalArgs): vo
   const root = parseRoot(args.root);
   assertSameBackend(authorities, backend);
   if (typeof approval !== 'object' || approval === null)
-    throw new DecodeError(path, `expected an individual approval object, got ${describe(approval)}`);
+    throw new DecodeError(path, `expected an individual approval object, got ${describeJson(approval)}`);
   const index = parseU8(approval.authorityIndex, `${path}.authority_index`);
   const signature = parseHex(approval.signature, `${path}.signature`, {
     prefix: 'required',
@@ -269,7 +270,7 @@ export function aggregateApprovals(
 ): AggregateApproval {
   const backend = options.backend ?? nobleBackend;
   if (!Array.isArray(approvals))
-    throw new DecodeError('approvals', `expected an array of approvals, got ${describe(approvals)}`);
+    throw new DecodeError('approvals', `expected an array of approvals, got ${describeJson(approvals)}`);
   let mask = 0;
   const signatures: Uint8Array[] = [];
   if (options.base) {
@@ -312,7 +313,7 @@ function parseRoot(root: Uint8Array | Hex): Uint8Array {
 
 function parseU8(value: unknown, path: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 255)
-    throw new DecodeError(path, `expected a u8 authority index, got ${describe(value)}`);
+    throw new DecodeError(path, `expected a u8 authority index, got ${describeJson(value)}`);
   return value;
 }
 

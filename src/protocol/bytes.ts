@@ -4,6 +4,7 @@
  */
 import { bytesToHex, hexToBytes, concatBytes } from '@noble/hashes/utils.js';
 import { DecodeError } from './errors.js';
+import { readString } from './json-fields.js';
 
 export { bytesToHex, concatBytes };
 
@@ -31,12 +32,11 @@ export function parseHex(
   path: string,
   opts: { prefix: 'required' | 'forbidden' | 'optional'; length?: number; maxLength?: number },
 ): Uint8Array {
-  if (typeof value !== 'string') throw new DecodeError(path, `expected a hex string, got ${describe(value)}`);
-  let body = value;
-  const has0x = value.startsWith('0x') || value.startsWith('0X');
+  const text = readString(value, path, 'a hex string');
+  const has0x = text.startsWith('0x') || text.startsWith('0X');
   if (opts.prefix === 'required' && !has0x) throw new DecodeError(path, 'expected a 0x-prefixed hex string');
   if (opts.prefix === 'forbidden' && has0x) throw new DecodeError(path, 'expected hex without a 0x prefix');
-  if (has0x) body = value.slice(2);
+  const body = has0x ? text.slice(2) : text;
   if (body.length % 2 !== 0) throw new DecodeError(path, 'hex string has an odd number of digits');
   if (!HEX_BODY.test(body)) throw new DecodeError(path, 'hex string contains a non-hex character');
   const n = body.length / 2;
@@ -90,26 +90,6 @@ export function decodePrefixedHex(hex: string): Uint8Array | null {
 /** A reversed copy (Bitcoin display order <-> internal order). */
 export function reverse(bytes: Uint8Array): Uint8Array {
   return bytes.slice().reverse();
-}
-
-/**
- * An array from untrusted input, as a dense copy: `JSON.parse` never makes holes, but a JS caller
- * can, and `map` skips holes (leaving `undefined` for later code to trip on). Holes become
- * `undefined` elements here, which the element decoders then refuse with a typed error.
- */
-export function expectArray(value: unknown, path: string, max?: number): unknown[] {
-  if (!Array.isArray(value)) throw new DecodeError(path, `expected an array, got ${describe(value)}`);
-  if (max !== undefined && value.length > max)
-    throw new DecodeError(path, `expected at most ${max} elements, got ${value.length}`);
-  return Array.from(value);
-}
-
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string')
-    return `a string (${JSON.stringify(value.length > 24 ? value.slice(0, 24) + '…' : value)})`;
-  return `a ${typeof value} (${String(value).slice(0, 24)})`;
 }
 
 /** Cursor over bytes for consensus decoding. Every read checks bounds and throws DecodeError naming the offset. */

@@ -29,8 +29,17 @@
  * (serde rejects them; JSON.parse keeps the last).
  */
 import { bls12_381 } from '@noble/curves/bls12-381.js';
-import { bytesToHex, describe, expectArray } from './bytes.js';
+import { bytesToHex } from './bytes.js';
 import { DecodeError } from './errors.js';
+import {
+  hasField,
+  readArray,
+  readBoolean,
+  readInteger,
+  readObject,
+  readString,
+  type JsonRecord,
+} from './json-fields.js';
 import type { ChainSpec, Hex, RetargetParams } from './types.js';
 import { parseCompressedPubkey } from './bridge/taproot.js';
 
@@ -172,7 +181,7 @@ const NAMED: Record<ChainSpecName, ChainSpec> = {
 
 /** A fresh (mutable) copy of a shipped spec: `dev` (built-in DEV), `testnet` (chain.json), `testnet-full` (chain-full.json), `chain-dev` (chain-dev.json). */
 export function getChainSpec(name: ChainSpecName): ChainSpec {
-  const spec = Object.prototype.hasOwnProperty.call(NAMED, name) ? NAMED[name] : undefined;
+  const spec = Object.hasOwn(NAMED, name) ? NAMED[name] : undefined;
   if (spec === undefined)
     throw new DecodeError(
       'chain',
@@ -230,53 +239,19 @@ const RETARGET_KEYS = [
   'maxPowAdjustment',
 ] as const satisfies readonly (keyof RetargetParams)[];
 
-const U8 = 0xff;
-const U16 = 0xffff;
-const U32 = 0xffffffff;
-const U64 = Number.MAX_SAFE_INTEGER; // JS limit, see the table above
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function readUint(value: unknown, path: string, max: number, typeName: string): number {
-  if (typeof value !== 'number') throw new DecodeError(path, `expected a ${typeName} number, got ${describe(value)}`);
-  if (!Number.isInteger(value)) throw new DecodeError(path, `expected an integer (${typeName}), got ${value}`);
-  if (value < 0) throw new DecodeError(path, `expected a non-negative ${typeName}, got ${value}`);
-  if (value > max)
-    throw new DecodeError(
-      path,
-      max === U64
-        ? `${value} is above 2^53−1, which a JS number cannot hold exactly`
-        : `${value} does not fit a ${typeName} (max ${max})`,
-    );
-  return value;
-}
-
-function readBool(value: unknown, path: string): boolean {
-  if (typeof value !== 'boolean') throw new DecodeError(path, `expected true or false, got ${describe(value)}`);
-  return value;
-}
-
-function readArray(value: unknown, path: string): unknown[] {
-  return expectArray(value, path);
-}
-
 const HEX_BODY = /^[0-9a-fA-F]*$/;
 
 /** Lighthouse `PublicKey` from JSON: `0x` (lowercase x) + 96 hex digits, a valid non-infinity G1 point. */
 export function parseBlsPublicKey(value: unknown, path: string): Hex {
-  if (typeof value !== 'string')
-    throw new DecodeError(path, `expected a BLS public key string, got ${describe(value)}`);
-  if (!value.startsWith('0x')) throw new DecodeError(path, 'a BLS public key must start with 0x');
-  const body = value.slice(2);
-  if (!HEX_BODY.test(body)) throw new DecodeError(path, 'BLS public key contains a non-hex character');
+  const text = readString(value, path, 'a BLS public key string');
+  if (!text.startsWith('0x')) throw new DecodeError(path, 'a BLS public key must start with 0x');
+  if (!HEX_BODY.test(text.slice(2))) throw new DecodeError(path, 'BLS public key contains a non-hex character');
+  const body = text.slice(2).toLowerCase();
   if (body.length !== 96)
     throw new DecodeError(path, `a BLS public key is 48 bytes (96 hex digits), got ${body.length} digits`);
-  const hex = `0x${body.toLowerCase()}` as Hex;
-  let point;
+  let point: ReturnType<typeof bls12_381.G1.Point.fromHex>;
   try {
-    point = bls12_381.G1.Point.fromHex(body.toLowerCase());
+    point = bls12_381.G1.Point.fromHex(body);
     point.assertValidity();
   } catch (cause) {
     throw new DecodeError(
@@ -286,50 +261,58 @@ export function parseBlsPublicKey(value: unknown, path: string): Hex {
     );
   }
   if (point.is0()) throw new DecodeError(path, 'the infinity point is not a valid BLS public key');
-  return hex;
+  return `0x${body}`;
 }
 
 /** ethereum-types `H160` from JSON: 40 hex digits of either case, optional lowercase `0x`. */
 export function parseEvmAddress(value: unknown, path: string): Hex {
-  if (typeof value !== 'string') throw new DecodeError(path, `expected an EVM address string, got ${describe(value)}`);
-  const body = value.startsWith('0x') ? value.slice(2) : value;
+  const text = readString(value, path, 'an EVM address string');
+  const body = text.startsWith('0x') ? text.slice(2) : text;
   if (!HEX_BODY.test(body)) throw new DecodeError(path, 'EVM address contains a non-hex character');
   if (body.length !== 40)
     throw new DecodeError(path, `an EVM address is 20 bytes (40 hex digits), got ${body.length} digits`);
-  return `0x${body.toLowerCase()}` as Hex;
+  return `0x${body.toLowerCase()}`;
 }
 
 /** secp256k1 `PublicKey` from JSON, compressed form only: 66 hex digits, no `0x`, on the curve. */
 export function parseBitcoinPubkey(value: unknown, path: string): string {
-  if (typeof value !== 'string')
-    throw new DecodeError(path, `expected a secp256k1 public key hex string, got ${describe(value)}`);
-  if (value.startsWith('0x') || value.startsWith('0X'))
+  const text = readString(value, path, 'a secp256k1 public key hex string');
+  if (text.startsWith('0x') || text.startsWith('0X'))
     throw new DecodeError(path, 'a Bitcoin public key is plain hex, without 0x');
-  if (!HEX_BODY.test(value)) throw new DecodeError(path, 'Bitcoin public key contains a non-hex character');
-  if (value.length !== 66)
-    throw new DecodeError(path, `expected a 33-byte compressed public key (66 hex digits), got ${value.length} digits`);
-  return bytesToHex(parseCompressedPubkey(value.toLowerCase(), path));
+  if (!HEX_BODY.test(text)) throw new DecodeError(path, 'Bitcoin public key contains a non-hex character');
+  if (text.length !== 66)
+    throw new DecodeError(path, `expected a 33-byte compressed public key (66 hex digits), got ${text.length} digits`);
+  return bytesToHex(parseCompressedPubkey(text.toLowerCase(), path));
 }
 
+type Reader<T> = (value: unknown, path: string) => T;
+
+/**
+ * Alys' `#[serde(default)]`: `obj[key]` read by `read` when the key is present (null counts as
+ * present, and the readers refuse it), else `fallback`.
+ */
+function fieldOr<T>(obj: JsonRecord, key: string, path: string, read: Reader<T>, fallback: T): T {
+  return hasField(obj, key) ? read(obj[key], `${path}.${key}`) : fallback;
+}
+
+const u8: Reader<number> = (v, p) => readInteger(v, p, 'u8');
+const u16: Reader<number> = (v, p) => readInteger(v, p, 'u16');
+const u32: Reader<number> = (v, p) => readInteger(v, p, 'u32');
+/** u64 as a JS number: limited to 2^53−1 (see the table in the module comment). */
+const u64: Reader<number> = (v, p) => readInteger(v, p, 'u64');
+
+/** Inside `retargetParams` a missing key is zero/false (BitcoinConsensusParams's own default, not DEV's). */
 function parseRetargetParams(value: unknown, path: string, unknownKeys: string[], reject: boolean): RetargetParams {
-  if (!isPlainObject(value)) throw new DecodeError(path, `expected an object, got ${describe(value)}`);
-  noteUnknown(value, RETARGET_KEYS, path, unknownKeys, reject);
-  const has = (k: string) => Object.prototype.hasOwnProperty.call(value, k);
-  const params: RetargetParams = {
-    powLimit: has('powLimit') ? readUint(value.powLimit, `${path}.powLimit`, U32, 'u32') : 0,
-    powLowerLimit: has('powLowerLimit') ? readUint(value.powLowerLimit, `${path}.powLowerLimit`, U32, 'u32') : 0,
-    powTargetTimespan: has('powTargetTimespan')
-      ? readUint(value.powTargetTimespan, `${path}.powTargetTimespan`, U64, 'u64')
-      : 0,
-    powTargetSpacing: has('powTargetSpacing')
-      ? readUint(value.powTargetSpacing, `${path}.powTargetSpacing`, U64, 'u64')
-      : 0,
-    powNoRetargeting: has('powNoRetargeting') ? readBool(value.powNoRetargeting, `${path}.powNoRetargeting`) : false,
-    maxPowAdjustment: has('maxPowAdjustment')
-      ? readUint(value.maxPowAdjustment, `${path}.maxPowAdjustment`, U8, 'u8')
-      : 0,
+  const o = readObject(value, path);
+  noteUnknown(o, RETARGET_KEYS, path, unknownKeys, reject);
+  return {
+    powLimit: fieldOr(o, 'powLimit', path, u32, 0),
+    powLowerLimit: fieldOr(o, 'powLowerLimit', path, u32, 0),
+    powTargetTimespan: fieldOr(o, 'powTargetTimespan', path, u64, 0),
+    powTargetSpacing: fieldOr(o, 'powTargetSpacing', path, u64, 0),
+    powNoRetargeting: fieldOr(o, 'powNoRetargeting', path, readBoolean, false),
+    maxPowAdjustment: fieldOr(o, 'maxPowAdjustment', path, u8, 0),
   };
-  return params;
 }
 
 function checkRetargeting(params: RetargetParams, path: string): void {
@@ -344,7 +327,7 @@ function checkRetargeting(params: RetargetParams, path: string): void {
 }
 
 function noteUnknown(
-  obj: Record<string, unknown>,
+  obj: JsonRecord,
   known: readonly string[],
   path: string,
   unknownKeys: string[],
@@ -358,54 +341,47 @@ function noteUnknown(
   }
 }
 
+/**
+ * A reader for a non-empty list of `item`s, of at most `max.count` when given (`max.why` finishes
+ * "at most N …"); `empty` says why an empty list is refused.
+ */
+function nonEmptyList<T>(item: Reader<T>, empty: string, max?: { count: number; why: string }): Reader<T[]> {
+  return (value, path) => {
+    const list = readArray(value, path);
+    if (list.length === 0) throw new DecodeError(path, empty);
+    if (max !== undefined && list.length > max.count)
+      throw new DecodeError(path, `at most ${max.count} ${max.why}, got ${list.length}`);
+    return list.map((v, i) => item(v, `${path}[${i}]`));
+  };
+}
+
+const authorityList = nonEmptyList(parseBlsPublicKey, 'at least one authority is required', {
+  count: MAX_AUTHORITIES,
+  why: "authorities fit an approval's BitList<15>",
+});
+const federationList = nonEmptyList(
+  parseEvmAddress,
+  'at least one federation address is required (Alys splits fees by the list length)',
+);
+const bitcoinKeyList = nonEmptyList(parseBitcoinPubkey, 'at least one federation Bitcoin key is required');
+
 /** Parse a ChainSpec JSON value (already JSON.parse'd) with Alys semantics; also reports ignored and defaulted keys. */
 export function parseChainSpecDetailed(json: unknown, options: ChainSpecParseOptions = {}): ChainSpecParseResult {
-  if (!isPlainObject(json)) throw new DecodeError('$', `a chain spec must be a JSON object, got ${describe(json)}`);
+  const o = readObject(json, '$', 'a chain spec (a JSON object)');
   const reject = options.rejectUnknownKeys === true;
   const unknownKeys: string[] = [];
-  noteUnknown(json, TOP_KEYS, '$', unknownKeys, reject);
-  const has = (k: string) => Object.prototype.hasOwnProperty.call(json, k);
-  const defaultedKeys = TOP_KEYS.filter((k) => !has(k));
+  noteUnknown(o, TOP_KEYS, '$', unknownKeys, reject);
   const dev = DEV_CHAIN_SPEC;
 
-  const slotDuration = has('slotDuration')
-    ? readUint(json.slotDuration, '$.slotDuration', U64, 'u64')
-    : dev.slotDuration;
+  const slotDuration = fieldOr(o, 'slotDuration', '$', u64, dev.slotDuration);
   if (slotDuration < 1) throw new DecodeError('$.slotDuration', 'must be at least 1 ms (Aura divides by it)');
-
-  let authorities: Hex[] = [...dev.authorities];
-  if (has('authorities')) {
-    const list = readArray(json.authorities, '$.authorities');
-    if (list.length === 0) throw new DecodeError('$.authorities', 'at least one authority is required');
-    if (list.length > MAX_AUTHORITIES)
-      throw new DecodeError(
-        '$.authorities',
-        `at most ${MAX_AUTHORITIES} authorities fit an approval's BitList<15>, got ${list.length}`,
-      );
-    authorities = list.map((v, i) => parseBlsPublicKey(v, `$.authorities[${i}]`));
-  }
-
-  let federation: Hex[] = [...dev.federation];
-  if (has('federation')) {
-    const list = readArray(json.federation, '$.federation');
-    if (list.length === 0)
-      throw new DecodeError(
-        '$.federation',
-        'at least one federation address is required (Alys splits fees by the list length)',
-      );
-    federation = list.map((v, i) => parseEvmAddress(v, `$.federation[${i}]`));
-  }
-
-  let federationBitcoinPubkeys: string[] = [...dev.federationBitcoinPubkeys];
-  if (has('federationBitcoinPubkeys')) {
-    const list = readArray(json.federationBitcoinPubkeys, '$.federationBitcoinPubkeys');
-    if (list.length === 0)
-      throw new DecodeError('$.federationBitcoinPubkeys', 'at least one federation Bitcoin key is required');
-    federationBitcoinPubkeys = list.map((v, i) => parseBitcoinPubkey(v, `$.federationBitcoinPubkeys[${i}]`));
-  }
-
-  const retargetParams = has('retargetParams')
-    ? parseRetargetParams(json.retargetParams, '$.retargetParams', unknownKeys, reject)
+  const authorities = fieldOr(o, 'authorities', '$', authorityList, [...dev.authorities]);
+  const federation = fieldOr(o, 'federation', '$', federationList, [...dev.federation]);
+  const federationBitcoinPubkeys = fieldOr(o, 'federationBitcoinPubkeys', '$', bitcoinKeyList, [
+    ...dev.federationBitcoinPubkeys,
+  ]);
+  const retargetParams = hasField(o, 'retargetParams')
+    ? parseRetargetParams(o.retargetParams, '$.retargetParams', unknownKeys, reject)
     : { ...dev.retargetParams };
   checkRetargeting(retargetParams, '$.retargetParams');
 
@@ -414,24 +390,17 @@ export function parseChainSpecDetailed(json: unknown, options: ChainSpecParseOpt
     authorities,
     federation,
     federationBitcoinPubkeys,
-    bits: has('bits') ? readUint(json.bits, '$.bits', U32, 'u32') : dev.bits,
-    chainId: has('chainId') ? readUint(json.chainId, '$.chainId', U32, 'u32') : dev.chainId,
-    maxBlocksWithoutPow: has('maxBlocksWithoutPow')
-      ? readUint(json.maxBlocksWithoutPow, '$.maxBlocksWithoutPow', U64, 'u64')
-      : dev.maxBlocksWithoutPow,
-    bitcoinStartHeight: has('bitcoinStartHeight')
-      ? readUint(json.bitcoinStartHeight, '$.bitcoinStartHeight', U32, 'u32')
-      : dev.bitcoinStartHeight,
+    bits: fieldOr(o, 'bits', '$', u32, dev.bits),
+    chainId: fieldOr(o, 'chainId', '$', u32, dev.chainId),
+    maxBlocksWithoutPow: fieldOr(o, 'maxBlocksWithoutPow', '$', u64, dev.maxBlocksWithoutPow),
+    bitcoinStartHeight: fieldOr(o, 'bitcoinStartHeight', '$', u32, dev.bitcoinStartHeight),
     retargetParams,
-    isValidator: has('isValidator') ? readBool(json.isValidator, '$.isValidator') : dev.isValidator,
-    executionTimeoutLength: has('executionTimeoutLength')
-      ? readUint(json.executionTimeoutLength, '$.executionTimeoutLength', U16, 'u16')
-      : dev.executionTimeoutLength,
-    requiredBtcTxnConfirmations: has('requiredBtcTxnConfirmations')
-      ? readUint(json.requiredBtcTxnConfirmations, '$.requiredBtcTxnConfirmations', U16, 'u16')
-      : dev.requiredBtcTxnConfirmations,
+    isValidator: fieldOr(o, 'isValidator', '$', readBoolean, dev.isValidator),
+    executionTimeoutLength: fieldOr(o, 'executionTimeoutLength', '$', u16, dev.executionTimeoutLength),
+    requiredBtcTxnConfirmations: fieldOr(o, 'requiredBtcTxnConfirmations', '$', u16, dev.requiredBtcTxnConfirmations),
   };
-  return { spec, unknownKeys, defaultedKeys: [...defaultedKeys] };
+  const defaultedKeys = TOP_KEYS.filter((k) => !hasField(o, k));
+  return { spec, unknownKeys, defaultedKeys };
 }
 
 /** Parse a ChainSpec JSON value with Alys semantics (see the module comment); unknown keys are ignored unless `rejectUnknownKeys`. */

@@ -18,7 +18,9 @@
  * cannot be read exactly after `JSON.parse`, so it is refused (stricter than Alys; no real value is that
  * large). Every error is a {@link DecodeError} whose path is the JSON path, e.g.
  * `$.message.execution_payload.withdrawals[3].amount`. One thing cannot be seen after `JSON.parse`: a
- * number written `1.0` or `1e0` reads as 1 (serde_json would refuse it for an integer field).
+ * number written `1.0` or `1e0` reads as 1 (serde_json would refuse it for an integer field). Objects,
+ * arrays and JSON numbers are read with the shared readers of `../json-fields.ts`; the hex, quoted-integer
+ * and OutPoint forms are read here.
  *
  * Encoders produce the JSON value serde_json emits, so that `JSON.stringify(encodeX(x))` is byte-identical
  * to the Rust node's response body for `x`. Object keys are in **sorted** order, not struct order: the
@@ -29,7 +31,8 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { DecodeError } from '../errors.js';
 import { encodeError } from './msgpack-wire.js';
-import { expectArray, U64_MAX, U256_MAX, type Hex } from '../bytes.js';
+import { U64_MAX, U256_MAX, type Hex } from '../bytes.js';
+import { readArray, readExactObject, readInteger, readString } from '../json-fields.js';
 import {
   AGGREGATION_BITS_BYTES,
   BLS_SIGNATURE_BYTES,
@@ -68,51 +71,13 @@ const I32_MAX = 0x7fff_ffff;
 
 // ------------------------------------------------------------------------------------------ decode helpers
 
-function describeJson(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string')
-    return `a string (${JSON.stringify(value.length > 24 ? value.slice(0, 24) + '…' : value)})`;
-  if (typeof value === 'object') return 'an object';
-  return `a ${typeof value} (${String(value).slice(0, 24)})`;
-}
-
 function fail(path: string, problem: string): never {
   throw new DecodeError(path, problem);
 }
 
-/** An object with exactly `fields` as keys (no unknown, none missing). */
-function object(value: unknown, path: string, fields: readonly string[]): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    fail(path, `expected an object, got ${describeJson(value)}`);
-  const obj = value as Record<string, unknown>;
-  for (const key of Object.keys(obj)) if (!fields.includes(key)) fail(`${path}.${key}`, 'unknown field');
-  for (const key of fields)
-    if (!Object.prototype.hasOwnProperty.call(obj, key)) fail(`${path}.${key}`, 'missing field');
-  return obj;
-}
-
-function array(value: unknown, path: string, max?: number): unknown[] {
-  if (!Array.isArray(value)) fail(path, `expected an array, got ${describeJson(value)}`);
-  return expectArray(value, path, max);
-}
-
-function integer(value: unknown, path: string, min: number, max: number, type: string): number {
-  if (typeof value !== 'number') fail(path, `expected a JSON number (${type}), got ${describeJson(value)}`);
-  if (!Number.isSafeInteger(value))
-    fail(path, `expected an integer (${type}) exactly representable in JSON, got ${value}`);
-  if (value < min || value > max) fail(path, `${value} is out of range for ${type} (${min}..${max})`);
-  return value;
-}
-
-const u32 = (v: unknown, path: string): number => integer(v, path, 0, U32_MAX, 'u32');
-const i32 = (v: unknown, path: string): number => integer(v, path, I32_MIN, I32_MAX, 'i32');
-/** u64 as a JSON number; limited to 2^53-1 (see the module comment). */
-const u64 = (v: unknown, path: string): number => integer(v, path, 0, Number.MAX_SAFE_INTEGER, 'u64 (≤ 2^53-1)');
-
+/** A Lighthouse quoted integer: a canonical decimal string (see the module comment). */
 function quotedInt(value: unknown, path: string, max: bigint, type: string): bigint {
-  if (typeof value !== 'string') fail(path, `expected a decimal string (${type}), got ${describeJson(value)}`);
-  const v = parseCanonicalDecimal(value, max);
+  const v = parseCanonicalDecimal(readString(value, path, `a decimal string (${type})`), max);
   if (typeof v === 'string') fail(path, v);
   return v;
 }
@@ -125,22 +90,22 @@ const UPPER_HEX = /[A-F]/;
 
 /** A `0x` hex string (impl-serde / ssz_types form), normalised to lowercase. */
 function hex0x(value: unknown, path: string, opts: { bytes?: number; maxBytes?: number } = {}): Hex {
-  if (typeof value !== 'string') fail(path, `expected a 0x-prefixed hex string, got ${describeJson(value)}`);
-  if (!HEX_0X.test(value)) fail(path, 'expected a 0x-prefixed hex string (lowercase "0x", then hex digits)');
-  if ((value.length & 1) !== 0) fail(path, 'hex string has an odd number of digits');
-  const n = (value.length - 2) / 2;
+  const text = readString(value, path, 'a 0x-prefixed hex string');
+  if (!HEX_0X.test(text)) fail(path, 'expected a 0x-prefixed hex string (lowercase "0x", then hex digits)');
+  if ((text.length & 1) !== 0) fail(path, 'hex string has an odd number of digits');
+  const n = (text.length - 2) / 2;
   if (opts.bytes !== undefined && n !== opts.bytes) fail(path, `expected ${opts.bytes} bytes, got ${n}`);
   if (opts.maxBytes !== undefined && n > opts.maxBytes) fail(path, `expected at most ${opts.maxBytes} bytes, got ${n}`);
-  return (UPPER_HEX.test(value) ? value.toLowerCase() : value) as Hex;
+  return (UPPER_HEX.test(text) ? text.toLowerCase() : text) as Hex;
 }
 
 /** Plain hex without `0x` (rust-bitcoin scripts and witness elements) to bytes. */
 function hexPlain(value: unknown, path: string, bytes?: number): Uint8Array {
-  if (typeof value !== 'string') fail(path, `expected a hex string without 0x, got ${describeJson(value)}`);
-  if (!HEX_PLAIN.test(value)) fail(path, 'expected hex digits only (no 0x prefix)');
-  if ((value.length & 1) !== 0) fail(path, 'hex string has an odd number of digits');
-  if (bytes !== undefined && value.length !== 2 * bytes) fail(path, `expected ${bytes} bytes, got ${value.length / 2}`);
-  return hexToBytes(value.toLowerCase());
+  const text = readString(value, path, 'a hex string without 0x');
+  if (!HEX_PLAIN.test(text)) fail(path, 'expected hex digits only (no 0x prefix)');
+  if ((text.length & 1) !== 0) fail(path, 'hex string has an odd number of digits');
+  if (bytes !== undefined && text.length !== 2 * bytes) fail(path, `expected ${bytes} bytes, got ${text.length / 2}`);
+  return hexToBytes(text.toLowerCase());
 }
 
 /** A rust-bitcoin hash in display order (64 hex digits, no 0x) → 32 bytes in internal order. */
@@ -150,11 +115,11 @@ function displayHash(value: unknown, path: string): Uint8Array {
 
 /** rust-bitcoin `OutPoint` Display/FromStr: `"<txid display hex>:<vout>"`, vout canonical decimal u32. */
 function outPoint(value: unknown, path: string): { txid: Uint8Array; vout: number } {
-  if (typeof value !== 'string') fail(path, `expected "txid:vout", got ${describeJson(value)}`);
-  const colon = value.indexOf(':');
-  if (colon < 0 || colon !== value.lastIndexOf(':')) fail(path, 'expected exactly one ":" in "txid:vout"');
-  const txid = displayHash(value.slice(0, colon), path);
-  const v = parseCanonicalDecimal(value.slice(colon + 1), BigInt(U32_MAX));
+  const text = readString(value, path, '"txid:vout"');
+  const colon = text.indexOf(':');
+  if (colon < 0 || colon !== text.lastIndexOf(':')) fail(path, 'expected exactly one ":" in "txid:vout"');
+  const txid = displayHash(text.slice(0, colon), path);
+  const v = parseCanonicalDecimal(text.slice(colon + 1), BigInt(U32_MAX));
   if (typeof v === 'string') fail(path, `bad vout: ${v}`);
   return { txid, vout: Number(v) };
 }
@@ -193,30 +158,30 @@ const TXOUT_FIELDS = ['value', 'script_pubkey'] as const;
 const HEADER_FIELDS = ['version', 'prev_blockhash', 'merkle_root', 'time', 'bits', 'nonce'] as const;
 
 function decodeTxIn(value: unknown, path: string): TxIn {
-  const o = object(value, path, TXIN_FIELDS);
+  const o = readExactObject(value, path, TXIN_FIELDS);
   const prev = outPoint(o.previous_output, `${path}.previous_output`);
   const scriptSig = hexPlain(o.script_sig, `${path}.script_sig`);
-  const sequence = u32(o.sequence, `${path}.sequence`);
-  const witness = array(o.witness, `${path}.witness`).map((e, i) => hexPlain(e, `${path}.witness[${i}]`));
+  const sequence = readInteger(o.sequence, `${path}.sequence`, 'u32');
+  const witness = readArray(o.witness, `${path}.witness`).map((e, i) => hexPlain(e, `${path}.witness[${i}]`));
   return { prevTxid: prev.txid, prevVout: prev.vout, scriptSig, sequence, witness };
 }
 
 function decodeTxOut(value: unknown, path: string): TxOut {
-  const o = object(value, path, TXOUT_FIELDS);
+  const o = readExactObject(value, path, TXOUT_FIELDS);
   return {
-    value: BigInt(u64(o.value, `${path}.value`)),
+    value: BigInt(readInteger(o.value, `${path}.value`, 'u64')),
     scriptPubkey: hexPlain(o.script_pubkey, `${path}.script_pubkey`),
   };
 }
 
 /** rust-bitcoin 0.30 `Transaction` JSON: `{version, lock_time, input, output}`. */
 export function decodeTransactionJson(value: unknown, path = '$'): Transaction {
-  const o = object(value, path, TX_FIELDS);
+  const o = readExactObject(value, path, TX_FIELDS);
   return {
-    version: i32(o.version, `${path}.version`),
-    lockTime: u32(o.lock_time, `${path}.lock_time`),
-    inputs: array(o.input, `${path}.input`).map((v, i) => decodeTxIn(v, `${path}.input[${i}]`)),
-    outputs: array(o.output, `${path}.output`).map((v, i) => decodeTxOut(v, `${path}.output[${i}]`)),
+    version: readInteger(o.version, `${path}.version`, 'i32'),
+    lockTime: readInteger(o.lock_time, `${path}.lock_time`, 'u32'),
+    inputs: readArray(o.input, `${path}.input`).map((v, i) => decodeTxIn(v, `${path}.input[${i}]`)),
+    outputs: readArray(o.output, `${path}.output`).map((v, i) => decodeTxOut(v, `${path}.output[${i}]`)),
   };
 }
 
@@ -246,14 +211,14 @@ export function encodeTransactionJson(tx: Transaction, path = '$'): JsonObject {
 }
 
 function decodeHeader(value: unknown, path: string): BitcoinHeader {
-  const o = object(value, path, HEADER_FIELDS);
+  const o = readExactObject(value, path, HEADER_FIELDS);
   return {
-    version: i32(o.version, `${path}.version`),
+    version: readInteger(o.version, `${path}.version`, 'i32'),
     prevBlockhash: displayHash(o.prev_blockhash, `${path}.prev_blockhash`),
     merkleRoot: displayHash(o.merkle_root, `${path}.merkle_root`),
-    time: u32(o.time, `${path}.time`),
-    bits: u32(o.bits, `${path}.bits`),
-    nonce: u32(o.nonce, `${path}.nonce`),
+    time: readInteger(o.time, `${path}.time`, 'u32'),
+    bits: readInteger(o.bits, `${path}.bits`, 'u32'),
+    nonce: readInteger(o.nonce, `${path}.nonce`, 'u32'),
   };
 }
 
@@ -283,10 +248,12 @@ const AUXPOW_HEADER_FIELDS = [
 ] as const;
 
 function decodeBranch(value: unknown, path: string): MerkleBranch {
-  const o = object(value, path, BRANCH_FIELDS);
+  const o = readExactObject(value, path, BRANCH_FIELDS);
   return {
-    branchHash: array(o.branch_hash, `${path}.branch_hash`).map((h, i) => displayHash(h, `${path}.branch_hash[${i}]`)),
-    branchSideMask: u32(o.branch_side_mask, `${path}.branch_side_mask`),
+    branchHash: readArray(o.branch_hash, `${path}.branch_hash`).map((h, i) =>
+      displayHash(h, `${path}.branch_hash[${i}]`),
+    ),
+    branchSideMask: readInteger(o.branch_side_mask, `${path}.branch_side_mask`, 'u32'),
   };
 }
 
@@ -299,7 +266,7 @@ function encodeBranch(b: MerkleBranch, path: string): JsonObject {
 
 /** Alys `AuxPow` JSON: `{coinbase_txn, block_hash, coinbase_branch, blockchain_branch, parent_block}`. */
 export function decodeAuxPowJson(value: unknown, path = '$'): AuxPow {
-  const o = object(value, path, AUXPOW_FIELDS);
+  const o = readExactObject(value, path, AUXPOW_FIELDS);
   return {
     coinbaseTxn: decodeTransactionJson(o.coinbase_txn, `${path}.coinbase_txn`),
     blockHash: displayHash(o.block_hash, `${path}.block_hash`),
@@ -321,13 +288,13 @@ export function encodeAuxPowJson(a: AuxPow, path = '$'): JsonObject {
 
 /** `AuxPowHeader` JSON (also the `getqueuedpow` result). */
 export function decodeAuxPowHeaderJson(value: unknown, path = '$'): AuxPowHeader {
-  const o = object(value, path, AUXPOW_HEADER_FIELDS);
+  const o = readExactObject(value, path, AUXPOW_HEADER_FIELDS);
   return {
     rangeStart: hex0x(o.range_start, `${path}.range_start`, { bytes: 32 }),
     rangeEnd: hex0x(o.range_end, `${path}.range_end`, { bytes: 32 }),
-    bits: u32(o.bits, `${path}.bits`),
-    chainId: u32(o.chain_id, `${path}.chain_id`),
-    height: u64(o.height, `${path}.height`),
+    bits: readInteger(o.bits, `${path}.bits`, 'u32'),
+    chainId: readInteger(o.chain_id, `${path}.chain_id`, 'u32'),
+    height: readInteger(o.height, `${path}.height`, 'u64'),
     auxpow: o.auxpow === null ? null : decodeAuxPowJson(o.auxpow, `${path}.auxpow`),
     feeRecipient: hex0x(o.fee_recipient, `${path}.fee_recipient`, { bytes: 20 }),
   };
@@ -367,7 +334,7 @@ const PAYLOAD_FIELDS = [
 ] as const;
 
 function decodeWithdrawal(value: unknown, path: string): Withdrawal {
-  const o = object(value, path, WITHDRAWAL_FIELDS);
+  const o = readExactObject(value, path, WITHDRAWAL_FIELDS);
   return {
     index: quotedU64(o.index, `${path}.index`),
     validatorIndex: quotedU64(o.validator_index, `${path}.validator_index`),
@@ -378,7 +345,7 @@ function decodeWithdrawal(value: unknown, path: string): Withdrawal {
 
 /** Lighthouse `ExecutionPayloadCapella<MainnetEthSpec>` JSON (the `execution_payload` of a block). */
 export function decodeExecutionPayloadJson(value: unknown, path = '$'): ExecutionPayloadCapella {
-  const o = object(value, path, PAYLOAD_FIELDS);
+  const o = readExactObject(value, path, PAYLOAD_FIELDS);
   return {
     parentHash: hex0x(o.parent_hash, `${path}.parent_hash`, { bytes: 32 }),
     feeRecipient: hex0x(o.fee_recipient, `${path}.fee_recipient`, { bytes: 20 }),
@@ -393,10 +360,10 @@ export function decodeExecutionPayloadJson(value: unknown, path = '$'): Executio
     extraData: hex0x(o.extra_data, `${path}.extra_data`, { maxBytes: MAX_EXTRA_DATA_BYTES }),
     baseFeePerGas: quotedU256(o.base_fee_per_gas, `${path}.base_fee_per_gas`),
     blockHash: hex0x(o.block_hash, `${path}.block_hash`, { bytes: 32 }),
-    transactions: array(o.transactions, `${path}.transactions`, MAX_TRANSACTIONS_PER_PAYLOAD).map((t, i) =>
+    transactions: readArray(o.transactions, `${path}.transactions`, MAX_TRANSACTIONS_PER_PAYLOAD).map((t, i) =>
       hex0x(t, `${path}.transactions[${i}]`, { maxBytes: MAX_BYTES_PER_TRANSACTION }),
     ),
-    withdrawals: array(o.withdrawals, `${path}.withdrawals`, MAX_WITHDRAWALS).map((w, i) =>
+    withdrawals: readArray(o.withdrawals, `${path}.withdrawals`, MAX_WITHDRAWALS).map((w, i) =>
       decodeWithdrawal(w, `${path}.withdrawals[${i}]`),
     ),
   };
@@ -448,15 +415,15 @@ const APPROVAL_FIELDS = ['aggregation_bits', 'aggregate_signature'] as const;
 const SIGNED_FIELDS = ['message', 'signature'] as const;
 
 export function decodeConsensusBlockJson(value: unknown, path = '$'): ConsensusBlock {
-  const o = object(value, path, BLOCK_FIELDS);
+  const o = readExactObject(value, path, BLOCK_FIELDS);
   return {
     parentHash: hex0x(o.parent_hash, `${path}.parent_hash`, { bytes: 32 }),
-    slot: u64(o.slot, `${path}.slot`),
+    slot: readInteger(o.slot, `${path}.slot`, 'u64'),
     auxpowHeader: o.auxpow_header === null ? null : decodeAuxPowHeaderJson(o.auxpow_header, `${path}.auxpow_header`),
     executionPayload: decodeExecutionPayloadJson(o.execution_payload, `${path}.execution_payload`),
-    pegins: array(o.pegins, `${path}.pegins`).map((entry, i): PegInRef => {
+    pegins: readArray(o.pegins, `${path}.pegins`).map((entry, i): PegInRef => {
       const p = `${path}.pegins[${i}]`;
-      const pair = array(entry, p);
+      const pair = readArray(entry, p);
       if (pair.length !== 2) fail(p, `expected a [txid, block_hash] pair, got ${pair.length} elements`);
       return [displayHash(pair[0], `${p}[0]`), displayHash(pair[1], `${p}[1]`)];
     }),
@@ -464,7 +431,7 @@ export function decodeConsensusBlockJson(value: unknown, path = '$'): ConsensusB
       o.pegout_payment_proposal === null
         ? null
         : decodeTransactionJson(o.pegout_payment_proposal, `${path}.pegout_payment_proposal`),
-    finalizedPegouts: array(o.finalized_pegouts, `${path}.finalized_pegouts`).map((t, i) =>
+    finalizedPegouts: readArray(o.finalized_pegouts, `${path}.finalized_pegouts`).map((t, i) =>
       decodeTransactionJson(t, `${path}.finalized_pegouts[${i}]`),
     ),
   };
@@ -489,7 +456,7 @@ export function encodeConsensusBlockJson(b: ConsensusBlock, path = '$'): JsonObj
 }
 
 function decodeAggregateApproval(value: unknown, path: string): AggregateApproval {
-  const o = object(value, path, APPROVAL_FIELDS);
+  const o = readExactObject(value, path, APPROVAL_FIELDS);
   const aggregationBits = hex0x(o.aggregation_bits, `${path}.aggregation_bits`, { bytes: AGGREGATION_BITS_BYTES });
   const problem = aggregationBitsProblem(aggregationBits);
   if (problem !== null) fail(`${path}.aggregation_bits`, problem);
@@ -501,7 +468,7 @@ function decodeAggregateApproval(value: unknown, path: string): AggregateApprova
 
 /** `getblockbyheight` / `getblockbyhash` / `getheadblock` result. */
 export function decodeSignedBlockJson(value: unknown, path = '$'): SignedConsensusBlock {
-  const o = object(value, path, SIGNED_FIELDS);
+  const o = readExactObject(value, path, SIGNED_FIELDS);
   return {
     message: decodeConsensusBlockJson(o.message, `${path}.message`),
     signature: decodeAggregateApproval(o.signature, `${path}.signature`),
@@ -557,18 +524,18 @@ const COMPACT_HEX = /^(0|[1-9a-f][0-9a-f]{0,7})$/;
  * digits (big-endian). The target is not compared with `bits` here (that is a verification step).
  */
 export function decodeAuxBlockJson(value: unknown, path = '$'): AuxBlock {
-  const o = object(value, path, AUXBLOCK_FIELDS);
+  const o = readExactObject(value, path, AUXBLOCK_FIELDS);
   const rawHash = (v: unknown, p: string): Hex => `0x${bytesToHex(hexPlain(v, p, 32))}`;
-  if (typeof o.bits !== 'string') fail(`${path}.bits`, `expected a hex string, got ${describeJson(o.bits)}`);
-  if (!COMPACT_HEX.test(o.bits))
+  const bits = readString(o.bits, `${path}.bits`, 'a hex string');
+  if (!COMPACT_HEX.test(bits))
     fail(`${path}.bits`, 'expected lowercase hex of a u32 without 0x and without leading zeros');
   return {
     hash: rawHash(o.hash, `${path}.hash`),
-    chainId: u32(o.chainid, `${path}.chainid`),
+    chainId: readInteger(o.chainid, `${path}.chainid`, 'u32'),
     previousBlockHash: rawHash(o.previousblockhash, `${path}.previousblockhash`),
-    coinbaseValue: u64(o.coinbasevalue, `${path}.coinbasevalue`),
-    bits: parseInt(o.bits, 16),
-    height: u64(o.height, `${path}.height`),
+    coinbaseValue: readInteger(o.coinbasevalue, `${path}.coinbasevalue`, 'u64'),
+    bits: parseInt(bits, 16),
+    height: readInteger(o.height, `${path}.height`, 'u64'),
     target: BigInt(`0x${bytesToHex(hexPlain(o._target, `${path}._target`, 32))}`),
   };
 }

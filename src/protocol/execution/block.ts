@@ -20,7 +20,8 @@ import { equalBytes, toHex, type Hex } from '../bytes.js';
 import { DecodeError, VerificationError } from '../errors.js';
 import type { Withdrawal } from '../types.js';
 import { decodeRpcBlockHeader, EMPTY_OMMERS_HASH, hashExecutionHeader, type RpcBlockHeader } from './header.js';
-import { data, expectArray, expectObject } from './json.js';
+import { readArray, readObject } from '../json-fields.js';
+import { data } from './json.js';
 import { decodeRpcWithdrawal, transactionsRoot, withdrawalsRoot } from './payload.js';
 import { decodeRpcTransaction, encodeRpcTransaction, transactionHash, type RpcTransaction } from './transactions.js';
 
@@ -57,7 +58,7 @@ const LYING = 'the endpoint returned inconsistent block data; do not trust this 
 
 /** Decode and verify a JSON-RPC block (the `result` object). See the module comment for the checks. */
 export function verifyRpcBlock(json: unknown, options: VerifyRpcBlockOptions = {}, path = '$'): VerifiedRpcBlock {
-  const o = expectObject(json, path);
+  const o = readObject(json, path);
   const header = decodeRpcBlockHeader(o, path);
   const computed = hashExecutionHeader(header);
   if (!equalBytes(computed, header.hash))
@@ -70,7 +71,7 @@ export function verifyRpcBlock(json: unknown, options: VerifyRpcBlockOptions = {
   // ---- withdrawals
   let withdrawals: Withdrawal[] | undefined;
   if (o['withdrawals'] !== undefined) {
-    withdrawals = expectArray(o['withdrawals'], `${path}.withdrawals`).map((w, i) =>
+    withdrawals = readArray(o['withdrawals'], `${path}.withdrawals`).map((w, i) =>
       decodeRpcWithdrawal(w, `${path}.withdrawals[${i}]`),
     );
     if (header.withdrawalsRoot === undefined)
@@ -87,7 +88,7 @@ export function verifyRpcBlock(json: unknown, options: VerifyRpcBlockOptions = {
   // ---- ommers
   let ommersChecked = false;
   if (o['uncles'] !== undefined) {
-    const uncles = expectArray(o['uncles'], `${path}.uncles`).map((u, i) => data(u, `${path}.uncles[${i}]`, 32));
+    const uncles = readArray(o['uncles'], `${path}.uncles`).map((u, i) => data(u, `${path}.uncles[${i}]`, 32));
     const emptyOmmers = equalBytes(header.ommersHash, EMPTY_OMMERS_HASH);
     if (uncles.length === 0 && !emptyOmmers)
       fail(
@@ -105,7 +106,7 @@ export function verifyRpcBlock(json: unknown, options: VerifyRpcBlockOptions = {
   }
 
   // ---- transactions
-  const txsJson = expectArray(
+  const txsJson = readArray(
     o['transactions'] === undefined ? missing(`${path}.transactions`) : o['transactions'],
     `${path}.transactions`,
   );

@@ -10,7 +10,8 @@
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { toHex, type Hex } from '../bytes.js';
 import { DecodeError } from '../errors.js';
-import { data, expectObject, parseQuantity, required, type JsonObject } from './json.js';
+import { readField, readObject, type JsonRecord } from '../json-fields.js';
+import { data, parseQuantity } from './json.js';
 import { encodeBytes, encodeList, encodeUint, RLP_EMPTY_LIST } from './rlp.js';
 
 /** keccak256(rlp([])) = 0x1dcc4de8…9347: the ommers hash of every post-merge block (alys-protocol.md 5.2). */
@@ -115,7 +116,7 @@ export function computeRpcBlockHash(header: ExecutionBlockHeader): Hex {
 const U64 = 8;
 const U256 = 32;
 
-function optional<T>(obj: JsonObject, key: string, read: (v: unknown, p: string) => T, path: string): T | undefined {
+function optional<T>(obj: JsonRecord, key: string, read: (v: unknown, p: string) => T, path: string): T | undefined {
   const v = obj[key];
   return v === undefined ? undefined : read(v, `${path}.${key}`);
 }
@@ -127,26 +128,26 @@ function optional<T>(obj: JsonObject, key: string, read: (v: unknown, p: string)
  * 32-byte limit is a mainnet/Alys consensus rule; use the payload path for Alys blocks).
  */
 export function decodeRpcBlockHeader(json: unknown, path = '$'): RpcBlockHeader {
-  const o = expectObject(json, path);
-  const hash = (key: string) => data(required(o, key, path), `${path}.${key}`, 32);
-  const qty = (key: string, max: number) => parseQuantity(required(o, key, path), `${path}.${key}`, max);
+  const o = readObject(json, path);
+  const hash = (key: string) => data(readField(o, key, path), `${path}.${key}`, 32);
+  const qty = (key: string, max: number) => parseQuantity(readField(o, key, path), `${path}.${key}`, max);
   const header: RpcBlockHeader = {
     hash: hash('hash'),
     parentHash: hash('parentHash'),
     ommersHash: hash('sha3Uncles'),
-    beneficiary: data(required(o, 'miner', path), `${path}.miner`, 20),
+    beneficiary: data(readField(o, 'miner', path), `${path}.miner`, 20),
     stateRoot: hash('stateRoot'),
     transactionsRoot: hash('transactionsRoot'),
     receiptsRoot: hash('receiptsRoot'),
-    logsBloom: data(required(o, 'logsBloom', path), `${path}.logsBloom`, 256),
+    logsBloom: data(readField(o, 'logsBloom', path), `${path}.logsBloom`, 256),
     difficulty: qty('difficulty', U256),
     number: qty('number', U64),
     gasLimit: qty('gasLimit', U64),
     gasUsed: qty('gasUsed', U64),
     timestamp: qty('timestamp', U64),
-    extraData: data(required(o, 'extraData', path), `${path}.extraData`),
+    extraData: data(readField(o, 'extraData', path), `${path}.extraData`),
     mixHash: hash('mixHash'),
-    nonce: data(required(o, 'nonce', path), `${path}.nonce`, 8),
+    nonce: data(readField(o, 'nonce', path), `${path}.nonce`, 8),
     baseFeePerGas: optional(o, 'baseFeePerGas', (v, p) => parseQuantity(v, p, U256), path),
     withdrawalsRoot: optional(o, 'withdrawalsRoot', (v, p) => data(v, p, 32), path),
     blobGasUsed: optional(o, 'blobGasUsed', (v, p) => parseQuantity(v, p, U64), path),

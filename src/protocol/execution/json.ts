@@ -6,40 +6,27 @@
  *   {@link parseQuantity} reads one (hex -> bigint), {@link toQuantity} writes one (bigint -> hex).
  * - DATA: `0x` + an even number of hex digits, with a fixed byte length where the field has one.
  * Hex digits may be upper or lower case (EIP-55 addresses are mixed case; checksums are not checked).
- * Unknown extra object keys are ignored: clients add their own fields (`size`, `totalDifficulty`, …).
+ *
+ * Objects, fields, arrays and booleans are read with the shared readers of `../json-fields.ts`
+ * (`readObject`, `readField`, `readArray`, `readBoolean`). Unknown extra object keys are ignored:
+ * clients add their own fields (`size`, `totalDifficulty`, …).
  */
-import { expectArray, parseHex, describe, toHex, type Hex } from '../bytes.js';
+import { parseHex, toHex, type Hex } from '../bytes.js';
 import { DecodeError } from '../errors.js';
-
-export type JsonObject = Record<string, unknown>;
+import { readString } from '../json-fields.js';
 
 const QUANTITY = /^0x(0|[1-9a-fA-F][0-9a-fA-F]*)$/;
 
-export function expectObject(value: unknown, path: string): JsonObject {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new DecodeError(path, `expected a JSON object, got ${describe(value)}`);
-  return value as JsonObject;
-}
-
-export { expectArray };
-
-/** `obj[key]`, required to be present (not undefined). */
-export function required(obj: JsonObject, key: string, path: string): unknown {
-  const value = obj[key];
-  if (value === undefined) throw new DecodeError(`${path}.${key}`, 'missing required field');
-  return value;
-}
-
 /** Parse a QUANTITY (hex -> bigint) of at most `maxBytes` bytes, refusing non-canonical forms. */
 export function parseQuantity(value: unknown, path: string, maxBytes = 32): bigint {
-  if (typeof value !== 'string') throw new DecodeError(path, `expected a hex QUANTITY string, got ${describe(value)}`);
-  if (!QUANTITY.test(value))
+  const text = readString(value, path, 'a hex QUANTITY string');
+  if (!QUANTITY.test(text))
     throw new DecodeError(
       path,
-      `not a canonical QUANTITY (0x followed by hex digits without leading zeros): ${JSON.stringify(value.slice(0, 24))}`,
+      `not a canonical QUANTITY (0x followed by hex digits without leading zeros): ${JSON.stringify(text.slice(0, 24))}`,
     );
-  if (value.length - 2 > maxBytes * 2) throw new DecodeError(path, `QUANTITY larger than ${maxBytes} bytes`);
-  return BigInt(value);
+  if (text.length - 2 > maxBytes * 2) throw new DecodeError(path, `QUANTITY larger than ${maxBytes} bytes`);
+  return BigInt(text);
 }
 
 /** Parse a QUANTITY that must fit a safe JS integer (indices). */
@@ -59,10 +46,10 @@ export function toQuantity(n: bigint | number): Hex {
  * storage values in some clients). Accepts 1..64 hex digits after `0x`.
  */
 export function paddedUint(value: unknown, path: string, maxBytes = 32): bigint {
-  if (typeof value !== 'string') throw new DecodeError(path, `expected a hex string, got ${describe(value)}`);
-  if (!/^0x[0-9a-fA-F]+$/.test(value)) throw new DecodeError(path, 'expected 0x followed by hex digits');
-  if (value.length - 2 > maxBytes * 2) throw new DecodeError(path, `integer larger than ${maxBytes} bytes`);
-  return BigInt(value);
+  const text = readString(value, path, 'a hex string');
+  if (!/^0x[0-9a-fA-F]+$/.test(text)) throw new DecodeError(path, 'expected 0x followed by hex digits');
+  if (text.length - 2 > maxBytes * 2) throw new DecodeError(path, `integer larger than ${maxBytes} bytes`);
+  return BigInt(text);
 }
 
 /** DATA of exactly `length` bytes (or any length when omitted). */
@@ -78,10 +65,4 @@ export function dataHex(value: unknown, path: string, length?: number): Hex {
 /** A 20-byte address (case-insensitive; no EIP-55 checksum check). */
 export function address(value: unknown, path: string): Uint8Array {
   return data(value, path, 20);
-}
-
-/** Boolean field. */
-export function boolean(value: unknown, path: string): boolean {
-  if (typeof value !== 'boolean') throw new DecodeError(path, `expected true or false, got ${describe(value)}`);
-  return value;
 }

@@ -9,7 +9,8 @@ import { equalBytes, decodePrefixedHex, parseHex, toHex, type Hex } from '../byt
 import { DecodeError, VerificationError } from '../errors.js';
 import type { ExecutionPayloadCapella, Withdrawal } from '../types.js';
 import { EMPTY_OMMERS_HASH, encodeExecutionHeader, type ExecutionBlockHeader } from './header.js';
-import { address, dataHex, expectArray, expectObject, parseQuantity, required } from './json.js';
+import { readArray, readField, readObject } from '../json-fields.js';
+import { address, dataHex, parseQuantity } from './json.js';
 import { encodeBytes, encodeList, encodeUint } from './rlp.js';
 import { orderedTrieRoot } from './trie.js';
 
@@ -125,20 +126,20 @@ export function verifyPayloadBlockHash(payload: ExecutionPayloadCapella): void {
  * withdrawals required: a V1 payload without them is refused) into the payload model.
  */
 export function decodeEnginePayloadV2(json: unknown, path = '$'): ExecutionPayloadCapella {
-  const o = expectObject(json, path);
+  const o = readObject(json, path);
   const hex = (key: string, length?: number, maxLength?: number): Hex => {
-    const v = required(o, key, path);
+    const v = readField(o, key, path);
     if (maxLength !== undefined) return toHex(parseHex(v, `${path}.${key}`, { prefix: 'required', maxLength }));
     return dataHex(v, `${path}.${key}`, length);
   };
-  const qty = (key: string, max: number) => parseQuantity(required(o, key, path), `${path}.${key}`, max);
-  const txs = expectArray(required(o, 'transactions', path), `${path}.transactions`).map((t, i) => {
+  const qty = (key: string, max: number) => parseQuantity(readField(o, key, path), `${path}.${key}`, max);
+  const txs = readArray(readField(o, 'transactions', path), `${path}.transactions`).map((t, i) => {
     const p = `${path}.transactions[${i}]`;
     const h = dataHex(t, p);
     if (h.length === 2) throw new DecodeError(p, 'empty transaction');
     return h;
   });
-  const withdrawals = expectArray(required(o, 'withdrawals', path), `${path}.withdrawals`).map((w, i) =>
+  const withdrawals = readArray(readField(o, 'withdrawals', path), `${path}.withdrawals`).map((w, i) =>
     decodeRpcWithdrawal(w, `${path}.withdrawals[${i}]`),
   );
   return {
@@ -162,11 +163,11 @@ export function decodeEnginePayloadV2(json: unknown, path = '$'): ExecutionPaylo
 
 /** A JSON-RPC / Engine API withdrawal object {index, validatorIndex, address, amount} (QUANTITYs, amount in Gwei). */
 export function decodeRpcWithdrawal(json: unknown, path: string): Withdrawal {
-  const o = expectObject(json, path);
+  const o = readObject(json, path);
   return {
-    index: parseQuantity(required(o, 'index', path), `${path}.index`, 8),
-    validatorIndex: parseQuantity(required(o, 'validatorIndex', path), `${path}.validatorIndex`, 8),
-    address: toHex(address(required(o, 'address', path), `${path}.address`)),
-    amount: parseQuantity(required(o, 'amount', path), `${path}.amount`, 8),
+    index: parseQuantity(readField(o, 'index', path), `${path}.index`, 8),
+    validatorIndex: parseQuantity(readField(o, 'validatorIndex', path), `${path}.validatorIndex`, 8),
+    address: toHex(address(readField(o, 'address', path), `${path}.address`)),
+    amount: parseQuantity(readField(o, 'amount', path), `${path}.amount`, 8),
   };
 }

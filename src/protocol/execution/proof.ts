@@ -12,7 +12,8 @@
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { equalBytes, parseHex, toHex, type Hex } from '../bytes.js';
 import { DecodeError, VerificationError } from '../errors.js';
-import { address, data, expectArray, expectObject, paddedUint, parseQuantity, required } from './json.js';
+import { readArray, readField, readObject } from '../json-fields.js';
+import { address, data, paddedUint, parseQuantity } from './json.js';
 import { decodeRlp, rlpToUint } from './rlp.js';
 import { EMPTY_TRIE_ROOT, verifyMptProof } from './trie.js';
 
@@ -145,7 +146,7 @@ export function verifyStorageProof(
 }
 
 function proofNodes(value: unknown, path: string): Uint8Array[] {
-  return expectArray(value, path).map((n, i) => {
+  return readArray(value, path).map((n, i) => {
     const node = data(n, `${path}[${i}]`);
     if (node.length === 0) throw new DecodeError(`${path}[${i}]`, 'empty proof node');
     return node;
@@ -159,21 +160,21 @@ function proofNodes(value: unknown, path: string): Uint8Array[] {
  * may carry leading zeros (client differences; the value is checked against the proof anyway).
  */
 export function decodeGetProofResponse(json: unknown, path = '$'): GetProofResponse {
-  const o = expectObject(json, path);
+  const o = readObject(json, path);
   return {
-    address: address(required(o, 'address', path), `${path}.address`),
-    accountProof: proofNodes(required(o, 'accountProof', path), `${path}.accountProof`),
-    balance: parseQuantity(required(o, 'balance', path), `${path}.balance`, 32),
-    codeHash: data(required(o, 'codeHash', path), `${path}.codeHash`, 32),
-    nonce: parseQuantity(required(o, 'nonce', path), `${path}.nonce`, 8),
-    storageHash: data(required(o, 'storageHash', path), `${path}.storageHash`, 32),
-    storageProof: expectArray(required(o, 'storageProof', path), `${path}.storageProof`).map((entry, i) => {
+    address: address(readField(o, 'address', path), `${path}.address`),
+    accountProof: proofNodes(readField(o, 'accountProof', path), `${path}.accountProof`),
+    balance: parseQuantity(readField(o, 'balance', path), `${path}.balance`, 32),
+    codeHash: data(readField(o, 'codeHash', path), `${path}.codeHash`, 32),
+    nonce: parseQuantity(readField(o, 'nonce', path), `${path}.nonce`, 8),
+    storageHash: data(readField(o, 'storageHash', path), `${path}.storageHash`, 32),
+    storageProof: readArray(readField(o, 'storageProof', path), `${path}.storageProof`).map((entry, i) => {
       const p = `${path}.storageProof[${i}]`;
-      const e = expectObject(entry, p);
+      const e = readObject(entry, p);
       return {
-        key: storageSlotBytes(paddedUint(required(e, 'key', p), `${p}.key`), `${p}.key`),
-        value: paddedUint(required(e, 'value', p), `${p}.value`),
-        proof: proofNodes(required(e, 'proof', p), `${p}.proof`),
+        key: storageSlotBytes(paddedUint(readField(e, 'key', p), `${p}.key`), `${p}.key`),
+        value: paddedUint(readField(e, 'value', p), `${p}.value`),
+        proof: proofNodes(readField(e, 'proof', p), `${p}.proof`),
       };
     }),
   };

@@ -17,17 +17,8 @@
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { equalBytes, toHex, type Hex, parseHex } from '../bytes.js';
 import { DecodeError, VerificationError } from '../errors.js';
-import {
-  address,
-  boolean,
-  data,
-  expectArray,
-  expectObject,
-  parseQuantity,
-  parseQuantityNumber,
-  required,
-  type JsonObject,
-} from './json.js';
+import { readArray, readBoolean, readField, readObject, type JsonRecord } from '../json-fields.js';
+import { address, data, parseQuantity, parseQuantityNumber } from './json.js';
 import { decodeRlp, encodeBytes, encodeList, encodeUint, rlpToUint, RLP_EMPTY_STRING, type RlpValue } from './rlp.js';
 import { indexKey, MerklePatriciaTrie, orderedTrieRoot, verifyMptProof } from './trie.js';
 
@@ -205,51 +196,51 @@ export function receiptsRoot(receipts: readonly Receipt[]): Uint8Array {
 
 // ------------------------------------------------------------------ JSON-RPC
 
-function optionalAddress(o: JsonObject, key: string, path: string): Uint8Array | null {
+function optionalAddress(o: JsonRecord, key: string, path: string): Uint8Array | null {
   const v = o[key];
   return v === undefined || v === null ? null : address(v, `${path}.${key}`);
 }
 
 function decodeRpcLog(json: unknown, path: string): RpcLog {
-  const o = expectObject(json, path);
-  const topics = expectArray(required(o, 'topics', path), `${path}.topics`).map((t, i) =>
+  const o = readObject(json, path);
+  const topics = readArray(readField(o, 'topics', path), `${path}.topics`).map((t, i) =>
     data(t, `${path}.topics[${i}]`, 32),
   );
   if (topics.length > 4) throw new DecodeError(`${path}.topics`, 'more than 4 topics');
   return {
-    address: address(required(o, 'address', path), `${path}.address`),
+    address: address(readField(o, 'address', path), `${path}.address`),
     topics,
-    data: data(required(o, 'data', path), `${path}.data`),
-    logIndex: parseQuantityNumber(required(o, 'logIndex', path), `${path}.logIndex`),
-    transactionIndex: parseQuantityNumber(required(o, 'transactionIndex', path), `${path}.transactionIndex`),
-    transactionHash: data(required(o, 'transactionHash', path), `${path}.transactionHash`, 32),
-    blockHash: data(required(o, 'blockHash', path), `${path}.blockHash`, 32),
-    blockNumber: parseQuantity(required(o, 'blockNumber', path), `${path}.blockNumber`, 8),
-    removed: o['removed'] === undefined ? false : boolean(o['removed'], `${path}.removed`),
+    data: data(readField(o, 'data', path), `${path}.data`),
+    logIndex: parseQuantityNumber(readField(o, 'logIndex', path), `${path}.logIndex`),
+    transactionIndex: parseQuantityNumber(readField(o, 'transactionIndex', path), `${path}.transactionIndex`),
+    transactionHash: data(readField(o, 'transactionHash', path), `${path}.transactionHash`, 32),
+    blockHash: data(readField(o, 'blockHash', path), `${path}.blockHash`, 32),
+    blockNumber: parseQuantity(readField(o, 'blockNumber', path), `${path}.blockNumber`, 8),
+    removed: o['removed'] === undefined ? false : readBoolean(o['removed'], `${path}.removed`),
   };
 }
 
 /** Strictly decode one JSON-RPC receipt object. `type` and `status` are required. */
 export function decodeRpcReceipt(json: unknown, path = '$'): RpcReceipt {
-  const o = expectObject(json, path);
+  const o = readObject(json, path);
   if (o['root'] !== undefined && o['status'] === undefined)
     throw new DecodeError(`${path}.root`, 'pre-Byzantium receipt (state root instead of status) is not supported');
-  const type = parseQuantityNumber(required(o, 'type', path), `${path}.type`);
+  const type = parseQuantityNumber(readField(o, 'type', path), `${path}.type`);
   if (type > MAX_TYPE)
     throw new DecodeError(`${path}.type`, `unsupported receipt type 0x${type.toString(16)} (supported: 0x0-0x4)`);
-  const status = parseQuantity(required(o, 'status', path), `${path}.status`, 1);
+  const status = parseQuantity(readField(o, 'status', path), `${path}.status`, 1);
   if (status > 1n) throw new DecodeError(`${path}.status`, 'must be 0x0 or 0x1');
   return {
     type,
     status: status === 1n ? 1 : 0,
-    cumulativeGasUsed: parseQuantity(required(o, 'cumulativeGasUsed', path), `${path}.cumulativeGasUsed`, 8),
-    logsBloom: data(required(o, 'logsBloom', path), `${path}.logsBloom`, BLOOM_BYTES),
-    logs: expectArray(required(o, 'logs', path), `${path}.logs`).map((l, i) => decodeRpcLog(l, `${path}.logs[${i}]`)),
-    transactionHash: data(required(o, 'transactionHash', path), `${path}.transactionHash`, 32),
-    transactionIndex: parseQuantityNumber(required(o, 'transactionIndex', path), `${path}.transactionIndex`),
-    blockHash: data(required(o, 'blockHash', path), `${path}.blockHash`, 32),
-    blockNumber: parseQuantity(required(o, 'blockNumber', path), `${path}.blockNumber`, 8),
-    gasUsed: parseQuantity(required(o, 'gasUsed', path), `${path}.gasUsed`, 8),
+    cumulativeGasUsed: parseQuantity(readField(o, 'cumulativeGasUsed', path), `${path}.cumulativeGasUsed`, 8),
+    logsBloom: data(readField(o, 'logsBloom', path), `${path}.logsBloom`, BLOOM_BYTES),
+    logs: readArray(readField(o, 'logs', path), `${path}.logs`).map((l, i) => decodeRpcLog(l, `${path}.logs[${i}]`)),
+    transactionHash: data(readField(o, 'transactionHash', path), `${path}.transactionHash`, 32),
+    transactionIndex: parseQuantityNumber(readField(o, 'transactionIndex', path), `${path}.transactionIndex`),
+    blockHash: data(readField(o, 'blockHash', path), `${path}.blockHash`, 32),
+    blockNumber: parseQuantity(readField(o, 'blockNumber', path), `${path}.blockNumber`, 8),
+    gasUsed: parseQuantity(readField(o, 'gasUsed', path), `${path}.gasUsed`, 8),
     from: o['from'] === undefined ? undefined : address(o['from'], `${path}.from`),
     to: optionalAddress(o, 'to', path),
     contractAddress: optionalAddress(o, 'contractAddress', path),
@@ -262,7 +253,7 @@ export function decodeRpcReceipt(json: unknown, path = '$'): RpcReceipt {
 
 /** Strictly decode an `eth_getBlockReceipts` result (an array of receipt objects). */
 export function decodeRpcBlockReceipts(json: unknown, path = '$'): RpcReceipt[] {
-  return expectArray(json, path).map((r, i) => decodeRpcReceipt(r, `${path}[${i}]`));
+  return readArray(json, path).map((r, i) => decodeRpcReceipt(r, `${path}[${i}]`));
 }
 
 /** What a block commits to about its receipts. A verified RpcBlockHeader satisfies it. */

@@ -17,17 +17,8 @@
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { DecodeError } from '../errors.js';
-import {
-  address,
-  data,
-  expectArray,
-  expectObject,
-  paddedUint,
-  parseQuantity,
-  parseQuantityNumber,
-  required,
-  type JsonObject,
-} from './json.js';
+import { readArray, readField, readObject, type JsonRecord } from '../json-fields.js';
+import { address, data, paddedUint, parseQuantity, parseQuantityNumber } from './json.js';
 import { encodeBytes, encodeList, encodeUint, RLP_EMPTY_STRING } from './rlp.js';
 
 export interface AccessListEntry {
@@ -116,13 +107,13 @@ export type RpcTransaction =
 
 const U64 = 8;
 
-function nullable<T>(o: JsonObject, key: string, path: string, read: (v: unknown, p: string) => T): T | null {
+function nullable<T>(o: JsonRecord, key: string, path: string, read: (v: unknown, p: string) => T): T | null {
   const v = o[key];
   return v === undefined || v === null ? null : read(v, `${path}.${key}`);
 }
 
 /** y parity from `yParity` and/or `v` (typed transactions); both must agree when both are given. */
-function readYParity(o: JsonObject, path: string): number {
+function readYParity(o: JsonRecord, path: string): number {
   const y = o['yParity'] === undefined ? undefined : parseQuantity(o['yParity'], `${path}.yParity`, 1);
   const v = o['v'] === undefined ? undefined : parseQuantity(o['v'], `${path}.v`, 1);
   if (y === undefined && v === undefined)
@@ -134,12 +125,12 @@ function readYParity(o: JsonObject, path: string): number {
 }
 
 function readAccessList(value: unknown, path: string): AccessListEntry[] {
-  return expectArray(value, path).map((entry, i) => {
+  return readArray(value, path).map((entry, i) => {
     const p = `${path}[${i}]`;
-    const e = expectObject(entry, p);
+    const e = readObject(entry, p);
     return {
-      address: address(required(e, 'address', p), `${p}.address`),
-      storageKeys: expectArray(required(e, 'storageKeys', p), `${p}.storageKeys`).map((k, j) =>
+      address: address(readField(e, 'address', p), `${p}.address`),
+      storageKeys: readArray(readField(e, 'storageKeys', p), `${p}.storageKeys`).map((k, j) =>
         data(k, `${p}.storageKeys[${j}]`, 32),
       ),
     };
@@ -147,25 +138,25 @@ function readAccessList(value: unknown, path: string): AccessListEntry[] {
 }
 
 function readAuthorization(value: unknown, path: string): SetCodeAuthorization {
-  const o = expectObject(value, path);
+  const o = readObject(value, path);
   return {
-    chainId: parseQuantity(required(o, 'chainId', path), `${path}.chainId`),
-    address: address(required(o, 'address', path), `${path}.address`),
-    nonce: parseQuantity(required(o, 'nonce', path), `${path}.nonce`, U64),
+    chainId: parseQuantity(readField(o, 'chainId', path), `${path}.chainId`),
+    address: address(readField(o, 'address', path), `${path}.address`),
+    nonce: parseQuantity(readField(o, 'nonce', path), `${path}.nonce`, U64),
     yParity: readYParity(o, path),
-    r: paddedUint(required(o, 'r', path), `${path}.r`),
-    s: paddedUint(required(o, 's', path), `${path}.s`),
+    r: paddedUint(readField(o, 'r', path), `${path}.r`),
+    s: paddedUint(readField(o, 's', path), `${path}.s`),
   };
 }
 
 /** Strictly decode one JSON-RPC transaction object. */
 export function decodeRpcTransaction(json: unknown, path = '$'): RpcTransaction {
-  const o = expectObject(json, path);
-  const typeValue = parseQuantity(required(o, 'type', path), `${path}.type`, 1);
-  const qty = (key: string, max = 32) => parseQuantity(required(o, key, path), `${path}.${key}`, max);
+  const o = readObject(json, path);
+  const typeValue = parseQuantity(readField(o, 'type', path), `${path}.type`, 1);
+  const qty = (key: string, max = 32) => parseQuantity(readField(o, key, path), `${path}.${key}`, max);
   const common: RpcTransactionCommon = {
-    hash: data(required(o, 'hash', path), `${path}.hash`, 32),
-    from: address(required(o, 'from', path), `${path}.from`),
+    hash: data(readField(o, 'hash', path), `${path}.hash`, 32),
+    from: address(readField(o, 'from', path), `${path}.from`),
     blockHash: nullable(o, 'blockHash', path, (v, p) => data(v, p, 32)),
     blockNumber: nullable(o, 'blockNumber', path, (v, p) => parseQuantity(v, p, U64)),
     transactionIndex: nullable(o, 'transactionIndex', path, parseQuantityNumber),
@@ -173,9 +164,9 @@ export function decodeRpcTransaction(json: unknown, path = '$'): RpcTransaction 
     gas: qty('gas', U64),
     to: nullable(o, 'to', path, address),
     value: qty('value'),
-    input: data(required(o, 'input', path), `${path}.input`),
-    r: paddedUint(required(o, 'r', path), `${path}.r`),
-    s: paddedUint(required(o, 's', path), `${path}.s`),
+    input: data(readField(o, 'input', path), `${path}.input`),
+    r: paddedUint(readField(o, 'r', path), `${path}.r`),
+    s: paddedUint(readField(o, 's', path), `${path}.s`),
   };
   const type = Number(typeValue);
   if (type === 0) {
@@ -194,7 +185,7 @@ export function decodeRpcTransaction(json: unknown, path = '$'): RpcTransaction 
       type: 1,
       chainId: qty('chainId'),
       gasPrice: qty('gasPrice'),
-      accessList: readAccessList(required(o, 'accessList', path), `${path}.accessList`),
+      accessList: readAccessList(readField(o, 'accessList', path), `${path}.accessList`),
       yParity: readYParity(o, path),
     };
   }
@@ -203,7 +194,7 @@ export function decodeRpcTransaction(json: unknown, path = '$'): RpcTransaction 
       chainId: qty('chainId'),
       maxPriorityFeePerGas: qty('maxPriorityFeePerGas'),
       maxFeePerGas: qty('maxFeePerGas'),
-      accessList: readAccessList(required(o, 'accessList', path), `${path}.accessList`),
+      accessList: readAccessList(readField(o, 'accessList', path), `${path}.accessList`),
       yParity: readYParity(o, path),
       gasPrice: o['gasPrice'] === undefined || o['gasPrice'] === null ? undefined : qty('gasPrice'),
     };
@@ -217,7 +208,7 @@ export function decodeRpcTransaction(json: unknown, path = '$'): RpcTransaction 
         type: 3,
         to: common.to,
         maxFeePerBlobGas: qty('maxFeePerBlobGas'),
-        blobVersionedHashes: expectArray(required(o, 'blobVersionedHashes', path), `${path}.blobVersionedHashes`).map(
+        blobVersionedHashes: readArray(readField(o, 'blobVersionedHashes', path), `${path}.blobVersionedHashes`).map(
           (h, i) => data(h, `${path}.blobVersionedHashes[${i}]`, 32),
         ),
       };
@@ -226,7 +217,7 @@ export function decodeRpcTransaction(json: unknown, path = '$'): RpcTransaction 
       ...fee,
       type: 4,
       to: common.to,
-      authorizationList: expectArray(required(o, 'authorizationList', path), `${path}.authorizationList`).map((a, i) =>
+      authorizationList: readArray(readField(o, 'authorizationList', path), `${path}.authorizationList`).map((a, i) =>
         readAuthorization(a, `${path}.authorizationList[${i}]`),
       ),
     };

@@ -16,7 +16,7 @@ import {
   type DecodedTransaction,
   type RpcReceipt,
 } from '../../../protocol/execution/index.js';
-import { expectObject } from '../../../protocol/execution/json.js';
+import { readObject } from '../../../protocol/json-fields.js';
 import type { ExecutionPayloadCapella } from '../../../protocol/types.js';
 import type { EndpointHandle } from '../endpoints.js';
 import { EndpointRequestError } from '../errors.js';
@@ -112,7 +112,7 @@ function derivedReceiptFields(ctx: ReadContext, payload: ExecutionPayloadCapella
 
 /** Check what an endpoint claims beside the receipts root (sender, recipient, created contract, price). */
 function checkReceiptClaims(ep: EndpointHandle, json: unknown, r: RpcReceipt, d: DerivedReceiptFields): void {
-  const o = expectObject(json, '$');
+  const o = readObject(json, '$');
   const at = `receipt of ${toHex(r.transactionHash)}`;
   if (r.type !== d.tx.type) throw ep.lie('receipt.type', `${at} has type ${r.type}, the transaction's is ${d.tx.type}`);
   if (r.from !== undefined && !equalBytes(r.from, d.from))

@@ -11,12 +11,8 @@
  */
 import { equalBytes, parseHex, toHex, type Hex } from '../../../protocol/bytes.js';
 import { decodeRpcTransaction, effectiveGasPrice, encodeRpcTransaction } from '../../../protocol/execution/index.js';
-import {
-  data as jsonData,
-  expectObject,
-  parseQuantity,
-  parseQuantityNumber,
-} from '../../../protocol/execution/json.js';
+import { data as jsonData, parseQuantity, parseQuantityNumber } from '../../../protocol/execution/json.js';
+import { readObject } from '../../../protocol/json-fields.js';
 import type { ExecutionPayloadCapella } from '../../../protocol/types.js';
 import { ABSENT, type Absent, type EndpointHandle } from '../endpoints.js';
 import { BlockNotVerifiedError } from '../errors.js';
@@ -71,7 +67,7 @@ async function locateAt(
 ): Promise<Location | Absent> {
   const json = await ep.request('eth_getTransactionByHash', [txHash]);
   if (json === null) return ABSENT;
-  const o = expectObject(json, '$');
+  const o = readObject(json, '$');
   if (
     o['blockNumber'] === null ||
     o['blockNumber'] === undefined ||
