@@ -78,7 +78,7 @@ export interface Actor<M extends Message = Message, A = unknown> {
   healthCheck?(ctx: ActorContext<M, A>): MaybePromise<boolean>;
 }
 
-export interface ActorDefinition<M extends Message = Message, R extends ReplyMap<M> = ReplyMap<M>, A = any> {
+export interface ActorDefinition<M extends Message = Message, R extends ReplyMap<M> = ReplyMap<M>, A = unknown> {
   /** The actor type; also the name a worker host looks the definition up by. */
   readonly name: string;
   create(args: A): Actor<M, A>;
@@ -96,9 +96,16 @@ export function defineActor<M extends Message, R extends ReplyMap<M> = ReplyMap<
   return def;
 }
 
-export type MessageOf<D> = D extends ActorDefinition<infer M, any, any> ? M : never;
-export type RepliesOf<D> = D extends ActorDefinition<any, infer R, any> ? R : never;
-export type RefOf<D> = D extends ActorDefinition<infer M, infer R, any> ? ActorRef<M, R> : never;
+/**
+ * Any actor definition, its message, reply and argument types erased: what the runtime plumbing
+ * (placements, worker hosts, child specs) holds without knowing which actor it is.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: an existential; no non-any type fits every definition (a reply map declared as an interface has no index signature, so it is not a ReplyMap<Message>)
+export type AnyActorDefinition = ActorDefinition<any, any, any>;
+
+export type MessageOf<D> = D extends ActorDefinition<infer M, infer _R, infer _A> ? M : never;
+export type RepliesOf<D> = D extends ActorDefinition<infer _M, infer R, infer _A> ? R : never;
+export type RefOf<D> = D extends ActorDefinition<infer M, infer R, infer _A> ? ActorRef<M, R> : never;
 
 const REPLY_ERROR = Symbol.for('alys-light.reply-error');
 

@@ -10,6 +10,7 @@ import {
   type ActorDefinition,
   type ActorRef,
   type Message,
+  type ReplyMap,
 } from './actor.js';
 import type { ChildParent, StopOptions, SupervisedChild } from './child.js';
 import type { Envelope } from './envelope.js';
@@ -58,7 +59,7 @@ export class ActorCell<M extends Message = Message, A = unknown> implements Supe
   constructor(
     readonly id: string,
     readonly address: string,
-    private readonly def: ActorDefinition<M, any, A>,
+    private readonly def: ActorDefinition<M, ReplyMap<M>, A>,
     private readonly args: A,
     private readonly kernel: Kernel,
     mailbox?: Partial<MailboxOptions>,
@@ -138,7 +139,7 @@ export class ActorCell<M extends Message = Message, A = unknown> implements Supe
   }
 
   async stop({ final, timeoutMs }: StopOptions): Promise<void> {
-    while (this.transitioning) await this.transitioning.catch(() => {});
+    while (this.transitioning !== undefined) await this.transitioning.catch(() => {});
     const state = this.lifecycle.state;
     if (state === 'Running' || state === 'Backoff') {
       this.lifecycle.transition('Stopping');

@@ -318,7 +318,7 @@ export class Mailbox {
 
   private scheduleRetry(key: string, head: Waiter): void {
     const p = this.policy as Extract<OverflowPolicy, { kind: 'backoff' }>;
-    const delay = Math.min(p.maxMs, p.initialMs * Math.pow(p.multiplier, head.env.attempt - 1));
+    const delay = Math.min(p.maxMs, p.initialMs * p.multiplier ** (head.env.attempt - 1));
     head.timer = this.host.clock.setTimer(() => this.retry(key), delay);
   }
 

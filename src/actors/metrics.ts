@@ -140,9 +140,8 @@ export class Histogram extends Metric {
   render(): string[] {
     const out: string[] = [];
     for (const [k, s] of this.series) {
-      this.buckets.forEach((b, i) =>
-        out.push(`${this.name}_bucket${formatLabels(this.labelNames, k, ['le', formatValue(b)])} ${s.counts[i]}`),
-      );
+      for (const [i, b] of this.buckets.entries())
+        out.push(`${this.name}_bucket${formatLabels(this.labelNames, k, ['le', formatValue(b)])} ${s.counts[i]}`);
       out.push(`${this.name}_bucket${formatLabels(this.labelNames, k, ['le', '+Inf'])} ${s.count}`);
       out.push(`${this.name}_sum${formatLabels(this.labelNames, k)} ${formatValue(s.sum)}`);
       out.push(`${this.name}_count${formatLabels(this.labelNames, k)} ${s.count}`);

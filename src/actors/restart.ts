@@ -68,7 +68,7 @@ export function exponentialBackoff(opts: ExponentialBackoffOptions = {}): Restar
           failures++;
           if (failures > maxRetries)
             return { restart: false, reason: `gave up after ${maxRetries} restarts (exponential backoff)` };
-          const base = Math.min(initialMs * Math.pow(multiplier, failures - 1), maxMs);
+          const base = Math.min(initialMs * multiplier ** (failures - 1), maxMs);
           lastDelay = Math.max(0, Math.round(base * (1 + jitter * (2 * random() - 1))));
           return { restart: true, delayMs: lastDelay };
         },

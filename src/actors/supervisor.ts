@@ -15,7 +15,7 @@
  *   within its own shutdown timeout.
  * - Failures are handled one at a time (a queue), so strategies never interleave.
  */
-import type { ActorDefinition, Message } from './actor.js';
+import type { ActorDefinition, AnyActorDefinition } from './actor.js';
 import { ActorCell } from './cell.js';
 import type { ChildParent, StopOptions, SupervisedChild } from './child.js';
 import type { TimerHandle } from './clock.js';
@@ -51,7 +51,7 @@ export interface PlacementFactory {
   create(input: {
     id: string;
     address: string;
-    def: ActorDefinition<any, any, any>;
+    def: AnyActorDefinition;
     args: unknown;
     kernel: Kernel;
     mailbox: Partial<MailboxOptions> | undefined;
@@ -75,10 +75,9 @@ interface CommonChildSpec {
   dependsOn?: string[];
 }
 
-export interface ActorChildSpec<D extends ActorDefinition<any, any, any> = ActorDefinition<any, any, any>>
-  extends CommonChildSpec {
+export interface ActorChildSpec<D extends AnyActorDefinition = AnyActorDefinition> extends CommonChildSpec {
   actor: D;
-  args?: D extends ActorDefinition<any, any, infer A> ? A : never;
+  args?: D extends ActorDefinition<infer _M, infer _R, infer A> ? A : never;
   placement?: PlacementFactory;
   mailbox?: Partial<MailboxOptions>;
   healthCheck?: HealthCheckOptions;
@@ -553,26 +552,32 @@ export class Supervisor implements SupervisedChild, ChildParent {
   }
 
   private scheduleHealth(entry: Entry, opts: HealthCheckOptions): void {
-    const registry = this.env.registry;
-    entry.healthTimer = this.env.kernel.clock.setTimer(async () => {
+    entry.healthTimer = this.env.kernel.clock.setTimer(() => {
       entry.healthTimer = undefined;
-      if (!entry.child.lifecycle.is('Running')) return;
-      const ok = await entry.child.checkHealth(opts.timeoutMs ?? opts.intervalMs);
-      if (!entry.child.lifecycle.is('Running') || !this.byChild.has(entry.child)) return;
-      if (ok === false) {
-        entry.healthFailures++;
-        registry.setHealth(entry.child.address, 'unhealthy');
-        if (entry.healthFailures >= (opts.failureThreshold ?? 3)) {
-          entry.child.crash(new HealthCheckFailedError(entry.child.address, entry.healthFailures));
-          return;
-        }
-      } else if (ok === true) {
-        entry.healthFailures = 0;
-        registry.setHealth(entry.child.address, 'healthy');
-        entry.tracker.onSuccess(this.now());
-      }
-      this.scheduleHealth(entry, opts);
+      // checkHealth does not reject (a failed or timed-out check is `false`), so nothing is left unhandled
+      void this.checkHealthOnce(entry, opts);
     }, opts.intervalMs);
+  }
+
+  /** One health check of a running child: record the result, crash it past the threshold, else schedule the next. */
+  private async checkHealthOnce(entry: Entry, opts: HealthCheckOptions): Promise<void> {
+    const registry = this.env.registry;
+    if (!entry.child.lifecycle.is('Running')) return;
+    const ok = await entry.child.checkHealth(opts.timeoutMs ?? opts.intervalMs);
+    if (!entry.child.lifecycle.is('Running') || !this.byChild.has(entry.child)) return;
+    if (ok === false) {
+      entry.healthFailures++;
+      registry.setHealth(entry.child.address, 'unhealthy');
+      if (entry.healthFailures >= (opts.failureThreshold ?? 3)) {
+        entry.child.crash(new HealthCheckFailedError(entry.child.address, entry.healthFailures));
+        return;
+      }
+    } else if (ok === true) {
+      entry.healthFailures = 0;
+      registry.setHealth(entry.child.address, 'healthy');
+      entry.tracker.onSuccess(this.now());
+    }
+    this.scheduleHealth(entry, opts);
   }
 
   private clearHealth(entry: Entry): void {
@@ -596,6 +601,6 @@ export class Supervisor implements SupervisedChild, ChildParent {
 }
 
 /** Type helper to build a child spec with the actor's argument type checked. */
-export function child<D extends ActorDefinition<Message, any, any>>(spec: ActorChildSpec<D>): ActorChildSpec<D> {
+export function child<D extends AnyActorDefinition>(spec: ActorChildSpec<D>): ActorChildSpec<D> {
   return spec;
 }

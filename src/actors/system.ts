@@ -3,7 +3,7 @@
  * (registry, bus, dead letters, metrics, clock, reply table). Create it with
  * {@link createActorSystem}, then `start()`; `shutdown()` stops the tree in reverse order.
  */
-import type { ActorDefinition, ActorRef, AskOptions, Message, ReplyMap, SendOptions } from './actor.js';
+import type { ActorDefinition, AnyActorDefinition, AskOptions, Message, RefOf, SendOptions } from './actor.js';
 import { Bus, type GroupStrategy } from './bus.js';
 import type { SupervisedChild } from './child.js';
 import { coarseNow, realClock, type Clock, type Random } from './clock.js';
@@ -131,9 +131,7 @@ export class ActorSystem implements Kernel {
   }
 
   /** A ref to the actor at `address` (e.g. `/system/chain/engine`). */
-  ref<D extends ActorDefinition<any, any, any> = ActorDefinition>(
-    address: string,
-  ): D extends ActorDefinition<infer M, infer R, any> ? ActorRef<M, R> : never {
+  ref<D extends AnyActorDefinition = ActorDefinition>(address: string): RefOf<D> {
     return createRef(address, this) as never;
   }
 

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { ConfigBaseError, configParseArgsOptions, type FlagValues } from '../config/index.js';
 import { loadChainSpec, loadNodeConfig } from '../config/nodejs/index.js';
 import { BlockStore } from '../node/storage/block-store.js';
+import type { KvStore } from '../node/storage/kv.js';
 import { chainDataDir } from '../platform/nodejs/platform.js';
 import { openLevelStore } from '../platform/nodejs/storage-level.js';
 import { toJson } from './serve-status.js';
@@ -69,7 +70,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
     }
     const spec = await loadChainSpec(config);
     const dir = chainDataDir(config.dataDir!, spec, config.mode);
-    let kv;
+    let kv: KvStore;
     try {
       kv = await openLevelStore(dir);
     } catch (e) {

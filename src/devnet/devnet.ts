@@ -17,6 +17,7 @@ import type { BlsBackend } from '../protocol/bls/backend.js';
 import { createFederationFromSpec, federationAddress, type Federation } from '../protocol/bridge/taproot.js';
 import { fromHex, toHex } from '../protocol/bytes.js';
 import { chainSpecToJson } from '../protocol/chainspec.js';
+import type { AuxBlock } from '../protocol/codec/json.js';
 import type { ChainSpec, Hex } from '../protocol/types.js';
 import {
   createBitcoinChain,
@@ -197,7 +198,7 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     },
     async mineAuxPow() {
       if (miner) return miner.mineOnce();
-      let aux;
+      let aux: AuxBlock;
       try {
         aux = pow.createAuxBlock(minerAddress);
       } catch {

@@ -36,14 +36,17 @@ export class MinerRpcError extends Error {
 
 const MAGIC = [0xfa, 0xbe, 0x6d, 0x6d];
 
-async function call(url: string, method: string, params: unknown): Promise<{ status: number; json: any }> {
+/** A JSON-RPC reply as the consensus RPC sends it (`null` for an empty body). */
+type RpcReplyJson = { result?: unknown; error?: unknown } | null;
+
+async function call(url: string, method: string, params: unknown): Promise<{ status: number; json: RpcReplyJson }> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ method, params, id: 1 }),
   });
   const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null };
+  return { status: res.status, json: text ? (JSON.parse(text) as RpcReplyJson) : null };
 }
 
 /** Build an AuxPoW committing to `aux` and mine its parent header (regtest-easy targets: a few tries). */
@@ -131,7 +134,7 @@ export function createMiner(opts: MinerOptions) {
     if (created.status === 503) return 'no-work';
     if (created.status !== 200 || created.json?.error)
       throw new MinerRpcError(`createauxblock failed: HTTP ${created.status} ${JSON.stringify(created.json?.error)}`);
-    const aux = decodeAuxBlockJson(created.json.result);
+    const aux = decodeAuxBlockJson(created.json?.result);
     const auxpow = buildAuxPow(aux, { seed, parentTxs, parentVersion, time: now(), height: parentHeight++ });
     const submitted = await call(opts.rpcUrl, 'submitauxblock', [aux.hash.slice(2), bytesToHex(encodeAuxPow(auxpow))]);
     if (submitted.status !== 200 || submitted.json?.error)

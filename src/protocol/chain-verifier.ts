@@ -17,7 +17,13 @@
  * use it. It keeps the blocks since the last finalized one (their roots form the next PoW range).
  */
 import { verifyAggregateApproval, type PreparedAuthorities } from './approvals.js';
-import { applyFinalityEvent, genesisFinalityState, validatePowBlock, type FinalityState } from './auxpow/finality.js';
+import {
+  applyFinalityEvent,
+  genesisFinalityState,
+  validatePowBlock,
+  type FinalityState,
+  type FinalityStep,
+} from './auxpow/finality.js';
 import { signingRoot } from './block.js';
 import type { BlsBackend } from './bls/backend.js';
 import { toHex, type Hex } from './bytes.js';
@@ -257,7 +263,7 @@ export class ChainVerifier {
       signers: s.signers,
     };
     const historical = this.opts.historicalExemptions ?? false;
-    let step;
+    let step: FinalityStep;
     let authenticated: VerifiedChainBlock[] = [];
     let nextWindow: WindowEntry[];
     if (s.auxpowHeader) {

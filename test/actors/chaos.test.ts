@@ -494,11 +494,13 @@ async function runSeed(seed: number): Promise<Trace> {
   type Outcome = { label: string; status?: 'ok' | 'rejected'; value?: unknown; error?: unknown };
   const traffic: Array<Outcome & { n: number }> = [];
   const refusedBooms: Outcome[] = [];
-  const track = (rec: Outcome, p: Promise<unknown>) =>
-    p.then(
+  /** Record in `rec` how `p` settles (checked after the run; the recording itself never rejects). */
+  const track = (rec: Outcome, p: Promise<unknown>): void => {
+    void p.then(
       (v) => ((rec.status = 'ok'), (rec.value = v)),
       (e: unknown) => ((rec.status = 'rejected'), (rec.error = e)),
     );
+  };
 
   for (let f = 0; f < FAULTS_PER_SEED && !model.terminated; f++) {
     await clock.advance(r.chance(0.25) ? 0 : r.int(1, 300));

@@ -538,11 +538,15 @@ describe('mailbox bound is never exceeded and every message is accounted for', (
         this.waiters.push({ id, deadline: now + p.timeoutMs });
         return;
       }
-      if (this.size < this.capacity) return this.push(id);
+      if (this.size < this.capacity) {
+        this.push(id);
+        return;
+      }
       switch (p.kind) {
         case 'dropNewest':
         case 'fail':
-          return this.settle(id, 'refused', now);
+          this.settle(id, 'refused', now);
+          return;
         case 'dropOldest': {
           const lane = LANE[this.sent.get(id)!.prio];
           for (let l = 3; l >= lane; l--) {
@@ -550,10 +554,12 @@ describe('mailbox bound is never exceeded and every message is accounted for', (
             if (victim !== undefined) {
               this.size--;
               this.settle(victim, 'evicted', now);
-              return this.push(id);
+              this.push(id);
+              return;
             }
           }
-          return this.settle(id, 'refused', now);
+          this.settle(id, 'refused', now);
+          return;
         }
         case 'block':
           this.waiters.push({ id, deadline: now + p.timeoutMs });
@@ -874,7 +880,6 @@ describe('restart intensity', () => {
   });
 
   type Dt = 'zero' | 'period' | 'periodMinus1' | 'periodPlus1' | 'half' | number;
-  type Crash = { dt: Dt; child: number; how: 'throw' | 'crash' };
   const dtArb: fc.Arbitrary<Dt> = fc.oneof(
     fc.constantFrom<Dt>('zero', 'period', 'periodMinus1', 'periodPlus1', 'half'),
     fc.integer({ min: 0, max: 400 }),

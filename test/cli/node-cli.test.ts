@@ -183,7 +183,7 @@ describe('alys-light run / status / query (child processes)', () => {
     // once the node has installed its handler: rejections nobody handles, every 200 ms (at most 100)
     await writeFile(
       preload,
-      'let n = 0; const t = setInterval(() => { if (process.listenerCount("unhandledRejection") === 0) return; if (++n > 100) clearInterval(t); Promise.reject(new Error(`stray rejection ${n}`)); }, 200); t.unref();\n',
+      'let n = 0; const t = setInterval(() => { if (process.listenerCount("unhandledRejection") === 0) return; if (++n > 100) clearInterval(t); Promise.reject(new Error("stray rejection " + n)); }, 200); t.unref();\n',
     );
     const r = await cli(['run', ...nodeFlags(), ...fastSync, '--storage', 'memory', '--json'], 60_000, {
       preload,

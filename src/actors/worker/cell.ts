@@ -8,7 +8,7 @@
  * Delivery stays at-most-once: envelopes already handed to a worker that dies are not resent;
  * they are dead-lettered with reason `worker-crashed` (asks reject with ActorCrashedError).
  */
-import type { ActorDefinition } from '../actor.js';
+import type { AnyActorDefinition } from '../actor.js';
 import type { ChildParent, StopOptions, SupervisedChild } from '../child.js';
 import type { TimerHandle } from '../clock.js';
 import type { Envelope } from '../envelope.js';
@@ -121,7 +121,7 @@ export class WorkerCell implements SupervisedChild {
   constructor(
     readonly id: string,
     readonly address: string,
-    private readonly def: ActorDefinition<any, any, any>,
+    private readonly def: AnyActorDefinition,
     private readonly args: unknown,
     private readonly kernel: Kernel,
     private readonly spawn: WorkerSpawner,
@@ -200,7 +200,7 @@ export class WorkerCell implements SupervisedChild {
   }
 
   async stop({ final, timeoutMs }: StopOptions): Promise<void> {
-    while (this.transitioning) await this.transitioning.catch(noop);
+    while (this.transitioning !== undefined) await this.transitioning.catch(noop);
     const state = this.lifecycle.state;
     if (state === 'Running') {
       this.lifecycle.transition('Stopping');
@@ -332,7 +332,10 @@ export class WorkerCell implements SupervisedChild {
   /** A send made by the actor inside the worker, routed through this side's system. */
   private forward(m: Extract<FromWorker, { t: 'send' }>): void {
     const origin = m.cause ? { from: this.address, cause: m.cause as Envelope } : { from: this.address };
-    if (m.mode === 'publish') return this.kernel.publish(m.to, m.msg, m.opts, origin);
+    if (m.mode === 'publish') {
+      this.kernel.publish(m.to, m.msg, m.opts, origin);
+      return;
+    }
     if (m.mode === 'tell') return void this.kernel.tell(m.to, m.msg, m.opts, origin).catch(noop);
     if (m.mode === 'tell-group') return void this.kernel.tellGroup(m.to, m.msg, m.opts, origin).catch(noop);
     const gen = this.generation;

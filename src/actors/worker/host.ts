@@ -14,6 +14,7 @@ import {
   type Actor,
   type ActorContext,
   type ActorDefinition,
+  type AnyActorDefinition,
   type AskOptions,
   type Message,
   type SendOptions,
@@ -51,7 +52,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 }
 
 /** Serve the given actor definitions in this worker. The parent picks one by name at init. */
-export function serveActors(port: HostPort, definitions: readonly ActorDefinition<any, any, any>[]): void {
+export function serveActors(port: HostPort, definitions: readonly AnyActorDefinition[]): void {
   const host = new WorkerHost((m) => port.post(m), definitions);
   port.onMessage((m) => handleParentMessage(host, m));
   port.onUnhandled((reason) => host.crashUnhandled(reason));

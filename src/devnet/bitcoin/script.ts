@@ -255,7 +255,7 @@ const NAMES: string[] = (() => {
     'OP_NOP10',
     'OP_CHECKSIGADD',
   ];
-  rest.forEach((name, i) => (names[0x61 + i] = name));
+  for (const [i, name] of rest.entries()) names[0x61 + i] = name;
   for (let op = 0xbb; op <= 0xfe; op++) names[op] = `OP_RETURN_${op}`;
   names[0xff] = 'OP_INVALIDOPCODE';
   return names;

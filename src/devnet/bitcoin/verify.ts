@@ -24,7 +24,7 @@ import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Transaction as BtcSignerTx } from '@scure/btc-signer';
 import { concatBytes, equalBytes } from '../../protocol/bytes.js';
-import type { Transaction, TxOut } from '../../protocol/types.js';
+import type { Transaction, TxIn, TxOut } from '../../protocol/types.js';
 import { encodeTransaction } from '../../protocol/bitcoin/tx.js';
 import { createFederation, tapLeafHash, taprootTweak, TAPSCRIPT_LEAF_VERSION } from '../../protocol/bridge/taproot.js';
 import { taprootSighashes } from '../../protocol/bridge/sighash.js';
@@ -261,22 +261,26 @@ function verifyTaprootScriptPath(ctx: SighashContext, tx: Transaction, index: nu
  */
 export function verifyInputScripts(tx: Transaction, prevouts: readonly TxOut[]): void {
   const ctx = new SighashContext(tx, prevouts);
-  tx.inputs.forEach((input, index) => {
-    const spent = prevouts[index]!.scriptPubkey;
-    const c = classifyScript(spent);
-    if (c.kind !== 'p2wpkh' && c.kind !== 'p2tr')
-      refuse(
-        index,
-        `spends a ${c.kind === 'other' ? 'non-standard' : c.kind} output; the devnet chain verifies only P2WPKH, P2TR key-path and the federation's P2TR script-path spends`,
-      );
-    if (input.scriptSig.length !== 0)
-      fail(index, 'Witness requires empty scriptSig (native segwit spends carry everything in the witness)');
-    const witness = input.witness;
-    if (witness.length === 0) fail(index, 'Witness program was passed an empty witness');
-    if (c.kind === 'p2wpkh') return verifyP2wpkh(ctx, tx, index, c.program);
+  for (const [index, input] of tx.inputs.entries()) verifyInputScript(ctx, tx, input, index, prevouts[index]!);
+}
+
+/** The spending conditions of input `index` (`input`) against the output it spends. */
+function verifyInputScript(ctx: SighashContext, tx: Transaction, input: TxIn, index: number, spent: TxOut): void {
+  const c = classifyScript(spent.scriptPubkey);
+  if (c.kind !== 'p2wpkh' && c.kind !== 'p2tr')
+    refuse(
+      index,
+      `spends a ${c.kind === 'other' ? 'non-standard' : c.kind} output; the devnet chain verifies only P2WPKH, P2TR key-path and the federation's P2TR script-path spends`,
+    );
+  if (input.scriptSig.length !== 0)
+    fail(index, 'Witness requires empty scriptSig (native segwit spends carry everything in the witness)');
+  const witness = input.witness;
+  if (witness.length === 0) fail(index, 'Witness program was passed an empty witness');
+  if (c.kind === 'p2wpkh') verifyP2wpkh(ctx, tx, index, c.program);
+  else {
     if (witness.length >= 2 && witness[witness.length - 1]![0] === ANNEX_TAG)
       refuse(index, 'taproot annexes are not supported');
-    if (witness.length === 1) return verifyTaprootKeyPath(ctx, tx, index, c.program);
-    return verifyTaprootScriptPath(ctx, tx, index, c.program);
-  });
+    if (witness.length === 1) verifyTaprootKeyPath(ctx, tx, index, c.program);
+    else verifyTaprootScriptPath(ctx, tx, index, c.program);
+  }
 }

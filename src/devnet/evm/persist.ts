@@ -257,7 +257,7 @@ function sortEntries(index: Uint8Array, count: number): void {
       Buffer.from(buf.subarray((from + i) * E, (from + i + 1) * E)),
     );
     entries.sort((a, c) => Buffer.compare(a.subarray(0, 32), c.subarray(0, 32)));
-    entries.forEach((e, i) => buf.set(e, (from + i) * E));
+    for (const [i, e] of entries.entries()) buf.set(e, (from + i) * E);
   }
 }
 

@@ -53,7 +53,7 @@ export function powContext(ctx: FaultContext, stored: StoredBlock): PowContext |
   const aggregate = auxpowAggregateHash(range.map((b) => fromHex(b.hash)));
   const auxpow = header.auxpow;
   const root = foldMerkleBranch(aggregate, auxpow.blockchainBranch.branchHash, auxpow.blockchainBranch.branchSideMask);
-  let found;
+  let found: ReturnType<typeof parseCoinbaseOutputCommitment>;
   try {
     found = parseCoinbaseOutputCommitment(auxpow.coinbaseTxn, root);
   } catch {

@@ -44,7 +44,7 @@ export function guardKvBackend(kind: KvStore['kind'], backend: KvBackend): KvSto
   const running = new Set<Promise<unknown>>();
 
   function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    if (closing) return Promise.reject(new StorageError(kind, operation, new Error(CLOSED)));
+    if (closing !== undefined) return Promise.reject(new StorageError(kind, operation, new Error(CLOSED)));
     const result = (async () => {
       try {
         return await run();

@@ -117,11 +117,7 @@ export class BlockImport {
   private readonly sourceByHash = new Map<Hex, string>();
   private readonly forks = new Map<Hex, ImportItem>();
 
-  constructor(
-    private readonly opts: ChainVerifierOptions,
-    genesis: SignedConsensusBlock,
-    restore?: ChainVerifierSnapshot,
-  ) {
+  constructor(opts: ChainVerifierOptions, genesis: SignedConsensusBlock, restore?: ChainVerifierSnapshot) {
     this.verifier = new ChainVerifier(opts, genesis);
     if (restore) this.verifier.restore(restore);
     this.persistedHead = this.verifier.head.number;
@@ -336,7 +332,7 @@ export class BlockImport {
     let snapshot: ChainVerifierSnapshot | undefined;
     for (let n = this.persistedHead + 1; ; n++) {
       const e = this.entries.get(n);
-      if (!e || !e.authenticated) break;
+      if (!e?.authenticated) break;
       blocks.push({ number: n, hash: e.hash, block: e.block, summary: e.summary });
       snapshot = e.snapshot;
       this.snapshotsByHash.set(e.hash, e.snapshot);

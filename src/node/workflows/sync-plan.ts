@@ -123,7 +123,7 @@ export class SyncPlan<T> {
   done(start: number, items: T[]): void {
     const p = this.pending.get(start);
     // a stale answer: the range was rewound, or re-planned with another length since it was asked
-    if (!p || p.state !== 'in-flight' || items.length !== p.count) return;
+    if (p?.state !== 'in-flight' || items.length !== p.count) return;
     this.pending.delete(start);
     this.ready.set(start, items);
   }

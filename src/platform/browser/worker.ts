@@ -5,7 +5,7 @@
  * (the URL must be written out in the caller's module so bundlers can find the entry).
  * Worker side: `serveActorsInWebWorker([MyActor])` in the entry module.
  */
-import type { ActorDefinition } from '../../actors/actor.js';
+import type { AnyActorDefinition } from '../../actors/actor.js';
 import { serveActors } from '../../actors/worker/host.js';
 import type { FromWorker, HostPort, ToWorker, WorkerEndpoint, WorkerSpawner } from '../../actors/worker/protocol.js';
 
@@ -39,7 +39,7 @@ interface WorkerScope {
 }
 
 /** In a Web Worker entry module: serve these actor definitions to the page. */
-export function serveActorsInWebWorker(definitions: readonly ActorDefinition<any, any, any>[]): void {
+export function serveActorsInWebWorker(definitions: readonly AnyActorDefinition[]): void {
   const scope = globalThis as unknown as WorkerScope;
   const port: HostPort = {
     post: (msg: FromWorker) => scope.postMessage(msg),

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parentPort, Worker, type ResourceLimits } from 'node:worker_threads';
-import type { ActorDefinition } from '../../actors/actor.js';
+import type { AnyActorDefinition } from '../../actors/actor.js';
 import { serveActors } from '../../actors/worker/host.js';
 import type { FromWorker, HostPort, ToWorker, WorkerEndpoint, WorkerSpawner } from '../../actors/worker/protocol.js';
 
@@ -95,7 +95,7 @@ function endpointFor(worker: Worker): WorkerEndpoint {
 }
 
 /** In a worker_threads entry module: serve these actor definitions to the parent. */
-export function serveActorsInNodeWorker(definitions: readonly ActorDefinition<any, any, any>[]): void {
+export function serveActorsInNodeWorker(definitions: readonly AnyActorDefinition[]): void {
   const port = parentPort;
   if (!port) throw new Error('serveActorsInNodeWorker must run inside a worker_threads Worker');
   const hostPort: HostPort = {

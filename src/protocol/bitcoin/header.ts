@@ -4,7 +4,7 @@
  * Layout: version i32 LE || prev_blockhash[32] || merkle_root[32] || time u32 LE || bits u32 LE ||
  * nonce u32 LE. Hashes are internal byte order (see hash.ts for display conversion).
  */
-import { ByteReader, ByteWriter } from '../bytes.js';
+import { ByteReader, type ByteWriter } from '../bytes.js';
 import { DecodeError } from '../errors.js';
 import type { BitcoinHeader } from '../types.js';
 import { sha256d, toDisplayHex } from './hash.js';

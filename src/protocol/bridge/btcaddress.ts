@@ -44,7 +44,7 @@ export function parseBitcoinAddress(text: string): ParsedBitcoinAddress | null {
   if (typeof text !== 'string') return null;
   const sep = text.lastIndexOf('1');
   const prefix = sep === -1 ? text : text.slice(0, sep);
-  const network = Object.prototype.hasOwnProperty.call(HRP_NETWORK, prefix) ? HRP_NETWORK[prefix] : undefined;
+  const network = Object.hasOwn(HRP_NETWORK, prefix) ? HRP_NETWORK[prefix] : undefined;
   if (network !== undefined) return parseSegwit(text, network);
   return parseBase58(text);
 }

@@ -196,7 +196,9 @@ describe('/tx/:txid', () => {
       const prev = chain.output(input.prevTxid, input.prevVout)!;
       checkVout(vin.prevout, prev.scriptPubkey, prev.value);
     });
-    json.vout.forEach((v: any, i: number) => checkVout(v, tx.outputs[i]!.scriptPubkey, tx.outputs[i]!.value));
+    json.vout.forEach((v: any, i: number) => {
+      checkVout(v, tx.outputs[i]!.scriptPubkey, tx.outputs[i]!.value);
+    });
     const p2tr = json.vout.find((v: any) => v.scriptpubkey_address === alice.p2tr.address);
     expect(p2tr.scriptpubkey_type).toBe('v1_p2tr');
     expect(p2tr.scriptpubkey_asm).toBe(`OP_PUSHNUM_1 OP_PUSHBYTES_32 ${bytesToHex(alice.p2tr.outputKey)}`);

@@ -46,7 +46,6 @@ import {
 import { rpc, rpcError } from './rpc-client.js';
 
 const BTC_ADDRESS = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
-const raw = (b: Uint8Array) => `0x${Buffer.from(b).toString('hex')}` as Hex;
 
 async function balance(engine: DevnetEngine, address: string, tag = 'latest'): Promise<bigint> {
   return BigInt(await rpc<string>(engine, 'eth_getBalance', [address, tag]));

@@ -8,7 +8,7 @@ import {
   DecodeError,
   decodeSignedBlockJson,
   nobleBackend,
-  VerificationError,
+  type VerificationError,
   verifyBlockSelf,
 } from '../../../src/protocol/index.js';
 import { createFaultFixture, defects, importChain, raw, rootOf, rpc, type Fixture } from './helpers.js';

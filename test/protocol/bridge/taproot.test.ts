@@ -127,7 +127,7 @@ describe('federation tapscript layout (spec 6.1)', () => {
 
   it('threshold = floor((2n+2)/3) for n = 0..30', () => {
     const expected = [0, 1, 2, 2, 3, 4, 4, 5, 6, 6, 7, 8, 8, 9, 10, 10];
-    expected.forEach((t, n) => expect(federationThreshold(n)).toBe(t));
+    for (const [n, t] of expected.entries()) expect(federationThreshold(n)).toBe(t);
     for (let n = 1; n <= 30; n++) expect(federationThreshold(n)).toBe(Math.floor((2 * n + 2) / 3));
   });
 

@@ -46,10 +46,11 @@ describeVectors('ExecutionPayloadCapella block hash (eth-capella-blocks.json)', 
         expect(toHex(withdrawalsRoot(payload.withdrawals))).toBe(header.withdrawalsRoot);
         // the insertion-based trie, as an independent construction
         const t = new MerklePatriciaTrie();
-        payload.transactions.forEach((tx, i) => t.put(indexKey(i), Uint8Array.from(Buffer.from(tx.slice(2), 'hex'))));
+        for (const [i, tx] of payload.transactions.entries())
+          t.put(indexKey(i), Uint8Array.from(Buffer.from(tx.slice(2), 'hex')));
         expect(toHex(t.root())).toBe(header.transactionsRoot);
         const w = new MerklePatriciaTrie();
-        payload.withdrawals.forEach((wd, i) => w.put(indexKey(i), encodeWithdrawal(wd)));
+        for (const [i, wd] of payload.withdrawals.entries()) w.put(indexKey(i), encodeWithdrawal(wd));
         expect(toHex(w.root())).toBe(header.withdrawalsRoot);
         expect(payload.transactions.length).toBe(b.expected.tx_count);
       });

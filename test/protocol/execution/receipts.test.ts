@@ -130,7 +130,7 @@ function rpcReceiptsJson(receipts: readonly Receipt[]): any[] {
 
 function commitment(receipts: readonly Receipt[]) {
   const combined = new Uint8Array(256);
-  for (const r of receipts) r.logsBloom.forEach((b, i) => (combined[i]! |= b));
+  for (const r of receipts) for (const [i, b] of r.logsBloom.entries()) combined[i]! |= b;
   return {
     receiptsRoot: receiptsRoot(receipts),
     hash: Uint8Array.from(Buffer.from(BLOCK_HASH.slice(2), 'hex')),
@@ -213,7 +213,7 @@ describe('receipts root and single-receipt proofs', () => {
     fc.assert(
       fc.property(receiptsArb, (receipts) => {
         const t = new MerklePatriciaTrie();
-        receipts.forEach((r, i) => t.put(indexKey(i), encodeReceipt(r)));
+        for (const [i, r] of receipts.entries()) t.put(indexKey(i), encodeReceipt(r));
         const root = receiptsRoot(receipts);
         expect(t.root()).toEqual(root);
         expect(trieRoot(receipts.map((r, i) => [indexKey(i), encodeReceipt(r)] as const))).toEqual(root);
@@ -226,7 +226,8 @@ describe('receipts root and single-receipt proofs', () => {
     fc.assert(
       fc.property(receiptsArb, (receipts) => {
         const root = receiptsRoot(receipts);
-        receipts.forEach((r, i) => expect(verifyReceiptProof(root, i, receiptProof(receipts, i))).toEqual(r));
+        for (const [i, r] of receipts.entries())
+          expect(verifyReceiptProof(root, i, receiptProof(receipts, i))).toEqual(r);
         if (receipts.length) expect(verifyReceiptProof(toHex(root), 0, receiptProof(receipts, 0))).toEqual(receipts[0]);
       }),
       { numRuns: 40 },
@@ -249,7 +250,7 @@ describe('receipts root and single-receipt proofs', () => {
         }
         // beyond the last receipt: absent
         const trie = new MerklePatriciaTrie();
-        receipts.forEach((r, k) => trie.put(indexKey(k), encodeReceipt(r)));
+        for (const [k, r] of receipts.entries()) trie.put(indexKey(k), encodeReceipt(r));
         expectCheck(
           () => verifyReceiptProof(root, receipts.length, trie.prove(indexKey(receipts.length))),
           'receipts.proof',
