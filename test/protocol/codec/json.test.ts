@@ -96,8 +96,9 @@ describe('round trips through JSON text: decode(encode(x)) == x', () => {
 
 describe('serde_json shape', () => {
   function expectSortedKeys(v: unknown, path = '$'): void {
-    if (Array.isArray(v)) v.forEach((x, i) => expectSortedKeys(x, `${path}[${i}]`));
-    else if (v !== null && typeof v === 'object') {
+    if (Array.isArray(v)) {
+      for (const [i, x] of v.entries()) expectSortedKeys(x, `${path}[${i}]`);
+    } else if (v !== null && typeof v === 'object') {
       const keys = Object.keys(v);
       expect(keys, path).toEqual([...keys].sort());
       for (const k of keys) expectSortedKeys((v as Record<string, unknown>)[k], `${path}.${k}`);
@@ -361,9 +362,7 @@ function badValues(kind: Kind, v: unknown): unknown[] {
 }
 
 /** Every leaf and container of a JSON tree with a setter into a deep copy. */
-function* nodes(
-  root: unknown,
-): Generator<{
+function* nodes(root: unknown): Generator<{
   path: string;
   value: unknown;
   container: boolean;
