@@ -14,7 +14,7 @@
 import { loadBrowserConfig } from './config/load.js';
 import { resolveNetwork } from './config/network.js';
 import { ConfigNetworkError } from './config/errors.js';
-import { getChainSpec } from './protocol/chainspec.js';
+import { lightNodeChainSpec } from './protocol/chainspec.js';
 import { createLightNodeFrom } from './node/node.js';
 import type { LightNode } from './node/types.js';
 import { splitOptions, type CreateLightNodeOptions } from './node/public.js';
@@ -51,7 +51,7 @@ export function createLightNode(options: CreateBrowserLightNodeOptions = {}): Li
           hint: 'pass the spec itself as `chainSpec` (e.g. fetched and parsed with parseChainSpecJson), or choose a shipped network (dev, testnet)',
         },
       );
-    spec = getChainSpec(choice.name);
+    spec = lightNodeChainSpec(choice.name);
   }
   return createLightNodeFrom({
     spec,

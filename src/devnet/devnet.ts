@@ -30,6 +30,7 @@ import { ChainStore, type StoredBlock } from './consensus/chain.js';
 import {
   deriveFederation,
   devnetAccountKey,
+  DEVNET_SPEC_DEFAULTS,
   devnetChainSpec,
   type DevnetSpecOptions,
   type FederationMember,
@@ -101,8 +102,7 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
   const log = opts.log ?? (() => {});
   const seed = opts.seed ?? 'alys-devnet';
   const members = deriveFederation({ seed, authorities: opts.authorities ?? 3 });
-  const spec = devnetChainSpec(members, opts);
-  const federation = createFederationFromSpec(spec);
+  const chainId = opts.chainId ?? DEVNET_SPEC_DEFAULTS.chainId;
   const users: DevnetUser[] = Array.from({ length: opts.users ?? 8 }, (_, i) => {
     const privateKey = toHex(devnetAccountKey(seed, 'user', i));
     return { privateKey, address: privateKeyToAddress(privateKey).toLowerCase() as Hex };
@@ -110,9 +110,12 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
   const minerAddress = privateKeyToAddress(toHex(devnetAccountKey(seed, 'miner', 0))).toLowerCase() as Hex;
 
   const engine = await createEngine({
-    chainId: BigInt(spec.chainId),
+    chainId: BigInt(chainId),
     alloc: Object.fromEntries(users.map((u) => [u.address, { balance: 10n ** 24n }])),
   });
+  // the spec carries the EL genesis hash: a light node takes block 0 as a trust root, not on first use
+  const spec = devnetChainSpec(members, { ...opts, executionGenesisHash: engine.genesisPayload().blockHash });
+  const federation = createFederationFromSpec(spec);
   let virtualBitcoinTime = 1_700_000_000;
   let live = false;
   const bitcoin = createBitcoinChain({

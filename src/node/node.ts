@@ -170,7 +170,12 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
       registry,
       openStore,
       deliverEvent,
-      fetchGenesis: () => fetchGenesis(spec, args.sync.sources, platform.fetch, p2p?.host),
+      fetchGenesis: () =>
+        fetchGenesis(spec, args.sync.sources, platform.fetch, p2p?.host, {
+          bls,
+          // the NetworkActor starts after the chain: charge the source on the scores it will use
+          onFault: (id) => args.network.scores?.fault(id, 'invalid', options.clock?.now() ?? Date.now()),
+        }),
       args,
       ...(platform.verifierPlacement ? { verifierPlacement: platform.verifierPlacement } : {}),
     });

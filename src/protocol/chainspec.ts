@@ -190,6 +190,32 @@ export function getChainSpec(name: ChainSpecName): ChainSpec {
   return cloneChainSpec(spec);
 }
 
+/**
+ * The EL genesis block hash of each shipped spec's chain: keccak(RLP(header)) of block 0 built from
+ * Alys's genesis file (`etc/config/genesis.json` for chain id 727272, `etc/config/dev-genesis.json`
+ * for 121212; AnduroProject/alys d5c6605): state root of its alloc (the bridge bytecode at
+ * 0xbBbB…BbBB, balance 0), the file's timestamp, extraData, gasLimit, difficulty 0x20000, nonce
+ * 0x44144, zero mixHash and coinbase, London base fee 1 gwei, Shanghai's empty withdrawals root.
+ * NOT CONFIRMED against a running Alys node: no published genesis hash was found to compare with;
+ * `test/protocol/chainspec/genesis-hash.test.ts` recomputes both from the files' fields.
+ */
+export const SHIPPED_EXECUTION_GENESIS: Readonly<Record<ChainSpecName, Hex>> = Object.freeze({
+  // genesis.json (timestamp 0x67BCEB6D), state root 0xf3d76ce8…69b8
+  testnet: '0x5804dbba242b4af70915894c2cc01a4f747a514dbea53c763d2549d147366569',
+  'testnet-full': '0x5804dbba242b4af70915894c2cc01a4f747a514dbea53c763d2549d147366569',
+  // dev-genesis.json (timestamp 0x63A1E047), same alloc
+  dev: '0xcbd109d064da8f294d778111f26ac6c4e8f4d653ee36facea537847093b96c46',
+  'chain-dev': '0xcbd109d064da8f294d778111f26ac6c4e8f4d653ee36facea537847093b96c46',
+});
+
+/**
+ * A shipped spec as a light node uses it: {@link getChainSpec} plus the expected EL genesis hash
+ * ({@link SHIPPED_EXECUTION_GENESIS}), so block 0 is a trust root rather than taken on first use.
+ */
+export function lightNodeChainSpec(name: ChainSpecName): ChainSpec {
+  return { ...getChainSpec(name), executionGenesisHash: SHIPPED_EXECUTION_GENESIS[name] };
+}
+
 export function cloneChainSpec(spec: ChainSpec): ChainSpec {
   return {
     ...spec,
@@ -229,6 +255,16 @@ const TOP_KEYS = [
   'executionTimeoutLength',
   'requiredBtcTxnConfirmations',
 ] as const satisfies readonly (keyof ChainSpec)[];
+
+/** Keys this light client adds to Alys's spec JSON (Alys ignores them). */
+const LIGHT_CLIENT_KEYS = ['executionGenesisHash'] as const satisfies readonly (keyof ChainSpec)[];
+
+/** A 32-byte hash: `0x` + 64 hex digits, lowercased. */
+function parseHash32(value: unknown, path: string): Hex {
+  const text = readString(value, path, 'a 32-byte 0x hex hash');
+  if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw new DecodeError(path, 'expected 0x followed by 64 hex digits');
+  return text.toLowerCase() as Hex;
+}
 
 const RETARGET_KEYS = [
   'powLimit',
@@ -370,7 +406,7 @@ export function parseChainSpecDetailed(json: unknown, options: ChainSpecParseOpt
   const o = readObject(json, '$', 'a chain spec (a JSON object)');
   const reject = options.rejectUnknownKeys === true;
   const unknownKeys: string[] = [];
-  noteUnknown(o, TOP_KEYS, '$', unknownKeys, reject);
+  noteUnknown(o, [...TOP_KEYS, ...LIGHT_CLIENT_KEYS], '$', unknownKeys, reject);
   const dev = DEV_CHAIN_SPEC;
 
   const slotDuration = fieldOr(o, 'slotDuration', '$', u64, dev.slotDuration);
@@ -399,6 +435,9 @@ export function parseChainSpecDetailed(json: unknown, options: ChainSpecParseOpt
     executionTimeoutLength: fieldOr(o, 'executionTimeoutLength', '$', u16, dev.executionTimeoutLength),
     requiredBtcTxnConfirmations: fieldOr(o, 'requiredBtcTxnConfirmations', '$', u16, dev.requiredBtcTxnConfirmations),
   };
+  // a light-client key, never taken from DEV: a spec without it has no genesis trust root
+  if (hasField(o, 'executionGenesisHash'))
+    spec.executionGenesisHash = parseHash32(o.executionGenesisHash, '$.executionGenesisHash');
   const defaultedKeys = TOP_KEYS.filter((k) => !hasField(o, k));
   return { spec, unknownKeys, defaultedKeys };
 }
@@ -419,7 +458,7 @@ export function parseChainSpecJson(text: string, options: ChainSpecParseOptions 
   return parseChainSpec(json, options);
 }
 
-/** The chain spec as Alys JSON (camelCase keys, every key present). Parsing it gives the same spec back. */
+/** The chain spec as Alys JSON (camelCase keys, every key present; `executionGenesisHash` when set). Parsing it gives the same spec back. */
 export function chainSpecToJson(spec: ChainSpec): Record<string, unknown> {
   return {
     slotDuration: spec.slotDuration,
@@ -434,6 +473,7 @@ export function chainSpecToJson(spec: ChainSpec): Record<string, unknown> {
     isValidator: spec.isValidator,
     executionTimeoutLength: spec.executionTimeoutLength,
     requiredBtcTxnConfirmations: spec.requiredBtcTxnConfirmations,
+    ...(spec.executionGenesisHash === undefined ? {} : { executionGenesisHash: spec.executionGenesisHash }),
   };
 }
 

@@ -179,4 +179,10 @@ export interface ChainSpec {
   isValidator: boolean;
   executionTimeoutLength: number;
   requiredBtcTxnConfirmations: number;
+  /**
+   * The EL genesis block hash this chain starts from (a light-client trust root, not an Alys key:
+   * Alys ignores it in a spec file). Absent: block 0 is accepted only once block 1's approvals
+   * verify and block 1's parent_hash is block 0's root.
+   */
+  executionGenesisHash?: Hex;
 }

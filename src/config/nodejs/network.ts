@@ -1,6 +1,6 @@
 /** Loading the chain spec a config selects (Node: reads spec files). */
 import { readFileSync } from 'node:fs';
-import { getChainSpec, parseChainSpecJson } from '../../protocol/chainspec.js';
+import { lightNodeChainSpec, parseChainSpecJson } from '../../protocol/chainspec.js';
 import type { ChainSpec } from '../../protocol/types.js';
 import { ConfigNetworkError } from '../errors.js';
 import { resolveNetwork, type NetworkChoice } from '../network.js';
@@ -20,7 +20,7 @@ export async function loadChainSpec(config: Pick<LightNodeConfig, 'network' | 'c
 /** {@link loadChainSpec}, synchronously (a spec file is small; library entry points return a node at once). */
 export function loadChainSpecSync(config: Pick<LightNodeConfig, 'network' | 'chainSpecFile'>): ChainSpec {
   const choice = resolveNodeNetwork(config);
-  if (choice.kind === 'shipped') return getChainSpec(choice.name);
+  if (choice.kind === 'shipped') return lightNodeChainSpec(choice.name);
   const file = choice.specFile!;
   const hint =
     choice.kind === 'devnet'

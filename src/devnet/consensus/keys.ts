@@ -89,10 +89,14 @@ export const DEVNET_SPEC_DEFAULTS: DevnetSpecOptions = {
   },
 };
 
-/** The devnet's chain spec, as the ChainSpec a light node loads. */
+/**
+ * The devnet's chain spec, as the ChainSpec a light node loads. `executionGenesisHash` (the devnet
+ * EL's block 0 hash) makes its genesis a trust root for the light node; without it the node waits
+ * for block 1's approvals to pin block 0.
+ */
 export function devnetChainSpec(
   members: readonly FederationMember[],
-  opts: Partial<DevnetSpecOptions> = {},
+  opts: Partial<DevnetSpecOptions> & { executionGenesisHash?: Hex } = {},
 ): ChainSpec {
   const o = { ...DEVNET_SPEC_DEFAULTS, ...opts };
   return {
@@ -108,5 +112,6 @@ export function devnetChainSpec(
     isValidator: false,
     executionTimeoutLength: 3,
     requiredBtcTxnConfirmations: o.requiredBtcTxnConfirmations,
+    ...(opts.executionGenesisHash === undefined ? {} : { executionGenesisHash: opts.executionGenesisHash }),
   };
 }

@@ -29,16 +29,26 @@ export const CHAIN_FAULTS = ['equivocation', 'withheld', 'reordered'] as const;
 
 export const TRANSPORT_FAULTS = ['slow', 'truncated', 'malformed-json'] as const;
 
+/** Block 0 only (it is never signed): the genesis trust root must catch these. */
+export const GENESIS_FAULTS = ['genesis-forged-payload', 'genesis-state-root'] as const;
+
 /** Every fault, selectable by name. */
-export const FAULTS = [...BLOCK_FAULTS, ...AUXPOW_FAULTS, ...CHAIN_FAULTS, ...TRANSPORT_FAULTS] as const;
+export const FAULTS = [
+  ...BLOCK_FAULTS,
+  ...AUXPOW_FAULTS,
+  ...CHAIN_FAULTS,
+  ...TRANSPORT_FAULTS,
+  ...GENESIS_FAULTS,
+] as const;
 
 export type BlockFault = (typeof BLOCK_FAULTS)[number];
 export type AuxPowFault = (typeof AUXPOW_FAULTS)[number];
 export type ChainFault = (typeof CHAIN_FAULTS)[number];
 export type TransportFault = (typeof TRANSPORT_FAULTS)[number];
+export type GenesisFault = (typeof GENESIS_FAULTS)[number];
 export type FaultName = (typeof FAULTS)[number];
 
-export type FaultKind = 'block' | 'auxpow' | 'chain' | 'transport';
+export type FaultKind = 'block' | 'auxpow' | 'chain' | 'transport' | 'genesis';
 
 export interface FaultInfo {
   kind: FaultKind;
@@ -196,6 +206,22 @@ export const FAULT_INFO: Readonly<Record<FaultName, FaultInfo>> = Object.freeze(
       'seeded: not JSON (cut with a matching content-length, an HTML page, trailing garbage) or wrong shapes (slot as a string, no signature, unquoted block number, hex without 0x, result as an array)',
     eligible: 'replies carrying a block',
     trips: 'SyntaxError from JSON.parse, or DecodeError from decodeSignedBlockJson',
+  },
+  'genesis-forged-payload': {
+    kind: 'genesis',
+    defect:
+      'block 0 is the genesis the chain spec derives from a made-up EL payload (seeded extraData) whose block_hash is its own header hash; blocks from 1 on are honest',
+    eligible: 'genesis only',
+    trips:
+      'genesis.el-hash (spec with executionGenesisHash), else block.parent-hash of block 1 against it (custom spec)',
+  },
+  'genesis-state-root': {
+    kind: 'genesis',
+    defect:
+      "block 0's EL payload has a seeded state root, block_hash kept (derived again from the chain spec); blocks from 1 on are honest",
+    eligible: 'genesis only',
+    trips:
+      'genesis.payload-hash (spec with executionGenesisHash), else block.parent-hash of block 1 against it (custom spec)',
   },
 });
 

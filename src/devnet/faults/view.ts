@@ -4,8 +4,8 @@
  * deterministically from the seed, and cached (the devnet chain never reorganises).
  *
  * Which heights a fault touches: a height h is *affected* when
- *   h >= from (default 1), h exists on the devnet chain, the block is eligible for the fault
- *   (content faults never touch genesis; AuxPoW faults only blocks with an AuxPoW, range-gap only
+ *   h >= from (default 1; genesis faults ignore it), h exists on the devnet chain, the block is
+ *   eligible for the fault (genesis faults touch only block 0, other content faults never touch it; AuxPoW faults only blocks with an AuxPoW, range-gap only
  *   ranges of >= 2 blocks), and - when density < 1 - the seeded draw
  *   u32(sha256("alys-devnet/fault/<seed>/<fault>/<h>/pick")) / 2^32 is below density.
  * With the default density 1, every eligible block from `from` on is faulted. How each block is
@@ -33,6 +33,7 @@ import {
   type FaultDevnet,
   type Mutation,
 } from './block.js';
+import { genesisForgedPayload, genesisStateRoot } from './genesis.js';
 import { FAULT_INFO, FAULTS, isFaultName, type AuxPowFault, type FaultName, type TransportFault } from './names.js';
 import { Seeded } from './seeded.js';
 import { applyTransportFault, transportVariant, type WireReply } from './wire.js';
@@ -149,6 +150,7 @@ export function createFaultView(devnet: FaultyDevnet, selection: FaultSelection)
 
   function eligible(stored: StoredBlock): boolean {
     if (kind === 'transport') return true;
+    if (kind === 'genesis') return stored.number === 0;
     if (stored.number === 0) return false;
     if (kind === 'auxpow') return auxpowEligible(fault as AuxPowFault, powContext(ctx, stored));
     return true;
@@ -156,7 +158,7 @@ export function createFaultView(devnet: FaultyDevnet, selection: FaultSelection)
 
   function affects(h: number): boolean {
     const stored = Number.isSafeInteger(h) && h >= 0 ? devnet.chain.at(h) : undefined;
-    if (!stored || h < sel.from || !eligible(stored)) return false;
+    if (!stored || (h < sel.from && kind !== 'genesis') || !eligible(stored)) return false;
     return sel.density >= 1 || rng.unit(h, 'pick') < sel.density;
   }
 
@@ -174,6 +176,10 @@ export function createFaultView(devnet: FaultyDevnet, selection: FaultSelection)
         return payloadHashMismatch(ctx, stored);
       case 'equivocation':
         return equivocate(ctx, stored);
+      case 'genesis-forged-payload':
+        return genesisForgedPayload(ctx, stored);
+      case 'genesis-state-root':
+        return genesisStateRoot(ctx, stored);
       default:
         return mutateAuxPow(ctx, fault as AuxPowFault, powContext(ctx, stored)!);
     }

@@ -22,6 +22,12 @@ export {
   type ExecutionBlockHeader,
   type RpcBlockHeader,
 } from './header.js';
+export {
+  ALYS_GENESIS_DIFFICULTY,
+  ALYS_GENESIS_NONCE,
+  alysGenesisPayloadHash,
+  verifyGenesisPayload,
+} from './genesis.js';
 export { verifyRpcBlock, type VerifyRpcBlockOptions, type VerifiedRpcBlock } from './block.js';
 export {
   decodeRpcTransaction,
