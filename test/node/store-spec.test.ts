@@ -67,7 +67,7 @@ function record(root: Uint8Array, digest: Uint8Array, block: SignedConsensusBloc
   const rest = concatBytes(root, digest, encodeSignedBlockMsgpack(block));
   return concatBytes(sha256(rest), rest);
 }
-const parts = (bytes: Uint8Array) => ({
+const parts = (bytes: Uint8Array): { root: Uint8Array; digest: Uint8Array; block: SignedConsensusBlock } => ({
   root: bytes.slice(32, 64),
   digest: bytes.slice(64, 96),
   block: decodeSignedBlockMsgpack(bytes.subarray(96)),
