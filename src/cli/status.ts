@@ -3,13 +3,19 @@
  *
  * - A running node: `GET <url>/status` (the URL from --url, or 127.0.0.1:<metricsPort> from the
  *   config): head, finalized, sync progress, source scores, actor health.
- * - Otherwise the stored state in the data dir (LevelDB): the verified head and finalized block the
- *   next start resumes from, after the same integrity checks a warm start does.
+ * - Otherwise the stored state in the data dir (LevelDB) of the configured chain spec: the verified
+ *   head and finalized block the next start resumes from, after the same integrity checks a warm
+ *   start does (the records, the window's hash links, the head's approvals). A store made under
+ *   another spec reports `stored: "other-spec"` and is left as it is (a `run` sets it aside).
  */
 import { parseArgs } from 'node:util';
 import { ConfigBaseError, configParseArgsOptions, type FlagValues } from '../config/index.js';
 import { loadChainSpec, loadNodeConfig } from '../config/nodejs/index.js';
-import { BlockStore } from '../node/storage/block-store.js';
+import { BlockStore, storedHeadProblem, type LoadResult } from '../node/storage/block-store.js';
+import { prepareAuthorities } from '../protocol/approvals.js';
+import { createBlsBackend } from '../protocol/bls/index.js';
+import { shortSpecFingerprint, specFingerprint } from '../protocol/spec-fingerprint.js';
+import type { ChainSpec } from '../protocol/types.js';
 import type { KvStore } from '../node/storage/kv.js';
 import { chainDataDir } from '../platform/nodejs/platform.js';
 import { openLevelStore } from '../platform/nodejs/storage-level.js';
@@ -19,6 +25,21 @@ export const STATUS_USAGE = `usage: alys-light status [--url http://127.0.0.1:<m
 
 Prints one JSON line: the running node's status (from --url or the configured metrics port), or
 the verified state stored in the data dir. Exit 0 with a status, 1 when there is none.`;
+
+/** The warm start's BLS check of the stored head (a failing head makes the store `corrupt`). */
+async function checkStoredHead(
+  loaded: LoadResult,
+  spec: ChainSpec,
+  bls: Parameters<typeof createBlsBackend>[0],
+): Promise<LoadResult> {
+  if (loaded.kind !== 'ok') return loaded;
+  const backend = await createBlsBackend(bls);
+  const problem = storedHeadProblem(loaded.head, {
+    authorities: prepareAuthorities(spec.authorities, backend),
+    backend,
+  });
+  return problem ? { kind: 'corrupt', reason: problem } : loaded;
+}
 
 export async function statusCommand(argv: string[]): Promise<number> {
   let values: Record<string, unknown>;
@@ -80,12 +101,25 @@ export async function statusCommand(argv: string[]): Promise<number> {
       return 1;
     }
     try {
-      const loaded = await new BlockStore(kv, { chainId: spec.chainId, mode: config.mode }).load();
-      const base = { source: 'storage', running: false, chainId: spec.chainId, mode: config.mode, dataDir: dir };
+      const fingerprint = specFingerprint(spec);
+      const stored = await new BlockStore(kv, { chainId: spec.chainId, spec: fingerprint, mode: config.mode }).load();
+      const loaded = await checkStoredHead(stored, spec, config.bls);
+      const base = {
+        source: 'storage',
+        running: false,
+        chainId: spec.chainId,
+        spec: fingerprint,
+        mode: config.mode,
+        dataDir: dir,
+      };
       if (loaded.kind === 'empty') console.log(toJson({ ...base, stored: 'empty', head: null, finalized: null }));
       else if (loaded.kind === 'corrupt')
         console.log(toJson({ ...base, stored: 'corrupt', reason: loaded.reason, head: null, finalized: null }));
-      else {
+      else if (loaded.kind === 'other-spec') {
+        const other = loaded.stored;
+        const reason = `made under chain ${other.chainId} ${other.spec ? `spec ${shortSpecFingerprint(other.spec)}` : 'without a spec fingerprint'}, not this spec ${shortSpecFingerprint(fingerprint)}`;
+        console.log(toJson({ ...base, stored: 'other-spec', reason, head: null, finalized: null }));
+      } else {
         const m = loaded.meta;
         const fin = m.snapshot.finality.lastFinalized;
         console.log(

@@ -19,8 +19,13 @@ export interface NodeEvents {
   source: { id: string; score: number; banned: boolean; reason: string };
   /** A valid block on another branch was seen, or the node followed a fork (rollback of unfinalized blocks). */
   fork: { kind: 'observed' | 'switched'; number: number; hash: Hex; detail: string };
-  /** The stored chain was found damaged and cleared (a cold sync follows). */
-  storage: { kind: 'warm-start' | 'cold-start' | 'corrupt'; detail: string; head?: number; ms?: number };
+  /**
+   * How the node started from its store: resumed (`warm-start`), from genesis (`cold-start`), or the
+   * stored chain was found damaged and cleared (`corrupt`) or made under another chain spec and set
+   * aside (`other-spec`, the detail names both specs and where the store went); a cold start follows
+   * those two.
+   */
+  storage: { kind: 'warm-start' | 'cold-start' | 'corrupt' | 'other-spec'; detail: string; head?: number; ms?: number };
   /** An actor failed and was restarted, or gave up. */
   health: { address: string; state: string; detail: string };
 }

@@ -169,6 +169,9 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
       bls,
       registry,
       openStore,
+      ...(platform.setAsideStore && config.storage !== 'memory'
+        ? { setAsideStore: (tag: string) => platform.setAsideStore!(spec, configs.current.config, tag) }
+        : {}),
       deliverEvent,
       fetchGenesis: () =>
         fetchGenesis(spec, args.sync.sources, platform.fetch, p2p?.host, {

@@ -32,6 +32,7 @@ import {
 } from '../actors/index.js';
 import type { ConfigKey, LightNodeConfig } from '../config/index.js';
 import { prepareAuthorities } from '../protocol/approvals.js';
+import { specFingerprint } from '../protocol/spec-fingerprint.js';
 import type { BlsBackend } from '../protocol/bls/index.js';
 import type { ChainSpec, SignedConsensusBlock } from '../protocol/types.js';
 import { AuxPowActor, POW_TOPIC } from './actors/auxpow.js';
@@ -154,6 +155,8 @@ export interface TreeInputs {
   registry: MetricsRegistry;
   /** The StorageActor's store (called on every (re)start of it). */
   openStore(): Promise<KvStore>;
+  /** Move the (closed) store aside, as another spec's (see LightNodePlatform.setAsideStore); absent: clear it. */
+  setAsideStore?(tag: string): Promise<string>;
   /** Where the StreamActor hands node events (to `node.on` listeners). */
   deliverEvent(e: NodeEventMessage): void;
   /** Block 0 for a cold start (see sources/genesis.ts). */
@@ -174,7 +177,11 @@ const storageSupervisor = (t: TreeInputs): ChildSpec =>
       child({
         id: 'storage',
         actor: StorageActor,
-        args: { open: t.openStore, identity: { chainId: t.spec.chainId, mode: t.config.mode } },
+        args: {
+          open: t.openStore,
+          ...(t.setAsideStore ? { setAside: t.setAsideStore } : {}),
+          identity: { chainId: t.spec.chainId, spec: specFingerprint(t.spec), mode: t.config.mode },
+        },
         policy: exponentialBackoff({ initialMs: 50, maxMs: 5_000 }),
       }),
       child({ id: 'metrics', actor: MetricsActor, args: { registry: t.registry }, policy: never() }),

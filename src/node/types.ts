@@ -24,8 +24,14 @@ import type { SourceScore } from './workflows/scores.js';
 
 /** What a runtime provides (src/platform/nodejs, src/platform/browser, or a test). */
 export interface LightNodePlatform {
-  /** Open the store for this chain (one store per chain id and mode). */
+  /** Open the store for this chain (one store per chain spec (its fingerprint) and mode). */
   openStore(spec: ChainSpec, config: LightNodeConfig): Promise<KvStore>;
+  /**
+   * Move the store of (spec, config), closed, aside under a name carrying `tag` (it was found to hold
+   * another spec's chain); returns where it went. The next `openStore` opens an empty store. Absent
+   * (browsers, memory): the node clears the store instead.
+   */
+  setAsideStore?(spec: ChainSpec, config: LightNodeConfig, tag: string): Promise<string>;
   /** Where verifier actors run (a worker placement); in-thread when absent. */
   verifierPlacement?: PlacementFactory;
   /** One-time asynchronous setup before the first start (e.g. bundling a worker entry). */

@@ -30,3 +30,4 @@ export * from './bridge/index.js';
 export * from './chainspec.js';
 export * from './chain-verifier.js';
 export * from './candidates.js';
+export * from './spec-fingerprint.js';

@@ -11,12 +11,14 @@ import type { ChainVerifierOptions } from '../../protocol/chain-verifier.js';
 import { decodeSignedBlockMsgpack, encodeSignedBlockMsgpack } from '../../protocol/codec/msgpack.js';
 import type { ExecutionPayloadCapella, SignedConsensusBlock } from '../../protocol/types.js';
 import { topicOf, type NodeEventMessage, type NodeEventName, type NodeEvents } from '../events.js';
-import type { LoadResult } from '../storage/block-store.js';
+import { shortSpecFingerprint, specFingerprint } from '../../protocol/spec-fingerprint.js';
+import { storedHeadProblem } from '../storage/block-store.js';
 import { BlockImport, type BatchResult, type ImportItem, type PersistBatch } from '../workflows/block-import.js';
 import { PayloadCache, payloadNumber, type PayloadRef } from '../workflows/payload-cache.js';
 import { checksTail, settleTail } from '../workflows/tail-approvals.js';
 import { POW_TOPIC } from './auxpow.js';
 import { BRIDGE_TOPIC } from './bridge.js';
+import type { StorageLoad } from './storage.js';
 import type { VerifierMsg, VerifierReplies } from './verifier.js';
 
 export type { PayloadRef };
@@ -97,26 +99,52 @@ function storedBlock(s: ChainState, ctx: ChainCtx, number: number): Promise<Sign
 
 // ---- start: resume from storage, or start from genesis ----
 
-/** Resume from storage if it holds a chain; else fetch genesis and initialise storage with it. */
+/** Resume from storage if it holds a chain of this spec that passes the warm-start checks; else start from genesis. */
 async function loadChain(s: ChainState, ctx: ChainCtx): Promise<void> {
   const started = Date.now();
   const opts: ChainVerifierOptions = { ...s.args.verifier, approvals: s.args.mode === 'full' ? 'all' : 'deferred' };
-  const loaded = await askStorage<LoadResult>(s, ctx, { type: 'load' });
-  if (loaded.kind === 'ok') {
-    const genesis = await storedBlock(s, ctx, 0);
-    if (genesis) {
-      s.flow = new BlockImport(opts, genesis, loaded.meta.snapshot);
-      emit(ctx, 'storage', {
-        kind: 'warm-start',
-        detail: `resumed at block ${loaded.meta.head.number}`,
-        head: loaded.meta.head.number,
-        ms: Date.now() - started,
-      });
-      return;
-    }
-  }
+  const loaded = await askStorage<StorageLoad>(s, ctx, { type: 'load' });
+  if (loaded.kind === 'ok' && (await warmStart(s, ctx, opts, loaded, started))) return;
   if (loaded.kind === 'corrupt') emit(ctx, 'storage', { kind: 'corrupt', detail: loaded.reason });
+  if (loaded.kind === 'other-spec') emit(ctx, 'storage', { kind: 'other-spec', detail: otherSpecDetail(s, loaded) });
   await coldStart(s, ctx, opts, started);
+}
+
+/**
+ * Resume at the stored head (the store already checked its records and the window's hash links)
+ * once its approvals verify again: the one BLS check of a warm start, done here, where the
+ * authorities are prepared and the main thread's backend is loaded (no worker round trip). False,
+ * after saying why, when the store cannot be trusted; the cold start that follows clears it.
+ */
+async function warmStart(
+  s: ChainState,
+  ctx: ChainCtx,
+  opts: ChainVerifierOptions,
+  loaded: Extract<StorageLoad, { kind: 'ok' }>,
+  started: number,
+): Promise<boolean> {
+  const problem = storedHeadProblem(loaded.head, s.args.verifier);
+  if (problem) {
+    emit(ctx, 'storage', { kind: 'corrupt', detail: problem });
+    return false;
+  }
+  const genesis = await storedBlock(s, ctx, 0);
+  if (!genesis) return false;
+  s.flow = new BlockImport(opts, genesis, loaded.meta.snapshot);
+  emit(ctx, 'storage', {
+    kind: 'warm-start',
+    detail: `resumed at block ${loaded.meta.head.number}`,
+    head: loaded.meta.head.number,
+    ms: Date.now() - started,
+  });
+  return true;
+}
+
+function otherSpecDetail(s: ChainState, r: Extract<StorageLoad, { kind: 'other-spec' }>): string {
+  const ours = `chain ${s.args.verifier.spec.chainId} spec ${shortSpecFingerprint(specFingerprint(s.args.verifier.spec))}`;
+  const theirs = `chain ${r.stored.chainId} ${r.stored.spec ? `spec ${shortSpecFingerprint(r.stored.spec)}` : 'of an older format without a spec fingerprint'}`;
+  const where = r.setAsideTo === 'cleared' ? 'cleared' : `moved to ${r.setAsideTo}`;
+  return `the store was made under ${theirs}, not this node's ${ours}: ${where}; starting fresh`;
 }
 
 async function coldStart(s: ChainState, ctx: ChainCtx, opts: ChainVerifierOptions, started: number): Promise<void> {

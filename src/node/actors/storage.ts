@@ -1,12 +1,23 @@
 /**
  * StorageActor: the only way to the node's persistent store. It owns the KvStore (IndexedDB,
  * LevelDB or memory) and the BlockStore on top, and only ever receives verified blocks.
+ *
+ * A store found to hold another spec's chain (`load` → `other-spec`) is set aside before the reply:
+ * moved away by the platform where it can (Node: the LevelDB directory renamed), else cleared
+ * (IndexedDB, memory), so the ChainActor starts fresh and never sees that chain's blocks.
  */
 import { defineActor } from '../../actors/actor.js';
 import type { Hex } from '../../protocol/bytes.js';
 import type { ChainVerifierSnapshot } from '../../protocol/chain-verifier.js';
 import type { SignedConsensusBlock } from '../../protocol/types.js';
-import { BlockStore, type AppendBlock, type LoadResult } from '../storage/block-store.js';
+import { shortSpecFingerprint } from '../../protocol/spec-fingerprint.js';
+import {
+  BlockStore,
+  type AppendBlock,
+  type LoadResult,
+  type OtherSpec,
+  type StoreIdentity,
+} from '../storage/block-store.js';
 import type { KvStore } from '../storage/kv.js';
 
 export type StorageMsg =
@@ -23,8 +34,13 @@ export type StorageMsg =
   | { type: 'number-of'; hash: Hex }
   | { type: 'clear' };
 
+/** `load`'s reply: another spec's store also says where it went (a path, or `cleared`). */
+export type StorageLoad =
+  | Exclude<LoadResult, { kind: 'other-spec' }>
+  | { kind: 'other-spec'; stored: OtherSpec; setAsideTo: string };
+
 export interface StorageReplies {
-  load: LoadResult;
+  load: StorageLoad;
   init: void;
   append: void;
   block: SignedConsensusBlock | undefined;
@@ -35,7 +51,14 @@ export interface StorageReplies {
 export interface StorageArgs {
   /** Opens the store (called on every (re)start of the actor). */
   open(): Promise<KvStore>;
-  identity: { chainId: number; genesis?: Hex; mode: string };
+  /** Move the closed store aside under a name carrying `tag`; returns where it went. Absent: the store is cleared. */
+  setAside?(tag: string): Promise<string>;
+  identity: StoreIdentity;
+}
+
+/** The tag another spec's store is set aside under: its fingerprint's short form (`v1` for a store that recorded none). */
+export function otherSpecTag(stored: OtherSpec): string {
+  return stored.spec ? shortSpecFingerprint(stored.spec) : `v1-chain-${stored.chainId}`;
 }
 
 export const StorageActor = defineActor<StorageMsg, StorageReplies, StorageArgs>({
@@ -44,6 +67,19 @@ export const StorageActor = defineActor<StorageMsg, StorageReplies, StorageArgs>
   create(args) {
     let store: BlockStore | undefined;
     let kv: KvStore | undefined;
+    /** Move another spec's store away (or clear it) and reopen an empty one; returns where it went. */
+    async function setAside(stored: OtherSpec): Promise<string> {
+      let where = 'cleared';
+      if (args.setAside) {
+        await kv!.close();
+        kv = undefined;
+        where = await args.setAside(otherSpecTag(stored));
+        kv = await args.open();
+      }
+      if (where === 'cleared') await kv!.clear();
+      store = new BlockStore(kv!, args.identity);
+      return where;
+    }
     return {
       async preStart() {
         kv = await args.open();
@@ -61,8 +97,11 @@ export const StorageActor = defineActor<StorageMsg, StorageReplies, StorageArgs>
       async handle(msg) {
         const s = store!;
         switch (msg.type) {
-          case 'load':
-            return s.load();
+          case 'load': {
+            const r = await s.load();
+            if (r.kind !== 'other-spec') return r;
+            return { ...r, setAsideTo: await setAside(r.stored) };
+          }
           case 'init':
             return s.init(msg.genesis, msg.snapshot);
           case 'append':

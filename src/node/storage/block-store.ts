@@ -9,13 +9,23 @@
  *
  * digest(0) = sha256(root(0)), digest(n) = sha256(digest(n-1) || root(n)): a hash chain over the
  * roots. A warm start checks the meta, re-derives the roots and digests of the blocks the verifier
- * still needs (its window, from the last finalized block to the head) plus random spot checks of
- * older records, and never re-verifies signatures. Every read re-checks its record (checksum and
+ * still needs (its window, from the last finalized block to the head), checks their hash links
+ * (consensus `parent_hash` and payload `parent_hash`) and that the snapshot's window names those
+ * very blocks, plus random spot checks of older records. It does not verify signatures: the one
+ * BLS check of a warm start, the stored head's approvals, is the ChainActor's (which holds the
+ * prepared authorities; see `storedHeadProblem`). Every read re-checks its record (checksum and
  * recomputed root). Anything inconsistent makes the store `corrupt`: the node clears it and
  * re-syncs rather than trust it.
+ *
+ * The store is bound to the chain spec: the meta records the spec's fingerprint
+ * (`src/protocol/spec-fingerprint.ts`), and a store whose meta names another spec (or another
+ * chain id, or none: format 1) loads as `other-spec`, never as a chain; the StorageActor sets it
+ * aside and the node starts fresh.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { AlysLightError } from '../../errors.js';
+import { verifyAggregateApproval, type PreparedAuthorities } from '../../protocol/approvals.js';
+import type { BlsBackend } from '../../protocol/bls/backend.js';
 import { signingRoot } from '../../protocol/block.js';
 import { concatBytes, equalBytes, fromHex, toHex, type Hex } from '../../protocol/bytes.js';
 import type { ChainVerifierSnapshot } from '../../protocol/chain-verifier.js';
@@ -33,8 +43,10 @@ export class CorruptStoreError extends AlysLightError {
 }
 
 export interface StoredMeta {
-  format: 1;
+  format: 2;
   chainId: number;
+  /** The fingerprint of the chain spec the blocks were verified under (`specFingerprint`). */
+  spec: Hex;
   genesis: Hex;
   mode: string;
   head: { number: number; hash: Hex; digest: Hex };
@@ -48,12 +60,26 @@ export interface AppendBlock {
   block: Uint8Array;
 }
 
-export type LoadResult = { kind: 'empty' } | { kind: 'ok'; meta: StoredMeta } | { kind: 'corrupt'; reason: string };
+/** Who made a store found under another spec (its `spec` is null for a format-1 store, which recorded none). */
+export interface OtherSpec {
+  chainId: number;
+  spec: Hex | null;
+  mode: string;
+}
+
+export type LoadResult =
+  | { kind: 'empty' }
+  /** `head`: the stored head block, checked as the module comment says (its approvals not yet). */
+  | { kind: 'ok'; meta: StoredMeta; head: SignedConsensusBlock }
+  | { kind: 'corrupt'; reason: string }
+  | { kind: 'other-spec'; stored: OtherSpec };
 
 const META = 'meta';
 const blockKey = (n: number) => `b/${String(n).padStart(12, '0')}`;
 const hashKey = (h: Hex) => `h/${h.slice(2)}`;
-const FORMAT = 1;
+const FORMAT = 2;
+/** The format before the spec fingerprint: its stores are another spec's as far as we can tell. */
+const FORMAT_WITHOUT_SPEC = 1;
 const SPOT_CHECKS = 8;
 
 function encodeRecord(root: Uint8Array, digest: Uint8Array, block: Uint8Array): Uint8Array {
@@ -85,7 +111,77 @@ function decodeRecord(bytes: Uint8Array | undefined, n: number): Record {
   return { root, digest: rest.slice(32, 64), block };
 }
 
+/** What a store is opened under: `spec` is the chain spec's fingerprint. */
+export interface StoreIdentity {
+  chainId: number;
+  spec: Hex;
+  genesis?: Hex;
+  mode: string;
+}
+
 const nextDigest = (prev: Uint8Array | null, root: Uint8Array) => sha256(prev ? concatBytes(prev, root) : root);
+
+function parseMeta(raw: Uint8Array): StoredMeta | { format: 1; chainId: number; mode: string } {
+  let meta: StoredMeta | { format: 1; chainId: number; mode: string };
+  try {
+    meta = JSON.parse(new TextDecoder().decode(raw));
+  } catch {
+    throw new CorruptStoreError('its metadata is not JSON');
+  }
+  if (meta.format !== FORMAT && meta.format !== FORMAT_WITHOUT_SPEC)
+    throw new CorruptStoreError(`unknown format ${(meta as { format: unknown }).format}`);
+  return meta;
+}
+
+/** What the snapshot says about the window's blocks: by number, the hash and payload hash it expects. */
+function snapshotBlocks(snapshot: ChainVerifierSnapshot): Map<number, { hash: Hex; payloadBlockHash?: Hex }> {
+  const expected = new Map<number, { hash: Hex; payloadBlockHash?: Hex }>(
+    snapshot.window.map((w) => [w.block.number, { hash: w.block.hash, payloadBlockHash: w.block.payloadBlockHash }]),
+  );
+  const fin = snapshot.finality.lastFinalized;
+  if (!expected.has(fin.blockNumber)) expected.set(fin.blockNumber, { hash: fin.hash });
+  return expected;
+}
+
+function checkNamed(rec: Record, n: number, want: { hash: Hex; payloadBlockHash?: Hex } | undefined): void {
+  if (!want) return;
+  if (toHex(rec.root) !== want.hash) throw new CorruptStoreError(`block ${n} is not the block the snapshot expects`);
+  if (want.payloadBlockHash !== undefined && rec.block.message.executionPayload.blockHash !== want.payloadBlockHash)
+    throw new CorruptStoreError(`block ${n}'s payload is not the one the snapshot expects`);
+}
+
+/** Block `n` must hang from the record below it: consensus parent hash, payload parent hash, digest. */
+function checkLink(prev: Record, rec: Record, n: number): void {
+  if (rec.block.message.parentHash !== toHex(prev.root))
+    throw new CorruptStoreError(`block ${n} does not link to block ${n - 1}`);
+  if (rec.block.message.executionPayload.parentHash !== prev.block.message.executionPayload.blockHash)
+    throw new CorruptStoreError(`block ${n}'s payload does not link to block ${n - 1}'s payload`);
+  if (!equalBytes(rec.digest, nextDigest(prev.digest, rec.root)))
+    throw new CorruptStoreError(`block ${n}'s digest does not follow block ${n - 1}'s`);
+}
+
+/**
+ * The one BLS check of a warm start: the stored head's aggregate approval, against the spec's
+ * authorities, over its (already recomputed) signing root. Returns why it fails, or undefined.
+ * Block 0 (genesis) is never signed and is bound by the meta's genesis root instead.
+ */
+export function storedHeadProblem(
+  head: SignedConsensusBlock,
+  verifier: { authorities: PreparedAuthorities; backend: BlsBackend },
+): string | undefined {
+  if (head.message.executionPayload.blockNumber === 0n) return undefined;
+  try {
+    verifyAggregateApproval({
+      root: signingRoot(head.message),
+      approval: head.signature,
+      authorities: verifier.authorities,
+      backend: verifier.backend,
+    });
+    return undefined;
+  } catch (e) {
+    return `the stored head ${head.message.executionPayload.blockNumber} fails its approval check: ${(e as Error).message}`;
+  }
+}
 
 export class BlockStore {
   private meta: StoredMeta | undefined;
@@ -94,7 +190,7 @@ export class BlockStore {
   constructor(
     readonly kv: KvStore,
     /** `genesis` undefined: accept the stored genesis (a warm start that trusts its own store's first block). */
-    private readonly identity: { chainId: number; genesis?: Hex; mode: string },
+    private readonly identity: StoreIdentity,
     private readonly random: () => number = Math.random,
   ) {}
 
@@ -107,60 +203,72 @@ export class BlockStore {
     const raw = await this.kv.get(META);
     if (!raw) return { kind: 'empty' };
     try {
-      let meta: StoredMeta;
-      try {
-        meta = JSON.parse(new TextDecoder().decode(raw)) as StoredMeta;
-      } catch {
-        throw new CorruptStoreError('its metadata is not JSON');
-      }
-      if (meta.format !== FORMAT) throw new CorruptStoreError(`unknown format ${meta.format}`);
-      if (
-        meta.chainId !== this.identity.chainId ||
-        (this.identity.genesis !== undefined && meta.genesis !== this.identity.genesis)
-      )
-        throw new CorruptStoreError(`it belongs to another chain (chain id ${meta.chainId}, genesis ${meta.genesis})`);
-      if (meta.mode !== this.identity.mode) throw new CorruptStoreError(`it was synced in ${meta.mode} mode`);
-      const head = meta.head;
-      if (meta.snapshot.head.hash !== head.hash || meta.snapshot.head.number !== head.number)
-        throw new CorruptStoreError('its snapshot is not at its head');
-      // the window the verifier needs, from the last finalized block up to the head
-      const from = Math.max(0, meta.snapshot.finality.lastFinalized.blockNumber);
-      const numbers = Array.from({ length: head.number - from + 1 }, (_, i) => from + i);
-      const records = await this.kv.getMany(numbers.map(blockKey));
-      let prev: Record | undefined;
-      const expected = new Map(meta.snapshot.window.map((w) => [w.block.number, w.block.hash]));
-      expected.set(meta.snapshot.finality.lastFinalized.blockNumber, meta.snapshot.finality.lastFinalized.hash);
-      for (let i = 0; i < numbers.length; i++) {
-        const n = numbers[i]!;
-        const rec = decodeRecord(records[i], n);
-        const want = expected.get(n);
-        if (want !== undefined && toHex(rec.root) !== want)
-          throw new CorruptStoreError(`block ${n} is not the block the snapshot expects`);
-        if (prev) {
-          if (rec.block.message.parentHash !== toHex(prev.root))
-            throw new CorruptStoreError(`block ${n} does not link to block ${n - 1}`);
-          if (!equalBytes(rec.digest, nextDigest(prev.digest, rec.root)))
-            throw new CorruptStoreError(`block ${n}'s digest does not follow block ${n - 1}'s`);
-        }
-        prev = rec;
-      }
-      if (!prev || toHex(prev.digest) !== head.digest || toHex(prev.root) !== head.hash)
-        throw new CorruptStoreError('the head record does not match the metadata');
-      // random spot checks of older records (each must link to its predecessor's digest)
-      for (let i = 0; i < SPOT_CHECKS && from > 0; i++) {
-        const n = 1 + Math.floor(this.random() * from);
-        const [a, b] = await this.kv.getMany([blockKey(n - 1), blockKey(n)]);
-        const ra = decodeRecord(a, n - 1);
-        const rb = decodeRecord(b, n);
-        if (rb.block.message.parentHash !== toHex(ra.root) || !equalBytes(rb.digest, nextDigest(ra.digest, rb.root)))
-          throw new CorruptStoreError(`blocks ${n - 1} and ${n} do not chain`);
-      }
+      const meta = parseMeta(raw);
+      if (meta.format === FORMAT_WITHOUT_SPEC)
+        return { kind: 'other-spec', stored: { chainId: meta.chainId, spec: null, mode: meta.mode } };
+      const other = this.otherSpec(meta);
+      if (other) return { kind: 'other-spec', stored: other };
+      this.checkIdentity(meta);
+      const head = await this.checkWindow(meta);
+      await this.spotCheck(Math.max(0, meta.snapshot.finality.lastFinalized.blockNumber));
       this.meta = meta;
-      this.headDigest = prev.digest;
-      return { kind: 'ok', meta };
+      this.headDigest = head.digest;
+      return { kind: 'ok', meta, head: head.block };
     } catch (e) {
       if (e instanceof CorruptStoreError) return { kind: 'corrupt', reason: e.reason };
       throw e;
+    }
+  }
+
+  /** Who made the store, if not this spec (another fingerprint or chain id). */
+  private otherSpec(meta: StoredMeta): OtherSpec | undefined {
+    if (meta.spec === this.identity.spec && meta.chainId === this.identity.chainId) return undefined;
+    return { chainId: meta.chainId, spec: meta.spec, mode: meta.mode };
+  }
+
+  private checkIdentity(meta: StoredMeta): void {
+    if (this.identity.genesis !== undefined && meta.genesis !== this.identity.genesis)
+      throw new CorruptStoreError(`it belongs to another chain (chain id ${meta.chainId}, genesis ${meta.genesis})`);
+    if (meta.mode !== this.identity.mode) throw new CorruptStoreError(`it was synced in ${meta.mode} mode`);
+    const head = meta.head;
+    if (meta.snapshot.head.hash !== head.hash || meta.snapshot.head.number !== head.number)
+      throw new CorruptStoreError('its snapshot is not at its head');
+  }
+
+  /**
+   * The window the verifier needs, from the last finalized block up to the head: every record
+   * intact, each block linked to the one below it (consensus and payload parent hashes, digests),
+   * the blocks the snapshot names are these blocks, and the last one is the head the meta names.
+   */
+  private async checkWindow(meta: StoredMeta): Promise<Record> {
+    const head = meta.head;
+    const from = Math.max(0, meta.snapshot.finality.lastFinalized.blockNumber);
+    if (from > head.number) throw new CorruptStoreError('its last finalized block is above its head');
+    const numbers = Array.from({ length: head.number - from + 1 }, (_, i) => from + i);
+    const records = await this.kv.getMany(numbers.map(blockKey));
+    const expected = snapshotBlocks(meta.snapshot);
+    let prev: Record | undefined;
+    for (let i = 0; i < numbers.length; i++) {
+      const n = numbers[i]!;
+      const rec = decodeRecord(records[i], n);
+      checkNamed(rec, n, expected.get(n));
+      if (prev) checkLink(prev, rec, n);
+      prev = rec;
+    }
+    if (!prev || toHex(prev.digest) !== head.digest || toHex(prev.root) !== head.hash)
+      throw new CorruptStoreError('the head record does not match the metadata');
+    return prev;
+  }
+
+  /** Random spot checks of records below `from` (each must link to its predecessor). */
+  private async spotCheck(from: number): Promise<void> {
+    for (let i = 0; i < SPOT_CHECKS && from > 0; i++) {
+      const n = 1 + Math.floor(this.random() * from);
+      const [a, b] = await this.kv.getMany([blockKey(n - 1), blockKey(n)]);
+      const ra = decodeRecord(a, n - 1);
+      const rb = decodeRecord(b, n);
+      if (rb.block.message.parentHash !== toHex(ra.root) || !equalBytes(rb.digest, nextDigest(ra.digest, rb.root)))
+        throw new CorruptStoreError(`blocks ${n - 1} and ${n} do not chain`);
     }
   }
 
@@ -193,6 +301,7 @@ export class BlockStore {
     const meta: StoredMeta = {
       format: FORMAT,
       chainId: this.identity.chainId,
+      spec: this.identity.spec,
       genesis: this.meta?.genesis ?? (blocks[0]!.number === 0 ? blocks[0]!.hash : (this.identity.genesis as Hex)),
       mode: this.identity.mode,
       head: { number: last.number, hash: last.hash, digest: toHex(digest!) },

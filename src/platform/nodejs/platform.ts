@@ -2,11 +2,13 @@
  * The light node's Node platform: LevelDB (classic-level) or memory storage, verifier actors in
  * worker_threads, the global fetch.
  */
+import { access, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { workerPlacement, type WorkerSpawner } from '../../actors/index.js';
 import type { LightNodeConfig } from '../../config/index.js';
 import type { LightNodePlatform } from '../../node/types.js';
 import { createMemoryStore } from '../../node/storage/memory.js';
+import { shortSpecFingerprint, specFingerprint } from '../../protocol/spec-fingerprint.js';
 import type { ChainSpec } from '../../protocol/types.js';
 import { openLevelStore } from './storage-level.js';
 import { nodeWorkerSpawnerFor } from './worker.js';
@@ -14,10 +16,34 @@ import { configValueError } from '../../config/errors.js';
 
 const WORKER_ENTRY = new URL('../../../workers/actor-host.nodejs.ts', import.meta.url);
 
-/** Where a chain's LevelDB lives: one directory per chain id and verification mode under `dataDir`. */
+/**
+ * Where a chain's LevelDB lives: one directory per chain spec and verification mode under
+ * `dataDir`, `chain-<chainId>-<mode>-<fp8>` (fp8: the spec fingerprint's first 8 hex digits), so
+ * two specs that share a chain id never share a store by default.
+ */
 export function chainDataDir(dataDir: string, spec: ChainSpec, mode: string): string {
-  return join(dataDir, `chain-${spec.chainId}-${mode}`);
+  return join(dataDir, `chain-${spec.chainId}-${mode}-${shortSpecFingerprint(specFingerprint(spec))}`);
 }
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * Rename a chain's (closed) LevelDB directory aside, to `<dir>.other-spec-<tag>` (a numbered
+ * suffix if that is taken); returns the new path. The next open at `dir` starts empty.
+ */
+export async function setAsideChainDataDir(dir: string, tag: string): Promise<string> {
+  const base = `${dir}.other-spec-${tag}`;
+  let target = base;
+  for (let i = 2; await exists(target); i++) target = `${base}-${i}`;
+  await rename(dir, target);
+  return target;
+}
+
+const dataDirOf = (cfg: LightNodeConfig) => cfg.dataDir ?? join(process.cwd(), '.alys-light');
 
 export function createNodePlatform(config: LightNodeConfig): LightNodePlatform {
   let spawn: WorkerSpawner | undefined;
@@ -32,8 +58,9 @@ export function createNodePlatform(config: LightNodeConfig): LightNodePlatform {
           cfg.storage,
           'indexeddb is only available in browsers',
         );
-      return openLevelStore(chainDataDir(cfg.dataDir ?? join(process.cwd(), '.alys-light'), spec, cfg.mode));
+      return openLevelStore(chainDataDir(dataDirOf(cfg), spec, cfg.mode));
     },
+    setAsideStore: (spec, cfg, tag) => setAsideChainDataDir(chainDataDir(dataDirOf(cfg), spec, cfg.mode), tag),
     ...(config.verifierWorkers > 0
       ? {
           async prepare() {
