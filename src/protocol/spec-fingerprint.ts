@@ -18,6 +18,7 @@
  * | retargetParams.powNoRetargeting | u8 (0/1) | the PoW target of every later PoW block (spec 4.6) |
  * | retargetParams.powTargetTimespan, powTargetSpacing | u64, u64 | idem |
  * | retargetParams.maxPowAdjustment | u8 | idem |
+ * | executionGenesisHash | u8 0 (absent) or 1 then 32 bytes | the EL genesis block 0 must carry (the genesis trust root, `src/node/sources/genesis.ts`) |
  *
  * Left out, because no block check reads them: `powLimit` and `powLowerLimit` (never used by Alys,
  * spec 1.9, nor here), `federation` (fee recipients are not checked, spec 4.9), and the node-local
@@ -25,8 +26,8 @@
  * `requiredBtcTxnConfirmations` (the bridge derives its answers from the current spec when asked,
  * nothing stored depends on them), `isValidator` and `executionTimeoutLength`.
  *
- * The genesis block itself is bound by its root in the store's metadata (it also depends on the EL
- * genesis header, which the spec does not carry); chain id and bits, the spec's share of it, are here.
+ * The genesis block itself is also bound by its root in the store's metadata; chain id, bits and,
+ * where the spec pins it, the EL genesis hash (the spec's share of it) are here.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, fromHex, toHex, type Hex } from './bytes.js';
@@ -65,6 +66,7 @@ export function specFingerprintPreimage(spec: ChainSpec): Uint8Array {
     u64(r.powTargetTimespan),
     u64(r.powTargetSpacing),
     u8(r.maxPowAdjustment),
+    ...(spec.executionGenesisHash === undefined ? [u8(0)] : [u8(1), fromHex(spec.executionGenesisHash)]),
   );
 }
 

@@ -41,6 +41,7 @@ describe('specFingerprint', () => {
     ['powTargetTimespan', (s) => (s.retargetParams.powTargetTimespan += 1)],
     ['powTargetSpacing', (s) => (s.retargetParams.powTargetSpacing += 1)],
     ['maxPowAdjustment', (s) => (s.retargetParams.maxPowAdjustment += 1)],
+    ['executionGenesisHash set', (s) => (s.executionGenesisHash = `0x${'11'.repeat(32)}`)],
   ];
   it.each(changes)('changes with %s', (_, change) => {
     const s = base();
