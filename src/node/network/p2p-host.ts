@@ -141,9 +141,6 @@ async function createAlysLibp2p(opts: P2pHostOptions, gater: ConnectionGater): P
     connectionGater: gater,
     connectionManager: {
       maxConnections: opts.maxConnections ?? (opts.server ? 512 : 64),
-      // a WebRTC upgrade through a relay (signalling, ICE, DTLS) took over libp2p's 6 s per-address
-      // default on a loaded 2-core machine; a slow link can too
-      addressDialTimeout: 15_000,
       ...(opts.server ? { inboundConnectionThreshold: 100, maxIncomingPendingConnections: 64 } : {}),
     },
     services: {
