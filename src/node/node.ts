@@ -18,7 +18,6 @@ import { createEip1193Provider, createStableProvider } from './engine/provider.j
 import { LightNodeError } from './errors.js';
 import type { NodeEventMessage, NodeEventName, NodeEvents } from './events.js';
 import { createP2pWiring, wantsP2p } from './network/p2p-wiring.js';
-import { fetchGenesis } from './sources/genesis.js';
 import type { KvStore } from './storage/kv.js';
 import {
   ACTOR_ADDRESSES,
@@ -26,6 +25,7 @@ import {
   createLiveChildArgs,
   ENGINE_GROUP,
   healthEventOf,
+  genesisFetcher,
   joinGroupsAndTopics,
   lightNodeTree,
   ROOT,
@@ -173,12 +173,7 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
         ? { setAsideStore: (tag: string) => platform.setAsideStore!(spec, configs.current.config, tag) }
         : {}),
       deliverEvent,
-      fetchGenesis: () =>
-        fetchGenesis(spec, args.sync.sources, platform.fetch, p2p?.host, {
-          bls,
-          // the NetworkActor starts after the chain: charge the source on the scores it will use
-          onFault: (id) => args.network.scores?.fault(id, 'invalid', options.clock?.now() ?? Date.now()),
-        }),
+      fetchGenesis: genesisFetcher(options, args, bls, () => p2p?.host),
       args,
       ...(platform.verifierPlacement ? { verifierPlacement: platform.verifierPlacement } : {}),
     });

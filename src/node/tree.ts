@@ -47,7 +47,10 @@ import { StreamActor } from './actors/stream.js';
 import { SyncActor, type SyncArgs, type SyncSettings } from './actors/sync.js';
 import { VerifierActor } from './actors/verifier.js';
 import { topicOf, type NodeEventMessage, type NodeEventName } from './events.js';
+import type { P2pHost } from './network/p2p-host.js';
+import { fetchGenesis } from './sources/genesis.js';
 import type { KvStore } from './storage/kv.js';
+import type { LightNodeFromOptions } from './types.js';
 
 /** The actor system's name: the first segment of every address. */
 export const ROOT = 'alys';
@@ -333,4 +336,21 @@ export function healthEventOf(e: SupervisionEvent): NodeEventMessage<'health'> |
       detail: 'error' in e ? e.error : 'reason' in e ? e.reason : '',
     },
   };
+}
+
+/**
+ * Block 0 for a cold start, from the configured sources (then peers), checked as a trust root; a source
+ * whose block 0 fails is charged on the scores the NetworkActor will use (it starts after the chain).
+ */
+export function genesisFetcher(
+  options: LightNodeFromOptions,
+  args: LiveChildArgs,
+  bls: BlsBackend,
+  host: () => P2pHost | undefined,
+): () => Promise<SignedConsensusBlock> {
+  return () =>
+    fetchGenesis(options.spec, args.sync.sources, options.platform.fetch, host(), {
+      bls,
+      onFault: (id) => args.network.scores?.fault(id, 'invalid', options.clock?.now() ?? Date.now()),
+    });
 }
