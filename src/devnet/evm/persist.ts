@@ -84,17 +84,8 @@ export function encodeBlockRecord(r: BlockRecord): Uint8Array {
   ]);
 }
 
-interface DecodedBlock {
-  payload: ExecutionPayloadCapella;
-  transactionsRoot: Hex;
-  withdrawalsRoot: Hex;
-  difficulty: bigint;
-  nonce: Hex;
-  size: number;
-  bloom: Uint8Array;
-  txHashes: Hex[];
-  receipts: ReceiptRecord[];
-}
+/** A stored block as decoded from its record, before its number, hash and state root are attached. */
+type DecodedBlock = Omit<BlockRecord, 'number' | 'hash' | 'stateRoot'>;
 
 function fail(number: number, what: string): never {
   throw new SnapshotError(
