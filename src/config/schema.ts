@@ -20,6 +20,12 @@ export const NETWORK_NAMES = ['devnet', 'dev', 'testnet', 'testnet-full'] as con
 export type NetworkName = (typeof NETWORK_NAMES)[number];
 export const SYNC_MODES = ['full', 'pow-checkpoint'] as const;
 export type SyncMode = (typeof SYNC_MODES)[number];
+export const SYNC_STARTS = ['head', 'genesis'] as const;
+export type SyncStart = (typeof SYNC_STARTS)[number];
+/** `sync.history`: `none`, `all`, or a number of blocks below the head. */
+export type SyncHistory = 'none' | 'all' | number;
+/** Blocks of history a browser node keeps by default: a day of 5 s slots. */
+export const BROWSER_HISTORY_BLOCKS = 17_280;
 export const STORAGE_KINDS = ['memory', 'level', 'indexeddb'] as const;
 export type StorageKind = (typeof STORAGE_KINDS)[number];
 export const BLS_BACKENDS = ['auto', 'noble', 'blst', 'wasm'] as const;
@@ -63,6 +69,19 @@ export interface SyncConfig {
   readonly backoffMaxMs: number;
   /** How often to poll for a new head once synced (ms). 50..3 600 000, default 1000. */
   readonly followIntervalMs: number;
+  /**
+   * How a node without a stored chain starts: `head` (default: a verified head from one block, the
+   * finalized block from a walk down to the latest PoW block, docs/trust.md) or `genesis` (replay
+   * from block 0).
+   */
+  readonly start: SyncStart;
+  /**
+   * How much verified history below the start to backfill: `none`, `all` (to genesis) or a number
+   * of blocks below the head. Default `all` in Node, 17280 (a day of 5 s slots) in browsers.
+   */
+  readonly history: SyncHistory;
+  /** A weak-subjectivity checkpoint: a consensus block hash the chain must contain (backfill stops there). Default none. */
+  readonly checkpoint: string | null;
 }
 
 export interface LightNodeConfig {
@@ -184,6 +203,20 @@ export const CONFIG_SCHEMA: SchemaOf<LightNodeConfig> = {
     backoffInitialMs: key(ms(1, 600_000), 250, true, 'first retry delay'),
     backoffMaxMs: key(ms(1, 3_600_000), 30_000, true, 'retry delay cap'),
     followIntervalMs: key(ms(50, 3_600_000), 1000, true, 'head polling interval once synced'),
+    start: key(oneOf(SYNC_STARTS), 'head', false, 'cold start at the verified head, or replay from genesis'),
+    history: key(
+      // the integer first: its text form turns digits into a number (env, flags, URL parameters)
+      either<SyncHistory>(integer({ min: 0, max: 1_000_000_000 }), oneOf(['none', 'all'] as const)),
+      (runtime) => (runtime === 'browser' ? BROWSER_HISTORY_BLOCKS : 'all'),
+      false,
+      'verified history to backfill below the head: none, all, or a number of blocks',
+    ),
+    checkpoint: key(
+      nullable(matching(/^0x[0-9a-f]{64}$/, 'a 0x-prefixed 32-byte lower-case hex block hash'), 'none'),
+      null,
+      false,
+      'a block hash the chain must contain (weak-subjectivity checkpoint)',
+    ),
   },
   p2p: {
     listen: key(listOf(multiaddrText, { unique: true, maxItems: 16 }), [], false, 'libp2p listen addresses'),

@@ -17,6 +17,24 @@ export class NotSyncedError extends LightNodeError {
   }
 }
 
+/**
+ * A verified read at a height below the node's verified history (code `below-history`): a
+ * head-first node keeps blocks from `historyFrom` up (`sync.history`, docs/trust.md).
+ */
+export class BelowHistoryError extends LightNodeError {
+  override name = 'BelowHistoryError';
+  constructor(
+    readonly number: number,
+    readonly historyFrom: number,
+  ) {
+    super(
+      'below-history',
+      `block ${number} is below the node's verified history, which starts at block ${historyFrom}`,
+      { hint: "raise sync.history (a number of blocks, or 'all') to backfill further down" },
+    );
+  }
+}
+
 /** No configured source can currently serve the request (all failed or banned). */
 export class NoSourceError extends LightNodeError {
   override name = 'NoSourceError';

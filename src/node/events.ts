@@ -15,6 +15,11 @@ export interface NodeEvents {
     etaSeconds: number | null;
     detail?: string;
   };
+  /**
+   * Backfill progress (verified history below where the node started, docs/trust.md): blocks
+   * `from`..head are stored and verified; it goes down to `target` (`sync.history`, a checkpoint).
+   */
+  backfill: { from: number; target: number; rate: number; done: boolean };
   /** A source was scored (down on bad data, timeouts; banned at zero). */
   source: { id: string; score: number; banned: boolean; reason: string };
   /** A valid block on another branch was seen, or the node followed a fork (rollback of unfinalized blocks). */

@@ -12,6 +12,7 @@ import { createBlsBackend } from '../protocol/bls/index.js';
 import type { ChainActor, ChainStatus } from './actors/chain.js';
 import type { MetricsActor } from './actors/metrics.js';
 import type { NetworkActor } from './actors/network.js';
+import type { StorageActor } from './actors/storage.js';
 import type { SyncActor, SyncStatus } from './actors/sync.js';
 import type { VerifiedReads } from './engine/index.js';
 import { createEip1193Provider, createStableProvider } from './engine/provider.js';
@@ -27,6 +28,8 @@ import {
   healthEventOf,
   genesisFetcher,
   joinGroupsAndTopics,
+  consensusSources,
+  headStarter,
   lightNodeTree,
   ROOT,
   updateLiveChildArgs,
@@ -42,6 +45,7 @@ const stoppedStatus = (): NodeStatus => ({
   running: false,
   head: null,
   finalized: 0,
+  historyFrom: null,
   sync: null,
   sources: [],
   actors: [],
@@ -71,7 +75,7 @@ function engineGroupReads(
 /** The running node's status from its chain, sync and network actors and the registry. */
 async function statusOf(system: ActorSystem): Promise<Omit<NodeStatus, 'p2p'>> {
   const opts = { timeoutMs: 10_000 };
-  const [chain, sync, sources] = await Promise.all([
+  const [chain, sync, sources, history] = await Promise.all([
     system
       .ref<typeof ChainActor>(ACTOR_ADDRESSES.chain)
       .ask({ type: 'status' }, opts)
@@ -84,11 +88,16 @@ async function statusOf(system: ActorSystem): Promise<Omit<NodeStatus, 'p2p'>> {
       .ref<typeof NetworkActor>(ACTOR_ADDRESSES.network)
       .ask({ type: 'all' }, opts)
       .catch(() => []) as Promise<SourceScore[]>,
+    system
+      .ref<typeof StorageActor>(ACTOR_ADDRESSES.storage)
+      .ask({ type: 'history' }, opts)
+      .catch(() => undefined),
   ]);
   return {
     running: true,
     head: chain?.head ?? null,
     finalized: chain?.finalized ?? 0,
+    historyFrom: history?.from ?? null,
     sync,
     sources,
     actors: system.registry.list().map((i) => ({
@@ -112,6 +121,8 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
   let prepared = false;
   /** The verified head's height (what gossip candidates must be above). */
   let verifiedHead = 0;
+  /** The last verified head reported (status shows it while a cold start is still walking to finality). */
+  let lastHead: NodeEvents['head'] | null = null;
   let memoryKv: Promise<KvStore> | undefined;
 
   const configs = createConfigManager({ initial: options.config, apply: reconfigure });
@@ -144,7 +155,10 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
   }
 
   function deliverEvent(e: NodeEventMessage): void {
-    if (e.name === 'head') verifiedHead = (e.data as NodeEvents['head']).number;
+    if (e.name === 'head') {
+      lastHead = e.data as NodeEvents['head'];
+      verifiedHead = lastHead.number;
+    }
     for (const l of listeners.get(e.name) ?? []) l(e.data as never);
   }
 
@@ -174,6 +188,10 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
         : {}),
       deliverEvent,
       fetchGenesis: genesisFetcher(options, args, bls, () => p2p?.host),
+      sources: () => consensusSources(options, args, p2p?.host),
+      ...(config.sync.start === 'head'
+        ? { fetchHeadStart: headStarter(options, config, args, bls, () => p2p?.host) }
+        : {}),
       args,
       ...(platform.verifierPlacement ? { verifierPlacement: platform.verifierPlacement } : {}),
     });
@@ -234,7 +252,8 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
     },
     async status() {
       const sys = system;
-      if (!sys || !running) return stoppedStatus();
+      // starting: the verified head is known before the start finishes (a head-first cold start)
+      if (!sys || !running) return { ...stoppedStatus(), head: sys ? lastHead : null };
       const actors = await statusOf(sys);
       const p2pStatus = p2p?.status();
       return { ...actors, ...(p2pStatus ? { p2p: p2pStatus } : {}) };

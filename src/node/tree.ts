@@ -36,8 +36,10 @@ import { specFingerprint } from '../protocol/spec-fingerprint.js';
 import type { BlsBackend } from '../protocol/bls/index.js';
 import type { ChainSpec, SignedConsensusBlock } from '../protocol/types.js';
 import { AuxPowActor, POW_TOPIC } from './actors/auxpow.js';
+import { BackfillActor } from './actors/backfill.js';
+import type { Hex } from '../protocol/bytes.js';
 import { BridgeActor, BRIDGE_TOPIC } from './actors/bridge.js';
-import { ChainActor } from './actors/chain.js';
+import { ChainActor, type ChainArgs } from './actors/chain.js';
 import { EngineActor, type EngineArgs } from './actors/engine.js';
 import { FederationActor } from './actors/federation.js';
 import { MetricsActor } from './actors/metrics.js';
@@ -48,7 +50,11 @@ import { SyncActor, type SyncArgs, type SyncSettings } from './actors/sync.js';
 import { VerifierActor } from './actors/verifier.js';
 import { topicOf, type NodeEventMessage, type NodeEventName } from './events.js';
 import type { P2pHost } from './network/p2p-host.js';
+import { createConsensusRpcSource } from './sources/consensus-rpc.js';
 import { fetchGenesis } from './sources/genesis.js';
+import { fetchHeadStart } from './sources/head.js';
+import { peerBlockSource } from './sources/peer.js';
+import { rpcBlockSource, type BlockSource } from './sources/source.js';
 import type { KvStore } from './storage/kv.js';
 import type { LightNodeFromOptions } from './types.js';
 
@@ -65,6 +71,7 @@ export const ACTOR_ADDRESSES = {
   auxpow: `/${ROOT}/chain/auxpow`,
   network: `/${ROOT}/network/network`,
   sync: `/${ROOT}/network/sync`,
+  backfill: `/${ROOT}/network/backfill`,
   stream: `/${ROOT}/events/stream`,
 } as const;
 
@@ -80,7 +87,16 @@ export const verifierAddress = (i: number): string => `/${ROOT}/chain/verifiers/
 export const verifierCount = (config: LightNodeConfig): number => Math.max(1, config.verifierWorkers);
 
 /** Every node event: the event stream and the metrics actor follow them all. */
-const NODE_EVENTS: readonly NodeEventName[] = ['head', 'finalized', 'sync', 'source', 'fork', 'storage', 'health'];
+const NODE_EVENTS: readonly NodeEventName[] = [
+  'head',
+  'finalized',
+  'sync',
+  'backfill',
+  'source',
+  'fork',
+  'storage',
+  'health',
+];
 
 /**
  * The argument objects of the children whose settings can change while the node runs. They are
@@ -164,6 +180,10 @@ export interface TreeInputs {
   deliverEvent(e: NodeEventMessage): void;
   /** Block 0 for a cold start (see sources/genesis.ts). */
   fetchGenesis(): Promise<SignedConsensusBlock>;
+  /** A head-first cold start (sources/head.ts); absent with `sync.start = 'genesis'`. */
+  fetchHeadStart?: ChainArgs['fetchHeadStart'];
+  /** The consensus sources as the backfill uses them (RPC endpoints, then connected peers). */
+  sources(): BlockSource[];
   args: LiveChildArgs;
   /** Where verifier actors run when `verifierWorkers` > 0 (in-thread when absent). */
   verifierPlacement?: PlacementFactory;
@@ -250,6 +270,7 @@ const chainSupervisor = (t: TreeInputs): ChildSpec =>
           verifier: { spec: t.spec, authorities: prepareAuthorities(t.spec.authorities, t.bls), backend: t.bls },
           mode: t.config.mode,
           fetchGenesis: t.fetchGenesis,
+          ...(t.fetchHeadStart ? { fetchHeadStart: t.fetchHeadStart } : {}),
           storage: ACTOR_ADDRESSES.storage,
           network: ACTOR_ADDRESSES.network,
           verifierGroup: VERIFIER_GROUP,
@@ -288,6 +309,22 @@ const networkSupervisor = (t: TreeInputs): ChildSpec =>
         id: 'sync',
         actor: SyncActor,
         args: t.args.sync,
+        policy: exponentialBackoff({ initialMs: 100, maxMs: 10_000 }),
+      }),
+      child({
+        id: 'backfill',
+        actor: BackfillActor,
+        args: {
+          spec: t.spec,
+          history: t.config.sync.history,
+          checkpoint: t.config.sync.checkpoint as Hex | null,
+          storage: ACTOR_ADDRESSES.storage,
+          network: ACTOR_ADDRESSES.network,
+          sources: () => new Map(t.sources().map((src) => [src.id, src])),
+          batchSize: t.config.sync.batchSize,
+          parallelism: t.config.sync.parallelism,
+          retryMs: t.config.sync.backoffMaxMs / 4,
+        },
         policy: exponentialBackoff({ initialMs: 100, maxMs: 10_000 }),
       }),
     ],
@@ -351,6 +388,54 @@ export function genesisFetcher(
   return () =>
     fetchGenesis(options.spec, args.sync.sources, options.platform.fetch, host(), {
       bls,
+      onFault: (id) => args.network.scores?.fault(id, 'invalid', options.clock?.now() ?? Date.now()),
+    });
+}
+
+/** The consensus sources a cold start and the backfill ask: the configured RPC endpoints, then the connected peers. */
+export function consensusSources(
+  options: LightNodeFromOptions,
+  args: LiveChildArgs,
+  host: P2pHost | undefined,
+): BlockSource[] {
+  const timeoutMs = args.sync.requestTimeoutMs;
+  const rpc = args.sync.sources.map((url) =>
+    rpcBlockSource(
+      createConsensusRpcSource({
+        url,
+        timeoutMs,
+        ...(options.platform.fetch ? { fetch: options.platform.fetch } : {}),
+      }),
+      () => args.sync.requestsPerRange ?? 16,
+    ),
+  );
+  const peers = host ? host.peers().map((id) => peerBlockSource(host, id, { timeoutMs: () => timeoutMs })) : [];
+  return [...rpc, ...peers];
+}
+
+/**
+ * A head-first cold start (`sync.start = 'head'`) from the configured sources (then peers): the
+ * verified head, then the finality walk; a source that serves something failing a check is charged
+ * on the scores the NetworkActor will use.
+ */
+export function headStarter(
+  options: LightNodeFromOptions,
+  config: LightNodeConfig,
+  args: LiveChildArgs,
+  bls: BlsBackend,
+  host: () => P2pHost | undefined,
+): NonNullable<ChainArgs['fetchHeadStart']> {
+  const authorities = prepareAuthorities(options.spec.authorities, bls);
+  return (onHead) =>
+    fetchHeadStart({
+      spec: options.spec,
+      authorities,
+      backend: bls,
+      sources: () => consensusSources(options, args, host()),
+      maxRange: config.sync.batchSize,
+      checkpoint: config.sync.checkpoint as `0x${string}` | null,
+      onHead: (h) =>
+        onHead({ number: h.number, hash: h.root, payloadBlockHash: h.block.message.executionPayload.blockHash }),
       onFault: (id) => args.network.scores?.fault(id, 'invalid', options.clock?.now() ?? Date.now()),
     });
 }

@@ -73,6 +73,8 @@ export interface NodeStatus {
   running: boolean;
   head: ChainStatus['head'] | null;
   finalized: number;
+  /** The lowest block of verified history stored (blocks below it cannot be read verified); null when none. */
+  historyFrom: number | null;
   sync: SyncStatus | null;
   sources: SourceScore[];
   actors: Array<{ address: string; state: string; restarts: number; health: string; placement: string }>;

@@ -146,11 +146,22 @@ export class ChainVerifier {
   /** Blocks after the last finalized one, oldest first (their roots form the next PoW range). */
   private window: WindowEntry[] = [];
 
-  /** `genesis`: the trusted block 0 (derived from the chain spec and the EL genesis, spec 2.5). */
+  /**
+   * `start`: the trusted block 0 (derived from the chain spec and the EL genesis, spec 2.5), or a
+   * snapshot to resume from (a warm start's stored state, or a head-first start's anchor,
+   * `protocol/anchor.ts`), trusted as {@link restore} says.
+   */
   constructor(
     private readonly opts: ChainVerifierOptions,
-    genesis: SignedConsensusBlock,
+    start: SignedConsensusBlock | ChainVerifierSnapshot,
   ) {
+    if ('finality' in start) {
+      this.finality = start.finality;
+      this.headBlock = start.head;
+      this.restore(start);
+      return;
+    }
+    const genesis = start;
     const hash = toHex(signingRoot(genesis.message));
     const header = genesis.message.auxpowHeader;
     if (!header || genesis.message.executionPayload.blockNumber !== 0n)

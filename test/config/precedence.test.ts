@@ -40,6 +40,9 @@ const VALUES: Record<ConfigKey, fc.Arbitrary<unknown>> = {
   'sync.backoffInitialMs': fc.integer({ min: 1, max: 1000 }),
   'sync.backoffMaxMs': fc.integer({ min: 1000, max: 3_600_000 }),
   'sync.followIntervalMs': fc.integer({ min: 50, max: 3_600_000 }),
+  'sync.start': fc.constantFrom('head', 'genesis'),
+  'sync.history': fc.oneof(fc.constantFrom('none', 'all'), fc.integer({ min: 0, max: 1_000_000_000 })),
+  'sync.checkpoint': fc.constantFrom(null, `0x${'ab'.repeat(32)}`),
   'p2p.listen': fc.uniqueArray(fc.constantFrom('/ip4/0.0.0.0/tcp/55444', '/ip4/127.0.0.1/tcp/0/ws'), { maxLength: 2 }),
   'p2p.bootstrap': fc.uniqueArray(
     fc.constantFrom('/ip4/10.0.0.1/tcp/55444/p2p/12D3KooWa', '/dns4/relay.example/tcp/443/wss'),

@@ -203,6 +203,35 @@ const CASES: Record<ConfigKey, KeyCases> = {
     ],
     text: [['500', 500]],
   },
+  'sync.start': {
+    good: ['head', 'genesis'],
+    bad: [
+      { value: 'heads', expected: "'head' | 'genesis'", suggestion: "'head'" },
+      { value: 1, expected: "'head' | 'genesis'" },
+    ],
+    text: [['genesis', 'genesis']],
+  },
+  'sync.history': {
+    good: ['none', 'all', 0, 17_280, 1_000_000_000],
+    bad: [
+      { value: -1, expected: "an integer from 0 to 1000000000 | 'none' | 'all'" },
+      { value: 'some', expected: "an integer from 0 to 1000000000 | 'none' | 'all'" },
+      { value: 1.5, expected: "an integer from 0 to 1000000000 | 'none' | 'all'" },
+    ],
+    text: [
+      ['17280', 17_280],
+      ['all', 'all'],
+      ['none', 'none'],
+    ],
+  },
+  'sync.checkpoint': {
+    good: [null, `0x${'0f'.repeat(32)}`],
+    bad: [
+      { value: `0x${'0F'.repeat(32)}`, expected: 'a 0x-prefixed 32-byte lower-case hex block hash, or null (none)' },
+      { value: '0x1234', expected: 'a 0x-prefixed 32-byte lower-case hex block hash, or null (none)' },
+    ],
+    text: [[`0x${'0f'.repeat(32)}`, `0x${'0f'.repeat(32)}`]],
+  },
   verifierWorkers: {
     good: [0, 4, 16],
     bad: [

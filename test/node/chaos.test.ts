@@ -90,6 +90,7 @@ const TREE: Array<{ address: string; parent: string }> = [
   { address: '/alys/network', parent: '/alys' },
   { address: '/alys/network/network', parent: '/alys/network' },
   { address: '/alys/network/sync', parent: '/alys/network' },
+  { address: '/alys/network/backfill', parent: '/alys/network' },
 ];
 const STRATEGY: Record<string, 'one-for-one' | 'one-for-all' | 'rest-for-one'> = {
   '/alys': 'one-for-all',

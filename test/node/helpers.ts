@@ -20,7 +20,13 @@ import type { Hex, SignedConsensusBlock } from '../../src/protocol/types.js';
 import { type RpcProxy, type RpcProxyOptions, startRpcProxy } from '../helpers/rpc-proxy.js';
 
 /** Small, fast sync settings: the suites run in seconds on 2 CPUs. */
+/**
+ * Sync settings for tests: fast retries, and a genesis replay (`start: 'genesis'`): the suites that
+ * check every block's import path (faults, chaos, forks) replay the devnet chain; the head-first
+ * start has its own suites (test/node/head-start.test.ts) that ask for `start: 'head'`.
+ */
 export const FAST_SYNC = {
+  start: 'genesis',
   batchSize: 8,
   parallelism: 4,
   requestTimeoutMs: 2_000,

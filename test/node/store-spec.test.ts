@@ -63,14 +63,14 @@ const writeMeta = (kv: KvStore, meta: StoredMeta) =>
   kv.batch([{ type: 'put', key: 'meta', value: new TextEncoder().encode(JSON.stringify(meta)) }]);
 
 /** A record as the BlockStore writes it: sha256(rest) || root || digest || msgpack. */
-function record(root: Uint8Array, digest: Uint8Array, block: SignedConsensusBlock): Uint8Array {
-  const rest = concatBytes(root, digest, encodeSignedBlockMsgpack(block));
+/** A block record as the store writes it (format 3): checksum, root, msgpack block. */
+function record(root: Uint8Array, block: SignedConsensusBlock): Uint8Array {
+  const rest = concatBytes(root, encodeSignedBlockMsgpack(block));
   return concatBytes(sha256(rest), rest);
 }
-const parts = (bytes: Uint8Array): { root: Uint8Array; digest: Uint8Array; block: SignedConsensusBlock } => ({
+const parts = (bytes: Uint8Array): { root: Uint8Array; block: SignedConsensusBlock } => ({
   root: bytes.slice(32, 64),
-  digest: bytes.slice(64, 96),
-  block: decodeSignedBlockMsgpack(bytes.subarray(96)),
+  block: decodeSignedBlockMsgpack(bytes.subarray(64)),
 });
 
 /** A second start on the data dir: its storage events and first reported head. */
@@ -119,14 +119,14 @@ describe('a warm start re-checks what it loads', () => {
     const dataDir = await syncedDataDir();
     await withStore(dataDir, async (kv) => {
       const head = (await readMeta(kv)).head.number;
-      const { root, digest, block } = parts((await kv.get(blockKey(head)))!);
+      const { root, block } = parts((await kv.get(blockKey(head)))!);
       const sig = block.signature.aggregateSignature;
       // another valid-looking aggregate: the signature of block 1 (a G2 point, wrong message)
       const other = parts((await kv.get(blockKey(1)))!).block.signature.aggregateSignature;
       expect(other).not.toBe(sig);
       const tampered = { ...block, signature: { ...block.signature, aggregateSignature: other } };
       expect(toHex(signingRoot(tampered.message))).toBe(toHex(root)); // the root does not cover it
-      await kv.batch([{ type: 'put', key: blockKey(head), value: record(root, digest, tampered) }]);
+      await kv.batch([{ type: 'put', key: blockKey(head), value: record(root, tampered) }]);
       // the store's own checks pass: only the approval check can catch it
       const loaded = await new BlockStore(kv, {
         chainId: devnet.spec.chainId,
@@ -149,7 +149,7 @@ describe('a warm start re-checks what it loads', () => {
       const from = meta.snapshot.finality.lastFinalized.blockNumber;
       const k = from + 1;
       expect(k).toBeLessThan(meta.head.number);
-      // block k gets another parent; its root, checksum, hash index and every digest above it are fixed up
+      // block k gets another parent; its root, checksum and hash index are fixed up
       const recs = await Promise.all(
         Array.from({ length: meta.head.number - k + 2 }, async (_, i) => parts((await kv.get(blockKey(k - 1 + i)))!)),
       );
@@ -158,11 +158,10 @@ describe('a warm start re-checks what it loads', () => {
       recs[1]!.root = signingRoot(bad.message);
       const ops = [];
       for (let i = 1; i < recs.length; i++) {
-        recs[i]!.digest = sha256(concatBytes(recs[i - 1]!.digest, recs[i]!.root));
         ops.push({
           type: 'put' as const,
           key: blockKey(k - 1 + i),
-          value: record(recs[i]!.root, recs[i]!.digest, recs[i]!.block),
+          value: record(recs[i]!.root, recs[i]!.block),
         });
       }
       ops.push({
@@ -171,7 +170,7 @@ describe('a warm start re-checks what it loads', () => {
         value: new TextEncoder().encode(String(k)),
       });
       await kv.batch(ops);
-      await writeMeta(kv, { ...meta, head: { ...meta.head, digest: toHex(recs.at(-1)!.digest) } });
+      await writeMeta(kv, meta);
     });
     const { events, status } = await restart(dataDir);
     expect(events.storage.map((e) => e.kind)).toEqual(['corrupt', 'cold-start']);

@@ -64,7 +64,7 @@ export interface LoadOptions {
   seed: string;
   chainId: bigint;
   users: readonly LoadUser[];
-  /** Average transactions per block (each block has txPerBlock +- 4). */
+  /** Average transactions per block (each block has txPerBlock +- 4); 0: no load, only the peg-outs. */
   txPerBlock: number;
   /** Bitcoin addresses (UTF-8 text) peg-outs pay to. */
   pegoutAddresses: readonly string[];
@@ -140,8 +140,8 @@ export interface LoadGenerator {
 
 export function createLoad(opts: LoadOptions): LoadGenerator {
   if (opts.users.length < 2) throw new RangeError('the load needs at least 2 users');
-  if (!Number.isInteger(opts.txPerBlock) || opts.txPerBlock < 4 || opts.txPerBlock > 1000)
-    throw new RangeError(`txPerBlock must be 4..1000, got ${opts.txPerBlock}`);
+  if (!Number.isInteger(opts.txPerBlock) || (opts.txPerBlock !== 0 && opts.txPerBlock < 4) || opts.txPerBlock > 1000)
+    throw new RangeError(`txPerBlock must be 0 (peg-outs only) or 4..1000, got ${opts.txPerBlock}`);
   const rng = new Rng(`${opts.seed}/load`);
   const users = opts.users;
   const nonces = users.map(() => 0n);
@@ -180,7 +180,7 @@ export function createLoad(opts: LoadOptions): LoadGenerator {
   }
 
   function next(): BlockLoad {
-    const count = opts.txPerBlock - 4 + rng.int(9);
+    const count = opts.txPerBlock === 0 ? 0 : opts.txPerBlock - 4 + rng.int(9);
     const out: BlockLoad = { transactions: [], transfers: 0, tokenCalls: 0, pegouts: 0 };
     if (pegoutEvery > 0 && pegoutData.length > 0 && rng.int(pegoutEvery) === 0) {
       const u = rng.int(users.length);

@@ -4,7 +4,7 @@
  * authenticated through the StorageActor before reporting it, publishes head/finalized/fork events,
  * and answers with verified payloads for the EngineActor.
  */
-import { defineActor, type ActorContext } from '../../actors/actor.js';
+import { defineActor, replyError, type ActorContext } from '../../actors/actor.js';
 import { signingRoot } from '../../protocol/block.js';
 import { toHex, type Hex } from '../../protocol/bytes.js';
 import type { ChainVerifierOptions } from '../../protocol/chain-verifier.js';
@@ -12,13 +12,15 @@ import { decodeSignedBlockMsgpack, encodeSignedBlockMsgpack } from '../../protoc
 import type { ExecutionPayloadCapella, SignedConsensusBlock } from '../../protocol/types.js';
 import { topicOf, type NodeEventMessage, type NodeEventName, type NodeEvents } from '../events.js';
 import { shortSpecFingerprint, specFingerprint } from '../../protocol/spec-fingerprint.js';
+import type { HeadStart } from '../sources/head.js';
 import { storedHeadProblem } from '../storage/block-store.js';
 import { BlockImport, type BatchResult, type ImportItem, type PersistBatch } from '../workflows/block-import.js';
 import { PayloadCache, payloadNumber, type PayloadRef } from '../workflows/payload-cache.js';
 import { checksTail, settleTail } from '../workflows/tail-approvals.js';
 import { POW_TOPIC } from './auxpow.js';
 import { BRIDGE_TOPIC } from './bridge.js';
-import type { StorageLoad } from './storage.js';
+import { BelowHistoryError } from '../errors.js';
+import type { StorageLoad, StoredHistory } from './storage.js';
 import type { VerifierMsg, VerifierReplies } from './verifier.js';
 
 export type { PayloadRef };
@@ -52,8 +54,14 @@ export interface ChainReplies {
 export interface ChainArgs {
   verifier: Omit<ChainVerifierOptions, 'approvals'>;
   mode: 'full' | 'pow-checkpoint';
-  /** Cold start: fetch (and check) block 0 from the sources. */
+  /** Cold start from genesis: fetch (and check) block 0 from the sources. */
   fetchGenesis(): Promise<SignedConsensusBlock>;
+  /**
+   * Cold start at the head (`sync.start = 'head'`, sources/head.ts): the verified head (handed to
+   * `onHead` at once) and the anchor; undefined when the chain has no PoW block above genesis yet
+   * (then the node replays from genesis). Absent: always replay from genesis.
+   */
+  fetchHeadStart?(onHead: (head: NodeEvents['head']) => void): Promise<HeadStart | undefined>;
   storage: string;
   /** The NetworkActor (sources of blocks a fork replaced are reported there). */
   network: string;
@@ -128,9 +136,7 @@ async function warmStart(
     emit(ctx, 'storage', { kind: 'corrupt', detail: problem });
     return false;
   }
-  const genesis = await storedBlock(s, ctx, 0);
-  if (!genesis) return false;
-  s.flow = new BlockImport(opts, genesis, loaded.meta.snapshot);
+  s.flow = new BlockImport(opts, loaded.meta.snapshot);
   emit(ctx, 'storage', {
     kind: 'warm-start',
     detail: `resumed at block ${loaded.meta.head.number}`,
@@ -147,17 +153,43 @@ function otherSpecDetail(s: ChainState, r: Extract<StorageLoad, { kind: 'other-s
   return `the store was made under ${theirs}, not this node's ${ours}: ${where}; starting fresh`;
 }
 
+/** No usable store: start at the verified head (the default), or from genesis when asked or when the chain has no PoW yet. */
 async function coldStart(s: ChainState, ctx: ChainCtx, opts: ChainVerifierOptions, started: number): Promise<void> {
+  const fromHead = await s.args.fetchHeadStart?.((head) => {
+    // the verified head, at once: before the finality walk downloads anything else
+    s.lastHead = head.number;
+    emit(ctx, 'head', head);
+  });
+  if (fromHead) return headStart(s, ctx, opts, fromHead, started);
   const genesis = await s.args.fetchGenesis();
   const flow = new BlockImport(opts, genesis);
   s.flow = flow;
   const hash = toHex(signingRoot(genesis.message));
   await askStorage(s, ctx, {
     type: 'init',
-    genesis: { hash, block: encodeSignedBlockMsgpack(genesis) },
+    blocks: [{ number: 0, hash, block: encodeSignedBlockMsgpack(genesis) }],
     snapshot: flow.snapshot(),
   });
   emit(ctx, 'storage', { kind: 'cold-start', detail: 'starting from genesis', head: 0, ms: Date.now() - started });
+}
+
+/** Resume from a head-first start's anchor: store its blocks (the verified history so far) and follow on from its head. */
+async function headStart(
+  s: ChainState,
+  ctx: ChainCtx,
+  opts: ChainVerifierOptions,
+  start: HeadStart,
+  started: number,
+): Promise<void> {
+  const { anchor } = start;
+  s.flow = new BlockImport(opts, anchor.snapshot);
+  await askStorage(s, ctx, { type: 'init', blocks: start.blocks, snapshot: anchor.snapshot });
+  emit(ctx, 'storage', {
+    kind: 'cold-start',
+    detail: `started at verified head ${anchor.head.number}; block ${anchor.finalized.number} finalized by PoW block ${anchor.pow.number}; history from block ${anchor.lowest.number}`,
+    head: anchor.head.number,
+    ms: Date.now() - started,
+  });
 }
 
 // ---- after an import: persist, publish, announce ----
@@ -305,7 +337,11 @@ async function onPayload(s: ChainState, ctx: ChainCtx, ref: PayloadRef): Promise
   if (number === undefined || number > head) return undefined;
   const cached = s.payloads.get(number);
   if (cached) return cached;
-  return (await storedBlock(s, ctx, number))?.message.executionPayload;
+  const stored = await storedBlock(s, ctx, number);
+  if (stored) return stored.message.executionPayload;
+  const history = await askStorage<StoredHistory | undefined>(s, ctx, { type: 'history' });
+  if (history && number < history.from) return replyError(new BelowHistoryError(number, history.from));
+  return undefined;
 }
 
 export const ChainActor = defineActor<ChainMsg, ChainReplies, ChainArgs>({

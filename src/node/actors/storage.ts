@@ -22,7 +22,8 @@ import type { KvStore } from '../storage/kv.js';
 
 export type StorageMsg =
   | { type: 'load' }
-  | { type: 'init'; genesis: { hash: Hex; block: Uint8Array }; snapshot: ChainVerifierSnapshot }
+  /** Start the store with verified blocks (oldest first: block 0, or a head-first start's anchor blocks). */
+  | { type: 'init'; blocks: AppendBlock[]; snapshot: ChainVerifierSnapshot }
   | {
       type: 'append';
       blocks: AppendBlock[];
@@ -30,9 +31,20 @@ export type StorageMsg =
       truncateTo?: number;
       truncateSnapshot?: ChainVerifierSnapshot;
     }
+  /** Older verified blocks below the lowest stored one, newest first (the backfill). */
+  | { type: 'prepend'; blocks: AppendBlock[] }
+  /** The stored range: the lowest block (with its parent hash) and the head; undefined when empty. */
+  | { type: 'history' }
   | { type: 'block'; number: number }
   | { type: 'number-of'; hash: Hex }
   | { type: 'clear' };
+
+/** What is stored: blocks from..head; `parentHash` is the parent of block `from` (what the backfill fetches next). */
+export interface StoredHistory {
+  from: number;
+  parentHash: Hex;
+  head: number;
+}
 
 /** `load`'s reply: another spec's store also says where it went (a path, or `cleared`). */
 export type StorageLoad =
@@ -43,6 +55,8 @@ export interface StorageReplies {
   load: StorageLoad;
   init: void;
   append: void;
+  prepend: void;
+  history: StoredHistory | undefined;
   block: SignedConsensusBlock | undefined;
   'number-of': number | undefined;
   clear: void;
@@ -103,7 +117,17 @@ export const StorageActor = defineActor<StorageMsg, StorageReplies, StorageArgs>
             return { ...r, setAsideTo: await setAside(r.stored) };
           }
           case 'init':
-            return s.init(msg.genesis, msg.snapshot);
+            return s.init(msg.blocks, msg.snapshot);
+          case 'prepend':
+            return s.prepend(msg.blocks);
+          case 'history': {
+            const meta = s.stored;
+            if (!meta) return undefined;
+            const lowest = await s.block(meta.history.from);
+            return lowest
+              ? { from: meta.history.from, parentHash: lowest.message.parentHash, head: meta.head.number }
+              : undefined;
+          }
           case 'append':
             if (msg.truncateTo !== undefined && msg.truncateSnapshot)
               await s.truncate(msg.truncateTo, msg.truncateSnapshot);

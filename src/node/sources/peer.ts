@@ -76,6 +76,10 @@ export function peerBlockSource(host: P2pHost, peer: string, opts: PeerSourceOpt
       known = low;
       return low;
     },
+    async headBlock() {
+      const [b] = await fetch(await this.headHeight(), 1);
+      return { msgpack: b ?? null };
+    },
     async range(start, count) {
       const got = await fetch(start, count);
       const out: RawBlock[] = [];

@@ -15,6 +15,8 @@ export interface BlockSource {
   readonly kind: 'rpc' | 'peer';
   /** The head height the source claims. Throws SourceError. */
   headHeight(): Promise<number>;
+  /** The block the source calls its head (a head-first start verifies it). Throws SourceError. */
+  headBlock(): Promise<RawBlock>;
   /** Blocks start..start+count-1, exactly `count` entries (a missing block is an entry the verifier reports missing). */
   range(start: number, count: number): Promise<RawBlock[]>;
   /** The block with this hash, expected at `height` (peers can only ask by height). */
@@ -41,6 +43,9 @@ export function rpcBlockSource(rpc: ConsensusRpcSource, width: () => number): Bl
       } catch (e) {
         throw new SourceError(rpc.id, 'unusable', (e as Error).message);
       }
+    },
+    async headBlock() {
+      return { text: await rpc.head() };
     },
     async range(start, count) {
       const out = new Array<RawBlock>(count);

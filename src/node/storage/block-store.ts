@@ -2,16 +2,20 @@
  * The light node's verified chain on a KvStore, built so a warm start is fast and a damaged store
  * is noticed:
  *
- *   meta              JSON: format, chain id, genesis hash, mode, the ChainVerifier snapshot at the
- *                     stored head, and the head's digest
- *   b/<number:12>     record = sha256(rest) || root || digest || msgpack(SignedConsensusBlock)
+ *   meta              JSON: format, chain id, spec fingerprint, genesis hash (once stored), mode,
+ *                     the stored head, the lowest stored block (`history.from`) and the
+ *                     ChainVerifier snapshot at the head
+ *   b/<number:12>     record = sha256(rest) || root || msgpack(SignedConsensusBlock)
  *   h/<hash>          number (index by hash)
  *
- * digest(0) = sha256(root(0)), digest(n) = sha256(digest(n-1) || root(n)): a hash chain over the
- * roots. A warm start checks the meta, re-derives the roots and digests of the blocks the verifier
- * still needs (its window, from the last finalized block to the head), checks their hash links
- * (consensus `parent_hash` and payload `parent_hash`) and that the snapshot's window names those
- * very blocks, plus random spot checks of older records. It does not verify signatures: the one
+ * The stored blocks are the contiguous range history.from..head, each linked to the one below it
+ * (its `parent_hash` is that block's signing root): a genesis replay stores from block 0; a
+ * head-first start (`protocol/anchor.ts`) stores from the start of the latest PoW range, and the
+ * backfill prepends older blocks (`prepend`), so both ways end with the same records. A warm start
+ * checks the meta, re-derives the roots of the blocks the verifier still needs (its window, from
+ * the last finalized block to the head), checks their hash links (consensus `parent_hash` and
+ * payload `parent_hash`) and that the snapshot's window names those very blocks, plus random spot
+ * checks of older records. It does not verify signatures: the one
  * BLS check of a warm start, the stored head's approvals, is the ChainActor's (which holds the
  * prepared authorities; see `storedHeadProblem`). Every read re-checks its record (checksum and
  * recomputed root). Anything inconsistent makes the store `corrupt`: the node clears it and
@@ -43,13 +47,16 @@ export class CorruptStoreError extends AlysLightError {
 }
 
 export interface StoredMeta {
-  format: 2;
+  format: 3;
   chainId: number;
   /** The fingerprint of the chain spec the blocks were verified under (`specFingerprint`). */
   spec: Hex;
-  genesis: Hex;
+  /** Block 0's hash once stored (a head-first start stores it when the backfill reaches it). */
+  genesis: Hex | null;
   mode: string;
-  head: { number: number; hash: Hex; digest: Hex };
+  head: { number: number; hash: Hex };
+  /** The lowest stored block: blocks from..head are stored, and reads below `from` have no verified data. */
+  history: { from: number };
   snapshot: ChainVerifierSnapshot;
 }
 
@@ -77,29 +84,28 @@ export type LoadResult =
 const META = 'meta';
 const blockKey = (n: number) => `b/${String(n).padStart(12, '0')}`;
 const hashKey = (h: Hex) => `h/${h.slice(2)}`;
-const FORMAT = 2;
-/** The format before the spec fingerprint: its stores are another spec's as far as we can tell. */
-const FORMAT_WITHOUT_SPEC = 1;
+const FORMAT = 3;
+/** Formats before this one (1: no spec fingerprint; 2: a digest chain from genesis): set aside, like another spec's. */
+const OLDER_FORMATS = [1, 2];
 const SPOT_CHECKS = 8;
 
-function encodeRecord(root: Uint8Array, digest: Uint8Array, block: Uint8Array): Uint8Array {
-  const rest = concatBytes(root, digest, block);
+function encodeRecord(root: Uint8Array, block: Uint8Array): Uint8Array {
+  const rest = concatBytes(root, block);
   return concatBytes(sha256(rest), rest);
 }
 
 interface Record {
   root: Uint8Array;
-  digest: Uint8Array;
   block: SignedConsensusBlock;
 }
 
 function decodeRecord(bytes: Uint8Array | undefined, n: number): Record {
-  if (!bytes || bytes.length < 96) throw new CorruptStoreError(`block ${n} is missing or truncated`);
+  if (!bytes || bytes.length < 64) throw new CorruptStoreError(`block ${n} is missing or truncated`);
   const rest = bytes.subarray(32);
   if (!equalBytes(sha256(rest), bytes.subarray(0, 32))) throw new CorruptStoreError(`block ${n} fails its checksum`);
   let block: SignedConsensusBlock;
   try {
-    block = decodeSignedBlockMsgpack(rest.subarray(64));
+    block = decodeSignedBlockMsgpack(rest.subarray(32));
   } catch (e) {
     throw new CorruptStoreError(`block ${n} does not decode: ${(e as Error).message.split('\n')[0]}`);
   }
@@ -108,8 +114,21 @@ function decodeRecord(bytes: Uint8Array | undefined, n: number): Record {
     throw new CorruptStoreError(`block ${n}'s content does not hash to its stored root`);
   if (Number(block.message.executionPayload.blockNumber) !== n)
     throw new CorruptStoreError(`record ${n} holds block ${block.message.executionPayload.blockNumber}`);
-  return { root, digest: rest.slice(32, 64), block };
+  return { root, block };
 }
+
+function recordOps(b: AppendBlock): KvOp[] {
+  return [
+    { type: 'put', key: blockKey(b.number), value: encodeRecord(fromHex(b.hash), b.block) },
+    { type: 'put', key: hashKey(b.hash), value: new TextEncoder().encode(String(b.number)) },
+  ];
+}
+
+const metaOp = (meta: StoredMeta): KvOp => ({
+  type: 'put',
+  key: META,
+  value: new TextEncoder().encode(JSON.stringify(meta)),
+});
 
 /** What a store is opened under: `spec` is the chain spec's fingerprint. */
 export interface StoreIdentity {
@@ -119,16 +138,17 @@ export interface StoreIdentity {
   mode: string;
 }
 
-const nextDigest = (prev: Uint8Array | null, root: Uint8Array) => sha256(prev ? concatBytes(prev, root) : root);
+type OlderMeta = { format: 1 | 2; chainId: number; mode: string };
 
-function parseMeta(raw: Uint8Array): StoredMeta | { format: 1; chainId: number; mode: string } {
-  let meta: StoredMeta | { format: 1; chainId: number; mode: string };
+function parseMeta(raw: Uint8Array): StoredMeta | OlderMeta {
+  let meta: StoredMeta | OlderMeta;
   try {
     meta = JSON.parse(new TextDecoder().decode(raw));
   } catch {
     throw new CorruptStoreError('its metadata is not JSON');
   }
-  if (meta.format !== FORMAT && meta.format !== FORMAT_WITHOUT_SPEC)
+  if (typeof meta !== 'object' || meta === null) throw new CorruptStoreError('its metadata is not an object');
+  if (meta.format !== FORMAT && !OLDER_FORMATS.includes(meta.format))
     throw new CorruptStoreError(`unknown format ${(meta as { format: unknown }).format}`);
   return meta;
 }
@@ -150,14 +170,12 @@ function checkNamed(rec: Record, n: number, want: { hash: Hex; payloadBlockHash?
     throw new CorruptStoreError(`block ${n}'s payload is not the one the snapshot expects`);
 }
 
-/** Block `n` must hang from the record below it: consensus parent hash, payload parent hash, digest. */
+/** Block `n` must hang from the record below it: consensus parent hash and payload parent hash. */
 function checkLink(prev: Record, rec: Record, n: number): void {
   if (rec.block.message.parentHash !== toHex(prev.root))
     throw new CorruptStoreError(`block ${n} does not link to block ${n - 1}`);
   if (rec.block.message.executionPayload.parentHash !== prev.block.message.executionPayload.blockHash)
     throw new CorruptStoreError(`block ${n}'s payload does not link to block ${n - 1}'s payload`);
-  if (!equalBytes(rec.digest, nextDigest(prev.digest, rec.root)))
-    throw new CorruptStoreError(`block ${n}'s digest does not follow block ${n - 1}'s`);
 }
 
 /**
@@ -185,7 +203,6 @@ export function storedHeadProblem(
 
 export class BlockStore {
   private meta: StoredMeta | undefined;
-  private headDigest: Uint8Array | undefined;
 
   constructor(
     readonly kv: KvStore,
@@ -204,15 +221,14 @@ export class BlockStore {
     if (!raw) return { kind: 'empty' };
     try {
       const meta = parseMeta(raw);
-      if (meta.format === FORMAT_WITHOUT_SPEC)
+      if (meta.format !== FORMAT)
         return { kind: 'other-spec', stored: { chainId: meta.chainId, spec: null, mode: meta.mode } };
       const other = this.otherSpec(meta);
       if (other) return { kind: 'other-spec', stored: other };
       this.checkIdentity(meta);
       const head = await this.checkWindow(meta);
-      await this.spotCheck(Math.max(0, meta.snapshot.finality.lastFinalized.blockNumber));
+      await this.spotCheck(meta.history.from, Math.max(0, meta.snapshot.finality.lastFinalized.blockNumber));
       this.meta = meta;
-      this.headDigest = head.digest;
       return { kind: 'ok', meta, head: head.block };
     } catch (e) {
       if (e instanceof CorruptStoreError) return { kind: 'corrupt', reason: e.reason };
@@ -227,12 +243,15 @@ export class BlockStore {
   }
 
   private checkIdentity(meta: StoredMeta): void {
-    if (this.identity.genesis !== undefined && meta.genesis !== this.identity.genesis)
+    if (this.identity.genesis !== undefined && meta.genesis !== null && meta.genesis !== this.identity.genesis)
       throw new CorruptStoreError(`it belongs to another chain (chain id ${meta.chainId}, genesis ${meta.genesis})`);
     if (meta.mode !== this.identity.mode) throw new CorruptStoreError(`it was synced in ${meta.mode} mode`);
     const head = meta.head;
     if (meta.snapshot.head.hash !== head.hash || meta.snapshot.head.number !== head.number)
       throw new CorruptStoreError('its snapshot is not at its head');
+    const from = meta.history?.from;
+    if (!Number.isSafeInteger(from) || from < 0 || from > meta.snapshot.finality.lastFinalized.blockNumber)
+      throw new CorruptStoreError('its history does not reach its last finalized block');
   }
 
   /**
@@ -255,67 +274,102 @@ export class BlockStore {
       if (prev) checkLink(prev, rec, n);
       prev = rec;
     }
-    if (!prev || toHex(prev.digest) !== head.digest || toHex(prev.root) !== head.hash)
+    if (!prev || toHex(prev.root) !== head.hash)
       throw new CorruptStoreError('the head record does not match the metadata');
     return prev;
   }
 
-  /** Random spot checks of records below `from` (each must link to its predecessor). */
-  private async spotCheck(from: number): Promise<void> {
-    for (let i = 0; i < SPOT_CHECKS && from > 0; i++) {
-      const n = 1 + Math.floor(this.random() * from);
+  /** Random spot checks of records in (from, to] (each must link to its predecessor). */
+  private async spotCheck(from: number, to: number): Promise<void> {
+    for (let i = 0; i < SPOT_CHECKS && to > from; i++) {
+      const n = from + 1 + Math.floor(this.random() * (to - from));
       const [a, b] = await this.kv.getMany([blockKey(n - 1), blockKey(n)]);
-      const ra = decodeRecord(a, n - 1);
-      const rb = decodeRecord(b, n);
-      if (rb.block.message.parentHash !== toHex(ra.root) || !equalBytes(rb.digest, nextDigest(ra.digest, rb.root)))
-        throw new CorruptStoreError(`blocks ${n - 1} and ${n} do not chain`);
+      checkLink(decodeRecord(a, n - 1), decodeRecord(b, n), n);
     }
   }
 
-  /** Start an empty store with the genesis block (trusted: derived from the chain spec). */
-  async init(genesis: { hash: Hex; block: Uint8Array }, snapshot: ChainVerifierSnapshot): Promise<void> {
+  /**
+   * Start an empty store with verified blocks (contiguous, oldest first: block 0 for a genesis
+   * replay, the anchor's blocks for a head-first start) and the snapshot at the last of them.
+   */
+  async init(blocks: readonly AppendBlock[], snapshot: ChainVerifierSnapshot): Promise<void> {
     await this.kv.clear();
     this.meta = undefined;
-    this.headDigest = undefined;
-    await this.append([{ number: 0, hash: genesis.hash, block: genesis.block }], snapshot);
+    await this.append(blocks, snapshot);
   }
 
   /** Append verified blocks (contiguous from head + 1) and the snapshot at the last of them, atomically. */
   async append(blocks: readonly AppendBlock[], snapshot: ChainVerifierSnapshot): Promise<void> {
     if (blocks.length === 0) return;
     const ops: KvOp[] = [];
-    let digest = this.headDigest ?? null;
-    let expectNumber = this.meta ? this.meta.head.number + 1 : 0;
+    let expectNumber = this.meta ? this.meta.head.number + 1 : blocks[0]!.number;
     for (const b of blocks) {
       if (b.number !== expectNumber)
         throw new Error(`append: block ${b.number} is not the next block (${expectNumber})`);
-      const root = fromHex(b.hash);
-      digest = nextDigest(digest, root);
-      ops.push({ type: 'put', key: blockKey(b.number), value: encodeRecord(root, digest, b.block) });
-      ops.push({ type: 'put', key: hashKey(b.hash), value: new TextEncoder().encode(String(b.number)) });
+      ops.push(...recordOps(b));
       expectNumber++;
     }
     const last = blocks[blocks.length - 1]!;
     if (snapshot.head.hash !== last.hash)
       throw new Error('append: the snapshot must be taken at the last appended block');
+    const first = blocks[0]!;
     const meta: StoredMeta = {
       format: FORMAT,
       chainId: this.identity.chainId,
       spec: this.identity.spec,
-      genesis: this.meta?.genesis ?? (blocks[0]!.number === 0 ? blocks[0]!.hash : (this.identity.genesis as Hex)),
+      genesis: this.meta ? this.meta.genesis : first.number === 0 ? first.hash : null,
       mode: this.identity.mode,
-      head: { number: last.number, hash: last.hash, digest: toHex(digest!) },
+      head: { number: last.number, hash: last.hash },
+      history: this.meta?.history ?? { from: first.number },
       snapshot,
     };
-    ops.push({ type: 'put', key: META, value: new TextEncoder().encode(JSON.stringify(meta)) });
+    ops.push(metaOp(meta));
     await this.kv.batch(ops);
     this.meta = meta;
-    this.headDigest = digest!;
+  }
+
+  /**
+   * Store older verified blocks below the lowest stored one (the backfill): contiguous, newest
+   * first, the first one the parent of the lowest stored block (its root is that block's
+   * `parent_hash`), each the parent of the one before. The new lowest block and the records go in
+   * one batch, so an interrupted backfill resumes where its last batch ended. Throws on a block
+   * that does not link (the caller authenticated them; this is the store's own guard).
+   */
+  async prepend(blocks: readonly AppendBlock[]): Promise<void> {
+    if (!this.meta || blocks.length === 0) return;
+    let child = decodeRecord(await this.kv.get(blockKey(this.meta.history.from)), this.meta.history.from).block;
+    const ops: KvOp[] = [];
+    for (const b of blocks) {
+      const parent = decodeSignedBlockMsgpack(b.block);
+      if (
+        toHex(signingRoot(parent.message)) !== b.hash ||
+        child.message.parentHash !== b.hash ||
+        Number(parent.message.executionPayload.blockNumber) !== b.number ||
+        child.message.executionPayload.parentHash !== parent.message.executionPayload.blockHash
+      )
+        throw new Error(`prepend: block ${b.number} is not the parent of the lowest stored block`);
+      ops.push(...recordOps(b));
+      child = parent;
+    }
+    const last = blocks[blocks.length - 1]!;
+    const meta: StoredMeta = {
+      ...this.meta,
+      genesis: last.number === 0 ? last.hash : this.meta.genesis,
+      history: { from: last.number },
+    };
+    ops.push(metaOp(meta));
+    await this.kv.batch(ops);
+    this.meta = meta;
+  }
+
+  /** The lowest stored block's number (undefined: nothing stored). */
+  get historyFrom(): number | undefined {
+    return this.meta?.history.from;
   }
 
   /** A stored block, re-checked (throws CorruptStoreError if the record is damaged). */
   async block(number: number): Promise<SignedConsensusBlock | undefined> {
-    if (!this.meta || number < 0 || number > this.meta.head.number) return undefined;
+    if (!this.meta || number < this.meta.history.from || number > this.meta.head.number) return undefined;
     return decodeRecord(await this.kv.get(blockKey(number)), number).block;
   }
 
@@ -340,20 +394,14 @@ export class BlockStore {
     }
     const head = decodeRecord(await this.kv.get(blockKey(number)), number);
     if (toHex(head.root) !== snapshot.head.hash) throw new Error('truncate: the snapshot is not at the stored block');
-    const meta: StoredMeta = {
-      ...this.meta,
-      head: { number, hash: snapshot.head.hash, digest: toHex(head.digest) },
-      snapshot,
-    };
-    ops.push({ type: 'put', key: META, value: new TextEncoder().encode(JSON.stringify(meta)) });
+    const meta: StoredMeta = { ...this.meta, head: { number, hash: snapshot.head.hash }, snapshot };
+    ops.push(metaOp(meta));
     await this.kv.batch(ops);
     this.meta = meta;
-    this.headDigest = head.digest;
   }
 
   async clear(): Promise<void> {
     await this.kv.clear();
     this.meta = undefined;
-    this.headDigest = undefined;
   }
 }

@@ -58,46 +58,49 @@ function fail(source: string, kind: VerifyFailureKind, message: string, check?: 
   return check === undefined ? { ok: false, source, kind, message } : { ok: false, source, kind, check, message };
 }
 
-/**
- * Verify one response. `approvals`: verify the aggregate (always done for PoW blocks); false is the
- * deferred mode, where the payload hash is also left to the PoW range (docs/pow-checkpoint.md).
- */
-export function verifyResponse(req: VerifyRequest, ctx: VerifierContext, approvals: boolean): VerifyResult {
+/** A raw answer decoded (strictly) into a block, or why it is not one (a verification failure to report). */
+export function decodeRawBlock(
+  req: Pick<VerifyRequest, 'source' | 'text' | 'msgpack'>,
+): { ok: true; block: SignedConsensusBlock } | Extract<VerifyResult, { ok: false }> {
+  const failed = (kind: VerifyFailureKind, message: string, check?: string) =>
+    fail(req.source, kind, message, check) as Extract<VerifyResult, { ok: false }>;
   if (req.msgpack !== undefined) {
-    if (req.msgpack === null) return fail(req.source, 'missing', 'the peer did not send this block');
-    let block: SignedConsensusBlock;
+    if (req.msgpack === null) return failed('missing', 'the peer did not send this block');
     try {
-      block = decodeSignedBlockMsgpack(req.msgpack);
+      return { ok: true, block: decodeSignedBlockMsgpack(req.msgpack) };
     } catch (e) {
-      return fail(
-        req.source,
-        'unusable',
-        e instanceof ProtocolError ? e.shortMessage : `unexpected: ${(e as Error).message}`,
-      );
+      return failed('unusable', e instanceof ProtocolError ? e.shortMessage : `unexpected: ${(e as Error).message}`);
     }
-    return verifyDecoded(req, block, ctx, approvals);
   }
-  if (req.text === undefined) return fail(req.source, 'unusable', 'nothing to verify');
+  if (req.text === undefined) return failed('unusable', 'nothing to verify');
   let parsed: unknown;
   try {
     parsed = JSON.parse(req.text);
   } catch {
-    return fail(req.source, 'unusable', 'the response is not JSON');
+    return failed('unusable', 'the response is not JSON');
   }
   if (typeof parsed !== 'object' || parsed === null || !('result' in parsed))
-    return fail(req.source, 'unusable', 'the response is not a JSON-RPC response object');
+    return failed('unusable', 'the response is not a JSON-RPC response object');
   const { result, error } = parsed as { result: unknown; error?: unknown };
   if (error !== null && error !== undefined)
-    return fail(req.source, 'unusable', `JSON-RPC error: ${JSON.stringify(error).slice(0, 200)}`);
-  if (result === null) return fail(req.source, 'missing', 'the source has no such block');
-  let block: SignedConsensusBlock;
+    return failed('unusable', `JSON-RPC error: ${JSON.stringify(error).slice(0, 200)}`);
+  if (result === null) return failed('missing', 'the source has no such block');
   try {
-    block = decodeSignedBlockJson(result);
+    return { ok: true, block: decodeSignedBlockJson(result) };
   } catch (e) {
-    if (e instanceof ProtocolError) return fail(req.source, 'unusable', e.shortMessage, e.code);
-    return fail(req.source, 'unusable', `unexpected: ${(e as Error).message}`);
+    if (e instanceof ProtocolError) return failed('unusable', e.shortMessage, e.code);
+    return failed('unusable', `unexpected: ${(e as Error).message}`);
   }
-  return verifyDecoded(req, block, ctx, approvals);
+}
+
+/**
+ * Verify one response. `approvals`: verify the aggregate (always done for PoW blocks); false is the
+ * deferred mode, where the payload hash is also left to the PoW range (docs/trust.md).
+ */
+export function verifyResponse(req: VerifyRequest, ctx: VerifierContext, approvals: boolean): VerifyResult {
+  const decoded = decodeRawBlock(req);
+  if (!decoded.ok) return decoded;
+  return verifyDecoded(req, decoded.block, ctx, approvals);
 }
 
 function verifyDecoded(

@@ -117,9 +117,9 @@ export class BlockImport {
   private readonly sourceByHash = new Map<Hex, string>();
   private readonly forks = new Map<Hex, ImportItem>();
 
-  constructor(opts: ChainVerifierOptions, genesis: SignedConsensusBlock, restore?: ChainVerifierSnapshot) {
-    this.verifier = new ChainVerifier(opts, genesis);
-    if (restore) this.verifier.restore(restore);
+  /** `start`: block 0 (a genesis replay) or the verifier's state to resume from (a warm or head-first start). */
+  constructor(opts: ChainVerifierOptions, start: SignedConsensusBlock | ChainVerifierSnapshot) {
+    this.verifier = new ChainVerifier(opts, start);
     this.persistedHead = this.verifier.head.number;
     this.persistedSnapshot = this.verifier.snapshot();
     this.snapshotsByHash.set(this.verifier.head.hash, this.persistedSnapshot);
