@@ -60,7 +60,7 @@ function fail(source: string, kind: VerifyFailureKind, message: string, check?: 
 
 /**
  * Verify one response. `approvals`: verify the aggregate (always done for PoW blocks); false is the
- * deferred mode, where the payload hash is also left to the PoW range (docs/pow-checkpoint.md).
+ * deferred mode, where the payload hash is also left to the PoW range (docs/trust.md 3.2, payload hashes).
  */
 export function verifyResponse(req: VerifyRequest, ctx: VerifierContext, approvals: boolean): VerifyResult {
   if (req.msgpack !== undefined) {
