@@ -11,7 +11,7 @@
  * Approvals can be deferred (`approvals: 'deferred'`, the node's pow-checkpoint mode): blocks
  * whose aggregate was not verified are imported as *pending* and become authenticated when a PoW
  * block - whose own approvals are verified - commits to their roots through its AuxPoW aggregate
- * hash (docs/pow-checkpoint.md). Pending blocks must not be reported or stored before that.
+ * hash (docs/trust.md 3.2). Pending blocks must not be reported or stored before that.
  *
  * Pure and synchronous: the light node's block import, the devnet's tests and its fault checks all
  * use it. It keeps the blocks since the last finalized one (their roots form the next PoW range).

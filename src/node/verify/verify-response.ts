@@ -95,7 +95,7 @@ export function decodeRawBlock(
 
 /**
  * Verify one response. `approvals`: verify the aggregate (always done for PoW blocks); false is the
- * deferred mode, where the payload hash is also left to the PoW range (docs/trust.md).
+ * deferred mode, where the payload hash is also left to the PoW range (docs/trust.md 3.2, payload hashes).
  */
 export function verifyResponse(req: VerifyRequest, ctx: VerifierContext, approvals: boolean): VerifyResult {
   const decoded = decodeRawBlock(req);
