@@ -26,7 +26,9 @@ afterAll(async () => {
   for (const name of databases) await deleteIdbDatabase(name);
 });
 
+/** A genesis replay (these cases check the sync from block 0; test/browser/head-start.test.ts starts at the head). */
 const SYNC = {
+  start: 'genesis' as const,
   batchSize: 8,
   parallelism: 4,
   requestTimeoutMs: 5_000,

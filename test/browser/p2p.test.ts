@@ -14,7 +14,9 @@ import { parseChainSpec } from '../../src/protocol/chainspec.js';
 
 const devnet = inject('devnet');
 const spec = parseChainSpec(devnet.chainSpec);
+/** A genesis replay (these cases check the sync from block 0; test/browser/head-start.test.ts starts at the head). */
 const SYNC = {
+  start: 'genesis' as const,
   batchSize: 8,
   parallelism: 4,
   requestTimeoutMs: 5_000,
