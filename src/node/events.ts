@@ -27,10 +27,15 @@ export interface NodeEvents {
   /**
    * How the node started from its store: resumed (`warm-start`), from genesis (`cold-start`), or the
    * stored chain was found damaged and cleared (`corrupt`) or made under another chain spec and set
-   * aside (`other-spec`, the detail names both specs and where the store went); a cold start follows
-   * those two.
+   * aside (`other-spec`, the detail names both specs and where the store went), or does not contain
+   * the configured `sync.checkpoint` (`checkpoint`); a cold start follows those three.
    */
-  storage: { kind: 'warm-start' | 'cold-start' | 'corrupt' | 'other-spec'; detail: string; head?: number; ms?: number };
+  storage: {
+    kind: 'warm-start' | 'cold-start' | 'corrupt' | 'other-spec' | 'checkpoint';
+    detail: string;
+    head?: number;
+    ms?: number;
+  };
   /** An actor failed and was restarted, or gave up. */
   health: { address: string; state: string; detail: string };
 }

@@ -271,6 +271,7 @@ const chainSupervisor = (t: TreeInputs): ChildSpec =>
           mode: t.config.mode,
           fetchGenesis: t.fetchGenesis,
           ...(t.fetchHeadStart ? { fetchHeadStart: t.fetchHeadStart } : {}),
+          checkpoint: t.config.sync.checkpoint as Hex | null,
           storage: ACTOR_ADDRESSES.storage,
           network: ACTOR_ADDRESSES.network,
           verifierGroup: VERIFIER_GROUP,

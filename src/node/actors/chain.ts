@@ -62,6 +62,8 @@ export interface ChainArgs {
    * (then the node replays from genesis). Absent: always replay from genesis.
    */
   fetchHeadStart?(onHead: (head: NodeEvents['head']) => void): Promise<HeadStart | undefined>;
+  /** `sync.checkpoint`: a stored chain that does not contain this block is not resumed. */
+  checkpoint?: Hex | null;
   storage: string;
   /** The NetworkActor (sources of blocks a fork replaced are reported there). */
   network: string;
@@ -134,6 +136,14 @@ async function warmStart(
   const problem = storedHeadProblem(loaded.head, s.args.verifier);
   if (problem) {
     emit(ctx, 'storage', { kind: 'corrupt', detail: problem });
+    return false;
+  }
+  const checkpoint = s.args.checkpoint;
+  if (checkpoint && (await askStorage<number | undefined>(s, ctx, { type: 'number-of', hash: checkpoint })) === undefined) {
+    emit(ctx, 'storage', {
+      kind: 'checkpoint',
+      detail: `the stored chain does not contain the checkpoint ${checkpoint} (sync.checkpoint): starting fresh`,
+    });
     return false;
   }
   s.flow = new BlockImport(opts, loaded.meta.snapshot);
