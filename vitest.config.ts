@@ -60,7 +60,11 @@ export default defineConfig({
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],
           testTimeout: 30_000,
-          globalSetup: ['test/setup/browser-vectors.ts', 'test/setup/browser-devnet.ts'],
+          globalSetup: [
+            'test/setup/browser-vectors.ts',
+            'test/setup/browser-devnet.ts',
+            'test/setup/browser-big-chain.ts',
+          ],
           browser: {
             commands: { openPage, evalInPage, closePage },
             enabled: true,

@@ -93,27 +93,29 @@ export function nextWalkStep(chain: readonly WalkBlock[], spec: Pick<ChainSpec, 
   const lowest = numberOf(chain[chain.length - 1]!.block);
   const pow = chain.findIndex((b) => b.block.message.auxpowHeader !== null && numberOf(b.block) > 0);
   const max = spec.maxBlocksWithoutPow;
+  // the bounds are checked before 'genesis' and 'complete', so the answer does not depend on how far
+  // the last range reached (block 0 is never P: a chain down to block 1 knows as much as one down to 0)
   if (pow < 0) {
-    if (lowest <= 1) return { kind: 'genesis' };
+    const low = Math.max(lowest, 1);
     // a block without PoW is at most max_blocks_without_pow above the last finalized block, which is below P
-    if (numberOf(head.block) - lowest > max + 1)
+    if (numberOf(head.block) - low > max + 1)
       throw new VerificationError(
         'anchor.no-pow',
         `no PoW block within ${max + 1} blocks below head ${numberOf(head.block)}: the head breaks max_blocks_without_pow`,
       );
-    return { kind: 'need', below: lowest };
+    return low === 1 ? { kind: 'genesis' } : { kind: 'need', below: lowest };
   }
   const p = chain[pow]!;
   const wanted = p.block.message.auxpowHeader!.rangeStart;
   const rangeStart = chain.findIndex((b, i) => i > pow && b.root === wanted);
-  if (rangeStart >= 0) return { kind: 'complete', pow, rangeStart };
   // range_start = last finalized + 1, and P - 1 (if plain) is at most max_blocks_without_pow above it
-  if (lowest === 0 || numberOf(p.block) - lowest > max + 1)
+  const bottom = rangeStart >= 0 ? numberOf(chain[rangeStart]!.block) : lowest;
+  if ((rangeStart < 0 && lowest === 0) || numberOf(p.block) - bottom > max + 1)
     throw new VerificationError(
       'anchor.range-start',
       `block ${numberOf(p.block)}: its range_start ${wanted} is not within ${max + 1} blocks below it`,
     );
-  return { kind: 'need', below: lowest };
+  return rangeStart >= 0 ? { kind: 'complete', pow, rangeStart } : { kind: 'need', below: lowest };
 }
 
 /** What the walk establishes: the ChainVerifier's state at the head, and what is finalized. */
@@ -155,6 +157,20 @@ function previousPow(chain: readonly WalkBlock[], pow: number, rangeStart: numbe
     );
   // genesis: the last finalized block is block 0 itself (its hash is checked when backfill reaches it)
   return { blockNumber: 0, bits: spec.bits, rangeEnd: undefined };
+}
+
+/**
+ * The plain blocks between P' and P were imported when range_start - 1 (P''s range_end, range
+ * continuity) was the last finalized block: the highest of them, P - 1, is at most
+ * max_blocks_without_pow past it (what a genesis replay checks block by block).
+ */
+function checkRangeGap(pNumber: number, prevPow: number, startNumber: number, spec: ChainSpec): void {
+  const n = pNumber - 1;
+  if (n > prevPow && n - (startNumber - 1) > spec.maxBlocksWithoutPow)
+    throw new VerificationError(
+      'finality.max-blocks-without-pow',
+      `block ${n} has no PoW and is ${n - (startNumber - 1)} blocks past the last finalized block ${startNumber - 1}; at most ${spec.maxBlocksWithoutPow} are allowed`,
+    );
 }
 
 /** Blocks above P carry no PoW and so no finalized peg-outs, and none is too far past the last finalized block. */
@@ -218,6 +234,7 @@ export function anchorAt(
     chainSpec: spec,
     historicalExemptions: opts.historicalExemptions ?? false,
   });
+  checkRangeGap(numberOf(p.block), prev.blockNumber, numberOf(start.block), spec);
   const proposals = range.filter((b) => b.block.message.pegoutPaymentProposal !== null).length;
   if (proposals !== p.block.message.finalizedPegouts.length)
     throw new VerificationError(
