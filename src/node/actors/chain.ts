@@ -188,7 +188,7 @@ async function headStart(
   emit(ctx, 'finalized', { number: anchor.finalized.number, hash: anchor.finalized.hash });
   emit(ctx, 'storage', {
     kind: 'cold-start',
-    detail: `started at verified head ${anchor.head.number}; block ${anchor.finalized.number} finalized by PoW block ${anchor.pow.number}; history from block ${anchor.lowest.number}`,
+    detail: `started at verified head ${anchor.head.number}; block ${anchor.finalized.number} finalized by PoW block ${anchor.pow.number}; history from block ${start.blocks[0]?.number ?? anchor.lowest.number}`,
     head: anchor.head.number,
     ms: Date.now() - started,
   });
