@@ -1,14 +1,15 @@
 /**
  * The dashboard's logic, apart from the page's boot (web/main.ts) so tests can drive it: fetch and
  * check the page config, create and start the light node (IndexedDB storage, verifiers in module
- * Web Workers), and keep the page in step with it: head, finalized head, sync progress, storage
- * start, actor health and source scores.
+ * Web Workers), and keep the page in step with it: head, finalized head, sync progress, verified
+ * history (where it starts, the backfill below it), storage start, actor health and source scores.
  *
  * Tests poll `document.body.dataset` (always strings):
  *   state        loading | starting | running | stopped | error   (error: `data-error` says why)
  *   head         authenticated head number        head-hash       its consensus block hash
  *   finalized    highest AuxPoW-finalized number  finalized-hash
  *   phase        starting | syncing | following | stalled          current / target  sync heights
+ *   history-from lowest block of verified history                  backfill-target / backfill-done
  *   start-kind   warm-start | cold-start | corrupt                 start-ms / start-head
  *   workers      how many worker-placed actors are Running
  *
@@ -109,6 +110,7 @@ export async function startNodePage(opts: StartNodePageOptions): Promise<NodePag
     node.on('head', (h) => ui.head(h)),
     node.on('finalized', (f) => ui.finalized(f)),
     node.on('sync', (s) => ui.sync(s)),
+    node.on('backfill', (b) => ui.backfill(b)),
     node.on('storage', (s) => ui.storage(s)),
     node.on('source', (s) => ui.log(`source ${s.id}: score ${s.score}${s.banned ? ' (banned)' : ''}: ${s.reason}`)),
     node.on('fork', (f) => ui.log(`fork ${f.kind} at ${f.number}: ${f.detail}`)),
@@ -183,6 +185,16 @@ function bindUi(doc: Document) {
     );
   };
 
+  /** Verified history: where it starts (status, backfill events) and where the backfill goes. */
+  const history: { from?: number; target?: number; done?: boolean } = {};
+  const showHistory = () => {
+    if (history.from === undefined) return;
+    set('historyFrom', history.from);
+    const below =
+      history.done === undefined ? '' : history.done ? ' (backfill complete)' : ` (backfilling to ${history.target})`;
+    text('history-line', `verified history from block ${history.from}${below}`);
+  };
+
   return {
     set,
     text,
@@ -223,6 +235,12 @@ function bindUi(doc: Document) {
         `block ${s.current} of ${s.target} · ${s.rate} blocks/s · ETA ${eta}${s.detail ? ` · ${s.detail}` : ''}`,
       );
     },
+    backfill(b: NodeEvents['backfill']) {
+      Object.assign(history, { from: b.from, target: b.target, done: b.done });
+      set('backfillTarget', b.target);
+      set('backfillDone', String(b.done));
+      showHistory();
+    },
     storage(s: NodeEvents['storage']) {
       set('startKind', s.kind);
       if (s.ms !== undefined) set('startMs', s.ms);
@@ -232,6 +250,16 @@ function bindUi(doc: Document) {
       log(`storage ${s.kind}: ${s.detail}${s.ms !== undefined ? ` (${s.ms} ms)` : ''}`);
     },
     status(s: NodeStatus) {
+      // a warm start publishes no head or finalized event until the chain moves: show the stored ones
+      if (s.head && data.head === undefined) this.head(s.head);
+      if (data.finalized === undefined && s.head) {
+        set('finalized', s.finalized);
+        text('finalized', String(s.finalized));
+      }
+      if (s.historyFrom !== null && (history.from === undefined || s.historyFrom < history.from)) {
+        history.from = s.historyFrom;
+        showHistory();
+      }
       rows(
         'actors',
         s.actors.map((a) => [

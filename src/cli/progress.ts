@@ -43,3 +43,23 @@ export function renderProgress(s: ProgressState, width = 24): string {
   if (sync?.phase === 'stalled' && sync.detail) parts.push(`(${sync.detail})`);
   return parts.join('  ');
 }
+
+/** `verified head 1234 (0xab12cd34..)`: the head a cold start verified, before the start finishes. */
+export function renderHead(h: NodeEvents['head']): string {
+  return `verified head ${h.number} (${h.hash.slice(0, 10)}..)`;
+}
+
+/** `finalized: block 1230 (0xab12cd34..)`: the latest block covered by a verified PoW block. */
+export function renderFinalized(f: NodeEvents['finalized']): string {
+  return `finalized: block ${f.number} (${f.hash.slice(0, 10)}..)`;
+}
+
+/**
+ * `history: blocks 1200..head verified, backfilling to 0 at 850 blocks/s`, or once the backfill
+ * reached its target, `history: complete from block 0`.
+ */
+export function renderBackfill(b: NodeEvents['backfill']): string {
+  if (b.done) return `history: complete from block ${b.from}`;
+  const rate = b.rate > 0 ? ` at ${Math.round(b.rate)} blocks/s` : '';
+  return `history: blocks ${b.from}..head verified, backfilling to ${b.target}${rate}`;
+}

@@ -2,8 +2,10 @@
  * `alys-light run`: a light node in the foreground. Config from defaults < TOML file (--config or
  * ALYS_CONFIG) < ALYS_* variables < flags; the file is watched and SIGHUP reloads it (hot keys apply
  * at once, restart keys are refused with a message). Progress on stderr (a redrawn bar on a TTY,
- * a line every few seconds otherwise); Ctrl-C stops the node and prints a final summary on stdout
- * (JSON with --json). `--metrics-port` serves /metrics, /status and /healthz.
+ * a line every few seconds otherwise; lines for the verified head a cold start found, the finalized
+ * block and the backfill of verified history); Ctrl-C stops the node and prints a final summary on
+ * stdout (JSON with --json: head, finalized, historyFrom, backfill, ...). `--metrics-port` serves
+ * /metrics, /status and /healthz.
  */
 import { parseArgs } from 'node:util';
 import {
@@ -25,14 +27,18 @@ import {
 import { createLightNodeFrom } from '../node/node.js';
 import type { LightNode, NodeStatus } from '../node/types.js';
 import { createNodePlatform } from '../platform/nodejs/platform.js';
-import { renderProgress, type ProgressState } from './progress.js';
+import type { NodeEvents } from '../node/events.js';
+import { renderBackfill, renderFinalized, renderHead, renderProgress, type ProgressState } from './progress.js';
 import { serveStatus, toJson, type StatusServer } from './serve-status.js';
 
 export const RUN_USAGE = `usage: alys-light run [--config <file.toml>] [--network devnet|dev|testnet|<spec.json>] [--rpc <url>]... [--evm-rpc <url>]...
                       [--data-dir <dir>] [--mode full|pow-checkpoint] [--metrics-port <port>] [--json] [--exit-when-synced]
                       [any config flag below]
 
-Follows the chain, verifying every block it reports; Ctrl-C stops it with a summary.
+Follows the chain, verifying every block it reports; Ctrl-C stops it with a summary. A cold start
+begins at the verified head (approvals of the spec's authorities, then a hash-linked walk down to
+the latest PoW block for finality) and backfills verified history below it (--sync-history);
+--sync-start genesis replays from block 0 instead, --sync-checkpoint <hash> pins a block.
 --exit-when-synced  stop once caught up with the sources (scripts, CI)
 --json              the final summary as one JSON line
 
@@ -151,15 +157,41 @@ async function setUpNode(
   return { node, watcher };
 }
 
+/** What the run saw of the start and the backfill (for the summary). */
+interface RunProgress {
+  /** Prints a line above the bar. */
+  note(text: string): void;
+  /** The node's start finished (a head seen after this is no longer the start's verified head). */
+  started(): void;
+  /** The head the run started from (the stored head, genesis, or the verified head of a head-first start). */
+  readonly startHead: number | undefined;
+  /** The last backfill event. */
+  readonly backfill: NodeEvents['backfill'] | undefined;
+}
+
+/** A line at most every `ms` (the first at once); `force` prints anyway. */
+function throttled(ms: number, write: (text: string) => void): (text: string, force?: boolean) => void {
+  let last = -Infinity;
+  return (text, force = false) => {
+    if (!force && Date.now() - last < ms) return;
+    last = Date.now();
+    write(text);
+  };
+}
+
 /**
  * Progress on `out`: a bar redrawn on every sync, head and finalized event (on a TTY; otherwise a line
- * every 5 s or when the sync phase changes), and a note for every source, fork, storage and health event.
- * Returns `note`, which prints a line above the bar.
+ * every 5 s or when the sync phase changes), and a note for every source, fork, storage and health
+ * event; a line for the verified head a cold start found (before the start finishes), for the
+ * finalized block (at most every 5 s) and for the backfill (at most every 5 s, and when it is complete).
  */
-function showProgress(node: LightNode, out: ProgressOut): { note(text: string): void } {
+function showProgress(node: LightNode, out: ProgressOut): RunProgress {
   const state: ProgressState = { penalised: new Map() };
   const tty = Boolean(out.isTTY);
   let lastLine = 0;
+  let starting = true;
+  let startHead: number | undefined;
+  let backfill: NodeEvents['backfill'] | undefined;
   const draw = (force = false) => {
     const line = renderProgress(state);
     if (tty) out.write(`\r\x1b[2K${line}`);
@@ -173,6 +205,8 @@ function showProgress(node: LightNode, out: ProgressOut): { note(text: string): 
     out.write(`${text}\n`);
     draw(true);
   };
+  const finalizedNote = throttled(5_000, note);
+  const historyNote = throttled(5_000, note);
   node.on('sync', (s) => {
     const phaseChanged = state.sync?.phase !== s.phase;
     state.sync = s;
@@ -180,11 +214,20 @@ function showProgress(node: LightNode, out: ProgressOut): { note(text: string): 
   });
   node.on('head', (h) => {
     state.head = h;
-    draw();
+    if (starting && startHead === undefined) {
+      startHead = h.number;
+      note(renderHead(h));
+    } else draw();
   });
   node.on('finalized', (f) => {
+    const first = !state.finalized;
     state.finalized = f;
-    draw();
+    finalizedNote(renderFinalized(f), first);
+  });
+  node.on('backfill', (b) => {
+    const wasDone = backfill?.done;
+    backfill = b;
+    if (!wasDone) historyNote(renderBackfill(b), b.done);
   });
   node.on('source', (s) => {
     if (s.score >= 100) state.penalised.delete(s.id);
@@ -192,11 +235,23 @@ function showProgress(node: LightNode, out: ProgressOut): { note(text: string): 
     note(`source ${s.id}: score ${s.score}${s.banned ? ' (banned)' : ''}: ${s.reason.split('\n')[0]}`);
   });
   node.on('fork', (f) => note(`fork ${f.kind} at ${f.number}: ${f.detail}`));
-  node.on('storage', (s) => note(`storage: ${s.kind}: ${s.detail}${s.ms !== undefined ? ` (${s.ms} ms)` : ''}`));
+  node.on('storage', (s) => {
+    if (s.head !== undefined) startHead = s.head;
+    note(`storage: ${s.kind}: ${s.detail}${s.ms !== undefined ? ` (${s.ms} ms)` : ''}`);
+  });
   node.on('health', (h) =>
     note(`actor ${h.address}: ${h.state}${h.detail ? `: ${String(h.detail).split('\n')[0]}` : ''}`),
   );
-  return { note };
+  return {
+    note,
+    started: () => void (starting = false),
+    get startHead() {
+      return startHead;
+    },
+    get backfill() {
+      return backfill;
+    },
+  };
 }
 
 /** Why the run stopped, and how to remove the process handlers it installed. */
@@ -269,8 +324,17 @@ function announceStart(
 }
 
 /** The final summary on stdout: one JSON line with --json, a sentence otherwise. */
-async function printSummary(node: LightNode, why: string, started: number, startHead: number, json: boolean) {
+async function printSummary(
+  node: LightNode,
+  why: string,
+  started: number,
+  progress: RunProgress,
+  firstHead: number,
+  json: boolean,
+) {
   const status = await node.status();
+  const startHead = progress.startHead ?? firstHead;
+  const backfill = progress.backfill;
   const summary = {
     stopped: why,
     seconds: Math.round((Date.now() - started) / 100) / 10,
@@ -279,6 +343,8 @@ async function printSummary(node: LightNode, why: string, started: number, start
     head: status.head,
     finalized: status.finalized,
     verifiedThisRun: status.head ? status.head.number - startHead : 0,
+    historyFrom: status.historyFrom,
+    backfill: backfill ? { from: backfill.from, target: backfill.target, done: backfill.done } : null,
     sync: status.sync,
     sources: status.sources.map((s) => ({ id: s.id, score: s.score, faults: s.faults })),
     restarts: status.actors.filter((a) => a.restarts > 0).map((a) => ({ address: a.address, restarts: a.restarts })),
@@ -287,6 +353,8 @@ async function printSummary(node: LightNode, why: string, started: number, start
   else
     console.log(
       `stopped (${why}) after ${summary.seconds}s: head ${summary.head?.number ?? '-'} ${summary.head?.hash ?? ''}, finalized ${summary.finalized}, ${summary.verifiedThisRun} blocks verified this run` +
+        (summary.historyFrom !== null ? `, history from block ${summary.historyFrom}` : '') +
+        (backfill && !backfill.done ? ` (backfilling to ${backfill.target})` : '') +
         (summary.restarts.length
           ? `; restarts: ${summary.restarts.map((r) => `${r.address} x${r.restarts}`).join(', ')}`
           : '') +
@@ -325,15 +393,16 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
     throw e;
   }
   const { node, watcher } = setup;
-  const { note } = showProgress(node, out);
+  const progress = showProgress(node, out);
+  const { note } = progress;
   const started = Date.now();
   const stop = listenForStop(node, setup, args, opts, out);
 
   let exitCode = 0;
   try {
     await node.start();
+    progress.started();
     const first = await node.status();
-    const startHead = first.head?.number ?? 0;
     const cfg = node.config.config;
     await status.open(node, cfg.metricsPort);
     await watcher?.start();
@@ -341,7 +410,7 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
     opts.onStarted?.(node, { statusUrl: status.server ? `${status.server.url}/status` : null });
     const why = await stop.stopped;
     if (out.isTTY) out.write('\n');
-    await printSummary(node, why, started, startHead, Boolean(args.values.json));
+    await printSummary(node, why, started, progress, first.head?.number ?? 0, Boolean(args.values.json));
   } catch (e) {
     console.error(`alys-light run: ${(e as Error).message}`);
     exitCode = 1;

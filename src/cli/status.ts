@@ -2,9 +2,10 @@
  * `alys-light status`: the state of a light node, as one JSON line.
  *
  * - A running node: `GET <url>/status` (the URL from --url, or 127.0.0.1:<metricsPort> from the
- *   config): head, finalized, sync progress, source scores, actor health.
+ *   config): head, finalized, historyFrom, sync progress, source scores, actor health.
  * - Otherwise the stored state in the data dir (LevelDB) of the configured chain spec: the verified
- *   head and finalized block the next start resumes from, after the same integrity checks a warm
+ *   head and finalized block the next start resumes from and the lowest block of verified history
+ *   stored (`historyFrom`; a head-first start backfills below it), after the same integrity checks a warm
  *   start does (the records, the window's hash links, the head's approvals). A store made under
  *   another spec reports `stored: "other-spec"` and is left as it is (a `run` sets it aside).
  */
@@ -112,13 +113,14 @@ export async function statusCommand(argv: string[]): Promise<number> {
         mode: config.mode,
         dataDir: dir,
       };
-      if (loaded.kind === 'empty') console.log(toJson({ ...base, stored: 'empty', head: null, finalized: null }));
+      const none = { head: null, finalized: null, historyFrom: null };
+      if (loaded.kind === 'empty') console.log(toJson({ ...base, stored: 'empty', ...none }));
       else if (loaded.kind === 'corrupt')
-        console.log(toJson({ ...base, stored: 'corrupt', reason: loaded.reason, head: null, finalized: null }));
+        console.log(toJson({ ...base, stored: 'corrupt', reason: loaded.reason, ...none }));
       else if (loaded.kind === 'other-spec') {
         const other = loaded.stored;
         const reason = `made under chain ${other.chainId} ${other.spec ? `spec ${shortSpecFingerprint(other.spec)}` : 'without a spec fingerprint'}, not this spec ${shortSpecFingerprint(fingerprint)}`;
-        console.log(toJson({ ...base, stored: 'other-spec', reason, head: null, finalized: null }));
+        console.log(toJson({ ...base, stored: 'other-spec', reason, ...none }));
       } else {
         const m = loaded.meta;
         const fin = m.snapshot.finality.lastFinalized;
@@ -128,6 +130,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
             stored: 'ok',
             head: { number: m.head.number, hash: m.head.hash },
             finalized: { number: fin.blockNumber, hash: fin.hash },
+            historyFrom: m.history.from,
           }),
         );
       }

@@ -7,7 +7,8 @@
  * - a warm start from IndexedDB (a "reload": a new node on the same database) resumes at the stored
  *   head without downloading it again, then follows new blocks;
  * - a verifier worker killed mid-flight is restarted by its supervisor and the node keeps following;
- * - the dashboard (web/node-page.ts) shows head, finalized, phase and workers from a real node.
+ * - the dashboard (web/node-page.ts) shows head, finalized, verified history (backfilled to genesis),
+ *   phase and workers from a real node.
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createLightNode, type LightNode, type NodeEvents } from '../../src/index.js';
@@ -175,11 +176,11 @@ describe('the light node in Chromium (Web Workers + IndexedDB)', { timeout: 60_0
     await node.stop();
   });
 
-  it('the dashboard shows the verified head, finalized block, phase and running workers', async () => {
+  it('the dashboard shows the verified head, finalized block, verified history, phase and running workers', async () => {
     const config = await fetchPageConfig(`${devnet.control}/devnet.json`);
     expect(config.rpc).toEqual([devnet.consensus]);
     document.body.innerHTML =
-      '<div id="head"></div><div id="finalized"></div><span id="phase"></span><progress id="progress"></progress><table><tbody id="actors"></tbody></table><pre id="log"></pre>';
+      '<div id="head"></div><div id="finalized"></div><span id="phase"></span><progress id="progress"></progress><p id="history-line"></p><table><tbody id="actors"></tbody></table><pre id="log"></pre>';
     const instance = `page-${run}`;
     databases.push(`alys-light-${spec.chainId}-pow-checkpoint-${instance}`);
     const page = await startNodePage({ config: { ...config, instance }, query: 'sync-follow-interval-ms=100' });
@@ -191,9 +192,17 @@ describe('the light node in Chromium (Web Workers + IndexedDB)', { timeout: 60_0
         d.head === String(info.head.number) &&
         d.finalized === String(info.finalized) &&
         d.phase === 'following' &&
-        d.workers === '2',
+        d.workers === '2' &&
+        d.backfillDone === 'true',
       () => JSON.stringify({ ...d }),
     );
+    // the default head-first start: history below the head backfilled to genesis (the devnet is shorter than a day)
+    expect(d.historyFrom).toBe('0');
+    expect(d.backfillTarget).toBe('0');
+    expect(document.getElementById('history-line')!.textContent).toBe(
+      'verified history from block 0 (backfill complete)',
+    );
+    expect(document.getElementById('finalized')!.textContent).toBe(String(info.finalized));
     expect(d.state).toBe('running');
     expect(d.headHash).toBe(info.head.hash);
     expect(document.getElementById('head')!.textContent).toBe(String(info.head.number));

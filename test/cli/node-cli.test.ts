@@ -3,12 +3,18 @@
  * 127.0.0.1:0; the devnet writes its chain spec file, which `--network <spec.json>` loads):
  *
  * - end to end as child processes (`node --import tsx src/cli/main.ts ...`, real exit codes):
- *   `run --exit-when-synced --json` syncs a LevelDB data dir and exits 0 with a summary naming the
- *   devnet head; `status` offline reports the stored head and finalized block; `query balance`
+ *   `run --exit-when-synced --json` starts at the devnet's verified head (the default) and exits 0
+ *   with a summary naming the head, the finalized block and where verified history starts, after
+ *   lines for the verified head and the finalized block; `--sync-start genesis` replays every block
+ *   into a LevelDB data dir; `status` offline reports its stored head, finalized block and
+ *   historyFrom; `query balance`
  *   (a warm start from that data dir) prints the verified balance, equal to the EL's
  *   eth_getBalance at the block it names; a malformed address exits 2;
  * - in-process, through the exported command functions main dispatches to (each returns the exit
- *   code main sets; a child process costs ~3 s of TypeScript loading): `query balance --at`
+ *   code main sets; a child process costs ~3 s of TypeScript loading): a head-first `run`'s
+ *   progress lines (verified head before the start finishes, finalized block, backfill progress
+ *   and completion) and summary, `status --url` of that running node (historyFrom), `status`
+ *   offline of a `--sync-history none` store (historyFrom = the latest PoW range's start); `query balance --at`
  *   <number> / finalized, and bad input - exit 2 and a message naming the problem: malformed
  *   addresses, unknown flags, bad config values from flags and from ALYS_* variables, a chain spec
  *   file that is not JSON, has the wrong shape or is missing, a bad `--at` / `--timeout-ms`; and
@@ -26,7 +32,7 @@ import { queryCommand } from '../../src/cli/query.js';
 import { runCommand } from '../../src/cli/run.js';
 import { statusCommand } from '../../src/cli/status.js';
 import type { Devnet } from '../../src/devnet/devnet.js';
-import { Cleanup, finalizedHeight, growChain, honestHash, startDevnet, tempDir } from '../node/helpers.js';
+import { Cleanup, finalizedHeight, growChain, honestHash, powBlocks, startDevnet, tempDir } from '../node/helpers.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const shared = new Cleanup();
@@ -156,6 +162,13 @@ function lastJson(r: CliResult): any {
   }
 }
 
+/** The lowest block a head-first cold start stored, from its progress note. */
+function storedFrom(progress: string): number {
+  const m = /storage: cold-start: started at verified head \d+; .*; history from block (\d+)/.exec(progress);
+  if (!m) throw new Error(`no head-first cold-start note in:\n${progress}`);
+  return Number(m[1]);
+}
+
 /** The EL's own eth_getBalance at a block number. */
 async function elBalance(address: string, blockNumber: number): Promise<bigint> {
   const el = createPublicClient({ transport: http(devnet.urls.evm) });
@@ -194,25 +207,146 @@ describe('alys-light run / status / query (child processes)', () => {
     expect(lastJson(r)).toMatchObject({ stopped: 'SIGTERM', head: { number: TIP } });
   });
 
-  it('run --exit-when-synced --json exits 0 and its summary names the devnet head', async () => {
-    const r = await cli(['run', ...nodeFlags(), ...fastSync, '--exit-when-synced', '--json']);
+  it('run in-process (head-first): lines for the verified head, finalized block and backfill; a live status names historyFrom', async () => {
+    const logs: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void logs.push(a.join(' ')));
+    let progress = '';
+    let live: any;
+    const ac = new AbortController();
+    try {
+      const code = await runCommand(
+        [...nodeFlags(), ...fastSync, '--storage', 'memory', '--metrics-port', '0', '--json'],
+        {
+          signal: ac.signal,
+          progress: { write: (t: string) => (progress += t) },
+          onStarted: (node, { statusUrl }) =>
+            node.on('backfill', async (b) => {
+              if (!b.done || live) return;
+              live = 'asked';
+              // `alys-light status --url` against this running node
+              expect(await statusCommand(['--url', statusUrl!.replace(/\/status$/, '')])).toBe(0);
+              live = JSON.parse(logs.at(-1)!);
+              ac.abort();
+            }),
+        },
+      );
+      expect(code, progress).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    const tip = devnet.chain.head;
+    const fin = finalizedHeight(devnet);
+    // the walk stored the blocks it linked, down to (or a little below) the latest PoW block's range
+    const lowest = storedFrom(progress);
+    expect(lowest).toBeGreaterThan(0);
+    expect(lowest).toBeLessThanOrEqual(powBlocks(devnet).at(-1)!.rangeStart);
+    expect(live).toMatchObject({
+      source: 'running node',
+      head: { number: TIP, hash: tip.hash },
+      finalized: fin,
+      historyFrom: 0,
+    });
+    // the verified head is printed before the start finishes (the storage note comes at its end)
+    const headLine = progress.indexOf(`verified head ${TIP} (${tip.hash.slice(0, 10)}..)\n`);
+    expect(headLine, progress).toBeGreaterThanOrEqual(0);
+    expect(headLine).toBeLessThan(progress.indexOf('storage: cold-start: started at verified head'));
+    expect(progress).toContain(`finalized: block ${fin} (${honestHash(devnet, fin).slice(0, 10)}..)\n`);
+    expect(progress).toMatch(new RegExp(`history: blocks ${lowest}\\.\\.head verified, backfilling to 0\\b`));
+    expect(progress).toContain('history: complete from block 0\n');
+    expect(JSON.parse(logs.at(-1)!)).toMatchObject({
+      stopped: 'abort',
+      head: { number: TIP },
+      finalized: fin,
+      verifiedThisRun: 0,
+      historyFrom: 0,
+      backfill: { from: 0, target: 0, done: true },
+    });
+  });
+
+  it('run --exit-when-synced --json (the default head-first start): the devnet head and finalized block, historyFrom', async () => {
+    const headDir = join(dir, 'head-first');
+    const r = await cli(['run', ...nodeFlags(), ...fastSync, '--data-dir', headDir, '--exit-when-synced', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const summary = lastJson(r);
     const tip = devnet.chain.head;
+    const fin = finalizedHeight(devnet);
     expect(summary).toMatchObject({
       stopped: 'synced',
       chainId: devnet.spec.chainId,
       mode: 'pow-checkpoint',
       head: { number: TIP, hash: tip.hash, payloadBlockHash: tip.signed.message.executionPayload.blockHash },
-      finalized: finalizedHeight(devnet),
-      verifiedThisRun: TIP,
+      finalized: fin,
+      // started at the devnet's head, which did not move: nothing imported after it
+      verifiedThisRun: 0,
       restarts: [],
     });
+    // verified history reaches at least the latest PoW block's range (the backfill may have gone further)
+    expect(summary.historyFrom).toBeGreaterThanOrEqual(0);
+    expect(summary.historyFrom).toBeLessThanOrEqual(powBlocks(devnet).at(-1)!.rangeStart);
     expect(summary.sync).toMatchObject({ phase: 'following', current: TIP, target: TIP });
     expect(summary.sources).toContainEqual({ id: devnet.urls.consensus, score: 100, faults: 0 });
-    // progress and notes on stderr: the cold start and the startup line
-    expect(r.stderr).toContain('storage: cold-start');
+    // stderr: the verified head and the finalized block on lines of their own, the cold start, the startup line
+    expect(r.stderr).toContain(`verified head ${TIP} (${tip.hash.slice(0, 10)}..)\n`);
+    expect(r.stderr).toContain(`finalized: block ${fin} (${honestHash(devnet, fin).slice(0, 10)}..)\n`);
+    expect(r.stderr).toContain(`storage: cold-start: started at verified head ${TIP}`);
     expect(r.stderr).toContain(`alys-light: chain ${devnet.spec.chainId}, mode pow-checkpoint, storage level`);
+  });
+
+  it('run --sync-start genesis --exit-when-synced --json replays every block from genesis', async () => {
+    const r = await cli([
+      'run',
+      ...nodeFlags(),
+      ...fastSync,
+      '--sync-start',
+      'genesis',
+      '--exit-when-synced',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = lastJson(r);
+    const tip = devnet.chain.head;
+    expect(summary).toMatchObject({
+      stopped: 'synced',
+      head: { number: TIP, hash: tip.hash },
+      finalized: finalizedHeight(devnet),
+      verifiedThisRun: TIP,
+      historyFrom: 0,
+      restarts: [],
+    });
+    expect(r.stderr).toContain('storage: cold-start: starting from genesis');
+    expect(r.stderr).not.toContain('verified head');
+  });
+
+  it('status (offline) of a head-first store names where its verified history starts (historyFrom)', async () => {
+    const histDir = join(dir, 'history-none');
+    const ac = new AbortController();
+    const flags = [...nodeFlags(), '--data-dir', histDir, '--sync-history', 'none'];
+    let progress = '';
+    const code = await runCommand([...flags, ...fastSync], {
+      signal: ac.signal,
+      progress: { write: (t: string) => (progress += t) },
+      onStarted: (node) => node.on('sync', (st) => st.phase === 'following' && ac.abort()),
+    });
+    expect(code).toBe(0);
+    const logs: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void logs.push(a.join(' ')));
+    try {
+      expect(await statusCommand(flags)).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    const fin = finalizedHeight(devnet);
+    // --sync-history none: the history is what the cold start's walk verified, down to the latest PoW block's range
+    const lowest = storedFrom(progress);
+    expect(lowest).toBeGreaterThan(0);
+    expect(lowest).toBeLessThanOrEqual(powBlocks(devnet).at(-1)!.rangeStart);
+    expect(JSON.parse(logs.at(-1)!)).toMatchObject({
+      source: 'storage',
+      stored: 'ok',
+      head: { number: TIP, hash: honestHash(devnet, TIP) },
+      finalized: { number: fin, hash: honestHash(devnet, fin) },
+      historyFrom: lowest,
+    });
   });
 
   it('status (offline) reports the stored head and finalized block', async () => {
@@ -227,6 +361,7 @@ describe('alys-light run / status / query (child processes)', () => {
       stored: 'ok',
       head: { number: TIP, hash: honestHash(devnet, TIP) },
       finalized: { number: fin, hash: honestHash(devnet, fin) },
+      historyFrom: 0,
     });
   });
 

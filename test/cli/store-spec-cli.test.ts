@@ -105,5 +105,5 @@ describe('a data dir shared by two specs with one chain id (child processes)', (
     const again = await cli(['status', '--network', a.specFile, '--data-dir', dataDir]);
     expect(again.code, again.stderr).toBe(0);
     expect(lastJson(again)).toMatchObject({ stored: 'ok', head: { number: a.chain.height, hash: a.chain.head.hash } });
-  });
+  }, 120_000); // four child processes (~3 s of TypeScript loading each, more on a loaded machine)
 });

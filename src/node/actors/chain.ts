@@ -194,9 +194,11 @@ async function headStart(
   const { anchor } = start;
   s.flow = new BlockImport(opts, anchor.snapshot);
   await askStorage(s, ctx, { type: 'init', blocks: start.blocks, snapshot: anchor.snapshot });
+  // the block the walk's PoW block finalized (later finalized events come from imports)
+  emit(ctx, 'finalized', { number: anchor.finalized.number, hash: anchor.finalized.hash });
   emit(ctx, 'storage', {
     kind: 'cold-start',
-    detail: `started at verified head ${anchor.head.number}; block ${anchor.finalized.number} finalized by PoW block ${anchor.pow.number}; history from block ${anchor.lowest.number}`,
+    detail: `started at verified head ${anchor.head.number}; block ${anchor.finalized.number} finalized by PoW block ${anchor.pow.number}; history from block ${start.blocks[0]?.number ?? anchor.lowest.number}`,
     head: anchor.head.number,
     ms: Date.now() - started,
   });
