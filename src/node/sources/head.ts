@@ -5,7 +5,7 @@
  * 1. Every source is asked for its head (consensus RPC `getheadblock`; a peer's by probing). Each
  *    answer is decoded and verified on its own (signing root, approvals against the spec's
  *    authorities, payload hash); a source whose head fails is charged. The highest verified head
- *    is reported at once (`onHead`).
+ *    is reported at once (`onHead`); with a checkpoint, only once its chain holds the checkpoint.
  * 2. The walk fetches that head's ancestors by height ranges, newest first, from the head's source
  *    first and then the others; a block is used only once its signing root is the `parent_hash` of
  *    the authenticated block above it. A range that does not link costs its source, and the range
@@ -185,40 +185,61 @@ function toAppend(chain: readonly WalkBlock[]): AppendBlock[] {
     .reverse();
 }
 
+/** The start from one verified head: the walk, the checkpoint in its chain, the blocks to store. */
+async function startFrom(
+  o: HeadStartOptions,
+  c: Candidate,
+  sources: BlockSource[],
+  problems: string[],
+): Promise<HeadStart | undefined> {
+  const walked = await walkFrom(o, c, sources, problems);
+  if (!walked) return undefined;
+  const { anchor, checkpointAt } = walked;
+  const blocks = toAppend(walked.chain);
+  if (checkpointAt === undefined) return { anchor, blocks };
+  const at = walked.chain.find((b) => Number(b.block.message.executionPayload.blockNumber) === checkpointAt)!;
+  if (at.root !== o.checkpoint)
+    throw new CheckpointError(
+      'mismatch',
+      `head ${c.head.number}'s chain has ${at.root} at block ${checkpointAt}, not the checkpoint ${o.checkpoint}`,
+    );
+  return {
+    anchor,
+    blocks,
+    checkpoint: { number: checkpointAt, hash: at.root },
+  };
+}
+
 /**
  * Start at the head (see the module comment). Undefined when the chain has no PoW block above
- * genesis yet (the caller replays from the genesis trust root). NoSourceError when no source's head
+ * genesis yet (the caller replays from the genesis trust root). With a checkpoint, the head is
+ * reported only once its chain was found to hold the checkpoint, and a CheckpointError is thrown
+ * when that is what every verified head failed on. Else NoSourceError when no source's head
  * verifies and anchors, listing each source's problem.
  */
 export async function fetchHeadStart(o: HeadStartOptions): Promise<HeadStart | undefined> {
   const problems: string[] = [];
   const sources = o.sources();
   const candidates = await verifiedHeads(o, sources, problems);
-  let reported = false;
+  const first = candidates[0];
+  if (first && !o.checkpoint) o.onHead?.(first.head, first.source.id);
+  let checkpointFailures = 0;
+  let checkpointError: CheckpointError | undefined;
   for (const c of candidates) {
-    if (!reported) o.onHead?.(c.head, c.source.id);
-    reported = true;
     try {
-      const walked = await walkFrom(o, c, sources, problems);
-      if (!walked) return undefined;
-      const blocks = toAppend(walked.chain);
-      if (walked.checkpointAt !== undefined) {
-        const at = walked.chain.find(
-          (b) => Number(b.block.message.executionPayload.blockNumber) === walked.checkpointAt,
-        )!;
-        if (at.root !== o.checkpoint)
-          throw new CheckpointError(
-            'mismatch',
-            `head ${c.head.number}'s chain has ${at.root} at block ${walked.checkpointAt}, not the checkpoint ${o.checkpoint}`,
-          );
-        return { anchor: walked.anchor, blocks, checkpoint: { number: walked.checkpointAt, hash: at.root } };
-      }
-      return { anchor: walked.anchor, blocks };
+      const start = await startFrom(o, c, sources, problems);
+      if (start && o.checkpoint) o.onHead?.(c.head, c.source.id);
+      return start;
     } catch (e) {
+      if (e instanceof CheckpointError) {
+        checkpointFailures++;
+        checkpointError = e;
+      }
       // the chain under a verified head broke a rule (or lacks the checkpoint): its source pays
       charge(o, problems, c.source.id, e);
     }
   }
+  if (checkpointError && checkpointFailures === candidates.length) throw checkpointError;
   throw new NoSourceError(
     'a verified head',
     problems.join('; ') || 'no consensus RPC configured and no peer connected',
