@@ -102,7 +102,15 @@ async function verifiedHeads(o: HeadStartOptions, sources: BlockSource[], proble
   return answers.filter((a): a is Candidate => a !== undefined).sort((a, b) => b.head.number - a.head.number);
 }
 
-/** Blocks `below - count .. below - 1`, newest first, each linked to the one above; from the first source that serves them. */
+/** A link failure: the block is not the parent of the block above it (but may be a valid block of another branch). */
+const isLinkFailure = (e: unknown): boolean =>
+  e instanceof VerificationError && (e.code === 'block.parent-hash' || e.code === 'block.payload-parent');
+
+/**
+ * Blocks `below - count .. below - 1`, newest first, each linked to the one above; from the first
+ * source that serves them. A range that does not hang from the walk's lowest block costs the head's
+ * own source (`order[0]`: it served both), not another source, which may be on another branch.
+ */
 async function fetchBelow(
   o: HeadStartOptions,
   chain: WalkBlock[],
@@ -114,18 +122,22 @@ async function fetchBelow(
   const below = Number(lowest.block.message.executionPayload.blockNumber);
   const start = Math.max(0, below - count);
   for (const source of order) {
+    let boundary = true;
     try {
       const raws = await source.range(start, below - start);
       const out: WalkBlock[] = [];
       let child = lowest.block;
       for (let i = raws.length - 1; i >= 0; i--) {
         const linked = linkParent(child, decode(raws[i]!, source.id));
+        boundary = false;
         out.push(linked);
         child = linked.block;
       }
       return out;
     } catch (e) {
-      charge(o, problems, source.id, e);
+      if (boundary && source !== order[0] && isLinkFailure(e))
+        problems.push(`${source.id}: blocks ${start}..${below - 1} are not the chain below ${order[0]!.id}'s head`);
+      else charge(o, problems, source.id, e);
     }
   }
   throw new NoSourceError(`blocks ${start}..${below - 1}`, problems.slice(-order.length).join('; '));
@@ -185,6 +197,18 @@ function toAppend(chain: readonly WalkBlock[]): AppendBlock[] {
     .reverse();
 }
 
+/**
+ * Whether the highest verified head can be reported before its walk: no other verified head at its
+ * height differs from it. Two that differ (the federation signed both, or a source holds its keys)
+ * wait for the walk, which reports the one whose chain holds up.
+ */
+function agreed(candidates: readonly Candidate[]): boolean {
+  const first = candidates[0];
+  return (
+    first !== undefined && candidates.every((c) => c.head.number < first.head.number || c.head.root === first.head.root)
+  );
+}
+
 /** The start from one verified head: the walk, the checkpoint in its chain, the blocks to store. */
 async function startFrom(
   o: HeadStartOptions,
@@ -221,14 +245,14 @@ export async function fetchHeadStart(o: HeadStartOptions): Promise<HeadStart | u
   const problems: string[] = [];
   const sources = o.sources();
   const candidates = await verifiedHeads(o, sources, problems);
-  const first = candidates[0];
-  if (first && !o.checkpoint) o.onHead?.(first.head, first.source.id);
+  const reported = !o.checkpoint && agreed(candidates) ? candidates[0] : undefined;
+  if (reported) o.onHead?.(reported.head, reported.source.id);
   let checkpointFailures = 0;
   let checkpointError: CheckpointError | undefined;
   for (const c of candidates) {
     try {
       const start = await startFrom(o, c, sources, problems);
-      if (start && o.checkpoint) o.onHead?.(c.head, c.source.id);
+      if (start && reported?.head.root !== c.head.root) o.onHead?.(c.head, c.source.id);
       return start;
     } catch (e) {
       if (e instanceof CheckpointError) {
