@@ -18,7 +18,8 @@ import { topicOf, type NodeEventMessage, type NodeEvents } from '../events.js';
 import type { BlockSource } from '../sources/source.js';
 import { decodeRawBlock } from '../verify/verify-response.js';
 import { checkRangeLength, historyTarget, linkRange, nextRange } from '../workflows/backfill.js';
-import type { SourceScore } from '../workflows/scores.js';
+import type { SourceFault, SourceScore } from '../workflows/scores.js';
+import { SourceError } from '../sources/consensus-rpc.js';
 import type { StorageMsg, StorageReplies } from './storage.js';
 
 export interface BackfillArgs {
@@ -39,7 +40,13 @@ export interface BackfillArgs {
 export type BackfillMsg =
   | { type: 'status' }
   | { type: 'step' }
-  | { type: 'fetched'; start: number; source: string; blocks?: SignedConsensusBlock[]; fault?: string };
+  | { type: 'fetched'; start: number; source: string; blocks?: SignedConsensusBlock[]; fault?: Fault };
+
+/** Why a range failed, as the fault its source is charged with. */
+interface Fault {
+  kind: SourceFault;
+  reason: string;
+}
 
 export interface BackfillStatus {
   /** The lowest verified block stored (null before the store holds a chain). */
@@ -60,7 +67,19 @@ type Ctx = ActorContext<BackfillMsg, BackfillArgs>;
 interface Fetched {
   source: string;
   blocks?: SignedConsensusBlock[];
-  fault?: string;
+  fault?: Fault;
+}
+
+/**
+ * A failed request as the fault it costs the source, like the SyncActor's: a timeout or an unusable
+ * answer as such, a missing block or a short range as withheld, bad data as invalid, else a network fault.
+ */
+function faultOf(e: unknown): Fault {
+  const reason = (e as Error).message.split('\n')[0]!;
+  if (e instanceof SourceError)
+    return { kind: e.kind === 'timeout' || e.kind === 'unusable' ? e.kind : 'network', reason };
+  if (e instanceof ProtocolError && e.code === 'backfill.range-length') return { kind: 'withheld', reason };
+  return { kind: 'invalid', reason };
 }
 
 interface BackfillState {
@@ -142,17 +161,24 @@ function fetchRange(s: BackfillState, ctx: Ctx, range: { start: number; count: n
     (raws) => {
       try {
         checkRangeLength(raws.length, range.count);
-        const blocks = raws.map((raw) => {
+        const blocks: SignedConsensusBlock[] = [];
+        for (const raw of raws) {
           const d = decodeRawBlock({ source: source.id, ...raw });
-          if (!d.ok) throw new ProtocolError(d.check ?? 'source.unusable', d.message);
-          return d.block;
-        });
+          if (!d.ok) {
+            const fault: Fault = {
+              kind: d.kind === 'missing' ? 'withheld' : d.kind,
+              reason: `${d.check ? `${d.check}: ` : ''}${d.message}`,
+            };
+            return void ctx.self.tell({ type: 'fetched', start: range.start, source: source.id, fault });
+          }
+          blocks.push(d.block);
+        }
         void ctx.self.tell({ type: 'fetched', start: range.start, source: source.id, blocks });
       } catch (e) {
-        void ctx.self.tell({ type: 'fetched', start: range.start, source: source.id, fault: (e as Error).message });
+        void ctx.self.tell({ type: 'fetched', start: range.start, source: source.id, fault: faultOf(e) });
       }
     },
-    (e: Error) => void ctx.self.tell({ type: 'fetched', start: range.start, source: source.id, fault: e.message }),
+    (e: unknown) => void ctx.self.tell({ type: 'fetched', start: range.start, source: source.id, fault: faultOf(e) }),
   );
 }
 
@@ -165,8 +191,8 @@ function retryLater(s: BackfillState, ctx: Ctx): void {
 }
 
 /** A range failed: charge its source and ask for it again (from another source, by turn). */
-async function refetch(s: BackfillState, ctx: Ctx, start: number, source: string, reason: string): Promise<void> {
-  void ctx.tell(s.args.network, { type: 'fault', id: source, kind: 'invalid', reason: `backfill: ${reason}` });
+async function refetch(s: BackfillState, ctx: Ctx, start: number, source: string, fault: Fault): Promise<void> {
+  void ctx.tell(s.args.network, { type: 'fault', id: source, kind: fault.kind, reason: `backfill: ${fault.reason}` });
   const sources = (await usable(s, ctx)).filter((x) => x.id !== source);
   const count = (s.from ?? start) - start;
   s.inFlight.delete(start);
@@ -190,14 +216,16 @@ async function storeReady(s: BackfillState, ctx: Ctx): Promise<void> {
       if (!range) return publish(s, ctx, true);
       const got = s.inFlight.get(range.start);
       if (!got) return;
-      if (!got.blocks) return await refetch(s, ctx, range.start, got.source, got.fault ?? 'no blocks');
+      if (!got.blocks)
+        return await refetch(s, ctx, range.start, got.source, got.fault ?? { kind: 'withheld', reason: 'no blocks' });
       let linked: ReturnType<typeof linkRange>;
       try {
         linked = linkRange(got.blocks, s.child, s.args.spec);
       } catch (e) {
-        return await refetch(s, ctx, range.start, got.source, (e as Error).message.split('\n')[0]!);
+        return await refetch(s, ctx, range.start, got.source, faultOf(e));
       }
       await ctx.ask(s.args.storage, { type: 'prepend', blocks: linked }, { timeoutMs: 60_000 });
+      void ctx.tell(s.args.network, { type: 'success', id: got.source });
       s.inFlight.delete(range.start);
       s.from = range.start;
       s.child = got.blocks[0]!;

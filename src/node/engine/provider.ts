@@ -12,7 +12,7 @@
  * verifiable method asked about the `pending` block, whose state no consensus data covers.
  *
  * Error codes: 4200 unverifiable and not allow-listed; -32602 invalid params; -32001 no verified block
- * for the reference (not synced); -32002 no endpoint gave a verifiable answer (`data` names the check and
+ * for the reference (not synced, or below the verified history: BelowHistoryError is the cause); -32002 no endpoint gave a verifiable answer (`data` names the check and
  * the endpoint; the engine error is the `cause`); -32005 log query over a limit; -32603 internal.
  * Forwarded methods reject with the endpoint's own code, message and data (e.g. revert data of eth_call).
  *
@@ -21,6 +21,7 @@
  * fixed by configuration, so 'chainChanged' never fires).
  */
 import { DecodeError } from '../../protocol/errors.js';
+import { BelowHistoryError } from '../errors.js';
 import {
   AllEndpointsFailedError,
   BlockNotVerifiedError,
@@ -207,6 +208,11 @@ export function toProviderRpcError(e: unknown): ProviderRpcError {
   if (e instanceof BlockNotVerifiedError)
     return new ProviderRpcError(ProviderErrorCode.resourceNotFound, e.message, {
       data: { block: plainRef(e.ref) },
+      cause: e,
+    });
+  if (e instanceof BelowHistoryError)
+    return new ProviderRpcError(ProviderErrorCode.resourceNotFound, e.message, {
+      data: { block: toQuantity(e.number), historyFrom: toQuantity(e.historyFrom) },
       cause: e,
     });
   if (e instanceof LogQueryLimitError)

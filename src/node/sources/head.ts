@@ -5,7 +5,7 @@
  * 1. Every source is asked for its head (consensus RPC `getheadblock`; a peer's by probing). Each
  *    answer is decoded and verified on its own (signing root, approvals against the spec's
  *    authorities, payload hash); a source whose head fails is charged. The highest verified head
- *    is reported at once (`onHead`).
+ *    is reported at once (`onHead`); with a checkpoint, only once its chain holds the checkpoint.
  * 2. The walk fetches that head's ancestors by height ranges, newest first, from the head's source
  *    first and then the others; a block is used only once its signing root is the `parent_hash` of
  *    the authenticated block above it. A range that does not link costs its source, and the range
@@ -102,7 +102,15 @@ async function verifiedHeads(o: HeadStartOptions, sources: BlockSource[], proble
   return answers.filter((a): a is Candidate => a !== undefined).sort((a, b) => b.head.number - a.head.number);
 }
 
-/** Blocks `below - count .. below - 1`, newest first, each linked to the one above; from the first source that serves them. */
+/** A link failure: the block is not the parent of the block above it (but may be a valid block of another branch). */
+const isLinkFailure = (e: unknown): boolean =>
+  e instanceof VerificationError && (e.code === 'block.parent-hash' || e.code === 'block.payload-parent');
+
+/**
+ * Blocks `below - count .. below - 1`, newest first, each linked to the one above; from the first
+ * source that serves them. A range that does not hang from the walk's lowest block costs the head's
+ * own source (`order[0]`: it served both), not another source, which may be on another branch.
+ */
 async function fetchBelow(
   o: HeadStartOptions,
   chain: WalkBlock[],
@@ -114,18 +122,22 @@ async function fetchBelow(
   const below = Number(lowest.block.message.executionPayload.blockNumber);
   const start = Math.max(0, below - count);
   for (const source of order) {
+    let boundary = true;
     try {
       const raws = await source.range(start, below - start);
       const out: WalkBlock[] = [];
       let child = lowest.block;
       for (let i = raws.length - 1; i >= 0; i--) {
         const linked = linkParent(child, decode(raws[i]!, source.id));
+        boundary = false;
         out.push(linked);
         child = linked.block;
       }
       return out;
     } catch (e) {
-      charge(o, problems, source.id, e);
+      if (boundary && source !== order[0] && isLinkFailure(e))
+        problems.push(`${source.id}: blocks ${start}..${below - 1} are not the chain below ${order[0]!.id}'s head`);
+      else charge(o, problems, source.id, e);
     }
   }
   throw new NoSourceError(`blocks ${start}..${below - 1}`, problems.slice(-order.length).join('; '));
@@ -186,39 +198,72 @@ function toAppend(chain: readonly WalkBlock[]): AppendBlock[] {
 }
 
 /**
+ * Whether the highest verified head can be reported before its walk: no other verified head at its
+ * height differs from it. Two that differ (the federation signed both, or a source holds its keys)
+ * wait for the walk, which reports the one whose chain holds up.
+ */
+function agreed(candidates: readonly Candidate[]): boolean {
+  const first = candidates[0];
+  return (
+    first !== undefined && candidates.every((c) => c.head.number < first.head.number || c.head.root === first.head.root)
+  );
+}
+
+/** The start from one verified head: the walk, the checkpoint in its chain, the blocks to store. */
+async function startFrom(
+  o: HeadStartOptions,
+  c: Candidate,
+  sources: BlockSource[],
+  problems: string[],
+): Promise<HeadStart | undefined> {
+  const walked = await walkFrom(o, c, sources, problems);
+  if (!walked) return undefined;
+  const { anchor, checkpointAt } = walked;
+  const blocks = toAppend(walked.chain);
+  if (checkpointAt === undefined) return { anchor, blocks };
+  const at = walked.chain.find((b) => Number(b.block.message.executionPayload.blockNumber) === checkpointAt)!;
+  if (at.root !== o.checkpoint)
+    throw new CheckpointError(
+      'mismatch',
+      `head ${c.head.number}'s chain has ${at.root} at block ${checkpointAt}, not the checkpoint ${o.checkpoint}`,
+    );
+  return {
+    anchor,
+    blocks,
+    checkpoint: { number: checkpointAt, hash: at.root },
+  };
+}
+
+/**
  * Start at the head (see the module comment). Undefined when the chain has no PoW block above
- * genesis yet (the caller replays from the genesis trust root). NoSourceError when no source's head
+ * genesis yet (the caller replays from the genesis trust root). With a checkpoint, the head is
+ * reported only once its chain was found to hold the checkpoint, and a CheckpointError is thrown
+ * when that is what every verified head failed on. Else NoSourceError when no source's head
  * verifies and anchors, listing each source's problem.
  */
 export async function fetchHeadStart(o: HeadStartOptions): Promise<HeadStart | undefined> {
   const problems: string[] = [];
   const sources = o.sources();
   const candidates = await verifiedHeads(o, sources, problems);
-  let reported = false;
+  const reported = !o.checkpoint && agreed(candidates) ? candidates[0] : undefined;
+  if (reported) o.onHead?.(reported.head, reported.source.id);
+  let checkpointFailures = 0;
+  let checkpointError: CheckpointError | undefined;
   for (const c of candidates) {
-    if (!reported) o.onHead?.(c.head, c.source.id);
-    reported = true;
     try {
-      const walked = await walkFrom(o, c, sources, problems);
-      if (!walked) return undefined;
-      const blocks = toAppend(walked.chain);
-      if (walked.checkpointAt !== undefined) {
-        const at = walked.chain.find(
-          (b) => Number(b.block.message.executionPayload.blockNumber) === walked.checkpointAt,
-        )!;
-        if (at.root !== o.checkpoint)
-          throw new CheckpointError(
-            'mismatch',
-            `head ${c.head.number}'s chain has ${at.root} at block ${walked.checkpointAt}, not the checkpoint ${o.checkpoint}`,
-          );
-        return { anchor: walked.anchor, blocks, checkpoint: { number: walked.checkpointAt, hash: at.root } };
-      }
-      return { anchor: walked.anchor, blocks };
+      const start = await startFrom(o, c, sources, problems);
+      if (start && reported?.head.root !== c.head.root) o.onHead?.(c.head, c.source.id);
+      return start;
     } catch (e) {
+      if (e instanceof CheckpointError) {
+        checkpointFailures++;
+        checkpointError = e;
+      }
       // the chain under a verified head broke a rule (or lacks the checkpoint): its source pays
       charge(o, problems, c.source.id, e);
     }
   }
+  if (checkpointError && checkpointFailures === candidates.length) throw checkpointError;
   throw new NoSourceError(
     'a verified head',
     problems.join('; ') || 'no consensus RPC configured and no peer connected',
