@@ -53,6 +53,8 @@ const samples: Record<string, () => Error> = {
   LightNodeError: () => new N.LightNodeError('example', 'an example'),
   NotSyncedError: () => new N.NotSyncedError('head'),
   NoSourceError: () => new N.NoSourceError('blocks', 'all banned'),
+  BelowHistoryError: () => new N.BelowHistoryError(5, 100),
+  CheckpointError: () => new N.CheckpointError('unknown', 'no source knows the checkpoint'),
   StorageError: () => new N.StorageError('memory', 'put', cause),
   EndpointVerificationError: () =>
     new N.EndpointVerificationError('receipts.root', 'mismatch', {

@@ -234,7 +234,10 @@ describe('command-line layer', () => {
     expect(opts['rpc']).toEqual({ type: 'string', multiple: true });
     expect(opts['pass-through']).toEqual({ type: 'string', multiple: true });
     expect(opts['sync-batch-size']).toEqual({ type: 'string' });
-    expect(Object.keys(opts)).toHaveLength(22);
+    expect(opts['sync-start']).toEqual({ type: 'string' });
+    expect(opts['sync-history']).toEqual({ type: 'string' });
+    expect(opts['sync-checkpoint']).toEqual({ type: 'string' });
+    expect(Object.keys(opts)).toHaveLength(25);
     expect(opts['p2p-bootstrap']).toEqual({ type: 'string', multiple: true });
   });
 

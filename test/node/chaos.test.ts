@@ -285,6 +285,16 @@ describe.each(MODES)('one crash of each actor mid-sync (%s)', (mode) => {
     const run = await crashMidSync(cleanup, mode, address);
     expect(run.crashedAtHead).toBeGreaterThanOrEqual(CRASH_AT);
     await expectHonestEnd(run, `${mode}, crash of ${address} at head ${run.crashedAtHead}`, { resyncs: false });
+    // a restart comes after its backoff, which a loaded machine can finish the sync before
+    if (address !== NEVER_RESTARTED)
+      await waitFor(
+        () =>
+          expectedRestarts(address).every((a) =>
+            run.supervision.some((e) => e.type === 'child-restarted' && (e as { child: string }).child === a),
+          ),
+        () => `the restarts after the crash of ${address}: ${JSON.stringify(run.supervision)}`,
+        10_000,
+      );
     const restarted = new Set(
       run.supervision.filter((e) => e.type === 'child-restarted').map((e) => (e as { child: string }).child),
     );

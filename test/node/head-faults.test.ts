@@ -16,7 +16,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Devnet } from '../../src/devnet/devnet.js';
 import { AUXPOW_FAULTS, serveFaultyConsensusRpc, type FaultName } from '../../src/devnet/faults.js';
-import type { NodeEvents } from '../../src/index.nodejs.js';
 import {
   Cleanup,
   type EventLog,
@@ -40,7 +39,7 @@ let powHead: Devnet;
 let plainHead: Devnet;
 
 beforeAll(async () => {
-  [powHead, plainHead] = await Promise.all(
+  const [pow, plain] = await Promise.all(
     [
       ['head-faults-pow', 30],
       ['head-faults-plain', 35],
@@ -50,6 +49,8 @@ beforeAll(async () => {
       return devnet;
     }),
   );
+  powHead = pow!;
+  plainHead = plain!;
   expect(powBlocks(powHead).map((p) => p.number)).toEqual([10, 20, 30]);
   expect(powBlocks(plainHead).map((p) => p.number)).toEqual([10, 20, 30]);
 }, 120_000);
@@ -90,38 +91,51 @@ function foreignEvents(events: EventLog, devnet: Devnet): string[] {
 }
 
 describe.concurrent('a faulty and an honest endpoint', { timeout: 90_000 }, () => {
-  it.each(CASES)('$fault from block $from ($chain): the honest head and finalized block, the faulty endpoint charged', async (c) => {
-    const devnet = devnetOf(c);
-    const tip = devnet.chain.height;
-    await withCleanup(async (cl) => {
-      const faulty = await serveFaultyConsensusRpc(devnet, { fault: c.fault, seed: `hf-${c.fault}-${c.chain}`, from: c.from, port: 0 });
-      cl.add(() => faulty.close());
-      expect(faulty.affects(c.from)).toBe(true);
-      const { node, events } = makeNode(cl, devnet, {
-        rpc: [faulty.url, devnet.urls.consensus],
-        sync: { start: 'head', history: 'all' },
+  it.each(CASES)(
+    '$fault from block $from ($chain): the honest head and finalized block, the faulty endpoint charged',
+    async (c) => {
+      const devnet = devnetOf(c);
+      const tip = devnet.chain.height;
+      await withCleanup(async (cl) => {
+        const faulty = await serveFaultyConsensusRpc(devnet, {
+          fault: c.fault,
+          seed: `hf-${c.fault}-${c.chain}`,
+          from: c.from,
+          port: 0,
+        });
+        cl.add(() => faulty.close());
+        expect(faulty.affects(c.from)).toBe(true);
+        const { node, events } = makeNode(cl, devnet, {
+          rpc: [faulty.url, devnet.urls.consensus],
+          sync: { start: 'head', history: 'all' },
+        });
+        await node.start();
+        const s = await waitSynced(node, devnet, 60_000);
+        expect(s.head!.hash).toBe(honestHash(devnet, tip));
+        expect(s.finalized).toBe(finalizedHeight(devnet));
+        expect(foreignEvents(events, devnet)).toEqual([]);
+        expect(events.head[0]).toMatchObject({ number: tip, hash: honestHash(devnet, tip) });
+        expect(events.finalized[0]).toMatchObject({
+          number: finalizedHeight(devnet),
+          hash: honestHash(devnet, finalizedHeight(devnet)),
+        });
+        await waitFor(
+          async () => {
+            const src = (await node.status()).sources.find((x) => x.id === faulty.url)!;
+            return src.faults > 0 && src.score < 100;
+          },
+          async () => `the faulty endpoint charged: ${JSON.stringify((await node.status()).sources)}`,
+          30_000,
+        );
+        const honest = (await node.status()).sources.find((x) => x.id === devnet.urls.consensus)!;
+        expect(Object.keys(honest.faultsByKind).filter((k) => k !== 'timeout' && k !== 'network')).toEqual([]);
+        const from = (await node.status()).historyFrom!;
+        const stored = await storedHashes(node, tip + 1);
+        expect(stored.slice(from, tip + 1)).toEqual(
+          Array.from({ length: tip + 1 - from }, (_, i) => honestHash(devnet, from + i)),
+        );
+        expect(stored[tip + 1]).toBeNull();
       });
-      await node.start();
-      const s = await waitSynced(node, devnet, 60_000);
-      expect(s.head!.hash).toBe(honestHash(devnet, tip));
-      expect(s.finalized).toBe(finalizedHeight(devnet));
-      expect(foreignEvents(events, devnet)).toEqual([]);
-      expect(events.head[0]).toMatchObject({ number: tip, hash: honestHash(devnet, tip) });
-      expect(events.finalized[0]).toMatchObject({ number: finalizedHeight(devnet), hash: honestHash(devnet, finalizedHeight(devnet)) });
-      await waitFor(
-        async () => {
-          const src = (await node.status()).sources.find((x) => x.id === faulty.url)!;
-          return src.faults > 0 && src.score < 100;
-        },
-        async () => `the faulty endpoint charged: ${JSON.stringify((await node.status()).sources)}`,
-        30_000,
-      );
-      const honest = (await node.status()).sources.find((x) => x.id === devnet.urls.consensus)!;
-      expect(Object.keys(honest.faultsByKind).filter((k) => k !== 'timeout' && k !== 'network')).toEqual([]);
-      const from = (await node.status()).historyFrom!;
-      const stored = await storedHashes(node, tip + 1);
-      expect(stored.slice(from, tip + 1)).toEqual(Array.from({ length: tip + 1 - from }, (_, i) => honestHash(devnet, from + i)));
-      expect(stored[tip + 1]).toBeNull();
-    });
-  });
+    },
+  );
 });

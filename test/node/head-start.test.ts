@@ -14,7 +14,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toQuantity } from '../../src/protocol/execution/json.js';
 import type { ServedDevnet } from '../../src/devnet/generate/persist.js';
-import { createLightNode, type CreateLightNodeOptions, type LightNode, type NodeEvents } from '../../src/index.nodejs.js';
+import {
+  createLightNode,
+  type CreateLightNodeOptions,
+  type LightNode,
+  type NodeEvents,
+} from '../../src/index.nodejs.js';
 import { signingRoot } from '../../src/protocol/block.js';
 import { concatBytes, toHex, type Hex } from '../../src/protocol/bytes.js';
 import { BIG_CHAIN_BLOCKS, serveBigChain } from '../helpers/big-chain.js';
@@ -142,8 +147,7 @@ describe(`the ${BIG_CHAIN_BLOCKS}-block chain`, () => {
     head = served.persisted.manifest.head;
     const chain = served.persisted.chain;
     const pows: number[] = [];
-    for (let n = head.number - 100; n <= head.number; n++)
-      if (chain.at(n)!.signed.message.auxpowHeader) pows.push(n);
+    for (let n = head.number - 100; n <= head.number; n++) if (chain.at(n)!.signed.message.auxpowHeader) pows.push(n);
     expect(pows.length).toBeGreaterThan(2);
     powGap = Math.max(...pows.slice(1).map((n, i) => n - pows[i]!));
   }, 600_000);
@@ -169,7 +173,9 @@ describe(`the ${BIG_CHAIN_BLOCKS}-block chain`, () => {
 
   it('reports the verified head after one block request, and the finalized block after a walk of about two PoW intervals', async () => {
     // every request but the head's is held until the head is reported: the head needs nothing else
-    const proxy: RpcProxy = await startProxy(c, served.urls.consensus, { hold: (call) => call.method !== 'getheadblock' });
+    const proxy: RpcProxy = await startProxy(c, served.urls.consensus, {
+      hold: (call) => call.method !== 'getheadblock',
+    });
     const { node, events } = bigNode(proxy.url, { sync: { history: 'none' } });
     let atHead: string[] | undefined;
     let atFinalized: string[] | undefined;
@@ -330,7 +336,10 @@ describe('a small devnet', () => {
       expect(events.backfill.filter((e) => e.done)[0]).toMatchObject({ from: at, target: at });
       expect((await node.status()).historyFrom).toBe(at);
       expect(events.head[0]).toMatchObject({ number: TIP, hash: honestHash(devnet, TIP) });
-      expect(events.finalized[0]).toMatchObject({ number: finalizedHeight(devnet), hash: honestHash(devnet, finalizedHeight(devnet)) });
+      expect(events.finalized[0]).toMatchObject({
+        number: finalizedHeight(devnet),
+        hash: honestHash(devnet, finalizedHeight(devnet)),
+      });
       expect(await storedHashes(node, at - 1)).toEqual(Array.from({ length: at }, () => null));
       expect(eventProblems(events, devnet)).toEqual([]);
     });

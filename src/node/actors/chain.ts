@@ -139,7 +139,10 @@ async function warmStart(
     return false;
   }
   const checkpoint = s.args.checkpoint;
-  if (checkpoint && (await askStorage<number | undefined>(s, ctx, { type: 'number-of', hash: checkpoint })) === undefined) {
+  if (
+    checkpoint &&
+    (await askStorage<number | undefined>(s, ctx, { type: 'number-of', hash: checkpoint })) === undefined
+  ) {
     emit(ctx, 'storage', {
       kind: 'checkpoint',
       detail: `the stored chain does not contain the checkpoint ${checkpoint} (sync.checkpoint): starting fresh`,
