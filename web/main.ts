@@ -21,6 +21,7 @@
  */
 import { fetchPageConfig, startNodePage, type NodePage } from './node-page.js';
 import type { LightNode } from '../src/index.js';
+import { createBlsBackend } from '../src/protocol/bls/index.js';
 
 declare global {
   interface Window {
@@ -45,6 +46,10 @@ async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
   const url = configUrl(params);
   params.delete(CONFIG_PARAM);
+  // load the wasm BLS backend (a 600 kB module, compiled here) while the config is on its way: the
+  // node's own createBlsBackend gets the same instance (loaded once per page); if it cannot load,
+  // the node's 'auto' choice falls back on its own
+  void createBlsBackend('wasm').catch(() => undefined);
   const config = await fetchPageConfig(url);
   window.alysPage = await startNodePage({
     config,

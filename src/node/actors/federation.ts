@@ -4,7 +4,12 @@
  */
 import { defineActor } from '../../actors/actor.js';
 import { requiredApprovals } from '../../protocol/approvals.js';
-import { createFederationFromSpec, federationAddress, type BitcoinNetwork } from '../../protocol/bridge/taproot.js';
+import {
+  createFederationFromSpec,
+  federationAddress,
+  type BitcoinNetwork,
+  type Federation,
+} from '../../protocol/bridge/taproot.js';
 import type { ChainSpec, Hex } from '../../protocol/types.js';
 
 export type FederationMsg =
@@ -21,13 +26,16 @@ export interface FederationReplies {
 export const FederationActor = defineActor<FederationMsg, FederationReplies, { spec: ChainSpec }>({
   name: 'federation',
   create({ spec }) {
-    const federation = createFederationFromSpec(spec);
+    // the taproot tweak costs tens of ms of curve arithmetic: made on the first deposit-address
+    // question, not on the start path every other actor waits behind
+    let federation: Federation | undefined;
     return {
       handle(msg) {
         switch (msg.type) {
           case 'authorities':
             return { keys: [...spec.authorities], required: requiredApprovals(spec.authorities.length) };
           case 'deposit-address':
+            federation ??= createFederationFromSpec(spec);
             return federationAddress(federation, msg.network);
           case 'spec':
             return structuredClone(spec);
