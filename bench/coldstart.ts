@@ -550,7 +550,7 @@ function reportChromium(results: PageRun[]): void {
     better: 'lower',
     target: '1',
     runs: head.map((h) => h.blocks),
-    note: "block requests that reached the proxy before the page's head event (wall clock of both processes)",
+    note: "block requests the proxy had received when the page's listener got the head event (wall clocks of both processes): the walk's first range is requested in the task that reports the head, before the event reaches the listener; test/browser/head-start.test.ts holds every request after the first and sees the head event with one block served",
   });
   report({
     name: 'coldstart.chromium.blocks-before-finalized',
