@@ -590,6 +590,30 @@ describe('head-first at c, follow to N, backfill to genesis = genesis replay to 
     );
   });
 
+  it("the store's prepend takes only the parent of its lowest block, and a refused batch writes nothing", async () => {
+    const k = 12;
+    const store = newStore(main.spec);
+    await store.init(main.blocks.slice(k, k + 3).map(appendOf), mainSnaps[k + 2]!);
+    const parent = appendOf(main.blocks[k - 1]!);
+    const grand = appendOf(main.blocks[k - 2]!);
+    const before = await dump(store.kv, '');
+    const refused: [string, AppendBlock[]][] = [
+      ['a root that is not the lowest block parent_hash', [{ ...parent, hash: grand.hash }]],
+      ['the parent root over the grandparent bytes', [{ ...parent, block: grand.block }]],
+      ['the parent root with another number', [{ ...parent, number: k - 2 }]],
+      ['the grandparent first', [grand, parent]],
+      ['a good parent, then a block that is not its parent', [parent, appendOf(main.blocks[k - 3]!)]],
+    ];
+    for (const [what, blocks] of refused) {
+      await expect(store.prepend(blocks), what).rejects.toThrow(/is not the parent of the lowest stored block/);
+      expect(await dump(store.kv, ''), what).toEqual(before);
+      expect(store.historyFrom, what).toBe(k);
+    }
+    await store.prepend([parent, grand]);
+    expect(store.historyFrom).toBe(k - 2);
+    expect(await store.block(k - 2)).toEqual(main.blocks[k - 2]);
+  });
+
   describe('on the first 600 blocks of the persisted 20,000-block chain (peg-outs)', () => {
     let big: Chain;
     let bigSnaps: ChainVerifierSnapshot[];
