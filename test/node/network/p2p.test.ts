@@ -267,15 +267,16 @@ describe('circuit relay v2 and the WebRTC upgrade (node-datachannel)', () => {
         () => `a /webrtc address: ${hidden.multiaddrs().join(' ')}`,
         10_000,
       );
-      // generous: the relayed dial plus the WebRTC upgrade took over 15 s on a loaded 2-core machine
-      const blocks = await client.requestBlocksByRange(webrtcAddr, 1n, 10, { timeoutMs: 30_000 });
+      // generous: the relayed dial plus the WebRTC upgrade took over 15 s on a loaded 2-core machine,
+      // and over 30 s with other suites running beside CI's
+      const blocks = await client.requestBlocksByRange(webrtcAddr, 1n, 10, { timeoutMs: 60_000 });
       expect(blocks.map((b) => toHex(signingRoot(b.message)))).toEqual(devnet.chain.range(1, 10).map((b) => b.hash));
       const conns = client.libp2p.getConnections().filter((x) => x.remotePeer.toString() === hidden.peerId);
       expect(conns.some((x) => x.remoteAddr.toString().includes('/webrtc') && x.limits === undefined)).toBe(true);
     } finally {
       await c.run();
     }
-  }, 50_000);
+  }, 90_000);
 });
 
 describe('safety', () => {
