@@ -146,13 +146,16 @@ async function run(argv: string[]): Promise<number> {
 async function generateCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
   const { generateDevnet } = await import('../devnet/generate/generate.js');
   const { persistDevnet } = await import('../devnet/generate/persist.js');
-  const { tmpdir } = await import('node:os');
+  const { ensurePrivateDir, privateTmpDir } = await import('../config/nodejs/private-dir.js');
   const { join, resolve } = await import('node:path');
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const blocks = int(str('generate'), 'generate', 0);
   if (blocks < 1) throw new Error('--generate expects the number of blocks to produce (>= 1)');
   const seed = str('seed') ?? 'alys-devnet';
-  const out = resolve(str('out') ?? join(tmpdir(), `alys-devnet-${seed.replace(/[^A-Za-z0-9_-]/g, '_')}-${blocks}`));
+  // default: in this user's private temp dir (a shared /tmp path could be planted by another user)
+  const out = resolve(
+    str('out') ?? ensurePrivateDir(privateTmpDir(), `generated-${seed.replace(/[^A-Za-z0-9_-]/g, '_')}-${blocks}`),
+  );
   const quiet = values.quiet === true;
   const g = await generateDevnet({
     blocks,
