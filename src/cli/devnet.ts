@@ -6,6 +6,7 @@
 import '../platform/nodejs/polyfills.js';
 import { parseArgs } from 'node:util';
 import { registerNativeBlsBackend } from '../platform/nodejs/bls-blst.js';
+import { printErr, printOut } from './term-safe.js';
 
 const USAGE = `usage:
   npm run devnet [-- --authorities 3] [--slot-ms 2000] [--seed alys-devnet] [--chain-id 121212]
@@ -53,7 +54,7 @@ async function send(argv: string[]): Promise<number> {
     );
   });
   const out = await res.text();
-  console.log(out);
+  printOut(out); // the control endpoint's answer: --control may name any server
   return res.ok ? 0 : 1;
 }
 
@@ -268,7 +269,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return argv[0] === 'send' ? await send(argv.slice(1)) : await run(argv);
   } catch (e) {
-    console.error((e as Error).message);
+    printErr((e as Error).message);
     return 2;
   }
 }
