@@ -31,6 +31,15 @@ declare global {
   }
 }
 
+// the page runs under a Content-Security-Policy (index.html): anything it blocks is recorded for the
+// tests (`data-csp-violations`) and logged, rather than failing quietly
+document.addEventListener('securitypolicyviolation', (e) => {
+  const entry = `${e.effectiveDirective} ${e.blockedURI || '(inline)'}`;
+  const seen = document.body.dataset.cspViolations;
+  document.body.dataset.cspViolations = seen ? `${seen}; ${entry}` : entry;
+  console.error(`Content-Security-Policy blocked ${entry}`);
+});
+
 const CONFIG_PARAM = 'devnet-config';
 
 function configUrl(params: URLSearchParams): string {
