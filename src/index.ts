@@ -12,6 +12,7 @@
  * export condition.
  */
 import { loadBrowserConfig } from './config/load.js';
+import { logLevelShows, type ConfigKey } from './config/schema.js';
 import { resolveNetwork } from './config/network.js';
 import { ConfigNetworkError } from './config/errors.js';
 import { lightNodeChainSpec } from './protocol/chainspec.js';
@@ -21,11 +22,23 @@ import { splitOptions, type CreateLightNodeOptions } from './node/public.js';
 import { createBrowserPlatform, type BrowserPlatformOptions } from './platform/browser/platform.js';
 
 export * from './node/public.js';
+export { DEFAULT_URL_KEYS } from './config/url-keys.js';
+export type { ConfigKey } from './config/schema.js';
 export { createBrowserPlatform, chainDatabaseName, type BrowserPlatformOptions } from './platform/browser/platform.js';
 
 export interface CreateBrowserLightNodeOptions extends CreateLightNodeOptions {
-  /** `location.search` (or its URLSearchParams): URL parameters override the options (`?rpc=...&mode=full`). */
+  /**
+   * `location.search` (or its URLSearchParams): URL parameters override the options
+   * (`?sync-batch-size=16`), for the keys in `urlKeys` only.
+   */
   query?: string | URLSearchParams;
+  /**
+   * The config keys a URL may set (default {@link DEFAULT_URL_KEYS}: sync tuning, verifier workers,
+   * log level). Anything that weakens verification or changes where data comes from (`rpc`,
+   * `evmRpc`, `passThrough`, `mode`, `p2p.bootstrap`, ...) only if listed here: a link is written by
+   * anyone. Other parameters are ignored with a console warning naming them.
+   */
+  urlKeys?: readonly ConfigKey[];
   /** IndexedDB database name, or a function of the chain spec and mode (default `alys-light-<chainId>-<mode>`); ignored when `platform` is given. */
   databaseName?: BrowserPlatformOptions['databaseName'];
 }
@@ -35,10 +48,15 @@ export interface CreateBrowserLightNodeOptions extends CreateLightNodeOptions {
  * option and ConfigNetworkError when the chain spec cannot be determined.
  */
 export function createLightNode(options: CreateBrowserLightNodeOptions = {}): LightNode {
-  const { query, databaseName, ...rest } = options;
+  const { query, urlKeys, databaseName, ...rest } = options;
   const { config: input, chainSpec, platform, engines } = splitOptions(rest);
-  const resolved = loadBrowserConfig({ options: input, ...(query !== undefined ? { query } : {}) });
+  const resolved = loadBrowserConfig({
+    options: input,
+    ...(query !== undefined ? { query } : {}),
+    ...(urlKeys !== undefined ? { urlKeys } : {}),
+  });
   const config = resolved.config;
+  if (logLevelShows(config.logLevel, 'warn')) for (const w of resolved.warnings) console.warn(`alys-light: ${w}`);
   let spec = chainSpec;
   if (!spec) {
     const choice = resolveNetwork(config);

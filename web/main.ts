@@ -12,7 +12,8 @@
  *     }
  *
  * URL parameters override that config the way `loadBrowserConfig` reads them (`?rpc=...&mode=full`,
- * `?sync-batch-size=16`, ...). One page-only parameter: `?devnet-config=<url>` fetches the config from
+ * `?sync-batch-size=16`, ...), for the keys in DASHBOARD_URL_KEYS (web/node-page.ts) only; others
+ * are ignored with a warning in the page log. One page-only parameter: `?devnet-config=<url>` fetches the config from
  * elsewhere, accepted only from this origin or a loopback host (a config carries the chain spec, the
  * root of what the node trusts, so a link must not be able to swap it for a stranger's).
  *
@@ -29,6 +30,15 @@ declare global {
     alysPage?: NodePage;
   }
 }
+
+// the page runs under a Content-Security-Policy (index.html): anything it blocks is recorded for the
+// tests (`data-csp-violations`) and logged, rather than failing quietly
+document.addEventListener('securitypolicyviolation', (e) => {
+  const entry = `${e.effectiveDirective} ${e.blockedURI || '(inline)'}`;
+  const seen = document.body.dataset.cspViolations;
+  document.body.dataset.cspViolations = seen ? `${seen}; ${entry}` : entry;
+  console.error(`Content-Security-Policy blocked ${entry}`);
+});
 
 const CONFIG_PARAM = 'devnet-config';
 

@@ -15,9 +15,30 @@
  *
  * No Node globals, no framework: plain DOM over the ids in web/index.html (missing ones are skipped).
  */
-import { createLightNode, type LightNode, type NodeEvents, type NodeStatus } from '../src/index.js';
+import {
+  type ConfigKey,
+  createLightNode,
+  DEFAULT_URL_KEYS,
+  type LightNode,
+  type NodeEvents,
+  type NodeStatus,
+} from '../src/index.js';
 import { parseChainSpec } from '../src/protocol/chainspec.js';
 import type { ChainSpec } from '../src/protocol/types.js';
+
+/**
+ * The keys this page's URL may set: the library's defaults (sync tuning, workers, log level) plus,
+ * because the dashboard is a devnet tool that tests and demos point elsewhere by link, the consensus
+ * endpoints, the p2p bootstrap peers, the storage and the verification mode. Never `evmRpc` or
+ * `passThrough` (unverified forwarding).
+ */
+export const DASHBOARD_URL_KEYS: readonly ConfigKey[] = Object.freeze([
+  ...DEFAULT_URL_KEYS,
+  'rpc',
+  'p2p.bootstrap',
+  'storage',
+  'mode',
+] satisfies ConfigKey[]);
 
 /** What web/main.ts fetches (`/devnet.json`), parsed. */
 export interface PageConfig {
@@ -96,12 +117,13 @@ export async function startNodePage(opts: StartNodePageOptions): Promise<NodePag
               `alys-light-${spec.chainId}-${mode}-${opts.config.instance}`,
           }
         : {}),
-      ...(opts.query !== undefined ? { query: opts.query } : {}),
+      ...(opts.query !== undefined ? { query: opts.query, urlKeys: DASHBOARD_URL_KEYS } : {}),
     });
   } catch (e) {
     ui.error(e);
     throw e;
   }
+  for (const w of node.config.warnings) ui.log(w);
   opts.onNode?.(node);
   ui.set('state', 'starting');
   ui.text('chain', `chain ${node.spec.chainId} · ${node.config.config.mode} · ${opts.config.rpc.join(', ')}`);

@@ -6,6 +6,7 @@
 import '../platform/nodejs/polyfills.js';
 import { parseArgs } from 'node:util';
 import { registerNativeBlsBackend } from '../platform/nodejs/bls-blst.js';
+import { printErr, printOut } from './term-safe.js';
 
 const USAGE = `usage:
   npm run devnet [-- --authorities 3] [--slot-ms 2000] [--seed alys-devnet] [--chain-id 121212]
@@ -53,7 +54,7 @@ async function send(argv: string[]): Promise<number> {
     );
   });
   const out = await res.text();
-  console.log(out);
+  printOut(out); // the control endpoint's answer: --control may name any server
   return res.ok ? 0 : 1;
 }
 
@@ -146,13 +147,16 @@ async function run(argv: string[]): Promise<number> {
 async function generateCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
   const { generateDevnet } = await import('../devnet/generate/generate.js');
   const { persistDevnet } = await import('../devnet/generate/persist.js');
-  const { tmpdir } = await import('node:os');
+  const { ensurePrivateDir, privateTmpDir } = await import('../config/nodejs/private-dir.js');
   const { join, resolve } = await import('node:path');
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const blocks = int(str('generate'), 'generate', 0);
   if (blocks < 1) throw new Error('--generate expects the number of blocks to produce (>= 1)');
   const seed = str('seed') ?? 'alys-devnet';
-  const out = resolve(str('out') ?? join(tmpdir(), `alys-devnet-${seed.replace(/[^A-Za-z0-9_-]/g, '_')}-${blocks}`));
+  // default: in this user's private temp dir (a shared /tmp path could be planted by another user)
+  const out = resolve(
+    str('out') ?? ensurePrivateDir(privateTmpDir(), `generated-${seed.replace(/[^A-Za-z0-9_-]/g, '_')}-${blocks}`),
+  );
   const quiet = values.quiet === true;
   const g = await generateDevnet({
     blocks,
@@ -265,7 +269,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return argv[0] === 'send' ? await send(argv.slice(1)) : await run(argv);
   } catch (e) {
-    console.error((e as Error).message);
+    printErr((e as Error).message);
     return 2;
   }
 }

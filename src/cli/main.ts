@@ -14,6 +14,7 @@ import { queryCommand } from './query.js';
 import { runCommand } from './run.js';
 import { statusCommand } from './status.js';
 import { KINDS, runVerify } from './verify.js';
+import { printErr, printOut } from './term-safe.js';
 
 const USAGE = `usage: alys-light run [--network ...] [--rpc <url>]... [--evm-rpc <url>]... [--data-dir <dir>] [--mode full|pow-checkpoint] [--metrics-port <p>]   (alys-light run --help)
        alys-light relay [run flags] [--p2p-listen <multiaddr>]...   a node that also relays browsers (default :55444 tcp, :55445 ws)
@@ -45,23 +46,23 @@ export async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: VERIFY_OPTIONS });
   } catch (e) {
-    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    printErr(`${(e as Error).message}\n\n${USAGE}`);
     return 2;
   }
   const [command, kind, file] = parsed.positionals;
   if (parsed.values.help || command === undefined) {
-    console.log(USAGE);
+    printOut(USAGE);
     return command === undefined && !parsed.values.help ? 2 : 0;
   }
   if (command !== 'verify' || kind === undefined || file === undefined || parsed.positionals.length > 3) {
-    console.error(USAGE);
+    printErr(USAGE);
     return 2;
   }
   const opts: { chain?: string; bls?: string } = {};
   if (parsed.values.chain !== undefined) opts.chain = parsed.values.chain;
   if (parsed.values.bls !== undefined) opts.bls = parsed.values.bls;
   const result = await runVerify(kind, file, opts);
-  console.log(JSON.stringify(result.line));
+  printOut(JSON.stringify(result.line));
   return result.exitCode;
 }
 

@@ -11,6 +11,7 @@ import { createLightNodeFrom } from '../node/node.js';
 import { createNodePlatform } from '../platform/nodejs/platform.js';
 import { toQuantity } from '../protocol/execution/json.js';
 import { toJson } from './serve-status.js';
+import { printErr, printOut } from './term-safe.js';
 
 export const QUERY_USAGE = `usage: alys-light query balance <0xaddress> [--at latest|safe|finalized|<block number>] [--timeout-ms <ms>] [config flags, as for run]
 
@@ -34,20 +35,20 @@ export async function queryCommand(argv: string[]): Promise<number> {
       },
     }));
   } catch (e) {
-    console.error(`${(e as Error).message}\n\n${QUERY_USAGE}`);
+    printErr(`${(e as Error).message}\n\n${QUERY_USAGE}`);
     return 2;
   }
   if (values.help) {
-    console.log(QUERY_USAGE);
+    printOut(QUERY_USAGE);
     return 0;
   }
   const [what, address, extra] = positionals;
   if (what !== 'balance' || address === undefined || extra !== undefined) {
-    console.error(QUERY_USAGE);
+    printErr(QUERY_USAGE);
     return 2;
   }
   if (!ADDRESS.test(address)) {
-    console.error(`alys-light query balance: ${JSON.stringify(address)} is not an address (0x and 40 hex digits)`);
+    printErr(`alys-light query balance: ${JSON.stringify(address)} is not an address (0x and 40 hex digits)`);
     return 2;
   }
   const at = typeof values.at === 'string' ? values.at : 'latest';
@@ -55,14 +56,14 @@ export async function queryCommand(argv: string[]): Promise<number> {
   if (at === 'latest' || at === 'safe' || at === 'finalized') tag = at;
   else if (/^\d+$/.test(at)) tag = toQuantity(BigInt(at));
   else {
-    console.error(
+    printErr(
       `alys-light query balance: --at takes latest, safe, finalized or a block number, not ${JSON.stringify(at)}`,
     );
     return 2;
   }
   const timeoutMs = values['timeout-ms'] === undefined ? 120_000 : Number(values['timeout-ms']);
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
-    console.error('alys-light query balance: --timeout-ms takes a positive number of milliseconds');
+    printErr('alys-light query balance: --timeout-ms takes a positive number of milliseconds');
     return 2;
   }
 
@@ -73,7 +74,7 @@ export async function queryCommand(argv: string[]): Promise<number> {
     node = createLightNodeFrom({ spec, config: resolved, platform: createNodePlatform(resolved.config) });
   } catch (e) {
     if (e instanceof ConfigBaseError) {
-      console.error(e.message);
+      printErr(e.message);
       return 2;
     }
     throw e;
@@ -92,7 +93,7 @@ export async function queryCommand(argv: string[]): Promise<number> {
     clearTimeout(timer);
     if (timedOut) {
       const s = await n.status();
-      console.error(
+      printErr(
         `alys-light query: not caught up after ${timeoutMs} ms (at ${s.sync?.current ?? 0} of ${s.sync?.target ?? '?'}); answering from the verified head ${s.head?.number ?? '-'}`,
       );
     }
@@ -103,7 +104,7 @@ export async function queryCommand(argv: string[]): Promise<number> {
     } | null;
     if (!block) throw new Error(`no verified block for ${at} yet`);
     const balance = (await n.provider.request({ method: 'eth_getBalance', params: [address, block.number] })) as string;
-    console.log(
+    printOut(
       toJson({
         query: 'balance',
         address: address.toLowerCase(),
@@ -116,7 +117,7 @@ export async function queryCommand(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     const err = e as Error & { code?: number; data?: unknown };
-    console.log(
+    printOut(
       toJson({
         query: 'balance',
         address: address.toLowerCase(),

@@ -30,6 +30,7 @@ import { createNodePlatform } from '../platform/nodejs/platform.js';
 import type { NodeEvents } from '../node/events.js';
 import { renderBackfill, renderFinalized, renderHead, renderProgress, type ProgressState } from './progress.js';
 import { serveStatus, toJson, type StatusServer } from './serve-status.js';
+import { termSafe } from './term-safe.js';
 
 export const RUN_USAGE = `usage: alys-light run [--config <file.toml>] [--network devnet|dev|testnet|<spec.json>] [--rpc <url>]... [--evm-rpc <url>]...
                       [--data-dir <dir>] [--mode full|pow-checkpoint] [--metrics-port <port>] [--json] [--exit-when-synced]
@@ -132,7 +133,8 @@ async function setUpNode(
     flags,
     ...(opts.relay ? { defaults: { p2p: { listen: RELAY_LISTEN, bootstrap: [] } } } : {}),
   });
-  if (logLevelShows(resolved.config.logLevel, 'warn')) for (const w of resolved.warnings) out.write(`warning: ${w}\n`);
+  if (logLevelShows(resolved.config.logLevel, 'warn'))
+    for (const w of resolved.warnings) out.write(`warning: ${termSafe(w)}\n`);
   const spec = await loadChainSpec(resolved.config);
   const node: LightNode = createLightNodeFrom({
     spec,
@@ -150,7 +152,7 @@ async function setUpNode(
         file,
         manager: { update: (change) => node.updateConfig(change) },
         log: (level, message) => {
-          if (logLevelShows(node.config.config.logLevel, level)) out.write(`${level}: ${message}\n`);
+          if (logLevelShows(node.config.config.logLevel, level)) out.write(`${level}: ${termSafe(message)}\n`);
         },
       })
     : undefined;
@@ -193,7 +195,7 @@ function showProgress(node: LightNode, out: ProgressOut): RunProgress {
   let startHead: number | undefined;
   let backfill: NodeEvents['backfill'] | undefined;
   const draw = (force = false) => {
-    const line = renderProgress(state);
+    const line = termSafe(renderProgress(state));
     if (tty) out.write(`\r\x1b[2K${line}`);
     else if (force || Date.now() - lastLine > 5_000) {
       lastLine = Date.now();
@@ -202,7 +204,7 @@ function showProgress(node: LightNode, out: ProgressOut): RunProgress {
   };
   const note = (text: string) => {
     if (tty) out.write('\r\x1b[2K');
-    out.write(`${text}\n`);
+    out.write(`${termSafe(text)}\n`);
     draw(true);
   };
   const finalizedNote = throttled(5_000, note);
@@ -290,7 +292,7 @@ function listenForStop(
   process.on('SIGHUP', onHup);
   const onUnhandled = (reason: unknown) =>
     out.write(
-      `warning: unhandled rejection (ignored): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`,
+      `warning: unhandled rejection (ignored): ${termSafe(reason instanceof Error ? (reason.stack ?? reason.message) : String(reason))}\n`,
     );
   process.on('unhandledRejection', onUnhandled);
   return {
@@ -349,21 +351,23 @@ async function printSummary(
     sources: status.sources.map((s) => ({ id: s.id, score: s.score, faults: s.faults })),
     restarts: status.actors.filter((a) => a.restarts > 0).map((a) => ({ address: a.address, restarts: a.restarts })),
   };
-  if (json) console.log(toJson(summary));
+  if (json) console.log(termSafe(toJson(summary)));
   else
     console.log(
-      `stopped (${why}) after ${summary.seconds}s: head ${summary.head?.number ?? '-'} ${summary.head?.hash ?? ''}, finalized ${summary.finalized}, ${summary.verifiedThisRun} blocks verified this run` +
-        (summary.historyFrom !== null ? `, history from block ${summary.historyFrom}` : '') +
-        (backfill && !backfill.done ? ` (backfilling to ${backfill.target})` : '') +
-        (summary.restarts.length
-          ? `; restarts: ${summary.restarts.map((r) => `${r.address} x${r.restarts}`).join(', ')}`
-          : '') +
-        (summary.sources.some((s) => s.faults)
-          ? `; faulty sources: ${summary.sources
-              .filter((s) => s.faults)
-              .map((s) => `${s.id} (${s.faults} faults, score ${s.score})`)
-              .join(', ')}`
-          : ''),
+      termSafe(
+        `stopped (${why}) after ${summary.seconds}s: head ${summary.head?.number ?? '-'} ${summary.head?.hash ?? ''}, finalized ${summary.finalized}, ${summary.verifiedThisRun} blocks verified this run` +
+          (summary.historyFrom !== null ? `, history from block ${summary.historyFrom}` : '') +
+          (backfill && !backfill.done ? ` (backfilling to ${backfill.target})` : '') +
+          (summary.restarts.length
+            ? `; restarts: ${summary.restarts.map((r) => `${r.address} x${r.restarts}`).join(', ')}`
+            : '') +
+          (summary.sources.some((s) => s.faults)
+            ? `; faulty sources: ${summary.sources
+                .filter((s) => s.faults)
+                .map((s) => `${s.id} (${s.faults} faults, score ${s.score})`)
+                .join(', ')}`
+            : ''),
+      ),
     );
 }
 
@@ -373,7 +377,7 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
   try {
     args = parseRunArgs(argv);
   } catch (e) {
-    console.error(`${(e as Error).message}\n\n${RUN_USAGE}`);
+    console.error(`${termSafe((e as Error).message)}\n\n${RUN_USAGE}`);
     return 2;
   }
   if (args.values.help) {
@@ -387,7 +391,7 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
     setup = await setUpNode(args, opts, out, status);
   } catch (e) {
     if (e instanceof ConfigBaseError) {
-      console.error(e.message);
+      console.error(termSafe(e.message));
       return 2;
     }
     throw e;
@@ -412,7 +416,7 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
     if (out.isTTY) out.write('\n');
     await printSummary(node, why, started, progress, first.head?.number ?? 0, Boolean(args.values.json));
   } catch (e) {
-    console.error(`alys-light run: ${(e as Error).message}`);
+    console.error(`alys-light run: ${termSafe((e as Error).message)}`);
     exitCode = 1;
   } finally {
     stop.remove();

@@ -21,6 +21,7 @@ import type { KvStore } from '../node/storage/kv.js';
 import { chainDataDir } from '../platform/nodejs/platform.js';
 import { openLevelStore } from '../platform/nodejs/storage-level.js';
 import { toJson } from './serve-status.js';
+import { printErr, printOut } from './term-safe.js';
 
 export const STATUS_USAGE = `usage: alys-light status [--url http://127.0.0.1:<metrics-port>] [--config <file>] [--network ...] [--data-dir <dir>] [--mode ...]
 
@@ -55,11 +56,11 @@ export async function statusCommand(argv: string[]): Promise<number> {
       },
     }));
   } catch (e) {
-    console.error(`${(e as Error).message}\n\n${STATUS_USAGE}`);
+    printErr(`${(e as Error).message}\n\n${STATUS_USAGE}`);
     return 2;
   }
   if (values.help) {
-    console.log(STATUS_USAGE);
+    printOut(STATUS_USAGE);
     return 0;
   }
   try {
@@ -76,18 +77,18 @@ export async function statusCommand(argv: string[]): Promise<number> {
         const res = await fetch(`${url}/status`, { signal: AbortSignal.timeout(5_000) });
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         const live = (await res.json()) as Record<string, unknown>;
-        console.log(toJson({ source: 'running node', url, ...live }));
+        printOut(toJson({ source: 'running node', url, ...live }));
         return 0;
       } catch (e) {
         if (typeof values.url === 'string') {
-          console.error(`alys-light status: no node answers at ${url}/status (${(e as Error).message})`);
+          printErr(`alys-light status: no node answers at ${url}/status (${(e as Error).message})`);
           return 1;
         }
         // the configured port is not served: fall back to the stored state
       }
     }
     if (config.storage !== 'level') {
-      console.error(`alys-light status: storage is ${config.storage}; only a running node has a status (pass --url)`);
+      printErr(`alys-light status: storage is ${config.storage}; only a running node has a status (pass --url)`);
       return 1;
     }
     const spec = await loadChainSpec(config);
@@ -96,7 +97,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
     try {
       kv = await openLevelStore(dir);
     } catch (e) {
-      console.error(
+      printErr(
         `alys-light status: cannot open ${dir}: ${(e as Error).message.split('\n')[0]} (a running node holds it: query it with --url)`,
       );
       return 1;
@@ -114,17 +115,17 @@ export async function statusCommand(argv: string[]): Promise<number> {
         dataDir: dir,
       };
       const none = { head: null, finalized: null, historyFrom: null };
-      if (loaded.kind === 'empty') console.log(toJson({ ...base, stored: 'empty', ...none }));
+      if (loaded.kind === 'empty') printOut(toJson({ ...base, stored: 'empty', ...none }));
       else if (loaded.kind === 'corrupt')
-        console.log(toJson({ ...base, stored: 'corrupt', reason: loaded.reason, ...none }));
+        printOut(toJson({ ...base, stored: 'corrupt', reason: loaded.reason, ...none }));
       else if (loaded.kind === 'other-spec') {
         const other = loaded.stored;
         const reason = `made under chain ${other.chainId} ${other.spec ? `spec ${shortSpecFingerprint(other.spec)}` : 'without a spec fingerprint'}, not this spec ${shortSpecFingerprint(fingerprint)}`;
-        console.log(toJson({ ...base, stored: 'other-spec', reason, ...none }));
+        printOut(toJson({ ...base, stored: 'other-spec', reason, ...none }));
       } else {
         const m = loaded.meta;
         const fin = m.snapshot.finality.lastFinalized;
-        console.log(
+        printOut(
           toJson({
             ...base,
             stored: 'ok',
@@ -140,7 +141,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof ConfigBaseError) {
-      console.error(e.message);
+      printErr(e.message);
       return 2;
     }
     throw e;

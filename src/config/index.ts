@@ -22,3 +22,4 @@ export * from './layers.js';
 export * from './load.js';
 export * from './network.js';
 export * from './reload.js';
+export * from './url-keys.js';

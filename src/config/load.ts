@@ -5,7 +5,8 @@
  * build the documented orders:
  *
  *   Node (`loadNodeConfig`, src/config/nodejs/):  built-in defaults < TOML file < ALYS_* env < CLI flags
- *   browser (`loadBrowserConfig`):              built-in defaults < embed options < URL query
+ *   browser (`loadBrowserConfig`):              built-in defaults < embed options < URL query (the keys the
+ *                                               embedder allows a URL to set: url-keys.ts)
  *
  * and a running node's `update()` adds an `update` layer on top. Every layer's values are checked,
  * including ones a higher layer overrides (a broken file is reported even when a flag hides it), and
@@ -16,6 +17,7 @@
  */
 import { ConfigError, type ConfigIssue, type ConfigSource } from './errors.js';
 import { optionsLayer, queryLayer, type ConfigLayer, type LayerEntry } from './layers.js';
+import { DEFAULT_URL_KEYS, restrictUrlLayer } from './url-keys.js';
 import {
   CONFIG_KEYS,
   defaultConfig,
@@ -207,15 +209,24 @@ export interface BrowserConfigInput {
   options?: ConfigInput;
   /** `location.search` or its URLSearchParams; omitted: no URL layer. */
   query?: string | URLSearchParams;
+  /**
+   * The keys the URL may set (default {@link DEFAULT_URL_KEYS}: sync tuning, verifier workers, log
+   * level). Other parameters are ignored with a warning in `warnings`.
+   */
+  urlKeys?: readonly ConfigKey[];
   /** Default `browser` (storage defaults to indexeddb). */
   runtime?: ConfigRuntime;
 }
 
-/** Browser/embed config: built-in defaults < options < URL query. Throws {@link ConfigError}. */
+/**
+ * Browser/embed config: built-in defaults < options < URL query, the URL limited to `urlKeys`.
+ * Throws {@link ConfigError}.
+ */
 export function loadBrowserConfig(input: BrowserConfigInput = {}): ResolvedConfig {
   const layers: ConfigLayer[] = [];
   if (input.options !== undefined) layers.push(optionsLayer(input.options));
-  if (input.query !== undefined) layers.push(queryLayer(input.query));
+  if (input.query !== undefined)
+    layers.push(restrictUrlLayer(queryLayer(input.query), input.urlKeys ?? DEFAULT_URL_KEYS));
   return resolveConfig({ runtime: input.runtime ?? 'browser', layers });
 }
 

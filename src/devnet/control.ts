@@ -2,6 +2,12 @@
  * The devnet's control endpoint (127.0.0.1): the demo/test helper behind `npm run devnet -- send`.
  * The devnet process holds the users' EVM keys and the Bitcoin faucet, so transfers, peg-ins and
  * peg-outs are made here, as real signed transactions on the two chains.
+ *
+ * Only local tools may use it, not web pages: a page on any site could otherwise POST to
+ * 127.0.0.1:3003 (a "simple" cross-origin request needs no preflight) or reach it by DNS rebinding.
+ * So a request is refused with 403 when it carries a foreign `Origin`, a `Sec-Fetch-Site` other
+ * than same-origin/none, or a `Host` that is not this server's loopback address
+ * ({@link foreignRequestProblem}). The CLI's fetch sends none of these, and passes.
  */
 import { listenLocal } from '../platform/nodejs/http.js';
 import { encodeFunctionData, type Hex as ViemHex } from 'viem';
@@ -125,8 +131,42 @@ export async function handleControl(devnet: Devnet, path: string, body: Record<s
   }
 }
 
+type Headers = Readonly<Record<string, string | string[] | undefined>>;
+
+/**
+ * Why a request to the control server at `port` (on loopback) comes from somewhere it must not, or
+ * null: a foreign `Origin` (anything but `http://127.0.0.1:<port>` / `http://localhost:<port>`), a
+ * cross-site or same-site `Sec-Fetch-Site`, or a `Host` other than those addresses (DNS rebinding).
+ */
+export function foreignRequestProblem(headers: Headers, port: number): string | null {
+  const own = [`127.0.0.1:${port}`, `localhost:${port}`];
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(',') : v);
+  const origin = one(headers['origin']);
+  if (origin !== undefined && !own.map((h) => `http://${h}`).includes(origin))
+    return `cross-origin request from ${JSON.stringify(origin).slice(0, 100)} refused`;
+  const site = one(headers['sec-fetch-site']);
+  if (site !== undefined && site !== 'same-origin' && site !== 'none')
+    return `cross-site request (Sec-Fetch-Site: ${JSON.stringify(site).slice(0, 40)}) refused`;
+  const host = one(headers['host']);
+  if (host !== undefined && !own.includes(host.toLowerCase()))
+    return `request for host ${JSON.stringify(host).slice(0, 100)} refused (only 127.0.0.1:${port} / localhost:${port})`;
+  return null;
+}
+
 export async function serveControl(devnet: Devnet, port: number): Promise<{ url: string; close(): Promise<void> }> {
-  const { url, close } = await listenLocal((req, res) => {
+  let bound = port;
+  const {
+    url,
+    close,
+    port: boundPort,
+  } = await listenLocal((req, res) => {
+    const refused = foreignRequestProblem(req.headers, bound);
+    if (refused !== null) {
+      req.resume();
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: refused }));
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
@@ -147,5 +187,6 @@ export async function serveControl(devnet: Devnet, port: number): Promise<{ url:
       res.end(text);
     });
   }, port);
+  bound = boundPort;
   return { url, close };
 }

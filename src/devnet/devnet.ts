@@ -8,9 +8,9 @@
  * `mineBitcoin()` themselves, on a virtual clock that advances one slot per block.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { privateKeyToAddress } from 'viem/accounts';
+import { devnetDirName, ensurePrivateDir, privateRuntimeDir } from '../config/nodejs/private-dir.js';
 import { genesisBlock, signingRoot } from '../protocol/block.js';
 import { createBlsBackend } from '../protocol/bls/index.js';
 import type { BlsBackend } from '../protocol/bls/backend.js';
@@ -55,7 +55,7 @@ export interface DevnetOptions extends Partial<DevnetSpecOptions> {
   noServers?: boolean;
   /** Prefunded EVM users (keys derived from the seed). Default 8. */
   users?: number;
-  /** Where the chain spec file goes. Default a temp directory per seed. */
+  /** Where the chain spec file goes. Default `devnet-<seed>` in this user's private runtime dir (config/nodejs/private-dir.ts), where `alys-light run --network devnet` reads it. */
   dataDir?: string;
   /** Live mode: a Bitcoin block every this many ms (default 3 slots). */
   bitcoinBlockMs?: number;
@@ -151,10 +151,11 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     log,
   });
 
-  const dataDir = opts.dataDir ?? join(tmpdir(), `alys-devnet-${seed.replace(/[^A-Za-z0-9_-]/g, '_')}`);
+  // default: this user's private runtime dir, where `alys-light run --network devnet` looks (never a shared /tmp path)
+  const dataDir = opts.dataDir ?? ensurePrivateDir(privateRuntimeDir(), devnetDirName(seed));
   mkdirSync(dataDir, { recursive: true });
   const specFile = join(dataDir, 'chain-spec.json');
-  writeFileSync(specFile, JSON.stringify(chainSpecToJson(spec), null, 2) + '\n');
+  writeFileSync(specFile, JSON.stringify(chainSpecToJson(spec), null, 2) + '\n', { mode: 0o600 });
 
   const rpcDeps = { chain, pow, federation, bitcoinNetwork: 'regtest' as const };
   const closers: Array<() => Promise<void>> = [];

@@ -5,12 +5,14 @@
  * Alys reads a ChainSpec only from JSON, with camelCase keys and `#[serde(default)]`: a missing
  * top-level key takes the value of the built-in DEV spec (section 9.1); inside `retargetParams`
  * a missing key takes zero/false (BitcoinConsensusParams's own default). `parseChainSpec`
- * reproduces that and validates every value, naming the bad field as a JSON path:
+ * reproduces that and validates every value, naming the bad field as a JSON path, with one
+ * exception: a missing `authorities` is an error (stricter: Alys would trust the DEV authority, whose
+ * secret key is 1, so a misspelt `authoritys` would let anyone sign blocks):
  *
  * | key | Alys type | accepted here |
  * | --- | --- | --- |
  * | slotDuration | u64 ms | safe integer ≥ 1 (stricter: 0 would divide by zero in Aura) |
- * | authorities | Vec<bls::PublicKey> | 1..15 strings `0x` + 96 hex digits, a valid G1 point that is not infinity (stricter: Alys accepts 0 or > 15 keys but cannot use them) |
+ * | authorities | Vec<bls::PublicKey> | required (stricter: no DEV default); 1..15 strings `0x` + 96 hex digits, a valid G1 point that is not infinity (stricter: Alys accepts 0 or > 15 keys but cannot use them) |
  * | federation | Vec<H160> | ≥ 1 strings of 40 hex digits, optional lowercase `0x`, no EIP-55 checksum check (as Alys) (stricter: Alys also takes a byte array, and an empty list makes its fee split divide by zero) |
  * | federationBitcoinPubkeys | Vec<secp256k1::PublicKey> | ≥ 1 strings of 66 hex digits, no `0x`, a compressed point on the curve (stricter: Alys also takes 65-byte uncompressed/hybrid keys, and an empty list) |
  * | bits, chainId, bitcoinStartHeight | u32 | 0..2^32−1 |
@@ -237,7 +239,7 @@ export interface ChainSpecParseResult {
   spec: ChainSpec;
   /** JSON paths of keys Alys ignores (unknown or misspelled), e.g. `$.slot_duration`. */
   unknownKeys: string[];
-  /** Top-level keys that were absent and took the DEV value. */
+  /** Top-level keys that were absent and took the DEV value (never `authorities`: its absence is an error). */
   defaultedKeys: string[];
 }
 
@@ -401,6 +403,13 @@ const federationList = nonEmptyList(
 );
 const bitcoinKeyList = nonEmptyList(parseBitcoinPubkey, 'at least one federation Bitcoin key is required');
 
+/** `; found "x"`, naming keys that look like a misspelling of `key` (same first 6 letters, case-insensitive). */
+function misspeltHint(o: JsonRecord, key: string): string {
+  const stem = key.slice(0, 6).toLowerCase();
+  const near = Object.keys(o).filter((k) => k.toLowerCase().startsWith(stem));
+  return near.length === 0 ? '' : `; found ${near.map((k) => JSON.stringify(k)).join(', ')}, not "${key}"`;
+}
+
 /** Parse a ChainSpec JSON value (already JSON.parse'd) with Alys semantics; also reports ignored and defaulted keys. */
 export function parseChainSpecDetailed(json: unknown, options: ChainSpecParseOptions = {}): ChainSpecParseResult {
   const o = readObject(json, '$', 'a chain spec (a JSON object)');
@@ -411,7 +420,12 @@ export function parseChainSpecDetailed(json: unknown, options: ChainSpecParseOpt
 
   const slotDuration = fieldOr(o, 'slotDuration', '$', u64, dev.slotDuration);
   if (slotDuration < 1) throw new DecodeError('$.slotDuration', 'must be at least 1 ms (Aura divides by it)');
-  const authorities = fieldOr(o, 'authorities', '$', authorityList, [...dev.authorities]);
+  if (!hasField(o, 'authorities'))
+    throw new DecodeError(
+      '$.authorities',
+      `missing: a chain spec must list its authorities (Alys would fall back to the DEV authority, whose key is public)${misspeltHint(o, 'authorities')}`,
+    );
+  const authorities = authorityList(o.authorities, '$.authorities');
   const federation = fieldOr(o, 'federation', '$', federationList, [...dev.federation]);
   const federationBitcoinPubkeys = fieldOr(o, 'federationBitcoinPubkeys', '$', bitcoinKeyList, [
     ...dev.federationBitcoinPubkeys,

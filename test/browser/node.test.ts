@@ -183,8 +183,16 @@ describe('the light node in Chromium (Web Workers + IndexedDB)', { timeout: 60_0
       '<div id="head"></div><div id="finalized"></div><span id="phase"></span><progress id="progress"></progress><p id="history-line"></p><table><tbody id="actors"></tbody></table><pre id="log"></pre>';
     const instance = `page-${run}`;
     databases.push(`alys-light-${spec.chainId}-pow-checkpoint-${instance}`);
-    const page = await startNodePage({ config: { ...config, instance }, query: 'sync-follow-interval-ms=100' });
+    // a link may tune the page, not switch on unverified forwarding or swap the EVM endpoint
+    const page = await startNodePage({
+      config: { ...config, instance },
+      query: 'sync-follow-interval-ms=100&pass-through=eth_call&evm-rpc=http://evil.example',
+    });
     nodes.push(page.node);
+    expect(page.node.config.config.sync.followIntervalMs).toBe(100);
+    expect(page.node.config.config.passThrough).toEqual([]);
+    expect(page.node.config.config.evmRpc).toEqual(config.evmRpc);
+    expect(document.getElementById('log')!.textContent).toContain('?pass-through, ?evm-rpc ignored');
     const d = document.body.dataset;
     const info = await devnetInfo();
     await waitFor(

@@ -5,7 +5,9 @@
  * to a direct WebRTC connection and syncs the verified chain from A (and from the relay, also a peer).
  * The second case runs B as the dashboard in a second Chromium page (its own document and realm),
  * given only the relay's address: it finds page 1 by the announcements that cross the relay
- * (src/node/network/discovery.ts) and connects to it directly over WebRTC.
+ * (src/node/network/discovery.ts) and connects to it directly over WebRTC, all of it under the
+ * dashboard's Content-Security-Policy (web/index.html), which is present, blocked nothing the page
+ * needed and blocks an injected inline script.
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { commands } from 'vitest/browser';
@@ -207,6 +209,22 @@ describe('p2p in the browser', () => {
         () => 'page 1 among page 2 sources',
         10_000,
       );
+      // all of that ran under the dashboard's Content-Security-Policy, which blocked nothing it needs
+      // and does block what a page must not run (an injected inline script)
+      const csp = (await commands.evalInPage(
+        'page-2',
+        `const meta = document.querySelector('meta[http-equiv="Content-Security-Policy"]');
+         const s = document.createElement('script');
+         s.textContent = 'window.__inlineRan = true';
+         document.head.append(s);
+         for (let i = 0; i < 100 && !document.body.dataset.cspViolations; i++) await new Promise((r) => setTimeout(r, 20));
+         return { policy: meta?.getAttribute('content') ?? null, violations: document.body.dataset.cspViolations ?? null, inlineRan: window.__inlineRan === true };`,
+      )) as { policy: string | null; violations: string | null; inlineRan: boolean };
+      expect(csp.policy).toContain("script-src 'self' 'wasm-unsafe-eval'");
+      expect(csp.policy).toContain("object-src 'none'");
+      expect(csp.policy).not.toContain('unsafe-inline');
+      expect(csp.inlineRan).toBe(false);
+      expect(csp.violations).toMatch(/^script-src-elem inline$/);
     } finally {
       await commands.closePage('page-2');
     }

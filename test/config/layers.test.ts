@@ -4,6 +4,7 @@ import {
   ConfigError,
   ConfigSyntaxError,
   configParseArgsOptions,
+  DEFAULT_URL_KEYS,
   describeConfig,
   envLayer,
   flagsLayer,
@@ -266,6 +267,7 @@ describe('browser layers: options and URL query', () => {
     const r = loadBrowserConfig({
       query:
         '?rpc=https://a.example&rpc=https://b.example,https://c.example&mode=full&sync-batch-size=8&sync.parallelism=2&evmRpc=wss://e.example',
+      urlKeys: [...DEFAULT_URL_KEYS, 'rpc', 'mode', 'evmRpc'],
     });
     expect(r.config).toMatchObject({
       rpc: ['https://a.example', 'https://b.example', 'https://c.example'],
@@ -276,7 +278,10 @@ describe('browser layers: options and URL query', () => {
     });
     expect(r.sourceOf('rpc')).toBe('url');
     expect(r.originOf('sync.parallelism')).toBe('?sync.parallelism');
-    expect(loadBrowserConfig({ query: new URLSearchParams({ 'metrics-port': 'off' }) }).config.metricsPort).toBeNull();
+    expect(
+      loadBrowserConfig({ query: new URLSearchParams({ 'metrics-port': 'off' }), urlKeys: ['metricsPort'] }).config
+        .metricsPort,
+    ).toBeNull();
   });
 
   it('ignores unrelated parameters, warning about near misses', () => {
@@ -288,7 +293,9 @@ describe('browser layers: options and URL query', () => {
   it('reports bad parameter values with the parameter name', () => {
     const e = errorOf(() => loadBrowserConfig({ query: '?sync-batch-size=9999' }));
     expect(e).toMatchObject({ key: 'sync.batchSize', source: 'url', origin: '?sync-batch-size', got: '9999' });
-    const dup = errorOf(() => loadBrowserConfig({ query: '?evm-rpc=http://a.example&evmRpc=http://b.example' }));
+    const dup = errorOf(() =>
+      loadBrowserConfig({ query: '?evm-rpc=http://a.example&evmRpc=http://b.example', urlKeys: ['evmRpc'] }),
+    );
     expect(dup.code).toBe('config.duplicate-key');
   });
 

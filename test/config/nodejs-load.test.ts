@@ -138,7 +138,13 @@ describe('networks', () => {
       specFile: defaultDevnetSpecFile(),
       fromDefault: true,
     });
-    expect(defaultDevnetSpecFile()).toBe(join(tmpdir(), 'alys-devnet-alys-devnet', 'chain-spec.json'));
+    // a per-user private directory, never a fixed shared path under /tmp
+    expect(defaultDevnetSpecFile('alys-devnet', {})).toBe(
+      join(tmpdir(), `alys-light-${process.getuid!()}`, 'devnet-alys-devnet', 'chain-spec.json'),
+    );
+    expect(defaultDevnetSpecFile('alys-devnet', { XDG_RUNTIME_DIR: '/run/user/7' })).toBe(
+      '/run/user/7/alys-light/devnet-alys-devnet/chain-spec.json',
+    );
     expect(resolveNetwork({ network: '/s/my.json', chainSpecFile: '/ignored.json' })).toEqual({
       kind: 'spec-file',
       specFile: '/s/my.json',

@@ -6,6 +6,7 @@ import { stringify } from 'smol-toml';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   CONFIG_KEYS,
+  DEFAULT_URL_KEYS,
   defaultConfig,
   getAt,
   keyInfo,
@@ -20,7 +21,7 @@ import { defaultDataDir, loadNodeConfig } from '../../src/config/nodejs/index.js
 /** Valid values per key (absolute paths only: relative ones in a file are anchored at its directory, tested elsewhere). */
 const VALUES: Record<ConfigKey, fc.Arbitrary<unknown>> = {
   network: fc.constantFrom('devnet', 'dev', 'testnet', 'testnet-full', '/specs/custom.json'),
-  chainSpecFile: fc.constantFrom(null, '/tmp/alys-devnet-x/chain-spec.json', '/specs/other.json'),
+  chainSpecFile: fc.constantFrom(null, '/run/user/1000/alys-light/devnet-x/chain-spec.json', '/specs/other.json'),
   rpc: fc.uniqueArray(fc.constantFrom('http://127.0.0.1:3000', 'https://a.example', 'https://b.example:8443/rpc'), {
     minLength: 1,
     maxLength: 3,
@@ -138,29 +139,67 @@ describe('precedence (property)', () => {
     );
   });
 
-  it('browser: defaults < embed options < URL query, per key, with the right sourceOf', () => {
+  it('browser, every key allowed to the URL: defaults < embed options < URL query, per key, with the right sourceOf', () => {
+    const every = CONFIG_KEYS.map((k) => k.key);
     fc.assert(
       fc.property(assignments(['options', 'url'] as const).map(dropStorage), splitList, (assignment, split) => {
-        const options: Record<string, unknown> = {};
-        const query = new URLSearchParams();
-        for (const [key, set] of Object.entries(assignment) as [ConfigKey, Partial<Record<string, unknown>>][]) {
-          const info = keyInfo(key);
-          if ('options' in set) setAt(options, info.segments, set['options']);
-          if ('url' in set) {
-            const v = set['url'];
-            if (info.isList && split && Array.isArray(v) && v.length > 0)
-              for (const item of v) query.append(info.flag, String(item));
-            else query.append(info.flag, toText(v));
-          }
-        }
-        const resolved = loadBrowserConfig({ options: options as ConfigInput, query: `?${query.toString()}` });
+        const { options, query } = browserInputs(assignment, split);
+        const resolved = loadBrowserConfig({ options, query, urlKeys: every });
         const defaults = defaultConfig('browser');
         expectWinner(assignment, ['options', 'url'], resolved, (key) => getAt(defaults, key));
+        expect(resolved.warnings).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('browser, default urlKeys: the URL wins only for DEFAULT_URL_KEYS; every other parameter is ignored and named in a warning', () => {
+    const allowed = new Set<ConfigKey>(DEFAULT_URL_KEYS);
+    fc.assert(
+      fc.property(assignments(['options', 'url'] as const).map(dropStorage), splitList, (assignment, split) => {
+        const { options, query } = browserInputs(assignment, split);
+        const resolved = loadBrowserConfig({ options, query });
+        const defaults = defaultConfig('browser');
+        // what the URL may not set is as if the URL had not said it
+        const effective: Assignment<'options' | 'url'> = Object.fromEntries(
+          Object.entries(assignment).map(([key, set]) => {
+            if (allowed.has(key as ConfigKey) || !('url' in set)) return [key, set];
+            const { url: _, ...rest } = set;
+            return [key, rest];
+          }),
+        );
+        expectWinner(effective, ['options', 'url'], resolved, (key) => getAt(defaults, key));
+        const refused = CONFIG_KEYS.filter((k) => !allowed.has(k.key) && 'url' in (assignment[k.key] ?? {}));
+        if (refused.length === 0) expect(resolved.warnings).toEqual([]);
+        else {
+          expect(resolved.warnings).toHaveLength(1);
+          for (const k of refused) expect(resolved.warnings[0]).toContain(`?${k.flag}`);
+        }
       }),
       { numRuns: 300 },
     );
   });
 });
+
+/** The embed options object and URL query of an assignment (lists as one comma value or repeated, per `split`). */
+function browserInputs(
+  assignment: Assignment<'options' | 'url'>,
+  split: boolean,
+): { options: ConfigInput; query: string } {
+  const options: Record<string, unknown> = {};
+  const query = new URLSearchParams();
+  for (const [key, set] of Object.entries(assignment) as [ConfigKey, Partial<Record<string, unknown>>][]) {
+    const info = keyInfo(key);
+    if ('options' in set) setAt(options, info.segments, set['options']);
+    if ('url' in set) {
+      const v = set['url'];
+      if (info.isList && split && Array.isArray(v) && v.length > 0)
+        for (const item of v) query.append(info.flag, String(item));
+      else query.append(info.flag, toText(v));
+    }
+  }
+  return { options: options as ConfigInput, query: `?${query.toString()}` };
+}
 
 /** `level` is not allowed in a browser: give storage only browser values. */
 function dropStorage(a: Assignment<'options' | 'url'>): Assignment<'options' | 'url'> {

@@ -5,7 +5,7 @@
  * file's directory; on the command line and in the environment, to the working directory.
  */
 import { readFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigFileError } from '../errors.js';
 import {
@@ -19,15 +19,22 @@ import {
 } from '../layers.js';
 import { resolveConfig, type ResolvedConfig } from '../load.js';
 import { NETWORK_NAMES, type ConfigInput, type ConfigKey } from '../schema.js';
+import { defaultDevnetDir } from './private-dir.js';
 
 /** Where `alys-light` keeps level storage unless `dataDir` says otherwise. */
 export function defaultDataDir(): string {
   return join(homedir(), '.alys-light');
 }
 
-/** Where `npm run devnet` (createDevnet without dataDir) writes its chain spec for a seed (default `alys-devnet`). */
-export function defaultDevnetSpecFile(seed = 'alys-devnet'): string {
-  return join(tmpdir(), `alys-devnet-${seed.replace(/[^A-Za-z0-9_-]/g, '_')}`, 'chain-spec.json');
+/**
+ * Where `npm run devnet` (createDevnet without dataDir) writes its chain spec for a seed (default
+ * `alys-devnet`): in this user's private runtime directory (see private-dir.ts), never a shared path.
+ */
+export function defaultDevnetSpecFile(
+  seed = 'alys-devnet',
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
+  return join(defaultDevnetDir(seed, env), 'chain-spec.json');
 }
 
 /** Node's platform defaults, as a `default` layer over the built-in ones. */

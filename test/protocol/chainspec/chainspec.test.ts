@@ -80,13 +80,35 @@ describe('built-in specs', () => {
   });
 });
 
+/** The one key a spec cannot leave out. */
+const DEV_AUTH = { authorities: [...DEV_CHAIN_SPEC.authorities] };
+
 describe('serde(default) semantics', () => {
-  it('{} is DEV', () => {
-    expect(parseChainSpec({})).toEqual(DEV_CHAIN_SPEC);
+  it('{ authorities } is DEV', () => {
+    expect(parseChainSpec(DEV_AUTH)).toEqual(DEV_CHAIN_SPEC);
   });
-  it('each missing top-level key takes DEV’s value', () => {
+  it('a missing authorities is an error naming the key, never the DEV authority', () => {
+    expect(() => parseChainSpec({})).toThrow(DecodeError);
+    const { authorities, ...rest } = chainSpecToJson(TESTNET_CHAIN_SPEC);
+    for (const json of [rest, { ...rest, authoritys: authorities }]) {
+      const err = (() => {
+        try {
+          parseChainSpec(json);
+        } catch (e) {
+          return e as DecodeError;
+        }
+        throw new Error('parsed');
+      })();
+      expect(err).toBeInstanceOf(DecodeError);
+      expect(err.message).toContain('$.authorities');
+      expect(err.message).toContain('missing');
+    }
+    expect(() => parseChainSpec({ ...rest, authoritys: authorities })).toThrow(/found "authoritys"/);
+  });
+  it('each other missing top-level key takes DEV’s value', () => {
     const full = chainSpecToJson(TESTNET_CHAIN_SPEC);
     for (const key of Object.keys(full)) {
+      if (key === 'authorities') continue;
       const { [key]: _, ...rest } = full;
       const parsed = parseChainSpecDetailed(rest);
       expect(parsed.spec[key as keyof ChainSpec]).toEqual(DEV_CHAIN_SPEC[key as keyof ChainSpec]);
@@ -94,7 +116,7 @@ describe('serde(default) semantics', () => {
     }
   });
   it('missing retargetParams keys default to zero/false (not to DEV)', () => {
-    const parsed = parseChainSpec({ retargetParams: { powNoRetargeting: true } });
+    const parsed = parseChainSpec({ ...DEV_AUTH, retargetParams: { powNoRetargeting: true } });
     expect(parsed.retargetParams).toEqual({
       powNoRetargeting: true,
       powLimit: 0,
@@ -103,7 +125,9 @@ describe('serde(default) semantics', () => {
       powTargetSpacing: 0,
       maxPowAdjustment: 0,
     });
-    expect(parseChainSpec({ retargetParams: { powTargetSpacing: 7, powTargetTimespan: 70 } }).retargetParams).toEqual({
+    expect(
+      parseChainSpec({ ...DEV_AUTH, retargetParams: { powTargetSpacing: 7, powTargetTimespan: 70 } }).retargetParams,
+    ).toEqual({
       powNoRetargeting: false,
       powLimit: 0,
       powLowerLimit: 0,
@@ -127,6 +151,7 @@ describe('serde(default) semantics', () => {
   });
   it('unknown keys are ignored like serde, reported, and refused on request', () => {
     const r = parseChainSpecDetailed({
+      ...DEV_AUTH,
       slot_duration: 1,
       chainId: 7,
       retargetParams: { ...DEV_CHAIN_SPEC.retargetParams, extra: true },
@@ -134,11 +159,14 @@ describe('serde(default) semantics', () => {
     expect(r.unknownKeys).toEqual(['$.slot_duration', '$.retargetParams.extra']);
     expect(r.spec.slotDuration).toBe(DEV_CHAIN_SPEC.slotDuration); // the snake_case key does nothing
     expect(r.spec.chainId).toBe(7);
-    expect(() => parseChainSpec({ slot_duration: 1 }, { rejectUnknownKeys: true })).toThrow(
+    expect(() => parseChainSpec({ ...DEV_AUTH, slot_duration: 1 }, { rejectUnknownKeys: true })).toThrow(
       expect.objectContaining({ path: '$.slot_duration' }),
     );
     expect(() =>
-      parseChainSpec({ retargetParams: { ...DEV_CHAIN_SPEC.retargetParams, x: 1 } }, { rejectUnknownKeys: true }),
+      parseChainSpec(
+        { ...DEV_AUTH, retargetParams: { ...DEV_CHAIN_SPEC.retargetParams, x: 1 } },
+        { rejectUnknownKeys: true },
+      ),
     ).toThrow(expect.objectContaining({ path: '$.retargetParams.x' }));
   });
   it('edge values that Alys accepts are accepted', () => {
@@ -343,7 +371,7 @@ describe('adversarial chain-spec JSON: each broken field is a DecodeError naming
     });
   });
   it('retargetParams {} (all zero, retargeting on) is refused: stricter than Alys, which would divide by zero later', () => {
-    expect(() => parseChainSpec({ retargetParams: {} })).toThrow(
+    expect(() => parseChainSpec({ ...DEV_AUTH, retargetParams: {} })).toThrow(
       expect.objectContaining({ path: '$.retargetParams.powTargetSpacing' }),
     );
   });
