@@ -161,7 +161,7 @@ async function warmStart(
 
 function otherSpecDetail(s: ChainState, r: Extract<StorageLoad, { kind: 'other-spec' }>): string {
   const ours = `chain ${s.args.verifier.spec.chainId} spec ${shortSpecFingerprint(specFingerprint(s.args.verifier.spec))}`;
-  const theirs = `chain ${r.stored.chainId} ${r.stored.spec ? `spec ${shortSpecFingerprint(r.stored.spec)}` : 'of an older format without a spec fingerprint'}`;
+  const theirs = `chain ${r.stored.chainId} ${r.stored.spec ? `spec ${shortSpecFingerprint(r.stored.spec)}` : `of an older store format (${r.stored.format ?? 1})`}`;
   const where = r.setAsideTo === 'cleared' ? 'cleared' : `moved to ${r.setAsideTo}`;
   return `the store was made under ${theirs}, not this node's ${ours}: ${where}; starting fresh`;
 }
