@@ -219,7 +219,8 @@ async function persist(s: ChainState, ctx: ChainCtx, r: BatchResult): Promise<vo
       type: 'append',
       blocks: p.blocks.map(({ number, hash, block }) => ({ number, hash, block })),
       snapshot: p.snapshot,
-      ...(p.truncate ? { truncateTo: p.truncate.to, truncateSnapshot: p.truncate.snapshot } : {}),
+      // a fork switch: the rollback and the new branch in one batch
+      ...(p.truncate ? { replaceFrom: p.truncate.to } : {}),
     });
   for (const b of p.blocks.slice(-s.payloads.limit))
     s.payloads.remember(b.number, decodeSignedBlockMsgpack(b.block).message.executionPayload);

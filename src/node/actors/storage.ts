@@ -33,13 +33,11 @@ export type StorageMsg =
   | { type: 'load' }
   /** Start the store with verified blocks (oldest first: block 0, or a head-first start's anchor blocks). */
   | { type: 'init'; blocks: AppendBlock[]; snapshot: ChainVerifierSnapshot }
-  | {
-      type: 'append';
-      blocks: AppendBlock[];
-      snapshot: ChainVerifierSnapshot;
-      truncateTo?: number;
-      truncateSnapshot?: ChainVerifierSnapshot;
-    }
+  /**
+   * Verified blocks above the head and the snapshot at the last of them; with `replaceFrom` (a fork
+   * switch), the stored blocks above that number go first, in the same batch (`blocks` may be empty).
+   */
+  | { type: 'append'; blocks: AppendBlock[]; snapshot: ChainVerifierSnapshot; replaceFrom?: number }
   /** Older verified blocks below the lowest stored one, newest first (the backfill). */
   | { type: 'prepend'; blocks: AppendBlock[] }
   /** The stored range: the lowest block (with its parent hash) and the head; undefined when empty. */
@@ -179,8 +177,7 @@ export const StorageActor = defineActor<StorageMsg, StorageReplies, StorageArgs>
             }
             return undefined;
           case 'append':
-            if (msg.truncateTo !== undefined && msg.truncateSnapshot)
-              await s.truncate(msg.truncateTo, msg.truncateSnapshot);
+            if (msg.replaceFrom !== undefined) return s.replaceFrom(msg.replaceFrom, msg.blocks, msg.snapshot);
             return s.append(msg.blocks, msg.snapshot);
           case 'block':
             return readBlock(ctx, msg.number);

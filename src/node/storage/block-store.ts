@@ -426,23 +426,55 @@ export class BlockStore {
   }
 
   /**
-   * Drop the blocks above `number` (a rollback of unfinalized blocks to a fork point) and record
-   * `snapshot` (taken at block `number`) as the stored head, atomically.
+   * A fork switch, in one batch: drop the stored blocks above `number` (a rollback of unfinalized
+   * blocks to the fork point) and append `blocks` of the new branch (contiguous from number + 1;
+   * none for a plain rollback), with `snapshot` at the new head (the last block, else `number`).
+   * A crash leaves the old branch or the new one, never the store cut back to the fork point.
    */
-  async truncate(number: number, snapshot: ChainVerifierSnapshot): Promise<void> {
-    if (!this.meta || number >= this.meta.head.number) return;
-    if (snapshot.head.number !== number) throw new Error('truncate: the snapshot must be taken at the new head');
-    const ops: KvOp[] = [];
-    for (let n = number + 1; n <= this.meta.head.number; n++) {
-      const rec = decodeRecord(await this.kv.get(blockKey(n)), n);
-      ops.push({ type: 'del', key: blockKey(n) }, { type: 'del', key: hashKey(toHex(rec.root)) });
+  async replaceFrom(number: number, blocks: readonly AppendBlock[], snapshot: ChainVerifierSnapshot): Promise<void> {
+    const meta = this.meta;
+    if (!meta) throw new Error('replaceFrom: nothing is stored');
+    if (number < meta.history.from || number > meta.head.number)
+      throw new Error(`replaceFrom: block ${number} is not stored (${meta.history.from}..${meta.head.number})`);
+    const base = decodeRecord(await this.kv.get(blockKey(number)), number);
+    const ops = await this.dropAbove(number, meta.head.number);
+    let expectNumber = number + 1;
+    for (const b of blocks) {
+      if (b.number !== expectNumber)
+        throw new Error(`replaceFrom: block ${b.number} is not the next block (${expectNumber})`);
+      ops.push(...recordOps(b));
+      expectNumber++;
     }
-    const head = decodeRecord(await this.kv.get(blockKey(number)), number);
-    if (toHex(head.root) !== snapshot.head.hash) throw new Error('truncate: the snapshot is not at the stored block');
-    const meta: StoredMeta = { ...this.meta, head: { number, hash: snapshot.head.hash }, snapshot };
-    ops.push(metaOp(meta));
+    const first = blocks[0];
+    if (first && decodeSignedBlockMsgpack(first.block).message.parentHash !== toHex(base.root))
+      throw new Error(`replaceFrom: block ${first.number} is not a child of the stored block ${number}`);
+    const head = blocks.length ? blocks[blocks.length - 1]! : { number, hash: toHex(base.root) };
+    if (snapshot.head.number !== head.number || snapshot.head.hash !== head.hash)
+      throw new Error('replaceFrom: the snapshot must be taken at the new head');
+    const next: StoredMeta = { ...meta, head: { number: head.number, hash: head.hash }, snapshot };
+    ops.push(metaOp(next));
     await this.kv.batch(ops);
-    this.meta = meta;
+    this.meta = next;
+  }
+
+  /**
+   * The operations that delete the records above..head and their hash index entries. A damaged
+   * record's hash cannot be trusted: only its record goes (its index entry, if any, stays stale and
+   * names a number no read serves until a block is stored there again).
+   */
+  private async dropAbove(above: number, head: number): Promise<KvOp[]> {
+    const numbers = Array.from({ length: Math.max(0, head - above) }, (_, i) => above + 1 + i);
+    const records = await this.kv.getMany(numbers.map(blockKey));
+    const ops: KvOp[] = [];
+    numbers.forEach((n, i) => {
+      ops.push({ type: 'del', key: blockKey(n) });
+      try {
+        ops.push({ type: 'del', key: hashKey(toHex(decodeRecord(records[i], n).root)) });
+      } catch (e) {
+        if (!(e instanceof CorruptStoreError)) throw e;
+      }
+    });
+    return ops;
   }
 
   async clear(): Promise<void> {
