@@ -120,7 +120,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
         printOut(toJson({ ...base, stored: 'corrupt', reason: loaded.reason, ...none }));
       else if (loaded.kind === 'other-spec') {
         const other = loaded.stored;
-        const reason = `made under chain ${other.chainId} ${other.spec ? `spec ${shortSpecFingerprint(other.spec)}` : 'without a spec fingerprint'}, not this spec ${shortSpecFingerprint(fingerprint)}`;
+        const reason = `made under chain ${other.chainId} ${other.spec ? `spec ${shortSpecFingerprint(other.spec)}` : `in an older store format (${other.format ?? 1})`}, not this spec ${shortSpecFingerprint(fingerprint)}`;
         printOut(toJson({ ...base, stored: 'other-spec', reason, ...none }));
       } else {
         const m = loaded.meta;

@@ -28,10 +28,13 @@ export interface NodeEvents {
    * How the node started from its store: resumed (`warm-start`), from genesis (`cold-start`), or the
    * stored chain was found damaged and cleared (`corrupt`) or made under another chain spec and set
    * aside (`other-spec`, the detail names both specs and where the store went), or does not contain
-   * the configured `sync.checkpoint` (`checkpoint`); a cold start follows those three.
+   * the configured `sync.checkpoint` (`checkpoint`); a cold start follows those three. `damaged`: a
+   * damaged stored block was found (by a load's spot checks or on a read) and is not served,
+   * reported once: below the verifier's window the stored history now starts above it (the backfill
+   * fetches it again); in the window the next start finds it and re-syncs.
    */
   storage: {
-    kind: 'warm-start' | 'cold-start' | 'corrupt' | 'other-spec' | 'checkpoint';
+    kind: 'warm-start' | 'cold-start' | 'corrupt' | 'other-spec' | 'checkpoint' | 'damaged';
     detail: string;
     head?: number;
     ms?: number;

@@ -30,6 +30,7 @@ import { decodeSignedBlockMsgpack, encodeSignedBlockMsgpack } from '../../src/pr
 import { sha256 } from '@noble/hashes/sha2.js';
 import { chainDataDir } from '../../src/platform/nodejs/platform.js';
 import { openLevelStore } from '../../src/platform/nodejs/storage-level.js';
+import { decodeMeta } from '../../src/node/storage/meta.js';
 import { CheckpointError } from '../../src/node/sources/head.js';
 import { BelowHistoryError, ProviderRpcError } from '../../src/index.nodejs.js';
 import {
@@ -88,7 +89,8 @@ async function dump(dataDir: string, spec: ChainSpec) {
       const values = await kv.getMany(keys);
       return new Map(keys.map((k, i) => [k, toHex(values[i]!)]));
     };
-    const meta = JSON.parse(new TextDecoder().decode(await kv.get('meta')));
+    // (typed as the JSON it is: the assertions below read it loosely)
+    const meta: ReturnType<typeof JSON.parse> = decodeMeta((await kv.get('meta'))!);
     return { blocks: await read('b/'), hashes: await read('h/'), meta };
   } finally {
     await kv.close();
@@ -104,7 +106,7 @@ function withoutSigners(meta: { snapshot: { window: Array<{ block: object }> } }
 
 const blockKey = (n: number) => `b/${String(n).padStart(12, '0')}`;
 
-/** A block record as the store writes it (format 3): sha256(rest) || root || msgpack block. */
+/** A block record as the store writes it: sha256(rest) || root || msgpack block. */
 function storeRecord(root: Uint8Array, block: SignedConsensusBlock): Uint8Array {
   const rest = concatBytes(root, encodeSignedBlockMsgpack(block));
   return concatBytes(sha256(rest), rest);

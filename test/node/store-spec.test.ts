@@ -16,6 +16,7 @@ import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Devnet } from '../../src/devnet/devnet.js';
 import { BlockStore, type StoredMeta } from '../../src/node/storage/block-store.js';
+import { decodeMeta, encodeMeta } from '../../src/node/storage/meta.js';
 import type { KvStore } from '../../src/node/storage/kv.js';
 import { chainDataDir } from '../../src/platform/nodejs/platform.js';
 import { openLevelStore } from '../../src/platform/nodejs/storage-level.js';
@@ -58,12 +59,10 @@ async function withStore<T>(dataDir: string, fn: (kv: KvStore) => Promise<T>): P
 }
 
 const blockKey = (n: number) => `b/${String(n).padStart(12, '0')}`;
-const readMeta = async (kv: KvStore) => JSON.parse(new TextDecoder().decode(await kv.get('meta'))) as StoredMeta;
-const writeMeta = (kv: KvStore, meta: StoredMeta) =>
-  kv.batch([{ type: 'put', key: 'meta', value: new TextEncoder().encode(JSON.stringify(meta)) }]);
+const readMeta = async (kv: KvStore) => decodeMeta((await kv.get('meta'))!) as StoredMeta;
+const writeMeta = (kv: KvStore, meta: StoredMeta) => kv.batch([{ type: 'put', key: 'meta', value: encodeMeta(meta) }]);
 
-/** A record as the BlockStore writes it: sha256(rest) || root || digest || msgpack. */
-/** A block record as the store writes it (format 3): checksum, root, msgpack block. */
+/** A block record as the store writes it: checksum, root, msgpack block. */
 function record(root: Uint8Array, block: SignedConsensusBlock): Uint8Array {
   const rest = concatBytes(root, encodeSignedBlockMsgpack(block));
   return concatBytes(sha256(rest), rest);

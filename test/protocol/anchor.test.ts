@@ -26,6 +26,7 @@ import { deriveFederation } from '../../src/devnet/consensus/keys.js';
 import { openRecordFile } from '../../src/devnet/generate/persist.js';
 import { createMemoryStore } from '../../src/node/storage/memory.js';
 import { BlockStore, type AppendBlock } from '../../src/node/storage/block-store.js';
+import { decodeMeta, type StoredMeta } from '../../src/node/storage/meta.js';
 import type { KvStore } from '../../src/node/storage/kv.js';
 import { checkRangeLength, historyTarget, linkRange, nextRange } from '../../src/node/workflows/backfill.js';
 import {
@@ -204,7 +205,7 @@ async function dump(kv: KvStore, prefix: string): Promise<Map<string, string>> {
 }
 
 async function meta(kv: KvStore) {
-  const m = JSON.parse(new TextDecoder().decode((await kv.get('meta'))!));
+  const m = decodeMeta((await kv.get('meta'))!) as StoredMeta;
   return { ...m, snapshot: unsigned(m.snapshot) };
 }
 

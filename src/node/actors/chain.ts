@@ -161,7 +161,7 @@ async function warmStart(
 
 function otherSpecDetail(s: ChainState, r: Extract<StorageLoad, { kind: 'other-spec' }>): string {
   const ours = `chain ${s.args.verifier.spec.chainId} spec ${shortSpecFingerprint(specFingerprint(s.args.verifier.spec))}`;
-  const theirs = `chain ${r.stored.chainId} ${r.stored.spec ? `spec ${shortSpecFingerprint(r.stored.spec)}` : 'of an older format without a spec fingerprint'}`;
+  const theirs = `chain ${r.stored.chainId} ${r.stored.spec ? `spec ${shortSpecFingerprint(r.stored.spec)}` : `of an older store format (${r.stored.format ?? 1})`}`;
   const where = r.setAsideTo === 'cleared' ? 'cleared' : `moved to ${r.setAsideTo}`;
   return `the store was made under ${theirs}, not this node's ${ours}: ${where}; starting fresh`;
 }
@@ -219,7 +219,8 @@ async function persist(s: ChainState, ctx: ChainCtx, r: BatchResult): Promise<vo
       type: 'append',
       blocks: p.blocks.map(({ number, hash, block }) => ({ number, hash, block })),
       snapshot: p.snapshot,
-      ...(p.truncate ? { truncateTo: p.truncate.to, truncateSnapshot: p.truncate.snapshot } : {}),
+      // a fork switch: the rollback and the new branch in one batch
+      ...(p.truncate ? { replaceFrom: p.truncate.to } : {}),
     });
   for (const b of p.blocks.slice(-s.payloads.limit))
     s.payloads.remember(b.number, decodeSignedBlockMsgpack(b.block).message.executionPayload);

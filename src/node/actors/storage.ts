@@ -5,14 +5,23 @@
  * A store found to hold another spec's chain (`load` → `other-spec`) is set aside before the reply:
  * moved away by the platform where it can (Node: the LevelDB directory renamed), else cleared
  * (IndexedDB, memory), so the ChainActor starts fresh and never sees that chain's blocks.
+ *
+ * A damaged record found on a read (a `CorruptStoreError`: checksum, root, height or a missing
+ * record) is not a crash: the reader gets "not available" (`block` undefined, `history` from the
+ * last good point, `prepend` a rejected ask), a `storage` event (`damaged`) reports it once, and a
+ * block below the verifier's window moves the stored history above it (the backfill fetches it
+ * again on its next start). A damaged block of the window stays until the next load, which finds
+ * it and re-syncs.
  */
-import { defineActor } from '../../actors/actor.js';
+import { defineActor, replyError, type ActorContext } from '../../actors/actor.js';
 import type { Hex } from '../../protocol/bytes.js';
 import type { ChainVerifierSnapshot } from '../../protocol/chain-verifier.js';
 import type { SignedConsensusBlock } from '../../protocol/types.js';
 import { shortSpecFingerprint } from '../../protocol/spec-fingerprint.js';
+import { topicOf, type NodeEventMessage, type NodeEvents } from '../events.js';
 import {
   BlockStore,
+  CorruptStoreError,
   type AppendBlock,
   type LoadResult,
   type OtherSpec,
@@ -24,13 +33,11 @@ export type StorageMsg =
   | { type: 'load' }
   /** Start the store with verified blocks (oldest first: block 0, or a head-first start's anchor blocks). */
   | { type: 'init'; blocks: AppendBlock[]; snapshot: ChainVerifierSnapshot }
-  | {
-      type: 'append';
-      blocks: AppendBlock[];
-      snapshot: ChainVerifierSnapshot;
-      truncateTo?: number;
-      truncateSnapshot?: ChainVerifierSnapshot;
-    }
+  /**
+   * Verified blocks above the head and the snapshot at the last of them; with `replaceFrom` (a fork
+   * switch), the stored blocks above that number go first, in the same batch (`blocks` may be empty).
+   */
+  | { type: 'append'; blocks: AppendBlock[]; snapshot: ChainVerifierSnapshot; replaceFrom?: number }
   /** Older verified blocks below the lowest stored one, newest first (the backfill). */
   | { type: 'prepend'; blocks: AppendBlock[] }
   /** The stored range: the lowest block (with its parent hash) and the head; undefined when empty. */
@@ -70,9 +77,13 @@ export interface StorageArgs {
   identity: StoreIdentity;
 }
 
-/** The tag another spec's store is set aside under: its fingerprint's short form (`v1` for a store that recorded none). */
+/** The tag another spec's store is set aside under: its fingerprint's short form (`v<format>` for an older format's). */
 export function otherSpecTag(stored: OtherSpec): string {
-  return stored.spec ? shortSpecFingerprint(stored.spec) : `v1-chain-${stored.chainId}`;
+  return stored.spec ? shortSpecFingerprint(stored.spec) : `v${stored.format ?? 1}-chain-${stored.chainId}`;
+}
+
+function emitStorage(ctx: ActorContext<StorageMsg, StorageArgs>, data: NodeEvents['storage']): void {
+  ctx.publish(topicOf('storage'), { type: 'event', name: 'storage', data } satisfies NodeEventMessage<'storage'>);
 }
 
 export const StorageActor = defineActor<StorageMsg, StorageReplies, StorageArgs>({
@@ -81,6 +92,29 @@ export const StorageActor = defineActor<StorageMsg, StorageReplies, StorageArgs>
   create(args) {
     let store: BlockStore | undefined;
     let kv: KvStore | undefined;
+    /** Damaged records already reported (by block number). */
+    const reported = new Set<number>();
+    /** A read hit a damaged record: report it once, and move the history above it when it is below the window. */
+    async function damaged(ctx: ActorContext<StorageMsg, StorageArgs>, n: number, e: CorruptStoreError): Promise<void> {
+      const from = await store!.damagedOnRead(n);
+      if (reported.has(n)) return;
+      reported.add(n);
+      const then =
+        from === undefined
+          ? 'not served; the next start re-checks the stored chain'
+          : `the stored history now starts at block ${from}`;
+      emitStorage(ctx, { kind: 'damaged', detail: `stored block ${n} is damaged (${e.reason}): ${then}` });
+    }
+    /** A stored block, or undefined when it is damaged (reported, not thrown). */
+    async function readBlock(ctx: ActorContext<StorageMsg, StorageArgs>, n: number) {
+      try {
+        return await store!.block(n);
+      } catch (e) {
+        if (!(e instanceof CorruptStoreError)) throw e;
+        await damaged(ctx, n, e);
+        return undefined;
+      }
+    }
     /** Move another spec's store away (or clear it) and reopen an empty one; returns where it went. */
     async function setAside(stored: OtherSpec): Promise<string> {
       let where = 'cleared';
@@ -98,8 +132,9 @@ export const StorageActor = defineActor<StorageMsg, StorageReplies, StorageArgs>
       async preStart() {
         kv = await args.open();
         store = new BlockStore(kv, args.identity);
-        // after a restart: know the stored head again (a corrupt store is the ChainActor's to handle)
-        await store.load().catch(() => undefined);
+        // after a restart: know the stored head again (a corrupt store is the ChainActor's to handle;
+        // the spot checks, and a repair they lead to, are the ChainActor's `load`, which reports it)
+        await store.load({ spotChecks: false }).catch(() => undefined);
       },
       async stopped() {
         await kv?.close();
@@ -108,32 +143,44 @@ export const StorageActor = defineActor<StorageMsg, StorageReplies, StorageArgs>
       async preRestart() {
         await kv?.close().catch(() => {});
       },
-      async handle(msg) {
+      async handle(msg, ctx) {
         const s = store!;
         switch (msg.type) {
           case 'load': {
             const r = await s.load();
+            if (r.kind === 'ok' && r.repaired)
+              emitStorage(ctx, {
+                kind: 'damaged',
+                detail: `a stored block of the older history is damaged (${r.repaired}): the stored history now starts at block ${r.meta.history.from}`,
+              });
             if (r.kind !== 'other-spec') return r;
             return { ...r, setAsideTo: await setAside(r.stored) };
           }
           case 'init':
             return s.init(msg.blocks, msg.snapshot);
           case 'prepend':
-            return s.prepend(msg.blocks);
-          case 'history': {
-            const meta = s.stored;
-            if (!meta) return undefined;
-            const lowest = await s.block(meta.history.from);
-            return lowest
-              ? { from: meta.history.from, parentHash: lowest.message.parentHash, head: meta.head.number }
-              : undefined;
-          }
+            try {
+              return await s.prepend(msg.blocks);
+            } catch (e) {
+              if (!(e instanceof CorruptStoreError) || s.historyFrom === undefined) throw e;
+              await damaged(ctx, s.historyFrom, e);
+              return replyError(e);
+            }
+          case 'history':
+            // a damaged lowest block moves the history up: read the new lowest one
+            for (let from = s.historyFrom; from !== undefined; ) {
+              const lowest = await readBlock(ctx, from);
+              const meta = s.stored!;
+              if (lowest) return { from, parentHash: lowest.message.parentHash, head: meta.head.number };
+              if (meta.history.from === from) return undefined;
+              from = meta.history.from;
+            }
+            return undefined;
           case 'append':
-            if (msg.truncateTo !== undefined && msg.truncateSnapshot)
-              await s.truncate(msg.truncateTo, msg.truncateSnapshot);
+            if (msg.replaceFrom !== undefined) return s.replaceFrom(msg.replaceFrom, msg.blocks, msg.snapshot);
             return s.append(msg.blocks, msg.snapshot);
           case 'block':
-            return s.block(msg.number);
+            return readBlock(ctx, msg.number);
           case 'number-of':
             return s.numberOf(msg.hash);
           case 'clear':

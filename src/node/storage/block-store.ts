@@ -2,8 +2,9 @@
  * The light node's verified chain on a KvStore, built so a warm start is fast and a damaged store
  * is noticed:
  *
- *   meta              JSON: format, chain id, spec fingerprint, genesis hash (once stored), mode,
- *                     the stored head, the lowest stored block (`history.from`) and the
+ *   meta              sha256(json) || json (format 4, `meta.ts`: checksummed and schema-checked
+ *                     on load): chain id, spec fingerprint, genesis hash (once stored), mode, the
+ *                     stored head, the lowest stored block (`history.from`) and the
  *                     ChainVerifier snapshot at the head
  *   b/<number:12>     record = sha256(rest) || root || msgpack(SignedConsensusBlock)
  *   h/<hash>          number (index by hash)
@@ -17,17 +18,18 @@
  * payload `parent_hash`) and that the snapshot's window names those very blocks, plus random spot
  * checks of older records. It does not verify signatures: the one
  * BLS check of a warm start, the stored head's approvals, is the ChainActor's (which holds the
- * prepared authorities; see `storedHeadProblem`). Every read re-checks its record (checksum and
- * recomputed root). Anything inconsistent makes the store `corrupt`: the node clears it and
- * re-syncs rather than trust it.
+ * prepared authorities; see `storedHeadProblem`). Every read re-checks its record (checksum,
+ * recomputed root, height) and throws a CorruptStoreError for a damaged one. A damaged meta or
+ * window makes the store `corrupt`: the node clears it and re-syncs rather than trust it. A damaged
+ * record of the older history (a spot check, or a read: `damagedOnRead`) moves `history.from`
+ * above it, the last good point, and the backfill fetches the rest again.
  *
  * The store is bound to the chain spec: the meta records the spec's fingerprint
  * (`src/protocol/spec-fingerprint.ts`), and a store whose meta names another spec (or another
- * chain id, or none: format 1) loads as `other-spec`, never as a chain; the StorageActor sets it
- * aside and the node starts fresh.
+ * chain id, or an older format: 1, 2, 3) loads as `other-spec`, never as a chain; the StorageActor
+ * sets it aside and the node starts fresh.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { AlysLightError } from '../../errors.js';
 import { verifyAggregateApproval, type PreparedAuthorities } from '../../protocol/approvals.js';
 import type { BlsBackend } from '../../protocol/bls/backend.js';
 import { signingRoot } from '../../protocol/block.js';
@@ -36,29 +38,9 @@ import type { ChainVerifierSnapshot } from '../../protocol/chain-verifier.js';
 import { decodeSignedBlockMsgpack } from '../../protocol/codec/msgpack.js';
 import type { SignedConsensusBlock } from '../../protocol/types.js';
 import type { KvOp, KvStore } from './kv.js';
+import { CorruptStoreError, decodeMeta, encodeMeta, FORMAT, MAX_WINDOW, type StoredMeta } from './meta.js';
 
-/** The stored chain fails a check on load (code `storage.corrupt`); the node clears it and syncs again. */
-export class CorruptStoreError extends AlysLightError {
-  override name = 'CorruptStoreError';
-  declare readonly code: 'storage.corrupt';
-  constructor(readonly reason: string) {
-    super('storage.corrupt', `the stored chain is damaged (${reason}); it will be cleared and synced again`);
-  }
-}
-
-export interface StoredMeta {
-  format: 3;
-  chainId: number;
-  /** The fingerprint of the chain spec the blocks were verified under (`specFingerprint`). */
-  spec: Hex;
-  /** Block 0's hash once stored (a head-first start stores it when the backfill reaches it). */
-  genesis: Hex | null;
-  mode: string;
-  head: { number: number; hash: Hex };
-  /** The lowest stored block: blocks from..head are stored, and reads below `from` have no verified data. */
-  history: { from: number };
-  snapshot: ChainVerifierSnapshot;
-}
+export { CorruptStoreError, type StoredMeta } from './meta.js';
 
 export interface AppendBlock {
   number: number;
@@ -67,26 +49,31 @@ export interface AppendBlock {
   block: Uint8Array;
 }
 
-/** Who made a store found under another spec (its `spec` is null for a format-1 store, which recorded none). */
+/**
+ * Who made a store found under another spec (its `spec` is null for a store of an older format,
+ * whose `format` is then set).
+ */
 export interface OtherSpec {
   chainId: number;
   spec: Hex | null;
   mode: string;
+  format?: number;
 }
 
 export type LoadResult =
   | { kind: 'empty' }
-  /** `head`: the stored head block, checked as the module comment says (its approvals not yet). */
-  | { kind: 'ok'; meta: StoredMeta; head: SignedConsensusBlock }
+  /**
+   * `head`: the stored head block, checked as the module comment says (its approvals not yet).
+   * `repaired`: a spot check found a damaged record of the older history; the history now starts
+   * above it (`history.from`), and the backfill fetches what lies below again.
+   */
+  | { kind: 'ok'; meta: StoredMeta; head: SignedConsensusBlock; repaired?: string }
   | { kind: 'corrupt'; reason: string }
   | { kind: 'other-spec'; stored: OtherSpec };
 
 const META = 'meta';
 const blockKey = (n: number) => `b/${String(n).padStart(12, '0')}`;
 const hashKey = (h: Hex) => `h/${h.slice(2)}`;
-const FORMAT = 3;
-/** Formats before this one (1: no spec fingerprint; 2: a digest chain from genesis): set aside, like another spec's. */
-const OLDER_FORMATS = [1, 2];
 const SPOT_CHECKS = 8;
 
 function encodeRecord(root: Uint8Array, block: Uint8Array): Uint8Array {
@@ -117,6 +104,31 @@ function decodeRecord(bytes: Uint8Array | undefined, n: number): Record {
   return { root, block };
 }
 
+/**
+ * What is wrong with records `n - 1` (`a`) and `n` (`b`) as a linked pair, and the lowest block
+ * above the damage: n + 1 when record n itself is damaged, else n. Undefined when both are sound.
+ */
+function pairDamage(
+  a: Uint8Array | undefined,
+  b: Uint8Array | undefined,
+  n: number,
+): { above: number; reason: string } | undefined {
+  let rec: Record;
+  try {
+    rec = decodeRecord(b, n);
+  } catch (e) {
+    if (e instanceof CorruptStoreError) return { above: n + 1, reason: e.reason };
+    throw e;
+  }
+  try {
+    checkLink(decodeRecord(a, n - 1), rec, n);
+    return undefined;
+  } catch (e) {
+    if (e instanceof CorruptStoreError) return { above: n, reason: e.reason };
+    throw e;
+  }
+}
+
 function recordOps(b: AppendBlock): KvOp[] {
   return [
     { type: 'put', key: blockKey(b.number), value: encodeRecord(fromHex(b.hash), b.block) },
@@ -124,11 +136,7 @@ function recordOps(b: AppendBlock): KvOp[] {
   ];
 }
 
-const metaOp = (meta: StoredMeta): KvOp => ({
-  type: 'put',
-  key: META,
-  value: new TextEncoder().encode(JSON.stringify(meta)),
-});
+const metaOp = (meta: StoredMeta): KvOp => ({ type: 'put', key: META, value: encodeMeta(meta) });
 
 /** What a store is opened under: `spec` is the chain spec's fingerprint. */
 export interface StoreIdentity {
@@ -136,21 +144,6 @@ export interface StoreIdentity {
   spec: Hex;
   genesis?: Hex;
   mode: string;
-}
-
-type OlderMeta = { format: 1 | 2; chainId: number; mode: string };
-
-function parseMeta(raw: Uint8Array): StoredMeta | OlderMeta {
-  let meta: StoredMeta | OlderMeta;
-  try {
-    meta = JSON.parse(new TextDecoder().decode(raw));
-  } catch {
-    throw new CorruptStoreError('its metadata is not JSON');
-  }
-  if (typeof meta !== 'object' || meta === null) throw new CorruptStoreError('its metadata is not an object');
-  if (meta.format !== FORMAT && !OLDER_FORMATS.includes(meta.format))
-    throw new CorruptStoreError(`unknown format ${(meta as { format: unknown }).format}`);
-  return meta;
 }
 
 /** What the snapshot says about the window's blocks: by number, the hash and payload hash it expects. */
@@ -215,21 +208,32 @@ export class BlockStore {
     return this.meta;
   }
 
-  /** Read and check the stored chain (see the module comment). */
-  async load(): Promise<LoadResult> {
+  /**
+   * Read and check the stored chain (see the module comment). `spotChecks: false` skips the spot
+   * checks of the older history (and so any repair of it): a reload that only needs the head again.
+   */
+  async load(opts: { spotChecks?: boolean } = {}): Promise<LoadResult> {
     const raw = await this.kv.get(META);
     if (!raw) return { kind: 'empty' };
     try {
-      const meta = parseMeta(raw);
-      if (meta.format !== FORMAT)
-        return { kind: 'other-spec', stored: { chainId: meta.chainId, spec: null, mode: meta.mode } };
+      const decoded = decodeMeta(raw);
+      if (decoded.format !== FORMAT) {
+        const { chainId, mode, format } = decoded;
+        return { kind: 'other-spec', stored: { chainId, spec: null, mode, format } };
+      }
+      const meta = decoded as StoredMeta;
       const other = this.otherSpec(meta);
       if (other) return { kind: 'other-spec', stored: other };
       this.checkIdentity(meta);
       const head = await this.checkWindow(meta);
-      await this.spotCheck(meta.history.from, Math.max(0, meta.snapshot.finality.lastFinalized.blockNumber));
       this.meta = meta;
-      return { kind: 'ok', meta, head: head.block };
+      const damaged =
+        opts.spotChecks === false
+          ? undefined
+          : await this.spotCheck(meta.history.from, meta.snapshot.finality.lastFinalized.blockNumber);
+      if (!damaged) return { kind: 'ok', meta, head: head.block };
+      await this.raiseHistory(damaged.from);
+      return { kind: 'ok', meta: this.meta, head: head.block, repaired: damaged.reason };
     } catch (e) {
       if (e instanceof CorruptStoreError) return { kind: 'corrupt', reason: e.reason };
       throw e;
@@ -249,8 +253,7 @@ export class BlockStore {
     const head = meta.head;
     if (meta.snapshot.head.hash !== head.hash || meta.snapshot.head.number !== head.number)
       throw new CorruptStoreError('its snapshot is not at its head');
-    const from = meta.history?.from;
-    if (!Number.isSafeInteger(from) || from < 0 || from > meta.snapshot.finality.lastFinalized.blockNumber)
+    if (meta.history.from > meta.snapshot.finality.lastFinalized.blockNumber)
       throw new CorruptStoreError('its history does not reach its last finalized block');
   }
 
@@ -261,8 +264,10 @@ export class BlockStore {
    */
   private async checkWindow(meta: StoredMeta): Promise<Record> {
     const head = meta.head;
-    const from = Math.max(0, meta.snapshot.finality.lastFinalized.blockNumber);
-    if (from > head.number) throw new CorruptStoreError('its last finalized block is above its head');
+    const from = meta.snapshot.finality.lastFinalized.blockNumber;
+    // (meta.ts bounds both: from <= head, head - from <= MAX_WINDOW)
+    if (from > head.number || head.number - from > MAX_WINDOW)
+      throw new CorruptStoreError('its last finalized block is not just below its head');
     const numbers = Array.from({ length: head.number - from + 1 }, (_, i) => from + i);
     const records = await this.kv.getMany(numbers.map(blockKey));
     const expected = snapshotBlocks(meta.snapshot);
@@ -279,13 +284,51 @@ export class BlockStore {
     return prev;
   }
 
-  /** Random spot checks of records in (from, to] (each must link to its predecessor). */
-  private async spotCheck(from: number, to: number): Promise<void> {
+  /**
+   * Random spot checks of records in (from, to] (each must link to its predecessor; `to`, the last
+   * finalized block, was checked with the window). A damaged pair is the last good point: returns
+   * the lowest block above the highest damage found and why, or undefined when all were sound.
+   */
+  private async spotCheck(from: number, to: number): Promise<{ from: number; reason: string } | undefined> {
+    let damaged: { from: number; reason: string } | undefined;
     for (let i = 0; i < SPOT_CHECKS && to > from; i++) {
       const n = from + 1 + Math.floor(this.random() * (to - from));
       const [a, b] = await this.kv.getMany([blockKey(n - 1), blockKey(n)]);
-      checkLink(decodeRecord(a, n - 1), decodeRecord(b, n), n);
+      const found = pairDamage(a, b, n);
+      if (!found) continue;
+      const above = Math.min(to, found.above);
+      if (!damaged || above > damaged.from) damaged = { from: above, reason: found.reason };
+      from = above; // nothing below the damage is kept: sample above it
     }
+    return damaged;
+  }
+
+  /**
+   * The last good point of the stored history is `from`: blocks below it are no longer served
+   * (their records stay until the backfill writes them again). Never above the last finalized block.
+   */
+  private async raiseHistory(from: number): Promise<void> {
+    const meta = this.meta;
+    if (!meta || from <= meta.history.from) return;
+    const next: StoredMeta = {
+      ...meta,
+      history: { from: Math.min(from, meta.snapshot.finality.lastFinalized.blockNumber) },
+    };
+    await this.kv.batch([metaOp(next)]);
+    this.meta = next;
+  }
+
+  /**
+   * A damaged record found on a read (`block` threw a CorruptStoreError for `number`): if it lies
+   * below the window, the history now starts above it (returns the new lowest block); a block of
+   * the window stays (the next load finds it and the node re-syncs): returns undefined.
+   */
+  async damagedOnRead(number: number): Promise<number | undefined> {
+    const meta = this.meta;
+    if (!meta || number < meta.history.from || number >= meta.snapshot.finality.lastFinalized.blockNumber)
+      return undefined;
+    await this.raiseHistory(number + 1);
+    return this.meta!.history.from;
   }
 
   /**
@@ -383,23 +426,55 @@ export class BlockStore {
   }
 
   /**
-   * Drop the blocks above `number` (a rollback of unfinalized blocks to a fork point) and record
-   * `snapshot` (taken at block `number`) as the stored head, atomically.
+   * A fork switch, in one batch: drop the stored blocks above `number` (a rollback of unfinalized
+   * blocks to the fork point) and append `blocks` of the new branch (contiguous from number + 1;
+   * none for a plain rollback), with `snapshot` at the new head (the last block, else `number`).
+   * A crash leaves the old branch or the new one, never the store cut back to the fork point.
    */
-  async truncate(number: number, snapshot: ChainVerifierSnapshot): Promise<void> {
-    if (!this.meta || number >= this.meta.head.number) return;
-    if (snapshot.head.number !== number) throw new Error('truncate: the snapshot must be taken at the new head');
-    const ops: KvOp[] = [];
-    for (let n = number + 1; n <= this.meta.head.number; n++) {
-      const rec = decodeRecord(await this.kv.get(blockKey(n)), n);
-      ops.push({ type: 'del', key: blockKey(n) }, { type: 'del', key: hashKey(toHex(rec.root)) });
+  async replaceFrom(number: number, blocks: readonly AppendBlock[], snapshot: ChainVerifierSnapshot): Promise<void> {
+    const meta = this.meta;
+    if (!meta) throw new Error('replaceFrom: nothing is stored');
+    if (number < meta.history.from || number > meta.head.number)
+      throw new Error(`replaceFrom: block ${number} is not stored (${meta.history.from}..${meta.head.number})`);
+    const base = decodeRecord(await this.kv.get(blockKey(number)), number);
+    const ops = await this.dropAbove(number, meta.head.number);
+    let expectNumber = number + 1;
+    for (const b of blocks) {
+      if (b.number !== expectNumber)
+        throw new Error(`replaceFrom: block ${b.number} is not the next block (${expectNumber})`);
+      ops.push(...recordOps(b));
+      expectNumber++;
     }
-    const head = decodeRecord(await this.kv.get(blockKey(number)), number);
-    if (toHex(head.root) !== snapshot.head.hash) throw new Error('truncate: the snapshot is not at the stored block');
-    const meta: StoredMeta = { ...this.meta, head: { number, hash: snapshot.head.hash }, snapshot };
-    ops.push(metaOp(meta));
+    const first = blocks[0];
+    if (first && decodeSignedBlockMsgpack(first.block).message.parentHash !== toHex(base.root))
+      throw new Error(`replaceFrom: block ${first.number} is not a child of the stored block ${number}`);
+    const head = blocks.length ? blocks[blocks.length - 1]! : { number, hash: toHex(base.root) };
+    if (snapshot.head.number !== head.number || snapshot.head.hash !== head.hash)
+      throw new Error('replaceFrom: the snapshot must be taken at the new head');
+    const next: StoredMeta = { ...meta, head: { number: head.number, hash: head.hash }, snapshot };
+    ops.push(metaOp(next));
     await this.kv.batch(ops);
-    this.meta = meta;
+    this.meta = next;
+  }
+
+  /**
+   * The operations that delete the records above..head and their hash index entries. A damaged
+   * record's hash cannot be trusted: only its record goes (its index entry, if any, stays stale and
+   * names a number no read serves until a block is stored there again).
+   */
+  private async dropAbove(above: number, head: number): Promise<KvOp[]> {
+    const numbers = Array.from({ length: Math.max(0, head - above) }, (_, i) => above + 1 + i);
+    const records = await this.kv.getMany(numbers.map(blockKey));
+    const ops: KvOp[] = [];
+    numbers.forEach((n, i) => {
+      ops.push({ type: 'del', key: blockKey(n) });
+      try {
+        ops.push({ type: 'del', key: hashKey(toHex(decodeRecord(records[i], n).root)) });
+      } catch (e) {
+        if (!(e instanceof CorruptStoreError)) throw e;
+      }
+    });
+    return ops;
   }
 
   async clear(): Promise<void> {
