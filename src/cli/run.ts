@@ -7,7 +7,7 @@
  * stdout (JSON with --json: head, finalized, historyFrom, backfill, ...). `--metrics-port` serves
  * /metrics, /status and /healthz.
  */
-import { parseArgs } from 'node:util';
+import { inspect, parseArgs } from 'node:util';
 import {
   ConfigBaseError,
   configParseArgsOptions,
@@ -256,10 +256,33 @@ function showProgress(node: LightNode, out: ProgressOut): RunProgress {
   };
 }
 
+/**
+ * `alys_light_unhandled_rejections_total` on the running node's /metrics: the run's count of stray
+ * rejections, read at scrape time (so rejections before the node's registry existed count too).
+ */
+function countUnhandled(node: LightNode, count: () => number): void {
+  node.system?.metrics
+    .counter(
+      'alys_light_unhandled_rejections_total',
+      'Promise rejections nobody handled (reported on stderr; the node goes on)',
+    )
+    .collect(() => [[{}, count()]]);
+}
+
+/**
+ * A rejection reason with its detail: an Error's stack, `code`, other own fields and `cause` chain
+ * (util.inspect), anything else inspected rather than stringified to "[object Object]".
+ */
+export function describeRejection(reason: unknown): string {
+  return inspect(reason, { depth: 4, breakLength: Number.POSITIVE_INFINITY });
+}
+
 /** Why the run stopped, and how to remove the process handlers it installed. */
 interface StopSignals {
   /** 'SIGINT', 'SIGTERM', 'abort' (opts.signal) or 'synced' (--exit-when-synced). */
   stopped: Promise<string>;
+  /** Stray promise rejections reported so far. */
+  unhandled(): number;
   remove(): void;
 }
 
@@ -290,13 +313,15 @@ function listenForStop(
   });
   const onHup = () => void setup.watcher?.reload();
   process.on('SIGHUP', onHup);
-  const onUnhandled = (reason: unknown) =>
-    out.write(
-      `warning: unhandled rejection (ignored): ${termSafe(reason instanceof Error ? (reason.stack ?? reason.message) : String(reason))}\n`,
-    );
+  let unhandled = 0;
+  const onUnhandled = (reason: unknown) => {
+    unhandled++;
+    out.write(`warning: unhandled rejection #${unhandled} (ignored): ${termSafe(describeRejection(reason))}\n`);
+  };
   process.on('unhandledRejection', onUnhandled);
   return {
     stopped,
+    unhandled: () => unhandled,
     remove() {
       process.off('SIGHUP', onHup);
       process.off('SIGINT', signals.SIGINT);
@@ -405,6 +430,7 @@ export async function runCommand(argv: string[], opts: RunOptions = {}): Promise
   let exitCode = 0;
   try {
     await node.start();
+    countUnhandled(node, stop.unhandled);
     progress.started();
     const first = await node.status();
     const cfg = node.config.config;

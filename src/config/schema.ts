@@ -82,6 +82,10 @@ export interface SyncConfig {
   readonly history: SyncHistory;
   /** A weak-subjectivity checkpoint: a consensus block hash the chain must contain (backfill stops there). Default none. */
   readonly checkpoint: string | null;
+  /** Cap on one consensus RPC response body (bytes; larger ones are aborted). 64 KiB..1 GiB, default 16 MiB. */
+  readonly maxResponseBytes: number;
+  /** Cap on one EVM JSON-RPC response body (bytes; larger ones are aborted). 64 KiB..1 GiB, default 32 MiB. */
+  readonly maxEvmResponseBytes: number;
 }
 
 export interface LightNodeConfig {
@@ -148,6 +152,8 @@ const key = <T>(spec: ValueSpec<T>, def: KeyDef<T>['default'], reloadable: boole
 
 const httpUrl = url(['http', 'https']);
 const ms = (min: number, max: number) => integer({ min, max, unit: 'ms' });
+const MiB = 1024 * 1024;
+const bytes = integer({ min: 64 * 1024, max: 1024 * MiB, unit: 'bytes' });
 /** JSON-RPC method names as namespaced by Ethereum clients: `eth_chainId`, `net_version`, `web3_clientVersion`. */
 /** A multiaddr as text (parsed again by libp2p when the node starts). */
 const multiaddrText = matching(
@@ -217,6 +223,10 @@ export const CONFIG_SCHEMA: SchemaOf<LightNodeConfig> = {
       false,
       'a block hash the chain must contain (weak-subjectivity checkpoint)',
     ),
+    // One consensus block as JSON: at most ~15 MB of hex under the 30M gas limit (consensus-rpc.ts).
+    maxResponseBytes: key(bytes, 16 * MiB, false, 'cap on one consensus RPC response body (bytes)'),
+    // EVM answers: the largest honest one is a block's receipts, ~27 MB of minimal logs under 30M gas (engine/endpoints.ts).
+    maxEvmResponseBytes: key(bytes, 32 * MiB, false, 'cap on one EVM JSON-RPC response body (bytes)'),
   },
   p2p: {
     listen: key(listOf(multiaddrText, { unique: true, maxItems: 16 }), [], false, 'libp2p listen addresses'),

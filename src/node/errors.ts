@@ -35,6 +35,18 @@ export class BelowHistoryError extends LightNodeError {
   }
 }
 
+/**
+ * The MetricsActor is not running (code `metrics.unavailable`): its policy is `never()`, so after a
+ * crash it stays down until the node restarts. The message starts with "metrics unavailable".
+ */
+export class MetricsUnavailableError extends LightNodeError {
+  override name = 'MetricsUnavailableError';
+  declare readonly code: 'metrics.unavailable';
+  constructor(why: string, options?: AlysLightErrorOptions) {
+    super('metrics.unavailable', `metrics unavailable: ${why}; restart the node to get them back`, options);
+  }
+}
+
 /** No configured source can currently serve the request (all failed or banned). */
 export class NoSourceError extends LightNodeError {
   override name = 'NoSourceError';

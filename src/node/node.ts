@@ -10,13 +10,13 @@ import { createActorSystem, MetricsRegistry, type ActorSystem } from '../actors/
 import { createConfigManager, type ConfigKey, type LightNodeConfig } from '../config/index.js';
 import { createBlsBackend } from '../protocol/bls/index.js';
 import type { ChainActor, ChainStatus } from './actors/chain.js';
-import type { MetricsActor } from './actors/metrics.js';
+import type { MetricsActor, MetricsSnapshot } from './actors/metrics.js';
 import type { NetworkActor } from './actors/network.js';
 import type { StorageActor } from './actors/storage.js';
 import type { SyncActor, SyncStatus } from './actors/sync.js';
 import type { VerifiedReads } from './engine/index.js';
 import { createEip1193Provider, createStableProvider } from './engine/provider.js';
-import { LightNodeError } from './errors.js';
+import { LightNodeError, MetricsUnavailableError } from './errors.js';
 import type { NodeEventMessage, NodeEventName, NodeEvents } from './events.js';
 import { createP2pWiring, wantsP2p } from './network/p2p-wiring.js';
 import type { KvStore } from './storage/kv.js';
@@ -70,6 +70,20 @@ function engineGroupReads(
       };
     },
   });
+}
+
+/**
+ * Ask the MetricsActor; MetricsUnavailableError when it is not running (given up after a crash: its
+ * policy is never()) or fails to answer, instead of the runtime's own error.
+ */
+async function askMetrics(system: ActorSystem, msg: { type: 'render' | 'snapshot' }): Promise<unknown> {
+  const state = system.registry.info(ACTOR_ADDRESSES.metrics)?.state;
+  if (state !== 'Running') throw new MetricsUnavailableError(`the metrics actor is ${state ?? 'absent'}`);
+  try {
+    return await system.ref<typeof MetricsActor>(ACTOR_ADDRESSES.metrics).ask(msg, { timeoutMs: 10_000 });
+  } catch (e) {
+    throw new MetricsUnavailableError(`the metrics actor did not answer (${(e as Error).message})`, { cause: e });
+  }
 }
 
 /** The running node's status from its chain, sync and network actors and the registry. */
@@ -260,11 +274,11 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
     },
     async metrics() {
       if (!system) return '';
-      return system.ref<typeof MetricsActor>(ACTOR_ADDRESSES.metrics).ask({ type: 'render' });
+      return askMetrics(system, { type: 'render' }) as Promise<string>;
     },
     async metricsSnapshot() {
       if (!system) throw new LightNodeError('not-started', 'start the light node first');
-      return system.ref<typeof MetricsActor>(ACTOR_ADDRESSES.metrics).ask({ type: 'snapshot' });
+      return askMetrics(system, { type: 'snapshot' }) as Promise<MetricsSnapshot>;
     },
   };
 }

@@ -11,7 +11,7 @@ export { fetchGenesis } from './sources/genesis.js';
 export type { LightNode, LightNodeFromOptions, LightNodePlatform, NodeStatus } from './types.js';
 export type { NodeEvents, NodeEventName } from './events.js';
 export { AlysLightError, type AlysLightErrorOptions } from '../errors.js';
-export { BelowHistoryError, LightNodeError, NotSyncedError, NoSourceError } from './errors.js';
+export { BelowHistoryError, LightNodeError, MetricsUnavailableError, NotSyncedError, NoSourceError } from './errors.js';
 export { CheckpointError } from './sources/head.js';
 export type { MetricsSnapshot } from './actors/metrics.js';
 export type { SyncStatus } from './actors/sync.js';

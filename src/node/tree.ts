@@ -120,6 +120,7 @@ export function createLiveChildArgs(config: LightNodeConfig, engines: number, fe
       network: ACTOR_ADDRESSES.network,
       verifierGroup: VERIFIER_GROUP,
       mode: config.mode,
+      maxResponseBytes: config.sync.maxResponseBytes,
       ...withFetch,
     },
     network: { sources: [...config.rpc, ...config.evmRpc] },
@@ -128,6 +129,7 @@ export function createLiveChildArgs(config: LightNodeConfig, engines: number, fe
       chain: ACTOR_ADDRESSES.chain,
       network: ACTOR_ADDRESSES.network,
       timeoutMs: config.sync.requestTimeoutMs,
+      maxResponseBytes: config.sync.maxEvmResponseBytes,
       ...withFetch,
     })),
   };
@@ -405,6 +407,7 @@ export function consensusSources(
       createConsensusRpcSource({
         url,
         timeoutMs,
+        maxResponseBytes: args.sync.maxResponseBytes,
         ...(options.platform.fetch ? { fetch: options.platform.fetch } : {}),
       }),
       () => args.sync.requestsPerRange ?? 16,

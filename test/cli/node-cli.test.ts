@@ -118,7 +118,8 @@ interface CliResult {
 function cli(
   args: string[],
   timeoutMs = 60_000,
-  opts: { preload?: string; stopWhen?: RegExp } = {},
+  /** stopWhen: SIGTERM once stderr matches, after `beforeStop(stderr)` settled (if given). */
+  opts: { preload?: string; stopWhen?: RegExp; beforeStop?: (stderr: string) => Promise<void> } = {},
 ): Promise<CliResult> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env))
@@ -131,10 +132,15 @@ function cli(
     );
     let stdout = '';
     let stderr = '';
+    let stopping = false;
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      if (opts.stopWhen?.test(stderr) && child.exitCode === null) child.kill('SIGTERM');
+      if (stopping || !opts.stopWhen?.test(stderr) || child.exitCode !== null) return;
+      stopping = true;
+      void (opts.beforeStop?.(stderr) ?? Promise.resolve())
+        .catch((e: unknown) => reject(e))
+        .finally(() => child.kill('SIGTERM'));
     });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -191,18 +197,37 @@ describe('alys-light run / status / query (child processes)', () => {
     expect(events.map((e) => process.listenerCount(e))).toEqual(before);
   });
 
-  it('run: a stray promise rejection (e.g. inside a transport) is reported, the node goes on and stops cleanly', async () => {
+  it('run: a stray promise rejection (e.g. inside a transport) is reported with detail and counted, the node goes on and stops cleanly', async () => {
     const preload = join(await tempDir(shared, 'alys-stray-'), 'stray.mjs');
     // once the node has installed its handler: rejections nobody handles, every 200 ms (at most 100)
     await writeFile(
       preload,
-      'let n = 0; const t = setInterval(() => { if (process.listenerCount("unhandledRejection") === 0) return; if (++n > 100) clearInterval(t); Promise.reject(new Error("stray rejection " + n)); }, 200); t.unref();\n',
+      'let n = 0; const t = setInterval(() => { if (process.listenerCount("unhandledRejection") === 0) return; if (++n > 100) clearInterval(t); Promise.reject(Object.assign(new Error("stray rejection " + n, { cause: new Error("inner cause") }), { code: "stray.code" })); }, 200); t.unref();\n',
     );
-    const r = await cli(['run', ...nodeFlags(), ...fastSync, '--storage', 'memory', '--json'], 60_000, {
-      preload,
-      stopWhen: new RegExp(`following[^\\n]*head ${TIP} [\\s\\S]*unhandled rejection \\(ignored\\)`),
-    });
-    expect(r.stderr).toMatch(/warning: unhandled rejection \(ignored\): Error: stray rejection \d+/);
+    let counted = -1;
+    let reported = 0;
+    const r = await cli(
+      ['run', ...nodeFlags(), ...fastSync, '--storage', 'memory', '--metrics-port', '0', '--json'],
+      60_000,
+      {
+        preload,
+        stopWhen: new RegExp(`following[^\\n]*head ${TIP} [\\s\\S]*unhandled rejection #\\d+ \\(ignored\\)`),
+        // the count on /metrics: at least the number reported so far (those before the node started too)
+        beforeStop: async (stderr) => {
+          reported = Math.max(...[...stderr.matchAll(/unhandled rejection #(\d+)/g)].map((m) => Number(m[1])));
+          const url = /metrics (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(stderr)![1]!;
+          const text = await (await fetch(url)).text();
+          counted = Number(/^alys_light_unhandled_rejections_total (\d+)$/m.exec(text)![1]);
+        },
+      },
+    );
+    // the detail (the first report, up to the next warning): message, stack, the error's code and its cause
+    const first = r.stderr.split('warning: ').find((w) => w.startsWith('unhandled rejection #1 '))!;
+    expect(first).toMatch(/^unhandled rejection #1 \(ignored\): Error: stray rejection 1\n\s+at /);
+    expect(first).toContain("code: 'stray.code'");
+    expect(first).toContain('[cause]: Error: inner cause');
+    expect(reported).toBeGreaterThanOrEqual(1);
+    expect(counted).toBeGreaterThanOrEqual(reported);
     expect(r.code, r.stderr).toBe(0);
     expect(lastJson(r)).toMatchObject({ stopped: 'SIGTERM', head: { number: TIP } });
   });

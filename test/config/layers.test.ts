@@ -238,7 +238,8 @@ describe('command-line layer', () => {
     expect(opts['sync-start']).toEqual({ type: 'string' });
     expect(opts['sync-history']).toEqual({ type: 'string' });
     expect(opts['sync-checkpoint']).toEqual({ type: 'string' });
-    expect(Object.keys(opts)).toHaveLength(25);
+    expect(opts['sync-max-response-bytes']).toEqual({ type: 'string' });
+    expect(Object.keys(opts)).toHaveLength(27);
     expect(opts['p2p-bootstrap']).toEqual({ type: 'string', multiple: true });
   });
 

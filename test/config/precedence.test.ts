@@ -44,6 +44,8 @@ const VALUES: Record<ConfigKey, fc.Arbitrary<unknown>> = {
   'sync.start': fc.constantFrom('head', 'genesis'),
   'sync.history': fc.oneof(fc.constantFrom('none', 'all'), fc.integer({ min: 0, max: 1_000_000_000 })),
   'sync.checkpoint': fc.constantFrom(null, `0x${'ab'.repeat(32)}`),
+  'sync.maxResponseBytes': fc.integer({ min: 65_536, max: 1_073_741_824 }),
+  'sync.maxEvmResponseBytes': fc.integer({ min: 65_536, max: 1_073_741_824 }),
   'p2p.listen': fc.uniqueArray(fc.constantFrom('/ip4/0.0.0.0/tcp/55444', '/ip4/127.0.0.1/tcp/0/ws'), { maxLength: 2 }),
   'p2p.bootstrap': fc.uniqueArray(
     fc.constantFrom('/ip4/10.0.0.1/tcp/55444/p2p/12D3KooWa', '/dns4/relay.example/tcp/443/wss'),

@@ -232,6 +232,19 @@ const CASES: Record<ConfigKey, KeyCases> = {
     ],
     text: [[`0x${'0f'.repeat(32)}`, `0x${'0f'.repeat(32)}`]],
   },
+  'sync.maxResponseBytes': {
+    good: [65_536, 16_777_216, 1_073_741_824],
+    bad: [
+      { value: 65_535, expected: 'an integer from 65536 to 1073741824 (bytes)' },
+      { value: 1_073_741_825, expected: 'an integer from 65536 to 1073741824 (bytes)' },
+    ],
+    text: [['1048576', 1_048_576]],
+  },
+  'sync.maxEvmResponseBytes': {
+    good: [65_536, 33_554_432],
+    bad: [{ value: 0, expected: 'an integer from 65536 to 1073741824 (bytes)' }],
+    text: [['1048576', 1_048_576]],
+  },
   verifierWorkers: {
     good: [0, 4, 16],
     bad: [

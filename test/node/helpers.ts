@@ -8,13 +8,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDevnet, type Devnet, type DevnetOptions } from '../../src/devnet/devnet.js';
+import type { LightNodeConfig } from '../../src/config/index.js';
 import {
   createLightNode,
+  createNodePlatform,
   type CreateLightNodeOptions,
+  type KvStore,
   type LightNode,
   type NodeEventName,
   type NodeEvents,
 } from '../../src/index.nodejs.js';
+import type { LightNodePlatform } from '../../src/node/types.js';
 import { blockHash } from '../../src/protocol/block.js';
 import type { Hex, SignedConsensusBlock } from '../../src/protocol/types.js';
 import { type RpcProxy, type RpcProxyOptions, startRpcProxy } from '../helpers/rpc-proxy.js';
@@ -170,10 +174,35 @@ export interface TestNode {
   events: EventLog;
 }
 
+/** The KvStore each test node's StorageActor opened last (the real store, read raw by `storageProblems`). */
+const openedStores = new WeakMap<LightNode, KvStore>();
+
+/** The store a node made by `makeNode` opened last (undefined before it opened one). */
+export const nodeStore = (node: LightNode): KvStore | undefined => openedStores.get(node);
+
+/** `base` (default: the Node platform) with its openStore recording the store it opens via `onOpen`. */
+function recordingPlatform(
+  base: LightNodePlatform | undefined,
+  verifierWorkers: number,
+  onOpen: (kv: KvStore) => void,
+): LightNodePlatform {
+  const platform = base ?? createNodePlatform({ verifierWorkers } as LightNodeConfig);
+  return {
+    ...platform,
+    async openStore(spec, cfg) {
+      const kv = await platform.openStore(spec, cfg);
+      onOpen(kv);
+      return kv;
+    },
+  };
+}
+
 /** A light node over the devnet (memory storage, pow-checkpoint, fast sync settings unless overridden); not started. */
 export function makeNode(cleanup: Cleanup, devnet: Devnet, opts: CreateLightNodeOptions = {}): TestNode {
-  const { sync, ...rest } = opts;
-  const node = createLightNode({
+  const { sync, platform, ...rest } = opts;
+  let node: LightNode | undefined;
+  const recording = recordingPlatform(platform, rest.verifierWorkers ?? 0, (kv) => node && openedStores.set(node, kv));
+  node = createLightNode({
     chainSpec: devnet.spec,
     rpc: [devnet.urls.consensus],
     evmRpc: [devnet.urls.evm],
@@ -182,6 +211,7 @@ export function makeNode(cleanup: Cleanup, devnet: Devnet, opts: CreateLightNode
     verifierWorkers: 0,
     logLevel: 'silent',
     ...rest,
+    platform: recording,
     sync: { ...FAST_SYNC, ...sync },
   });
   const events = recordEvents(node);
@@ -274,24 +304,39 @@ export async function chainBlockHashes(node: LightNode, upTo: number): Promise<A
 }
 
 /**
- * Storage holds exactly the honest chain 0..head and nothing above it (up to `probeAbove` heights
- * past the devnet tip are probed). Returns a list of problems (empty: fine).
+ * Storage holds exactly the honest chain 0..head and nothing above it. The blocks 0..head are read
+ * through the StorageActor; "nothing else" is checked on the raw store (its `b/<height>` block records
+ * and `h/<hash>` index entries, the layout of src/node/storage/block-store.ts), because the actor's
+ * `block` query answers nothing above the stored head and would hide a stray record there. Only for
+ * nodes made by `makeNode` (whose store is recorded). Returns a list of problems (empty: fine).
  */
-export async function storageProblems(
-  node: LightNode,
-  devnet: Devnet,
-  head: number,
-  probeAbove = 2,
-): Promise<string[]> {
-  const hashes = await storedHashes(node, devnet.chain.height + probeAbove);
+export async function storageProblems(node: LightNode, devnet: Devnet, head: number): Promise<string[]> {
+  const kv = openedStores.get(node);
+  if (!kv) return ['no store recorded for this node (was it made by makeNode and started?)'];
+  const hashes = await storedHashes(node, head);
   const problems: string[] = [];
   hashes.forEach((h, n) => {
-    if (n <= head) {
-      if (h === null) problems.push(`block ${n} (<= head ${head}) is not stored`);
-      else if (h !== honestHash(devnet, n))
-        problems.push(`block ${n} stored ${h}, the devnet has ${honestHash(devnet, n)}`);
-    } else if (h !== null) problems.push(`block ${n} above the head ${head} is stored (${h})`);
+    if (h === null) problems.push(`block ${n} (<= head ${head}) is not stored`);
+    else if (h !== honestHash(devnet, n))
+      problems.push(`block ${n} stored ${h}, the devnet has ${honestHash(devnet, n)}`);
   });
+  problems.push(...(await rawStoreProblems(kv, head)));
+  return problems;
+}
+
+/** The raw store holds one block record and one hash index entry per height 0..head, and none else. */
+export async function rawStoreProblems(kv: KvStore, head: number): Promise<string[]> {
+  const problems: string[] = [];
+  const heights = (await kv.keys('b/')).map((k) => Number(k.slice(2)));
+  for (const n of heights) if (!(n >= 0 && n <= head)) problems.push(`a block record at ${n} (head ${head}) is stored`);
+  if (heights.length !== head + 1) problems.push(`${heights.length} block records stored for heights 0..${head}`);
+  const index = await kv.keys('h/');
+  const numbers = await kv.getMany(index);
+  index.forEach((k, i) => {
+    const n = Number(new TextDecoder().decode(numbers[i]));
+    if (!(n >= 0 && n <= head)) problems.push(`hash index entry ${k} names block ${n} (head ${head})`);
+  });
+  if (index.length !== head + 1) problems.push(`${index.length} hash index entries stored for heights 0..${head}`);
   return problems;
 }
 

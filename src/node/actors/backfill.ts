@@ -19,7 +19,7 @@ import type { BlockSource } from '../sources/source.js';
 import { decodeRawBlock } from '../verify/verify-response.js';
 import { checkRangeLength, historyTarget, linkRange, nextRange } from '../workflows/backfill.js';
 import type { SourceFault, SourceScore } from '../workflows/scores.js';
-import { SourceError } from '../sources/consensus-rpc.js';
+import { SourceError, sourceFaultKind } from '../sources/consensus-rpc.js';
 import type { StorageMsg, StorageReplies } from './storage.js';
 
 export interface BackfillArgs {
@@ -76,8 +76,7 @@ interface Fetched {
  */
 function faultOf(e: unknown): Fault {
   const reason = (e as Error).message.split('\n')[0]!;
-  if (e instanceof SourceError)
-    return { kind: e.kind === 'timeout' || e.kind === 'unusable' ? e.kind : 'network', reason };
+  if (e instanceof SourceError) return { kind: sourceFaultKind(e), reason };
   if (e instanceof ProtocolError && e.code === 'backfill.range-length') return { kind: 'withheld', reason };
   return { kind: 'invalid', reason };
 }

@@ -25,6 +25,8 @@ export interface EngineArgs {
   chain: string;
   network: string;
   timeoutMs: number;
+  /** Cap on one EVM JSON-RPC response body (bytes). */
+  maxResponseBytes?: number;
   fetch?: typeof fetch;
   /** Check the EL block of verified heads at most this often (ms). */
   checkEveryMs?: number;
@@ -79,6 +81,7 @@ export const EngineActor = defineActor<EngineMsg, { read: unknown; configure: vo
       return createVerifiedReads({
         evmRpc: args.evmRpc,
         timeoutMs: args.timeoutMs,
+        ...(args.maxResponseBytes ? { maxResponseBytes: args.maxResponseBytes } : {}),
         ...(args.fetch ? { fetch: args.fetch } : {}),
         payloads: {
           payload: (ref: BlockRef) =>

@@ -13,7 +13,7 @@ import { defineActor, type ActorContext } from '../../actors/actor.js';
 import type { TimerHandle } from '../../actors/clock.js';
 import { topicOf, type NodeEventMessage } from '../events.js';
 import type { P2pHost } from '../network/p2p-host.js';
-import { createConsensusRpcSource, SourceError } from '../sources/consensus-rpc.js';
+import { createConsensusRpcSource, SourceError, sourceFaultKind } from '../sources/consensus-rpc.js';
 import { peerBlockSource } from '../sources/peer.js';
 import { rpcBlockSource, type BlockSource, type RawBlock } from '../sources/source.js';
 import type { VerifyResult } from '../verify/verify-response.js';
@@ -49,6 +49,8 @@ export interface SyncArgs {
   backoffInitialMs: number;
   backoffMaxMs: number;
   followIntervalMs: number;
+  /** Cap on one consensus RPC response body (bytes). */
+  maxResponseBytes: number;
   /** Failed attempts at one range before the sync reports itself stalled (it keeps retrying at the backoff cap). */
   retries: number;
   /** Concurrent HTTP requests per range (Alys's RPC has one block per request). */
@@ -116,8 +118,7 @@ export interface SyncReplies {
 /** A failed source request as the fault it costs the source: a timeout, an unusable answer, else a network fault. */
 function faultOfError(e: unknown): FaultReport {
   const reason = (e as Error).message;
-  if (e instanceof SourceError && (e.kind === 'timeout' || e.kind === 'unusable')) return { kind: e.kind, reason };
-  return { kind: 'network', reason };
+  return { kind: e instanceof SourceError ? sourceFaultKind(e) : 'network', reason };
 }
 
 type Ok = Extract<VerifyResult, { ok: true }>;
@@ -186,6 +187,7 @@ function rpcSource(args: SyncArgs, url: string): BlockSource {
     createConsensusRpcSource({
       url,
       timeoutMs: args.requestTimeoutMs,
+      maxResponseBytes: args.maxResponseBytes,
       ...(args.fetch ? { fetch: args.fetch } : {}),
     }),
     () => args.requestsPerRange ?? 16,

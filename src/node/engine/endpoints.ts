@@ -15,6 +15,7 @@
  */
 import { createPublicClient, fallback, http, type PublicClient, type Transport } from 'viem';
 import { DecodeError, VerificationError } from '../../protocol/errors.js';
+import { cappedFetch, ResponseTooLargeError } from '../sources/bounded-body.js';
 import {
   AllEndpointsFailedError,
   EndpointRequestError,
@@ -41,9 +42,19 @@ export interface EndpointHandle {
 export const ABSENT: unique symbol = Symbol('absent');
 export type Absent = typeof ABSENT;
 
+/**
+ * Default cap on one EVM JSON-RPC response body: 32 MiB. The largest honest answers are a block's:
+ * under the 30M gas limit, eth_getBlockReceipts of a block of minimal logs (~381 gas and ~340 bytes of
+ * JSON each) is about 27 MB, a full block of zero-byte calldata about 15 MB of hex. Devnet answers
+ * are a few KB. Bodies are read under the cap and aborted past it (sources/bounded-body.ts).
+ */
+export const DEFAULT_EVM_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
 export interface EndpointPoolOptions {
   urls: readonly string[];
   timeoutMs: number;
+  /** Cap on one response body (bytes). */
+  maxResponseBytes: number;
   fetch: typeof fetch | undefined;
   onFault: ((url: string, error: EndpointFault) => void) | undefined;
   faultCooldownMs: number;
@@ -85,6 +96,15 @@ function rpcCodeOf(error: unknown): number | undefined {
   return undefined;
 }
 
+/** The ResponseTooLargeError in `error`'s cause chain (viem wraps what fetch threw), if any. */
+function tooLargeOf(error: unknown): ResponseTooLargeError | undefined {
+  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 8; depth++) {
+    if (e instanceof ResponseTooLargeError) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 function shortOf(error: unknown): string {
   if (error !== null && typeof error === 'object') {
     const short =
@@ -100,7 +120,7 @@ export function createEndpointPool(options: EndpointPoolOptions): EndpointPool {
     http(url, {
       retryCount: 0,
       timeout: options.timeoutMs,
-      ...(options.fetch === undefined ? {} : { fetchFn: options.fetch }),
+      fetchFn: cappedFetch(options.fetch ?? ((input, init) => globalThis.fetch(input, init)), options.maxResponseBytes),
     });
   const endpoints: Endpoint[] = options.urls.map((url) => ({
     url,
@@ -135,6 +155,13 @@ export function createEndpointPool(options: EndpointPoolOptions): EndpointPool {
         try {
           return await (ep.client.request as unknown as RawRequest)({ method, params });
         } catch (e) {
+          const tooLarge = tooLargeOf(e);
+          if (tooLarge)
+            throw new EndpointRequestError('response-too-large', tooLarge.problem, {
+              endpoint: ep.url,
+              method,
+              cause: tooLarge,
+            });
           const code = rpcCodeOf(e);
           const reason: EndpointRequestFailure = code === undefined ? 'transport' : 'rpc-error';
           throw new EndpointRequestError(reason, shortOf(e), {

@@ -45,7 +45,7 @@ export class EndpointVerificationError extends VerificationError {
   }
 }
 
-export type EndpointRequestFailure = 'transport' | 'rpc-error' | 'missing';
+export type EndpointRequestFailure = 'transport' | 'rpc-error' | 'missing' | 'response-too-large';
 
 export class EndpointRequestError extends AlysLightError {
   override name = 'EndpointRequestError';
@@ -53,7 +53,10 @@ export class EndpointRequestError extends AlysLightError {
   declare readonly code: `endpoint.${EndpointRequestFailure}`;
   readonly endpoint: string;
   readonly method: string;
-  /** transport: no usable HTTP answer (refused, timeout, bad status); rpc-error: a JSON-RPC error; missing: null for data that exists. */
+  /**
+   * transport: no usable HTTP answer (refused, timeout, bad status); rpc-error: a JSON-RPC error; missing: null
+   * for data that exists; response-too-large: a body past the cap (aborted there; cause ResponseTooLargeError).
+   */
   readonly reason: EndpointRequestFailure;
   /** The JSON-RPC error code, for `rpc-error`. */
   readonly rpcCode: number | undefined;

@@ -38,6 +38,7 @@ import type {
   VerifiedPayloadSource,
 } from './types.js';
 import { configValueError } from '../../config/errors.js';
+import { DEFAULT_EVM_MAX_RESPONSE_BYTES } from './endpoints.js';
 
 export interface VerifiedReadsOptions {
   /** One or more EVM JSON-RPC URLs, in order of preference. */
@@ -48,6 +49,8 @@ export interface VerifiedReadsOptions {
   timeoutMs?: number;
   /** fetch for the HTTP transport (default: the global fetch). */
   fetch?: typeof fetch;
+  /** Cap on one response body in bytes (default 32 MiB; larger ones are aborted, a fault of the endpoint). */
+  maxResponseBytes?: number;
   /** Called for every endpoint fault (a lie: EndpointVerificationError; a failure: EndpointRequestError). */
   onEndpointFault?: (url: string, error: EndpointFault) => void;
   /** Most blocks one getLogs query may span (default 2,000). */
@@ -98,6 +101,7 @@ export interface VerifiedReads {
 
 const DEFAULTS = {
   timeoutMs: 10_000,
+  maxResponseBytes: DEFAULT_EVM_MAX_RESPONSE_BYTES,
   maxLogBlockRange: 2_000,
   maxLogs: 10_000,
   logConcurrency: 4,
@@ -116,12 +120,13 @@ function checkedOptions(options: VerifiedReadsOptions) {
     throw new TypeError('createVerifiedReads: payloads must be a VerifiedPayloadSource');
   const cfg = {
     timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+    maxResponseBytes: options.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
     maxLogBlockRange: options.maxLogBlockRange ?? DEFAULTS.maxLogBlockRange,
     maxLogs: options.maxLogs ?? DEFAULTS.maxLogs,
     logConcurrency: options.logConcurrency ?? DEFAULTS.logConcurrency,
     faultCooldownMs: options.faultCooldownMs ?? DEFAULTS.faultCooldownMs,
   };
-  for (const key of ['maxLogBlockRange', 'maxLogs', 'logConcurrency', 'timeoutMs'] as const)
+  for (const key of ['maxLogBlockRange', 'maxLogs', 'logConcurrency', 'timeoutMs', 'maxResponseBytes'] as const)
     if (!Number.isSafeInteger(cfg[key]) || cfg[key] < 1)
       throw new RangeError(`createVerifiedReads: ${key} must be a positive integer`);
   return cfg;
@@ -132,6 +137,7 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
   const pool = createEndpointPool({
     urls: [...options.evmRpc],
     timeoutMs: cfg.timeoutMs,
+    maxResponseBytes: cfg.maxResponseBytes,
     fetch: options.fetch,
     onFault: options.onEndpointFault,
     faultCooldownMs: cfg.faultCooldownMs,

@@ -7,6 +7,15 @@
 import { configValueError } from '../../config/errors.js';
 import { AlysLightError } from '../../errors.js';
 import type { Hex } from '../../protocol/bytes.js';
+import { readBodyCapped, ResponseTooLargeError } from './bounded-body.js';
+
+/**
+ * Default cap on one consensus RPC response body: 16 MiB. One response is one block as JSON, its
+ * transactions as hex strings. The largest block the 30M gas limit allows (Alys genesis gasLimit
+ * 0x1c9c380) is about 7.5 MB of zero-byte calldata at 4 gas a byte, 15 MB as hex, so an honest block
+ * fits; devnet blocks are a few KB. Past that an endpoint is only making the node buffer.
+ */
+export const DEFAULT_CONSENSUS_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** A consensus RPC source failed to answer; code `source.<kind>`. */
 export class SourceError extends AlysLightError {
@@ -14,8 +23,11 @@ export class SourceError extends AlysLightError {
   declare readonly code: `source.${SourceError['kind']}`;
   constructor(
     readonly source: string,
-    /** `unusable`: an answer arrived but says nothing usable (a malformed head claim, junk bytes). */
-    readonly kind: 'timeout' | 'network' | 'http' | 'aborted' | 'unusable',
+    /**
+     * `unusable`: an answer arrived but says nothing usable (a malformed head claim, junk bytes);
+     * `response-too-large`: the body passed the cap (the request was aborted there; cause ResponseTooLargeError).
+     */
+    readonly kind: 'timeout' | 'network' | 'http' | 'aborted' | 'unusable' | 'response-too-large',
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -34,9 +46,17 @@ export interface ConsensusRpcSource {
   blockByHash(hash: Hex): Promise<string>;
 }
 
+/** The score fault a SourceError costs its source: an oversize answer counts as an unusable one. */
+export function sourceFaultKind(e: SourceError): 'timeout' | 'unusable' | 'network' {
+  if (e.kind === 'response-too-large') return 'unusable';
+  return e.kind === 'timeout' || e.kind === 'unusable' ? e.kind : 'network';
+}
+
 export interface ConsensusRpcOptions {
   url: string;
   timeoutMs?: number;
+  /** Cap on one response body (default {@link DEFAULT_CONSENSUS_MAX_RESPONSE_BYTES}). */
+  maxResponseBytes?: number;
   fetch?: typeof fetch;
 }
 
@@ -47,6 +67,7 @@ export function createConsensusRpcSource(opts: ConsensusRpcOptions): ConsensusRp
   if (!/^https?:\/\//.test(url))
     throw configValueError('rpc', 'http(s) URLs', url, 'a consensus RPC URL must be http(s)');
   const timeoutMs = opts.timeoutMs ?? 10_000;
+  const maxBytes = opts.maxResponseBytes ?? DEFAULT_CONSENSUS_MAX_RESPONSE_BYTES;
   const doFetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
 
   async function call(method: string, params: unknown): Promise<string> {
@@ -59,12 +80,14 @@ export function createConsensusRpcSource(opts: ConsensusRpcOptions): ConsensusRp
         body: JSON.stringify({ method, params, id: ++requestId }),
         signal: controller.signal,
       });
-      const text = await res.text();
+      const text = new TextDecoder().decode(await readBodyCapped(res, url, maxBytes, () => controller.abort()));
       // Alys answers some errors with HTTP 4xx/5xx *and* a JSON-RPC body; the verifier reads the body.
       if (!res.ok && !text.startsWith('{')) throw new SourceError(url, 'http', `${method}: HTTP ${res.status}`);
       return text;
     } catch (e) {
       if (e instanceof SourceError) throw e;
+      if (e instanceof ResponseTooLargeError)
+        throw new SourceError(url, 'response-too-large', `${method}: ${e.problem}`, { cause: e });
       if (controller.signal.aborted)
         throw new SourceError(url, 'timeout', `${method}: no answer within ${timeoutMs} ms`);
       throw new SourceError(url, 'network', `${method}: ${(e as Error).message}`, { cause: e });

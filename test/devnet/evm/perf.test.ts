@@ -37,6 +37,7 @@ describe('engine speed', () => {
     console.log(`engine: ${perBlock.toFixed(1)} ms per block of 20 transfers`);
     expect(computePayloadBlockHash(parent)).toBe(parent.blockHash);
     expect(parent.transactions).toHaveLength(20);
-    expect(perBlock).toBeLessThan(50);
+    // ~14 ms here; the bound catches an order-of-magnitude regression, not load (docs/benchmarks.md has the numbers)
+    expect(perBlock).toBeLessThan(250);
   });
 });

@@ -339,7 +339,8 @@ describe('endpoints', () => {
       const r = createVerifiedReads({ evmRpc: [url, chain.url], payloads: chain.source, timeoutMs: 300 });
       const t0 = performance.now();
       expect(await r.getBalance(chain.accounts[0]!.address)).toBe(await reads.getBalance(chain.accounts[0]!.address));
-      expect(performance.now() - t0).toBeLessThan(3_000);
+      // finite is the point (without timeoutMs this endpoint never answers); the bound is generous for a loaded machine
+      expect(performance.now() - t0).toBeLessThan(15_000);
       expect(r.endpointStats()[0]!.failures).toBe(1);
       const alone = createVerifiedReads({ evmRpc: [url], payloads: chain.source, timeoutMs: 200 });
       const err = await alone.getBalance(chain.accounts[0]!.address).catch((e: unknown) => e);
