@@ -54,6 +54,7 @@ const samples: Record<string, () => Error> = {
   NotSyncedError: () => new N.NotSyncedError('head'),
   NoSourceError: () => new N.NoSourceError('blocks', 'all banned'),
   BelowHistoryError: () => new N.BelowHistoryError(5, 100),
+  MetricsUnavailableError: () => new N.MetricsUnavailableError('the metrics actor gave up'),
   CheckpointError: () => new N.CheckpointError('unknown', 'no source knows the checkpoint'),
   StorageError: () => new N.StorageError('memory', 'put', cause),
   EndpointVerificationError: () =>
