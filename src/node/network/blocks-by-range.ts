@@ -18,7 +18,10 @@ import {
   encodeBlocksByRangeRequest,
   encodeErrorChunk,
   MAX_BLOCKS_PER_REQUEST,
+  MAX_CHUNK_BYTES,
+  MAX_RESPONSE_BYTES,
   maxFramedLength,
+  RESPONSE_TOO_LARGE,
   ResponseDecoder,
   RESULT,
 } from '../../protocol/p2p/index.js';
@@ -28,8 +31,12 @@ import { timeoutSignal } from './timers.js';
 
 export interface BlocksByRangeOptions {
   timeoutMs?: number;
-  /** Most blocks accepted in one answer (default max(count, 1024): Alys may answer past count up to its head). */
-  maxBlocks?: number;
+  /**
+   * Byte budget of the answer, on the wire and decoded (each): past it the request fails with an
+   * `oversize` P2pError. Default: the smaller of {@link MAX_RESPONSE_BYTES} (64 MiB) and what the blocks
+   * asked for can take (count x one 1 MiB chunk).
+   */
+  maxResponseBytes?: number;
 }
 
 /** What the server answers with (the host's options of the same names). */
@@ -56,7 +63,11 @@ export interface BlocksByRangeService {
   start(): Promise<void>;
   /** Stop serving (after libp2p stopped: its streams are closed by then). */
   stop(): Promise<void>;
-  /** Ask `peer` (a connected peer id, or a multiaddr to dial) for `count` blocks from `start`. */
+  /**
+   * Ask `peer` (a connected peer id, or a multiaddr to dial) for `count` blocks from `start` (at most
+   * {@link MAX_BLOCKS_PER_REQUEST} are asked for; a bigger count gets that many). The answer holds at
+   * most the blocks asked for: a peer that sends more is reported (`oversize`) and the rest is not read.
+   */
   requestBlocks(
     peer: string,
     start: bigint,
@@ -97,6 +108,8 @@ async function readRequest(stream: Stream): Promise<Uint8Array> {
 function requestError(e: unknown, peer: string, timedOut: boolean): P2pError {
   if (e instanceof P2pError) return e;
   if (timedOut) return new P2pError('timeout', peer, 'blocks_by_range timed out', { cause: e });
+  if (e instanceof DecodeError && e.code === RESPONSE_TOO_LARGE)
+    return new P2pError('oversize', peer, e.message, { cause: e });
   if (e instanceof DecodeError) return new P2pError('decode', peer, e.message, { cause: e });
   return new P2pError('dial', peer, (e as Error).message, { cause: e });
 }
@@ -109,15 +122,32 @@ function dialTarget(libp2p: Libp2p, peer: string): PeerId | Multiaddr {
   return conn.remotePeer;
 }
 
-/** Read an answer: decoded blocks, or (`decode` false) each block's msgpack bytes; an error chunk throws. */
+/** A chunk of one block at most, as it travels: result byte, length varint, framing. */
+const MAX_CHUNK_WIRE_BYTES = 1 + 8 + maxFramedLength(MAX_CHUNK_BYTES);
+
+/** The byte budget of an answer of `count` blocks: `requested`, or what `count` chunks can take, within 64 MiB. */
+function responseBudget(count: number, requested: number | undefined): number {
+  return requested ?? Math.min(MAX_RESPONSE_BYTES, count * MAX_CHUNK_WIRE_BYTES);
+}
+
+/** An answer being read: the blocks so far, and whether all that were asked for have come. */
+interface Answer {
+  blocks: Array<SignedConsensusBlock | Uint8Array>;
+  decoder: ResponseDecoder;
+}
+
+/**
+ * Read an answer into `answer`: decoded blocks, or (`decode` false) each block's msgpack bytes; an
+ * error chunk throws. Once the blocks asked for have come, anything more is reported and not read.
+ */
 async function readBlocks(
   stream: Stream,
   peer: string,
-  maxBlocks: number,
+  answer: Answer,
   decode: boolean,
-): Promise<Array<SignedConsensusBlock | Uint8Array>> {
-  const blocks: Array<SignedConsensusBlock | Uint8Array> = [];
-  const decoder = new ResponseDecoder();
+  fault: PeerFaultReporter,
+): Promise<void> {
+  const { blocks, decoder } = answer;
   for await (const c of stream) {
     for (const chunk of decoder.push(chunkBytes(c))) {
       if (chunk.code !== RESULT.success || decode) {
@@ -126,11 +156,14 @@ async function readBlocks(
           throw new P2pError('remote-error', peer, `answered error ${r.error.code}: ${r.error.message}`);
         blocks.push(r.block);
       } else blocks.push(chunk.payload);
-      if (blocks.length > maxBlocks) throw new P2pError('oversize', peer, `sent more than ${maxBlocks} blocks`);
+    }
+    if (decoder.excess > 0) {
+      fault(peer, 'oversize', `sent more than the ${blocks.length} blocks asked for`);
+      stream.abort(new Error('sent more blocks than asked for'));
+      return;
     }
   }
   decoder.end();
-  return blocks;
 }
 
 /** The server side: the handler of one inbound stream, which reads a request and answers it. */
@@ -201,7 +234,14 @@ function blocksByRangeClient(o: BlocksByRangeServiceOptions): Request {
   return async function request(peer, start, count, opts, decode) {
     if (!Number.isSafeInteger(count) || count < 1)
       throw new RangeError(`count must be a positive integer, got ${count}`);
-    const maxBlocks = opts.maxBlocks ?? Math.max(count, MAX_BLOCKS_PER_REQUEST);
+    // Ask for 1024 at most (the Rust client's own batch, and the most sync.batchSize allows): the count
+    // bounds how many blocks the answer may hold, and with the byte budget the memory one request costs.
+    const asked = Math.min(count, MAX_BLOCKS_PER_REQUEST);
+    const decoder = new ResponseDecoder({
+      maxChunks: asked,
+      maxBytes: responseBudget(asked, opts.maxResponseBytes),
+    });
+    const answer: Answer = { blocks: [], decoder };
     const deadline = timeoutSignal(clock, opts.timeoutMs ?? 30_000);
     const { signal } = deadline;
     try {
@@ -209,10 +249,13 @@ function blocksByRangeClient(o: BlocksByRangeServiceOptions): Request {
       const onAbort = () => stream.abort(new Error('blocks_by_range timed out'));
       signal.addEventListener('abort', onAbort, { once: true });
       try {
-        await send(stream, encodeBlocksByRangeRequest({ startHeight: start, count: BigInt(count) }));
+        await send(stream, encodeBlocksByRangeRequest({ startHeight: start, count: BigInt(asked) }));
         await stream.close();
-        return await readBlocks(stream, peer, maxBlocks, decode);
+        await readBlocks(stream, peer, answer, decode, fault);
+        return answer.blocks;
       } catch (e) {
+        // all the blocks asked for came, but the peer kept the stream open past the deadline: use them
+        if (decoder.complete && signal.aborted) return answer.blocks;
         const err = requestError(e, peer, signal.aborted);
         fault(peer, err.kind, err.message);
         stream.abort(err);

@@ -108,6 +108,92 @@ export function snappyFrameEncode(data: Uint8Array): Uint8Array {
   return concatBytes(...parts);
 }
 
+/** The most body bytes a framing chunk can need: 64 KiB of data in Snappy's worst case, its checksum, slack. */
+const MAX_CHUNK_BODY = MAX_CHUNK_DATA + 4 + Math.ceil(MAX_CHUNK_DATA / 6) + 32;
+
+/**
+ * The data of one framed stream that must hold exactly `expectedLength` bytes, assembled a framing chunk
+ * at a time (the shared core of {@link snappyFrameDecode} and of incremental decoders such as the
+ * blocks_by_range ResponseDecoder). Each chunk's data is checked and copied into `data` once.
+ */
+export class SnappyFrameSink {
+  readonly data: Uint8Array;
+  private filled = 0;
+  private sawIdentifier = false;
+  /** Uncompressed bytes produced so far (each checksummed and copied once). */
+  decoded = 0;
+
+  constructor(
+    expectedLength: number,
+    private readonly label = 'snappy',
+  ) {
+    this.data = new Uint8Array(expectedLength);
+  }
+
+  /** True once the identifier and all the announced data were seen (the next byte is not ours). */
+  get done(): boolean {
+    return this.sawIdentifier && this.filled === this.data.length;
+  }
+
+  /** Take one framing chunk (its type byte and body); DecodeError on anything malformed. */
+  add(type: number, body: Uint8Array): void {
+    const label = this.label;
+    const len = body.length;
+    if (type === CHUNK_STREAM_ID) {
+      if (
+        len !== 6 ||
+        body[0] !== 0x73 ||
+        body[1] !== 0x4e ||
+        body[2] !== 0x61 ||
+        body[3] !== 0x50 ||
+        body[4] !== 0x70 ||
+        body[5] !== 0x59
+      )
+        throw new DecodeError(label, 'bad stream identifier chunk');
+      this.sawIdentifier = true;
+      return;
+    }
+    if (!this.sawIdentifier)
+      throw new DecodeError(
+        label,
+        `stream does not start with the identifier chunk (chunk type 0x${type.toString(16)})`,
+      );
+    if (type === CHUNK_COMPRESSED || type === CHUNK_UNCOMPRESSED) {
+      if (len < 4) throw new DecodeError(label, 'data chunk shorter than its checksum');
+      const expectedLength = this.data.length;
+      const crc = body[0]! | (body[1]! << 8) | (body[2]! << 16) | (body[3]! << 24);
+      let data: Uint8Array;
+      if (type === CHUNK_UNCOMPRESSED) data = body.subarray(4);
+      else {
+        try {
+          data = snappy.uncompress(
+            body.subarray(4),
+            Math.min(MAX_CHUNK_DATA, expectedLength - this.filled),
+          ) as Uint8Array;
+        } catch (e) {
+          throw new DecodeError(label, `bad compressed chunk: ${(e as Error).message}`);
+        }
+      }
+      if (data.length > MAX_CHUNK_DATA)
+        throw new DecodeError(label, `chunk holds ${data.length} bytes, more than 65536`);
+      if (this.filled + data.length > expectedLength)
+        throw new DecodeError(label, `more data than the announced ${expectedLength} bytes`);
+      this.decoded += data.length;
+      if (maskedCrc32c(data) !== crc >>> 0) throw new DecodeError(label, 'chunk checksum mismatch');
+      this.data.set(data, this.filled);
+      this.filled += data.length;
+      return;
+    }
+    if (type === CHUNK_PADDING || (type >= 0x80 && type <= 0xfd)) return; // skippable
+    throw new DecodeError(label, `reserved unskippable chunk type 0x${type.toString(16)}`);
+  }
+}
+
+/** The body length a 4-byte framing chunk header at `offset` announces. */
+export function frameChunkLength(bytes: Uint8Array, offset = 0): number {
+  return bytes[offset + 1]! | (bytes[offset + 2]! << 8) | (bytes[offset + 3]! << 16);
+}
+
 /**
  * Decode a framed stream that must hold exactly `expectedLength` uncompressed bytes (the length the
  * message's varint announced). Returns the data and how many framed bytes it used, or null when the
@@ -120,64 +206,19 @@ export function snappyFrameDecode(
   offset = 0,
   label = 'snappy',
 ): { data: Uint8Array; length: number } | null {
-  const out = new Uint8Array(expectedLength);
-  let filled = 0;
+  const sink = new SnappyFrameSink(expectedLength, label);
   let o = offset;
-  let sawIdentifier = false;
-  while (filled < expectedLength || !sawIdentifier) {
+  while (!sink.done) {
     if (o + 4 > bytes.length) return null;
-    const type = bytes[o]!;
-    const len = bytes[o + 1]! | (bytes[o + 2]! << 8) | (bytes[o + 3]! << 16);
+    const len = frameChunkLength(bytes, o);
     if (o + 4 + len > bytes.length) {
       // a chunk can never be larger than 64 KiB of data plus Snappy's worst case: refuse early
-      if (len > MAX_CHUNK_DATA + 4 + Math.ceil(MAX_CHUNK_DATA / 6) + 32)
+      if (len > MAX_CHUNK_BODY)
         throw new DecodeError(label, `chunk of ${len} bytes is larger than the framing format allows`);
       return null;
     }
-    const body = bytes.subarray(o + 4, o + 4 + len);
+    sink.add(bytes[o]!, bytes.subarray(o + 4, o + 4 + len));
     o += 4 + len;
-    if (type === CHUNK_STREAM_ID) {
-      if (
-        len !== 6 ||
-        body[0] !== 0x73 ||
-        body[1] !== 0x4e ||
-        body[2] !== 0x61 ||
-        body[3] !== 0x50 ||
-        body[4] !== 0x70 ||
-        body[5] !== 0x59
-      )
-        throw new DecodeError(label, 'bad stream identifier chunk');
-      sawIdentifier = true;
-      continue;
-    }
-    if (!sawIdentifier)
-      throw new DecodeError(
-        label,
-        `stream does not start with the identifier chunk (chunk type 0x${type.toString(16)})`,
-      );
-    if (type === CHUNK_COMPRESSED || type === CHUNK_UNCOMPRESSED) {
-      if (len < 4) throw new DecodeError(label, 'data chunk shorter than its checksum');
-      const crc = body[0]! | (body[1]! << 8) | (body[2]! << 16) | (body[3]! << 24);
-      let data: Uint8Array;
-      if (type === CHUNK_UNCOMPRESSED) data = body.subarray(4);
-      else {
-        try {
-          data = snappy.uncompress(body.subarray(4), Math.min(MAX_CHUNK_DATA, expectedLength - filled)) as Uint8Array;
-        } catch (e) {
-          throw new DecodeError(label, `bad compressed chunk: ${(e as Error).message}`);
-        }
-      }
-      if (data.length > MAX_CHUNK_DATA)
-        throw new DecodeError(label, `chunk holds ${data.length} bytes, more than 65536`);
-      if (filled + data.length > expectedLength)
-        throw new DecodeError(label, `more data than the announced ${expectedLength} bytes`);
-      if (maskedCrc32c(data) !== crc >>> 0) throw new DecodeError(label, 'chunk checksum mismatch');
-      out.set(data, filled);
-      filled += data.length;
-      continue;
-    }
-    if (type === CHUNK_PADDING || (type >= 0x80 && type <= 0xfd)) continue; // skippable
-    throw new DecodeError(label, `reserved unskippable chunk type 0x${type.toString(16)}`);
   }
-  return { data: out, length: o - offset };
+  return { data: sink.data, length: o - offset };
 }
