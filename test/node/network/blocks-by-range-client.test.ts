@@ -91,7 +91,7 @@ describe('blocks_by_range client: bounded counts', () => {
     }
   });
 
-  it('a peer that sends more blocks than asked: exactly the blocks asked for, the peer charged', async () => {
+  it('a peer that sends more blocks than asked: exactly the blocks asked for, not charged (honest Alys servers may)', async () => {
     const c = new Cleanup();
     try {
       const addr = await evilPeer(c, async (s) => {
@@ -100,14 +100,14 @@ describe('blocks_by_range client: bounded counts', () => {
       const n = faults.length;
       const got = await client.requestBlocksByRange(addr, 0n, 4);
       expect(got.map((b) => bytesToHex(encodeSignedBlockMsgpack(b)))).toEqual(raw.slice(0, 4));
-      expect(faults.slice(n)).toEqual([{ peer: addr, kind: 'oversize' }]);
+      expect(faults.slice(n)).toEqual([]);
       await expectHonestPeerServes();
     } finally {
       await c.run();
     }
   });
 
-  it('what follows the blocks asked for is never decoded: junk after them is charged as extra, not as junk', async () => {
+  it('what follows the blocks asked for is never decoded: junk after them is neither an error nor a fault', async () => {
     const c = new Cleanup();
     try {
       const addr = await evilPeer(c, async (s) => {
@@ -118,7 +118,7 @@ describe('blocks_by_range client: bounded counts', () => {
       const n = faults.length;
       const got = await client.requestRawBlocksByRange(addr, 0n, 3);
       expect(got.map(bytesToHex)).toEqual(raw.slice(0, 3));
-      expect(faults.slice(n)).toEqual([{ peer: addr, kind: 'oversize' }]);
+      expect(faults.slice(n)).toEqual([]);
       await expectHonestPeerServes();
     } finally {
       await c.run();
