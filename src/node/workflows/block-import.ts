@@ -99,6 +99,23 @@ function mergeRollbacks(
   };
 }
 
+/**
+ * The verifier's state after block `hash` of `snap`'s unfinalized window, derived from the later
+ * state `snap` when no PoW block follows it (a plain block changes only the head). How a node that
+ * restarted at a fork block (the states after the blocks below its stored head are gone) still rolls
+ * back to a fork point below it. Undefined when the block is not in the window or a PoW block follows it.
+ */
+export function stateAfter(snap: ChainVerifierSnapshot, hash: Hex): ChainVerifierSnapshot | undefined {
+  const at = snap.window.findIndex((w) => w.block.hash === hash);
+  const block = snap.window[at]?.block;
+  if (!block || snap.finality.lastPow.blockNumber > block.number) return undefined;
+  return structuredClone({
+    finality: { ...snap.finality, head: block.number },
+    head: block,
+    window: snap.window.slice(0, at + 1),
+  });
+}
+
 /** Fork blocks kept (a fork must reach a verified PoW block within this many blocks to win). */
 export const MAX_FORK_BLOCKS = 1024;
 
@@ -402,7 +419,9 @@ export class BlockImport {
     }
     const forkParent = chain[0]!.summary.parentHash;
     const snap =
-      this.snapshotsByHash.get(forkParent) ?? [...this.entries.values()].find((e) => e.hash === forkParent)?.snapshot;
+      this.snapshotsByHash.get(forkParent) ??
+      [...this.entries.values()].find((e) => e.hash === forkParent)?.snapshot ??
+      stateAfter(this.verifier.snapshot(), forkParent);
     if (!snap)
       throw new VerificationError(
         'fork.unknown-parent',

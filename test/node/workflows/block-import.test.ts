@@ -484,6 +484,38 @@ describe('BlockImport, fork choice', () => {
         expect(r.finalizedThrough).toBe(17);
       });
 
+  // Regression (found by test/node/kill9.test.ts): a node restarted while its stored head was a fork
+  // block resumed from the stored snapshot alone, without the per-block states below its head, so a
+  // switch to the fork with the verified PoW failed (fork.unknown-parent) and the source was banned.
+  for (const mode of ['deferred', 'full'] as const)
+    for (const k of [7, 9, 11])
+      it(`${mode}: resumed from the stored state at a fork block, a PoW block extending a fork from ${k} switches to it`, () => {
+        const ours = branch(k, 11);
+        const upToFork = (bi: BlockImport, store: Store) => {
+          run(store, bi.importBatch(honestItems(1, k - 1, mode)));
+          run(store, bi.importBatch(ours.map((b) => item(b, mode, 'liar'))));
+          if (mode === 'deferred') run(store, bi.authenticateTail(tailSigners(bi)));
+          expect(store.head).toBe(11);
+        };
+        // without a restart, for comparison
+        const uninterrupted = newImport(mode);
+        upToFork(uninterrupted, new Store());
+        const expected = uninterrupted.importBatch(honestItems(k, 12, mode));
+        expect(expected.failure).toBeUndefined();
+
+        const store = new Store();
+        upToFork(newImport(mode), store);
+        // the restart: a new BlockImport from the stored snapshot (head: the fork block 11)
+        const resumed = new BlockImport(opts(mode), store.snapshot!);
+        const r = run(store, resumed.importBatch(honestItems(k, 12, mode)));
+        expect(r.failure).toBeUndefined();
+        expect(r.rolledBack).toEqual({ from: k, to: 11, sources: [] });
+        expect(r.persist!.truncate).toEqual(expected.persist!.truncate);
+        expect(r.persist!.snapshot).toEqual(expected.persist!.snapshot);
+        expect(store.hashes()).toEqual(honestHash.slice(0, 13));
+        expect(r.finalizedThrough).toBe(11);
+      });
+
   it('deferred: a fork switch over a tail that was never authenticated needs no truncation', () => {
     const bi = newImport('deferred');
     const store = new Store();
