@@ -110,6 +110,20 @@ export function path(opts: { suffix?: string; what?: string } = {}): ValueSpec<s
   };
 }
 
+/** true or false. Text: true/false, yes/no, on/off, 1/0 (any case). */
+export function flag(): ValueSpec<boolean> {
+  return {
+    expected: 'true or false',
+    check: (value) => (typeof value === 'boolean' ? ok(value) : fail()),
+    fromText(text) {
+      const t = text.trim().toLowerCase();
+      if (['true', 'yes', 'on', '1'].includes(t)) return true;
+      if (['false', 'no', 'off', '0'].includes(t)) return false;
+      return text;
+    },
+  };
+}
+
 /** A string matching `pattern`. */
 export function matching(pattern: RegExp, expected: string): ValueSpec<string> {
   return {

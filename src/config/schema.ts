@@ -13,7 +13,7 @@
  * Runs in browsers: no Node globals.
  */
 import { ConfigError } from './errors.js';
-import { either, integer, listOf, matching, nullable, oneOf, path, url, type ValueSpec } from './fields.js';
+import { either, flag, integer, listOf, matching, nullable, oneOf, path, url, type ValueSpec } from './fields.js';
 
 export const NETWORK_NAMES = ['devnet', 'dev', 'testnet', 'testnet-full'] as const;
 /** A shipped network, or a path to a chain spec JSON file. */
@@ -52,6 +52,12 @@ export interface P2pConfig {
    * announce). 0..64; default 8 in browsers (they find each other this way), 0 in Node.
    */
   readonly discover: number;
+  /**
+   * Dial loopback and private-network addresses (RFC 1918, link-local, 100.64/10, fc00::/7, localhost)
+   * learned from peers. Those in `bootstrap`, and relayed addresses through them, are dialled anyway.
+   * Default false in browsers (a stranger must not make a page probe the user's network), true in Node.
+   */
+  readonly dialPrivate: boolean;
 }
 
 export interface SyncConfig {
@@ -236,6 +242,12 @@ export const CONFIG_SCHEMA: SchemaOf<LightNodeConfig> = {
       (runtime) => (runtime === 'browser' ? 8 : 0),
       false,
       'peers to dial from announcements through the relay (0 = off)',
+    ),
+    dialPrivate: key(
+      flag(),
+      (runtime) => runtime === 'node',
+      false,
+      'dial loopback/private addresses learned from peers',
     ),
   },
   verifierWorkers: key(integer({ min: 0, max: 16 }), 0, false, 'verifier workers (0 = in-thread)'),

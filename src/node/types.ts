@@ -54,7 +54,7 @@ export interface LightNodeFromOptions {
   onReconfigure?: ApplyConfig;
   /** Run a circuit relay v2 server in the node's libp2p host (`alys-light relay`). */
   p2pRelayServer?: boolean;
-  /** Let libp2p dial loopback and private addresses (default true: devnets and LANs; browsers in production want false). */
+  /** Let libp2p dial any loopback and private address; overrides `p2p.dialPrivate` (default true in Node, false in browsers). */
   p2pAllowPrivate?: boolean;
   /** Tests: a deterministic clock and randomness. */
   clock?: Clock;

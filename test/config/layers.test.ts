@@ -239,7 +239,8 @@ describe('command-line layer', () => {
     expect(opts['sync-history']).toEqual({ type: 'string' });
     expect(opts['sync-checkpoint']).toEqual({ type: 'string' });
     expect(opts['sync-max-response-bytes']).toEqual({ type: 'string' });
-    expect(Object.keys(opts)).toHaveLength(27);
+    expect(opts['p2p-dial-private']).toEqual({ type: 'string' });
+    expect(Object.keys(opts)).toHaveLength(28);
     expect(opts['p2p-bootstrap']).toEqual({ type: 'string', multiple: true });
   });
 

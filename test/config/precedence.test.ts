@@ -52,6 +52,7 @@ const VALUES: Record<ConfigKey, fc.Arbitrary<unknown>> = {
     { maxLength: 2 },
   ),
   'p2p.discover': fc.integer({ min: 0, max: 64 }),
+  'p2p.dialPrivate': fc.boolean(),
   verifierWorkers: fc.integer({ min: 0, max: 16 }),
   metricsPort: fc.option(fc.integer({ min: 0, max: 65535 }), { nil: null }),
   passThrough: fc.uniqueArray(fc.constantFrom('eth_chainId', 'net_version', 'web3_clientVersion', 'eth_gasPrice'), {

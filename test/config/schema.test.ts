@@ -301,6 +301,19 @@ const CASES: Record<ConfigKey, KeyCases> = {
     ],
     text: [['3', 3]],
   },
+  'p2p.dialPrivate': {
+    good: [true, false],
+    bad: [
+      { value: 'maybe', expected: 'true or false' },
+      { value: 1, expected: 'true or false' },
+    ],
+    text: [
+      ['true', true],
+      ['off', false],
+      [' Yes ', true],
+      ['0', false],
+    ],
+  },
   passThrough: {
     good: [[], ['eth_chainId'], ['eth_chainId', 'net_version', 'web3_clientVersion']],
     bad: [
@@ -390,6 +403,8 @@ describe('config schema: defaults and derived names', () => {
     expect(defaultConfig('browser').storage).toBe('indexeddb');
     // browsers find each other through the relay; Node nodes do not announce themselves unless asked
     expect([defaultConfig('node').p2p.discover, defaultConfig('browser').p2p.discover]).toEqual([0, 8]);
+    // a page dials private addresses only where its config says; a Node node serves devnets and LANs
+    expect([defaultConfig('node').p2p.dialPrivate, defaultConfig('browser').p2p.dialPrivate]).toEqual([true, false]);
     // The defaults themselves validate in both runtimes.
     expect(resolveConfig({ runtime: 'node', layers: [] }).config).toEqual(node);
     expect(resolveConfig({ runtime: 'browser', layers: [] }).config.storage).toBe('indexeddb');

@@ -67,6 +67,7 @@ describe('URL keys the embedder allows', () => {
       'p2p.bootstrap',
       'p2p.listen',
       'p2p.discover',
+      'p2p.dialPrivate',
     ] satisfies ConfigKey[])
       expect(DEFAULT_URL_KEYS).not.toContain(k);
   });

@@ -49,6 +49,8 @@ export function alysGossipsub(): ReturnType<typeof gossipsub> {
   return gossipsub({
     allowPublishToZeroTopicPeers: true,
     emitSelf: false,
+    // relayed connections are limited (src/node/network/relay.ts): gossip crosses them too, within the limits
+    runOnLimitedConnection: true,
     // Alys: max_transmit_size 65536 (plus the RPC envelope)
     maxInboundDataLength: 65_536 + 4_096,
     heartbeatInterval: 700,

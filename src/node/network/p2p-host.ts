@@ -13,7 +13,6 @@
  * with bans and connection gating (bans.ts) checked by libp2p on every connection. Their waits run on
  * `clock` (the runtime's Clock), so a test clock replays them.
  */
-import { circuitRelayServer } from '@libp2p/circuit-relay-v2';
 import type { ConnectionGater } from '@libp2p/interface';
 import { identify } from '@libp2p/identify';
 import { noise } from '@libp2p/noise';
@@ -29,9 +28,18 @@ import { connectedPeers, disconnect } from './connections.js';
 import { type DiscoveryOptions, discoveryService } from './discovery.js';
 import { alysGossip, alysGossipsub, type GossipAnswer, type GossipLibp2p } from './gossip.js';
 import { bootstrapRedial } from './redial.js';
+import {
+  type RelayLimits,
+  type RelayReservations,
+  type RelayView,
+  RELAY_LIMITS,
+  relayServerService,
+  reservationRefused,
+} from './relay.js';
 import type { PeerFaultReporter } from './errors.js';
 
 export type { BlocksByRangeOptions } from './blocks-by-range.js';
+export { RELAY_LIMITS, type RelayLimits } from './relay.js';
 export { webrtcBudget } from './bans.js';
 
 export { P2pError, type P2pFaultKind, type PeerFaultReporter } from './errors.js';
@@ -59,14 +67,21 @@ export interface P2pHostOptions {
   onGossip?: (message: PubsubMessage, from: string) => GossipAnswer;
   /** Every fault a peer caused, for the node's own scores. */
   onPeerFault?: PeerFaultReporter;
-  /** Loopback and private addresses are refused by libp2p's default gater in browsers; tests and the devnet allow them. */
+  /**
+   * Dial loopback and private addresses learned from anyone (tests, the devnet, LANs). Default false:
+   * only those in `bootstrap` and relayed addresses through them (src/node/network/addresses.ts).
+   */
   allowPrivateAddresses?: boolean;
   /** Connection limit (default 64). */
   maxConnections?: number;
   /** Time to receive a whole request as a server (Alys: 15 s). */
   requestTimeoutMs?: number;
-  /** Run a circuit relay v2 server (the `alys-light relay` bootstrap node). */
-  relayServer?: boolean;
+  /**
+   * Run a circuit relay v2 server (the `alys-light relay` bootstrap node); an object sets its limits
+   * (reservations, per-IP reservations, TTL, data and duration per relayed connection; defaults and
+   * their reasons in src/node/network/relay.ts).
+   */
+  relayServer?: boolean | RelayLimits;
   /**
    * A node many peers dial (the devnet peer, a relay): accept up to 100 new connections a second per
    * remote host instead of libp2p's 5 (browsers behind one NAT, or every test node on 127.0.0.1).
@@ -145,21 +160,31 @@ async function createAlysLibp2p(opts: P2pHostOptions, gater: ConnectionGater): P
     },
     services: {
       identify: identify(),
-      // relayed connections carry our protocols in full (no default 2 min / 128 KiB limit), so a peer
-      // whose WebRTC upgrade fails keeps syncing through the relay
-      ...(opts.relayServer
-        ? { relay: circuitRelayServer({ reservations: { maxReservations: 256, applyDefaultLimit: false } }) }
-        : {}),
+      // relayed connections carry our protocols (gossip and blocks_by_range run on limited connections)
+      // up to the relay's data and duration limits, so a peer whose WebRTC upgrade fails keeps syncing
+      ...(opts.relayServer ? { relay: relayServerService(relayLimits(opts)) } : {}),
       pubsub: alysGossipsub(),
     },
     start: false,
   })) as unknown as GossipLibp2p;
 }
 
+const relayLimits = (opts: P2pHostOptions): RelayLimits =>
+  typeof opts.relayServer === 'object' ? opts.relayServer : {};
+
+/** The relay's connections and reservations, for its per-IP limit (undefined before libp2p exists or without a relay). */
+function relayView(node: GossipLibp2p | undefined): RelayView | undefined {
+  const relay = (node?.services as { relay?: { reservations: RelayReservations } } | undefined)?.relay;
+  if (!node || !relay) return undefined;
+  return { getConnections: (p) => node.getConnections(p), reservations: () => relay.reservations };
+}
+
 export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
   const clock = opts.clock ?? realClock;
   const fault: PeerFaultReporter = (peer, kind, reason) => opts.onPeerFault?.(peer, kind, reason);
   const bans = createBans(clock);
+  let created: GossipLibp2p | undefined;
+  const perIp = relayLimits(opts).maxReservationsPerIp ?? RELAY_LIMITS.maxReservationsPerIp;
   const libp2p = await createAlysLibp2p(
     opts,
     connectionGater({
@@ -167,9 +192,15 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
       clock,
       fault,
       allowPrivateAddresses: opts.allowPrivateAddresses,
+      listed: opts.bootstrap ?? [],
       webrtcDialsPerHour: opts.webrtcDialsPerHour,
+      denyRelayReservation: (peer) => {
+        const v = relayView(created);
+        return v !== undefined && reservationRefused(v, peer, perIp);
+      },
     }),
   );
+  created = libp2p;
   const pubsub = libp2p.services.pubsub;
   const gossip = alysGossip({ pubsub, onGossip: opts.onGossip, fault });
   const discovery = opts.discovery

@@ -31,7 +31,7 @@ export interface P2pWiringOptions {
   platform: Pick<LightNodePlatform, 'p2pTransports' | 'p2pDefaultListen'>;
   /** Run a circuit relay v2 server (`alys-light relay`). */
   relayServer?: boolean;
-  /** Let libp2p dial loopback and private addresses. Default true. */
+  /** Let libp2p dial any loopback and private address (overrides p2p.dialPrivate). */
   allowPrivate?: boolean;
   /** The node's actor system, undefined before the first start: where blocks are served from and gossip goes. */
   actors(): ActorSystem | undefined;
@@ -134,7 +134,7 @@ async function createHost(options: P2pWiringOptions, heights: Map<string, number
     transports: await platform.p2pTransports(),
     listen: config.p2p.listen.length > 0 ? [...config.p2p.listen] : [...(platform.p2pDefaultListen ?? [])],
     bootstrap: [...config.p2p.bootstrap],
-    allowPrivateAddresses: options.allowPrivate ?? true,
+    allowPrivateAddresses: options.allowPrivate ?? config.p2p.dialPrivate,
     ...(options.relayServer ? { relayServer: true, server: true } : {}),
     ...discoveryOf(config, options.relayServer ?? false),
     serveBlocks: serveStoredBlocks(options.actors),
