@@ -10,7 +10,8 @@
  *   finalized    highest AuxPoW-finalized number  finalized-hash
  *   phase        starting | syncing | following | stalled          current / target  sync heights
  *   history-from lowest block of verified history                  backfill-target / backfill-done
- *   start-kind   warm-start | cold-start | corrupt                 start-ms / start-head
+ *   start-kind   warm-start | cold-start | corrupt | other-spec | checkpoint   start-ms / start-head
+ *   damaged      damaged blocks found after the start (web/storage-card.ts; start-kind is kept)
  *   workers      how many worker-placed actors are Running
  *
  * No Node globals, no framework: plain DOM over the ids in web/index.html (missing ones are skipped).
@@ -25,6 +26,7 @@ import {
 } from '../src/index.js';
 import { parseChainSpec } from '../src/protocol/chainspec.js';
 import type { ChainSpec } from '../src/protocol/types.js';
+import { EMPTY_STORAGE_CARD, storageCard, storageCardLine } from './storage-card.js';
 
 /**
  * The keys this page's URL may set: the library's defaults (sync tuning, workers, log level) plus,
@@ -179,6 +181,7 @@ export async function startNodePage(opts: StartNodePageOptions): Promise<NodePag
 function bindUi(doc: Document) {
   const el = (id: string) => doc.getElementById(id);
   const data = doc.body.dataset;
+  let card = EMPTY_STORAGE_CARD;
   const set = (key: string, value: string | number) => (data[key] = String(value));
   const text = (id: string, value: string) => {
     const e = el(id);
@@ -264,11 +267,15 @@ function bindUi(doc: Document) {
       showHistory();
     },
     storage(s: NodeEvents['storage']) {
-      set('startKind', s.kind);
-      if (s.ms !== undefined) set('startMs', s.ms);
-      if (s.head !== undefined) set('startHead', s.head);
-      text('start-kind', s.kind);
-      text('start-detail', `${s.detail}${s.ms !== undefined ? ` in ${s.ms} ms` : ''}`);
+      card = storageCard(card, s);
+      if (s.kind === 'damaged') set('damaged', card.damaged);
+      else {
+        set('startKind', s.kind);
+        if (s.ms !== undefined) set('startMs', s.ms);
+        if (s.head !== undefined) set('startHead', s.head);
+        text('start-kind', s.kind);
+      }
+      text('start-detail', storageCardLine(card));
       log(`storage ${s.kind}: ${s.detail}${s.ms !== undefined ? ` (${s.ms} ms)` : ''}`);
     },
     status(s: NodeStatus) {
