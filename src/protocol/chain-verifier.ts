@@ -335,7 +335,9 @@ export class ChainVerifier {
       nextWindow = this.window;
     }
     this.finality = step.state;
-    this.window = [...nextWindow, { block, hasProposal: s.hasProposal }];
+    // a plain block appends in place (copying the window per block would be quadratic in the tail)
+    if (nextWindow === this.window) this.window.push({ block, hasProposal: s.hasProposal });
+    else this.window = [...nextWindow, { block, hasProposal: s.hasProposal }];
     this.headBlock = block;
     return { block, finalized: step.newlyFinalized, authenticated };
   }

@@ -18,7 +18,13 @@
  * (docs/architecture.md, "Disputes"): first by verifying the approvals of our pending
  * (unauthenticated) tail and dropping it from the first bad block (`dropFrom`), then by fetching the
  * orphan's ancestors and offering them as fork blocks (`addForkBlocks`).
+ *
+ * Memory stays linear in the unfinalized tail (testnet allows 50,000 blocks without PoW): the state
+ * after each block of our chain is kept as its window entry, its finality state and where its window
+ * starts (`ChainNode`, constant size), and a full verifier snapshot is built only when one is needed
+ * (a persist batch, a rollback), from the nodes of the blocks in its window.
  */
+import type { FinalityState } from '../../protocol/auxpow/finality.js';
 import {
   ChainVerifier,
   type BlockSummary,
@@ -81,8 +87,25 @@ interface Entry {
   number: number;
   block: Uint8Array;
   summary: BlockSummary;
-  snapshot: ChainVerifierSnapshot;
   authenticated: boolean;
+  source: string;
+}
+
+type WindowEntry = ChainVerifierSnapshot['window'][number];
+
+/**
+ * One block of our chain and what rebuilds the verifier's state after it: that state's window is
+ * the entries of blocks `windowFrom`..this one (each held once, by its own node). Never mutated
+ * (replaced), so a saved copy of the map is a saved state.
+ */
+interface ChainNode {
+  /** Its window entry (signers filled in once its approvals are verified). */
+  entry: WindowEntry;
+  /** The finality state after it; null when unknown (below a PoW block of the snapshot we started from). */
+  finality: FinalityState | null;
+  /** The number of the first block of the window after it. */
+  windowFrom: number;
+  /** Who served it ('' when it came with the start state); penalised if a fork with a verified PoW replaces it. */
   source: string;
 }
 
@@ -99,23 +122,6 @@ function mergeRollbacks(
   };
 }
 
-/**
- * The verifier's state after block `hash` of `snap`'s unfinalized window, derived from the later
- * state `snap` when no PoW block follows it (a plain block changes only the head). How a node that
- * restarted at a fork block (the states after the blocks below its stored head are gone) still rolls
- * back to a fork point below it. Undefined when the block is not in the window or a PoW block follows it.
- */
-export function stateAfter(snap: ChainVerifierSnapshot, hash: Hex): ChainVerifierSnapshot | undefined {
-  const at = snap.window.findIndex((w) => w.block.hash === hash);
-  const block = snap.window[at]?.block;
-  if (!block || snap.finality.lastPow.blockNumber > block.number) return undefined;
-  return structuredClone({
-    finality: { ...snap.finality, head: block.number },
-    head: block,
-    window: snap.window.slice(0, at + 1),
-  });
-}
-
 /** Fork blocks kept (a fork must reach a verified PoW block within this many blocks to win). */
 export const MAX_FORK_BLOCKS = 1024;
 
@@ -124,22 +130,94 @@ export class BlockImport {
   /** Imported blocks not persisted yet, by number (contiguous above `persistedHead`). */
   private entries = new Map<number, Entry>();
   private persistedHead: number;
-  /** The snapshot after the persisted head. */
-  private persistedSnapshot: ChainVerifierSnapshot;
-  /** The snapshot after each unfinalized persisted block (for rollbacks to a fork point). */
-  private readonly snapshotsByHash = new Map<Hex, ChainVerifierSnapshot>();
+  /**
+   * Our chain by number, contiguous up to the head, from the first window block of the state after
+   * the last finalized block: every state a rollback may return to (the last finalized block or an
+   * unfinalized one) can be rebuilt from it ({@link stateAt}).
+   */
+  private chain = new Map<number, ChainNode>();
   /** A rollback below the persisted head that storage has not applied yet. */
   private truncate: PersistBatch['truncate'];
-  /** Who served each unfinalized block (penalised if a fork with a verified PoW replaces it). */
-  private readonly sourceByHash = new Map<Hex, string>();
   private readonly forks = new Map<Hex, ImportItem>();
 
   /** `start`: block 0 (a genesis replay) or the verifier's state to resume from (a warm or head-first start). */
   constructor(opts: ChainVerifierOptions, start: SignedConsensusBlock | ChainVerifierSnapshot) {
     this.verifier = new ChainVerifier(opts, start);
     this.persistedHead = this.verifier.head.number;
-    this.persistedSnapshot = this.verifier.snapshot();
-    this.snapshotsByHash.set(this.verifier.head.hash, this.persistedSnapshot);
+    this.seedChain(this.verifier.snapshot());
+  }
+
+  /**
+   * The nodes of the start state's window. The state after a window block is known when no PoW block
+   * follows it (a plain block changes only the head): how a node restarted at a fork block still rolls
+   * back to a fork point below its stored head.
+   */
+  private seedChain(s: ChainVerifierSnapshot): void {
+    const windowFrom = s.head.number + 1 - s.window.length;
+    const known = (n: number): FinalityState | null =>
+      n >= s.finality.lastPow.blockNumber ? { ...s.finality, head: n } : null;
+    for (const entry of s.window)
+      this.chain.set(entry.block.number, { entry, finality: known(entry.block.number), windowFrom, source: '' });
+    if (!s.window.length)
+      this.chain.set(s.head.number, {
+        entry: { block: s.head, hasProposal: false },
+        finality: s.finality,
+        windowFrom,
+        source: '',
+      });
+  }
+
+  /** The verifier's state after block `number` of our chain, or undefined when it is not known. */
+  private stateAt(number: number): ChainVerifierSnapshot | undefined {
+    const node = this.chain.get(number);
+    if (!node?.finality) return undefined;
+    const window: WindowEntry[] = [];
+    for (let n = node.windowFrom; n <= number; n++) {
+      const e = this.chain.get(n);
+      if (!e) return undefined;
+      window.push(e.entry);
+    }
+    return structuredClone({ finality: node.finality, head: node.entry.block, window });
+  }
+
+  /** `hash` is our head or one of our unfinalized blocks, at height `number`. */
+  private isOurs(hash: Hex, number: number): boolean {
+    if (hash === this.verifier.head.hash) return true;
+    return number > this.verifier.state.lastFinalized.blockNumber && this.chain.get(number)?.entry.block.hash === hash;
+  }
+
+  /** Record a block the verifier has just imported as its head (and the blocks it authenticated). */
+  private recordImport(item: ImportItem, authenticated: readonly VerifiedChainBlock[]): void {
+    const s = item.summary;
+    for (const a of authenticated) {
+      const e = this.entries.get(a.number);
+      if (e && e.hash === a.hash) e.authenticated = true;
+    }
+    this.entries.set(s.number, {
+      hash: s.hash,
+      number: s.number,
+      block: item.block,
+      summary: s,
+      authenticated: s.signers !== null,
+      source: item.source,
+    });
+    const finality = this.verifier.state;
+    const windowFrom = s.auxpowHeader
+      ? finality.lastFinalized.blockNumber + 1
+      : (this.chain.get(s.number - 1)?.windowFrom ?? finality.lastFinalized.blockNumber + 1);
+    this.chain.set(s.number, {
+      entry: { block: this.verifier.head, hasProposal: s.hasProposal },
+      finality,
+      windowFrom,
+      source: item.source,
+    });
+    this.forks.delete(s.hash);
+  }
+
+  /** Forget our blocks from `from` up (the verifier was restored below them). */
+  private dropChainFrom(from: number): void {
+    for (const n of [...this.entries.keys()]) if (n >= from) this.entries.delete(n);
+    for (let n = this.verifier.head.number + 1; this.chain.delete(n); n++);
   }
 
   get chainHead(): VerifiedChainBlock {
@@ -168,14 +246,11 @@ export class BlockImport {
     }
     if (best) return best;
     // the window starts with a pending block: the last finalized block is the authenticated head
-    const snap = this.snapshotsByHash.get(this.verifier.state.lastFinalized.hash);
-    return (
-      snap?.head ?? {
-        ...this.verifier.head,
-        number: this.verifier.state.lastFinalized.blockNumber,
-        hash: this.verifier.state.lastFinalized.hash,
-      }
-    );
+    const lf = this.verifier.state.lastFinalized;
+    const node = this.chain.get(lf.blockNumber);
+    return node?.entry.block.hash === lf.hash
+      ? node.entry.block
+      : { ...this.verifier.head, number: lf.blockNumber, hash: lf.hash };
   }
 
   /** The pending tail (deferred approvals, no PoW yet): blocks to verify individually. */
@@ -193,10 +268,10 @@ export class BlockImport {
   dropFrom(number: number): BatchResult {
     if (number <= this.persistedHead)
       throw new RangeError(`block ${number} is persisted (authenticated); only unpersisted blocks can be dropped`);
-    const snap = number - 1 === this.persistedHead ? this.persistedSnapshot : this.entries.get(number - 1)?.snapshot;
+    const snap = this.stateAt(number - 1);
     if (!snap) throw new RangeError(`no state recorded after block ${number - 1}`);
     this.verifier.restore(snap);
-    for (const n of [...this.entries.keys()]) if (n >= number) this.entries.delete(n);
+    this.dropChainFrom(number);
     return this.result(0, undefined, null);
   }
 
@@ -207,11 +282,7 @@ export class BlockImport {
    */
   addForkBlocks(items: readonly ImportItem[]): 'linked' | 'unknown-parent' {
     for (const item of items) {
-      if (
-        item.summary.hash === this.verifier.head.hash ||
-        this.verifier.unfinalized.some((b) => b.hash === item.summary.hash)
-      )
-        continue; // ours already
+      if (this.isOurs(item.summary.hash, item.summary.number)) continue; // ours already
       if (!this.isForkCandidate(item.summary)) return 'unknown-parent';
       this.rememberFork(item);
     }
@@ -225,19 +296,13 @@ export class BlockImport {
       if (!s) throw new VerificationError('approvals.unverified', `no verified approvals for block ${b.number}`);
       return s;
     });
-    // Each entry keeps the state after its own block, now with the signers filled in (a rollback
-    // to it must not resurrect later blocks).
-    const sig = (b: VerifiedChainBlock): VerifiedChainBlock =>
-      b.signers === null && signers.has(b.hash) ? { ...b, signers: signers.get(b.hash)! } : b;
-    for (const e of this.entries.values())
-      e.snapshot = {
-        ...e.snapshot,
-        head: sig(e.snapshot.head),
-        window: e.snapshot.window.map((w) => ({ ...w, block: sig(w.block) })),
-      };
+    // every state rebuilt from the chain now has the signers filled in
     for (const b of done) {
       const e = this.entries.get(b.number);
       if (e && e.hash === b.hash) e.authenticated = true;
+      const node = this.chain.get(b.number);
+      if (node && node.entry.block.hash === b.hash)
+        this.chain.set(b.number, { ...node, entry: { ...node.entry, block: b } });
     }
     return this.result(0, undefined, null);
   }
@@ -251,7 +316,7 @@ export class BlockImport {
       const s = item.summary;
       let undo: (() => BatchResult['rolledBack']) | undefined;
       // a block of our own chain sent again (a retried range): nothing to do, and never a fork block
-      if (s.hash === this.verifier.head.hash || this.verifier.unfinalized.some((b) => b.hash === s.hash)) continue;
+      if (this.isOurs(s.hash, s.number)) continue;
       try {
         if (s.number !== this.verifier.head.number + 1 && !this.isForkCandidate(s)) {
           // Above our head and not on a fork we know. Just above a fork block: an orphan of that
@@ -288,21 +353,7 @@ export class BlockImport {
         }
         const out = this.verifier.importSummary(s);
         if (out.finalized) newlyFinalized = { from: newlyFinalized?.from ?? out.finalized.from, to: out.finalized.to };
-        for (const a of out.authenticated) {
-          const e = this.entries.get(a.number);
-          if (e && e.hash === a.hash) e.authenticated = true;
-        }
-        this.entries.set(s.number, {
-          hash: s.hash,
-          number: s.number,
-          block: item.block,
-          summary: s,
-          snapshot: this.verifier.snapshot(),
-          authenticated: s.signers !== null,
-          source: item.source,
-        });
-        this.sourceByHash.set(s.hash, item.source);
-        this.forks.delete(s.hash);
+        this.recordImport(item, out.authenticated);
       } catch (e) {
         if (undo) rolledBack = undo(); // the fork did not win: back to where we were
         if (!(e instanceof VerificationError)) throw e;
@@ -346,49 +397,47 @@ export class BlockImport {
   /** The contiguous authenticated prefix above the persisted head, removed from `entries`. */
   private takePersistable(): PersistBatch | null {
     const blocks: PersistBatch['blocks'] = [];
-    let snapshot: ChainVerifierSnapshot | undefined;
     for (let n = this.persistedHead + 1; ; n++) {
       const e = this.entries.get(n);
       if (!e?.authenticated) break;
       blocks.push({ number: n, hash: e.hash, block: e.block, summary: e.summary });
-      snapshot = e.snapshot;
-      this.snapshotsByHash.set(e.hash, e.snapshot);
       this.entries.delete(n);
     }
     const truncate = this.truncate;
     this.truncate = undefined;
-    if (!snapshot) return truncate ? { blocks: [], snapshot: truncate.snapshot, truncate } : null;
+    if (!blocks.length) return truncate ? { blocks: [], snapshot: truncate.snapshot, truncate } : null;
     this.persistedHead = blocks[blocks.length - 1]!.number;
-    this.persistedSnapshot = snapshot;
-    this.pruneSnapshots();
+    const snapshot = this.stateAt(this.persistedHead);
+    if (!snapshot) throw new RangeError(`no state recorded after block ${this.persistedHead}`);
+    this.pruneChain();
     return { blocks, snapshot, ...(truncate ? { truncate } : {}) };
   }
 
-  /** Keep snapshots only for unfinalized blocks (rollback targets). */
-  private pruneSnapshots(): void {
-    const keep = new Set([this.verifier.state.lastFinalized.hash, ...this.verifier.unfinalized.map((b) => b.hash)]);
-    for (const h of this.snapshotsByHash.keys()) if (!keep.has(h)) this.snapshotsByHash.delete(h);
-    for (const e of this.entries.values()) keep.add(e.hash);
-    for (const h of this.sourceByHash.keys()) if (!keep.has(h)) this.sourceByHash.delete(h);
+  /**
+   * Drop the nodes no rollback target needs: below the window of the state after the last finalized
+   * block (the unfinalized blocks' windows start there or later).
+   */
+  private pruneChain(): void {
+    const lf = this.verifier.state.lastFinalized.blockNumber;
+    const keepFrom = Math.min(lf, this.chain.get(lf)?.windowFrom ?? lf);
+    for (let n = keepFrom - 1; this.chain.delete(n); n--);
   }
 
   /** Everything a fork switch changes; the returned function puts it back (and returns `rolledBack`). */
   private saveState<T>(rolledBack: T): () => T {
     const verifier = this.verifier.snapshot();
     const entries = new Map([...this.entries].map(([n, e]) => [n, { ...e }]));
-    const { persistedHead, persistedSnapshot, truncate } = this;
+    const chain = new Map(this.chain);
+    const { persistedHead, truncate } = this;
     const forks = new Map(this.forks);
-    const sources = new Map(this.sourceByHash);
     return () => {
       this.verifier.restore(verifier);
       this.entries = entries;
+      this.chain = chain;
       this.persistedHead = persistedHead;
-      this.persistedSnapshot = persistedSnapshot;
       this.truncate = truncate;
       this.forks.clear();
       for (const [k, v] of forks) this.forks.set(k, v);
-      this.sourceByHash.clear();
-      for (const [k, v] of sources) this.sourceByHash.set(k, v);
       return rolledBack;
     };
   }
@@ -397,7 +446,7 @@ export class BlockImport {
   private isForkCandidate(s: BlockSummary): boolean {
     const lf = this.verifier.state.lastFinalized;
     if (s.parentHash === lf.hash) return lf.blockNumber === s.number - 1;
-    if (this.verifier.unfinalized.some((b) => b.hash === s.parentHash && b.number === s.number - 1)) return true;
+    if (this.isOurs(s.parentHash, s.number - 1)) return true;
     return this.forks.get(s.parentHash)?.summary.number === s.number - 1;
   }
 
@@ -418,10 +467,10 @@ export class BlockImport {
       cursor = this.forks.get(cursor.summary.parentHash);
     }
     const forkParent = chain[0]!.summary.parentHash;
-    const snap =
-      this.snapshotsByHash.get(forkParent) ??
-      [...this.entries.values()].find((e) => e.hash === forkParent)?.snapshot ??
-      stateAfter(this.verifier.snapshot(), forkParent);
+    const at = chain[0]!.summary.number - 1;
+    const rollbackTarget =
+      at >= this.verifier.state.lastFinalized.blockNumber && this.chain.get(at)?.entry.block.hash === forkParent;
+    const snap = rollbackTarget ? this.stateAt(at) : undefined;
     if (!snap)
       throw new VerificationError(
         'fork.unknown-parent',
@@ -430,32 +479,17 @@ export class BlockImport {
     const oldHead = this.verifier.head.number;
     const from = snap.head.number + 1;
     const dropped = new Set<string>();
-    for (const b of this.verifier.unfinalized) if (b.number >= from) dropped.add(this.sourceByHash.get(b.hash) ?? '');
+    for (let n = from; n <= oldHead; n++) dropped.add(this.chain.get(n)?.source ?? '');
     dropped.delete('');
     this.verifier.restore(snap);
-    for (const n of [...this.entries.keys()]) if (n >= from) this.entries.delete(n);
+    this.dropChainFrom(from);
     if (this.persistedHead >= from) {
       this.persistedHead = from - 1;
-      this.persistedSnapshot = snap;
       this.truncate = { to: from - 1, snapshot: snap };
     }
     for (const item of chain) {
       const out = this.verifier.importSummary(item.summary);
-      for (const a of out.authenticated) {
-        const e = this.entries.get(a.number);
-        if (e && e.hash === a.hash) e.authenticated = true;
-      }
-      this.entries.set(item.summary.number, {
-        hash: item.summary.hash,
-        number: item.summary.number,
-        block: item.block,
-        summary: item.summary,
-        snapshot: this.verifier.snapshot(),
-        authenticated: item.summary.signers !== null,
-        source: item.source,
-      });
-      this.sourceByHash.set(item.summary.hash, item.source);
-      this.forks.delete(item.summary.hash);
+      this.recordImport(item, out.authenticated);
     }
     return { from, to: oldHead, sources: [...dropped] };
   }
