@@ -43,6 +43,11 @@ export type StorageMsg =
   /** The stored range: the lowest block (with its parent hash) and the head; undefined when empty. */
   | { type: 'history' }
   | { type: 'block'; number: number }
+  /**
+   * Up to `count` (at most {@link MAX_SERVED_BATCH}) stored blocks from `from`, stopping at the first
+   * missing or damaged one: the blocks_by_range server's read lane (sent at `low` priority, see below).
+   */
+  | { type: 'blocks'; from: number; count: number }
   | { type: 'number-of'; hash: Hex }
   | { type: 'clear' };
 
@@ -65,9 +70,21 @@ export interface StorageReplies {
   prepend: void;
   history: StoredHistory | undefined;
   block: SignedConsensusBlock | undefined;
+  blocks: SignedConsensusBlock[];
   'number-of': number | undefined;
   clear: void;
 }
+
+/**
+ * The most blocks one `blocks` message reads. Serving peers shares this mailbox with chain
+ * persistence, so it is a lane of its own: the server asks at `low` priority (the mailbox serves
+ * `normal` first, so a queued `append` always goes before queued serving reads), each of its streams
+ * has one such ask in flight (at most `SERVE_LIMITS.maxStreams` in the mailbox, far below its
+ * capacity), and one read is one small batch, so a chain write waits for one batch at most. A read
+ * path around the actor was not chosen: the store is the actor's (reopened on a restart, meta and
+ * damage handling inside), and a second reader would race both.
+ */
+export const MAX_SERVED_BATCH = 64;
 
 export interface StorageArgs {
   /** Opens the store (called on every (re)start of the actor). */
@@ -181,6 +198,15 @@ export const StorageActor = defineActor<StorageMsg, StorageReplies, StorageArgs>
             return s.append(msg.blocks, msg.snapshot);
           case 'block':
             return readBlock(ctx, msg.number);
+          case 'blocks': {
+            const out: SignedConsensusBlock[] = [];
+            for (let n = msg.from; out.length < Math.min(msg.count, MAX_SERVED_BATCH); n++) {
+              const b = await readBlock(ctx, n);
+              if (!b) break;
+              out.push(b);
+            }
+            return out;
+          }
           case 'number-of':
             return s.numberOf(msg.hash);
           case 'clear':

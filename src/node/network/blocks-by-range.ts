@@ -1,6 +1,8 @@
 /**
  * `blocks_by_range` (alys-protocol.md 7.3-7.4) over libp2p, as server and client. The server answers
- * a request with the blocks `serveBlocks` gives, ascending from the start height. The client sends a
+ * a request with the blocks `serveBlocks` gives, ascending from the start height, read and written in
+ * small batches, within per-peer and global limits (`serve-limits.ts`: RateLimited past them) and a
+ * write timeout per chunk. The client sends a
  * request and reads the answer chunk by chunk; every malformed, oversize, failed or slow answer is a
  * {@link P2pError} and an `onPeerFault` report, never a crash. Blocks come back decoded but unverified.
  */
@@ -27,6 +29,7 @@ import {
 } from '../../protocol/p2p/index.js';
 import type { SignedConsensusBlock } from '../../protocol/types.js';
 import { P2pError, type P2pFaultKind, type PeerFaultReporter } from './errors.js';
+import { createServeLimiter, type ServeLimits } from './serve-limits.js';
 import { timeoutSignal } from './timers.js';
 
 export interface BlocksByRangeOptions {
@@ -50,6 +53,8 @@ export interface BlocksByRangeServerOptions {
   respondRaw?: (start: bigint, count: number) => Promise<{ bytes?: Uint8Array; delayMs?: number } | undefined>;
   /** Time to receive a whole request (Alys: 15 s). */
   requestTimeoutMs?: number;
+  /** The server's limits (`serve-limits.ts`); defaults: `SERVE_LIMITS`. */
+  limits?: Partial<ServeLimits>;
 }
 
 export interface BlocksByRangeServiceOptions extends BlocksByRangeServerOptions {
@@ -169,44 +174,103 @@ async function readBlocks(
   decoder.end();
 }
 
-/** The server side: the handler of one inbound stream, which reads a request and answers it. */
+/**
+ * Write a chunk; a peer that does not take it (the stream's send buffer stays full, e.g. it stopped
+ * reading and yamux's window ran out) within `ms` gets a {@link P2pError} `timeout`.
+ */
+async function sendWithin(stream: Stream, data: Uint8Array, clock: Clock, ms: number, peer: string): Promise<void> {
+  if (stream.send(data)) return;
+  const deadline = timeoutSignal(clock, ms);
+  try {
+    await stream.onDrain({ signal: deadline.signal });
+  } catch (e) {
+    if (deadline.signal.aborted) throw new P2pError('timeout', peer, `did not read an answer chunk within ${ms} ms`);
+    throw e;
+  } finally {
+    deadline.clear();
+  }
+}
+
+/**
+ * The server side: the handler of one inbound stream, which reads a request and answers it. A request
+ * past the peer's (or the server's) limits (`serve-limits.ts`) gets one RateLimited chunk. The blocks
+ * are read and written in batches of `batchBlocks`, each written before the next is read, so a request
+ * holds one batch, not 1024 blocks; a peer that stops taking chunks is cut off after `writeTimeoutMs`.
+ */
 function blocksByRangeServer(
   o: BlocksByRangeServiceOptions,
 ): (stream: Stream, connection: Connection) => Promise<void> {
   const { clock, fault } = o;
+  const limiter = createServeLimiter(clock, o.limits);
+  const { batchBlocks, writeTimeoutMs } = limiter.limits;
 
-  async function answer(stream: Stream, start: bigint, count: number): Promise<void> {
+  async function answer(stream: Stream, start: bigint, count: number, peer: string): Promise<void> {
     const raw = await o.respondRaw?.(start, count);
     if (raw?.delayMs) await sleep(clock, raw.delayMs);
     if (raw?.bytes) return send(stream, raw.bytes);
-    const blocks = count === 0 || !o.serveBlocks ? [] : await o.serveBlocks(start, count);
-    for (const b of blocks) await send(stream, encodeBlockChunk(b));
+    if (!o.serveBlocks) return;
+    for (let from = start, left = count; left > 0; ) {
+      const n = Math.min(batchBlocks, left);
+      const blocks = await o.serveBlocks(from, n);
+      for (const b of blocks.slice(0, n)) await sendWithin(stream, encodeBlockChunk(b), clock, writeTimeoutMs, peer);
+      if (blocks.length < n) return; // Alys semantics: the first gap ends the answer
+      from += BigInt(n);
+      left -= n;
+    }
+  }
+
+  /** Read and decode the request; undefined when it was malformed (answered InvalidRequest). */
+  async function request(stream: Stream, peer: string) {
+    const timer = clock.setTimer(() => stream.abort(new Error('request timeout')), o.requestTimeoutMs ?? 15_000);
+    try {
+      return decodeBlocksByRangeRequest(await readRequest(stream));
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      fault(peer, 'decode', e.message);
+      await send(stream, encodeErrorChunk(RESULT.invalidRequest, e.message));
+      return undefined;
+    } finally {
+      clock.clearTimer(timer);
+    }
   }
 
   return async function serve(stream, connection) {
     const peer = connection.remotePeer.toString();
-    const timer = clock.setTimer(() => stream.abort(new Error('request timeout')), o.requestTimeoutMs ?? 15_000);
+    // a slot from the stream's arrival: a request being read counts too
+    const slot = limiter.admit(peer);
     try {
-      const bytes = await readRequest(stream);
-      clock.clearTimer(timer);
-      let req: ReturnType<typeof decodeBlocksByRangeRequest>;
-      try {
-        req = decodeBlocksByRangeRequest(bytes);
-      } catch (e) {
-        fault(peer, 'decode', (e as Error).message);
-        await send(stream, encodeErrorChunk(RESULT.invalidRequest, (e as Error).message));
+      const req = await request(stream, peer);
+      if (!req) return;
+      const count = Number(req.count > BigInt(MAX_BLOCKS_PER_REQUEST) ? BigInt(MAX_BLOCKS_PER_REQUEST) : req.count);
+      const refused = slot.ok ? limiter.charge(peer, count) : slot.reason;
+      if (refused) {
+        await sendWithin(stream, encodeErrorChunk(RESULT.rateLimited, refused), clock, writeTimeoutMs, peer);
         return;
       }
-      const count = Number(req.count > BigInt(MAX_BLOCKS_PER_REQUEST) ? BigInt(MAX_BLOCKS_PER_REQUEST) : req.count);
-      await answer(stream, req.startHeight, count);
+      await answer(stream, req.startHeight, count, peer);
     } catch (e) {
-      if (stream.status === 'open')
+      if (e instanceof P2pError) {
+        fault(peer, e.kind, e.message);
+        stream.abort(e);
+      } else if (stream.status === 'open')
         await send(stream, encodeErrorChunk(RESULT.serverError, (e as Error).message)).catch(() => {});
     } finally {
-      clock.clearTimer(timer);
-      await stream.close().catch(() => stream.abort(new Error('close failed')));
+      if (slot.ok) slot.release();
+      await closeWithin(stream, clock, writeTimeoutMs);
     }
   };
+}
+
+/** Close our side once the peer has taken what was sent, or abort the stream after `ms`. */
+async function closeWithin(stream: Stream, clock: Clock, ms: number): Promise<void> {
+  const deadline = timeoutSignal(clock, ms);
+  try {
+    await stream.close({ signal: deadline.signal });
+  } catch {
+    stream.abort(new Error('close failed'));
+  } finally {
+    deadline.clear();
+  }
 }
 
 type Request = (

@@ -37,10 +37,12 @@ import {
   reservationRefused,
 } from './relay.js';
 import type { PeerFaultReporter } from './errors.js';
+import type { ServeLimits } from './serve-limits.js';
 
 export type { BlocksByRangeOptions } from './blocks-by-range.js';
 export { RELAY_LIMITS, type RelayLimits } from './relay.js';
 export { webrtcBudget } from './bans.js';
+export { SERVE_LIMITS, type ServeLimits } from './serve-limits.js';
 
 export { P2pError, type P2pFaultKind, type PeerFaultReporter } from './errors.js';
 
@@ -76,6 +78,8 @@ export interface P2pHostOptions {
   maxConnections?: number;
   /** Time to receive a whole request as a server (Alys: 15 s). */
   requestTimeoutMs?: number;
+  /** The blocks_by_range server's limits (src/node/network/serve-limits.ts; tests shrink them). */
+  serveLimits?: Partial<ServeLimits>;
   /**
    * Run a circuit relay v2 server (the `alys-light relay` bootstrap node); an object sets its limits
    * (reservations, per-IP reservations, TTL, data and duration per relayed connection; defaults and
@@ -220,6 +224,7 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
     serveBlocks: opts.serveBlocks,
     respondRaw: opts.respondRaw,
     requestTimeoutMs: opts.requestTimeoutMs,
+    limits: opts.serveLimits,
   });
   const redial = bootstrapRedial({
     libp2p,

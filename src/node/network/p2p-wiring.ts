@@ -17,7 +17,7 @@ import { createCandidatePool, type CandidatePool } from '../../protocol/candidat
 import { encodeSignedBlockMsgpack, type PubsubMessage } from '../../protocol/codec/msgpack.js';
 import type { ChainSpec, SignedConsensusBlock } from '../../protocol/types.js';
 import type { NetworkActor } from '../actors/network.js';
-import type { StorageActor } from '../actors/storage.js';
+import { MAX_SERVED_BATCH, type StorageActor } from '../actors/storage.js';
 import type { SyncActor } from '../actors/sync.js';
 import { ACTOR_ADDRESSES } from '../tree.js';
 import type { LightNodePlatform, P2pStatus } from '../types.js';
@@ -56,16 +56,25 @@ export interface P2pWiring {
 export const wantsP2p = (config: LightNodeConfig): boolean =>
   config.p2p.listen.length > 0 || config.p2p.bootstrap.length > 0;
 
-/** A light node serves the verified blocks it stores (Alys semantics: ascending, stop at the first gap). */
+/**
+ * A light node serves the verified blocks it stores (Alys semantics: ascending, stop at the first gap).
+ * The server asks for one small batch at a time, at `low` priority: serving must not delay the
+ * ChainActor's writes in the StorageActor's mailbox (see `MAX_SERVED_BATCH` in actors/storage.ts).
+ */
 function serveStoredBlocks(actors: () => ActorSystem | undefined): NonNullable<P2pHostOptions['serveBlocks']> {
   return async (start, count) => {
-    const out: SignedConsensusBlock[] = [];
     const storage = actors()?.ref<typeof StorageActor>(ACTOR_ADDRESSES.storage);
-    if (!storage || start > BigInt(Number.MAX_SAFE_INTEGER)) return out;
-    for (let h = Number(start); out.length < count; h++) {
-      const b = await storage.ask({ type: 'block', number: h }, { timeoutMs: 10_000 });
-      if (!b) break;
-      out.push(b);
+    if (!storage || start > BigInt(Number.MAX_SAFE_INTEGER)) return [];
+    const out: SignedConsensusBlock[] = [];
+    // one ask per MAX_SERVED_BATCH blocks; a short answer is the first gap
+    for (let asked = 0; out.length === asked && out.length < count; ) {
+      asked = out.length + Math.min(MAX_SERVED_BATCH, count - out.length);
+      const from = Number(start) + out.length;
+      const got = await storage.ask(
+        { type: 'blocks', from, count: asked - out.length },
+        { timeoutMs: 10_000, priority: 'low' },
+      );
+      out.push(...got);
     }
     return out;
   };
