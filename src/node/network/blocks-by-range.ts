@@ -120,6 +120,12 @@ function requestError(e: unknown, peer: string, timedOut: boolean): P2pError {
   return new P2pError('dial', peer, (e as Error).message, { cause: e });
 }
 
+/** An error chunk as the typed error: RateLimited (139) is `rate-limited` (not a fault), any other `remote-error`. */
+function answeredError(peer: string, error: { code: number; message: string }): P2pError {
+  const text = `answered error ${error.code}: ${error.message}`;
+  return new P2pError(error.code === RESULT.rateLimited ? 'rate-limited' : 'remote-error', peer, text);
+}
+
 /** What to dial for `peer`: a multiaddr as given, or the id of a peer we are connected to. */
 function dialTarget(libp2p: Libp2p, peer: string): PeerId | Multiaddr {
   if (peer.startsWith('/')) return multiaddr(peer);
@@ -158,8 +164,7 @@ async function readBlocks(
     for (const chunk of decoder.push(chunkBytes(c))) {
       if (chunk.code !== RESULT.success || decode) {
         const r = chunkToBlock(chunk);
-        if ('error' in r)
-          throw new P2pError('remote-error', peer, `answered error ${r.error.code}: ${r.error.message}`);
+        if ('error' in r) throw answeredError(peer, r.error);
         blocks.push(r.block);
       } else blocks.push(chunk.payload);
     }
@@ -250,7 +255,7 @@ function blocksByRangeServer(
       await answer(stream, req.startHeight, count, peer);
     } catch (e) {
       if (e instanceof P2pError) {
-        fault(peer, e.kind, e.message);
+        if (e.kind !== 'rate-limited') fault(peer, e.kind, e.message);
         stream.abort(e);
       } else if (stream.status === 'open')
         await send(stream, encodeErrorChunk(RESULT.serverError, (e as Error).message)).catch(() => {});
@@ -324,7 +329,7 @@ function blocksByRangeClient(o: BlocksByRangeServiceOptions): Request {
         // all the blocks asked for came, but the peer kept the stream open past the deadline: use them
         if (decoder.complete && signal.aborted) return answer.blocks;
         const err = requestError(e, peer, signal.aborted);
-        fault(peer, err.kind, err.message);
+        if (err.kind !== 'rate-limited') fault(peer, err.kind, err.message);
         stream.abort(err);
         throw err;
       } finally {

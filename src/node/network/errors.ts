@@ -3,12 +3,15 @@ import { AlysLightError } from '../../errors.js';
 
 export type P2pFaultKind = 'decode' | 'oversize' | 'timeout' | 'remote-error' | 'dial' | 'gossip';
 
-/** A peer failed a request or sent something unusable; code `p2p.<kind>`. */
+/**
+ * A peer failed a request or sent something unusable; code `p2p.<kind>`. `rate-limited`: the peer
+ * answered RateLimited (139), which honest servers do; it is not a fault.
+ */
 export class P2pError extends AlysLightError {
   override name = 'P2pError';
-  declare readonly code: `p2p.${P2pFaultKind}`;
+  declare readonly code: `p2p.${P2pFaultKind | 'rate-limited'}`;
   constructor(
-    readonly kind: P2pFaultKind,
+    readonly kind: P2pFaultKind | 'rate-limited',
     readonly peer: string,
     message: string,
     options?: { cause?: unknown },

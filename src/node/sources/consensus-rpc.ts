@@ -25,9 +25,10 @@ export class SourceError extends AlysLightError {
     readonly source: string,
     /**
      * `unusable`: an answer arrived but says nothing usable (a malformed head claim, junk bytes);
-     * `response-too-large`: the body passed the cap (the request was aborted there; cause ResponseTooLargeError).
+     * `response-too-large`: the body passed the cap (the request was aborted there; cause ResponseTooLargeError);
+     * `busy`: the source is over its limits (HTTP 429, a peer's RateLimited answer): not charged.
      */
-    readonly kind: 'timeout' | 'network' | 'http' | 'aborted' | 'unusable' | 'response-too-large',
+    readonly kind: 'timeout' | 'network' | 'http' | 'aborted' | 'unusable' | 'response-too-large' | 'busy',
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -46,10 +47,10 @@ export interface ConsensusRpcSource {
   blockByHash(hash: Hex): Promise<string>;
 }
 
-/** The score fault a SourceError costs its source: an oversize answer counts as an unusable one. */
-export function sourceFaultKind(e: SourceError): 'timeout' | 'unusable' | 'network' {
+/** The score fault a SourceError costs its source: an oversize answer counts as an unusable one, a busy source nothing. */
+export function sourceFaultKind(e: SourceError): 'timeout' | 'unusable' | 'network' | 'busy' {
   if (e.kind === 'response-too-large') return 'unusable';
-  return e.kind === 'timeout' || e.kind === 'unusable' ? e.kind : 'network';
+  return e.kind === 'timeout' || e.kind === 'unusable' || e.kind === 'busy' ? e.kind : 'network';
 }
 
 export interface ConsensusRpcOptions {
@@ -82,6 +83,7 @@ export function createConsensusRpcSource(opts: ConsensusRpcOptions): ConsensusRp
       });
       const text = new TextDecoder().decode(await readBodyCapped(res, url, maxBytes, () => controller.abort()));
       // Alys answers some errors with HTTP 4xx/5xx *and* a JSON-RPC body; the verifier reads the body.
+      if (res.status === 429) throw new SourceError(url, 'busy', `${method}: HTTP 429 (rate limited)`);
       if (!res.ok && !text.startsWith('{')) throw new SourceError(url, 'http', `${method}: HTTP ${res.status}`);
       return text;
     } catch (e) {

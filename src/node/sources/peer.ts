@@ -18,16 +18,20 @@ export interface PeerSourceOptions {
   hint?: () => number;
 }
 
+/** What a failed request costs the peer as a source: a RateLimited answer nothing (`busy`), junk the most. */
+const P2P_SOURCE_KIND: Record<P2pError['kind'], SourceError['kind']> = {
+  timeout: 'timeout',
+  dial: 'network',
+  'rate-limited': 'busy',
+  decode: 'unusable',
+  oversize: 'unusable',
+  'remote-error': 'unusable',
+  gossip: 'unusable',
+};
+
 function sourceError(peer: string, e: unknown): SourceError {
   const p = e as P2pError;
-  const kind =
-    p?.name === 'P2pError'
-      ? p.kind === 'timeout'
-        ? 'timeout'
-        : p.kind === 'dial'
-          ? 'network'
-          : 'unusable'
-      : 'network';
+  const kind = p?.name === 'P2pError' ? P2P_SOURCE_KIND[p.kind] : 'network';
   return new SourceError(peer, kind, (e as Error).message, { cause: e });
 }
 

@@ -6,8 +6,10 @@
 /**
  * `stale`: served blocks that a fork with a verified PoW later replaced (an equivocation the source
  * chose to serve, or that it was simply behind on): cheaper than `invalid`, since the blocks were signed.
+ * `busy`: the source said it is over its limits (a peer's RateLimited answer, an endpoint's HTTP 429):
+ * counted but free, since honest servers do it (the range is retried later, from another source).
  */
-export type SourceFault = 'invalid' | 'unusable' | 'withheld' | 'stale' | 'timeout' | 'network';
+export type SourceFault = 'invalid' | 'unusable' | 'withheld' | 'stale' | 'timeout' | 'network' | 'busy';
 
 /** A fault a source is charged with, and why (in words a user reads). */
 export interface FaultReport {
@@ -22,6 +24,7 @@ export const PENALTY: Readonly<Record<SourceFault, number>> = {
   stale: 20,
   timeout: 10,
   network: 10,
+  busy: 0,
 };
 const MAX = 100;
 const PROBATION = 30;
@@ -92,7 +95,7 @@ export class Scores {
     s.faults++;
     s.faultsByKind[kind] = (s.faultsByKind[kind] ?? 0) + 1;
     s.score = Math.max(0, s.score - PENALTY[kind]);
-    if (s.score === 0) s.bannedUntil = now + this.banMs;
+    if (s.score === 0 && PENALTY[kind] > 0) s.bannedUntil = now + this.banMs;
     return copy(s);
   }
 

@@ -10,7 +10,10 @@ import type { Stream } from '@libp2p/interface';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestClock } from '../../../src/actors/clock.js';
 import type { Devnet } from '../../../src/devnet/devnet.js';
-import type { P2pFaultKind, P2pHost } from '../../../src/node/network/p2p-host.js';
+import { P2pError, type P2pFaultKind, type P2pHost } from '../../../src/node/network/p2p-host.js';
+import { SourceError, sourceFaultKind } from '../../../src/node/sources/consensus-rpc.js';
+import { peerBlockSource } from '../../../src/node/sources/peer.js';
+import { PENALTY } from '../../../src/node/workflows/scores.js';
 import { LOOPBACK_LISTEN } from '../../../src/platform/nodejs/p2p.js';
 import { toHex } from '../../../src/protocol/bytes.js';
 import {
@@ -203,6 +206,34 @@ describe('blocks_by_range server limits', () => {
       // its one slot is free again
       const next = await request(client, addr, 0n, 1);
       expect(next.codes).toEqual([0]);
+    });
+  }, 30_000);
+});
+
+describe('a RateLimited answer, as the client sees it', () => {
+  it('is a typed rate-limited error, reported as no fault, and costs a peer source nothing (busy)', async () => {
+    await withCleanup(async (c) => {
+      const server = await startHost(c, {
+        listen: LOOPBACK_LISTEN,
+        serveLimits: { burstBlocks: 8, blocksPerSecond: 1 },
+        serveBlocks: (start, count) => blocks.slice(Number(start), Number(start) + count),
+      });
+      const addr = server.multiaddrs()[0]!;
+      const faults: Array<{ peer: string; kind: P2pFaultKind }> = [];
+      const client = await startHost(c, { onPeerFault: (peer, kind) => faults.push({ peer, kind }) });
+      // the bucket holds 8 blocks: a request for 6 empties most of it, the next one is refused
+      expect(await client.requestBlocksByRange(addr, 0n, 6)).toHaveLength(4);
+      const err = await client.requestBlocksByRange(addr, 0n, 6).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(P2pError);
+      expect(err).toMatchObject({ kind: 'rate-limited', code: 'p2p.rate-limited' });
+      expect((err as Error).message).toMatch(/answered error 139: rate limited/);
+      // as a block source (the SyncActor's view): busy, which the scores charge nothing
+      const source = peerBlockSource(client, addr, { timeoutMs: () => 5_000 });
+      const busy = await source.range(0, 6).catch((e: unknown) => e);
+      expect(busy).toBeInstanceOf(SourceError);
+      expect(sourceFaultKind(busy as SourceError)).toBe('busy');
+      expect(PENALTY.busy).toBe(0);
+      expect(faults).toEqual([]);
     });
   }, 30_000);
 });

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PENALTY, Scores, type SourceFault } from '../../../src/node/workflows/scores.js';
 
-const FAULTS: readonly SourceFault[] = ['invalid', 'unusable', 'withheld', 'stale', 'timeout', 'network'];
+const FAULTS: readonly SourceFault[] = ['invalid', 'unusable', 'withheld', 'stale', 'timeout', 'network', 'busy'];
 const MAX = 100;
 const PROBATION = 30;
 const BAN = 60_000;
@@ -123,6 +123,13 @@ describe('Scores', () => {
     });
   });
 
+  it('a busy source (RateLimited, HTTP 429) is counted but not charged, however often', () => {
+    expect(PENALTY.busy).toBe(0);
+    const s = new Scores(['x']);
+    for (let i = 0; i < 1_000; i++) s.fault('x', 'busy', i);
+    expect(s.all()[0]).toMatchObject({ score: MAX, bannedUntil: 0, faults: 1_000, faultsByKind: { busy: 1_000 } });
+  });
+
   it('property: scores stay in [0, 100] and follow the rules (model), bans expire, usable = not banned', () => {
     type Op =
       | { kind: 'fault'; id: number; fault: SourceFault; dt: number }
@@ -180,7 +187,8 @@ describe('Scores', () => {
             x.faults++;
             x.faultsByKind[o.fault] = (x.faultsByKind[o.fault] ?? 0) + 1;
             x.score = Math.max(0, x.score - PENALTY[o.fault]);
-            if (x.score === 0) x.bannedUntil = now + banMs;
+            // a free fault (busy) never starts or extends a ban
+            if (x.score === 0 && PENALTY[o.fault] > 0) x.bannedUntil = now + banMs;
             const got = s.fault(ids[o.id]!, o.fault, now)!;
             expect(got).toEqual({ id: ids[o.id], ...x });
             expect(got.score).toBeLessThanOrEqual(before);
