@@ -239,6 +239,8 @@ export async function run(): Promise<void> {
         better: 'lower',
         target: `x 10 min < ${bound * 100}% of the mean`,
         per10MinOfMean: Number(t.per10MinOfMean.toFixed(4)),
+        // the same fit over the second half only: a fill that is ending shows as a smaller late slope, a leak does not
+        secondHalfPer10MinOfMean: Number(trendAfterWarmup(samples, 0.5).per10MinOfMean.toFixed(4)),
         withinBound: t.per10MinOfMean < bound,
         meanMb: Math.round(t.mean / 1e5) / 10,
         samples: t.samples,
