@@ -87,6 +87,15 @@ function unwrapRpc(v: unknown): unknown {
   return v;
 }
 
+/** A string out of `names` (never used as a key unchecked: a nested array or `__proto__` is not a name). */
+function oneOf<const T extends string>(v: unknown, names: readonly T[], path: string): T {
+  if (typeof v !== 'string' || !(names as readonly string[]).includes(v))
+    throw new DecodeError(path, `expected one of ${names.join(', ')}`);
+  return v as T;
+}
+
+const PEGIN_NETWORKS: readonly BitcoinNetwork[] = ['regtest', 'testnet', 'signet', 'mainnet'];
+
 function u32(v: unknown, path: string): number {
   if (typeof v === 'string' && /^(0x)?[0-9a-fA-F]{1,8}$/.test(v)) return Number.parseInt(v.replace(/^0x/, ''), 16);
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff)
@@ -247,9 +256,8 @@ const verifyBtcHeaders: Handler = async (raw) => {
   const headers = o.headers.map((h, i) =>
     decodeHeader(parseHex(h, `$.headers[${i}]`, { prefix: 'optional', length: 80 }), `$.headers[${i}]`),
   );
-  const network = (o.network ?? 'mainnet') as string;
-  const params = NETWORKS[network];
-  if (!params) throw new DecodeError('$.network', `expected one of ${Object.keys(NETWORKS).join(', ')}`);
+  const network = oneOf(o.network ?? 'mainnet', Object.keys(NETWORKS), '$.network');
+  const params = NETWORKS[network]!;
   if (o.height === undefined) {
     // No height, so no retarget schedule: check linkage and each header's PoW against its own bits.
     headers.forEach((h, i) => {
@@ -351,7 +359,7 @@ const verifyBls: Handler = async (raw, ctx) => {
 
 const verifyPegin: Handler = async (raw, ctx) => {
   const o = typeof raw === 'string' ? { tx: raw } : obj(raw, '$');
-  const network = (o.network ?? 'regtest') as BitcoinNetwork;
+  const network = oneOf(o.network ?? 'regtest', PEGIN_NETWORKS, '$.network');
   const federation = createFederationFromSpec(ctx.spec);
   const info = parsePegInRaw(parseHex(o.tx, '$.tx', { prefix: 'optional' }), federation);
   const depositAddress = federationAddress(federation, network);

@@ -261,6 +261,25 @@ describeVectors('verify with the shared known-answer vectors', () => {
     expect((await verify('btc-headers', headers.slice(0, 10))).line).toMatchObject({ valid: true, headers: 10 });
   });
 
+  it('btc-headers, pegin: a network that is no network name is a typed error naming $.network (found by bench/fuzz.ts)', async () => {
+    const headers = loadVectors('bitcoin-headers.json').retarget_span.headers.slice(0, 2);
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    for (const network of [deep, '"toString"', '"__proto__"', '["mainnet"]']) {
+      for (const [kind, rest] of [
+        ['btc-headers', `"headers": ${JSON.stringify(headers)}`],
+        ['pegin', '"tx": "00"'],
+      ] as const) {
+        const r = await runVerify(kind, file(`{"network": ${network}, ${rest}}`), { bls: 'noble' });
+        expect(r.line, `${kind} ${network.slice(0, 12)}`).toMatchObject({
+          valid: false,
+          path: '$.network',
+          code: 'decode',
+        });
+        expect(r.exitCode).toBe(2);
+      }
+    }
+  });
+
   it('btc-merkle: gettxoutproof proofs and Electrum-style branches', async () => {
     const m = loadVectors('bitcoin-merkle.json');
     for (const p of m.txoutproofs) {

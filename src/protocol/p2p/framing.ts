@@ -3,13 +3,15 @@
  * unsigned LEB128 varints for lengths and the Snappy *framing* format (stream identifier, compressed
  * or uncompressed chunks of at most 64 KiB each, masked CRC-32C of the uncompressed bytes).
  *
- * Pure functions; the raw Snappy block format comes from `snappyjs` (pure JS, runs everywhere).
+ * Pure functions; raw Snappy blocks are compressed by `snappyjs` (pure JS, runs everywhere) and decoded by
+ * our own strict decoder (snappy.ts).
  * Decoding is strict and bounded: every failure is a DecodeError naming what was wrong, and no input
  * can make us allocate more than the caller's limit.
  */
 import snappy from 'snappyjs';
 import { concatBytes } from '../bytes.js';
 import { DecodeError } from '../errors.js';
+import { snappyUncompress } from './snappy.js';
 
 // ------------------------------------------------------------------ unsigned varint
 
@@ -165,14 +167,11 @@ export class SnappyFrameSink {
       let data: Uint8Array;
       if (type === CHUNK_UNCOMPRESSED) data = body.subarray(4);
       else {
-        try {
-          data = snappy.uncompress(
-            body.subarray(4),
-            Math.min(MAX_CHUNK_DATA, expectedLength - this.filled),
-          ) as Uint8Array;
-        } catch (e) {
-          throw new DecodeError(label, `bad compressed chunk: ${(e as Error).message}`);
-        }
+        data = snappyUncompress(
+          body.subarray(4),
+          Math.min(MAX_CHUNK_DATA, expectedLength - this.filled),
+          `${label}.compressed`,
+        );
       }
       if (data.length > MAX_CHUNK_DATA)
         throw new DecodeError(label, `chunk holds ${data.length} bytes, more than 65536`);
