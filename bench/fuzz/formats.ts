@@ -55,6 +55,7 @@ import {
   decodeBlocksByRangeRequest,
   decodeGossip,
   encodeBlockChunk,
+  encodeResponseChunk,
   encodeBlocksByRangeRequest,
   encodeErrorChunk,
   encodeGossip,
@@ -509,6 +510,13 @@ function bitcoinMerkle(ctx: FuzzContext): FuzzFormat {
   };
 }
 
+/** Block `n`'s msgpack, mutated, as one well-framed success chunk (an empty mutation stays one byte). */
+function reframedMutation(ctx: FuzzContext, n: number, rng: CaseRng): Uint8Array {
+  let payload = mutateBytes(encodeSignedBlockMsgpack(ctx.blocks[n]!), rng);
+  if (payload.length === 0) payload = Uint8Array.of(0xc0);
+  return encodeResponseChunk(RESULT.success, payload);
+}
+
 /** blocks_by_range responses (several chunks and an error chunk), through ResponseDecoder, chunkToBlock and verifyResponse. */
 function p2pResponse(ctx: FuzzContext): FuzzFormat {
   const ns = seedBlocks(ctx);
@@ -533,7 +541,12 @@ function p2pResponse(ctx: FuzzContext): FuzzFormat {
     path: 'protocol/p2p/rpc.ts ResponseDecoder (push in pieces, end) and chunkToBlock, then verifyResponse({ msgpack })',
     seeds: seeds.length,
     seed: (i) => ({ bytes: seeds[i]!, split: 4096 }),
-    mutate: (i, rng) => ({ bytes: mutateBytes(seeds[i % seeds.length]!, rng), split: 1 + rng.int(4096) }),
+    // a third of the cases mutate a block's msgpack and frame it again with valid checksums (so they reach
+    // chunkToBlock and the verifier: a mutated frame almost never passes its CRC-32C); the rest mutate the wire
+    mutate: (i, rng) =>
+      rng.int(3) === 0
+        ? { bytes: reframedMutation(ctx, ns[i % ns.length]!, rng), split: 1 + rng.int(4096) }
+        : { bytes: mutateBytes(seeds[i % seeds.length]!, rng), split: 1 + rng.int(4096) },
     run(input) {
       const { bytes, split } = input as { bytes: Uint8Array; split: number };
       const decoder = new ResponseDecoder({ maxChunks: 8 });
