@@ -225,10 +225,7 @@ async function watch(run: NodeRun): Promise<void> {
       if (head && s.finalized > head.number) run.problems.push(`finalized ${s.finalized} above head ${head.number}`);
       run.finalized.push(s.finalized);
     }
-    run.restarts = Math.max(
-      run.restarts,
-      ...(s.actors as Array<{ restarts: number }>).map((a) => a.restarts),
-    );
+    run.restarts = Math.max(run.restarts, ...(s.actors as Array<{ restarts: number }>).map((a) => a.restarts));
     await sleep(20);
   }
 }
@@ -350,7 +347,9 @@ it(`survives ${KILL_POINTS} kill -9 points while syncing, following and switchin
   problems.push(...run.problems);
   if (exit.code !== 0) problems.push(`the last restart exited ${JSON.stringify(exit)}\n${run.stderr}`);
   if (run.restarts > 0) problems.push(`the last restart: an actor restarted ${run.restarts} times`);
-  console.log(`kill9 (${SEED}): ${JSON.stringify(counts)}, first sync ${firstSyncMs} ms, devnet head ${devnet.chain.height}, ${dirs} data dirs`);
+  console.log(
+    `kill9 (${SEED}): ${JSON.stringify(counts)}, first sync ${firstSyncMs} ms, devnet head ${devnet.chain.height}, ${dirs} data dirs`,
+  );
   expect(problems).toEqual([]);
   expect(counts.following + counts.fork + counts['first-sync']).toBe(KILL_POINTS);
 }, 600_000);
