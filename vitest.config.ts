@@ -34,6 +34,7 @@ export default defineConfig({
           name: 'package',
           environment: 'node',
           include: ['test/package/**/*.test.ts'],
+          setupFiles: ['test/setup/nodejs.ts'],
           testTimeout: 120_000,
           hookTimeout: 240_000,
         },
