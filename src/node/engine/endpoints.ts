@@ -1,5 +1,5 @@
 /**
- * The EVM JSON-RPC endpoints behind the verified reads: one viem public client (http transport) per
+ * The EVM JSON-RPC endpoints behind the verified reads: one viem client (http transport) per
  * endpoint, tried in order until one gives an answer that passes verification.
  *
  * Why not viem's `fallback` transport for verified reads: it fails over on transport errors only, and
