@@ -7,11 +7,11 @@
  *   a worker_threads verifier against an in-process devnet until it holds the devnet's head and
  *   answers a verified balance; `node_modules/.bin/alys-light --help` runs with plain node. Neither
  *   the devnet's packages (@ethereumjs/*) nor the build tools (esbuild, tsx) are installed.
- * - bundler app (the tarball + typescript, esbuild, vite): `tsc` type-checks a consumer of the public
+ * - bundler app (the tarball + typescript, esbuild, vite, webpack): `tsc` type-checks a consumer of the public
  *   API for Node (nodenext) and for browsers (bundler resolution, no Node types); esbuild builds a
  *   Web Worker bundle with the `worker` condition (a Node built-in would fail it);
- *   Vite builds an app whose node runs verifiers in a Web Worker: the worker entry is emitted, no
- *   `node:` import and one secp256k1 (docs/architecture.md, "The package").
+ *   Vite and webpack 5 build an app whose node runs verifiers in a Web Worker: the worker entry is
+ *   emitted, no `node:` import and one secp256k1 (docs/architecture.md, "The package").
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -25,7 +25,7 @@ import { Cleanup, growChain, startDevnet } from '../node/helpers.js';
 const REPO = resolve(import.meta.dirname, '../..');
 const NPM_INSTALL = ['install', '--prefer-offline', '--no-audit', '--no-fund', '--legacy-peer-deps'];
 /** The same versions as the repository's devDependencies (already in the npm cache). */
-const BUNDLER_TOOLS = ['typescript@6.0.3', 'esbuild@0.28.2', 'vite@8.3.8', '@types/node@20.19.43'];
+const BUNDLER_TOOLS = ['typescript@6.0.3', 'esbuild@0.28.2', 'vite@8.3.8', 'webpack@5.112.2', '@types/node@20.19.43'];
 /** The field prime of secp256k1: every copy of a secp256k1 implementation carries it once. */
 const SECP256K1_P = 'fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f';
 
@@ -197,6 +197,27 @@ const result = await build({
 writeFileSync('worker-meta.json', JSON.stringify(result.metafile));
 `;
 
+/** webpack 5 through its Node API (no webpack-cli); unminified to keep the suite fast. */
+const BUILD_WEBPACK = `
+import webpack from 'webpack';
+const compiler = webpack({
+  mode: 'production',
+  context: process.cwd(),
+  entry: './main.js',
+  target: 'web',
+  output: { path: new URL('./out-webpack/', import.meta.url).pathname, clean: true },
+  experiments: { topLevelAwait: true },
+  optimization: { minimize: false },
+  performance: false,
+  devtool: false,
+});
+compiler.run((err, stats) => {
+  if (err) throw err;
+  for (const e of stats.toJson({ all: false, errors: true }).errors) console.error(e.message);
+  compiler.close(() => process.exit(stats.hasErrors() ? 1 : 0));
+});
+`;
+
 const VITE_INDEX = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8" /><title>consumer</title></head>
 <body><pre id="out"></pre><script type="module" src="./main.js"></script></body></html>
@@ -246,6 +267,7 @@ describe('the npm package in fresh consumer projects', () => {
       }),
       'worker-entry.js': WORKER_ENTRY,
       'build-worker.mjs': BUILD_WORKER,
+      'build-webpack.mjs': BUILD_WEBPACK,
       'index.html': VITE_INDEX,
       'main.js': VITE_MAIN,
     });
@@ -265,6 +287,26 @@ describe('the npm package in fresh consumer projects', () => {
     const files = await walk(join(nodeApp, 'node_modules/alys-light'));
     expect(files.filter((f) => /^(src|test|bench|web)\//.test(f))).toEqual([]);
     expect(files).toEqual(expect.arrayContaining(['dist/workers/actor-host.js', 'dist/workers/actor-host.nodejs.js']));
+    // every package dist imports is one of its dependencies; esbuild (a devDependency) only on the
+    // path for `.ts` worker entries, which the package never takes (its entries are built .js)
+    const root = join(nodeApp, 'node_modules/alys-light');
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+    const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.optionalDependencies ?? {})]);
+    const imported = new Set<string>();
+    for (const f of files.filter((x) => x.endsWith('.js') && x.startsWith('dist/'))) {
+      const text = await readFile(join(root, f), 'utf8');
+      const specs = [
+        ...text.matchAll(/^(?:import|export)\b[^\n;]*?\bfrom\s*"([^"]+)"/gm),
+        ...text.matchAll(/^import\s*"([^"]+)"/gm),
+        ...text.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g),
+      ].map((m) => m[1]!);
+      for (const spec of specs) {
+        if (spec.startsWith('.') || spec.startsWith('node:')) continue;
+        imported.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+      }
+    }
+    expect(imported.size).toBeGreaterThan(10);
+    expect([...imported].filter((p) => !declared.has(p))).toEqual(['esbuild']);
     console.log(`[package] dist/src JS ${(distBytes / 1024).toFixed(0)} KiB`);
   });
 
@@ -359,6 +401,25 @@ describe('the npm package in fresh consumer projects', () => {
       expect(text, f).not.toMatch(/["']node:[a-z_/]+["']/);
     }
     console.log(`[package] esbuild worker bundle: ${out.length} files, ${(bytes / 1024).toFixed(0)} KiB`);
+  });
+
+  it('webpack 5 builds the same app: the verifier worker emitted, no node: imports, one secp256k1', async () => {
+    const r = await run('node', ['build-webpack.mjs'], bundlerApp);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = join(bundlerApp, 'out-webpack');
+    const files = await walk(out);
+    expect(files).toContain('alys-light-verifier.js');
+    let secp = 0;
+    let bytes = 0;
+    for (const f of files.filter((x) => x.endsWith('.js'))) {
+      const text = await readFile(join(out, f), 'utf8');
+      bytes += text.length;
+      expect(text, f).not.toMatch(/["']node:[a-z_/]+["']/);
+      secp += text.toLowerCase().split(SECP256K1_P).length - 1;
+    }
+    expect(secp).toBe(1);
+    console.log(`[package] webpack app (unminified): ${files.length} files, JS ${(bytes / 1024).toFixed(0)} KiB`);
   });
 
   it('Vite builds an app with the node and its verifier Web Worker: no node: imports, one secp256k1', async () => {
