@@ -287,13 +287,13 @@ describe('the npm package in fresh consumer projects', () => {
     const files = await walk(join(nodeApp, 'node_modules/alys-light'));
     expect(files.filter((f) => /^(src|test|bench|web)\//.test(f))).toEqual([]);
     expect(files).toEqual(expect.arrayContaining(['dist/workers/actor-host.js', 'dist/workers/actor-host.nodejs.js']));
-    // every package dist imports is one of its dependencies; esbuild (a devDependency) only on the
+    // every package dist (JS and declarations) imports is one of its dependencies; esbuild (a devDependency) only on the
     // path for `.ts` worker entries, which the package never takes (its entries are built .js)
     const root = join(nodeApp, 'node_modules/alys-light');
     const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
     const declared = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.optionalDependencies ?? {})]);
     const imported = new Set<string>();
-    for (const f of files.filter((x) => x.endsWith('.js') && x.startsWith('dist/'))) {
+    for (const f of files.filter((x) => /\.(js|d\.ts)$/.test(x) && x.startsWith('dist/'))) {
       const text = await readFile(join(root, f), 'utf8');
       const specs = [
         ...text.matchAll(/^(?:import|export)\b[^\n;]*?\bfrom\s*"([^"]+)"/gm),
