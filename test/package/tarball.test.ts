@@ -4,7 +4,7 @@
  *
  * - node app (the tarball alone): a plain Node ESM script imports the package and its subpaths,
  *   checks real block hashes from $ALYS_VECTORS with the protocol library, and runs a light node with
- *   a worker_threads verifier against an in-process devnet until it holds the devnet's head and
+ *   a worker_threads verifier and libp2p listening against an in-process devnet until it holds the devnet's head and
  *   answers a verified balance; `node_modules/.bin/alys-light --help` runs with plain node. Neither
  *   the devnet's packages (@ethereumjs/*) nor the build tools (esbuild, tsx) are installed.
  * - bundler app (the tarball + typescript, esbuild, vite, webpack): `tsc` type-checks a consumer of the public
@@ -99,6 +99,7 @@ const node = createLightNode({
   verifierWorkers: 1,
   logLevel: 'silent',
   sync: { start: 'genesis', followIntervalMs: 100 },
+  p2p: { listen: ['/ip4/127.0.0.1/tcp/0'] },
 });
 await node.start();
 let status = await node.status();
@@ -114,6 +115,7 @@ console.log(JSON.stringify({
   head: status.head,
   balance,
   verifiers,
+  p2p: status.p2p,
   exports: { AlysLightError: typeof AlysLightError, createActorSystem: typeof createActorSystem },
 }));
 `;
@@ -318,7 +320,7 @@ describe('the npm package in fresh consumer projects', () => {
   });
 
   it.skipIf(!vectorsAvailable)(
-    'a Node ESM script verifies vector block hashes and syncs a node with a worker_threads verifier from the devnet',
+    'a Node ESM script verifies vector block hashes and syncs a node with a worker_threads verifier and libp2p from the devnet',
     async () => {
       const cleanup = new Cleanup();
       try {
@@ -360,6 +362,8 @@ describe('the npm package in fresh consumer projects', () => {
         expect(out.verifiers.length).toBeGreaterThan(0);
         for (const v of out.verifiers) expect(v).toMatchObject({ state: 'Running', restarts: 0 });
         expect(out.exports).toEqual({ AlysLightError: 'function', createActorSystem: 'function' });
+        // libp2p on Node 20 (no Promise.withResolvers): the package's Node entry brings the polyfill
+        expect(out.p2p.addresses.some((a: string) => a.startsWith('/ip4/127.0.0.1/tcp/'))).toBe(true);
       } finally {
         await cleanup.run();
       }
