@@ -22,10 +22,21 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/browser/**'],
+          exclude: ['test/browser/**', 'test/package/**'],
           setupFiles: ['test/setup/nodejs.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
+        },
+      },
+      {
+        // npm run test:package: the library build and its tarball in fresh consumer projects (slow: npm installs)
+        test: {
+          name: 'package',
+          environment: 'node',
+          include: ['test/package/**/*.test.ts'],
+          setupFiles: ['test/setup/nodejs.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
         },
       },
       {

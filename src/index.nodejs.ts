@@ -9,6 +9,8 @@
  * `verifierWorkers` > 0. Config here is defaults < options; the CLI adds a TOML file, ALYS_*
  * variables and flags (loadNodeConfig).
  */
+// Node 20 has no Promise.withResolvers, which libp2p calls (listed in package.json `sideEffects`)
+import './platform/nodejs/polyfills.js';
 import { nodeDefaultsLayer } from './config/nodejs/load.js';
 import { loadChainSpecSync } from './config/nodejs/network.js';
 import { optionsLayer } from './config/layers.js';

@@ -1,5 +1,5 @@
 /**
- * The EVM JSON-RPC endpoints behind the verified reads: one viem public client (http transport) per
+ * The EVM JSON-RPC endpoints behind the verified reads: one viem client (http transport) per
  * endpoint, tried in order until one gives an answer that passes verification.
  *
  * Why not viem's `fallback` transport for verified reads: it fails over on transport errors only, and
@@ -13,7 +13,7 @@
  * `faultCooldownMs` goes behind the healthy ones (least recent fault first), so a liar is not asked
  * first again on every read.
  */
-import { createPublicClient, fallback, http, type PublicClient, type Transport } from 'viem';
+import { createClient, fallback, http, type Client, type Transport } from 'viem';
 import { DecodeError, VerificationError } from '../../protocol/errors.js';
 import { cappedFetch, ResponseTooLargeError } from '../sources/bounded-body.js';
 import {
@@ -77,7 +77,7 @@ export interface EndpointPool {
 
 interface Endpoint {
   url: string;
-  client: PublicClient;
+  client: Client;
   stats: EndpointStats;
 }
 
@@ -124,10 +124,10 @@ export function createEndpointPool(options: EndpointPoolOptions): EndpointPool {
     });
   const endpoints: Endpoint[] = options.urls.map((url) => ({
     url,
-    client: createPublicClient({ transport: httpTransport(url) }),
+    client: createClient({ transport: httpTransport(url) }),
     stats: { url, verified: 0, lies: 0, failures: 0, lastFaultAt: undefined },
   }));
-  const forwarder = createPublicClient({
+  const forwarder = createClient({
     transport:
       endpoints.length === 1
         ? httpTransport(endpoints[0]!.url)
