@@ -14,7 +14,8 @@
  * (goal 0), faults charged to the junk peer and the lying endpoint (goal > 0), and heap used / RSS
  * sampled every SOAK_SAMPLE_S after a forced GC, with the least-squares slope over the samples after
  * the warm-up (the first SOAK_WARMUP of the run, default 20%), in bytes/minute and per 10 minutes as a
- * fraction of the post-warm-up mean.
+ * fraction of the post-warm-up mean, and this process's open file descriptors (Linux): a run that passes
+ * FD_ALARM stops early and reports what they point at (a 1-hour run once died of EMFILE at 26 minutes).
  *
  * What fills during the warm-up (seen in heap snapshot diffs, SOAK_HEAP_SNAPSHOTS): bounded caches that
  * take a while to fill at one block a slot - the ChainActor's payload cache and the engine's root cache
@@ -32,10 +33,11 @@
  *   npm run bench -- soak     SOAK_MINUTES (default 10), SOAK_SLOT_MS (default 1000),
  *                             SOAK_SAMPLE_S (default 5), SOAK_GRACE_S (default 30),
  *                             SOAK_BACKLOG (blocks the devnet produces before the node starts; default 40),
- *                             SOAK_HEAP_SNAPSHOTS=<dir> (heap snapshots after the warm-up and at the end, to diff)
+ *                             SOAK_HEAP_SNAPSHOTS=<dir> (heap snapshots after the warm-up and at the end, to diff),
+ *                             SOAK_FD_ALARM (default 4000 open descriptors: stop early, report their kinds)
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +91,33 @@ async function startDevnetChild(): Promise<DevnetChild> {
     });
   return { ready, ask, child };
 }
+
+/** Open file descriptors of this process (Linux /proc; undefined elsewhere). */
+function openFds(): number | undefined {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What this process's descriptors point at, by kind (socket, pipe, anon_inode:..., or a path), most first. */
+function fdKinds(): Record<string, number> {
+  const kinds = new Map<string, number>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`).replace(/\d+/g, 'N');
+    } catch {
+      continue;
+    }
+    kinds.set(target, (kinds.get(target) ?? 0) + 1);
+  }
+  return Object.fromEntries([...kinds].sort((a, b) => b[1] - a[1]).slice(0, 12));
+}
+
+/** Above this many open descriptors the run stops early and reports what they are (a leak, not a load). */
+const FD_ALARM = Number(process.env['SOAK_FD_ALARM'] ?? 4_000);
 
 /** The hash of the block the node's ChainActor answers as verified at each height from..to ('' where none). */
 async function nodeHashes(node: LightNode, from: number, to: number): Promise<string[]> {
@@ -144,10 +173,18 @@ export async function run(): Promise<void> {
     const t0 = Date.now();
     const heap: Sample[] = [];
     const rss: Sample[] = [];
+    const fds: Sample[] = [];
+    let aborted: { atMs: number; reason: string; fdKinds: Record<string, number> } | undefined;
     const snapshots = process.env['SOAK_HEAP_SNAPSHOTS'];
     let snapshotTaken = false;
     while (Date.now() - t0 < minutes * 60_000) {
       await sleep(Math.min(sampleMs, t0 + minutes * 60_000 - Date.now()));
+      const open = openFds();
+      if (open !== undefined) fds.push({ t: Date.now() - t0, value: open });
+      if (open !== undefined && open > FD_ALARM) {
+        aborted = { atMs: Date.now() - t0, reason: `${open} open file descriptors`, fdKinds: fdKinds() };
+        break;
+      }
       gc();
       const m = process.memoryUsage();
       heap.push({ t: Date.now() - t0, value: m.heapUsed });
@@ -171,6 +208,17 @@ export async function run(): Promise<void> {
     const run = { minutes, slotMs: Number(process.env['SOAK_SLOT_MS'] ?? 1000) };
 
     report({ name: 'soak.blocks.produced', unit: 'blocks', value: endHeight, ...run, backlogAtStart: backlog });
+    report({
+      name: 'soak.fds.open',
+      unit: 'descriptors',
+      value: fds.at(-1)?.value ?? -1,
+      better: 'lower',
+      target: `flat after the warm-up; the run stops early above ${FD_ALARM}`,
+      first: fds[0]?.value ?? null,
+      max: fds.length ? Math.max(...fds.map((f) => f.value)) : null,
+      slopePerMinute: fds.length ? Number(trendAfterWarmup(fds, WARMUP).perMinute.toFixed(2)) : null,
+      ...(aborted ? { aborted } : {}),
+    });
     report({
       name: 'soak.blocks.missed',
       unit: 'blocks',
