@@ -50,6 +50,7 @@ import {
   type PreparedAuthorities,
   type SignedConsensusBlock,
 } from '../../src/protocol/index.js';
+import { concatBytes } from '../../src/protocol/bytes.js';
 import {
   chunkToBlock,
   decodeBlocksByRangeRequest,
@@ -520,18 +521,9 @@ function reframedMutation(ctx: FuzzContext, n: number, rng: CaseRng): Uint8Array
 /** blocks_by_range responses (several chunks and an error chunk), through ResponseDecoder, chunkToBlock and verifyResponse. */
 function p2pResponse(ctx: FuzzContext): FuzzFormat {
   const ns = seedBlocks(ctx);
-  const concat = (parts: Uint8Array[]) => {
-    const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
-  };
   const seeds = [
-    concat(ns.map((n) => encodeBlockChunk(ctx.blocks[n]!))),
-    concat([encodeBlockChunk(ctx.blocks[ns[0]!]!), encodeErrorChunk(RESULT.serverError, 'no more blocks')]),
+    concatBytes(...ns.map((n) => encodeBlockChunk(ctx.blocks[n]!))),
+    concatBytes(encodeBlockChunk(ctx.blocks[ns[0]!]!), encodeErrorChunk(RESULT.serverError, 'no more blocks')),
   ];
   const known = new Set(ctx.hashes);
   return {

@@ -10,6 +10,7 @@
  * - text (TOML, JSON files): line deletion/duplication, value swaps, huge numbers, deep nesting, byte edits.
  */
 import { Seeded } from '../../src/devnet/faults/seeded.js';
+import { concatBytes } from '../../src/protocol/bytes.js';
 
 /** The deterministic draws of one case. */
 export class CaseRng {
@@ -54,9 +55,9 @@ export function mutateBytesOnce(b: Uint8Array, rng: CaseRng): Uint8Array {
       return m;
     }
     case 'insert':
-      return concat(b.subarray(0, at), Uint8Array.of(rng.int(256)), b.subarray(at));
+      return concatBytes(b.subarray(0, at), Uint8Array.of(rng.int(256)), b.subarray(at));
     case 'delete':
-      return concat(b.subarray(0, at), b.subarray(at + 1));
+      return concatBytes(b.subarray(0, at), b.subarray(at + 1));
     case 'overwrite': {
       const m = b.slice();
       if (m.length > 0) m[at] = rng.int(256);
@@ -71,7 +72,7 @@ export function mutateBytesOnce(b: Uint8Array, rng: CaseRng): Uint8Array {
     }
     default: {
       const len = 1 + rng.int(Math.min(64, Math.max(1, b.length - at)));
-      return concat(b.subarray(0, at + len), b.subarray(at, at + len), b.subarray(at + len));
+      return concatBytes(b.subarray(0, at + len), b.subarray(at, at + len), b.subarray(at + len));
     }
   }
 }
@@ -81,16 +82,6 @@ export function mutateBytes(b: Uint8Array, rng: CaseRng): Uint8Array {
   let m = b;
   for (let i = 1 + rng.int(3); i > 0; i--) m = mutateBytesOnce(m, rng);
   return m;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------- JSON
