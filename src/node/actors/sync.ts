@@ -153,6 +153,13 @@ interface SyncState {
   resolving: boolean;
   /** A head refresh is running or scheduled: `pump` and `configure` then start no other one. */
   refreshing: boolean;
+  /**
+   * Range requests on the wire, answered or not yet: the plan forgets a range on a rewind or a lowered
+   * target while its request is still out, so new ones are bounded by this count too (`parallelism`).
+   */
+  outstanding: number;
+  /** When the scheduled `pump` timer fires (undefined: none scheduled). */
+  pumpAt: number | undefined;
   phase: SyncPhase;
   /** Why the sync is stalled (reported while `phase` is 'stalled'). */
   detail: string | undefined;
@@ -174,6 +181,8 @@ function initialState(args: SyncArgs): SyncState {
     importing: false,
     resolving: false,
     refreshing: false,
+    pumpAt: undefined,
+    outstanding: 0,
     phase: 'starting',
     detail: undefined,
     rate: startRate(0, 0),
@@ -214,9 +223,29 @@ function later(s: SyncState, ctx: SyncCtx, ms: number, msg: SyncMsg): void {
   s.timers.add(t);
 }
 
+/**
+ * One head refresh after `ms`, unless one is already scheduled or running: there is never more than
+ * one. (Each refresh used to be able to schedule two more while stalled, so they doubled every
+ * interval; a ban's end then sent thousands of head requests at once.)
+ */
+function scheduleRefresh(s: SyncState, ctx: SyncCtx, ms: number): void {
+  if (s.refreshing) return;
+  s.refreshing = true;
+  later(s, ctx, ms, { type: 'refresh-heads' });
+}
+
+/** A `pump` at `at`, unless one is already due no later: one timer per retry time, not one per message. */
+function schedulePump(s: SyncState, ctx: SyncCtx, at: number): void {
+  if (s.pumpAt !== undefined && s.pumpAt <= at) return;
+  s.pumpAt = at;
+  later(s, ctx, Math.max(1, at - ctx.clock.now()), { type: 'pump' });
+}
+
 function clearTimers(s: SyncState, ctx: SyncCtx): void {
   for (const t of s.timers) ctx.clock.clearTimer(t);
   s.timers.clear();
+  s.pumpAt = undefined;
+  s.refreshing = false;
 }
 
 function statusOf(s: SyncState): SyncStatus {
@@ -284,10 +313,11 @@ async function pump(s: SyncState, ctx: SyncCtx): Promise<void> {
     s.phase = 'stalled';
     s.detail = noSourceReason(s.sources.size, s.args.p2p !== undefined);
     publish(s, ctx, true);
-    later(s, ctx, s.args.backoffMaxMs / 4, { type: 'refresh-heads' });
+    // keep looking (peers connect, bans end), at the pace of following
+    scheduleRefresh(s, ctx, Math.min(s.args.followIntervalMs, s.args.backoffMaxMs / 4));
     return;
   }
-  for (const req of plan.take(now)) request(s, ctx, req, usable);
+  for (const req of plan.take(now, s.args.parallelism - s.outstanding)) request(s, ctx, req, usable);
   const next = phaseAfterRetries(s.phase, plan.worstAttempt, s.args.retries);
   s.phase = next.phase;
   if (next.stalledBecause) {
@@ -296,15 +326,12 @@ async function pump(s: SyncState, ctx: SyncCtx): Promise<void> {
     publish(s, ctx, true);
   }
   const retryAt = plan.nextRetryAt();
-  if (retryAt !== undefined) later(s, ctx, Math.max(1, retryAt - now), { type: 'pump' });
+  if (retryAt !== undefined) schedulePump(s, ctx, retryAt);
   if (plan.caughtUp && plan.inFlight === 0 && !s.importing && s.phase !== 'following') {
     s.phase = 'following';
     publish(s, ctx, true);
   }
-  if (plan.caughtUp && !s.refreshing) {
-    s.refreshing = true;
-    later(s, ctx, s.args.followIntervalMs, { type: 'refresh-heads' });
-  }
+  if (plan.caughtUp) scheduleRefresh(s, ctx, s.args.followIntervalMs);
 }
 
 /** Fetch one range (from gossip if it brought the whole range); the answer comes back as `fetched`. */
@@ -316,9 +343,11 @@ function request(s: SyncState, ctx: SyncCtx, req: Request, usable: string[]): vo
     return;
   }
   const id = pickSource(req, usable, s.claimed, s.turn++);
+  s.outstanding++;
   s.sources
     .get(id)!
     .range(start, count)
+    .finally(() => s.outstanding--)
     .then(
       (raws) => void ctx.self.tell({ type: 'fetched', start, count, source: id, raws }),
       (e: unknown) => void ctx.self.tell({ type: 'fetched', start, count, source: id, fault: faultOfError(e) }),
@@ -418,7 +447,10 @@ async function onConfigure(s: SyncState, ctx: SyncCtx, msg: MsgOf<'configure'>):
   for (const url of next.sources) if (!sources.has(url) || timeoutChanged) sources.set(url, rpcSource(args, url));
   for (const id of [...s.claimed.keys()]) if (!sources.has(id)) s.claimed.delete(id);
   s.plan?.configure(planOptions(args));
-  if (!s.refreshing) await ctx.self.tell({ type: 'refresh-heads' });
+  if (!s.refreshing) {
+    s.refreshing = true;
+    await ctx.self.tell({ type: 'refresh-heads' });
+  }
 }
 
 async function onGossipBlock(s: SyncState, ctx: SyncCtx, msg: MsgOf<'gossip-block'>): Promise<void> {
@@ -449,7 +481,7 @@ async function onRefreshHeads(s: SyncState, ctx: SyncCtx): Promise<void> {
         ),
     ),
   ).then((heads) => void ctx.self.tell({ type: 'heads', heads }));
-  if (usable.length === 0) later(s, ctx, s.args.followIntervalMs, { type: 'refresh-heads' });
+  // with no usable source the (empty) answer goes through `heads` to `pump`, which schedules the next
 }
 
 async function onHeads(s: SyncState, ctx: SyncCtx, msg: MsgOf<'heads'>): Promise<void> {
@@ -570,6 +602,7 @@ export const SyncActor = defineActor<SyncMsg, SyncReplies, SyncArgs>({
           case 'heads':
             return onHeads(s, ctx, msg);
           case 'pump':
+            s.pumpAt = undefined;
             return pump(s, ctx);
           case 'fetched':
             return onFetched(s, ctx, msg);
