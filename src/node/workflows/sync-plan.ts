@@ -89,10 +89,14 @@ export class SyncPlan<T> {
     this.target = target;
   }
 
-  /** Ranges to request now, marked in flight. */
-  take(now: number): Request[] {
+  /**
+   * Ranges to request now, marked in flight: at most `parallelism` in flight, and at most `max` new
+   * ones (the caller's count of requests really outstanding: a rewind or a lowered target forgets
+   * ranges whose requests are still on the wire).
+   */
+  take(now: number, max = Number.POSITIVE_INFINITY): Request[] {
     const out: Request[] = [];
-    const room = () => this.opts.parallelism - this.inFlight;
+    const room = () => Math.min(this.opts.parallelism - this.inFlight, max - out.length);
     for (const p of [...this.pending.values()].sort((a, b) => a.start - b.start)) {
       if (room() <= 0) return out;
       if (p.state === 'waiting' && p.notBefore <= now) {

@@ -215,6 +215,25 @@ describe('SyncPlan basics', () => {
 
 // ------------------------------------------------------------------------------------------ setTarget
 
+describe('SyncPlan.take with a cap on new requests', () => {
+  it("a rewind forgets in-flight ranges; the caller's count of requests on the wire still bounds new ones", () => {
+    const plan = new SyncPlan<number>({ ...OPTS, parallelism: 4 }, 1);
+    plan.setTarget(32);
+    let onWire = plan.take(0).length; // the caller counts what it sent until it is answered
+    expect(onWire).toBe(4);
+    plan.rewind(1, 'a', 0); // every range forgotten while its request is still out
+    expect(plan.inFlight).toBe(0);
+    // the plan alone would send 4 more (8 on the wire); with the cap it sends none until answers come
+    expect(plan.take(1_000, 4 - onWire)).toEqual([]);
+    onWire -= 3; // three stale answers arrive (ignored by the plan)
+    const next = plan.take(1_000, 4 - onWire);
+    expect(next).toHaveLength(3);
+    onWire += next.length;
+    expect(onWire).toBe(4);
+    expect(plan.take(1_000)).toHaveLength(1); // without the cap: parallelism only
+  });
+});
+
 describe('SyncPlan.setTarget going down', () => {
   it('never below what was imported', () => {
     const plan = new SyncPlan<number>(OPTS, 1);
