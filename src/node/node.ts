@@ -16,6 +16,7 @@ import type { StorageActor } from './actors/storage.js';
 import type { SyncActor, SyncStatus } from './actors/sync.js';
 import type { VerifiedReads } from './engine/index.js';
 import { createEip1193Provider, createStableProvider } from './engine/provider.js';
+import { createSubscriptionHub } from './engine/subscriptions.js';
 import { LightNodeError, MetricsUnavailableError } from './errors.js';
 import type { NodeEventMessage, NodeEventName, NodeEvents } from './events.js';
 import { createP2pWiring, wantsP2p } from './network/p2p-wiring.js';
@@ -156,8 +157,10 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
     () => (running ? system : undefined),
     () => args.engines[0]?.evmRpc ?? [],
   );
+  // subscriptions and provider events outlive the provider (rebuilt on a passThrough change) and restarts
+  const subscriptions = createSubscriptionHub({ reads, chainId: BigInt(spec.chainId) });
   const providerFor = (passThrough: readonly string[]) =>
-    createEip1193Provider({ reads, chainId: spec.chainId, passThrough: [...passThrough] });
+    createEip1193Provider({ reads, chainId: spec.chainId, passThrough: [...passThrough], subscriptions });
   let provider = providerFor(initial.passThrough);
 
   /** The StorageActor's store. Memory storage outlives actor restarts (a crash must not cost the chain); stop() drops it. */
@@ -172,7 +175,10 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
     if (e.name === 'head') {
       lastHead = e.data as NodeEvents['head'];
       verifiedHead = lastHead.number;
+      void subscriptions.head();
     }
+    if (e.name === 'sync' && (e.data as NodeEvents['sync']).phase === 'stalled')
+      subscriptions.disconnect(`the sync is stalled: ${(e.data as NodeEvents['sync']).detail ?? 'no usable source'}`);
     for (const l of listeners.get(e.name) ?? []) l(e.data as never);
   }
 
@@ -250,6 +256,7 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
     async stop() {
       if (!system) return;
       running = false;
+      subscriptions.disconnect('the light node stopped');
       await system.shutdown({ timeoutMs: 10_000 });
       await p2p?.stop();
       delete args.sync.p2p;
