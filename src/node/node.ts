@@ -7,6 +7,7 @@
  * in Node, browsers and Workers.
  */
 import { createActorSystem, MetricsRegistry, type ActorSystem } from '../actors/index.js';
+import { configValueError } from '../config/errors.js';
 import { createConfigManager, type ConfigKey, type LightNodeConfig } from '../config/index.js';
 import { createBlsBackend } from '../protocol/bls/index.js';
 import type { ChainActor, ChainStatus } from './actors/chain.js';
@@ -158,7 +159,14 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
     () => args.engines[0]?.evmRpc ?? [],
   );
   // subscriptions and provider events outlive the provider (rebuilt on a passThrough change) and restarts
-  const subscriptions = createSubscriptionHub({ reads, chainId: BigInt(spec.chainId) });
+  const maxLag = options.subscriptionMaxLag;
+  if (maxLag !== undefined && (!Number.isSafeInteger(maxLag) || maxLag < 1))
+    throw configValueError('subscriptionMaxLag', 'a positive integer (blocks)', maxLag);
+  const subscriptions = createSubscriptionHub({
+    reads,
+    chainId: BigInt(spec.chainId),
+    ...(maxLag === undefined ? {} : { maxLag }),
+  });
   const providerFor = (passThrough: readonly string[]) =>
     createEip1193Provider({ reads, chainId: spec.chainId, passThrough: [...passThrough], subscriptions });
   let provider = providerFor(initial.passThrough);

@@ -11,7 +11,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { LOAD_TOKEN_ARTIFACT } from '../../../src/devnet/contracts/artifacts.js';
 import type { Devnet } from '../../../src/devnet/devnet.js';
 import { LOAD_TOKEN_ADDRESS } from '../../../src/devnet/evm/index.js';
-import type { LightNode } from '../../../src/index.nodejs.js';
+import { ConfigError, type LightNode } from '../../../src/index.nodejs.js';
 import { createSubscriptionHub, ProviderRpcError, type Eip1193Provider } from '../../../src/node/engine/index.js';
 import type { RpcProxy } from '../../helpers/rpc-proxy.js';
 import { Cleanup, growChain, makeNode, startDevnet, startProxy, waitFor, waitSynced } from '../helpers.js';
@@ -185,6 +185,21 @@ describe('subscriptions over the devnet', () => {
       const err = await provider.request({ method: 'eth_subscribe', params }).catch((e: unknown) => e);
       expect((err as ProviderRpcError).code, JSON.stringify(params)).toBe(-32602);
     }
+  });
+
+  it('subscriptionMaxLag must be a positive integer (ConfigError naming it)', () => {
+    for (const bad of [0, -1, 1.5]) {
+      const err = (() => {
+        try {
+          return makeNode(cleanup, devnet, { subscriptionMaxLag: bad });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err, String(bad)).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).issues[0]!.key).toBe('subscriptionMaxLag');
+    }
+    expect(() => makeNode(cleanup, devnet, { subscriptionMaxLag: 5 })).not.toThrow();
   });
 
   it('a subscription more than maxLag blocks behind is told so and resumes at the head', async () => {
