@@ -28,6 +28,7 @@ export default defineConfig({
     'src/index.nodejs.ts',
     'src/actors/index.ts',
     'src/protocol/index.ts',
+    'src/viem.ts',
     'src/cli/main.ts',
     'workers/actor-host.ts',
     'workers/actor-host.nodejs.ts',

@@ -29,7 +29,7 @@ export { loadNodeConfig, loadChainSpec } from './config/nodejs/index.js';
 
 /** A light node, not started. Throws ConfigError / ConfigNetworkError for bad options or an unreadable chain spec. */
 export function createLightNode(options: CreateLightNodeOptions = {}): LightNode {
-  const { config: input, chainSpec, platform, engines } = splitOptions(options);
+  const { config: input, chainSpec, platform, engines, subscriptionMaxLag } = splitOptions(options);
   const resolved = resolveConfig({ runtime: 'node', layers: [nodeDefaultsLayer(), optionsLayer(input)] });
   const spec = chainSpec ?? loadChainSpecSync(resolved.config);
   return createLightNodeFrom({
@@ -37,5 +37,6 @@ export function createLightNode(options: CreateLightNodeOptions = {}): LightNode
     config: resolved,
     platform: platform ?? createNodePlatform(resolved.config),
     ...(engines !== undefined ? { engines } : {}),
+    ...(subscriptionMaxLag !== undefined ? { subscriptionMaxLag } : {}),
   });
 }

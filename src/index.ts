@@ -49,7 +49,7 @@ export interface CreateBrowserLightNodeOptions extends CreateLightNodeOptions {
  */
 export function createLightNode(options: CreateBrowserLightNodeOptions = {}): LightNode {
   const { query, urlKeys, databaseName, ...rest } = options;
-  const { config: input, chainSpec, platform, engines } = splitOptions(rest);
+  const { config: input, chainSpec, platform, engines, subscriptionMaxLag } = splitOptions(rest);
   const resolved = loadBrowserConfig({
     options: input,
     ...(query !== undefined ? { query } : {}),
@@ -76,5 +76,6 @@ export function createLightNode(options: CreateBrowserLightNodeOptions = {}): Li
     config: resolved,
     platform: platform ?? createBrowserPlatform(config, databaseName !== undefined ? { databaseName } : {}),
     ...(engines !== undefined ? { engines } : {}),
+    ...(subscriptionMaxLag !== undefined ? { subscriptionMaxLag } : {}),
   });
 }

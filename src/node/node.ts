@@ -7,6 +7,7 @@
  * in Node, browsers and Workers.
  */
 import { createActorSystem, MetricsRegistry, type ActorSystem } from '../actors/index.js';
+import { configValueError } from '../config/errors.js';
 import { createConfigManager, type ConfigKey, type LightNodeConfig } from '../config/index.js';
 import { createBlsBackend } from '../protocol/bls/index.js';
 import type { ChainActor, ChainStatus } from './actors/chain.js';
@@ -16,6 +17,7 @@ import type { StorageActor } from './actors/storage.js';
 import type { SyncActor, SyncStatus } from './actors/sync.js';
 import type { VerifiedReads } from './engine/index.js';
 import { createEip1193Provider, createStableProvider } from './engine/provider.js';
+import { createSubscriptionHub } from './engine/subscriptions.js';
 import { LightNodeError, MetricsUnavailableError } from './errors.js';
 import type { NodeEventMessage, NodeEventName, NodeEvents } from './events.js';
 import { createP2pWiring, wantsP2p } from './network/p2p-wiring.js';
@@ -156,8 +158,17 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
     () => (running ? system : undefined),
     () => args.engines[0]?.evmRpc ?? [],
   );
+  // subscriptions and provider events outlive the provider (rebuilt on a passThrough change) and restarts
+  const maxLag = options.subscriptionMaxLag;
+  if (maxLag !== undefined && (!Number.isSafeInteger(maxLag) || maxLag < 1))
+    throw configValueError('subscriptionMaxLag', 'a positive integer (blocks)', maxLag);
+  const subscriptions = createSubscriptionHub({
+    reads,
+    chainId: BigInt(spec.chainId),
+    ...(maxLag === undefined ? {} : { maxLag }),
+  });
   const providerFor = (passThrough: readonly string[]) =>
-    createEip1193Provider({ reads, chainId: spec.chainId, passThrough: [...passThrough] });
+    createEip1193Provider({ reads, chainId: spec.chainId, passThrough: [...passThrough], subscriptions });
   let provider = providerFor(initial.passThrough);
 
   /** The StorageActor's store. Memory storage outlives actor restarts (a crash must not cost the chain); stop() drops it. */
@@ -172,7 +183,10 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
     if (e.name === 'head') {
       lastHead = e.data as NodeEvents['head'];
       verifiedHead = lastHead.number;
+      void subscriptions.head();
     }
+    if (e.name === 'sync' && (e.data as NodeEvents['sync']).phase === 'stalled')
+      subscriptions.disconnect(`the sync is stalled: ${(e.data as NodeEvents['sync']).detail ?? 'no usable source'}`);
     for (const l of listeners.get(e.name) ?? []) l(e.data as never);
   }
 
@@ -250,6 +264,7 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
     async stop() {
       if (!system) return;
       running = false;
+      subscriptions.disconnect('the light node stopped');
       await system.shutdown({ timeoutMs: 10_000 });
       await p2p?.stop();
       delete args.sync.p2p;

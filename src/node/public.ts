@@ -53,6 +53,8 @@ export interface CreateLightNodeOptions extends ConfigInput {
   platform?: LightNodePlatform;
   /** Engine actors serving verified reads concurrently (default 2). */
   engines?: number;
+  /** A provider subscription further behind the verified head is told so and resumes at the head (default 1,024 blocks). */
+  subscriptionMaxLag?: number;
 }
 
 /** Split the extras off, leaving only config keys for validation. */
@@ -61,12 +63,14 @@ export function splitOptions(options: CreateLightNodeOptions): {
   chainSpec?: ChainSpec;
   platform?: LightNodePlatform;
   engines?: number;
+  subscriptionMaxLag?: number;
 } {
-  const { chainSpec, platform, engines, ...config } = options;
+  const { chainSpec, platform, engines, subscriptionMaxLag, ...config } = options;
   return {
     config,
     ...(chainSpec ? { chainSpec } : {}),
     ...(platform ? { platform } : {}),
     ...(engines !== undefined ? { engines } : {}),
+    ...(subscriptionMaxLag !== undefined ? { subscriptionMaxLag } : {}),
   };
 }

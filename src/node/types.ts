@@ -50,6 +50,8 @@ export interface LightNodeFromOptions {
   platform: LightNodePlatform;
   /** Engine actors serving verified reads concurrently. Default 2. */
   engines?: number;
+  /** A provider subscription further behind the verified head is told so and resumes at the head (default 1,024 blocks). */
+  subscriptionMaxLag?: number;
   /** Runs inside every hot reload after the actors took the new config (the CLI restarts its metrics server here); a throw rolls the whole reload back. */
   onReconfigure?: ApplyConfig;
   /** Run a circuit relay v2 server in the node's libp2p host (`alys-light relay`). */

@@ -135,6 +135,8 @@ export class LogQueryLimitError extends AlysLightError {
 export const ProviderErrorCode = {
   /** EIP-1193: the method is not supported (here: cannot be verified and is not allow-listed). */
   unsupportedMethod: 4200,
+  /** EIP-1193: the provider is disconnected from the chain (the node stopped or lost its sources). */
+  disconnected: 4900,
   /** EIP-1474: invalid method parameters. */
   invalidParams: -32602,
   /** EIP-1474: internal error (a bug, not the endpoint). */

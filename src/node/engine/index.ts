@@ -12,6 +12,13 @@ export {
   type Eip1193EventListener,
 } from './provider.js';
 export {
+  createSubscriptionHub,
+  type SubscriptionHub,
+  type SubscriptionHubOptions,
+  type DeliveredLog,
+  type HeadJson,
+} from './subscriptions.js';
+export {
   AllEndpointsFailedError,
   BlockNotVerifiedError,
   EndpointRequestError,

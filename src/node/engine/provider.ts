@@ -17,8 +17,10 @@
  * Forwarded methods reject with the endpoint's own code, message and data (e.g. revert data of eth_call).
  *
  * The provider never writes to what it is given: params are read, and new objects are built for the
- * reads and for results. Events: `on`/`removeListener` are accepted, none is ever emitted (the chain is
- * fixed by configuration, so 'chainChanged' never fires).
+ * reads and for results. Events, subscriptions and filters (`connect`, `disconnect`, `message`;
+ * eth_subscribe, eth_newFilter, ...) come from a `subscriptions` hub (subscriptions.ts) when one is
+ * given (the light node gives one); without it, `on`/`removeListener` are accepted and nothing is
+ * emitted. The chain is fixed by configuration, so 'chainChanged' never fires.
  */
 import { DecodeError } from '../../protocol/errors.js';
 import { BelowHistoryError } from '../errors.js';
@@ -32,6 +34,7 @@ import {
   ProviderRpcError,
 } from './errors.js';
 import type { VerifiedReads } from './reads.js';
+import type { SubscriptionHub } from './subscriptions.js';
 import { toQuantity } from '../../protocol/execution/json.js';
 import type { BlockRef, Hex, LogFilter } from './types.js';
 
@@ -58,6 +61,8 @@ export interface Eip1193ProviderOptions {
   passThrough?: readonly string[];
   /** How to forward them (default: `reads.forward`, the EVM endpoints with transport failover). */
   forward?: (method: string, params: unknown) => Promise<unknown>;
+  /** Subscriptions, filters and events (createSubscriptionHub); it outlives providers rebuilt over it. */
+  subscriptions?: SubscriptionHub;
 }
 
 const PENDING = Symbol('pending');
@@ -166,6 +171,13 @@ function logFilterParam(v: unknown): { filter: LogFilter; pending: boolean } {
     filter.topics = t.map((x, i) => (x === null ? null : hexListParam(x, `filter.topics[${i}]`, hashParam)));
   }
   return { filter, pending };
+}
+
+/** A JSON-RPC log filter for subscriptions and filters: 'pending' is refused. */
+export function subscriptionLogFilter(v: unknown): LogFilter {
+  const { filter, pending } = logFilterParam(v);
+  if (pending) throw invalid("the 'pending' block is not covered by consensus data");
+  return filter;
 }
 
 function plainRef(ref: BlockRef): string {
@@ -359,6 +371,9 @@ export function createEip1193Provider(options: Eip1193ProviderOptions): Eip1193P
     },
   };
 
+  const hub = options.subscriptions;
+  if (hub !== undefined) Object.assign(handlers, hub.methods);
+
   const provider: Eip1193Provider = {
     verifiedMethods: Object.keys(handlers),
     async request(args: Eip1193RequestArguments): Promise<unknown> {
@@ -374,13 +389,17 @@ export function createEip1193Provider(options: Eip1193ProviderOptions): Eip1193P
       }
     },
     on(event: string, listener: Eip1193EventListener) {
-      let set = listeners.get(event);
-      if (set === undefined) listeners.set(event, (set = new Set()));
-      set.add(listener);
+      if (hub !== undefined) hub.on(event, listener);
+      else {
+        let set = listeners.get(event);
+        if (set === undefined) listeners.set(event, (set = new Set()));
+        set.add(listener);
+      }
       return provider;
     },
     removeListener(event: string, listener: Eip1193EventListener) {
-      listeners.get(event)?.delete(listener);
+      if (hub !== undefined) hub.removeListener(event, listener);
+      else listeners.get(event)?.delete(listener);
       return provider;
     },
   };
