@@ -2,9 +2,9 @@
  * Verified `eth_call` and `eth_estimateGas`: the entry of the call path, loaded by reads.ts with
  * `await import('./call/run.js')` on first use (it pulls in the EVM; see evm.ts).
  *
- * A call at a verified block: (1) in parallel, the access-list hint from an endpoint and the proofs of
- * the sender and the recipient (with its code); (2) in parallel, the proofs of what the hint names;
- * then the EVM runs locally, every read answered from proofs (a read nothing prefetched is fetched and
+ * A call at a verified block: (1) the access-list hint from an endpoint; (2) in parallel, one proof per
+ * account (the sender, the recipient with its code, what the hint names, with the hinted slots); then
+ * the EVM runs locally, every read answered from proofs (a read nothing prefetched is fetched and
  * proven on demand). Common case: two sequential round trips; with the state cached, one (the hint).
  *
  * estimateGas is geth's estimator (eth/gasestimator): the call at the cap (the gas given, else the
@@ -44,10 +44,10 @@ export function createCallEngine(ctx: ReadContext): CallEngine {
   /** The call's environment, with the hinted state prefetched. */
   async function prepare(payload: ExecutionPayloadCapella, req: CallRequest, chainId: bigint): Promise<CallEnv> {
     const state = createBlockState(ctx, cache, payload);
-    const direct: PrefetchItem[] = [{ address: req.from ?? ZERO_ADDRESS, slots: [] }];
-    if (req.to !== undefined && req.to !== null) direct.push({ address: req.to, slots: [] });
-    const [hint] = await Promise.all([fetchHint(ctx, req, lower(payload.blockHash)), state.prefetch(direct)]);
-    await state.prefetch(hint);
+    const items: PrefetchItem[] = [{ address: req.from ?? ZERO_ADDRESS, slots: [], code: false }];
+    if (req.to !== undefined && req.to !== null) items.push({ address: req.to, slots: [] });
+    items.push(...(await fetchHint(ctx, req, lower(payload.blockHash))));
+    await state.prefetch(items);
     return { chainId, state, source: ctx.source };
   }
 

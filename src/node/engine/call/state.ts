@@ -30,6 +30,8 @@ export interface ProvenAccount {
 export interface PrefetchItem {
   address: Hex;
   slots: readonly Hex[];
+  /** Fetch the code too (default true; false for a sender, whose code a call does not run). */
+  code?: boolean;
 }
 
 export interface BlockState {
@@ -63,6 +65,18 @@ const EMPTY_ROOT = toHex(EMPTY_TRIE_ROOT);
 export function slotKey(slot: Hex | bigint): Hex {
   const n = typeof slot === 'bigint' ? slot : BigInt(slot);
   return `0x${n.toString(16).padStart(64, '0')}` as Hex;
+}
+
+/** One item per address (slots united, code if any item wants it), in first-seen order. */
+function merged(items: readonly PrefetchItem[]): PrefetchItem[] {
+  const by = new Map<Hex, { address: Hex; slots: Set<Hex>; code: boolean }>();
+  for (const { address, slots, code = true } of items) {
+    const e = by.get(address) ?? { address, slots: new Set<Hex>(), code: false };
+    for (const s of slots) e.slots.add(s);
+    e.code ||= code;
+    by.set(address, e);
+  }
+  return [...by.values()].map((e) => ({ address: e.address, slots: [...e.slots], code: e.code }));
 }
 
 export function createBlockState(
@@ -147,11 +161,11 @@ export function createBlockState(
 
   async function prefetch(items: readonly PrefetchItem[]): Promise<void> {
     const work: Promise<void>[] = [];
-    for (const { address, slots } of items) {
+    for (const { address, slots, code = true } of merged(items)) {
       const missing = slots.filter((s) => cache.slots.get(sKey(address, s)) === undefined);
       const needAccount = cache.accounts.get(aKey(address)) === undefined;
       if (!needAccount && missing.length === 0) continue;
-      work.push(fetch(address, missing, needAccount));
+      work.push(fetch(address, missing, code && needAccount));
     }
     await Promise.allSettled(work);
   }
