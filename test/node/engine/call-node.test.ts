@@ -14,6 +14,7 @@ import {
   encodeFunctionData,
   http,
   type Hex,
+  type PublicClient,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { LOAD_TOKEN_ARTIFACT } from '../../../src/devnet/contracts/artifacts.js';
@@ -36,7 +37,7 @@ describe('verified calls through node.provider on the devnet', () => {
     });
     const [alice, bob] = [devnet.users[0]!, devnet.users[1]!].map((u) => privateKeyToAccount(u.privateKey));
     const wallet = createWalletClient({ account: alice!, chain, transport: http(devnet.urls.evm) });
-    const el = createPublicClient({ chain, transport: http(devnet.urls.evm) });
+    const el = createPublicClient({ chain, transport: http(devnet.urls.evm) }) as PublicClient;
     await growChain(devnet, 2, 10);
     await wallet.sendTransaction({
       to: TOKEN,
@@ -48,9 +49,9 @@ describe('verified calls through node.provider on the devnet', () => {
 
     const { node } = await startNode(cleanup, devnet, { mode: 'full' });
     await waitSynced(node, devnet);
-    const verified = createPublicClient({ chain, transport: custom(node.provider, { retryCount: 0 }) });
+    const verified = createPublicClient({ chain, transport: custom(node.provider, { retryCount: 0 }) }) as PublicClient;
     const blockNumber = await verified.getBlockNumber();
-    const balanceOf = (client: typeof el, at?: bigint) =>
+    const balanceOf = (client: PublicClient, at?: bigint) =>
       client.readContract({
         address: TOKEN,
         abi,
