@@ -5,8 +5,9 @@
  * - node app (the tarball alone): a plain Node ESM script imports the package and its subpaths,
  *   checks real block hashes from $ALYS_VECTORS with the protocol library, and runs a light node with
  *   a worker_threads verifier and libp2p listening against an in-process devnet until it holds the devnet's head and
- *   answers a verified balance; `node_modules/.bin/alys-light --help` runs with plain node. Neither
- *   the devnet's packages (@ethereumjs/*) nor the build tools (esbuild, tsx) are installed.
+ *   answers a verified balance; `node_modules/.bin/alys-light --help` runs with plain node. Of
+ *   @ethereumjs/* only the EVM of verified calls and what it needs is installed (not the devnet's vm,
+ *   block, blockchain, tx), and neither are the build tools (esbuild, tsx).
  * - bundler app (the tarball + typescript, esbuild, vite, webpack): `tsc` type-checks a consumer of the public
  *   API for Node (nodenext) and for browsers (bundler resolution, no Node types); esbuild builds a
  *   Web Worker bundle with the `worker` condition (a Node built-in would fail it);
@@ -283,7 +284,10 @@ describe('the npm package in fresh consumer projects', () => {
   it('installs without the devnet packages and the build tools', async () => {
     const installed = await readdir(join(nodeApp, 'node_modules'));
     expect(installed).toContain('alys-light');
-    expect(installed).not.toContain('@ethereumjs');
+    // the EVM of verified eth_call (a dependency, loaded lazily); the devnet's ethereumjs packages are not
+    const ethereumjs = await readdir(join(nodeApp, 'node_modules/@ethereumjs'));
+    expect(ethereumjs).toEqual(expect.arrayContaining(['evm', 'common', 'util']));
+    for (const devnetOnly of ['vm', 'block', 'blockchain', 'tx']) expect(ethereumjs).not.toContain(devnetOnly);
     expect(installed).not.toContain('esbuild');
     expect(installed).not.toContain('tsx');
     const files = await walk(join(nodeApp, 'node_modules/alys-light'));
@@ -391,12 +395,25 @@ describe('the npm package in fresh consumer projects', () => {
     expect(r.code).toBe(0);
     const meta = JSON.parse(await readFile(join(bundlerApp, 'worker-meta.json'), 'utf8')) as {
       inputs: Record<string, unknown>;
+      outputs: Record<
+        string,
+        { entryPoint?: string; inputs: Record<string, unknown>; imports: { path: string; kind: string }[] }
+      >;
     };
     const inputs = Object.keys(meta.inputs);
     expect(inputs.some((i) => i.includes('node_modules/alys-light/dist/src/index.js'))).toBe(true);
-    expect(
-      inputs.filter((i) => /index\.nodejs|platform\/nodejs|@ethereumjs|classic-level|@libp2p\/tcp/.test(i)),
-    ).toEqual([]);
+    expect(inputs.filter((i) => /index\.nodejs|platform\/nodejs|classic-level|@libp2p\/tcp/.test(i))).toEqual([]);
+    // the EVM (verified eth_call) is only in chunks loaded by dynamic import, never in what the entry loads
+    const eager = new Set<string>();
+    const visit = (out: string) => {
+      if (eager.has(out)) return;
+      eager.add(out);
+      for (const i of meta.outputs[out]?.imports ?? []) if (i.kind === 'import-statement') visit(i.path);
+    };
+    visit(Object.keys(meta.outputs).find((o) => meta.outputs[o]!.entryPoint === 'worker-entry.js')!);
+    const eagerInputs = [...eager].flatMap((o) => Object.keys(meta.outputs[o]!.inputs));
+    expect(eagerInputs.filter((i) => i.includes('@ethereumjs'))).toEqual([]);
+    expect(inputs.some((i) => i.includes('@ethereumjs/evm'))).toBe(true);
     const out = await walk(join(bundlerApp, 'out-worker'));
     let bytes = 0;
     for (const f of out) {

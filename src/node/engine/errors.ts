@@ -11,11 +11,12 @@
  *   With a single endpoint configured, its own error is thrown instead.
  * - {@link BlockNotVerifiedError}: the node has no verified block for the reference (not synced yet).
  * - {@link LogQueryLimitError}: an `eth_getLogs` query over a limit.
+ * - {@link ExecutionRevertedError}, {@link CallExecutionError}: a verified call reverted / failed in the EVM.
  * - {@link ProviderRpcError}: what the EIP-1193 provider rejects with (`code`, `message`, `data`).
  *
  * All are {@link AlysLightError}s (src/errors.ts). Codes: the `check` for EndpointVerificationError,
  * `endpoint.<reason>` for EndpointRequestError, `endpoint.all-failed`, `block-not-verified`,
- * `log-query-limit`; ProviderRpcError keeps the numeric EIP-1193 / EIP-1474 code.
+ * `log-query-limit`, `call.reverted`, `call.failed`; ProviderRpcError keeps the numeric EIP-1193 / EIP-1474 code.
  */
 import { AlysLightError } from '../../errors.js';
 import { VerificationError } from '../../protocol/errors.js';
@@ -131,6 +132,37 @@ export class LogQueryLimitError extends AlysLightError {
   }
 }
 
+/**
+ * A verified call (eth_call / eth_estimateGas) ended in REVERT: `data` is the revert bytes, `reason`
+ * the Error(string) message when there is one. The provider answers as geth: code 3,
+ * "execution reverted: <reason>", data = the revert bytes.
+ */
+export class ExecutionRevertedError extends AlysLightError {
+  override name = 'ExecutionRevertedError';
+  declare readonly code: 'call.reverted';
+  readonly data: `0x${string}`;
+  readonly reason: string | undefined;
+
+  constructor(data: `0x${string}`, reason: string | undefined) {
+    super('call.reverted', reason === undefined ? 'execution reverted' : `execution reverted: ${reason}`);
+    this.data = data;
+    this.reason = reason;
+  }
+}
+
+/**
+ * A verified call failed in the EVM other than by REVERT (out of gas, invalid opcode, insufficient
+ * funds, intrinsic gas too low, gas required exceeds allowance): geth's message; the provider answers -32000.
+ */
+export class CallExecutionError extends AlysLightError {
+  override name = 'CallExecutionError';
+  declare readonly code: 'call.failed';
+
+  constructor(message: string) {
+    super('call.failed', message);
+  }
+}
+
 /** EIP-1193 / EIP-1474 error codes the provider uses. */
 export const ProviderErrorCode = {
   /** EIP-1193: the method is not supported (here: cannot be verified and is not allow-listed). */
@@ -147,6 +179,10 @@ export const ProviderErrorCode = {
   resourceUnavailable: -32002,
   /** EIP-1474: limit exceeded (log query too large). */
   limitExceeded: -32005,
+  /** geth: execution reverted (eth_call / eth_estimateGas), data = the revert bytes. */
+  executionReverted: 3,
+  /** geth: a call failed in the EVM (out of gas, invalid opcode, ...). */
+  callFailed: -32000,
 } as const;
 
 /**

@@ -4,9 +4,11 @@
  * Verified methods (answers are built from verified data only, JSON-RPC shaped so viem's formatters work):
  * eth_chainId, net_version (configuration), eth_blockNumber (verified head), eth_getBalance,
  * eth_getTransactionCount, eth_getCode, eth_getStorageAt, eth_getProof, eth_getBlockByNumber,
- * eth_getBlockByHash, eth_getBlockReceipts, eth_getTransactionByHash, eth_getTransactionReceipt, eth_getLogs.
+ * eth_getBlockByHash, eth_getBlockReceipts, eth_getTransactionByHash, eth_getTransactionReceipt, eth_getLogs,
+ * eth_call and eth_estimateGas (executed locally in an EVM over proven state, call/; state overrides: -32602;
+ * a revert is geth's code 3 "execution reverted: <reason>" with the revert bytes as data, other EVM failures -32000).
  *
- * Everything else (eth_call, eth_estimateGas, eth_sendRawTransaction, eth_gasPrice, …) rejects with
+ * Everything else (eth_sendRawTransaction, eth_gasPrice, …) rejects with
  * ProviderRpcError 4200 unless the caller allow-lists it in `passThrough`; then it is forwarded
  * UNVERIFIED (`forward`, by default the reads' endpoints with transport failover). The same holds for a
  * verifiable method asked about the `pending` block, whose state no consensus data covers.
@@ -27,6 +29,8 @@ import { BelowHistoryError } from '../errors.js';
 import {
   AllEndpointsFailedError,
   BlockNotVerifiedError,
+  CallExecutionError,
+  ExecutionRevertedError,
   EndpointRequestError,
   EndpointVerificationError,
   LogQueryLimitError,
@@ -35,6 +39,7 @@ import {
 } from './errors.js';
 import type { VerifiedReads } from './reads.js';
 import type { SubscriptionHub } from './subscriptions.js';
+import { parseCallRequest } from './call/request.js';
 import { toQuantity } from '../../protocol/execution/json.js';
 import type { BlockRef, Hex, LogFilter } from './types.js';
 
@@ -232,6 +237,10 @@ export function toProviderRpcError(e: unknown): ProviderRpcError {
       data: { limit: e.limit, max: e.max },
       cause: e,
     });
+  if (e instanceof ExecutionRevertedError)
+    return new ProviderRpcError(ProviderErrorCode.executionReverted, e.shortMessage, { data: e.data, cause: e });
+  if (e instanceof CallExecutionError)
+    return new ProviderRpcError(ProviderErrorCode.callFailed, e.shortMessage, { cause: e });
   if (e instanceof DecodeError)
     return new ProviderRpcError(ProviderErrorCode.invalidParams, `invalid params: ${e.message}`, { cause: e });
   return new ProviderRpcError(
@@ -363,6 +372,22 @@ export function createEip1193Provider(options: Eip1193ProviderOptions): Eip1193P
       reads.getTransaction(hashParam(positional(params, 1, 1)[0], 'transactionHash')),
     eth_getTransactionReceipt: async (params) =>
       reads.getTransactionReceipt(hashParam(positional(params, 1, 1)[0], 'transactionHash')),
+    eth_call: async (params) => {
+      const p = positional(params, 1, 3);
+      const request = parseCallRequest(p[0]);
+      if (p[2] !== undefined && p[2] !== null && (typeof p[2] !== 'object' || Object.keys(p[2]).length > 0))
+        throw invalid('state overrides are not supported by verified calls');
+      return withRef('eth_call', blockParam(p[1]), params, (ref) => reads.call(request, ref, { chainId }));
+    },
+    eth_estimateGas: async (params) => {
+      const p = positional(params, 1, 3);
+      const request = parseCallRequest(p[0]);
+      if (p[2] !== undefined && p[2] !== null && (typeof p[2] !== 'object' || Object.keys(p[2]).length > 0))
+        throw invalid('state overrides are not supported by verified calls');
+      return withRef('eth_estimateGas', blockParam(p[1]), params, async (ref) =>
+        toQuantity(await reads.estimateGas(request, ref, { chainId })),
+      );
+    },
     eth_getLogs: async (params) => {
       const p = positional(params, 1, 1);
       const { filter, pending } = logFilterParam(p[0]);

@@ -9,6 +9,8 @@
  * - transactions.ts: transactions and their receipts (located by an endpoint, checked in the payload);
  * - logs.ts: logs from the verified receipts of the blocks whose logsBloom may match (never `eth_getLogs`);
  * - context.ts: what they share (payloads, endpoint pool, cache, limits); cache.ts: the caches.
+ * - call/: eth_call and eth_estimateGas executed in an EVM over proven state; loaded lazily (`await import`)
+ *   on the first call, so the EVM is not in the core bundle.
  *
  * Results are built from verified values only (format.ts). Absence cannot be proven: a transaction that
  * no endpoint knows (or only as pending, or in a block not verified yet) reads as null once every
@@ -20,11 +22,13 @@ import { createEndpointPool } from './endpoints.js';
 import type { EndpointFault } from './errors.js';
 import { checkElBlock, getBlock } from './reads/blocks.js';
 import { createReadCache } from './reads/cache.js';
-import { payloadFor, type ReadContext } from './reads/context.js';
+import { checkRef, payloadFor, type ReadContext } from './reads/context.js';
 import { getLogs } from './reads/logs.js';
 import { getBlockReceipts } from './reads/receipts.js';
 import { proveAccount } from './reads/state.js';
 import { getTransaction, getTransactionReceipt } from './reads/transactions.js';
+import type { CallRequest } from './call/request.js';
+import type { CallEngine } from './call/run.js';
 import type {
   BlockRef,
   CheckedElBlock,
@@ -93,6 +97,13 @@ export interface VerifiedReads {
   getLogs(filter: LogFilter): Promise<RpcLogJson[]>;
   /** Fetch the EL block of a (verified) payload and check that it is that block. The node runs this on import. */
   checkElBlock(payload: ExecutionPayloadCapella): Promise<CheckedElBlock>;
+  /**
+   * Execute a call locally against state proven at the verified block (`eth_call`): its return data.
+   * ExecutionRevertedError on REVERT, CallExecutionError for other EVM failures. Loads the EVM on first use.
+   */
+  call(request: CallRequest, ref: BlockRef, options: { chainId: bigint }): Promise<Hex>;
+  /** geth's gas estimate for the call, executed as `call` (the answer is a limit at which it succeeded). */
+  estimateGas(request: CallRequest, ref: BlockRef, options: { chainId: bigint }): Promise<bigint>;
   /** An UNVERIFIED request, with transport failover across the endpoints (for pass-through methods). */
   forward(method: string, params?: unknown): Promise<unknown>;
   /** Per-endpoint counters. */
@@ -149,6 +160,16 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
     cache: createReadCache(),
     limits: { maxLogBlockRange: cfg.maxLogBlockRange, maxLogs: cfg.maxLogs, logConcurrency: cfg.logConcurrency },
   };
+  let calls: Promise<CallEngine> | undefined;
+  // The EVM and everything it needs load here, on the first call only (a lazy chunk for bundlers).
+  const callEngine = () =>
+    (calls ??= import('./call/run.js').then(
+      (m) => m.createCallEngine(ctx),
+      (e: unknown) => {
+        calls = undefined;
+        throw e;
+      },
+    ));
   return {
     endpoints: pool.urls,
     blockNumber: async () => (await payloadFor(ctx, 'latest')).blockNumber,
@@ -169,6 +190,10 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
     getTransactionReceipt: (hash) => getTransactionReceipt(ctx, hash),
     getLogs: (filter) => getLogs(ctx, filter),
     checkElBlock: (payload) => checkElBlock(ctx, payload),
+    call: async (request, ref, { chainId }) =>
+      (await callEngine()).call(await payloadFor(ctx, checkRef(ref)), request, chainId),
+    estimateGas: async (request, ref, { chainId }) =>
+      (await callEngine()).estimateGas(await payloadFor(ctx, checkRef(ref)), request, chainId),
     forward: (method, params) => pool.forward(method, params),
     endpointStats: () => pool.stats(),
   };

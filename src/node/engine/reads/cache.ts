@@ -29,6 +29,9 @@ export class Lru<K, V> {
     }
     return v;
   }
+  delete(key: K): void {
+    this.map.delete(key);
+  }
   set(key: K, value: V): void {
     this.map.delete(key);
     this.map.set(key, value);

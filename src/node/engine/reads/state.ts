@@ -15,6 +15,7 @@ import {
   type VerifiedGetProof,
 } from '../../../protocol/execution/index.js';
 import { data as jsonData } from '../../../protocol/execution/json.js';
+import type { ExecutionPayloadCapella } from '../../../protocol/types.js';
 import type { EndpointHandle } from '../endpoints.js';
 import { toQuantity } from '../../../protocol/execution/json.js';
 import type { BlockRef, RpcProofJson, VerifiedAccount } from '../types.js';
@@ -72,9 +73,19 @@ export async function proveAccount(
   ref: BlockRef,
   withCode: boolean,
 ): Promise<VerifiedAccount & { code?: Hex }> {
+  return proveAccountAt(ctx, await payloadFor(ctx, checkRef(ref)), address, slots, withCode);
+}
+
+/** As {@link proveAccount}, at a payload already resolved (the verified calls prove many accounts at one block). */
+export async function proveAccountAt(
+  ctx: ReadContext,
+  payload: ExecutionPayloadCapella,
+  address: Hex,
+  slots: readonly (bigint | Hex)[],
+  withCode: boolean,
+): Promise<VerifiedAccount & { code?: Hex }> {
   const addr = addressBytes(address);
   const keys = slots.map((s, i) => slotBytes(s, `slots[${i}]`));
-  const payload = await payloadFor(ctx, checkRef(ref));
   const at = { blockHash: lower(payload.blockHash) };
   return ctx.pool.run(`eth_getProof(${toHex(addr)}) at block ${payload.blockNumber}`, async (ep) => {
     const [proof, codeJson] = await Promise.all([
