@@ -9,8 +9,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NPM_INSTALL, packTarball, run, runOk, VITE, viteBuild, walk, writeProject } from './consumer.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { NPM_INSTALL, run, runOk, VITE, viteBuild, walk, writeProject } from './consumer.js';
 
 /** The wasm magic and version in base64: bls-eth-wasm's embedded copy starts with it. */
 const WASM_MAGIC = Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
@@ -69,7 +69,7 @@ describe("the BLS wasm in a consumer's Vite build from the tarball", () => {
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'alys-light-consumer-bls-'));
-    const tarball = await packTarball(work);
+    const tarball = inject('packageTarball');
     app = join(work, 'app');
     await writeProject(app, FILES);
     await runOk('npm', [...NPM_INSTALL, tarball, VITE], app);

@@ -9,10 +9,10 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { chainSpecToJson } from '../../src/protocol/chainspec.js';
 import { Cleanup, growChain, honestHash, startDevnet } from '../node/helpers.js';
-import { NPM_INSTALL, packTarball, REPO, runOk, viteBuild } from './consumer.js';
+import { NPM_INSTALL, REPO, runOk, viteBuild } from './consumer.js';
 
 async function evmBalance(url: string, address: string, block: number): Promise<bigint> {
   const res = await fetch(url, {
@@ -36,7 +36,7 @@ describe('the example wallet, installed from the tarball, in Chromium against th
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'alys-light-example-wallet-'));
-    const tarball = await packTarball(work);
+    const tarball = inject('packageTarball');
     app = join(work, 'wallet');
     await cp(join(REPO, 'examples/wallet'), app, {
       recursive: true,

@@ -18,7 +18,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { vectorsAvailable, vectorsDir } from '../helpers/vectors.js';
 import { Cleanup, growChain, startDevnet } from '../node/helpers.js';
 
@@ -242,11 +242,10 @@ describe('the npm package in fresh consumer projects', () => {
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'alys-light-package-'));
-    await runOk('npm', ['run', 'build:lib'], REPO);
+    // built and packed once for the package project (test/setup/package-tarball.ts)
+    const tarball = inject('packageTarball');
     for (const f of await walk(join(REPO, 'dist/src')))
       if (f.endsWith('.js')) distBytes += (await readFile(join(REPO, 'dist/src', f))).length;
-    const packed = await runOk('npm', ['pack', '--pack-destination', work], REPO);
-    const tarball = join(work, packed.trim().split('\n').pop()!.trim());
     nodeApp = join(work, 'node-app');
     bundlerApp = join(work, 'bundler-app');
     await newProject(nodeApp, { 'consumer.mjs': NODE_SCRIPT });
