@@ -171,6 +171,8 @@ async function breakdown(
   size: (f: string) => Promise<number>,
 ): Promise<Record<string, number>> {
   const by: Record<string, number> = {};
+  // assets (the BLS .wasm) count whole, by file name without its hash
+  for (const f of files) if (!f.endsWith('.js')) by[f.replace(/^.*\//, '').replace(/-[\w-]{8}\./, '.')] = await size(f);
   for (const output of outputs)
     for (const f of output) {
       if (f.type !== 'chunk' || !files.has(f.fileName) || !f.modules) continue;
