@@ -35,6 +35,7 @@ export default defineConfig({
           environment: 'node',
           include: ['test/package/**/*.test.ts'],
           setupFiles: ['test/setup/nodejs.ts'],
+          globalSetup: ['test/setup/package-tarball.ts'],
           testTimeout: 120_000,
           hookTimeout: 240_000,
         },
