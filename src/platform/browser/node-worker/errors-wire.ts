@@ -1,0 +1,89 @@
+/**
+ * Errors across the node worker's boundary: thrown in the worker, sent as plain data, rebuilt on the
+ * page as the same class (`instanceof ProviderRpcError`, `ConfigError`, ...) with the same fields
+ * (`code`, `check`, `details`, `hint`, `data`, ...). The one serializer is used both ways.
+ *
+ * A class is found by its `name` in {@link ERROR_CLASSES}; an unknown name becomes an
+ * `AlysLightError` when it has a code, a plain `Error` otherwise. Fields that cannot be cloned are
+ * dropped; `cause` is carried the same way (one level deep is enough to read it).
+ */
+import { AlysLightError } from '../../../errors.js';
+import * as actorErrors from '../../../actors/errors.js';
+import { ChildStartError, HealthCheckFailedError } from '../../../actors/supervisor.js';
+import { TimeoutError } from '../../../actors/timeout.js';
+import * as configErrors from '../../../config/errors.js';
+import * as engineErrors from '../../../node/engine/errors.js';
+import * as nodeErrors from '../../../node/errors.js';
+import { P2pError } from '../../../node/network/errors.js';
+import { ResponseTooLargeError } from '../../../node/sources/bounded-body.js';
+import { SourceError } from '../../../node/sources/consensus-rpc.js';
+import { CheckpointError } from '../../../node/sources/head.js';
+import { StorageError } from '../../../node/storage/kv.js';
+import { CorruptStoreError } from '../../../node/storage/meta.js';
+import * as protocolErrors from '../../../protocol/errors.js';
+
+/** An error as data (structured-clone safe). */
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+  /** Own fields of the error (code, shortMessage, details, hint, check, data, ...). */
+  fields: Record<string, unknown>;
+  cause?: WireError;
+}
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+function classesOf(...modules: Array<Record<string, unknown>>): Map<string, ErrorClass> {
+  const out = new Map<string, ErrorClass>();
+  for (const m of modules)
+    for (const [name, value] of Object.entries(m))
+      if (typeof value === 'function' && value.prototype instanceof Error) out.set(name, value as ErrorClass);
+  return out;
+}
+
+/** Every error class of the library the node can throw, by class name. */
+export const ERROR_CLASSES: ReadonlyMap<string, ErrorClass> = classesOf(
+  { AlysLightError },
+  actorErrors,
+  { ChildStartError, HealthCheckFailedError, TimeoutError },
+  configErrors,
+  engineErrors,
+  nodeErrors,
+  { P2pError, ResponseTooLargeError, SourceError, CheckpointError, StorageError, CorruptStoreError },
+  protocolErrors,
+);
+
+/** `err` as data; anything thrown (not only Errors). */
+export function toWireError(err: unknown, depth = 0): WireError {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err), fields: {} };
+  const fields: Record<string, unknown> = {};
+  for (const key of Object.keys(err)) {
+    if (key === 'cause' || key === 'message' || key === 'stack') continue;
+    const value = (err as unknown as Record<string, unknown>)[key];
+    if (typeof value === 'function') continue;
+    try {
+      fields[key] = structuredClone(value);
+    } catch {
+      // not cloneable: left out
+    }
+  }
+  const out: WireError = { name: err.name, message: err.message, fields };
+  if (err.stack !== undefined) out.stack = err.stack;
+  if (err.cause !== undefined && depth < 2) out.cause = toWireError(err.cause, depth + 1);
+  return out;
+}
+
+/** The error `wire` describes, as an instance of its class (see the module comment). */
+export function fromWireError(wire: WireError): Error {
+  const known = ERROR_CLASSES.get(wire.name) ?? ERROR_CLASSES.get(String(wire.fields.name));
+  const proto = known?.prototype ?? (wire.fields.code !== undefined ? AlysLightError.prototype : Error.prototype);
+  const err = Object.create(proto) as Error;
+  Object.defineProperty(err, 'message', { value: wire.message, writable: true, configurable: true });
+  Object.defineProperty(err, 'stack', { value: wire.stack ?? '', writable: true, configurable: true });
+  Object.assign(err, wire.fields);
+  if (!Object.hasOwn(err, 'name')) Object.defineProperty(err, 'name', { value: wire.name, writable: true });
+  if (wire.cause !== undefined)
+    Object.defineProperty(err, 'cause', { value: fromWireError(wire.cause), writable: true, configurable: true });
+  return err;
+}
