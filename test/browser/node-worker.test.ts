@@ -9,7 +9,7 @@
  *   the next tab's worker resumes from IndexedDB;
  * - a crashed node worker is restarted by the page's supervisor and the provider keeps answering.
  */
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import {
   AlysLightError,
   createLightNode,
@@ -121,6 +121,25 @@ describe('the light node in a worker (Chromium)', { timeout: 60_000 }, () => {
     );
     expect(await blockNumber(node)).toBeGreaterThanOrEqual(s.head!.number - 1);
     expect(await node.metrics()).toContain('alys_light');
+  });
+
+  it("with p2p configured the node stays in the page (placement 'page'), and says so", () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const node = createLightNode({
+        chainSpec: spec,
+        rpc: [devnet.consensus],
+        storage: 'memory',
+        p2p: { bootstrap: ['/ip4/127.0.0.1/tcp/1/ws/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'] },
+      });
+      expect('close' in node).toBe(false);
+      expect(warn.mock.calls.map((c) => String(c[0]))).toContainEqual(expect.stringContaining("placement 'page'"));
+      const inWorker = createLightNode({ chainSpec: spec, rpc: [devnet.consensus], storage: 'memory' });
+      expect('close' in inWorker).toBe(true);
+      void (inWorker as WorkerLightNode).close();
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('typed errors from the worker arrive as the same classes, with their fields', async () => {
