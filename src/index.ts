@@ -7,8 +7,10 @@
  *   await node.start();
  *   const client = createPublicClient({ transport: custom(node.provider) }); // verified reads
  *
- * Storage is IndexedDB (one database per chain and mode), verifiers run in module Web Workers when
- * `verifierWorkers` > 0. No Node globals. Node users get src/index.nodejs.ts through the `node`
+ * In a page the node runs in a worker (a SharedWorker shared by the origin's tabs, or a dedicated
+ * worker in the tab holding the database's Web Lock) behind the same API; `placement: 'page'` keeps
+ * it in this thread (docs/architecture.md, "The node worker"). Storage is IndexedDB (one database per
+ * chain and mode), verifiers run in module Web Workers when `verifierWorkers` > 0. No Node globals. Node users get src/index.nodejs.ts through the `node`
  * export condition.
  */
 import { loadBrowserConfig } from './config/load.js';
