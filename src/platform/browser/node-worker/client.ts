@@ -11,7 +11,7 @@
  * The worker is a supervised child: an uncaught error in it or missed heartbeats is a crash; the page
  * restarts it (at most `restart.intensity` times per `restart.periodMs`, then it gives up with
  * `NodeWorkerError` `node-worker.failed`). Calls in flight are not lost: they are sent again to the
- * restarted node (every call is a read or idempotent: start, stop, a raw transaction by its hash),
+ * restarted node (every call is a read or idempotent: start, stop; a resent raw transaction is the same one),
  * as are the page's event subscriptions and its wish to have the node started.
  */
 import { createConfigManager, type ConfigManager } from '../../../config/reload.js';
