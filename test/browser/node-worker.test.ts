@@ -12,6 +12,7 @@
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import {
   AlysLightError,
+  ConfigRestartRequiredError,
   createLightNode,
   EndpointVerificationError,
   ProviderRpcError,
@@ -121,6 +122,13 @@ describe('the light node in a worker (Chromium)', { timeout: 60_000 }, () => {
     );
     expect(await blockNumber(node)).toBeGreaterThanOrEqual(s.head!.number - 1);
     expect(await node.metrics()).toContain('alys_light');
+
+    // config updates: validated on the page, applied by the worker's node
+    const updated = await node.updateConfig({ sync: { followIntervalMs: 250 } });
+    expect(updated.changedKeys).toEqual(['sync.followIntervalMs']);
+    expect(node.config.config.sync.followIntervalMs).toBe(250);
+    const refused = await node.updateConfig({ mode: 'full' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ConfigRestartRequiredError);
   });
 
   it("with p2p configured the node stays in the page (placement 'page'), and says so", () => {

@@ -121,7 +121,8 @@ export function createWorkerLightNode(input: WorkerNodeInput): WorkerLightNode {
   const configs: ConfigManager = createConfigManager({
     initial: input.resolved,
     // the worker's node validates and applies the same change (and rolls it back if that fails)
-    apply: async (next) => void (await remote.call('updateConfig', [next])),
+    // (only the changed keys: the worker's own values may differ, e.g. no verifier workers in a SharedWorker)
+    apply: async (next, _prev, changedKeys) => void (await remote.call('updateConfig', [pickKeys(next, changedKeys)])),
   });
 
   const provider: Eip1193Provider = {
@@ -467,4 +468,20 @@ function connectDedicated(
     },
     testCrash: () => own?.port.postMessage({ t: 'test-crash' } satisfies ToNodeWorker),
   };
+}
+
+/** The values of `keys` (dotted: `sync.followIntervalMs`) of `config`, as a nested partial config. */
+export function pickKeys(config: object, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const path = key.split('.');
+    let from: unknown = config;
+    let to = out;
+    for (const [i, part] of path.entries()) {
+      from = (from as Record<string, unknown> | undefined)?.[part];
+      if (i === path.length - 1) to[part] = from;
+      else to = (to[part] ??= {}) as Record<string, unknown>;
+    }
+  }
+  return out;
 }
