@@ -8,19 +8,53 @@
  * dropped; `cause` is carried the same way (one level deep is enough to read it).
  */
 import { AlysLightError } from '../../../errors.js';
-import * as actorErrors from '../../../actors/errors.js';
+import {
+  ActorCrashedError,
+  ActorError,
+  ActorStoppedError,
+  AskTimeoutError,
+  DependencyCycleError,
+  EscalationError,
+  IllegalTransitionError,
+  MailboxFullError,
+  MailboxTimeoutError,
+  NoRouteError,
+  RemoteError,
+} from '../../../actors/errors.js';
 import { ChildStartError, HealthCheckFailedError } from '../../../actors/supervisor.js';
 import { TimeoutError } from '../../../actors/timeout.js';
-import * as configErrors from '../../../config/errors.js';
-import * as engineErrors from '../../../node/engine/errors.js';
-import * as nodeErrors from '../../../node/errors.js';
+import {
+  ConfigApplyError,
+  ConfigBaseError,
+  ConfigClosedError,
+  ConfigError,
+  ConfigFileError,
+  ConfigNetworkError,
+  ConfigRestartRequiredError,
+  ConfigSyntaxError,
+} from '../../../config/errors.js';
+import {
+  AllEndpointsFailedError,
+  BlockNotVerifiedError,
+  EndpointRequestError,
+  EndpointVerificationError,
+  LogQueryLimitError,
+  ProviderRpcError,
+} from '../../../node/engine/errors.js';
+import {
+  BelowHistoryError,
+  LightNodeError,
+  MetricsUnavailableError,
+  NoSourceError,
+  NotSyncedError,
+} from '../../../node/errors.js';
 import { P2pError } from '../../../node/network/errors.js';
 import { ResponseTooLargeError } from '../../../node/sources/bounded-body.js';
 import { SourceError } from '../../../node/sources/consensus-rpc.js';
 import { CheckpointError } from '../../../node/sources/head.js';
 import { StorageError } from '../../../node/storage/kv.js';
 import { CorruptStoreError } from '../../../node/storage/meta.js';
-import * as protocolErrors from '../../../protocol/errors.js';
+import { DecodeError, ProtocolError, VerificationError } from '../../../protocol/errors.js';
 
 /** An error as data (structured-clone safe). */
 export interface WireError {
@@ -34,25 +68,56 @@ export interface WireError {
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
-function classesOf(...modules: Array<Record<string, unknown>>): Map<string, ErrorClass> {
-  const out = new Map<string, ErrorClass>();
-  for (const m of modules)
-    for (const [name, value] of Object.entries(m))
-      if (typeof value === 'function' && value.prototype instanceof Error) out.set(name, value as ErrorClass);
-  return out;
-}
-
-/** Every error class of the library the node can throw, by class name. */
-export const ERROR_CLASSES: ReadonlyMap<string, ErrorClass> = classesOf(
-  { AlysLightError },
-  actorErrors,
-  { ChildStartError, HealthCheckFailedError, TimeoutError },
-  configErrors,
-  engineErrors,
-  nodeErrors,
-  { P2pError, ResponseTooLargeError, SourceError, CheckpointError, StorageError, CorruptStoreError },
-  protocolErrors,
-);
+/**
+ * Every error class of the library the node can throw, by the `name` its instances carry (written out:
+ * a consumer's minifier may rename the classes themselves). Named imports, not namespaces: the library
+ * build would otherwise add a runtime helper chunk outside dist/src.
+ */
+export const ERROR_CLASSES: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClass>([
+  ['AlysLightError', AlysLightError],
+  ['ActorError', ActorError],
+  ['AskTimeoutError', AskTimeoutError],
+  ['MailboxFullError', MailboxFullError],
+  ['MailboxTimeoutError', MailboxTimeoutError],
+  ['ActorStoppedError', ActorStoppedError],
+  ['ActorCrashedError', ActorCrashedError],
+  ['IllegalTransitionError', IllegalTransitionError],
+  ['DependencyCycleError', DependencyCycleError],
+  ['NoRouteError', NoRouteError],
+  ['EscalationError', EscalationError],
+  ['RemoteError', RemoteError],
+  ['ChildStartError', ChildStartError],
+  ['HealthCheckFailedError', HealthCheckFailedError],
+  ['TimeoutError', TimeoutError],
+  ['ConfigBaseError', ConfigBaseError],
+  ['ConfigError', ConfigError],
+  ['ConfigSyntaxError', ConfigSyntaxError],
+  ['ConfigFileError', ConfigFileError],
+  ['ConfigNetworkError', ConfigNetworkError],
+  ['ConfigRestartRequiredError', ConfigRestartRequiredError],
+  ['ConfigApplyError', ConfigApplyError],
+  ['ConfigClosedError', ConfigClosedError],
+  ['EndpointVerificationError', EndpointVerificationError],
+  ['EndpointRequestError', EndpointRequestError],
+  ['AllEndpointsFailedError', AllEndpointsFailedError],
+  ['BlockNotVerifiedError', BlockNotVerifiedError],
+  ['LogQueryLimitError', LogQueryLimitError],
+  ['ProviderRpcError', ProviderRpcError],
+  ['LightNodeError', LightNodeError],
+  ['NotSyncedError', NotSyncedError],
+  ['BelowHistoryError', BelowHistoryError],
+  ['MetricsUnavailableError', MetricsUnavailableError],
+  ['NoSourceError', NoSourceError],
+  ['P2pError', P2pError],
+  ['ResponseTooLargeError', ResponseTooLargeError],
+  ['SourceError', SourceError],
+  ['CheckpointError', CheckpointError],
+  ['StorageError', StorageError],
+  ['CorruptStoreError', CorruptStoreError],
+  ['ProtocolError', ProtocolError],
+  ['DecodeError', DecodeError],
+  ['VerificationError', VerificationError],
+]);
 
 /** `err` as data; anything thrown (not only Errors). */
 export function toWireError(err: unknown, depth = 0): WireError {
