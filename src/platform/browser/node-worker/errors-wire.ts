@@ -23,6 +23,7 @@ import {
 } from '../../../actors/errors.js';
 import { ChildStartError, HealthCheckFailedError } from '../../../actors/supervisor.js';
 import { TimeoutError } from '../../../actors/timeout.js';
+import { HeartbeatMissedError, WorkerExitedError, WorkerStartError } from '../../../actors/worker/cell.js';
 import {
   ConfigApplyError,
   ConfigBaseError,
@@ -55,6 +56,7 @@ import { CheckpointError } from '../../../node/sources/head.js';
 import { StorageError } from '../../../node/storage/kv.js';
 import { CorruptStoreError } from '../../../node/storage/meta.js';
 import { DecodeError, ProtocolError, VerificationError } from '../../../protocol/errors.js';
+import { GossipTooLargeError } from '../../../protocol/p2p/gossip.js';
 
 /** An error as data (structured-clone safe). */
 export interface WireError {
@@ -89,6 +91,9 @@ export const ERROR_CLASSES: ReadonlyMap<string, ErrorClass> = new Map<string, Er
   ['ChildStartError', ChildStartError],
   ['HealthCheckFailedError', HealthCheckFailedError],
   ['TimeoutError', TimeoutError],
+  ['HeartbeatMissedError', HeartbeatMissedError],
+  ['WorkerExitedError', WorkerExitedError],
+  ['WorkerStartError', WorkerStartError],
   ['ConfigBaseError', ConfigBaseError],
   ['ConfigError', ConfigError],
   ['ConfigSyntaxError', ConfigSyntaxError],
@@ -117,6 +122,7 @@ export const ERROR_CLASSES: ReadonlyMap<string, ErrorClass> = new Map<string, Er
   ['ProtocolError', ProtocolError],
   ['DecodeError', DecodeError],
   ['VerificationError', VerificationError],
+  ['GossipTooLargeError', GossipTooLargeError],
 ]);
 
 /** `err` as data; anything thrown (not only Errors). */
@@ -128,7 +134,7 @@ export function toWireError(err: unknown, depth = 0): WireError {
     const value = (err as unknown as Record<string, unknown>)[key];
     if (typeof value === 'function') continue;
     try {
-      fields[key] = structuredClone(value);
+      fields[key] = errorsAsWire(value, depth) ?? structuredClone(value);
     } catch {
       // not cloneable: left out
     }
@@ -146,9 +152,31 @@ export function fromWireError(wire: WireError): Error {
   const err = Object.create(proto) as Error;
   Object.defineProperty(err, 'message', { value: wire.message, writable: true, configurable: true });
   Object.defineProperty(err, 'stack', { value: wire.stack ?? '', writable: true, configurable: true });
-  Object.assign(err, wire.fields);
+  for (const [key, value] of Object.entries(wire.fields))
+    (err as unknown as Record<string, unknown>)[key] = wireAsErrors(value);
   if (!Object.hasOwn(err, 'name')) Object.defineProperty(err, 'name', { value: wire.name, writable: true });
   if (wire.cause !== undefined)
     Object.defineProperty(err, 'cause', { value: fromWireError(wire.cause), writable: true, configurable: true });
   return err;
+}
+
+/** A field holding errors (e.g. `AllEndpointsFailedError.errors`): each as a WireError, so each keeps its class. */
+interface WireErrors {
+  wireErrors: WireError[];
+  single: boolean;
+}
+
+function errorsAsWire(value: unknown, depth: number): WireErrors | undefined {
+  if (value instanceof Error) return { wireErrors: [toWireError(value, depth + 1)], single: true };
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => v instanceof Error))
+    return { wireErrors: value.map((v) => toWireError(v, depth + 1)), single: false };
+  return undefined;
+}
+
+function wireAsErrors(value: unknown): unknown {
+  const w = value as Partial<WireErrors> | null;
+  if (typeof w !== 'object' || w === null || !Array.isArray(w.wireErrors) || typeof w.single !== 'boolean')
+    return value;
+  const errors = w.wireErrors.map(fromWireError);
+  return w.single ? errors[0] : errors;
 }
