@@ -18,8 +18,8 @@ function workerEntriesToJs(): Plugin {
   return {
     name: 'alys-worker-entries-to-js',
     transform(code, id) {
-      if (!/[\\/]src[\\/]platform[\\/]/.test(id) || !code.includes('workers/actor-host')) return null;
-      return { code: code.replace(/(workers\/actor-host(?:\.nodejs)?)\.ts(['"])/g, '$1.js$2'), map: null };
+      if (!/[\\/]src[\\/](platform[\\/]|index\.ts)/.test(id) || !/workers\/(actor|node)-host/.test(code)) return null;
+      return { code: code.replace(/(workers\/(?:actor|node)-host(?:\.nodejs)?)\.ts(['"])/g, '$1.js$2'), map: null };
     },
   };
 }
@@ -117,6 +117,7 @@ export default defineConfig({
     'src/cli/main.ts',
     'workers/actor-host.ts',
     'workers/actor-host.nodejs.ts',
+    'workers/node-host.ts',
   ],
   outDir: 'dist',
   root: '.',

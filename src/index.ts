@@ -7,24 +7,34 @@
  *   await node.start();
  *   const client = createPublicClient({ transport: custom(node.provider) }); // verified reads
  *
- * Storage is IndexedDB (one database per chain and mode), verifiers run in module Web Workers when
- * `verifierWorkers` > 0. No Node globals. Node users get src/index.nodejs.ts through the `node`
+ * In a page the node runs in a worker (a SharedWorker shared by the origin's tabs, or a dedicated
+ * worker in the tab holding the database's Web Lock) behind the same API; `placement: 'page'` keeps
+ * it in this thread (docs/architecture.md, "The node worker"). Storage is IndexedDB (one database per
+ * chain and mode), verifiers run in module Web Workers when `verifierWorkers` > 0. No Node globals. Node users get src/index.nodejs.ts through the `node`
  * export condition.
  */
 import { loadBrowserConfig } from './config/load.js';
 import { logLevelShows, type ConfigKey } from './config/schema.js';
+import type { LightNodeConfig } from './config/index.js';
 import { resolveNetwork } from './config/network.js';
 import { ConfigNetworkError } from './config/errors.js';
 import { lightNodeChainSpec } from './protocol/chainspec.js';
 import { createLightNodeFrom } from './node/node.js';
 import type { LightNode } from './node/types.js';
 import { splitOptions, type CreateLightNodeOptions } from './node/public.js';
-import { createBrowserPlatform, type BrowserPlatformOptions } from './platform/browser/platform.js';
+import { chainDatabaseName, createBrowserPlatform, type BrowserPlatformOptions } from './platform/browser/platform.js';
+import {
+  createWorkerLightNode,
+  type NodeWorkerOptions,
+  type WorkerLightNode,
+} from './platform/browser/node-worker/client.js';
 
 export * from './node/public.js';
 export { DEFAULT_URL_KEYS } from './config/url-keys.js';
 export type { ConfigKey } from './config/schema.js';
 export { createBrowserPlatform, chainDatabaseName, type BrowserPlatformOptions } from './platform/browser/platform.js';
+export type { NodeWorkerOptions, NodeWorkerStatus, WorkerLightNode } from './platform/browser/node-worker/client.js';
+export { NodeWorkerError } from './platform/browser/node-worker/errors.js';
 
 export interface CreateBrowserLightNodeOptions extends CreateLightNodeOptions {
   /**
@@ -41,14 +51,26 @@ export interface CreateBrowserLightNodeOptions extends CreateLightNodeOptions {
   urlKeys?: readonly ConfigKey[];
   /** IndexedDB database name, or a function of the chain spec and mode (default `alys-light-<chainId>-<mode>`); ignored when `platform` is given. */
   databaseName?: BrowserPlatformOptions['databaseName'];
+  /**
+   * Where the node runs. `'worker'` (default in a page): in a worker, shared by the origin's tabs
+   * (a SharedWorker, or a dedicated worker in the tab that holds the database's Web Lock); the page
+   * keeps a small proxy with the same API. `'page'`: in this thread, as before (the default inside a
+   * worker, with a custom `platform`, and, for now, when `p2p.listen` / `p2p.bootstrap` is set: the
+   * libp2p WebRTC transport needs the page, a console warning says so).
+   */
+  placement?: 'worker' | 'page';
+  /** The node worker: shared or dedicated, heartbeats, restart intensity (placement `'worker'`). */
+  worker?: NodeWorkerOptions;
 }
 
 /**
  * A light node, not started. Throws ConfigError (naming the key and the expected form) for a bad
  * option and ConfigNetworkError when the chain spec cannot be determined.
  */
-export function createLightNode(options: CreateBrowserLightNodeOptions = {}): LightNode {
-  const { query, urlKeys, databaseName, ...rest } = options;
+export function createLightNode(options: CreateBrowserLightNodeOptions & { placement: 'page' }): LightNode;
+export function createLightNode(options?: CreateBrowserLightNodeOptions): LightNode | WorkerLightNode;
+export function createLightNode(options: CreateBrowserLightNodeOptions = {}): LightNode | WorkerLightNode {
+  const { query, urlKeys, databaseName, placement, worker, ...rest } = options;
   const { config: input, chainSpec, platform, engines, subscriptionMaxLag } = splitOptions(rest);
   const resolved = loadBrowserConfig({
     options: input,
@@ -71,6 +93,27 @@ export function createLightNode(options: CreateBrowserLightNodeOptions = {}): Li
       );
     spec = lightNodeChainSpec(choice.name);
   }
+  const where = choosePlacement(placement, platform !== undefined, config);
+  if (where === 'worker') {
+    const name = typeof databaseName === 'function' ? databaseName(spec, config.mode) : databaseName;
+    return createWorkerLightNode({
+      spec,
+      resolved,
+      init: {
+        spec,
+        config,
+        databaseName: name ?? chainDatabaseName(spec, config.mode),
+        ...(engines !== undefined ? { engines } : {}),
+        ...(subscriptionMaxLag !== undefined ? { subscriptionMaxLag } : {}),
+      },
+      options: worker ?? {},
+      // written out here so bundlers (Vite, webpack) find and emit the worker entry
+      spawnShared: (name) =>
+        new SharedWorker(new URL('../workers/node-host.ts', import.meta.url), { type: 'module', name }),
+      spawnDedicated: (name) =>
+        new Worker(new URL('../workers/node-host.ts', import.meta.url), { type: 'module', name }),
+    });
+  }
   return createLightNodeFrom({
     spec,
     config: resolved,
@@ -78,4 +121,23 @@ export function createLightNode(options: CreateBrowserLightNodeOptions = {}): Li
     ...(engines !== undefined ? { engines } : {}),
     ...(subscriptionMaxLag !== undefined ? { subscriptionMaxLag } : {}),
   });
+}
+
+/** Worker placement where a page can start module workers; the page otherwise (see `placement`). */
+function choosePlacement(
+  asked: 'worker' | 'page' | undefined,
+  customPlatform: boolean,
+  config: LightNodeConfig,
+): 'worker' | 'page' {
+  if (asked === 'page' || customPlatform) return 'page';
+  const inPage = typeof window !== 'undefined' && typeof Worker !== 'undefined';
+  if (!inPage) return 'page';
+  if (config.p2p.listen.length > 0 || config.p2p.bootstrap.length > 0) {
+    if (logLevelShows(config.logLevel, 'warn'))
+      console.warn(
+        "alys-light: p2p is configured, so the node runs in the page (placement 'page'): the libp2p WebRTC transport needs the page, and bridging it to the node worker is not built yet",
+      );
+    return 'page';
+  }
+  return 'worker';
 }

@@ -18,6 +18,7 @@ import { DEV_CHAIN_SPEC } from '../src/protocol/chainspec.js';
 import { SourceError } from '../src/node/sources/consensus-rpc.js';
 import { CorruptStoreError } from '../src/node/storage/block-store.js';
 import { GossipTooLargeError } from '../src/protocol/p2p/gossip.js';
+import { fromWireError, toWireError } from '../src/platform/browser/node-worker/errors-wire.js';
 import * as protocolApi from '../src/protocol/index.js';
 
 const A = actorsApi;
@@ -55,6 +56,7 @@ const samples: Record<string, () => Error> = {
   NoSourceError: () => new N.NoSourceError('blocks', 'all banned'),
   BelowHistoryError: () => new N.BelowHistoryError(5, 100),
   MetricsUnavailableError: () => new N.MetricsUnavailableError('the metrics actor gave up'),
+  NodeWorkerError: () => new webApi.NodeWorkerError('node-worker.closed', 'this node was closed'),
   CheckpointError: () => new N.CheckpointError('unknown', 'no source knows the checkpoint'),
   StorageError: () => new N.StorageError('memory', 'put', cause),
   EndpointVerificationError: () =>
@@ -171,6 +173,16 @@ describe('one error family', () => {
     });
   });
 
+  it('every error the node worker can throw crosses to the page as its own class, fields kept (errors-wire)', () => {
+    for (const [name, make] of Object.entries({ ...samples, ...internal })) {
+      if (name === 'NodeWorkerError') continue; // raised on the page itself
+      const original = make();
+      const back = fromWireError(structuredClone(toWireError(original)));
+      expect(back.constructor, name).toBe(original.constructor);
+      expect(fieldsOf(back), name).toEqual(fieldsOf(original));
+    }
+  });
+
   it('formats details and hint after the short message', () => {
     const err = new AlysLightError('example', 'short', { details: 'more', hint: 'do this', cause });
     expect(err.message).toBe('short\n\nDetails: more\n\nHint: do this');
@@ -225,3 +237,10 @@ describe('values that pass the schema but not the place they reach are ConfigErr
     }
   });
 });
+
+/** An error's message and own fields, with errors among them as [class, message] (they carry stacks and causes). */
+function fieldsOf(err: Error): Record<string, unknown> {
+  const show = (v: unknown): unknown =>
+    v instanceof Error ? [v.constructor, v.message] : Array.isArray(v) ? v.map(show) : v;
+  return Object.fromEntries([['message', err.message], ...Object.entries(err)].map(([k, v]) => [k, show(v)]));
+}

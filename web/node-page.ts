@@ -120,6 +120,9 @@ export async function startNodePage(opts: StartNodePageOptions): Promise<NodePag
           }
         : {}),
       ...(opts.query !== undefined ? { query: opts.query, urlKeys: DASHBOARD_URL_KEYS } : {}),
+      // the dashboard shows the in-page actor tree with its verifier Web Workers (a SharedWorker
+      // node cannot start nested workers in Chromium: its verifiers run in the node worker's thread)
+      placement: 'page',
     });
   } catch (e) {
     ui.error(e);

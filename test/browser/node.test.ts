@@ -58,6 +58,7 @@ function makeNode(
     verifierWorkers,
     logLevel: 'silent',
     sync: SYNC,
+    placement: 'page', // these cases read the in-page actor system (node.system)
   });
   nodes.push(node);
   const events = { head: [], finalized: [], storage: [], health: [] } as {

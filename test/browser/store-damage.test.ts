@@ -61,6 +61,7 @@ function makeNode(databaseName: string) {
     verifierWorkers: 0,
     logLevel: 'silent',
     sync: SYNC,
+    placement: 'page', // these cases read the in-page actor system (node.system)
   });
   const events = { head: [], storage: [], health: [] } as { [K in Logged]: NodeEvents[K][] };
   for (const name of ['head', 'storage', 'health'] as const) node.on(name, (e) => (events[name] as unknown[]).push(e));

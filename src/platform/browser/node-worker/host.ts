@@ -1,0 +1,169 @@
+/**
+ * The worker side of the node worker: one light node per database, shared by every connection
+ * (page) that opens it. Each connection gets its own answers and only the events it subscribed to.
+ *
+ * A node starts when the first page asks it to and stops when no page wants it any more (each page's
+ * `stop()` or `close` withdraws its wish), so closing one tab leaves the node running for the others.
+ * Runs in a SharedWorker (a port per tab) or a dedicated worker (a port per tab, handed over by the
+ * leader tab). No Node globals.
+ */
+import type { LightNode } from '../../../node/types.js';
+import { toWireError } from './errors-wire.js';
+import type { FromNodeWorker, NodeInit, NodeMethod, ToNodeWorker } from './protocol.js';
+
+export interface NodeConnection {
+  post(msg: FromNodeWorker): void;
+  onMessage(cb: (msg: ToNodeWorker) => void): void;
+  /** The page behind it is gone (the port was closed): like a `close` message. */
+  onClose?(cb: () => void): void;
+}
+
+interface Hosted {
+  node: LightNode;
+  clients: Set<Client>;
+  /** Clients that called start() and not stop(). */
+  started: Set<Client>;
+  /** Start/stop run one at a time, in order. */
+  queue: Promise<unknown>;
+}
+
+interface Client {
+  conn: NodeConnection;
+  hosted?: Hosted;
+  key?: string;
+  unsubscribe: Map<string, () => void>;
+}
+
+/** Serve light nodes to connections; `create` builds a node (in this thread) from what a page sent. */
+export function createNodeHost(create: (init: NodeInit) => LightNode): { connect(conn: NodeConnection): void } {
+  const nodes = new Map<string, Hosted>();
+
+  function serialize(h: Hosted, task: () => Promise<unknown>): Promise<unknown> {
+    const next = h.queue.then(task, task);
+    h.queue = next.catch(() => {});
+    return next;
+  }
+
+  async function call(client: Client, method: NodeMethod, args: unknown[]): Promise<unknown> {
+    const h = client.hosted;
+    if (!h) throw new Error('the node worker got a call before open');
+    const node = h.node;
+    switch (method) {
+      case 'start':
+        h.started.add(client);
+        return serialize(h, async () => {
+          if (!(await node.status()).running) await node.start();
+        });
+      case 'stop':
+        h.started.delete(client);
+        return serialize(h, async () => {
+          if (h.started.size === 0) await node.stop();
+        });
+      case 'status':
+        return { ...(await node.status()), worker: { scope: (globalThis as object).constructor?.name } };
+      case 'metrics':
+        return node.metrics();
+      case 'metricsSnapshot':
+        return node.metricsSnapshot();
+      case 'updateConfig': {
+        const result = await node.updateConfig(args[0] as never);
+        return { changedKeys: [...result.changedKeys], resolved: plainConfig(result.resolved) };
+      }
+      case 'request':
+        return node.provider.request(args[0] as never);
+    }
+  }
+
+  function subscribe(client: Client, target: 'node' | 'provider', event: string): void {
+    const key = `${target}:${event}`;
+    const node = client.hosted?.node;
+    if (!node || client.unsubscribe.has(key)) return;
+    const forward = (...args: unknown[]) => {
+      try {
+        client.conn.post({ t: 'event', target, event, args });
+      } catch {
+        // an event that cannot be cloned is not delivered
+      }
+    };
+    if (target === 'node') client.unsubscribe.set(key, node.on(event as never, forward));
+    else {
+      node.provider.on(event, forward);
+      client.unsubscribe.set(key, () => node.provider.removeListener(event, forward));
+    }
+  }
+
+  function close(client: Client): void {
+    for (const off of client.unsubscribe.values()) off();
+    client.unsubscribe.clear();
+    const h = client.hosted;
+    if (!h || !client.key) return;
+    client.hosted = undefined;
+    h.clients.delete(client);
+    h.started.delete(client);
+    if (h.clients.size > 0) return;
+    nodes.delete(client.key);
+    void serialize(h, () => h.node.stop()).catch(() => {});
+  }
+
+  function open(client: Client, key: string, init: NodeInit): void {
+    let h = nodes.get(key);
+    if (!h) {
+      h = { node: create(init), clients: new Set(), started: new Set(), queue: Promise.resolve() };
+      nodes.set(key, h);
+    }
+    h.clients.add(client);
+    client.hosted = h;
+    client.key = key;
+  }
+
+  function reply(client: Client, id: number, run: () => Promise<unknown>): void {
+    run().then(
+      (value) => {
+        try {
+          client.conn.post({ t: 'result', id, ok: true, value });
+        } catch (err) {
+          client.conn.post({ t: 'result', id, ok: false, error: toWireError(err) });
+        }
+      },
+      (err) => client.conn.post({ t: 'result', id, ok: false, error: toWireError(err) }),
+    );
+  }
+
+  return {
+    connect(conn) {
+      const client: Client = { conn, unsubscribe: new Map() };
+      conn.onClose?.(() => close(client));
+      conn.onMessage((msg) => {
+        switch (msg.t) {
+          case 'open':
+            if (!client.hosted) open(client, msg.key, msg.init);
+            return;
+          case 'call':
+            return reply(client, msg.id, () => call(client, msg.method, msg.args));
+          case 'on':
+            return subscribe(client, msg.target, msg.event);
+          case 'off': {
+            const key = `${msg.target}:${msg.event}`;
+            client.unsubscribe.get(key)?.();
+            client.unsubscribe.delete(key);
+            return;
+          }
+          case 'ping':
+            return conn.post({ t: 'pong', seq: msg.seq });
+          case 'close':
+            return close(client);
+          case 'test-crash':
+            setTimeout(() => {
+              throw new Error('test-crash: the node worker was told to crash');
+            });
+            return;
+        }
+      });
+    },
+  };
+}
+
+/** A resolved config without functions (it crosses to the page). */
+function plainConfig(resolved: unknown): unknown {
+  return JSON.parse(JSON.stringify(resolved, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+}

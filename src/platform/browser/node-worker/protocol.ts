@@ -1,0 +1,42 @@
+/**
+ * The messages between a page and the node worker (plain data, structured clone). One connection is
+ * one page (a SharedWorker port, or a MessagePort the leader tab hands its dedicated worker for
+ * itself and for each follower tab). Requests carry an id; events are pushed by name, any name.
+ */
+import type { ChainSpec } from '../../../protocol/types.js';
+import type { ConfigInput } from '../../../config/schema.js';
+import type { WireError } from './errors-wire.js';
+
+/** What the worker needs to build the node (functions cannot cross: names and values only). */
+export interface NodeInit {
+  spec: ChainSpec;
+  /** The page's resolved config values (options and URL parameters already applied). */
+  config: ConfigInput;
+  databaseName: string;
+  engines?: number;
+  subscriptionMaxLag?: number;
+}
+
+export type NodeMethod = 'start' | 'stop' | 'status' | 'metrics' | 'metricsSnapshot' | 'updateConfig' | 'request';
+
+export type ToNodeWorker =
+  | { t: 'open'; key: string; init: NodeInit }
+  | { t: 'call'; id: number; method: NodeMethod; args: unknown[] }
+  /** Subscribe to / unsubscribe from a node event (`node.on`) or a provider event (`provider.on`). */
+  | { t: 'on' | 'off'; target: 'node' | 'provider'; event: string }
+  | { t: 'ping'; seq: number }
+  /** This page is gone (closed, or handed its node over). */
+  | { t: 'close' }
+  /** Tests: throw an uncaught error in the worker (a crash). */
+  | { t: 'test-crash' };
+
+export type FromNodeWorker =
+  | { t: 'result'; id: number; ok: true; value: unknown }
+  | { t: 'result'; id: number; ok: false; error: WireError }
+  | { t: 'event'; target: 'node' | 'provider'; event: string; args: unknown[] }
+  | { t: 'pong'; seq: number };
+
+/** A dedicated worker gets each connection as a port: `{ t: 'connect' }` with the port transferred. */
+export interface ConnectMessage {
+  t: 'connect';
+}

@@ -1,0 +1,50 @@
+/**
+ * The worker entry that runs the light node off the page's main thread (src/platform/browser/node-worker/).
+ * As a SharedWorker every tab of the origin connects a port (`connect` events); as a dedicated worker
+ * the leader tab hands it one port per tab (`{ t: 'connect' }` messages with the port). Either way one
+ * node per database serves them all. Nested verifier workers where this scope can start workers;
+ * verifiers in this thread otherwise (still off the main thread).
+ */
+import { createLightNode } from '../src/index.js';
+import { createNodeHost, type NodeConnection } from '../src/platform/browser/node-worker/host.js';
+
+const host = createNodeHost((init) =>
+  createLightNode({
+    ...init.config,
+    ...(typeof Worker === 'undefined' ? { verifierWorkers: 0 } : {}),
+    chainSpec: init.spec,
+    databaseName: init.databaseName,
+    ...(init.engines !== undefined ? { engines: init.engines } : {}),
+    ...(init.subscriptionMaxLag !== undefined ? { subscriptionMaxLag: init.subscriptionMaxLag } : {}),
+    placement: 'page',
+  }),
+);
+
+function portConnection(port: MessagePort): NodeConnection {
+  return {
+    post: (msg) => port.postMessage(msg),
+    onMessage: (cb) => {
+      port.addEventListener('message', (e) => cb(e.data));
+      port.start();
+    },
+    onClose: (cb) => port.addEventListener('close', cb),
+  };
+}
+
+const scope = globalThis as unknown as {
+  addEventListener(type: string, cb: (e: MessageEvent & ErrorEvent) => void): void;
+  close(): void;
+};
+if ('onconnect' in globalThis) {
+  scope.addEventListener('connect', (e) => {
+    const port = e.ports[0];
+    if (port) host.connect(portConnection(port));
+  });
+  // a SharedWorker's uncaught error reaches no page: end it, the pages' heartbeats restart it
+  scope.addEventListener('error', () => scope.close());
+} else {
+  scope.addEventListener('message', (e) => {
+    const port = e.ports[0];
+    if ((e.data as { t?: string })?.t === 'connect' && port) host.connect(portConnection(port));
+  });
+}
