@@ -260,6 +260,9 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
       });
       await system.start();
       running = true;
+      // a head verified while starting (a head-first cold start emits it from the chain's start) found
+      // the reads not answering yet: deliver it to the subscriptions now
+      if (lastHead) void subscriptions.head();
     },
     async stop() {
       if (!system) return;
