@@ -148,6 +148,40 @@ function fdKinds(): Record<string, number> {
 /** Above this many open descriptors the run stops early and reports what they are (a leak, not a load). */
 const FD_ALARM = Number(process.env['SOAK_FD_ALARM'] ?? 4_000);
 
+/** How far the node trails the devnet, and the node's own account of why when it trailed most. */
+interface LagWatch {
+  max: number;
+  behindSince: number | undefined;
+  worst: { atMs: number; lag: number; devnet: number; status: unknown } | undefined;
+  lastLog: number;
+}
+
+/**
+ * One sample of the lag (devnet height - node head). A progress line goes to stderr every minute; the
+ * node's status (sync phase and detail, sources and their scores, p2p peers) is kept at the worst lag,
+ * so a node that stops following says where it stopped and why it thinks it did.
+ */
+async function watchLag(w: LagWatch, net: DevnetChild, node: LightNode, atMs: number): Promise<void> {
+  const devnet = await net.ask<number>({ type: 'height' });
+  const status = await node.status();
+  const lag = devnet - (status.head?.number ?? 0);
+  if (lag > w.max) {
+    w.max = lag;
+    w.worst = {
+      atMs,
+      lag,
+      devnet,
+      status: { head: status.head?.number, sync: status.sync, sources: status.sources, p2p: status.p2p?.peers },
+    };
+  }
+  if (atMs - w.lastLog >= 60_000) {
+    w.lastLog = atMs;
+    process.stderr.write(
+      `soak ${Math.round(atMs / 60_000)} min: devnet ${devnet}, node ${status.head?.number ?? '-'} (${status.sync?.phase ?? '-'}${status.sync?.detail ? `: ${status.sync.detail}` : ''})\n`,
+    );
+  }
+}
+
 /** The hash of the block the node's ChainActor answers as verified at each height from..to ('' where none). */
 async function nodeHashes(node: LightNode, from: number, to: number): Promise<string[]> {
   const chain = node.system!.ref('/alys/chain/chain');
@@ -203,6 +237,7 @@ export async function run(): Promise<void> {
     const heap: Sample[] = [];
     const rss: Sample[] = [];
     const fds: Sample[] = [];
+    const lag: LagWatch = { max: 0, behindSince: undefined, worst: undefined, lastLog: 0 };
     let aborted: { atMs: number; reason: string; fdKinds: Record<string, number> } | undefined;
     // descriptors are checked every second (a leak seen in a 1-hour run went from 40 to 20,000 in under a
     // minute, between two memory samples): past the alarm, what they are is kept and the run stops
@@ -227,6 +262,7 @@ export async function run(): Promise<void> {
         break;
       }
       heap.push({ t: Date.now() - t0, value: m.heapUsed });
+      await watchLag(lag, net, node, Date.now() - t0);
       rss.push({ t: Date.now() - t0, value: m.rss });
       if (snapshots && !snapshotTaken && Date.now() - t0 >= WARMUP * minutes * 60_000) {
         snapshotTaken = true;
@@ -272,6 +308,14 @@ export async function run(): Promise<void> {
       nodeHead: status.head?.number ?? null,
       finalized: status.finalized,
       forkSwitches,
+    });
+    report({
+      name: 'soak.lag.max',
+      unit: 'blocks',
+      value: lag.max,
+      better: 'lower',
+      target: 'a few blocks (one slot plus a verification)',
+      worst: lag.worst ?? null,
     });
     report({
       name: 'soak.actor-restarts',
