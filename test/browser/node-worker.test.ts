@@ -12,6 +12,7 @@
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import {
   AlysLightError,
+  ConfigError,
   ConfigRestartRequiredError,
   createLightNode,
   EndpointVerificationError,
@@ -147,6 +148,26 @@ describe('the light node in a worker (Chromium)', { timeout: 60_000 }, () => {
       void (inWorker as WorkerLightNode).close();
     } finally {
       warn.mockRestore();
+    }
+  });
+
+  it('a bad subscriptionMaxLag is a ConfigError from createLightNode, in the worker and in the page alike', () => {
+    for (const placement of ['worker', 'page'] as const) {
+      const made = (() => {
+        try {
+          return createLightNode({
+            chainSpec: spec,
+            rpc: [devnet.consensus],
+            storage: 'memory',
+            subscriptionMaxLag: 0,
+            placement,
+          });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(made, placement).toBeInstanceOf(ConfigError);
+      expect((made as ConfigError).issues[0]?.key, placement).toBe('subscriptionMaxLag');
     }
   });
 
