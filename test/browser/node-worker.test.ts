@@ -151,26 +151,6 @@ describe('the light node in a worker (Chromium)', { timeout: 60_000 }, () => {
     }
   });
 
-  it('a bad subscriptionMaxLag is a ConfigError from createLightNode, in the worker and in the page alike', () => {
-    for (const placement of ['worker', 'page'] as const) {
-      const made = (() => {
-        try {
-          return createLightNode({
-            chainSpec: spec,
-            rpc: [devnet.consensus],
-            storage: 'memory',
-            subscriptionMaxLag: 0,
-            placement,
-          });
-        } catch (e) {
-          return e;
-        }
-      })();
-      expect(made, placement).toBeInstanceOf(ConfigError);
-      expect((made as ConfigError).issues[0]?.key, placement).toBe('subscriptionMaxLag');
-    }
-  });
-
   it('typed errors from the worker arrive as the same classes, with their fields', async () => {
     const { node } = makeNode(database('errors'));
     await node.start();
@@ -278,4 +258,24 @@ describe('the light node in a worker (Chromium)', { timeout: 60_000 }, () => {
         async () => `the restarted node at ${grown.head.number}: ${await blockNumber(node)}`,
       );
     });
+
+  it('a bad subscriptionMaxLag is a ConfigError from createLightNode, in the worker and in the page alike', () => {
+    for (const placement of ['worker', 'page'] as const) {
+      const made = (() => {
+        try {
+          return createLightNode({
+            chainSpec: spec,
+            rpc: [devnet.consensus],
+            storage: 'memory',
+            subscriptionMaxLag: 0,
+            placement,
+          });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(made, placement).toBeInstanceOf(ConfigError);
+      expect((made as ConfigError).issues[0]?.key, placement).toBe('subscriptionMaxLag');
+    }
+  });
 });
