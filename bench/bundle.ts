@@ -11,8 +11,8 @@
  * - node worker: the worker entries' chunks and their static imports (the verifier worker today);
  * - lazy: dynamically imported chunks and assets (BLS wasm glue and `.wasm`, libp2p, ...);
  * - before the first verified head: measured, not inferred: the app is served (`vite preview`) to
- *   Chromium against an in-process devnet and every file it (and its workers) requested until the page
- *   shows the first verified head and its balance is counted;
+ *   Chromium against an in-process devnet and every file it (and its workers, the SharedWorker too:
+ *   counted by the server) requested until the page shows the first verified head and its balance is counted;
  * - where the bytes come from: per package, each chunk's Brotli size split by its modules' share of
  *   the rendered (pre-minification) code: an estimate.
  *
@@ -211,12 +211,26 @@ async function loadedBeforeHead(dist: string): Promise<{ files: string[]; shown:
       address,
     }),
   );
+  // counted by the server: Playwright reports no requests of a SharedWorker (the node worker), the page's only
+  const files = new Set<string>();
+  let counting = true;
   const server = await preview({
     configFile: false,
     root: join(dist, '..'),
     logLevel: 'warn',
     build: { outDir: dist },
     preview: { port: 0, host: '127.0.0.1' },
+    plugins: [
+      {
+        name: 'bench-requests',
+        configurePreviewServer(s) {
+          s.middlewares.use((req, _res, next) => {
+            if (counting && req.url) files.add(new URL(req.url, 'http://x').pathname.slice(1) || 'index.html');
+            next();
+          });
+        },
+      },
+    ],
   });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -225,11 +239,6 @@ async function loadedBeforeHead(dist: string): Promise<{ files: string[]; shown:
   try {
     const origin = server.resolvedUrls!.local[0]!;
     const page = await browser.newPage();
-    const files = new Set<string>();
-    let counting = true;
-    page.context().on('request', (r) => {
-      if (counting && r.url().startsWith(origin)) files.add(new URL(r.url()).pathname.slice(1) || 'index.html');
-    });
     await page.goto(origin);
     await page.waitForFunction(() => document.getElementById('out')?.textContent, undefined, { timeout: 60_000 });
     counting = false;

@@ -10,7 +10,9 @@
  * In a page the node runs in a worker (a SharedWorker shared by the origin's tabs, or a dedicated
  * worker in the tab holding the database's Web Lock) behind the same API; `placement: 'page'` keeps
  * it in this thread (docs/architecture.md, "The node worker"). Storage is IndexedDB (one database per
- * chain and mode), verifiers run in module Web Workers when `verifierWorkers` > 0. No Node globals. Node users get src/index.nodejs.ts through the `node`
+ * chain and mode), verifiers run in module Web Workers when `verifierWorkers` > 0. The in-page
+ * node (`placement: 'page'`, and the default inside a Worker) is imported on first use, so a page's
+ * entry chunk holds only the node worker's client (src/node/lazy.ts). No Node globals. Node users get src/index.nodejs.ts through the `node`
  * export condition.
  */
 import { loadBrowserConfig } from './config/load.js';
@@ -19,10 +21,11 @@ import type { LightNodeConfig } from './config/index.js';
 import { resolveNetwork } from './config/network.js';
 import { ConfigNetworkError } from './config/errors.js';
 import { lightNodeChainSpec } from './protocol/chainspec.js';
-import { createLightNodeFrom } from './node/node.js';
+import { lazyLightNode } from './node/lazy.js';
 import type { LightNode } from './node/types.js';
 import { splitOptions, type CreateLightNodeOptions } from './node/public.js';
-import { chainDatabaseName, createBrowserPlatform, type BrowserPlatformOptions } from './platform/browser/platform.js';
+import { chainDatabaseName } from './platform/browser/database-name.js';
+import type { BrowserPlatformOptions } from './platform/browser/platform.js';
 import {
   createWorkerLightNode,
   type NodeWorkerOptions,
@@ -32,7 +35,8 @@ import {
 export * from './node/public.js';
 export { DEFAULT_URL_KEYS } from './config/url-keys.js';
 export type { ConfigKey } from './config/schema.js';
-export { createBrowserPlatform, chainDatabaseName, type BrowserPlatformOptions } from './platform/browser/platform.js';
+export { createBrowserPlatform, type BrowserPlatformOptions } from './platform/browser/platform.js';
+export { chainDatabaseName } from './platform/browser/database-name.js';
 export type { NodeWorkerOptions, NodeWorkerStatus, WorkerLightNode } from './platform/browser/node-worker/client.js';
 export { NodeWorkerError } from './platform/browser/node-worker/errors.js';
 
@@ -114,13 +118,18 @@ export function createLightNode(options: CreateBrowserLightNodeOptions = {}): Li
         new Worker(new URL('../workers/node-host.ts', import.meta.url), { type: 'module', name }),
     });
   }
-  return createLightNodeFrom({
-    spec,
-    config: resolved,
-    platform: platform ?? createBrowserPlatform(config, databaseName !== undefined ? { databaseName } : {}),
-    ...(engines !== undefined ? { engines } : {}),
-    ...(subscriptionMaxLag !== undefined ? { subscriptionMaxLag } : {}),
-  });
+  // the in-page node is imported when needed: a page whose node runs in the worker does not carry it
+  const inPage = spec;
+  return lazyLightNode(inPage, resolved, async () =>
+    (await import('./platform/browser/page-node.js')).createPageLightNode({
+      spec: inPage,
+      config: resolved,
+      ...(platform !== undefined ? { platform } : {}),
+      ...(databaseName !== undefined ? { databaseName } : {}),
+      ...(engines !== undefined ? { engines } : {}),
+      ...(subscriptionMaxLag !== undefined ? { subscriptionMaxLag } : {}),
+    }),
+  );
 }
 
 /** Worker placement where a page can start module workers; the page otherwise (see `placement`). */

@@ -164,3 +164,55 @@ export function serializeError(e: unknown): SerializedError {
 export function deserializeError(s: SerializedError): Error {
   return new RemoteError(s.name, s.message, s.code, s.stack);
 }
+
+export class ChildStartError extends ActorError {
+  override name = 'ChildStartError';
+  constructor(
+    readonly supervisor: string,
+    readonly child: string,
+    cause: unknown,
+  ) {
+    super('child-start', `supervisor ${supervisor} could not start child ${child}: ${errorMessage(cause)}`, { cause });
+  }
+}
+
+export class HealthCheckFailedError extends ActorError {
+  override name = 'HealthCheckFailedError';
+  constructor(
+    readonly address: string,
+    readonly failures: number,
+  ) {
+    super('health-check', `actor ${address} failed ${failures} consecutive health checks`);
+  }
+}
+
+export class WorkerExitedError extends ActorError {
+  override name = 'WorkerExitedError';
+  constructor(
+    readonly address: string,
+    readonly exitCode: number,
+  ) {
+    super('worker-exited', `worker of ${address} exited with code ${exitCode}`);
+  }
+}
+
+export class HeartbeatMissedError extends ActorError {
+  override name = 'HeartbeatMissedError';
+  constructor(
+    readonly address: string,
+    readonly silentMs: number,
+  ) {
+    super('heartbeat-missed', `worker of ${address} answered no heartbeat for ${silentMs} ms; it is stuck or gone`);
+  }
+}
+
+export class WorkerStartError extends ActorError {
+  override name = 'WorkerStartError';
+  constructor(
+    readonly address: string,
+    detail: string,
+    cause?: unknown,
+  ) {
+    super('worker-start', `worker of ${address} did not start: ${detail}`, { cause });
+  }
+}

@@ -20,7 +20,9 @@ import { ActorCell } from './cell.js';
 import type { ChildParent, StopOptions, SupervisedChild } from './child.js';
 import type { TimerHandle } from './clock.js';
 import type { Envelope } from './envelope.js';
-import { ActorError, EscalationError, errorMessage } from './errors.js';
+import { ChildStartError, EscalationError, errorMessage, HealthCheckFailedError } from './errors.js';
+
+export { ChildStartError, HealthCheckFailedError };
 import type { Kernel } from './kernel.js';
 import { Lifecycle } from './lifecycle.js';
 import type { MailboxOptions } from './mailbox.js';
@@ -108,27 +110,6 @@ export interface SupervisorEnv {
   kernel: Kernel;
   registry: Registry;
   emit(event: SupervisionEvent): void;
-}
-
-export class ChildStartError extends ActorError {
-  override name = 'ChildStartError';
-  constructor(
-    readonly supervisor: string,
-    readonly child: string,
-    cause: unknown,
-  ) {
-    super('child-start', `supervisor ${supervisor} could not start child ${child}: ${errorMessage(cause)}`, { cause });
-  }
-}
-
-export class HealthCheckFailedError extends ActorError {
-  override name = 'HealthCheckFailedError';
-  constructor(
-    readonly address: string,
-    readonly failures: number,
-  ) {
-    super('health-check', `actor ${address} failed ${failures} consecutive health checks`);
-  }
 }
 
 interface Entry {

@@ -5,6 +5,7 @@
 import type { ConfigInput } from '../config/schema.js';
 import type { ChainSpec } from '../protocol/types.js';
 import type { LightNodePlatform } from './types.js';
+import { configValueError } from '../config/errors.js';
 
 export { createLightNodeFrom } from './node.js';
 export { fetchGenesis } from './sources/genesis.js';
@@ -12,7 +13,7 @@ export type { LightNode, LightNodeFromOptions, LightNodePlatform, NodeStatus } f
 export type { NodeEvents, NodeEventName } from './events.js';
 export { AlysLightError, type AlysLightErrorOptions } from '../errors.js';
 export { BelowHistoryError, LightNodeError, MetricsUnavailableError, NotSyncedError, NoSourceError } from './errors.js';
-export { CheckpointError } from './sources/head.js';
+export { CheckpointError } from './sources/errors.js';
 export type { MetricsSnapshot } from './actors/metrics.js';
 export type { SyncStatus } from './actors/sync.js';
 export type { ChainStatus } from './actors/chain.js';
@@ -57,7 +58,10 @@ export interface CreateLightNodeOptions extends ConfigInput {
   subscriptionMaxLag?: number;
 }
 
-/** Split the extras off, leaving only config keys for validation. */
+/**
+ * Split the extras off, leaving only config keys for validation. Throws ConfigError for a bad
+ * `subscriptionMaxLag` here, synchronously, wherever the node will run (the page, a worker, lazily).
+ */
 export function splitOptions(options: CreateLightNodeOptions): {
   config: ConfigInput;
   chainSpec?: ChainSpec;
@@ -66,6 +70,8 @@ export function splitOptions(options: CreateLightNodeOptions): {
   subscriptionMaxLag?: number;
 } {
   const { chainSpec, platform, engines, subscriptionMaxLag, ...config } = options;
+  if (subscriptionMaxLag !== undefined && (!Number.isSafeInteger(subscriptionMaxLag) || subscriptionMaxLag < 1))
+    throw configValueError('subscriptionMaxLag', 'a positive integer (blocks)', subscriptionMaxLag);
   return {
     config,
     ...(chainSpec ? { chainSpec } : {}),

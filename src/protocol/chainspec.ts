@@ -393,15 +393,20 @@ function nonEmptyList<T>(item: Reader<T>, empty: string, max?: { count: number; 
   };
 }
 
-const authorityList = nonEmptyList(parseBlsPublicKey, 'at least one authority is required', {
+// pure: a bundle that only takes the shipped specs (the page's `createLightNode({ network })`) drops
+// these readers and with them noble's bls12-381 and secp256k1
+const authorityList = /* @__PURE__ */ nonEmptyList(parseBlsPublicKey, 'at least one authority is required', {
   count: MAX_AUTHORITIES,
   why: "authorities fit an approval's BitList<15>",
 });
-const federationList = nonEmptyList(
+const federationList = /* @__PURE__ */ nonEmptyList(
   parseEvmAddress,
   'at least one federation address is required (Alys splits fees by the list length)',
 );
-const bitcoinKeyList = nonEmptyList(parseBitcoinPubkey, 'at least one federation Bitcoin key is required');
+const bitcoinKeyList = /* @__PURE__ */ nonEmptyList(
+  parseBitcoinPubkey,
+  'at least one federation Bitcoin key is required',
+);
 
 /** `; found "x"`, naming keys that look like a misspelling of `key` (same first 6 letters, case-insensitive). */
 function misspeltHint(o: JsonRecord, key: string): string {

@@ -12,6 +12,7 @@
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import {
   AlysLightError,
+  ConfigError,
   ConfigRestartRequiredError,
   createLightNode,
   EndpointVerificationError,
@@ -257,4 +258,24 @@ describe('the light node in a worker (Chromium)', { timeout: 60_000 }, () => {
         async () => `the restarted node at ${grown.head.number}: ${await blockNumber(node)}`,
       );
     });
+
+  it('a bad subscriptionMaxLag is a ConfigError from createLightNode, in the worker and in the page alike', () => {
+    for (const placement of ['worker', 'page'] as const) {
+      const made = (() => {
+        try {
+          return createLightNode({
+            chainSpec: spec,
+            rpc: [devnet.consensus],
+            storage: 'memory',
+            subscriptionMaxLag: 0,
+            placement,
+          });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(made, placement).toBeInstanceOf(ConfigError);
+      expect((made as ConfigError).issues[0]?.key, placement).toBe('subscriptionMaxLag');
+    }
+  });
 });

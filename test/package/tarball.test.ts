@@ -436,22 +436,24 @@ describe('the npm package in fresh consumer projects', () => {
     console.log(`[package] esbuild worker bundle: ${out.length} files, ${(bytes / 1024).toFixed(0)} KiB`);
   });
 
-  it('webpack 5 builds the same app: the verifier worker emitted, no node: imports, one secp256k1 per bundle', async () => {
+  it('webpack 5 builds the same app: the verifier worker emitted, no node: imports, one secp256k1 in all', async () => {
     const r = await run('node', ['build-webpack.mjs'], bundlerApp);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = join(bundlerApp, 'out-webpack');
     const files = await walk(out);
     expect(files).toContain('alys-light-verifier.js');
-    const secp = { page: 0, 'node worker': 0 };
+    // webpack builds the page and its workers in one compilation: the lazily loaded node's chunk, which
+    // holds secp256k1, is one file that both the page (placement 'page') and the node worker load
+    let secp = 0;
     let bytes = 0;
     for (const f of files.filter((x) => x.endsWith('.js'))) {
       const text = await readFile(join(out, f), 'utf8');
       bytes += text.length;
       expect(text, f).not.toMatch(/["']node:[a-z_/]+["']/);
-      secp[bundleOf(text)] += copiesOfSecp256k1(text);
+      secp += copiesOfSecp256k1(text);
     }
-    expect(secp).toEqual({ page: 1, 'node worker': 1 });
+    expect(secp).toBe(1);
     console.log(`[package] webpack app (unminified): ${files.length} files, JS ${(bytes / 1024).toFixed(0)} KiB`);
   });
 

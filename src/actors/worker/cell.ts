@@ -17,7 +17,10 @@ import {
   ActorError,
   ActorStoppedError,
   deserializeError,
+  HeartbeatMissedError,
   serializeError,
+  WorkerExitedError,
+  WorkerStartError,
   type SerializedError,
 } from '../errors.js';
 import type { Kernel } from '../kernel.js';
@@ -36,6 +39,8 @@ import {
   type WorkerSpawner,
 } from './protocol.js';
 
+export { HeartbeatMissedError, WorkerExitedError, WorkerStartError };
+
 export interface WorkerPlacementOptions {
   /** Envelopes in flight to the worker at most. Default 256. */
   window?: number;
@@ -45,37 +50,6 @@ export interface WorkerPlacementOptions {
   heartbeatTimeoutMs?: number;
   /** Spawn + init must finish within this. Default 10 000 ms. */
   startTimeoutMs?: number;
-}
-
-export class WorkerExitedError extends ActorError {
-  override name = 'WorkerExitedError';
-  constructor(
-    readonly address: string,
-    readonly exitCode: number,
-  ) {
-    super('worker-exited', `worker of ${address} exited with code ${exitCode}`);
-  }
-}
-
-export class HeartbeatMissedError extends ActorError {
-  override name = 'HeartbeatMissedError';
-  constructor(
-    readonly address: string,
-    readonly silentMs: number,
-  ) {
-    super('heartbeat-missed', `worker of ${address} answered no heartbeat for ${silentMs} ms; it is stuck or gone`);
-  }
-}
-
-export class WorkerStartError extends ActorError {
-  override name = 'WorkerStartError';
-  constructor(
-    readonly address: string,
-    detail: string,
-    cause?: unknown,
-  ) {
-    super('worker-start', `worker of ${address} did not start: ${detail}`, { cause });
-  }
 }
 
 /** Place an actor in a worker spawned by `spawn` (see src/platform/{nodejs,browser}/worker.ts). */

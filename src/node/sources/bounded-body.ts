@@ -10,28 +10,9 @@
  * - {@link cappedFetch}: a fetch whose responses come back already read under the cap (for viem's http
  *   transport, which reads bodies itself).
  */
-import { AlysLightError } from '../../errors.js';
+import { ResponseTooLargeError } from './errors.js';
 
-/** The body an endpoint sent (or declared) is larger than the configured cap; code `source.response-too-large`. */
-export class ResponseTooLargeError extends AlysLightError {
-  override name = 'ResponseTooLargeError';
-  declare readonly code: 'source.response-too-large';
-  /** What happened, without the URL. */
-  readonly problem: string;
-  constructor(
-    readonly url: string,
-    readonly maxBytes: number,
-    /** The Content-Length the endpoint declared, when that is what was refused (nothing was read then). */
-    readonly declared: number | undefined,
-  ) {
-    const problem =
-      declared !== undefined
-        ? `the response declares ${declared} bytes, above the ${maxBytes}-byte cap; refused unread`
-        : `the response is larger than the ${maxBytes}-byte cap; the request was aborted at the cap`;
-    super('source.response-too-large', `${url}: ${problem}`);
-    this.problem = problem;
-  }
-}
+export { ResponseTooLargeError };
 
 /** The declared Content-Length, or undefined when absent or not a plain number. */
 function declaredLength(res: Response): number | undefined {

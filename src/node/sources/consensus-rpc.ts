@@ -5,9 +5,11 @@
  * thread that downloads never pays for JSON.parse.
  */
 import { configValueError } from '../../config/errors.js';
-import { AlysLightError } from '../../errors.js';
 import type { Hex } from '../../protocol/bytes.js';
-import { readBodyCapped, ResponseTooLargeError } from './bounded-body.js';
+import { readBodyCapped } from './bounded-body.js';
+import { ResponseTooLargeError, SourceError } from './errors.js';
+
+export { SourceError };
 
 /**
  * Default cap on one consensus RPC response body: 16 MiB. One response is one block as JSON, its
@@ -16,25 +18,6 @@ import { readBodyCapped, ResponseTooLargeError } from './bounded-body.js';
  * fits; devnet blocks are a few KB. Past that an endpoint is only making the node buffer.
  */
 export const DEFAULT_CONSENSUS_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-
-/** A consensus RPC source failed to answer; code `source.<kind>`. */
-export class SourceError extends AlysLightError {
-  override name = 'SourceError';
-  declare readonly code: `source.${SourceError['kind']}`;
-  constructor(
-    readonly source: string,
-    /**
-     * `unusable`: an answer arrived but says nothing usable (a malformed head claim, junk bytes);
-     * `response-too-large`: the body passed the cap (the request was aborted there; cause ResponseTooLargeError);
-     * `busy`: the source is over its limits (HTTP 429, a peer's RateLimited answer): not charged.
-     */
-    readonly kind: 'timeout' | 'network' | 'http' | 'aborted' | 'unusable' | 'response-too-large' | 'busy',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`source.${kind}`, `${source}: ${message}`, options);
-  }
-}
 
 export interface ConsensusRpcSource {
   /** The endpoint URL (also its identity for scoring). */

@@ -32,18 +32,13 @@ import { toHex, type Hex } from '../../protocol/bytes.js';
 import { encodeSignedBlockMsgpack } from '../../protocol/codec/msgpack.js';
 import { ProtocolError, VerificationError } from '../../protocol/errors.js';
 import type { SignedConsensusBlock } from '../../protocol/types.js';
-import { LightNodeError, NoSourceError } from '../errors.js';
+import { NoSourceError } from '../errors.js';
+import { CheckpointError } from './errors.js';
 import type { AppendBlock } from '../storage/block-store.js';
 import { decodeRawBlock } from '../verify/verify-response.js';
 import type { BlockSource, RawBlock } from './source.js';
 
-/** The chain does not contain the configured `sync.checkpoint` (code `checkpoint.mismatch` or `checkpoint.unknown`). */
-export class CheckpointError extends LightNodeError {
-  override name = 'CheckpointError';
-  constructor(kind: 'mismatch' | 'unknown', message: string) {
-    super(`checkpoint.${kind}`, message, { hint: 'check sync.checkpoint, or remove it to trust the spec alone' });
-  }
-}
+export { CheckpointError };
 
 /** What a head-first start hands the ChainActor: the anchor and the blocks to store (oldest first). */
 export interface HeadStart {

@@ -7,21 +7,11 @@
  * `OlderMeta`: the store is set aside like another spec's.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { AlysLightError } from '../../errors.js';
+import { CorruptStoreError } from './errors.js';
 import { concatBytes, equalBytes, type Hex } from '../../protocol/bytes.js';
 import type { ChainVerifierSnapshot } from '../../protocol/chain-verifier.js';
 
-/** The stored chain fails a check (code `storage.corrupt`); the node clears it (or the damaged part) and syncs again. */
-export class CorruptStoreError extends AlysLightError {
-  override name = 'CorruptStoreError';
-  declare readonly code: 'storage.corrupt';
-  constructor(readonly reason: string) {
-    super(
-      'storage.corrupt',
-      `the stored chain is damaged (${reason}); the damaged part is not trusted and is synced again`,
-    );
-  }
-}
+export { CorruptStoreError };
 
 export const FORMAT = 4;
 /** Formats before this one (1: no spec fingerprint; 2: a digest chain from genesis; 3: a meta without checksum). */

@@ -7,8 +7,10 @@
  * and what arrives is decoded strictly: wrong topic for the variant, oversize or junk is a DecodeError.
  */
 import { decodePubsubMessage, encodePubsubMessage, type PubsubMessage } from '../codec/msgpack.js';
-import { AlysLightError, type AlysLightErrorOptions } from '../../errors.js';
+import { GossipTooLargeError } from './errors.js';
 import { DecodeError } from '../errors.js';
+
+export { GossipTooLargeError };
 
 export const GOSSIP_TOPICS = {
   ConsensusBlock: 'consensus_block',
@@ -21,15 +23,6 @@ export type GossipTopic = (typeof GOSSIP_TOPICS)[keyof typeof GOSSIP_TOPICS];
 export const ALL_GOSSIP_TOPICS: readonly GossipTopic[] = Object.values(GOSSIP_TOPICS);
 /** gossipsub max_transmit_size in Alys. */
 export const MAX_GOSSIP_BYTES = 65_536;
-
-/** A message is over gossip's size limit (code `gossip.too-large`); send it by sync instead. */
-export class GossipTooLargeError extends AlysLightError {
-  override name = 'GossipTooLargeError';
-  declare readonly code: 'gossip.too-large';
-  constructor(message: string, options?: AlysLightErrorOptions) {
-    super('gossip.too-large', message, options);
-  }
-}
 
 /** The topic a message goes on and its bytes; GossipTooLargeError over 64 KiB (send it by sync instead). */
 export function encodeGossip(message: PubsubMessage): { topic: GossipTopic; data: Uint8Array } {

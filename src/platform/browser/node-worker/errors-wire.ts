@@ -13,17 +13,20 @@ import {
   ActorError,
   ActorStoppedError,
   AskTimeoutError,
+  ChildStartError,
   DependencyCycleError,
   EscalationError,
+  HealthCheckFailedError,
+  HeartbeatMissedError,
   IllegalTransitionError,
   MailboxFullError,
   MailboxTimeoutError,
   NoRouteError,
   RemoteError,
+  WorkerExitedError,
+  WorkerStartError,
 } from '../../../actors/errors.js';
-import { ChildStartError, HealthCheckFailedError } from '../../../actors/supervisor.js';
 import { TimeoutError } from '../../../actors/timeout.js';
-import { HeartbeatMissedError, WorkerExitedError, WorkerStartError } from '../../../actors/worker/cell.js';
 import {
   ConfigApplyError,
   ConfigBaseError,
@@ -50,13 +53,11 @@ import {
   NotSyncedError,
 } from '../../../node/errors.js';
 import { P2pError } from '../../../node/network/errors.js';
-import { ResponseTooLargeError } from '../../../node/sources/bounded-body.js';
-import { SourceError } from '../../../node/sources/consensus-rpc.js';
-import { CheckpointError } from '../../../node/sources/head.js';
+import { CheckpointError, ResponseTooLargeError, SourceError } from '../../../node/sources/errors.js';
+import { CorruptStoreError } from '../../../node/storage/errors.js';
 import { StorageError } from '../../../node/storage/kv.js';
-import { CorruptStoreError } from '../../../node/storage/meta.js';
 import { DecodeError, ProtocolError, VerificationError } from '../../../protocol/errors.js';
-import { GossipTooLargeError } from '../../../protocol/p2p/gossip.js';
+import { GossipTooLargeError } from '../../../protocol/p2p/errors.js';
 
 /** An error as data (structured-clone safe). */
 export interface WireError {

@@ -1,0 +1,21 @@
+/**
+ * The in-page node of the browser entry (`placement: 'page'`, and the default inside a Worker),
+ * imported lazily by src/index.ts: this module and what it imports (the whole node) stay out of a
+ * page's entry chunk when the node runs in the node worker.
+ */
+import { createLightNodeFrom } from '../../node/node.js';
+import type { LightNode, LightNodeFromOptions, LightNodePlatform } from '../../node/types.js';
+import { createBrowserPlatform, type BrowserPlatformOptions } from './platform.js';
+
+export function createPageLightNode(
+  options: Omit<LightNodeFromOptions, 'platform'> & {
+    platform?: LightNodePlatform;
+    databaseName?: BrowserPlatformOptions['databaseName'];
+  },
+): LightNode {
+  const { platform, databaseName, ...rest } = options;
+  return createLightNodeFrom({
+    ...rest,
+    platform: platform ?? createBrowserPlatform(rest.config.config, databaseName !== undefined ? { databaseName } : {}),
+  });
+}
