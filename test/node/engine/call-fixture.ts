@@ -104,8 +104,17 @@ export async function createCallFixture(): Promise<CallFixture> {
     rpcUrls: { default: { http: [anvil.url] } },
   } as const;
   const wallet = createWalletClient({ account: holder, chain, transport: http(anvil.url) });
-  const receipt = async (hash: Hex) =>
-    anvil.rpc<{ contractAddress: Hex | null; status: Hex }>('eth_getTransactionReceipt', [hash]);
+  // anvil automines, but under load the receipt can still be null right after the send: ask until it is there
+  const receipt = async (hash: Hex) => {
+    for (let i = 0; i < 200; i++) {
+      const r = await anvil.rpc<{ contractAddress: Hex | null; status: Hex } | null>('eth_getTransactionReceipt', [
+        hash,
+      ]);
+      if (r) return r;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`anvil mined no receipt for ${hash} within 10 s`);
+  };
 
   const deployed = await receipt(await wallet.sendTransaction({ data: LOAD_TOKEN_ARTIFACT.bytecode as Hex }));
   const token = deployed.contractAddress!;
