@@ -34,7 +34,8 @@
  *                             SOAK_SAMPLE_S (default 5), SOAK_GRACE_S (default 30),
  *                             SOAK_BACKLOG (blocks the devnet produces before the node starts; default 40),
  *                             SOAK_HEAP_SNAPSHOTS=<dir> (heap snapshots after the warm-up and at the end, to diff),
- *                             SOAK_FD_ALARM (default 4000 open descriptors: stop early, report their kinds)
+ *                             SOAK_FD_ALARM (default 4000 open descriptors: stop early, report their kinds),
+ *                             SOAK_DEVNET_PROF=<dir> (a CPU profile of the devnet process, written at its exit)
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
@@ -72,7 +73,10 @@ interface DevnetChild {
 
 async function startDevnetChild(): Promise<DevnetChild> {
   const file = fileURLToPath(new URL('./fixtures/soak-devnet.nodejs-child.ts', import.meta.url));
-  const child = fork(file, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  // SOAK_DEVNET_PROF=<dir>: a V8 CPU profile of the devnet process, written when it exits
+  const prof = process.env['SOAK_DEVNET_PROF'];
+  const execArgv = ['--import', 'tsx', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])];
+  const child = fork(file, [], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const pending = new Map<number, (v: unknown) => void>();
   let id = 0;
   const ready = await new Promise<SoakDevnetReady>((resolve, reject) => {

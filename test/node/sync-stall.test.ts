@@ -8,7 +8,7 @@
  * Real devnet, real HTTP (a proxy that makes the only endpoint's head unusable), real clock.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { Cleanup, FAST_SYNC, makeNode, sleep, startDevnet, startProxy, waitFor } from './helpers.js';
+import { Cleanup, FAST_SYNC, growChain, makeNode, sleep, startDevnet, startProxy, waitFor } from './helpers.js';
 
 const cleanup = new Cleanup();
 afterAll(() => cleanup.run());
@@ -47,5 +47,47 @@ describe('a sync with every source banned', () => {
     expect(during).toBeGreaterThan(0);
     expect(during).toBeLessThanOrEqual(2 * 2 * (windowMs / followIntervalMs) + 8);
     expect((await node.status()).sync?.phase).toBe('stalled');
+  });
+});
+
+describe('a retry that is due while every request slot is taken', () => {
+  it('waits for a slot to free instead of pumping every millisecond', async () => {
+    // Regression: the retry timer was set to max(1 ms, due - now), so a due retry with no free slot
+    // re-ran the pump (and asked the NetworkActor for usable sources) every millisecond until a
+    // request on the wire came back: up to its timeout.
+    const devnet = await startDevnet(cleanup, 'sync-slots');
+    await growChain(devnet, 24, 1000);
+    let tampered = false;
+    const proxy = await startProxy(cleanup, devnet.urls.consensus, {
+      // every range but the first waits on the wire until released
+      hold: (call) => call.method === 'getblockbyheight' && Number(call.params) >= 9,
+      // the first range fails once (an unusable block at height 1): it waits for its retry
+      tamper: (call, reply) => {
+        if (call.method !== 'getblockbyheight' || Number(call.params) !== 1 || tampered) return undefined;
+        tampered = true;
+        return { ...reply, result: 'not a block' };
+      },
+    });
+    const { node } = makeNode(cleanup, devnet, {
+      rpc: [proxy.url],
+      sync: { ...FAST_SYNC, parallelism: 2, requestTimeoutMs: 30_000, backoffInitialMs: 20 },
+    });
+    await node.start();
+    // ranges 9-16 and 17-24 are held: both slots taken, the retry of 1-8 due
+    await waitFor(
+      () => tampered && proxy.held >= 2,
+      () => `held ${proxy.held}`,
+    );
+    await sleep(100);
+    const before = syncMessages(await node.metrics());
+    await sleep(1_000);
+    const during = syncMessages(await node.metrics()) - before;
+    // nothing to do until a slot frees; spinning would be hundreds
+    expect(during).toBeLessThanOrEqual(10);
+    proxy.release();
+    await waitFor(
+      async () => ((await node.status()).head?.number ?? 0) >= 24,
+      () => 'the sync did not finish once the slots freed',
+    );
   });
 });

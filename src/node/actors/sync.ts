@@ -325,8 +325,9 @@ async function pump(s: SyncState, ctx: SyncCtx): Promise<void> {
     s.detail = next.stalledBecause;
     publish(s, ctx, true);
   }
+  // a retry already due but not taken has no free slot: the answer that frees one pumps again
   const retryAt = plan.nextRetryAt();
-  if (retryAt !== undefined) schedulePump(s, ctx, retryAt);
+  if (retryAt !== undefined && retryAt > now) schedulePump(s, ctx, retryAt);
   if (plan.caughtUp && plan.inFlight === 0 && !s.importing && s.phase !== 'following') {
     s.phase = 'following';
     publish(s, ctx, true);
