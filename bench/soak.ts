@@ -38,6 +38,7 @@
  *                             SOAK_DEVNET_PROF=<dir> (a CPU profile of the devnet process, written at its exit)
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -390,6 +391,8 @@ export async function run(): Promise<void> {
   } finally {
     await node.stop().catch(() => {});
     await net.ask({ type: 'stop' }).catch(() => {});
+    // let it exit on its own first (a CPU profile is written at exit), then make sure
+    await Promise.race([once(net.child, 'exit'), sleep(10_000)]);
     net.child.kill();
     rmSync(dataDir, { recursive: true, force: true });
   }

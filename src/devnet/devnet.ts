@@ -35,7 +35,7 @@ import {
   type DevnetSpecOptions,
   type FederationMember,
 } from './consensus/keys.js';
-import { MergedMining } from './consensus/mining.js';
+import { MergedMining, minerCadenceMs } from './consensus/mining.js';
 import { PegInScanner } from './consensus/pegs.js';
 import { BlockProducer, type ProduceResult } from './consensus/producer.js';
 import { handleConsensusRpc, serveConsensusRpc, type RpcReply } from './consensus/rpc.js';
@@ -59,7 +59,7 @@ export interface DevnetOptions extends Partial<DevnetSpecOptions> {
   dataDir?: string;
   /** Live mode: a Bitcoin block every this many ms (default 3 slots). */
   bitcoinBlockMs?: number;
-  /** Live mode: the merged miner tries every this many ms (default 5 slots). */
+  /** Live mode: the merged miner tries every this many ms (default: `minerCadenceMs(spec)`, powTargetSpacing + 1 slots). */
   powEveryMs?: number;
   /** Replace consensus RPC replies (fault injection). */
   wrapRpc?: (reply: RpcReply, method: string, body: string) => RpcReply | Promise<RpcReply>;
@@ -178,7 +178,8 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
   const miner = urls.consensus
     ? createMiner({ rpcUrl: urls.consensus, address: minerAddress, seed: `${seed}/miner` })
     : undefined;
-  const timers: Array<ReturnType<typeof setTimeout>> = [];
+  // the live loops' pending timers (one per loop: each callback schedules the next)
+  const timers = new Map<'slot' | 'btc', ReturnType<typeof setTimeout>>();
 
   const devnet: Devnet = {
     spec,
@@ -240,9 +241,9 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
             ),
           )
           .catch((e: Error) => log(`block production failed: ${e.message}`));
-        timers.push(setTimeout(slotLoop, spec.slotDuration - (Date.now() % spec.slotDuration)));
+        timers.set('slot', setTimeout(slotLoop, spec.slotDuration - (Date.now() % spec.slotDuration)));
       };
-      timers.push(setTimeout(slotLoop, spec.slotDuration - (Date.now() % spec.slotDuration)));
+      timers.set('slot', setTimeout(slotLoop, spec.slotDuration - (Date.now() % spec.slotDuration)));
       const btcEvery = opts.bitcoinBlockMs ?? 3 * spec.slotDuration;
       const btcLoop = () => {
         try {
@@ -250,14 +251,15 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
         } catch (e) {
           log(`bitcoin mining failed: ${(e as Error).message}`);
         }
-        timers.push(setTimeout(btcLoop, btcEvery));
+        timers.set('btc', setTimeout(btcLoop, btcEvery));
       };
-      timers.push(setTimeout(btcLoop, btcEvery));
-      miner?.start(opts.powEveryMs ?? 5 * spec.slotDuration, (e) => log(`merged mining: ${(e as Error).message}`));
+      timers.set('btc', setTimeout(btcLoop, btcEvery));
+      miner?.start(opts.powEveryMs ?? minerCadenceMs(spec), (e) => log(`merged mining: ${(e as Error).message}`));
     },
     async stop() {
       live = false;
-      for (const t of timers) clearTimeout(t);
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
       miner?.stop();
       for (const c of closers) await c();
       await engine.close();

@@ -49,11 +49,55 @@ async function call(url: string, method: string, params: unknown): Promise<{ sta
   return { status: res.status, json: text ? (JSON.parse(text) as RpcReplyJson) : null };
 }
 
+type ParentOptions = { seed: string; parentTxs: number; parentVersion: number; time: number; height: number };
+
+/** An AuxPoW committing to `aux` whose parent header is not mined yet (nonce 0). */
+interface Candidate {
+  header: BitcoinHeader;
+  target: bigint;
+  coinbase: Transaction;
+  txids: Uint8Array[];
+}
+
 /** Build an AuxPoW committing to `aux` and mine its parent header (regtest-easy targets: a few tries). */
-export function buildAuxPow(
-  aux: AuxBlock,
-  opts: { seed: string; parentTxs: number; parentVersion: number; time: number; height: number },
-): AuxPow {
+export function buildAuxPow(aux: AuxBlock, opts: ParentOptions): AuxPow {
+  const c = auxPowCandidate(aux, opts);
+  grind(c, Number.POSITIVE_INFINITY);
+  return finish(c);
+}
+
+/**
+ * The same, grinding in slices of `slice` tries with a macrotask between them, so a hard target
+ * (the retarget can make it 5x harder per interval) never blocks the event loop the devnet's block
+ * producer and RPC servers run on.
+ */
+export async function buildAuxPowYielding(aux: AuxBlock, opts: ParentOptions, slice = 1 << 12): Promise<AuxPow> {
+  const c = auxPowCandidate(aux, opts);
+  while (!grind(c, slice)) await new Promise<void>((r) => setTimeout(r, 0));
+  return finish(c);
+}
+
+/** Try up to `tries` nonces (rolling the time when they wrap); true once the header meets the target. */
+function grind(c: Candidate, tries: number): boolean {
+  for (let i = 0; i < tries; i++) {
+    if (checkProofOfWork(c.header, c.target)) return true;
+    c.header.nonce = (c.header.nonce + 1) >>> 0;
+    if (c.header.nonce === 0) c.header.time++;
+  }
+  return checkProofOfWork(c.header, c.target);
+}
+
+function finish(c: Candidate): AuxPow {
+  return {
+    coinbaseTxn: c.coinbase,
+    blockHash: headerHash(c.header),
+    coinbaseBranch: { branchHash: merkleBranchFor(c.txids, 0), branchSideMask: 0 },
+    blockchainBranch: { branchHash: [], branchSideMask: 0 },
+    parentBlock: c.header,
+  };
+}
+
+function auxPowCandidate(aux: AuxBlock, opts: ParentOptions): Candidate {
   const auxHash = fromHex(aux.hash);
   // One merged-mined chain: an empty chain branch, merkle size 1, nonce 0; expected index must be 0.
   const merkleNonce = 0;
@@ -105,18 +149,7 @@ export function buildAuxPow(
     bits: aux.bits,
     nonce: 0,
   };
-  const target = targetFromCompact(aux.bits);
-  while (!checkProofOfWork(header, target)) {
-    header.nonce = (header.nonce + 1) >>> 0;
-    if (header.nonce === 0) header.time++;
-  }
-  return {
-    coinbaseTxn: coinbase,
-    blockHash: headerHash(header),
-    coinbaseBranch: { branchHash: merkleBranchFor(txids, 0), branchSideMask: 0 },
-    blockchainBranch: { branchHash: [], branchSideMask: 0 },
-    parentBlock: header,
-  };
+  return { header, target: targetFromCompact(aux.bits), coinbase, txids };
 }
 
 export function createMiner(opts: MinerOptions) {
@@ -135,7 +168,13 @@ export function createMiner(opts: MinerOptions) {
     if (created.status !== 200 || created.json?.error)
       throw new MinerRpcError(`createauxblock failed: HTTP ${created.status} ${JSON.stringify(created.json?.error)}`);
     const aux = decodeAuxBlockJson(created.json?.result);
-    const auxpow = buildAuxPow(aux, { seed, parentTxs, parentVersion, time: now(), height: parentHeight++ });
+    const auxpow = await buildAuxPowYielding(aux, {
+      seed,
+      parentTxs,
+      parentVersion,
+      time: now(),
+      height: parentHeight++,
+    });
     const submitted = await call(opts.rpcUrl, 'submitauxblock', [aux.hash.slice(2), bytesToHex(encodeAuxPow(auxpow))]);
     if (submitted.status !== 200 || submitted.json?.error)
       throw new MinerRpcError(

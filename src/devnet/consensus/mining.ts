@@ -19,6 +19,20 @@ export class NoWorkError extends ProtocolError {
   }
 }
 
+/**
+ * How often a live miner should try: once every `powTargetSpacing + 1` slots (5 slots without
+ * retargeting). The retarget (spec 4.6) turns any ratio below 1 into 0.20, so PoWs even slightly
+ * faster than the spacing make the target 5x harder per retarget while slower ones ease it only
+ * 1.1-1.2x: a miner at 5 slots with spacing 10 ground the devnet's CPU away within minutes (the
+ * soak's devnet fell to 2 blocks a minute). One slot of margin keeps the block distance above the
+ * spacing when a slot is late.
+ */
+export function minerCadenceMs(spec: Pick<ChainSpec, 'slotDuration' | 'retargetParams'>): number {
+  const r = spec.retargetParams;
+  const blocks = r.powNoRetargeting || r.powTargetSpacing <= 0 ? 5 : r.powTargetSpacing + 1;
+  return blocks * spec.slotDuration;
+}
+
 interface Pending {
   rangeStart: Hex;
   rangeEnd: Hex;
