@@ -73,11 +73,9 @@ describe('the p2p bridge with a real libp2p host on the page side', () => {
       });
       c.add(() => host.stop());
       expect(host.peers()).toEqual([]);
+      // like a local host's start, the bridged one returns once the page's host runs and dialled its bootstrap peers
       await host.start();
-      await waitFor(
-        () => host.peers().includes(peer.host.peerId),
-        () => `the devnet peer among the page host's peers: ${JSON.stringify(host.peers())}`,
-      );
+      expect(host.peers()).toContain(peer.host.peerId);
       expect(host.peerId).toMatch(/^12D3|^16U/);
       expect(host.connections().some((x) => x.peer === peer.host.peerId)).toBe(true);
 
@@ -139,14 +137,12 @@ describe('hostile page messages', () => {
       },
     });
     bridge.attach(ch.port1);
-    await host.start();
+    const started = host.start();
     const send = (m: unknown) => ch.port2.postMessage(m);
     const state = { ...EMPTY_STATE, peerId: 'page-host', peers: ['peer-a'], scores: { 'peer-a': 3 } };
     send({ t: 'state', state });
-    await waitFor(
-      () => host.peers().length === 1,
-      () => 'the first state',
-    );
+    await started;
+    expect(host.peers()).toEqual(['peer-a']);
     return { bridge, host, bad, send, toWorker, gossip };
   }
 

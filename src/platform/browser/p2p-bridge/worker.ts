@@ -45,6 +45,11 @@ export interface P2pBridgeOptions {
   maxServes?: number;
   /** A call fails as `p2p.timeout` this long after its own timeout if the page has not answered (default 5,000 ms). */
   graceMs?: number;
+  /**
+   * `start()` waits this long at most for a page to attach and report its host started (its first
+   * bootstrap dials done, as a local host's start does); then the node starts without peers (default 10,000 ms).
+   */
+  startWaitMs?: number;
 }
 
 export interface P2pBridge {
@@ -106,6 +111,14 @@ export function createP2pBridge(opts: P2pBridgeOptions = {}): P2pBridge {
   const pending = new Map<number, Pending>();
   let gossiping = 0;
   let serving = 0;
+  /** `start()` calls waiting for the page's host to run. */
+  let startWaiters: Array<() => void> = [];
+
+  function hostRunning(): void {
+    const waiters = startWaiters;
+    startWaiters = [];
+    for (const w of waiters) w();
+  }
 
   const post = (msg: ToPageP2p, transfer: Transferable[] = []) => port?.postMessage(msg, transfer);
 
@@ -203,7 +216,9 @@ export function createP2pBridge(opts: P2pBridgeOptions = {}): P2pBridge {
     }
     switch (msg.t) {
       case 'state':
-        if (running) state = msg.state;
+        if (!running) return;
+        state = msg.state;
+        if (state.peerId !== '') hostRunning();
         return;
       case 'result':
         settle(msg);
@@ -242,9 +257,18 @@ export function createP2pBridge(opts: P2pBridgeOptions = {}): P2pBridge {
     async start() {
       running = true;
       if (hostOptions) post({ t: 'start', options: wireOptions(hostOptions) });
+      if (state.peerId !== '') return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, opts.startWaitMs ?? 10_000);
+        startWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     },
     async stop() {
       running = false;
+      hostRunning();
       post({ t: 'stop' });
       state = EMPTY_STATE;
       failAll('the p2p host stopped');
