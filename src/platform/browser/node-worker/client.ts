@@ -21,7 +21,7 @@ import type { Eip1193EventListener, Eip1193Provider } from '../../../node/engine
 import type { NodeEventName, NodeEvents } from '../../../node/events.js';
 import type { LightNode, NodeStatus } from '../../../node/types.js';
 import type { ChainSpec } from '../../../protocol/types.js';
-import { createP2pLeader } from '../p2p-bridge/leader.js';
+import { createP2pLeader } from './p2p-leader.js';
 import { fromWireError } from './errors-wire.js';
 import { NodeWorkerError } from './errors.js';
 import type { FromNodeWorker, NodeInit, NodeMethod, ToNodeWorker } from './protocol.js';

@@ -4,10 +4,10 @@
  * the database (`alys-light-p2p:<key>`); when it closes the lock passes and the next tab attaches.
  * With dedicated workers the tab that runs the worker (the database's leader) is the one. The leader
  * hands the worker a MessagePort (`p2p-attach`) on every new link (a restarted worker too) and serves
- * it with page.ts, imported only then: a page that is not the leader loads no libp2p.
+ * it with p2p-bridge/page.ts, imported only then: a page that is not the leader loads no libp2p.
  */
-import type { ToNodeWorker } from '../node-worker/protocol.js';
-import type { PageP2p } from './page.js';
+import type { ToNodeWorker } from './protocol.js';
+import type { PageP2p } from '../p2p-bridge/page.js';
 
 /** A link to the node worker that can transfer a port (a follower's relayed link cannot). */
 export interface P2pAttachLink {
@@ -39,7 +39,7 @@ export function createP2pLeader(lockName: string | undefined): P2pLeader {
     const ch = new MessageChannel();
     link.post({ t: 'p2p-attach' }, [ch.port2]);
     // the port queues the worker's messages until page.ts listens
-    serving = import('./page.js').then(
+    serving = import('../p2p-bridge/page.js').then(
       (m) => {
         if (!closed) return m.servePageP2p(ch.port1);
         ch.port1.close();
