@@ -17,7 +17,6 @@
  */
 import { loadBrowserConfig } from './config/load.js';
 import { logLevelShows, type ConfigKey } from './config/schema.js';
-import type { LightNodeConfig } from './config/index.js';
 import { resolveNetwork } from './config/network.js';
 import { ConfigNetworkError } from './config/errors.js';
 import { lightNodeChainSpec } from './protocol/chainspec.js';
@@ -58,9 +57,9 @@ export interface CreateBrowserLightNodeOptions extends CreateLightNodeOptions {
   /**
    * Where the node runs. `'worker'` (default in a page): in a worker, shared by the origin's tabs
    * (a SharedWorker, or a dedicated worker in the tab that holds the database's Web Lock); the page
-   * keeps a small proxy with the same API. `'page'`: in this thread, as before (the default inside a
-   * worker, with a custom `platform`, and, for now, when `p2p.listen` / `p2p.bootstrap` is set: the
-   * libp2p WebRTC transport needs the page, a console warning says so).
+   * keeps a small proxy with the same API; with `p2p.listen` / `p2p.bootstrap` one tab runs the libp2p
+   * host (WebRTC needs a page) and bridges it to the worker's node. `'page'`: in this thread, as before
+   * (the default inside a worker and with a custom `platform`).
    */
   placement?: 'worker' | 'page';
   /** The node worker: shared or dedicated, heartbeats, restart intensity (placement `'worker'`). */
@@ -97,7 +96,7 @@ export function createLightNode(options: CreateBrowserLightNodeOptions = {}): Li
       );
     spec = lightNodeChainSpec(choice.name);
   }
-  const where = choosePlacement(placement, platform !== undefined, config);
+  const where = choosePlacement(placement, platform !== undefined);
   if (where === 'worker') {
     const name = typeof databaseName === 'function' ? databaseName(spec, config.mode) : databaseName;
     return createWorkerLightNode({
@@ -116,6 +115,7 @@ export function createLightNode(options: CreateBrowserLightNodeOptions = {}): Li
         new SharedWorker(new URL('../workers/node-host.ts', import.meta.url), { type: 'module', name }),
       spawnDedicated: (name) =>
         new Worker(new URL('../workers/node-host.ts', import.meta.url), { type: 'module', name }),
+      p2p: config.p2p.listen.length > 0 || config.p2p.bootstrap.length > 0,
     });
   }
   // the in-page node is imported when needed: a page whose node runs in the worker does not carry it
@@ -133,20 +133,8 @@ export function createLightNode(options: CreateBrowserLightNodeOptions = {}): Li
 }
 
 /** Worker placement where a page can start module workers; the page otherwise (see `placement`). */
-function choosePlacement(
-  asked: 'worker' | 'page' | undefined,
-  customPlatform: boolean,
-  config: LightNodeConfig,
-): 'worker' | 'page' {
+function choosePlacement(asked: 'worker' | 'page' | undefined, customPlatform: boolean): 'worker' | 'page' {
   if (asked === 'page' || customPlatform) return 'page';
   const inPage = typeof window !== 'undefined' && typeof Worker !== 'undefined';
-  if (!inPage) return 'page';
-  if (config.p2p.listen.length > 0 || config.p2p.bootstrap.length > 0) {
-    if (logLevelShows(config.logLevel, 'warn'))
-      console.warn(
-        "alys-light: p2p is configured, so the node runs in the page (placement 'page'): the libp2p WebRTC transport needs the page, and bridging it to the node worker is not built yet",
-      );
-    return 'page';
-  }
-  return 'worker';
+  return inPage ? 'worker' : 'page';
 }

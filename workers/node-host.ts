@@ -5,26 +5,33 @@
  * node per database serves them all. Nested verifier workers where this scope can start workers;
  * verifiers in this thread otherwise (still off the main thread).
  */
+import { loadBrowserConfig } from '../src/config/load.js';
 import { createLightNode } from '../src/index.js';
 import { createNodeHost, type NodeConnection } from '../src/platform/browser/node-worker/host.js';
+import { createBrowserPlatform } from '../src/platform/browser/platform.js';
 
-const host = createNodeHost((init) =>
-  createLightNode({
-    ...init.config,
-    ...(typeof Worker === 'undefined' ? { verifierWorkers: 0 } : {}),
+const host = createNodeHost((init, p2p) => {
+  const options = { ...init.config, ...(typeof Worker === 'undefined' ? { verifierWorkers: 0 } : {}) };
+  // the browser platform, with libp2p on the page that attaches to the bridge (p2p.listen / p2p.bootstrap)
+  const platform = {
+    ...createBrowserPlatform(loadBrowserConfig({ options }).config, { databaseName: init.databaseName }),
+    p2pHost: p2p.host,
+  };
+  return createLightNode({
+    ...options,
     chainSpec: init.spec,
-    databaseName: init.databaseName,
+    platform,
     ...(init.engines !== undefined ? { engines: init.engines } : {}),
     ...(init.subscriptionMaxLag !== undefined ? { subscriptionMaxLag: init.subscriptionMaxLag } : {}),
     placement: 'page',
-  }),
-);
+  });
+});
 
 function portConnection(port: MessagePort): NodeConnection {
   return {
     post: (msg) => port.postMessage(msg),
     onMessage: (cb) => {
-      port.addEventListener('message', (e) => cb(e.data));
+      port.addEventListener('message', (e) => cb(e.data, e.ports));
       port.start();
     },
     onClose: (cb) => port.addEventListener('close', cb),

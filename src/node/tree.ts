@@ -49,7 +49,7 @@ import { StreamActor } from './actors/stream.js';
 import { SyncActor, type SyncArgs, type SyncSettings } from './actors/sync.js';
 import { VerifierActor } from './actors/verifier.js';
 import { topicOf, type NodeEventMessage, type NodeEventName } from './events.js';
-import type { P2pHost } from './network/p2p-host.js';
+import type { P2pHostApi } from './network/p2p-host.js';
 import { createConsensusRpcSource } from './sources/consensus-rpc.js';
 import { fetchGenesis } from './sources/genesis.js';
 import { fetchHeadStart } from './sources/head.js';
@@ -386,7 +386,7 @@ export function genesisFetcher(
   options: LightNodeFromOptions,
   args: LiveChildArgs,
   bls: BlsBackend,
-  host: () => P2pHost | undefined,
+  host: () => P2pHostApi | undefined,
 ): () => Promise<SignedConsensusBlock> {
   return () =>
     fetchGenesis(options.spec, args.sync.sources, options.platform.fetch, host(), {
@@ -399,7 +399,7 @@ export function genesisFetcher(
 export function consensusSources(
   options: LightNodeFromOptions,
   args: LiveChildArgs,
-  host: P2pHost | undefined,
+  host: P2pHostApi | undefined,
 ): BlockSource[] {
   const timeoutMs = args.sync.requestTimeoutMs;
   const rpc = args.sync.sources.map((url) =>
@@ -427,7 +427,7 @@ export function headStarter(
   config: LightNodeConfig,
   args: LiveChildArgs,
   bls: BlsBackend,
-  host: () => P2pHost | undefined,
+  host: () => P2pHostApi | undefined,
 ): NonNullable<ChainArgs['fetchHeadStart']> {
   const authorities = prepareAuthorities(options.spec.authorities, bls);
   return (onHead) =>

@@ -18,7 +18,7 @@ import type { MetricsSnapshot } from './actors/metrics.js';
 import type { SyncStatus } from './actors/sync.js';
 import type { Eip1193Provider } from './engine/index.js';
 import type { NodeEventName, NodeEvents } from './events.js';
-import type { P2pHostOptions } from './network/p2p-host.js';
+import type { P2pHostApi, P2pHostOptions } from './network/p2p-host.js';
 import type { KvStore } from './storage/kv.js';
 import type { SourceScore } from './workflows/scores.js';
 
@@ -39,6 +39,11 @@ export interface LightNodePlatform {
   fetch?: typeof fetch;
   /** libp2p transports of this runtime (needed for p2p.listen / p2p.bootstrap); loaded only when p2p is used. */
   p2pTransports?(): Promise<P2pHostOptions['transports']>;
+  /**
+   * The libp2p host, when it runs elsewhere (the node worker: on the page, src/platform/browser/p2p-bridge/);
+   * used instead of `p2pTransports`.
+   */
+  p2pHost?(options: Omit<P2pHostOptions, 'transports'>): Promise<P2pHostApi>;
   /** Where to listen when p2p.listen is empty (browsers: through the relay, and for WebRTC). */
   p2pDefaultListen?: readonly string[];
 }

@@ -132,7 +132,7 @@ describe('the light node in a worker (Chromium)', { timeout: 60_000 }, () => {
     expect(refused).toBeInstanceOf(ConfigRestartRequiredError);
   });
 
-  it("with p2p configured the node stays in the page (placement 'page'), and says so", () => {
+  it('with p2p configured the node runs in the worker too (libp2p bridged from the page), without a warning', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {
       const node = createLightNode({
@@ -141,11 +141,17 @@ describe('the light node in a worker (Chromium)', { timeout: 60_000 }, () => {
         storage: 'memory',
         p2p: { bootstrap: ['/ip4/127.0.0.1/tcp/1/ws/p2p/12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp'] },
       });
-      expect('close' in node).toBe(false);
-      expect(warn.mock.calls.map((c) => String(c[0]))).toContainEqual(expect.stringContaining("placement 'page'"));
-      const inWorker = createLightNode({ chainSpec: spec, rpc: [devnet.consensus], storage: 'memory' });
-      expect('close' in inWorker).toBe(true);
-      void (inWorker as WorkerLightNode).close();
+      expect('close' in node).toBe(true);
+      expect(node.system).toBeUndefined();
+      expect(warn).not.toHaveBeenCalled();
+      void (node as WorkerLightNode).close();
+      const inPage = createLightNode({
+        chainSpec: spec,
+        rpc: [devnet.consensus],
+        storage: 'memory',
+        placement: 'page',
+      });
+      expect('close' in inPage).toBe(false);
     } finally {
       warn.mockRestore();
     }

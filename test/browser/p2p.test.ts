@@ -1,5 +1,6 @@
 /**
- * Browser to browser over libp2p in real Chromium: node A syncs from the devnet's RPC and reserves a
+ * Browser to browser over libp2p in real Chromium, with the nodes in the page (`placement: 'page'`;
+ * test/browser/p2p-worker.test.ts has the node in the node worker): node A syncs from the devnet's RPC and reserves a
  * slot on `alys-light relay` (a child process of the global setup, following the same devnet); node
  * B has no consensus RPC at all, dials A's /p2p-circuit/webrtc address through the relay, upgrades
  * to a direct WebRTC connection and syncs the verified chain from A (and from the relay, also a peer).
@@ -70,6 +71,7 @@ describe('p2p in the browser', () => {
       evmRpc: [devnet.evm],
       storage: 'memory',
       logLevel: 'silent',
+      placement: 'page',
       sync: SYNC,
       p2p: { bootstrap: [devnet.relay] },
     });
@@ -88,6 +90,7 @@ describe('p2p in the browser', () => {
       evmRpc: [devnet.evm],
       storage: 'memory',
       logLevel: 'silent',
+      placement: 'page',
       sync: SYNC,
       p2p: { bootstrap: [webrtc] },
     });
@@ -116,6 +119,7 @@ describe('p2p in the browser', () => {
       evmRpc: [devnet.evm],
       storage: 'memory',
       logLevel: 'silent',
+      placement: 'page',
       sync: { ...SYNC, followIntervalMs: 600_000 },
       p2p: { bootstrap: [devnet.relay], discover: 0 },
     });
@@ -143,6 +147,7 @@ describe('p2p in the browser', () => {
       evmRpc: [devnet.evm],
       storage: 'memory',
       logLevel: 'silent',
+      placement: 'page',
       sync: SYNC,
       p2p: { bootstrap: [devnet.relay] },
     });

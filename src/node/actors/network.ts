@@ -5,7 +5,7 @@
  */
 import { defineActor } from '../../actors/actor.js';
 import { topicOf, type NodeEventMessage } from '../events.js';
-import type { P2pHost } from '../network/p2p-host.js';
+import type { P2pHostApi } from '../network/p2p-host.js';
 import { Scores, type SourceFault, type SourceScore } from '../workflows/scores.js';
 
 export type NetworkMsg =
@@ -30,7 +30,7 @@ export interface NetworkReplies {
 export interface NetworkArgs {
   sources: string[];
   banMs?: number;
-  p2p?: { host: P2pHost };
+  p2p?: { host: P2pHostApi };
   /**
    * The scores, owned by the node so that they outlive a restart of this actor: a crash must not
    * give a banned or penalised source a clean slate. Without it the actor keeps its own.

@@ -12,7 +12,7 @@
 import { defineActor, type ActorContext } from '../../actors/actor.js';
 import type { TimerHandle } from '../../actors/clock.js';
 import { topicOf, type NodeEventMessage } from '../events.js';
-import type { P2pHost } from '../network/p2p-host.js';
+import type { P2pHostApi } from '../network/p2p-host.js';
 import { createConsensusRpcSource, SourceError, sourceFaultKind } from '../sources/consensus-rpc.js';
 import { peerBlockSource } from '../sources/peer.js';
 import { rpcBlockSource, type BlockSource, type RawBlock } from '../sources/source.js';
@@ -57,7 +57,7 @@ export interface SyncArgs {
   requestsPerRange?: number;
   fetch?: typeof fetch;
   /** Peers as sources too: every connected peer of `host`; `heights` holds what each last gossiped. */
-  p2p?: { host: P2pHost; heights: Map<string, number> };
+  p2p?: { host: P2pHostApi; heights: Map<string, number> };
 }
 
 export type SyncMsg =

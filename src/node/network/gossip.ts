@@ -75,7 +75,7 @@ export function validatorResult(answer: GossipAnswer): { result: TopicValidatorR
 export interface AlysGossipOptions {
   pubsub: GossipSub;
   /** Asked about every message that decoded, before gossipsub forwards it; accept all when absent. */
-  onGossip?: (message: PubsubMessage, from: string) => GossipAnswer;
+  onGossip?: (message: PubsubMessage, from: string) => GossipAnswer | Promise<GossipAnswer>;
   /** A message that did not decode, or that `onGossip` rejected, is reported here (kind `gossip`). */
   fault: PeerFaultReporter;
 }
@@ -101,10 +101,15 @@ export function alysGossip(o: AlysGossipOptions): AlysGossip {
         o.fault(peer.toString(), 'gossip', (e as Error).message);
         return TopicValidatorResult.Reject;
       }
-      const { result, rejected } = validatorResult(o.onGossip ? o.onGossip(decoded, peer.toString()) : true);
-      if (rejected !== undefined)
-        o.fault(peer.toString(), 'gossip', `rejected ${decoded.type}${rejected ? `: ${rejected}` : ''}`);
-      return result;
+      const answered = (answer: GossipAnswer): TopicValidatorResult => {
+        const { result, rejected } = validatorResult(answer);
+        if (rejected !== undefined)
+          o.fault(peer.toString(), 'gossip', `rejected ${decoded.type}${rejected ? `: ${rejected}` : ''}`);
+        return result;
+      };
+      const answer = o.onGossip ? o.onGossip(decoded, peer.toString()) : true;
+      // an answer computed elsewhere (the node worker) arrives later; a failed one drops the message quietly
+      return answer instanceof Promise ? answer.then(answered, () => TopicValidatorResult.Ignore) : answered(answer);
     });
   }
   return {

@@ -66,7 +66,7 @@ export interface P2pHostOptions {
    * A decoded gossip message, checked before gossipsub forwards it: `accept` (or true) forwards it,
    * `ignore` drops it quietly (stale, a duplicate), `reject` (or false) drops it and penalises the sender.
    */
-  onGossip?: (message: PubsubMessage, from: string) => GossipAnswer;
+  onGossip?: (message: PubsubMessage, from: string) => GossipAnswer | Promise<GossipAnswer>;
   /** Every fault a peer caused, for the node's own scores. */
   onPeerFault?: PeerFaultReporter;
   /**
@@ -115,7 +115,18 @@ export interface P2pHostOptions {
   random?: Random;
 }
 
-export interface P2pHost {
+/** One connection of the host: the peer, the remote address, and whether it is limited (a relayed circuit). */
+export interface P2pConnectionInfo {
+  peer: string;
+  address: string;
+  limited: boolean;
+}
+
+/**
+ * What the node uses of a libp2p host: the local one ({@link createP2pHost}), or, for a node in the
+ * node worker, one bridged to the page that runs libp2p (src/platform/browser/p2p-bridge/).
+ */
+export interface P2pHostApi {
   readonly peerId: string;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -147,6 +158,12 @@ export interface P2pHost {
   ban(peer: string, untilMs: number): Promise<void>;
   /** Peers found through discovery announcements that we are connected to. */
   discovered(): string[];
+  /** The open connections. */
+  connections(): P2pConnectionInfo[];
+}
+
+/** The local host: the API and its libp2p node. */
+export interface P2pHost extends P2pHostApi {
   readonly libp2p: GossipLibp2p;
 }
 
@@ -265,6 +282,12 @@ export async function createP2pHost(opts: P2pHostOptions): Promise<P2pHost> {
     publish: gossip.publish,
     gossipScore: gossip.score,
     discovered: () => discovery?.discovered() ?? [],
+    connections: () =>
+      libp2p.getConnections().map((c) => ({
+        peer: c.remotePeer.toString(),
+        address: c.remoteAddr.toString(),
+        limited: c.limits !== undefined,
+      })),
     async ban(peer, untilMs) {
       bans.ban(peer, untilMs);
       await disconnect(libp2p, peer);

@@ -21,14 +21,14 @@ import { MAX_SERVED_BATCH, type StorageActor } from '../actors/storage.js';
 import type { SyncActor } from '../actors/sync.js';
 import { ACTOR_ADDRESSES } from '../tree.js';
 import type { LightNodePlatform, P2pStatus } from '../types.js';
-import type { P2pFaultKind, P2pHost, P2pHostOptions } from './p2p-host.js';
+import type { P2pFaultKind, P2pHostApi, P2pHostOptions } from './p2p-host.js';
 import { configValueError } from '../../config/errors.js';
 
 export interface P2pWiringOptions {
   spec: ChainSpec;
   /** The config the node was created with (the p2p keys and `bls` need a restart to change). */
   config: LightNodeConfig;
-  platform: Pick<LightNodePlatform, 'p2pTransports' | 'p2pDefaultListen'>;
+  platform: Pick<LightNodePlatform, 'p2pTransports' | 'p2pDefaultListen' | 'p2pHost'>;
   /** Run a circuit relay v2 server (`alys-light relay`). */
   relayServer?: boolean;
   /** Let libp2p dial any loopback and private address (overrides p2p.dialPrivate). */
@@ -41,11 +41,11 @@ export interface P2pWiringOptions {
 
 export interface P2pWiring {
   /** The libp2p host between start() and stop(). */
-  readonly host: P2pHost | undefined;
+  readonly host: P2pHostApi | undefined;
   /** The height each peer's gossip hinted at (the SyncActor probes a peer's head from it); kept across restarts. */
   readonly heights: Map<string, number>;
   /** Create the host (first start, or after stop) and start it. */
-  start(): Promise<P2pHost>;
+  start(): Promise<P2pHostApi>;
   /** Stop the host and drop it (the next start creates a new one). */
   stop(): Promise<void>;
   /** Our peer id, addresses and connections; undefined while there is no host. */
@@ -124,23 +124,21 @@ function discoveryOf(config: LightNodeConfig, relayServer: boolean): Pick<P2pHos
   return relayServer ? { discovery: { dial: 0, announce: false } } : {};
 }
 
-async function createHost(options: P2pWiringOptions, heights: Map<string, number>): Promise<P2pHost> {
+async function createHost(options: P2pWiringOptions, heights: Map<string, number>): Promise<P2pHostApi> {
   const { config, platform } = options;
-  if (!platform.p2pTransports)
+  if (!platform.p2pTransports && !platform.p2pHost)
     throw configValueError(
       'p2p.bootstrap',
       'no peers on a platform without libp2p transports',
       config.p2p.bootstrap,
       'p2p.listen / p2p.bootstrap need a platform with libp2p transports',
     );
-  const { createP2pHost } = await import('./p2p-host.js');
   const bls = await createBlsBackend(config.bls);
   const candidates = createCandidatePool({
     authorities: prepareAuthorities(options.spec.authorities, bls),
     backend: bls,
   });
-  return createP2pHost({
-    transports: await platform.p2pTransports(),
+  const hostOptions: Omit<P2pHostOptions, 'transports'> = {
     listen: config.p2p.listen.length > 0 ? [...config.p2p.listen] : [...(platform.p2pDefaultListen ?? [])],
     bootstrap: [...config.p2p.bootstrap],
     allowPrivateAddresses: options.allowPrivate ?? config.p2p.dialPrivate,
@@ -149,12 +147,16 @@ async function createHost(options: P2pWiringOptions, heights: Map<string, number
     serveBlocks: serveStoredBlocks(options.actors),
     onPeerFault: chargeGossipFaults(options.actors),
     onGossip: followGossip(candidates, heights, options),
-  });
+  };
+  // the node in the node worker: libp2p runs on the page (src/platform/browser/p2p-bridge/)
+  if (platform.p2pHost) return platform.p2pHost(hostOptions);
+  const { createP2pHost } = await import('./p2p-host.js');
+  return createP2pHost({ ...hostOptions, transports: await platform.p2pTransports!() });
 }
 
 export function createP2pWiring(options: P2pWiringOptions): P2pWiring {
   const heights = new Map<string, number>();
-  let host: P2pHost | undefined;
+  let host: P2pHostApi | undefined;
   return {
     get host() {
       return host;
@@ -175,11 +177,7 @@ export function createP2pWiring(options: P2pWiringOptions): P2pWiring {
         peerId: host.peerId,
         addresses: host.multiaddrs(),
         peers: host.peers(),
-        connections: host.libp2p.getConnections().map((c) => ({
-          peer: c.remotePeer.toString(),
-          address: c.remoteAddr.toString(),
-          limited: c.limits !== undefined,
-        })),
+        connections: host.connections(),
       };
     },
   };

@@ -18,7 +18,7 @@ import { verifyGenesisPayload } from '../../protocol/execution/genesis.js';
 import type { ChainSpec, SignedConsensusBlock } from '../../protocol/types.js';
 import { verifyParentLink } from '../../protocol/verify.js';
 import { NoSourceError } from '../errors.js';
-import type { P2pHost } from '../network/p2p-host.js';
+import type { P2pHostApi } from '../network/p2p-host.js';
 import { createConsensusRpcSource } from './consensus-rpc.js';
 
 /** A named way to get the block at a height (a consensus RPC URL or a peer id); undefined: none yet. */
@@ -42,7 +42,7 @@ function fromRpc(url: string, fetchImpl: typeof fetch | undefined): BlockGetter 
   ];
 }
 
-function fromPeer(p2p: P2pHost, peer: string): BlockGetter {
+function fromPeer(p2p: P2pHostApi, peer: string): BlockGetter {
   return [
     peer,
     async (height) => {
@@ -115,7 +115,7 @@ export async function fetchGenesis(
   spec: ChainSpec,
   rpc: readonly string[],
   fetchImpl?: typeof fetch,
-  p2p?: P2pHost,
+  p2p?: P2pHostApi,
   opts: GenesisOptions = {},
 ): Promise<SignedConsensusBlock> {
   const problems: string[] = [];

@@ -4,7 +4,7 @@
  * it gossiped) in growing steps until a request comes back empty, then by bisection; a dozen tiny
  * requests. Blocks come back as msgpack, unverified; heights a peer did not send are `missing`.
  */
-import type { P2pError, P2pHost } from '../network/p2p-host.js';
+import type { P2pError, P2pHostApi } from '../network/p2p-host.js';
 import { decodeSignedBlockMsgpack } from '../../protocol/codec/msgpack.js';
 import { SourceError } from './consensus-rpc.js';
 import type { BlockSource, RawBlock } from './source.js';
@@ -35,7 +35,7 @@ function sourceError(peer: string, e: unknown): SourceError {
   return new SourceError(peer, kind, (e as Error).message, { cause: e });
 }
 
-export function peerBlockSource(host: P2pHost, peer: string, opts: PeerSourceOptions): BlockSource {
+export function peerBlockSource(host: P2pHostApi, peer: string, opts: PeerSourceOptions): BlockSource {
   let known = 0;
   const fetch = async (start: number, count: number): Promise<Uint8Array[]> => {
     try {

@@ -21,6 +21,7 @@ import type { Eip1193EventListener, Eip1193Provider } from '../../../node/engine
 import type { NodeEventName, NodeEvents } from '../../../node/events.js';
 import type { LightNode, NodeStatus } from '../../../node/types.js';
 import type { ChainSpec } from '../../../protocol/types.js';
+import { createP2pLeader } from './p2p-leader.js';
 import { fromWireError } from './errors-wire.js';
 import { NodeWorkerError } from './errors.js';
 import type { FromNodeWorker, NodeInit, NodeMethod, ToNodeWorker } from './protocol.js';
@@ -57,7 +58,9 @@ export interface WorkerLightNode extends LightNode {
 
 /** One page-to-worker connection. */
 interface Link {
-  post(msg: ToNodeWorker): void;
+  post(msg: ToNodeWorker, transfer?: Transferable[]): void;
+  /** It can transfer ports (a direct port; not a follower's relay). */
+  transfers?: boolean;
 }
 
 interface Pending {
@@ -75,6 +78,8 @@ export interface WorkerNodeInput {
   /** Spawns the worker entry (written out in the caller so bundlers find it). */
   spawnShared: (name: string) => SharedWorker;
   spawnDedicated: (name: string) => Worker;
+  /** The config asks for libp2p (p2p.listen / p2p.bootstrap): one tab runs it for the worker's node. */
+  p2p?: boolean;
 }
 
 const WORKER_NAME = 'alys-light-node';
@@ -112,10 +117,17 @@ export function createWorkerLightNode(input: WorkerNodeInput): WorkerLightNode {
     return true;
   };
 
+  // libp2p on the page, bridged to the node worker (src/platform/browser/p2p-bridge/): one tab per node
+  const p2p = input.p2p ? createP2pLeader(shared ? `alys-light-p2p:${key}` : undefined) : undefined;
+  remote.onLink = (link) => p2p?.link(link?.transfers ? link : undefined);
+  // (set before connecting: the shared connection attaches its first link at once)
   const conn = shared
     ? connectShared(remote, input, heartbeat, crashed)
     : connectDedicated(remote, key, input, heartbeat, crashed, status);
-  remote.onClose = conn.close;
+  remote.onClose = () => {
+    p2p?.close();
+    conn.close();
+  };
   remote.testCrash = conn.testCrash;
 
   const configs: ConfigManager = createConfigManager({
@@ -184,6 +196,8 @@ class RemoteNode {
   wantStarted = false;
   closed = false;
   onClose: (() => void) | undefined;
+  /** Each new link (undefined: none), after it opened the node. */
+  onLink: ((link: Link | undefined) => void) | undefined;
   testCrash: (() => void) | undefined;
 
   constructor(
@@ -199,6 +213,7 @@ class RemoteNode {
     for (const [k, set] of this.listeners)
       if (set.size > 0)
         link.post({ t: 'on', target: k.startsWith('node:') ? 'node' : 'provider', event: k.slice(k.indexOf(':') + 1) });
+    this.onLink?.(link);
     if (!this.wantStarted) {
       this.flush();
       return;
@@ -216,6 +231,7 @@ class RemoteNode {
   detach(): void {
     this.link = undefined;
     this.resumeId = undefined;
+    this.onLink?.(undefined);
   }
 
   deliver(msg: FromNodeWorker): void {
@@ -337,7 +353,7 @@ function portLink(
     done = true;
     clearInterval(timer);
   }
-  return { link: { post: (msg) => port.postMessage(msg) }, stop };
+  return { link: { post: (msg, transfer) => port.postMessage(msg, transfer ?? []), transfers: true }, stop };
 }
 
 function connectShared(

@@ -8,18 +8,22 @@
  * leader tab). No Node globals.
  */
 import type { LightNode } from '../../../node/types.js';
+import { createP2pBridge, type P2pBridge } from '../p2p-bridge/worker.js';
 import { toWireError } from './errors-wire.js';
 import type { FromNodeWorker, NodeInit, NodeMethod, ToNodeWorker } from './protocol.js';
 
 export interface NodeConnection {
   post(msg: FromNodeWorker): void;
-  onMessage(cb: (msg: ToNodeWorker) => void): void;
+  /** Each message, with the ports transferred with it. */
+  onMessage(cb: (msg: ToNodeWorker, ports: readonly MessagePort[]) => void): void;
   /** The page behind it is gone (the port was closed): like a `close` message. */
   onClose?(cb: () => void): void;
 }
 
 interface Hosted {
   node: LightNode;
+  /** The node's libp2p host runs on the page that attached last (p2p.listen / p2p.bootstrap). */
+  p2p: P2pBridge;
   clients: Set<Client>;
   /** Clients that called start() and not stop(). */
   started: Set<Client>;
@@ -32,10 +36,17 @@ interface Client {
   hosted?: Hosted;
   key?: string;
   unsubscribe: Map<string, () => void>;
+  /** The p2p bridge port this page attached. */
+  p2pPort?: MessagePort;
 }
 
-/** Serve light nodes to connections; `create` builds a node (in this thread) from what a page sent. */
-export function createNodeHost(create: (init: NodeInit) => LightNode): { connect(conn: NodeConnection): void } {
+/**
+ * Serve light nodes to connections; `create` builds a node (in this thread) from what a page sent,
+ * with `p2p` as its libp2p host (the platform's `p2pHost`).
+ */
+export function createNodeHost(create: (init: NodeInit, p2p: P2pBridge) => LightNode): {
+  connect(conn: NodeConnection): void;
+} {
   const nodes = new Map<string, Hosted>();
 
   function serialize(h: Hosted, task: () => Promise<unknown>): Promise<unknown> {
@@ -97,6 +108,8 @@ export function createNodeHost(create: (init: NodeInit) => LightNode): { connect
     client.unsubscribe.clear();
     const h = client.hosted;
     if (!h || !client.key) return;
+    if (client.p2pPort) h.p2p.detach(client.p2pPort);
+    client.p2pPort = undefined;
     client.hosted = undefined;
     h.clients.delete(client);
     h.started.delete(client);
@@ -108,7 +121,8 @@ export function createNodeHost(create: (init: NodeInit) => LightNode): { connect
   function open(client: Client, key: string, init: NodeInit): void {
     let h = nodes.get(key);
     if (!h) {
-      h = { node: create(init), clients: new Set(), started: new Set(), queue: Promise.resolve() };
+      const p2p = createP2pBridge();
+      h = { node: create(init, p2p), p2p, clients: new Set(), started: new Set(), queue: Promise.resolve() };
       nodes.set(key, h);
     }
     h.clients.add(client);
@@ -133,7 +147,7 @@ export function createNodeHost(create: (init: NodeInit) => LightNode): { connect
     connect(conn) {
       const client: Client = { conn, unsubscribe: new Map() };
       conn.onClose?.(() => close(client));
-      conn.onMessage((msg) => {
+      conn.onMessage((msg, ports) => {
         switch (msg.t) {
           case 'open':
             if (!client.hosted) open(client, msg.key, msg.init);
@@ -150,6 +164,12 @@ export function createNodeHost(create: (init: NodeInit) => LightNode): { connect
           }
           case 'ping':
             return conn.post({ t: 'pong', seq: msg.seq });
+          case 'p2p-attach':
+            if (client.hosted && ports[0]) {
+              client.p2pPort = ports[0];
+              client.hosted.p2p.attach(ports[0]);
+            }
+            return;
           case 'close':
             return close(client);
           case 'test-crash':

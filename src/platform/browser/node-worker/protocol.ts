@@ -25,6 +25,8 @@ export type ToNodeWorker =
   /** Subscribe to / unsubscribe from a node event (`node.on`) or a provider event (`provider.on`). */
   | { t: 'on' | 'off'; target: 'node' | 'provider'; event: string }
   | { t: 'ping'; seq: number }
+  /** This page runs libp2p for the node (the p2p bridge's port is transferred with it; src/platform/browser/p2p-bridge/). */
+  | { t: 'p2p-attach' }
   /** This page is gone (closed, or handed its node over). */
   | { t: 'close' }
   /** Tests: throw an uncaught error in the worker (a crash). */
