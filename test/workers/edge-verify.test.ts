@@ -12,6 +12,8 @@ import { VERIFY_KINDS } from '../../src/protocol/verify-json.js';
 import { MAX_BODY_BYTES } from '../../workers/edge/body.js';
 import { edgeConfig, resolveEdgeConfig } from '../../workers/edge/config.js';
 import { EdgeConfigError } from '../../workers/edge/errors.js';
+import { createRouter } from '../../workers/edge/router.js';
+import { verifyRoute } from '../../workers/edge/routes/verify.js';
 
 const { cases, vectorsMissing } = inject('edgeCases');
 const STATUS = { 0: 200, 1: 422, 2: 400 } as const;
@@ -156,5 +158,14 @@ describe('configuration from the vars', () => {
       expect(err, JSON.stringify(env)).toBeInstanceOf(EdgeConfigError);
       expect(err).toMatchObject({ code: 'edge.config', key });
     }
+  });
+
+  it('unusable vars make the Worker answer 500 naming the var, not crash', async () => {
+    const route = createRouter([verifyRoute]);
+    const res = await route(new Request('http://edge.test/verify/bls', { method: 'POST', body: '{}' }), {
+      ALYS_CHAIN: 'mainnet',
+    });
+    expect(res.status).toBe(500);
+    expect(await answer(res)).toMatchObject({ error: 'edge.config', key: 'ALYS_CHAIN' });
   });
 });
