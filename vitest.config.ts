@@ -22,7 +22,7 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/browser/**', 'test/package/**'],
+          exclude: ['test/browser/**', 'test/package/**', 'test/workers/**'], // workers: npm run test:workers (workerd)
           setupFiles: ['test/setup/nodejs.ts'],
           testTimeout: 30_000,
           hookTimeout: 30_000,

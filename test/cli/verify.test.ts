@@ -11,7 +11,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runVerify } from '../../src/cli/verify.js';
 import {
   aggregateApprovals,
-  computePayloadBlockHash,
   createFederationFromSpec,
   encodeSignedBlockJson,
   encodeTransaction,
@@ -19,10 +18,8 @@ import {
   signApproval,
   signingRoot,
   toHex,
-  type ConsensusBlock,
-  type ExecutionPayloadCapella,
-  type SignedConsensusBlock,
 } from '../../src/protocol/index.js';
+import { DEV_SK1, devBlock } from '../helpers/dev-block.js';
 import { describeVectors, loadVectors } from '../helpers/vectors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'alys-verify-'));
@@ -37,44 +34,7 @@ async function verify(kind: string, input: unknown, opts: { chain?: string } = {
   return runVerify(kind, file(input), { bls: 'noble', ...opts });
 }
 
-// ---------------------------------------------------------------- a signed block for the DEV chain (authority = BLS sk 1)
-
-const SK1 = new Uint8Array(32);
-SK1[31] = 1;
-
-function devBlock(): SignedConsensusBlock {
-  const payload: ExecutionPayloadCapella = {
-    parentHash: `0x${'11'.repeat(32)}`,
-    feeRecipient: '0x000000000000000000000000000000000000dead',
-    stateRoot: `0x${'22'.repeat(32)}`,
-    receiptsRoot: '0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421',
-    logsBloom: `0x${'00'.repeat(256)}`,
-    prevRandao: `0x${'00'.repeat(32)}`,
-    blockNumber: 7n,
-    gasLimit: 30_000_000n,
-    gasUsed: 0n,
-    timestamp: 1_700_000_000n,
-    extraData: '0x',
-    baseFeePerGas: 7n,
-    blockHash: '0x',
-    transactions: [],
-    withdrawals: [
-      { index: 0n, validatorIndex: 0n, address: '0xf9a9b63f5b7f9336da0ce520c6bec64627027f5b', amount: 100_000n },
-    ],
-  };
-  payload.blockHash = computePayloadBlockHash(payload);
-  const message: ConsensusBlock = {
-    parentHash: `0x${'33'.repeat(32)}`,
-    slot: Number((1_700_000_000n * 1000n) / 4000n),
-    auxpowHeader: null,
-    executionPayload: payload,
-    pegins: [],
-    pegoutPaymentProposal: null,
-    finalizedPegouts: [],
-  };
-  const root = signingRoot(message);
-  return { message, signature: aggregateApprovals([signApproval(SK1, root, 0)]) };
-}
+const SK1 = DEV_SK1;
 
 describe('verify block', () => {
   it('a correctly signed DEV block is valid: hash, signers and threshold are reported', async () => {

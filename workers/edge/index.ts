@@ -1,0 +1,15 @@
+/**
+ * The edge Worker (Cloudflare Workers, `wrangler deploy` of workers/edge): stateless verification at
+ * the edge. Routes are in routes/, one module each; the table is here. See docs/edge.md.
+ */
+import type { EdgeEnv } from './config.js';
+import { createRouter } from './router.js';
+import { verifyRoute } from './routes/verify.js';
+
+const route = createRouter([verifyRoute]);
+
+export default {
+  fetch(request: Request, env: EdgeEnv): Promise<Response> {
+    return route(request, env);
+  },
+};
