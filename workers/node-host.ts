@@ -12,7 +12,8 @@ const host = createNodeHost((init) =>
   createLightNode({
     ...init.config,
     ...(typeof Worker === 'undefined' ? { verifierWorkers: 0 } : {}),
-    chainSpec: init.spec,
+    // JSON text when the page had it: this node checks its keys (the page did not)
+    chainSpec: init.specJson ?? init.spec,
     databaseName: init.databaseName,
     ...(init.engines !== undefined ? { engines: init.engines } : {}),
     ...(init.subscriptionMaxLag !== undefined ? { subscriptionMaxLag: init.subscriptionMaxLag } : {}),

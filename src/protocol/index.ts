@@ -28,6 +28,7 @@ export * from './auxpow/index.js';
 export * from './execution/index.js';
 export * from './bridge/index.js';
 export * from './chainspec.js';
+export * from './chainspec-keys.js';
 export * from './chain-verifier.js';
 export * from './candidates.js';
 export * from './spec-fingerprint.js';
