@@ -17,6 +17,7 @@ import { optionsLayer } from './config/layers.js';
 import { resolveConfig } from './config/load.js';
 import { createLightNodeFrom, type LightNode } from './node/node.js';
 import { splitOptions, type CreateLightNodeOptions } from './node/public.js';
+import { parseChainSpecJson } from './protocol/chainspec.js';
 import { registerNativeBlsBackend } from './platform/nodejs/bls-blst.js';
 import { createNodePlatform } from './platform/nodejs/platform.js';
 
@@ -31,7 +32,9 @@ export { loadNodeConfig, loadChainSpec } from './config/nodejs/index.js';
 export function createLightNode(options: CreateLightNodeOptions = {}): LightNode {
   const { config: input, chainSpec, platform, engines, subscriptionMaxLag } = splitOptions(options);
   const resolved = resolveConfig({ runtime: 'node', layers: [nodeDefaultsLayer(), optionsLayer(input)] });
-  const spec = chainSpec ?? loadChainSpecSync(resolved.config);
+  // JSON text: read and checked here (Node has no page to keep small)
+  const spec =
+    typeof chainSpec === 'string' ? parseChainSpecJson(chainSpec) : (chainSpec ?? loadChainSpecSync(resolved.config));
   return createLightNodeFrom({
     spec,
     config: resolved,

@@ -19,7 +19,7 @@ import { loadBrowserConfig } from './config/load.js';
 import { logLevelShows, type ConfigKey } from './config/schema.js';
 import { resolveNetwork } from './config/network.js';
 import { ConfigNetworkError } from './config/errors.js';
-import { lightNodeChainSpec } from './protocol/chainspec.js';
+import { lightNodeChainSpec, parseChainSpecJsonUnchecked } from './protocol/chainspec.js';
 import { lazyLightNode } from './node/lazy.js';
 import type { LightNode } from './node/types.js';
 import { splitOptions, type CreateLightNodeOptions } from './node/public.js';
@@ -82,7 +82,9 @@ export function createLightNode(options: CreateBrowserLightNodeOptions = {}): Li
   });
   const config = resolved.config;
   if (logLevelShows(config.logLevel, 'warn')) for (const w of resolved.warnings) console.warn(`alys-light: ${w}`);
-  let spec = chainSpec;
+  // JSON text is read here without the keys' curve checks; the node makes them where it runs
+  const specJson = typeof chainSpec === 'string' ? chainSpec : undefined;
+  let spec = typeof chainSpec === 'string' ? parseChainSpecJsonUnchecked(chainSpec) : chainSpec;
   if (!spec) {
     const choice = resolveNetwork(config);
     if (choice.kind !== 'shipped')
@@ -91,7 +93,7 @@ export function createLightNode(options: CreateBrowserLightNodeOptions = {}): Li
         choice.specFile ?? '(none)',
         'a browser cannot read chain spec files',
         {
-          hint: 'pass the spec itself as `chainSpec` (e.g. fetched and parsed with parseChainSpecJson), or choose a shipped network (dev, testnet)',
+          hint: 'pass the spec itself as `chainSpec` (its JSON text, e.g. fetched with `await res.text()`), or choose a shipped network (dev, testnet)',
         },
       );
     spec = lightNodeChainSpec(choice.name);
@@ -104,6 +106,7 @@ export function createLightNode(options: CreateBrowserLightNodeOptions = {}): Li
       resolved,
       init: {
         spec,
+        ...(specJson !== undefined ? { specJson } : {}),
         config,
         databaseName: name ?? chainDatabaseName(spec, config.mode),
         ...(engines !== undefined ? { engines } : {}),
@@ -120,16 +123,19 @@ export function createLightNode(options: CreateBrowserLightNodeOptions = {}): Li
   }
   // the in-page node is imported when needed: a page whose node runs in the worker does not carry it
   const inPage = spec;
-  return lazyLightNode(inPage, resolved, async () =>
-    (await import('./platform/browser/page-node.js')).createPageLightNode({
+  return lazyLightNode(inPage, resolved, async () => {
+    const pageNode = await import('./platform/browser/page-node.js');
+    // a spec given as JSON text: its keys are checked before the node exists (a bad one rejects every call)
+    if (specJson !== undefined) await pageNode.checkSpecKeys(inPage, config.bls);
+    return pageNode.createPageLightNode({
       spec: inPage,
       config: resolved,
       ...(platform !== undefined ? { platform } : {}),
       ...(databaseName !== undefined ? { databaseName } : {}),
       ...(engines !== undefined ? { engines } : {}),
       ...(subscriptionMaxLag !== undefined ? { subscriptionMaxLag } : {}),
-    }),
-  );
+    });
+  });
 }
 
 /** Worker placement where a page can start module workers; the page otherwise (see `placement`). */

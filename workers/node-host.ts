@@ -19,7 +19,8 @@ const host = createNodeHost((init, p2p) => {
   };
   return createLightNode({
     ...options,
-    chainSpec: init.spec,
+    // JSON text when the page had it: this node checks its keys (the page did not)
+    chainSpec: init.specJson ?? init.spec,
     platform,
     ...(init.engines !== undefined ? { engines: init.engines } : {}),
     ...(init.subscriptionMaxLag !== undefined ? { subscriptionMaxLag: init.subscriptionMaxLag } : {}),

@@ -6,7 +6,7 @@
  * only its own signature, then every other member publishes its `approve_block`. A light node following
  * by gossip must aggregate the approvals itself (src/protocol/candidates.ts), as Alys nodes do.
  */
-import { aggregateApprovals, signApproval } from '../protocol/approvals.js';
+import { aggregateApprovals, signApproval } from '../protocol/approvals-sign.js';
 import { createP2pHost, type P2pHost } from '../node/network/p2p-host.js';
 import { LOOPBACK_LISTEN, nodeTransports } from '../platform/nodejs/p2p.js';
 import type { Devnet } from './devnet.js';

@@ -48,8 +48,15 @@ export type { ChainSpec } from '../protocol/types.js';
 
 /** `createLightNode(options)`: config keys (camelCase, nested `sync`) plus the extras below. */
 export interface CreateLightNodeOptions extends ConfigInput {
-  /** The chain spec itself (needed in browsers for the devnet or a custom chain; overrides `network`). */
-  chainSpec?: ChainSpec;
+  /**
+   * The chain spec itself (needed in browsers for the devnet or a custom chain; overrides `network`):
+   * a ChainSpec object (used as given), or its JSON text (a chain.json file's contents), read with
+   * `parseChainSpecJson`'s rules and errors. From JSON text, a page reads it without the keys' curve
+   * checks (`parseChainSpecJsonUnchecked`: no noble curves in the page) and the node checks the keys
+   * where it runs, before it starts: a bad key rejects `start()` (and every call) with the DecodeError
+   * `parseChainSpecJson` would have thrown.
+   */
+  chainSpec?: ChainSpec | string;
   /** Replace the runtime's platform (storage, workers, fetch): tests and unusual hosts. */
   platform?: LightNodePlatform;
   /** Engine actors serving verified reads concurrently (default 2). */
@@ -64,7 +71,7 @@ export interface CreateLightNodeOptions extends ConfigInput {
  */
 export function splitOptions(options: CreateLightNodeOptions): {
   config: ConfigInput;
-  chainSpec?: ChainSpec;
+  chainSpec?: ChainSpec | string;
   platform?: LightNodePlatform;
   engines?: number;
   subscriptionMaxLag?: number;

@@ -17,7 +17,6 @@ import { parseHex, toHex, type Hex } from './bytes.js';
 import { describeJson } from './json-fields.js';
 import { DecodeError, ProtocolError, VerificationError } from './errors.js';
 import { BLS_SIGNATURE_LENGTH, type BlsBackend, type BlsBackendName, type PreparedPublicKey } from './bls/backend.js';
-import { nobleBackend } from './bls/noble.js';
 
 /** Capacity of the aggregation bitlist (`MaxValidators = U15`): at most 15 authorities can approve. */
 export const MAX_AUTHORITIES = 15;
@@ -240,12 +239,12 @@ export function verifyIndividualApproval(args: VerifyIndividualApprovalArgs): vo
 
 // ---------------------------------------------------------------- signing and aggregation
 
-/** Sign a block root as authority `authorityIndex` (devnet / validator use). */
-export function signApproval(
+/** Sign a block root as authority `authorityIndex` with `backend` (approvals-sign.ts: noble by default). */
+export function signApprovalWith(
   secretKey: Uint8Array,
   root: Uint8Array | Hex,
   authorityIndex: number,
-  backend: BlsBackend = nobleBackend,
+  backend: BlsBackend,
 ): IndividualApproval {
   const index = checkAuthorityIndex(authorityIndex, 'authorityIndex');
   return { signature: toHex(backend.sign(secretKey, parseRoot(root))), authorityIndex: index };
@@ -263,12 +262,13 @@ export interface AggregateApprovalsOptions {
  * Does not verify the signatures: verify each with {@link verifyIndividualApproval} first.
  * Throws DecodeError for an index outside 0..14 or a signature that is not a valid G2 point.
  * With nothing to aggregate it returns `base` or {@link EMPTY_AGGREGATE_APPROVAL}.
+ * `aggregateApprovals` (approvals-sign.ts) is the same with noble as the default backend.
  */
-export function aggregateApprovals(
+export function aggregateApprovalsWith(
   approvals: readonly IndividualApproval[],
-  options: AggregateApprovalsOptions = {},
+  options: AggregateApprovalsOptions & { backend: BlsBackend },
 ): AggregateApproval {
-  const backend = options.backend ?? nobleBackend;
+  const backend = options.backend;
   if (!Array.isArray(approvals))
     throw new DecodeError('approvals', `expected an array of approvals, got ${describeJson(approvals)}`);
   let mask = 0;

@@ -22,7 +22,7 @@
  * is verified against the root before it counts.
  */
 import {
-  aggregateApprovals,
+  aggregateApprovalsWith,
   MAX_AUTHORITIES,
   parseAggregationBits,
   requiredApprovals,
@@ -125,7 +125,7 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
     for (const i of c.approvals.keys()) mask |= 1 << i;
     if (c.done || popcount(mask) < required) return undefined;
     const added = [...c.approvals.entries()].filter(([i]) => (c.baseMask & (1 << i)) === 0).map(([, a]) => a);
-    const signature = aggregateApprovals(added, { backend, base: c.block.signature });
+    const signature = aggregateApprovalsWith(added, { backend, base: c.block.signature });
     c.done = true;
     return { block: { message: c.block.message, signature }, hash: c.hash, height: c.height };
   }

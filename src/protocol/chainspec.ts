@@ -31,7 +31,7 @@
  * (serde rejects them; JSON.parse keeps the last).
  */
 import { bls12_381 } from '@noble/curves/bls12-381.js';
-import { bytesToHex } from './bytes.js';
+import { fromHex } from './bytes.js';
 import { DecodeError } from './errors.js';
 import {
   hasField,
@@ -43,7 +43,7 @@ import {
   type JsonRecord,
 } from './json-fields.js';
 import type { ChainSpec, Hex, RetargetParams } from './types.js';
-import { parseCompressedPubkey } from './bridge/taproot.js';
+import { checkCompressedSecp256k1Key } from './bitcoin/secp256k1-point.js';
 
 /** The most authorities an AggregateApproval's `BitList<15>` can express. */
 import { MAX_AUTHORITIES } from './approvals.js';
@@ -279,28 +279,35 @@ const RETARGET_KEYS = [
 
 const HEX_BODY = /^[0-9a-fA-F]*$/;
 
-/** Lighthouse `PublicKey` from JSON: `0x` (lowercase x) + 96 hex digits, a valid non-infinity G1 point. */
-export function parseBlsPublicKey(value: unknown, path: string): Hex {
+/** A BLS public key's text form: `0x` (lowercase x) + 96 hex digits, lowercased; the point itself is not checked. */
+function readBlsPublicKeyText(value: unknown, path: string): Hex {
   const text = readString(value, path, 'a BLS public key string');
   if (!text.startsWith('0x')) throw new DecodeError(path, 'a BLS public key must start with 0x');
   if (!HEX_BODY.test(text.slice(2))) throw new DecodeError(path, 'BLS public key contains a non-hex character');
   const body = text.slice(2).toLowerCase();
   if (body.length !== 96)
     throw new DecodeError(path, `a BLS public key is 48 bytes (96 hex digits), got ${body.length} digits`);
-  let point: ReturnType<typeof bls12_381.G1.Point.fromHex>;
-  try {
-    point = bls12_381.G1.Point.fromHex(body);
-    point.assertValidity();
-  } catch (cause) {
-    throw new DecodeError(
-      path,
-      'not a valid compressed BLS12-381 G1 point (bad encoding, not on the curve, or not in the subgroup)',
-      { cause },
-    );
-  }
-  if (point.is0()) throw new DecodeError(path, 'the infinity point is not a valid BLS public key');
   return `0x${body}`;
 }
+
+/** Lighthouse `PublicKey` from JSON: `0x` (lowercase x) + 96 hex digits, a valid non-infinity G1 point. */
+export function parseBlsPublicKey(value: unknown, path: string): Hex {
+  const hex = readBlsPublicKeyText(value, path);
+  let point: ReturnType<typeof bls12_381.G1.Point.fromHex>;
+  try {
+    point = bls12_381.G1.Point.fromHex(hex.slice(2));
+    point.assertValidity();
+  } catch (cause) {
+    throw new DecodeError(path, BLS_KEY_INVALID, { cause });
+  }
+  if (point.is0()) throw new DecodeError(path, BLS_KEY_INFINITY);
+  return hex;
+}
+
+/** The messages of the key checks (chainspec-keys.ts gives the same ones). */
+export const BLS_KEY_INVALID =
+  'not a valid compressed BLS12-381 G1 point (bad encoding, not on the curve, or not in the subgroup)';
+export const BLS_KEY_INFINITY = 'the infinity point is not a valid BLS public key';
 
 /** ethereum-types `H160` from JSON: 40 hex digits of either case, optional lowercase `0x`. */
 export function parseEvmAddress(value: unknown, path: string): Hex {
@@ -312,15 +319,22 @@ export function parseEvmAddress(value: unknown, path: string): Hex {
   return `0x${body.toLowerCase()}`;
 }
 
-/** secp256k1 `PublicKey` from JSON, compressed form only: 66 hex digits, no `0x`, on the curve. */
-export function parseBitcoinPubkey(value: unknown, path: string): string {
+/** A Bitcoin public key's text form: 66 hex digits, no `0x`, lowercased; the point itself is not checked. */
+function readBitcoinPubkeyText(value: unknown, path: string): string {
   const text = readString(value, path, 'a secp256k1 public key hex string');
   if (text.startsWith('0x') || text.startsWith('0X'))
     throw new DecodeError(path, 'a Bitcoin public key is plain hex, without 0x');
   if (!HEX_BODY.test(text)) throw new DecodeError(path, 'Bitcoin public key contains a non-hex character');
   if (text.length !== 66)
     throw new DecodeError(path, `expected a 33-byte compressed public key (66 hex digits), got ${text.length} digits`);
-  return bytesToHex(parseCompressedPubkey(text.toLowerCase(), path));
+  return text.toLowerCase();
+}
+
+/** secp256k1 `PublicKey` from JSON, compressed form only: 66 hex digits, no `0x`, on the curve. */
+export function parseBitcoinPubkey(value: unknown, path: string): string {
+  const text = readBitcoinPubkeyText(value, path);
+  checkCompressedSecp256k1Key(fromHex(text), path);
+  return text;
 }
 
 type Reader<T> = (value: unknown, path: string) => T;
@@ -393,20 +407,30 @@ function nonEmptyList<T>(item: Reader<T>, empty: string, max?: { count: number; 
   };
 }
 
-// pure: a bundle that only takes the shipped specs (the page's `createLightNode({ network })`) drops
-// these readers and with them noble's bls12-381 and secp256k1
-const authorityList = /* @__PURE__ */ nonEmptyList(parseBlsPublicKey, 'at least one authority is required', {
-  count: MAX_AUTHORITIES,
-  why: "authorities fit an approval's BitList<15>",
-});
+// pure: a bundle that only takes the shipped specs (the page's `createLightNode({ network })`) or reads
+// specs unchecked (the page's `createLightNode({ chainSpec: jsonText })`) drops the checked readers and
+// with them noble's bls12-381 and secp256k1
 const federationList = /* @__PURE__ */ nonEmptyList(
   parseEvmAddress,
   'at least one federation address is required (Alys splits fees by the list length)',
 );
-const bitcoinKeyList = /* @__PURE__ */ nonEmptyList(
-  parseBitcoinPubkey,
-  'at least one federation Bitcoin key is required',
-);
+const AUTHORITY_LIMIT = { count: MAX_AUTHORITIES, why: "authorities fit an approval's BitList<15>" };
+const NO_AUTHORITY = 'at least one authority is required';
+const NO_BITCOIN_KEY = 'at least one federation Bitcoin key is required';
+
+/** The readers of the two key lists: checked on their curves, or by their text form only. */
+interface KeyReaders {
+  authorities: Reader<Hex[]>;
+  bitcoinKeys: Reader<string[]>;
+}
+const CHECKED_KEYS: KeyReaders = {
+  authorities: /* @__PURE__ */ nonEmptyList(parseBlsPublicKey, NO_AUTHORITY, AUTHORITY_LIMIT),
+  bitcoinKeys: /* @__PURE__ */ nonEmptyList(parseBitcoinPubkey, NO_BITCOIN_KEY),
+};
+const UNCHECKED_KEYS: KeyReaders = {
+  authorities: /* @__PURE__ */ nonEmptyList(readBlsPublicKeyText, NO_AUTHORITY, AUTHORITY_LIMIT),
+  bitcoinKeys: /* @__PURE__ */ nonEmptyList(readBitcoinPubkeyText, NO_BITCOIN_KEY),
+};
 
 /** `; found "x"`, naming keys that look like a misspelling of `key` (same first 6 letters, case-insensitive). */
 function misspeltHint(o: JsonRecord, key: string): string {
@@ -417,6 +441,10 @@ function misspeltHint(o: JsonRecord, key: string): string {
 
 /** Parse a ChainSpec JSON value (already JSON.parse'd) with Alys semantics; also reports ignored and defaulted keys. */
 export function parseChainSpecDetailed(json: unknown, options: ChainSpecParseOptions = {}): ChainSpecParseResult {
+  return parseFields(json, options, CHECKED_KEYS);
+}
+
+function parseFields(json: unknown, options: ChainSpecParseOptions, keys: KeyReaders): ChainSpecParseResult {
   const o = readObject(json, '$', 'a chain spec (a JSON object)');
   const reject = options.rejectUnknownKeys === true;
   const unknownKeys: string[] = [];
@@ -430,9 +458,9 @@ export function parseChainSpecDetailed(json: unknown, options: ChainSpecParseOpt
       '$.authorities',
       `missing: a chain spec must list its authorities (Alys would fall back to the DEV authority, whose key is public)${misspeltHint(o, 'authorities')}`,
     );
-  const authorities = authorityList(o.authorities, '$.authorities');
+  const authorities = keys.authorities(o.authorities, '$.authorities');
   const federation = fieldOr(o, 'federation', '$', federationList, [...dev.federation]);
-  const federationBitcoinPubkeys = fieldOr(o, 'federationBitcoinPubkeys', '$', bitcoinKeyList, [
+  const federationBitcoinPubkeys = fieldOr(o, 'federationBitcoinPubkeys', '$', keys.bitcoinKeys, [
     ...dev.federationBitcoinPubkeys,
   ]);
   const retargetParams = hasField(o, 'retargetParams')
@@ -468,13 +496,26 @@ export function parseChainSpec(json: unknown, options: ChainSpecParseOptions = {
 
 /** {@link parseChainSpec} over JSON text (a chain.json file's contents). */
 export function parseChainSpecJson(text: string, options: ChainSpecParseOptions = {}): ChainSpec {
-  let json: unknown;
+  return parseChainSpec(parseJsonText(text), options);
+}
+
+/**
+ * {@link parseChainSpecJson} without the checks of the keys on their curves: the authorities' BLS keys
+ * and the federation's Bitcoin keys are checked by their text form only (every other rule, error and
+ * normalisation is the same). `checkChainSpecKeys` (chainspec-keys.ts) does the rest; the page's
+ * `createLightNode({ chainSpec: jsonText })` reads the spec this way and the node checks its keys
+ * where it runs, so the page does not carry noble's curves.
+ */
+export function parseChainSpecJsonUnchecked(text: string, options: ChainSpecParseOptions = {}): ChainSpec {
+  return parseFields(parseJsonText(text), options, UNCHECKED_KEYS).spec;
+}
+
+function parseJsonText(text: string): unknown {
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (cause) {
     throw new DecodeError('$', `not valid JSON: ${(cause as Error).message}`, { cause });
   }
-  return parseChainSpec(json, options);
 }
 
 /** The chain spec as Alys JSON (camelCase keys, every key present; `executionGenesisHash` when set). Parsing it gives the same spec back. */

@@ -19,7 +19,9 @@ export {
 export * from './block.js';
 export * from './verify.js';
 export * from './approvals.js';
+export * from './approvals-sign.js';
 export * from './bls/index.js';
+export { createNobleBackend, nobleBackend } from './bls/noble.js';
 export * from './codec/json.js';
 export * from './codec/msgpack.js';
 export { MsgpackWriter, MsgpackReader } from './codec/msgpack-wire.js';
@@ -28,6 +30,7 @@ export * from './auxpow/index.js';
 export * from './execution/index.js';
 export * from './bridge/index.js';
 export * from './chainspec.js';
+export * from './chainspec-keys.js';
 export * from './chain-verifier.js';
 export * from './candidates.js';
 export * from './spec-fingerprint.js';

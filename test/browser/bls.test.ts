@@ -6,12 +6,8 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createBlsBackend, type BlsBackend } from '../../src/protocol/bls/index.js';
 import { blsVectorSuite } from '../protocol/bls/suite.js';
-import {
-  aggregateApprovals,
-  prepareAuthorities,
-  signApproval,
-  verifyAggregateApproval,
-} from '../../src/protocol/approvals.js';
+import { prepareAuthorities, verifyAggregateApproval } from '../../src/protocol/approvals.js';
+import { aggregateApprovals, signApproval } from '../../src/protocol/approvals-sign.js';
 
 const vectors = inject('blsVectors');
 

@@ -4,8 +4,11 @@
  * node worker, and the in-page node (`placement: 'page'`) is a chunk loaded by dynamic import
  * (src/node/lazy.ts, docs/architecture.md "The node worker"). A structural check over the modules
  * Rolldown put in each chunk (recorded by a plugin in the consumer's vite.config.js), not a byte count:
- * `npm run bench -- bundle` measures the sizes.
+ * `npm run bench -- bundle` measures the sizes. The consumer takes a shipped network or a custom chain's
+ * spec as JSON text: neither puts alys-light's noble curves on the page, and the node imports noble's
+ * bls12-381 and secp256k1 only on first use (lazy chunks).
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +50,10 @@ import { createLightNode, ConfigError, ProviderRpcError } from 'alys-light';
 import { createPublicClient, custom } from 'viem';
 let node;
 try {
-  node = createLightNode({ network: 'testnet', verifierWorkers: 1 });
+  // a shipped network, or a custom chain given as its spec's JSON text (read on the page without the keys'
+  // curve checks: the node checks them where it runs)
+  const custom = new URLSearchParams(location.search).get('spec');
+  node = createLightNode(custom ? { chainSpec: await (await fetch(custom)).text(), rpc: ['http://127.0.0.1:1'], evmRpc: ['http://127.0.0.1:2'], verifierWorkers: 1 } : { network: 'testnet', verifierWorkers: 1 });
 } catch (e) {
   if (e instanceof ConfigError) throw e;
 }
@@ -63,6 +69,15 @@ await node.start();
 `,
   'vite.config.js': VITE_CONFIG,
 };
+
+/** The major version of the @noble/curves copy a module id belongs to, or undefined for other modules. */
+function nobleCurvesMajor(id: string): number | undefined {
+  const dir = /^(.*[\\/]node_modules[\\/]@noble[\\/]curves)[\\/]/.exec(id)?.[1];
+  if (!dir) return undefined;
+  return Number(
+    (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version.split('.')[0],
+  );
+}
 
 /** alys-light's module path inside the package (`node/node.js`), or undefined for other packages. */
 function ours(id: string): string | undefined {
@@ -117,6 +132,34 @@ describe("the page's entry chunk of a minimal consumer built from the tarball", 
       ),
     );
     expect(packages).toEqual([]);
+  });
+
+  it("holds no noble curves of alys-light's own (@noble/curves 2.x): only the consumer's viem copy", () => {
+    const modules = eager.flatMap((c) => c.modules);
+    // the consumer's viem brings its own @noble/curves 1.x (secp256k1); the custom spec is read without curve checks
+    expect(modules.filter((id) => (nobleCurvesMajor(id) ?? 0) >= 2)).toEqual([]);
+    expect(modules.map(ours).filter((m) => m === 'protocol/bitcoin/secp256k1-point.js')).toEqual([]);
+  });
+
+  it("loads noble's curves lazily in the node too: not in the in-page node's chunk or its static imports", () => {
+    // the node worker's build has the same structure (its entry imports the same page-node chunk)
+    const byName = new Map(chunks.map((c) => [c.fileName, c]));
+    const pageNode = chunks.find((c) => c.modules.some((id) => ours(id) === 'platform/browser/page-node.js'))!;
+    const seen = new Set<string>();
+    const visit = (name: string) => {
+      if (seen.has(name)) return;
+      seen.add(name);
+      for (const i of byName.get(name)?.imports ?? []) visit(i);
+    };
+    visit(pageNode.fileName);
+    const modules = [...seen].flatMap((n) => byName.get(n)!.modules);
+    // BLS is the wasm backend (noble's is imported only if chosen); secp256k1 only for sender recovery and the bridge
+    expect(modules.filter((id) => nobleCurvesMajor(id) !== undefined)).toEqual([]);
+    const lazyOnly = ['protocol/bls/noble.js', 'protocol/execution/sender.js', 'protocol/bridge/taproot.js'];
+    expect(modules.map(ours).filter((m) => m !== undefined && lazyOnly.includes(m))).toEqual([]);
+    // and they are there, as chunks of their own
+    const all = chunks.flatMap((c) => c.modules).map(ours);
+    for (const m of lazyOnly) expect(all).toContain(m);
   });
 
   it('keeps the in-page node as a chunk loaded by dynamic import', () => {

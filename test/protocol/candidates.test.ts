@@ -7,14 +7,13 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import {
-  aggregateApprovals,
   parseAggregationBits,
   prepareAuthorities,
   requiredApprovals,
-  signApproval,
   signerIndices,
   verifyAggregateApproval,
 } from '../../src/protocol/approvals.js';
+import { aggregateApprovals, signApproval } from '../../src/protocol/approvals-sign.js';
 import { signingRoot } from '../../src/protocol/block.js';
 import { createCandidatePool, type CandidatePool } from '../../src/protocol/candidates.js';
 import type { ApproveBlock, ConsensusBlock, Hex, SignedConsensusBlock } from '../../src/protocol/types.js';

@@ -5,12 +5,8 @@
  * and the block carries the aggregate. Every block is checked with src/protocol before it is stored,
  * exactly as an Alys node would check it on import.
  */
-import {
-  aggregateApprovals,
-  prepareAuthorities,
-  signApproval,
-  type PreparedAuthorities,
-} from '../../protocol/approvals.js';
+import { prepareAuthorities, type PreparedAuthorities } from '../../protocol/approvals.js';
+import { aggregateApprovals, signApproval } from '../../protocol/approvals-sign.js';
 import { validatePowBlock } from '../../protocol/auxpow/finality.js';
 import { signingRoot } from '../../protocol/block.js';
 import type { BlsBackend } from '../../protocol/bls/backend.js';

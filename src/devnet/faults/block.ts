@@ -3,13 +3,8 @@
  * BLS keys: a mutated message is re-signed by a valid majority, and the one defect a fault names is
  * the only thing wrong with the block.
  */
-import {
-  EMPTY_AGGREGATE_APPROVAL,
-  aggregateApprovals,
-  encodeAggregationBits,
-  requiredApprovals,
-  signApproval,
-} from '../../protocol/approvals.js';
+import { EMPTY_AGGREGATE_APPROVAL, encodeAggregationBits, requiredApprovals } from '../../protocol/approvals.js';
+import { aggregateApprovals, signApproval } from '../../protocol/approvals-sign.js';
 import { signingRoot } from '../../protocol/block.js';
 import type { BlsBackend } from '../../protocol/bls/backend.js';
 import { bytesToHex, fromHex, toHex, type Hex } from '../../protocol/bytes.js';

@@ -1,5 +1,5 @@
 /** What the generator's main thread and its helper thread (worker.ts) share: messages and the approver. */
-import { aggregateApprovals, signApproval } from '../../protocol/approvals.js';
+import { aggregateApprovals, signApproval } from '../../protocol/approvals-sign.js';
 import type { BlsBackend } from '../../protocol/bls/backend.js';
 import type { AggregateApproval, Hex } from '../../protocol/types.js';
 import type { BlockLoad, LoadOptions } from './load.js';

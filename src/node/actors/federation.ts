@@ -4,12 +4,7 @@
  */
 import { defineActor } from '../../actors/actor.js';
 import { requiredApprovals } from '../../protocol/approvals.js';
-import {
-  createFederationFromSpec,
-  federationAddress,
-  type BitcoinNetwork,
-  type Federation,
-} from '../../protocol/bridge/taproot.js';
+import type { BitcoinNetwork, Federation } from '../../protocol/bridge/taproot.js';
 import type { ChainSpec, Hex } from '../../protocol/types.js';
 
 export type FederationMsg =
@@ -30,13 +25,16 @@ export const FederationActor = defineActor<FederationMsg, FederationReplies, { s
     // question, not on the start path every other actor waits behind
     let federation: Federation | undefined;
     return {
-      handle(msg) {
+      async handle(msg) {
         switch (msg.type) {
           case 'authorities':
             return { keys: [...spec.authorities], required: requiredApprovals(spec.authorities.length) };
-          case 'deposit-address':
-            federation ??= createFederationFromSpec(spec);
-            return federationAddress(federation, msg.network);
+          case 'deposit-address': {
+            // imported then too: the taproot code (noble's secp256k1 and schnorr) is not loaded before it is used
+            const taproot = await import('../../protocol/bridge/taproot.js');
+            federation ??= taproot.createFederationFromSpec(spec);
+            return taproot.federationAddress(federation, msg.network);
+          }
           case 'spec':
             return structuredClone(spec);
         }

@@ -184,11 +184,15 @@ export function createVerifiedReads(options: VerifiedReadsOptions): VerifiedRead
       const { code: _code, ...account } = await proveAccount(ctx, address, slots, ref, false);
       return account;
     },
-    getBlock: (ref, includeTransactions) => getBlock(ctx, ref, includeTransactions),
-    getBlockReceipts: (ref) => getBlockReceipts(ctx, ref),
-    getTransaction: (hash) => getTransaction(ctx, hash),
-    getTransactionReceipt: (hash) => getTransactionReceipt(ctx, hash),
-    getLogs: (filter) => getLogs(ctx, filter),
+    // the reads that show or check senders (`from`) load sender recovery first (cache.ts)
+    getBlock: async (ref, includeTransactions) => {
+      if (includeTransactions === true) await ctx.cache.loadSenderRecovery();
+      return getBlock(ctx, ref, includeTransactions);
+    },
+    getBlockReceipts: async (ref) => (await ctx.cache.loadSenderRecovery(), getBlockReceipts(ctx, ref)),
+    getTransaction: async (hash) => (await ctx.cache.loadSenderRecovery(), getTransaction(ctx, hash)),
+    getTransactionReceipt: async (hash) => (await ctx.cache.loadSenderRecovery(), getTransactionReceipt(ctx, hash)),
+    getLogs: async (filter) => (await ctx.cache.loadSenderRecovery(), getLogs(ctx, filter)),
     checkElBlock: (payload) => checkElBlock(ctx, payload),
     call: async (request, ref, { chainId }) =>
       (await callEngine()).call(await payloadFor(ctx, checkRef(ref)), request, chainId),

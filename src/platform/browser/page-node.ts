@@ -6,6 +6,15 @@
 import { createLightNodeFrom } from '../../node/node.js';
 import type { LightNode, LightNodeFromOptions, LightNodePlatform } from '../../node/types.js';
 import { createBrowserPlatform, type BrowserPlatformOptions } from './platform.js';
+import type { LightNodeConfig } from '../../config/index.js';
+import { createBlsBackend } from '../../protocol/bls/index.js';
+import { checkChainSpecKeys } from '../../protocol/chainspec-keys.js';
+import type { ChainSpec } from '../../protocol/types.js';
+
+/** The key checks of a spec the page read from JSON without them, with the BLS backend the node will use. */
+export async function checkSpecKeys(spec: ChainSpec, bls: LightNodeConfig['bls']): Promise<void> {
+  checkChainSpecKeys(spec, await createBlsBackend(bls));
+}
 
 export function createPageLightNode(
   options: Omit<LightNodeFromOptions, 'platform'> & {

@@ -12,7 +12,6 @@
  */
 import { ProtocolError } from '../errors.js';
 import type { BlsBackend, BlsBackendName } from './backend.js';
-import { createNobleBackend } from './noble.js';
 import { createWasmBackend, type WasmBackendOptions } from './wasm.js';
 
 export {
@@ -25,7 +24,6 @@ export {
   type BlsBackendName,
   type PreparedPublicKey,
 } from './backend.js';
-export { createNobleBackend, nobleBackend } from './noble.js';
 export { createWasmBackend, type WasmBackendOptions } from './wasm.js';
 
 export interface CreateBlsBackendOptions extends WasmBackendOptions {}
@@ -51,6 +49,11 @@ async function createRegisteredBlstBackend(): Promise<BlsBackend> {
   });
 }
 
+/** The noble backend, imported on first use: `auto` loads it only where wasm (and blst) do not. */
+async function createNoble(): Promise<BlsBackend> {
+  return (await import('./noble.js')).createNobleBackend();
+}
+
 /**
  * Create a BLS backend by name (default `noble`). Rejects with a ProtocolError
  * (`bls.backend-unavailable`) if the named backend cannot load here; `auto` never rejects
@@ -62,7 +65,7 @@ export async function createBlsBackend(
 ): Promise<BlsBackend> {
   switch (name) {
     case 'noble':
-      return createNobleBackend();
+      return createNoble();
     case 'wasm':
       return createWasmBackend(options);
     case 'blst':
@@ -75,7 +78,7 @@ export async function createBlsBackend(
           // try the next one
         }
       }
-      return createNobleBackend();
+      return createNoble();
     default:
       throw new ProtocolError('bls.backend-unknown', `unknown BLS backend ${JSON.stringify(name)}`, {
         details: 'use "noble", "wasm", "blst" or "auto"',

@@ -13,20 +13,22 @@ import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { BLS_DST, BLS_PUBLIC_KEY_LENGTH, BLS_SIGNATURE_LENGTH, type BlsBackend } from './backend.js';
 import { backendFromPrimitives } from './primitives.js';
 
-const G1Point = bls12_381.G1.Point;
-const G2Point = bls12_381.G2.Point;
-type G1 = InstanceType<typeof G1Point>;
-type G2 = InstanceType<typeof G2Point>;
-const { Fp12 } = bls12_381.fields;
-const signatureCoder = bls12_381.longSignatures.Signature;
+// nothing is computed at load (no top-level calls): a bundle that imports this module without
+// using it (the default BLS backend is `auto`: wasm in browsers) drops it and noble's bls12-381
+type G1 = InstanceType<typeof bls12_381.G1.Point>;
+type G2 = InstanceType<typeof bls12_381.G2.Point>;
 const hashOptions = { DST: BLS_DST };
 
-/** -G1 generator in affine form: the fixed G1 side of e(-G, S). */
-const NEG_G1_AFFINE = G1Point.BASE.negate().toAffine();
+let negG1Affine: { x: bigint; y: bigint } | undefined;
+/** -G1 generator in affine form: the fixed G1 side of e(-G, S) (computed on first use). */
+function negG1(): { x: bigint; y: bigint } {
+  negG1Affine ??= bls12_381.G1.Point.BASE.negate().toAffine();
+  return negG1Affine;
+}
 
 /** Decode + KeyValidate: compressed, canonical, on curve, in G1, not infinity. Null if any fails. */
 function decodePublicKey(bytes: Uint8Array): G1 | null {
-  const point = G1Point.fromBytes(bytes); // checks flags, x < p, on curve, subgroup
+  const point = bls12_381.G1.Point.fromBytes(bytes); // checks flags, x < p, on curve, subgroup
   return point.is0() ? null : point;
 }
 
@@ -46,9 +48,9 @@ function pairingProductIsOne(terms: readonly (readonly [G1, G2])[], signature: G
     const a = p.toAffine();
     pairs.push([bls12_381.utils.calcPairingPrecomputes(q), a.x, a.y]);
   }
-  if (!signature.is0())
-    pairs.push([bls12_381.utils.calcPairingPrecomputes(signature), NEG_G1_AFFINE.x, NEG_G1_AFFINE.y]);
+  if (!signature.is0()) pairs.push([bls12_381.utils.calcPairingPrecomputes(signature), negG1().x, negG1().y]);
   if (pairs.length === 0) return true;
+  const { Fp12 } = bls12_381.fields;
   return Fp12.eql(Fp12.finalExponentiate(bls12_381.millerLoopBatch(pairs)), Fp12.ONE);
 }
 
@@ -64,7 +66,7 @@ function encodeG1(point: G1): Uint8Array {
   return out;
 }
 function encodeG2(point: G2): Uint8Array {
-  if (!point.is0()) return signatureCoder.toBytes(point);
+  if (!point.is0()) return bls12_381.longSignatures.Signature.toBytes(point);
   const out = new Uint8Array(BLS_SIGNATURE_LENGTH);
   out[0] = 0xc0;
   return out;
@@ -82,10 +84,10 @@ function sumG2(points: readonly G2[]): G2 {
 }
 
 /** The noble backend. Stateless, so one shared instance. */
-export const nobleBackend: BlsBackend = backendFromPrimitives<G1, G2>({
+export const nobleBackend: BlsBackend = /* @__PURE__ */ backendFromPrimitives<G1, G2>({
   name: 'noble',
   decodePublicKey,
-  decodeSignature: (bytes) => signatureCoder.fromBytes(bytes),
+  decodeSignature: (bytes) => bls12_381.longSignatures.Signature.fromBytes(bytes),
   /** CoreVerify of the aggregate key: KeyValidate(aggregate) rejects infinity. */
   verifyDecoded(publicKeys, message, signature) {
     const publicKey = sumG1(publicKeys);

@@ -42,9 +42,9 @@ export {
   type AccessListEntry,
   type SetCodeAuthorization,
 } from './transactions.js';
+export { recoverSender } from './sender.js';
 export {
   decodeRawTransaction,
-  recoverSender,
   effectiveGasPrice,
   createdContractAddress,
   type DecodedTransaction,

@@ -3,14 +3,13 @@
  * the values a transaction implies beside its signed fields (effective gas price, created contract).
  *
  * transactions.ts goes the other way (a JSON-RPC transaction object re-serialised to raw bytes) and
- * leaves `from` unverified; with the raw bytes of a verified block, `recoverSender` recovers it
- * (secp256k1 public-key recovery over the signing hash), so an endpoint's claim can be checked.
+ * leaves `from` unverified; with the raw bytes of a verified block, `recoverSender` (sender.ts: its
+ * own module, as it needs noble's secp256k1) recovers it, so an endpoint's claim can be checked.
  *
  * Signing hashes: legacy = keccak(rlp([nonce, gasPrice, gas, to, value, data])) or, with EIP-155
  * (v >= 35), keccak(rlp([..., chainId, 0, 0])); typed = keccak(type || rlp(fields without yParity, r, s)).
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { DecodeError } from '../errors.js';
 import { decodeRlp, encodeBytes, encodeList, encodeRlp, encodeUint, rlpToUint, type RlpValue } from './rlp.js';
 import {
@@ -227,27 +226,6 @@ export function decodeRawTransaction(raw: Uint8Array, label = 'transaction'): De
     throw new DecodeError(label, `a type ${type} transaction has ${EXPECTED_ITEMS[type]} fields, got ${items.length}`);
   const u: UintReader = (i, name, max = 32) => rlpToUint(items[i]!, `${label}.${name}`, max);
   return type === 0 ? decodeLegacy(raw, items, u, label) : decodeTyped(type as 1 | 2 | 3 | 4, raw, items, u, label);
-}
-
-/**
- * The sender: the address of the public key recovered from (r, s, yParity) over the signing hash.
- * Throws DecodeError if the signature cannot be recovered (not possible for a transaction in a valid block).
- */
-export function recoverSender(tx: DecodedTransaction): Uint8Array {
-  let pub: Uint8Array;
-  try {
-    pub = new secp256k1.Signature(tx.r, tx.s)
-      .addRecoveryBit(tx.yParity)
-      .recoverPublicKey(tx.signingHash)
-      .toBytes(false);
-  } catch (e) {
-    throw new DecodeError(
-      'transaction.signature',
-      `cannot recover the sender (${e instanceof Error ? e.message : String(e)})`,
-      { cause: e },
-    );
-  }
-  return keccak_256(pub.subarray(1)).slice(12);
 }
 
 /** The price per gas the sender paid in a block with this base fee (EIP-1559: min(maxFee, baseFee + tip)). */

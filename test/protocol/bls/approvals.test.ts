@@ -9,17 +9,16 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import {
   EMPTY_AGGREGATE_APPROVAL,
   MAX_AUTHORITIES,
-  aggregateApprovals,
   countSigners,
   encodeAggregationBits,
   parseAggregationBits,
   prepareAuthorities,
   requiredApprovals,
-  signApproval,
   signerIndices,
   verifyAggregateApproval,
   verifyIndividualApproval,
 } from '../../../src/protocol/approvals.js';
+import { aggregateApprovals, signApproval } from '../../../src/protocol/approvals-sign.js';
 import type { AggregateApproval, Hex, IndividualApproval } from '../../../src/protocol/types.js';
 import type { BlsBackend } from '../../../src/protocol/bls/backend.js';
 import { DecodeError, ProtocolError, VerificationError } from '../../../src/protocol/errors.js';

@@ -8,13 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import {
-  createBlsBackend,
-  nobleBackend,
-  BLS_DST,
-  type BlsBackend,
-  type PreparedPublicKey,
-} from '../../../src/protocol/bls/index.js';
+import { createBlsBackend, BLS_DST, type BlsBackend, type PreparedPublicKey } from '../../../src/protocol/bls/index.js';
+import { nobleBackend } from '../../../src/protocol/bls/noble.js';
 import { DecodeError, ProtocolError } from '../../../src/protocol/errors.js';
 import {
   CURVE_ORDER,

@@ -18,9 +18,12 @@ import {
   parseChainSpec,
   parseChainSpecDetailed,
   parseChainSpecJson,
+  parseChainSpecJsonUnchecked,
   TESTNET_CHAIN_SPEC,
   TESTNET_FULL_CHAIN_SPEC,
 } from '../../../src/protocol/chainspec.js';
+import { checkChainSpecKeys, isCompressedSecp256k1Point } from '../../../src/protocol/chainspec-keys.js';
+import { createBlsBackend } from '../../../src/protocol/bls/index.js';
 import { describeVectors, loadVectors } from '../../helpers/vectors.js';
 
 const sk = (k: number) => {
@@ -352,6 +355,61 @@ describe('adversarial chain-spec JSON: each broken field is a DecodeError naming
       expect((error as DecodeError).path).toBe(path);
     });
   }
+  // the page's way (createLightNode({ chainSpec: jsonText })): read without the curve checks, the node
+  // checks the keys where it runs; together they must refuse exactly what parseChainSpec refuses, alike
+  for (const name of ['noble', 'wasm'] as const)
+    it(`read unchecked + checkChainSpecKeys (${name} backend) = parseChainSpec, errors included`, async () => {
+      const bls = await createBlsBackend(name);
+      const outcome = (run: () => ChainSpec) => {
+        try {
+          return { spec: run() };
+        } catch (e) {
+          return { error: e instanceof DecodeError ? [e.name, e.path, e.message] : e };
+        }
+      };
+      const twoStage = (text: string) => () => {
+        const spec = parseChainSpecJsonUnchecked(text);
+        checkChainSpecKeys(spec, bls);
+        return spec;
+      };
+      const jsons = [
+        base,
+        chainSpecToJson(DEV_CHAIN_SPEC),
+        ...cases.map(([f, v]) => (f === '$' ? v : { ...base, [f]: v })),
+      ];
+      for (const text of jsons.map((j) => JSON.stringify(j)))
+        expect(outcome(twoStage(text))).toEqual(outcome(() => parseChainSpecJson(text)));
+    });
+  it('the unchecked reader leaves the curve checks out (and only those)', () => {
+    const spec = parseChainSpecJsonUnchecked(
+      JSON.stringify({ ...base, authorities: [good, notOnCurveBls, infinity], federationBitcoinPubkeys: [noX] }),
+    );
+    expect(spec.authorities).toEqual([good, notOnCurveBls, infinity]);
+    expect(spec.federationBitcoinPubkeys).toEqual([noX]);
+  });
+  it('isCompressedSecp256k1Point agrees with noble on random x (and on x >= p)', () => {
+    const nobleSays = (bytes: Uint8Array) => {
+      try {
+        secp256k1.Point.fromBytes(bytes).assertValidity();
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    fc.assert(
+      fc.property(fc.constantFrom(2, 3), fc.uint8Array({ minLength: 32, maxLength: 32 }), (prefix, x) => {
+        const bytes = Uint8Array.of(prefix, ...x);
+        expect(isCompressedSecp256k1Point(bytes)).toBe(nobleSays(bytes));
+      }),
+      { numRuns: 300 },
+    );
+    const p = 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2fn;
+    for (const x of [p, p + 1n, 2n ** 256n - 1n, p - 1n, 0n]) {
+      const bytes = Uint8Array.from(Buffer.from(`02${x.toString(16).padStart(64, '0')}`, 'hex'));
+      expect(isCompressedSecp256k1Point(bytes)).toBe(nobleSays(bytes));
+    }
+    for (let k = 1; k < 20; k++) expect(isCompressedSecp256k1Point(secp256k1.getPublicKey(sk(k), true))).toBe(true);
+  });
   for (const [field, value, key] of retargetCases) {
     it(`retargetParams.${field} = ${JSON.stringify(value)} → $.retargetParams.${key}`, () => {
       let error: unknown;

@@ -8,7 +8,6 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { parseHex, toHex, type Hex } from '../../../protocol/bytes.js';
 import {
   decodeRawTransaction,
-  recoverSender,
   transactionsRoot,
   withdrawalsRoot,
   type DecodedTransaction,
@@ -59,7 +58,12 @@ export interface ReadCache {
   blockTxs(payload: ExecutionPayloadCapella): BlockTxs;
   /** Transaction `i` of a block, decoded. Throws DecodeError (trusted data: not an endpoint's fault). */
   decodedTx(txs: BlockTxs, i: number): DecodedTransaction;
-  /** The sender recovered from a transaction's signature. */
+  /**
+   * Load sender recovery (noble's secp256k1, imported on first use): every read that shows or checks
+   * a sender awaits this before it calls {@link senderOf} (reads.ts does, per method).
+   */
+  loadSenderRecovery(): Promise<void>;
+  /** The sender recovered from a transaction's signature; throws unless {@link loadSenderRecovery} has resolved. */
   senderOf(tx: DecodedTransaction): Uint8Array;
   payloadRoots(payload: ExecutionPayloadCapella): PayloadRoots;
   /** Receipts already verified against this payload, if any. */
@@ -94,10 +98,24 @@ export function createReadCache(): ReadCache {
     return d;
   }
 
+  let recoverSender: ((tx: DecodedTransaction) => Uint8Array) | undefined;
+  let loading: Promise<void> | undefined;
+  function loadSenderRecovery(): Promise<void> {
+    loading ??= import('../../../protocol/execution/sender.js').then(
+      (m) => void (recoverSender = m.recoverSender),
+      (e: unknown) => {
+        loading = undefined;
+        throw e;
+      },
+    );
+    return loading;
+  }
+
   function senderOf(tx: DecodedTransaction): Uint8Array {
     const key = toHex(tx.hash);
     let s = senderCache.get(key);
     if (s === undefined) {
+      if (!recoverSender) throw new Error('internal: sender recovery used before loadSenderRecovery()');
       s = recoverSender(tx);
       senderCache.set(key, s);
     }
@@ -120,6 +138,7 @@ export function createReadCache(): ReadCache {
   return {
     blockTxs,
     decodedTx,
+    loadSenderRecovery,
     senderOf,
     payloadRoots,
     verifiedReceipts: (payload) => receiptsCache.get(lower(payload.blockHash)),

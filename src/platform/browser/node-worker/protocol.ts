@@ -10,6 +10,8 @@ import type { WireError } from './errors-wire.js';
 /** What the worker needs to build the node (functions cannot cross: names and values only). */
 export interface NodeInit {
   spec: ChainSpec;
+  /** The spec's JSON text when the page was given that (`spec` is then read without the key checks, which the worker makes). */
+  specJson?: string;
   /** The page's resolved config values (options and URL parameters already applied). */
   config: ConfigInput;
   databaseName: string;
