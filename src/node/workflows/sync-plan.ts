@@ -83,7 +83,8 @@ export class SyncPlan<T> {
       // in-flight ranges keep their length (their answers are on the way): never request inside them
       let covered = Math.max(this.nextImport, target + 1);
       for (const p of this.pending.values()) covered = Math.max(covered, p.start + p.count);
-      for (const [start, items] of this.ready) covered = Math.max(covered, start + items.length);
+      for (const [start, items] of this.ready)
+        if (start >= this.nextImport) covered = Math.max(covered, start + items.length);
       this.nextRequest = Math.min(this.nextRequest, covered);
     }
     this.target = target;
@@ -95,6 +96,7 @@ export class SyncPlan<T> {
    * ranges whose requests are still on the wire).
    */
   take(now: number, max = Number.POSITIVE_INFINITY): Request[] {
+    this.fillHoles();
     const out: Request[] = [];
     const room = () => Math.min(this.opts.parallelism - this.inFlight, max - out.length);
     for (const p of [...this.pending.values()].sort((a, b) => a.start - b.start)) {
@@ -114,6 +116,34 @@ export class SyncPlan<T> {
       this.nextRequest += count;
     }
     return out;
+  }
+
+  /**
+   * Plan again the heights between the import point and `nextRequest` that no range covers, so none
+   * is skipped forever. Holes come from a failed range shortened while the target was below its end
+   * (the target rose again past heights `nextRequest` had already passed).
+   */
+  private fillHoles(): void {
+    const spans: Array<[number, number]> = [];
+    for (const p of this.pending.values()) spans.push([p.start, p.start + p.count]);
+    for (const [start, items] of this.ready) spans.push([start, start + items.length]);
+    spans.sort((a, b) => a[0] - b[0]);
+    const end = Math.min(this.nextRequest, this.target + 1);
+    let h = this.nextImport;
+    for (const [start, stop] of spans) {
+      if (h >= end) return;
+      if (start > h) this.planAgain(h, Math.min(start, end));
+      h = Math.max(h, stop);
+    }
+    if (h < end) this.planAgain(h, end);
+  }
+
+  /** Waiting ranges (due now) for the heights [from, to). */
+  private planAgain(from: number, to: number): void {
+    for (let start = from; start < to; start += this.opts.batchSize) {
+      const count = Math.min(this.opts.batchSize, to - start);
+      this.pending.set(start, { start, count, attempt: 1, avoid: [], state: 'waiting', notBefore: 0 });
+    }
   }
 
   /** When the next waiting retry may go (undefined: none waiting). */
@@ -143,8 +173,15 @@ export class SyncPlan<T> {
     p.notBefore = now + Math.min(this.opts.backoffMaxMs, this.opts.backoffInitialMs * 2 ** (p.attempt - 2));
   }
 
-  /** The next in-order batch, if it arrived. */
+  /** The next in-order batch, if it arrived (the part from the import point of one that straddles it). */
   takeReady(): { start: number; items: T[] } | undefined {
+    for (const [start, items] of this.ready) {
+      if (start >= this.nextImport) continue;
+      this.ready.delete(start);
+      // imported already, all or in part (the import advanced past it some other way)
+      const rest = items.slice(this.nextImport - start);
+      if (rest.length && !this.ready.has(this.nextImport)) this.ready.set(this.nextImport, rest);
+    }
     const items = this.ready.get(this.nextImport);
     if (!items) return undefined;
     this.ready.delete(this.nextImport);
@@ -161,8 +198,11 @@ export class SyncPlan<T> {
    * there, and request it again (from other sources: `avoid`).
    */
   rewind(height: number, avoid: string | undefined, now: number): void {
-    for (const k of [...this.ready.keys()]) if (k >= height) this.ready.delete(k);
-    for (const k of [...this.pending.keys()]) if (k >= height) this.pending.delete(k);
+    // Everything buffered or asked for is stale: from `height` on it is to be fetched again, and below
+    // it (the chain resumed above the import point) the chain has it already. A range kept from below
+    // would also count as covering heights it never fills (a soak's node stopped for good that way).
+    this.ready.clear();
+    this.pending.clear();
     this.nextImport = height;
     this.nextRequest = height;
     const count = Math.min(this.opts.batchSize, Math.max(1, this.target - height + 1));

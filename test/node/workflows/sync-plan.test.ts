@@ -634,3 +634,93 @@ describe('SyncPlan, late answers', () => {
     expect(out.imported).toEqual(range(1, 20));
   });
 });
+
+describe('SyncPlan liveness, whatever happened before', () => {
+  it("after any mix of answers, failures, partial imports, rewinds to any height (the chain's rewindTo / resumeAt) and target changes, an honest network brings it to the target", () => {
+    // Regression: a soak's node stopped for good at block 180 with 182..244 buffered, 181 neither
+    // buffered, pending nor to be requested, and a stale buffered range at 180: a rewind below the
+    // import point or a target change had left a hole no request would ever fill.
+    fc.assert(
+      fc.property(configArb, ({ start, opts, raises, tape }) => {
+        let target = start - 1 + raises.reduce((a, b) => a + b, 0);
+        const plan = new SyncPlan<number>(opts, start);
+        plan.setTarget(target);
+        let now = 0;
+        let t = 0;
+        const next = () => tape[t++ % tape.length]!;
+        const inflight: Request[] = [];
+        let imported = start - 1; // the chain's head, as the test tracks it
+        for (let step = 0; step < tape.length; step++) {
+          const choice = next() % 12;
+          if (choice < 2) inflight.push(...plan.take(now, next() % (opts.parallelism + 1)));
+          else if (choice < 4 && inflight.length) {
+            const [r] = inflight.splice(next() % inflight.length, 1);
+            plan.done(r!.start, answer(r!));
+          } else if (choice < 5 && inflight.length) {
+            const [r] = inflight.splice(next() % inflight.length, 1);
+            plan.failed(r!.start, SOURCES[next() % 3], now);
+          } else if (choice < 7) {
+            const b = plan.takeReady();
+            if (b) {
+              const k = next() % (b.items.length + 1);
+              plan.imported(k);
+              imported = b.start + k - 1;
+              // a partial import stops at a bad block: the actor rewinds there
+              if (k < b.items.length) plan.rewind(b.start + k, SOURCES[next() % 3], now);
+            }
+          } else if (choice < 8) {
+            // the chain reports a dispute below, or that it is elsewhere (restarted, or it took blocks
+            // from another path): rewind there, below or above the import point
+            const at = Math.max(start, plan.importFrom + (next() % 7) - 3);
+            plan.rewind(at, undefined, now);
+            imported = Math.min(imported, at - 1);
+          } else if (choice < 9) {
+            target = Math.max(imported, target + (next() % 7) - 3);
+            plan.setTarget(target);
+          } else now += next() % (opts.backoffMaxMs + 1);
+        }
+        // from here on the network is honest: every request is answered in full, time moves on
+        const out = settle(plan, now, inflight.splice(0));
+        expect(out.stalled).toBe(false);
+        expect(plan.caughtUp).toBe(true);
+        // what it imported picks up where the plan's import point was, without holes
+        if (out.imported.length) expect(out.imported).toEqual(range(out.imported[0]!, plan.importFrom - 1));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('SyncPlan after the chain resumes above the import point', () => {
+  it('a range buffered below the new import point neither hides nor fills the heights above it', () => {
+    // the soak's wedge: the chain said it was elsewhere (resumeAt 5) while 1..8 sat in the buffer;
+    // then the target dropped to the chain's head and came back: 5..8 must still be asked for
+    const plan = new SyncPlan<number>({ ...OPTS, batchSize: 8 }, 1);
+    plan.setTarget(20);
+    const [a] = plan.take(0); // 1..8, 9..16
+    plan.done(1, answer(a!));
+    plan.rewind(5, undefined, 0);
+    expect(plan.importFrom).toBe(5);
+    plan.setTarget(4);
+    plan.setTarget(20);
+    const out = settle(plan, 1_000);
+    expect(out.stalled).toBe(false);
+    expect(out.imported).toEqual(range(5, 20));
+  });
+});
+
+describe('SyncPlan, a range shortened by a failure while the target was lower', () => {
+  it('asks again for the heights it gave up once the target rises past them', () => {
+    const plan = new SyncPlan<number>({ ...OPTS, batchSize: 2, parallelism: 2 }, 1);
+    plan.setTarget(4);
+    const [a, b] = plan.take(0); // 1..2, 3..4
+    plan.setTarget(3); // 3..4 is in flight: it keeps its length
+    plan.failed(3, 'x', 0); // and comes back as 3..3
+    plan.done(1, answer(a!));
+    expect(b).toMatchObject({ start: 3, count: 2 });
+    plan.setTarget(10);
+    const out = settle(plan, 1_000);
+    expect(out.stalled).toBe(false);
+    expect(out.imported).toEqual(range(1, 10));
+  });
+});
