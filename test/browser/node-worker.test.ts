@@ -233,17 +233,15 @@ describe('the light node in a worker (Chromium)', { timeout: 60_000 }, () => {
     );
   });
 
-  // KNOWN FAILURE (2026-12-07): the shared case fails intermittently (2 of 3 clean-clone CI runs; retries
-  // fail too, the page never sees the restart's health event and the next attempt finds the database warm).
-  // Skipped until fixed; the issue 14 note says so. The dedicated case runs.
+  // The crash is seen by an event, not by missed heartbeats: a dedicated worker's uncaught error is its
+  // `error` event; a SharedWorker's reaches no page, so it says `crashed` to every page before it closes.
+  // The heartbeat timeout is long on purpose: a busy worker on a loaded machine must not look crashed.
   for (const shared of [true, false])
-    it(`a crashed node worker (${shared ? 'shared' : 'dedicated'}) is restarted and the provider keeps answering`, {
-      retry: shared ? 2 : 0,
-    }, async () => {
+    it(`a crashed node worker (${shared ? 'shared' : 'dedicated'}) is restarted and the provider keeps answering`, async () => {
       const { node, events } = makeNode(database(`crash-${shared}`), {
         shared,
         heartbeatIntervalMs: 100,
-        heartbeatTimeoutMs: 1_000,
+        heartbeatTimeoutMs: 120_000,
       });
       await node.start();
       await waitAtHead(node);

@@ -6,6 +6,12 @@
  * `stop()` or `close` withdraws its wish), so closing one tab leaves the node running for the others.
  * Runs in a SharedWorker (a port per tab) or a dedicated worker (a port per tab, handed over by the
  * leader tab). No Node globals.
+ *
+ * An uncaught error in the worker (`crashed`) retires every node it hosts (each is stopped, its state
+ * possibly damaged) and tells every connection; their pages reconnect and open fresh nodes, which
+ * resume from the database once the old node of the same database has stopped. A SharedWorker does
+ * not close itself for it: a page reconnecting at once would reach the closing instance, which never
+ * answers (Chromium still routes new connections to it until it is gone).
  */
 import type { LightNode } from '../../../node/types.js';
 import { toWireError } from './errors-wire.js';
@@ -29,14 +35,23 @@ interface Hosted {
 
 interface Client {
   conn: NodeConnection;
+  /** Dropped by a crash: its page reconnects on a new connection. */
+  gone?: boolean;
   hosted?: Hosted;
   key?: string;
   unsubscribe: Map<string, () => void>;
 }
 
 /** Serve light nodes to connections; `create` builds a node (in this thread) from what a page sent. */
-export function createNodeHost(create: (init: NodeInit) => LightNode): { connect(conn: NodeConnection): void } {
+export function createNodeHost(create: (init: NodeInit) => LightNode): {
+  connect(conn: NodeConnection): void;
+  /** An uncaught error in this worker: retire every node and tell every connection (their pages restart). */
+  crashed(detail: string): void;
+} {
   const nodes = new Map<string, Hosted>();
+  const clients = new Set<Client>();
+  /** Retired nodes still stopping, by key: a new node of the same database starts after. */
+  const stopping = new Map<string, Promise<unknown>>();
 
   function serialize(h: Hosted, task: () => Promise<unknown>): Promise<unknown> {
     const next = h.queue.then(task, task);
@@ -92,7 +107,18 @@ export function createNodeHost(create: (init: NodeInit) => LightNode): { connect
     }
   }
 
+  /** Stop a node no page uses any more (or that a crash may have damaged). */
+  function retire(key: string, h: Hosted): void {
+    if (nodes.get(key) === h) nodes.delete(key);
+    const done = serialize(h, () => h.node.stop()).catch(() => {});
+    stopping.set(key, done);
+    void done.then(() => {
+      if (stopping.get(key) === done) stopping.delete(key);
+    });
+  }
+
   function close(client: Client): void {
+    clients.delete(client);
     for (const off of client.unsubscribe.values()) off();
     client.unsubscribe.clear();
     const h = client.hosted;
@@ -100,15 +126,14 @@ export function createNodeHost(create: (init: NodeInit) => LightNode): { connect
     client.hosted = undefined;
     h.clients.delete(client);
     h.started.delete(client);
-    if (h.clients.size > 0) return;
-    nodes.delete(client.key);
-    void serialize(h, () => h.node.stop()).catch(() => {});
+    if (h.clients.size === 0) retire(client.key, h);
   }
 
   function open(client: Client, key: string, init: NodeInit): void {
     let h = nodes.get(key);
     if (!h) {
-      h = { node: create(init), clients: new Set(), started: new Set(), queue: Promise.resolve() };
+      const after = stopping.get(key) ?? Promise.resolve();
+      h = { node: create(init), clients: new Set(), started: new Set(), queue: after };
       nodes.set(key, h);
     }
     h.clients.add(client);
@@ -130,10 +155,24 @@ export function createNodeHost(create: (init: NodeInit) => LightNode): { connect
   }
 
   return {
+    crashed(detail) {
+      for (const client of [...clients]) {
+        close(client);
+        client.gone = true;
+        try {
+          client.conn.post({ t: 'crashed', detail });
+        } catch {
+          // a page that cannot be told finds out by its heartbeats
+        }
+      }
+      for (const [key, h] of [...nodes]) retire(key, h);
+    },
     connect(conn) {
       const client: Client = { conn, unsubscribe: new Map() };
+      clients.add(client);
       conn.onClose?.(() => close(client));
       conn.onMessage((msg) => {
+        if (client.gone) return;
         switch (msg.t) {
           case 'open':
             if (!client.hosted) open(client, msg.key, msg.init);
