@@ -24,6 +24,7 @@ import {
 } from '../../src/index.js';
 import { fromWireError, toWireError } from '../../src/platform/browser/node-worker/errors-wire.js';
 import { parseChainSpec } from '../../src/protocol/chainspec.js';
+import { DecodeError } from '../../src/protocol/errors.js';
 import { deleteIdbDatabase } from '../storage/conformance.js';
 
 const devnet = inject('devnet');
@@ -45,9 +46,9 @@ function database(label: string): string {
 
 type Logged = 'head' | 'storage' | 'health';
 
-function makeNode(databaseName: string, worker: NodeWorkerOptions = {}) {
+function makeNode(databaseName: string, worker: NodeWorkerOptions = {}, chainSpec = spec) {
   const node = createLightNode({
-    chainSpec: spec,
+    chainSpec,
     rpc: [devnet.consensus],
     evmRpc: [devnet.evm],
     storage: 'indexeddb',
@@ -261,6 +262,31 @@ describe('the light node in a worker (Chromium)', { timeout: 60_000 }, () => {
         async () => `the restarted node at ${grown.head.number}: ${await blockNumber(node)}`,
       );
     });
+
+  it("a node that fails to start on one tab's bad config gives the tabs on it its typed error, and does not wedge the worker", async () => {
+    const name = database('bad-config');
+    // tab A's chain spec (no authorities) passes the page and fails in the worker's node start
+    const bad = makeNode(name, {}, { ...spec, authorities: [] });
+    await bad.node.status(); // A's config made the SharedWorker's node for this database
+    const waiting = makeNode(name);
+    await waiting.node.status(); // B (a good config) joined that node
+    // B's start runs A's node: A's config's error, typed; A's own start (on a node of its config) too
+    const errors = [
+      await waiting.node.start().catch((e: unknown) => e),
+      await bad.node.start().catch((e: unknown) => e),
+    ];
+    for (const err of errors) {
+      expect(err).toBeInstanceOf(DecodeError);
+      expect(err).toMatchObject({ code: 'decode', path: '$.authorities' });
+    }
+    // a later tab with a good config starts the node; B's next start joins it
+    const later = makeNode(name);
+    await later.node.start();
+    const s = await waitAtHead(later.node);
+    await waiting.node.start();
+    expect((await waiting.node.status()).head?.hash).toBe(s.head?.hash);
+    expect(later.events.storage).toHaveLength(1);
+  });
 
   it('a bad subscriptionMaxLag is a ConfigError from createLightNode, in the worker and in the page alike', () => {
     for (const placement of ['worker', 'page'] as const) {

@@ -12,6 +12,11 @@
  * resume from the database once the old node of the same database has stopped. A SharedWorker does
  * not close itself for it: a page reconnecting at once would reach the closing instance, which never
  * answers (Chromium still routes new connections to it until it is gone).
+ *
+ * A node that fails to start (the config the first page sent is bad: a chain spec with no authorities,
+ * say) is retired too: every page whose start was waiting on it gets its typed error, and the next
+ * start (of any page) builds a new node from that page's own config, so one bad config never wedges
+ * the worker for the others. A config the node cannot even be built from is that page's error alone.
  */
 import type { LightNode } from '../../../node/types.js';
 import { toWireError } from './errors-wire.js';
@@ -31,6 +36,9 @@ interface Hosted {
   started: Set<Client>;
   /** Start/stop run one at a time, in order. */
   queue: Promise<unknown>;
+  /** Its start failed with this: it is not used again. */
+  failed?: { error: unknown };
+  retired?: boolean;
 }
 
 interface Client {
@@ -39,6 +47,10 @@ interface Client {
   gone?: boolean;
   hosted?: Hosted;
   key?: string;
+  /** What its page sent to open: a page whose node failed reopens with its own config. */
+  init?: NodeInit;
+  /** Its config could not make a node. */
+  openError?: unknown;
   unsubscribe: Map<string, () => void>;
 }
 
@@ -59,16 +71,32 @@ export function createNodeHost(create: (init: NodeInit) => LightNode): {
     return next;
   }
 
-  async function call(client: Client, method: NodeMethod, args: unknown[]): Promise<unknown> {
+  /** Start the client's node; one that failed to start earlier is replaced by a node of its own config. */
+  function start(client: Client): Promise<unknown> {
+    if (client.hosted?.failed && client.key && client.init) reopen(client, client.key, client.init);
     const h = client.hosted;
-    if (!h) throw new Error('the node worker got a call before open');
+    const key = client.key;
+    if (!h || !key) return Promise.reject(client.openError ?? new Error('the node worker got a call before open'));
+    h.started.add(client);
+    return serialize(h, async () => {
+      if (h.failed) throw h.failed.error;
+      if ((await h.node.status()).running) return;
+      try {
+        await h.node.start();
+      } catch (error) {
+        h.failed = { error };
+        retire(key, h);
+        throw error;
+      }
+    });
+  }
+
+  async function call(client: Client, method: NodeMethod, args: unknown[]): Promise<unknown> {
+    if (method === 'start') return start(client);
+    const h = client.hosted;
+    if (!h) throw client.openError ?? new Error('the node worker got a call before open');
     const node = h.node;
     switch (method) {
-      case 'start':
-        h.started.add(client);
-        return serialize(h, async () => {
-          if (!(await node.status()).running) await node.start();
-        });
       case 'stop':
         h.started.delete(client);
         return serialize(h, async () => {
@@ -110,6 +138,8 @@ export function createNodeHost(create: (init: NodeInit) => LightNode): {
   /** Stop a node no page uses any more (or that a crash may have damaged). */
   function retire(key: string, h: Hosted): void {
     if (nodes.get(key) === h) nodes.delete(key);
+    if (h.retired) return;
+    h.retired = true;
     const done = serialize(h, () => h.node.stop()).catch(() => {});
     stopping.set(key, done);
     void done.then(() => {
@@ -130,15 +160,34 @@ export function createNodeHost(create: (init: NodeInit) => LightNode): {
   }
 
   function open(client: Client, key: string, init: NodeInit): void {
+    client.init = init;
     let h = nodes.get(key);
     if (!h) {
-      const after = stopping.get(key) ?? Promise.resolve();
-      h = { node: create(init), clients: new Set(), started: new Set(), queue: after };
+      let node: LightNode;
+      try {
+        node = create(init);
+      } catch (err) {
+        client.openError = err;
+        return;
+      }
+      h = { node, clients: new Set(), started: new Set(), queue: stopping.get(key) ?? Promise.resolve() };
       nodes.set(key, h);
     }
     h.clients.add(client);
     client.hosted = h;
     client.key = key;
+  }
+
+  /** Move a client off a node that failed to start, with its subscriptions. */
+  function reopen(client: Client, key: string, init: NodeInit): void {
+    const events = [...client.unsubscribe.keys()];
+    close(client);
+    clients.add(client);
+    open(client, key, init);
+    for (const k of events) {
+      const i = k.indexOf(':');
+      subscribe(client, k.slice(0, i) as 'node' | 'provider', k.slice(i + 1));
+    }
   }
 
   function reply(client: Client, id: number, run: () => Promise<unknown>): void {
