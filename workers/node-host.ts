@@ -41,15 +41,15 @@ function portConnection(port: MessagePort): NodeConnection {
 
 const scope = globalThis as unknown as {
   addEventListener(type: string, cb: (e: MessageEvent & ErrorEvent) => void): void;
-  close(): void;
 };
 if ('onconnect' in globalThis) {
   scope.addEventListener('connect', (e) => {
     const port = e.ports[0];
     if (port) host.connect(portConnection(port));
   });
-  // a SharedWorker's uncaught error reaches no page: end it, the pages' heartbeats restart it
-  scope.addEventListener('error', () => scope.close());
+  // a SharedWorker's uncaught error reaches no page (unlike a dedicated worker's): its nodes are retired
+  // and every page is told, whose supervisors reconnect at once (see createNodeHost)
+  scope.addEventListener('error', (e) => host.crashed(e.message || 'uncaught error in the node worker'));
 } else {
   scope.addEventListener('message', (e) => {
     const port = e.ports[0];

@@ -21,6 +21,11 @@
  * A watcher more than `maxLag` blocks behind (default 1,024) is told so with a `message`
  * `{ type: 'alys_subscriptionLagged', data: { subscription, from, to, resumeAt } }` and resumes at
  * the verified head: heights from..to are never delivered to it.
+ *
+ * Bounds: at most `maxWatchers` subscriptions and filters at once (-32005 beyond); a filter not polled
+ * (`eth_getFilterChanges` / `eth_getFilterLogs`) for `filterTimeoutMs` (default 5 minutes, as geth) is
+ * removed, so a page that forgets its filters does not hold their slots: it is swept (by the injected
+ * clock `now`) when a filter is added or used and on each verified head, and then answers "filter not found".
  */
 import { toQuantity } from '../../protocol/execution/json.js';
 import { ProviderErrorCode, ProviderRpcError } from './errors.js';
@@ -45,6 +50,10 @@ export interface SubscriptionHubOptions {
   reorgWindow?: number;
   /** Most subscriptions and filters at once (default 1,000). */
   maxWatchers?: number;
+  /** A filter not polled for this long is removed (default 300,000 ms, as geth). */
+  filterTimeoutMs?: number;
+  /** The clock for filter expiry (default `Date.now`). */
+  now?: () => number;
 }
 
 export interface SubscriptionHub {
@@ -74,12 +83,14 @@ interface Watcher {
   /** Last delivered EL height; undefined: start at the next verified head. */
   cursor: bigint | undefined;
   recent: Delivered[];
+  /** Filters: when it was created or last polled (`now()`). */
+  polled: number;
 }
 
 /** Where one round of delivery goes: pushed as events (subscriptions) or collected (filters). */
 type Sink = (w: Watcher, result: unknown) => void;
 
-const DEFAULTS = { maxLag: 1024, reorgWindow: 64, maxWatchers: 1000 };
+const DEFAULTS = { maxLag: 1024, reorgWindow: 64, maxWatchers: 1000, filterTimeoutMs: 300_000 };
 
 function invalid(message: string): ProviderRpcError {
   return new ProviderRpcError(ProviderErrorCode.invalidParams, `invalid params: ${message}`);
@@ -104,6 +115,7 @@ function headOf(block: RpcBlockJson): HeadJson {
 }
 
 const isLogs = (w: Watcher) => w.kind === 'logs' || w.kind === 'logFilter';
+const isFilter = (w: Watcher) => w.kind === 'blockFilter' || w.kind === 'logFilter';
 
 /** Whether block `n` is inside a filter's numeric fromBlock/toBlock (tags: no bound). */
 function inRange(filter: LogFilter | undefined, n: bigint): boolean {
@@ -117,8 +129,12 @@ export function createSubscriptionHub(options: SubscriptionHubOptions): Subscrip
   const maxLag = BigInt(options.maxLag ?? DEFAULTS.maxLag);
   const reorgWindow = options.reorgWindow ?? DEFAULTS.reorgWindow;
   const maxWatchers = options.maxWatchers ?? DEFAULTS.maxWatchers;
-  if (maxLag < 1n || reorgWindow < 1 || maxWatchers < 1)
-    throw new RangeError('createSubscriptionHub: maxLag, reorgWindow and maxWatchers must be positive');
+  const filterTimeoutMs = options.filterTimeoutMs ?? DEFAULTS.filterTimeoutMs;
+  const now = options.now ?? Date.now;
+  if (maxLag < 1n || reorgWindow < 1 || maxWatchers < 1 || !(filterTimeoutMs > 0))
+    throw new RangeError(
+      'createSubscriptionHub: maxLag, reorgWindow, maxWatchers and filterTimeoutMs must be positive',
+    );
   const listeners = new Map<string, Set<SubscriptionListener>>();
   const watchers = new Map<Hex, Watcher>();
   let connected = false;
@@ -213,8 +229,15 @@ export function createSubscriptionHub(options: SubscriptionHubOptions): Subscrip
     }
   }
 
+  /** Remove the filters not polled for `filterTimeoutMs`. */
+  function expire(): void {
+    const t = now();
+    for (const w of watchers.values()) if (isFilter(w) && t - w.polled > filterTimeoutMs) watchers.delete(w.id);
+  }
+
   /** One round over every subscription (filters are pulled). */
   async function deliverAll(): Promise<void> {
+    expire();
     const subs = [...watchers.values()].filter((w) => w.kind === 'newHeads' || w.kind === 'logs');
     let head: bigint;
     try {
@@ -245,19 +268,25 @@ export function createSubscriptionHub(options: SubscriptionHubOptions): Subscrip
   }
 
   async function add(kind: Kind, filter: LogFilter | undefined): Promise<Hex> {
+    expire();
     if (watchers.size >= maxWatchers)
       throw new ProviderRpcError(ProviderErrorCode.limitExceeded, `at most ${maxWatchers} subscriptions and filters`);
     const id = newId();
     const cursor = await startCursor();
-    watchers.set(id, { id, kind, filter, cursor, recent: [] });
+    if (watchers.size >= maxWatchers)
+      throw new ProviderRpcError(ProviderErrorCode.limitExceeded, `at most ${maxWatchers} subscriptions and filters`);
+    watchers.set(id, { id, kind, filter, cursor, recent: [], polled: now() });
     return id;
   }
 
+  /** The filter a poll names (not expired), marked polled now. */
   function filterOf(params: unknown): Watcher {
     const id = positional(params, 1, 1)[0];
+    expire();
     const w = typeof id === 'string' ? watchers.get(id.toLowerCase() as Hex) : undefined;
-    if (w === undefined || w.kind === 'newHeads' || w.kind === 'logs')
+    if (w === undefined || !isFilter(w))
       throw new ProviderRpcError(ProviderErrorCode.resourceNotFound, 'filter not found', { data: { id } });
+    w.polled = now();
     return w;
   }
 
@@ -299,6 +328,7 @@ export function createSubscriptionHub(options: SubscriptionHubOptions): Subscrip
     },
     eth_uninstallFilter: async (params) => {
       const id = positional(params, 1, 1)[0];
+      expire();
       const w = typeof id === 'string' ? watchers.get(id.toLowerCase() as Hex) : undefined;
       if (w === undefined || w.kind === 'newHeads' || w.kind === 'logs') return false;
       return watchers.delete(w.id);

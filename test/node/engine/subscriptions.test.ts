@@ -234,6 +234,49 @@ describe('subscriptions over the devnet', () => {
     expect(tip.head?.number).toBe(devnet.chain.height);
   }, 60_000);
 
+  it('filters not polled for filterTimeoutMs are removed (an injected clock), and their count is bounded', async () => {
+    let clock = 1_000_000;
+    const hub = createSubscriptionHub({
+      reads: {
+        blockNumber: () => elHead(),
+        getBlock: (ref, full) =>
+          provider.request({ method: 'eth_getBlockByNumber', params: [toHex(ref as bigint), full ?? false] }) as any,
+        getLogs: (f) => provider.request({ method: 'eth_getLogs', params: [{ ...f }] }) as any,
+      },
+      chainId: BigInt(devnet.spec.chainId),
+      maxWatchers: 3,
+      filterTimeoutMs: 300_000,
+      now: () => clock,
+    });
+    const m = hub.methods;
+    const polled = (await m.eth_newBlockFilter!([])) as Hex;
+    const forgotten = (await m.eth_newFilter!([{ address: LOAD_TOKEN_ADDRESS }])) as Hex;
+    // the bound holds for filters asked for at once, too: one of these two gets the last slot
+    const raced = await Promise.allSettled([m.eth_newBlockFilter!([]), m.eth_newBlockFilter!([])]);
+    expect(raced.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(raced.find((r) => r.status === 'rejected')!.reason).toMatchObject({ code: -32005 });
+    const extra = (raced.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<Hex>).value;
+
+    clock += 200_000;
+    expect(Array.isArray(await m.eth_getFilterChanges!([polled]))).toBe(true); // polled: its clock starts again
+    clock += 200_000; // `forgotten` and `extra` are 400 s old, `polled` 200 s
+    await hub.head();
+    for (const id of [forgotten, extra]) {
+      const gone = await m.eth_getFilterChanges!([id]).catch((e: unknown) => e);
+      expect(gone).toBeInstanceOf(ProviderRpcError);
+      expect(gone).toMatchObject({ code: -32001, message: 'filter not found' });
+    }
+    expect(Array.isArray(await m.eth_getFilterChanges!([polled]))).toBe(true);
+    // their slots are free again; a subscription never expires
+    const sub = (await m.eth_subscribe!(['newHeads'])) as Hex;
+    const fresh = (await m.eth_newBlockFilter!([])) as Hex;
+    clock += 1_000_000;
+    await expect(m.eth_getFilterLogs!([fresh])).rejects.toMatchObject({ code: -32001 });
+    expect(await m.eth_uninstallFilter!([polled])).toBe(false); // expired before it was uninstalled
+    expect(await m.eth_unsubscribe!([sub])).toBe(true);
+    expect(() => createSubscriptionHub({ reads: {} as never, chainId: 1n, filterTimeoutMs: 0 })).toThrow(RangeError);
+  });
+
   it('a stalled sync (its only consensus endpoint failing) disconnects the provider', async () => {
     const n = events.length;
     proxy.setFailing(true);

@@ -8,7 +8,8 @@
  *   other tabs (followers) to it over a BroadcastChannel of the same name. When the leader closes the
  *   lock passes: the next tab starts the node in its worker, which resumes from IndexedDB.
  *
- * The worker is a supervised child: an uncaught error in it or missed heartbeats is a crash; the page
+ * The worker is a supervised child: an uncaught error in it (a dedicated worker's `error` event, a
+ * SharedWorker's own `crashed` message) or missed heartbeats is a crash; the page
  * restarts it (at most `restart.intensity` times per `restart.periodMs`, then it gives up with
  * `NodeWorkerError` `node-worker.failed`). Calls in flight are not lost: they are sent again to the
  * restarted node (every call is a read or idempotent: start, stop; a resent raw transaction is the same one),
@@ -336,7 +337,10 @@ function portLink(
   port.addEventListener('message', (e: MessageEvent<FromNodeWorker>) => {
     if (done) return;
     if (e.data.t === 'pong') lastPong = Date.now();
-    else remote.deliver(e.data);
+    else if (e.data.t === 'crashed') {
+      stop();
+      crashed(new Error(`the node worker crashed: ${e.data.detail}`));
+    } else remote.deliver(e.data);
   });
   port.start();
   const timer = setInterval(() => {
@@ -375,6 +379,8 @@ function connectShared(
   };
   function onCrash(err: Error) {
     current?.stop();
+    // a worker that is only slow drops this page's old connection (and its node, if no page is left)
+    current?.port.close();
     current = undefined;
     if (crashed(err)) spawn();
   }

@@ -6,6 +6,17 @@
  * `stop()` or `close` withdraws its wish), so closing one tab leaves the node running for the others.
  * Runs in a SharedWorker (a port per tab) or a dedicated worker (a port per tab, handed over by the
  * leader tab). No Node globals.
+ *
+ * An uncaught error in the worker (`crashed`) retires every node it hosts (each is stopped, its state
+ * possibly damaged) and tells every connection; their pages reconnect and open fresh nodes, which
+ * resume from the database once the old node of the same database has stopped. A SharedWorker does
+ * not close itself for it: a page reconnecting at once would reach the closing instance, which never
+ * answers (Chromium still routes new connections to it until it is gone).
+ *
+ * A node that fails to start (the config the first page sent is bad: a chain spec with no authorities,
+ * say) is retired too: every page whose start was waiting on it gets its typed error, and the next
+ * start (of any page) builds a new node from that page's own config, so one bad config never wedges
+ * the worker for the others. A config the node cannot even be built from is that page's error alone.
  */
 import type { LightNode } from '../../../node/types.js';
 import { createP2pBridge, type P2pBridge } from '../p2p-bridge/worker.js';
@@ -29,12 +40,21 @@ interface Hosted {
   started: Set<Client>;
   /** Start/stop run one at a time, in order. */
   queue: Promise<unknown>;
+  /** Its start failed with this: it is not used again. */
+  failed?: { error: unknown };
+  retired?: boolean;
 }
 
 interface Client {
   conn: NodeConnection;
+  /** Dropped by a crash: its page reconnects on a new connection. */
+  gone?: boolean;
   hosted?: Hosted;
   key?: string;
+  /** What its page sent to open: a page whose node failed reopens with its own config. */
+  init?: NodeInit;
+  /** Its config could not make a node. */
+  openError?: unknown;
   unsubscribe: Map<string, () => void>;
   /** The p2p bridge port this page attached. */
   p2pPort?: MessagePort;
@@ -46,8 +66,13 @@ interface Client {
  */
 export function createNodeHost(create: (init: NodeInit, p2p: P2pBridge) => LightNode): {
   connect(conn: NodeConnection): void;
+  /** An uncaught error in this worker: retire every node and tell every connection (their pages restart). */
+  crashed(detail: string): void;
 } {
   const nodes = new Map<string, Hosted>();
+  const clients = new Set<Client>();
+  /** Retired nodes still stopping, by key: a new node of the same database starts after. */
+  const stopping = new Map<string, Promise<unknown>>();
 
   function serialize(h: Hosted, task: () => Promise<unknown>): Promise<unknown> {
     const next = h.queue.then(task, task);
@@ -55,16 +80,32 @@ export function createNodeHost(create: (init: NodeInit, p2p: P2pBridge) => Light
     return next;
   }
 
-  async function call(client: Client, method: NodeMethod, args: unknown[]): Promise<unknown> {
+  /** Start the client's node; one that failed to start earlier is replaced by a node of its own config. */
+  function start(client: Client): Promise<unknown> {
+    if (client.hosted?.failed && client.key && client.init) reopen(client, client.key, client.init);
     const h = client.hosted;
-    if (!h) throw new Error('the node worker got a call before open');
+    const key = client.key;
+    if (!h || !key) return Promise.reject(client.openError ?? new Error('the node worker got a call before open'));
+    h.started.add(client);
+    return serialize(h, async () => {
+      if (h.failed) throw h.failed.error;
+      if ((await h.node.status()).running) return;
+      try {
+        await h.node.start();
+      } catch (error) {
+        h.failed = { error };
+        retire(key, h);
+        throw error;
+      }
+    });
+  }
+
+  async function call(client: Client, method: NodeMethod, args: unknown[]): Promise<unknown> {
+    if (method === 'start') return start(client);
+    const h = client.hosted;
+    if (!h) throw client.openError ?? new Error('the node worker got a call before open');
     const node = h.node;
     switch (method) {
-      case 'start':
-        h.started.add(client);
-        return serialize(h, async () => {
-          if (!(await node.status()).running) await node.start();
-        });
       case 'stop':
         h.started.delete(client);
         return serialize(h, async () => {
@@ -103,7 +144,20 @@ export function createNodeHost(create: (init: NodeInit, p2p: P2pBridge) => Light
     }
   }
 
+  /** Stop a node no page uses any more (or that a crash may have damaged). */
+  function retire(key: string, h: Hosted): void {
+    if (nodes.get(key) === h) nodes.delete(key);
+    if (h.retired) return;
+    h.retired = true;
+    const done = serialize(h, () => h.node.stop()).catch(() => {});
+    stopping.set(key, done);
+    void done.then(() => {
+      if (stopping.get(key) === done) stopping.delete(key);
+    });
+  }
+
   function close(client: Client): void {
+    clients.delete(client);
     for (const off of client.unsubscribe.values()) off();
     client.unsubscribe.clear();
     const h = client.hosted;
@@ -113,21 +167,39 @@ export function createNodeHost(create: (init: NodeInit, p2p: P2pBridge) => Light
     client.hosted = undefined;
     h.clients.delete(client);
     h.started.delete(client);
-    if (h.clients.size > 0) return;
-    nodes.delete(client.key);
-    void serialize(h, () => h.node.stop()).catch(() => {});
+    if (h.clients.size === 0) retire(client.key, h);
   }
 
   function open(client: Client, key: string, init: NodeInit): void {
+    client.init = init;
     let h = nodes.get(key);
     if (!h) {
       const p2p = createP2pBridge();
-      h = { node: create(init, p2p), p2p, clients: new Set(), started: new Set(), queue: Promise.resolve() };
+      let node: LightNode;
+      try {
+        node = create(init, p2p);
+      } catch (err) {
+        client.openError = err;
+        return;
+      }
+      h = { node, p2p, clients: new Set(), started: new Set(), queue: stopping.get(key) ?? Promise.resolve() };
       nodes.set(key, h);
     }
     h.clients.add(client);
     client.hosted = h;
     client.key = key;
+  }
+
+  /** Move a client off a node that failed to start, with its subscriptions. */
+  function reopen(client: Client, key: string, init: NodeInit): void {
+    const events = [...client.unsubscribe.keys()];
+    close(client);
+    clients.add(client);
+    open(client, key, init);
+    for (const k of events) {
+      const i = k.indexOf(':');
+      subscribe(client, k.slice(0, i) as 'node' | 'provider', k.slice(i + 1));
+    }
   }
 
   function reply(client: Client, id: number, run: () => Promise<unknown>): void {
@@ -144,10 +216,24 @@ export function createNodeHost(create: (init: NodeInit, p2p: P2pBridge) => Light
   }
 
   return {
+    crashed(detail) {
+      for (const client of [...clients]) {
+        close(client);
+        client.gone = true;
+        try {
+          client.conn.post({ t: 'crashed', detail });
+        } catch {
+          // a page that cannot be told finds out by its heartbeats
+        }
+      }
+      for (const [key, h] of [...nodes]) retire(key, h);
+    },
     connect(conn) {
       const client: Client = { conn, unsubscribe: new Map() };
+      clients.add(client);
       conn.onClose?.(() => close(client));
       conn.onMessage((msg, ports) => {
+        if (client.gone) return;
         switch (msg.t) {
           case 'open':
             if (!client.hosted) open(client, msg.key, msg.init);

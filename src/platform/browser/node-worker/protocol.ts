@@ -38,7 +38,9 @@ export type FromNodeWorker =
   | { t: 'result'; id: number; ok: true; value: unknown }
   | { t: 'result'; id: number; ok: false; error: WireError }
   | { t: 'event'; target: 'node' | 'provider'; event: string; args: unknown[] }
-  | { t: 'pong'; seq: number };
+  | { t: 'pong'; seq: number }
+  /** An uncaught error in the worker: its nodes are retired; reconnect (a crash, said at once, not left to heartbeats). */
+  | { t: 'crashed'; detail: string };
 
 /** A dedicated worker gets each connection as a port: `{ t: 'connect' }` with the port transferred. */
 export interface ConnectMessage {
