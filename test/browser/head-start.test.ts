@@ -12,11 +12,14 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createLightNode, type LightNode, type NodeEvents } from '../../src/index.js';
 import { parseChainSpec } from '../../src/protocol/chainspec.js';
 import { deleteIdbDatabase } from '../storage/conformance.js';
+import { control, newRun, waitFor } from './helpers.js';
 
 const chain = inject('bigChain');
 const spec = parseChainSpec(chain.chainSpec);
 const HISTORY = 2_000;
-const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const run = newRun();
+/** This file's waits: 20 s, every 50 ms, a probe's error ends the wait. */
+const WAIT = { timeoutMs: 20_000, intervalMs: 50, ignoreErrors: false };
 const databaseName = `alys-light-test-${run}-head-start`;
 const nodes: LightNode[] = [];
 
@@ -60,32 +63,6 @@ interface Count {
   calls: Array<{ method: string; params: unknown }>;
 }
 
-/** The proxy's control server: GET with no body, POST with one. */
-async function control<T = unknown>(path: string, body?: unknown): Promise<T> {
-  const r = await fetch(
-    `${chain.control}${path}`,
-    body === undefined
-      ? {}
-      : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
-  );
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${await r.text()}`);
-  return r.json() as Promise<T>;
-}
-
-async function waitFor<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  what: () => Promise<string> | string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${await what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('head-first start in Chromium (Web Workers + IndexedDB), 20,000 blocks', { timeout: 60_000 }, () => {
   const target = chain.head.number - HISTORY;
   /** Blocks the finality walk may need with the head: two PoW intervals and the walk's range overshoot. */
@@ -108,6 +85,7 @@ describe('head-first start in Chromium (Web Workers + IndexedDB), 20,000 blocks'
     await waitFor(
       () => atHead,
       async () => `the head event (proxy: ${JSON.stringify(await control('/count'))})`,
+      WAIT,
     );
     expect(atHead!.served).toBe(1);
     expect(atHead!.calls).toEqual([{ method: 'getheadblock', params: [] }]);
@@ -118,6 +96,7 @@ describe('head-first start in Chromium (Web Workers + IndexedDB), 20,000 blocks'
       () => events.finalized[0],
       async () =>
         `the finalized event with at most ${bound} blocks served (proxy: ${JSON.stringify(await control('/count'))})`,
+      WAIT,
     );
     await started;
     expect(events.finalized[0]!.number).toBe(chain.finalized);
@@ -140,7 +119,7 @@ describe('head-first start in Chromium (Web Workers + IndexedDB), 20,000 blocks'
       () => events.backfill.find((e) => e.done),
       async () =>
         `the backfill done: ${JSON.stringify(events.backfill.at(-1))}, status ${(await node.status()).historyFrom}`,
-      45_000,
+      { ...WAIT, timeoutMs: 45_000 },
     );
     expect(done).toMatchObject({ from: target, target, done: true });
     expect((await node.status()).historyFrom).toBe(target);

@@ -4,21 +4,18 @@
  * the page), the node worker checks the keys before its node exists, and a bad key reaches the page as
  * the DecodeError `parseChainSpecJson` throws (same class, path and message) from `start()`.
  */
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { createLightNode, type WorkerLightNode } from '../../src/index.js';
 import { parseChainSpecJson } from '../../src/protocol/chainspec.js';
 import { DecodeError } from '../../src/protocol/errors.js';
-import { deleteIdbDatabase } from '../storage/conformance.js';
+import { cleanUpAfterAll, newRun } from './helpers.js';
 
 const devnet = inject('devnet');
-const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const run = newRun();
 const databases: string[] = [];
 const nodes: WorkerLightNode[] = [];
 
-afterAll(async () => {
-  for (const n of nodes) await n.close().catch(() => {});
-  for (const name of databases) await deleteIdbDatabase(name).catch(() => {});
-});
+cleanUpAfterAll(nodes, databases);
 
 function makeNode(label: string, chainSpec: string): WorkerLightNode {
   const databaseName = `alys-light-test-${run}-${label}`;

@@ -9,22 +9,19 @@
  *
  * Runs alone against the proxy (its counts are global): head-start.test.ts resets them too.
  */
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { createLightNode, type NodeEvents, type WorkerLightNode } from '../../src/index.js';
 import { parseChainSpec } from '../../src/protocol/chainspec.js';
-import { deleteIdbDatabase } from '../storage/conformance.js';
+import { cleanUpAfterAll, control, newRun, waitFor } from './helpers.js';
 
 const chain = inject('bigChain');
 const spec = parseChainSpec(chain.chainSpec);
 const HISTORY = 2_000;
-const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const run = newRun();
 const databaseName = `alys-light-test-${run}-node-worker-sync`;
 const nodes: WorkerLightNode[] = [];
 
-afterAll(async () => {
-  for (const n of nodes) await n.close().catch(() => {});
-  await deleteIdbDatabase(databaseName).catch(() => {});
-});
+cleanUpAfterAll(nodes, [databaseName]);
 
 function makeNode() {
   const node = createLightNode({
@@ -59,31 +56,6 @@ interface Count {
   calls: Array<{ method: string; params: unknown }>;
 }
 
-async function control<T = unknown>(path: string, body?: unknown): Promise<T> {
-  const r = await fetch(
-    `${chain.control}${path}`,
-    body === undefined
-      ? {}
-      : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
-  );
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${await r.text()}`);
-  return r.json() as Promise<T>;
-}
-
-async function waitFor<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  what: () => Promise<string> | string,
-  timeoutMs = 40_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${await what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('the node worker on a 20,000-block chain (Chromium)', { timeout: 60_000 }, () => {
   it('a 2,000-block sync leaves the main thread free; a second tab joins the node without a second sync', async () => {
     await control('/reset', {});
@@ -98,6 +70,7 @@ describe('the node worker on a 20,000-block chain (Chromium)', { timeout: 60_000
     const done = await waitFor(
       () => a.events.backfill.find((e) => e.done),
       async () => `the backfill done: ${JSON.stringify(a.events.backfill.at(-1))}`,
+      { timeoutMs: 40_000, intervalMs: 50, ignoreErrors: false },
     );
     expect(done).toMatchObject({ from: chain.head.number - HISTORY, done: true });
     const s = await a.node.status();

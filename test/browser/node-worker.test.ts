@@ -9,7 +9,7 @@
  *   the next tab's worker resumes from IndexedDB;
  * - a crashed node worker is restarted by the page's supervisor and the provider keeps answering.
  */
-import { afterAll, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import {
   AlysLightError,
   ConfigError,
@@ -25,18 +25,15 @@ import {
 import { fromWireError, toWireError } from '../../src/platform/browser/node-worker/errors-wire.js';
 import { parseChainSpec } from '../../src/protocol/chainspec.js';
 import { DecodeError } from '../../src/protocol/errors.js';
-import { deleteIdbDatabase } from '../storage/conformance.js';
+import { cleanUpAfterAll, devnetInfo, newRun, produce, waitFor } from './helpers.js';
 
 const devnet = inject('devnet');
 const spec = parseChainSpec(devnet.chainSpec);
-const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const run = newRun();
 const databases: string[] = [];
 const nodes: WorkerLightNode[] = [];
 
-afterAll(async () => {
-  for (const n of nodes) await n.close().catch(() => {});
-  for (const name of databases) await deleteIdbDatabase(name).catch(() => {});
-});
+cleanUpAfterAll(nodes, databases);
 
 function database(label: string): string {
   const name = `alys-light-test-${run}-${label}`;
@@ -62,36 +59,6 @@ function makeNode(databaseName: string, worker: NodeWorkerOptions = {}, chainSpe
   const events = { head: [], storage: [], health: [] } as { [K in Logged]: NodeEvents[K][] };
   for (const name of ['head', 'storage', 'health'] as const) node.on(name, (e) => (events[name] as unknown[]).push(e));
   return { node, events };
-}
-
-async function devnetInfo(): Promise<{ head: { number: number; hash: string }; finalized: number }> {
-  return (await fetch(`${devnet.control}/info`)).json();
-}
-
-async function produce(blocks: number): Promise<{ head: { number: number; hash: string } }> {
-  const r = await fetch(`${devnet.control}/produce`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ blocks, pow: true }),
-  });
-  if (!r.ok) throw new Error(`produce: HTTP ${r.status} ${await r.text()}`);
-  return r.json();
-}
-
-async function waitFor<T>(
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  what: () => Promise<string> | string,
-  timeoutMs = 25_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await Promise.resolve()
-      .then(probe)
-      .catch(() => undefined);
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${await what()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** The node's verified head is the devnet's head. */
@@ -201,7 +168,7 @@ describe('the light node in a worker (Chromium)', { timeout: 60_000 }, () => {
     expect(a.events.storage).toHaveLength(1);
     expect(b.events.storage).toEqual([]);
     await a.node.close();
-    const grown = await produce(2);
+    const grown = await produce(2, true);
     await waitFor(
       () => b.events.head.some((h) => h.hash === grown.head.hash),
       () => `b's head event ${grown.head.number}: ${JSON.stringify(b.events.head.at(-1))}`,
@@ -233,7 +200,7 @@ describe('the light node in a worker (Chromium)', { timeout: 60_000 }, () => {
     );
     const f2 = await follower.node.status();
     expect(f2.worker?.role).toBe('leader');
-    const grown = await produce(2);
+    const grown = await produce(2, true);
     await waitFor(
       async () => (await blockNumber(follower.node)) === grown.head.number,
       async () => `the new leader at ${grown.head.number}: ${await blockNumber(follower.node)}`,
@@ -262,7 +229,7 @@ describe('the light node in a worker (Chromium)', { timeout: 60_000 }, () => {
       expect(Number(await during)).toBeGreaterThan(0);
       expect((await node.status()).worker?.restarts).toBe(1);
       expect(events.storage.map((e) => e.kind)).toEqual(['cold-start', 'warm-start']);
-      const grown = await produce(2);
+      const grown = await produce(2, true);
       await waitFor(
         async () => (await blockNumber(node)) === grown.head.number,
         async () => `the restarted node at ${grown.head.number}: ${await blockNumber(node)}`,

@@ -15,10 +15,11 @@ import { createLightNode, type LightNode, type NodeEvents } from '../../src/inde
 import { parseChainSpec } from '../../src/protocol/chainspec.js';
 import { fetchPageConfig, startNodePage } from '../../web/node-page.js';
 import { deleteIdbDatabase } from '../storage/conformance.js';
+import { devnetInfo, GENESIS_SYNC, newRun, produce, waitFor } from './helpers.js';
 
 const devnet = inject('devnet');
 const spec = parseChainSpec(devnet.chainSpec);
-const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const run = newRun();
 const databases: string[] = [];
 const nodes: LightNode[] = [];
 
@@ -26,18 +27,6 @@ afterAll(async () => {
   for (const n of nodes) await n.stop().catch(() => {});
   for (const name of databases) await deleteIdbDatabase(name);
 });
-
-/** A genesis replay (these cases check the sync from block 0; test/browser/head-start.test.ts starts at the head). */
-const SYNC = {
-  start: 'genesis' as const,
-  batchSize: 8,
-  parallelism: 4,
-  requestTimeoutMs: 5_000,
-  retries: 5,
-  backoffInitialMs: 50,
-  backoffMaxMs: 500,
-  followIntervalMs: 100,
-};
 
 function database(label: string): string {
   const name = `alys-light-test-${run}-${label}`;
@@ -57,7 +46,7 @@ function makeNode(
     databaseName,
     verifierWorkers,
     logLevel: 'silent',
-    sync: SYNC,
+    sync: GENESIS_SYNC,
     placement: 'page', // these cases read the in-page actor system (node.system)
   });
   nodes.push(node);
@@ -69,37 +58,6 @@ function makeNode(
   node.on('storage', (s) => events.storage.push(s));
   node.on('health', (h) => events.health.push(h));
   return { node, events };
-}
-
-async function devnetInfo(): Promise<{ head: { number: number; hash: string }; finalized: number }> {
-  return (await fetch(`${devnet.control}/info`)).json();
-}
-
-async function produce(
-  blocks: number,
-  pow: boolean,
-): Promise<{ head: { number: number; hash: string }; finalized: number }> {
-  const r = await fetch(`${devnet.control}/produce`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ blocks, pow }),
-  });
-  if (!r.ok) throw new Error(`produce: HTTP ${r.status} ${await r.text()}`);
-  return r.json();
-}
-
-async function waitFor<T>(
-  probe: () => Promise<T | undefined | false>,
-  what: () => Promise<string> | string,
-  timeoutMs = 25_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${await what()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Wait until the node's head is the devnet's head (number and hash) and its finalized height the devnet's. */

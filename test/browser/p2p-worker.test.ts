@@ -9,53 +9,21 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createLightNode, type WorkerLightNode } from '../../src/index.js';
 import { parseChainSpec } from '../../src/protocol/chainspec.js';
+import { devnetHead, GENESIS_SYNC, newRun, synced as syncedTo, waitFor } from './helpers.js';
 
 const devnet = inject('devnet');
 const spec = parseChainSpec(devnet.chainSpec);
-const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-const SYNC = {
-  start: 'genesis' as const,
-  batchSize: 8,
-  parallelism: 4,
-  requestTimeoutMs: 5_000,
-  retries: 5,
-  backoffInitialMs: 50,
-  backoffMaxMs: 500,
-  followIntervalMs: 600_000,
-};
+const run = newRun();
+/** Follows new blocks by gossip alone: the follow timer is 10 minutes. */
+const SYNC = { ...GENESIS_SYNC, followIntervalMs: 600_000 };
+/** This file's waits: 30 s. */
+const WAIT = { timeoutMs: 30_000 };
+/** The node at the devnet head. */
+const synced = (node: WorkerLightNode, label: string) => syncedTo(node, label, WAIT);
 const nodes: WorkerLightNode[] = [];
 afterAll(async () => {
   for (const n of nodes) await n.close().catch(() => {});
 });
-
-async function waitFor<T>(
-  probe: () => Promise<T | undefined | false>,
-  what: () => Promise<string> | string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${await what()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function devnetHead(): Promise<{ number: number; hash: string }> {
-  return ((await (await fetch(`${devnet.control}/info`)).json()) as { head: { number: number; hash: string } }).head;
-}
-
-async function synced(node: WorkerLightNode, label: string) {
-  const head = await devnetHead();
-  return waitFor(
-    async () => {
-      const s = await node.status();
-      return s.head?.number === head.number && s.head.hash === head.hash ? s : undefined;
-    },
-    async () => `${label} at the devnet head ${head.number}: ${JSON.stringify(await node.status())}`,
-  );
-}
 
 function workerNode(label: string, shared: boolean, database = label): WorkerLightNode {
   const node = createLightNode({
@@ -120,6 +88,7 @@ describe('p2p with the node in the node worker', () => {
         return s.p2p?.peerId && s.p2p.peerId !== firstPeerId && s.p2p.peers.length > 0 ? s : undefined;
       },
       async () => `a new libp2p host from the second tab: ${JSON.stringify((await second.status()).p2p)}`,
+      WAIT,
     );
     expect(handed.head?.number).toBeGreaterThanOrEqual(before.head!.number);
     await new Promise((r) => setTimeout(r, 2_000)); // in the relay's gossip mesh

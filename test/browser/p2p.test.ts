@@ -14,54 +14,20 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import { createLightNode, type LightNode } from '../../src/index.js';
 import { parseChainSpec } from '../../src/protocol/chainspec.js';
+import { devnetHead, GENESIS_SYNC, synced as syncedTo, waitFor } from './helpers.js';
 
 const devnet = inject('devnet');
 const spec = parseChainSpec(devnet.chainSpec);
-/** A genesis replay (these cases check the sync from block 0; test/browser/head-start.test.ts starts at the head). */
-const SYNC = {
-  start: 'genesis' as const,
-  batchSize: 8,
-  parallelism: 4,
-  requestTimeoutMs: 5_000,
-  retries: 5,
-  backoffInitialMs: 50,
-  backoffMaxMs: 500,
-  followIntervalMs: 100,
-};
+/** This file's waits: 30 s. */
+const WAIT = { timeoutMs: 30_000 };
 const nodes: LightNode[] = [];
 afterAll(async () => {
   for (const n of nodes) await n.stop().catch(() => {});
 });
 
-async function waitFor<T>(
-  probe: () => Promise<T | undefined | false>,
-  what: () => Promise<string> | string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${await what()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function devnetHead(): Promise<{ number: number; hash: string }> {
-  return ((await (await fetch(`${devnet.control}/info`)).json()) as { head: { number: number; hash: string } }).head;
-}
-
-async function synced(node: LightNode, label: string) {
-  const head = await devnetHead();
-  return waitFor(
-    async () => {
-      const s = await node.status();
-      return s.head?.number === head.number && s.head.hash === head.hash ? s : undefined;
-    },
-    async () =>
-      `${label} at the devnet head ${head.number}: ${JSON.stringify({ head: (await node.status()).head, sync: (await node.status()).sync, sources: (await node.status()).sources })}`,
-  );
-}
+/** The node at the devnet head; a timeout prints its head, sync and sources. */
+const synced = (node: LightNode, label: string) =>
+  syncedTo(node, label, { ...WAIT, show: (s) => ({ head: s.head, sync: s.sync, sources: s.sources }) });
 
 describe('p2p in the browser', () => {
   it('a node without any RPC syncs from another browser node over WebRTC through the relay', async () => {
@@ -72,7 +38,7 @@ describe('p2p in the browser', () => {
       storage: 'memory',
       logLevel: 'silent',
       placement: 'page',
-      sync: SYNC,
+      sync: GENESIS_SYNC,
       p2p: { bootstrap: [devnet.relay] },
     });
     nodes.push(a);
@@ -82,6 +48,7 @@ describe('p2p in the browser', () => {
     const webrtc = await waitFor(
       async () => (await a.status()).p2p?.addresses.find((x) => x.includes('/p2p-circuit/webrtc')),
       async () => `a WebRTC address of A: ${JSON.stringify((await a.status()).p2p)}`,
+      WAIT,
     );
 
     const b = createLightNode({
@@ -91,7 +58,7 @@ describe('p2p in the browser', () => {
       storage: 'memory',
       logLevel: 'silent',
       placement: 'page',
-      sync: SYNC,
+      sync: GENESIS_SYNC,
       p2p: { bootstrap: [webrtc] },
     });
     nodes.push(b);
@@ -108,7 +75,7 @@ describe('p2p in the browser', () => {
           (c) => c.peer === aStatus.p2p!.peerId && c.address.includes('/webrtc') && !c.limited,
         ),
       async () => `a direct WebRTC connection from B to A: ${JSON.stringify((await b.status()).p2p)}`,
-      20_000,
+      { timeoutMs: 20_000 },
     );
   }, 60_000);
 
@@ -120,7 +87,7 @@ describe('p2p in the browser', () => {
       storage: 'memory',
       logLevel: 'silent',
       placement: 'page',
-      sync: { ...SYNC, followIntervalMs: 600_000 },
+      sync: { ...GENESIS_SYNC, followIntervalMs: 600_000 },
       p2p: { bootstrap: [devnet.relay], discover: 0 },
     });
     nodes.push(n);
@@ -148,7 +115,7 @@ describe('p2p in the browser', () => {
       storage: 'memory',
       logLevel: 'silent',
       placement: 'page',
-      sync: SYNC,
+      sync: GENESIS_SYNC,
       p2p: { bootstrap: [devnet.relay] },
     });
     nodes.push(a);
@@ -158,6 +125,7 @@ describe('p2p in the browser', () => {
     await waitFor(
       async () => (await a.status()).p2p?.addresses.find((x) => x.includes('/p2p-circuit/webrtc')),
       () => 'a WebRTC address of page 1',
+      WAIT,
     );
     const query = new URLSearchParams({
       'devnet-config': `${devnet.control}/devnet.json`,
@@ -186,7 +154,7 @@ describe('p2p in the browser', () => {
         },
         async () =>
           `page 2 at the devnet head ${head.number}: ${JSON.stringify(await commands.evalInPage('page-2', 'const s = await window.alysNode?.status(); return { state: document.body.dataset.state, error: document.body.dataset.error, head: s?.head, sync: s?.sync, sources: s?.sources };'))}`,
-        45_000,
+        { timeoutMs: 45_000 },
       );
       expect(seen.sources.map((x) => x.id)).not.toContain(devnet.consensus);
       // page 1, found by discovery (page 2 was never told its address), directly over WebRTC
@@ -200,7 +168,7 @@ describe('p2p in the browser', () => {
         },
         async () =>
           `a direct WebRTC connection from page 2 to page 1: ${JSON.stringify(await commands.evalInPage('page-2', 'return (await window.alysNode?.status())?.p2p;'))}`,
-        20_000,
+        { timeoutMs: 20_000 },
       );
       // and page 1 is one of page 2's block sources
       await waitFor(
@@ -212,7 +180,7 @@ describe('p2p in the browser', () => {
             )) as Seen['sources']
           ).some((x) => x.id === aId),
         () => 'page 1 among page 2 sources',
-        10_000,
+        { timeoutMs: 10_000 },
       );
       // all of that ran under the dashboard's Content-Security-Policy, which blocked nothing it needs
       // and does block what a page must not run (an injected inline script)

@@ -8,8 +8,9 @@ import type { KvStore } from '../../src/node/storage/kv.js';
 import { createMemoryStore } from '../../src/node/storage/memory.js';
 import { openIdbStore } from '../../src/platform/browser/storage-idb.js';
 import { deleteIdbDatabase, runIdbBackendChecks, runKvConformance } from '../storage/conformance.js';
+import { newRun } from './helpers.js';
 
-const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const run = newRun();
 const names = new WeakMap<KvStore, string>();
 const created: string[] = [];
 let count = 0;

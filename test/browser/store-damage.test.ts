@@ -19,24 +19,14 @@ import { specFingerprint } from '../../src/protocol/spec-fingerprint.js';
 import type { SignedConsensusBlock } from '../../src/protocol/types.js';
 import { deleteIdbDatabase } from '../storage/conformance.js';
 import { copyStore, DAMAGE_CASES, readShape } from '../storage/damage.js';
+import { devnetHead, GENESIS_SYNC, newRun, waitFor } from './helpers.js';
 
 const devnet = inject('devnet');
 const spec = parseChainSpec(devnet.chainSpec);
 const MODE = 'pow-checkpoint';
-const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const run = newRun();
 const databases: string[] = [];
 let count = 0;
-
-const SYNC = {
-  start: 'genesis' as const,
-  batchSize: 8,
-  parallelism: 4,
-  requestTimeoutMs: 5_000,
-  retries: 5,
-  backoffInitialMs: 50,
-  backoffMaxMs: 500,
-  followIntervalMs: 100,
-};
 
 afterAll(async () => {
   for (const name of databases) await deleteIdbDatabase(name);
@@ -60,26 +50,12 @@ function makeNode(databaseName: string) {
     databaseName,
     verifierWorkers: 0,
     logLevel: 'silent',
-    sync: SYNC,
+    sync: GENESIS_SYNC,
     placement: 'page', // these cases read the in-page actor system (node.system)
   });
   const events = { head: [], storage: [], health: [] } as { [K in Logged]: NodeEvents[K][] };
   for (const name of ['head', 'storage', 'health'] as const) node.on(name, (e) => (events[name] as unknown[]).push(e));
   return { node, events };
-}
-
-async function devnetHead(): Promise<{ number: number; hash: string }> {
-  return ((await (await fetch(`${devnet.control}/info`)).json()) as { head: { number: number; hash: string } }).head;
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined | false>, what: () => string, timeoutMs = 25_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function waitSynced(node: LightNode): Promise<void> {
