@@ -19,21 +19,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createDevnet, type Devnet } from '../devnet/devnet.js';
 import { chainSpecToJson } from '../protocol/chainspec.js';
+import { startLocalDevnet } from './local-devnet.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-
-async function startDevnet(): Promise<Devnet> {
-  const quiet = { log: () => {} };
-  try {
-    return await createDevnet({ ...quiet, consensusPort: 3000, evmPort: 8545, esploraPort: 3002 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
-    console.error('devnet: a default port is taken; using free ports');
-    return createDevnet({ ...quiet, consensusPort: 0, evmPort: 0, esploraPort: 0 });
-  }
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -119,7 +108,7 @@ async function headBlock(rpc: string): Promise<{ number: string; json: unknown }
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '8787' } } });
 const port = values.port === '0' ? await freePort() : Number(values.port);
-const devnet = await startDevnet();
+const devnet = await startLocalDevnet();
 devnet.start();
 const tmp = mkdtempSync(join(tmpdir(), 'alys-edge-'));
 const envFile = join(tmp, 'edge.env');

@@ -15,9 +15,10 @@
 import '../platform/nodejs/polyfills.js';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createDevnet, type Devnet } from '../devnet/devnet.js';
+import type { Devnet } from '../devnet/devnet.js';
 import { serveControl } from '../devnet/control.js';
 import { chainSpecToJson } from '../protocol/chainspec.js';
+import { startLocalDevnet } from './local-devnet.js';
 import { runCommand } from './run.js';
 
 async function onFreePort<T>(preferred: number, open: (port: number) => Promise<T>): Promise<T> {
@@ -26,17 +27,6 @@ async function onFreePort<T>(preferred: number, open: (port: number) => Promise<
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
     return open(0);
-  }
-}
-
-async function startDevnet(): Promise<Devnet> {
-  const quiet = { log: () => {} };
-  try {
-    return await createDevnet({ ...quiet, consensusPort: 3000, evmPort: 8545, esploraPort: 3002 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
-    console.error('devnet: a default port is taken; using free ports');
-    return createDevnet({ ...quiet, consensusPort: 0, evmPort: 0, esploraPort: 0 });
   }
 }
 
@@ -74,7 +64,7 @@ const argv = process.argv.slice(2);
 const web = !argv.includes('--no-web');
 const passThrough = argv.filter((a) => a !== '--no-web');
 
-const devnet = await startDevnet();
+const devnet = await startLocalDevnet();
 const control = await onFreePort(3003, (port) => serveControl(devnet, port));
 devnet.start();
 const instance = randomBytes(6).toString('hex');
