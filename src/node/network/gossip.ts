@@ -8,7 +8,7 @@ import { gossipsub, TopicValidatorResult, type GossipSub } from '@libp2p/gossips
 import type { Libp2p } from '@libp2p/interface';
 import type { GossipVerdict } from '../../protocol/candidates.js';
 import type { PubsubMessage } from '../../protocol/codec/msgpack.js';
-import { ALL_GOSSIP_TOPICS, decodeGossip, encodeGossip, gossipMessageId } from '../../protocol/p2p/index.js';
+import { ALL_GOSSIP_TOPICS, decodeGossip, encodeGossipOrUndefined, gossipMessageId } from '../../protocol/p2p/index.js';
 import { DISCOVERY_TOPIC } from './discovery.js';
 import type { PeerFaultReporter } from './errors.js';
 
@@ -117,12 +117,8 @@ export function alysGossip(o: AlysGossipOptions): AlysGossip {
       for (const t of ALL_GOSSIP_TOPICS) pubsub.subscribe(t);
     },
     async publish(message) {
-      let encoded: ReturnType<typeof encodeGossip>;
-      try {
-        encoded = encodeGossip(message);
-      } catch {
-        return false;
-      }
+      const encoded = encodeGossipOrUndefined(message);
+      if (encoded === undefined) return false;
       const r = await pubsub.publish(encoded.topic, encoded.data).catch(() => undefined);
       return r !== undefined && r.recipients.length > 0;
     },

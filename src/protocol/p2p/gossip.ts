@@ -34,6 +34,15 @@ export function encodeGossip(message: PubsubMessage): { topic: GossipTopic; data
   return { topic: GOSSIP_TOPICS[message.type], data };
 }
 
+/** encodeGossip, or undefined where the message cannot go by gossip (too large, or not encodable): a publish of it is refused. */
+export function encodeGossipOrUndefined(message: PubsubMessage): { topic: GossipTopic; data: Uint8Array } | undefined {
+  try {
+    return encodeGossip(message);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Decode what arrived on `topic`; DecodeError if oversize, malformed, or the variant of another topic. */
 export function decodeGossip(topic: string, data: Uint8Array): PubsubMessage {
   const label = `gossip.${topic}`;

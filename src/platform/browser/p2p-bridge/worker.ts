@@ -17,7 +17,7 @@ import type { P2pHostApi, P2pHostOptions } from '../../../node/network/p2p-host.
 import { P2pError } from '../../../node/network/errors.js';
 import type { GossipAnswer } from '../../../node/network/gossip.js';
 import { decodeSignedBlockMsgpack, encodeSignedBlockMsgpack } from '../../../protocol/codec/msgpack.js';
-import { decodeGossip, encodeGossip } from '../../../protocol/p2p/gossip.js';
+import { decodeGossip, encodeGossipOrUndefined } from '../../../protocol/p2p/gossip.js';
 import type { SignedConsensusBlock } from '../../../protocol/types.js';
 import {
   type BridgeCall,
@@ -298,12 +298,8 @@ export function createP2pBridge(opts: P2pBridgeOptions = {}): P2pBridge {
       return out;
     },
     async publish(message) {
-      let encoded: ReturnType<typeof encodeGossip>;
-      try {
-        encoded = encodeGossip(message);
-      } catch {
-        return false;
-      }
+      const encoded = encodeGossipOrUndefined(message);
+      if (encoded === undefined) return false;
       return (await call({ method: 'publish', topic: encoded.topic, data: encoded.data }, 30_000).catch(
         () => false,
       )) as boolean;
