@@ -13,13 +13,13 @@ import {
   aggregateApprovals,
   createFederationFromSpec,
   encodeSignedBlockJson,
-  encodeTransaction,
   getChainSpec,
   signApproval,
   signingRoot,
   toHex,
 } from '../../src/protocol/index.js';
 import { DEV_SK1, devBlock } from '../helpers/dev-block.js';
+import { peginTx } from '../helpers/pegin.js';
 import { describeVectors, loadVectors } from '../helpers/vectors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'alys-verify-'));
@@ -104,23 +104,7 @@ describe('verify block', () => {
 describe('verify pegin, bls (generated)', () => {
   it('a peg-in to the DEV federation is valid; the same tx to another federation is not', async () => {
     const fed = createFederationFromSpec(getChainSpec('dev'));
-    const tx = encodeTransaction({
-      version: 2,
-      lockTime: 0,
-      inputs: [
-        {
-          prevTxid: new Uint8Array(32).fill(9),
-          prevVout: 1,
-          scriptSig: new Uint8Array(),
-          sequence: 0xfffffffd,
-          witness: [new Uint8Array(64).fill(1)],
-        },
-      ],
-      outputs: [
-        { value: 25_000n, scriptPubkey: fed.scriptPubkey },
-        { value: 0n, scriptPubkey: Uint8Array.from([0x6a, 0x14, ...new Uint8Array(20).fill(0xab)]) },
-      ],
-    });
+    const tx = peginTx(fed.scriptPubkey);
     const ok = await verify('pegin', { tx: toHex(tx) });
     expect(ok.line).toMatchObject({
       valid: true,

@@ -8,14 +8,9 @@
 import { runVerify } from '../../src/cli/verify.js';
 import { buildAuxPow } from '../../src/devnet/miner.js';
 import { encodeAuxPow } from '../../src/protocol/auxpow/codec.js';
-import {
-  createFederationFromSpec,
-  encodeSignedBlockJson,
-  encodeTransaction,
-  getChainSpec,
-  toHex,
-} from '../../src/protocol/index.js';
+import { createFederationFromSpec, encodeSignedBlockJson, getChainSpec, toHex } from '../../src/protocol/index.js';
 import { devBlock } from '../helpers/dev-block.js';
+import { peginTx } from '../helpers/pegin.js';
 import { loadVectors, vectorsAvailable, vectorsDir } from '../helpers/vectors.js';
 
 export interface EdgeCase {
@@ -44,26 +39,7 @@ function generated(): Draft[] {
   const resigned = structuredClone(block);
   resigned.message.slot += 1;
   const fed = createFederationFromSpec(DEV);
-  const pegin = (scriptPubkey: Uint8Array) =>
-    toHex(
-      encodeTransaction({
-        version: 2,
-        lockTime: 0,
-        inputs: [
-          {
-            prevTxid: new Uint8Array(32).fill(9),
-            prevVout: 1,
-            scriptSig: new Uint8Array(),
-            sequence: 0xfffffffd,
-            witness: [new Uint8Array(64).fill(1)],
-          },
-        ],
-        outputs: [
-          { value: 25_000n, scriptPubkey },
-          { value: 0n, scriptPubkey: Uint8Array.from([0x6a, 0x14, ...new Uint8Array(20).fill(0xab)]) },
-        ],
-      }),
-    );
+  const pegin = (scriptPubkey: Uint8Array) => toHex(peginTx(scriptPubkey));
   const auxHash = toHex(new Uint8Array(32).fill(0x5a));
   const auxpow = toHex(
     encodeAuxPow(
