@@ -6,6 +6,8 @@ import type { EdgeEnv } from './config.js';
 import { createRouter } from './router.js';
 import { verifyRoute } from './routes/verify.js';
 
+export { AlysLightNode } from './node/object.js';
+
 const route = createRouter([verifyRoute]);
 
 export default {
