@@ -26,6 +26,8 @@ export interface EdgeNodeSetup {
   control: string;
   liar: string;
   honest: string;
+  /** A devnet user with a balance. */
+  address: string;
   bindings: Record<string, string>;
 }
 
@@ -63,10 +65,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     cleanup.add(() => faulty.close());
     const honest = await startProxy(cleanup, devnet.urls.consensus);
     const { node } = await startNode(cleanup, devnet, { sync: { start: 'head' } });
-    let nodeHead: number | null = null;
-    node.on('head', (h) => {
-      nodeHead = h.number;
-    });
     const head = () => ({ number: devnet.chain.height, hash: honestHash(devnet, devnet.chain.height) });
     const routes: Record<string, (body: any) => Promise<unknown> | unknown> = {
       'POST /grow': async (body) => {
@@ -83,7 +81,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
           (result) => ({ result: result ?? null }),
           (e: any) => ({ error: { code: e.code, message: e.shortMessage ?? e.message } }),
         ),
-      'GET /node-head': () => ({ number: nodeHead }),
+      'GET /node-head': async () => ({ number: (await node.status()).head?.number ?? null }),
     };
     const control = await listenLocal((req, res) => void serve(routes, req, res));
     cleanup.add(() => control.close());
@@ -91,6 +89,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       control: control.url,
       liar: faulty.url,
       honest: honest.url,
+      address: devnet.users[0]!.address,
       bindings: {
         ALYS_CHAIN: '',
         ALYS_CHAIN_SPEC: JSON.stringify(chainSpecToJson(devnet.spec)),

@@ -3,7 +3,8 @@
  * answered by `provider.request`. Whatever is wrong with a request becomes a JSON-RPC error object,
  * never a throw: -32700 unparsable body, -32600 not a request (or an empty or too large batch), and the
  * provider's own error codes (-32601 unknown method, -32602 bad params, 4200/4900/..., see
- * src/node/engine/errors.ts). Notifications (no `id`) are run and get no answer.
+ * src/node/engine/errors.ts). Notifications (no `id`) are run and get no answer. Subscriptions need a
+ * connection: `eth_subscribe` over HTTP is -32601.
  */
 import type { Eip1193Provider } from '../../../src/node/engine/provider.js';
 import { toProviderRpcError } from '../../../src/node/engine/provider.js';
@@ -63,6 +64,8 @@ async function answerCall(provider: Eip1193Provider, call: unknown): Promise<Jso
   if (c.params !== undefined && (typeof c.params !== 'object' || c.params === null))
     return failure(id, -32600, 'invalid request: params must be an array or an object');
   const notification = !('id' in c);
+  if (c.method === 'eth_subscribe' || c.method === 'eth_unsubscribe')
+    return notification ? undefined : failure(id, -32601, `${c.method} needs a connection: use the WebSocket`);
   try {
     const result = await provider.request({
       method: c.method,
