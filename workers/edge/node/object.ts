@@ -30,6 +30,7 @@ import { ALARM_STATE_KEY, type AlarmState, afterRun, alarmStepMs, INITIAL_ALARM_
 import { resolveNodeConfig, type NodeEnv } from './config.js';
 import { followStep } from './follow.js';
 import { answerJsonRpc, parseError } from './jsonrpc.js';
+import { answerSocketMessage, deliverHeads, type SocketLike } from './subscriptions.js';
 
 /** The part of a Durable Object's `ctx` (DurableObjectState) the object uses. */
 export interface DurableObjectStateLike {
@@ -39,7 +40,13 @@ export interface DurableObjectStateLike {
     getAlarm(): Promise<number | null>;
     setAlarm(at: number): Promise<void>;
   };
+  /** The Hibernation API: the runtime holds the socket while the object sleeps. */
+  acceptWebSocket(ws: unknown): void;
+  getWebSockets(): SocketLike[];
 }
+
+/** workerd's WebSocketPair (not in the DOM types). */
+declare const WebSocketPair: new () => { 0: unknown; 1: unknown };
 
 /** How the node started (storage key `STARTS_KEY`, the last `STARTS_KEPT`). */
 export interface StartRecord {
@@ -56,6 +63,7 @@ export const HEAD_LOG_ROWS = 1024;
 export class AlysLightNode {
   private node: LightNode | undefined;
   private starting: Promise<LightNode> | undefined;
+  private delivering: Promise<unknown> = Promise.resolve();
   /** Tests: the next `alarmThrows` alarm runs throw after their follow step (as a run cut short would). */
   readonly faults = { alarmThrows: 0 };
 
@@ -71,6 +79,7 @@ export class AlysLightNode {
       if (pathname === '/rpc' && request.method === 'POST') return await this.rpc(request);
       if (pathname === '/status' && request.method === 'GET') return await this.status();
       if (pathname === '/metrics' && request.method === 'GET') return await this.metrics();
+      if (pathname === '/ws' && request.method === 'GET') return await this.webSocket(request);
       return jsonResponse(404, { error: 'edge.not-found', reason: `no route for ${request.method} ${pathname}` });
     } catch (e) {
       return errorResponse(e);
@@ -128,7 +137,10 @@ export class AlysLightNode {
       platform: createWorkerdPlatform({ storage: this.ctx.storage }),
     });
     this.createHeadLog();
-    node.on('head', (head) => this.logHead(head.number, head.hash));
+    node.on('head', (head) => {
+      this.logHead(head.number, head.hash);
+      this.deliver(node, head.number);
+    });
     node.on('storage', (e) => {
       if (e.kind === 'warm-start' || e.kind === 'cold-start') void this.logStart(e.kind, e.head ?? null);
     });
@@ -153,6 +165,61 @@ export class AlysLightNode {
     const { sql } = this.ctx.storage;
     sql.exec('INSERT INTO edge_heads (number, hash, at) VALUES (?, ?, ?)', number, hash, Date.now());
     sql.exec('DELETE FROM edge_heads WHERE seq <= (SELECT MAX(seq) FROM edge_heads) - ?', HEAD_LOG_ROWS);
+  }
+
+  /** Send the sockets' subscriptions what they have not seen up to `head`, one delivery at a time. */
+  private deliver(node: LightNode, head: number): void {
+    this.delivering = this.delivering.then(() =>
+      Promise.all(this.ctx.getWebSockets().map((ws) => deliverHeads(ws, node.provider, head).catch(() => {}))),
+    );
+  }
+
+  /** `GET /ws` with `Upgrade: websocket`: a hibernatable socket for JSON-RPC and eth_subscribe. */
+  private async webSocket(request: Request): Promise<Response> {
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket')
+      return jsonResponse(426, { error: 'edge.upgrade-required', reason: 'GET /ws needs Upgrade: websocket' });
+    await this.ensureNode();
+    const pair = new WebSocketPair();
+    this.ctx.acceptWebSocket(pair[1]);
+    return new Response(null, { status: 101, webSocket: pair[0] } as ResponseInit);
+  }
+
+  /** A socket's message (also on an object woken from hibernation for it). */
+  async webSocketMessage(ws: SocketLike, message: string | ArrayBuffer): Promise<void> {
+    const text = typeof message === 'string' ? message : new TextDecoder().decode(message);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (e) {
+      ws.send(JSON.stringify(parseError((e as Error).message)));
+      return;
+    }
+    try {
+      const node = await this.ensureNode();
+      const head = (await node.status()).head?.number ?? null;
+      const answer = await answerSocketMessage(ws, node.provider, body, head);
+      if (answer !== undefined) ws.send(JSON.stringify(answer));
+    } catch (e) {
+      const err = e as { shortMessage?: string; message?: string };
+      ws.send(
+        JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: err.shortMessage ?? err.message } }),
+      );
+    }
+  }
+
+  async webSocketClose(ws: SocketLike & { close(code?: number, reason?: string): void }, code: number): Promise<void> {
+    try {
+      ws.close(code === 1005 ? 1000 : code, 'closed');
+    } catch {
+      // already closed
+    }
+  }
+
+  /** Tests: drop everything the object keeps in memory (the node stops), as an eviction does; sockets stay. */
+  async forgetMemory(): Promise<void> {
+    const node = this.node;
+    this.node = undefined;
+    await node?.stop();
   }
 
   /** How the node started, each time (the last STARTS_KEPT): a cold start, then warm starts after evictions. */

@@ -1,5 +1,5 @@
 /**
- * The light node's routes on the Worker: `POST /rpc`, `GET /status`, `GET /metrics` are forwarded to the
+ * The light node's routes on the Worker: `POST /rpc`, `GET /status`, `GET /metrics`, `GET /ws` (WebSocket) are forwarded to the
  * chain's Durable Object (`ALYS_NODE`, named by the configured chain spec's fingerprint, so every Worker
  * with the same spec reaches the same object). See node/object.ts.
  */
@@ -23,4 +23,5 @@ export const nodeRoutes: EdgeRoute[] = [
   { method: 'POST', path: '/rpc', handle: (request, ctx) => forward(request, ctx) },
   { method: 'GET', path: '/status', handle: (request, ctx) => forward(request, ctx) },
   { method: 'GET', path: '/metrics', handle: (request, ctx) => forward(request, ctx) },
+  { method: 'GET', path: '/ws', handle: (request, ctx) => forward(request, ctx) },
 ];
