@@ -4,6 +4,7 @@
  * with the same spec reaches the same object). See node/object.ts.
  */
 import { specFingerprint } from '../../../src/protocol/spec-fingerprint.js';
+import { EdgeConfigError } from '../errors.js';
 import type { EdgeRoute, RouteContext } from '../router.js';
 
 /** The part of a Durable Object namespace binding the Worker uses. */
@@ -14,7 +15,10 @@ export interface NodeNamespace {
 
 function forward(request: Request, ctx: RouteContext): Promise<Response> {
   const namespace = (ctx.env as { ALYS_NODE?: NodeNamespace }).ALYS_NODE;
-  if (!namespace) throw new Error('the ALYS_NODE Durable Object binding is missing (wrangler.toml)');
+  if (!namespace)
+    throw new EdgeConfigError('ALYS_NODE', 'the ALYS_NODE Durable Object binding is missing', {
+      hint: 'bind the AlysLightNode class as ALYS_NODE ([[durable_objects.bindings]] in wrangler.toml)',
+    });
   const { spec } = ctx.config();
   return namespace.get(namespace.idFromName(specFingerprint(spec))).fetch(request);
 }
