@@ -63,4 +63,4 @@ it('serves verified answers for the devnet, then stops with its wrangler process
   process.kill(-child.pid!, 'SIGTERM');
   expect(await exited).toBe(0);
   expect(groupAlive(wranglerPid)).toBe(false);
-});
+}, 120_000); // wrangler dev of the bundle with the light node takes ~30 s to answer on a loaded 2-core machine

@@ -48,7 +48,7 @@ export function runKvConformance(
 
     it('says which backend it is', async () => {
       const store = await fresh();
-      expect(['memory', 'indexeddb', 'level']).toContain(store.kind);
+      expect(['memory', 'indexeddb', 'level', 'durable-object']).toContain(store.kind);
     });
 
     describe('get, put, delete', () => {

@@ -4,9 +4,12 @@
  */
 import type { EdgeEnv } from './config.js';
 import { createRouter } from './router.js';
+import { nodeRoutes } from './routes/node.js';
 import { verifyRoute } from './routes/verify.js';
 
-const route = createRouter([verifyRoute]);
+export { AlysLightNode } from './node/object.js';
+
+const route = createRouter([verifyRoute, ...nodeRoutes]);
 
 export default {
   fetch(request: Request, env: EdgeEnv): Promise<Response> {

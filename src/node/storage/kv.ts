@@ -1,8 +1,9 @@
 /**
  * The one storage interface of the light node: a small key-value store with atomic batches and
- * prefix scans. Three backends implement it - in memory (`memory.ts`), IndexedDB through
+ * prefix scans. Four backends implement it - in memory (`memory.ts`), IndexedDB through
  * idb-keyval in browsers (`src/platform/browser/storage-idb.ts`), classic-level (LevelDB) in Node
- * (`src/platform/nodejs/storage-level.ts`) - and one conformance suite runs against all of them.
+ * (`src/platform/nodejs/storage-level.ts`), a Durable Object's SQLite storage in Cloudflare Workers
+ * (`src/platform/workerd/storage-do.ts`) - and one conformance suite runs against all of them.
  *
  * Keys are strings (compared as UTF-16 code units, which orders zero-padded numbers correctly);
  * values are bytes. Values returned are the caller's to keep (no aliasing with the store).
@@ -12,7 +13,7 @@ import { AlysLightError } from '../../errors.js';
 export type KvOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
 
 export interface KvStore {
-  readonly kind: 'memory' | 'indexeddb' | 'level';
+  readonly kind: 'memory' | 'indexeddb' | 'level' | 'durable-object';
   get(key: string): Promise<Uint8Array | undefined>;
   /** Values in the order of `keys` (undefined where absent). */
   getMany(keys: readonly string[]): Promise<(Uint8Array | undefined)[]>;
