@@ -138,6 +138,26 @@ describe('a batch reply that does not pair one answer with each request', () => 
   });
 });
 
+describe('a JSON-RPC error for one request of a batch', () => {
+  it("is that request's rpc-error, charged to the endpoint; the call falls back", async () => {
+    reset();
+    mangle = (e) =>
+      e.map((x, i) => (i === 0 ? { jsonrpc: '2.0', id: x.id, error: { code: -32000, message: 'no' } } : x));
+    const faults: EndpointFault[] = [];
+    expect(await fresh([proxy.url], faults).call(balanceCall(), 'latest', { chainId })).toBe(
+      await anvilAnswer(balanceCall()),
+    );
+    expect(faults).toHaveLength(1);
+    expect(faults[0]).toBeInstanceOf(EndpointRequestError);
+    expect(faults[0]).toMatchObject({
+      reason: 'rpc-error',
+      rpcCode: -32000,
+      method: 'eth_getProof',
+      endpoint: proxy.url,
+    });
+  });
+});
+
 describe('an endpoint that refuses batches', () => {
   it('gets separate requests for that call and every later one; no fault', async () => {
     reset();
