@@ -9,7 +9,7 @@
  * counts them again with 25 ms added to every answer, as over a WAN.
  *
  * - call.first: the first verified call of the process (the EVM's lazy import included) vs the first unverified one;
- * - call.cold-state: a warm EVM, nothing cached (a fresh reads instance per call): hint + proofs + EVM;
+ * - call.cold-state: a warm EVM, nothing cached (a fresh reads instance per call): hint + one batch of proofs + EVM;
  * - call.warm: a warm EVM, the block's state cached: only the hint is asked.
  * Goals (issue 14): <= 2 sequential round trips; <= 5x the unverified latency with a warm EVM.
  */
@@ -137,7 +137,7 @@ export async function run(): Promise<void> {
       roundTrips: Math.max(...coldTrips),
       requests: median(coldRequests),
       runs: RUNS,
-      note: 'EVM loaded, nothing cached: hint, proofs in parallel, local EVM',
+      note: 'EVM loaded, nothing cached: hint, proofs in one batch, local EVM',
     });
     report({
       name: 'call.warm',

@@ -24,6 +24,11 @@ export interface RpcProxyOptions {
    * undefined to pass it through unchanged.
    */
   tamper?: (call: RpcCall, reply: any) => any;
+  /**
+   * Rewrite a whole reply body (after `tamper`): `calls` are the request's calls (several for a batch),
+   * `batch` whether the request was a JSON array. Return the new body text, or undefined to keep it.
+   */
+  tamperBody?: (body: string, calls: RpcCall[], batch: boolean) => string | undefined;
 }
 
 export interface RpcProxy {
@@ -31,9 +36,11 @@ export interface RpcProxy {
   readonly url: string;
   /** Every JSON-RPC call seen (batches flattened), in arrival order. */
   readonly calls: readonly RpcCall[];
+  /** Every HTTP request seen, as its calls, and whether it was a batch (a JSON array), in arrival order. */
+  readonly requests: readonly { calls: RpcCall[]; batch: boolean }[];
   /** How many calls were seen (of `method`, if given). */
   count(method?: string): number;
-  /** Forget the calls seen so far. */
+  /** Forget the calls (and requests) seen so far. */
   clearCalls(): void;
   /** Requests held by `hold` so far. */
   readonly held: number;
@@ -87,6 +94,7 @@ function send(res: ServerResponse, status: number, contentType: string, text: st
 /** Start a proxy in front of `upstream` (a JSON-RPC URL). */
 export async function startRpcProxy(upstream: string, opts: RpcProxyOptions = {}): Promise<RpcProxy> {
   const calls: RpcCall[] = [];
+  const requests: { calls: RpcCall[]; batch: boolean }[] = [];
   let held = 0;
   let failing = false;
   let released = false;
@@ -96,7 +104,9 @@ export async function startRpcProxy(upstream: string, opts: RpcProxyOptions = {}
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const seen = callsOf(body);
+    const batch = body.trimStart().startsWith('[');
     calls.push(...seen);
+    requests.push({ calls: seen, batch });
     if (failing) return send(res, 503, 'text/plain', 'failing');
     if (!released && opts.hold && seen.some(opts.hold)) {
       held++;
@@ -118,6 +128,7 @@ export async function startRpcProxy(upstream: string, opts: RpcProxyOptions = {}
     }
     try {
       if (opts.tamper) text = tamperReplies(text, seen, opts.tamper);
+      if (opts.tamperBody) text = opts.tamperBody(text, seen, batch) ?? text;
     } catch (e) {
       return send(res, 500, 'text/plain', String(e));
     }
@@ -134,8 +145,12 @@ export async function startRpcProxy(upstream: string, opts: RpcProxyOptions = {}
   return {
     url: server.url,
     calls,
+    requests,
     count: (method) => (method === undefined ? calls.length : calls.filter((c) => c.method === method).length),
-    clearCalls: () => void (calls.length = 0),
+    clearCalls: () => {
+      calls.length = 0;
+      requests.length = 0;
+    },
     get held() {
       return held;
     },

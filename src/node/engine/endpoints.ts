@@ -9,6 +9,11 @@
  * reported (`onFault`) and the next endpoint is tried. `forward` (unverified pass-through, where
  * there is nothing to verify) does use `fallback`.
  *
+ * Batches: `batch` sends several requests as ONE JSON-RPC batch (one HTTP request, under the same
+ * response cap and timeout); its reply is checked by batch.ts (a bad pairing of replies to requests is
+ * the endpoint's `rpc.batch-reply` fault). An endpoint that refuses a batch (one error object instead of
+ * an array) is sent separate requests from then on.
+ *
  * Order: endpoints in configuration order, except that an endpoint with a fault in the last
  * `faultCooldownMs` goes behind the healthy ones (least recent fault first), so a liar is not asked
  * first again on every read.
@@ -16,6 +21,7 @@
 import { createClient, fallback, http, type Client, type Transport } from 'viem';
 import { DecodeError, VerificationError } from '../../protocol/errors.js';
 import { cappedFetch, ResponseTooLargeError } from '../sources/bounded-body.js';
+import { type BatchCall, BatchReplyProblem, batchBody, batchReplies } from './batch.js';
 import {
   AllEndpointsFailedError,
   EndpointRequestError,
@@ -30,6 +36,13 @@ export interface EndpointHandle {
   readonly url: string;
   /** A raw JSON-RPC request (the `result`); transport and JSON-RPC errors become EndpointRequestError. */
   request(method: string, params: readonly unknown[]): Promise<unknown>;
+  /**
+   * Several raw requests as one JSON-RPC batch (chunks of {@link MAX_BATCH_CALLS}); the results in the order
+   * of `calls`. A JSON-RPC error of one call is its EndpointRequestError; a reply that does not pair one
+   * answer with each call is EndpointVerificationError `rpc.batch-reply`. Separate parallel requests when
+   * there is one call or the endpoint refuses batches.
+   */
+  batch(calls: readonly BatchCall[]): Promise<unknown[]>;
   /** The error to throw for a lie detected by the engine itself (not by a protocol check). */
   lie(check: string, problem: string, method?: string): EndpointVerificationError;
   /** The error to throw when the endpoint lacks data that exists (a null block for a verified hash). */
@@ -49,6 +62,9 @@ export type Absent = typeof ABSENT;
  * are a few KB. Bodies are read under the cap and aborted past it (sources/bounded-body.ts).
  */
 export const DEFAULT_EVM_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+/** The most calls in one batch request (geth's default limit is 1,000; some providers take far fewer). */
+export const MAX_BATCH_CALLS = 100;
 
 export interface EndpointPoolOptions {
   urls: readonly string[];
@@ -79,6 +95,8 @@ interface Endpoint {
   url: string;
   client: Client;
   stats: EndpointStats;
+  /** False once the endpoint refused a batch: separate requests from then on. */
+  batches: boolean;
 }
 
 type RawRequest = (args: { method: string; params?: unknown }) => Promise<unknown>;
@@ -115,17 +133,45 @@ function shortOf(error: unknown): string {
   return error instanceof Error ? error.message.split('\n')[0]! : String(error);
 }
 
+/** The EndpointRequestError for what a request to `url` threw (viem's errors, fetch's, the body cap's). */
+function requestFailure(url: string, method: string, e: unknown): EndpointRequestError {
+  const tooLarge = tooLargeOf(e);
+  if (tooLarge)
+    return new EndpointRequestError('response-too-large', tooLarge.problem, { endpoint: url, method, cause: tooLarge });
+  const code = rpcCodeOf(e);
+  const reason: EndpointRequestFailure = code === undefined ? 'transport' : 'rpc-error';
+  return new EndpointRequestError(reason, shortOf(e), {
+    endpoint: url,
+    method,
+    ...(code === undefined ? {} : { rpcCode: code }),
+    cause: e,
+  });
+}
+
+/** How a batch is named in errors: `batch(eth_getProof x3, eth_getCode)`. */
+function batchLabel(calls: readonly BatchCall[]): string {
+  const counts = new Map<string, number>();
+  for (const c of calls) counts.set(c.method, (counts.get(c.method) ?? 0) + 1);
+  return `batch(${[...counts].map(([m, n]) => (n === 1 ? m : `${m} x${n}`)).join(', ')})`;
+}
+
 export function createEndpointPool(options: EndpointPoolOptions): EndpointPool {
+  const fetchCapped = cappedFetch(
+    options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    options.maxResponseBytes,
+  );
+  let nextBatchId = 1;
   const httpTransport = (url: string): Transport =>
     http(url, {
       retryCount: 0,
       timeout: options.timeoutMs,
-      fetchFn: cappedFetch(options.fetch ?? ((input, init) => globalThis.fetch(input, init)), options.maxResponseBytes),
+      fetchFn: fetchCapped,
     });
   const endpoints: Endpoint[] = options.urls.map((url) => ({
     url,
     client: createClient({ transport: httpTransport(url) }),
     stats: { url, verified: 0, lies: 0, failures: 0, lastFaultAt: undefined },
+    batches: true,
   }));
   const forwarder = createClient({
     transport:
@@ -155,22 +201,21 @@ export function createEndpointPool(options: EndpointPoolOptions): EndpointPool {
         try {
           return await (ep.client.request as unknown as RawRequest)({ method, params });
         } catch (e) {
-          const tooLarge = tooLargeOf(e);
-          if (tooLarge)
-            throw new EndpointRequestError('response-too-large', tooLarge.problem, {
-              endpoint: ep.url,
-              method,
-              cause: tooLarge,
-            });
-          const code = rpcCodeOf(e);
-          const reason: EndpointRequestFailure = code === undefined ? 'transport' : 'rpc-error';
-          throw new EndpointRequestError(reason, shortOf(e), {
-            endpoint: ep.url,
-            method,
-            ...(code === undefined ? {} : { rpcCode: code }),
-            cause: e,
-          });
+          throw requestFailure(ep.url, method, e);
         }
+      },
+      async batch(calls: readonly BatchCall[]): Promise<unknown[]> {
+        const chunks: BatchCall[][] = [];
+        for (let i = 0; i < calls.length; i += MAX_BATCH_CALLS) chunks.push(calls.slice(i, i + MAX_BATCH_CALLS));
+        const separate = (chunk: readonly BatchCall[]) => Promise.all(chunk.map((c) => h.request(c.method, c.params)));
+        const answers = await Promise.all(
+          chunks.map(async (chunk) => {
+            if (chunk.length === 1 || !ep.batches) return separate(chunk);
+            h.lastMethod = batchLabel(chunk);
+            return (await postBatch(ep, chunk)) ?? separate(chunk);
+          }),
+        );
+        return answers.flat();
       },
       lie(check: string, problem: string, method?: string) {
         return new EndpointVerificationError(check, problem, { endpoint: ep.url, method: method ?? h.lastMethod });
@@ -187,6 +232,62 @@ export function createEndpointPool(options: EndpointPoolOptions): EndpointPool {
       },
     };
     return h;
+  }
+
+  /**
+   * `calls` as one batch request to `ep`: the results in order, or undefined when the endpoint refuses batches
+   * (then `ep.batches` is false). Faults as EndpointHandle.batch says.
+   */
+  async function postBatch(ep: Endpoint, calls: readonly BatchCall[]): Promise<unknown[] | undefined> {
+    const method = batchLabel(calls);
+    const firstId = nextBatchId;
+    nextBatchId += calls.length;
+    let status: number;
+    let text: string;
+    try {
+      const res = await fetchCapped(ep.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: batchBody(calls, firstId),
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+      status = res.status;
+      text = await res.text();
+    } catch (e) {
+      throw requestFailure(ep.url, method, e);
+    }
+    // Rate limits and server errors are failures whatever the body says (not a refusal of batches).
+    const httpFailure = () => new EndpointRequestError('transport', `HTTP ${status}`, { endpoint: ep.url, method });
+    if (status === 429 || status >= 500) throw httpFailure();
+    const bad = (problem: string) =>
+      new EndpointVerificationError('rpc.batch-reply', problem, {
+        endpoint: ep.url,
+        method,
+        details: 'the reply to a JSON-RPC batch does not pair one answer with each request; it was skipped',
+      });
+    let replies: ReturnType<typeof batchReplies>;
+    try {
+      replies = batchReplies(JSON.parse(text), firstId, calls.length);
+    } catch (e) {
+      if (status < 200 || status >= 300) throw httpFailure();
+      if (e instanceof SyntaxError) throw bad('the reply to a batch is not JSON');
+      if (e instanceof BatchReplyProblem) throw bad(e.message);
+      throw e;
+    }
+    if ('refused' in replies) {
+      ep.batches = false;
+      return undefined;
+    }
+    if (status < 200 || status >= 300) throw httpFailure();
+    return replies.map((r, i) => {
+      if (r.ok) return r.result;
+      const call = calls[i]!.method;
+      throw new EndpointRequestError('rpc-error', r.message, {
+        endpoint: ep.url,
+        method: call,
+        ...(r.code === undefined ? {} : { rpcCode: r.code }),
+      });
+    });
   }
 
   /** The endpoint's fault for an error an attempt threw, or null when it is not the endpoint's doing. */

@@ -4,7 +4,7 @@
  * - {@link EndpointVerificationError}: an EVM endpoint's answer failed a check (a lie, or malformed
  *   data). `check` is stable: the protocol library's names (`getproof.balance`, `rpc-block.hash`,
  *   `receipts.root`, …) or the engine's own (`el-block.*`, `tx-location.*`, `receipt.*`, `tx.*`,
- *   `code.hash`, `rpc.malformed-response`, `rpc.wrong-request`).
+ *   `code.hash`, `rpc.malformed-response`, `rpc.wrong-request`, `rpc.batch-reply`).
  * - {@link EndpointRequestError}: the endpoint did not answer usefully (transport failure, JSON-RPC
  *   error, or a verified block it does not have). Not a lie, but still a fault to score.
  * - {@link AllEndpointsFailedError}: several endpoints were tried and none gave a verifiable answer.

@@ -2,8 +2,8 @@
  * Verified `eth_call` and `eth_estimateGas`: the entry of the call path, loaded by reads.ts with
  * `await import('./call/run.js')` on first use (it pulls in the EVM; see evm.ts).
  *
- * A call at a verified block: (1) the access-list hint from an endpoint; (2) in parallel, one proof per
- * account (the sender, the recipient with its code, what the hint names, with the hinted slots); then
+ * A call at a verified block: (1) the access-list hint from an endpoint; (2) in one JSON-RPC batch, one proof
+ * per account (the sender, the recipient with its code, what the hint names, with the hinted slots); then
  * the EVM runs locally, every read answered from proofs (a read nothing prefetched is fetched and
  * proven on demand). Common case: two sequential round trips; with the state cached, one (the hint).
  *

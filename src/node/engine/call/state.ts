@@ -7,15 +7,16 @@
  * What was proven is kept in a {@link ProvenStateCache} shared by all calls (keyed by block hash, so it
  * is immutable and bounded: an LRU of entries) and in-flight fetches are shared, so a prefetch and the
  * EVM asking for the same account make one request. `prefetch` is how the access-list hint is used:
- * it only decides WHAT is fetched up front (in parallel); every value the EVM reads still comes from a
- * proof.
+ * it only decides WHAT is fetched up front (every proof and code in ONE JSON-RPC batch request,
+ * `proveAccountsAt`); every value the EVM reads still comes from a proof. A prefetch that fails (a lie,
+ * a bad batch reply) leaves the reads to the on-demand path: one account at a time, separate requests.
  */
 import { EMPTY_CODE_HASH, EMPTY_TRIE_ROOT } from '../../../protocol/execution/index.js';
 import { parseHex, toHex, type Hex } from '../../../protocol/bytes.js';
 import type { ExecutionPayloadCapella } from '../../../protocol/types.js';
 import { Lru } from '../reads/cache.js';
 import { lower, type ReadContext } from '../reads/context.js';
-import { proveAccountAt } from '../reads/state.js';
+import { type ProvenAccountAt, proveAccountAt, proveAccountsAt } from '../reads/state.js';
 
 /** A proven account (exists = false: the proof shows it absent; the other fields are then zero/empty). */
 export interface ProvenAccount {
@@ -40,7 +41,7 @@ export interface BlockState {
   storage(address: Hex, slot: Hex): Promise<bigint>;
   /** The code whose keccak is the account's proven codeHash (empty for accounts without code). */
   code(address: Hex): Promise<Uint8Array>;
-  /** Fetch and prove these accounts (with code) and slots now, in parallel; failures are left to on-demand reads. */
+  /** Fetch and prove these accounts (with code) and slots now, in one batch; failures are left to on-demand reads. */
   prefetch(items: readonly PrefetchItem[]): Promise<void>;
 }
 
@@ -95,7 +96,16 @@ export function createBlockState(
 
   /** One eth_getProof (+ eth_getCode if asked) for an account and slots; fills the caches as it resolves. */
   function fetch(address: Hex, slots: readonly Hex[], withCode: boolean): Promise<void> {
-    const proof = proveAccountAt(ctx, payload, address, slots, withCode);
+    return fill(address, slots, withCode, proveAccountAt(ctx, payload, address, slots, withCode));
+  }
+
+  /** Put the account, slots and code that `proof` will prove in the caches (as promises). */
+  function fill(
+    address: Hex,
+    slots: readonly Hex[],
+    withCode: boolean,
+    proof: Promise<ProvenAccountAt>,
+  ): Promise<void> {
     if (cache.accounts.get(aKey(address)) === undefined) {
       const account = proof.then(
         (a): ProvenAccount => ({
@@ -160,13 +170,23 @@ export function createBlockState(
   }
 
   async function prefetch(items: readonly PrefetchItem[]): Promise<void> {
-    const work: Promise<void>[] = [];
+    const queries: { address: Hex; slots: Hex[]; withCode: boolean }[] = [];
     for (const { address, slots, code = true } of merged(items)) {
       const missing = slots.filter((s) => cache.slots.get(sKey(address, s)) === undefined);
       const needAccount = cache.accounts.get(aKey(address)) === undefined;
       if (!needAccount && missing.length === 0) continue;
-      work.push(fetch(address, missing, code && needAccount));
+      queries.push({ address, slots: missing, withCode: code && needAccount });
     }
+    if (queries.length === 0) return;
+    const proven = proveAccountsAt(ctx, payload, queries);
+    const work = queries.map((q, i) =>
+      fill(
+        q.address,
+        q.slots,
+        q.withCode,
+        proven.then((all) => all[i]!),
+      ),
+    );
     await Promise.allSettled(work);
   }
 

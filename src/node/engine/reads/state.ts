@@ -76,6 +76,41 @@ export async function proveAccount(
   return proveAccountAt(ctx, await payloadFor(ctx, checkRef(ref)), address, slots, withCode);
 }
 
+/** A proven account with its slots, and its code when asked. */
+export type ProvenAccountAt = VerifiedAccount & { code?: Hex };
+
+/** The decoded and verified answers to one account's eth_getProof (and eth_getCode), pinned on `ep`. */
+function verifiedAccount(
+  ep: EndpointHandle,
+  payload: ExecutionPayloadCapella,
+  addr: Uint8Array,
+  keys: Uint8Array[],
+  proof: unknown,
+  codeJson: unknown,
+  withCode: boolean,
+): ProvenAccountAt {
+  if (proof === null) throw ep.missing('eth_getProof', `no proof for block ${payload.blockHash}`);
+  // Parallel requests: name the method explicitly (lastMethod may be eth_getCode).
+  const response = ep.check('eth_getProof', () => decodeGetProofResponse(proof));
+  const verified = ep.check('eth_getProof', () =>
+    verifyGetProofResponse(payload.stateRoot, response, { address: addr, storageKeys: keys }),
+  );
+  const { account, storage } = verified;
+  const code = withCode ? checkedCode(ep, codeJson, addr, account.codeHash) : undefined;
+  return {
+    blockHash: lower(payload.blockHash),
+    blockNumber: payload.blockNumber,
+    exists: account.exists,
+    nonce: account.nonce,
+    balance: account.balance,
+    storageHash: toHex(account.storageHash),
+    codeHash: toHex(account.codeHash),
+    storage: storage.map((s) => ({ slot: toHex(s.key), value: s.value })),
+    proof: proofJson(addr, response, verified),
+    ...(code === undefined ? {} : { code }),
+  };
+}
+
 /** As {@link proveAccount}, at a payload already resolved (the verified calls prove many accounts at one block). */
 export async function proveAccountAt(
   ctx: ReadContext,
@@ -83,7 +118,7 @@ export async function proveAccountAt(
   address: Hex,
   slots: readonly (bigint | Hex)[],
   withCode: boolean,
-): Promise<VerifiedAccount & { code?: Hex }> {
+): Promise<ProvenAccountAt> {
   const addr = addressBytes(address);
   const keys = slots.map((s, i) => slotBytes(s, `slots[${i}]`));
   const at = { blockHash: lower(payload.blockHash) };
@@ -92,25 +127,44 @@ export async function proveAccountAt(
       ep.request('eth_getProof', [toHex(addr), keys.map(toHex), at]),
       withCode ? ep.request('eth_getCode', [toHex(addr), at]) : undefined,
     ]);
-    if (proof === null) throw ep.missing('eth_getProof', `no proof for block ${payload.blockHash}`);
-    // Parallel requests: name the method explicitly (lastMethod may be eth_getCode).
-    const response = ep.check('eth_getProof', () => decodeGetProofResponse(proof));
-    const verified = ep.check('eth_getProof', () =>
-      verifyGetProofResponse(payload.stateRoot, response, { address: addr, storageKeys: keys }),
-    );
-    const { account, storage } = verified;
-    const code = withCode ? checkedCode(ep, codeJson, addr, account.codeHash) : undefined;
-    return {
-      blockHash: at.blockHash,
-      blockNumber: payload.blockNumber,
-      exists: account.exists,
-      nonce: account.nonce,
-      balance: account.balance,
-      storageHash: toHex(account.storageHash),
-      codeHash: toHex(account.codeHash),
-      storage: storage.map((s) => ({ slot: toHex(s.key), value: s.value })),
-      proof: proofJson(addr, response, verified),
-      ...(code === undefined ? {} : { code }),
-    };
+    return verifiedAccount(ep, payload, addr, keys, proof, codeJson, withCode);
+  });
+}
+
+/** One account to prove with {@link proveAccountsAt}. */
+export interface AccountQuery {
+  address: Hex;
+  slots: readonly (bigint | Hex)[];
+  withCode: boolean;
+}
+
+/**
+ * Several accounts (with slots and code) at one payload, all asked of an endpoint in ONE JSON-RPC batch
+ * (EndpointHandle.batch; separate requests where the endpoint refuses batches) and each verified as by
+ * {@link proveAccountAt}. One bad answer fails the endpoint's attempt and the next endpoint is asked for all.
+ */
+export async function proveAccountsAt(
+  ctx: ReadContext,
+  payload: ExecutionPayloadCapella,
+  queries: readonly AccountQuery[],
+): Promise<ProvenAccountAt[]> {
+  const asked = queries.map((q) => ({
+    addr: addressBytes(q.address),
+    keys: q.slots.map((s, i) => slotBytes(s, `slots[${i}]`)),
+    withCode: q.withCode,
+  }));
+  const at = { blockHash: lower(payload.blockHash) };
+  const calls = asked.flatMap(({ addr, keys, withCode }) => [
+    { method: 'eth_getProof', params: [toHex(addr), keys.map(toHex), at] },
+    ...(withCode ? [{ method: 'eth_getCode', params: [toHex(addr), at] }] : []),
+  ]);
+  return ctx.pool.run(`eth_getProof of ${asked.length} accounts at block ${payload.blockNumber}`, async (ep) => {
+    const results = await ep.batch(calls);
+    let next = 0;
+    return asked.map(({ addr, keys, withCode }) => {
+      const proof = results[next++];
+      const codeJson = withCode ? results[next++] : undefined;
+      return verifiedAccount(ep, payload, addr, keys, proof, codeJson, withCode);
+    });
   });
 }
