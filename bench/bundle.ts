@@ -12,7 +12,10 @@
  * - lazy: dynamically imported chunks and assets (BLS wasm glue and `.wasm`, libp2p, ...);
  * - before the first verified head: measured, not inferred: the app is served (`vite preview`) to
  *   Chromium against an in-process devnet and every file it (and its workers, the SharedWorker too:
- *   counted by the server) requested until the page shows the first verified head and its balance is counted;
+ *   counted by the server) requested before the page got its first verified head is counted (the page's
+ *   head listener requests a marker, `first-head`, at once); `before-first-balance` also counts what
+ *   loaded until the page showed the balance it read after that head (the BLS wasm, loaded in the
+ *   background once the node's start is done, may land there);
  * - where the bytes come from: per package, each chunk's Brotli size split by its modules' share of
  *   the rendered (pre-minification) code: an estimate.
  *
@@ -87,6 +90,8 @@ let shown = false;
 node.on('head', async (h) => {
   if (shown) return;
   shown = true;
+  // marks the first verified head for the bench's server (what the page and its workers requested before it)
+  void fetch('./first-head');
   const balance = await client.getBalance({ address: cfg.address });
   document.getElementById('out').textContent = JSON.stringify({ head: h.number, balance: String(balance) });
 });
@@ -193,7 +198,9 @@ async function breakdown(
 }
 
 /** Serve the built app and load it in Chromium against a devnet: the files requested until the first head shows. */
-async function loadedBeforeHead(dist: string): Promise<{ files: string[]; shown: { head: number; balance: string } }> {
+async function loadedBeforeHead(
+  dist: string,
+): Promise<{ files: string[]; beforeHead: string[]; shown: { head: number; balance: string } }> {
   const { preview } = await import('vite');
   const { chromium } = await import('playwright');
   const devnet = await createDevnet({ consensusPort: 0, evmPort: 0, esploraPort: 0, users: 1, seed: 'bench-bundle' });
@@ -213,6 +220,7 @@ async function loadedBeforeHead(dist: string): Promise<{ files: string[]; shown:
   );
   // counted by the server: Playwright reports no requests of a SharedWorker (the node worker), the page's only
   const files = new Set<string>();
+  let beforeHead: string[] | undefined;
   let counting = true;
   const server = await preview({
     configFile: false,
@@ -225,7 +233,9 @@ async function loadedBeforeHead(dist: string): Promise<{ files: string[]; shown:
         name: 'bench-requests',
         configurePreviewServer(s) {
           s.middlewares.use((req, _res, next) => {
-            if (counting && req.url) files.add(new URL(req.url, 'http://x').pathname.slice(1) || 'index.html');
+            const file = req.url && (new URL(req.url, 'http://x').pathname.slice(1) || 'index.html');
+            if (file === 'first-head') beforeHead ??= [...files];
+            else if (counting && file) files.add(file);
             next();
           });
         },
@@ -243,7 +253,9 @@ async function loadedBeforeHead(dist: string): Promise<{ files: string[]; shown:
     await page.waitForFunction(() => document.getElementById('out')?.textContent, undefined, { timeout: 60_000 });
     counting = false;
     const shown = JSON.parse((await page.textContent('#out'))!) as { head: number; balance: string };
-    return { files: [...files].filter((f) => f !== 'devnet.json'), shown };
+    const loaded = (list: Iterable<string>) => [...list].filter((f) => f !== 'devnet.json');
+    if (!beforeHead) throw new Error('the page showed a head but never marked it');
+    return { files: loaded(files), beforeHead: loaded(beforeHead), shown };
   } finally {
     await browser.close();
     await server.close();
@@ -316,8 +328,18 @@ export async function run(): Promise<void> {
     });
 
     const loaded = await loadedBeforeHead(join(light, 'dist'));
-    const loadedCode = loaded.files.filter(isCode);
+    const loadedCode = loaded.beforeHead.filter(isCode);
     const beforeHead = await sum(loadedCode, size);
+    const withBalanceCode = loaded.files.filter(isCode);
+    report({
+      name: 'bundle.before-first-balance',
+      unit: 'KB brotli',
+      value: kb(await sum(withBalanceCode, size)),
+      baseline: kb(baseAll),
+      better: 'lower',
+      // what loaded after the head, until the page showed the balance (the wasm's background load, if it was that quick)
+      afterHead: withBalanceCode.filter((f) => !loadedCode.includes(f)),
+    });
     report({
       name: 'bundle.before-first-verified-head',
       unit: 'KB brotli',

@@ -9,7 +9,7 @@
 import { createActorSystem, MetricsRegistry, type ActorSystem } from '../actors/index.js';
 import { configValueError } from '../config/errors.js';
 import { createConfigManager, type ConfigKey, type LightNodeConfig } from '../config/index.js';
-import { createBlsBackend } from '../protocol/bls/index.js';
+import { type BlsBackend, createBlsBackend, upgradeBlsBackend } from '../protocol/bls/index.js';
 import type { ChainActor, ChainStatus } from './actors/chain.js';
 import type { MetricsActor, MetricsSnapshot } from './actors/metrics.js';
 import type { NetworkActor } from './actors/network.js';
@@ -127,6 +127,13 @@ async function statusOf(system: ActorSystem): Promise<Omit<NodeStatus, 'p2p'>> {
 }
 
 /** The light node over a resolved config and a platform. Most callers want `createLightNode` (src/index.ts). */
+/** The chain actor started (cold from the head or genesis, or warm from the store): the first head is behind. */
+function startIsDone(e: NodeEventMessage): boolean {
+  if (e.name !== 'storage') return false;
+  const { kind } = e.data as NodeEvents['storage'];
+  return kind === 'cold-start' || kind === 'warm-start';
+}
+
 export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
   const { spec, platform } = options;
   const initial = options.config.config;
@@ -139,6 +146,8 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
   let verifiedHead = 0;
   /** The last verified head reported (status shows it while a cold start is still walking to finality). */
   let lastHead: NodeEvents['head'] | null = null;
+  /** The actor system's BLS backend: an `auto` one is upgraded (wasm) in the background once the start is done. */
+  let blsInUse: BlsBackend | undefined;
   let memoryKv: Promise<KvStore> | undefined;
 
   const configs = createConfigManager({ initial: options.config, apply: reconfigure });
@@ -180,6 +189,7 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
   }
 
   function deliverEvent(e: NodeEventMessage): void {
+    if (blsInUse && startIsDone(e)) void upgradeBlsBackend(blsInUse);
     if (e.name === 'head') {
       lastHead = e.data as NodeEvents['head'];
       verifiedHead = lastHead.number;
@@ -202,6 +212,7 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
   async function buildSystem(): Promise<ActorSystem> {
     const config = configs.config;
     const bls = await createBlsBackend(config.bls);
+    blsInUse = bls;
     const registry = new MetricsRegistry();
     // source scores live as long as this actor system: a restarted NetworkActor keeps them
     args.network.scores = new Scores(args.network.sources);

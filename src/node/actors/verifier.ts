@@ -4,7 +4,13 @@
  * Workers when configured - and load-balances batches across the group.
  */
 import { defineActor } from '../../actors/actor.js';
-import { createBlsBackend, type BlsBackendName } from '../../protocol/bls/index.js';
+import {
+  type AutoBlsBackend,
+  type BlsBackend,
+  createBlsBackend,
+  type BlsBackendName,
+  upgradeBlsBackend,
+} from '../../protocol/bls/index.js';
 import type { Hex } from '../../protocol/bytes.js';
 import { VerificationError } from '../../protocol/errors.js';
 import type { ChainSpec } from '../../protocol/types.js';
@@ -19,11 +25,14 @@ import {
 
 export type VerifierMsg =
   | { type: 'verify'; items: VerifyRequest[]; approvals: boolean }
-  | { type: 'approvals'; items: { hash: Hex; block: Uint8Array }[] };
+  | { type: 'approvals'; items: { hash: Hex; block: Uint8Array }[] }
+  /** Which BLS backend answers (an `auto` one switches before the first batch) and how many checks each did. */
+  | { type: 'bls' };
 
 export interface VerifierReplies {
   verify: VerifyResult[];
   approvals: Array<{ ok: true; signers: number[] } | { ok: false; check: string; message: string }>;
+  bls: { name: BlsBackendName; active: BlsBackendName; verified: Partial<Record<BlsBackendName, number>> };
 }
 
 export interface VerifierArgs {
@@ -31,29 +40,47 @@ export interface VerifierArgs {
   bls: BlsBackendName | 'auto';
 }
 
+function blsStatus(backend: BlsBackend): VerifierReplies['bls'] {
+  const auto = backend.name === 'auto' ? (backend as AutoBlsBackend) : undefined;
+  return { name: backend.name, active: auto?.active ?? backend.name, verified: { ...auto?.verified } };
+}
+
+type Work = Exclude<VerifierMsg, { type: 'bls' }>;
+
+function answer(msg: Work, c: VerifierContext): VerifierReplies[Work['type']] {
+  if (msg.type === 'verify') return msg.items.map((item) => verifyResponse(item, c, msg.approvals));
+  return msg.items.map((item) => {
+    try {
+      return { ok: true as const, signers: verifyStoredApprovals(item.hash, item.block, c) };
+    } catch (e) {
+      const check = e instanceof VerificationError ? e.check : 'block.decode';
+      return {
+        ok: false as const,
+        check,
+        message: e instanceof VerificationError ? e.shortMessage : (e as Error).message.split('\n')[0]!,
+      };
+    }
+  });
+}
+
 export const VerifierActor = defineActor<VerifierMsg, VerifierReplies, VerifierArgs>({
   name: 'verifier',
   mailbox: { capacity: 256, overflow: 'block' },
   create(args) {
     let ctx: VerifierContext | undefined;
+    let upgraded = false;
     return {
       async preStart() {
         ctx = createVerifierContext(args.spec, await createBlsBackend(args.bls));
       },
       handle(msg) {
         const c = ctx!;
-        if (msg.type === 'verify') return msg.items.map((item) => verifyResponse(item, c, msg.approvals));
-        return msg.items.map((item) => {
-          try {
-            return { ok: true as const, signers: verifyStoredApprovals(item.hash, item.block, c) };
-          } catch (e) {
-            const check = e instanceof VerificationError ? e.check : 'block.decode';
-            return {
-              ok: false as const,
-              check,
-              message: e instanceof VerificationError ? e.shortMessage : (e as Error).message.split('\n')[0]!,
-            };
-          }
+        if (msg.type === 'bls') return blsStatus(c.backend);
+        if (upgraded) return answer(msg, c);
+        // a batch is bulk work: an `auto` backend switches to the wasm first (loaded once; noble if it fails)
+        return upgradeBlsBackend(c.backend).then(() => {
+          upgraded = true;
+          return answer(msg, c);
         });
       },
     };

@@ -30,7 +30,8 @@ export const BLS_SECRET_KEY_LENGTH = 32;
 /** Order r of the BLS12-381 prime-order subgroups: a secret key is a big-endian integer in [1, r). */
 export const BLS_CURVE_ORDER = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001n;
 
-export type BlsBackendName = 'noble' | 'blst' | 'wasm';
+/** `auto`: noble at once, wasm after a background upgrade (auto.ts); the others are one library each. */
+export type BlsBackendName = 'noble' | 'blst' | 'wasm' | 'auto';
 
 /**
  * A public key that was decoded and passed KeyValidate (not infinity, in the G1 subgroup) once.

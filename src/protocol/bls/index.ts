@@ -7,12 +7,16 @@
  * | `wasm` | Node, browsers; Workers only with a precompiled module (`options.module`) | bls-eth-wasm (mcl) |
  * | `blst` | Node only, where the optional @chainsafe/blst is installed and registered | native, fastest |
  *
- * `createBlsBackend('auto')` picks the fastest that loads: blst (where a Node entry point registered
- * it), then wasm, then noble.
+ * `createBlsBackend('auto')` gives blst where a Node entry point registered it; elsewhere the one
+ * `auto` backend of this JS realm (auto.ts): noble at once, the wasm backend after its background
+ * upgrade (`upgradeBlsBackend`), noble for good if the wasm does not load. A page's first verified
+ * head so needs neither the wasm's download nor its compilation.
  */
 import { ProtocolError } from '../errors.js';
 import type { BlsBackend, BlsBackendName } from './backend.js';
 import { createWasmBackend, type WasmBackendOptions } from './wasm.js';
+import { createAutoBackend } from './auto.js';
+import { sharedBackend } from './primitives.js';
 
 export {
   BLS_CURVE_ORDER,
@@ -25,6 +29,7 @@ export {
   type PreparedPublicKey,
 } from './backend.js';
 export { createWasmBackend, type WasmBackendOptions } from './wasm.js';
+export { type AutoBlsBackend, upgradeBlsBackend } from './auto.js';
 
 export interface CreateBlsBackendOptions extends WasmBackendOptions {}
 
@@ -54,6 +59,11 @@ async function createNoble(): Promise<BlsBackend> {
   return (await import('./noble.js')).createNobleBackend();
 }
 
+/** This realm's `auto` backend: noble now, the wasm (with the first call's options) once upgraded. */
+const autoBackend = sharedBackend(async (options: CreateBlsBackendOptions) =>
+  createAutoBackend(await createNoble(), () => createWasmBackend(options)),
+);
+
 /**
  * Create a BLS backend by name (default `noble`). Rejects with a ProtocolError
  * (`bls.backend-unavailable`) if the named backend cannot load here; `auto` never rejects
@@ -71,14 +81,11 @@ export async function createBlsBackend(
     case 'blst':
       return createRegisteredBlstBackend();
     case 'auto':
-      for (const attempt of [createRegisteredBlstBackend, () => createWasmBackend(options)]) {
-        try {
-          return await attempt();
-        } catch {
-          // try the next one
-        }
+      try {
+        return await createRegisteredBlstBackend();
+      } catch {
+        return autoBackend(options);
       }
-      return createNoble();
     default:
       throw new ProtocolError('bls.backend-unknown', `unknown BLS backend ${JSON.stringify(name)}`, {
         details: 'use "noble", "wasm", "blst" or "auto"',

@@ -57,9 +57,9 @@ describe('createBlsBackend selector', () => {
   it('creates each backend by name', async () => {
     for (const b of backends) expect((await createBlsBackend(b.name)).name).toBe(b.name);
   });
-  it('auto picks the fastest that loads (blst if installed, else wasm)', async () => {
+  it('auto is blst if installed, else the auto backend (noble, wasm after its upgrade: test/browser/bls-auto.test.ts)', async () => {
     const auto = await createBlsBackend('auto');
-    expect(auto.name).toBe(backends.some((b) => b.name === 'blst') ? 'blst' : 'wasm');
+    expect(auto.name).toBe(backends.some((b) => b.name === 'blst') ? 'blst' : 'auto');
   });
   it('rejects an unknown name with bls.backend-unknown', async () => {
     await expect(createBlsBackend('bogus' as never)).rejects.toMatchObject({ code: 'bls.backend-unknown' });
