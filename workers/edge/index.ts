@@ -4,9 +4,10 @@
  */
 import type { EdgeEnv } from './config.js';
 import { createRouter } from './router.js';
+import { bundleRoute } from './routes/bundle.js';
 import { verifyRoute } from './routes/verify.js';
 
-const route = createRouter([verifyRoute]);
+const route = createRouter([verifyRoute, bundleRoute]);
 
 export default {
   fetch(request: Request, env: EdgeEnv): Promise<Response> {
