@@ -109,10 +109,13 @@ async function receiptBundle(o: ProofBundleOptions, params: readonly unknown[]):
   const receipt = await o.reads.getTransactionReceipt(hash.toLowerCase() as Hex);
   if (receipt === null)
     throw new ProviderRpcError(ProviderErrorCode.resourceNotFound, `no verified block holds transaction ${hash}`);
-  const all = await o.reads.getBlockReceipts(receipt.blockHash);
-  if (all === null) throw new BlockNotVerifiedError(receipt.blockHash);
+  const number = BigInt(receipt.blockNumber);
+  // by number: a block hash resolves only among the payloads the node keeps in memory
+  const all = await o.reads.getBlockReceipts(number);
+  if (all === null || all[0]?.blockHash.toLowerCase() !== receipt.blockHash.toLowerCase())
+    throw new BlockNotVerifiedError(receipt.blockHash);
   const index = Number(BigInt(receipt.transactionIndex));
-  const signed = await blockOf(o.blocks, Number(BigInt(receipt.blockNumber)), receipt.blockHash);
+  const signed = await blockOf(o.blocks, Number(number), receipt.blockHash);
   return encodeProofBundle({
     chain: { chainId: o.spec.chainId, spec: specFingerprint(o.spec) },
     block: signed,
