@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { ConfigBaseError, configParseArgsOptions, type FlagValues } from '../config/index.js';
 import { loadChainSpec, loadNodeConfig } from '../config/nodejs/index.js';
 import { createLightNodeFrom } from '../node/node.js';
+import type { LightNode } from '../node/public.js';
 import { createNodePlatform } from '../platform/nodejs/platform.js';
 import { toQuantity } from '../protocol/execution/json.js';
 import { toJson } from './serve-status.js';
@@ -67,36 +68,10 @@ export async function queryCommand(argv: string[]): Promise<number> {
     return 2;
   }
 
-  let node: ReturnType<typeof createLightNodeFrom>;
+  const n = await createCliNode(values);
+  if (n === 2) return 2;
   try {
-    const resolved = await loadNodeConfig({ flags: values as FlagValues });
-    const spec = await loadChainSpec(resolved.config);
-    node = createLightNodeFrom({ spec, config: resolved, platform: createNodePlatform(resolved.config) });
-  } catch (e) {
-    if (e instanceof ConfigBaseError) {
-      printErr(e.message);
-      return 2;
-    }
-    throw e;
-  }
-  const n = node;
-  const synced = new Promise<void>((resolve) =>
-    n.on('sync', (s) => s.phase === 'following' && s.current >= s.target && resolve()),
-  );
-  try {
-    await n.start();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = await Promise.race([
-      synced.then(() => false),
-      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
-      const s = await n.status();
-      printErr(
-        `alys-light query: not caught up after ${timeoutMs} ms (at ${s.sync?.current ?? 0} of ${s.sync?.target ?? '?'}); answering from the verified head ${s.head?.number ?? '-'}`,
-      );
-    }
+    await startAndCatchUp(n, timeoutMs, 'query');
     // pin one verified block, then read the balance at exactly that block
     const block = (await n.provider.request({ method: 'eth_getBlockByNumber', params: [tag, false] })) as {
       number: string;
@@ -130,5 +105,40 @@ export async function queryCommand(argv: string[]): Promise<number> {
     return 1;
   } finally {
     await n.stop();
+  }
+}
+
+/** The light node from the config flags (not started); a config error is printed and returned as exit code 2. */
+export async function createCliNode(values: Record<string, unknown>): Promise<LightNode | 2> {
+  try {
+    const resolved = await loadNodeConfig({ flags: values as FlagValues });
+    const spec = await loadChainSpec(resolved.config);
+    return createLightNodeFrom({ spec, config: resolved, platform: createNodePlatform(resolved.config) });
+  } catch (e) {
+    if (e instanceof ConfigBaseError) {
+      printErr(e.message);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+/** Start the node and wait until it has caught up, at most `timeoutMs` (past it, say so on stderr and go on). */
+export async function startAndCatchUp(n: LightNode, timeoutMs: number, command: string): Promise<void> {
+  const synced = new Promise<void>((resolve) =>
+    n.on('sync', (s) => s.phase === 'following' && s.current >= s.target && resolve()),
+  );
+  await n.start();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = await Promise.race([
+    synced.then(() => false),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  if (timedOut) {
+    const s = await n.status();
+    printErr(
+      `alys-light ${command}: not caught up after ${timeoutMs} ms (at ${s.sync?.current ?? 0} of ${s.sync?.target ?? '?'}); answering from the verified head ${s.head?.number ?? '-'}`,
+    );
   }
 }

@@ -16,6 +16,7 @@ import type { NetworkActor } from './actors/network.js';
 import type { StorageActor } from './actors/storage.js';
 import type { SyncActor, SyncStatus } from './actors/sync.js';
 import type { VerifiedReads } from './engine/index.js';
+import { proofBundleMethods, type SignedBlockSource } from './engine/bundle.js';
 import { createEip1193Provider, createStableProvider } from './engine/provider.js';
 import { createSubscriptionHub } from './engine/subscriptions.js';
 import { LightNodeError, MetricsUnavailableError } from './errors.js';
@@ -72,6 +73,19 @@ function engineGroupReads(
       };
     },
   });
+}
+
+/** The ChainActor's verified signed blocks, for proof bundles (engine/bundle.ts). */
+function chainBlocks(runningSystem: () => ActorSystem | undefined): SignedBlockSource {
+  const chain = () => {
+    const system = runningSystem();
+    if (!system) throw new LightNodeError('not-started', 'start the light node before querying it');
+    return system.ref<typeof ChainActor>(ACTOR_ADDRESSES.chain);
+  };
+  return {
+    headNumber: async () => (await chain().ask({ type: 'status' }, { timeoutMs: 60_000 })).head.number,
+    block: (number) => chain().ask({ type: 'block', number }, { timeoutMs: 60_000 }),
+  };
 }
 
 /**
@@ -176,8 +190,9 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
     chainId: BigInt(spec.chainId),
     ...(maxLag === undefined ? {} : { maxLag }),
   });
+  const methods = proofBundleMethods({ reads, spec, blocks: chainBlocks(() => (running ? system : undefined)) });
   const providerFor = (passThrough: readonly string[]) =>
-    createEip1193Provider({ reads, chainId: spec.chainId, passThrough: [...passThrough], subscriptions });
+    createEip1193Provider({ reads, chainId: spec.chainId, passThrough: [...passThrough], subscriptions, methods });
   let provider = providerFor(initial.passThrough);
 
   /** The StorageActor's store. Memory storage outlives actor restarts (a crash must not cost the chain); stop() drops it. */

@@ -34,3 +34,4 @@ export * from './chainspec-keys.js';
 export * from './chain-verifier.js';
 export * from './candidates.js';
 export * from './spec-fingerprint.js';
+export * from './bundle/index.js';

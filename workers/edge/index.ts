@@ -4,12 +4,13 @@
  */
 import type { EdgeEnv } from './config.js';
 import { createRouter } from './router.js';
+import { bundleRoute } from './routes/bundle.js';
 import { nodeRoutes } from './routes/node.js';
 import { verifyRoute } from './routes/verify.js';
 
 export { AlysLightNode } from './node/object.js';
 
-const route = createRouter([verifyRoute, ...nodeRoutes]);
+const route = createRouter([verifyRoute, bundleRoute, ...nodeRoutes]);
 
 export default {
   fetch(request: Request, env: EdgeEnv): Promise<Response> {

@@ -68,6 +68,8 @@ export interface Eip1193ProviderOptions {
   forward?: (method: string, params: unknown) => Promise<unknown>;
   /** Subscriptions, filters and events (createSubscriptionHub); it outlives providers rebuilt over it. */
   subscriptions?: SubscriptionHub;
+  /** More verified methods by name (the light node's `alys_getProofBundle`, bundle.ts). */
+  methods?: Record<string, (params: unknown) => Promise<unknown>>;
 }
 
 const PENDING = Symbol('pending');
@@ -398,6 +400,7 @@ export function createEip1193Provider(options: Eip1193ProviderOptions): Eip1193P
 
   const hub = options.subscriptions;
   if (hub !== undefined) Object.assign(handlers, hub.methods);
+  if (options.methods !== undefined) Object.assign(handlers, options.methods);
 
   const provider: Eip1193Provider = {
     verifiedMethods: Object.keys(handlers),
