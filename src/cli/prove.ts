@@ -6,10 +6,8 @@
  * `--out <file>`); exit 0 made, 1 the node could not verify the read, 2 bad input.
  */
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { configParseArgsOptions } from '../config/index.js';
 import { toQuantity } from '../protocol/execution/json.js';
-import { createCliNode, startAndCatchUp } from './query.js';
+import { createCliNode, parseNodeCommand, startAndCatchUp } from './query.js';
 import { printErr, printOut } from './term-safe.js';
 
 export const PROVE_USAGE = `usage: alys-light prove balance <0xaddress> [--block latest|safe|finalized|<number>] [--out <file>] [config flags, as for run]
@@ -50,37 +48,12 @@ export function proveParams(positionals: readonly string[], block: string | unde
 }
 
 export async function proveCommand(argv: string[]): Promise<number> {
-  let values: Record<string, unknown>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        ...configParseArgsOptions(),
-        config: { type: 'string' },
-        block: { type: 'string' },
-        out: { type: 'string' },
-        'timeout-ms': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    printErr(`${(e as Error).message}\n\n${PROVE_USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    printOut(PROVE_USAGE);
-    return 0;
-  }
+  const parsed = parseNodeCommand(argv, 'prove', PROVE_USAGE, { block: { type: 'string' }, out: { type: 'string' } });
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals, timeoutMs } = parsed;
   const params = proveParams(positionals, values.block as string | undefined);
   if (typeof params === 'string') {
     printErr(params === PROVE_USAGE ? PROVE_USAGE : `alys-light prove: ${params}`);
-    return 2;
-  }
-  const timeoutMs = values['timeout-ms'] === undefined ? 120_000 : Number(values['timeout-ms']);
-  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
-    printErr('alys-light prove: --timeout-ms takes a positive number of milliseconds');
     return 2;
   }
   const n = await createCliNode(values);

@@ -20,7 +20,19 @@ Syncs (warm start from --data-dir), then prints {"query":"balance","address","ba
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
-export async function queryCommand(argv: string[]): Promise<number> {
+/** What a node command (`query`, `prove`) read from its arguments; a number is the exit code (usage printed). */
+export type NodeCommandArgs = { values: Record<string, unknown>; positionals: string[]; timeoutMs: number } | number;
+
+/**
+ * The shared prologue of the commands that start a node and read through it: the config flags, the
+ * command's own `options`, `--config`, `--timeout-ms` (default 120 s) and `--help`.
+ */
+export function parseNodeCommand(
+  argv: string[],
+  command: string,
+  usage: string,
+  options: Record<string, { type: 'string' | 'boolean' }>,
+): NodeCommandArgs {
   let values: Record<string, unknown>;
   let positionals: string[];
   try {
@@ -29,20 +41,32 @@ export async function queryCommand(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         ...configParseArgsOptions(),
+        ...options,
         config: { type: 'string' },
-        at: { type: 'string' },
         'timeout-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (e) {
-    printErr(`${(e as Error).message}\n\n${QUERY_USAGE}`);
+    printErr(`${(e as Error).message}\n\n${usage}`);
     return 2;
   }
   if (values.help) {
-    printOut(QUERY_USAGE);
+    printOut(usage);
     return 0;
   }
+  const timeoutMs = values['timeout-ms'] === undefined ? 120_000 : Number(values['timeout-ms']);
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
+    printErr(`alys-light ${command}: --timeout-ms takes a positive number of milliseconds`);
+    return 2;
+  }
+  return { values, positionals, timeoutMs };
+}
+
+export async function queryCommand(argv: string[]): Promise<number> {
+  const parsed = parseNodeCommand(argv, 'query balance', QUERY_USAGE, { at: { type: 'string' } });
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals, timeoutMs } = parsed;
   const [what, address, extra] = positionals;
   if (what !== 'balance' || address === undefined || extra !== undefined) {
     printErr(QUERY_USAGE);
@@ -60,11 +84,6 @@ export async function queryCommand(argv: string[]): Promise<number> {
     printErr(
       `alys-light query balance: --at takes latest, safe, finalized or a block number, not ${JSON.stringify(at)}`,
     );
-    return 2;
-  }
-  const timeoutMs = values['timeout-ms'] === undefined ? 120_000 : Number(values['timeout-ms']);
-  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
-    printErr('alys-light query balance: --timeout-ms takes a positive number of milliseconds');
     return 2;
   }
 
