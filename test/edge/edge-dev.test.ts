@@ -60,7 +60,9 @@ it('serves verified answers for the devnet, then stops with its wrangler process
   expect(await changed.json()).toMatchObject({ valid: false, check: 'approvals.signature' });
 
   expect(groupAlive(wranglerPid)).toBe(true);
-  process.kill(-child.pid!, 'SIGTERM');
+  // to tsx alone, as a shell's kill would: it hands the signal to the command, whose handler stops
+  // wrangler's group and exits 0 (a signal to the whole group could kill tsx first: exit 143)
+  process.kill(child.pid!, 'SIGTERM');
   expect(await exited).toBe(0);
   expect(groupAlive(wranglerPid)).toBe(false);
 }, 120_000); // wrangler dev of the bundle with the light node takes ~30 s to answer on a loaded 2-core machine
