@@ -103,7 +103,16 @@ describe('sync over p2p only', () => {
       await devnet.produceNext();
       const missed = devnet.chain.height;
       await new Promise((r) => setTimeout(r, 400));
-      await waitFor(inMesh, () => 'the node back (bootstrap redial) in the mesh', 15_000);
+      // a slow machine can take a few redial rounds (1 s, 2 s, 4 s backoff while the ban held): what
+      // the wait saw is in its message, to tell a slow redial from a lost one
+      await waitFor(
+        inMesh,
+        async () =>
+          `the node back (bootstrap redial) in the mesh; devnet peer connected to the node: ${peer.host
+            .connections()
+            .some((x) => x.peer === id)}, node peers: ${JSON.stringify((await node.status()).p2p?.peers ?? null)}`,
+        30_000,
+      );
       await new Promise((r) => setTimeout(r, 1_500));
       const before = peer.requests.length;
       await devnet.produceNext();
