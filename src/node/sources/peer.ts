@@ -38,6 +38,11 @@ function sourceError(peer: string, e: unknown): SourceError {
 export function peerBlockSource(host: P2pHostApi, peer: string, opts: PeerSourceOptions): BlockSource {
   let known = 0;
   const fetch = async (start: number, count: number): Promise<Uint8Array[]> => {
+    // a peer that left is not at fault: the range goes to another source, free of charge, until the
+    // sync drops the source (charging each request would ban a lone bootstrap peer that only hung up,
+    // and the redial would then skip it for the whole ban)
+    if (!host.peers().includes(peer))
+      throw new SourceError(peer, 'busy', 'not connected (the peer left; the request goes to another source)');
     try {
       return await host.requestRawBlocksByRange(peer, BigInt(start), count, { timeoutMs: opts.timeoutMs() });
     } catch (e) {

@@ -98,6 +98,8 @@ describe('sync over p2p only', () => {
       const id = (await node.status()).p2p!.peerId;
       const inMesh = () => inBlockMesh(peer.host, id);
       await waitFor(inMesh, () => 'the node in the devnet peer mesh');
+      const reasons: string[] = [];
+      node.on('source', (e) => reasons.push(e.reason));
       // the node is away while one block is produced and gossiped
       await peer.host.ban(id, Date.now() + 300);
       await devnet.produceNext();
@@ -110,7 +112,9 @@ describe('sync over p2p only', () => {
         async () =>
           `the node back (bootstrap redial) in the mesh; devnet peer connected to the node: ${peer.host
             .connections()
-            .some((x) => x.peer === id)}, node peers: ${JSON.stringify((await node.status()).p2p?.peers ?? null)}`,
+            .some(
+              (x) => x.peer === id,
+            )}, node peers: ${JSON.stringify((await node.status()).p2p?.peers ?? null)}, sources: ${JSON.stringify((await node.status()).sources)}`,
         30_000,
       );
       await new Promise((r) => setTimeout(r, 1_500));
@@ -118,6 +122,10 @@ describe('sync over p2p only', () => {
       await devnet.produceNext();
       const s = await waitSynced(node, devnet, 10_000);
       expect(s.head!.hash).toBe(devnet.chain.head.hash);
+      // hanging up is not misbehaviour: requests meant for the peer while it was away cost it nothing
+      const score = s.sources.find((x) => x.id === peer.host.peerId)!;
+      expect(score.bannedUntil).toBe(0);
+      expect(score.faultsByKind.network ?? 0, reasons.join('\n')).toBeLessThanOrEqual(5);
       // the gap was asked for by blocks_by_range (the head probe and the range), the head itself came by gossip
       expect(peer.requests.slice(before)).toContain(BigInt(missed));
       expect(await chainBlockHashes(node, devnet.chain.height)).toEqual(
