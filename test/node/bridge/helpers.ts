@@ -132,8 +132,10 @@ export function findBlock(devnet: Devnet, p: (n: number) => boolean): number {
  */
 export async function buildPegScenario(
   devnet: Devnet,
-  step: (n: number) => Promise<void> = async () => {},
+  hooks: { step?(n: number): Promise<void>; sent?(kind: 'pegin' | 'pegout', id: string): Promise<void> } = {},
 ): Promise<PegScenario> {
+  const step = hooks.step ?? (async () => {});
+  const sent = hooks.sent ?? (async () => {});
   const evm = devnet.users[0]!.address;
   const produce = async (pow = false) => {
     if (pow && (await devnet.mineAuxPow()) !== 'submitted') throw new Error('no merged-mining work');
@@ -144,11 +146,13 @@ export async function buildPegScenario(
   for (let i = 0; i < 2; i++) await produce();
   const pegin = sendPegIn(devnet, evm, 5_000_000n);
   const noOpReturn = sendNoOpReturn(devnet, 40_000n);
+  await sent('pegin', pegin);
   devnet.mineBitcoin(devnet.spec.requiredBtcTxnConfirmations);
   await produce();
   await produce(true);
   const pegout = await sendPegOut(devnet, devnet.faucet.address, 2_000_000n, 0);
   const smallPegout = await sendPegOut(devnet, devnet.faucet.address, 500_000n, 1);
+  await sent('pegout', pegout);
   await produce();
   await produce();
   await produce(true);
