@@ -14,6 +14,11 @@
  * finalized tx for another txid) is ignored, never a shortcut. Reorg evidence moves a peg back: a
  * Bitcoin inclusion last seen with 0 confirmations no longer counts, an Alys block named by an
  * `alys-orphaned` item no longer counts.
+ *
+ * Spec 6.5 (and 5.3, 6.2, 6.4 it rests on) is tagged [R] (read in the Alys source, not run against a
+ * Rust build): the observable steps are as the spec reads them. Alys's own `PegOperationState` has
+ * steps an observer cannot see (the validators' peg-in queue, p2p signature gossip); `eligible` is
+ * "enough confirmations", not "queued", and there is no `signing` state.
  */
 import { DecodeError } from '../errors.js';
 
