@@ -11,3 +11,4 @@ export * from './btcaddress.js';
 export * from './pegout.js';
 export * from './sighash.js';
 export * from './pegout-tx.js';
+export * from './lifecycle.js';
