@@ -57,6 +57,11 @@ export interface GovernanceRegistration {
   assignedNodeId: string;
 }
 
+export interface GovernanceServerBehaviour {
+  acceptRegistrations: boolean;
+  ackHeartbeats: boolean;
+}
+
 export interface PushUpdateOptions {
   effectiveHeight: number;
   /** The new set, in authority order (default: the current set). */
@@ -91,6 +96,10 @@ export interface GovernanceServer {
   pushProposal(p: { proposalId: string; proposalType?: number; data?: Uint8Array; votingDeadline?: number }): void;
   /** Send any update message as is. */
   pushRaw(update: FederationUpdate): void;
+  /** Send a proposal notification of `bytes` bytes of data (to test the client's message cap). */
+  pushOversized(bytes: number): void;
+  /** Misbehave on purpose: refuse registrations, stop acking heartbeats (both true by default). */
+  readonly behaviour: GovernanceServerBehaviour;
   stop(): Promise<void>;
   restart(): Promise<void>;
 }
@@ -170,6 +179,11 @@ function response(payload: StreamResponse['payload']): StreamResponse {
 function onRequest(state: ServerState, session: Session, req: StreamRequest): void {
   const p = req.payload;
   if (p.case === 'nodeRegistration') {
+    if (!state.behaviour.acceptRegistrations) {
+      const refused = create(NodeRegistrationAckSchema, { accepted: false, assignedNodeId: '' });
+      session.out.push(response({ case: 'registrationAck', value: refused }));
+      return;
+    }
     const assignedNodeId = `devnet-${state.registrations.length + 1}`;
     state.registrations.push({
       nodeId: p.value.nodeInfo?.publicKey ?? '',
@@ -179,7 +193,7 @@ function onRequest(state: ServerState, session: Session, req: StreamRequest): vo
     session.registered = true;
     const ack = create(NodeRegistrationAckSchema, { accepted: true, assignedNodeId });
     session.out.push(response({ case: 'registrationAck', value: ack }));
-  } else if (p.case === 'heartbeat') {
+  } else if (p.case === 'heartbeat' && state.behaviour.ackHeartbeats) {
     state.heartbeats++;
     const ack = create(HeartbeatAckSchema, {
       originalTimestamp: p.value.timestamp,
@@ -196,6 +210,7 @@ interface ServerState {
   readonly registrations: GovernanceRegistration[];
   heartbeats: number;
   startedAt: number;
+  readonly behaviour: GovernanceServerBehaviour;
   lastValid?: FederationUpdate;
 }
 
@@ -258,7 +273,14 @@ function defaultSigners(current: readonly FederationMember[], opts: PushUpdateOp
 
 /** Start the devnet governance server on 127.0.0.1. */
 export async function startGovernanceServer(opts: GovernanceServerOptions): Promise<GovernanceServer> {
-  const state: ServerState = { opts, sessions: new Set(), registrations: [], heartbeats: 0, startedAt: Date.now() };
+  const state: ServerState = {
+    opts,
+    sessions: new Set(),
+    registrations: [],
+    heartbeats: 0,
+    startedAt: Date.now(),
+    behaviour: { acceptRegistrations: true, ackHeartbeats: true },
+  };
   let l = await listen(state, opts.port ?? 0, opts.webPort ?? 0);
   const port = (l.grpc.address() as AddressInfo).port;
   const webPort = (l.web.address() as AddressInfo).port;
@@ -305,6 +327,14 @@ export async function startGovernanceServer(opts: GovernanceServerOptions): Prom
       });
     },
     pushRaw: (update) => broadcast(state, { case: 'federationUpdate', value: update }),
+    pushOversized(bytes) {
+      const value = create(ProposalNotificationSchema, {
+        proposalId: 'oversized',
+        proposalData: new Uint8Array(bytes),
+      });
+      broadcast(state, { case: 'proposalNotification', value });
+    },
+    behaviour: state.behaviour,
     async stop() {
       if (!running) return;
       running = false;

@@ -4,6 +4,9 @@
  * authorities, so it verifies against the devnet chain spec's set. `stop()` closes it.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+/** Wait for a condition (the machine may be busy: generous, never a timing assertion). */
+const waitFor = (check: () => void) => vi.waitFor(check, { timeout: 20_000, interval: 20 });
 import { createActorSystem, type ActorSystem } from '../../src/actors/index.js';
 import { createGovernanceStats, governanceSupervisor, type GovernanceArgs } from '../../src/node/actors/governance.js';
 import { governanceHealth } from '../../src/node/governance/transport.js';
@@ -51,7 +54,7 @@ describe('devnet governance server', () => {
       root: { strategy: 'one-for-one', children: [governanceSupervisor(args)] },
     });
     await sys.start();
-    await vi.waitFor(() => expect(args.stats.connected).toBe(true), { timeout: 10_000 });
+    await waitFor(() => expect(args.stats.connected).toBe(true));
   });
   afterAll(async () => {
     await sys?.shutdown();
@@ -63,7 +66,7 @@ describe('devnet governance server', () => {
     expect((await governanceHealth(args.transport)).info['chain_id']).toBe(String(devnet.spec.chainId));
     const next = deriveFederation({ seed: 'devnet-governance/next', authorities: 4 });
     const pushed = devnet.governance!.pushUpdate({ effectiveHeight: devnet.chain.head.number + 10, next });
-    await vi.waitFor(() => expect(applied).toHaveLength(1));
+    await waitFor(() => expect(applied).toHaveLength(1));
     expect(applied[0]!.digest).toBe(pushed.digest);
     expect(applied[0]!.authorities).toEqual(next.map((m) => m.blsPublicKey));
   });

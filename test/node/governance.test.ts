@@ -6,6 +6,9 @@
  * server restarts, and the fetch-only transport refusing the bidirectional call while unary calls work.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+/** Wait for a condition (the machine may be busy: generous, never a timing assertion). */
+const waitFor = (check: () => void) => vi.waitFor(check, { timeout: 20_000, interval: 20 });
 import { create } from '@bufbuild/protobuf';
 import { createActorSystem, type ActorSystem } from '../../src/actors/index.js';
 import {
@@ -72,7 +75,7 @@ describe('governance stream client against the devnet governance server', () => 
       root: { strategy: 'one-for-one', children: [governanceSupervisor(args, { initialMs: 20, maxMs: 200 })] },
     });
     await sys.start();
-    await vi.waitFor(() => expect(args.stats.connected).toBe(true), { timeout: 10_000 });
+    await waitFor(() => expect(args.stats.connected).toBe(true));
   });
   afterAll(async () => {
     await sys?.shutdown();
@@ -82,9 +85,7 @@ describe('governance stream client against the devnet governance server', () => 
   it('registers as an OBSERVER and gets its heartbeats acked', async () => {
     expect(server.registrations[0]).toMatchObject({ nodeId: 'light-test', nodeType: NodeType.OBSERVER });
     expect(args.stats.assignedNodeId).toBe(server.registrations[0]!.assignedNodeId);
-    await vi.waitFor(() => expect(args.stats.lastHeartbeatAck?.sequence).toBeGreaterThanOrEqual(2), {
-      timeout: 10_000,
-    });
+    await waitFor(() => expect(args.stats.lastHeartbeatAck?.sequence).toBeGreaterThanOrEqual(2));
     expect(server.heartbeatsAcked()).toBeGreaterThanOrEqual(2);
     const health = await sys.ref<typeof GovernanceActor>('/gov-test/governance-sup/governance').ask({ type: 'health' });
     expect(health).toMatchObject({ connected: true, url: server.url, connects: 1 });
@@ -92,13 +93,13 @@ describe('governance stream client against the devnet governance server', () => 
 
   it('rejects a wrong-height update (at or below the verified head) and charges the source', async () => {
     server.pushWrongHeight({ effectiveHeight: 90, next });
-    await vi.waitFor(() => expect(faults).toContainEqual([server.url, 'federation-update.height']));
+    await waitFor(() => expect(faults).toContainEqual([server.url, 'federation-update.height']));
     expect(applied).toHaveLength(0);
   });
 
   it('hands a signed update to the callback with the new set', async () => {
     const pushed = server.pushUpdate({ effectiveHeight: 150, next });
-    await vi.waitFor(() => expect(applied).toHaveLength(1));
+    await waitFor(() => expect(applied).toHaveLength(1));
     const v = applied[0]!;
     expect(v).toMatchObject({ effectiveHeight: 150, digest: pushed.digest, signers: [0, 1, 2] });
     expect(v.authorities).toEqual(next.map((m) => m.blsPublicKey));
@@ -117,7 +118,7 @@ describe('governance stream client against the devnet governance server', () => 
     server.pushForged({ effectiveHeight: 200, next });
     server.pushUnderThreshold({ effectiveHeight: 210, next });
     server.pushReplay();
-    await vi.waitFor(() => expect(faults.length).toBe(before + 3));
+    await waitFor(() => expect(faults.length).toBe(before + 3));
     expect(faults.slice(before)).toEqual([
       [server.url, 'federation-update.signature'],
       [server.url, 'federation-update.under-threshold'],
@@ -130,7 +131,7 @@ describe('governance stream client against the devnet governance server', () => 
   it('rejects malformed updates (16 members, bad key bytes) and charges the source', async () => {
     const before = faults.length;
     const valid = server.pushUpdate({ effectiveHeight: 400, next }).message;
-    await vi.waitFor(() => expect(applied).toHaveLength(2));
+    await waitFor(() => expect(applied).toHaveLength(2));
     const tooMany: FederationUpdate = { ...valid, effectiveHeight: 500n, members: Array(16).fill(valid.members[0]!) };
     const badKey: FederationUpdate = {
       ...valid,
@@ -139,7 +140,7 @@ describe('governance stream client against the devnet governance server', () => 
     };
     server.pushRaw(tooMany);
     server.pushRaw(badKey);
-    await vi.waitFor(() => expect(faults.length).toBe(before + 2));
+    await waitFor(() => expect(faults.length).toBe(before + 2));
     expect(faults.slice(before).map(([, code]) => code)).toEqual([
       'federation-update.members',
       'federation-update.member-key',
@@ -149,7 +150,7 @@ describe('governance stream client against the devnet governance server', () => 
 
   it('passes proposal notifications on, marked unverified; an oversized one is charged', async () => {
     server.pushProposal({ proposalId: 'p-1', data: Uint8Array.of(1, 2, 3), votingDeadline: 1_700_000_000 });
-    await vi.waitFor(() => expect(proposals).toHaveLength(1));
+    await waitFor(() => expect(proposals).toHaveLength(1));
     expect(proposals[0]).toEqual({
       verified: false,
       proposalId: 'p-1',
@@ -159,21 +160,49 @@ describe('governance stream client against the devnet governance server', () => 
       requiredVotes: 2,
     });
     server.pushProposal({ proposalId: 'p-2', data: new Uint8Array(20_000) });
-    await vi.waitFor(() => expect(faults.at(-1)).toEqual([server.url, 'governance.bad-response']));
+    await waitFor(() => expect(faults.at(-1)).toEqual([server.url, 'governance.bad-response']));
     expect(proposals).toHaveLength(1);
   });
 
   it('reconnects after the server restarts (health goes down, then up)', async () => {
     const registrations = server.registrations.length;
     await server.stop();
-    await vi.waitFor(() => expect(args.stats.connected).toBe(false), { timeout: 10_000 });
+    await waitFor(() => expect(args.stats.connected).toBe(false));
     await server.restart();
-    await vi.waitFor(() => expect(args.stats.connected).toBe(true), { timeout: 15_000 });
+    await waitFor(() => expect(args.stats.connected).toBe(true));
     expect(args.stats.connects).toBeGreaterThanOrEqual(2);
     expect(server.registrations.length).toBe(registrations + 1);
     // the replay floor survived the restart of the actor: the old update is still a replay
     server.pushReplay();
-    await vi.waitFor(() => expect(faults.at(-1)).toEqual([server.url, 'federation-update.replayed']));
+    await waitFor(() => expect(faults.at(-1)).toEqual([server.url, 'federation-update.replayed']));
+  });
+
+  it('a message over the size cap breaks the stream, is charged, and the client reconnects', async () => {
+    const connects = args.stats.connects;
+    server.pushOversized(100_000); // > 64 KiB
+    await waitFor(() => expect(faults.at(-1)).toEqual([server.url, 'governance.message-too-large']));
+    await waitFor(() => expect(args.stats.connects).toBe(connects + 1));
+    expect(args.stats.connected).toBe(true);
+  });
+
+  it('unanswered heartbeats count as a broken stream: the client reconnects', async () => {
+    const connects = args.stats.connects;
+    server.behaviour.ackHeartbeats = false;
+    await waitFor(() => expect(args.stats.lastError).toMatch(/heartbeats without an ack/));
+    server.behaviour.ackHeartbeats = true;
+    await waitFor(() => expect(args.stats.connects).toBeGreaterThan(connects));
+    await waitFor(() => expect(args.stats.connected).toBe(true));
+  });
+
+  it('a refused registration is a crash; the client keeps retrying until it is accepted', async () => {
+    const connects = args.stats.connects;
+    server.behaviour.acceptRegistrations = false;
+    await server.restart(); // drop the current stream
+    await waitFor(() => expect(args.stats.lastError).toMatch(/did not accept the registration/));
+    expect(args.stats.connected).toBe(false);
+    server.behaviour.acceptRegistrations = true;
+    await waitFor(() => expect(args.stats.connected).toBe(true));
+    expect(args.stats.connects).toBe(connects + 1);
   });
 
   it('over fetch (gRPC-web): unary calls work, the bidirectional stream is refused with a typed error', async () => {

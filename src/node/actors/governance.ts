@@ -18,6 +18,7 @@
  * `governance.transport-unsupported`.
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
+import { Code, ConnectError } from '@connectrpc/connect';
 import { defineActor, type ActorContext } from '../../actors/actor.js';
 import { child, exponentialBackoff, type ChildSpec } from '../../actors/index.js';
 import type { TimerHandle } from '../../actors/clock.js';
@@ -163,8 +164,11 @@ async function readLoop(ctx: ActorContext<GovernanceMsg>, args: GovernanceArgs, 
       await ctx.self.tell({ type: 'received', epoch, response });
     await ctx.self.tell({ type: 'broken', epoch, reason: 'the server closed the stream' });
   } catch (e) {
-    if (!conn.abort.signal.aborted)
-      await ctx.self.tell({ type: 'broken', epoch, reason: e instanceof Error ? e.message : String(e) });
+    if (conn.abort.signal.aborted) return;
+    // an over-cap message is the server's fault (connect enforces `readMaxBytes`): charge it, then reconnect
+    if (e instanceof ConnectError && e.code === Code.ResourceExhausted)
+      args.onFault(args.stats.url, 'governance.message-too-large');
+    await ctx.self.tell({ type: 'broken', epoch, reason: e instanceof Error ? e.message : String(e) });
   }
 }
 
