@@ -271,31 +271,27 @@ function defaultSigners(current: readonly FederationMember[], opts: PushUpdateOp
   return indices.map((index) => ({ index, secretKey: current[index]!.blsSecretKey }));
 }
 
-/** Start the devnet governance server on 127.0.0.1. */
-export async function startGovernanceServer(opts: GovernanceServerOptions): Promise<GovernanceServer> {
-  const state: ServerState = {
-    opts,
-    sessions: new Set(),
-    registrations: [],
-    heartbeats: 0,
-    startedAt: Date.now(),
-    behaviour: { acceptRegistrations: true, ackHeartbeats: true },
-  };
-  let l = await listen(state, opts.port ?? 0, opts.webPort ?? 0);
-  const port = (l.grpc.address() as AddressInfo).port;
-  const webPort = (l.web.address() as AddressInfo).port;
-  let running = true;
+type PushControls = Pick<
+  GovernanceServer,
+  | 'pushUpdate'
+  | 'pushForged'
+  | 'pushUnderThreshold'
+  | 'pushReplay'
+  | 'pushWrongHeight'
+  | 'pushProposal'
+  | 'pushRaw'
+  | 'pushOversized'
+>;
+
+/** The control API's pushes (each goes to every registered stream). */
+function pushControls(state: ServerState): PushControls {
+  const opts = state.opts;
   const valid = (o: PushUpdateOptions): PushedUpdate => {
     const pushed = makeUpdate(state, o, (current) => defaultSigners(current, o));
     state.lastValid = pushed.message;
     return pushed;
   };
   return {
-    url: `http://127.0.0.1:${port}`,
-    webUrl: `http://127.0.0.1:${webPort}`,
-    registrations: state.registrations,
-    streams: () => state.sessions.size,
-    heartbeatsAcked: () => state.heartbeats,
     pushUpdate: valid,
     pushForged: (o) =>
       makeUpdate(state, o, (current) => {
@@ -334,6 +330,30 @@ export async function startGovernanceServer(opts: GovernanceServerOptions): Prom
       });
       broadcast(state, { case: 'proposalNotification', value });
     },
+  };
+}
+
+/** Start the devnet governance server on 127.0.0.1. */
+export async function startGovernanceServer(opts: GovernanceServerOptions): Promise<GovernanceServer> {
+  const state: ServerState = {
+    opts,
+    sessions: new Set(),
+    registrations: [],
+    heartbeats: 0,
+    startedAt: Date.now(),
+    behaviour: { acceptRegistrations: true, ackHeartbeats: true },
+  };
+  let l = await listen(state, opts.port ?? 0, opts.webPort ?? 0);
+  const port = (l.grpc.address() as AddressInfo).port;
+  const webPort = (l.web.address() as AddressInfo).port;
+  let running = true;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    webUrl: `http://127.0.0.1:${webPort}`,
+    registrations: state.registrations,
+    streams: () => state.sessions.size,
+    heartbeatsAcked: () => state.heartbeats,
+    ...pushControls(state),
     behaviour: state.behaviour,
     async stop() {
       if (!running) return;
