@@ -40,6 +40,7 @@ import { PegInScanner } from './consensus/pegs.js';
 import { BlockProducer, type ProduceResult } from './consensus/producer.js';
 import { handleConsensusRpc, serveConsensusRpc, type RpcReply } from './consensus/rpc.js';
 import { createEngine, type DevnetEngine } from './evm/index.js';
+import { startGovernanceServer, type GovernanceServer } from './governance.js';
 import { buildAuxPow, createMiner } from './miner.js';
 
 export interface DevnetOptions extends Partial<DevnetSpecOptions> {
@@ -51,6 +52,8 @@ export interface DevnetOptions extends Partial<DevnetSpecOptions> {
   consensusPort?: number;
   evmPort?: number;
   esploraPort?: number;
+  /** Start the governance server (governance.ts) on this port (0 = any); not started when absent. */
+  governancePort?: number;
   /** Don't open any server (the generator and unit tests). */
   noServers?: boolean;
   /** Prefunded EVM users (keys derived from the seed). Default 8. */
@@ -86,7 +89,9 @@ export interface Devnet {
   readonly pow: MergedMining;
   readonly producer: BlockProducer;
   readonly bls: BlsBackend;
-  readonly urls: { consensus: string; evm: string; esplora: string };
+  readonly urls: { consensus: string; evm: string; esplora: string; governance?: string };
+  /** The governance server, when `governancePort` was given. */
+  readonly governance?: GovernanceServer;
   /** Produce the next block on the virtual clock (one slot later); null-safe for stalls. */
   produceNext(transactions?: Uint8Array[], senders?: Uint8Array[]): Promise<ProduceResult>;
   /** One merged-mining round through the consensus RPC (or in-process without servers). */
@@ -159,7 +164,8 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
 
   const rpcDeps = { chain, pow, federation, bitcoinNetwork: 'regtest' as const };
   const closers: Array<() => Promise<void>> = [];
-  const urls = { consensus: '', evm: '', esplora: '' };
+  const urls: Devnet['urls'] = { consensus: '', evm: '', esplora: '' };
+  let governance: GovernanceServer | undefined;
   if (!opts.noServers) {
     const consensus = await serveConsensusRpc(opts.consensusPort ?? 3000, (method, body) => {
       const r = handleConsensusRpc(rpcDeps, method, body);
@@ -171,6 +177,16 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     urls.evm = evm.url;
     urls.esplora = esplora.url;
     closers.push(consensus.close, evm.close, esplora.close);
+    if (opts.governancePort !== undefined) {
+      // updates are signed by the authorities in force: the spec's members until the set can change
+      governance = await startGovernanceServer({
+        chainId: spec.chainId,
+        current: () => members,
+        port: opts.governancePort,
+      });
+      urls.governance = governance.url;
+      closers.push(governance.stop);
+    }
   }
 
   // virtual clock: one slot per produced block, timestamps on slot boundaries
@@ -197,6 +213,7 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     producer,
     bls,
     urls,
+    ...(governance ? { governance } : {}),
     async produceNext(transactions, senders) {
       const s = slot++;
       return producer.produce(s, BigInt(Math.floor((s * spec.slotDuration) / 1000)), transactions, senders);
