@@ -130,7 +130,7 @@ export function createBitcoinSpv(opts: BitcoinSpvOptions): BitcoinSpv {
     const tips = await followAll(ctx, w, clients);
     // endpoints followed before the best chain moved: their tips are now checked against it
     const behind = clients.filter((c, i) => tips[i] !== undefined && w.heightOf(tips[i]!) === undefined);
-    if (behind.length > 0) await followAll(ctx, w, behind);
+    if (behind.length > 0) await followAll(ctx, w, behind, false);
     return tipOf(w);
   }
 
@@ -185,6 +185,7 @@ async function followAll(
   ctx: SpvContext,
   window: HeaderWindow,
   clients: readonly EsploraClient[],
+  needOne = true,
 ): Promise<(string | undefined)[]> {
   const tips: (string | undefined)[] = [];
   let answered = 0;
@@ -198,7 +199,8 @@ async function followAll(
       tips.push(undefined);
     }
   }
-  if (answered === 0) throw new SpvError('no-endpoint', null, 'no Esplora endpoint could be followed this round');
+  if (needOne && answered === 0)
+    throw new SpvError('no-endpoint', null, 'no Esplora endpoint could be followed this round');
   return tips;
 }
 
