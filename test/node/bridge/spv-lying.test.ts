@@ -145,6 +145,33 @@ describe('lying Esplora endpoints in front of the devnet', () => {
     expect(codes(faults, faults[0]!.endpoint)).toContain('spv.tip-height');
   });
 
+  it('a header that does not hash to the block asked for is rejected and charged: spv.header-hash', async () => {
+    const tipHash = toDisplayHex(devnet.bitcoin.tip().hash);
+    const parent = encodeHeader(devnet.bitcoin.block(devnet.bitcoin.tipHeight() - 1)!.header);
+    await withLiar(
+      (path) => (path === `/block/${tipHash}/header` ? { body: bytesToHex(parent) } : undefined),
+      'spv.header-hash',
+    );
+  });
+
+  it('a checkpoint the endpoints disagree on is refused; the odd one out is charged', async () => {
+    const other = toDisplayHex(devnet.bitcoin.block(1)!.hash);
+    const lie: EsploraLie = (path) => (path === '/block-height/0' ? { body: other } : undefined);
+    const proxy = await startEsploraProxy(devnet.urls.esplora, lie);
+    const honest = await startEsploraProxy(devnet.urls.esplora);
+    cleanup.add(() => proxy.close());
+    cleanup.add(() => honest.close());
+
+    const three = spvOn([proxy.url, devnet.urls.esplora, honest.url]);
+    await expect(three.spv.sync()).rejects.toMatchObject({ code: 'spv.checkpoint-disagreement' });
+    expect(three.faults.map((f) => [f.endpoint, f.code])).toEqual([[proxy.url, 'spv.checkpoint-disagreement']]);
+    expect(three.spv.tip()).toBeNull();
+
+    const two = spvOn([proxy.url, devnet.urls.esplora]);
+    await expect(two.spv.sync()).rejects.toMatchObject({ code: 'spv.checkpoint-disagreement' });
+    expect(two.faults).toEqual([]); // one against one: nobody can be blamed, nothing is believed
+  });
+
   it('alone, a liar gets nothing believed', async () => {
     const proxy = await startEsploraProxy(devnet.urls.esplora, async (path, upstream) => {
       if (path === `/tx/${txid}/merkle-proof`) {
