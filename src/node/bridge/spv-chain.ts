@@ -1,8 +1,9 @@
 /**
  * The SPV client's header chain I/O: establishing the checkpoint and following each endpoint's tip.
  *
- * Checkpoint: a configured `{height, hash}`, or (chain spec `bitcoinStartHeight`) the hash every
- * answering endpoint names at that height: any disagreement is refused and the minority charged.
+ * Checkpoint: a configured `{height, hash}` (some endpoint must name that block at that height; one
+ * naming another is charged), or (chain spec `bitcoinStartHeight`) the hash every answering endpoint
+ * names at that height: any disagreement is refused, and a minority against a strict majority charged.
  * Headers are then fetched down from that hash to the start of its retarget period (each must hash
  * to the hash its child points to, so the checkpoint hash authenticates them) and verified forward,
  * so the difficulty rules have their period context. Regtest (no retargeting) starts at the checkpoint.

@@ -21,6 +21,7 @@ import {
 } from '../../protocol/bitcoin/chain.js';
 import { toDisplayHex } from '../../protocol/bitcoin/hash.js';
 import { configValueError } from '../../config/errors.js';
+import { BITCOIN_NETWORK_NAMES, type BitcoinConfig, type BitcoinNetworkName } from '../../config/schema.js';
 import type { SourceFault } from '../workflows/scores.js';
 import { createEsploraClient, type EsploraCaps, type EsploraClient } from '../sources/esplora.js';
 import type { BitcoinView, BtcTip, BtcTxSighting } from './bitcoin-view.js';
@@ -30,9 +31,6 @@ import { SpvError } from './spv-errors.js';
 import { lookupVerifiedTx } from './spv-tx.js';
 
 export { SpvError, type SpvCheck } from './spv-errors.js';
-
-export const BITCOIN_NETWORKS = ['mainnet', 'testnet', 'testnet4', 'signet', 'regtest'] as const;
-export type BitcoinNetworkName = (typeof BITCOIN_NETWORKS)[number];
 
 /**
  * Signet (default signet): testnet-like timing, no min-difficulty rule, its own pow limit.
@@ -97,13 +95,36 @@ const ADDRESS = /^[a-zA-Z0-9]{14,90}$/;
 function checkOptions(opts: BitcoinSpvOptions): void {
   if (opts.endpoints.length === 0 || new Set(opts.endpoints).size !== opts.endpoints.length)
     throw configValueError('bitcoin.esplora', 'a non-empty list of distinct http(s) URLs', opts.endpoints);
-  if (!(BITCOIN_NETWORKS as readonly string[]).includes(opts.network))
-    throw configValueError('bitcoin.network', BITCOIN_NETWORKS.join(' | '), opts.network);
+  if (!(BITCOIN_NETWORK_NAMES as readonly string[]).includes(opts.network))
+    throw configValueError('bitcoin.network', BITCOIN_NETWORK_NAMES.join(' | '), opts.network);
   const { height, hash } = opts.checkpoint;
   if (!Number.isSafeInteger(height) || height < 0 || height > 0x7fffffff)
     throw configValueError('bitcoin.checkpointHeight', 'a Bitcoin block height', height);
   if (hash !== undefined && !HASH.test(hash))
     throw configValueError('bitcoin.checkpointHash', '64 lower-case hex digits (display order)', hash);
+}
+
+/**
+ * The SPV options a node's `bitcoin` config section asks for: its endpoints, network and caps, and the
+ * checkpoint (`bitcoin.checkpointHeight` [+ `checkpointHash`], else the chain spec's `bitcoinStartHeight`).
+ * A checkpoint hash without its height is refused (ConfigError).
+ */
+export function bitcoinSpvOptions(
+  config: BitcoinConfig,
+  spec: { bitcoinStartHeight: number },
+): Pick<BitcoinSpvOptions, 'endpoints' | 'network' | 'checkpoint' | 'caps'> {
+  if (config.checkpointHash !== null && config.checkpointHeight === null)
+    throw configValueError(
+      'bitcoin.checkpointHash',
+      'null unless bitcoin.checkpointHeight is set',
+      config.checkpointHash,
+      'a checkpoint hash needs its height',
+    );
+  const checkpoint =
+    config.checkpointHeight === null
+      ? { height: spec.bitcoinStartHeight }
+      : { height: config.checkpointHeight, hash: config.checkpointHash ?? undefined };
+  return { endpoints: config.esplora, network: config.network, checkpoint, caps: { tx: config.maxTxBytes } };
 }
 
 export function createBitcoinSpv(opts: BitcoinSpvOptions): BitcoinSpv {

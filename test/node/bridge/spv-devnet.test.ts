@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWallet } from '../../../src/devnet/bitcoin/index.js';
 import type { Devnet } from '../../../src/devnet/devnet.js';
-import { SpvError, createBitcoinSpv, type BitcoinSpvOptions } from '../../../src/node/bridge/spv.js';
+import { SpvError, bitcoinSpvOptions, createBitcoinSpv, type BitcoinSpvOptions } from '../../../src/node/bridge/spv.js';
+import { ConfigError, defaultConfig } from '../../../src/config/index.js';
 import { toDisplayHex } from '../../../src/protocol/bitcoin/hash.js';
 import type { SourceFault } from '../../../src/node/workflows/scores.js';
 import { Cleanup, startDevnet } from '../helpers.js';
@@ -101,6 +102,21 @@ describe('SPV on the devnet', () => {
     expect(() => createBitcoinSpv({ endpoints: [], network: 'regtest', checkpoint: { height: 0 } })).toThrow(
       /bitcoin\.esplora/,
     );
+  });
+
+  it('the bitcoin config section maps to SPV options (checkpoint: configured, else the chain spec)', async () => {
+    const section = { ...defaultConfig('node').bitcoin, esplora: [devnet.urls.esplora] };
+    expect(bitcoinSpvOptions(section, devnet.spec)).toEqual({
+      endpoints: [devnet.urls.esplora],
+      network: 'regtest',
+      checkpoint: { height: devnet.spec.bitcoinStartHeight },
+      caps: { tx: 4_000_000 },
+    });
+    const hash = toDisplayHex(devnet.bitcoin.block(4)!.hash);
+    const pinned = bitcoinSpvOptions({ ...section, checkpointHeight: 4, checkpointHash: hash }, devnet.spec);
+    expect(pinned.checkpoint).toEqual({ height: 4, hash });
+    expect(await createBitcoinSpv(pinned).sync()).toEqual(tipOfDevnet());
+    expect(() => bitcoinSpvOptions({ ...section, checkpointHash: hash }, devnet.spec)).toThrow(ConfigError);
   });
 
   it('start() syncs and stop() ends the polling', async () => {
