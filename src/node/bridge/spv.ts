@@ -141,50 +141,13 @@ export function createBitcoinSpv(opts: BitcoinSpvOptions): BitcoinSpv {
     maxHeadersPerSync: Math.max(1, opts.maxHeadersPerSync ?? 2016),
   };
   let window: HeaderWindow | null = null;
-  let inflight: Promise<BtcTip> | null = null;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let running = false;
-
-  async function syncOnce(): Promise<BtcTip> {
+  const service = createPolling(async () => {
     window ??= new HeaderWindow(await establishCheckpoint(ctx, opts.checkpoint), opts);
-    const w = window;
-    const tips = await followAll(ctx, w, clients);
-    // endpoints followed before the best chain moved: their tips are now checked against it
-    const behind = clients.filter((c, i) => tips[i] !== undefined && w.heightOf(tips[i]!) === undefined);
-    if (behind.length > 0) await followAll(ctx, w, behind, false);
-    return tipOf(w);
-  }
-
-  function sync(): Promise<BtcTip> {
-    inflight ??= syncOnce().finally(() => {
-      inflight = null;
-    });
-    return inflight;
-  }
-
-  function schedule(): void {
-    if (!running) return;
-    timer = setTimeout(() => {
-      sync()
-        .catch((e) => opts.onError?.(e))
-        .finally(schedule);
-    }, opts.pollIntervalMs ?? 30_000);
-  }
+    return syncRound(ctx, window);
+  }, opts);
 
   return {
-    async start() {
-      if (running) return;
-      await sync();
-      running = true;
-      schedule();
-    },
-    async stop() {
-      running = false;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await inflight?.catch(() => {});
-    },
-    sync,
+    ...service,
     tip: () => (window ? tipOf(window) : null),
     lookupTx(txid) {
       if (typeof txid !== 'string' || !HASH.test(txid))
@@ -199,6 +162,51 @@ export function createBitcoinSpv(opts: BitcoinSpvOptions): BitcoinSpv {
       return addressTxids(ctx, address, limit);
     },
   };
+}
+
+/** `sync()` shared while in flight; `start()` syncs once then every `pollIntervalMs`; `stop()` waits. */
+function createPolling(
+  syncOnce: () => Promise<BtcTip>,
+  opts: Pick<BitcoinSpvOptions, 'pollIntervalMs' | 'onError'>,
+): Pick<BitcoinSpv, 'start' | 'stop' | 'sync'> {
+  let inflight: Promise<BtcTip> | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let running = false;
+  const sync = (): Promise<BtcTip> =>
+    (inflight ??= syncOnce().finally(() => {
+      inflight = null;
+    }));
+  const schedule = (): void => {
+    if (!running) return;
+    timer = setTimeout(() => {
+      sync()
+        .catch((e: unknown) => opts.onError?.(e))
+        .finally(schedule);
+    }, opts.pollIntervalMs ?? 30_000);
+  };
+  return {
+    sync,
+    async start() {
+      if (running) return;
+      await sync();
+      running = true;
+      schedule();
+    },
+    async stop() {
+      running = false;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      await inflight?.catch(() => {});
+    },
+  };
+}
+
+/** Follow every endpoint; then once more those followed before the best chain moved (now checked against it). */
+async function syncRound(ctx: SpvContext, window: HeaderWindow): Promise<BtcTip> {
+  const tips = await followAll(ctx, window, ctx.clients);
+  const behind = ctx.clients.filter((_, i) => tips[i] !== undefined && window.heightOf(tips[i]!) === undefined);
+  if (behind.length > 0) await followAll(ctx, window, behind, false);
+  return tipOf(window);
 }
 
 /** Follow each endpoint in turn (a lie charges it); each one's tip hash as it named it. */

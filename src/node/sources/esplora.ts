@@ -92,69 +92,80 @@ export function createEsploraClient(opts: EsploraClientOptions): EsploraClient {
   const caps: EsploraCaps = { ...DEFAULT_ESPLORA_CAPS, ...opts.caps };
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const doFetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
-  const get = (path: string, kind: Kind): Promise<Body> =>
-    getCapped({ base, path, maxBytes: caps[kind], timeoutMs, doFetch });
-  const bad = (path: string, problem: string) => new SourceError(base, 'unusable', `GET ${path}: ${problem}`);
-
-  const need = async (path: string, kind: Kind): Promise<Uint8Array> => {
-    const body = await get(path, kind);
-    if (body === null) throw new SourceError(base, 'http', `GET ${path}: HTTP 404`);
-    return body;
+  const io: Io = {
+    get: (path, kind) => getCapped({ base, path, maxBytes: caps[kind], timeoutMs, doFetch }),
+    bad: (path, problem) => new SourceError(base, 'unusable', `GET ${path}: ${problem}`),
+    async need(path, kind) {
+      const body = await io.get(path, kind);
+      if (body === null) throw new SourceError(base, 'http', `GET ${path}: HTTP 404`);
+      return body;
+    },
   };
+  return { id: base, ...chainMethods(io), ...txMethods(io) };
+}
 
+/** One endpoint's GETs: `get` (404 is null), `need` (404 is an error), `bad` (an unusable answer). */
+interface Io {
+  get(path: string, kind: Kind): Promise<Body>;
+  need(path: string, kind: Kind): Promise<Uint8Array>;
+  bad(path: string, problem: string): SourceError;
+}
+
+function chainMethods(io: Io): Pick<EsploraClient, 'tipHeight' | 'tipHash' | 'blockHashAt' | 'header'> {
   return {
-    id: base,
     async tipHeight() {
       const path = '/blocks/tip/height';
-      return parseHeight(text(await need(path, 'text')), (p) => bad(path, p));
+      return parseHeight(text(await io.need(path, 'text')), (p) => io.bad(path, p));
     },
     async tipHash() {
       const path = '/blocks/tip/hash';
-      return parseHash(text(await need(path, 'text')), (p) => bad(path, p));
+      return parseHash(text(await io.need(path, 'text')), (p) => io.bad(path, p));
     },
     async blockHashAt(height) {
       checkHeightArg(height);
       const path = `/block-height/${height}`;
-      const body = await get(path, 'text');
-      return body === null ? null : parseHash(text(body), (p) => bad(path, p));
+      const body = await io.get(path, 'text');
+      return body === null ? null : parseHash(text(body), (p) => io.bad(path, p));
     },
     async header(hash) {
       const path = `/block/${checkHashArg(hash)}/header`;
-      const body = await get(path, 'text');
-      return body === null ? null : parseHeaderHex(text(body), (p) => bad(path, p));
+      const body = await io.get(path, 'text');
+      return body === null ? null : parseHeaderHex(text(body), (p) => io.bad(path, p));
     },
-    async txRaw(txid) {
-      const body = await get(`/tx/${checkHashArg(txid)}/raw`, 'tx');
-      return body === null ? null : body;
-    },
+  };
+}
+
+function txMethods(io: Io): Pick<EsploraClient, 'txRaw' | 'txStatus' | 'merkleProof' | 'addressTxids'> {
+  return {
+    txRaw: async (txid) => io.get(`/tx/${checkHashArg(txid)}/raw`, 'tx'),
     async txStatus(txid) {
       const path = `/tx/${checkHashArg(txid)}/status`;
-      const body = await get(path, 'json');
+      const body = await io.get(path, 'json');
       if (body === null) return { confirmed: false };
       return parseStatus(
-        parseJson(body, (p) => bad(path, p)),
-        (p) => bad(path, p),
+        parseJson(body, (p) => io.bad(path, p)),
+        (p) => io.bad(path, p),
       );
     },
     async merkleProof(txid) {
       const path = `/tx/${checkHashArg(txid)}/merkle-proof`;
-      const body = await get(path, 'json');
+      const body = await io.get(path, 'json');
       return body === null
         ? null
         : parseMerkleProof(
-            parseJson(body, (p) => bad(path, p)),
-            (p) => bad(path, p),
+            parseJson(body, (p) => io.bad(path, p)),
+            (p) => io.bad(path, p),
           );
     },
     async addressTxids(address, limit) {
       if (!ADDRESS.test(address)) throw new RangeError(`not a Bitcoin address: ${JSON.stringify(address)}`);
       const path = `/address/${address}/txs`;
-      const body = await get(path, 'list');
+      const body = await io.get(path, 'list');
       if (body === null) return [];
       return parseTxList(
-        parseJson(body, (p) => bad(path, p)),
+        parseJson(body, (p) => io.bad(path, p)),
         limit,
-        (p) => bad(path, p),
+        (p) => io.bad(path, p),
       );
     },
   };
