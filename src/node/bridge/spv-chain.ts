@@ -178,7 +178,7 @@ export async function followEndpoint(ctx: SpvContext, window: HeaderWindow, c: E
         c.id,
         `claims tip height ${claimed} but names no block at ${best + ctx.maxHeadersPerSync}`,
       );
-    const branch = await fetchBranch(ctx, window, c, start);
+    const branch = await fetchBranch(ctx, window, c, start, farAhead ? best + ctx.maxHeadersPerSync : claimed);
     adoptIfHeavier(window, branch, c.id);
     if (!farAhead) return checkClaim(c, branch[branch.length - 1]!.height, claimed);
   }
@@ -190,14 +190,19 @@ function checkClaim(c: EsploraClient, height: number, claimed: number): void {
     throw new SpvError('tip-height', c.id, `claims tip height ${claimed}, but its tip block is at height ${height}`);
 }
 
-/** Walk back from `start` to the window, then verify forward: the endpoint's branch as verified tips. */
+/**
+ * Walk back from `start` (at `startHeight`, as the endpoint claims) to the window, then verify forward:
+ * the endpoint's branch as verified tips. The walk stops where an ancestor would be below the window.
+ */
 async function fetchBranch(
   ctx: SpvContext,
   window: HeaderWindow,
   c: EsploraClient,
   start: string,
+  startHeight: number,
 ): Promise<HeaderChainTip[]> {
-  const max = ctx.maxHeadersPerSync + (window.tip().height - window.base());
+  const depth = window.tip().height - window.base();
+  const max = Math.max(1, Math.min(ctx.maxHeadersPerSync + depth, startHeight - window.base()));
   const headers: Uint8Array[] = [];
   let want = start;
   for (;;) {

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWallet, importChain, type RegtestChain } from '../../../src/devnet/bitcoin/index.js';
 import type { Devnet } from '../../../src/devnet/devnet.js';
-import { createBitcoinSpv, type BitcoinSpv } from '../../../src/node/bridge/spv.js';
+import { createBitcoinSpv, type BitcoinSpv, type BitcoinSpvOptions } from '../../../src/node/bridge/spv.js';
 import type { SourceFault } from '../../../src/node/workflows/scores.js';
 import { bytesToHex } from '../../../src/protocol/bytes.js';
 import { hashMeetsTarget, toDisplayHex } from '../../../src/protocol/bitcoin/hash.js';
@@ -32,9 +32,10 @@ interface Fault {
 const cleanup = new Cleanup();
 afterAll(() => cleanup.run());
 
-function spvOn(endpoints: string[]): { spv: BitcoinSpv; faults: Fault[] } {
+function spvOn(endpoints: string[], over: Partial<BitcoinSpvOptions> = {}): { spv: BitcoinSpv; faults: Fault[] } {
   const faults: Fault[] = [];
   const spv = createBitcoinSpv({
+    ...over,
     endpoints,
     network: 'regtest',
     checkpoint: { height: 0 },
@@ -248,6 +249,18 @@ describe('reorgs (two regtest branches from one snapshot, served over loopback)'
     );
     expect(faults.find((f) => f.code === 'spv.stale-branch')?.kind).toBe('stale');
     expect(codes(faults, urlB)).toEqual([]);
+  });
+
+  it('a fork below the verified window is refused (charged), the verified chain kept', async () => {
+    const { spv, faults } = spvOn([urlA, urlB], { maxHeaders: 2 });
+    expect(await spv.sync()).toEqual({ height: a.tipHeight(), hash: toDisplayHex(a.tip().hash) });
+    expect(codes(faults, urlB)).toContain('spv.no-common-ancestor');
+  });
+
+  it('catches up in steps and keeps only the window (small bounds)', async () => {
+    const { spv, faults } = spvOn([urlB], { maxHeadersPerSync: 7, maxHeaders: 10 });
+    expect(await spv.sync()).toEqual({ height: b.tipHeight(), hash: toDisplayHex(b.tip().hash) });
+    expect(faults).toEqual([]);
   });
 
   it('the order of the endpoints does not matter', async () => {
