@@ -94,6 +94,26 @@ export interface SyncConfig {
   readonly maxEvmResponseBytes: number;
 }
 
+export const BITCOIN_NETWORK_NAMES = ['mainnet', 'testnet', 'testnet4', 'signet', 'regtest'] as const;
+export type BitcoinNetworkName = (typeof BITCOIN_NETWORK_NAMES)[number];
+
+/** The Bitcoin source of the bridge (issue 16): Esplora endpoints, cross-checked, verified by SPV. */
+export interface BitcoinConfig {
+  /** Esplora REST endpoints (http/https), cross-checked. Default the local devnet's. */
+  readonly esplora: readonly string[];
+  /** The Bitcoin network Alys is anchored to. Default `regtest` (the devnet's). */
+  readonly network: BitcoinNetworkName;
+  /** Height of the SPV checkpoint. Default null: the chain spec's `bitcoinStartHeight`. */
+  readonly checkpointHeight: number | null;
+  /**
+   * Block hash (display hex) at `checkpointHeight`. Default null: the hash every endpoint names there.
+   * Needs `checkpointHeight` (refused where the SPV client is made, `bitcoinSpvOptions`).
+   */
+  readonly checkpointHash: string | null;
+  /** Cap on one raw transaction answer (bytes). 64 KiB..1 GiB, default 4,000,000. */
+  readonly maxTxBytes: number;
+}
+
 export interface LightNodeConfig {
   /** `devnet` | `dev` | `testnet` | `testnet-full` | a path to a chain spec `.json`. Default `devnet`. */
   readonly network: string;
@@ -113,6 +133,7 @@ export interface LightNodeConfig {
   readonly bls: BlsBackendChoice;
   readonly sync: SyncConfig;
   readonly p2p: P2pConfig;
+  readonly bitcoin: BitcoinConfig;
   /** Verifier workers; 0 verifies in-thread. 0..16, default 0. */
   readonly verifierWorkers: number;
   /** Prometheus port (0 = any free port), or null for no metrics server. Default null. */
@@ -249,6 +270,29 @@ export const CONFIG_SCHEMA: SchemaOf<LightNodeConfig> = {
       false,
       'dial loopback/private addresses learned from peers',
     ),
+  },
+  bitcoin: {
+    esplora: key(
+      listOf(httpUrl, { unique: true, maxItems: 16 }),
+      ['http://127.0.0.1:3002'],
+      false,
+      'Esplora endpoints of the Bitcoin source',
+    ),
+    network: key(oneOf(BITCOIN_NETWORK_NAMES), 'regtest', false, 'the Bitcoin network'),
+    checkpointHeight: key(
+      nullable(integer({ min: 0, max: 0x7fffffff }), "the chain spec's bitcoinStartHeight"),
+      null,
+      false,
+      'Bitcoin SPV checkpoint height',
+    ),
+    checkpointHash: key(
+      nullable(matching(/^[0-9a-f]{64}$/, 'a Bitcoin block hash: 64 lower-case hex digits'), 'cross-checked'),
+      null,
+      false,
+      'Bitcoin SPV checkpoint block hash (needs bitcoin.checkpointHeight)',
+    ),
+    // consensus bounds a transaction by the block weight: about 4 MB
+    maxTxBytes: key(bytes, 4_000_000, false, 'cap on one raw Bitcoin transaction answer (bytes)'),
   },
   verifierWorkers: key(integer({ min: 0, max: 16 }), 0, false, 'verifier workers (0 = in-thread)'),
   metricsPort: key(nullable(integer({ min: 0, max: 65535 })), null, true, 'Prometheus metrics port'),

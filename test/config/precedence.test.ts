@@ -53,6 +53,14 @@ const VALUES: Record<ConfigKey, fc.Arbitrary<unknown>> = {
   ),
   'p2p.discover': fc.integer({ min: 0, max: 64 }),
   'p2p.dialPrivate': fc.boolean(),
+  'bitcoin.esplora': fc.uniqueArray(fc.constantFrom('http://127.0.0.1:3002', 'https://blockstream.info/api'), {
+    maxLength: 2,
+  }),
+  'bitcoin.network': fc.constantFrom('mainnet', 'testnet', 'testnet4', 'signet', 'regtest'),
+  'bitcoin.checkpointHeight': fc.option(fc.integer({ min: 0, max: 0x7fffffff }), { nil: null }),
+  // null only: a hash without a height is refused where the SPV client is made (bitcoinSpvOptions)
+  'bitcoin.checkpointHash': fc.constant(null),
+  'bitcoin.maxTxBytes': fc.integer({ min: 65_536, max: 1_073_741_824 }),
   verifierWorkers: fc.integer({ min: 0, max: 16 }),
   metricsPort: fc.option(fc.integer({ min: 0, max: 65535 }), { nil: null }),
   passThrough: fc.uniqueArray(fc.constantFrom('eth_chainId', 'net_version', 'web3_clientVersion', 'eth_gasPrice'), {

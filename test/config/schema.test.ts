@@ -245,6 +245,50 @@ const CASES: Record<ConfigKey, KeyCases> = {
     bad: [{ value: 0, expected: 'an integer from 65536 to 1073741824 (bytes)' }],
     text: [['1048576', 1_048_576]],
   },
+  'bitcoin.esplora': {
+    good: [[], ['http://127.0.0.1:3002', 'https://blockstream.info/api']],
+    bad: [
+      { value: ['ftp://x.example'], expected: 'http', path: 'bitcoin.esplora[0]' },
+      { value: ['https://a.example', 'https://a.example'], expected: 'without repeats', path: 'bitcoin.esplora[1]' },
+    ],
+    text: [['https://a.example,https://b.example', ['https://a.example', 'https://b.example']]],
+  },
+  'bitcoin.network': {
+    good: ['mainnet', 'testnet', 'testnet4', 'signet', 'regtest'],
+    bad: [
+      {
+        value: 'testnet3',
+        expected: "'mainnet' | 'testnet' | 'testnet4' | 'signet' | 'regtest'",
+        suggestion: "'testnet'",
+      },
+      { value: 'bitcoin', expected: "'mainnet' | 'testnet' | 'testnet4' | 'signet' | 'regtest'" },
+    ],
+    text: [['signet', 'signet']],
+  },
+  'bitcoin.checkpointHeight': {
+    good: [null, 0, 840_000, 0x7fffffff],
+    bad: [
+      { value: -1, expected: 'an integer from 0 to 2147483647' },
+      { value: 1.5, expected: 'an integer from 0 to 2147483647' },
+    ],
+    text: [
+      ['840000', 840_000],
+      ['off', null],
+    ],
+  },
+  'bitcoin.checkpointHash': {
+    good: [null, 'ab'.repeat(32)],
+    bad: [
+      { value: `0x${'ab'.repeat(32)}`, expected: 'a Bitcoin block hash: 64 lower-case hex digits' },
+      { value: 'AB'.repeat(32), expected: 'a Bitcoin block hash: 64 lower-case hex digits' },
+    ],
+    text: [['cd'.repeat(32), 'cd'.repeat(32)]],
+  },
+  'bitcoin.maxTxBytes': {
+    good: [65_536, 4_000_000],
+    bad: [{ value: 1000, expected: 'an integer from 65536 to 1073741824 (bytes)' }],
+    text: [['4000000', 4_000_000]],
+  },
   verifierWorkers: {
     good: [0, 4, 16],
     bad: [
