@@ -1,5 +1,6 @@
 /** The light node's typed events (`node.on(name, listener)`), published on the actor bus as topics. */
 import type { Hex } from '../protocol/bytes.js';
+import type { PegEvent } from './bridge/tracker.js';
 
 export interface NodeEvents {
   /** A new verified head (authenticated: approvals, or covered by a verified PoW range). */
@@ -41,6 +42,8 @@ export interface NodeEvents {
   };
   /** An actor failed and was restarted, or gave up. */
   health: { address: string; state: string; detail: string };
+  /** A tracked peg-in or peg-out moved (spec 6.5): its new view (state and the evidence's facts) and the state it left. */
+  peg: PegEvent;
 }
 
 export type NodeEventName = keyof NodeEvents;

@@ -96,6 +96,7 @@ const NODE_EVENTS: readonly NodeEventName[] = [
   'fork',
   'storage',
   'health',
+  'peg',
 ];
 
 /**

@@ -19,11 +19,12 @@ import { toHex } from '../../protocol/bytes.js';
 import { decodeSignedBlockMsgpack } from '../../protocol/codec/msgpack.js';
 import type { Hex } from '../../protocol/types.js';
 import type { PegEvent, PegTracker, PegTrackerDeps, PegView } from '../bridge/tracker.js';
+import { type NodeEventMessage, topicOf } from '../events.js';
 import type { KvStore } from '../storage/kv.js';
 
 export const BRIDGE_TOPIC = 'node.bridge';
-/** Where the BridgeActor publishes `{ type: 'peg', event }` for every peg transition. */
-export const PEG_TOPIC = 'node.peg';
+/** Where the BridgeActor publishes every peg transition, as the node event `peg` (`node.on('peg')`). */
+export const PEG_TOPIC = topicOf('peg');
 
 export type BridgeMsg =
   | { type: 'block'; number: number; block: Uint8Array }
@@ -91,7 +92,8 @@ async function openTracker(args: BridgePegArgs, ctx: Ctx): Promise<PegTracker> {
     ...args,
     store,
     network: args.network ?? 'regtest',
-    onPeg: (event: PegEvent) => ctx.publish(PEG_TOPIC, { type: 'peg', event }),
+    onPeg: (event: PegEvent) =>
+      ctx.publish(PEG_TOPIC, { type: 'event', name: 'peg', data: event } satisfies NodeEventMessage<'peg'>),
     ...(args.onFault ? { onFault: args.onFault } : {}),
   });
   await tracker.load();

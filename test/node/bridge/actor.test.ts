@@ -12,6 +12,7 @@ import { type ActorSystem, createActorSystem, defineActor } from '../../../src/a
 import type { Devnet } from '../../../src/devnet/devnet.js';
 import { BRIDGE_TOPIC, BridgeActor, PEG_TOPIC, PegUnavailableError } from '../../../src/node/actors/bridge.js';
 import type { PegEvent } from '../../../src/node/bridge/tracker.js';
+import type { NodeEventMessage } from '../../../src/node/events.js';
 import { createVerifiedReads } from '../../../src/node/engine/index.js';
 import { openLevelStore } from '../../../src/platform/nodejs/storage-level.js';
 import { encodeSignedBlockMsgpack } from '../../../src/protocol/codec/msgpack.js';
@@ -24,9 +25,9 @@ let s: PegScenario;
 let sys: ActorSystem;
 const published: PegEvent[] = [];
 
-const Collector = defineActor<{ type: 'peg'; event: PegEvent }, { peg: void }, Record<string, never>>({
+const Collector = defineActor<NodeEventMessage<'peg'>, { event: void }, Record<string, never>>({
   name: 'collector',
-  create: () => ({ handle: (msg) => void published.push(msg.event) }),
+  create: () => ({ handle: (msg) => void published.push(msg.data) }),
 });
 
 beforeAll(async () => {
