@@ -50,6 +50,7 @@ const samples: Record<string, () => Error> = {
   ProtocolError: () => new P.ProtocolError('example', 'an example'),
   DecodeError: () => new P.DecodeError('$.slot', 'expected a number'),
   VerificationError: () => new P.VerificationError('approvals.threshold', 'too few approvals'),
+  AuthorityScheduleError: () => new P.AuthorityScheduleError('authority-schedule.height', 'not above the last change'),
   // node
   LightNodeError: () => new N.LightNodeError('example', 'an example'),
   NotSyncedError: () => new N.NotSyncedError('head'),

@@ -20,6 +20,7 @@ export * from './block.js';
 export * from './verify.js';
 export * from './approvals.js';
 export * from './approvals-sign.js';
+export * from './authority-schedule.js';
 export * from './bls/index.js';
 export { createNobleBackend, nobleBackend } from './bls/noble.js';
 export * from './codec/json.js';

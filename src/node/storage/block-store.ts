@@ -30,7 +30,7 @@
  * sets it aside and the node starts fresh.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { verifyAggregateApproval, type PreparedAuthorities } from '../../protocol/approvals.js';
+import { authoritiesAt, verifyAggregateApproval, type AuthoritySource } from '../../protocol/approvals.js';
 import type { BlsBackend } from '../../protocol/bls/backend.js';
 import { signingRoot } from '../../protocol/block.js';
 import { concatBytes, equalBytes, fromHex, toHex, type Hex } from '../../protocol/bytes.js';
@@ -172,20 +172,20 @@ function checkLink(prev: Record, rec: Record, n: number): void {
 }
 
 /**
- * The one BLS check of a warm start: the stored head's aggregate approval, against the spec's
- * authorities, over its (already recomputed) signing root. Returns why it fails, or undefined.
+ * The one BLS check of a warm start: the stored head's aggregate approval, against the authority
+ * set in force at its number (the spec's, or a schedule's), over its (already recomputed) signing root. Returns why it fails, or undefined.
  * Block 0 (genesis) is never signed and is bound by the meta's genesis root instead.
  */
 export function storedHeadProblem(
   head: SignedConsensusBlock,
-  verifier: { authorities: PreparedAuthorities; backend: BlsBackend },
+  verifier: { authorities: AuthoritySource; backend: BlsBackend },
 ): string | undefined {
   if (head.message.executionPayload.blockNumber === 0n) return undefined;
   try {
     verifyAggregateApproval({
       root: signingRoot(head.message),
       approval: head.signature,
-      authorities: verifier.authorities,
+      authorities: authoritiesAt(verifier.authorities, Number(head.message.executionPayload.blockNumber)),
       backend: verifier.backend,
     });
     return undefined;
