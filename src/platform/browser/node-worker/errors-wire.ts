@@ -47,6 +47,8 @@ import {
 } from '../../../node/engine/errors.js';
 import {
   BelowHistoryError,
+  FederationChangeError,
+  FederationRecordError,
   LightNodeError,
   MetricsUnavailableError,
   NoSourceError,
@@ -120,6 +122,8 @@ export const ERROR_CLASSES: ReadonlyMap<string, ErrorClass> = new Map<string, Er
   ['CheckpointError', CheckpointError],
   ['StorageError', StorageError],
   ['CorruptStoreError', CorruptStoreError],
+  ['FederationRecordError', FederationRecordError],
+  ['FederationChangeError', FederationChangeError],
   ['AuthorityScheduleError', AuthorityScheduleError],
   ['ProtocolError', ProtocolError],
   ['DecodeError', DecodeError],
