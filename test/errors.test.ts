@@ -17,6 +17,7 @@ import { createNodePlatform } from '../src/platform/nodejs/platform.js';
 import { DEV_CHAIN_SPEC } from '../src/protocol/chainspec.js';
 import { SourceError } from '../src/node/sources/consensus-rpc.js';
 import { CorruptStoreError } from '../src/node/storage/block-store.js';
+import { FederationChangeError, FederationRecordError } from '../src/node/errors.js';
 import { GossipTooLargeError } from '../src/protocol/p2p/gossip.js';
 import { fromWireError, toWireError } from '../src/platform/browser/node-worker/errors-wire.js';
 import * as protocolApi from '../src/protocol/index.js';
@@ -50,6 +51,7 @@ const samples: Record<string, () => Error> = {
   ProtocolError: () => new P.ProtocolError('example', 'an example'),
   DecodeError: () => new P.DecodeError('$.slot', 'expected a number'),
   VerificationError: () => new P.VerificationError('approvals.threshold', 'too few approvals'),
+  AuthorityScheduleError: () => new P.AuthorityScheduleError('authority-schedule.height', 'not above the last change'),
   // node
   LightNodeError: () => new N.LightNodeError('example', 'an example'),
   NotSyncedError: () => new N.NotSyncedError('head'),
@@ -102,6 +104,8 @@ const internal: Record<string, () => Error> = {
   SourceError: () => new SourceError('http://x', 'timeout', 'no answer'),
   P2pError: () => new P2pError('dial', '12D3KooW', 'unreachable'),
   CorruptStoreError: () => new CorruptStoreError('head digest mismatch'),
+  FederationRecordError: () => new FederationRecordError('checksum mismatch'),
+  FederationChangeError: () => new FederationChangeError('federation.change-below-head', 'blocks are verified'),
 };
 
 function exportedErrorClasses(): Map<string, new (...args: never[]) => Error> {

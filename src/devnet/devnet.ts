@@ -26,6 +26,7 @@ import {
   type FaucetWallet,
   type RegtestChain,
 } from './bitcoin/index.js';
+import { createDevnetAuthoritySets, type DevnetAuthoritySets } from './consensus/authority-sets.js';
 import { ChainStore, type StoredBlock } from './consensus/chain.js';
 import {
   deriveFederation,
@@ -77,7 +78,10 @@ export interface DevnetUser {
 export interface Devnet {
   readonly spec: ChainSpec;
   readonly specFile: string;
+  /** The genesis members (the chain spec's authorities). */
   readonly members: readonly FederationMember[];
+  /** The signer sets over time: `authoritySets.scheduleChange({ effectiveHeight, authorities })` switches them at a height. */
+  readonly authoritySets: DevnetAuthoritySets;
   readonly federation: Federation;
   readonly depositAddress: string;
   readonly users: readonly DevnetUser[];
@@ -142,6 +146,13 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
   const chain = new ChainStore(genesis);
   const pow = new MergedMining(chain, spec);
   const pegins = new PegInScanner(bitcoin, federation, spec.requiredBtcTxnConfirmations, 0);
+  const authoritySets = createDevnetAuthoritySets({
+    seed,
+    spec,
+    genesisMembers: members,
+    bls,
+    head: () => chain.head.number,
+  });
   const producer = new BlockProducer({
     spec,
     members,
@@ -153,6 +164,7 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     pegins,
     pow,
     seed,
+    sets: authoritySets,
     log,
   });
 
@@ -201,6 +213,7 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     spec,
     specFile,
     members,
+    authoritySets,
     federation,
     depositAddress: federationAddress(federation, 'regtest'),
     users,

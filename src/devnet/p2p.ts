@@ -41,10 +41,12 @@ export interface DevnetPeer {
 /** Gossip a new block as Alys's federation does: the proposer's one-signature block, then the others' approvals. */
 async function gossipAsFederation(
   host: P2pHost,
-  devnet: Partial<Pick<Devnet, 'members' | 'bls'>>,
+  devnet: Partial<Pick<Devnet, 'members' | 'bls' | 'authoritySets'>>,
   block: StoredBlock,
 ): Promise<boolean> {
-  const { members, bls } = devnet;
+  const { bls } = devnet;
+  // the set in force at the block's height (the genesis members until a scheduled change)
+  const members = devnet.authoritySets?.membersAt(block.number) ?? devnet.members;
   if (!members?.length || !bls) return false;
   const root = fromHex(block.hash);
   const proposer = members[block.signed.message.slot % members.length]!;
@@ -67,7 +69,7 @@ async function gossipAsFederation(
  * appends), it only serves blocks_by_range.
  */
 export async function startDevnetPeer(
-  devnet: { chain: PeerChain } & Partial<Pick<Devnet, 'members' | 'bls'>>,
+  devnet: { chain: PeerChain } & Partial<Pick<Devnet, 'members' | 'bls' | 'authoritySets'>>,
   opts: DevnetPeerOptions = {},
 ): Promise<DevnetPeer> {
   const { chain } = devnet;

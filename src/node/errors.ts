@@ -54,3 +54,16 @@ export class NoSourceError extends LightNodeError {
     super('no-source', `no source can serve ${what}: ${detail}; add or fix endpoints in the config (rpc, evmRpc)`);
   }
 }
+
+/** The stored authority set changes fail a check (code `federation.record-corrupt`): dropped, never used. */
+export class FederationRecordError extends LightNodeError {
+  override name = 'FederationRecordError';
+  constructor(readonly reason: string) {
+    super('federation.record-corrupt', `the stored authority set changes are not usable (${reason}): dropped`);
+  }
+}
+
+/** A change of the authority set the node refuses (code `federation.change-below-head`: blocks at its height are verified). */
+export class FederationChangeError extends LightNodeError {
+  override name = 'FederationChangeError';
+}

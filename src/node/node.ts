@@ -11,6 +11,7 @@ import { configValueError } from '../config/errors.js';
 import { createConfigManager, type ConfigKey, type LightNodeConfig } from '../config/index.js';
 import { type BlsBackend, createBlsBackend, upgradeBlsBackend } from '../protocol/bls/index.js';
 import type { ChainActor, ChainStatus } from './actors/chain.js';
+import { scheduleHolder } from './actors/federation.js';
 import type { MetricsActor, MetricsSnapshot } from './actors/metrics.js';
 import type { NetworkActor } from './actors/network.js';
 import type { StorageActor } from './actors/storage.js';
@@ -166,6 +167,8 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
 
   const configs = createConfigManager({ initial: options.config, apply: reconfigure });
   const args = createLiveChildArgs(initial, engineCount, platform.fetch);
+  // the authority set in force at each height: one change list for the node's life (FederationActor)
+  const authoritySchedule = scheduleHolder(spec);
   const p2p = wantsP2p(initial)
     ? createP2pWiring({
         spec,
@@ -175,6 +178,7 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
         ...(options.p2pAllowPrivate !== undefined ? { allowPrivate: options.p2pAllowPrivate } : {}),
         actors: () => system,
         verifiedHead: () => verifiedHead,
+        schedule: authoritySchedule,
       })
     : undefined;
   const reads = engineGroupReads(
@@ -244,9 +248,10 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
       fetchGenesis: genesisFetcher(options, args, bls, () => p2p?.host),
       sources: () => consensusSources(options, args, p2p?.host),
       ...(config.sync.start === 'head'
-        ? { fetchHeadStart: headStarter(options, config, args, bls, () => p2p?.host) }
+        ? { fetchHeadStart: headStarter(options, config, args, bls, () => p2p?.host, authoritySchedule(bls)) }
         : {}),
       args,
+      schedule: authoritySchedule,
       ...(platform.verifierPlacement ? { verifierPlacement: platform.verifierPlacement } : {}),
     });
     return createActorSystem({

@@ -31,7 +31,8 @@ import {
   type SupervisorSpec,
 } from '../actors/index.js';
 import type { ConfigKey, LightNodeConfig } from '../config/index.js';
-import { prepareAuthorities } from '../protocol/approvals.js';
+import type { AuthoritySource } from '../protocol/approvals.js';
+import type { AuthoritySchedule } from '../protocol/authority-schedule.js';
 import { specFingerprint } from '../protocol/spec-fingerprint.js';
 import type { BlsBackend } from '../protocol/bls/index.js';
 import type { ChainSpec, SignedConsensusBlock } from '../protocol/types.js';
@@ -41,13 +42,13 @@ import type { Hex } from '../protocol/bytes.js';
 import { BridgeActor, BRIDGE_TOPIC } from './actors/bridge.js';
 import { ChainActor, type ChainArgs } from './actors/chain.js';
 import { EngineActor, type EngineArgs } from './actors/engine.js';
-import { FederationActor } from './actors/federation.js';
+import { FederationActor, scheduleHolder } from './actors/federation.js';
 import { MetricsActor } from './actors/metrics.js';
 import { NetworkActor, type NetworkArgs } from './actors/network.js';
 import { StorageActor } from './actors/storage.js';
 import { StreamActor } from './actors/stream.js';
 import { SyncActor, type SyncArgs, type SyncSettings } from './actors/sync.js';
-import { VerifierActor } from './actors/verifier.js';
+import { VerifierActor, type VerifierArgs } from './actors/verifier.js';
 import { topicOf, type NodeEventMessage, type NodeEventName } from './events.js';
 import type { P2pHostApi } from './network/p2p-host.js';
 import { createConsensusRpcSource } from './sources/consensus-rpc.js';
@@ -190,6 +191,14 @@ export interface TreeInputs {
   args: LiveChildArgs;
   /** Where verifier actors run when `verifierWorkers` > 0 (in-thread when absent). */
   verifierPlacement?: PlacementFactory;
+  /** The node's authority schedule per backend (federation.ts `scheduleHolder`); absent: one for this tree. */
+  schedule?: (backend: BlsBackend) => AuthoritySchedule;
+}
+
+/** What the children share beyond the inputs: the authority schedule and the verifiers' live args (the FederationActor keeps both current). */
+interface Wired extends TreeInputs {
+  authorities: AuthoritySchedule;
+  verifierArgs: VerifierArgs[];
 }
 
 function supervisor(id: string, spec: SupervisorSpec): ChildSpec {
@@ -227,14 +236,20 @@ const eventsSupervisor = (t: TreeInputs): ChildSpec =>
     ],
   });
 
-const bridgeSupervisor = (t: TreeInputs): ChildSpec =>
+const bridgeSupervisor = (t: Wired): ChildSpec =>
   supervisor('bridge', {
     strategy: 'one-for-one',
     children: [
       child({
         id: 'federation',
         actor: FederationActor,
-        args: { spec: t.spec },
+        args: {
+          spec: t.spec,
+          schedule: t.authorities,
+          storage: ACTOR_ADDRESSES.storage,
+          chain: ACTOR_ADDRESSES.chain,
+          verifiers: { addresses: t.verifierArgs.map((_, i) => verifierAddress(i)), args: t.verifierArgs },
+        },
         policy: exponentialBackoff({ initialMs: 50 }),
       }),
       child({
@@ -246,22 +261,22 @@ const bridgeSupervisor = (t: TreeInputs): ChildSpec =>
     ],
   });
 
-const verifiersSupervisor = (t: TreeInputs): ChildSpec =>
+const verifiersSupervisor = (t: Wired): ChildSpec =>
   supervisor('verifiers', {
     strategy: 'one-for-one',
     intensity: { maxRestarts: 20, periodMs: 60_000 },
-    children: Array.from({ length: verifierCount(t.config) }, (_, i) =>
+    children: t.verifierArgs.map((args, i) =>
       child({
         id: `verifier-${i}`,
         actor: VerifierActor,
-        args: { spec: t.spec, bls: t.config.bls },
+        args,
         ...(t.config.verifierWorkers > 0 && t.verifierPlacement ? { placement: t.verifierPlacement } : {}),
         policy: exponentialBackoff({ initialMs: 20, maxMs: 2_000 }),
       }),
     ),
   });
 
-const chainSupervisor = (t: TreeInputs): ChildSpec =>
+const chainSupervisor = (t: Wired): ChildSpec =>
   supervisor('chain', {
     strategy: 'one-for-one',
     intensity: { maxRestarts: 10, periodMs: 60_000 },
@@ -270,7 +285,7 @@ const chainSupervisor = (t: TreeInputs): ChildSpec =>
         id: 'chain',
         actor: ChainActor,
         args: {
-          verifier: { spec: t.spec, authorities: prepareAuthorities(t.spec.authorities, t.bls), backend: t.bls },
+          verifier: { spec: t.spec, authorities: t.authorities, backend: t.bls },
           mode: t.config.mode,
           fetchGenesis: t.fetchGenesis,
           ...(t.fetchHeadStart ? { fetchHeadStart: t.fetchHeadStart } : {}),
@@ -335,7 +350,14 @@ const networkSupervisor = (t: TreeInputs): ChildSpec =>
   });
 
 /** The root supervisor: its children in start order. */
-export function lightNodeTree(t: TreeInputs): SupervisorSpec {
+export function lightNodeTree(inputs: TreeInputs): SupervisorSpec {
+  const authorities = (inputs.schedule ?? scheduleHolder(inputs.spec))(inputs.bls);
+  const verifierArgs = Array.from({ length: verifierCount(inputs.config) }, () => ({
+    spec: inputs.spec,
+    bls: inputs.config.bls,
+    changes: authorities.changes(),
+  }));
+  const t: Wired = { ...inputs, authorities, verifierArgs };
   return {
     strategy: 'one-for-all',
     intensity: { maxRestarts: 3, periodMs: 60_000 },
@@ -429,8 +451,8 @@ export function headStarter(
   args: LiveChildArgs,
   bls: BlsBackend,
   host: () => P2pHostApi | undefined,
+  authorities: AuthoritySource,
 ): NonNullable<ChainArgs['fetchHeadStart']> {
-  const authorities = prepareAuthorities(options.spec.authorities, bls);
   return (onHead) =>
     fetchHeadStart({
       spec: options.spec,

@@ -3,7 +3,8 @@
  * a short walk down its parent links, without replaying the chain.
  *
  * Alys's authority set is fixed by the chain spec, so any block's aggregate approval verifies
- * against the spec alone: one block is enough for a verified head. Finality needs the most recent
+ * against the spec alone: one block is enough for a verified head. (With an authority schedule,
+ * `authority-schedule.ts`, each block is checked against the set in force at its number.) Finality needs the most recent
  * PoW block P below the head: its approvals, its AuxPoW over the roots of its range
  * (range_start..range_end), its parent proof of work against the target spec 4.6 derives from the
  * previous PoW block P', and range continuity (range_start's parent is P'.range_end). P' lies inside
@@ -16,7 +17,7 @@
  * recomputed from its content, is the `parent_hash` of the authenticated block above it (and the
  * execution parent hash and number follow). Pure and synchronous: the node fetches, this decides.
  */
-import { verifyAggregateApproval, type PreparedAuthorities } from './approvals.js';
+import { authoritiesAt, verifyAggregateApproval, type AuthoritySource } from './approvals.js';
 import { validatePowBlock } from './auxpow/finality.js';
 import { signingRoot } from './block.js';
 import type { BlsBackend } from './bls/backend.js';
@@ -34,7 +35,8 @@ export interface WalkBlock {
 
 export interface AnchorOptions {
   spec: ChainSpec;
-  authorities: PreparedAuthorities;
+  /** The spec's set, or a schedule of sets by height. */
+  authorities: AuthoritySource;
   backend: BlsBackend;
   /** Apply the testnet history exemptions of spec 4.8 (only matters for PoW blocks below 533684). */
   historicalExemptions?: boolean;
@@ -211,7 +213,7 @@ export function anchorAt(
       : verifyAggregateApproval({
           root: p.root,
           approval: p.block.signature,
-          authorities: opts.authorities,
+          authorities: authoritiesAt(opts.authorities, numberOf(p.block)),
           backend: opts.backend,
         });
   const start = chain[step.rangeStart]!;

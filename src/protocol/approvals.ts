@@ -104,6 +104,38 @@ export interface PreparedAuthorities {
 }
 
 /**
+ * The authority set in force at each block height: what a verifier needs when the set can change
+ * (`authority-schedule.ts`). Alys itself never changes it (spec 10.1: the running chain keeps the
+ * spec's `authorities`); the schedule is this light client's extension for signed governance updates.
+ */
+export interface AuthoritiesByHeight {
+  /** The prepared set in force at block `height` (a block number). */
+  at(height: number): PreparedAuthorities;
+  /** Every prepared set in force at some height >= `height`, the one at `height` first. */
+  from(height: number): readonly PreparedAuthorities[];
+}
+
+/** One fixed set (the chain spec's) or a schedule of sets by height. */
+export type AuthoritySource = PreparedAuthorities | AuthoritiesByHeight;
+
+const isByHeight = (source: AuthoritySource): source is AuthoritiesByHeight =>
+  typeof (source as Partial<AuthoritiesByHeight>).at === 'function';
+
+/** The set that approves block `height`: a fixed set is in force at every height. */
+export function authoritiesAt(source: AuthoritySource, height: number): PreparedAuthorities {
+  return isByHeight(source) ? source.at(height) : source;
+}
+
+/**
+ * The highest authority index usable (exclusive) at any height >= `height`: an approval of a block
+ * whose height is not known yet (an early gossip approval) may come from any of these sets.
+ */
+export function authorityIndexBound(source: AuthoritySource, height: number): number {
+  const sets = isByHeight(source) ? source.from(height) : [source];
+  return Math.max(...sets.map((s) => Math.min(s.count, MAX_AUTHORITIES)));
+}
+
+/**
  * Decode and validate the authorities' BLS keys once. Like Alys (which rejects them when the
  * chain spec is parsed), an invalid or infinity key is an error. Stricter than Alys: an empty
  * list is refused (no block could ever be approved).

@@ -20,15 +20,20 @@
  * goes nowhere), then verified and applied when the block comes. [U] Whether Alys buffers early
  * approvals is not in the spec; holding them cannot make a wrong block complete, since every approval
  * is verified against the root before it counts.
+ *
+ * With an authority schedule (`authority-schedule.ts`) each candidate is checked against the set in
+ * force at its height (its signatures, its majority); an early approval's index against every set in
+ * force at a height it could be for.
  */
 import {
   aggregateApprovalsWith,
-  MAX_AUTHORITIES,
+  authoritiesAt,
+  authorityIndexBound,
   parseAggregationBits,
   requiredApprovals,
   verifyAggregateApproval,
   verifyIndividualApproval,
-  type PreparedAuthorities,
+  type AuthoritySource,
 } from './approvals.js';
 import { signingRoot } from './block.js';
 import { BLS_SIGNATURE_LENGTH, type BlsBackend } from './bls/backend.js';
@@ -54,7 +59,8 @@ export interface CandidateOffer {
 }
 
 export interface CandidatePoolOptions {
-  authorities: PreparedAuthorities;
+  /** The spec's set, or a schedule of sets by height (read on every offer: changes added later count). */
+  authorities: AuthoritySource;
   backend: BlsBackend;
   /** Candidates more than this many heights above the local head are ignored (default 64). */
   maxAhead?: number;
@@ -99,7 +105,6 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
   const maxAhead = opts.maxAhead ?? 64;
   const maxEarly = opts.maxEarlyApprovals ?? 240;
   const recent = opts.recent ?? 8;
-  const required = requiredApprovals(authorities.count);
   const byHeight = new Map<number, Candidate>();
   const byHash = new Map<Hex, Candidate>();
   /** Approvals for blocks not seen yet, oldest block hash first (Map keeps insertion order). */
@@ -123,16 +128,16 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
   function completion(c: Candidate): CompletedCandidate | undefined {
     let mask = c.baseMask;
     for (const i of c.approvals.keys()) mask |= 1 << i;
-    if (c.done || popcount(mask) < required) return undefined;
+    if (c.done || popcount(mask) < requiredApprovals(authoritiesAt(authorities, c.height).count)) return undefined;
     const added = [...c.approvals.entries()].filter(([i]) => (c.baseMask & (1 << i)) === 0).map(([, a]) => a);
     const signature = aggregateApprovalsWith(added, { backend, base: c.block.signature });
     c.done = true;
     return { block: { message: c.block.message, signature }, hash: c.hash, height: c.height };
   }
 
-  function verifies(root: Uint8Array, approval: IndividualApproval): boolean {
+  function verifies(root: Uint8Array, height: number, approval: IndividualApproval): boolean {
     try {
-      verifyIndividualApproval({ root, approval, authorities, backend });
+      verifyIndividualApproval({ root, approval, authorities: authoritiesAt(authorities, height), backend });
       return true;
     } catch (e) {
       if (badInput(e) === undefined) throw e;
@@ -141,7 +146,7 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
   }
 
   /** An approval of a block not seen yet: checked for form only, held (bounded, oldest out), not forwarded. */
-  function hold(hash: Hex, approval: IndividualApproval): CandidateOffer {
+  function hold(hash: Hex, approval: IndividualApproval, localHead: number): CandidateOffer {
     try {
       parseHex(hash, '$.block_hash', { prefix: 'required', length: 32 });
       parseHex(approval.signature, '$.signature.signature', { prefix: 'required', length: BLS_SIGNATURE_LENGTH });
@@ -149,7 +154,11 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
       return { verdict: 'reject', reason: `approval of ${hash}: ${(e as Error).message}` };
     }
     const index = approval.authorityIndex;
-    if (!Number.isInteger(index) || index < 0 || index >= Math.min(authorities.count, MAX_AUTHORITIES))
+    if (
+      !Number.isInteger(index) ||
+      index < 0 ||
+      index >= authorityIndexBound(authorities, Math.max(0, localHead - recent + 1))
+    )
       return { verdict: 'reject', reason: `approval of ${hash}: authority index ${index} has no authority` };
     // the same approval twice is held once; different signatures for one index are all held (one
     // forged early cannot shut out the real one), each checked when the block comes
@@ -182,7 +191,8 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
       let baseMask: number;
       try {
         root = signingRoot(block.message);
-        verifyAggregateApproval({ root, approval: block.signature, authorities, backend, minSigners: 1 });
+        const set = authoritiesAt(authorities, height);
+        verifyAggregateApproval({ root, approval: block.signature, authorities: set, backend, minSigners: 1 });
         baseMask = parseAggregationBits(block.signature.aggregationBits);
       } catch (e) {
         const reason = badInput(e);
@@ -204,7 +214,7 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
         earlyCount -= held.length;
         for (const a of held) {
           const i = a.authorityIndex;
-          if (!approvals.has(i) && ((baseMask >> i) & 1) === 0 && verifies(root, a)) approvals.set(i, a);
+          if (!approvals.has(i) && ((baseMask >> i) & 1) === 0 && verifies(root, height, a)) approvals.set(i, a);
         }
       }
       byHeight.set(height, c);
@@ -221,9 +231,10 @@ export function createCandidatePool(opts: CandidatePoolOptions): CandidatePool {
       const c = byHash.get(hash);
       if (c && !c.done && ((c.baseMask >> index) & 1 || c.approvals.has(index)))
         return { verdict: 'ignore', reason: `authority ${index} already counted for block ${c.height}` };
-      if (!c) return hold(hash, approval.signature);
+      if (!c) return hold(hash, approval.signature, localHead);
       try {
-        verifyIndividualApproval({ root: hash, approval: approval.signature, authorities, backend });
+        const set = authoritiesAt(authorities, c.height);
+        verifyIndividualApproval({ root: hash, approval: approval.signature, authorities: set, backend });
       } catch (e) {
         const reason = badInput(e);
         if (reason === undefined) throw e;

@@ -16,7 +16,7 @@
  * Pure and synchronous: the light node's block import, the devnet's tests and its fault checks all
  * use it. It keeps the blocks since the last finalized one (their roots form the next PoW range).
  */
-import { verifyAggregateApproval, type PreparedAuthorities } from './approvals.js';
+import { authoritiesAt, verifyAggregateApproval, type AuthoritySource } from './approvals.js';
 import {
   applyFinalityEvent,
   genesisFinalityState,
@@ -53,7 +53,8 @@ export interface BlockSummary {
 
 export interface SummarizeOptions {
   spec: ChainSpec;
-  authorities: PreparedAuthorities;
+  /** The spec's set, or a schedule: the block is checked against the set in force at its number. */
+  authorities: AuthoritySource;
   backend: BlsBackend;
   /** Verify the aggregate approval. Default true; PoW blocks are always verified. */
   approvals?: boolean;
@@ -73,7 +74,8 @@ export function summarizeBlock(signed: SignedConsensusBlock, opts: SummarizeOpti
     ? verifyAggregateApproval({
         root,
         approval: signed.signature,
-        authorities: opts.authorities,
+        // a number beyond 2^53 is refused below; its set here is the one in force at the rounded value
+        authorities: authoritiesAt(opts.authorities, Number(m.executionPayload.blockNumber)),
         backend: opts.backend,
       })
     : null;
@@ -119,7 +121,8 @@ export interface ImportOutcome {
 
 export interface ChainVerifierOptions {
   spec: ChainSpec;
-  authorities: PreparedAuthorities;
+  /** The spec's set, or a schedule of sets by height (each block checked against the set in force at it). */
+  authorities: AuthoritySource;
   backend: BlsBackend;
   /** 'all' (default): every block's approvals are required; 'deferred': see the module comment. */
   approvals?: 'all' | 'deferred';

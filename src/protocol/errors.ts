@@ -42,3 +42,12 @@ export class VerificationError extends ProtocolError {
     this.check = check;
   }
 }
+
+/**
+ * An authority set change refused by the schedule (`authority-schedule.ts`): code
+ * `authority-schedule.height` (not above the last change, or not a height), `.change` (malformed, or
+ * a key that is not a valid BLS public key), `.full` (too many changes).
+ */
+export class AuthorityScheduleError extends ProtocolError {
+  override name = 'AuthorityScheduleError';
+}

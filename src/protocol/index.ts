@@ -21,6 +21,7 @@ export * from './verify.js';
 export * from './approvals.js';
 export * from './approvals-sign.js';
 export * from './federation-update.js';
+export * from './authority-schedule.js';
 export * from './bls/index.js';
 export { createNobleBackend, nobleBackend } from './bls/noble.js';
 export * from './codec/json.js';

@@ -3,7 +3,7 @@
  * linkage (steps 2, 3). AuxPoW and finality (step 7) need the blocks of the PoW range and live in
  * auxpow/finality.ts; the node combines them.
  */
-import { verifyAggregateApproval, type PreparedAuthorities } from './approvals.js';
+import { authoritiesAt, verifyAggregateApproval, type AuthoritySource } from './approvals.js';
 import { signingRoot } from './block.js';
 import type { BlsBackend } from './bls/backend.js';
 import { toHex, type Hex } from './bytes.js';
@@ -36,19 +36,20 @@ export function checkSlot(block: ConsensusBlock, spec: ChainSpec): void {
 
 /**
  * Everything about a signed block that can be checked on its own: signing root, slot rule, the
- * federation's aggregate approval (threshold and BLS), and the execution payload's block hash.
+ * federation's aggregate approval (threshold and BLS; the set in force at the block's number), and
+ * the execution payload's block hash.
  * Throws VerificationError naming the failed check.
  */
 export function verifyBlockSelf(
   block: SignedConsensusBlock,
-  ctx: { spec: ChainSpec; authorities: PreparedAuthorities; backend: BlsBackend; root?: Uint8Array },
+  ctx: { spec: ChainSpec; authorities: AuthoritySource; backend: BlsBackend; root?: Uint8Array },
 ): VerifiedBlock {
   const root = ctx.root ?? signingRoot(block.message);
   checkSlot(block.message, ctx.spec);
   const signers = verifyAggregateApproval({
     root,
     approval: block.signature,
-    authorities: ctx.authorities,
+    authorities: authoritiesAt(ctx.authorities, Number(block.message.executionPayload.blockNumber)),
     backend: ctx.backend,
   });
   verifyPayloadBlockHash(block.message.executionPayload);

@@ -5,7 +5,6 @@
  * and the block carries the aggregate. Every block is checked with src/protocol before it is stored,
  * exactly as an Alys node would check it on import.
  */
-import { prepareAuthorities, type PreparedAuthorities } from '../../protocol/approvals.js';
 import { aggregateApprovals, signApproval } from '../../protocol/approvals-sign.js';
 import { validatePowBlock } from '../../protocol/auxpow/finality.js';
 import { signingRoot } from '../../protocol/block.js';
@@ -23,6 +22,7 @@ import type {
 } from '../../protocol/types.js';
 import { verifyBlockSelf, verifyParentLink } from '../../protocol/verify.js';
 import type { BitcoinChain, ExecutionEngine } from '../types.js';
+import type { DevnetAuthoritySets } from './authority-sets.js';
 import type { ChainStore, StoredBlock } from './chain.js';
 import type { FederationMember } from './keys.js';
 import type { MergedMining } from './mining.js';
@@ -43,13 +43,14 @@ export interface ProducerDeps {
   pow: MergedMining;
   /** Seeds the deterministic parts (Schnorr aux randomness). */
   seed: string;
+  /** The signer sets over time: blocks are approved by, and checked against, the set at their height. */
+  sets: DevnetAuthoritySets;
   log?: (line: string) => void;
 }
 
 export type ProduceResult = { block: StoredBlock } | { stalled: string };
 
 export class BlockProducer {
-  private readonly authorities: PreparedAuthorities;
   /** Outpoints spent by proposals that are not finalized yet ("txid:vout"). */
   private readonly reserved = new Set<string>();
   /**
@@ -58,19 +59,17 @@ export class BlockProducer {
    */
   selfCheck = true;
   /**
-   * The federation's aggregate approval of a block root: by default every member signs here and the
-   * signatures are aggregated. The fast generator replaces it to sign on a worker thread while the
+   * The federation's aggregate approval of a block root: by default every member of the set in force
+   * at the block's height (`members`) signs here and the signatures are aggregated. The fast generator replaces it to sign on a worker thread while the
    * next block is built (it returns the aggregate object and fills in its signature later).
    */
-  approve: (root: Uint8Array) => AggregateApproval = (root) =>
+  approve: (root: Uint8Array, members: readonly FederationMember[]) => AggregateApproval = (root, members) =>
     aggregateApprovals(
-      this.d.members.map((m) => signApproval(m.blsSecretKey, root, m.index, this.d.bls)),
+      members.map((m) => signApproval(m.blsSecretKey, root, m.index, this.d.bls)),
       { backend: this.d.bls },
     );
 
-  constructor(private readonly d: ProducerDeps) {
-    this.authorities = prepareAuthorities(d.spec.authorities, d.bls);
-  }
+  constructor(private readonly d: ProducerDeps) {}
 
   /** Author of a slot (spec 3.2): authorities[slot mod n]. */
   authorOf(slot: number): number {
@@ -126,7 +125,7 @@ export class BlockProducer {
       finalizedPegouts,
     };
     const root = signingRoot(message);
-    const signed = { message, signature: this.approve(root) };
+    const signed = { message, signature: this.approve(root, this.d.sets.membersAt(n)) };
 
     // check the block as an importing node would (spec 4.9) before it becomes the head
     verifyParentLink(message, {
@@ -134,7 +133,7 @@ export class BlockProducer {
       payloadBlockHash: parent.signed.message.executionPayload.blockHash,
       number: BigInt(parent.number),
     });
-    if (this.selfCheck) verifyBlockSelf(signed, { spec, authorities: this.authorities, backend: this.d.bls, root });
+    if (this.selfCheck) verifyBlockSelf(signed, { spec, authorities: this.d.sets.schedule, backend: this.d.bls, root });
 
     const fees = built.priorityFeesWei;
     const block: StoredBlock = {

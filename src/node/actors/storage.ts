@@ -22,6 +22,7 @@ import { topicOf, type NodeEventMessage, type NodeEvents } from '../events.js';
 import {
   BlockStore,
   CorruptStoreError,
+  OTHER_RECORDS,
   type AppendBlock,
   type LoadResult,
   type OtherSpec,
@@ -49,7 +50,11 @@ export type StorageMsg =
    */
   | { type: 'blocks'; from: number; count: number }
   | { type: 'number-of'; hash: Hex }
-  | { type: 'clear' };
+  | { type: 'clear' }
+  /** Another actor's record (`x/<name>`, block-store.ts): kept across a chain `init`, checked by its owner. */
+  | { type: 'record-get'; name: string }
+  /** Write (or, with null, delete) another actor's record. */
+  | { type: 'record-put'; name: string; value: Uint8Array | null };
 
 /** What is stored: blocks from..head; `parentHash` is the parent of block `from` (what the backfill fetches next). */
 export interface StoredHistory {
@@ -73,6 +78,16 @@ export interface StorageReplies {
   blocks: SignedConsensusBlock[];
   'number-of': number | undefined;
   clear: void;
+  'record-get': Uint8Array | undefined;
+  'record-put': void;
+}
+
+const RECORD_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** The key of another actor's record; a name outside `[a-z][a-z0-9-]{0,31}` is API misuse. */
+function recordKey(name: string): string {
+  if (!RECORD_NAME.test(name)) throw new TypeError(`not a record name: ${JSON.stringify(name)}`);
+  return `${OTHER_RECORDS}${name}`;
 }
 
 /**
@@ -211,6 +226,12 @@ export const StorageActor = defineActor<StorageMsg, StorageReplies, StorageArgs>
             return s.numberOf(msg.hash);
           case 'clear':
             return s.clear();
+          case 'record-get':
+            return kv!.get(recordKey(msg.name));
+          case 'record-put': {
+            const key = recordKey(msg.name);
+            return kv!.batch([msg.value ? { type: 'put', key, value: msg.value } : { type: 'del', key }]);
+          }
         }
       },
     };

@@ -2,6 +2,10 @@
  * VerifierActor: the CPU-heavy half of block import (parse, decode, signing root, BLS approvals,
  * payload hash), one batch at a time. The node runs a group of them - in worker_threads / Web
  * Workers when configured - and load-balances batches across the group.
+ *
+ * Blocks are checked against the authority set in force at their number: the spec's, then the
+ * changes the FederationActor applied (plain data in `args.changes` for a (re)start, and the
+ * `authority-changes` message while running).
  */
 import { defineActor } from '../../actors/actor.js';
 import {
@@ -11,6 +15,7 @@ import {
   type BlsBackendName,
   upgradeBlsBackend,
 } from '../../protocol/bls/index.js';
+import type { AuthoritySetChange } from '../../protocol/authority-schedule.js';
 import type { Hex } from '../../protocol/bytes.js';
 import { VerificationError } from '../../protocol/errors.js';
 import type { ChainSpec } from '../../protocol/types.js';
@@ -27,17 +32,23 @@ export type VerifierMsg =
   | { type: 'verify'; items: VerifyRequest[]; approvals: boolean }
   | { type: 'approvals'; items: { hash: Hex; block: Uint8Array }[] }
   /** Which BLS backend answers (an `auto` one switches before the first batch) and how many checks each did. */
-  | { type: 'bls' };
+  | { type: 'bls' }
+  /** The authority set changes now in force (the whole list; replaces the one held). */
+  | { type: 'authority-changes'; changes: AuthoritySetChange[] };
 
 export interface VerifierReplies {
   verify: VerifyResult[];
   approvals: Array<{ ok: true; signers: number[] } | { ok: false; check: string; message: string }>;
   bls: { name: BlsBackendName; active: BlsBackendName; verified: Partial<Record<BlsBackendName, number>> };
+  /** How many changes are in force now. */
+  'authority-changes': number;
 }
 
 export interface VerifierArgs {
   spec: ChainSpec;
   bls: BlsBackendName | 'auto';
+  /** The authority set changes in force when the actor (re)starts (live: the FederationActor keeps it current). */
+  changes?: AuthoritySetChange[];
 }
 
 function blsStatus(backend: BlsBackend): VerifierReplies['bls'] {
@@ -45,7 +56,7 @@ function blsStatus(backend: BlsBackend): VerifierReplies['bls'] {
   return { name: backend.name, active: auto?.active ?? backend.name, verified: { ...auto?.verified } };
 }
 
-type Work = Exclude<VerifierMsg, { type: 'bls' }>;
+type Work = Exclude<VerifierMsg, { type: 'bls' } | { type: 'authority-changes' }>;
 
 function answer(msg: Work, c: VerifierContext): VerifierReplies[Work['type']] {
   if (msg.type === 'verify') return msg.items.map((item) => verifyResponse(item, c, msg.approvals));
@@ -71,11 +82,15 @@ export const VerifierActor = defineActor<VerifierMsg, VerifierReplies, VerifierA
     let upgraded = false;
     return {
       async preStart() {
-        ctx = createVerifierContext(args.spec, await createBlsBackend(args.bls));
+        ctx = createVerifierContext(args.spec, await createBlsBackend(args.bls), args.changes ?? []);
       },
       handle(msg) {
         const c = ctx!;
         if (msg.type === 'bls') return blsStatus(c.backend);
+        if (msg.type === 'authority-changes') {
+          ctx = createVerifierContext(args.spec, c.backend, msg.changes);
+          return msg.changes.length;
+        }
         if (upgraded) return answer(msg, c);
         // a batch is bulk work: an `auto` backend switches to the wasm first (loaded once; noble if it fails)
         return upgradeBlsBackend(c.backend).then(() => {

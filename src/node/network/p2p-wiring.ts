@@ -12,7 +12,8 @@
 import type { ActorSystem } from '../../actors/index.js';
 import type { LightNodeConfig } from '../../config/index.js';
 import { prepareAuthorities } from '../../protocol/approvals.js';
-import { createBlsBackend } from '../../protocol/bls/index.js';
+import { type BlsBackend, createBlsBackend } from '../../protocol/bls/index.js';
+import type { AuthoritySchedule } from '../../protocol/authority-schedule.js';
 import { createCandidatePool, type CandidatePool } from '../../protocol/candidates.js';
 import { encodeSignedBlockMsgpack, type PubsubMessage } from '../../protocol/codec/msgpack.js';
 import type { ChainSpec, SignedConsensusBlock } from '../../protocol/types.js';
@@ -37,6 +38,8 @@ export interface P2pWiringOptions {
   actors(): ActorSystem | undefined;
   /** The verified head's height (what gossip candidates must be above). */
   verifiedHead(): number;
+  /** The node's authority schedule per backend (candidates are checked against the set in force at their height); absent: the spec's set. */
+  schedule?: (backend: BlsBackend) => AuthoritySchedule;
 }
 
 export interface P2pWiring {
@@ -135,7 +138,7 @@ async function createHost(options: P2pWiringOptions, heights: Map<string, number
     );
   const bls = await createBlsBackend(config.bls);
   const candidates = createCandidatePool({
-    authorities: prepareAuthorities(options.spec.authorities, bls),
+    authorities: options.schedule ? options.schedule(bls) : prepareAuthorities(options.spec.authorities, bls),
     backend: bls,
   });
   const hostOptions: Omit<P2pHostOptions, 'transports'> = {

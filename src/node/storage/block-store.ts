@@ -8,6 +8,8 @@
  *                     ChainVerifier snapshot at the head
  *   b/<number:12>     record = sha256(rest) || root || msgpack(SignedConsensusBlock)
  *   h/<hash>          number (index by hash)
+ *   x/<name>          records of other actors (the FederationActor's `x/federation`): kept by
+ *                     `init` (a cold start restarts the chain, not what they hold), dropped by `clear`
  *
  * The stored blocks are the contiguous range history.from..head, each linked to the one below it
  * (its `parent_hash` is that block's signing root): a genesis replay stores from block 0; a
@@ -30,7 +32,7 @@
  * sets it aside and the node starts fresh.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { verifyAggregateApproval, type PreparedAuthorities } from '../../protocol/approvals.js';
+import { authoritiesAt, verifyAggregateApproval, type AuthoritySource } from '../../protocol/approvals.js';
 import type { BlsBackend } from '../../protocol/bls/backend.js';
 import { signingRoot } from '../../protocol/block.js';
 import { concatBytes, equalBytes, fromHex, toHex, type Hex } from '../../protocol/bytes.js';
@@ -72,6 +74,8 @@ export type LoadResult =
   | { kind: 'other-spec'; stored: OtherSpec };
 
 const META = 'meta';
+/** The key prefix of other actors' records (see the module comment). */
+export const OTHER_RECORDS = 'x/';
 const blockKey = (n: number) => `b/${String(n).padStart(12, '0')}`;
 const hashKey = (h: Hex) => `h/${h.slice(2)}`;
 const SPOT_CHECKS = 8;
@@ -172,20 +176,20 @@ function checkLink(prev: Record, rec: Record, n: number): void {
 }
 
 /**
- * The one BLS check of a warm start: the stored head's aggregate approval, against the spec's
- * authorities, over its (already recomputed) signing root. Returns why it fails, or undefined.
+ * The one BLS check of a warm start: the stored head's aggregate approval, against the authority
+ * set in force at its number (the spec's, or a schedule's), over its (already recomputed) signing root. Returns why it fails, or undefined.
  * Block 0 (genesis) is never signed and is bound by the meta's genesis root instead.
  */
 export function storedHeadProblem(
   head: SignedConsensusBlock,
-  verifier: { authorities: PreparedAuthorities; backend: BlsBackend },
+  verifier: { authorities: AuthoritySource; backend: BlsBackend },
 ): string | undefined {
   if (head.message.executionPayload.blockNumber === 0n) return undefined;
   try {
     verifyAggregateApproval({
       root: signingRoot(head.message),
       approval: head.signature,
-      authorities: verifier.authorities,
+      authorities: authoritiesAt(verifier.authorities, Number(head.message.executionPayload.blockNumber)),
       backend: verifier.backend,
     });
     return undefined;
@@ -336,7 +340,11 @@ export class BlockStore {
    * replay, the anchor's blocks for a head-first start) and the snapshot at the last of them.
    */
   async init(blocks: readonly AppendBlock[], snapshot: ChainVerifierSnapshot): Promise<void> {
+    const keep = await this.kv.keys(OTHER_RECORDS, 64);
+    const values = await this.kv.getMany(keep);
     await this.kv.clear();
+    const ops = keep.flatMap((key, i) => (values[i] ? [{ type: 'put' as const, key, value: values[i] }] : []));
+    if (ops.length) await this.kv.batch(ops);
     this.meta = undefined;
     await this.append(blocks, snapshot);
   }

@@ -3,7 +3,8 @@
  * strictly, recompute the signing root, and run the block's independent checks (slot, approvals,
  * payload hash) per the sync mode. Runs in the verifier pool (often a worker); pure otherwise.
  */
-import { prepareAuthorities, verifyAggregateApproval, type PreparedAuthorities } from '../../protocol/approvals.js';
+import { authoritiesAt, verifyAggregateApproval } from '../../protocol/approvals.js';
+import { AuthoritySchedule, type AuthoritySetChange } from '../../protocol/authority-schedule.js';
 import { signingRoot } from '../../protocol/block.js';
 import type { BlsBackend } from '../../protocol/bls/backend.js';
 import { toHex, type Hex } from '../../protocol/bytes.js';
@@ -46,12 +47,18 @@ export type VerifyResult =
 
 export interface VerifierContext {
   spec: ChainSpec;
-  authorities: PreparedAuthorities;
+  /** The spec's set and the changes applied so far: each block is checked against the set in force at its number. */
+  authorities: AuthoritySchedule;
   backend: BlsBackend;
 }
 
-export function createVerifierContext(spec: ChainSpec, backend: BlsBackend): VerifierContext {
-  return { spec, backend, authorities: prepareAuthorities(spec.authorities, backend) };
+/** `changes`: the authority set changes in force (plain data, as the FederationActor hands them over). */
+export function createVerifierContext(
+  spec: ChainSpec,
+  backend: BlsBackend,
+  changes: readonly AuthoritySetChange[] = [],
+): VerifierContext {
+  return { spec, backend, authorities: AuthoritySchedule.create(spec, backend, changes) };
 }
 
 function fail(source: string, kind: VerifyFailureKind, message: string, check?: string): VerifyResult {
@@ -141,7 +148,7 @@ export function verifyStoredApprovals(hash: Hex, block: Uint8Array, ctx: Verifie
   return verifyAggregateApproval({
     root: hash,
     approval: signed.signature,
-    authorities: ctx.authorities,
+    authorities: authoritiesAt(ctx.authorities, Number(signed.message.executionPayload.blockNumber)),
     backend: ctx.backend,
   });
 }

@@ -47,6 +47,8 @@ import {
 } from '../../../node/engine/errors.js';
 import {
   BelowHistoryError,
+  FederationChangeError,
+  FederationRecordError,
   LightNodeError,
   MetricsUnavailableError,
   NoSourceError,
@@ -56,7 +58,7 @@ import { P2pError } from '../../../node/network/errors.js';
 import { CheckpointError, ResponseTooLargeError, SourceError } from '../../../node/sources/errors.js';
 import { CorruptStoreError } from '../../../node/storage/errors.js';
 import { StorageError } from '../../../node/storage/kv.js';
-import { DecodeError, ProtocolError, VerificationError } from '../../../protocol/errors.js';
+import { AuthorityScheduleError, DecodeError, ProtocolError, VerificationError } from '../../../protocol/errors.js';
 import { GossipTooLargeError } from '../../../protocol/p2p/errors.js';
 
 /** An error as data (structured-clone safe). */
@@ -120,6 +122,9 @@ export const ERROR_CLASSES: ReadonlyMap<string, ErrorClass> = new Map<string, Er
   ['CheckpointError', CheckpointError],
   ['StorageError', StorageError],
   ['CorruptStoreError', CorruptStoreError],
+  ['FederationRecordError', FederationRecordError],
+  ['FederationChangeError', FederationChangeError],
+  ['AuthorityScheduleError', AuthorityScheduleError],
   ['ProtocolError', ProtocolError],
   ['DecodeError', DecodeError],
   ['VerificationError', VerificationError],
