@@ -14,6 +14,8 @@
  *
  * - edge.verify-block: `POST /verify/block`, a devnet block (3 authorities, 2+ signers) vs `/skip/block`;
  * - edge.verify-bundle: `POST /verify/bundle`, a balance bundle at latest vs `/skip/bundle`;
+ *   both also report `perRequestKeys`: the same verification with the spec's authority keys prepared for
+ *   each request (`/per-request-keys/...`, as before they were kept per isolate), interleaved likewise;
  * - edge.rpc-balance: `POST /rpc` `eth_getBalance` (a devnet user, latest) through the Durable Object light
  *   node (fixtures/edge-bench-node.ts: the deployed class with bench-only timing) following a devnet on
  *   loopback, vs `/skip/rpc` in the same object: the same JSON-RPC layer, eth_getBalance forwarded to the
@@ -167,8 +169,15 @@ async function statelessRoutes(mf: Miniflare, balance: string): Promise<void> {
     ['edge.verify-block', 'block', block],
     ['edge.verify-bundle', 'bundle', balance],
   ] as const) {
-    const [skipped, verified] = await measure(mf, [`/skip/${kind}`, `/verify/${kind}`], input);
-    reportRoute(name, verified!, skipped!);
+    const [skipped, verified, perRequestKeys] = await measure(
+      mf,
+      [`/skip/${kind}`, `/verify/${kind}`, `/per-request-keys/${kind}`],
+      input,
+    );
+    reportRoute(name, verified!, skipped!, {
+      perRequestKeysMean: perRequestKeys!.mean,
+      perRequestKeysMedian: perRequestKeys!.median,
+    });
   }
 }
 
