@@ -5,12 +5,12 @@
  * How CPU time is measured: the bench Worker (fixtures/edge-bench-worker.ts, built by `wrangler deploy
  * --dry-run` as the real one is) reads performance.now() around the route inside the isolate. Deployed
  * workerd freezes the clock between I/O (Spectre mitigation); local workerd advances it (checked: a
- * busy loop measures its own length). The requests do no I/O, so this is the handler's CPU time, plus
+ * busy loop measures its own length). The /verify requests do no I/O, so this is the handler's CPU time, plus
  * whatever time the OS gave another process (this machine is shared). workerd's clock has 1 ms
  * resolution here, so the value is the mean of RUNS requests (the median is reported beside it). The
  * verified and the skipped requests alternate (load drift on this shared machine hits both alike).
- * The first request of each route warms the isolate (BLS module instantiation, authority keys) and is
- * reported apart.
+ * The first request of each route is reported apart: the first run of its code in the isolate (the BLS
+ * instantiation and the authority keys are done at startup, workers/edge/config.ts).
  *
  * - edge.verify-block: `POST /verify/block`, a devnet block (3 authorities, 2+ signers) vs `/skip/block`;
  * - edge.verify-bundle: `POST /verify/bundle`, a balance bundle at latest vs `/skip/bundle`;
@@ -29,7 +29,8 @@
  * the object's module wraps `globalThis.fetch` (which the node's EVM transport calls) to sum that time,
  * the response body's read included. One request at a time, after the object reached the devnet's head
  * and was made quiet (no alarm from then on; the node's own head polling every hour): each answer says
- * how many fetches it made and whether any other was outstanding (`busy`, must be 0).
+ * how many fetches it made and whether any other was outstanding (`busy`, must be 0); `ioMedian` is the
+ * median fetch wait of both routes' requests.
  * Goal (issue 15): <= 10 ms CPU per verified request (the Free plan's limit).
  */
 import { execFile } from 'node:child_process';
