@@ -51,6 +51,7 @@ import {
   type BlsBackend,
   type ChainSpec,
   type ChainSpecName,
+  type PreparedAuthorities,
 } from './index.js';
 
 /** What a verification answers: the JSON line, and whether the input was valid, broke a rule, or was unusable. */
@@ -65,6 +66,12 @@ export interface VerifyContext {
   /** The spec was chosen by the caller (not the DEV default): AuxPoW must then use the spec's chain id. */
   chainGiven: boolean;
   bls: () => Promise<BlsBackend>;
+  /**
+   * The spec's authority keys prepared with the backend `bls` gives (`prepareAuthorities(spec.authorities,
+   * backend)`), when the caller keeps them between inputs (the edge Worker: once per isolate); absent,
+   * they are prepared for each input.
+   */
+  authorities?: () => Promise<PreparedAuthorities>;
 }
 
 type Details = Record<string, unknown>;
@@ -143,7 +150,9 @@ const verifyBlock: VerifyHandler = async (input, ctx) => {
     };
   }
   const backend = await ctx.bls();
-  const authorities = prepareAuthorities(ctx.spec.authorities, backend, '$.spec.authorities');
+  const authorities = ctx.authorities
+    ? await ctx.authorities()
+    : prepareAuthorities(ctx.spec.authorities, backend, '$.spec.authorities');
   const v = verifyBlockSelf(block, { spec: ctx.spec, authorities, backend });
   return {
     hash: v.hash,

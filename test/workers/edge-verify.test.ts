@@ -10,7 +10,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { chainSpecToJson, getChainSpec } from '../../src/protocol/index.js';
 import { VERIFY_KINDS } from '../../src/protocol/verify-json.js';
 import { MAX_BODY_BYTES } from '../../workers/edge/body.js';
-import { edgeConfig, resolveEdgeConfig } from '../../workers/edge/config.js';
+import { edgeConfig, resolveEdgeConfig, startupConfig, warmEdgeConfig } from '../../workers/edge/config.js';
 import { EdgeConfigError } from '../../workers/edge/errors.js';
 import { createRouter } from '../../workers/edge/router.js';
 import { verifyRoute } from '../../workers/edge/routes/verify.js';
@@ -134,6 +134,24 @@ describe('configuration from the vars', () => {
     const env = { ALYS_CHAIN: 'dev', ALYS_BLS: 'wasm' };
     expect(edgeConfig({ ...env })).toBe(edgeConfig({ ...env }));
     expect(edgeConfig({ ...env }).spec.chainId).toBe(121212);
+  });
+
+  it("the spec's authority keys are prepared once per configuration, with its backend", async () => {
+    const config = resolveEdgeConfig({ ALYS_CHAIN: 'dev', ALYS_BLS: 'wasm' });
+    const keys = await config.authorities();
+    expect(await config.authorities()).toBe(keys);
+    expect(keys).toMatchObject({ backend: 'wasm', count: config.spec.authorities.length });
+  });
+
+  it('made and warmed at startup for the Worker vars: backend and keys ready before any request', async () => {
+    expect(startupConfig).toMatchObject({ chain: 'dev', blsName: 'wasm' });
+    // an already settled promise wins the race against a resolved one listed after it; a pending one loses
+    const pending = Symbol('pending');
+    const settled = async (p: Promise<unknown>) =>
+      (await Promise.race([p, pending])) === pending ? 'pending' : 'ready';
+    expect(await settled(startupConfig!.bls())).toBe('ready');
+    expect(await settled(startupConfig!.authorities())).toBe('ready');
+    expect(await warmEdgeConfig({ ALYS_CHAIN: 'mainnet' })).toBeUndefined();
   });
 
   it('a shipped name, a spec JSON, or a typed error naming the var', () => {

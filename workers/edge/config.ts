@@ -6,9 +6,18 @@
  * - `ALYS_CHAIN`: a shipped chain spec (`dev`, `testnet`, `testnet-full`, `chain-dev`), or
  * - `ALYS_CHAIN_SPEC`: a chain spec as JSON (Alys's chain.json format), for any other network;
  * - `ALYS_BLS`: `wasm` (default: bls-eth-wasm from the module imported at build time) or `noble`.
+ *
+ * At startup (global scope, which is the isolate's startup time, not a request's CPU), the configuration
+ * for the Worker's vars is made and warmed: the BLS backend instantiated (bls-eth-wasm: ~0.25 s, the bulk
+ * of a cold request before), the spec's authority keys prepared, and one aggregate signature made and
+ * verified, so the engine has compiled the verification path before the first request. Nothing there is
+ * fatal: a bad var or a failed BLS start is answered by the first request that needs it, as before.
  */
+import { env as startupEnv } from 'cloudflare:workers';
 import {
   createBlsBackend,
+  prepareAuthorities,
+  type PreparedAuthorities,
   getChainSpec,
   parseChainSpecJson,
   type BlsBackend,
@@ -32,6 +41,8 @@ export interface EdgeConfig {
   blsName: 'wasm' | 'noble';
   /** The isolate's BLS backend, made on first use and shared by every request after. */
   bls: () => Promise<BlsBackend>;
+  /** The spec's authority keys prepared with that backend, made on first use and shared likewise. */
+  authorities: () => Promise<PreparedAuthorities>;
 }
 
 let cached: { key: string; config: EdgeConfig } | undefined;
@@ -54,8 +65,38 @@ export function resolveEdgeConfig(env: EdgeEnv): EdgeConfig {
     });
     return backend;
   };
-  return { spec, chain, blsName, bls };
+  let prepared: Promise<PreparedAuthorities> | undefined;
+  const authorities = () => {
+    prepared ??= bls()
+      .then((b) => prepareAuthorities(spec.authorities, b, '$.spec.authorities'))
+      .catch((e: unknown) => {
+        prepared = undefined;
+        throw e;
+      });
+    return prepared;
+  };
+  return { spec, chain, blsName, bls, authorities };
 }
+
+/** Make and warm the configuration for `env` (see the module comment); undefined if any of it failed. */
+export async function warmEdgeConfig(env: EdgeEnv): Promise<EdgeConfig | undefined> {
+  try {
+    const config = edgeConfig(env);
+    const backend = await config.bls();
+    await config.authorities();
+    const keys = [1, 2].map((k) => new Uint8Array(32).fill(k));
+    const message = new Uint8Array(32).fill(3);
+    const signature = backend.aggregateSignatures(keys.map((k) => backend.sign(k, message)));
+    const prepared = keys.map((k) => backend.preparePublicKey(backend.secretToPublicKey(k)));
+    backend.fastAggregateVerifyPrepared(prepared, message, signature);
+    return config;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The configuration made and warmed at startup for the Worker's vars (undefined: see warmEdgeConfig). */
+export const startupConfig: EdgeConfig | undefined = await warmEdgeConfig((startupEnv ?? {}) as EdgeEnv);
 
 function resolveChainSpec(env: EdgeEnv): { spec: ChainSpec; chain: string } {
   const name = env.ALYS_CHAIN || undefined;

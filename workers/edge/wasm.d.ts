@@ -3,3 +3,8 @@ declare module '*.wasm' {
   const module: WebAssembly.Module;
   export default module;
 }
+
+/** The Worker's bindings at global scope (workerd's `cloudflare:workers` module). */
+declare module 'cloudflare:workers' {
+  export const env: Record<string, unknown> | undefined;
+}

@@ -14,7 +14,7 @@
  * verified facts as JSON-ready values (decimal strings for amounts).
  */
 import { anchorAt, linkParent, nextWalkStep, verifyHead, type AnchorOptions, type WalkBlock } from '../anchor.js';
-import { prepareAuthorities, requiredApprovals } from '../approvals.js';
+import { prepareAuthorities, requiredApprovals, type PreparedAuthorities } from '../approvals.js';
 import type { BlsBackend } from '../bls/backend.js';
 import { toHex, type Hex } from '../bytes.js';
 import { VerificationError } from '../errors.js';
@@ -67,6 +67,12 @@ export interface VerifiedBundleFacts {
 export interface VerifyBundleContext {
   spec: ChainSpec;
   backend: BlsBackend;
+  /**
+   * The spec's authority keys prepared with `backend` (`prepareAuthorities(spec.authorities, backend)`),
+   * when the caller keeps them between bundles (the edge Worker: once per isolate); absent, they are
+   * prepared for each bundle.
+   */
+  authorities?: PreparedAuthorities;
 }
 
 function checkChain(bundle: ProofBundle, spec: ChainSpec): void {
@@ -150,7 +156,7 @@ export function verifyDecodedBundle(bundle: ProofBundle, ctx: VerifyBundleContex
   const opts: AnchorOptions = {
     spec,
     backend,
-    authorities: prepareAuthorities(spec.authorities, backend, '$.spec.authorities'),
+    authorities: ctx.authorities ?? prepareAuthorities(spec.authorities, backend, '$.spec.authorities'),
   };
   const head = verifyHead(bundle.block, opts);
   const finality = bundle.finality ? checkFinality(bundle.block, head.root, bundle.finality.blocks, opts) : undefined;

@@ -6,7 +6,8 @@
  * `code` and `path` say what and where).
  *
  * `createBundleRoute(verify)` takes the verification as a parameter: the deployed Worker uses
- * `verifyBundle`; the edge benchmark (bench/edge.ts) builds a baseline route whose verify only decodes.
+ * `verifyBundle` with the spec's authority keys prepared once per isolate (config.ts); the edge benchmark
+ * (bench/edge.ts) builds a baseline route whose verify only decodes.
  */
 import { unusableLine } from '../../../src/protocol/verify-json.js';
 import {
@@ -16,13 +17,17 @@ import {
   verifyBundle,
   type BlsBackend,
   type ChainSpec,
+  type PreparedAuthorities,
 } from '../../../src/protocol/index.js';
 import { readBodyCapped } from '../body.js';
 import { EdgeRequestError } from '../errors.js';
 import { jsonResponse } from '../http.js';
 import type { EdgeRoute } from '../router.js';
 
-export type BundleVerifier = (text: string, ctx: { spec: ChainSpec; backend: BlsBackend }) => object;
+export type BundleVerifier = (
+  text: string,
+  ctx: { spec: ChainSpec; backend: BlsBackend; authorities: PreparedAuthorities },
+) => object;
 
 /** The baseline of the benchmark: the same request, body and decoding, no verification. */
 export const decodeOnly: BundleVerifier = (text) => (decodeProofBundle(text), {});
@@ -42,7 +47,11 @@ export function createBundleRoute(verify: BundleVerifier = verifyBundle): EdgeRo
         throw e;
       }
       try {
-        const facts = verify(text, { spec: config.spec, backend: await config.bls() });
+        const facts = verify(text, {
+          spec: config.spec,
+          backend: await config.bls(),
+          authorities: await config.authorities(),
+        });
         return jsonResponse(200, { kind: 'bundle', valid: true, reason: null, ...facts });
       } catch (e) {
         if (e instanceof VerificationError)

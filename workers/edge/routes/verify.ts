@@ -25,7 +25,12 @@ export const verifyRoute: EdgeRoute = {
       if (e instanceof EdgeRequestError) return jsonResponse(400, unusableLine(kind, e));
       throw e;
     }
-    const { outcome, line } = await verifyJson(kind, input, { spec: config.spec, chainGiven: true, bls: config.bls });
+    const { outcome, line } = await verifyJson(kind, input, {
+      spec: config.spec,
+      chainGiven: true,
+      bls: config.bls,
+      authorities: config.authorities,
+    });
     return jsonResponse(STATUS[outcome], line);
   },
 };
