@@ -144,28 +144,22 @@ export type PegInInvalidReason = 'no-federation-output' | 'no-evm-address';
 /** Why a peg-out request is never paid (spec 6.3): burned on Alys, nothing on Bitcoin. */
 export type PegOutIgnoredReason = 'below-minimum' | 'unparseable-address';
 
+/** An SPV-verified inclusion: `k` confirmations on the verified Bitcoin chain of the `n` Alys requires. */
+export interface PegInConfirmations {
+  k: number;
+  n: number;
+  btcBlockHash: string;
+  btcHeight: number;
+  evmAddress: string;
+  amountSats: DecimalString;
+}
+
 export type PegInState =
   | { state: 'unknown' }
   /** Seen by an endpoint, not in a verified Bitcoin block: UNVERIFIED that it was broadcast or will confirm. */
   | { state: 'broadcast'; verified: false; evmAddress: string; amountSats: DecimalString }
-  | {
-      state: 'confirming';
-      k: number;
-      n: number;
-      btcBlockHash: string;
-      btcHeight: number;
-      evmAddress: string;
-      amountSats: DecimalString;
-    }
-  | {
-      state: 'eligible';
-      k: number;
-      n: number;
-      btcBlockHash: string;
-      btcHeight: number;
-      evmAddress: string;
-      amountSats: DecimalString;
-    }
+  | ({ state: 'confirming' } & PegInConfirmations)
+  | ({ state: 'eligible' } & PegInConfirmations)
   | {
       state: 'minted';
       alysBlock: number;
