@@ -8,6 +8,7 @@
  *   source charged (its score, a `source` event), the node's set unchanged;
  * - the stream reconnects after the governance server restarts; a restarted node keeps the applied update
  *   (persisted) and still follows, and refuses the update again as a replay;
+ * - a proposal notification is the `proposal` node event, marked unverified;
  * - a platform whose transport cannot carry the stream (the browser's gRPC-web) leaves the node running and
  *   says so in `status().governance`.
  */
@@ -36,8 +37,10 @@ function governed(devnet: Devnet, extra: Parameters<typeof makeNode>[2] = {}) {
     ...extra,
   });
   const federation: NodeEvents['federation'][] = [];
+  const proposals: NodeEvents['proposal'][] = [];
   made.node.on('federation', (e) => federation.push(e));
-  return { ...made, federation };
+  made.node.on('proposal', (e) => proposals.push(e));
+  return { ...made, federation, proposals };
 }
 
 async function governanceOf(node: LightNode) {
@@ -61,7 +64,7 @@ describe('the governance stream in the node', () => {
   it('rejects forged, under-threshold and wrong-height updates (charged), applies a signed one at its height, follows the new set, rejects its replay', async () => {
     const devnet = await govDevnet('gov-wire-apply');
     await growChain(devnet, 8, 5);
-    const { node, events, federation } = governed(devnet);
+    const { node, events, federation, proposals } = governed(devnet);
     await node.start();
     await waitSynced(node, devnet);
     await waitFor(
@@ -69,6 +72,12 @@ describe('the governance stream in the node', () => {
       () => 'the governance stream connected',
     );
     const gov = devnet.governance!;
+    gov.pushProposal({ proposalId: 'p-1', data: Uint8Array.of(1, 2) });
+    await waitFor(
+      () => proposals.length === 1,
+      () => 'the proposal event',
+    );
+    expect(proposals[0]).toMatchObject({ verified: false, proposalId: 'p-1', proposalData: '0x0102' });
     const H = 12;
     const impostors = deriveFederation({ seed: 'gov-wire-apply/impostors', authorities: 4 });
     const lies: Array<[() => void, string]> = [
