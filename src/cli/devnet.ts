@@ -2,6 +2,7 @@
  * `npm run devnet [-- flags]`: a local Alys network (consensus RPC, EVM RPC, Esplora, control
  * endpoint) on 127.0.0.1, producing blocks on Aura slots with merged mining, until Ctrl-C.
  * `npm run devnet -- send <transfer|pegin|pegout> ...`: demo transactions through a running devnet.
+ * `npm run devnet -- governance change --at <height> --authorities <n>`: a federation change (governance server).
  */
 import '../platform/nodejs/polyfills.js';
 import { parseArgs } from 'node:util';
@@ -12,13 +13,17 @@ const USAGE = `usage:
   npm run devnet [-- --authorities 3] [--slot-ms 2000] [--seed alys-devnet] [--chain-id 121212]
                     [--consensus-port 3000] [--evm-port 8545] [--esplora-port 3002] [--control-port 3003]
                     [--fault <name> [--fault-port 3010]] [--data-dir <dir>] [--p2p-port 0 | --no-p2p]
+                    [--governance-port 3004 | --no-governance]
   npm run devnet -- --generate <blocks> [--out <dir>] [--tx-per-block 24] [--seed alys-devnet] [--authorities 3]
   npm run devnet -- --serve <dir> [--frozen] [--consensus-port 3000] [--evm-port 8545] [--esplora-port 3002] [--p2p-port 0 | --no-p2p]
                     (a served chain is always frozen: it answers from the files and does not grow)
   npm run devnet -- send transfer --to 0x<address> --value <wei> [--user 0]
   npm run devnet -- send pegin --to 0x<address> --sats <n>
   npm run devnet -- send pegout --to <bitcoin address> --sats <n> [--user 0]
-  (send options: [--control http://127.0.0.1:3003])`;
+  npm run devnet -- governance change --at <height> --authorities <n>
+                    (blocks from <height> on are approved by <n> new members; the governance server pushes
+                     the update, signed by the set in force below it)
+  (send and governance options: [--control http://127.0.0.1:3003])`;
 
 function int(v: string | undefined, name: string, def: number): number {
   if (v === undefined) return def;
@@ -58,6 +63,34 @@ async function send(argv: string[]): Promise<number> {
   return res.ok ? 0 : 1;
 }
 
+/** POST `body` to the running devnet's control endpoint; prints its answer. */
+async function postControl(control: string | undefined, path: string, body: unknown): Promise<number> {
+  const url = `${control ?? 'http://127.0.0.1:3003'}${path}`;
+  const res = await fetch(url, { method: 'POST', body: JSON.stringify(body) }).catch((e: Error) => {
+    throw new Error(
+      `cannot reach the devnet control endpoint at ${url} (${e.message}); is \`npm run devnet\` running?`,
+    );
+  });
+  printOut(await res.text()); // the control endpoint's answer: --control may name any server
+  return res.ok ? 0 : 1;
+}
+
+/** `governance change --at <height> --authorities <n>`: change the devnet federation through its control endpoint. */
+async function governance(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { at: { type: 'string' }, authorities: { type: 'string' }, control: { type: 'string' } },
+  });
+  if (positionals[0] !== 'change' || positionals.length !== 1) throw new Error(`governance needs change\n${USAGE}`);
+  if (values.at === undefined || values.authorities === undefined)
+    throw new Error(`governance change needs --at and --authorities\n${USAGE}`);
+  return postControl(values.control, '/devnet/governance/change', {
+    at: int(values.at, 'at', 0),
+    authorities: int(values.authorities, 'authorities', 0),
+  });
+}
+
 async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -75,6 +108,8 @@ async function run(argv: string[]): Promise<number> {
       'data-dir': { type: 'string' },
       'p2p-port': { type: 'string' },
       'no-p2p': { type: 'boolean' },
+      'governance-port': { type: 'string' },
+      'no-governance': { type: 'boolean' },
       quiet: { type: 'boolean' },
       generate: { type: 'string' },
       out: { type: 'string' },
@@ -98,6 +133,7 @@ async function run(argv: string[]): Promise<number> {
     consensusPort: int(values['consensus-port'], 'consensus-port', 3000),
     evmPort: int(values['evm-port'], 'evm-port', 8545),
     esploraPort: int(values['esplora-port'], 'esplora-port', 3002),
+    ...(values['no-governance'] ? {} : { governancePort: int(values['governance-port'], 'governance-port', 3004) }),
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
     log: values.quiet ? () => {} : (line) => console.log(`[devnet] ${line}`),
   });
@@ -119,6 +155,7 @@ async function run(argv: string[]): Promise<number> {
         ...(peer ? { p2p: peer.addresses } : {}),
         evmRpc: devnet.urls.evm,
         esplora: devnet.urls.esplora,
+        ...(devnet.urls.governance ? { governance: devnet.urls.governance } : {}),
         control: control.url,
         ...(faulty ? { faultyConsensusRpc: faulty.url, fault: values.fault } : {}),
         chainSpec: devnet.specFile,
@@ -267,7 +304,9 @@ export async function main(argv: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    return argv[0] === 'send' ? await send(argv.slice(1)) : await run(argv);
+    if (argv[0] === 'send') return await send(argv.slice(1));
+    if (argv[0] === 'governance') return await governance(argv.slice(1));
+    return await run(argv);
   } catch (e) {
     printErr((e as Error).message);
     return 2;

@@ -5,12 +5,14 @@
  *   alys-light relay [config flags]                the same, plus a circuit relay v2 server for browsers
  *   alys-light status [--url <node>]               the running node's or the stored state (status.ts)
  *   alys-light query balance <address> [--at ..]   a verified read (query.ts)
+ *   alys-light federation [--at <height>]          the federation in force and its source (federation.ts)
  *   alys-light prove balance|storage|receipt ...   a proof bundle of a verified read (prove.ts)
  *   alys-light verify <kind> <file|-> [--chain <name|spec.json>] [--bls auto|noble|blst|wasm]
  */
 import '../platform/nodejs/polyfills.js';
 import { parseArgs } from 'node:util';
 import { registerNativeBlsBackend } from '../platform/nodejs/bls-blst.js';
+import { federationCommand } from './federation.js';
 import { proveCommand } from './prove.js';
 import { queryCommand } from './query.js';
 import { runCommand } from './run.js';
@@ -22,6 +24,7 @@ const USAGE = `usage: alys-light run [--network ...] [--rpc <url>]... [--evm-rpc
        alys-light relay [run flags] [--p2p-listen <multiaddr>]...   a node that also relays browsers (default :55444 tcp, :55445 ws)
        alys-light status [--url http://127.0.0.1:<metrics-port>]
        alys-light query balance <0xaddress> [--at latest|finalized|<number>]
+       alys-light federation [--at <number>]   the federation in force (keys, addresses, deposit address) and its source
        alys-light prove balance <0xaddress> [--block <n|latest|finalized>] | storage <0xaddress> <0xslot> | receipt <0xtxhash>
        alys-light verify <kind> <file|-> [--chain dev|testnet|testnet-full|chain-dev|<spec.json>] [--bls auto|noble|blst|wasm]
 
@@ -46,6 +49,7 @@ export async function main(argv: string[]): Promise<number> {
   if (sub === 'status') return statusCommand(argv.slice(1));
   if (sub === 'query') return queryCommand(argv.slice(1));
   if (sub === 'prove') return proveCommand(argv.slice(1));
+  if (sub === 'federation') return federationCommand(argv.slice(1));
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof VERIFY_OPTIONS }>>;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: VERIFY_OPTIONS });

@@ -114,6 +114,14 @@ export interface BitcoinConfig {
   readonly maxTxBytes: number;
 }
 
+/** The governance stream (spec 10.1, docs/federation-updates.md): signed federation updates. */
+export interface GovernanceConfig {
+  /** The governance gRPC endpoint (http/https). Default null: no governance client. */
+  readonly url: string | null;
+  /** Heartbeat interval on the stream (ms). 100..600 000, default 10 000. */
+  readonly heartbeatMs: number;
+}
+
 export interface LightNodeConfig {
   /** `devnet` | `dev` | `testnet` | `testnet-full` | a path to a chain spec `.json`. Default `devnet`. */
   readonly network: string;
@@ -134,6 +142,7 @@ export interface LightNodeConfig {
   readonly sync: SyncConfig;
   readonly p2p: P2pConfig;
   readonly bitcoin: BitcoinConfig;
+  readonly governance: GovernanceConfig;
   /** Verifier workers; 0 verifies in-thread. 0..16, default 0. */
   readonly verifierWorkers: number;
   /** Prometheus port (0 = any free port), or null for no metrics server. Default null. */
@@ -293,6 +302,10 @@ export const CONFIG_SCHEMA: SchemaOf<LightNodeConfig> = {
     ),
     // consensus bounds a transaction by the block weight: about 4 MB
     maxTxBytes: key(bytes, 4_000_000, false, 'cap on one raw Bitcoin transaction answer (bytes)'),
+  },
+  governance: {
+    url: key(nullable(httpUrl, 'none'), null, false, 'the governance gRPC endpoint (federation updates)'),
+    heartbeatMs: key(ms(100, 600_000), 10_000, false, 'heartbeat interval on the governance stream'),
   },
   verifierWorkers: key(integer({ min: 0, max: 16 }), 0, false, 'verifier workers (0 = in-thread)'),
   metricsPort: key(nullable(integer({ min: 0, max: 65535 })), null, true, 'Prometheus metrics port'),

@@ -69,6 +69,36 @@ export async function sendFromUser(
   return (await rpc(devnet, 'eth_sendRawTransaction', [raw])) as Hex;
 }
 
+/** Bounded whole number from a control body. */
+function wholeNumber(v: unknown, what: string, min: number, max: number): number {
+  const n = typeof v === 'string' && /^\d{1,16}$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > max)
+    throw new BadRequest(`${what} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/**
+ * `/devnet/governance/change {at, authorities}`: the producer switches to `authorities` new members at `at`,
+ * and the governance server pushes the update, signed by the set in force below it.
+ */
+function governanceChange(devnet: Devnet, body: Record<string, unknown>): unknown {
+  const gov = devnet.governance;
+  if (!gov) throw new BadRequest('this devnet runs no governance server (started with --no-governance)');
+  const head = devnet.chain.height;
+  const at = wholeNumber(need(body.at, 'at'), 'at', head + 1, Number.MAX_SAFE_INTEGER);
+  const authorities = wholeNumber(need(body.authorities, 'authorities'), 'authorities', 1, 15);
+  const last = devnet.authoritySets.changes().at(-1)?.effectiveHeight ?? 0;
+  if (at <= last) throw new BadRequest(`at must be above the last change's height (${last})`);
+  const { scheduled, pushed } = gov.changeFederation({ effectiveHeight: at, authorities });
+  return {
+    effectiveHeight: at,
+    authorities: scheduled.publicKeys,
+    federation: scheduled.members.map((m) => m.feeAddress),
+    digest: pushed.digest,
+    streams: gov.streams(),
+  };
+}
+
 export async function handleControl(devnet: Devnet, path: string, body: Record<string, unknown>): Promise<unknown> {
   switch (path) {
     case '/devnet/info':
@@ -120,6 +150,8 @@ export async function handleControl(devnet: Devnet, path: string, body: Record<s
         }),
       };
     }
+    case '/devnet/governance/change':
+      return governanceChange(devnet, body);
     case '/devnet/mine-bitcoin': {
       const blocks = Number(bigintOf(body.blocks ?? 1, 'blocks'));
       if (blocks < 1 || blocks > 1000) throw new BadRequest('blocks must be 1..1000');

@@ -41,7 +41,7 @@ import { PegInScanner } from './consensus/pegs.js';
 import { BlockProducer, type ProduceResult } from './consensus/producer.js';
 import { handleConsensusRpc, serveConsensusRpc, type RpcReply } from './consensus/rpc.js';
 import { createEngine, type DevnetEngine } from './evm/index.js';
-import { startGovernanceServer, type GovernanceServer } from './governance.js';
+import { startGovernanceServer, withFederationChanges, type DevnetGovernance } from './governance.js';
 import { buildAuxPow, createMiner } from './miner.js';
 
 export interface DevnetOptions extends Partial<DevnetSpecOptions> {
@@ -95,7 +95,7 @@ export interface Devnet {
   readonly bls: BlsBackend;
   readonly urls: { consensus: string; evm: string; esplora: string; governance?: string };
   /** The governance server, when `governancePort` was given. */
-  readonly governance?: GovernanceServer;
+  readonly governance?: DevnetGovernance;
   /** Produce the next block on the virtual clock (one slot later); null-safe for stalls. */
   produceNext(transactions?: Uint8Array[], senders?: Uint8Array[]): Promise<ProduceResult>;
   /** One merged-mining round through the consensus RPC (or in-process without servers). */
@@ -177,7 +177,7 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
   const rpcDeps = { chain, pow, federation, bitcoinNetwork: 'regtest' as const };
   const closers: Array<() => Promise<void>> = [];
   const urls: Devnet['urls'] = { consensus: '', evm: '', esplora: '' };
-  let governance: GovernanceServer | undefined;
+  let governance: DevnetGovernance | undefined;
   if (!opts.noServers) {
     const consensus = await serveConsensusRpc(opts.consensusPort ?? 3000, (method, body) => {
       const r = handleConsensusRpc(rpcDeps, method, body);
@@ -190,12 +190,13 @@ export async function createDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     urls.esplora = esplora.url;
     closers.push(consensus.close, evm.close, esplora.close);
     if (opts.governancePort !== undefined) {
-      // updates are signed by the authorities in force: the spec's members until the set can change
-      governance = await startGovernanceServer({
+      // an update effective at H is signed by the authorities in force at H - 1
+      const server = await startGovernanceServer({
         chainId: spec.chainId,
-        current: () => members,
+        current: (h) => authoritySets.membersAt(h - 1),
         port: opts.governancePort,
       });
+      governance = withFederationChanges(server, authoritySets, spec.chainId);
       urls.governance = governance.url;
       closers.push(governance.stop);
     }

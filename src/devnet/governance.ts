@@ -40,12 +40,16 @@ import {
   type StreamResponse,
 } from '../node/governance/gen/governance/v1/governance_pb.js';
 import { RequestQueue } from '../node/governance/transport.js';
+import type { DevnetAuthoritySets, ScheduledAuthorityChange } from './consensus/authority-sets.js';
 import { deriveFederation, type FederationMember } from './consensus/keys.js';
 
 export interface GovernanceServerOptions {
   chainId: number;
-  /** The authorities in force, in authority order (they sign valid updates). Read at each push. */
-  current(): readonly FederationMember[];
+  /**
+   * The authorities in force just below an update effective at `effectiveHeight`, in authority order (they
+   * sign valid updates). Read at each push.
+   */
+  current(effectiveHeight: number): readonly FederationMember[];
   /** 127.0.0.1 ports; 0 = any free port (kept across restarts). */
   port?: number;
   webPort?: number;
@@ -69,6 +73,8 @@ export interface PushUpdateOptions {
   updateType?: number;
   /** Indices of the current authorities that sign (default: the first ceil(2n/3)). */
   signers?: readonly number[];
+  /** Carry the members' Bitcoin keys (`bitcoin_pubkey:` parameters). Default true; false: unchanged. */
+  bitcoinKeys?: boolean;
 }
 
 export interface PushedUpdate {
@@ -110,14 +116,21 @@ interface Session {
 }
 
 /** The update body for `next` (members by our convention: BLS key, EVM address id, Bitcoin key parameter). */
-export function devnetUpdateBody(next: readonly FederationMember[], effectiveHeight: number, updateType: number) {
+export function devnetUpdateBody(
+  next: readonly FederationMember[],
+  effectiveHeight: number,
+  updateType: number,
+  bitcoinKeys = true,
+) {
   const members = next.map((m) => ({
     memberId: m.feeAddress,
     publicKey: fromHex(m.blsPublicKey),
     weight: 1,
     active: true,
   }));
-  const parameters = Object.fromEntries(next.map((m) => [`bitcoin_pubkey:${m.feeAddress}`, m.btcPublicKey]));
+  const parameters = bitcoinKeys
+    ? Object.fromEntries(next.map((m) => [`bitcoin_pubkey:${m.feeAddress}`, m.btcPublicKey]))
+    : {};
   return create(FederationUpdateSchema, {
     updateType,
     members,
@@ -258,9 +271,10 @@ function broadcast(state: ServerState, payload: StreamResponse['payload']): void
 type SignerKeys = (current: readonly FederationMember[]) => { index: number; secretKey: Uint8Array }[];
 
 function makeUpdate(state: ServerState, opts: PushUpdateOptions, signerKeys: SignerKeys): PushedUpdate {
-  const current = state.opts.current();
+  const current = state.opts.current(opts.effectiveHeight);
   const next = opts.next ?? current;
-  const update = devnetUpdateBody(next, opts.effectiveHeight, opts.updateType ?? UpdateType.memberAdd);
+  const type = opts.updateType ?? UpdateType.memberAdd;
+  const update = devnetUpdateBody(next, opts.effectiveHeight, type, opts.bitcoinKeys ?? true);
   sign(update, state.opts.chainId, signerKeys(current));
   broadcast(state, { case: 'federationUpdate', value: update });
   return { message: update, digest: toHex(federationUpdateDigest(federationUpdateInput(update), state.opts.chainId)) };
@@ -366,4 +380,46 @@ export async function startGovernanceServer(opts: GovernanceServerOptions): Prom
       running = true;
     },
   };
+}
+
+/** The devnet's governance server with the one control that changes the federation on both sides. */
+export interface DevnetGovernance extends GovernanceServer {
+  /**
+   * Change the signer set at `effectiveHeight`: the devnet's producer switches to `authorities` new members
+   * there (`authoritySets.scheduleChange`, the change named by the update's digest and the members' EVM
+   * addresses), and a valid update carrying them, signed by the set in force at `effectiveHeight - 1`, goes
+   * to every registered stream. The federation's Bitcoin keys stay (the update carries none).
+   */
+  changeFederation(opts: { effectiveHeight: number; authorities: number }): {
+    scheduled: ScheduledAuthorityChange;
+    pushed: PushedUpdate;
+  };
+}
+
+/** Add {@link DevnetGovernance.changeFederation} to a server whose `current(h)` is `sets.membersAt(h - 1)`. */
+export function withFederationChanges(
+  server: GovernanceServer,
+  sets: DevnetAuthoritySets,
+  chainId: number,
+): DevnetGovernance {
+  const memberAdd = UpdateType.memberAdd;
+  return Object.assign(server, {
+    changeFederation({ effectiveHeight, authorities }: { effectiveHeight: number; authorities: number }) {
+      const scheduled = sets.scheduleChange({
+        effectiveHeight,
+        authorities,
+        describe: (members) => ({
+          digest: toHex(
+            federationUpdateDigest(
+              federationUpdateInput(devnetUpdateBody(members, effectiveHeight, memberAdd, false)),
+              chainId,
+            ),
+          ),
+          federation: members.map((m) => m.feeAddress),
+        }),
+      });
+      const pushed = server.pushUpdate({ effectiveHeight, next: scheduled.members, bitcoinKeys: false });
+      return { scheduled, pushed };
+    },
+  });
 }

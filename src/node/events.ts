@@ -1,6 +1,7 @@
 /** The light node's typed events (`node.on(name, listener)`), published on the actor bus as topics. */
 import type { Hex } from '../protocol/bytes.js';
 import type { PegEvent } from './bridge/tracker.js';
+import type { GovernanceProposal } from './governance/convert.js';
 
 export interface NodeEvents {
   /** A new verified head (authenticated: approvals, or covered by a verified PoW range). */
@@ -44,6 +45,13 @@ export interface NodeEvents {
   health: { address: string; state: string; detail: string };
   /** A tracked peg-in or peg-out moved (spec 6.5): its new view (state and the evidence's facts) and the state it left. */
   peg: PegEvent;
+  /**
+   * A federation update from the governance stream, signed by the authorities in force, was applied: blocks
+   * from `effectiveHeight` on verify against its set (`authorities` keys); `digest` names the signed update.
+   */
+  federation: { effectiveHeight: number; authorities: number; digest: Hex };
+  /** A proposal notification from the governance stream: informational, signed by nobody, never acted upon. */
+  proposal: GovernanceProposal;
 }
 
 export type NodeEventName = keyof NodeEvents;

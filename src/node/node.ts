@@ -22,6 +22,8 @@ import { createEip1193Provider, createStableProvider } from './engine/provider.j
 import { createSubscriptionHub } from './engine/subscriptions.js';
 import { LightNodeError, MetricsUnavailableError } from './errors.js';
 import type { NodeEventMessage, NodeEventName, NodeEvents } from './events.js';
+import { createGovernanceStats } from './actors/governance.js';
+import { governanceArgs, governanceStatus } from './governance/wiring.js';
 import { createP2pWiring, wantsP2p } from './network/p2p-wiring.js';
 import type { KvStore } from './storage/kv.js';
 import {
@@ -181,6 +183,14 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
         schedule: authoritySchedule,
       })
     : undefined;
+  // the governance stream (governance.url): its counters and its source's score outlive restarts
+  const govTransport = initial.governance.url ? platform.governanceTransport?.(initial.governance.url) : undefined;
+  const govStats = govTransport ? createGovernanceStats(govTransport.url) : undefined;
+  const govScores = new Scores(govTransport ? [govTransport.url] : []);
+  const govUnsupported =
+    govTransport && !govTransport.duplex
+      ? `governance.transport-unsupported: ${govTransport.url} cannot carry the bidirectional stream here`
+      : undefined;
   const reads = engineGroupReads(
     () => (running ? system : undefined),
     () => args.engines[0]?.evmRpc ?? [],
@@ -252,6 +262,21 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
         : {}),
       args,
       schedule: authoritySchedule,
+      ...(govTransport?.duplex && govStats
+        ? {
+            governance: governanceArgs({
+              transport: govTransport,
+              heartbeatMs: config.governance.heartbeatMs,
+              chainId: spec.chainId,
+              backend: bls,
+              stats: govStats,
+              scores: govScores,
+              system: () => system,
+              now: () => options.clock?.now() ?? Date.now(),
+              addresses: { federation: ACTOR_ADDRESSES.federation, chain: ACTOR_ADDRESSES.chain },
+            }),
+          }
+        : {}),
       ...(platform.verifierPlacement ? { verifierPlacement: platform.verifierPlacement } : {}),
     });
     return createActorSystem({
@@ -319,7 +344,8 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
       if (!sys || !running) return { ...stoppedStatus(), head: sys ? lastHead : null };
       const actors = await statusOf(sys);
       const p2pStatus = p2p?.status();
-      return { ...actors, ...(p2pStatus ? { p2p: p2pStatus } : {}) };
+      const governance = govStats ? governanceStatus(govStats, govScores, govUnsupported) : undefined;
+      return { ...actors, ...(p2pStatus ? { p2p: p2pStatus } : {}), ...(governance ? { governance } : {}) };
     },
     async metrics() {
       if (!system) return '';

@@ -8,6 +8,7 @@
  *   +- chain   (one-for-one):   chain (backoff) | auxpow (backoff) | engine-0..k (circuit breaker)
  *   |                           | verifiers (one-for-one): verifier-0..n (backoff; in workers when placed)
  *   +- network (rest-for-one):  network (circuit breaker) | sync (backoff)
+ *   +- governance-sup (one-for-one, when governance.url is set): governance (backoff, never gives up)
  *
  * Supervisors start in this order (each needs the ones above: the chain loads from storage, sync
  * asks the chain where to resume) and stop in reverse. The event stream starts before the chain
@@ -43,6 +44,7 @@ import { BridgeActor, BRIDGE_TOPIC } from './actors/bridge.js';
 import { ChainActor, type ChainArgs } from './actors/chain.js';
 import { EngineActor, type EngineArgs } from './actors/engine.js';
 import { FederationActor, scheduleHolder } from './actors/federation.js';
+import { governanceSupervisor, type GovernanceArgs } from './actors/governance.js';
 import { MetricsActor } from './actors/metrics.js';
 import { NetworkActor, type NetworkArgs } from './actors/network.js';
 import { StorageActor } from './actors/storage.js';
@@ -74,6 +76,7 @@ export const ACTOR_ADDRESSES = {
   sync: `/${ROOT}/network/sync`,
   backfill: `/${ROOT}/network/backfill`,
   stream: `/${ROOT}/events/stream`,
+  governance: `/${ROOT}/governance-sup/governance`,
 } as const;
 
 /** The bus group of the verifier actors (the chain and sync actors send verification work there). */
@@ -98,6 +101,8 @@ const NODE_EVENTS: readonly NodeEventName[] = [
   'storage',
   'health',
   'peg',
+  'federation',
+  'proposal',
 ];
 
 /**
@@ -193,6 +198,8 @@ export interface TreeInputs {
   verifierPlacement?: PlacementFactory;
   /** The node's authority schedule per backend (federation.ts `scheduleHolder`); absent: one for this tree. */
   schedule?: (backend: BlsBackend) => AuthoritySchedule;
+  /** The governance stream client's arguments (`governance.url`, a duplex transport); absent: none. */
+  governance?: GovernanceArgs;
 }
 
 /** What the children share beyond the inputs: the authority schedule and the verifiers' live args (the FederationActor keeps both current). */
@@ -367,6 +374,8 @@ export function lightNodeTree(inputs: TreeInputs): SupervisorSpec {
       bridgeSupervisor(t),
       chainSupervisor(t),
       networkSupervisor(t),
+      // last: it verifies updates against the federation and chain actors, and reconnects on its own
+      ...(t.governance ? [governanceSupervisor(t.governance)] : []),
     ],
   };
 }

@@ -17,6 +17,8 @@ import type { ChainStatus } from './actors/chain.js';
 import type { MetricsSnapshot } from './actors/metrics.js';
 import type { SyncStatus } from './actors/sync.js';
 import type { Eip1193Provider } from './engine/index.js';
+import type { GovernanceTransport } from './governance/transport.js';
+import type { GovernanceStatus } from './governance/wiring.js';
 import type { NodeEventName, NodeEvents } from './events.js';
 import type { P2pHostApi, P2pHostOptions } from './network/p2p-host.js';
 import type { KvStore } from './storage/kv.js';
@@ -46,6 +48,11 @@ export interface LightNodePlatform {
   p2pHost?(options: Omit<P2pHostOptions, 'transports'>): Promise<P2pHostApi>;
   /** Where to listen when p2p.listen is empty (browsers: through the relay, and for WebRTC). */
   p2pDefaultListen?: readonly string[];
+  /**
+   * The transport of the governance stream at `url` (`governance.url`): gRPC over HTTP/2 in Node; gRPC-web
+   * in browsers, whose bidirectional stream is refused (the node runs on without it). Absent: no governance.
+   */
+  governanceTransport?(url: string): GovernanceTransport;
 }
 
 export interface LightNodeFromOptions {
@@ -87,6 +94,8 @@ export interface NodeStatus {
   actors: Array<{ address: string; state: string; restarts: number; health: string; placement: string }>;
   /** libp2p, when p2p.listen / p2p.bootstrap are set: our peer id, listening addresses, connected peers. */
   p2p?: P2pStatus;
+  /** The governance stream, when `governance.url` is set: connected, heartbeats, updates applied and rejected. */
+  governance?: GovernanceStatus;
 }
 
 export interface LightNode {

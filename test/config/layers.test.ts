@@ -240,7 +240,8 @@ describe('command-line layer', () => {
     expect(opts['sync-checkpoint']).toEqual({ type: 'string' });
     expect(opts['sync-max-response-bytes']).toEqual({ type: 'string' });
     expect(opts['p2p-dial-private']).toEqual({ type: 'string' });
-    expect(Object.keys(opts)).toHaveLength(33);
+    expect(opts['governance-url']).toEqual({ type: 'string' });
+    expect(Object.keys(opts)).toHaveLength(35);
     expect(opts['p2p-bootstrap']).toEqual({ type: 'string', multiple: true });
   });
 

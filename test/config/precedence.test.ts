@@ -61,6 +61,8 @@ const VALUES: Record<ConfigKey, fc.Arbitrary<unknown>> = {
   // null only: a hash without a height is refused where the SPV client is made (bitcoinSpvOptions)
   'bitcoin.checkpointHash': fc.constant(null),
   'bitcoin.maxTxBytes': fc.integer({ min: 65_536, max: 1_073_741_824 }),
+  'governance.url': fc.constantFrom(null, 'http://127.0.0.1:50051', 'https://governance.example'),
+  'governance.heartbeatMs': fc.integer({ min: 100, max: 600_000 }),
   verifierWorkers: fc.integer({ min: 0, max: 16 }),
   metricsPort: fc.option(fc.integer({ min: 0, max: 65535 }), { nil: null }),
   passThrough: fc.uniqueArray(fc.constantFrom('eth_chainId', 'net_version', 'web3_clientVersion', 'eth_gasPrice'), {

@@ -289,6 +289,25 @@ const CASES: Record<ConfigKey, KeyCases> = {
     bad: [{ value: 1000, expected: 'an integer from 65536 to 1073741824 (bytes)' }],
     text: [['4000000', 4_000_000]],
   },
+  'governance.url': {
+    good: [null, 'http://127.0.0.1:50051', 'https://governance.example'],
+    bad: [
+      { value: 'ws://127.0.0.1:50051', expected: 'http' },
+      { value: 'not a url', expected: 'http' },
+    ],
+    text: [
+      ['http://127.0.0.1:50051', 'http://127.0.0.1:50051'],
+      ['off', null],
+    ],
+  },
+  'governance.heartbeatMs': {
+    good: [100, 10_000, 600_000],
+    bad: [
+      { value: 99, expected: 'an integer from 100 to 600000 (ms)' },
+      { value: 600_001, expected: 'an integer from 100 to 600000 (ms)' },
+    ],
+    text: [['5000', 5000]],
+  },
   verifierWorkers: {
     good: [0, 4, 16],
     bad: [

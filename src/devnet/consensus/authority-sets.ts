@@ -33,9 +33,20 @@ export interface ScheduledAuthorityChange {
   change: AuthoritySetChange;
 }
 
+/** What names a scheduled change: the digest of the governance update that carries it, and its EVM addresses. */
+export type DescribeChange = (members: readonly FederationMember[]) => { digest: Hex; federation?: Hex[] };
+
 export interface DevnetAuthoritySets {
-  /** Blocks from `effectiveHeight` on (above the current head) are approved by `authorities` new members. */
-  scheduleChange(opts: { effectiveHeight: number; authorities: number }): ScheduledAuthorityChange;
+  /**
+   * Blocks from `effectiveHeight` on (above the current head) are approved by `authorities` new members.
+   * `describe` names the change (the signed update's digest, the members' EVM addresses); without it the
+   * digest is a stand-in and the federation addresses are unchanged.
+   */
+  scheduleChange(opts: {
+    effectiveHeight: number;
+    authorities: number;
+    describe?: DescribeChange;
+  }): ScheduledAuthorityChange;
   /** The members approving block `height`. */
   membersAt(height: number): readonly FederationMember[];
   /** The changes scheduled so far, oldest first. */
@@ -75,15 +86,17 @@ export function createDevnetAuthoritySets(opts: {
     schedule,
     membersAt,
     changes: () => [...scheduled],
-    scheduleChange({ effectiveHeight, authorities }) {
+    scheduleChange({ effectiveHeight, authorities, describe }) {
       if (!Number.isSafeInteger(effectiveHeight) || effectiveHeight <= opts.head())
         throw new RangeError(`a change must take effect above the head (${opts.head()}), got ${effectiveHeight}`);
       const members = deriveFederation({ seed: `${opts.seed}/authority-set/${scheduled.length + 1}`, authorities });
       const publicKeys = members.map((m) => m.blsPublicKey);
+      const named = describe?.(members);
       const change: AuthoritySetChange = {
         effectiveHeight,
         authorities: publicKeys,
-        source: { kind: 'governance', digest: standInDigest(effectiveHeight, publicKeys) },
+        ...(named?.federation ? { federation: named.federation } : {}),
+        source: { kind: 'governance', digest: named?.digest ?? standInDigest(effectiveHeight, publicKeys) },
       };
       schedule.add(change); // refuses a height at or below the last change
       const out: ScheduledAuthorityChange = {
