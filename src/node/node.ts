@@ -22,8 +22,8 @@ import { createEip1193Provider, createStableProvider } from './engine/provider.j
 import { createSubscriptionHub } from './engine/subscriptions.js';
 import { LightNodeError, MetricsUnavailableError } from './errors.js';
 import type { NodeEventMessage, NodeEventName, NodeEvents } from './events.js';
-import { createGovernanceStats } from './actors/governance.js';
-import { governanceArgs, governanceStatus } from './governance/wiring.js';
+import { createGovernanceStats, type GovernanceStats, governanceStatus } from './governance/stats.js';
+import type { GovernanceTransport } from './governance/transport.js';
 import { createP2pWiring, wantsP2p } from './network/p2p-wiring.js';
 import type { KvStore } from './storage/kv.js';
 import {
@@ -184,13 +184,13 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
       })
     : undefined;
   // the governance stream (governance.url): its counters and its source's score outlive restarts
-  const govTransport = initial.governance.url ? platform.governanceTransport?.(initial.governance.url) : undefined;
-  const govStats = govTransport ? createGovernanceStats(govTransport.url) : undefined;
-  const govScores = new Scores(govTransport ? [govTransport.url] : []);
-  const govUnsupported =
-    govTransport && !govTransport.duplex
-      ? `governance.transport-unsupported: ${govTransport.url} cannot carry the bidirectional stream here`
-      : undefined;
+  // the transport (and the protobuf runtime and connect behind it) loads on the first start, only when
+  // governance.url is set
+  const govUrl = initial.governance.url && platform.governanceTransport ? initial.governance.url : undefined;
+  const govStats: GovernanceStats | undefined = govUrl ? createGovernanceStats(govUrl) : undefined;
+  const govScores = new Scores(govUrl ? [govUrl] : []);
+  let govTransport: GovernanceTransport | undefined;
+  let govUnsupported: string | undefined;
   const reads = engineGroupReads(
     () => (running ? system : undefined),
     () => args.engines[0]?.evmRpc ?? [],
@@ -264,7 +264,7 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
       schedule: authoritySchedule,
       ...(govTransport?.duplex && govStats
         ? {
-            governance: governanceArgs({
+            governance: (await import('./governance/wiring.js')).governanceTree({
               transport: govTransport,
               heartbeatMs: config.governance.heartbeatMs,
               chainId: spec.chainId,
@@ -303,6 +303,11 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
       if (running) return;
       if (!prepared && platform.prepare) await platform.prepare();
       prepared = true;
+      if (govUrl && !govTransport) {
+        govTransport = await platform.governanceTransport!(govUrl);
+        if (!govTransport.duplex)
+          govUnsupported = `governance.transport-unsupported: ${govUrl} cannot carry the bidirectional stream here`;
+      }
       if (p2p) {
         const host = await p2p.start();
         args.sync.p2p = { host, heights: p2p.heights };

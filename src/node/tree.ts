@@ -44,7 +44,6 @@ import { BridgeActor, BRIDGE_TOPIC } from './actors/bridge.js';
 import { ChainActor, type ChainArgs } from './actors/chain.js';
 import { EngineActor, type EngineArgs } from './actors/engine.js';
 import { FederationActor, scheduleHolder } from './actors/federation.js';
-import { governanceSupervisor, type GovernanceArgs } from './actors/governance.js';
 import { MetricsActor } from './actors/metrics.js';
 import { NetworkActor, type NetworkArgs } from './actors/network.js';
 import { StorageActor } from './actors/storage.js';
@@ -198,8 +197,11 @@ export interface TreeInputs {
   verifierPlacement?: PlacementFactory;
   /** The node's authority schedule per backend (federation.ts `scheduleHolder`); absent: one for this tree. */
   schedule?: (backend: BlsBackend) => AuthoritySchedule;
-  /** The governance stream client's arguments (`governance.url`, a duplex transport); absent: none. */
-  governance?: GovernanceArgs;
+  /**
+   * The governance stream client's supervisor (`governance.url`, a duplex transport: governance/wiring.ts
+   * `governanceTree`, loaded on demand so the protobuf runtime is not in every bundle); absent: none.
+   */
+  governance?: ChildSpec;
 }
 
 /** What the children share beyond the inputs: the authority schedule and the verifiers' live args (the FederationActor keeps both current). */
@@ -375,7 +377,7 @@ export function lightNodeTree(inputs: TreeInputs): SupervisorSpec {
       chainSupervisor(t),
       networkSupervisor(t),
       // last: it verifies updates against the federation and chain actors, and reconnects on its own
-      ...(t.governance ? [governanceSupervisor(t.governance)] : []),
+      ...(t.governance ? [t.governance] : []),
     ],
   };
 }

@@ -18,7 +18,7 @@ import type { MetricsSnapshot } from './actors/metrics.js';
 import type { SyncStatus } from './actors/sync.js';
 import type { Eip1193Provider } from './engine/index.js';
 import type { GovernanceTransport } from './governance/transport.js';
-import type { GovernanceStatus } from './governance/wiring.js';
+import type { GovernanceStatus } from './governance/stats.js';
 import type { NodeEventName, NodeEvents } from './events.js';
 import type { P2pHostApi, P2pHostOptions } from './network/p2p-host.js';
 import type { KvStore } from './storage/kv.js';
@@ -51,8 +51,9 @@ export interface LightNodePlatform {
   /**
    * The transport of the governance stream at `url` (`governance.url`): gRPC over HTTP/2 in Node; gRPC-web
    * in browsers, whose bidirectional stream is refused (the node runs on without it). Absent: no governance.
+   * Called on the node's first start, only when `governance.url` is set: a platform imports it then.
    */
-  governanceTransport?(url: string): GovernanceTransport;
+  governanceTransport?(url: string): Promise<GovernanceTransport>;
 }
 
 export interface LightNodeFromOptions {

@@ -167,7 +167,7 @@ describe('the governance stream in the node', () => {
     await growChain(devnet, 3, 5);
     const platform = {
       ...createNodePlatform({ verifierWorkers: 0 } as LightNodeConfig),
-      governanceTransport: (url: string) => createWebGovernanceTransport(url),
+      governanceTransport: async (url: string) => createWebGovernanceTransport(url),
     };
     const { node } = governed(devnet, { platform });
     await node.start();

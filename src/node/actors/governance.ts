@@ -54,39 +54,9 @@ export interface GovernanceVerifyContext {
   headHeight: number;
 }
 
-/** Health and counters; one object per node, shared by every incarnation of the actor. */
-export interface GovernanceStats {
-  url: string;
-  connected: boolean;
-  /** Successful registrations (1 + reconnections). */
-  connects: number;
-  assignedNodeId?: string;
-  heartbeatsSent: number;
-  lastHeartbeatAck?: { sequence: number; at: number };
-  updatesApplied: number;
-  updatesRejected: number;
-  /** The check of the last rejected update (e.g. `federation-update.signature`). */
-  lastRejection?: string;
-  /** Effective height of the last update this client applied (a floor for the replay check). */
-  lastAppliedHeight: number;
-  proposals: number;
-  lastError?: string;
-}
+import type { GovernanceHealth, GovernanceStats } from '../governance/stats.js';
 
-export type GovernanceHealth = Readonly<GovernanceStats>;
-
-export function createGovernanceStats(url: string): GovernanceStats {
-  return {
-    url,
-    connected: false,
-    connects: 0,
-    heartbeatsSent: 0,
-    updatesApplied: 0,
-    updatesRejected: 0,
-    lastAppliedHeight: 0,
-    proposals: 0,
-  };
-}
+export { createGovernanceStats, type GovernanceHealth, type GovernanceStats } from '../governance/stats.js';
 
 export interface GovernanceArgs {
   transport: GovernanceTransport;

@@ -20,25 +20,14 @@ import type { BlsBackend } from '../../protocol/bls/backend.js';
 import type { VerifiedFederationUpdate } from '../../protocol/federation-update.js';
 import type { ChainActor } from '../actors/chain.js';
 import type { FederationActor } from '../actors/federation.js';
-import type {
-  GovernanceArgs,
-  GovernanceHealth,
-  GovernanceStats,
-  GovernanceVerifyContext,
-} from '../actors/governance.js';
+import { type GovernanceArgs, type GovernanceVerifyContext, governanceSupervisor } from '../actors/governance.js';
 import { LightNodeError } from '../errors.js';
 import { topicOf, type NodeEventMessage, type NodeEventName, type NodeEvents } from '../events.js';
-import type { Scores, SourceScore } from '../workflows/scores.js';
+import type { ChildSpec } from '../../actors/index.js';
+import type { Scores } from '../workflows/scores.js';
+import type { GovernanceStats } from './stats.js';
 import { authoritySetChange } from './convert.js';
 import type { GovernanceTransport } from './transport.js';
-
-/** `status().governance`: the stream's health and counters, and the governance source's score. */
-export interface GovernanceStatus extends GovernanceHealth {
-  /** The governance source's score (charged for every rejected update or malformed message). */
-  score: SourceScore | null;
-  /** Why the stream is not running, when it cannot (e.g. `governance.transport-unsupported` in browsers). */
-  unsupported?: string;
-}
 
 export interface GovernanceWiring {
   transport: GovernanceTransport;
@@ -109,8 +98,7 @@ export function governanceArgs(w: GovernanceWiring): GovernanceArgs {
   };
 }
 
-/** `status().governance` from the stats and the score. */
-export function governanceStatus(stats: GovernanceStats, scores: Scores, unsupported?: string): GovernanceStatus {
-  const score = scores.all().find((s) => s.id === stats.url) ?? null;
-  return { ...stats, score, ...(unsupported ? { unsupported } : {}) };
+/** The governance supervisor (tree.ts places it) for this node: loaded only when `governance.url` is set. */
+export function governanceTree(w: GovernanceWiring): ChildSpec {
+  return governanceSupervisor(governanceArgs(w));
 }

@@ -8,7 +8,6 @@ import type { LightNodePlatform } from '../../node/types.js';
 import { createMemoryStore } from '../../node/storage/memory.js';
 import { chainDatabaseName } from './database-name.js';
 import type { ChainSpec } from '../../protocol/types.js';
-import { createWebGovernanceTransport } from './governance.js';
 import { openIdbStore } from './storage-idb.js';
 import { webWorkerSpawner } from './worker.js';
 import { configValueError } from '../../config/errors.js';
@@ -31,7 +30,7 @@ export function createBrowserPlatform(
     p2pTransports: async () => (await import('./p2p.js')).browserTransports(),
     p2pDefaultListen: ['/p2p-circuit', '/webrtc'],
     // gRPC-web: the bidirectional stream is refused (governance.transport-unsupported), the node runs on
-    governanceTransport: (url) => createWebGovernanceTransport(url),
+    governanceTransport: async (url) => (await import('./governance.js')).createWebGovernanceTransport(url),
     async openStore(spec, cfg) {
       if (cfg.storage === 'memory') return createMemoryStore();
       if (cfg.storage === 'level')

@@ -10,7 +10,6 @@ import type { LightNodePlatform } from '../../node/types.js';
 import { createMemoryStore } from '../../node/storage/memory.js';
 import { shortSpecFingerprint, specFingerprint } from '../../protocol/spec-fingerprint.js';
 import type { ChainSpec } from '../../protocol/types.js';
-import { createNodeGovernanceTransport } from './governance.js';
 import { openLevelStore } from './storage-level.js';
 import { nodeWorkerSpawnerFor } from './worker.js';
 import { configValueError } from '../../config/errors.js';
@@ -50,7 +49,7 @@ export function createNodePlatform(config: LightNodeConfig): LightNodePlatform {
   let spawn: WorkerSpawner | undefined;
   return {
     p2pTransports: async () => (await import('./p2p.js')).nodeTransports(),
-    governanceTransport: (url) => createNodeGovernanceTransport(url),
+    governanceTransport: async (url) => (await import('./governance.js')).createNodeGovernanceTransport(url),
     async openStore(spec, cfg) {
       if (cfg.storage === 'memory') return createMemoryStore();
       if (cfg.storage === 'indexeddb')
