@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Devnet } from '../../../src/devnet/devnet.js';
 import type { PegEvent, PegView } from '../../../src/node/bridge/node-pegs.js';
 import type { LightNode } from '../../../src/node/types.js';
+import { encodeTransaction } from '../../../src/protocol/bitcoin/tx.js';
+import { startEsploraProxy } from '../../helpers/esplora-proxy.js';
 import { Cleanup, makeNode, startDevnet, tempDir, waitFor, waitSynced } from '../helpers.js';
 import { buildPegScenario, type PegScenario, sendPegIn } from './helpers.js';
 
@@ -137,6 +139,28 @@ describe('peg tracking in the node (devnet)', () => {
     await again.start();
     expect(await again.bridge.pegs()).toEqual(before);
     expect(await stateOf(again, scenario.pegin)).toBe('finalized');
+  });
+
+  it('charges a lying Esplora endpoint on the node scores; with the honest one beside it the answer is right', async () => {
+    const other = encodeTransaction(devnet.bitcoin.tip().transactions[0]!);
+    const liar = await startEsploraProxy(devnet.urls.esplora, (path) =>
+      path === `/tx/${scenario.pegin}/raw` ? { body: other } : undefined,
+    );
+    cleanup.add(() => liar.close());
+    const { node: n, events } = makeNode(cleanup, devnet, { bitcoin: { esplora: [liar.url, devnet.urls.esplora] } });
+    await n.start();
+    await waitSynced(n, devnet);
+    const [view] = await n.bridge.trackPegIn(scenario.pegin).then((v) => [v]);
+    // the verified facts of the peg-in, as far as this fresh node saw its blocks (not the liar's tx)
+    expect(view!.state).toMatchObject({ evmAddress: scenario.evm.toLowerCase(), amountSats: '5000000' });
+    expect(['eligible', 'minted', 'finalized']).toContain(view!.state.state);
+    await waitFor(
+      () => events.source.some((e) => e.id === liar.url && /spv\.tx-mismatch|invalid/.test(e.reason)),
+      () => `a source event charging ${liar.url}: ${JSON.stringify(events.source)}`,
+    );
+    const sources = (await n.status()).sources;
+    expect(sources.find((x) => x.id === liar.url)!.faults).toBeGreaterThan(0);
+    expect(sources.find((x) => x.id === devnet.urls.esplora)).toMatchObject({ faults: 0 });
   });
 
   it('answers peg.unavailable without a Bitcoin source', async () => {
