@@ -7,12 +7,14 @@
  *   alys-light query balance <address> [--at ..]   a verified read (query.ts)
  *   alys-light federation [--at <height>]          the federation in force and its source (federation.ts)
  *   alys-light prove balance|storage|receipt ...   a proof bundle of a verified read (prove.ts)
+ *   alys-light peg status|watch <txid|hash|addr>   where a peg-in / peg-out stands (peg.ts)
  *   alys-light verify <kind> <file|-> [--chain <name|spec.json>] [--bls auto|noble|blst|wasm]
  */
 import '../platform/nodejs/polyfills.js';
 import { parseArgs } from 'node:util';
 import { registerNativeBlsBackend } from '../platform/nodejs/bls-blst.js';
 import { federationCommand } from './federation.js';
+import { pegCommand } from './peg.js';
 import { proveCommand } from './prove.js';
 import { queryCommand } from './query.js';
 import { runCommand } from './run.js';
@@ -26,6 +28,7 @@ const USAGE = `usage: alys-light run [--network ...] [--rpc <url>]... [--evm-rpc
        alys-light query balance <0xaddress> [--at latest|finalized|<number>]
        alys-light federation [--at <number>]   the federation in force (keys, addresses, deposit address) and its source
        alys-light prove balance <0xaddress> [--block <n|latest|finalized>] | storage <0xaddress> <0xslot> | receipt <0xtxhash>
+       alys-light peg status <btc-txid|0xevm-tx-hash|0xaddress> | peg watch [<key>...]   [--esplora <url>]   (alys-light peg --help)
        alys-light verify <kind> <file|-> [--chain dev|testnet|testnet-full|chain-dev|<spec.json>] [--bls auto|noble|blst|wasm]
 
 Prints one JSON line {"kind","valid","reason",...}; exit 0 valid, 1 invalid, 2 unusable input.
@@ -50,6 +53,7 @@ export async function main(argv: string[]): Promise<number> {
   if (sub === 'query') return queryCommand(argv.slice(1));
   if (sub === 'prove') return proveCommand(argv.slice(1));
   if (sub === 'federation') return federationCommand(argv.slice(1));
+  if (sub === 'peg') return pegCommand(argv.slice(1));
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof VERIFY_OPTIONS }>>;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: VERIFY_OPTIONS });

@@ -31,7 +31,7 @@ export function parseNodeCommand(
   argv: string[],
   command: string,
   usage: string,
-  options: Record<string, { type: 'string' | 'boolean' }>,
+  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>,
 ): NodeCommandArgs {
   let values: Record<string, unknown>;
   let positionals: string[];

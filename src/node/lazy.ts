@@ -77,6 +77,14 @@ export function lazyLightNode(spec: ChainSpec, resolved: ResolvedConfig, load: (
     metrics: async () => (await ready()).metrics(),
     metricsSnapshot: async (): Promise<MetricsSnapshot> => (await ready()).metricsSnapshot(),
     provider,
+    bridge: {
+      depositAddress: async () => (await ready()).bridge.depositAddress(),
+      trackPegIn: async (txid) => (await ready()).bridge.trackPegIn(txid),
+      trackPegOut: async (hash) => (await ready()).bridge.trackPegOut(hash),
+      trackAddress: async (a) => (await ready()).bridge.trackAddress(a),
+      pegStatus: async (key) => (await ready()).bridge.pegStatus(key),
+      pegs: async () => (await ready()).bridge.pegs(),
+    },
     get config() {
       return node ? node.config : resolved;
     },

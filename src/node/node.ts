@@ -25,6 +25,8 @@ import type { NodeEventMessage, NodeEventName, NodeEvents } from './events.js';
 import { createGovernanceStats, type GovernanceStats, governanceStatus } from './governance/stats.js';
 import type { GovernanceTransport } from './governance/transport.js';
 import { createP2pWiring, wantsP2p } from './network/p2p-wiring.js';
+import { createNodePegs, nodeBridge } from './bridge/node-pegs.js';
+import { pegStatusMethods } from './engine/peg-status.js';
 import type { KvStore } from './storage/kv.js';
 import {
   ACTOR_ADDRESSES,
@@ -204,7 +206,27 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
     chainId: BigInt(spec.chainId),
     ...(maxLag === undefined ? {} : { maxLag }),
   });
-  const methods = proofBundleMethods({ reads, spec, blocks: chainBlocks(() => (running ? system : undefined)) });
+  // peg tracking, when bitcoin.esplora lists endpoints (bridge/node-pegs.ts)
+  const pegs = createNodePegs({
+    config: initial.bitcoin,
+    spec,
+    ...(platform.fetch ? { fetch: platform.fetch } : {}),
+    receipts: reads,
+    system: () => system,
+    addresses: { storage: ACTOR_ADDRESSES.storage, bridge: ACTOR_ADDRESSES.bridge },
+    storeKind: initial.storage,
+    charge: (id, kind, reason) =>
+      void system?.ref<typeof NetworkActor>(ACTOR_ADDRESSES.network).tell({ type: 'fault', id, kind, reason }),
+  });
+  const bridge = nodeBridge(
+    () => (running ? system : undefined),
+    ACTOR_ADDRESSES.bridge,
+    () => pegs,
+  );
+  const methods = {
+    ...proofBundleMethods({ reads, spec, blocks: chainBlocks(() => (running ? system : undefined)) }),
+    ...pegStatusMethods(bridge),
+  };
   const providerFor = (passThrough: readonly string[]) =>
     createEip1193Provider({ reads, chainId: spec.chainId, passThrough: [...passThrough], subscriptions, methods });
   let provider = providerFor(initial.passThrough);
@@ -278,6 +300,7 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
           }
         : {}),
       ...(platform.verifierPlacement ? { verifierPlacement: platform.verifierPlacement } : {}),
+      ...(pegs ? { pegs: pegs.args } : {}),
     });
     return createActorSystem({
       name: ROOT,
@@ -294,6 +317,7 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
       return system;
     },
     provider: createStableProvider(() => provider),
+    bridge,
     spec,
     get config() {
       return configs.current;
@@ -321,6 +345,7 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
       });
       await system.start();
       running = true;
+      await pegs?.start();
       // a head verified while starting (a head-first cold start emits it from the chain's start) found
       // the reads not answering yet: deliver it to the subscriptions now
       if (lastHead) void subscriptions.head();
@@ -328,6 +353,7 @@ export function createLightNodeFrom(options: LightNodeFromOptions): LightNode {
     async stop() {
       if (!system) return;
       running = false;
+      await pegs?.stop();
       subscriptions.disconnect('the light node stopped');
       await system.shutdown({ timeoutMs: 10_000 });
       await p2p?.stop();

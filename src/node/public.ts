@@ -11,6 +11,7 @@ export { createLightNodeFrom } from './node.js';
 export { fetchGenesis } from './sources/genesis.js';
 export type { LightNode, LightNodeFromOptions, LightNodePlatform, NodeStatus } from './types.js';
 export type { NodeEvents, NodeEventName } from './events.js';
+export type { NodeBridge, PegEvent, PegView } from './bridge/node-pegs.js';
 export { AlysLightError, type AlysLightErrorOptions } from '../errors.js';
 export { BelowHistoryError, LightNodeError, MetricsUnavailableError, NotSyncedError, NoSourceError } from './errors.js';
 export { CheckpointError } from './sources/errors.js';

@@ -40,7 +40,7 @@ import type { ChainSpec, SignedConsensusBlock } from '../protocol/types.js';
 import { AuxPowActor, POW_TOPIC } from './actors/auxpow.js';
 import { BackfillActor } from './actors/backfill.js';
 import type { Hex } from '../protocol/bytes.js';
-import { BridgeActor, BRIDGE_TOPIC } from './actors/bridge.js';
+import { BridgeActor, BRIDGE_TOPIC, type BridgePegArgs } from './actors/bridge.js';
 import { ChainActor, type ChainArgs } from './actors/chain.js';
 import { EngineActor, type EngineArgs } from './actors/engine.js';
 import { FederationActor, scheduleHolder } from './actors/federation.js';
@@ -114,6 +114,9 @@ export interface LiveChildArgs {
   engines: EngineArgs[];
 }
 
+/** The sources the NetworkActor scores: consensus RPC, EVM RPC, and the Esplora endpoints of peg tracking. */
+const networkSources = (c: LightNodeConfig): string[] => [...c.rpc, ...c.evmRpc, ...c.bitcoin.esplora];
+
 /** The sync actor's settings that a hot reload can change. */
 export const syncSettingsOf = (c: LightNodeConfig): SyncSettings => ({ sources: [...c.rpc], ...c.sync });
 
@@ -129,7 +132,7 @@ export function createLiveChildArgs(config: LightNodeConfig, engines: number, fe
       maxResponseBytes: config.sync.maxResponseBytes,
       ...withFetch,
     },
-    network: { sources: [...config.rpc, ...config.evmRpc] },
+    network: { sources: networkSources(config) },
     engines: Array.from({ length: engines }, () => ({
       evmRpc: [...config.evmRpc],
       chain: ACTOR_ADDRESSES.chain,
@@ -144,7 +147,7 @@ export function createLiveChildArgs(config: LightNodeConfig, engines: number, fe
 /** Write `next` into the live arguments (restarted actors then start from it). */
 export function updateLiveChildArgs(args: LiveChildArgs, next: LightNodeConfig): void {
   Object.assign(args.sync, syncSettingsOf(next));
-  args.network.sources = [...next.rpc, ...next.evmRpc];
+  args.network.sources = networkSources(next);
   for (const e of args.engines) Object.assign(e, { evmRpc: [...next.evmRpc], timeoutMs: next.sync.requestTimeoutMs });
 }
 
@@ -195,6 +198,8 @@ export interface TreeInputs {
   args: LiveChildArgs;
   /** Where verifier actors run when `verifierWorkers` > 0 (in-thread when absent). */
   verifierPlacement?: PlacementFactory;
+  /** The BridgeActor's peg tracking (bridge/node-pegs.ts); absent: no Bitcoin source, the peg API answers `peg.unavailable`. */
+  pegs?: BridgePegArgs;
   /** The node's authority schedule per backend (federation.ts `scheduleHolder`); absent: one for this tree. */
   schedule?: (backend: BlsBackend) => AuthoritySchedule;
   /**
@@ -264,7 +269,7 @@ const bridgeSupervisor = (t: Wired): ChildSpec =>
       child({
         id: 'bridge',
         actor: BridgeActor,
-        args: {},
+        args: t.pegs ? { pegs: t.pegs } : {},
         policy: circuitBreaker({ failureThreshold: 3, recoveryTimeoutMs: 5_000 }),
       }),
     ],

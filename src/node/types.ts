@@ -16,6 +16,7 @@ import type { ChainSpec } from '../protocol/types.js';
 import type { ChainStatus } from './actors/chain.js';
 import type { MetricsSnapshot } from './actors/metrics.js';
 import type { SyncStatus } from './actors/sync.js';
+import type { NodeBridge } from './bridge/node-pegs.js';
 import type { Eip1193Provider } from './engine/index.js';
 import type { GovernanceTransport } from './governance/transport.js';
 import type { GovernanceStatus } from './governance/stats.js';
@@ -111,6 +112,11 @@ export interface LightNode {
   metricsSnapshot(): Promise<MetricsSnapshot>;
   /** EIP-1193: verified reads; anything unverifiable is refused unless listed in `passThrough`. */
   readonly provider: Eip1193Provider;
+  /**
+   * Where peg-ins and peg-outs stand (spec 6.5), from verified evidence only (docs/pegs.md); transitions
+   * as the `peg` event. Needs `bitcoin.esplora`; without it every call rejects with `peg.unavailable`.
+   */
+  readonly bridge: NodeBridge;
   /** The config in effect, with where each value came from. */
   readonly config: ResolvedConfig;
   /**

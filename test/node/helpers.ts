@@ -197,7 +197,7 @@ function recordingPlatform(
   };
 }
 
-/** A light node over the devnet (memory storage, pow-checkpoint, fast sync settings unless overridden); not started. */
+/** A light node over the devnet (memory storage, pow-checkpoint, fast sync settings, no Bitcoin source unless overridden); not started. */
 export function makeNode(cleanup: Cleanup, devnet: Devnet, opts: CreateLightNodeOptions = {}): TestNode {
   const { sync, platform, ...rest } = opts;
   let node: LightNode | undefined;
@@ -210,6 +210,8 @@ export function makeNode(cleanup: Cleanup, devnet: Devnet, opts: CreateLightNode
     storage: 'memory',
     verifierWorkers: 0,
     logLevel: 'silent',
+    // no peg tracking unless a test asks for it (the default Esplora is the local devnet's fixed port)
+    bitcoin: { esplora: [] },
     ...rest,
     platform: recording,
     sync: { ...FAST_SYNC, ...sync },

@@ -30,6 +30,8 @@ export type BridgeMsg =
   | { type: 'block'; number: number; block: Uint8Array }
   | { type: 'finalized'; number: number }
   | { type: 'rollback'; blocks: { number: number; hash: Hex; payloadHash: Hex }[] }
+  /** Blocks `from..to` rolled back, only their range known (the ChainActor's fork switch). */
+  | { type: 'rollback-range'; from: number; to: number }
   | { type: 'refresh' }
   | { type: 'deposit-address' }
   | { type: 'track-pegin'; txid: string }
@@ -44,6 +46,7 @@ export interface BridgeReplies {
   block: void;
   finalized: void;
   rollback: void;
+  'rollback-range': void;
   refresh: void;
   'deposit-address': string;
   'track-pegin': PegView;
@@ -136,6 +139,8 @@ async function handleWith(t: PegTracker, s: BridgeState, msg: BridgeMsg, ctx: Ct
       return t.onFinalized(msg.number);
     case 'rollback':
       return t.onRollback(msg.blocks);
+    case 'rollback-range':
+      return t.onRollbackRange(msg.from, msg.to);
     case 'refresh':
       await t.refresh();
       return scheduleRefresh(s, ctx, ctx.args.pegs?.refreshMs ?? 30_000);
@@ -175,8 +180,7 @@ export const BridgeActor = defineActor<BridgeMsg, BridgeReplies, BridgeArgs>({
         if (msg.type === 'block') s.blocks++;
         if (!s.tracker) {
           if (msg.type === 'summary') return { blocks: s.blocks, tracked: 0, byState: {} };
-          if (msg.type === 'block' || msg.type === 'finalized' || msg.type === 'rollback' || msg.type === 'refresh')
-            return;
+          if (['block', 'finalized', 'rollback', 'rollback-range', 'refresh'].includes(msg.type)) return;
           return replyError(new PegUnavailableError());
         }
         const t = await s.tracker;

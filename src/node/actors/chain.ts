@@ -97,6 +97,9 @@ function flowOf(s: ChainState): BlockImport {
 
 function emit<E extends NodeEventName>(ctx: ChainCtx, name: E, data: NodeEvents[E]): void {
   ctx.publish(topicOf(name), { type: 'event', name, data } satisfies NodeEventMessage<E>);
+  // the peg tracker counts Alys finality too (BridgeActor `finalized`)
+  if (name === 'finalized')
+    ctx.publish(BRIDGE_TOPIC, { type: 'finalized', number: (data as NodeEvents['finalized']).number });
 }
 
 function askStorage<T>(s: ChainState, ctx: ChainCtx, msg: { type: string; [k: string]: unknown }): Promise<T> {
@@ -234,8 +237,9 @@ function reportRollback(
   { from, to, sources }: NonNullable<BatchResult['rolledBack']>,
   headHash: Hex,
 ): void {
-  // the rolled-back payloads must not answer reads any more
+  // the rolled-back payloads must not answer reads any more, nor peg evidence from those blocks count
   s.payloads.dropFrom(from);
+  ctx.publish(BRIDGE_TOPIC, { type: 'rollback-range', from, to });
   emit(ctx, 'fork', {
     kind: 'switched',
     number: from,

@@ -18,6 +18,7 @@ import type { Hex } from '../../protocol/bytes.js';
 import type { ChainVerifierSnapshot } from '../../protocol/chain-verifier.js';
 import type { SignedConsensusBlock } from '../../protocol/types.js';
 import { shortSpecFingerprint } from '../../protocol/spec-fingerprint.js';
+import { LightNodeError } from '../errors.js';
 import { topicOf, type NodeEventMessage, type NodeEvents } from '../events.js';
 import {
   BlockStore,
@@ -54,7 +55,15 @@ export type StorageMsg =
   /** Another actor's record (`x/<name>`, block-store.ts): kept across a chain `init`, checked by its owner. */
   | { type: 'record-get'; name: string }
   /** Write (or, with null, delete) another actor's record. */
-  | { type: 'record-put'; name: string; value: Uint8Array | null };
+  | { type: 'record-put'; name: string; value: Uint8Array | null }
+  /**
+   * Another actor's keyed records under `x/<owner>/` (the peg tracker's `x/peg/`, through bridge/node-pegs.ts):
+   * keys under a prefix, several values, or one atomic batch. Keys are given and returned without `x/`,
+   * each must start with `<owner>/` (see {@link scopedKey}); at most {@link MAX_SCOPED_OPS} per message.
+   */
+  | { type: 'scoped-keys'; prefix: string; limit?: number }
+  | { type: 'scoped-get'; keys: string[] }
+  | { type: 'scoped-batch'; ops: ({ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string })[] };
 
 /** What is stored: blocks from..head; `parentHash` is the parent of block `from` (what the backfill fetches next). */
 export interface StoredHistory {
@@ -80,6 +89,9 @@ export interface StorageReplies {
   clear: void;
   'record-get': Uint8Array | undefined;
   'record-put': void;
+  'scoped-keys': string[];
+  'scoped-get': (Uint8Array | undefined)[];
+  'scoped-batch': void;
 }
 
 const RECORD_NAME = /^[a-z][a-z0-9-]{0,31}$/;
@@ -88,6 +100,45 @@ const RECORD_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 function recordKey(name: string): string {
   if (!RECORD_NAME.test(name)) throw new TypeError(`not a record name: ${JSON.stringify(name)}`);
   return `${OTHER_RECORDS}${name}`;
+}
+
+/** A scoped record key: `<owner>/<rest>`, owner one of the scoped owners (the peg tracker's `peg`), rest of [0-9a-zA-Z/_.:-], at most 200 characters. */
+const SCOPED_KEY = /^peg\/[0-9a-zA-Z/_.:-]{0,200}$/;
+/** The most keys or operations one scoped message carries, and the largest value it writes. */
+export const MAX_SCOPED_OPS = 4096;
+export const MAX_SCOPED_VALUE = 1 << 20;
+
+const badRecord = (why: string) => new LightNodeError('storage.bad-record', why);
+
+/** The store key of a scoped record; anything else is a LightNodeError `storage.bad-record` (nothing changed). */
+export function scopedKey(key: string): string {
+  if (typeof key !== 'string' || !SCOPED_KEY.test(key))
+    throw badRecord(`not a scoped record key: ${String(key).slice(0, 80)}`);
+  return `${OTHER_RECORDS}${key}`;
+}
+
+function scopedCount<T>(items: readonly T[]): readonly T[] {
+  if (!Array.isArray(items) || items.length > MAX_SCOPED_OPS)
+    throw badRecord(`a scoped message carries at most ${MAX_SCOPED_OPS} keys or operations`);
+  return items;
+}
+
+/** The KvStore operations of a scoped batch, all checked before any is applied. */
+function scopedOps(ops: Extract<StorageMsg, { type: 'scoped-batch' }>['ops']) {
+  return scopedCount(ops).map((op) => {
+    const key = scopedKey(op.key);
+    if (op.type === 'del') return { type: 'del' as const, key };
+    if (!(op.value instanceof Uint8Array) || op.value.length > MAX_SCOPED_VALUE)
+      throw badRecord(`a scoped record value is bytes, at most ${MAX_SCOPED_VALUE}`);
+    return { type: 'put' as const, key, value: op.value };
+  });
+}
+
+/** Keys under a scoped prefix (without `x/`), at most {@link MAX_SCOPED_OPS}. */
+async function scopedKeys(kv: KvStore, prefix: string, limit = MAX_SCOPED_OPS): Promise<string[]> {
+  const n = Math.min(Math.max(0, Math.floor(Number(limit) || 0)), MAX_SCOPED_OPS);
+  const keys = await kv.keys(scopedKey(prefix), n);
+  return keys.map((k) => k.slice(OTHER_RECORDS.length));
 }
 
 /**
@@ -116,6 +167,18 @@ export function otherSpecTag(stored: OtherSpec): string {
 
 function emitStorage(ctx: ActorContext<StorageMsg, StorageArgs>, data: NodeEvents['storage']): void {
   ctx.publish(topicOf('storage'), { type: 'event', name: 'storage', data } satisfies NodeEventMessage<'storage'>);
+}
+
+/** A scoped message; a malformed one is refused to its sender (the actor does not crash). */
+async function scoped(kv: KvStore, msg: Extract<StorageMsg, { type: `scoped-${string}` }>): Promise<never> {
+  try {
+    if (msg.type === 'scoped-keys') return (await scopedKeys(kv, msg.prefix, msg.limit)) as never;
+    if (msg.type === 'scoped-get') return (await kv.getMany(scopedCount(msg.keys).map(scopedKey))) as never;
+    return (await kv.batch(scopedOps(msg.ops))) as never;
+  } catch (e) {
+    if (e instanceof LightNodeError && e.code === 'storage.bad-record') return replyError(e);
+    throw e;
+  }
 }
 
 export const StorageActor = defineActor<StorageMsg, StorageReplies, StorageArgs>({
@@ -232,6 +295,10 @@ export const StorageActor = defineActor<StorageMsg, StorageReplies, StorageArgs>
             const key = recordKey(msg.name);
             return kv!.batch([msg.value ? { type: 'put', key, value: msg.value } : { type: 'del', key }]);
           }
+          case 'scoped-keys':
+          case 'scoped-get':
+          case 'scoped-batch':
+            return scoped(kv!, msg);
         }
       },
     };

@@ -351,6 +351,8 @@ export class PegTracker {
     if (state.state === 'unknown') {
       const receipt = await this.guard(() => this.d.receipts.getTransactionReceipt(entry.record.key as Hex));
       const request = receipt ? this.guardSync(() => ev.requestEvidence(receipt)) : null;
+      // a verified receipt is read from the canonical chain: a block rolled back earlier is canonical again
+      if (request?.evmTxHash === entry.record.key) this.unorphan(request.elBlockHash);
       if (request?.evmTxHash === entry.record.key) this.add(entry, [request]);
       state = this.view(entry.record).state as PegOutState;
     }
@@ -424,7 +426,7 @@ export class PegTracker {
   /** A verified block with peg activity (the ChainActor's `node.bridge` input). */
   async onBlock(ref: ev.VerifiedBlockRef): Promise<void> {
     this.remember(ref);
-    this.meta.orphans = this.meta.orphans.filter((o) => !(o.kind === 'alys-orphaned' && o.hash === ref.hash));
+    this.unorphan(ref.hash);
     const touched = new Set<Entry>();
     await this.mintsIn(ref, touched);
     for (const entry of this.entries.values()) {
@@ -462,6 +464,10 @@ export class PegTracker {
     }
   }
 
+  private unorphan(hash: string): void {
+    this.meta.orphans = this.meta.orphans.filter((o) => !(o.kind === 'alys-orphaned' && o.hash === hash));
+  }
+
   private remember(ref: ev.VerifiedBlockRef): void {
     const put = (k: string) => {
       this.index.delete(k);
@@ -485,6 +491,25 @@ export class PegTracker {
     const keep = this.meta.orphans.filter((o) => !added.some((a) => evidenceId(a) === evidenceId(o)));
     this.meta.orphans = [...keep, ...added].slice(-MAX_ORPHANS);
     await this.commit('all');
+  }
+
+  /**
+   * Verified blocks `from..to` rolled back when only their range is known (the ChainActor's fork
+   * switch): every evidence item this tracker holds from a block in that range is orphaned by the
+   * hash it names (Alys evidence by `alysBlock`; a RequestPegOut by its EL block, which the tracker
+   * takes to share the consensus block's number, as `advancePegOut` does: [U] true on the devnet).
+   */
+  async onRollbackRange(from: number, to: number): Promise<void> {
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to < from) return;
+    const inRange = (n: number) => n >= from && n <= to;
+    const gone = new Map<string, { number: number; hash: Hex; payloadHash: Hex }>();
+    for (const { record } of this.entries.values())
+      for (const e of record.evidence) {
+        const hit = rolledBackHash(e, inRange);
+        if (hit) gone.set(hit.hash, { number: hit.number, hash: hit.hash, payloadHash: hit.hash });
+      }
+    for (const [k, n] of [...this.index]) if (inRange(n)) this.index.delete(k);
+    await this.onRollback([...gone.values()]);
   }
 
   /** Look at Bitcoin again for every peg that waits on it (the SPV tip moved); re-read unknown peg-outs. */
@@ -557,6 +582,15 @@ function sameCount(evidence: readonly PegEvidence[], item: BtcInclusionEvidence)
     .filter((e): e is BtcInclusionEvidence => e.kind === 'btc-inclusion' && e.txid === item.txid)
     .sort((a, b) => b.seq - a.seq)[0];
   return latest !== undefined && latest.blockHash === item.blockHash && latest.confirmations === item.confirmations;
+}
+
+/** The block an Alys or EVM evidence item came from, when it is in the rolled-back range. */
+function rolledBackHash(e: PegEvidence, inRange: (n: number) => boolean): { number: number; hash: Hex } | undefined {
+  if (e.kind === 'alys-minted' || e.kind === 'alys-proposal' || e.kind === 'alys-finalized-pegout')
+    return inRange(e.alysBlock) ? { number: e.alysBlock, hash: e.alysHash as Hex } : undefined;
+  if (e.kind === 'evm-request')
+    return inRange(e.elBlock) ? { number: e.elBlock, hash: e.elBlockHash as Hex } : undefined;
+  return undefined;
 }
 
 /** A Bitcoin tx's txid, display hex. */

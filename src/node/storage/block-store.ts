@@ -340,7 +340,7 @@ export class BlockStore {
    * replay, the anchor's blocks for a head-first start) and the snapshot at the last of them.
    */
   async init(blocks: readonly AppendBlock[], snapshot: ChainVerifierSnapshot): Promise<void> {
-    const keep = await this.kv.keys(OTHER_RECORDS, 64);
+    const keep = await this.kv.keys(OTHER_RECORDS, 8192);
     const values = await this.kv.getMany(keep);
     await this.kv.clear();
     const ops = keep.flatMap((key, i) => (values[i] ? [{ type: 'put' as const, key, value: values[i] }] : []));

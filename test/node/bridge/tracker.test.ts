@@ -138,6 +138,29 @@ describe('peg tracker on the devnet', () => {
     expect(seen.map((e) => e.peg.state.state)).toEqual(['eligible', 'minted', 'eligible', 'minted']);
   });
 
+  it('orphans the evidence of a rolled-back range when only the range is known (the ChainActor fork switch)', async () => {
+    const seen: PegEvent[] = [];
+    const t = makeTracker(await openLevelStore(join(dir, 'rollback-range')), { into: seen });
+    await t.trackPegIn(s.pegin);
+    await t.onBlock(blockRef(devnet, s.mintedIn)!);
+    expect((await t.trackPegOut(s.pegout)).state.state).toBe('proposed');
+    await t.onRollbackRange(s.mintedIn + 1, s.requestIn - 1); // no evidence there: nothing moves
+    await t.onRollbackRange(s.requestIn + 5, s.requestIn); // not a range: ignored
+    expect(t.peg('in', s.pegin)?.state.state).toBe('minted');
+    expect(t.peg('out', s.pegout)?.state.state).toBe('proposed');
+    await t.onRollbackRange(s.proposalIn, s.proposalIn + 10);
+    expect(t.peg('out', s.pegout)?.state.state).toBe('requested');
+    expect(t.peg('in', s.pegin)?.state.state).toBe('minted');
+    await t.onRollbackRange(s.mintedIn, s.proposalIn + 10);
+    expect(t.peg('in', s.pegin)?.state.state).toBe('eligible');
+    expect(t.peg('out', s.pegout)?.state.state).toBe('unknown');
+    // canonical again: the block with the minting comes back, the request's verified receipt is read again
+    await t.onBlock(blockRef(devnet, s.mintedIn)!);
+    await t.refresh();
+    expect(t.peg('in', s.pegin)?.state.state).toBe('minted');
+    expect(t.peg('out', s.pegout)?.state.state).toBe('requested');
+  });
+
   it('refuses malformed arguments with a typed error and changes nothing', async () => {
     const before = tracker.pegs().length;
     await expect(tracker.trackPegIn('nope')).rejects.toBeInstanceOf(PegArgumentError);

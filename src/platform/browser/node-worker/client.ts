@@ -22,6 +22,7 @@ import type { Eip1193EventListener, Eip1193Provider } from '../../../node/engine
 import type { NodeEventName, NodeEvents } from '../../../node/events.js';
 import type { LightNode, NodeStatus } from '../../../node/types.js';
 import type { ChainSpec } from '../../../protocol/types.js';
+import type { PegView } from '../../../node/bridge/tracker.js';
 import { createP2pLeader } from './p2p-leader.js';
 import { fromWireError } from './errors-wire.js';
 import { NodeWorkerError } from './errors.js';
@@ -174,6 +175,15 @@ export function createWorkerLightNode(input: WorkerNodeInput): WorkerLightNode {
     metrics: () => remote.call('metrics', []) as Promise<string>,
     metricsSnapshot: () => remote.call('metricsSnapshot', []) as Promise<MetricsSnapshot>,
     provider,
+    // node.bridge answered by the worker's node (its errors come back typed, errors-wire.ts)
+    bridge: {
+      depositAddress: () => remote.call('bridge', ['depositAddress']) as Promise<string>,
+      trackPegIn: (txid) => remote.call('bridge', ['trackPegIn', txid]) as Promise<PegView>,
+      trackPegOut: (hash) => remote.call('bridge', ['trackPegOut', hash]) as Promise<PegView>,
+      trackAddress: (a) => remote.call('bridge', ['trackAddress', a]) as Promise<PegView[]>,
+      pegStatus: (key) => remote.call('bridge', ['pegStatus', key]) as Promise<PegView[]>,
+      pegs: () => remote.call('bridge', ['pegs']) as Promise<PegView[]>,
+    },
     get config() {
       return configs.current;
     },

@@ -21,7 +21,7 @@
 import type { LightNode } from '../../../node/types.js';
 import { createP2pBridge, type P2pBridge } from '../p2p-bridge/worker.js';
 import { toWireError } from './errors-wire.js';
-import type { FromNodeWorker, NodeInit, NodeMethod, ToNodeWorker } from './protocol.js';
+import { BRIDGE_METHODS, type FromNodeWorker, type NodeInit, type NodeMethod, type ToNodeWorker } from './protocol.js';
 
 export interface NodeConnection {
   post(msg: FromNodeWorker): void;
@@ -100,6 +100,15 @@ export function createNodeHost(create: (init: NodeInit, p2p: P2pBridge) => Light
     });
   }
 
+  /** `node.bridge[method](arg)` for a method of BRIDGE_METHODS; the argument is the bridge's to validate. */
+  function bridgeCall(node: Hosted['node'], args: unknown[]): Promise<unknown> {
+    const [method, arg] = args;
+    if (!(BRIDGE_METHODS as readonly unknown[]).includes(method))
+      return Promise.reject(new TypeError(`not a node.bridge method: ${String(method).slice(0, 40)}`));
+    const fn = node.bridge[method as (typeof BRIDGE_METHODS)[number]] as (a?: unknown) => Promise<unknown>;
+    return fn(arg as string);
+  }
+
   async function call(client: Client, method: NodeMethod, args: unknown[]): Promise<unknown> {
     if (method === 'start') return start(client);
     const h = client.hosted;
@@ -123,6 +132,8 @@ export function createNodeHost(create: (init: NodeInit, p2p: P2pBridge) => Light
       }
       case 'request':
         return node.provider.request(args[0] as never);
+      case 'bridge':
+        return bridgeCall(node, args);
     }
   }
 

@@ -19,7 +19,26 @@ export interface NodeInit {
   subscriptionMaxLag?: number;
 }
 
-export type NodeMethod = 'start' | 'stop' | 'status' | 'metrics' | 'metricsSnapshot' | 'updateConfig' | 'request';
+export type NodeMethod =
+  | 'start'
+  | 'stop'
+  | 'status'
+  | 'metrics'
+  | 'metricsSnapshot'
+  | 'updateConfig'
+  | 'request'
+  /** `node.bridge`: args `[method, arg?]`, method one of {@link BRIDGE_METHODS}. */
+  | 'bridge';
+
+/** The `node.bridge` methods the worker answers. */
+export const BRIDGE_METHODS = [
+  'depositAddress',
+  'trackPegIn',
+  'trackPegOut',
+  'trackAddress',
+  'pegStatus',
+  'pegs',
+] as const;
 
 export type ToNodeWorker =
   | { t: 'open'; key: string; init: NodeInit }
