@@ -323,16 +323,28 @@ describe('config hot reload', () => {
     const b = await startProxy(cleanup, devnet.urls.consensus);
     const { node, events } = await startNode(cleanup, devnet, { rpc: [a.url] });
     await waitSynced(node, devnet);
+    // the history below the head-first start is fetched in the background: let it finish, so that no
+    // request to `a` is still in flight when the sources switch (in-flight requests are not recalled)
+    await waitFor(
+      async () => (await node.status()).historyFrom === 0,
+      async () => `the history backfilled to block 0 (from ${(await node.status()).historyFrom})`,
+    );
     expect(a.count('getblockbyheight')).toBeGreaterThan(0);
     expect(b.count()).toBe(0);
 
     const result = await node.updateConfig({ rpc: [b.url] });
     expect(result.changedKeys).toEqual(['rpc']);
     expect(node.config.config.rpc).toEqual([b.url]);
+    // a range already requested from `a` finishes there (requests in flight are not recalled): from
+    // when none is in flight on, `a` must get nothing
+    await waitFor(
+      async () => (await node.status()).sync?.inFlight === 0,
+      async () => `no request in flight (${(await node.status()).sync?.inFlight})`,
+    );
     const markA = a.count('getblockbyheight');
     await growChain(devnet, 10, 10); // 13..22, PoW at 20
     await waitSynced(node, devnet);
-    expect(a.count('getblockbyheight')).toBe(markA); // the old source is not used any more
+    expect(a.count('getblockbyheight'), JSON.stringify(a.calls.slice(-8))).toBe(markA); // the old source is not used any more
     const askedB = b.calls.filter((c) => c.method === 'getblockbyheight').map((c) => Number(c.params));
     expect(new Set(askedB)).toEqual(new Set(Array.from({ length: 10 }, (_, i) => 13 + i)));
     const ids = (await node.status()).sources.map((s) => s.id);
