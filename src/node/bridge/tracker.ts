@@ -131,6 +131,8 @@ export class PegTracker {
   private meta: PegMeta = { seq: 0, finalized: -1, orphans: [], addresses: [] };
   /** `in:<txid>` / `fin:<btc txid>` -> the verified block that listed it (this run only). */
   private readonly index = new Map<string, number>();
+  /** Pegs whose stored blocks were already searched this run (`lookBackForMint`, `lookForwardForFinalization`). */
+  private readonly scanned = new Set<string>();
   private readonly maxPegs: number;
 
   constructor(private readonly d: PegTrackerDeps) {
@@ -203,7 +205,7 @@ export class PegTracker {
     if (!TXID_RE.test(id)) throw new PegArgumentError('a Bitcoin txid is 64 hex digits', txid);
     const entry = this.entry('in', id);
     await this.observePegIn(entry);
-    const n = this.index.get(`in:${id}`);
+    const n = this.index.get(`in:${id}`) ?? (await this.lookBackForMint(entry));
     if (n !== undefined) await this.mintFrom(entry, await this.d.blockAt(n));
     await this.commit([entry]);
     return this.view(entry.record);
@@ -361,7 +363,7 @@ export class PegTracker {
       state = this.view(entry.record).state as PegOutState;
     }
     if (state.state === 'proposed') {
-      const n = this.index.get(`fin:${state.btcTxid}`);
+      const n = this.index.get(`fin:${state.btcTxid}`) ?? (await this.lookForwardForFinalization(state));
       if (n !== undefined) await this.finalizeFrom(entry, await this.d.blockAt(n));
       state = this.view(entry.record).state as PegOutState;
     }
@@ -462,6 +464,61 @@ export class PegTracker {
       await this.mintFrom(entry, ref);
       touched.add(entry);
     }
+  }
+
+  /**
+   * A peg-in confirmed on Bitcoin whose minting this run did not see (the node was not running then, or
+   * the in-memory index forgot it): the verified blocks back from the head, at most `addressScanBlocks`,
+   * once per peg per run. Returns the height of the block that lists it, if any.
+   */
+  private async lookBackForMint(entry: Entry): Promise<number | undefined> {
+    const state = this.view(entry.record).state.state;
+    if (!['confirming', 'eligible'].includes(state)) return undefined;
+    const head = await this.verifiedHead();
+    if (head === undefined) return undefined;
+    return this.scanBlocks(`in:${entry.record.key}`, head, Math.max(1, head - this.scanSpan + 1), -1, (ref) =>
+      ev.listedPegIns(ref.block).includes(entry.record.key),
+    );
+  }
+
+  /** The same for a proposed peg-out's finalization: the blocks after its proposal, at most `addressScanBlocks`. */
+  private async lookForwardForFinalization(state: Extract<PegOutState, { state: 'proposed' }>) {
+    const head = await this.verifiedHead();
+    if (head === undefined) return undefined;
+    const to = Math.min(head, state.alysBlock + this.scanSpan);
+    return this.scanBlocks(`fin:${state.btcTxid}`, state.alysBlock + 1, to, 1, (ref) =>
+      ref.block.message.finalizedPegouts.some((t) => btcTxid(t) === state.btcTxid),
+    );
+  }
+
+  private get scanSpan(): number {
+    return this.d.addressScanBlocks ?? 2_000;
+  }
+
+  private async verifiedHead(): Promise<number | undefined> {
+    const { blockNumber } = this.d.receipts;
+    if (!blockNumber) return undefined;
+    const head = await this.guard(() => blockNumber.call(this.d.receipts));
+    return head === null ? undefined : Number(head);
+  }
+
+  /** Walk verified blocks from `from` to `to` (step ±1) for the first that `hit`s; each key once per run. */
+  private async scanBlocks(
+    key: string,
+    from: number,
+    to: number,
+    step: 1 | -1,
+    hit: (ref: ev.VerifiedBlockRef) => boolean,
+  ): Promise<number | undefined> {
+    if (this.scanned.has(key)) return undefined;
+    this.scanned.add(key);
+    for (let n = from; step > 0 ? n <= to : n >= to; n += step) {
+      const ref = await this.d.blockAt(n);
+      if (!ref) continue;
+      this.remember(ref);
+      if (hit(ref)) return n;
+    }
+    return undefined;
   }
 
   private unorphan(hash: string): void {

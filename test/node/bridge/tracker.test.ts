@@ -12,6 +12,7 @@ import { type PegEvent, PegArgumentError, PegTracker, PegTrackerFullError } from
 import { META_KEY, recordKey } from '../../../src/node/bridge/tracker-record.js';
 import { createVerifiedReads, type VerifiedReads } from '../../../src/node/engine/index.js';
 import type { KvStore } from '../../../src/node/storage/kv.js';
+import { createMemoryStore } from '../../../src/node/storage/memory.js';
 import { openLevelStore } from '../../../src/platform/nodejs/storage-level.js';
 import { Cleanup, startDevnet, tempDir } from '../helpers.js';
 import { blockRef, buildPegScenario, devnetPayloads, type PegScenario, regtestView } from './helpers.js';
@@ -102,6 +103,17 @@ describe('peg tracker on the devnet', () => {
     expect(tracker.peg('out', s.pegout)?.state).toMatchObject({ state: 'confirmed', k: 1, alysBlock: s.proposalIn });
   });
 
+  it('started after the fact (a new node): finds the minting and the finalized payment in the stored verified blocks', async () => {
+    const late = makeTracker(createMemoryStore());
+    await late.load();
+    // the finality it would hear from the ChainActor on its first block
+    await late.onFinalized(devnet.chain.lastFinalized.number);
+    expect((await late.trackPegIn(s.pegin)).state).toMatchObject({ state: 'finalized', alysBlock: s.mintedIn });
+    expect((await late.trackPegOut(s.pegout)).state).toMatchObject({ state: 'confirmed', alysBlock: s.proposalIn });
+    // once per peg per run: a second question does not walk the blocks again, and answers the same
+    expect((await late.trackPegIn(s.pegin)).state.state).toBe('finalized');
+  });
+
   it('ends a deposit without OP_RETURN invalid and a request below 0.01 BTC ignored', async () => {
     expect((await tracker.trackPegIn(s.noOpReturn)).state).toEqual({ state: 'invalid', reason: 'no-evm-address' });
     expect((await tracker.trackPegOut(s.smallPegout)).state).toMatchObject({
@@ -117,8 +129,8 @@ describe('peg tracker on the devnet', () => {
     expect(keys).toContain(s.pegin);
     expect(keys).toContain(s.pegout);
     expect(keys).not.toContain(s.smallPegout); // user 1's
-    // tracking after the fact: a fresh tracker saw no blocks this run, so the minting is not evidence yet
-    expect(fresh.peg('in', s.pegin)?.state.state).toBe('eligible');
+    // tracking after the fact: a fresh tracker saw no blocks this run; the minting is found in the stored blocks
+    expect(fresh.peg('in', s.pegin)?.state).toMatchObject({ state: 'minted', alysBlock: s.mintedIn });
     await fresh.onBlock(blockRef(devnet, s.mintedIn)!);
     expect(fresh.peg('in', s.pegin)?.state.state).toBe('minted');
     expect(fresh.addresses()).toEqual([s.evm]);
@@ -127,7 +139,7 @@ describe('peg tracker on the devnet', () => {
   it('moves a peg back when its block is rolled back, and forward when the block is canonical again', async () => {
     const seen: PegEvent[] = [];
     const t = makeTracker(await openLevelStore(join(dir, 'rollback')), { into: seen });
-    await t.trackPegIn(s.pegin);
+    await t.trackPegIn(s.pegin); // minted at once: found in the stored blocks
     const ref = blockRef(devnet, s.mintedIn)!;
     await t.onBlock(ref);
     expect(t.peg('in', s.pegin)?.state.state).toBe('minted');
@@ -135,7 +147,7 @@ describe('peg tracker on the devnet', () => {
     await t.onRollback([{ number: ref.number, hash: ref.hash, payloadHash }]);
     expect(t.peg('in', s.pegin)?.state.state).toBe('eligible');
     await t.onBlock(ref);
-    expect(seen.map((e) => e.peg.state.state)).toEqual(['eligible', 'minted', 'eligible', 'minted']);
+    expect(seen.map((e) => e.peg.state.state)).toEqual(['minted', 'eligible', 'minted']);
   });
 
   it('orphans the evidence of a rolled-back range when only the range is known (the ChainActor fork switch)', async () => {
@@ -143,15 +155,16 @@ describe('peg tracker on the devnet', () => {
     const t = makeTracker(await openLevelStore(join(dir, 'rollback-range')), { into: seen });
     await t.trackPegIn(s.pegin);
     await t.onBlock(blockRef(devnet, s.mintedIn)!);
-    expect((await t.trackPegOut(s.pegout)).state.state).toBe('proposed');
+    // the finalization and payment are found in the stored blocks after the proposal
+    expect((await t.trackPegOut(s.pegout)).state.state).toBe('confirmed');
     await t.onRollbackRange(s.mintedIn + 1, s.requestIn - 1); // no evidence there: nothing moves
     await t.onRollbackRange(s.requestIn + 5, s.requestIn); // not a range: ignored
     expect(t.peg('in', s.pegin)?.state.state).toBe('minted');
-    expect(t.peg('out', s.pegout)?.state.state).toBe('proposed');
-    await t.onRollbackRange(s.proposalIn, s.proposalIn + 10);
+    expect(t.peg('out', s.pegout)?.state.state).toBe('confirmed');
+    await t.onRollbackRange(s.proposalIn, Math.max(s.finalizedIn, s.proposalIn + 10));
     expect(t.peg('out', s.pegout)?.state.state).toBe('requested');
     expect(t.peg('in', s.pegin)?.state.state).toBe('minted');
-    await t.onRollbackRange(s.mintedIn, s.proposalIn + 10);
+    await t.onRollbackRange(s.mintedIn, Math.max(s.finalizedIn, s.proposalIn + 10));
     expect(t.peg('in', s.pegin)?.state.state).toBe('eligible');
     expect(t.peg('out', s.pegout)?.state.state).toBe('unknown');
     // canonical again: the block with the minting comes back, the request's verified receipt is read again
