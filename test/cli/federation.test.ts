@@ -6,13 +6,12 @@
  * by the update's digest and effective height (read back from the store: the CLI node holds no stream).
  * Bad arguments exit 2 before anything starts.
  */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { federationCommand } from '../../src/cli/federation.js';
 import type { Devnet } from '../../src/devnet/devnet.js';
+import { runCli } from '../helpers/cli.js';
 import { Cleanup, growChain, makeNode, startDevnet, tempDir, waitFor, waitSynced } from '../node/helpers.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const shared = new Cleanup();
 let devnet: Devnet;
 let dataDir: string;
@@ -37,32 +36,16 @@ interface FederationOut {
   bitcoinSource: { kind: string };
 }
 
-/** `alys-light federation ...args` over the devnet and the data dir, as a child process. */
-function federationCli(args: string[]): Promise<{ code: number | null; out: FederationOut; stderr: string }> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (v !== undefined && !k.startsWith('ALYS_') && !k.startsWith('VITEST')) env[k] = v;
+/** `alys-light federation ...args` over the devnet and the data dir, as a child process (test/helpers/cli.ts). */
+async function federationCli(args: string[]): Promise<{ code: number | null; out: FederationOut; stderr: string }> {
   const flags = ['--network', devnet.specFile, '--rpc', devnet.urls.consensus, '--evm-rpc', devnet.urls.evm];
   const store = ['--data-dir', dataDir, '--storage', 'level', '--mode', 'full', '--sync-start', 'genesis'];
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'federation', ...flags, ...store, '--log-level', 'silent', ...args],
-      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      try {
-        resolve({ code, out: (JSON.parse(stdout) as { federation: FederationOut }).federation, stderr });
-      } catch {
-        reject(new Error(`not one JSON object (exit ${code}): ${stdout}\n${stderr}`));
-      }
-    });
-  });
+  const r = await runCli(['federation', ...flags, ...store, '--log-level', 'silent', ...args]);
+  try {
+    return { code: r.code, out: (JSON.parse(r.stdout) as { federation: FederationOut }).federation, stderr: r.stderr };
+  } catch {
+    throw new Error(`not one JSON object (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+  }
 }
 
 describe('alys-light federation', () => {

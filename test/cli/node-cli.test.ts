@@ -22,7 +22,6 @@
  *
  * Expected values come from the devnet (its chain store and its EL), never written down.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -33,8 +32,12 @@ import { runCommand } from '../../src/cli/run.js';
 import { statusCommand } from '../../src/cli/status.js';
 import type { Devnet } from '../../src/devnet/devnet.js';
 import { Cleanup, finalizedHeight, growChain, honestHash, powBlocks, startDevnet, tempDir } from '../node/helpers.js';
+import { type CliResult, lastJson, type RunCliOptions, runCli } from '../helpers/cli.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
+/** `alys-light ...args` as a child process (test/helpers/cli.ts). */
+const cli = (args: string[], timeoutMs?: number, opts: RunCliOptions = {}): Promise<CliResult> =>
+  runCli(args, { ...opts, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+
 const shared = new Cleanup();
 let devnet: Devnet;
 let dir: string;
@@ -104,69 +107,6 @@ const fastSync = [
   '--sync-follow-interval-ms',
   '100',
 ];
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * `node --import tsx src/cli/main.ts ...args` as a child process (asynchronously: the devnet lives in
- * this process); `opts.preload` is imported first, `opts.stopWhen` sends SIGTERM once stderr matches.
- */
-function cli(
-  args: string[],
-  timeoutMs = 60_000,
-  /** stopWhen: SIGTERM once stderr matches, after `beforeStop(stderr)` settled (if given). */
-  opts: { preload?: string; stopWhen?: RegExp; beforeStop?: (stderr: string) => Promise<void> } = {},
-): Promise<CliResult> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (v !== undefined && !k.startsWith('ALYS_') && !k.startsWith('VITEST')) env[k] = v;
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', ...(opts.preload ? ['--import', opts.preload] : []), 'src/cli/main.ts', ...args],
-      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    let stopping = false;
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (stopping || !opts.stopWhen?.test(stderr) || child.exitCode !== null) return;
-      stopping = true;
-      void (opts.beforeStop?.(stderr) ?? Promise.resolve())
-        .catch((e: unknown) => reject(e))
-        .finally(() => child.kill('SIGTERM'));
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(
-        new Error(
-          `alys-light ${args.join(' ')} did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
-        ),
-      );
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** The last line of stdout, as JSON. */
-function lastJson(r: CliResult): any {
-  const lines = r.stdout.trim().split('\n');
-  try {
-    return JSON.parse(lines.at(-1)!);
-  } catch {
-    throw new Error(`no JSON on the last stdout line (exit ${r.code})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  }
-}
 
 /** The lowest block a head-first cold start stored, from its progress note. */
 function storedFrom(progress: string): number {

@@ -8,7 +8,6 @@
  *   the tracked pegs from the store and print one JSON answer;
  * - bad arguments exit 2, a node without a Bitcoin source answers `peg.unavailable` (exit 1).
  */
-import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -16,8 +15,12 @@ import { pegCommand } from '../../src/cli/peg.js';
 import type { Devnet } from '../../src/devnet/devnet.js';
 import { buildPegScenario, type PegScenario } from '../node/bridge/helpers.js';
 import { Cleanup, startDevnet, tempDir, waitFor } from '../node/helpers.js';
+import { type CliResult, lastJson, type RunCliOptions, runCli } from '../helpers/cli.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
+/** `alys-light ...args` as a child process (test/helpers/cli.ts). */
+const cli = (args: string[], timeoutMs?: number, opts: RunCliOptions = {}): Promise<CliResult> =>
+  runCli(args, { ...opts, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+
 const shared = new Cleanup();
 let devnet: Devnet;
 let dataDir: string;
@@ -84,41 +87,6 @@ afterAll(async () => {
   Object.assign(process.env, savedEnv);
   await shared.run();
 }, 60_000);
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `node --import tsx src/cli/main.ts ...args` as a child process. */
-function cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (v !== undefined && !k.startsWith('ALYS_') && !k.startsWith('VITEST')) env[k] = v;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`alys-light ${args.join(' ')} did not exit\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const lastJson = (r: CliResult) => JSON.parse(r.stdout.trim().split('\n').at(-1)!);
 
 describe('alys-light peg', () => {
   it('watch printed the peg events of the address in spec 6.5 order', () => {

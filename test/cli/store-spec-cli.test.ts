@@ -8,13 +8,16 @@
  * on D (the shipped dev spec, chain id 121212 too) finds no stored chain; A's store is still A's.
  * (Before the fingerprint, B's run warm-started at A's head and then scored B down.)
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Devnet } from '../../src/devnet/devnet.js';
 import { Cleanup, growChain, startDevnet, tempDir } from '../node/helpers.js';
+import { type CliResult, lastJson, type RunCliOptions, runCli } from '../helpers/cli.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
+/** `alys-light ...args` as a child process (test/helpers/cli.ts). */
+const cli = (args: string[], timeoutMs?: number, opts: RunCliOptions = {}): Promise<CliResult> =>
+  runCli(args, { ...opts, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+
 const cleanup = new Cleanup();
 let a: Devnet;
 let b: Devnet;
@@ -31,39 +34,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => cleanup.run(), 60_000);
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (v !== undefined && !k.startsWith('ALYS_') && !k.startsWith('VITEST')) env[k] = v;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`alys-light ${args.join(' ')} did not exit\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const lastJson = (r: CliResult) => JSON.parse(r.stdout.trim().split('\n').at(-1)!);
 const fast = ['--sync-batch-size', '8', '--sync-backoff-initial-ms', '50', '--sync-follow-interval-ms', '100'];
 const runOn = (d: Devnet) =>
   cli([

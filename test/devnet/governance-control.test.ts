@@ -4,13 +4,12 @@
  * the height and the governance server pushes the update (its digest names the scheduled change); bad input
  * is refused (400 from the endpoint, exit 1; a usage error exits 2) and schedules nothing.
  */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveControl } from '../../src/devnet/control.js';
 import type { Devnet } from '../../src/devnet/devnet.js';
+import { runCli } from '../helpers/cli.js';
 import { Cleanup, growChain, startDevnet } from '../node/helpers.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const shared = new Cleanup();
 let devnet: Devnet;
 let control: { url: string; close(): Promise<void> };
@@ -23,24 +22,8 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(() => shared.run(), 30_000);
 
-/** `node --import tsx src/cli/devnet.ts ...args` as a child process. */
-function devnetCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('VITEST')) env[k] = v;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/devnet.ts', ...args], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** `npm run devnet -- ...args` as a child process (test/helpers/cli.ts). */
+const devnetCli = (args: string[]) => runCli(args, { script: 'src/cli/devnet.ts', keepAlysEnv: true });
 
 const post = async (body: unknown) => {
   const res = await fetch(`${control.url}/devnet/governance/change`, { method: 'POST', body: JSON.stringify(body) });
