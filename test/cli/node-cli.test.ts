@@ -151,7 +151,10 @@ describe('alys-light run / status / query (child processes)', () => {
       60_000,
       {
         preload,
-        stopWhen: new RegExp(`following[^\\n]*head ${TIP} [\\s\\S]*unhandled rejection #\\d+ \\(ignored\\)`),
+        // the metrics line too: it comes when the start is done, which a fast head-first start may report after the head
+        stopWhen: new RegExp(
+          `^(?=[\\s\\S]*metrics http:)(?=[\\s\\S]*following[^\\n]*head ${TIP} [\\s\\S]*unhandled rejection #\\d+ \\(ignored\\))`,
+        ),
         // the count on /metrics: at least the number reported so far (those before the node started too)
         beforeStop: async (stderr) => {
           reported = Math.max(...[...stderr.matchAll(/unhandled rejection #(\d+)/g)].map((m) => Number(m[1])));
